@@ -1,0 +1,5 @@
+"""Allow ``python -m logview``."""
+
+from logview.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""The contract every log format implements, and the plain-line fallback.
+
+A format answers two questions: does this line start a new record (``is_start``), and what
+record does this text make (``parse``). The splitter joins continuation lines to the record
+before; the index may use ``start_pattern`` to find record starts in bulk over raw bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+
+from logview.record import Record, split_exception, strip_ansi
+
+
+class FormatError(ValueError):
+    """A format description (e.g. a ``--format`` template) that cannot be used."""
+
+
+class LogFormat(ABC):
+    """How one kind of log line is recognised and parsed."""
+
+    #: Short name shown to users (``--format`` accepts it too), e.g. ``"jsonl"``.
+    name: str = "?"
+
+    #: A bytes regex that matches at the start of a line that starts a record, for bulk
+    #: scanning (used with ``match`` at line starts). ``None`` means "every line starts one".
+    start_pattern: re.Pattern[bytes] | None = None
+
+    @abstractmethod
+    def is_start(self, line: str) -> bool:
+        """True when ``line`` (one line, no newline, ANSI stripped) starts a new record."""
+
+    @abstractmethod
+    def parse(self, text: str) -> Record:
+        """Parse a whole record's text (lines joined by ``\\n``, ANSI stripped).
+
+        Never raises for bad content: text that does not fit becomes a record whose message
+        is the text and whose level is unknown.
+        """
+
+    def parse_raw(self, raw: str) -> Record:
+        """Parse a record's original text: strips ANSI, parses, keeps ``raw``."""
+        record = self.parse(strip_ansi(raw))
+        record.raw = raw
+        return record
+
+    def score(self, lines: list[str]) -> float:
+        """Fraction of sample lines (ANSI stripped) this format recognises as record starts.
+
+        Detection picks the format with the best score; formats may override it to weigh
+        evidence differently (e.g. JSON requires an object per line).
+        """
+        if not lines:
+            return 0.0
+        return sum(1 for line in lines if self.is_start(line)) / len(lines)
+
+
+class PlainFormat(LogFormat):
+    """Lines that fit no known format: each line is a record, level unknown.
+
+    A Python traceback that follows a line is kept with it, so even unknown formats show
+    exceptions as one record.
+    """
+
+    name = "plain"
+    start_pattern = re.compile(
+        rb"(?!Traceback \(most recent call last\):|Stack \(most recent call last\):|"
+        rb"[ \t]|During handling of the above|The above exception was|"
+        rb"[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Group)\b)"
+    )
+
+    _continuation = re.compile(
+        r"[ \t]|Traceback \(most recent call last\):|Stack \(most recent call last\):"
+        r"|During handling of the above|The above exception was"
+        r"|[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Group)\b"
+    )
+
+    def is_start(self, line: str) -> bool:
+        return self._continuation.match(line) is None
+
+    def parse(self, text: str) -> Record:
+        message, exc = split_exception(text)
+        return Record(message=message, exc=exc)
+
+    def score(self, lines: list[str]) -> float:
+        return 0.01  # the fallback: chosen only when nothing else fits

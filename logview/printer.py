@@ -1,0 +1,106 @@
+"""Headless output of records: plain or coloured text, or JSON lines with a fixed schema."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import orjson
+
+from logview.record import CRITICAL, ERROR, INFO, WARNING, Record, printable
+
+#: The keys of ``--output jsonl``, in order. Also the spool format of streamed input.
+JSONL_KEYS = ("time", "level", "levelno", "logger", "message", "exc", "fields", "source", "line")
+
+
+def record_to_json(record: Record) -> dict[str, Any]:
+    """The ``--output jsonl`` object for a record (exactly ``JSONL_KEYS``)."""
+    return {
+        "time": record.time.isoformat() if record.time is not None else None,
+        "level": record.level,
+        "levelno": record.levelno,
+        "logger": record.logger,
+        "message": record.message,
+        "exc": record.exc,
+        "fields": record.fields,
+        "source": record.source,
+        "line": record.line,
+    }
+
+
+def dumps_record(record: Record) -> bytes:
+    """One JSON line (with the trailing newline) for a record; never raises on odd fields."""
+    obj = record_to_json(record)
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        obj["fields"] = {str(k): repr(v) for k, v in record.fields.items()}
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+
+
+_RESET = "\x1b[0m"
+_DIM = "\x1b[2m"
+_LEVEL_SGR = ((CRITICAL, "\x1b[1;97;41m"), (ERROR, "\x1b[1;31m"), (WARNING, "\x1b[33m"),
+              (INFO, "\x1b[32m"), (1, "\x1b[2;36m"))
+
+
+def _level_sgr(levelno: int) -> str:
+    for threshold, sgr in _LEVEL_SGR:
+        if levelno >= threshold:
+            return sgr
+    return ""
+
+
+def format_text(record: Record, *, color: bool = False) -> str:
+    """A record as text: its original lines, made safe for a terminal, optionally coloured.
+
+    Whatever the log contains, control characters are shown as visible symbols, so log text
+    never sends escape sequences to the terminal.
+    """
+    text = printable(record.raw) if record.raw else printable(_synthesise(record))
+    if not color:
+        return text
+    sgr = _level_sgr(record.levelno)
+    if not sgr:
+        return text
+    first, sep, rest = text.partition("\n")
+    out = f"{sgr}{first}{_RESET}"
+    if sep:
+        out += f"\n{_DIM}{rest}{_RESET}" if record.levelno < ERROR else f"\n{sgr}{rest}{_RESET}"
+    return out
+
+
+def _synthesise(record: Record) -> str:
+    parts = []
+    if record.time_text or record.time:
+        parts.append(record.time_text or record.time.isoformat(sep=" "))  # type: ignore[union-attr]
+    if record.level:
+        parts.append(record.level)
+    if record.logger:
+        parts.append(record.logger)
+    head = " ".join(parts)
+    text = f"{head} {record.message}" if head else record.message
+    if record.exc:
+        text += "\n" + record.exc
+    return text
+
+
+class RecordPrinter:
+    """Writes records to a stream as text or JSON lines."""
+
+    def __init__(self, out: IO[bytes], *, output: str = "text", color: bool = False,
+                 flush_each: bool = False) -> None:
+        self._out = out
+        self._jsonl = output == "jsonl"
+        self._color = color
+        self._flush_each = flush_each
+        self.count = 0
+
+    def write(self, record: Record) -> None:
+        if self._jsonl:
+            data = dumps_record(record)
+        else:
+            data = (format_text(record, color=self._color) + "\n").encode("utf-8", "replace")
+        self._out.write(data)
+        self.count += 1
+        if self._flush_each:
+            self._out.flush()

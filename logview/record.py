@@ -1,0 +1,253 @@
+"""The one record model every source and parser produces, and level normalisation.
+
+Levels normalise to Python's numbers (TRACE 5 ... CRITICAL 50). Names we do not know keep
+their name (loguru's SUCCESS) with the number the source gave, or 0 when it gave none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+TRACE = 5
+DEBUG = 10
+INFO = 20
+NOTICE = 25
+WARNING = 30
+ERROR = 40
+CRITICAL = 50
+
+#: Canonical level names and their numbers.
+LEVELS: dict[str, int] = {
+    "TRACE": TRACE,
+    "DEBUG": DEBUG,
+    "INFO": INFO,
+    "NOTICE": NOTICE,
+    "WARNING": WARNING,
+    "ERROR": ERROR,
+    "CRITICAL": CRITICAL,
+}
+
+#: Every spelling we accept, upper-cased, mapped to (canonical name, number).
+_ALIASES: dict[str, tuple[str, int]] = {name: (name, no) for name, no in LEVELS.items()}
+_ALIASES.update(
+    {
+        "TRC": ("TRACE", TRACE),
+        "VERBOSE": ("DEBUG", DEBUG),
+        "DBG": ("DEBUG", DEBUG),
+        "DEBU": ("DEBUG", DEBUG),
+        "INF": ("INFO", INFO),
+        "INFORMATION": ("INFO", INFO),
+        "INFORMATIONAL": ("INFO", INFO),
+        "NOTE": ("NOTICE", NOTICE),
+        "WARN": ("WARNING", WARNING),
+        "WRN": ("WARNING", WARNING),
+        "WARNI": ("WARNING", WARNING),
+        "ERR": ("ERROR", ERROR),
+        "ERRO": ("ERROR", ERROR),
+        "EROR": ("ERROR", ERROR),
+        "CRIT": ("CRITICAL", CRITICAL),
+        "CRITI": ("CRITICAL", CRITICAL),
+        "FATAL": ("CRITICAL", CRITICAL),
+        "FTL": ("CRITICAL", CRITICAL),
+        "ALERT": ("CRITICAL", CRITICAL),
+        "EMERG": ("CRITICAL", CRITICAL),
+        "EMERGENCY": ("CRITICAL", CRITICAL),
+        "PANIC": ("CRITICAL", CRITICAL),
+    }
+)
+
+#: Syslog severities 0..7 (RFC 5424) to Python levels.
+SYSLOG_SEVERITY: dict[int, tuple[str, int]] = {
+    0: ("CRITICAL", CRITICAL),  # emerg
+    1: ("CRITICAL", CRITICAL),  # alert
+    2: ("CRITICAL", CRITICAL),  # crit
+    3: ("ERROR", ERROR),
+    4: ("WARNING", WARNING),
+    5: ("NOTICE", NOTICE),
+    6: ("INFO", INFO),
+    7: ("DEBUG", DEBUG),
+}
+
+#: pino / bunyan numeric levels.
+_PINO: dict[int, tuple[str, int]] = {
+    10: ("TRACE", TRACE),
+    20: ("DEBUG", DEBUG),
+    30: ("INFO", INFO),
+    40: ("WARNING", WARNING),
+    50: ("ERROR", ERROR),
+    60: ("CRITICAL", CRITICAL),
+}
+
+
+def level_from_name(name: str) -> tuple[str | None, int]:
+    """Normalise a level name: ``'warn'`` -> ``('WARNING', 30)``; unknown names keep their name."""
+    text = name.strip()
+    if not text:
+        return None, 0
+    upper = text.upper()
+    hit = _ALIASES.get(upper)
+    if hit is not None:
+        return hit
+    if upper.isdigit() or (upper.startswith("-") and upper[1:].isdigit()):
+        return level_from_python_number(int(upper))
+    if upper.startswith("LEVEL ") and upper[6:].isdigit():  # logging's "Level 15"
+        return level_from_python_number(int(upper[6:]))
+    return upper, 0
+
+
+def level_from_python_number(number: int) -> tuple[str | None, int]:
+    """A Python ``levelno`` (custom numbers keep their value, named after the level below)."""
+    for name, no in LEVELS.items():
+        if no == number:
+            return name, no
+    if number <= 0:
+        return None, 0
+    return f"LEVEL {number}", number
+
+
+def level_from_pino(number: int) -> tuple[str | None, int]:
+    """pino/bunyan numeric levels (10..60); other numbers are read as Python numbers."""
+    hit = _PINO.get(number)
+    return hit if hit is not None else level_from_python_number(number)
+
+
+def level_from_syslog(severity: int) -> tuple[str, int]:
+    """Syslog severity 0..7 to a Python level."""
+    return SYSLOG_SEVERITY.get(severity, ("INFO", INFO))
+
+
+def parse_level_value(value: Any, *, numeric: str = "python") -> tuple[str | None, int]:
+    """Normalise a level as found in JSON: a name, a number string or a number.
+
+    ``numeric`` says how to read bare numbers: ``"python"`` (10..50), ``"pino"`` (10..60) or
+    ``"syslog"`` (0..7).
+    """
+    if isinstance(value, bool) or value is None:
+        return None, 0
+    if isinstance(value, (int, float)):
+        number = int(value)
+        if numeric == "pino":
+            return level_from_pino(number)
+        if numeric == "syslog":
+            return level_from_syslog(number)
+        return level_from_python_number(number)
+    if isinstance(value, str):
+        return level_from_name(value)
+    return None, 0
+
+
+@dataclass(slots=True)
+class Record:
+    """One log record, whatever it came from.
+
+    ``message`` and the other parsed fields have ANSI escape codes stripped; ``raw`` keeps the
+    record's original text (all its lines) for copying and display. ``line`` is the 1-based line
+    where the record starts and ``offset`` its byte offset, for seekable sources.
+    """
+
+    message: str
+    time: datetime | None = None
+    time_text: str | None = None
+    level: str | None = None
+    levelno: int = 0
+    logger: str = ""
+    exc: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    line: int | None = None
+    offset: int | None = None
+    raw: str = ""
+
+    @property
+    def timestamp(self) -> float | None:
+        """Seconds since the epoch (naive times are taken as local time), or None."""
+        if self.time is None:
+            return None
+        try:
+            return self.time.timestamp()
+        except (OverflowError, OSError, ValueError):
+            return None
+
+    @property
+    def extra_lines(self) -> int:
+        """How many lines the record has beyond its first (message lines plus traceback)."""
+        count = self.message.count("\n")
+        if self.exc:
+            count += self.exc.count("\n") + 1
+        return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Text hygiene shared by every parser and renderer.
+
+#: CSI / OSC / other escape sequences (ECMA-48), including 8-bit C1 introducers.
+ANSI_RE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI ... final
+    r"|(?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c)"  # OSC ... BEL/ST
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c)"  # DCS/SOS/PM/APC ... ST
+    r"|\x1b[@-Z\\-_]"  # two-byte escapes
+    r"|\x1b",  # a lone ESC
+    re.DOTALL,
+)
+
+#: Control characters that must never reach a terminal (everything below 0x20 but tab and
+#: newline, DEL and the C1 range).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_ansi(text: str) -> str:
+    """Remove ANSI escape sequences (colours, cursor moves, titles) from text."""
+    if "\x1b" not in text and not any(c in text for c in "\x9b\x9d\x90\x98\x9e\x9f"):
+        return text
+    return ANSI_RE.sub("", text)
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # U+2400 control pictures: NUL -> ␀, ESC -> ␛
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"\\x{code:02x}"
+
+
+def printable(text: str) -> str:
+    """Make text safe for a terminal: escapes and control characters become visible symbols.
+
+    Tabs and newlines are kept; every other control character (ESC included, so no escape
+    sequence survives) is replaced by a visible Unicode control picture.
+    """
+    return _CONTROL_RE.sub(_control_picture, text)
+
+
+_EXC_STARTS = (
+    "Traceback (most recent call last):",
+    "Stack (most recent call last):",
+    "Exception Group Traceback (most recent call last):",
+)
+_EXC_LINE_RE = re.compile(
+    r"^(?:Traceback \(most recent call last\):"
+    r"|Stack \(most recent call last\):"
+    r"|  \+ Exception Group Traceback \(most recent call last\):"
+    r"|Exception Group Traceback \(most recent call last\):)",
+    re.MULTILINE,
+)
+
+
+def split_exception(text: str) -> tuple[str, str | None]:
+    """Split a record's text after its first line into (message, traceback or None).
+
+    The traceback starts at the first line that opens one (``Traceback (most recent call
+    last):``, ``Stack (most recent call last):`` for ``stack_info``, exception groups); everything
+    from there on is exception text, the lines before it stay in the message.
+    """
+    nl = text.find("\n")
+    if nl < 0:
+        return text, None
+    match = _EXC_LINE_RE.search(text, nl + 1)
+    if match is None:
+        return text, None
+    return text[: match.start()].rstrip("\n"), text[match.start() :].rstrip("\n")

@@ -1,0 +1,118 @@
+"""Turn the many ways logs write time into datetimes, quickly and without raising."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+
+_BSD_RE = re.compile(  # syslog: "Jan  2 03:04:05" (optionally with a year or fraction)
+    r"([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?$"
+)
+_CLF_RE = re.compile(  # common log format: "02/Jan/2024:03:04:05 +0000"
+    r"(\d{2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\s*([+-]\d{4}))?$"
+)
+_SLASH_RE = re.compile(r"(\d{4})/(\d{2})/(\d{2})[ T](\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)(.*)$")
+_BRACKETS = "[]() "
+
+
+def parse_time(text: str) -> datetime | None:
+    """Parse a timestamp as logs write it; None when it is not one.
+
+    Handles ISO 8601 (``T`` or space, ``,`` or ``.`` fractions, ``Z``/offsets), Python's
+    ``asctime``, epoch seconds or milliseconds, syslog's ``Jan  2 03:04:05`` (this year) and
+    the common log format ``02/Jan/2024:03:04:05 +0000``.
+    """
+    s = text.strip(_BRACKETS)
+    if not s:
+        return None
+    first = s[0]
+    if first.isdigit():
+        if len(s) >= 10 and s[4] == "-":
+            try:
+                return datetime.fromisoformat(s)
+            except ValueError:
+                pass
+            if len(s) > 19 and s[19] == ",":  # "2024-01-02 03:04:05,123 +0000" style leftovers
+                try:
+                    return datetime.fromisoformat(s.replace(" +", "+").replace(" -", "-"))
+                except ValueError:
+                    pass
+        m = _SLASH_RE.match(s)
+        if m:
+            try:
+                return datetime.fromisoformat(
+                    f"{m[1]}-{m[2]}-{m[3]} {m[4]}".replace(",", ".") + m[5].strip()
+                )
+            except ValueError:
+                pass
+        m = _CLF_RE.match(s)
+        if m:
+            month = _MONTHS.get(m[2].lower())
+            if month:
+                try:
+                    tz = None
+                    if m[7]:
+                        sign = 1 if m[7][0] == "+" else -1
+                        tz = timezone(
+                            sign * timedelta(hours=int(m[7][1:3]), minutes=int(m[7][3:5]))
+                        )
+                    return datetime(
+                        int(m[3]), month, int(m[1]), int(m[4]), int(m[5]), int(m[6]), tzinfo=tz
+                    )
+                except ValueError:
+                    return None
+        return parse_epoch(s)
+    if first.isalpha():
+        m = _BSD_RE.match(s)
+        if m:
+            month = _MONTHS.get(m[1].lower())
+            if month:
+                year = int(m[3]) if m[3] else datetime.now().year
+                frac = int((m[7] or "0").ljust(6, "0")[:6])
+                try:
+                    return datetime(
+                        year, month, int(m[2]), int(m[4]), int(m[5]), int(m[6]), frac
+                    )
+                except ValueError:
+                    return None
+        try:  # "Tue Jan  2 03:04:05 2024" (ctime) and similar
+            return datetime.strptime(" ".join(s.split()), "%a %b %d %H:%M:%S %Y")
+        except ValueError:
+            return None
+    return None
+
+
+def parse_epoch(value: str | float | int) -> datetime | None:
+    """Epoch seconds, milliseconds, microseconds or nanoseconds to an aware UTC datetime."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if number != number or number <= 0:  # NaN or not a plausible time
+        return None
+    # Pick the unit that lands between 1973 and 2286.
+    for divisor in (1, 1e3, 1e6, 1e9):
+        seconds = number / divisor
+        if seconds < 1e10:
+            if seconds < 1e8:
+                return None
+            try:
+                return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                return None
+    return None
+
+
+def to_timestamp(value: datetime) -> float | None:
+    """Seconds since the epoch; naive datetimes are local time."""
+    try:
+        return value.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None

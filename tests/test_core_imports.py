@@ -1,0 +1,37 @@
+"""The core must never import the UI libraries: --print starts fast and tests need no terminal."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import logview
+
+UI = ("textual", "rich", "pygments")
+
+
+def core_modules() -> list[str]:
+    names = []
+    for info in pkgutil.walk_packages(logview.__path__, "logview."):
+        if info.name.startswith("logview.tui") or info.name == "logview.__main__":
+            continue
+        names.append(info.name)
+    return names
+
+
+def test_core_modules_exist():
+    assert "logview.record" in core_modules()
+
+
+def test_core_imports_no_ui_library():
+    code = (
+        "import importlib, sys\n"
+        f"for name in {core_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"bad = [m for m in sys.modules if m.split('.')[0] in {UI!r}]\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

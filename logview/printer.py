@@ -56,7 +56,10 @@ def format_text(record: Record, *, color: bool = False) -> str:
     Whatever the log contains, control characters are shown as visible symbols, so log text
     never sends escape sequences to the terminal.
     """
-    text = printable(record.raw) if record.raw else printable(_synthesise(record))
+    structured = not record.raw or (
+        record.raw.lstrip().startswith("{") and (record.level or record.logger or record.time)
+    )
+    text = printable(_synthesise(record) if structured else record.raw)
     if not color:
         return text
     sgr = _level_sgr(record.levelno)
@@ -79,9 +82,20 @@ def _synthesise(record: Record) -> str:
         parts.append(record.logger)
     head = " ".join(parts)
     text = f"{head} {record.message}" if head else record.message
+    if record.fields:
+        text += " " + " ".join(f"{k}={_field_text(v)}" for k, v in record.fields.items())
     if record.exc:
         text += "\n" + record.exc
     return text
+
+
+def _field_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value if value and " " not in value and '"' not in value else f'"{value}"'
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return repr(value)
 
 
 class RecordPrinter:

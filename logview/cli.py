@@ -1,0 +1,303 @@
+"""Command line: parse arguments, build sources and the query, then print or start the TUI.
+
+The only module that knows both halves: the core (sources, formats, store, engine, printer,
+listener) and the Textual app, which is imported only when the TUI actually runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import suppress
+from typing import IO
+
+from logview import __version__
+from logview.formats.base import FormatError, LogFormat
+from logview.printer import RecordPrinter
+from logview.record import Record
+from logview.sources.base import ByteSource, SourceError
+
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+EXIT_ERROR = 2
+
+EXAMPLES = """\
+examples:
+  logview app.log                        open a file in the viewer and follow it
+  logview --demo                         a live demo stream, nothing else needed
+  logview /var/log/myapp/ --rotated      a directory, rotated members included
+  kubectl logs -f pod | logview          view piped input, keys still work
+  logview --listen 9020                  receive records from logging.handlers.SocketHandler
+  logview app.log --print -q 'level>=ERROR since:-1h'
+  logview app.log --print -q 'logger:app.db /timeout/i' --output jsonl | jq .message
+  logview app.log --format '%(asctime)s %(levelname)-8s %(name)s: %(message)s'
+
+exit status: 0 records printed (or the viewer closed), 1 --print matched nothing,
+             2 an error (missing file, bad query, bad format string, port in use).
+"""
+
+
+class CliError(Exception):
+    """A problem with what the user asked for; printed as one line, exit status 2."""
+
+
+def _query_help() -> str:
+    try:
+        from logview.query import QUERY_HELP
+    except ImportError:  # pragma: no cover - the query module ships with the package
+        return ""
+    return "query language:\n" + QUERY_HELP.rstrip() + "\n\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with examples and the query cheat-sheet in ``--help``."""
+    parser = argparse.ArgumentParser(
+        prog="logview",
+        description="View, follow and query logs: files, rotated sets, pipes, stdin and "
+        "live records from Python's logging handlers.",
+        epilog=_query_help() + EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("sources", nargs="*", metavar="SOURCE",
+                        help="files, directories, rotated sets, named pipes, '-' for stdin")
+    parser.add_argument("-q", "--query", default="", help="filter records (see below)")
+    parser.add_argument("-p", "--print", dest="print_", action="store_true",
+                        help="print matching records instead of opening the viewer")
+    parser.add_argument("-o", "--output", choices=("text", "jsonl"), default="text",
+                        help="--print output: original text (default) or JSON lines")
+    parser.add_argument("-f", "--follow", action="store_true",
+                        help="with --print: keep printing new records until Ctrl-C")
+    parser.add_argument("--no-follow", action="store_true",
+                        help="in the viewer: read files as they are, do not follow them")
+    parser.add_argument("--format", metavar="FMT",
+                        help="force a format: a name (jsonl, logfmt, syslog, plain, ...) or a "
+                        "logging format string such as '%%(asctime)s %%(levelname)s %%(message)s'")
+    parser.add_argument("--datefmt", metavar="DATEFMT",
+                        help="the strftime pattern of %%(asctime)s in --format")
+    parser.add_argument("--rotated", action="store_true",
+                        help="also read the rotated members beside each file (app.log.1, .gz...)")
+    parser.add_argument("--listen", action="append", default=[], metavar="[HOST:]PORT",
+                        help="receive records on TCP+UDP PORT (127.0.0.1 unless HOST is given) "
+                        "or unix:/PATH; repeatable")
+    parser.add_argument("--save", metavar="FILE",
+                        help="with --listen: keep received records in FILE (JSON lines)")
+    parser.add_argument("--max-frame", type=int, default=1 << 20, metavar="BYTES",
+                        help="with --listen: largest accepted frame (default 1 MiB)")
+    parser.add_argument("--demo", action="store_true",
+                        help="a built-in live demo stream (no files needed)")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour --print text output (auto: on a terminal, unless NO_COLOR)")
+    parser.add_argument("--version", action="version", version=f"logview {__version__}")
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the pieces
+
+
+def _format_option(args: argparse.Namespace) -> LogFormat | None:
+    if not args.format:
+        if args.datefmt:
+            raise CliError("--datefmt needs --format (the template it belongs to)")
+        return None
+    from logview.formats.detect import format_from_option
+
+    return format_from_option(args.format, args.datefmt)
+
+
+def _stdin_is_piped() -> bool:
+    try:
+        return not os.isatty(0)
+    except OSError:  # fd 0 closed
+        return False
+
+
+def build_sources(args: argparse.Namespace, *, tui: bool) -> tuple[list[ByteSource], object]:
+    """The sources to read and, for --listen, the running listener (to stop at exit)."""
+    sources: list[ByteSource] = []
+    listener = None
+    if args.demo:
+        from logview.demo import demo_source
+
+        live = tui or args.follow
+        sources.append(demo_source(live=live))
+    if args.listen:
+        listener, spool = _start_listener(args)
+        sources.append(spool)
+    paths = list(args.sources)
+    if not paths and not sources:
+        if _stdin_is_piped():
+            paths = ["-"]
+        else:
+            raise CliError("nothing to read: give a file, pipe something in, or try --demo")
+    if paths:
+        follow = (not args.no_follow) if tui else args.follow
+        if "-" in paths and tui:
+            from logview.sources.stdin import detach_stdin_for_tui
+
+            pipe_fd = detach_stdin_for_tui()
+            paths = [p for p in paths if p != "-"]
+            from logview.sources.stdin import StdinSource
+
+            sources.append(StdinSource(fd=pipe_fd))
+        if paths:
+            from logview.sources.open import open_sources
+
+            sources.extend(open_sources(paths, follow=follow, rotated=args.rotated))
+    return sources, listener
+
+
+def _start_listener(args: argparse.Namespace) -> tuple[object, ByteSource]:
+    from logview.listen import LogListener, SpoolWriter, parse_listen_address
+    from logview.sources.file import FileSource
+
+    try:
+        addresses = [parse_listen_address(text) for text in args.listen]
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    writer = SpoolWriter(args.save)
+    listener = LogListener(addresses, writer.write, max_frame=args.max_frame)
+    try:
+        listener.start()
+    except OSError as exc:
+        writer.close()
+        raise CliError(f"cannot listen: {exc}") from exc
+    for warning in listener.warnings:
+        print(f"logview: warning: {warning}", file=sys.stderr)
+    source = FileSource(writer.path, follow=True)
+    source.name = "listen"
+    return listener, source
+
+
+def build_store(sources: list[ByteSource], fmt: LogFormat | None):
+    """One store over all sources: a single one, or several merged into one timeline."""
+    from logview.store import MergedStore, open_store
+
+    stores = []
+    for source in sources:
+        source_fmt = fmt
+        if source_fmt is None and source.name in ("listen", "demo"):
+            from logview.formats.jsonl import JsonFormat
+
+            source_fmt = JsonFormat()
+        stores.append(open_store(source, source_fmt))
+    return stores[0] if len(stores) == 1 else MergedStore(stores)
+
+
+def build_query(text: str):
+    from logview.query import QueryError, parse_query
+
+    try:
+        return parse_query(text)
+    except QueryError as exc:
+        raise CliError(f"bad query: {exc}\n{exc.caret()}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Headless
+
+
+def _use_color(choice: str, out: IO[bytes]) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return os.isatty(out.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _new_matches(store, query, start: int) -> Iterator[Record]:
+    from logview.engine import iter_matching_records
+
+    return iter_matching_records(store, query, start=start)
+
+
+def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
+    """Print matching records; with --follow (or a live source) keep going until stopped."""
+    printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
+                            flush_each=args.follow)
+    live = args.follow
+    store.update(final=not live)
+    for record in _new_matches(store, query, 0):
+        printer.write(record)
+    seen = len(store)
+    generation = store.generation
+    out.flush()
+    while live or not store.finished:
+        more = store.wait(0.25)
+        added = store.update()
+        if store.generation != generation:  # truncated: the file starts over
+            generation, seen = store.generation, 0
+        if not added and not more:
+            store.update(final=True)  # quiet: emit the pending last record
+        if len(store) > seen:
+            for record in _new_matches(store, query, seen):
+                printer.write(record)
+            seen = len(store)
+            out.flush()
+        if store.finished and not live:
+            store.update(final=True)
+            for record in _new_matches(store, query, seen):
+                printer.write(record)
+            break
+    out.flush()
+    return EXIT_OK if printer.count or live else EXIT_NO_MATCH
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _install_signal_handlers() -> None:
+    def stop(signum, frame):  # noqa: ANN001, ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``logview`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Like git and lnav: when stdout is a pipe or a file there is no screen, so print.
+    tui = not args.print_ and sys.stdout.isatty()
+    listener = None
+    store = None
+    try:
+        query = build_query(args.query)
+        fmt = _format_option(args)
+        sources, listener = build_sources(args, tui=tui)
+        store = build_store(sources, fmt)
+        if tui:
+            from logview.tui.app import LogviewApp
+
+            LogviewApp(store, query=args.query).run()
+            return EXIT_OK
+        _install_signal_handlers()
+        out = sys.stdout.buffer
+        try:
+            return run_print(args, store, query, out)
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, like other Unix tools.
+            with suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except (CliError, FormatError, SourceError) as exc:
+        print(f"logview: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if listener is not None:
+            listener.stop()
+        if store is not None:
+            with suppress(OSError):
+                store.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

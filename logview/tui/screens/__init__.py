@@ -1,0 +1,1 @@
+"""Screens of the viewer (main, help), one per module; import them from their modules."""

@@ -1,0 +1,239 @@
+"""Side panel: the dotted logger names seen so far as a tree, with record counts per subtree.
+
+API for the core::
+
+    tree = LoggerTree(id="loggers")
+    tree.add_counts({"app.db": 12, "app.web": 3, "": 1})   # counts of NEW records; "" = no logger
+    tree.set_active("app.db")            # mark the node the query filters on (None: no filter)
+    tree.set_active("app.db", exclude=True)
+    tree.clear_counts()                  # the store restarted
+
+Messages (handle as ``on_logger_tree_selected``):
+
+- ``LoggerTree.Selected(logger, exclude)``: Enter / click on a node (exclude=False), or
+  ``x`` / ``-`` on it (exclude=True). ``logger`` is the full dotted name, ``""`` for the
+  "(none)" node (records without a logger) and ``None`` for the root (all loggers: drop the
+  logger filter). The core turns it into a query edit (``logger:app.db`` /
+  ``-logger:app.db``) so that what is shown always equals the query.
+
+Updates are cheap: each batch touches only the nodes on the paths of the loggers it names
+(a node's count includes its descendants) and relabels them in place. The number of nodes is
+bounded (``MAX_NODES``); loggers beyond it still count in their deepest existing ancestor.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from logview.record import printable
+
+#: Most nodes the tree creates; hostile logs with millions of logger names stay bounded.
+MAX_NODES = 5_000
+
+#: Label of the node for records without a logger.
+NO_LOGGER_LABEL = "(none)"
+
+#: Longest logger name part shown in a label (the query still uses the whole name).
+_MAX_LABEL = 60
+
+
+def format_count(count: int) -> str:
+    """A compact count: 999, 12,345, 1.2M."""
+    if count < 1_000_000:
+        return f"{count:,}"
+    if count < 1_000_000_000:
+        return f"{count / 1_000_000:.1f}M"
+    return f"{count / 1_000_000_000:.1f}G"
+
+
+def parent_name(name: str) -> str | None:
+    """The parent logger's name (``"a.b"`` -> ``"a"``); None for a top-level name."""
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 else None
+
+
+class LoggerTree(Tree[str | None]):
+    """Tree of logger names with subtree record counts; selecting a node posts ``Selected``."""
+
+    DEFAULT_CSS = """
+    LoggerTree { width: 32; min-width: 16; border-right: vkey $foreground 20%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x,minus", "exclude_cursor", "Exclude logger"),
+        Binding("right", "expand_cursor", "Expand", show=False),
+        Binding("left", "collapse_cursor", "Collapse", show=False),
+    ]
+
+    class Selected(Message):
+        """A logger was chosen as filter: show only it (and its children), or hide it."""
+
+        def __init__(self, logger: str | None, exclude: bool = False) -> None:
+            super().__init__()
+            #: Full dotted name; "" = records without a logger; None = all loggers.
+            self.logger = logger
+            #: True to hide this logger instead of showing only it.
+            self.exclude = exclude
+
+        def __repr__(self) -> str:
+            return f"LoggerTree.Selected({self.logger!r}, exclude={self.exclude})"
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(Text("all loggers"), data=None, name=name, id=id, classes=classes)
+        self.auto_expand = False
+        self.show_root = True
+        self.root.expand()
+        #: Records per subtree, by full logger name ("" for no logger).
+        self.counts: dict[str, int] = {}
+        self.total = 0
+        self._by_name: dict[str, TreeNode[str | None]] = {}
+        self._child_names: dict[str | None, list[str]] = {None: []}
+        self._active: str | None = None
+        self._active_exclude = False
+        self._relabel(None)
+
+    # -- public API ------------------------------------------------------------------------
+
+    def add_counts(self, counts: dict[str, int]) -> None:
+        """Add the counts of newly seen records per logger name (``""``: no logger)."""
+        dirty: set[str | None] = set()
+        added = 0
+        for logger, count in counts.items():
+            if count <= 0:
+                continue
+            added += count
+            for name in self._path(logger):
+                if name not in self._by_name and not self._create(name):
+                    break
+                self.counts[name] = self.counts.get(name, 0) + count
+                dirty.add(name)
+        if not added:
+            return
+        self.total += added
+        dirty.add(None)
+        for name in dirty:
+            self._relabel(name)
+
+    def clear_counts(self) -> None:
+        """Forget every logger and count (the store restarted from nothing)."""
+        self.root.remove_children()
+        self.counts.clear()
+        self._by_name.clear()
+        self._child_names = {None: []}
+        self.total = 0
+        self._relabel(None)
+
+    def set_active(self, logger: str | None, *, exclude: bool = False) -> None:
+        """Mark the node the current query filters on (None: no logger filter)."""
+        previous = self._active
+        self._active, self._active_exclude = logger, exclude
+        if previous is not None and previous in self._by_name:
+            self._relabel(previous)
+        self._relabel(None)
+        node = self._by_name.get(logger) if logger is not None else None
+        if node is None:
+            return
+        self._relabel(logger)
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+
+    def node_for(self, logger: str | None) -> TreeNode[str | None] | None:
+        """The node of a logger name (None: the root), or None if not (yet) in the tree."""
+        return self.root if logger is None else self._by_name.get(logger)
+
+    # -- actions and events ----------------------------------------------------------------
+
+    def action_exclude_cursor(self) -> None:
+        """Post ``Selected(logger, exclude=True)`` for the node under the cursor."""
+        node = self.cursor_node
+        if node is not None and node is not self.root:
+            self.post_message(self.Selected(node.data, exclude=True))
+
+    def action_expand_cursor(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.allow_expand:
+            node.expand()
+
+    def action_collapse_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[str | None]) -> None:
+        event.stop()
+        node = event.node
+        self.post_message(self.Selected(None if node is self.root else node.data))
+
+    # -- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _path(logger: str) -> list[str]:
+        """Names from the top-level ancestor down to ``logger`` (``"a.b"`` -> a, a.b)."""
+        if not logger:
+            return [""]
+        names = []
+        start = 0
+        while True:
+            dot = logger.find(".", start)
+            if dot <= 0:  # no further dot (or a leading one, which is part of the name)
+                if dot == 0:
+                    start = 1
+                    continue
+                names.append(logger)
+                return names
+            names.append(logger[:dot])
+            start = dot + 1
+
+    def _create(self, name: str) -> bool:
+        """Add the node for ``name`` under its parent, in sorted order; False when full."""
+        if len(self._by_name) >= MAX_NODES:
+            return False
+        parent = parent_name(name) if name else None
+        parent_node = self.root if parent is None else self._by_name[parent]
+        siblings = self._child_names.setdefault(parent, [])
+        index = bisect_left(siblings, name)  # "" ("(none)") sorts first
+        siblings.insert(index, name)
+        before = index if index < len(parent_node.children) else None
+        node = parent_node.add(Text(), data=name, before=before, allow_expand=False)
+        self._by_name[name] = node
+        self.counts.setdefault(name, 0)
+        if parent is not None:
+            parent_node.allow_expand = True
+        return True
+
+    def _label_name(self, name: str | None) -> str:
+        if name is None:
+            return "all loggers"
+        if name == "":
+            return NO_LOGGER_LABEL
+        parent = parent_name(name)
+        part = name[len(parent) + 1:] if parent is not None else name
+        part = printable(part).replace("\n", "␤").replace("\t", " ") or "''"
+        return part if len(part) <= _MAX_LABEL else part[: _MAX_LABEL - 1] + "…"
+
+    def _relabel(self, name: str | None) -> None:
+        node = self.node_for(name)
+        if node is None:
+            return
+        count = self.total if name is None else self.counts.get(name, 0)
+        active = name == self._active
+        label = Text()
+        if active and name is not None:
+            label.append("✗ " if self._active_exclude else "● ", "bold")
+        label.append(self._label_name(name), "bold" if active else "")
+        label.append(f" {format_count(count)}", "dim")
+        node.set_label(label)

@@ -1,0 +1,476 @@
+"""JSON lines: one JSON object per line, whatever library wrote it.
+
+The field names of python-json-logger, structlog, loguru (``serialize=True``), ECS, GELF,
+pino, bunyan, Logstash, Google Cloud, zap-like generic loggers and logview's own ``--output
+jsonl`` schema are mapped onto ``Record``; every other key is kept in ``Record.fields`` as it
+was (nested objects included). A line that is not a JSON object is a plain record of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import orjson
+
+from logview.formats.base import LogFormat
+from logview.formats.linewise import (
+    ANSI_HINT_RE,
+    PLAIN_START,
+    attach_continuation,
+    is_continuation,
+    plain_record,
+)
+from logview.record import (
+    Record,
+    level_from_name,
+    level_from_pino,
+    level_from_python_number,
+    level_from_syslog,
+    split_exception,
+    strip_ansi,
+)
+from logview.timeparse import parse_epoch, parse_time
+
+# Roles a top-level key can play; within a role the lowest rank wins and the other keys stay
+# in ``fields`` (a structlog event with a bound ``message=`` keeps it as a field).
+_TIME, _LEVEL, _LEVELNO, _MSG, _LOGGER, _EXC, _STACK = range(7)
+_ROLES: dict[str, tuple[int, int]] = {}
+for _role, _keys in (
+    (_TIME, ("@timestamp", "timestamp", "asctime", "time", "ts", "datetime", "date")),
+    (_LEVEL, ("levelname", "level", "severity", "log.level", "lvl", "loglevel", "log_level",
+              "level_name")),
+    (_LEVELNO, ("levelno",)),
+    (_MSG, ("message", "msg", "event", "short_message", "@message")),
+    (_LOGGER, ("logger", "logger_name", "log.logger", "loggerName", "name")),
+    (_EXC, ("exc", "exc_info", "exception", "stack_trace", "error.stack_trace", "stacktrace",
+            "exc_text")),
+    (_STACK, ("stack_info",)),
+):
+    for _rank, _key in enumerate(_keys):
+        _ROLES[_key] = (_role, _rank)
+_NO_RANK = 1 << 20
+
+#: Every key of logview's own ``--output jsonl`` schema (see ``logview.printer``).
+_OWN_KEYS = frozenset(("time", "level", "levelno", "logger", "message", "exc", "fields",
+                       "source", "line"))
+
+_LEVEL_CACHE: dict[str, tuple[str | None, int]] = {}
+_LEVEL_CACHE_MAX = 512
+#: A longer "level" is some other text: the record gets no level (the value stays in raw).
+_LEVEL_MAX_CHARS = 40
+
+
+def _level_name(text: str) -> tuple[str | None, int]:
+    hit = _LEVEL_CACHE.get(text)
+    if hit is None:
+        hit = level_from_name(_clean(text)) if len(text) <= _LEVEL_MAX_CHARS else (None, 0)
+        if len(_LEVEL_CACHE) < _LEVEL_CACHE_MAX:
+            _LEVEL_CACHE[text] = hit
+    return hit
+
+
+def _clean(text: str) -> str:
+    """Strip ANSI codes that were JSON-escaped inside a value (parse only saw ``\\u001b``)."""
+    return strip_ansi(text) if ANSI_HINT_RE.search(text) else text
+
+
+def _compact(value: Any) -> str:
+    """A non-string message as compact text (numbers, objects, lists, true/false/null)."""
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _time_of(value: Any) -> tuple[Any, str | None]:
+    """(datetime or None, time text) for a time value: text, epoch number, or neither."""
+    if isinstance(value, str):
+        return parse_time(value), value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return parse_epoch(value), None
+    return None, None
+
+
+def _load(line: str) -> Any:
+    """The JSON value of a line, or None when it is not valid JSON (never raises)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    # orjson refuses some things the stdlib reads (NaN, Infinity, lone surrogates); the stdlib
+    # in turn may hit the recursion or integer-digit limits on hostile input.
+    try:
+        value = json.loads(line)
+        orjson.dumps(value)  # lone surrogates (from "\\ud800") would break every writer later
+    except (ValueError, RecursionError):
+        return None
+    except TypeError:
+        try:
+            return json.loads(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+                              .decode("utf-8", "replace"))
+        except (ValueError, RecursionError):
+            return None
+    return value
+
+
+class JsonFormat(LogFormat):
+    """One JSON object per line; other lines are plain records of their own."""
+
+    name = "jsonl"
+    #: Levels may be numbers: the query prefilter must not look for level names in the bytes.
+    level_text = False
+    #: Strings in the raw bytes are JSON-escaped (``\\"``, ``\\n``, ``\\u00e9``).
+    json_escaped = True
+    start_pattern = re.compile(rb"[ \t]*\{|" + PLAIN_START.pattern)
+
+    def is_start(self, line: str) -> bool:
+        if line[:1] == "{" or line.lstrip()[:1] == "{":
+            return True
+        return not is_continuation(line)
+
+    def score(self, lines: list[str]) -> float:
+        """Fraction of the sample's lines that are JSON objects (text lines count against)."""
+        if not lines:
+            return 0.0
+        hits = 0
+        for line in lines:
+            stripped = line.strip()
+            if stripped[:1] == "{" and stripped[-1:] == "}" and isinstance(_load(stripped), dict):
+                hits += 1
+        return hits / len(lines)
+
+    def parse(self, text: str) -> Record:
+        first, nl, rest = text.partition("\n")
+        stripped = first.strip()
+        obj = _load(stripped) if stripped[:1] == "{" else None
+        if not isinstance(obj, dict):
+            return plain_record(text)
+        record = record_from_object(obj)
+        return attach_continuation(record, rest) if nl else record
+
+
+def record_from_object(obj: dict[str, Any]) -> Record:
+    """Map one decoded JSON log object onto a Record (any of the known schemas)."""
+    if "record" in obj and "text" in obj and isinstance(obj["record"], dict):
+        return _from_loguru(obj)
+    if "levelno" in obj and "fields" in obj and "exc" in obj and "message" in obj:
+        return _from_own(obj)
+
+    fields: dict[str, Any] = {}
+    ranks = [_NO_RANK] * 7
+    keys: list[str | None] = [None] * 7
+    values: list[Any] = [None] * 7
+    get_role = _ROLES.get
+    for key, value in obj.items():
+        hit = get_role(key)
+        if hit is None:
+            fields[key] = value
+            continue
+        role, rank = hit
+        if rank < ranks[role]:
+            old = keys[role]
+            if old is not None:
+                fields[old] = values[role]
+            ranks[role] = rank
+            keys[role] = key
+            values[role] = value
+        else:
+            fields[key] = value
+
+    # Message ------------------------------------------------------------------------------
+    exc: str | None = None
+    msg = values[_MSG]
+    if msg is None and keys[_MSG] is None:
+        message = ""
+    elif isinstance(msg, str):
+        message = _clean(msg)
+        if "\n" in message:
+            message, exc = split_exception(message)
+    else:
+        message = _compact(msg)
+
+    # Logger: structlog binds user data as keys, so there "name" is a field, not the logger.
+    logger_value = values[_LOGGER]
+    logger = ""
+    if logger_value is not None:
+        if isinstance(logger_value, str) and not (keys[_LOGGER] == "name" and
+                                                  keys[_MSG] == "event"):
+            logger = _clean(logger_value)
+        else:
+            fields[keys[_LOGGER]] = logger_value  # type: ignore[index]
+
+    # Time ---------------------------------------------------------------------------------
+    time = time_text = None
+    if keys[_TIME] is not None:
+        time, time_text = _time_of(values[_TIME])
+        if time is None and time_text is None:
+            fields[keys[_TIME]] = values[_TIME]  # type: ignore[index]
+
+    # Exception text -----------------------------------------------------------------------
+    if keys[_EXC] is not None:
+        exc = _join(exc, _exception_text(values[_EXC], keys[_EXC], fields))  # type: ignore[arg-type]
+    if keys[_STACK] is not None:
+        stack = values[_STACK]
+        if isinstance(stack, str) and stack:
+            exc = _join(exc, _clean(stack))
+        elif stack is not None:
+            fields["stack_info"] = stack
+
+    # Nested objects of ECS (log, error), pino/bunyan (err), GELF extras ------------------------
+    level_value = values[_LEVEL]
+    level_key = keys[_LEVEL]
+    if fields:
+        log = fields.get("log")
+        if isinstance(log, dict) and ("level" in log or "logger" in log):
+            log = dict(log)
+            if level_key is None and "level" in log:
+                level_value, level_key = log.pop("level"), "log.level"
+            if not logger and isinstance(log.get("logger"), str):
+                logger = _clean(log.pop("logger"))
+            if log:
+                fields["log"] = log
+            else:
+                del fields["log"]
+        for err_key, stack_key in (("error", "stack_trace"), ("err", "stack")):
+            err = fields.get(err_key)
+            if isinstance(err, dict):
+                trace = err.get(stack_key)
+                if isinstance(trace, str) and trace:
+                    exc = _join(exc, _clean(trace))
+                    rest = {k: v for k, v in err.items() if k != stack_key}
+                    if rest:
+                        fields[err_key] = rest
+                    else:
+                        del fields[err_key]
+                elif exc is None and isinstance(err.get("type"), str):
+                    exc = _error_line(err.get("type"), err.get("message"))
+        if exc is None and isinstance(fields.get("error.type"), str):
+            exc = _error_line(fields["error.type"], fields.get("error.message"))
+        if keys[_MSG] == "short_message":
+            exc = _gelf(fields, message, exc)
+
+    # Level --------------------------------------------------------------------------------
+    level: str | None = None
+    levelno = 0
+    if level_key is not None:
+        if isinstance(level_value, str):
+            level, levelno = _level_name(level_value)
+        elif isinstance(level_value, int) and not isinstance(level_value, bool) or (
+            isinstance(level_value, float) and math.isfinite(level_value)
+        ):
+            level, levelno = _numeric_level(int(level_value), obj)
+        else:
+            fields[level_key] = level_value
+    number = values[_LEVELNO]
+    if isinstance(number, int) and not isinstance(number, bool):
+        if level is None:
+            level, levelno = level_from_python_number(number)
+        elif levelno == 0:
+            levelno = number
+    elif keys[_LEVELNO] is not None:
+        fields["levelno"] = number
+
+    return Record(message=message, time=time, time_text=time_text, level=level, levelno=levelno,
+                  logger=logger, exc=exc, fields=fields)
+
+
+def _join(first: str | None, second: str | None) -> str | None:
+    if not first:
+        return second
+    if not second:
+        return first
+    return f"{first}\n{second}"
+
+
+def _error_line(exc_type: Any, exc_message: Any) -> str:
+    return f"{exc_type}: {exc_message}" if exc_message else str(exc_type)
+
+
+def _exception_text(value: Any, key: str, fields: dict[str, Any]) -> str | None:
+    """Exception text from a string, or structlog's ``dict_tracebacks`` list of stacks."""
+    if isinstance(value, str):
+        return _clean(value) if value else None
+    if isinstance(value, list) and value and all(isinstance(s, dict) for s in value):
+        text = render_structlog_traceback(value)
+        if text:
+            return _clean(text)
+    if value is not None and value is not False:
+        fields[key] = value
+    return None
+
+
+def _numeric_level(number: int, obj: dict[str, Any]) -> tuple[str | None, int]:
+    """Read a numeric level the way the object's writer meant it."""
+    if "short_message" in obj or ("host" in obj and "version" in obj and 0 <= number <= 7):
+        return level_from_syslog(number)
+    if "msg" in obj or "v" in obj or ("hostname" in obj and "pid" in obj):
+        return level_from_pino(number)
+    return level_from_python_number(number)
+
+
+def _gelf(fields: dict[str, Any], message: str, exc: str | None) -> str | None:
+    """GELF: ``_``-prefixed additional fields lose the underscore; ``full_message`` is detail."""
+    for key in [k for k in fields if k[:1] == "_" and len(k) > 1]:
+        value = fields.pop(key)
+        fields.setdefault(key[1:], value)
+    full = fields.get("full_message")
+    if isinstance(full, str):
+        del fields["full_message"]
+        full = _clean(full).rstrip("\n")
+        if full.startswith(message):
+            full = full[len(message):].strip("\n")
+        if full:
+            exc = _join(exc, full)
+    return exc
+
+
+def _from_own(obj: dict[str, Any]) -> Record:
+    """logview's own ``--output jsonl`` schema: reads back to the record that was written."""
+    time, time_text = _time_of(obj.get("time"))
+    level = obj.get("level")
+    levelno = obj.get("levelno")
+    fields = obj.get("fields")
+    message = obj.get("message")
+    exc = obj.get("exc")
+    logger = obj.get("logger")
+    source = obj.get("source")
+    line = obj.get("line")
+    fields = dict(fields) if isinstance(fields, dict) else {"fields": fields}
+    for key, value in obj.items():  # keys someone added to the schema stay queryable
+        if key not in _OWN_KEYS:
+            fields.setdefault(key, value)
+    return Record(
+        message=_clean(message) if isinstance(message, str) else _compact(message),
+        time=time,
+        time_text=time_text,
+        level=level if isinstance(level, str) else None,
+        levelno=levelno if isinstance(levelno, int) and not isinstance(levelno, bool) else 0,
+        logger=_clean(logger) if isinstance(logger, str) else "",
+        exc=_clean(exc) if isinstance(exc, str) else None,
+        fields=fields,
+        source=source if isinstance(source, str) else "",
+        line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+    )
+
+
+def _from_loguru(obj: dict[str, Any]) -> Record:
+    """loguru ``serialize=True``: ``{"text": formatted, "record": {...}}``."""
+    rec: dict[str, Any] = obj["record"]
+    fields: dict[str, Any] = {}
+    extra = rec.get("extra")
+    if isinstance(extra, dict):
+        fields.update(extra)
+    for key, value in rec.items():
+        if key not in ("extra", "message", "level", "time", "name", "exception"):
+            fields.setdefault(key, value)
+
+    message = rec.get("message")
+    message = _clean(message) if isinstance(message, str) else _compact(message)
+    exc = None
+    if "\n" in message:
+        message, exc = split_exception(message)
+
+    level: str | None = None
+    levelno = 0
+    lv = rec.get("level")
+    if isinstance(lv, dict):
+        name, no = lv.get("name"), lv.get("no")
+        if isinstance(name, str):
+            level, levelno = _level_name(name)
+        if isinstance(no, int) and not isinstance(no, bool) and (levelno == 0 or level is None):
+            if level is None:
+                level, levelno = level_from_python_number(no)
+            else:
+                levelno = no
+    elif isinstance(lv, str):
+        level, levelno = _level_name(lv)
+
+    time = time_text = None
+    tv = rec.get("time")
+    if isinstance(tv, dict):
+        time, time_text = _time_of(tv.get("repr"))
+        if time is None:
+            time, _ = _time_of(tv.get("timestamp"))
+    else:
+        time, time_text = _time_of(tv)
+
+    error = rec.get("exception")
+    if error:
+        # loguru puts the formatted traceback only in "text", after the formatted message.
+        text = obj.get("text")
+        trace = None
+        if isinstance(text, str):
+            _, trace = split_exception(_clean(text).rstrip("\n"))
+            if trace is None and "\n" in text.strip("\n"):
+                trace = _clean(text).strip("\n").split("\n", 1)[1]
+        if trace is None and isinstance(error, dict):
+            trace = _error_line(error.get("type"), error.get("value"))
+        exc = _join(exc, trace)
+
+    name = rec.get("name")
+    return Record(message=message, time=time, time_text=time_text, level=level,
+                  levelno=levelno, logger=_clean(name) if isinstance(name, str) else "",
+                  exc=exc, fields=fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# structlog's dict tracebacks back to text
+
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n"
+
+
+def render_structlog_traceback(stacks: list[dict[str, Any]], indent: str = "") -> str:
+    """Render structlog's ``dict_tracebacks`` (outermost exception first) as Python would.
+
+    Python prints the innermost cause first, then each exception that followed with the
+    sentence saying how they are linked (``is_cause`` on the inner one).
+    """
+    blocks: list[str] = []
+    for i in range(len(stacks) - 1, -1, -1):
+        stack = stacks[i]
+        if i < len(stacks) - 1:
+            blocks.append(_CAUSE if stacks[i + 1].get("is_cause") else _CONTEXT)
+        blocks.append(_render_stack(stack))
+    text = "\n".join(blocks)
+    if indent:
+        text = "\n".join(indent + line for line in text.split("\n"))
+    return text
+
+
+def _render_stack(stack: dict[str, Any]) -> str:
+    lines: list[str] = []
+    frames = stack.get("frames")
+    group = bool(stack.get("is_group"))
+    if isinstance(frames, list) and frames:
+        lines.append(("Exception Group " if group else "") + "Traceback (most recent call last):")
+        for frame in frames:
+            if not isinstance(frame, dict):
+                continue
+            lines.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
+                         f', in {frame.get("name", "?")}')
+            source_line = frame.get("line")
+            if isinstance(source_line, str) and source_line.strip():
+                lines.append("    " + source_line.strip())
+    syntax = stack.get("syntax_error")
+    if isinstance(syntax, dict):
+        lines.append(f'  File "{syntax.get("filename", "?")}", line {syntax.get("lineno", "?")}')
+        code = syntax.get("line")
+        if isinstance(code, str) and code.strip():
+            lines.append("    " + code.strip())
+    exc_type = stack.get("exc_type") or "Exception"
+    exc_value = stack.get("exc_value")
+    lines.append(f"{exc_type}: {exc_value}" if exc_value not in (None, "") else str(exc_type))
+    notes = stack.get("exc_notes")
+    if isinstance(notes, list):
+        lines.extend(str(note) for note in notes)
+    if group and isinstance(stack.get("exceptions"), list):
+        for n, sub in enumerate(stack["exceptions"], 1):
+            if isinstance(sub, list) and all(isinstance(s, dict) for s in sub):
+                lines.append(f"  +---------------- {n} ----------------")
+                lines.append(render_structlog_traceback(sub, indent="    | "))
+    return "\n".join(lines)

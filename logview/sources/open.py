@@ -1,0 +1,129 @@
+"""From command-line paths to sources: files, rotated sets, compressed files, FIFOs, stdin, dirs.
+
+``open_sources`` decides what each path is by looking at it (``stat`` and the first bytes),
+never by trusting its name alone, and turns a shell-expanded rotated set into one source.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+
+from logview.sources.base import ByteSource, SourceError, StaticFileSource
+from logview.sources.pipe import FifoSource
+from logview.sources.rotated import (
+    RotatedSetSource,
+    compression_of,
+    find_rotated_set,
+    open_member,
+    order_rotated,
+)
+from logview.sources.stdin import StdinSource
+
+#: Names a directory listing treats as logs (rotations and compression included).
+_LOG_NAME = re.compile(
+    r"""^[^.].*?
+    (?:\.(?:log|jsonl|ndjson|json|txt|out|err)   # app.log, events.jsonl
+       |\.log[-.][0-9][0-9_T:-]*                 # app.log.1, app.log-20240102, app.log.2024-01-02
+       |\.(?:jsonl|txt|out|err)\.[0-9]+)
+    (?:\.(?:gz|bz2|xz))?$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_SNIFF = 4096
+
+
+def _looks_binary(path: str) -> bool:
+    """A NUL in the first 4 KB of an uncompressed file: not a log."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF)
+    except OSError:
+        return True
+    return b"\0" in head
+
+
+def is_log_file(path: str) -> bool:
+    """Would a directory listing show this file (named like a log, not hidden, not binary)?"""
+    name = os.path.basename(path)
+    if name.startswith(".") or not _LOG_NAME.match(name):
+        return False
+    if compression_of(path) is not None:
+        return True
+    return not _looks_binary(path)
+
+
+def _stat(path: str) -> os.stat_result:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise SourceError(f"cannot open {path}: {exc.strerror}") from exc
+    if not os.access(path, os.R_OK):
+        raise SourceError(f"cannot open {path}: Permission denied")
+    return st
+
+
+def _open_set(members: list[str], *, follow: bool) -> ByteSource:
+    if len(members) == 1:
+        return _open_file(members[0], follow=follow)
+    return RotatedSetSource(members, follow=follow)
+
+
+def _open_file(path: str, *, follow: bool) -> ByteSource:
+    if compression_of(path) is None and not follow:
+        return StaticFileSource(path)
+    return open_member(path, follow=follow)
+
+
+def _directory_sets(path: str) -> list[list[str]]:
+    try:
+        names = sorted(os.listdir(path))
+    except OSError as exc:
+        raise SourceError(f"cannot open {path}: {exc.strerror}") from exc
+    files = [os.path.join(path, name) for name in names]
+    logs = [f for f in files if os.path.isfile(f) and is_log_file(f)]
+    if not logs:
+        raise SourceError(f"no log files in {path} (looked for *.log, *.jsonl, *.txt, "
+                          "rotations and .gz/.bz2/.xz)")
+    return order_rotated(logs)
+
+
+def open_sources(paths: list[str], *, follow: bool, rotated: bool) -> list[ByteSource]:
+    """One source per input: ``-`` is stdin, a directory gives its logs, rotated sets merge.
+
+    Raises ``SourceError`` (closing whatever was opened) when a path cannot be read.
+    """
+    sources: list[ByteSource] = []
+    try:
+        files: list[str] = []
+
+        def flush_files() -> None:
+            for members in order_rotated(files):
+                if rotated and len(members) == 1:
+                    members = find_rotated_set(members[0])
+                sources.append(_open_set(members, follow=follow))
+            files.clear()
+
+        for path in paths:
+            if path == "-":
+                flush_files()
+                sources.append(StdinSource())
+                continue
+            st = _stat(path)
+            if stat.S_ISDIR(st.st_mode):
+                flush_files()
+                for members in _directory_sets(path):
+                    sources.append(_open_set(members, follow=follow))
+            elif stat.S_ISFIFO(st.st_mode):
+                flush_files()
+                sources.append(FifoSource(path, follow=follow))
+            elif stat.S_ISREG(st.st_mode):
+                files.append(path)
+            else:
+                raise SourceError(f"cannot open {path}: not a file, directory or named pipe")
+        flush_files()
+    except BaseException:
+        for source in sources:
+            source.close()
+        raise
+    return sources

@@ -1,0 +1,254 @@
+"""Rotated sets (``app.log.2.gz app.log.1 app.log``) read as one space, and compressed files.
+
+``find_rotated_set`` finds the members beside a file (``--rotated``), ``order_rotated`` groups a
+shell-expanded ``app.log*`` into sets; both order members oldest first. ``RotatedSetSource``
+concatenates the members, following the newest like ``tail -F``; compressed members are
+decompressed a slice per ``update()`` into a spool, never wholly into memory.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import re
+import threading
+from typing import IO
+
+from logview.sources.base import ByteSource, SourceError, StaticFileSource
+from logview.sources.file import FileSource
+from logview.sources.spool import Spool, SpoolSource
+
+#: Magic numbers of the compressions read transparently.
+MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
+_OPENERS = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+_COMPRESSED_EXT = re.compile(r"\.(gz|bz2|xz)$")
+#: Decompressed bytes produced per ``update()`` (keeps the index worker responsive).
+DECOMPRESS_SLICE = 8 * 1024 * 1024
+_CHUNK = 1 << 20
+
+# A rotation suffix after the base name: .N (RotatingFileHandler, logrotate), -YYYYMMDD[HH...]
+# (logrotate dateext), .YYYY-MM-DD[_HH[-MM[-SS]]] (TimedRotatingFileHandler), each optionally
+# compressed.
+_SUFFIX = re.compile(
+    r"""^(?P<base>.+?)
+    (?:
+        \.(?P<num>\d{1,6})
+      | [-.](?P<date>\d{4}-?\d{2}-?\d{2}(?:[_T-]?\d{2}(?:[-:]?\d{2}(?:[-:]?\d{2})?)?)?(?:-\d+)?)
+    )
+    (?:\.(?:gz|bz2|xz))?$""",
+    re.VERBOSE,
+)
+
+
+def compression_of(path: str) -> str | None:
+    """``"gz"``, ``"bz2"``, ``"xz"`` from the file's first bytes, or None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+    except OSError:
+        return None
+    for magic, kind in MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _split_name(path: str) -> tuple[str, tuple]:
+    """(base path, sort key) of a member; the key sorts oldest first, the live file last."""
+    directory, name = os.path.split(path)
+    match = _SUFFIX.match(name)
+    if match is None:
+        bare = _COMPRESSED_EXT.sub("", name)
+        return os.path.join(directory, bare), (2, 0, "")
+    base = os.path.join(directory, match["base"])
+    if match["num"] is not None:
+        return base, (1, -int(match["num"]), "")
+    return base, (0, 0, re.sub(r"\D", "", match["date"]))
+
+
+def rotation_key(path: str) -> tuple:
+    """Sort key placing rotated members oldest first and the live file last."""
+    return _split_name(path)[1]
+
+
+def order_rotated(paths: list[str]) -> list[list[str]]:
+    """Group paths into rotated sets (by base name), each ordered oldest -> newest.
+
+    Sets keep the order in which their first member appeared; a path that is no rotation of
+    anything is a set of its own.
+    """
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        base, _key = _split_name(path)
+        members = groups.setdefault(base, [])
+        if path not in members:
+            members.append(path)
+    return [sorted(members, key=rotation_key) for members in groups.values()]
+
+
+def find_rotated_set(path: str) -> list[str]:
+    """The rotated set beside ``path`` (itself included), oldest first."""
+    directory = os.path.dirname(path)
+    name = os.path.basename(path)
+    base, _key = _split_name(path)
+    try:
+        entries = os.listdir(directory or ".")
+    except OSError as exc:
+        raise SourceError(f"cannot list {directory or '.'}: {exc.strerror}") from exc
+    members = [path]
+    for entry in entries:
+        if entry == name or not entry.startswith(os.path.basename(base)):
+            continue
+        candidate = os.path.join(directory, entry)
+        if _split_name(candidate)[0] == base and os.path.isfile(candidate):
+            members.append(candidate)
+    return sorted(members, key=rotation_key)
+
+
+class CompressedSource(SpoolSource):
+    """A .gz/.bz2/.xz file decompressed into a spool, a slice per ``update()``.
+
+    A damaged or cut-short file ends the space where decoding stopped; ``error`` says why.
+    """
+
+    def __init__(self, path: str, kind: str | None = None, *, name: str | None = None,
+                 spool: Spool | None = None) -> None:
+        super().__init__(name or path, spool)
+        self.path = path
+        kind = kind or compression_of(path)
+        if kind not in _OPENERS:
+            raise SourceError(f"cannot open {path}: not a gzip, bzip2 or xz file")
+        try:
+            self._stream: IO[bytes] | None = _OPENERS[kind](path, "rb")
+        except OSError as exc:
+            raise SourceError(f"cannot open {path}: {exc.strerror}") from exc
+        self._lock = threading.Lock()
+        self.update()
+
+    def _decompress(self, budget: int) -> None:
+        with self._lock:
+            while self._stream is not None and budget > 0:
+                try:
+                    data = self._stream.read(_CHUNK)
+                except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+                    self._end(f"{self.path}: decompression stopped: {exc}")
+                    return
+                if not data:
+                    self._end(None)
+                    return
+                self.append(data)
+                budget -= len(data)
+
+    def _end(self, error: str | None) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        self.finish(error)
+
+    def update(self) -> int:
+        self._decompress(DECOMPRESS_SLICE)
+        return super().update()
+
+    def wait(self, timeout: float) -> bool:
+        if self._stream is not None:
+            return True  # more to decompress: no reason to sleep
+        return super().wait(timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                self._stream.close()
+                self._stream = None
+        super().close()
+
+
+def open_member(path: str, *, follow: bool) -> ByteSource:
+    """One file as a source: compressed, followed, or read as it is."""
+    kind = compression_of(path)
+    if kind is not None:
+        return CompressedSource(path, kind)
+    if follow:
+        return FileSource(path, follow=True)
+    return StaticFileSource(path)
+
+
+class RotatedSetSource(ByteSource):
+    """Members (oldest first) concatenated into one space; the newest is followed.
+
+    Members come in one at a time: a member's bytes are added once every older member is
+    complete, so offsets never move. A truncation of the followed file bumps ``generation``
+    (the older members keep their offsets; the index simply reads them again).
+    """
+
+    def __init__(self, members: list[str], *, follow: bool = True,
+                 name: str | None = None) -> None:
+        if not members:
+            raise SourceError("a rotated set needs at least one file")
+        self.members = list(members)
+        self.name = name or members[-1]
+        self.follow = follow
+        self.generation = 0
+        self.finished = False
+        self._lock = threading.Lock()
+        self._parts: list[ByteSource] = []
+        try:
+            for i, path in enumerate(members):
+                last = i == len(members) - 1
+                self._parts.append(open_member(path, follow=follow and last))
+        except SourceError:
+            self.close()
+            raise
+        self._starts = [0] * len(self._parts)
+        self._active = 0  # the first part not yet complete
+        self._size = 0
+        self.update()
+
+    def size(self) -> int:
+        return self._size
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        parts: list[bytes] = []
+        end = min(offset + size, self._size)
+        for i, part in enumerate(self._parts[: self._active + 1]):
+            start = self._starts[i]
+            part_end = start + part.size() if i == self._active else self._starts[i + 1]
+            if offset >= part_end or offset >= end:
+                continue
+            data = part.read_at(offset - start, min(end, part_end) - offset)
+            parts.append(data)
+            offset += len(data)
+            if offset < min(end, part_end):
+                break  # a short read inside a part: stop rather than leave a gap
+        return b"".join(parts)
+
+    def update(self) -> int:
+        with self._lock:
+            before = self._size
+            generation = self.generation
+            while True:
+                part = self._parts[self._active]
+                part_generation = part.generation
+                part.update()
+                if part.generation != part_generation:
+                    self.generation += 1
+                self._size = self._starts[self._active] + part.size()
+                last = self._active == len(self._parts) - 1
+                if last:
+                    self.finished = part.finished
+                    break
+                if not part.finished:
+                    break
+                self._starts[self._active + 1] = self._size  # before _active: read_at
+                self._active += 1
+            if self.generation != generation:
+                return self._size
+            return self._size - before
+
+    def wait(self, timeout: float) -> bool:
+        return self._parts[self._active].wait(timeout)
+
+    def close(self) -> None:
+        for part in self._parts:
+            part.close()

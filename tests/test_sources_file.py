@@ -1,0 +1,337 @@
+"""FileSource: following appends, partial lines, copytruncate, rotation, replacement, idle CPU."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import statistics
+import threading
+import time
+
+import pytest
+
+from logview.sources.base import SourceError
+from logview.sources.file import FileSource
+from tests.conftest import wait_for
+
+
+def read_all(source: FileSource) -> bytes:
+    return source.read_at(0, source.size())
+
+
+def updated_to(source: FileSource, expected: bytes) -> bool:
+    source.update()
+    return read_all(source) == expected
+
+
+def append_later(path: str, data: bytes, delay: float) -> None:
+    def append() -> None:
+        with open(path, "ab") as out:
+            out.write(data)
+
+    threading.Timer(delay, append).start()
+
+
+class Follower:
+    """Reads a source's new bytes in a thread, like the index worker does."""
+
+    def __init__(self, source: FileSource) -> None:
+        self.source = source
+        self.data = bytearray()
+        self.seen_at: list[tuple[float, int]] = []
+        self.generations = 0
+        self._pos = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.source.wait(0.5)
+            generation = self.source.generation
+            self.source.update()
+            if self.source.generation != generation:
+                self.generations += 1
+                self._pos = 0
+            size = self.source.size()
+            while self._pos < size:
+                chunk = self.source.read_at(self._pos, size - self._pos)
+                assert chunk, "a read inside the space returned nothing"
+                self._pos += len(chunk)
+                self.data += chunk
+            self.seen_at.append((time.monotonic(), len(self.data)))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def log_path(tmp_path):
+    path = tmp_path / "app.log"
+    path.write_bytes(b"first\n")
+    return str(path)
+
+
+def test_missing_file_error_says_what_and_why(tmp_path):
+    with pytest.raises(SourceError, match=r"cannot open .*nope\.log: No such file or directory"):
+        FileSource(str(tmp_path / "nope.log"))
+
+
+def test_not_followed_reads_what_is_there(log_path):
+    source = FileSource(log_path, follow=False)
+    assert source.finished
+    assert read_all(source) == b"first\n"
+    source.close()
+
+
+def test_appends_are_seen_quickly(log_path):
+    source = FileSource(log_path)
+    follower = Follower(source)
+    latencies = []
+    try:
+        with open(log_path, "ab", buffering=0) as out:
+            for i in range(5):
+                line = f"line {i}\n".encode()
+                expected = len(follower.data) + len(line)
+                wait_for(lambda: follower.seen_at, 2)  # the follower is in wait()
+                time.sleep(0.02)
+                sent = time.monotonic()
+                out.write(line)
+                wait_for(lambda n=expected: len(follower.data) >= n, 2)
+                seen = next(t for t, n in follower.seen_at if n >= expected)
+                latencies.append(seen - sent)
+        assert bytes(follower.data) == b"first\n" + b"".join(f"line {i}\n".encode()
+                                                             for i in range(5))
+        assert statistics.median(latencies) < 0.25, latencies
+    finally:
+        follower.stop()
+        source.close()
+
+
+def test_partial_last_line_is_completed_later(log_path):
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"half")
+    source.update()
+    assert read_all(source) == b"first\nhalf"
+    with open(log_path, "ab") as out:
+        out.write(b" done\n")
+    assert source.update() == 6
+    assert read_all(source) == b"first\nhalf done\n"
+    source.close()
+
+
+def test_copytruncate_restarts_the_space(log_path):
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"second line\n")
+    source.update()
+    os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"new\n")
+    source.update()
+    assert source.generation == 1
+    assert read_all(source) == b"new\n"
+    source.close()
+
+
+def test_truncation_hidden_by_a_larger_size_is_noticed(log_path):
+    source = FileSource(log_path)
+    with open(log_path, "wb") as out:  # truncate and write more than there was
+        out.write(b"a much longer first line\n")
+    source.update()
+    assert source.generation == 1
+    assert read_all(source) == b"a much longer first line\n"
+    source.close()
+
+
+def test_rename_and_create_keeps_lines_written_to_the_old_file(log_path):
+    source = FileSource(log_path)
+    old = open(log_path, "ab", buffering=0)  # noqa: SIM115 - a writer that keeps its fd
+    old.write(b"before rename\n")
+    source.update()
+    os.rename(log_path, log_path + ".1")
+    old.write(b"after rename\n")
+    open(log_path, "wb").close()  # logrotate `create`: empty new file
+    source.update()
+    old.write(b"still old\n")
+    old.close()
+    with open(log_path, "ab") as new:
+        new.write(b"in new file\n")
+    source.update()
+    assert read_all(source) == b"first\nbefore rename\nafter rename\nstill old\nin new file\n"
+    assert source.generation == 0
+    assert source.rotations == 1
+    source.close()
+
+
+def test_unread_lines_of_the_old_file_come_before_the_new_file(log_path):
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"unread\n")
+    os.rename(log_path, log_path + ".1")
+    with open(log_path, "wb") as out:
+        out.write(b"new\n")
+    source.update()
+    assert read_all(source) == b"first\nunread\nnew\n"
+    source.close()
+
+
+def test_watched_file_handler_delete_and_recreate(log_path):
+    source = FileSource(log_path)
+    logger = logging.getLogger("test_watched")
+    logger.propagate = False
+    handler = logging.handlers.WatchedFileHandler(log_path)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    try:
+        logger.warning("one")
+        source.update()
+        os.remove(log_path)
+        source.update()  # path missing: no error, nothing lost
+        assert read_all(source) == b"first\none\n"
+        assert source.wait(2)  # the recreation wakes us
+        logger.warning("two")
+        wait_for(lambda: updated_to(source, b"first\none\ntwo\n"), 2)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        source.close()
+
+
+def test_path_missing_for_a_while_then_back(log_path):
+    source = FileSource(log_path)
+    os.remove(log_path)
+    for _ in range(3):
+        source.wait(0.05)
+        source.update()
+    assert read_all(source) == b"first\n"
+    append_later(log_path, b"back\n", 0.1)
+    assert source.wait(2)
+    wait_for(lambda: updated_to(source, b"first\nback\n"), 2)
+    source.close()
+
+
+def test_old_segments_are_capped(log_path):
+    source = FileSource(log_path, keep_rotations=2)
+    for i in range(4):
+        os.rename(log_path, f"{log_path}.{i}")
+        with open(log_path, "wb") as out:
+            out.write(f"file {i}\n".encode())
+        source.update()
+    assert source.rotations == 4
+    assert source.open_descriptors() == 3
+    assert source.read_at(0, 100) == b""  # the oldest segment was dropped
+    tail = source.size() - len(b"file 1\nfile 2\nfile 3\n")
+    assert source.read_at(tail, 100) == b"file 1\nfile 2\nfile 3\n"
+    source.close()
+    assert source.open_descriptors() == 0
+
+
+class GatedRotatingHandler(logging.handlers.RotatingFileHandler):
+    """A real RotatingFileHandler that waits until the reader has seen the file it rotates.
+
+    Without the gate a writer can create and rotate away a file between two reads, which no
+    follower (tail -F included) can see; with it, the race that matters stays: lines written
+    to the old file after the last read, then rename, create and more lines.
+    """
+
+    source: FileSource
+
+    def doRollover(self) -> None:
+        if self.stream is not None:
+            current = os.fstat(self.stream.fileno())
+            wait_for(lambda: self.source.current_file() == (current.st_dev, current.st_ino), 5)
+        super().doRollover()
+
+
+def test_hundred_rotations_under_a_writer_lose_nothing(tmp_path):
+    path = str(tmp_path / "rot.log")
+    open(path, "wb").close()
+    source = FileSource(path)
+    handler = GatedRotatingHandler(path, maxBytes=200, backupCount=3)
+    handler.source = source
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("test_rotations")
+    logger.propagate = False
+    logger.addHandler(handler)
+    follower = Follower(source)
+    count = 2300  # 9 bytes a line, 22 lines a file: ~104 rotations
+    try:
+        def write() -> None:
+            for i in range(count):
+                logger.warning("n %06d", i)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(30)
+        assert not writer.is_alive()
+        expected = "".join(f"n {i:06d}\n" for i in range(count)).encode()
+        wait_for(lambda: len(follower.data) >= len(expected), 10)
+        follower.stop()
+        assert source.rotations >= 95
+        assert follower.generations == 0
+        lines = bytes(follower.data).split(b"\n")
+        assert lines[:-1] == expected.split(b"\n")[:-1]
+    finally:
+        follower.stop()
+        logger.removeHandler(handler)
+        handler.close()
+        source.close()
+
+
+def test_idle_wait_uses_no_cpu(log_path):
+    source = FileSource(log_path)
+    while source.wait(0.05):  # drain the events of creating the file
+        source.update()
+    started = time.process_time()
+    woke = source.wait(1.0)
+    assert not woke
+    assert time.process_time() - started < 0.1
+    source.close()
+
+
+def test_stat_poll_fallback_is_cheap_and_prompt(log_path):
+    source = FileSource(log_path)
+    source._watcher.close()  # what happens where inotify is missing
+    started = time.process_time()
+    assert not source.wait(0.5)
+    assert time.process_time() - started < 0.1
+    append_later(log_path, b"more\n", 0.05)
+    sent = time.monotonic()
+    assert source.wait(2)
+    assert time.monotonic() - sent < 0.3
+    source.update()
+    assert read_all(source) == b"first\nmore\n"
+    source.close()
+
+
+def test_concurrent_reads_during_rotation_are_consistent(log_path):
+    source = FileSource(log_path, keep_rotations=100)
+    expected = b"first\n" + b"".join(f"gen {i}\n".encode() for i in range(30))
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            size = source.size()
+            data = source.read_at(0, size)
+            if len(data) != size or data != expected[:size]:
+                errors.append(f"{size}: {data!r}")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for i in range(30):
+            os.rename(log_path, log_path + ".old")
+            with open(log_path, "wb") as out:
+                out.write(f"gen {i}\n".encode())
+            source.update()
+    finally:
+        stop.set()
+        thread.join(5)
+    assert errors == []
+    assert read_all(source) == expected
+    source.close()

@@ -1,0 +1,78 @@
+"""The logview Textual app: pushes the main screen, holds the global keys and commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from logview.tui.screens.main import MainScreen
+
+
+class LogviewApp(App[None]):
+    """View (and follow) the records of ``store`` through ``query``."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False),
+    ]
+
+    def __init__(self, store: Any, *, query: str = "", title: str | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.initial_query = query
+        self.title = title or f"logview {getattr(store, 'name', '')}".strip()
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.store, query=self.initial_query))
+
+    def action_help(self) -> None:
+        try:
+            from logview.tui.screens.help import HelpScreen
+        except ImportError:
+            self.notify("Keys: / filter, 1-5 level, e/w errors/warnings, G follow, q quit")
+            return
+        self.push_screen(HelpScreen())
+
+    def _main(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def _run_on_main(self, action: str) -> None:
+        main = self._main()
+        if main is not None:
+            self.call_later(main.run_action, action)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = [
+            ("Filter", "Type a query to filter records (/)", "focus_query"),
+            ("Show all levels", "Remove the minimum level (0)", "min_level('0')"),
+            ("Level: warnings and worse", "Minimum level WARNING (3)", "min_level('3')"),
+            ("Level: errors and worse", "Minimum level ERROR (4)", "min_level('4')"),
+            ("Toggle logger tree", "Show or hide the logger tree (t)", "toggle_tree"),
+            ("Stop filter", "Cancel the running filter (Escape)", "cancel_filter"),
+        ]
+        for title, help_text, action in commands:
+            yield SystemCommand(title, help_text, lambda a=action: self._run_on_main(a))
+        list_commands = [
+            ("Follow", "Jump to the newest record and follow (G)", "last"),
+            ("Toggle wrap", "Cut rows at the width and show the whole record (\\)", "toggle_wrap"),
+            ("Next error", "Move to the next ERROR or worse (e)", "find_level(1, 40)"),
+            ("Copy record", "Copy the record's raw text (c)", "copy"),
+        ]
+        for title, help_text, action in list_commands:
+            yield SystemCommand(title, help_text, lambda a=action: self._run_on_list(a))
+
+    def _run_on_list(self, action: str) -> None:
+        main = self._main()
+        if main is not None:
+            self.call_later(main.records.run_action, action)

@@ -1,0 +1,56 @@
+"""Messages the background workers send to the main screen.
+
+Workers post these from threads (``post_message`` is thread-safe); the ones that only carry
+the latest state replace a queued predecessor (``can_replace``), so bursts coalesce and the UI
+never falls behind a fast source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.message import Message
+
+
+class StoreGrew(Message):
+    """The store has ``length`` records now (``generation`` bumps after a truncation)."""
+
+    def __init__(self, length: int, generation: int, finished: bool) -> None:
+        super().__init__()
+        self.length = length
+        self.generation = generation
+        self.finished = finished
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StoreGrew)
+
+
+class FilterProgress(Message):
+    """Matching positions found so far by the filter run ``token``.
+
+    ``positions`` is the whole sorted match array up to ``scanned`` (a view that never changes
+    later), so a newer message simply supersedes an older one.
+    """
+
+    def __init__(self, token: int, positions: np.ndarray, scanned: int, total: int) -> None:
+        super().__init__()
+        self.token = token
+        self.positions = positions
+        self.scanned = scanned
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FilterProgress) and message.token == self.token
+
+
+class LevelCounts(Message):
+    """Records per level bucket (see ``theme.LEVEL_BUCKETS``) over the first ``counted``."""
+
+    def __init__(self, counts: list[int], unknown: int, counted: int, generation: int) -> None:
+        super().__init__()
+        self.counts = counts
+        self.unknown = unknown
+        self.counted = counted
+        self.generation = generation
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LevelCounts)

@@ -1,0 +1,361 @@
+"""The main screen: query bar, level counts, the record list, status line and footer.
+
+Three thread workers keep the UI free: one follows the store (``update`` + ``wait``), one
+counts records per level, one runs the applied filter (in batches, cancellable, then keeps
+matching new records as they arrive). They talk to the screen with coalescing messages.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any, ClassVar
+
+import numpy as np
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, get_current_worker
+
+from logview.record import printable
+from logview.tui.filtering import min_level_of, scan_range, with_min_level
+from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
+from logview.tui.theme import LEVEL_BUCKETS, LEVEL_KEYS, bucket_of
+from logview.tui.widgets.level_bar import LevelBar
+from logview.tui.widgets.query_bar import QueryBar
+from logview.tui.widgets.record_list import RecordList
+from logview.tui.widgets.status_bar import StatusBar, StatusState
+
+#: Most store-growth messages per second (the worker coalesces between them).
+_GROW_INTERVAL = 0.15
+#: Least time between two ``store.update`` calls while input keeps coming (batches appends).
+_UPDATE_INTERVAL = 0.05
+#: Records per engine call while filtering (progress is reported between calls).
+_FILTER_CHUNK = 50_000
+#: Records per level-count batch (a time budget bounds each message too).
+_COUNT_REPORT = 0.25
+
+
+class GrowableArray:
+    """A sorted int64 array that grows by appending; views of it never change later."""
+
+    def __init__(self) -> None:
+        self._buf = np.empty(1024, dtype=np.int64)
+        self._len = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self._len + len(values)
+        if need > len(self._buf):
+            bigger = np.empty(max(need, 2 * len(self._buf)), dtype=np.int64)
+            bigger[: self._len] = self._buf[: self._len]
+            self._buf = bigger
+        self._buf[self._len : need] = values
+        self._len = need
+
+    def view(self) -> np.ndarray:
+        return self._buf[: self._len]
+
+
+class MainScreen(Screen):
+    """Shows one store through the applied query, following its end."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_query", "Filter"),
+        Binding("1", "min_level('1')", "Level", show=False),
+        Binding("2", "min_level('2')", show=False),
+        Binding("3", "min_level('3')", show=False),
+        Binding("4", "min_level('4')", show=False),
+        Binding("5", "min_level('5')", show=False),
+        Binding("0", "min_level('0')", "All levels", show=False),
+        Binding("t", "toggle_tree", "Loggers"),
+        Binding("escape", "cancel_filter", "Stop filter", show=False),
+    ]
+
+    def __init__(self, store: Any, *, query: str = "") -> None:
+        super().__init__()
+        self.store = store
+        self.initial_query = query
+        self.query_text = ""
+        self.active_query: Any = None
+        self._growth = threading.Condition()
+        self._known = 0
+        self._finished = False
+        self._generation = getattr(store, "generation", 0)
+        self._filter_token = 0
+        self._filter_worker: Worker[None] | None = None
+        self._filter_progress: float | None = None
+        self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
+
+    def compose(self) -> ComposeResult:
+        yield QueryBar(self.initial_query, id="query-bar")
+        yield LevelBar(id="level-bar")
+        with Horizontal(id="body"):
+            yield RecordList(self.store, id="records")
+        yield Static("", id="preview", markup=False)
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def records(self) -> RecordList:
+        return self.query_one("#records", RecordList)
+
+    def on_mount(self) -> None:
+        self.records.focus()
+        self._follow()
+        self._count_levels()
+        if self.initial_query:
+            self.query_one(QueryBar).submit(self.initial_query)
+        self._show_status()
+
+    # -- following the store ------------------------------------------------------------------
+
+    @work(thread=True, group="follow", exit_on_error=False)
+    def _follow(self) -> None:
+        """Take in new input and tell the UI, at most every ``_GROW_INTERVAL`` seconds."""
+        worker = get_current_worker()
+        store = self.store
+        last_post = 0.0
+        pending = True
+        while not worker.is_cancelled:
+            started = time.monotonic()
+            added = store.update()
+            pending = pending or added > 0
+            finished = bool(store.finished)
+            now = time.monotonic()
+            if pending and (now - last_post >= _GROW_INTERVAL or finished):
+                self.post_message(StoreGrew(len(store), store.generation, finished))
+                last_post = now
+                pending = False
+            if finished and not pending:
+                return
+            if added:  # input keeps coming: let it gather into one batch
+                time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))
+            else:
+                store.wait(0.2 if not pending else max(0.01, _GROW_INTERVAL - (now - last_post)))
+
+    def on_store_grew(self, message: StoreGrew) -> None:
+        restarted = message.generation != self._generation
+        with self._growth:
+            self._known = message.length
+            self._finished = message.finished
+            self._generation = message.generation
+            self._growth.notify_all()
+        self._rate_samples.append((time.monotonic(), message.length))
+        records = self.records
+        if restarted:
+            records.reset()
+            self._count_levels()
+            if self.active_query is not None:
+                self._start_filter(self.active_query)
+        records.set_length(message.length)
+        self._show_status()
+
+    def _wait_for_growth(self, seen: int, generation: int) -> tuple[int, bool]:
+        """Block (a worker) until the store has more than ``seen`` records, or 0.5 s passed."""
+        with self._growth:
+            if self._known <= seen and self._generation == generation and not self._finished:
+                self._growth.wait(0.5)
+            return self._known, self._finished
+
+    # -- level counts -------------------------------------------------------------------------
+
+    @work(thread=True, group="count", exclusive=True, exit_on_error=False)
+    def _count_levels(self) -> None:
+        """Count records per level as they arrive; report on a time budget."""
+        worker = get_current_worker()
+        store = self.store
+        generation = self._generation
+        counts = [0] * len(LEVEL_BUCKETS)
+        unknown = 0
+        counted = 0
+        last = time.monotonic()
+        while not worker.is_cancelled and generation == self._generation:
+            known, finished = self._known, self._finished
+            record = store.record
+            while counted < known and not worker.is_cancelled:
+                bucket = bucket_of(record(counted).levelno)
+                if bucket < 0:
+                    unknown += 1
+                else:
+                    counts[bucket] += 1
+                counted += 1
+                if (counted & 511) == 0 and time.monotonic() - last > _COUNT_REPORT:
+                    self.post_message(LevelCounts(list(counts), unknown, counted, generation))
+                    last = time.monotonic()
+            self.post_message(LevelCounts(list(counts), unknown, counted, generation))
+            last = time.monotonic()
+            if finished and counted >= known:
+                return
+            self._wait_for_growth(counted, generation)
+
+    def on_level_counts(self, message: LevelCounts) -> None:
+        if message.generation != self._generation:
+            return
+        counting = message.counted < self._known or not self._known and not self._finished
+        self.query_one(LevelBar).set_counts(message.counts, message.unknown, counting)
+
+    # -- filtering ----------------------------------------------------------------------------
+
+    @on(QueryBar.Applied)
+    def _query_applied(self, message: QueryBar.Applied) -> None:
+        self.query_text = message.text
+        query = None if getattr(message.query, "is_empty", not message.text.strip()) else (
+            message.query
+        )
+        self.active_query = query
+        self.query_one(LevelBar).set_min_level(min_level_of(message.text))
+        patterns = message.query.highlight_patterns() if query is not None else []
+        self.records.set_highlight(patterns)
+        if query is None:
+            self._cancel_filter()
+            self.records.set_positions(None)
+        else:
+            self._start_filter(query)
+        self.records.focus()
+        self._show_status()
+
+    @on(QueryBar.Left)
+    def _query_left(self) -> None:
+        self.records.focus()
+
+    def _start_filter(self, query: Any) -> None:
+        self._cancel_filter()
+        self._filter_token += 1
+        self._filter_progress = 0.0
+        self.records.set_positions(np.empty(0, dtype=np.int64))
+        self._filter_worker = self.run_worker(
+            lambda token=self._filter_token: self._filter(token, query),
+            thread=True,
+            group="filter",
+            exit_on_error=False,
+        )
+
+    def _cancel_filter(self) -> None:
+        if self._filter_worker is not None:
+            self._filter_worker.cancel()
+            self._filter_worker = None
+        self._filter_token += 1
+        self._filter_progress = None
+
+    def _filter(self, token: int, query: Any) -> None:
+        """Scan the store in chunks, post the matches so far, then match new records."""
+        worker = get_current_worker()
+        matches = GrowableArray()
+        scanned = 0
+        generation = self._generation
+        last_post = 0.0
+
+        def cancelled() -> bool:
+            return worker.is_cancelled or token != self._filter_token
+
+        while not cancelled():
+            known, finished = self._known, self._finished
+            while scanned < known and not cancelled():
+                stop = min(known, scanned + _FILTER_CHUNK)
+                for batch in scan_range(self.store, query, scanned, stop, cancelled):
+                    if len(batch):
+                        matches.extend(batch)
+                    if time.monotonic() - last_post > 0.1 and not cancelled():
+                        self.post_message(FilterProgress(token, matches.view(), scanned, known))
+                        last_post = time.monotonic()
+                if cancelled():
+                    return
+                scanned = stop
+            self.post_message(FilterProgress(token, matches.view(), scanned, known))
+            last_post = time.monotonic()
+            if finished and scanned >= known:
+                return
+            self._wait_for_growth(scanned, generation)
+            if generation != self._generation:
+                return
+
+    def on_filter_progress(self, message: FilterProgress) -> None:
+        if message.token != self._filter_token or self.active_query is None:
+            return
+        self._filter_progress = (
+            None if message.scanned >= message.total else message.scanned / max(1, message.total)
+        )
+        self.records.set_positions(message.positions)
+        self._show_status()
+
+    def action_cancel_filter(self) -> None:
+        if self._filter_progress is not None:
+            self._cancel_filter()
+            self.notify("Filter stopped: showing the matches found so far", timeout=3)
+            self._show_status()
+
+    def action_focus_query(self) -> None:
+        self.query_one(QueryBar).input.focus()
+
+    def action_min_level(self, key: str) -> None:
+        level = LEVEL_KEYS.get(key)
+        bar = self.query_one(QueryBar)
+        bar.submit(with_min_level(bar.applied, level))
+
+    # -- the rest of the screen ---------------------------------------------------------------
+
+    @on(RecordList.FollowChanged)
+    @on(RecordList.CursorMoved)
+    def _list_changed(self, message: Any) -> None:
+        if isinstance(message, RecordList.CursorMoved) and self.records.wrap:
+            self._show_preview(message.position)
+        self._show_status()
+
+    @on(RecordList.WrapChanged)
+    def _wrap_changed(self, message: RecordList.WrapChanged) -> None:
+        self.query_one("#preview").display = message.wrap
+        self._show_preview(self.records.cursor_position)
+
+    def _show_preview(self, position: int | None) -> None:
+        preview = self.query_one("#preview", Static)
+        if position is None or not self.records.wrap:
+            preview.update("")
+            return
+        record = self.store.record(position)
+        text = record.message + (f"\n{record.exc}" if record.exc else "")
+        preview.update(printable(text))
+
+    @on(RecordList.OpenRecord)
+    def _open_record(self, message: RecordList.OpenRecord) -> None:
+        try:
+            from logview.tui.widgets.detail import DetailScreen
+        except ImportError:
+            self.notify("The detail view is not available yet", timeout=3)
+            return
+        self.app.push_screen(DetailScreen(self.store.record(message.position)))
+
+    def action_toggle_tree(self) -> None:
+        try:
+            from logview.tui.widgets.logger_tree import LoggerTree
+        except ImportError:
+            self.notify("The logger tree is not available yet", timeout=3)
+            return
+        trees = self.query(LoggerTree)
+        if trees:
+            trees.first().display = not trees.first().display
+        else:
+            self.query_one("#body").mount(LoggerTree(), before=0)
+
+    def _rate(self) -> float | None:
+        if self._finished or len(self._rate_samples) < 2:
+            return None
+        (t0, n0), (t1, n1) = self._rate_samples[0], self._rate_samples[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else None
+
+    def _show_status(self) -> None:
+        records = self.records
+        state = StatusState(
+            source=getattr(self.store, "name", "?"),
+            total=self._known,
+            shown=None if records.positions is None else len(records.positions),
+            following=records.following,
+            new_rows=records.new_rows,
+            rate=self._rate(),
+            filter_progress=self._filter_progress,
+            finished=self._finished,
+        )
+        self.query_one(StatusBar).show(state)

@@ -1,0 +1,53 @@
+"""Counts of records per level, with the minimum level that is applied marked."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from logview.tui.theme import LEVEL_BUCKETS, level_badge, level_style
+
+
+class LevelBar(Static):
+    """``1 DEBUG 12  2 INFO 3,456  3 WARN 23 …``: the level keys and what each level holds."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.counts = [0] * len(LEVEL_BUCKETS)
+        self.unknown = 0
+        self.counting = True
+        self.min_level: str | None = None
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", lambda _theme: self.redraw(), init=False)
+        self.redraw()
+
+    def set_counts(self, counts: list[int], unknown: int, counting: bool) -> None:
+        """New counts; ``counting`` says they still lag behind the store."""
+        self.counts = list(counts)
+        self.unknown = unknown
+        self.counting = counting
+        self.redraw()
+
+    def set_min_level(self, level: str | None) -> None:
+        """Mark the minimum level the query applies (None: all levels)."""
+        self.min_level = level
+        self.redraw()
+
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        theme = self.app.current_theme
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for key, ((name, levelno), count) in enumerate(zip(LEVEL_BUCKETS, self.counts), 1):
+            selected = name == self.min_level
+            text.append(f"{key}", "bold reverse" if selected else "dim")
+            text.append(" ")
+            text.append(level_badge(name).strip(), level_style(max(levelno, 10), theme))
+            text.append(f" {count:,}  ")
+        if self.unknown:
+            text.append(f"other {self.unknown:,}  ", "dim")
+        text.append("0 all" if self.min_level else "", "dim")
+        if self.counting:
+            text.append("  counting…", "dim italic")
+        self.update(text)

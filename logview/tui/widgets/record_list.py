@@ -1,0 +1,465 @@
+"""The virtualised record view: one row per record, rendered line by line on demand.
+
+No widget per record and no list of all records: rows map to store positions through a
+sorted int64 array of matching positions, or (unfiltered) the identity, row == position.
+Rows are rendered with the Line API into Strips cached per (position, generation, render
+key); the horizontal crop and the cursor highlight happen after the cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.events import Click, MouseScrollUp
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import NoActiveWorker, get_current_worker
+
+from logview.record import ERROR, WARNING, Record, printable
+from logview.tui.theme import BADGE_WIDTH, level_badge, level_style
+
+#: Terminal width from which rows show the date and a wider logger column.
+WIDE = 120
+#: Rows scanned on the UI thread by a search before it moves to a worker.
+_NEAR = 200
+
+
+def format_time(record: Record, wide: bool) -> str:
+    """``HH:MM:SS.mmm`` (with the date on wide terminals), the raw time text, or blanks."""
+    width = 23 if wide else 12
+    moment = record.time
+    if moment is not None:
+        clock = f"{moment:%H:%M:%S}.{moment.microsecond // 1000:03d}"
+        text = f"{moment:%Y-%m-%d} {clock}" if wide else clock
+    elif record.time_text:
+        text = printable(record.time_text).replace("\n", " ")
+    else:
+        text = ""
+    return text[:width].ljust(width)
+
+
+def first_line(text: str) -> str:
+    """The first line of ``text``, safe for a terminal, tabs expanded."""
+    line = text.split("\n", 1)[0]
+    return printable(line.replace("\t", "    "))
+
+
+class RecordList(ScrollView, can_focus=True):
+    """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "record-list--cursor",
+        "record-list--time",
+        "record-list--logger",
+        "record-list--marker",
+        "record-list--match",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Follow"),
+        Binding("n", "find_match(1)", "Next match", show=False),
+        Binding("N", "find_match(-1)", "Prev match", show=False),
+        Binding("e", "find_level(1, 40)", "Next error"),
+        Binding("E", "find_level(-1, 40)", "Prev error", show=False),
+        Binding("w", "find_level(1, 30)", "Next warning", show=False),
+        Binding("W", "find_level(-1, 30)", "Prev warning", show=False),
+        Binding("enter", "open", "Detail"),
+        Binding("c", "copy", "Copy"),
+        Binding("backslash", "toggle_wrap", "Wrap", show=False),
+    ]
+
+    class CursorMoved(Message):
+        """The cursor is on store position ``position`` (None when the view is empty)."""
+
+        def __init__(self, position: int | None) -> None:
+            super().__init__()
+            self.position = position
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RecordList.CursorMoved)
+
+    class FollowChanged(Message):
+        """Following switched on or off, or more rows arrived while paused."""
+
+        def __init__(self, following: bool, new_rows: int) -> None:
+            super().__init__()
+            self.following = following
+            self.new_rows = new_rows
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RecordList.FollowChanged)
+
+    class OpenRecord(Message):
+        """The user asked for the detail of the record at ``position``."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    class WrapChanged(Message):
+        """Wrap mode switched: rows are cut at the width and the cursor record is shown whole."""
+
+        def __init__(self, wrap: bool) -> None:
+            super().__init__()
+            self.wrap = wrap
+
+    def __init__(self, store: Any, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.length = 0
+        self.positions: np.ndarray | None = None
+        self.cursor_row = 0
+        self.following = True
+        self.new_rows = 0
+        self.wrap = False
+        self._patterns: list[re.Pattern[str]] = []
+        self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(1024)
+        self._render_key = 0
+        self._max_width = 0
+        self._width_sync_pending = False
+
+    # -- the row <-> position map --------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        """Rows in the view (matching records when filtered)."""
+        return self.length if self.positions is None else len(self.positions)
+
+    def position_at(self, row: int) -> int:
+        """The store position shown on ``row``."""
+        return row if self.positions is None else int(self.positions[row])
+
+    def row_of(self, position: int) -> int:
+        """The row showing ``position``, or the row of the next shown record after it."""
+        if self.positions is None:
+            return min(position, max(0, self.length - 1))
+        return int(np.searchsorted(self.positions, position))
+
+    @property
+    def cursor_position(self) -> int | None:
+        """Store position under the cursor, or None when the view is empty."""
+        if self.row_count == 0:
+            return None
+        return self.position_at(min(self.cursor_row, self.row_count - 1))
+
+    def set_length(self, length: int) -> None:
+        """The store has ``length`` records now (the unfiltered view grows with it)."""
+        before = self.row_count
+        self.length = length
+        if self.positions is None:
+            self._rows_changed(before)
+
+    def set_positions(self, positions: np.ndarray | None) -> None:
+        """Show only ``positions`` (sorted), or everything with None; keeps the cursor record."""
+        before = self.row_count
+        keep = self.cursor_position
+        grew_only = (
+            positions is not None
+            and self.positions is not None
+            and len(positions) >= before
+            and (before == 0 or positions[before - 1] == self.positions[before - 1])
+        )
+        self.positions = positions
+        if grew_only:
+            self._rows_changed(before)
+            return
+        if not self.following and keep is not None and self.row_count:
+            self.cursor_row = min(self.row_of(keep), self.row_count - 1)
+        self.new_rows = 0
+        self._rows_changed(self.row_count)
+        self._show_cursor()
+        self.refresh()
+
+    def reset(self) -> None:
+        """Forget everything (the store restarted after a truncation)."""
+        self.length = 0
+        self.positions = None
+        self.cursor_row = 0
+        self.new_rows = 0
+        self._cache.clear()
+        self._max_width = 0
+        self._render_key += 1
+        self._rows_changed(0)
+        self.refresh()
+
+    def _rows_changed(self, before: int) -> None:
+        count = self.row_count
+        self.virtual_size = Size(self._content_width(), count)
+        if self.following:
+            self.cursor_row = max(0, count - 1)
+            self._stick_to_end()
+            self.post_message(self.CursorMoved(self.cursor_position))
+        elif count > before:
+            self.new_rows += count - before
+            self.post_message(self.FollowChanged(False, self.new_rows))
+        self.refresh()
+
+    def _stick_to_end(self) -> None:
+        """Scroll to the last row now and again after the next layout (sizes may lag)."""
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.call_after_refresh(self._scroll_end_if_following)
+
+    def _scroll_end_if_following(self) -> None:
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def _content_width(self) -> int:
+        return 0 if self.wrap else self._max_width
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def set_highlight(self, patterns: list[re.Pattern[str]]) -> None:
+        """Highlight these patterns in rows (the query's search terms)."""
+        self._patterns = list(patterns)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Re-render every row (theme, highlight or layout changed)."""
+        self._render_key += 1
+        self._cache.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.invalidate()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", lambda _theme: self.invalidate(), init=False)
+
+    def on_resize(self) -> None:
+        self.invalidate()
+        if self.following:
+            self._stick_to_end()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if row >= self.row_count:
+            return Strip.blank(width, base)
+        position = self.position_at(row)
+        strip = self._row_strip(position)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, None)
+        if row == self.cursor_row:
+            strip = strip.apply_style(self.get_component_rich_style("record-list--cursor"))
+        return strip.apply_style(base).apply_offsets(scroll_x, row)
+
+    def _row_strip(self, position: int) -> Strip:
+        wide = self.size.width >= WIDE
+        key = (position, getattr(self.store, "generation", 0), self._render_key, wide)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        text = self._row_text(position, wide)
+        length = text.cell_len
+        strip = Strip(text.render(self.app.console), length)
+        self._cache[key] = strip
+        if length > self._max_width:
+            self._max_width = length
+            if not self._width_sync_pending:
+                self._width_sync_pending = True
+                self.call_later(self._sync_width)
+        return strip
+
+    def _sync_width(self) -> None:
+        self._width_sync_pending = False
+        self.virtual_size = Size(self._content_width(), self.row_count)
+
+    def _row_text(self, position: int, wide: bool) -> Text:
+        try:
+            record = self.store.record(position)
+        except (IndexError, OSError) as exc:  # the store restarted under us: show, don't crash
+            return Text(f"<record {position} unavailable: {exc}>", style="dim")
+        logger_width = 24 if wide else 14
+        text = Text(no_wrap=True, end="")
+        text.append(format_time(record, wide), self.get_component_rich_style("record-list--time"))
+        text.append(" ")
+        text.append(level_badge(record.level), level_style(record.levelno, self.app.current_theme))
+        text.append(" ")
+        logger = printable(record.logger).replace("\n", " ")
+        if len(logger) > logger_width:
+            logger = "…" + logger[-(logger_width - 1) :]
+        text.append(logger.ljust(logger_width), self.get_component_rich_style("record-list--logger"))
+        text.append(" ")
+        start = len(text.plain)
+        message = first_line(record.message)
+        text.append(message)
+        if self._patterns and message:
+            match_style = self.get_component_rich_style("record-list--match")
+            for pattern in self._patterns:
+                for hit in pattern.finditer(message):
+                    if hit.end() > hit.start():
+                        text.stylize(match_style, start + hit.start(), start + hit.end())
+        extra = record.extra_lines
+        if extra:
+            text.append(f" +{extra}", self.get_component_rich_style("record-list--marker"))
+        return text
+
+    @staticmethod
+    def columns_width(wide: bool) -> int:
+        """Cells before the message column."""
+        return (23 if wide else 12) + 1 + BADGE_WIDTH + 1 + (24 if wide else 14) + 1
+
+    # -- cursor and following -----------------------------------------------------------------
+
+    def go_to_row(self, row: int, *, follow: bool | None = None) -> None:
+        """Put the cursor on ``row`` (clamped) and scroll it into view."""
+        count = self.row_count
+        self.cursor_row = max(0, min(row, count - 1)) if count else 0
+        if follow is not None and follow != self.following:
+            self.following = follow
+            if follow:
+                self.new_rows = 0
+            self.post_message(self.FollowChanged(follow, self.new_rows))
+        self._show_cursor()
+        self.refresh()
+        self.post_message(self.CursorMoved(self.cursor_position))
+
+    def _show_cursor(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        top = round(self.scroll_y)
+        row = self.cursor_row
+        if self.following:
+            self._stick_to_end()
+        elif row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self.go_to_row(self.cursor_row - 1, follow=False)
+
+    def action_cursor_down(self) -> None:
+        self.go_to_row(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.go_to_row(self.cursor_row - max(1, self.size.height - 1), follow=False)
+
+    def action_page_down(self) -> None:
+        self.go_to_row(self.cursor_row + max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        self.go_to_row(0, follow=False)
+
+    def action_last(self) -> None:
+        self.go_to_row(self.row_count - 1, follow=True)
+
+    def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        if self.following:
+            self.following = False
+            self.post_message(self.FollowChanged(False, self.new_rows))
+
+    def on_click(self, event: Click) -> None:
+        row = round(self.scroll_y) + event.y
+        if row < self.row_count:
+            self.go_to_row(row, follow=False if row < self.row_count - 1 else None)
+
+    def action_open(self) -> None:
+        position = self.cursor_position
+        if position is not None:
+            self.post_message(self.OpenRecord(position))
+
+    def action_copy(self) -> None:
+        position = self.cursor_position
+        if position is None:
+            return
+        record = self.store.record(position)
+        self.app.copy_to_clipboard(record.raw or record.message)
+        self.notify("Record copied to the clipboard", timeout=2)
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self.virtual_size = Size(self._content_width(), self.row_count)
+        self.post_message(self.WrapChanged(self.wrap))
+        self.refresh()
+
+    # -- search -------------------------------------------------------------------------------
+
+    def action_find_match(self, step: int) -> None:
+        patterns = self._patterns
+        if not patterns:
+            self.notify("No search terms: type a query with / first", timeout=3)
+            return
+
+        def hit(record: Record) -> bool:
+            text = record.message
+            return any(pattern.search(text) for pattern in patterns)
+
+        self.find(hit, step, "match")
+
+    def action_find_level(self, step: int, levelno: int) -> None:
+        if levelno >= ERROR:
+            self.find(lambda record: record.levelno >= ERROR, step, "error")
+        else:
+            self.find(lambda record: WARNING <= record.levelno < ERROR, step, "warning")
+
+    def find(self, predicate: Callable[[Record], bool], step: int, what: str) -> None:
+        """Move to the next (step 1) or previous (-1) row whose record satisfies ``predicate``.
+
+        Looks at a few rows here and, when the hit is further away, continues in a thread
+        worker so the UI never waits on a long scan.
+        """
+        count = self.row_count
+        positions = self.positions
+        start = self.cursor_row + step
+        record = self.store.record
+        row = start
+        for _ in range(_NEAR):
+            if not 0 <= row < count:
+                self.notify(f"No {'next' if step > 0 else 'previous'} {what}", timeout=2)
+                return
+            position = row if positions is None else int(positions[row])
+            if predicate(record(position)):
+                self.go_to_row(row, follow=False)
+                return
+            row += step
+        self._find_far(predicate, step, row, count, positions, what)
+
+    def _find_far(
+        self,
+        predicate: Callable[[Record], bool],
+        step: int,
+        row: int,
+        count: int,
+        positions: np.ndarray | None,
+        what: str,
+    ) -> None:
+        def scan() -> None:
+            worker = self._current_worker()
+            record = self.store.record
+            current = row
+            while 0 <= current < count:
+                if (current & 1023) == 0 and worker is not None and worker.is_cancelled:
+                    return
+                position = current if positions is None else int(positions[current])
+                if predicate(record(position)):
+                    self.app.call_from_thread(self.go_to_row, current, follow=False)
+                    return
+                current += step
+            self.app.call_from_thread(
+                self.notify, f"No {'next' if step > 0 else 'previous'} {what}", timeout=2
+            )
+
+        self.run_worker(scan, thread=True, group="find", exclusive=True, exit_on_error=False)
+
+    @staticmethod
+    def _current_worker() -> Any:
+        try:
+            return get_current_worker()
+        except NoActiveWorker:
+            return None

@@ -1,0 +1,113 @@
+"""TUI test helpers: a small real log format, log files with fixed content, polling the app."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from logview.formats.base import LogFormat
+from logview.record import Record, level_from_name, split_exception
+from logview.sources.base import MemorySource, StaticFileSource
+from logview.store import LogStore
+
+LINE_RE = re.compile(
+    r"(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?P<level>[A-Z]+) (?P<logger>\S+): (?P<msg>.*)",
+    re.DOTALL,
+)
+
+
+class DashFormat(LogFormat):
+    """``2024-05-01 12:00:00,123 INFO app.db: message`` (logging's default-like layout)."""
+
+    name = "dash"
+    start_pattern = re.compile(rb"\d{4}-\d\d-\d\d ")
+
+    def is_start(self, line: str) -> bool:
+        return LINE_RE.match(line) is not None
+
+    def parse(self, text: str) -> Record:
+        match = LINE_RE.match(text)
+        if match is None:
+            return Record(message=text)
+        message, exc = split_exception(match["msg"])
+        level, levelno = level_from_name(match["level"])
+        moment = datetime.strptime(match["time"], "%Y-%m-%d %H:%M:%S,%f")
+        return Record(message=message, time=moment, time_text=match["time"], level=level,
+                      levelno=levelno, logger=match["logger"], exc=exc)
+
+
+START = datetime(2024, 5, 1, 12, 0, 0)
+LEVELS = ("INFO", "DEBUG", "INFO", "WARNING", "INFO", "ERROR", "INFO", "CRITICAL")
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "app.py", line 3, in <module>\n'
+    "    main()\n"
+    "ValueError: bad value\n"
+)
+
+
+def log_line(i: int, level: str | None = None, message: str | None = None) -> str:
+    """Record ``i`` of the sample log, deterministic; errors carry a traceback."""
+    level = level or LEVELS[i % len(LEVELS)]
+    moment = START + timedelta(milliseconds=1500 * i)
+    stamp = moment.strftime("%Y-%m-%d %H:%M:%S,") + f"{moment.microsecond // 1000:03d}"
+    logger = ("app", "app.db", "app.http.server", "worker")[i % 4]
+    text = message or f"event {i} user=u{i % 7} took {i % 13} ms"
+    line = f"{stamp} {level} {logger}: {text}\n"
+    if level == "ERROR":
+        line += TRACEBACK
+    return line
+
+
+def write_log(path: Path, count: int, start: int = 0) -> Path:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("".join(log_line(i) for i in range(start, start + count)))
+    return path
+
+
+@pytest.fixture
+def make_store(tmp_path: Path) -> Callable[..., LogStore]:
+    """A store over a real file holding ``count`` sample records (name fixed for snapshots)."""
+
+    def make(count: int = 50, name: str = "sample.log", text: str | None = None) -> LogStore:
+        path = tmp_path / "sample.log"
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+        else:
+            write_log(path, count)
+        return LogStore(StaticFileSource(str(path), name=name), DashFormat())
+
+    return make
+
+
+@pytest.fixture
+def memory_store() -> Callable[..., tuple[MemorySource, LogStore]]:
+    """A live store fed by a ``MemorySource`` the test appends to."""
+
+    def make(count: int = 0) -> tuple[MemorySource, LogStore]:
+        source = MemorySource("memory", "".join(log_line(i) for i in range(count)).encode())
+        return source, LogStore(source, DashFormat())
+
+    return make
+
+
+async def until(pilot, condition: Callable[[], object], timeout: float = 5.0) -> object:
+    """Let the app run until ``condition()`` is truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.01)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows now, as plain text lines (for asserting on the layout)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -1,0 +1,311 @@
+"""Records per time bucket, coloured by the worst level in each bucket, with the span labelled.
+
+API for the core::
+
+    hist = TimeHistogram(id="histogram")
+    hist.set_data(times, levelnos)   # numpy arrays: float epoch seconds, level numbers
+    hist.add(times, levelnos)        # more records (live input); cheap, O(batch)
+    hist.clear()
+
+Message (handle as ``on_time_histogram_bucket_selected``):
+
+- ``TimeHistogram.BucketSelected(start, end)``: a bucket was clicked, or chosen with
+  left/right + Enter while focused; the core jumps to the first record at/after ``start``.
+
+Memory is bounded whatever the input: records are counted into ``TimeBins`` (4096 fine bins
+per level class, power-of-two seconds wide, widened by merging as the span grows), and the
+columns on screen are whole groups of fine bins, so the counts shown and the time range a
+click reports are exact for each other. Times that are NaN or absurd are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import ClassVar
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.events import Click
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+#: Level classes counted separately: below WARNING, WARNING, ERROR and worse.
+REST, WARN, ERR = 0, 1, 2
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+class TimeBins:
+    """Counts of records per (level class, fine time bin), bounded, widened as data arrives.
+
+    Bin ``k`` covers ``[(base + k) * width, (base + k + 1) * width)`` seconds, with
+    ``width = QUANTUM * 2**shift``; widening doubles the width, so old bins nest exactly in
+    new ones and no count is ever misplaced.
+    """
+
+    FINE = 4096
+    QUANTUM = 2.0**-10  # about a millisecond: the narrowest bin
+    MAX_ABS_TIME = 1e11  # seconds; beyond year 5000 a time is garbage, not data
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget all counts."""
+        self.shift = 0
+        self.base = 0
+        self.counts = np.zeros((3, self.FINE), dtype=np.int64)
+        self.tmin = math.inf
+        self.tmax = -math.inf
+        self.total = 0
+        self.version = 0
+
+    @property
+    def width(self) -> float:
+        """Seconds per fine bin."""
+        return self.QUANTUM * 2.0**self.shift
+
+    def add(self, times: np.ndarray, levelnos: np.ndarray) -> int:
+        """Count records at ``times`` (epoch seconds) with ``levelnos``; returns how many."""
+        t = np.asarray(times, dtype=np.float64).ravel()
+        lv = np.asarray(levelnos).ravel()
+        if lv.shape != t.shape:
+            raise ValueError(f"times ({t.size}) and levelnos ({lv.size}) differ in length")
+        keep = np.isfinite(t) & (np.abs(t) < self.MAX_ABS_TIME)
+        if not keep.all():
+            t, lv = t[keep], lv[keep]
+        if t.size == 0:
+            return 0
+        cls = (lv >= 30).astype(np.int64) + (lv >= 40)
+        self._fit(min(self.tmin, float(t.min())), max(self.tmax, float(t.max())))
+        idx = np.floor(t / self.width).astype(np.int64) - self.base
+        np.clip(idx, 0, self.FINE - 1, out=idx)  # float rounding at the very edge
+        self.counts += np.bincount(cls * self.FINE + idx, minlength=3 * self.FINE).reshape(
+            3, self.FINE)
+        self.total += int(t.size)
+        self.version += 1
+        return int(t.size)
+
+    def _fit(self, lo: float, hi: float) -> None:
+        """Widen/move the bins so ``[lo, hi]`` fits; re-bin what is counted already."""
+        shift = self.shift
+        while True:
+            width = self.QUANTUM * 2.0**shift
+            base = math.floor(lo / width)
+            if math.floor(hi / width) - base < self.FINE:
+                break
+            shift += 1
+        self.tmin, self.tmax = lo, hi
+        if shift == self.shift and base == self.base:
+            return
+        if self.total:
+            nonzero = np.flatnonzero(self.counts.sum(axis=0))
+            old = self.base + nonzero
+            new = (old >> (shift - self.shift)) - base
+            counts = np.zeros_like(self.counts)
+            for cls in range(3):
+                np.add.at(counts[cls], new, self.counts[cls, nonzero])
+            self.counts = counts
+        self.shift, self.base = shift, base
+
+    def buckets(self, columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At most ``columns`` buckets over the span with data: (starts, ends, counts[3, n]).
+
+        Each bucket is a whole run of fine bins, so its counts are exactly the records in
+        ``[start, end)``. Empty when nothing is counted.
+        """
+        if not self.total or columns <= 0:
+            empty = np.zeros(0)
+            return empty, empty, np.zeros((3, 0), dtype=np.int64)
+        used = np.flatnonzero(self.counts.sum(axis=0))
+        first, last = int(used[0]), int(used[-1])
+        n = last - first + 1
+        cols = min(columns, n)
+        edges = first + (np.arange(cols + 1, dtype=np.int64) * n) // cols
+        counts = np.add.reduceat(self.counts[:, first:last + 1], edges[:-1] - first, axis=1)
+        width = self.width
+        return (self.base + edges[:-1]) * width, (self.base + edges[1:]) * width, counts
+
+
+def _format_time(ts: float, *, with_date: bool) -> str:
+    try:
+        moment = datetime.fromtimestamp(ts)
+    except (OverflowError, OSError, ValueError):
+        return "?"
+    return moment.strftime("%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def format_duration(seconds: float) -> str:
+    """A compact duration: 250ms, 30s, 5m, 2h, 3d."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:.0f}{unit}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(
+                ".") + unit
+    return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}".rstrip("0").rstrip(".") + "s"
+
+
+class TimeHistogram(Widget, can_focus=True):
+    """Bars of records per time bucket (colour: worst level in the bucket) and a time axis."""
+
+    DEFAULT_CSS = """
+    TimeHistogram { height: 3; width: 1fr; }
+    TimeHistogram > .histogram--rest { color: $primary; }
+    TimeHistogram > .histogram--warning { color: $warning; }
+    TimeHistogram > .histogram--error { color: $error; }
+    TimeHistogram > .histogram--cursor { background: $accent 40%; }
+    TimeHistogram > .histogram--label { color: $text-muted; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "histogram--rest",
+        "histogram--warning",
+        "histogram--error",
+        "histogram--cursor",
+        "histogram--label",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1)", "Earlier", show=False),
+        Binding("right", "move(1)", "Later", show=False),
+        Binding("home", "move_to(0)", "First", show=False),
+        Binding("end", "move_to(-1)", "Last", show=False),
+        Binding("enter", "select", "Jump to bucket"),
+    ]
+
+    #: Column under the keyboard cursor, or -1 when none.
+    cursor: reactive[int] = reactive(-1)
+
+    class BucketSelected(Message):
+        """A bucket was chosen: jump to the first record at/after ``start``."""
+
+        def __init__(self, start: float, end: float) -> None:
+            super().__init__()
+            #: Epoch seconds where the bucket starts (inclusive) and ends (exclusive).
+            self.start = start
+            self.end = end
+
+        def __repr__(self) -> str:
+            return f"TimeHistogram.BucketSelected({self.start!r}, {self.end!r})"
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.bins = TimeBins()
+        self._cache_key: tuple[int, int] | None = None
+        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    # -- data ------------------------------------------------------------------------------
+
+    def set_data(self, times: np.ndarray, levelnos: np.ndarray) -> None:
+        """Replace all data with these records (e.g. the records a new query matches)."""
+        self.bins.clear()
+        self.cursor = -1
+        self.bins.add(times, levelnos)
+        self.refresh()
+
+    def add(self, times: np.ndarray, levelnos: np.ndarray) -> None:
+        """Count more records (live input)."""
+        if self.bins.add(times, levelnos):
+            self.refresh()
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.bins.clear()
+        self.cursor = -1
+        self.refresh()
+
+    def buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The buckets as drawn at the current width: (starts, ends, counts[3, n])."""
+        key = (self.bins.version, self.size.width)
+        if self._cache_key != key or self._cache is None:
+            self._cache = self.bins.buckets(self.size.width)
+            self._cache_key = key
+        return self._cache
+
+    # -- input -----------------------------------------------------------------------------
+
+    def _post_bucket(self, column: int) -> None:
+        starts, ends, _ = self.buckets()
+        if 0 <= column < len(starts):
+            self.post_message(self.BucketSelected(float(starts[column]), float(ends[column])))
+
+    def on_click(self, event: Click) -> None:
+        starts, _, _ = self.buckets()
+        if 0 <= event.x < len(starts):
+            self.cursor = event.x
+            self._post_bucket(event.x)
+
+    def action_move(self, step: int) -> None:
+        count = len(self.buckets()[0])
+        if count:
+            start = self.cursor if self.cursor >= 0 else (count if step < 0 else -1)
+            self.cursor = max(0, min(count - 1, start + step))
+
+    def action_move_to(self, column: int) -> None:
+        count = len(self.buckets()[0])
+        if count:
+            self.cursor = column if column >= 0 else count - 1
+
+    def action_select(self) -> None:
+        self._post_bucket(self.cursor)
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def render(self) -> Text:
+        width, height = self.size.width, max(1, self.size.height)
+        starts, ends, counts = self.buckets()
+        bar_rows = max(1, height - 1)
+        label_style = self.get_component_rich_style("histogram--label")
+        if not len(starts):
+            return Text("\n" * (height - 1) + "no timestamps", style=label_style)
+        totals = counts.sum(axis=0)
+        peak = int(totals.max()) or 1
+        eighths = np.ceil(totals * (bar_rows * 8) / peak).astype(np.int64)
+        styles = [self.get_component_rich_style(name) for name in
+                  ("histogram--rest", "histogram--warning", "histogram--error")]
+        worst = np.where(counts[ERR] > 0, ERR, np.where(counts[WARN] > 0, WARN, REST))
+        cursor_style = self.get_component_rich_style("histogram--cursor")
+        lines = []
+        for row in range(bar_rows):
+            floor = (bar_rows - 1 - row) * 8
+            line = Text(no_wrap=True, overflow="crop")
+            fill = np.clip(eighths - floor, 0, 8)
+            for col, level in enumerate(fill):
+                style: Style = styles[worst[col]]
+                if col == self.cursor:
+                    style = style + cursor_style
+                line.append(_BLOCKS[level], style)
+            lines.append(line)
+        lines.append(self._axis(width, starts, ends, counts, label_style))
+        return Text("\n").join(lines[-height:])
+
+    def _axis(self, width: int, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray,
+              style: Style) -> Text:
+        """First time left, last time right, and the cursor bucket (or bucket size) between."""
+        first, last = self.bins.tmin, self.bins.tmax
+        same_day = _format_time(first, with_date=True)[:5] == _format_time(last, with_date=True)[:5]
+        left = _format_time(first, with_date=True)
+        right = _format_time(last, with_date=not same_day)
+        if 0 <= self.cursor < len(starts):
+            c = self.cursor
+            middle = (f"{_format_time(float(starts[c]), with_date=False)} "
+                      f"+{format_duration(float(ends[c] - starts[c]))}: "
+                      f"{int(counts[:, c].sum()):,}")
+            if counts[ERR, c]:
+                middle += f" ({int(counts[ERR, c]):,} err)"
+        else:
+            middle = f"{self.bins.total:,} records · {format_duration(float(ends[0] - starts[0]))}/col"
+        room = width - len(left) - len(right)
+        if room < len(middle) + 2:
+            middle = ""
+        if room < 1:
+            return Text(left[:width], style=style, no_wrap=True, overflow="crop")
+        pad = room - len(middle)
+        return Text(f"{left}{' ' * (pad // 2)}{middle}{' ' * (pad - pad // 2)}{right}",
+                    style=style, no_wrap=True, overflow="crop")

@@ -131,7 +131,9 @@ class CompressedSource(SpoolSource):
         with self._lock:
             while self._stream is not None and budget > 0:
                 try:
-                    data = self._stream.read(_CHUNK)
+                    # read1: one decoded buffer at a time, so a cut-short file keeps all but
+                    # the last one instead of losing a whole chunk to the EOFError.
+                    data = self._stream.read1(_CHUNK)
                 except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
                     self._end(f"{self.path}: decompression stopped: {exc}")
                     return

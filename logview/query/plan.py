@@ -1,0 +1,276 @@
+"""Parse tokens into a tree (or < and < not), then compile it into one closure and a prefilter."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from logview.query.errors import QueryError
+from logview.query.lexer import AND, LPAREN, NOT, OR, RPAREN, Token, tokenize
+from logview.query.prefilter import (
+    Alt,
+    Prefilter,
+    compile_group,
+    minimise,
+    needle_alts,
+    selectivity,
+)
+from logview.query.terms import Predicate, Term, build_term
+from logview.record import Record
+
+
+@dataclass(slots=True)
+class AndNode:
+    children: list[Node]
+
+
+@dataclass(slots=True)
+class OrNode:
+    children: list[Node]
+
+
+@dataclass(slots=True)
+class NotNode:
+    child: Node
+
+
+Node = Term | AndNode | OrNode | NotNode
+
+
+class _Parser:
+    """Recursive descent over the tokens: ``or`` binds loosest, then AND, then not/-."""
+
+    def __init__(self, tokens: list[Token], now: datetime) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.now = now
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def parse(self) -> Node:
+        node = self.parse_or()
+        extra = self.peek()
+        if extra is not None:  # only a ')' can stop parse_or early
+            raise QueryError("unmatched ')'", extra.pos)
+        return node
+
+    def parse_or(self) -> Node:
+        children = [self.parse_and()]
+        while (token := self.peek()) is not None and token.kind == OR:
+            self.take()
+            after = self.peek()
+            if after is None or after.kind in (OR, AND, RPAREN):
+                raise QueryError("'or' needs a term after it", token.pos)
+            children.append(self.parse_and())
+        return children[0] if len(children) == 1 else OrNode(children)
+
+    def parse_and(self) -> Node:
+        children: list[Node] = []
+        while (token := self.peek()) is not None and token.kind not in (OR, RPAREN):
+            if token.kind == AND:
+                self.take()
+                after = self.peek()
+                if not children:
+                    raise QueryError("'and' needs a term before it", token.pos)
+                if after is None or after.kind in (OR, AND, RPAREN):
+                    raise QueryError("'and' needs a term after it", token.pos)
+                continue
+            children.append(self.parse_unary())
+        if not children:
+            token = self.peek()
+            if token is None:
+                raise QueryError("expected a term", len(self.tokens) and self.tokens[-1].end)
+            if token.kind == OR:
+                raise QueryError("'or' needs a term before it", token.pos)
+            raise QueryError("unmatched ')'", token.pos)
+        return children[0] if len(children) == 1 else AndNode(children)
+
+    def parse_unary(self) -> Node:
+        token = self.take()
+        if token.kind == NOT:
+            after = self.peek()
+            if after is None or after.kind in (OR, AND, RPAREN):
+                raise QueryError(f"'{token.value}' needs a term after it", token.pos)
+            return NotNode(self.parse_unary())
+        if token.kind == LPAREN:
+            after = self.peek()
+            if after is not None and after.kind == RPAREN:
+                raise QueryError("empty parentheses", token.pos)
+            if after is None:
+                raise QueryError("unclosed '('", token.pos)
+            node = self.parse_or()
+            closing = self.peek()
+            if closing is None or closing.kind != RPAREN:
+                raise QueryError("unclosed '('", token.pos)
+            self.take()
+            return node
+        if token.kind == RPAREN:
+            raise QueryError("unmatched ')'", token.pos)
+        return build_term(token, self.now)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling the tree.
+
+
+def _always(_record: Record) -> bool:
+    return True
+
+
+def cost(node: Node) -> int:
+    if isinstance(node, Term):
+        return node.cost
+    if isinstance(node, NotNode):
+        return cost(node.child)
+    return sum(cost(child) for child in node.children)
+
+
+def compile_predicate(node: Node) -> Predicate:
+    """One closure for the tree; AND/OR children run cheapest first (they are pure)."""
+    if isinstance(node, Term):
+        return node.pred
+    if isinstance(node, NotNode):
+        inner = compile_predicate(node.child)
+        return lambda r: not inner(r)
+    preds = [compile_predicate(child) for child in sorted(node.children, key=cost)]
+    if isinstance(node, AndNode):
+        if len(preds) == 2:
+            a, b = preds
+            return lambda r: a(r) and b(r)
+        if len(preds) == 3:
+            a, b, c = preds
+            return lambda r: a(r) and b(r) and c(r)
+
+        def all_match(r: Record) -> bool:
+            for pred in preds:
+                if not pred(r):
+                    return False
+            return True
+
+        return all_match
+    if len(preds) == 2:
+        a, b = preds
+        return lambda r: a(r) or b(r)
+
+    def any_match(r: Record) -> bool:
+        for pred in preds:
+            if pred(r):
+                return True
+        return False
+
+    return any_match
+
+
+def min_level(node: Node) -> int:
+    """The lowest levelno a matching record can have, as far as the query says."""
+    if isinstance(node, Term):
+        return node.min_level
+    if isinstance(node, NotNode):
+        return 0
+    levels = [min_level(child) for child in node.children]
+    return max(levels) if isinstance(node, AndNode) else min(levels)
+
+
+def highlights(node: Node) -> list[re.Pattern[str]]:
+    """Highlight patterns of the terms not under a negation."""
+    if isinstance(node, Term):
+        return list(node.highlights)
+    if isinstance(node, NotNode):
+        return []
+    return [pattern for child in node.children for pattern in highlights(child)]
+
+
+def groups(node: Node, level_text: bool, json_escaped: bool) -> list[frozenset[Alt]]:
+    """The AND of needle groups every match of ``node`` satisfies (possibly none)."""
+    if isinstance(node, Term):
+        if node.needle is None:
+            return []
+        alts = needle_alts(node.needle, level_text=level_text, json_escaped=json_escaped)
+        return [minimise(alts)] if alts else []
+    if isinstance(node, NotNode):
+        return []
+    if isinstance(node, AndNode):
+        return [g for child in node.children for g in groups(child, level_text, json_escaped)]
+    union: set[Alt] = set()
+    for child in node.children:  # OR: each alternative must bring a group, else no group
+        child_groups = groups(child, level_text, json_escaped)
+        if not child_groups:
+            return []
+        union |= max(child_groups, key=selectivity)
+    return [minimise(frozenset(union))]
+
+
+def build_prefilter(node: Node, level_text: bool, json_escaped: bool) -> Prefilter | None:
+    found = set(groups(node, level_text, json_escaped))
+    # A group that is a superset of another one is implied by it.
+    kept = [g for g in found if not any(other < g for other in found)]
+    if not kept:
+        return None
+    kept.sort(key=lambda g: (selectivity(g), sorted(g)), reverse=True)
+    return Prefilter([compile_group(g) for g in kept])
+
+
+class Query:
+    """A parsed query: the exact predicate, its byte prefilter and what to highlight."""
+
+    __slots__ = ("_prefilters", "_root", "is_empty", "min_level", "predicate", "text")
+
+    def __init__(self, text: str, root: Node | None) -> None:
+        self.text = text
+        self._root = root
+        self.is_empty = root is None
+        self.min_level = 0 if root is None else min_level(root)
+        #: The predicate itself, for hot loops that want to skip a method call.
+        self.predicate: Predicate = _always if root is None else compile_predicate(root)
+        self._prefilters: dict[tuple[bool, bool], Prefilter | None] = {}
+
+    def matches(self, record: Record) -> bool:
+        """Whether the record matches the query exactly."""
+        return self.predicate(record)
+
+    def prefilter(self, *, level_text: bool, json_escaped: bool) -> Prefilter | None:
+        """A necessary condition on raw bytes, or None when the query gives none.
+
+        ``level_text``: every record's level is written in its bytes as a name (WARNING, warn),
+        as text templates with ``%(levelname)s`` do - not as a number. ``json_escaped``: text
+        in the bytes may be escaped (JSON, logfmt), so needles with quotes, backslashes or
+        non-ASCII are not used.
+        """
+        key = (level_text, json_escaped)
+        if key not in self._prefilters:
+            self._prefilters[key] = (
+                None if self._root is None else build_prefilter(self._root, *key)
+            )
+        return self._prefilters[key]
+
+    def highlight_patterns(self) -> list[re.Pattern[str]]:
+        """Regexes, words and phrases (not negated ones) to highlight in rows."""
+        return [] if self._root is None else highlights(self._root)
+
+    def __repr__(self) -> str:
+        return f"Query({self.text!r})"
+
+
+def parse_query(text: str, *, now: datetime | None = None) -> Query:
+    """Parse query text; raises QueryError (with the position) when it is not valid.
+
+    ``now`` anchors relative times (``since:-15m``); naive values are local time.
+    """
+    if now is None:
+        now = datetime.now(UTC)
+    try:
+        tokens = tokenize(text)
+        root = _Parser(tokens, now).parse() if tokens else None
+    except QueryError as err:
+        err.text = text
+        raise
+    except RecursionError:
+        raise QueryError("query nested too deeply", 0, text) from None
+    return Query(text, root)

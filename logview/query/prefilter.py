@@ -1,0 +1,146 @@
+"""Byte-level necessary conditions for a query, so a big file is parsed only where it can match.
+
+Each term may name *needles*: literals that must occur in the raw bytes of every record the term
+accepts. A group is an alternation of needles; the prefilter is an AND of groups. Soundness is
+the whole point: a record the exact predicate accepts must always pass ``may_match``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from logview.record import _ALIASES  # every level spelling level_from_name accepts
+
+#: Characters some JSON/logfmt encoders escape (quotes, backslash, HTML-safe <>&', the slash
+#: PHP escapes). A needle containing one may not appear verbatim in escaped raw bytes.
+_JSON_ESCAPED = frozenset('"\\/<>&\'')
+#: Characters that may be rewritten between raw bytes and parsed text (CRLF joins, ANSI).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: ASCII letters that Unicode case-insensitive regexes also match to non-ASCII letters
+#: (i: U+0130/U+0131, k: KELVIN SIGN, s: LONG S), so /…/i literals with them are not needles.
+_UNICODE_FOLDED = frozenset("iksIKS")
+
+
+@dataclass(frozen=True, slots=True)
+class TextNeedle:
+    """``text`` occurs in the record's raw bytes (ASCII case-insensitively if ``ignorecase``)."""
+
+    text: str
+    ignorecase: bool = False
+    from_unicode_regex: bool = False  # a literal out of a /regex/i (Unicode case folding)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelNeedle:
+    """The record's level is one of those numbers; the raw bytes then contain its name."""
+
+    levels: frozenset[int]  # the named level numbers that satisfy (may be empty)
+
+
+Needle = TextNeedle | LevelNeedle
+#: One alternative inside a group: (literal, ignorecase).
+Alt = tuple[str, bool]
+
+
+@dataclass(slots=True)
+class Prefilter:
+    """A necessary condition on a record's raw bytes: every record the query matches satisfies it.
+
+    ``groups`` is an AND: each group is a bytes regex (an alternation of needles) that must occur
+    somewhere in the raw record; the most selective group comes first. Records containing an ESC
+    byte are always candidates (ANSI stripping can join text that the raw bytes keep apart), and
+    ``may_match`` does that check for you.
+    """
+
+    groups: list[re.Pattern[bytes]]
+
+    def may_match(self, raw: bytes) -> bool:
+        """Whether the record with these raw bytes can match the query."""
+        if b"\x1b" in raw:
+            return True
+        for group in self.groups:
+            if group.search(raw) is None:
+                return False
+        return True
+
+
+def needle_alts(needle: Needle, *, level_text: bool, json_escaped: bool) -> frozenset[Alt] | None:
+    """The alternatives a needle contributes under these raw-byte assumptions, or None."""
+    if isinstance(needle, LevelNeedle):
+        if not level_text:
+            return None
+        return _level_alts(needle)
+    text = needle.text
+    if not text or not text.isascii() or _CONTROL_RE.search(text):
+        return None
+    if json_escaped and not _JSON_ESCAPED.isdisjoint(text):
+        return None
+    if needle.from_unicode_regex and not _UNICODE_FOLDED.isdisjoint(text):
+        return None
+    return frozenset({(text, needle.ignorecase)})
+
+
+def _level_alts(needle: LevelNeedle) -> frozenset[Alt] | None:
+    names = {alias for alias, (_, number) in _ALIASES.items() if number in needle.levels}
+    # logging writes numbers without a name as "Level 15" (and level_from_name reads
+    # "Level 40" as ERROR), so that spelling can carry any satisfying number.
+    names.add("LEVEL ")
+    if 25 in needle.levels:
+        names.add("SUCCESS")  # loguru's level 25 (its records carry the number too)
+    alts: set[Alt] = set()
+    for name in names:
+        for spelling in (name, name.lower(), name.title()):
+            alts.add((spelling, False))
+    return frozenset(alts)
+
+
+def minimise(alts: frozenset[Alt]) -> frozenset[Alt]:
+    """Drop alternatives that contain another one (``ERROR`` is implied by ``ERR``)."""
+
+    def implied(a: Alt, b: Alt) -> bool:  # every text containing a also contains b
+        if b[1]:
+            return b[0].lower() in a[0].lower()
+        return not a[1] and b[0] in a[0]
+
+    kept = [a for a in alts if not any(b != a and implied(a, b) for b in alts)]
+    return frozenset(kept)
+
+
+def selectivity(alts: frozenset[Alt]) -> tuple[int, int]:
+    """A rough score, higher = rarer: the shortest needle's length, then fewer alternatives."""
+    return (min(len(text) for text, _ in alts), -len(alts))
+
+
+def compile_group(alts: frozenset[Alt]) -> re.Pattern[bytes]:
+    """One bytes regex matching any of the alternatives."""
+    parts = []
+    for text, ignorecase in sorted(alts, key=lambda a: (-len(a[0]), a)):
+        escaped = re.escape(text.encode("ascii"))
+        parts.append(b"(?i:" + escaped + b")" if ignorecase else escaped)
+    return re.compile(b"|".join(parts))
+
+
+def regex_literal(pattern: str, flags: int) -> TextNeedle | None:
+    """The longest literal every match of ``pattern`` contains, or None (skipping is sound)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        items = list(parsed)
+        all_flags = parsed.state.flags
+    except (ImportError, AttributeError, re.error, TypeError, ValueError):
+        return None  # an internal we cannot read: no needle, which is always sound
+    literal_op = _parser.LITERAL
+    best, run = "", []
+    for op, arg in items + [(None, None)]:
+        if op is literal_op:
+            run.append(chr(arg))
+            continue
+        if len(run) > len(best):
+            best = "".join(run)
+        run = []
+    if len(best) < 2:
+        return None
+    ignorecase = bool(all_flags & re.IGNORECASE)
+    return TextNeedle(best, ignorecase=ignorecase, from_unicode_regex=ignorecase)

@@ -1,0 +1,120 @@
+"""The help screen: every key of the viewer and the query language cheat-sheet.
+
+Usage from the core: ``self.push_screen(HelpScreen())``. Escape, q or ? closes it. The key
+list is ``KEY_HELP`` (sections of (keys, what they do)); keep it in step with the bindings.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+#: Sections of (keys, description), in the order shown.
+KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Moving", (
+        ("↑ ↓  k j", "previous / next record"),
+        ("PgUp PgDn", "page up / down"),
+        ("Home g", "first record"),
+        ("End G", "last record, and follow new ones (like tail -f)"),
+        ("e E", "next / previous ERROR or worse"),
+        ("w W", "next / previous WARNING or worse"),
+        ("n N", "next / previous match of the query's text"),
+    )),
+    ("Filtering", (
+        ("/", "edit the query (Enter applies, Escape leaves, ↑ ↓ history)"),
+        ("1 2 3 4 5", "minimum level DEBUG / INFO / WARNING / ERROR / CRITICAL"),
+        ("0", "all levels"),
+        ("Escape", "stop a running filter"),
+        ("t", "logger tree: Enter shows only a logger, x or - hides it"),
+    )),
+    ("Records", (
+        ("Enter", "record detail: traceback, fields, raw text"),
+        ("c", "copy the record's raw text (OSC 52, works over SSH)"),
+        ("\\", "wrap: whole records or one row each"),
+    )),
+    ("Detail view", (
+        ("Escape q", "close"),
+        ("c", "copy the raw text"),
+    )),
+    ("App", (
+        ("?", "this help"),
+        ("ctrl+p", "command palette (themes, all commands)"),
+        ("q", "quit"),
+    )),
+)
+
+_FALLBACK_QUERY_HELP = """\
+text                 records containing the text (case-insensitive)
+"exact phrase"       a quoted phrase
+level>=WARNING       level at least WARNING
+logger:app.db        logger app.db and its children
+-logger:app.db       everything but app.db
+field:value          an extra field equals a value
+/regex/              a regular expression
+a b   a OR b   -a    and, or, not"""
+
+
+def query_help() -> str:
+    """The query language cheat-sheet from ``logview.query`` (a short fallback without it)."""
+    try:
+        from logview.query import QUERY_HELP
+    except ImportError:
+        return _FALLBACK_QUERY_HELP
+    return str(QUERY_HELP).rstrip()
+
+
+def keys_text() -> Text:
+    """The key table as Rich ``Text`` (no markup parsing)."""
+    width = max(len(keys) for _, rows in KEY_HELP for keys, _ in rows) + 2
+    out = Text()
+    for index, (section, rows) in enumerate(KEY_HELP):
+        if index:
+            out.append("\n")
+        out.append(f"{section}\n", "bold underline")
+        for keys, what in rows:
+            out.append(f"  {keys:<{width}}", "bold")
+            out.append(f"{what}\n")
+    out.rstrip()
+    return out
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and query syntax; Escape, q or ? closes."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > #help-frame {
+        width: 90; max-width: 96%; height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen .help--title { text-style: bold; color: $accent; margin-top: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+        Binding("question_mark", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        frame = Vertical(id="help-frame")
+        frame.border_title = "logview help"
+        frame.border_subtitle = "Esc close"
+        with frame, VerticalScroll(id="help-scroll"):
+            yield Static("Keys", classes="help--title", markup=False)
+            yield Static(keys_text(), id="help-keys", markup=False)
+            yield Static("Query language", classes="help--title", markup=False)
+            yield Static(Text(query_help()), id="help-query", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss(None)

@@ -37,6 +37,9 @@ class NotNode:
 
 Node = Term | AndNode | OrNode | NotNode
 
+#: Deeper nesting than this is surely not typed by a person; refusing it keeps recursion bounded.
+MAX_DEPTH = 64
+
 
 class _Parser:
     """Recursive descent over the tokens: ``or`` binds loosest, then AND, then not/-."""
@@ -45,6 +48,7 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.now = now
+        self.depth = 0
 
     def peek(self) -> Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -94,22 +98,32 @@ class _Parser:
 
     def parse_unary(self) -> Node:
         token = self.take()
-        if token.kind == NOT:
+        negations = 0
+        while token.kind == NOT:  # a loop, so "not not ... x" collapses instead of nesting
             after = self.peek()
             if after is None or after.kind in (OR, AND, RPAREN):
                 raise QueryError(f"'{token.value}' needs a term after it", token.pos)
-            return NotNode(self.parse_unary())
+            negations += 1
+            token = self.take()
+        node = self.parse_operand(token)
+        return NotNode(node) if negations % 2 else node
+
+    def parse_operand(self, token: Token) -> Node:
         if token.kind == LPAREN:
             after = self.peek()
             if after is not None and after.kind == RPAREN:
                 raise QueryError("empty parentheses", token.pos)
             if after is None:
                 raise QueryError("unclosed '('", token.pos)
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QueryError(f"parentheses nested deeper than {MAX_DEPTH}", token.pos)
             node = self.parse_or()
             closing = self.peek()
             if closing is None or closing.kind != RPAREN:
                 raise QueryError("unclosed '('", token.pos)
             self.take()
+            self.depth -= 1
             return node
         if token.kind == RPAREN:
             raise QueryError("unmatched ')'", token.pos)
@@ -268,9 +282,9 @@ def parse_query(text: str, *, now: datetime | None = None) -> Query:
     try:
         tokens = tokenize(text)
         root = _Parser(tokens, now).parse() if tokens else None
+        return Query(text, root)
     except QueryError as err:
         err.text = text
         raise
     except RecursionError:
         raise QueryError("query nested too deeply", 0, text) from None
-    return Query(text, root)

@@ -35,6 +35,7 @@ def log_dir(tmp_path):
     (tmp_path / ".hidden.log").write_bytes(b"hidden\n")
     (tmp_path / "core.log").write_bytes(b"\x7fELF\x00\x00binary")
     (tmp_path / "notes.md").write_bytes(b"# not a log\n")
+    (tmp_path / "syslog").write_bytes(b"Jan  1 00:00:00 host app: hi\n")
     (tmp_path / "sub").mkdir()
     return tmp_path
 
@@ -59,7 +60,7 @@ def test_directory_gives_its_logs_with_rotations_grouped(log_dir):
     sources = open_sources([str(log_dir)], follow=False, rotated=False)
     try:
         names = sorted(os.path.basename(s.name) for s in sources)
-        assert names == ["app.log", "events.jsonl"]
+        assert names == ["app.log", "events.jsonl", "syslog"]
         app = next(s for s in sources if s.name.endswith("app.log"))
         assert isinstance(app, RotatedSetSource)
         assert read_all(app) == b"app 1\napp 2\napp 3\n"

@@ -139,3 +139,35 @@ def test_detach_without_a_terminal_says_what_to_do():
                             env=env, timeout=30, start_new_session=True)
     assert result.stdout.startswith(b"ERR cannot open the terminal"), result
     assert b"--print" in result.stdout
+
+
+def test_detach_puts_the_terminal_on_fd0_and_returns_the_pipe():
+    import pty
+
+    code = textwrap.dedent("""
+        import os
+        from logview.sources.stdin import detach_stdin_for_tui
+        pipe_fd = detach_stdin_for_tui()
+        print("TTY", os.isatty(0), os.read(pipe_fd, 100).decode().strip(), flush=True)
+    """)
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a pipe on stdin, the pty as its controlling terminal
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, b"piped line\n")
+        os.close(write_fd)
+        os.dup2(read_fd, 0)
+        os.environ["PYTHONPATH"] = REPO
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    output = b""
+    deadline = time.monotonic() + 20
+    while b"\n" not in output.split(b"TTY", 1)[-1] and time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.waitpid(pid, 0)
+    os.close(master)
+    assert b"TTY True piped line" in output, output

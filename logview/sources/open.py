@@ -27,7 +27,9 @@ _LOG_NAME = re.compile(
     (?:\.(?:log|jsonl|ndjson|json|txt|out|err)   # app.log, events.jsonl
        |\.log[-.][0-9][0-9_T:-]*                 # app.log.1, app.log-20240102, app.log.2024-01-02
        |\.(?:jsonl|txt|out|err)\.[0-9]+)
-    (?:\.(?:gz|bz2|xz))?$""",
+    (?:\.(?:gz|bz2|xz))?$
+    |^[^.]+(?:[-.][0-9]+)?(?:\.(?:gz|bz2|xz))?$     # syslog, messages.1, syslog.2.gz
+    """,
     re.VERBOSE | re.IGNORECASE,
 )
 _SNIFF = 4096

@@ -1,0 +1,277 @@
+"""Format detection on samples written by the real libraries, and the --format option."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+
+import pytest
+import structlog
+
+from logview.formats import detect
+from logview.formats.base import FormatError, LogFormat, PlainFormat
+from logview.formats.detect import (
+    detect_format,
+    format_from_option,
+    format_names,
+    sample_lines,
+    score_formats,
+)
+from logview.formats.jsonl import JsonFormat
+from logview.formats.logfmt import LogfmtFormat
+
+TRACEBACK_TAIL = (
+    '  File "/app/worker.py", line 12, in run\n'
+    "    handle(job)\n"
+    "ValueError: job 7 is broken\n"
+)
+
+
+def _stdlib_lines(formatter: logging.Formatter, count: int = 40) -> bytes:
+    """Records from the real logging module: several loggers and levels, one traceback."""
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(formatter)
+    loggers = [logging.getLogger(n) for n in ("app", "app.db", "urllib3.connectionpool")]
+    for logger in loggers:
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG)
+    levels = [logging.INFO, logging.DEBUG, logging.WARNING, logging.INFO, logging.ERROR]
+    for i in range(count):
+        loggers[i % 3].log(levels[i % 5], "request %d handled in %d ms", i, i * 7)
+        if i == count // 2:
+            try:
+                raise KeyError("missing")
+            except KeyError:
+                loggers[0].exception("lookup failed")
+    for logger in loggers:
+        logger.handlers[:] = []
+    return buf.getvalue().encode()
+
+
+def _python_json_logger() -> bytes:
+    from pythonjsonlogger.json import JsonFormatter
+
+    return _stdlib_lines(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+
+
+def _structlog(renderer) -> bytes:
+    out = io.StringIO()
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(out),
+        processors=[structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso"),
+                    structlog.processors.format_exc_info, renderer],
+    )
+    for i in range(30):
+        logger.info("tick", n=i, user="bob")
+    try:
+        raise KeyError("x")
+    except KeyError:
+        logger.exception("failed")
+    return out.getvalue().encode()
+
+
+def _loguru_serialized() -> bytes:
+    from loguru import logger
+
+    out = io.StringIO()
+    sink = logger.add(out, serialize=True)
+    try:
+        for i in range(20):
+            logger.info("tick {}", i)
+        try:
+            raise KeyError("x")
+        except KeyError:
+            logger.exception("failed")
+    finally:
+        logger.remove(sink)
+    return out.getvalue().encode()
+
+
+def test_python_json_logger_is_jsonl():
+    assert isinstance(detect_format(_python_json_logger()), JsonFormat)
+
+
+def test_structlog_json_is_jsonl():
+    sample = _structlog(structlog.processors.JSONRenderer())
+    assert detect_format(sample).name == "jsonl"
+
+
+def test_loguru_serialized_is_jsonl():
+    assert detect_format(_loguru_serialized()).name == "jsonl"
+
+
+def test_structlog_logfmt_is_logfmt():
+    assert isinstance(detect_format(_structlog(structlog.processors.LogfmtRenderer())),
+                      LogfmtFormat)
+
+
+def test_unknown_text_is_plain():
+    sample = b"".join(b"some words without structure %d\n" % i for i in range(50))
+    assert isinstance(detect_format(sample), PlainFormat)
+    assert isinstance(detect_format(b""), PlainFormat)
+    assert isinstance(detect_format([]), PlainFormat)
+    assert isinstance(detect_format(b"\n\n   \n"), PlainFormat)
+
+
+def test_first_lines_in_mid_traceback_still_detected():
+    sample = TRACEBACK_TAIL.encode() + _python_json_logger()
+    assert detect_format(sample).name == "jsonl"
+    sample = TRACEBACK_TAIL.encode() + _structlog(structlog.processors.LogfmtRenderer())
+    assert detect_format(sample).name == "logfmt"
+
+
+def test_crlf_and_ansi_colours():
+    data = _structlog(structlog.processors.LogfmtRenderer()).decode()
+    coloured = "".join(f"\x1b[32m{line}\x1b[0m\r\n" for line in data.splitlines())
+    assert detect_format(coloured.encode()).name == "logfmt"
+    lines = sample_lines(coloured.encode())
+    assert lines and not any("\x1b" in line or "\r" in line for line in lines)
+
+
+def test_kubectl_style_mixed_json_and_text():
+    json_lines = _python_json_logger().decode().splitlines()
+    mixed = []
+    for i, line in enumerate(json_lines):
+        mixed.append(line)
+        if i % 6 == 0:
+            mixed.append(f"W0102 03:04:05.{i:06d} 1 reflector.go:324] watch closed")
+    assert detect_format("\n".join(mixed).encode()).name == "jsonl"
+    assert detect_format(mixed).name == "jsonl"  # a list of lines works too
+
+
+def test_sample_cut_mid_line_ignores_the_partial_line():
+    data = _python_json_logger()
+    cut = data[: data.index(b"\n", 500) + 20]
+    assert detect_format(cut).name == "jsonl"
+    assert all(line.endswith("}") for line in sample_lines(cut))
+
+
+def test_sample_is_bounded():
+    big = b'{"message": "x"}\n' * 100_000
+    assert len(sample_lines(big)) == detect.SAMPLE_LINES
+
+
+def test_hint_file_name_and_format_name():
+    weak = b'{"message": "a"}\n' + b"text line\n" * 3  # JSON scores only 1/4 here
+    assert detect_format(weak, hint="/var/log/app.jsonl").name == "jsonl"
+    assert detect_format(weak, hint="/var/log/app.log").name == "plain"
+    assert detect_format(b"a b c\n", hint="logfmt").name == "logfmt"
+    assert detect_format(b"a b c\n", hint="json").name == "jsonl"
+
+
+def test_detection_is_quick():
+    sample = _python_json_logger() + _stdlib_lines(
+        logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - %(message)s"), 200)
+    assert len(sample_lines(sample)) == detect.SAMPLE_LINES
+    detect_format(sample)  # build the candidates once
+    best = min(_timed(lambda: detect_format(sample)) for _ in range(3))
+    assert best < 0.05, f"detection took {best * 1000:.1f} ms"
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def test_scores_are_fractions():
+    for candidate, score in score_formats(_python_json_logger()):
+        assert 0.0 <= score <= 1.0, candidate.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Known text formats (logview.formats.known), each from a real writer
+
+
+def _known() -> list[LogFormat]:
+    try:
+        from logview.formats import known
+    except ImportError:
+        return []
+    source = getattr(known, "known_text_formats", None)
+    items = source() if callable(source) else getattr(known, "KNOWN_TEXT_FORMATS", [])
+    return [i for i in items if isinstance(i, LogFormat)]
+
+
+def _loguru_text() -> bytes:
+    from loguru import logger
+
+    out = io.StringIO()
+    sink = logger.add(out, colorize=False)  # loguru's default format
+    try:
+        for i in range(30):
+            logger.log(("INFO", "DEBUG", "WARNING", "SUCCESS")[i % 4], "tick {}", i)
+        try:
+            raise KeyError("x")
+        except KeyError:
+            logger.exception("failed")
+    finally:
+        logger.remove(sink)
+    return out.getvalue().encode()
+
+
+def _sample_for(fmt: LogFormat) -> bytes | None:
+    if fmt.name == "loguru-text":
+        return _loguru_text()
+    template = getattr(fmt, "template", None)
+    if not isinstance(template, str):
+        return None
+    formatter = logging.Formatter(template, getattr(fmt, "datefmt", None),
+                                  style=getattr(fmt, "style", None) or "%")
+    return _stdlib_lines(formatter)
+
+
+@pytest.mark.parametrize("fmt", _known(), ids=lambda f: f.name)
+def test_known_text_format_detected(fmt):
+    sample = _sample_for(fmt)
+    if sample is None:
+        pytest.skip(f"no real writer for {fmt.name}")
+    assert detect_format(sample).name == fmt.name
+    assert detect_format(TRACEBACK_TAIL.encode() + sample).name == fmt.name
+    assert fmt.name in format_names()
+    assert format_from_option(fmt.name).name == fmt.name
+
+
+def test_syslog_detected_when_available():
+    syslog = pytest.importorskip("logview.formats.syslog")
+    sample = b"".join(
+        b"Jan  2 03:04:%02d web1 sshd[%d]: Accepted publickey for root from 10.0.0.%d\n"
+        % (i, 1000 + i, i) for i in range(30))
+    fmt = detect_format(sample)
+    assert isinstance(fmt, syslog.SyslogFormat)
+
+
+# ---------------------------------------------------------------------------------------------
+# --format
+
+
+def test_format_from_option_names_and_aliases():
+    assert isinstance(format_from_option("jsonl"), JsonFormat)
+    assert isinstance(format_from_option("JSON"), JsonFormat)
+    assert isinstance(format_from_option("ndjson"), JsonFormat)
+    assert isinstance(format_from_option("logfmt"), LogfmtFormat)
+    assert isinstance(format_from_option("plain"), PlainFormat)
+    assert format_from_option("jsonl") is not format_from_option("jsonl")  # fresh instances
+    assert {"jsonl", "logfmt", "plain"} <= set(detect.FORMAT_NAMES)
+
+
+def test_format_from_option_templates():
+    fmt = format_from_option("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    rec = fmt.parse("2024-01-02 03:04:05 WARNING careful")
+    assert (rec.level, rec.message) == ("WARNING", "careful")
+    assert rec.time is not None and rec.time.year == 2024
+    brace = format_from_option("{levelname}:{name}:{message}")
+    assert brace.parse("ERROR:app:bad").logger == "app"
+
+
+def test_format_from_option_unknown_lists_names():
+    with pytest.raises(FormatError) as info:
+        format_from_option("no-such-format")
+    message = str(info.value)
+    assert "no-such-format" in message
+    for name in ("jsonl", "logfmt", "plain"):
+        assert name in message

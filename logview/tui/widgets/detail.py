@@ -82,7 +82,8 @@ def header_text(record: Record) -> Text:
     """Time (full), level badge, logger and source:line on one line."""
     out = Text()
     if record.time is not None:
-        out.append(record.time.isoformat(sep=" "), "bold")
+        spec = "milliseconds" if record.time.microsecond % 1000 == 0 else "auto"
+        out.append(record.time.isoformat(sep=" ", timespec=spec), "bold")
     elif record.time_text:
         out.append(printable(record.time_text), "bold")
     badge = level_badge(record)

@@ -171,3 +171,10 @@ def test_detach_puts_the_terminal_on_fd0_and_returns_the_pipe():
     os.waitpid(pid, 0)
     os.close(master)
     assert b"TTY True piped line" in output, output
+
+
+def test_fifo_close_right_after_open_never_hangs(fifo):
+    started = time.monotonic()
+    for _ in range(30):
+        FifoSource(fifo).close()
+    assert time.monotonic() - started < 5

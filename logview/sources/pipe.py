@@ -63,8 +63,11 @@ class FifoSource(SpoolSource):
 
     def close(self) -> None:
         self._reader.stopping = True
-        self._wake_blocked_open()
-        self._reader.stop()
+        # The reader may be about to block in open(): wake it until it has returned.
+        for _ in range(40):
+            self._wake_blocked_open()
+            if self._reader.stop(timeout=0.05):
+                break
         super().close()
 
     def _wake_blocked_open(self) -> None:

@@ -1,7 +1,6 @@
 """What the viewer and the printer read: records of a source by position, growing live.
 
-INTERIM implementation (record offsets in a Python list, sequential splitting). The big-file
-work replaces the internals with the compact record index and keeps this API:
+API (shared by ``LogStore`` and ``MergedStore``):
 
 - ``len(store)``: records known so far;
 - ``store.record(i)``: the parsed ``Record`` at position ``i`` (cached, thread-safe);
@@ -11,20 +10,30 @@ work replaces the internals with the compact record index and keeps this API:
 - ``store.wait(timeout)``: block until the source may have more;
 - ``store.finished``: the source can never grow again; ``store.generation`` bumps when the
   store restarted (truncation) and every position before is void;
+- ``store.progress()``: (bytes indexed, bytes available), for a progress bar;
 - ``store.name``, ``store.format``, ``store.source``, ``store.close()``.
+
+``LogStore`` keeps 8 bytes per record (the ``RecordIndex``) and parses on demand through a
+bounded LRU cache, so a file of any size costs the same to open.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
-from logview.formats.base import LogFormat
+from logview.formats.base import LogFormat, PlainFormat
+from logview.index import RecordIndex
+from logview.merge import MergedStore
 from logview.record import Record
 from logview.sources.base import ByteSource
-from logview.split import RawRecord, RecordSplitter, parse_raw_record
+from logview.split import RawRecord, parse_raw_record
 
-_READ = 1 << 20
+__all__ = ["LogStore", "MergedStore", "detect_source_format", "open_store"]
+
+#: Parsed records kept per store.
+RECORD_CACHE = 4096
+#: Bytes read from the start of a source to detect its format.
+DETECT_BYTES = 64 * 1024
 
 
 class LogStore:
@@ -34,53 +43,62 @@ class LogStore:
         self.source = source
         self.name = source.name
         self.format = fmt
-        self.generation = source.generation
-        self._lock = threading.Lock()
-        self._splitter = RecordSplitter(fmt)
-        self._pos = 0
-        self._offsets: list[int] = []
-        self._ends: list[int] = []
-        self._lines: list[int] = []
-        self.record = lru_cache(maxsize=4096)(self._parse)  # type: ignore[method-assign]
+        self.index = RecordIndex(source, fmt)
+        self.generation = self.index.generation
+        self.record = lru_cache(maxsize=RECORD_CACHE)(self.parse)  # type: ignore[method-assign]
 
     def __len__(self) -> int:
-        return len(self._offsets)
+        return len(self.index)
 
     @property
     def finished(self) -> bool:
         return self.source.finished
 
-    def _parse(self, i: int) -> Record:
-        raw = RawRecord(self._offsets[i], self._lines[i], self.raw(i))
+    def parse(self, i: int) -> Record:
+        """Parse record ``i`` without the cache (bulk readers use this to spare the cache)."""
+        if not 0 <= i < len(self.index):
+            raise IndexError(f"{self.name}: no record {i} (have {len(self.index)})")
+        raw = RawRecord(self.index.start(i), self.index.line(i), self.raw(i))
         return parse_raw_record(self.format, raw, self.name)
 
     def raw(self, i: int) -> bytes:
-        start = self._offsets[i]
-        return self.source.read_at(start, self._ends[i] - start)
-
-    def _add(self, records: list[RawRecord]) -> None:
-        for rec in records:
-            self._offsets.append(rec.offset)
-            self._ends.append(rec.offset + len(rec.data))
-            self._lines.append(rec.line)
+        """The original bytes of record ``i``."""
+        start = self.index.start(i)
+        return self.source.read_at(start, self.index.end(i) - start)
 
     def update(self, *, final: bool = False) -> int:
-        with self._lock:
-            before = len(self._offsets)
-            self.source.update()
-            size = self.source.size()
-            while self._pos < size:
-                data = self.source.read_at(self._pos, min(_READ, size - self._pos))
-                if not data:
-                    break
-                self._pos += len(data)
-                self._add(self._splitter.feed(data))
-            if final or self.source.finished:
-                self._add(self._splitter.flush())
-            return len(self._offsets) - before
+        """Index newly available input; returns the number of records added."""
+        added = self.index.update(final=final)
+        if self.index.generation != self.generation:
+            self.record.cache_clear()  # type: ignore[attr-defined]
+            self.generation = self.index.generation
+        return added
+
+    def progress(self) -> tuple[int, int]:
+        """(bytes indexed, bytes the source has)."""
+        return self.index.indexed_bytes, self.source.size()
 
     def wait(self, timeout: float) -> bool:
         return self.source.wait(timeout)
 
     def close(self) -> None:
         self.source.close()
+
+
+def open_store(source: ByteSource, fmt: LogFormat | None = None) -> LogStore:
+    """A store over ``source``; detects the format from its first bytes when ``fmt`` is None."""
+    if fmt is None:
+        fmt = detect_source_format(source)
+    return LogStore(source, fmt)
+
+
+def detect_source_format(source: ByteSource) -> LogFormat:
+    """The format the first bytes of ``source`` look like (plain when nothing fits)."""
+    try:
+        from logview.formats.detect import detect_format
+    except ImportError:  # the detector is optional: everything still works as plain lines
+        return PlainFormat()
+    source.update()
+    sample = source.read_at(0, min(DETECT_BYTES, source.size()))
+    return detect_format(sample)
+

@@ -1,0 +1,195 @@
+"""The query engine shared by ``--print`` and the viewer: which records of a store match.
+
+Plan: the query's byte-level ``Prefilter`` (an AND of groups, each a regex that must occur in a
+record's raw bytes) is run over big raw chunks, with ``bytes.find`` on literals wherever the
+group's regex allows it (``logview.pattern_analysis``); hit offsets map to record positions with
+``numpy.searchsorted`` on the record index, groups intersect, and only the candidates are parsed
+and given to ``query.matches``, which decides exactly. Without a prefilter every record is
+parsed, in order.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from logview.pattern_analysis import Needles, required_literals
+from logview.record import Record
+from logview.split import RawRecord, parse_raw_record
+
+#: Raw bytes read per scanning step.
+SCAN_BYTES = 8 << 20
+#: Records parsed per step when there is no prefilter (or no index to scan bytes with).
+PARSE_STEP = 2048
+
+
+class GroupMatcher:
+    """Finds the records of a chunk in which one prefilter group's regex occurs."""
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self.needles: Needles | None = required_literals(pattern)
+
+    def hits(self, buf: bytes) -> np.ndarray:
+        """Offsets in ``buf`` where a match (or a needle every match contains) begins."""
+        found: list[int] = []
+        if self.needles is None:
+            found = [m.start() for m in self.pattern.finditer(buf)]
+        else:
+            hay = buf.lower() if self.needles.ignorecase else buf
+            for literal in self.needles.literals:
+                find = hay.find
+                pos = find(literal)
+                while pos >= 0:
+                    found.append(pos)
+                    pos = find(literal, pos + 1)
+        return np.array(found, dtype=np.int64)
+
+    def records(self, buf: bytes, rel: np.ndarray) -> np.ndarray:
+        """Indexes ``j`` of records ``buf[rel[j]:rel[j+1]]`` in which the regex occurs."""
+        hits = self.hits(buf)
+        if len(hits) == 0:
+            return hits
+        cand = np.unique(np.searchsorted(rel, hits, side="right") - 1)
+        cand = cand[(cand >= 0) & (cand < len(rel) - 1)]
+        if self.needles is not None and self.needles.exact:
+            return cand
+        search = self.pattern.search
+        keep = [search(buf, int(rel[j]), int(rel[j + 1])) is not None for j in cand.tolist()]
+        return cand[np.array(keep, dtype=bool)] if len(cand) else cand
+
+
+def build_matchers(store: Any, query: Any) -> list[GroupMatcher] | None:
+    """The prefilter groups of ``query`` for the store's format, or None to parse everything."""
+    fmt = store.format
+    prefilter = query.prefilter(
+        level_text=getattr(fmt, "level_text", False),
+        json_escaped=getattr(fmt, "json_escaped", False),
+    )
+    if prefilter is None or not prefilter.groups:
+        return None
+    return [GroupMatcher(group) for group in prefilter.groups]
+
+
+def scan(
+    store: Any,
+    query: Any,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    batch_seconds: float = 0.25,
+) -> Iterator[np.ndarray]:
+    """Positions in ``[start, stop)`` of records matching ``query``, in sorted int64 batches.
+
+    A batch is yielded about every ``batch_seconds`` (and at the end), so a viewer can show
+    progress; ``cancelled`` is checked between chunks.
+    """
+    pending: list[np.ndarray] = []
+    last = time.monotonic()
+    for positions, _records in _matching_chunks(store, query, start, stop, cancelled):
+        if len(positions):
+            pending.append(positions)
+        now = time.monotonic()
+        if pending and now - last >= batch_seconds:
+            yield np.concatenate(pending)
+            pending.clear()
+            last = now
+    if pending:
+        yield np.concatenate(pending)
+
+
+def iter_matching_records(
+    store: Any,
+    query: Any,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Iterator[Record]:
+    """The records in ``[start, stop)`` matching ``query``, in order (for the printer)."""
+    for _positions, records in _matching_chunks(store, query, start, stop, cancelled):
+        yield from records
+
+
+def _matching_chunks(
+    store: Any, query: Any, start: int, stop: int | None, cancelled: Callable[[], bool]
+) -> Iterator[tuple[np.ndarray, list[Record]]]:
+    total = len(store)
+    stop = total if stop is None else min(stop, total)
+    start = max(0, start)
+    if start >= stop:
+        return
+    if getattr(query, "is_empty", False):
+        for lo in range(start, stop, PARSE_STEP):
+            if cancelled():
+                return
+            hi = min(stop, lo + PARSE_STEP)
+            yield np.arange(lo, hi, dtype=np.int64), [store.record(i) for i in range(lo, hi)]
+        return
+    matchers = build_matchers(store, query)
+    index = getattr(store, "index", None)
+    if index is None:
+        yield from _parse_all(store, query, start, stop, cancelled)
+    else:
+        yield from _scan_indexed(store, index, query, matchers, start, stop, cancelled)
+
+
+def _parse_all(store, query, start, stop, cancelled):
+    """Parse every record in order (stores without a byte index, e.g. merged ones)."""
+    parse = store.parse if hasattr(store, "parse") else store.record
+    matches = query.matches
+    for lo in range(start, stop, PARSE_STEP):
+        if cancelled():
+            return
+        positions, records = [], []
+        for i in range(lo, min(stop, lo + PARSE_STEP)):
+            record = parse(i)
+            if matches(record):
+                positions.append(i)
+                records.append(record)
+        yield np.array(positions, dtype=np.int64), records
+
+
+def _scan_indexed(store, index, query, matchers, start, stop, cancelled):
+    """Read raw chunks of whole records; prefilter them in bulk; parse only candidates."""
+    fmt, name, source, matches = store.format, store.name, store.source, query.matches
+    lo = start
+    while lo < stop:
+        if cancelled():
+            return
+        first = index.start(lo)
+        hi = index.find(first + SCAN_BYTES)
+        hi = min(stop, max(lo + 1, hi))
+        bounds = index.bounds(lo, hi)
+        base = int(bounds[0])
+        buf = source.read_at(base, int(bounds[-1]) - base)
+        rel = bounds - base
+        if matchers is None:
+            cand = np.arange(hi - lo, dtype=np.int64)
+        else:
+            cand = matchers[0].records(buf, rel)
+            for matcher in matchers[1:]:
+                if len(cand) == 0:
+                    break
+                cand = np.intersect1d(cand, matcher.records(buf, rel), assume_unique=True)
+        positions: list[int] = []
+        records: list[Record] = []
+        if len(cand):
+            line = index.line(lo)
+            prev = 0
+            for j in cand.tolist():
+                s, e = int(rel[j]), int(rel[j + 1])
+                line += buf.count(b"\n", prev, s)
+                prev = s
+                raw = RawRecord(base + s, line, buf[s:e])
+                record = parse_raw_record(fmt, raw, name)
+                if matches(record):
+                    positions.append(lo + j)
+                    records.append(record)
+        yield np.array(positions, dtype=np.int64), records
+        lo = hi

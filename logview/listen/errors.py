@@ -1,0 +1,16 @@
+"""The listener layer's one exception type: input a client sent that cannot be taken in."""
+
+from __future__ import annotations
+
+
+class ListenError(ValueError):
+    """Bad input on a connection or in a datagram.
+
+    ``reason`` is a short category counted in ``ListenerStats.rejected`` (e.g. ``"frame too
+    large"``); the message says what was wrong in words a user can act on.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail

@@ -1,0 +1,324 @@
+"""Decode pickles from the network without running anything they name.
+
+``pickle.loads`` on received bytes runs whatever callable the sender names. Here every global a
+pickle refers to becomes an inert ``Placeholder`` class that only records its name and the
+arguments and state it was given; a short allowlist rebuilds plain values (datetimes, bytes as
+protocols 0-2 encode them, sets, bytearrays). Before decoding, ``scan_pickle`` walks the opcodes
+(using ``pickletools``' opcode table) and rejects memo bombs, lengths beyond the frame, deep
+nesting and persistent ids, so the C unpickler only ever sees bounded, well-formed input.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import pickle
+import pickletools
+import struct
+from typing import Any, Self
+
+from logview.listen.errors import ListenError
+
+MAX_MEMO = 100_000
+MAX_DEPTH = 100
+MAX_GLOBALS = 1_000
+#: Bound on elements rebuilt by an allowlisted constructor (e.g. ``bytearray([..])``).
+MAX_REBUILD = 1 << 20
+
+# Argument kinds (pickletools' ArgumentDescriptor.n values).
+_UP_TO_NEWLINE = pickletools.UP_TO_NEWLINE
+_LEN1 = pickletools.TAKEN_FROM_ARGUMENT1
+_LEN4 = pickletools.TAKEN_FROM_ARGUMENT4
+_LEN4U = pickletools.TAKEN_FROM_ARGUMENT4U
+_LEN8U = pickletools.TAKEN_FROM_ARGUMENT8U
+
+_CONTAINERS = {"list", "dict", "tuple", "set", "frozenset", "any", "bytearray"}
+_REFUSED = {"PERSID", "BINPERSID", "NEXT_BUFFER", "READONLY_BUFFER"}
+_MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT"}
+
+
+def _build_table() -> dict[int, tuple]:
+    """Per opcode byte: (name, arg n, pops-to-mark items-before-mark or -1, pops, pushes)."""
+    table: dict[int, tuple] = {}
+    for op in pickletools.opcodes:
+        before = [s.name for s in op.stack_before]
+        after = [s.name for s in op.stack_after]
+        pre = before.index("mark") if "mark" in before else -1
+        pops = pre if pre >= 0 else len(before)
+        pushes = tuple(1 if name in _CONTAINERS else 0 for name in after if name != "mark")
+        argn = None if op.arg is None else op.arg.n
+        table[op.code.encode("latin-1")[0]] = (op.name, argn, pre, pops, pushes)
+    return table
+
+
+_TABLE = _build_table()
+_MARK = ord("(")
+_DUP = ord("2")
+_STOP = ord(".")
+_GLOBAL = {ord("c"), ord("i")}
+_MEMOIZE = 0x94
+_unpack_u4 = struct.Struct("<I").unpack_from
+_unpack_i4 = struct.Struct("<i").unpack_from
+_unpack_u8 = struct.Struct("<Q").unpack_from
+
+
+def _reject(detail: str) -> ListenError:
+    return ListenError("unsafe pickle", f"refused a pickle: {detail}")
+
+
+def scan_pickle(data: bytes, *, max_memo: int = MAX_MEMO, max_depth: int = MAX_DEPTH) -> None:
+    """Check a pickle's opcodes before it is decoded; raise ``ListenError`` when unsafe.
+
+    Rejects: unknown opcodes, arguments or lengths that run past the end, memo indexes above
+    ``max_memo``, container/mark nesting deeper than ``max_depth``, persistent ids and
+    out-of-band buffers, a missing STOP or bytes after it.
+    """
+    table = _TABLE
+    n = len(data)
+    pos = 0
+    stack: list[int] = []  # 1 for a value that may be a container, 0 for a scalar
+    marks: list[int] = []
+    open_containers = 0
+    memo_count = 0
+    while pos < n:
+        code = data[pos]
+        info = table.get(code)
+        if info is None:
+            raise _reject(f"unknown opcode 0x{code:02x} at byte {pos}")
+        name, argn, pre, pops, pushes = info
+        pos += 1
+        if argn is not None:
+            if argn >= 0:
+                end = pos + argn
+                if end > n:
+                    raise _reject(f"{name} at byte {pos - 1} runs past the end")
+                if name in _MEMO_PUT:
+                    index = data[pos] if argn == 1 else _unpack_u4(data, pos)[0]
+                    if index > max_memo:
+                        raise _reject(f"memo index {index} (limit {max_memo})")
+                    memo_count += 1
+                pos = end
+            elif argn == _UP_TO_NEWLINE:
+                end = data.find(b"\n", pos)
+                if code in _GLOBAL and end >= 0:
+                    end = data.find(b"\n", end + 1)
+                if end < 0:
+                    raise _reject(f"{name} at byte {pos - 1} has no end of line")
+                if name == "PUT":
+                    text = data[pos:end]
+                    if len(text) > 7 or not text.isdigit() or int(text) > max_memo:
+                        raise _reject(f"memo index {text[:20]!r} (limit {max_memo})")
+                    memo_count += 1
+                pos = end + 1
+            else:
+                if argn == _LEN1:
+                    if pos + 1 > n:
+                        raise _reject(f"{name} at byte {pos - 1} runs past the end")
+                    length = data[pos]
+                    pos += 1
+                elif argn == _LEN4 or argn == _LEN4U:
+                    if pos + 4 > n:
+                        raise _reject(f"{name} at byte {pos - 1} runs past the end")
+                    length = (_unpack_i4 if argn == _LEN4 else _unpack_u4)(data, pos)[0]
+                    pos += 4
+                else:
+                    if pos + 8 > n:
+                        raise _reject(f"{name} at byte {pos - 1} runs past the end")
+                    length = _unpack_u8(data, pos)[0]
+                    pos += 8
+                if length < 0 or pos + length > n:
+                    raise _reject(f"{name} length {length} runs past the end of the frame")
+                pos += length
+        if name in _REFUSED:
+            raise _reject(f"{name} (persistent ids and out-of-band buffers are not accepted)")
+        # Simulate the stack, only to measure nesting.
+        if pre >= 0:
+            if not marks:
+                raise _reject(f"{name} without a MARK")
+            cut = marks.pop()
+            open_containers -= sum(stack[cut:])
+            del stack[cut:]
+        if pops:
+            if len(stack) < pops:
+                raise _reject(f"{name} at byte {pos} pops an empty stack")
+            open_containers -= sum(stack[-pops:])
+            del stack[-pops:]
+        if code == _MARK:
+            marks.append(len(stack))
+        elif code == _DUP:
+            stack.append(0)  # a second reference, not a new level
+        elif pushes:
+            stack.extend(pushes)
+            open_containers += sum(pushes)
+            if open_containers + len(marks) > max_depth:
+                raise _reject(f"nesting deeper than {max_depth}")
+        elif code == _MEMOIZE:
+            memo_count += 1
+        if len(marks) > max_depth:
+            raise _reject(f"nesting deeper than {max_depth}")
+        if memo_count > max_memo:
+            raise _reject(f"more than {max_memo} memo entries")
+        if code == _STOP:
+            if pos != n:
+                raise _reject(f"{n - pos} bytes after the end of the pickle")
+            return
+    raise _reject("it ends before its STOP opcode (truncated)")
+
+
+class Placeholder:
+    """Stands in for a class or function a pickle names; it runs nothing.
+
+    Instantiating it (REDUCE, NEWOBJ, INST, OBJ) only stores the arguments; BUILD stores the
+    state; list/dict/set-style filling is stored too. Instances are not callable, so a
+    placeholder can never be used to call anything else.
+    """
+
+    __slots__ = ("args", "items", "kwargs", "state")
+    module = ""
+    qualname = ""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        obj = object.__new__(cls)
+        obj.args = args
+        obj.kwargs = kwargs
+        obj.state = None
+        obj.items = []
+        return obj
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    def append(self, item: Any) -> None:
+        self.items.append(item)
+
+    def extend(self, items: Any) -> None:
+        self.items.extend(items)
+
+    def add(self, item: Any) -> None:
+        self.items.append(item)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.items.append((key, value))
+
+    def __reduce__(self) -> Any:
+        raise TypeError("placeholders are not picklable")
+
+    def __repr__(self) -> str:
+        return f"<{self.module}.{self.qualname} placeholder>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+def _bounded_ints(values: Any) -> list[int]:
+    if not isinstance(values, (list, tuple)) or len(values) > MAX_REBUILD:
+        raise TypeError("only a bounded list of ints is accepted")
+    return list(values)
+
+
+def _safe_bytes(value: Any = b"", encoding: str | None = None, errors: str = "strict") -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode(encoding or "utf-8", errors)
+    return bytes(_bounded_ints(value))
+
+
+def _safe_bytearray(value: Any = b"", encoding: str | None = None, errors: str = "strict"):
+    return bytearray(_safe_bytes(value, encoding, errors))
+
+
+def _codecs_encode(value: Any, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    """Protocols 0-2 pickle bytes as ``_codecs.encode(text, 'latin1')``: allow exactly that."""
+    if not isinstance(value, str) or encoding.replace("-", "").lower() != "latin1":
+        raise TypeError("_codecs.encode is only accepted as (str, 'latin1')")
+    return value.encode("latin-1")
+
+
+def _plain_collection(kind: type):
+    def build(values: Any = ()) -> Any:
+        if not isinstance(values, (list, tuple, set, frozenset, dict, str, bytes)):
+            raise TypeError(f"{kind.__name__}() only from plain values")
+        return kind(values)
+
+    return build
+
+
+def _reconstructor(cls: Any, base: Any, state: Any = None) -> Any:
+    """``copyreg._reconstructor`` (protocols 0-1 objects): a placeholder of ``cls``."""
+    if isinstance(cls, type) and issubclass(cls, Placeholder):
+        obj = cls()
+        obj.state = state
+        return obj
+    raise TypeError("copyreg._reconstructor only for placeholder classes")
+
+
+_BUILTINS = {
+    "set": _plain_collection(set),
+    "frozenset": _plain_collection(frozenset),
+    "list": _plain_collection(list),
+    "tuple": _plain_collection(tuple),
+    "dict": _plain_collection(dict),
+    "bytes": _safe_bytes,
+    "bytearray": _safe_bytearray,
+}
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("datetime", "datetime"): _dt.datetime,
+    ("datetime", "date"): _dt.date,
+    ("datetime", "time"): _dt.time,
+    ("datetime", "timedelta"): _dt.timedelta,
+    ("datetime", "timezone"): _dt.timezone,
+    ("_codecs", "encode"): _codecs_encode,
+    ("copyreg", "_reconstructor"): _reconstructor,
+    ("copy_reg", "_reconstructor"): _reconstructor,
+    ("collections", "OrderedDict"): _plain_collection(dict),
+}
+for _name, _fn in _BUILTINS.items():
+    _ALLOWED[("builtins", _name)] = _fn
+    _ALLOWED[("__builtin__", _name)] = _fn
+_ALLOWED[("__builtin__", "unicode")] = _plain_collection(str)
+_ALLOWED[("builtins", "object")] = object  # copyreg._reconstructor's base argument
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """An Unpickler whose globals are placeholders or allowlisted plain-value builders."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, encoding="utf-8", errors="replace")
+        self._classes: dict[tuple[str, str], type] = {}
+
+    def find_class(self, module: str, name: str) -> Any:
+        key = (module, name)
+        allowed = _ALLOWED.get(key)
+        if allowed is not None:
+            return allowed
+        cls = self._classes.get(key)
+        if cls is None:
+            if len(self._classes) >= MAX_GLOBALS:
+                raise pickle.UnpicklingError(f"more than {MAX_GLOBALS} distinct globals")
+            cls = type("Placeholder", (Placeholder,), {"__slots__": ()})
+            cls.module = module[:200]
+            cls.qualname = name[:200]
+            self._classes[key] = cls
+        return cls
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("persistent ids are not accepted")
+
+
+def safe_loads(data: bytes, *, max_memo: int = MAX_MEMO, max_depth: int = MAX_DEPTH) -> Any:
+    """Scan then decode one pickle; ``ListenError`` for anything unsafe or malformed."""
+    scan_pickle(data, max_memo=max_memo, max_depth=max_depth)
+    try:
+        return SafeUnpickler(io.BytesIO(data)).load()
+    except RecursionError as exc:  # pragma: no cover - the scan bounds nesting first
+        raise ListenError("unsafe pickle", "refused a pickle: nesting too deep") from exc
+    except MemoryError as exc:
+        raise ListenError("unsafe pickle", "refused a pickle: it needs too much memory") from exc
+    except Exception as exc:
+        raise ListenError("bad pickle", f"could not decode a pickle: {type(exc).__name__}: "
+                          f"{str(exc)[:200]}") from exc

@@ -1,0 +1,292 @@
+"""Incremental decoders for the stream protocols a connection may speak.
+
+Each decoder takes bytes as they arrive (``feed``) and appends the records they complete to
+``out`` (so records decoded before bad input in the same chunk are kept); ``idle`` is called when the client has been quiet a moment (records that have no terminator
+show up then), ``close`` at end of input. Every buffer is bounded by ``max_frame``; bad input
+raises ``ListenError`` and the connection is closed.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+
+from logview.formats.base import LogFormat, PlainFormat
+from logview.listen.decode import (
+    record_from_json_bytes,
+    record_from_logrecord,
+    record_from_syslog,
+)
+from logview.listen.errors import ListenError
+from logview.listen.safe_pickle import safe_loads
+from logview.listen.sniff import looks_binary
+from logview.record import Record
+from logview.split import RawRecord, RecordSplitter, decode_record
+
+_LENGTH = struct.Struct(">I")
+
+
+class StreamDecoder:
+    """Base: bytes in, records out."""
+
+    def __init__(self, max_frame: int) -> None:
+        self.max_frame = max_frame
+
+    def feed(self, data: bytes, out: list[Record]) -> None:
+        raise NotImplementedError
+
+    def idle(self, out: list[Record]) -> None:
+        """Records held back only for lack of a terminator (called after a quiet moment)."""
+
+    def close(self, out: list[Record]) -> None:
+        """End of input: the last records, or ``ListenError`` for a half frame."""
+
+
+def record_from_frame(frame: bytes) -> Record:
+    """One length-prefixed frame: a pickled LogRecord dict or a JSON object."""
+    if frame[:1] == b"{":
+        return record_from_json_bytes(frame, "")
+    value = safe_loads(frame)
+    if not isinstance(value, dict):
+        raise ListenError(
+            "not a log record",
+            f"a pickle of a {type(value).__name__}, not a LogRecord dict, was received",
+        )
+    return record_from_logrecord(value, "")
+
+
+class FrameDecoder(StreamDecoder):
+    """4-byte big-endian length + payload (SocketHandler pickles, JSON frames)."""
+
+    def __init__(self, max_frame: int) -> None:
+        super().__init__(max_frame)
+        self._buf = bytearray()
+
+    def feed(self, data: bytes, out: list[Record]) -> None:
+        buf = self._buf
+        buf += data
+        pos = 0
+        n = len(buf)
+        try:
+            while n - pos >= 4:
+                length = _LENGTH.unpack_from(buf, pos)[0]
+                if length > self.max_frame:
+                    raise ListenError(
+                        "frame too large",
+                        f"a frame of {length} bytes was announced; the limit is "
+                        f"{self.max_frame} bytes",
+                    )
+                if length == 0:
+                    raise ListenError("bad frame", "an empty frame (length 0) was announced")
+                end = pos + 4 + length
+                if end > n:
+                    break
+                out.append(record_from_frame(bytes(buf[pos + 4 : end])))
+                pos = end
+        finally:
+            del buf[:pos]
+
+    def close(self, out: list[Record]) -> None:
+        if self._buf:
+            raise ListenError(
+                "truncated frame",
+                f"the connection closed in the middle of a frame ({len(self._buf)} bytes left)",
+            )
+
+
+class LineDecoder(StreamDecoder):
+    """Newline-terminated messages; subclasses say what a line becomes."""
+
+    def __init__(self, max_frame: int) -> None:
+        super().__init__(max_frame)
+        self._partial = bytearray()
+
+    def convert(self, line: bytes) -> Record | None:
+        raise NotImplementedError
+
+    def feed(self, data: bytes, out: list[Record]) -> None:
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            if nl < 0:
+                break
+            if self._partial:
+                self._partial += data[start:nl]
+                line = bytes(self._partial)
+                self._partial.clear()
+            else:
+                line = data[start:nl]
+            start = nl + 1
+            if len(line) > self.max_frame:
+                raise self._too_long()
+            record = self.convert(line)
+            if record is not None:
+                out.append(record)
+        self._partial += data[start:]
+        if len(self._partial) > self.max_frame:
+            raise self._too_long()
+
+    def _too_long(self) -> ListenError:
+        return ListenError("line too long", f"a line longer than {self.max_frame} bytes")
+
+    def close(self, out: list[Record]) -> None:
+        line, self._partial = bytes(self._partial), bytearray()
+        record = self.convert(line) if line.strip() else None
+        if record is not None:
+            out.append(record)
+
+
+class JsonLineDecoder(LineDecoder):
+    """One JSON object per line (any schema the JSON format knows)."""
+
+    def convert(self, line: bytes) -> Record | None:
+        line = line.strip()
+        if not line:
+            return None
+        return record_from_json_bytes(line, "")
+
+
+_PRI_START = re.compile(rb"<\d{1,3}>")
+_OCTET = re.compile(rb"(\d{1,10}) ")
+
+
+class SyslogStreamDecoder(StreamDecoder):
+    """Syslog over TCP: octet counting (``LEN <PRI>...``), NUL- or LF-terminated, or none.
+
+    Python's SysLogHandler ends each message with NUL (``append_nul``); messages may contain
+    newlines (tracebacks), so the first terminator seen decides the framing. Without any
+    terminator, a message ends where the next ``<PRI>`` starts, or when the client goes quiet.
+    """
+
+    def __init__(self, max_frame: int) -> None:
+        super().__init__(max_frame)
+        self._buf = bytearray()
+        self._mode: str | None = None
+
+    def _decide(self) -> None:
+        buf = self._buf
+        if _OCTET.match(buf):
+            self._mode = "octets"
+            return
+        nul = buf.find(b"\x00")
+        lf = buf.find(b"\n")
+        pri = _PRI_START.search(buf, 1)
+        candidates = [(p, m) for p, m in ((nul, "nul"), (lf, "lf")) if p >= 0]
+        if pri is not None:
+            candidates.append((pri.start(), "pri"))
+        if candidates:
+            self._mode = min(candidates)[1]
+
+    def feed(self, data: bytes, out: list[Record]) -> None:
+        self._buf += data
+        if self._mode is None:
+            self._decide()
+        buf = self._buf
+        pos = 0
+        if self._mode == "octets":
+            while True:
+                match = _OCTET.match(buf, pos)
+                if match is None:
+                    if len(buf) - pos > 11 or (buf[pos:] and not buf[pos:].isdigit()):
+                        raise ListenError("bad frame", "syslog octet counting lost its framing")
+                    break
+                length = int(match.group(1))
+                if length > self.max_frame:
+                    raise ListenError("frame too large", f"a syslog message of {length} bytes "
+                                      f"was announced; the limit is {self.max_frame}")
+                end = match.end() + length
+                if end > len(buf):
+                    break
+                out.append(record_from_syslog(bytes(buf[match.end() : end]), ""))
+                pos = end
+        elif self._mode in ("nul", "lf"):
+            sep = b"\x00" if self._mode == "nul" else b"\n"
+            while True:
+                end = buf.find(sep, pos)
+                if end < 0:
+                    break
+                if end > pos and buf[pos:end].strip():
+                    out.append(record_from_syslog(bytes(buf[pos:end]), ""))
+                pos = end + 1
+        elif self._mode == "pri":
+            while True:
+                match = _PRI_START.search(buf, pos + 1)
+                if match is None:
+                    break
+                out.append(record_from_syslog(bytes(buf[pos : match.start()]), ""))
+                pos = match.start()
+        del buf[:pos]
+        if len(buf) > self.max_frame:
+            raise ListenError("line too long", f"a syslog message longer than {self.max_frame}")
+
+    def idle(self, out: list[Record]) -> None:
+        if self._mode in (None, "pri") and self._buf.strip(b"\x00\r\n "):
+            self.close(out)
+
+    def close(self, out: list[Record]) -> None:
+        data, self._buf = bytes(self._buf), bytearray()
+        if self._mode == "octets" and data:
+            raise ListenError("truncated frame", "the connection closed inside a syslog message")
+        if data.strip(b"\x00\r\n "):
+            out.append(record_from_syslog(data, ""))
+
+
+def _detect(sample: bytes) -> LogFormat:
+    """The format of a text stream from its first lines (plain lines until detection lands)."""
+    try:
+        from logview.formats.detect import detect_format
+    except ImportError:
+        return PlainFormat()
+    return detect_format(sample)
+
+
+class TextStreamDecoder(StreamDecoder):
+    """Lines of a log as a file would hold them: format detected on the first lines."""
+
+    SAMPLE_LINES = 20
+    SAMPLE_BYTES = 16 * 1024
+
+    def __init__(self, max_frame: int) -> None:
+        super().__init__(max_frame)
+        self._sample = bytearray()
+        self._format: LogFormat | None = None
+        self._splitter: RecordSplitter | None = None
+
+    def _start(self, out: list[Record]) -> None:
+        sample = bytes(self._sample)
+        self._sample.clear()
+        if looks_binary(sample):
+            raise ListenError("unrecognised data", "binary data that is no known log protocol")
+        self._format = _detect(sample)
+        self._splitter = RecordSplitter(self._format)
+        self._convert(self._splitter.feed(sample), out)
+
+    def _convert(self, raws: list[RawRecord], out: list[Record]) -> None:
+        fmt = self._format
+        assert fmt is not None
+        for raw in raws:
+            out.append(fmt.parse_raw(decode_record(raw.data)))
+
+    def feed(self, data: bytes, out: list[Record]) -> None:
+        if self._splitter is None:
+            self._sample += data
+            if (self._sample.count(b"\n") >= self.SAMPLE_LINES
+                    or len(self._sample) >= self.SAMPLE_BYTES):
+                self._start(out)
+            return
+        self._convert(self._splitter.feed(data), out)
+        if self._splitter.pending_bytes > self.max_frame:  # cut, never drop
+            self._convert(self._splitter.flush(partial=True), out)
+
+    def idle(self, out: list[Record]) -> None:
+        if self._splitter is None:
+            if self._sample:
+                self._start(out)
+            return
+        self._convert(self._splitter.flush(partial=False), out)
+
+    def close(self, out: list[Record]) -> None:
+        if self._splitter is None:
+            self.idle(out)
+        if self._splitter is not None:
+            self._convert(self._splitter.flush(partial=True), out)

@@ -304,6 +304,15 @@ def test_text_lines_in_json_log_are_records_of_their_own():
     assert [r.line for r in recs] == [1, 2, 3, 7]
 
 
+def test_pretty_printed_object_is_one_record():
+    data = json.dumps({"message": "pretty", "level": "warning", "ctx": {"a": [1, 2]}},
+                      indent=2).encode() + b'\n{"message": "next"}\n'
+    first, second = _records(data)
+    assert (first.message, first.level, first.fields) == ("pretty", "WARNING",
+                                                          {"ctx": {"a": [1, 2]}})
+    assert second.message == "next" and second.line == data.count(b"\n")
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -348,7 +357,7 @@ def test_deep_nesting_becomes_plain_record():
 
 def test_is_start_and_start_pattern_agree():
     lines = ['{"a": 1}', '  {"a": 1}', "text", "  indented", "Traceback (most recent call last):",
-             "ValueError: x", "", "[1]"]
+             "ValueError: x", "", "[1]", "}", "],"]
     for line in lines:
         assert FMT.is_start(line) == bool(FMT.start_pattern.match(line.encode())), line
 

@@ -124,12 +124,14 @@ class JsonFormat(LogFormat):
     level_text = False
     #: Strings in the raw bytes are JSON-escaped (``\\"``, ``\\n``, ``\\u00e9``).
     json_escaped = True
-    start_pattern = re.compile(rb"[ \t]*\{|" + PLAIN_START.pattern)
+    # A line that closes a pretty-printed object (``}``, ``],``) continues it.
+    start_pattern = re.compile(rb"[ \t]*\{|(?![}\]])" + PLAIN_START.pattern)
 
     def is_start(self, line: str) -> bool:
-        if line[:1] == "{" or line.lstrip()[:1] == "{":
+        head = line[:1]
+        if head == "{" or line.lstrip()[:1] == "{":
             return True
-        return not is_continuation(line)
+        return head != "}" and head != "]" and not is_continuation(line)
 
     def score(self, lines: list[str]) -> float:
         """Fraction of the sample's lines that are JSON objects (text lines count against)."""
@@ -146,6 +148,10 @@ class JsonFormat(LogFormat):
         first, nl, rest = text.partition("\n")
         stripped = first.strip()
         obj = _load(stripped) if stripped[:1] == "{" else None
+        if obj is None and nl and stripped[:1] == "{":
+            obj = _load(text)  # a pretty-printed object spread over several lines
+            if isinstance(obj, dict):
+                return record_from_object(obj)
         if not isinstance(obj, dict):
             return plain_record(text)
         record = record_from_object(obj)

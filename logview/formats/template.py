@@ -1,0 +1,524 @@
+"""Python ``logging.Formatter`` templates turned into one anchored regex and a fast parser.
+
+A template like ``%(asctime)s - %(name)s - %(levelname)s - %(message)s`` compiles to a regex
+for the text *before* the message (that is what recognises a record start) and, when fields
+follow the message, one more regex for the whole record body. Fields before the message are as
+specific as their values allow (digits, words, an exact time shape, padding reproduced
+exactly), so a message may contain the template's own separators.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from logview.formats.base import FormatError, LogFormat
+from logview.formats.template_syntax import TemplateField, detect_style, tokenize
+from logview.formats.timefmt import TimeShape, compile_datefmt, datetime_from_parts
+from logview.record import Record, level_from_name, level_from_python_number, split_exception
+
+#: Attributes that become Record attributes rather than ``fields``.
+_CORE = frozenset({"asctime", "levelname", "levelno", "name", "message"})
+_INT_ATTRS = frozenset({"lineno", "process", "thread", "levelno"})
+_FLOAT_ATTRS = frozenset({"msecs", "created", "relativeCreated"})
+#: Attributes whose values never contain whitespace (so ``[^\s]`` is exact and specific).
+_WORD_ATTRS = frozenset({"name", "module", "funcName", "filename", "processName"})
+
+_DEFAULT_ASCTIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"
+_LEVEL_STRICT = r"[A-Z][A-Z0-9_]*|Level \d+"
+_LEVEL_LENIENT = r"[A-Za-z_][\w.-]*|Level \d+"
+_LEVEL_NUMBERED = r"Level \d+"  # logging.getLevelName(15) for unnamed levels
+#: One-letter level abbreviations (``%(levelname).1s``).
+_LEVEL_PREFIX = {
+    "T": "TRACE",
+    "D": "DEBUG",
+    "I": "INFO",
+    "N": "NOTICE",
+    "W": "WARNING",
+    "E": "ERROR",
+    "C": "CRITICAL",
+    "F": "CRITICAL",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Field regexes.
+
+
+def _padded(cls: str, f: TemplateField, lazy: bool = False) -> str:
+    """Regex for a value made of ``cls`` characters, padded to ``f.width`` exactly.
+
+    ``lazy`` makes an over-long value the shortest possible (for a value that is followed by
+    a literal its characters may contain).
+    """
+    w = f.width
+    more = "?" if lazy else ""
+    fill = re.escape(f.fill)
+    min_len = 1
+    if not f.align or w <= 1 or w > 48:
+        return f"{cls}+{more}"
+    alts = [f"{cls}{{{w},}}{more}"]
+    for k in range(w - 1, min_len - 1, -1):
+        pad = w - k
+        body = f"{cls}{{{k}}}" if k else ""
+        if f.align == "<":
+            alts.append(f"{body}{fill}{{{pad}}}")
+        elif f.align == ">":
+            alts.append(f"{fill}{{{pad}}}{body}")
+        else:
+            left = pad // 2
+            alts.append(f"{fill}{{{left}}}{body}{fill}{{{pad - left}}}")
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _loose_padding(value: str, f: TemplateField) -> str:
+    if not f.align or f.width <= 1:
+        return value
+    fill = re.escape(f.fill) + "*"
+    if f.align == "<":
+        return f"(?:{value}){fill}"
+    if f.align == ">":
+        return f"{fill}(?:{value})"
+    return f"{fill}(?:{value}){fill}"
+
+
+def _number_regex(f: TemplateField, is_float: bool) -> str:
+    kind = f.kind
+    if kind in ("x", "X"):
+        return "[0-9a-fA-F]+"
+    if kind == "o":
+        return "[0-7]+"
+    if kind in ("d", "i", "u", "n"):
+        return r"[-+]?\d+"
+    if kind in ("f", "F", "%"):
+        p = 6 if f.precision is None else f.precision
+        return rf"[-+]?\d+\.\d{{{p}}}" if p else r"[-+]?\d+"
+    if kind in ("e", "E", "g", "G"):
+        return r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|inf|nan)"
+    if is_float:
+        return r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+    return r"[-+]?\d+|None"
+
+
+@dataclass(slots=True)
+class _Capture:
+    """How to read one captured group back."""
+
+    group: str
+    attr: str
+    strip: str  # characters to strip from the padded value ("" when the regex is exact)
+    convert: str  # "str", "int", "hex", "oct", "float", "num", "repr"
+
+
+class _RegexBuilder:
+    """Turns tokens into regex source, tracking group names and how to read them."""
+
+    def __init__(self, datefmt: str | None, strict: bool) -> None:
+        self.datefmt = datefmt
+        self.strict = strict
+        self.captures: list[_Capture] = []
+        self.seen: dict[str, str] = {}
+        self.time_shape: TimeShape | None = None
+        self.time_group: str | None = None
+
+    def field(self, f: TemplateField, next_literal: str | None, index: int) -> str:
+        attr = f.attr
+        if attr in self.seen:  # the same attribute twice: it must repeat exactly
+            return f"(?P={self.seen[attr]})"
+        group = f"g{index}"
+        self.seen[attr] = group
+        strip = ""
+        convert = "str"
+        # A value of non-space characters may be read possessively (no backtracking) when
+        # whitespace or the end of the template follows it; otherwise the shortest one wins.
+        stop = next_literal is None or next_literal[:1] not in ("", " ", "\t")
+        if attr == "asctime":
+            if self.datefmt is None:
+                value = _DEFAULT_ASCTIME
+            else:
+                self.time_shape = compile_datefmt(self.datefmt, prefix=f"{group}_")
+                value = self.time_shape.regex
+            self.time_group = group
+            value = _loose_padding(value, f)
+            strip = f.fill if f.align else ""
+        elif attr == "levelname":
+            if f.precision is not None:
+                value = _loose_padding(f"[A-Za-z]{{1,{f.precision}}}", f)
+            else:
+                base = _LEVEL_STRICT if self.strict else _LEVEL_LENIENT
+                if f.align and f.width > 1:
+                    cls = "[A-Z0-9_]" if self.strict else r"[\w.-]"
+                    value = _loose_padding(_LEVEL_NUMBERED, f) + "|" + _padded(cls, f)
+                else:
+                    value = base
+            strip = f.fill if f.align else ""
+        elif attr in _INT_ATTRS or attr in _FLOAT_ATTRS or f.kind in "diouxXeEfFgGn%" and f.kind:
+            is_float = attr in _FLOAT_ATTRS or f.kind in "eEfFgG%"
+            number = _number_regex(f, is_float)
+            if f.align and number == r"[-+]?\d+":
+                value = _padded(r"\d", f)
+            else:
+                value = _loose_padding(number, f)
+            strip = f.fill if f.align else ""
+            if f.kind in ("d", "i", "u", "n", "x", "X", "o"):
+                convert = {"x": "hex", "X": "hex", "o": "oct"}.get(f.kind, "int")
+            else:
+                convert = "float" if is_float else "num"
+        elif attr == "message":
+            value = "(?s:.*)"
+        else:
+            if attr in _WORD_ATTRS:
+                if f.align:
+                    value = _padded(r"[^\s]", f, lazy=stop)
+                else:  # possessive when a space ends it (no backtracking), else shortest
+                    value = r"[^\s]+?" if stop else r"[^\s]++"
+            else:  # may contain spaces (threadName "Thread-1 (worker)", paths, extras)
+                value = _loose_padding(r"[^\n]*?", f)
+            strip = f.fill if f.align else ""
+            if f.kind in ("r", "a"):
+                convert = "repr"
+        if attr != "message":
+            self.captures.append(_Capture(group, attr, strip, convert))
+        return f"(?P<{group}>{value})"
+
+
+@dataclass(slots=True)
+class CompiledTemplate:
+    """The regexes and read-back plan of one template (shared through a cache)."""
+
+    tokens: list[str | TemplateField]
+    prefix: re.Pattern[str]  # everything before the message, anchored at line start
+    lenient_prefix: re.Pattern[str] | None  # same with a looser level name, or None
+    body: re.Pattern[str] | None  # the whole body when fields follow the message
+    lenient_body: re.Pattern[str] | None
+    start_pattern: re.Pattern[bytes]
+    captures: list[_Capture]
+    time_group: str | None
+    time_shape: TimeShape | None
+    has_message: bool
+    literal_head: str  # literal text every record starts with ("" when none)
+
+
+def _build(tokens: list[str | TemplateField], datefmt: str | None, strict: bool):
+    builder = _RegexBuilder(datefmt, strict)
+    parts: list[str] = []
+    msg_at = None
+    for i, tok in enumerate(tokens):
+        if isinstance(tok, str):
+            parts.append(re.escape(tok))
+            continue
+        if tok.attr == "message" and msg_at is None:
+            msg_at = len(parts)
+        if i + 1 == len(tokens):
+            nxt: str | None = ""  # the end of the template
+        else:
+            following = tokens[i + 1]
+            nxt = following if isinstance(following, str) else None  # None: a field follows
+        parts.append(builder.field(tok, nxt, i))
+    return builder, parts, msg_at
+
+
+@lru_cache(maxsize=64)
+def compile_template(fmt: str, datefmt: str | None = None, style: str | None = None):
+    """Compile a template (cached); raises ``FormatError`` for templates that cannot work."""
+    if not isinstance(fmt, str) or not fmt:
+        raise FormatError(
+            "empty template: give a logging format such as '%(levelname)s %(message)s'"
+        )
+    style = style or detect_style(fmt)
+    tokens = tokenize(fmt, style)
+    fields = [t for t in tokens if isinstance(t, TemplateField)]
+    if not fields:
+        raise FormatError(f"template {fmt!r} has no fields such as %(message)s or {{message}}")
+    if not isinstance(tokens[0], TemplateField) or tokens[0].attr != "message":
+        pass
+    flags = re.ASCII
+    patterns = []
+    for strict in (True, False):
+        builder, parts, msg_at = _build(tokens, datefmt, strict)
+        if msg_at is None:  # no message: the whole template is the prefix, leftovers are text
+            prefix_src, body_src = "".join(parts), None
+        else:
+            prefix_src = "".join(parts[:msg_at])
+            after = parts[msg_at + 1 :]
+            body_src = "".join(parts[: msg_at + 1]) + "".join(after) if after else None
+        try:
+            prefix = re.compile(prefix_src, flags)
+            body = re.compile(body_src, flags) if body_src is not None else None
+        except re.error as exc:  # pragma: no cover - the builder escapes everything
+            raise FormatError(f"template {fmt!r} did not compile: {exc}") from None
+        patterns.append((builder, prefix_src, prefix, body))
+    (builder, prefix_src, prefix, body), (_, lenient_src, lenient, lenient_body) = patterns
+    has_level = any(f.attr == "levelname" for f in fields)
+    if not has_level or lenient_src == prefix_src:
+        lenient, lenient_body = None, None
+    if not prefix_src and body is not None:
+        # Message first (``%(message)s [%(filename)s]``): only the full line can tell.
+        start_src = body.pattern.replace("(?s:.*)", "[^\\n]*", 1) + r"\Z"
+        prefix = re.compile(start_src, flags)
+    else:
+        start_src = prefix_src
+    try:
+        start_pattern = re.compile(start_src.encode("utf-8"), flags)
+    except re.error:  # pragma: no cover - non-ASCII literals are escaped the same way
+        start_pattern = re.compile(re.escape(b""))
+    head = tokens[0] if isinstance(tokens[0], str) else ""
+    return CompiledTemplate(
+        tokens=tokens,
+        prefix=prefix,
+        lenient_prefix=lenient,
+        body=body,
+        lenient_body=lenient_body,
+        start_pattern=start_pattern,
+        captures=builder.captures,
+        time_group=builder.time_group,
+        time_shape=builder.time_shape,
+        has_message=any(f.attr == "message" for f in fields),
+        literal_head=head,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The format.
+
+
+def _convert(value: str, how: str) -> Any:
+    if how == "str":
+        return None if value == "None" else value
+    try:
+        if how == "int":
+            return int(value)
+        if how == "float":
+            return float(value)
+        if how == "hex":
+            return int(value, 16)
+        if how == "oct":
+            return int(value, 8)
+        if how == "num":
+            if value == "None":
+                return None
+            try:
+                return int(value)
+            except ValueError:
+                return float(value)
+        if how == "repr":
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                return value[1:-1]
+            return value
+    except ValueError:
+        return value
+    return value
+
+
+@dataclass(slots=True)
+class _ReadPlan:
+    """Group numbers (0-based into ``Match.groups()``) of what a record is made of."""
+
+    level: int | None = None
+    levelno: int | None = None
+    logger: int | None = None
+    time: int | None = None
+    created: int | None = None
+    msecs: int | None = None
+    message: int | None = None
+    strips: dict[int, str] | None = None
+    extras: tuple[tuple[int, str, str], ...] = ()  # (group, attribute, conversion)
+
+
+def _read_plan(compiled: CompiledTemplate) -> _ReadPlan:
+    pattern = compiled.body or compiled.prefix
+    index = pattern.groupindex
+    plan = _ReadPlan(strips={})
+    for cap in compiled.captures:
+        gi = index[cap.group] - 1
+        if cap.strip:
+            plan.strips[gi] = cap.strip
+        slot = {"levelname": "level", "levelno": "levelno", "name": "logger", "asctime": "time"}
+        if cap.attr in slot:
+            setattr(plan, slot[cap.attr], gi)
+            if cap.attr == "levelno":
+                continue
+        if cap.attr == "created":
+            plan.created = gi
+        elif cap.attr == "msecs":
+            plan.msecs = gi
+        if cap.attr not in _CORE:
+            plan.extras += ((gi, cap.attr, cap.convert),)
+    for i, tok in enumerate(compiled.tokens):
+        if isinstance(tok, TemplateField) and tok.attr == "message" and f"g{i}" in index:
+            plan.message = index[f"g{i}"] - 1
+            break
+    if plan.levelno is not None and plan.level is None:
+        pass
+    plan.extras = plan.extras
+    return plan
+
+
+class TemplateFormat(LogFormat):
+    """Records written by ``logging.Formatter(fmt, datefmt, style)``."""
+
+    def __init__(
+        self,
+        fmt: str,
+        datefmt: str | None = None,
+        style: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.template = fmt
+        self.datefmt = datefmt
+        self.style = style or detect_style(fmt)
+        self.name = name or fmt
+        compiled = compile_template(fmt, datefmt, self.style)
+        self._compiled = compiled
+        self.start_pattern = compiled.start_pattern
+        attrs = {f.attr for f in compiled.tokens if isinstance(f, TemplateField)}
+        #: Level names appear literally in the raw text (the query prefilter relies on it).
+        self.level_text = "levelname" in attrs
+        self.has_time = "asctime" in attrs or "created" in attrs
+        self._prefix = compiled.prefix.match
+        self._lenient = compiled.lenient_prefix.match if compiled.lenient_prefix else None
+        self._body = compiled.body
+        self._lenient_body = compiled.lenient_body
+        self._head = compiled.literal_head
+        self._plan = _read_plan(compiled)
+        self._levels: dict[str, tuple[str | None, int]] = {}
+        self._times: dict[str, datetime | None] = {}
+        self._shape = compiled.time_shape
+        index = (compiled.body or compiled.prefix).groupindex
+        self._time_parts = (
+            {c: index[group] - 1 for c, group in self._shape.components.items()}
+            if self._shape is not None
+            else {}
+        )
+        # A datefmt without a fraction plus %(msecs)d: the milliseconds come from msecs.
+        self._msecs_add = (
+            self._plan.msecs is not None
+            and self._shape is not None
+            and not self._shape.has_fraction
+        )
+
+    def __repr__(self) -> str:
+        return f"TemplateFormat({self.template!r}, datefmt={self.datefmt!r}, name={self.name!r})"
+
+    def is_start(self, line: str) -> bool:
+        if self._head and not line.startswith(self._head):
+            return False
+        if self._prefix(line) is not None:
+            return True
+        return self._lenient is not None and self._lenient(line) is not None
+
+    def parse(self, text: str) -> Record:
+        if self._body is not None:
+            return self._parse_with_suffix(text)
+        nl = text.find("\n")
+        first = text if nl < 0 else text[:nl]
+        m = self._prefix(first)
+        if m is None and self._lenient is not None:
+            m = self._lenient(first)
+        if m is None:
+            return self._unparsed(text)
+        if nl < 0:
+            return self._record(m.groups(), first[m.end() :], None)
+        message, exc = split_exception(first[m.end() :] + text[nl:])
+        return self._record(m.groups(), message, exc)
+
+    def _parse_with_suffix(self, text: str) -> Record:
+        body, exc = split_exception(text)
+        msg = self._plan.message
+        for pattern in (self._body, self._lenient_body):
+            if pattern is None:
+                continue
+            m = pattern.fullmatch(body)
+            if m is not None:
+                g = m.groups()
+                return self._record(g, g[msg] or "" if msg is not None else "", exc)
+            nl = body.find("\n")
+            if nl >= 0:  # the suffix sits on the first line, more message lines follow
+                m = pattern.fullmatch(body, 0, nl)
+                if m is not None:
+                    g = m.groups()
+                    first = g[msg] or "" if msg is not None else ""
+                    return self._record(g, first + body[nl:], exc)
+        return self._unparsed(text)
+
+    @staticmethod
+    def _unparsed(text: str) -> Record:
+        message, exc = split_exception(text)
+        return Record(message=message, exc=exc)
+
+    def _record(self, g: tuple[str | None, ...], message: str, exc: str | None) -> Record:
+        plan = self._plan
+        strips = plan.strips
+        level: str | None = None
+        levelno = 0
+        logger = ""
+        time: datetime | None = None
+        time_text: str | None = None
+        i = plan.level
+        if i is not None:
+            name = g[i] or ""
+            if strips and i in strips:
+                name = name.strip(strips[i])
+            hit = self._levels.get(name)
+            if hit is None:
+                hit = self._level_of(name)
+                if len(self._levels) < 256:
+                    self._levels[name] = hit
+            level, levelno = hit
+        elif plan.levelno is not None:
+            number = _convert((g[plan.levelno] or "").strip(), "int")
+            if isinstance(number, int):
+                level, levelno = level_from_python_number(number)
+        i = plan.logger
+        if i is not None:
+            logger = g[i] or ""
+            if strips and i in strips:
+                logger = logger.strip(strips[i])
+        i = plan.time
+        if i is not None:
+            time_text = g[i] or ""
+            if strips and i in strips:
+                time_text = time_text.strip(strips[i])
+            time = self._time_of(g, time_text)
+        elif plan.created is not None:
+            time_text = (g[plan.created] or "").strip()
+            try:
+                time = datetime.fromtimestamp(float(time_text), tz=UTC)
+            except (ValueError, OverflowError, OSError):
+                time = None
+        fields: dict[str, Any] = {}
+        for gi, attr, how in plan.extras:
+            value = g[gi] or ""
+            if strips and gi in strips:
+                value = value.strip(strips[gi])
+            fields[attr] = _convert(value, how)
+        return Record(message, time, time_text, level, levelno, logger, exc, fields)
+
+    @staticmethod
+    def _level_of(name: str) -> tuple[str | None, int]:
+        if len(name) == 1 and name.upper() in _LEVEL_PREFIX:
+            return level_from_name(_LEVEL_PREFIX[name.upper()])
+        return level_from_name(name)
+
+    def _time_of(self, g: tuple[str | None, ...], text: str) -> datetime | None:
+        shape = self._shape
+        if shape is None:  # logging's default "2024-01-02 03:04:05,123"
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                return None
+        times = self._times
+        if text in times:
+            value = times[text]
+        else:
+            value = datetime_from_parts({c: g[i] for c, i in self._time_parts.items()})
+            if len(times) > 4096:
+                times.clear()
+            times[text] = value
+        if value is not None and self._msecs_add and self._plan.msecs is not None:
+            msecs = _convert((g[self._plan.msecs] or "").strip(), "float")
+            if isinstance(msecs, (int, float)) and 0 <= msecs < 1000:
+                value = value + timedelta(microseconds=int(msecs * 1000))
+        return value

@@ -409,7 +409,6 @@ class RecordIndex:
                 if self._force_start or self.detector.line_starts_record(head.split(b"\n")[0]):
                     self._append(np.array([self._end], dtype=np.int64),
                                  np.array([self._line_at_end]))
-                self._end = size
-                self._line_at_end += 1
+                self._end = size  # the line goes on if more comes: same line number
             self._committed = True
             self._force_start = True

@@ -1,0 +1,91 @@
+"""The query engine: prefiltered scans give exactly what parsing everything gives."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from indexing_helpers import DashFormat, StandInQuery, dash_log
+
+from logview.engine import GroupMatcher, iter_matching_records, scan
+from logview.pattern_analysis import required_literals, start_signature
+from logview.sources.base import MemorySource, StaticFileSource
+from logview.store import LogStore, MergedStore
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("engine") / "app.log"
+    path.write_bytes(dash_log(5000, seed=11))
+    store = LogStore(StaticFileSource(str(path)), DashFormat())
+    store.update()
+    return store
+
+
+QUERIES = [
+    StandInQuery(40),
+    StandInQuery(0, ("user=u7",)),
+    StandInQuery(40, ("ValueError",)),
+    StandInQuery(30, ("second line",)),
+    StandInQuery(0, ("no such text anywhere",)),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.min_level}-{q.words}")
+def test_prefilter_gives_the_same_records_as_parsing_everything(store, query):
+    slow = StandInQuery(query.min_level, query.words, prefilter=False)
+    expected = [(r.line, r.offset, r.raw) for r in iter_matching_records(store, slow)]
+    got = [(r.line, r.offset, r.raw) for r in iter_matching_records(store, query)]
+    assert got == expected
+    positions = np.concatenate(list(scan(store, query, batch_seconds=0)) or [np.empty(0)])
+    assert positions.tolist() == [store.index.find(off) for _, off, _ in expected]
+    assert all(store.record(int(i)).line == line for i, (line, _, _) in zip(positions, expected))
+
+
+def test_scan_respects_the_range_and_batches_are_sorted(store):
+    query = StandInQuery(40)
+    everything = np.concatenate(list(scan(store, query)))
+    part = np.concatenate(list(scan(store, query, 1000, 3000, batch_seconds=0)))
+    assert part.tolist() == [p for p in everything.tolist() if 1000 <= p < 3000]
+    assert np.all(np.diff(everything) > 0)
+
+
+def test_cancelled_scan_stops(store):
+    assert list(scan(store, StandInQuery(40), cancelled=lambda: True)) == []
+
+
+def test_empty_query_yields_every_record(store):
+    records = list(iter_matching_records(store, StandInQuery(), 10, 20))
+    assert [r.offset for r in records] == [store.index.start(i) for i in range(10, 20)]
+
+
+def test_merged_store_is_scanned_by_parsing(store):
+    other = MemorySource("other", dash_log(100, seed=12))
+    other.finish()
+    merged = MergedStore([store, LogStore(other, DashFormat())])
+    merged.update()
+    got = list(iter_matching_records(merged, StandInQuery(40)))
+    assert got and all(r.levelno >= 40 for r in got)
+    assert {r.source for r in got} == {store.name, "other"}
+
+
+def test_needles_are_extracted_from_alternations_and_confirmed():
+    needles = required_literals(re.compile(rb"\b(?:ERROR|CRITICAL)\b"))
+    assert needles.literals == (b"ERROR", b"CRITICAL") and not needles.exact
+    assert required_literals(re.compile(rb"(?i)Timeout")).literals == (b"timeout",)
+    assert required_literals(re.compile(rb"\d+")) is None
+    matcher = GroupMatcher(re.compile(rb"\bERROR\b"))
+    buf = b"a ERRORS here\nb ERROR here\nc\n"
+    rel = np.array([0, 14, 27, 29])
+    assert matcher.records(buf, rel).tolist() == [1]
+    case = GroupMatcher(re.compile(rb"(?i)timeout"))
+    assert case.records(b"x TimeOut\ny\n", np.array([0, 10, 12])).tolist() == [0]
+
+
+def test_start_signature_of_common_patterns():
+    sig = start_signature(re.compile(rb"\{"))
+    assert sig.exact and sig.classes == (frozenset(b"{"),)
+    assert start_signature(re.compile(rb"(?!\s)")) is None
+    partial = start_signature(re.compile(rb"\d{4}-\d\d(?:[,.]\d+)? x"))
+    assert len(partial.classes) == 7 and not partial.exact

@@ -57,6 +57,9 @@ _NO_RANK = 1 << 20
 _OWN_KEYS = frozenset(("time", "level", "levelno", "logger", "message", "exc", "fields",
                        "source", "line"))
 
+#: Keys holding nested parts of a schema (ECS ``log``/``error``, pino/bunyan ``err``).
+_NESTED_KEYS = frozenset(("log", "error", "err", "error.type"))
+
 _LEVEL_CACHE: dict[str, tuple[str | None, int]] = {}
 _LEVEL_CACHE_MAX = 512
 #: A longer "level" is some other text: the record gets no level (the value stays in raw).
@@ -228,7 +231,7 @@ def record_from_object(obj: dict[str, Any]) -> Record:
     # Nested objects of ECS (log, error), pino/bunyan (err), GELF extras ------------------------
     level_value = values[_LEVEL]
     level_key = keys[_LEVEL]
-    if fields:
+    if fields and not _NESTED_KEYS.isdisjoint(fields):
         log = fields.get("log")
         if isinstance(log, dict) and ("level" in log or "logger" in log):
             log = dict(log)
@@ -255,8 +258,8 @@ def record_from_object(obj: dict[str, Any]) -> Record:
                     exc = _error_line(err.get("type"), err.get("message"))
         if exc is None and isinstance(fields.get("error.type"), str):
             exc = _error_line(fields["error.type"], fields.get("error.message"))
-        if keys[_MSG] == "short_message":
-            exc = _gelf(fields, message, exc)
+    if keys[_MSG] == "short_message":
+        exc = _gelf(fields, message, exc)
 
     # Level --------------------------------------------------------------------------------
     level: str | None = None

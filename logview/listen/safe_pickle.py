@@ -284,6 +284,23 @@ _ALLOWED[("__builtin__", "unicode")] = _plain_collection(str)
 _ALLOWED[("builtins", "object")] = object  # copyreg._reconstructor's base argument
 
 
+#: Modules no pickled log record ever names: a pickle that does is an attack and is refused
+#: outright (it would be inert anyway, but the sender deserves a clear "no").
+_HOSTILE_MODULES = frozenset((
+    "os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "importlib", "pickle",
+    "_pickle", "marshal", "ctypes", "runpy", "code", "codeop", "pty", "platform", "webbrowser",
+    "multiprocessing", "signal", "io", "_io", "tempfile", "pathlib", "commands", "popen2",
+))
+_HOSTILE_BUILTINS = frozenset((
+    "eval", "exec", "compile", "open", "__import__", "getattr", "setattr", "delattr",
+    "globals", "locals", "vars", "input", "breakpoint", "execfile", "file", "reload",
+))
+
+
+class HostilePickle(pickle.UnpicklingError):
+    """A pickle that names something only an attack would (``os.system``, ``eval``...)."""
+
+
 class SafeUnpickler(pickle.Unpickler):
     """An Unpickler whose globals are placeholders or allowlisted plain-value builders."""
 
@@ -293,6 +310,11 @@ class SafeUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         key = (module, name)
+        root = module.partition(".")[0]
+        if root in _HOSTILE_MODULES or (
+            root in ("builtins", "__builtin__") and name in _HOSTILE_BUILTINS
+        ):
+            raise HostilePickle(f"it names {module}.{name}, which no log record needs")
         allowed = _ALLOWED.get(key)
         if allowed is not None:
             return allowed
@@ -315,6 +337,8 @@ def safe_loads(data: bytes, *, max_memo: int = MAX_MEMO, max_depth: int = MAX_DE
     scan_pickle(data, max_memo=max_memo, max_depth=max_depth)
     try:
         return SafeUnpickler(io.BytesIO(data)).load()
+    except HostilePickle as exc:
+        raise ListenError("unsafe pickle", f"refused a pickle: {exc}") from exc
     except RecursionError as exc:  # pragma: no cover - the scan bounds nesting first
         raise ListenError("unsafe pickle", "refused a pickle: nesting too deep") from exc
     except MemoryError as exc:

@@ -17,32 +17,17 @@ import os
 import socket
 import stat
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Self
 
 from logview.listen.address import ListenAddress
-from logview.listen.datagram import decode_datagram
-from logview.listen.decode import LISTENER_LOGGER, listener_warning
-from logview.listen.errors import ListenError
-from logview.listen.http import HttpDecoder
-from logview.listen.sniff import sniff_stream
-from logview.listen.streams import (
-    FrameDecoder,
-    JsonLineDecoder,
-    StreamDecoder,
-    SyslogStreamDecoder,
-    TextStreamDecoder,
-)
+from logview.listen.connection import DatagramReceiver, StreamConnection
+from logview.listen.decode import listener_warning
 from logview.record import Record
 
-#: After this long without data, records waiting only for a terminator are emitted.
-IDLE_FLUSH = 0.2
 _TICK = 0.1
-_SNIFF_BYTES = 64
 _UDP_RCVBUF = 4 << 20
-_MAX_NAMED_PEERS = 4096
 
 
 @dataclass(slots=True)
@@ -64,251 +49,6 @@ class ListenerStats:
     @property
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
-
-
-def _host_text(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-class _PeerNames:
-    """Source names per datagram peer (bounded), learning the first logger seen."""
-
-    def __init__(self) -> None:
-        self._names: OrderedDict[object, tuple[str, bool]] = OrderedDict()
-        self.warned: OrderedDict[object, None] = OrderedDict()
-
-    def get(self, key: object, base: str) -> tuple[str, bool]:
-        hit = self._names.get(key)
-        if hit is None:
-            hit = (base, False)
-            self._names[key] = hit
-            if len(self._names) > _MAX_NAMED_PEERS:
-                self._names.popitem(last=False)
-        return hit
-
-    def name(self, key: object, source: str) -> None:
-        self._names[key] = (source, True)
-
-    def warn_once(self, key: object) -> bool:
-        if key in self.warned:
-            return False
-        self.warned[key] = None
-        if len(self.warned) > _MAX_NAMED_PEERS:
-            self.warned.popitem(last=False)
-        return True
-
-
-class _Connection(asyncio.Protocol):
-    """One stream client: sniff, decode, deliver; closed on bad input or when idle."""
-
-    def __init__(self, listener: LogListener, kind: str, label: str) -> None:
-        self.listener = listener
-        self.kind = kind  # "tcp" or "unix"
-        self.label = label  # the unix socket path
-        self.transport: asyncio.Transport | None = None
-        self.decoder: StreamDecoder | None = None
-        self.head = bytearray()
-        self.source = ""
-        self.named = False
-        self.closed = False
-        self.last = 0.0
-        self.idled = True
-
-    # -- asyncio callbacks
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        listener = self.listener
-        self.transport = transport  # type: ignore[assignment]
-        stats = listener.stats
-        self.last = listener.loop_time()
-        if self.kind == "tcp":
-            peer = transport.get_extra_info("peername") or ("?", 0)
-            self.source = f"tcp:{_host_text(peer[0])}:{peer[1]}"
-            self.peer_host = peer[0]
-        else:
-            listener.unix_serial += 1
-            self.source = f"unix:{self.label}#{listener.unix_serial}"
-            self.peer_host = self.label
-        if stats.connections_open >= listener.max_connections:
-            stats.reject("too many connections")
-            self.closed = True
-            if not listener.refusing:
-                listener.refusing = True
-                listener.deliver_warning(
-                    self.source, f"refused a connection from {self.source}: "
-                    f"{listener.max_connections} connections are open (the limit)")
-            transport.abort()
-            return
-        listener.refusing = False
-        stats.connections_open += 1
-        stats.connections_total += 1
-        listener.connections.add(self)
-
-    def data_received(self, data: bytes) -> None:
-        if self.closed:
-            return
-        self.last = self.listener.loop_time()
-        self.idled = False
-        out: list[Record] = []
-        try:
-            if self.decoder is None:
-                self.head += data
-                kind = sniff_stream(bytes(self.head[:_SNIFF_BYTES]), self.listener.max_frame)
-                if kind is None:
-                    if len(self.head) < _SNIFF_BYTES:
-                        return
-                    kind = "text"
-                self._start(kind)
-                data, self.head = bytes(self.head), bytearray()
-            assert self.decoder is not None
-            self.decoder.feed(data, out)
-        except ListenError as exc:
-            self._deliver(out)
-            self.fail(exc)
-            return
-        self._deliver(out)
-        if getattr(self.decoder, "wants_close", False) and self.transport is not None:
-            self.transport.close()
-
-    def eof_received(self) -> bool:
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.closed:
-            return
-        self.finish()
-
-    # -- helpers
-
-    def _start(self, kind: str) -> None:
-        max_frame = self.listener.max_frame
-        if kind == "frames":
-            self.decoder = FrameDecoder(max_frame)
-        elif kind == "jsonl":
-            self.decoder = JsonLineDecoder(max_frame)
-        elif kind == "syslog":
-            self.decoder = SyslogStreamDecoder(max_frame)
-        elif kind == "http":
-            assert self.transport is not None
-            self.decoder = HttpDecoder(max_frame, self.transport.write)
-            if self.kind == "tcp":  # HTTPHandler opens a connection per record: one source
-                self.source = f"http:{_host_text(self.peer_host)}"
-                self.named = True
-        else:
-            self.decoder = TextStreamDecoder(max_frame)
-
-    def _deliver(self, records: list[Record]) -> None:
-        if not records:
-            return
-        if not self.named:
-            for record in records:
-                if record.logger and record.logger != LISTENER_LOGGER:
-                    self.source = f"{self.source} ({record.logger[:80]})"
-                    self.named = True
-                    break
-        self.listener.deliver(records, self.source)
-
-    def idle(self, now: float) -> None:
-        """Called on the listener's tick: flush waiting records, close when idle too long."""
-        if self.closed:
-            return
-        quiet = now - self.last
-        if not self.idled and quiet >= IDLE_FLUSH:
-            self.idled = True
-            out: list[Record] = []
-            try:
-                if self.decoder is None and self.head:
-                    self._start("text")
-                    data, self.head = bytes(self.head), bytearray()
-                    self.decoder.feed(data, out)  # type: ignore[union-attr]
-                if self.decoder is not None:
-                    self.decoder.idle(out)
-            except ListenError as exc:
-                self._deliver(out)
-                self.fail(exc)
-                return
-            self._deliver(out)
-        if quiet >= self.listener.idle_timeout:
-            self.listener.stats.idle_closed += 1
-            self.finish()
-            if self.transport is not None:
-                self.transport.close()
-
-    def fail(self, exc: ListenError) -> None:
-        """Close on bad input: count it, say it once through the sink."""
-        listener = self.listener
-        listener.stats.reject(exc.reason)
-        listener.deliver_warning(self.source, f"{self.source}: {exc.detail}; connection closed")
-        self._drop()
-        if self.transport is not None:
-            self.transport.close()
-
-    def finish(self) -> None:
-        """End of input: the decoder's last records (or the report of a half frame)."""
-        if self.closed:
-            return
-        out: list[Record] = []
-        try:
-            if self.decoder is None and self.head.strip():
-                self._start("text")
-                data, self.head = bytes(self.head), bytearray()
-                self.decoder.feed(data, out)  # type: ignore[union-attr]
-            if self.decoder is not None:
-                self.decoder.close(out)
-        except ListenError as exc:
-            self._deliver(out)
-            self.fail(exc)
-            return
-        self._deliver(out)
-        self._drop()
-
-    def _drop(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.listener.stats.connections_open -= 1
-            self.listener.connections.discard(self)
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    """UDP or unix datagrams: each one decoded on its own."""
-
-    def __init__(self, listener: LogListener, kind: str, label: str) -> None:
-        self.listener = listener
-        self.kind = kind
-        self.label = label
-        self.peers = _PeerNames()
-
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        listener = self.listener
-        listener.stats.datagrams += 1
-        if self.kind == "udp" and isinstance(addr, tuple):
-            key: object = (addr[0], addr[1])
-            base = f"udp:{_host_text(addr[0])}:{addr[1]}"
-        else:
-            key = addr or self.label
-            base = f"unixgram:{self.label}"
-        source, named = self.peers.get(key, base)
-        try:
-            if len(data) > listener.max_frame + 4:
-                raise ListenError("frame too large", f"a datagram of {len(data)} bytes; the "
-                                  f"limit is {listener.max_frame}")
-            records = decode_datagram(data, listener.max_frame)
-        except ListenError as exc:
-            listener.stats.reject(exc.reason)
-            if self.peers.warn_once(key):
-                listener.deliver_warning(source, f"{source}: {exc.detail}; datagram dropped "
-                                         "(further bad datagrams from it are only counted)")
-            return
-        if not named:
-            for record in records:
-                if record.logger and record.logger != LISTENER_LOGGER:
-                    source = f"{base} ({record.logger[:80]})"
-                    self.peers.name(key, source)
-                    break
-        listener.deliver(records, source)
-
-    def error_received(self, exc: Exception) -> None:
-        self.listener.stats.reject("socket error")
 
 
 class LogListener:
@@ -334,7 +74,7 @@ class LogListener:
         self.stats = ListenerStats()
         self.warnings: list[str] = []
         self.sink_error: str | None = None
-        self.connections: set[_Connection] = set()
+        self.connections: set[StreamConnection] = set()
         self.refusing = False
         self.unix_serial = 0
         self._sockets: list[tuple[str, socket.socket, str]] = []
@@ -493,11 +233,11 @@ class LogListener:
             if kind in ("tcp", "unix"):
                 conn_kind = "tcp" if kind == "tcp" else "unix"
                 server = await loop.create_server(
-                    lambda k=conn_kind, lb=label: _Connection(self, k, lb), sock=sock)
+                    lambda k=conn_kind, lb=label: StreamConnection(self, k, lb), sock=sock)
                 self._closers.append(server.close)
             else:
                 transport, _ = await loop.create_datagram_endpoint(
-                    lambda k=kind, lb=label: _Datagrams(self, "udp" if k == "udp" else "unix",
+                    lambda k=kind, lb=label: DatagramReceiver(self, "udp" if k == "udp" else "unix",
                                                         lb), sock=sock)
                 self._closers.append(transport.close)
         self._tick_handle = loop.call_later(_TICK, self._tick)

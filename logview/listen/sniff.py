@@ -19,8 +19,11 @@ _TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1b")
 
 
 def is_binary_byte(byte: int) -> bool:
-    """A byte that does not start readable text (control other than whitespace/ESC, or high)."""
-    return (byte < 0x20 and byte not in _TEXT_CONTROLS) or byte == 0x7F
+    """A byte that cannot start readable text: a control other than whitespace/ESC, DEL, or a
+    byte no UTF-8 character starts with (continuation bytes, 0xC0/0xC1, 0xF5-0xFF)."""
+    if byte < 0x20:
+        return byte not in _TEXT_CONTROLS
+    return byte == 0x7F or 0x80 <= byte <= 0xC1 or byte >= 0xF5
 
 
 def sniff_stream(head: bytes, max_frame: int) -> str | None:
@@ -84,7 +87,7 @@ def looks_binary(sample: bytes) -> bool:
     if b"\x00" in sample[:4096]:
         return True
     sample = sample[:4096]
-    bad = sum(1 for b in sample if is_binary_byte(b))
+    bad = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS or b == 0x7F)
     text = sample.decode("utf-8", "replace")
     bad += text.count("\ufffd")
     return bad * 10 > len(sample)

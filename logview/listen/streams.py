@@ -280,13 +280,14 @@ class TextStreamDecoder(StreamDecoder):
 
     def idle(self, out: list[Record]) -> None:
         if self._splitter is None:
-            if self._sample:
-                self._start(out)
-            return
+            if not self._sample:
+                return
+            self._start(out)
+        assert self._splitter is not None
         self._convert(self._splitter.flush(partial=False), out)
 
     def close(self, out: list[Record]) -> None:
-        if self._splitter is None:
-            self.idle(out)
+        if self._splitter is None and self._sample:
+            self._start(out)
         if self._splitter is not None:
             self._convert(self._splitter.flush(partial=True), out)

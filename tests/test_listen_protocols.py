@@ -1,0 +1,127 @@
+"""Raw clients on real sockets: JSON lines, JSON frames, GELF, octet-counted syslog, text."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import struct
+import zlib
+
+import pytest
+from listen_helpers import port_of, start_listener
+
+
+@pytest.fixture
+def listening():
+    listener, sink = start_listener()
+    yield listener, sink
+    listener.stop()
+
+
+def _send_tcp(port: int, data: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(data)
+
+
+def test_json_lines_over_tcp(listening, waiter):
+    listener, sink = listening
+    lines = [
+        {"timestamp": "2024-05-01T10:00:00Z", "level": "warning", "logger": "svc",
+         "message": "first", "user": "ann"},
+        {"time": 1714557600.5, "levelname": "ERROR", "name": "svc", "msg": "second"},
+    ]
+    _send_tcp(port_of(listener), b"".join(json.dumps(x).encode() + b"\n" for x in lines)
+              + b'{"message": "no newline at the end", "level": "info"}')
+    waiter(lambda: len(sink.records) == 3)
+    first, second, third = sink.records
+    assert (first.message, first.level, first.logger) == ("first", "WARNING", "svc")
+    assert first.fields["user"] == "ann"
+    assert first.time.year == 2024
+    assert second.level == "ERROR" and second.message == "second"
+    assert third.message == "no newline at the end"
+    assert first.source.endswith("(svc)")
+
+
+def test_length_prefixed_json_frames(listening, waiter):
+    listener, sink = listening
+    frames = b""
+    for i in range(3):
+        body = json.dumps({"message": f"frame {i}", "level": "INFO", "seq": i}).encode()
+        frames += struct.pack(">I", len(body)) + body
+    _send_tcp(port_of(listener), frames)
+    waiter(lambda: len(sink.records) == 3)
+    assert [r.message for r in sink.records] == ["frame 0", "frame 1", "frame 2"]
+    assert [r.fields["seq"] for r in sink.records] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("compress", [zlib.compress, gzip.compress, lambda b: b])
+def test_gelf_over_udp(listening, waiter, compress):
+    listener, sink = listening
+    gelf = {"version": "1.1", "host": "web1", "short_message": "gelf says hi",
+            "full_message": "gelf says hi\nmore", "timestamp": 1714557600.25, "level": 3,
+            "_request_id": "r-1"}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(compress(json.dumps(gelf).encode()), ("127.0.0.1", port_of(listener)))
+    waiter(lambda: sink.records)
+    record = sink.records[0]
+    assert record.message.startswith("gelf says hi")
+    assert record.levelno == 40
+    assert record.time.year == 2024
+    assert listener.stats.rejected == {}
+
+
+def test_chunked_gelf_is_counted_and_reported_once(listening, waiter):
+    listener, sink = listening
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _ in range(3):
+            sock.sendto(b"\x1e\x0f" + b"12345678" + b"\x00\x02" + b"{}",
+                        ("127.0.0.1", port_of(listener)))
+    waiter(lambda: listener.stats.rejected.get("chunked gelf") == 3)
+    warnings = sink.where(logger="logview.listen")
+    assert len(warnings) == 1 and "chunked GELF" in warnings[0].message
+    assert warnings[0].level == "WARNING"
+
+
+def test_syslog_octet_counting_and_rfc5424(listening, waiter):
+    listener, sink = listening
+    messages = [
+        b"<165>1 2024-05-01T10:00:00.000Z host app 42 ID7 - an RFC 5424 message",
+        b"<13>May  1 10:00:00 host app[7]: a BSD message",
+    ]
+    _send_tcp(port_of(listener), b"".join(b"%d %s" % (len(m), m) for m in messages))
+    waiter(lambda: len(sink.records) == 2)
+    first, second = sink.records
+    assert "an RFC 5424 message" in first.message and first.levelno == 25  # notice
+    assert "a BSD message" in second.message and second.levelno == 25
+
+
+def test_syslog_without_separators_splits_on_pri(listening, waiter):
+    listener, sink = listening
+    _send_tcp(port_of(listener), b"<11>first message<14>second message")
+    waiter(lambda: len(sink.records) == 2)
+    assert [r.levelno for r in sink.records] == [40, 20]
+    assert sink.records[1].message.endswith("second message")
+
+
+def test_plain_text_lines_keep_tracebacks_together(listening, waiter):
+    listener, sink = listening
+    text = (b"starting up\n"
+            b"Traceback (most recent call last):\n"
+            b'  File "x.py", line 1, in <module>\n'
+            b"ValueError: bad\n"
+            b"done\n")
+    _send_tcp(port_of(listener), text)
+    waiter(lambda: len(sink.records) == 2)
+    first, second = sink.records
+    assert first.message == "starting up" and "ValueError: bad" in first.exc
+    assert second.message == "done"
+    assert first.source.startswith("tcp:127.0.0.1:")
+
+
+def test_plain_text_record_shows_up_while_the_client_stays_connected(listening, waiter):
+    listener, sink = listening
+    with socket.create_connection(("127.0.0.1", port_of(listener))) as sock:
+        sock.sendall(b"a lone line\n")
+        waiter(lambda: sink.records, timeout=3)
+        assert sink.records[0].message == "a lone line"

@@ -34,6 +34,8 @@ from logview.tui.widgets.status_bar import StatusBar, StatusState
 _GROW_INTERVAL = 0.15
 #: Least time between two ``store.update`` calls while input keeps coming (batches appends).
 _UPDATE_INTERVAL = 0.05
+#: Quiet time after which the last (pending) record of a live source is shown anyway.
+_QUIET_FLUSH = 0.3
 #: Records per engine call while filtering (progress is reported between calls).
 _FILTER_CHUNK = 50_000
 #: Records per level-count batch (a time budget bounds each message too).
@@ -120,6 +122,8 @@ class MainScreen(Screen):
         store = self.store
         last_post = 0.0
         pending = True
+        quiet_since: float | None = None
+        flushed = False
         while not worker.is_cancelled:
             started = time.monotonic()
             added = store.update()
@@ -133,9 +137,20 @@ class MainScreen(Screen):
             if finished and not pending:
                 return
             if added:  # input keeps coming: let it gather into one batch
+                quiet_since = None
                 time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))
-            else:
-                store.wait(0.2 if not pending else max(0.01, _GROW_INTERVAL - (now - last_post)))
+                continue
+            if quiet_since is None:
+                quiet_since = now
+            elif not flushed and now - quiet_since >= _QUIET_FLUSH:
+                # Input went quiet: show the last record although no next one has started.
+                flushed = True
+                if store.update(final=True):
+                    pending = True
+                    continue
+            timeout = 0.2 if not pending else max(0.01, _GROW_INTERVAL - (now - last_post))
+            if store.wait(timeout):
+                flushed = False
 
     def on_store_grew(self, message: StoreGrew) -> None:
         restarted = message.generation != self._generation

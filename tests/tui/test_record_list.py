@@ -1,0 +1,163 @@
+"""The record list: rows, movement keys, following and pausing, search keys, copy, wrap."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from logview.record import printable
+from logview.tui.app import LogviewApp
+from logview.tui.widgets.record_list import RecordList, first_line, format_time
+from tui.conftest import screen_text, until
+
+
+def _list(app: LogviewApp) -> RecordList:
+    return app.screen.query_one(RecordList)
+
+
+async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
+    records = _list(app)
+    await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
+    return records
+
+
+async def test_opens_at_newest_record_following(make_store):
+    app = LogviewApp(make_store(100))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 100)
+        assert records.following
+        assert records.cursor_row == 99
+        assert records.cursor_position == 99
+        text = screen_text(app)
+        assert "event 99 " in text and "event 0 " not in text
+        assert "100 records" in text
+
+
+async def test_movement_keys(make_store):
+    app = LogviewApp(make_store(100))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 100)
+        await pilot.press("up")
+        assert records.cursor_row == 98 and not records.following
+        await pilot.press("k", "k")
+        assert records.cursor_row == 96
+        await pilot.press("j")
+        assert records.cursor_row == 97
+        await pilot.press("down")
+        assert records.cursor_row == 98
+        await pilot.press("g")
+        assert records.cursor_row == 0 and records.scroll_y == 0
+        await pilot.press("pagedown")
+        page = records.size.height - 1
+        assert records.cursor_row == page
+        assert records.scroll_y <= page < records.scroll_y + records.size.height
+        await pilot.press("pageup")
+        assert records.cursor_row == 0
+        await pilot.press("end")
+        assert records.cursor_row == 99 and records.following
+        await pilot.press("home")
+        assert records.cursor_row == 0 and not records.following
+        await pilot.press("G")
+        assert records.cursor_row == 99 and records.following
+        await pilot.pause()
+        assert records.scroll_y == records.max_scroll_y
+
+
+async def test_rows_show_time_level_logger_and_more_lines_marker(make_store):
+    app = LogviewApp(make_store(8))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot, app, 8)
+        lines = screen_text(app).splitlines()
+        error = next(line for line in lines if "event 5 " in line)
+        assert error.startswith("12:00:07.500 ERROR app.db")
+        assert error.rstrip().endswith("+4")  # the traceback's four lines
+        assert any(line.startswith("12:00:10.500 CRIT  worker") for line in lines)
+
+
+async def test_wide_terminal_shows_the_date(make_store):
+    app = LogviewApp(make_store(8))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await _loaded(pilot, app, 8)
+        assert "2024-05-01 12:00:07.500 ERROR app.db" in screen_text(app)
+
+
+async def test_hostile_text_cannot_reach_the_terminal(make_store):
+    evil = "2024-05-01 12:00:00,000 INFO app: pwn \x1b]0;title\x07 \x1b[2J \x9b31m bell\x07\n"
+    app = LogviewApp(make_store(text=evil))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot, app, 1)
+        text = screen_text(app)
+        assert "pwn" in text
+        assert not any(ch in text for ch in "\x1b\x07\x9b")
+
+
+async def test_error_and_warning_keys(make_store):
+    app = LogviewApp(make_store(40))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 40)
+        await pilot.press("g", "e")
+        assert records.cursor_row == 5  # ERROR at 5, CRITICAL at 7
+        await pilot.press("e")
+        assert records.cursor_row == 7
+        await pilot.press("E")
+        assert records.cursor_row == 5
+        await pilot.press("w")
+        assert records.cursor_row == 11
+        await pilot.press("W")
+        assert records.cursor_row == 3
+        await pilot.press("W")  # none before: stays
+        assert records.cursor_row == 3
+
+
+async def test_far_search_runs_in_a_worker(make_store):
+    app = LogviewApp(make_store(1000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 1000)
+        records.go_to_row(0, follow=False)
+        records.find(lambda record: "event 900 " in record.message, 1, "x")
+        await until(pilot, lambda: records.cursor_row == 900)
+        records.find(lambda record: "event 3 " in record.message, -1, "x")
+        await until(pilot, lambda: records.cursor_row == 3)
+
+
+async def test_copy_puts_the_raw_record_on_the_clipboard(make_store):
+    app = LogviewApp(make_store(8))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 8)
+        await pilot.press("up", "up")  # the ERROR record with its traceback
+        assert records.cursor_position == 5
+        await pilot.press("c")
+        assert app.clipboard.startswith("2024-05-01 12:00:07,500 ERROR app.db: event 5")
+        assert app.clipboard.endswith("ValueError: bad value")
+
+
+async def test_wrap_toggle_shows_the_whole_cursor_record(make_store):
+    app = LogviewApp(make_store(8))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 8)
+        await pilot.press("up", "up", "backslash")
+        assert records.wrap
+        await until(pilot, lambda: "ValueError: bad value" in screen_text(app))
+        await pilot.press("backslash")
+        assert not records.wrap
+        await until(pilot, lambda: "ValueError: bad value" not in screen_text(app))
+
+
+async def test_positions_array_maps_rows_and_keeps_the_cursor_record(make_store):
+    app = LogviewApp(make_store(50))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 50)
+        records.go_to_row(20, follow=False)
+        records.set_positions(np.arange(0, 50, 5, dtype=np.int64))
+        assert records.row_count == 10
+        assert records.cursor_position == 20 and records.cursor_row == 4
+        assert records.position_at(9) == 45
+        records.set_positions(None)
+        assert records.row_count == 50 and records.cursor_position == 20
+
+
+def test_row_helpers_are_safe_and_fixed_width():
+    from logview.record import Record
+
+    assert format_time(Record(message="x"), False) == " " * 12
+    assert len(format_time(Record(message="x", time_text="\x1b[31mnow"), True)) == 23
+    assert first_line("a\tb\x1b[2Jc\nsecond") == printable("a    b\x1b[2Jc")

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from logview.formats.jsonl import JsonFormat, render_structlog_traceback
+from logview.formats.jsonl import _NESTED_KEYS, _ROLES, JsonFormat, render_structlog_traceback
 from logview.printer import dumps_record, record_to_json
 from logview.record import Record
 from logview.split import RecordSplitter, parse_raw_record
@@ -368,3 +370,42 @@ def test_score_counts_json_objects_only():
     assert FMT.score([]) == 0.0
     assert JsonFormat.level_text is False and JsonFormat.json_escaped is True
     orjson.loads(b"{}")  # orjson is what the format is built on
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties: unknown keys are kept as they were; no text makes the parser raise or drop bytes
+
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
+    max_leaves=10,
+)
+_FIELD_KEYS = st.text(max_size=8).filter(
+    lambda k: k not in _ROLES and k not in _NESTED_KEYS and not k.startswith("_")
+    and k not in ("record", "text", "fields", "version", "host", "full_message"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_FIELD_KEYS, _JSON_VALUES, max_size=6), st.text(max_size=40))
+def test_unknown_keys_become_fields_unchanged(fields, message):
+    line = orjson.dumps({"message": message, **fields}).decode()
+    rec = FMT.parse(line)
+    assert rec.fields == fields
+    if "\n" not in message and "\x1b" not in message and not any(
+        "\x90" <= c <= "\x9f" for c in message
+    ):
+        assert rec.message == message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_parses_and_nothing_is_dropped(text):
+    data = text.encode("utf-8", "surrogatepass")
+    splitter = RecordSplitter(FMT)
+    raws = splitter.feed(data) + splitter.flush()
+    assert b"".join(r.data for r in raws) == data
+    for raw in raws:
+        dumps_record(parse_raw_record(FMT, raw))

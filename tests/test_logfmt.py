@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logview.formats.logfmt import LogfmtFormat, tokenize
 from logview.printer import dumps_record
@@ -135,3 +137,42 @@ def test_hostile_lines_never_raise(line):
 def test_level_and_time_text_are_bounded():
     rec = FMT.parse("level=" + "Z" * 1000 + " msg=x")
     assert rec.level is not None and len(rec.level) <= 40
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties: whatever structlog writes reads back; no text makes the parser raise
+
+
+_KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda k: k not in ("level", "lvl", "severity", "levelname", "loglevel", "time", "ts", "t",
+                        "timestamp", "asctime", "msg", "message", "event", "logger", "name",
+                        "caller", "logger_name", "err", "error", "exception", "exc_info",
+                        "stacktrace", "stack"))
+# Printable text; a value that *starts* with a single quote reads as a KeyValueRenderer repr,
+# so those are left out by design.
+_VALUES = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+                                blacklist_characters="\t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"
+                                                     "\u1680\u2000\u2001\u2002\u2003\u2004"
+                                                     "\u2005\u2006\u2007\u2008\u2009\u200a"
+                                                     "\u202f\u205f\u3000"),
+                  max_size=30).filter(lambda v: not v.startswith("'"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, min_size=2, max_size=6))
+def test_structlog_logfmt_round_trip(pairs):
+    line = structlog.processors.LogfmtRenderer()(None, "info", dict(pairs))
+    assert tokenize(line) == list(pairs.items())
+    rec = FMT.parse(line)
+    assert rec.fields == pairs
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_parses_and_nothing_is_dropped(text):
+    data = text.encode("utf-8", "surrogatepass")
+    splitter = RecordSplitter(FMT)
+    raws = splitter.feed(data) + splitter.flush()
+    assert b"".join(r.data for r in raws) == data
+    for raw in raws:
+        parse_raw_record(FMT, raw)

@@ -69,6 +69,8 @@ class StartDetector:
         if signature is None and self.pattern is not None:
             signature = start_signature(self.pattern)
         self.signature = signature
+        text = self.pattern.pattern.replace(b"[^", b"[") if self.pattern is not None else b""
+        self._anchored = b"^" in text or b"\\A" in text
         self._width = len(signature.classes) if signature else 0
         if signature is not None:
             cols = signature.classes
@@ -108,10 +110,13 @@ class StartDetector:
         else:
             result = self._signature_mask(arr, starts)
             if not self.signature.exact:
-                match = self.pattern.match
                 cand = np.flatnonzero(result)
                 cs, ce = starts[cand].tolist(), ends[cand].tolist()
-                result[cand] = [match(data[s:e]) is not None for s, e in zip(cs, ce)]
+                match = self.pattern.match
+                if self._anchored:  # "^" only matches at a real start: slice each line
+                    result[cand] = [match(data[s:e]) is not None for s, e in zip(cs, ce)]
+                else:  # pos/endpos: no copy per line
+                    result[cand] = [match(data, s, e) is not None for s, e in zip(cs, ce)]
         if count:
             firsts = arr[starts]
             special = np.flatnonzero((firsts == 0x1B) | (firsts == 0xC2))

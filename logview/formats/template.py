@@ -27,6 +27,8 @@ _FLOAT_ATTRS = frozenset({"msecs", "created", "relativeCreated"})
 #: Attributes whose values never contain whitespace (so ``[^\s]`` is exact and specific).
 _WORD_ATTRS = frozenset({"name", "module", "funcName", "filename", "processName"})
 
+_NUMBER_KINDS = frozenset("diouxXeEfFgGn%")
+_FLOAT_KINDS = frozenset("eEfFgG%")
 _DEFAULT_ASCTIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"
 _LEVEL_STRICT = r"[A-Z][A-Z0-9_]*|Level \d+"
 _LEVEL_LENIENT = r"[A-Za-z_][\w.-]*|Level \d+"
@@ -154,8 +156,8 @@ class _RegexBuilder:
                 else:
                     value = base
             strip = f.fill if f.align else ""
-        elif attr in _INT_ATTRS or attr in _FLOAT_ATTRS or f.kind in "diouxXeEfFgGn%" and f.kind:
-            is_float = attr in _FLOAT_ATTRS or f.kind in "eEfFgG%"
+        elif attr in _INT_ATTRS or attr in _FLOAT_ATTRS or f.kind in _NUMBER_KINDS:
+            is_float = attr in _FLOAT_ATTRS or f.kind in _FLOAT_KINDS
             number = _number_regex(f, is_float)
             if f.align and number == r"[-+]?\d+":
                 value = _padded(r"\d", f)
@@ -365,7 +367,9 @@ class TemplateFormat(LogFormat):
         datefmt: str | None = None,
         style: str | None = None,
         name: str | None = None,
+        levels: dict[str, int] | None = None,
     ) -> None:
+        """``levels`` adds level numbers for custom names (loguru's ``SUCCESS``: 25)."""
         self.template = fmt
         self.datefmt = datefmt
         self.style = style or detect_style(fmt)
@@ -383,7 +387,9 @@ class TemplateFormat(LogFormat):
         self._lenient_body = compiled.lenient_body
         self._head = compiled.literal_head
         self._plan = _read_plan(compiled)
-        self._levels: dict[str, tuple[str | None, int]] = {}
+        self._levels: dict[str, tuple[str | None, int]] = {
+            name.upper(): (name.upper(), number) for name, number in (levels or {}).items()
+        }
         self._times: dict[str, datetime | None] = {}
         self._shape = compiled.time_shape
         index = (compiled.body or compiled.prefix).groupindex

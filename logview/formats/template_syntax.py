@@ -105,7 +105,7 @@ def _tokens_brace(fmt: str) -> list[str | TemplateField]:
         kind = m["type"] or ("r" if conversion in ("r", "a") else "")
         width = int(m["width"] or 0)
         align = m["align"] or ""
-        numeric = kind in "dnbxXo" and kind != "" or kind in "eEfFgG%"
+        numeric = kind != "" and kind in "dnbxXoeEfFgG%"
         if width and not align:
             is_number = numeric or (not kind and field_name in _INT_ATTRS | _FLOAT_ATTRS)
             align = "" if (m["zero"] and is_number) else (">" if is_number else "<")

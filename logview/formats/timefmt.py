@@ -37,7 +37,8 @@ _DIRECTIVES: dict[str, tuple[str, str | None]] = {
     "M": (r"\d{2}", "M"),
     "S": (r"\d{2}", "S"),
     # time.strftime (what logging uses) leaves %f as it is; datetime.strftime writes micros.
-    "f": (r"\d{6}|%f", "f"),
+    # Custom formatTime()s often cut it to milliseconds, so any length of digits is read.
+    "f": (r"\d{1,9}|%f", "f"),
     "j": (r"\d{3}", "j"),
     "p": (r"[AaPp]\.?[Mm]\.?", "p"),
     "P": (r"[ap]m", "p"),
@@ -129,7 +130,7 @@ def datetime_from_parts(g: dict[str, str | None]) -> datetime | None:
             hour,
             int(g.get("M") or 0),
             min(int(g.get("S") or 0), 59),
-            int(frac) if (frac := g.get("f")) and frac.isdigit() else 0,
+            int(frac[:6].ljust(6, "0")) if (frac := g.get("f")) and frac.isdigit() else 0,
         )
     except (ValueError, OverflowError, OSError):
         return None

@@ -1,0 +1,240 @@
+"""The ready-made plain-text formats, fed real library output or canonical documented lines."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from logview.formats import known
+from logview.formats.known import known_text_format, known_text_formats
+from logview.split import RecordSplitter, parse_raw_record
+
+# Lines copied from each project's documentation / default configuration output.
+CANONICAL = {
+    "gunicorn": "[2024-01-02 03:04:05 +0000] [1234] [INFO] Starting gunicorn 21.2.0",
+    "celery": "[2024-01-02 03:04:05,123: INFO/MainProcess] Connected to redis://localhost:6379/0",
+    "uvicorn": "INFO:     Started server process [1234]",
+    "flask": "[2024-01-02 03:04:05,123] INFO in app: Request finished: 200",
+    "scrapy": "2024-01-02 03:04:05 [scrapy.core.engine] INFO: Spider opened",
+    "airflow": "[2024-01-02T03:04:05.123+0000] {taskinstance.py:1157} INFO - Dependencies all met",
+    "loguru-text": "2024-01-02 03:04:05.123 | INFO     | app.main:run:42 - Listening - port 80",
+    "python-dash": "2024-01-02 03:04:05,123 - app.db - WARNING - slow query - 2.5 s",
+    "python-bracket": "2024-01-02 03:04:05,123 [ERROR] app.http: GET /x: 500",
+    "python-space": "2024-01-02 03:04:05,123 DEBUG app.cache miss for key a b",
+    "basicconfig": "WARNING:root:disk: 91% full",
+}
+
+
+def by_name(name: str):
+    fmt = known_text_format(name)
+    assert fmt is not None, name
+    return fmt
+
+
+def test_names_are_distinct_and_short():
+    names = [f.name for f in known_text_formats()]
+    assert len(names) == len(set(names)) == len(CANONICAL)
+    assert set(names) == set(CANONICAL)
+    assert all(len(n) <= 16 and " " not in n for n in names)
+    assert [f.name for f in known.KNOWN_TEXT_FORMATS] == names
+
+
+@pytest.mark.parametrize("name", sorted(CANONICAL))
+def test_each_format_claims_its_own_line_and_only_it(name):
+    line = CANONICAL[name]
+    claimed = [f.name for f in known_text_formats() if f.is_start(line)]
+    assert claimed == [name]
+    fmt = by_name(name)
+    assert fmt.start_pattern is not None and fmt.start_pattern.match(line.encode())
+
+
+def test_gunicorn():
+    rec = by_name("gunicorn").parse(CANONICAL["gunicorn"])
+    assert rec.message == "Starting gunicorn 21.2.0"
+    assert (rec.level, rec.fields["process"]) == ("INFO", 1234)
+    assert rec.time == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_gunicorn_template_from_stdlib_logging():
+    # gunicorn's glogging "generic" formatter, driven by the real logging module.
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(known.GUNICORN, known.GUNICORN_DATEFMT))
+    log = logging.getLogger("gunicorn.error.test")
+    log.propagate = False
+    log.addHandler(handler)
+    log.warning("Worker with pid %s was terminated due to signal %s", 42, 9)
+    rec = by_name("gunicorn").parse(stream.getvalue().rstrip("\n"))
+    assert rec.message == "Worker with pid 42 was terminated due to signal 9"
+    assert rec.level == "WARNING" and rec.time is not None and rec.time.tzinfo is not None
+
+
+def test_celery_worker_and_task_lines():
+    fmt = by_name("celery")
+    rec = fmt.parse(CANONICAL["celery"])
+    assert (rec.level, rec.fields["processName"]) == ("INFO", "MainProcess")
+    assert rec.message == "Connected to redis://localhost:6379/0"
+    assert rec.time == datetime(2024, 1, 2, 3, 4, 5, 123000)
+    task = (
+        "[2024-01-02 03:04:05,456: INFO/ForkPoolWorker-1] tasks.add"
+        "[8f0c3a5e-4b1d-4c2a-9f3e-1a2b3c4d5e6f]: Task succeeded in 0.01s: 4"
+    )
+    assert fmt.is_start(task)
+    rec = fmt.parse(task)
+    assert rec.fields["processName"] == "ForkPoolWorker-1"
+    assert rec.fields["task_name"] == "tasks.add"
+    assert rec.fields["task_id"] == "8f0c3a5e-4b1d-4c2a-9f3e-1a2b3c4d5e6f"
+    assert rec.message == "Task succeeded in 0.01s: 4"
+
+
+def test_uvicorn_server_and_access_lines():
+    fmt = by_name("uvicorn")
+    rec = fmt.parse(CANONICAL["uvicorn"])
+    assert (rec.level, rec.logger, rec.message) == (
+        "INFO",
+        "uvicorn.error",
+        "Started server process [1234]",
+    )
+    access = 'INFO:     127.0.0.1:5000 - "GET /items?q=1 HTTP/1.1" 200 OK'
+    rec = fmt.parse(access)
+    assert rec.logger == "uvicorn.access"
+    assert rec.fields == {
+        "client_addr": "127.0.0.1:5000",
+        "request_line": "GET /items?q=1 HTTP/1.1",
+        "status_code": 200,
+    }
+    for line, level in [
+        ("WARNING:  Invalid HTTP request received.", "WARNING"),
+        ("ERROR:    Exception in ASGI application", "ERROR"),
+        ("CRITICAL: out of workers", "CRITICAL"),
+    ]:
+        assert fmt.is_start(line)
+        rec = fmt.parse(line)
+        assert rec.level == level and not rec.message.startswith(" ")
+    assert not fmt.is_start("INFO: not uvicorn's padding")
+    tb = 'ERROR:    Exception in ASGI application\nTraceback (most recent call last):\n  File "x"\nValueError: x'
+    rec = fmt.parse(tb)
+    assert rec.message == "Exception in ASGI application" and rec.exc.endswith("ValueError: x")
+
+
+def test_flask_scrapy_airflow():
+    rec = by_name("flask").parse(CANONICAL["flask"])
+    assert (rec.level, rec.fields["module"], rec.message) == (
+        "INFO",
+        "app",
+        "Request finished: 200",
+    )
+    rec = by_name("scrapy").parse(CANONICAL["scrapy"])
+    assert (rec.logger, rec.level, rec.message) == ("scrapy.core.engine", "INFO", "Spider opened")
+    assert rec.time == datetime(2024, 1, 2, 3, 4, 5)
+    rec = by_name("airflow").parse(CANONICAL["airflow"])
+    assert rec.fields == {"filename": "taskinstance.py", "lineno": 1157}
+    assert (rec.level, rec.message) == ("INFO", "Dependencies all met")
+    assert rec.time == datetime(2024, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)
+    plus = by_name("airflow").parse(
+        "[2024-01-02T03:04:05.123+0530] {dag.py:7} ERROR - failed - retrying"
+    )
+    assert plus.time is not None and plus.time.utcoffset() == timedelta(hours=5, minutes=30)
+    assert plus.message == "failed - retrying"
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "datefmt"),
+    [
+        ("python-dash", known.PYTHON_DASH, None),
+        ("python-space", known.PYTHON_SPACE, None),
+        ("python-bracket", known.PYTHON_BRACKET, None),
+        ("basicconfig", known.BASIC_CONFIG, None),
+        ("flask", known.FLASK, None),
+        ("scrapy", known.SCRAPY, known.SCRAPY_DATEFMT),
+        ("celery", known.CELERY, None),
+    ],
+)
+def test_stdlib_logging_output_round_trips(tmp_path, name, template, datefmt):
+    path = tmp_path / "out.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(template, datefmt))
+    log = logging.getLogger(f"known.{name}")
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    messages = ["first: a - b [c] {d}", "multi\nline", "x"]
+    try:
+        log.debug(messages[0])
+        log.info(messages[1])
+        try:
+            raise KeyError("k")
+        except KeyError:
+            log.exception(messages[2])
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    fmt = by_name(name)
+    splitter = RecordSplitter(fmt)
+    records = [
+        parse_raw_record(fmt, r) for r in splitter.feed(path.read_bytes()) + splitter.flush()
+    ]
+    assert [r.message for r in records] == messages
+    assert [r.level for r in records] == ["DEBUG", "INFO", "ERROR"]
+    assert records[2].exc is not None and "KeyError: 'k'" in records[2].exc
+    if "%(name)s" in template:
+        assert {r.logger for r in records} == {f"known.{name}"}
+
+
+def test_loguru_default_sink_output():
+    from loguru import logger
+
+    stream = io.StringIO()
+    logger.remove()
+    sink = logger.add(stream, colorize=False, level="TRACE")
+    try:
+        logger.trace("tracing | with pipes - and dashes")
+        logger.info("hello")
+        logger.success("done")
+        try:
+            1 / 0  # noqa: B018
+        except ZeroDivisionError:
+            logger.exception("broken")
+    finally:
+        logger.remove(sink)
+        logger.add(sys.stderr)
+    fmt = by_name("loguru-text")
+    splitter = RecordSplitter(fmt)
+    data = stream.getvalue().encode()
+    records = [parse_raw_record(fmt, r) for r in splitter.feed(data) + splitter.flush()]
+    assert [r.message for r in records] == [
+        "tracing | with pipes - and dashes",
+        "hello",
+        "done",
+        "broken",
+    ]
+    assert [(r.level, r.levelno) for r in records] == [
+        ("TRACE", 5),
+        ("INFO", 20),
+        ("SUCCESS", 25),
+        ("ERROR", 40),
+    ]
+    assert {r.logger for r in records} == {__name__}
+    assert records[0].fields["funcName"] == "test_loguru_default_sink_output"
+    assert isinstance(records[0].fields["lineno"], int)
+    assert records[3].exc is not None and "ZeroDivisionError" in records[3].exc
+    now = datetime.now()
+    assert all(abs(r.time - now) < timedelta(minutes=5) for r in records)
+    assert all(r.time.microsecond % 1000 == 0 for r in records)
+
+
+def test_known_formats_never_raise_on_junk():
+    junk = ["", "\x00\x01", "[", "INFO:", "2024-01-02", "[2024-01-02 03:04:05 +0000] [x] [INFO] y"]
+    for fmt in known_text_formats():
+        for text in junk:
+            fmt.is_start(text)
+            rec = fmt.parse(text)
+            assert isinstance(rec.message, str)
+
+
+def test_unknown_name_gives_none():
+    assert known_text_format("nope") is None

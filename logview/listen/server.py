@@ -114,7 +114,8 @@ class LogListener:
         else:
             raise OSError(errno.EINVAL, f"unknown listen address kind {address.kind!r}")
         if not address.is_loopback:
-            self.warnings.append(f"listening on {address}: anyone who can reach this port "
+            actual = ListenAddress(address.kind, address.host, int(self.bound[-1][2]), None)
+            self.warnings.append(f"listening on {actual}: anyone who can reach this port "
                                  "can inject log records")
 
     def _bind_inet(self, address: ListenAddress) -> None:

@@ -214,9 +214,20 @@ def _loguru_text() -> bytes:
     return out.getvalue().encode()
 
 
+class _UvicornFormatter(logging.Formatter):
+    """uvicorn's DefaultFormatter without colours: ``levelprefix`` is ``"INFO:"`` padded to 9."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        name = record.levelname
+        record.__dict__["levelprefix"] = name + ":" + " " * (8 - len(name))
+        return super().formatMessage(record)
+
+
 def _sample_for(fmt: LogFormat) -> bytes | None:
     if fmt.name == "loguru-text":
         return _loguru_text()
+    if fmt.name == "uvicorn":
+        return _stdlib_lines(_UvicornFormatter("%(levelprefix)s %(message)s"))
     template = getattr(fmt, "template", None)
     if not isinstance(template, str):
         return None
@@ -275,3 +286,18 @@ def test_format_from_option_unknown_lists_names():
     assert "no-such-format" in message
     for name in ("jsonl", "logfmt", "plain"):
         assert name in message
+
+
+def test_format_from_option_known_name_with_datefmt():
+    names = format_names()
+    if "python-dash" not in names:
+        pytest.skip("logview.formats.known is not there")
+    fmt = format_from_option("python-dash", "%d/%m/%Y %H:%M:%S")
+    rec = fmt.parse("02/01/2024 03:04:05 - app.db - ERROR - failed")
+    assert (rec.logger, rec.level, rec.message) == ("app.db", "ERROR", "failed")
+    assert rec.time is not None and (rec.time.month, rec.time.day) == (1, 2)
+    loguru = format_from_option("loguru-text", "%Y-%m-%d %H:%M:%S")
+    rec = loguru.parse("2024-01-02 03:04:05 | SUCCESS  | app:main:3 - done")
+    assert (rec.level, rec.levelno, rec.message) == ("SUCCESS", 25, "done")
+    with pytest.raises(FormatError, match="celery"):
+        format_from_option("celery", "%H:%M")

@@ -2,8 +2,9 @@
 
 Detection scores every candidate on the sample's record-start lines (traceback and indented
 continuation lines are left out, so a sample that begins mid-traceback still works) and takes
-the best; ties go to the more specific format (JSON, then text templates, longest pattern
-first, then syslog, logfmt, and plain as the fallback when nothing fits well enough).
+the best; ties go to the more specific format: JSON, then the known text formats in the order
+``logview.formats.known`` lists them (most specific first), syslog, logfmt; plain is the
+fallback when nothing fits well enough.
 """
 
 from __future__ import annotations
@@ -60,32 +61,43 @@ def _syslog_class() -> type[LogFormat] | None:
     return SyslogFormat
 
 
-def _known_text() -> list[tuple[str, Callable[[str | None], LogFormat]]]:
-    """The ready-made text formats (``logview.formats.known``) as (name, factory) pairs."""
+def _known_text() -> list[LogFormat]:
+    """Fresh instances of the ready-made text formats (``logview.formats.known``), most
+    specific first; none when that module is not there."""
     try:
         from logview.formats import known
     except ImportError:
         return []
     source = getattr(known, "known_text_formats", None)
     items = source() if callable(source) else getattr(known, "KNOWN_TEXT_FORMATS", [])
-    out: list[tuple[str, Callable[[str | None], LogFormat]]] = []
+    out: list[LogFormat] = []
     for item in items:
         fmt = item() if callable(item) and not isinstance(item, LogFormat) else item
         if isinstance(fmt, LogFormat):
-            out.append((fmt.name, _template_factory(fmt)))
+            out.append(fmt)
     return out
 
 
-def _template_factory(fmt: LogFormat) -> Callable[[str | None], LogFormat]:
-    """Rebuild a template format (with a user's ``--datefmt`` if given), else reuse it."""
-    template = getattr(fmt, "template", None)
-    if not isinstance(template, str):
-        return lambda _datefmt: fmt
-    from logview.formats.template import TemplateFormat
+def _known_factory(name: str) -> Callable[[str | None], LogFormat]:
+    """Makes a fresh known format; with a ``--datefmt``, its template rebuilt with that."""
 
     def make(datefmt: str | None) -> LogFormat:
-        return TemplateFormat(template, datefmt=datefmt or getattr(fmt, "datefmt", None),
-                              style=getattr(fmt, "style", None), name=fmt.name)
+        fresh = next(f for f in _known_text() if f.name == name)
+        if datefmt is None or datefmt == getattr(fresh, "datefmt", None):
+            return fresh
+        template = getattr(fresh, "template", None)
+        if not isinstance(template, str):
+            raise FormatError(f"--datefmt does not apply to --format {name}")
+        from logview.formats.template import TemplateFormat
+
+        # A fresh TemplateFormat's level table holds just its custom levels (loguru's SUCCESS).
+        seeded = getattr(fresh, "_levels", {})
+        levels = {key: value[1] for key, value in seeded.items() if isinstance(value, tuple)}
+        if type(fresh) is not TemplateFormat:
+            raise FormatError(f"--datefmt does not apply to --format {name}: give its "
+                              f"logging format string instead ({template!r})")
+        return TemplateFormat(template, datefmt=datefmt, style=getattr(fresh, "style", None),
+                              name=name, levels=levels or None)
 
     return make
 
@@ -100,10 +112,10 @@ def _all_candidates() -> list[_Candidate]:
     with _candidates_lock:
         if _candidates is None:
             found = [_Candidate("jsonl", JsonFormat(), _fresh(JsonFormat), 4, 0)]
-            for name, make in _known_text():
-                scorer = make(None)
-                pattern = scorer.start_pattern.pattern if scorer.start_pattern else b""
-                found.append(_Candidate(name, scorer, make, 3, len(pattern)))
+            known = _known_text()
+            for position, scorer in enumerate(known):  # listed most specific first
+                make = _known_factory(scorer.name)
+                found.append(_Candidate(scorer.name, scorer, make, 3, len(known) - position))
             syslog = _syslog_class()
             if syslog is not None:
                 found.append(_Candidate(syslog.name, syslog(), _fresh(syslog), 2, 0))

@@ -279,6 +279,11 @@ def test_format_from_option_templates():
     assert brace.parse("ERROR:app:bad").logger == "app"
 
 
+def test_format_from_option_bad_template_says_format():
+    with pytest.raises(FormatError, match="--format"):
+        format_from_option("%(asctime)s %(levelname")
+
+
 def test_format_from_option_unknown_lists_names():
     with pytest.raises(FormatError) as info:
         format_from_option("no-such-format")

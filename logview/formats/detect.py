@@ -229,7 +229,10 @@ def format_from_option(value: str, datefmt: str | None = None) -> LogFormat:
             from logview.formats.template import TemplateFormat
         except ImportError as exc:
             raise FormatError("logging format strings are not supported in this build") from exc
-        return TemplateFormat(text, datefmt=datefmt)
+        try:
+            return TemplateFormat(text, datefmt=datefmt)
+        except FormatError as exc:  # say which option it came from
+            raise FormatError(f"bad --format: {exc}") from exc
     names = ", ".join(format_names())
     raise FormatError(
         f"unknown format {value!r}: use one of {names}, or a logging format string such as "

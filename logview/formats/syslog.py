@@ -1,0 +1,177 @@
+"""Syslog lines as found in files and on the wire.
+
+RFC 3164 (``<PRI>Jan  2 03:04:05 host app[123]: msg``, also without PRI as in
+/var/log/syslog and journalctl's short output), rsyslog's ISO timestamps, RFC 5424
+(``<PRI>1 2024-01-02T03:04:05Z host app procid msgid [sd] msg``) and Python's
+``SysLogHandler`` (``<PRI>`` + formatted text, NUL-terminated). PRI gives the level (severity)
+and the facility; host, app and pid become fields and the app name the logger.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from logview.formats.base import LogFormat
+from logview.record import Record, level_from_syslog, split_exception, strip_ansi
+from logview.timeparse import parse_time
+
+FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+)  # fmt: skip
+
+_PRI = r"<(?P<pri>\d{1,3})>"
+_BSD_TIME = r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?"
+_ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+#: RFC 3164 TAG: app name, optional [pid], then ":".
+_TAG = r"(?P<app>[^\s\[\]:]{1,128})(?:\[(?P<pid>[^\]\s]{1,32})\])?:(?: |$)"
+
+_RFC5424 = re.compile(
+    _PRI + r"1 (?P<time>\S+) (?P<host>\S+) (?P<app>\S+) (?P<pid>\S+) (?P<msgid>\S+)"
+    r" (?P<sd>-|(?:\[(?:[^\]\"\\]|\"(?:[^\"\\]|\\.)*\"|\\.)*\])+)(?: (?P<msg>.*))?",
+    re.DOTALL,
+)
+_RFC3164 = re.compile(
+    rf"(?:{_PRI})?(?P<time>{_BSD_TIME}(?: \d{{4}})?|{_ISO_TIME}) (?P<host>\S+) (?:{_TAG})?"
+    r"(?P<msg>.*)",
+    re.DOTALL,
+)
+#: SysLogHandler: ``ident[pid]: `` is read as the app; a bare ``word: `` could as well be the
+#: message itself ("crashed: now"), so it stays in the message.
+_PYTHON = re.compile(
+    _PRI + r"(?:(?P<app>[^\s\[\]:]{1,128})\[(?P<pid>\d{1,10})\]: )?(?P<msg>.*)", re.DOTALL
+)
+_SD_ELEMENT = re.compile(
+    r"\[(?P<id>[^\s\]=\"]+)(?P<params>(?: [^\s=\]\"]+=\"(?:[^\"\\]|\\.)*\")*) ?\]"
+)
+_SD_PARAM = re.compile(r" ([^\s=\]\"]+)=\"((?:[^\"\\]|\\.)*)\"")
+_SD_UNESCAPE = re.compile(r"\\([\"\\\]])")
+_START = re.compile(rf"<\d{{1,3}}>|{_BSD_TIME} \S|{_ISO_TIME} \S")
+
+
+def _pri_fields(pri: str | None, record: Record) -> bool:
+    """Set level and facility from PRI; False when PRI is out of range."""
+    if pri is None:
+        return True
+    value = int(pri)
+    if value > 191:
+        return False
+    record.level, record.levelno = level_from_syslog(value & 7)
+    record.fields["facility"] = FACILITIES[value >> 3]
+    return True
+
+
+def _structured_data(sd: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for element in _SD_ELEMENT.finditer(sd):
+        sd_id = element["id"]
+        for name, value in _SD_PARAM.findall(element["params"]):
+            key = name if name not in out else f"{sd_id}.{name}"
+            out[key] = _SD_UNESCAPE.sub(r"\1", value)
+    return out
+
+
+def _message(text: str) -> tuple[str, str | None]:
+    """Message and traceback; rsyslog writes newlines inside a message as ``#012``."""
+    if "#012" in text and "\n" not in text:
+        text = text.replace("#012", "\n").replace("#011", "\t")
+    return split_exception(text)
+
+
+class SyslogFormat(LogFormat):
+    """RFC 3164 / RFC 5424 / Python SysLogHandler lines."""
+
+    name = "syslog"
+    start_pattern = re.compile(_START.pattern.encode("ascii"))
+    level_text = False  # severities are numbers in PRI, not names in the text
+    has_time = True
+
+    def is_start(self, line: str) -> bool:
+        return _START.match(line) is not None
+
+    def parse(self, text: str) -> Record:
+        text = text.rstrip("\x00")
+        if text.startswith("<"):
+            m = _RFC5424.match(text)
+            if m is not None:
+                record = self._rfc5424(m)
+                if record is not None:
+                    return record
+        m = _RFC3164.match(text)
+        if m is not None:
+            record = self._rfc3164(m)
+            if record is not None:
+                return record
+        m = _PYTHON.match(text)
+        if m is not None:
+            record = self._python(m)
+            if record is not None:
+                return record
+        message, exc = split_exception(text)
+        return Record(message=message, exc=exc)
+
+    @staticmethod
+    def _rfc5424(m: re.Match[str]) -> Record | None:
+        message, exc = _message((m["msg"] or "").removeprefix("\ufeff"))
+        record = Record(message=message, exc=exc)
+        if not _pri_fields(m["pri"], record):
+            return None
+        fields = record.fields
+        if m["time"] != "-":
+            record.time_text = m["time"]
+            record.time = parse_time(m["time"])
+        for key in ("host", "app", "pid", "msgid"):
+            value = m[key]
+            if value != "-":
+                fields[key] = int(value) if key == "pid" and value.isdigit() else value
+        if m["app"] != "-":
+            record.logger = m["app"]
+        if m["sd"] != "-":
+            for key, value in _structured_data(m["sd"]).items():
+                fields.setdefault(key, value)
+        return record
+
+    @staticmethod
+    def _rfc3164(m: re.Match[str]) -> Record | None:
+        message, exc = _message(m["msg"])
+        record = Record(message=message, exc=exc)
+        if not _pri_fields(m["pri"], record):
+            return None
+        record.time_text = m["time"]
+        record.time = parse_time(m["time"])
+        fields = record.fields
+        fields["host"] = m["host"]
+        if m["app"]:
+            fields["app"] = record.logger = m["app"]
+        if m["pid"]:
+            fields["pid"] = int(m["pid"]) if m["pid"].isdigit() else m["pid"]
+        return record
+
+    @staticmethod
+    def _python(m: re.Match[str]) -> Record | None:
+        message, exc = _message(m["msg"])
+        record = Record(message=message, exc=exc)
+        if not _pri_fields(m["pri"], record):
+            return None
+        if m["app"]:
+            record.fields["app"] = record.logger = m["app"]
+        if m["pid"]:
+            record.fields["pid"] = int(m["pid"]) if m["pid"].isdigit() else m["pid"]
+        return record
+
+
+_FORMAT = SyslogFormat()
+
+
+def parse_syslog_message(data: bytes | str) -> Record:
+    """One syslog message as received by a listener (UDP datagram or framed TCP message).
+
+    Strips a trailing NUL (Python's SysLogHandler appends one) and newlines; never raises.
+    """
+    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
+    text = text.removeprefix("\ufeff").rstrip("\x00\r\n")
+    record = _FORMAT.parse(strip_ansi(text))
+    record.raw = text
+    return record

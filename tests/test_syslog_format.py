@@ -1,0 +1,163 @@
+"""SyslogFormat and parse_syslog_message: RFC 3164/5424 lines and Python's SysLogHandler."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import socket
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from logview.formats.syslog import SyslogFormat, parse_syslog_message
+from logview.split import RecordSplitter, parse_raw_record
+
+FMT = SyslogFormat()
+
+
+@pytest.fixture
+def udp_receiver():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5)
+    yield sock
+    sock.close()
+
+
+def _handler_logger(port: int, fmt: str, name: str) -> tuple[logging.Logger, logging.Handler]:
+    handler = logging.handlers.SysLogHandler(
+        address=("127.0.0.1", port), facility=logging.handlers.SysLogHandler.LOG_LOCAL3
+    )
+    handler.setFormatter(logging.Formatter(fmt))
+    log = logging.getLogger(name)
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    return log, handler
+
+
+def test_python_sysloghandler_over_udp(udp_receiver):
+    port = udp_receiver.getsockname()[1]
+    log, handler = _handler_logger(port, "myapp[%(process)d]: %(levelname)s %(message)s", "sl.a")
+    try:
+        log.warning("disk - %d%% full: [sda]", 91)
+        data, _ = udp_receiver.recvfrom(65536)
+        log.error("plain")
+        data2, _ = udp_receiver.recvfrom(65536)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    assert data.endswith(b"\x00")  # SysLogHandler appends a NUL by default
+    rec = parse_syslog_message(data)
+    assert (rec.level, rec.levelno) == ("WARNING", 30)
+    assert rec.fields["facility"] == "local3"
+    assert rec.logger == "myapp" and isinstance(rec.fields["pid"], int)
+    assert rec.message == "WARNING disk - 91% full: [sda]"
+    assert "\x00" not in rec.raw
+    rec2 = parse_syslog_message(data2)
+    assert (rec2.level, rec2.message) == ("ERROR", "ERROR plain")
+
+
+def test_python_sysloghandler_without_ident_and_with_traceback(udp_receiver):
+    port = udp_receiver.getsockname()[1]
+    log, handler = _handler_logger(port, "%(message)s", "sl.b")
+    try:
+        try:
+            raise RuntimeError("bad state")
+        except RuntimeError:
+            log.exception("crashed: %s", "now")
+        data, _ = udp_receiver.recvfrom(65536)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    rec = parse_syslog_message(data)
+    # "word: " without [pid] may be the message itself: it stays in the message.
+    assert rec.message == "crashed: now" and rec.level == "ERROR"
+    assert rec.exc is not None and rec.exc.endswith("RuntimeError: bad state")
+    assert rec.logger == ""
+
+
+def test_rfc3164_examples():
+    rec = FMT.parse("<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8")
+    assert (rec.level, rec.fields["facility"], rec.fields["host"]) == (
+        "CRITICAL",
+        "auth",
+        "mymachine",
+    )
+    assert rec.logger == "su" and rec.message == "'su root' failed for lonvick on /dev/pts/8"
+    assert (rec.time.month, rec.time.day, rec.time.hour) == (10, 11, 22)
+    assert rec.time_text == "Oct 11 22:14:15"
+
+
+def test_var_log_syslog_and_journalctl_lines():
+    rec = FMT.parse("Jan  2 03:04:05 web1 CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)")
+    assert rec.level is None and rec.logger == "CRON"
+    assert rec.fields == {"host": "web1", "app": "CRON", "pid": 4242}
+    assert rec.message == "(root) CMD (run-parts /etc/cron.hourly)"
+    rec = FMT.parse("Jan 02 03:04:05 myhost systemd[1]: Started session-5.scope - Session 5.")
+    assert (rec.logger, rec.fields["pid"], rec.time.day) == ("systemd", 1, 2)
+    rec = FMT.parse("2024-01-02T03:04:05.123456+01:00 myhost sshd[99]: Accepted key: x")
+    assert rec.time == datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone(timedelta(hours=1)))
+    assert rec.message == "Accepted key: x"
+    rec = FMT.parse("Jan  2 03:04:05 host kernel: [ 0.000000] Linux version 6.1")
+    assert rec.logger == "kernel" and rec.message == "[ 0.000000] Linux version 6.1"
+
+
+def test_rfc5424_with_structured_data():
+    line = (
+        "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 "
+        '[exampleSDID@32473 iut="3" eventSource="App\\"lication" eventID="1011"]'
+        '[examplePriority@32473 class="high"] \ufeffAn application event log entry'
+    )
+    assert FMT.is_start(line)
+    rec = FMT.parse(line)
+    assert (rec.level, rec.fields["facility"]) == ("NOTICE", "local4")
+    assert rec.time == datetime(2003, 10, 11, 22, 14, 15, 3000, tzinfo=UTC)
+    assert rec.logger == "evntslog" and rec.fields["msgid"] == "ID47"
+    assert rec.fields["eventSource"] == 'App"lication' and rec.fields["class"] == "high"
+    assert "pid" not in rec.fields
+    assert rec.message == "An application event log entry"
+
+
+def test_rfc5424_minimal_and_nil_values():
+    rec = FMT.parse("<14>1 - - - - - -")
+    assert rec.level == "INFO" and rec.message == "" and rec.time is None
+    rec = FMT.parse("<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% tick")
+    assert rec.fields["pid"] == 8710 and rec.message == "%% tick"
+
+
+def test_rsyslog_escaped_newlines_become_a_traceback():
+    line = 'Jan  2 03:04:05 h app: failed#012Traceback (most recent call last):#012  File "x"#012KeyError: 1'
+    rec = FMT.parse(line)
+    assert rec.message == "failed" and rec.exc is not None and rec.exc.endswith("KeyError: 1")
+
+
+def test_python_ident_without_pid_stays_in_message():
+    rec = parse_syslog_message(b"<11>myapp: message\x00")
+    assert (rec.message, rec.level, rec.logger) == ("myapp: message", "ERROR", "")
+    rec = parse_syslog_message("<14>message")
+    assert (rec.message, rec.level, rec.fields) == ("message", "INFO", {"facility": "user"})
+
+
+def test_bad_pri_and_junk_never_raise():
+    for text in ["<999>hello", "<", "<1x>y", "", "Jan", "\x00\x00", "<13>1 broken"]:
+        rec = FMT.parse(text)
+        assert isinstance(rec.message, str)
+    assert FMT.parse("<999>hello").level is None
+    rec = parse_syslog_message(b"<13>caf\xc3\xa9 \xff\x1b[31mred\x1b[0m\x00\n")
+    assert rec.message == "café \ufffdred" and rec.level == "NOTICE"
+
+
+def test_file_split_into_records():
+    data = (
+        b"Jan  2 03:04:05 h a[1]: one\n"
+        b"<13>Jan  2 03:04:06 h b: two\n"
+        b"  continuation of two\n"
+        b"<14>1 2024-01-02T03:04:07Z h c - - - three\n"
+    )
+    splitter = RecordSplitter(FMT)
+    records = [parse_raw_record(FMT, r) for r in splitter.feed(data) + splitter.flush()]
+    assert [r.message for r in records] == ["one", "two\n  continuation of two", "three"]
+    assert [r.logger for r in records] == ["a", "b", "c"]
+    for line in data.split(b"\n")[:-1]:
+        assert bool(FMT.start_pattern.match(line)) == FMT.is_start(line.decode())

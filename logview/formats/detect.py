@@ -54,9 +54,14 @@ def _fresh(cls: type[LogFormat]) -> Callable[[str | None], LogFormat]:
 
 
 def _syslog_class() -> type[LogFormat] | None:
+    """``SyslogFormat`` when it exists and builds without arguments (as detection needs)."""
     try:
         from logview.formats.syslog import SyslogFormat
     except ImportError:
+        return None
+    try:
+        SyslogFormat()
+    except TypeError:  # a different constructor: --format syslog and detection leave it out
         return None
     return SyslogFormat
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import logging.handlers
+import socket
 import time
 
 import pytest
@@ -247,7 +249,32 @@ def test_known_text_format_detected(fmt):
     assert format_from_option(fmt.name).name == fmt.name
 
 
-def test_syslog_detected_when_available():
+def test_syslog_handler_datagrams_detected():
+    syslog = pytest.importorskip("logview.formats.syslog")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(5)
+        handler = logging.handlers.SysLogHandler(address=sock.getsockname())
+        handler.setFormatter(logging.Formatter("%(name)s[%(process)d]: %(message)s"))
+        logger = logging.getLogger("svc.syslog")
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG)
+        try:
+            for i in range(20):
+                logger.log((logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)[i % 4],
+                           "message %d", i)
+            datagrams = [sock.recv(65536) for _ in range(20)]
+        finally:
+            logger.handlers[:] = []
+            handler.close()
+    sample = b"".join(d.rstrip(b"\x00") + b"\n" for d in datagrams)
+    fmt = detect_format(sample)
+    assert isinstance(fmt, syslog.SyslogFormat)
+    assert fmt.parse(datagrams[2].decode().rstrip("\x00")).level == "WARNING"
+
+
+def test_syslog_file_detected_when_available():
     syslog = pytest.importorskip("logview.formats.syslog")
     sample = b"".join(
         b"Jan  2 03:04:%02d web1 sshd[%d]: Accepted publickey for root from 10.0.0.%d\n"

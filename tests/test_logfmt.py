@@ -134,6 +134,10 @@ def test_hostile_lines_never_raise(line):
     dumps_record(rec)
 
 
+def test_query_prefilter_hints():
+    assert LogfmtFormat.level_text is False and LogfmtFormat.json_escaped is True
+
+
 def test_level_and_time_text_are_bounded():
     rec = FMT.parse("level=" + "Z" * 1000 + " msg=x")
     assert rec.level is not None and len(rec.level) <= 40

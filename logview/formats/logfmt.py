@@ -106,6 +106,10 @@ class LogfmtFormat(LogFormat):
 
     name = "logfmt"
     start_pattern = PLAIN_START
+    #: Level names may be abbreviated or absent: the query prefilter must not rely on them.
+    level_text = False
+    #: Quoted values escape ``"`` and ``\\`` (and newlines) in the raw bytes, as JSON does.
+    json_escaped = True
 
     def is_start(self, line: str) -> bool:
         return not is_continuation(line)

@@ -152,6 +152,10 @@ def test_sample_cut_mid_line_ignores_the_partial_line():
     assert all(line.endswith("}") for line in sample_lines(cut))
 
 
+def test_byte_order_mark():
+    assert detect_format(b"\xef\xbb\xbf" + _python_json_logger()).name == "jsonl"
+
+
 def test_sample_is_bounded():
     big = b'{"message": "x"}\n' * 100_000
     assert len(sample_lines(big)) == detect.SAMPLE_LINES

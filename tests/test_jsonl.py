@@ -306,6 +306,11 @@ def test_text_lines_in_json_log_are_records_of_their_own():
     assert [r.line for r in recs] == [1, 2, 3, 7]
 
 
+def test_byte_order_mark_at_file_start():
+    first, second = _records(b'\xef\xbb\xbf{"message": "one"}\n{"message": "two"}\n')
+    assert (first.message, second.message) == ("one", "two")
+
+
 def test_pretty_printed_object_is_one_record():
     data = json.dumps({"message": "pretty", "level": "warning", "ctx": {"a": [1, 2]}},
                       indent=2).encode() + b'\n{"message": "next"}\n'

@@ -83,6 +83,11 @@ def test_synonyms_first_rank_wins_others_stay_fields():
     assert rec.fields == {"t": "x", "lvl": "debug", "message": "a", "name": "n"}
 
 
+def test_byte_order_mark_at_file_start():
+    rec = FMT.parse("\ufefflevel=info msg=hi")
+    assert (rec.level, rec.message, rec.fields) == ("INFO", "hi", {})
+
+
 def test_escapes():
     assert tokenize(r'a="x\"y\\z\n\u00e9" b=\u') == [("a", 'x"y\\z\né'), ("b", "\\u")]
     assert tokenize(r'a="\ud800"') == [("a", "\ufffd")]  # never a lone surrogate

@@ -165,6 +165,8 @@ def sample_lines(sample: bytes | str | list[str]) -> list[str]:
             if len(raw_lines) >= SAMPLE_LINES * 4 or size >= SAMPLE_BYTES:
                 break
     lines: list[str] = []
+    if raw_lines:
+        raw_lines[0] = raw_lines[0].lstrip("\ufeff")  # a byte order mark
     for line in raw_lines:
         line = strip_ansi(line.rstrip("\r\n"))
         if line.strip():

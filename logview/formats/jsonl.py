@@ -132,7 +132,7 @@ class JsonFormat(LogFormat):
 
     def is_start(self, line: str) -> bool:
         head = line[:1]
-        if head == "{" or line.lstrip()[:1] == "{":
+        if head == "{" or line.lstrip(" \t\ufeff")[:1] == "{":
             return True
         return head != "}" and head != "]" and not is_continuation(line)
 
@@ -142,14 +142,14 @@ class JsonFormat(LogFormat):
             return 0.0
         hits = 0
         for line in lines:
-            stripped = line.strip()
+            stripped = line.strip().lstrip("\ufeff")
             if stripped[:1] == "{" and stripped[-1:] == "}" and isinstance(_load(stripped), dict):
                 hits += 1
         return hits / len(lines)
 
     def parse(self, text: str) -> Record:
         first, nl, rest = text.partition("\n")
-        stripped = first.strip()
+        stripped = first.strip().lstrip("\ufeff")  # a UTF-8 byte order mark opens some files
         obj = _load(stripped) if stripped[:1] == "{" else None
         if obj is None and nl and stripped[:1] == "{":
             obj = _load(text)  # a pretty-printed object spread over several lines

@@ -67,7 +67,7 @@ def tokenize(line: str) -> list[tuple[str, str | bool]] | None:
     Bare keys get ``True``; an empty value (``key=``) is ``""``.
     """
     pairs: list[tuple[str, str | bool]] = []
-    pos = 0
+    pos = 1 if line[:1] == "\ufeff" else 0  # a byte order mark opening the file
     end = len(line.rstrip())
     match = _TOKEN_RE.match
     while pos < end:

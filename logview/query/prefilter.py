@@ -20,6 +20,8 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 #: ASCII letters that Unicode case-insensitive regexes also match to non-ASCII letters
 #: (i: U+0130/U+0131, k: KELVIN SIGN, s: LONG S), so /…/i literals with them are not needles.
 _UNICODE_FOLDED = frozenset("iksIKS")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_UNSAFE_IN_FOLDED_RE = re.compile(r"[^\x00-\x7f]|[iksIKS]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,15 +134,18 @@ def regex_literal(pattern: str, flags: int) -> TextNeedle | None:
     except (ImportError, AttributeError, re.error, TypeError, ValueError):
         return None  # an internal we cannot read: no needle, which is always sound
     literal_op = _parser.LITERAL
-    best, run = "", []
-    for op, arg in items + [(None, None)]:
+    runs, run = [], []
+    for op, arg in [*items, (None, None)]:
         if op is literal_op:
             run.append(chr(arg))
-            continue
-        if len(run) > len(best):
-            best = "".join(run)
-        run = []
+        elif run:
+            runs.append("".join(run))
+            run = []
+    ignorecase = bool(all_flags & re.IGNORECASE)
+    # Only ASCII pieces can be needles; under Unicode case folding i, k and s are not safe either.
+    unsafe = _UNSAFE_IN_FOLDED_RE if ignorecase else _NON_ASCII_RE
+    pieces = [piece for run in runs for piece in unsafe.split(run)]
+    best = max(pieces, key=len, default="")
     if len(best) < 2:
         return None
-    ignorecase = bool(all_flags & re.IGNORECASE)
     return TextNeedle(best, ignorecase=ignorecase, from_unicode_regex=ignorecase)

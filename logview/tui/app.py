@@ -10,6 +10,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from logview.tui.screens.help import HelpScreen
 from logview.tui.screens.main import MainScreen
 
 
@@ -33,12 +34,8 @@ class LogviewApp(App[None]):
         self.push_screen(MainScreen(self.store, query=self.initial_query))
 
     def action_help(self) -> None:
-        try:
-            from logview.tui.screens.help import HelpScreen
-        except ImportError:
-            self.notify("Keys: / filter, 1-5 level, e/w errors/warnings, G follow, q quit")
-            return
-        self.push_screen(HelpScreen())
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def _main(self) -> MainScreen | None:
         for screen in self.screen_stack:
@@ -59,6 +56,7 @@ class LogviewApp(App[None]):
             ("Level: warnings and worse", "Minimum level WARNING (3)", "min_level('3')"),
             ("Level: errors and worse", "Minimum level ERROR (4)", "min_level('4')"),
             ("Toggle logger tree", "Show or hide the logger tree (t)", "toggle_tree"),
+            ("Toggle histogram", "Show or hide the time histogram (h)", "toggle_histogram"),
             ("Stop filter", "Cancel the running filter (Escape)", "cancel_filter"),
         ]
         for title, help_text, action in commands:

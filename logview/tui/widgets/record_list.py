@@ -408,7 +408,14 @@ class RecordList(ScrollView, can_focus=True):
         else:
             self.find(lambda record: WARNING <= record.levelno < ERROR, step, "warning")
 
-    def find(self, predicate: Callable[[Record], bool], step: int, what: str) -> None:
+    def find(
+        self,
+        predicate: Callable[[Record], bool],
+        step: int,
+        what: str,
+        *,
+        from_row: int | None = None,
+    ) -> None:
         """Move to the next (step 1) or previous (-1) row whose record satisfies ``predicate``.
 
         Looks at a few rows here and, when the hit is further away, continues in a thread
@@ -416,7 +423,7 @@ class RecordList(ScrollView, can_focus=True):
         """
         count = self.row_count
         positions = self.positions
-        start = self.cursor_row + step
+        start = (self.cursor_row if from_row is None else from_row) + step
         record = self.store.record
         row = start
         for _ in range(_NEAR):

@@ -1,0 +1,69 @@
+"""Running tallies of the records read so far: per level, per logger, per time.
+
+The counting worker adds records from its thread; the UI takes what accumulated since its
+last look (logger counts and times as deltas, level counts as totals). Between two takes the
+pending data is bounded: past ``MAX_PENDING`` records the worker waits for the UI.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+from logview.record import Record
+from logview.tui.theme import LEVEL_BUCKETS, bucket_of
+
+#: Records whose times and loggers may wait for the UI before the worker pauses.
+MAX_PENDING = 500_000
+
+
+class RecordTally:
+    """Level totals plus pending per-logger counts and (time, level) pairs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.levels = [0] * len(LEVEL_BUCKETS)
+        self.unknown = 0
+        self.counted = 0
+        self._loggers: dict[str, int] = {}
+        self._times: list[float] = []
+        self._levelnos: list[int] = []
+        self._pending = 0
+        self.room = threading.Event()
+        self.room.set()
+
+    def add(self, record: Record) -> None:
+        """Count one record (worker thread)."""
+        bucket = bucket_of(record.levelno)
+        with self._lock:
+            if bucket < 0:
+                self.unknown += 1
+            else:
+                self.levels[bucket] += 1
+            self.counted += 1
+            self._loggers[record.logger] = self._loggers.get(record.logger, 0) + 1
+            stamp = record.timestamp
+            if stamp is not None and math.isfinite(stamp):
+                self._times.append(stamp)
+                self._levelnos.append(record.levelno)
+            self._pending += 1
+            if self._pending >= MAX_PENDING:
+                self.room.clear()
+
+    def totals(self) -> tuple[list[int], int, int]:
+        """(level bucket counts, records without a level, records counted)."""
+        with self._lock:
+            return list(self.levels), self.unknown, self.counted
+
+    def take(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """Logger counts and (times, levelnos) added since the last take (UI thread)."""
+        with self._lock:
+            loggers, self._loggers = self._loggers, {}
+            times = np.asarray(self._times, dtype=np.float64)
+            levelnos = np.asarray(self._levelnos, dtype=np.int64)
+            self._times, self._levelnos = [], []
+            self._pending = 0
+            self.room.set()
+        return loggers, times, levelnos

@@ -23,7 +23,7 @@ import orjson
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from logview.listen import LogListener, SpoolWriter, parse_listen_address  # noqa: E402
+from logview.listen import LogListener, SpoolWriter, parse_listen_address
 
 CLIENT = r"""
 import logging, logging.handlers, sys
@@ -54,7 +54,8 @@ def main() -> int:
     listener = LogListener([parse_listen_address("127.0.0.1:0")], spool)
     listener.start()
     port = next(b[2] for b in listener.bound if b[0] == "tcp")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    rss_before = usage_before.ru_maxrss
 
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-c", CLIENT, str(port), f"c{k}",
@@ -67,7 +68,10 @@ def main() -> int:
         proc.wait()
     listener.stop()
     spool.close()
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_rss = usage.ru_maxrss
+    cpu = (usage.ru_utime + usage.ru_stime) - (usage_before.ru_utime + usage_before.ru_stime)
+    clients = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     seqs: dict[str, list[int]] = defaultdict(list)
     sources: dict[str, set[str]] = defaultdict(set)
@@ -92,6 +96,8 @@ def main() -> int:
               f"one connection: {one_source}")
     print(f"received {listener.stats.records} of {total} records in {elapsed:.2f} s "
           f"= {listener.stats.records / elapsed:,.0f} records/s sustained")
+    print(f"listener CPU {cpu:.2f} s ({cpu / total * 1e6:.1f} us/record); client processes "
+          f"CPU {clients.ru_utime + clients.ru_stime:.2f} s; {os.cpu_count()} CPUs")
     print(f"rejected: {listener.stats.rejected or 'none'}; spool {size / 1e6:.1f} MB")
     print(f"listener process peak RSS: {peak_rss / 1024:.1f} MB "
           f"(before the clients started: {rss_before / 1024:.1f} MB)")

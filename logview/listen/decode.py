@@ -191,13 +191,20 @@ def record_from_logrecord(data: dict[Any, Any], source: str) -> Record:
     exc_parts = [_text(part).rstrip("\n") for part in (get("exc_text"), get("stack_info")) if part]
     fields: dict[str, Any] = {}
     budget = _Budget(MAX_NODES)
+    path: set[int] = set()
     for key, value in data.items():
         if key in _CONSUMED:
             continue
-        if key in _OPTIONAL and value is None:
+        if value is None and key in _OPTIONAL:
             continue
-        name = key if isinstance(key, str) else str(_plain(key, budget, 1, set()))
-        fields[name] = _plain(value, budget, 1, set())
+        name = key if type(key) is str else str(_plain(key, budget, 1, path))
+        kind = type(value)
+        if kind is str or kind is float or kind is bool or value is None or (
+                kind is int and -(1 << 63) <= value < (1 << 64)):
+            fields[name] = value  # the common case, no walk needed
+            budget.left -= 1
+        else:
+            fields[name] = _plain(value, budget, 1, path)
     logger = get("name")
     return Record(
         message=strip_ansi(message),

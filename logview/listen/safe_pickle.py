@@ -25,38 +25,42 @@ MAX_GLOBALS = 1_000
 #: Bound on elements rebuilt by an allowlisted constructor (e.g. ``bytearray([..])``).
 MAX_REBUILD = 1 << 20
 
-# Argument kinds (pickletools' ArgumentDescriptor.n values).
-_UP_TO_NEWLINE = pickletools.UP_TO_NEWLINE
-_LEN1 = pickletools.TAKEN_FROM_ARGUMENT1
-_LEN4 = pickletools.TAKEN_FROM_ARGUMENT4
-_LEN4U = pickletools.TAKEN_FROM_ARGUMENT4U
-_LEN8U = pickletools.TAKEN_FROM_ARGUMENT8U
 
 _CONTAINERS = {"list", "dict", "tuple", "set", "frozenset", "any", "bytearray"}
-_REFUSED = {"PERSID", "BINPERSID", "NEXT_BUFFER", "READONLY_BUFFER"}
-_MEMO_PUT = {"PUT", "BINPUT", "LONG_BINPUT"}
+
+# What an opcode needs besides its stack effect.
+_PLAIN, _PUT_BIN, _PUT_TEXT, _REFUSE, _MARK_OP, _DUP_OP, _STOP_OP, _MEMOIZE_OP = range(8)
+_SPECIAL = {"BINPUT": _PUT_BIN, "LONG_BINPUT": _PUT_BIN, "PUT": _PUT_TEXT,
+            "PERSID": _REFUSE, "BINPERSID": _REFUSE, "NEXT_BUFFER": _REFUSE,
+            "READONLY_BUFFER": _REFUSE, "MARK": _MARK_OP, "DUP": _DUP_OP, "STOP": _STOP_OP,
+            "MEMOIZE": _MEMOIZE_OP}
+_SCALAR, _CONTAINER = 1, 2
 
 
-def _build_table() -> dict[int, tuple]:
-    """Per opcode byte: (name, arg n, pops-to-mark items-before-mark or -1, pops, pushes)."""
-    table: dict[int, tuple] = {}
+def _build_table() -> list[tuple | None]:
+    """Per opcode byte: (name, arg n, items before a popped mark or -1, pops, push, special).
+
+    ``push`` is 0 (nothing), ``_SCALAR`` or ``_CONTAINER`` (a value that may nest others).
+    """
+    table: list[tuple | None] = [None] * 256
     for op in pickletools.opcodes:
         before = [s.name for s in op.stack_before]
-        after = [s.name for s in op.stack_after]
+        after = [s.name for s in op.stack_after if s.name != "mark"]
         pre = before.index("mark") if "mark" in before else -1
         pops = pre if pre >= 0 else len(before)
-        pushes = tuple(1 if name in _CONTAINERS else 0 for name in after if name != "mark")
+        push = 0
+        if after:
+            push = _CONTAINER if after[-1] in _CONTAINERS else _SCALAR
+        special = _SPECIAL.get(op.name, _PLAIN)
+        if special == _DUP_OP:
+            pops, push = 0, _SCALAR  # a second reference, not a new level
         argn = None if op.arg is None else op.arg.n
-        table[op.code.encode("latin-1")[0]] = (op.name, argn, pre, pops, pushes)
+        table[op.code.encode("latin-1")[0]] = (op.name, argn, pre, pops, push, special)
     return table
 
 
 _TABLE = _build_table()
-_MARK = ord("(")
-_DUP = ord("2")
-_STOP = ord(".")
 _GLOBAL = {ord("c"), ord("i")}
-_MEMOIZE = 0x94
 _unpack_u4 = struct.Struct("<I").unpack_from
 _unpack_i4 = struct.Struct("<i").unpack_from
 _unpack_u8 = struct.Struct("<Q").unpack_from
@@ -64,6 +68,20 @@ _unpack_u8 = struct.Struct("<Q").unpack_from
 
 def _reject(detail: str) -> ListenError:
     return ListenError("unsafe pickle", f"refused a pickle: {detail}")
+
+
+def _arg_length(data: bytes, pos: int, argn: int, name: str) -> tuple[int, int]:
+    """(payload length, position after the length field) of a counted argument."""
+    size = 1 if argn == pickletools.TAKEN_FROM_ARGUMENT1 else (
+        8 if argn == pickletools.TAKEN_FROM_ARGUMENT8U else 4)
+    if pos + size > len(data):
+        raise _reject(f"{name} at byte {pos - 1} runs past the end")
+    if size == 1:
+        return data[pos], pos + 1
+    if size == 8:
+        return _unpack_u8(data, pos)[0], pos + 8
+    unpack = _unpack_i4 if argn == pickletools.TAKEN_FROM_ARGUMENT4 else _unpack_u4
+    return unpack(data, pos)[0], pos + 4
 
 
 def scan_pickle(data: bytes, *, max_memo: int = MAX_MEMO, max_depth: int = MAX_DEPTH) -> None:
@@ -74,91 +92,78 @@ def scan_pickle(data: bytes, *, max_memo: int = MAX_MEMO, max_depth: int = MAX_D
     out-of-band buffers, a missing STOP or bytes after it.
     """
     table = _TABLE
+    up_to_newline = pickletools.UP_TO_NEWLINE
     n = len(data)
     pos = 0
-    stack: list[int] = []  # 1 for a value that may be a container, 0 for a scalar
+    depth_of = 0  # values on the simulated stack
+    containers: list[int] = []  # stack positions holding values that may nest others
     marks: list[int] = []
-    open_containers = 0
     memo_count = 0
     while pos < n:
         code = data[pos]
-        info = table.get(code)
+        info = table[code]
         if info is None:
             raise _reject(f"unknown opcode 0x{code:02x} at byte {pos}")
-        name, argn, pre, pops, pushes = info
+        name, argn, pre, pops, push, special = info
         pos += 1
         if argn is not None:
             if argn >= 0:
-                end = pos + argn
-                if end > n:
-                    raise _reject(f"{name} at byte {pos - 1} runs past the end")
-                if name in _MEMO_PUT:
+                if special == _PUT_BIN and pos + argn <= n:
                     index = data[pos] if argn == 1 else _unpack_u4(data, pos)[0]
                     if index > max_memo:
                         raise _reject(f"memo index {index} (limit {max_memo})")
                     memo_count += 1
-                pos = end
-            elif argn == _UP_TO_NEWLINE:
+                pos += argn
+                if pos > n:
+                    raise _reject(f"{name} runs past the end")
+            elif argn == up_to_newline:
                 end = data.find(b"\n", pos)
                 if code in _GLOBAL and end >= 0:
                     end = data.find(b"\n", end + 1)
                 if end < 0:
                     raise _reject(f"{name} at byte {pos - 1} has no end of line")
-                if name == "PUT":
+                if special == _PUT_TEXT:
                     text = data[pos:end]
                     if len(text) > 7 or not text.isdigit() or int(text) > max_memo:
                         raise _reject(f"memo index {text[:20]!r} (limit {max_memo})")
                     memo_count += 1
                 pos = end + 1
             else:
-                if argn == _LEN1:
-                    if pos + 1 > n:
-                        raise _reject(f"{name} at byte {pos - 1} runs past the end")
-                    length = data[pos]
-                    pos += 1
-                elif argn == _LEN4 or argn == _LEN4U:
-                    if pos + 4 > n:
-                        raise _reject(f"{name} at byte {pos - 1} runs past the end")
-                    length = (_unpack_i4 if argn == _LEN4 else _unpack_u4)(data, pos)[0]
-                    pos += 4
-                else:
-                    if pos + 8 > n:
-                        raise _reject(f"{name} at byte {pos - 1} runs past the end")
-                    length = _unpack_u8(data, pos)[0]
-                    pos += 8
+                length, pos = _arg_length(data, pos, argn, name)
                 if length < 0 or pos + length > n:
                     raise _reject(f"{name} length {length} runs past the end of the frame")
                 pos += length
-        if name in _REFUSED:
-            raise _reject(f"{name} (persistent ids and out-of-band buffers are not accepted)")
+        if special:
+            if special == _REFUSE:
+                raise _reject(f"{name} (persistent ids and out-of-band buffers are refused)")
+            if special == _MEMOIZE_OP:
+                memo_count += 1
+            if memo_count > max_memo:
+                raise _reject(f"more than {max_memo} memo entries")
         # Simulate the stack, only to measure nesting.
         if pre >= 0:
             if not marks:
                 raise _reject(f"{name} without a MARK")
-            cut = marks.pop()
-            open_containers -= sum(stack[cut:])
-            del stack[cut:]
+            depth_of = marks.pop()
+            while containers and containers[-1] >= depth_of:
+                containers.pop()
         if pops:
-            if len(stack) < pops:
+            if depth_of < pops:
                 raise _reject(f"{name} at byte {pos} pops an empty stack")
-            open_containers -= sum(stack[-pops:])
-            del stack[-pops:]
-        if code == _MARK:
-            marks.append(len(stack))
-        elif code == _DUP:
-            stack.append(0)  # a second reference, not a new level
-        elif pushes:
-            stack.extend(pushes)
-            open_containers += sum(pushes)
-            if open_containers + len(marks) > max_depth:
+            depth_of -= pops
+            while containers and containers[-1] >= depth_of:
+                containers.pop()
+        if push:
+            if push == _CONTAINER:
+                containers.append(depth_of)
+                if len(containers) + len(marks) > max_depth:
+                    raise _reject(f"nesting deeper than {max_depth}")
+            depth_of += 1
+        elif special == _MARK_OP:
+            marks.append(depth_of)
+            if len(containers) + len(marks) > max_depth:
                 raise _reject(f"nesting deeper than {max_depth}")
-        elif code == _MEMOIZE:
-            memo_count += 1
-        if len(marks) > max_depth:
-            raise _reject(f"nesting deeper than {max_depth}")
-        if memo_count > max_memo:
-            raise _reject(f"more than {max_memo} memo entries")
-        if code == _STOP:
+        elif special == _STOP_OP:
             if pos != n:
                 raise _reject(f"{n - pos} bytes after the end of the pickle")
             return

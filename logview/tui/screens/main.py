@@ -161,7 +161,7 @@ class MainScreen(Screen):
             finished = bool(store.finished)
             now = time.monotonic()
             if pending and (now - last_post >= _GROW_INTERVAL or finished):
-                self.post_message(StoreGrew(len(store), store.generation, finished))
+                self.post_message(StoreGrew(len(store), getattr(store, "generation", 0), finished))
                 last_post = now
                 pending = False
             if finished and not pending:

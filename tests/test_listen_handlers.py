@@ -135,3 +135,44 @@ def test_http_handler(listening, waiter, method):
     assert first.source == "http:127.0.0.1"
     assert abs(first.time.timestamp() - time.time()) < 60
     assert listener.stats.rejected == {}
+
+
+def test_socket_handler_over_a_unix_stream_socket(tmp_path, waiter):
+    path = str(tmp_path / "pickles.sock")
+    listener, sink = start_listener(f"unix:{path}")
+    try:
+        handler = logging.handlers.SocketHandler(path, None)  # port None: a unix socket
+        log = make_logger("app.unixpickle", handler)
+        for i in range(50):
+            log.info("unix %d", i)
+        waiter(lambda: len(sink.records) == 50)
+        handler.close()
+        assert [r.message for r in sink.records] == [f"unix {i}" for i in range(50)]
+        assert sink.records[0].source == f"unix:{path}#1 (app.unixpickle)"
+    finally:
+        listener.stop()
+
+
+def test_a_failing_sink_is_counted_and_does_not_stop_the_listener(waiter):
+    from logview.listen import LogListener, parse_listen_address
+
+    seen = []
+
+    def sink(record):
+        seen.append(record)
+        if len(seen) == 1:
+            raise OSError("disk full")
+
+    listener = LogListener([parse_listen_address("0")], sink)
+    listener.start()
+    try:
+        handler = logging.handlers.SocketHandler("127.0.0.1", port_of(listener))
+        log = make_logger("app.sinkfail", handler)
+        log.info("one")
+        log.info("two")
+        waiter(lambda: len(seen) == 2)
+        handler.close()
+        assert listener.stats.sink_errors == 1
+        assert "disk full" in listener.sink_error
+    finally:
+        listener.stop()

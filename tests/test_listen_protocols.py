@@ -125,3 +125,14 @@ def test_plain_text_record_shows_up_while_the_client_stays_connected(listening, 
         sock.sendall(b"a lone line\n")
         waiter(lambda: sink.records, timeout=3)
         assert sink.records[0].message == "a lone line"
+
+
+def test_text_stream_format_is_detected_from_its_first_lines(listening, waiter):
+    listener, sink = listening
+    lines = b"".join(
+        b"2024-05-01 10:00:0%d,123 %s [worker] job %d done\n" % (i, level, i)
+        for i, level in enumerate([b"INFO", b"ERROR", b"WARNING", b"DEBUG"]))
+    _send_tcp(port_of(listener), lines)
+    waiter(lambda: len(sink.records) == 4)
+    assert [r.level for r in sink.records] == ["INFO", "ERROR", "WARNING", "DEBUG"]
+    assert sink.records[1].time.year == 2024

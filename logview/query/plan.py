@@ -227,7 +227,7 @@ def build_prefilter(node: Node, level_text: bool, json_escaped: bool) -> Prefilt
     kept = [g for g in found if not any(other < g for other in found)]
     if not kept:
         return None
-    kept.sort(key=lambda g: (selectivity(g), sorted(g)), reverse=True)
+    kept.sort(key=lambda g: (-selectivity(g), sorted(g)))
     return Prefilter([compile_group(g) for g in kept])
 
 

@@ -14,13 +14,19 @@ from logview.tui.tally import RecordTally
 
 
 class StoreGrew(Message):
-    """The store has ``length`` records now (``generation`` bumps after a truncation)."""
+    """The store has ``length`` records now (``generation`` bumps after a truncation).
 
-    def __init__(self, length: int, generation: int, finished: bool) -> None:
+    ``indexed`` is the fraction of the input indexed so far, when the store can tell.
+    """
+
+    def __init__(
+        self, length: int, generation: int, finished: bool, indexed: float | None = None
+    ) -> None:
         super().__init__()
         self.length = length
         self.generation = generation
         self.finished = finished
+        self.indexed = indexed
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, StoreGrew)

@@ -306,3 +306,13 @@ async def test_keys_stay_responsive_while_a_stream_pours_in(memory_store):
         finally:
             stop.set()
             producer.join(5)
+
+
+def test_status_line_text():
+    from logview.tui.widgets.status_bar import StatusBar, StatusState
+
+    state = StatusState(source="app.log\x1b[2J", total=1234, shown=56, following=False,
+                        new_rows=7, rate=99.6, filter_progress=0.5, indexed=0.25)
+    text = StatusBar.render_state(state).plain
+    assert text == ("app.log␛[2J  56 of 1,234 shown  paused, 7 new  100 rec/s"
+                    "  indexing 25%  filtering 50%")

@@ -46,6 +46,15 @@ _FILTER_CHUNK = 50_000
 _COUNT_REPORT = 0.25
 
 
+def _indexed_fraction(store: Any) -> float | None:
+    """How much of its input the store has indexed (None when it cannot tell)."""
+    progress = getattr(store, "progress", None)
+    if progress is None:
+        return None
+    done, total = progress()
+    return 1.0 if total <= 0 else min(1.0, done / total)
+
+
 class DutyCycle:
     """Makes a CPU-bound worker pause briefly every few milliseconds.
 
@@ -117,6 +126,7 @@ class MainScreen(Screen):
         self._filter_progress: float | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
         self._tally: RecordTally | None = None
+        self._indexed: float | None = None
 
     def compose(self) -> ComposeResult:
         yield QueryBar(self.initial_query, id="query-bar")
@@ -161,7 +171,10 @@ class MainScreen(Screen):
             finished = bool(store.finished)
             now = time.monotonic()
             if pending and (now - last_post >= _GROW_INTERVAL or finished):
-                self.post_message(StoreGrew(len(store), getattr(store, "generation", 0), finished))
+                self.post_message(
+                    StoreGrew(len(store), getattr(store, "generation", 0), finished,
+                              _indexed_fraction(store))
+                )
                 last_post = now
                 pending = False
             if finished and not pending:
@@ -190,6 +203,7 @@ class MainScreen(Screen):
             self._generation = message.generation
             self._growth.notify_all()
         self._rate_samples.append((time.monotonic(), message.length))
+        self._indexed = message.indexed
         records = self.records
         if restarted:
             records.reset()
@@ -423,6 +437,7 @@ class MainScreen(Screen):
             new_rows=records.new_rows,
             rate=self._rate(),
             filter_progress=self._filter_progress,
+            indexed=self._indexed,
             finished=self._finished,
         )
         self.query_one(StatusBar).show(state)

@@ -22,6 +22,7 @@ class StatusState:
     rate: float | None = None  # records/s for live streams, None when not live
     filter_progress: float | None = None  # 0..1 while a filter runs
     finished: bool = False
+    indexed: float | None = None  # fraction of the input indexed, when known
 
 
 class StatusBar(Static):
@@ -55,6 +56,8 @@ class StatusBar(Static):
                 text.append(f", {state.new_rows:,} new")
         if state.rate is not None and not state.finished:
             text.append(f"  {state.rate:,.0f} rec/s")
+        if state.indexed is not None and state.indexed < 1.0:
+            text.append(f"  indexing {state.indexed:.0%}")
         if state.filter_progress is not None:
             text.append(f"  filtering {state.filter_progress:.0%}")
         return text

@@ -49,7 +49,7 @@ def _query_help() -> str:
         from logview.query import QUERY_HELP
     except ImportError:  # pragma: no cover - the query module ships with the package
         return ""
-    return "query language:\n" + QUERY_HELP.rstrip() + "\n\n"
+    return QUERY_HELP.rstrip() + "\n\n"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,9 +39,13 @@ def decode_record(data: bytes) -> str:
 
 
 def parse_raw_record(fmt: LogFormat, raw: RawRecord, source: str = "") -> Record:
-    """Parse a raw record with ``fmt`` and stamp where it came from."""
+    """Parse a raw record with ``fmt`` and stamp where it came from.
+
+    A record that names its own source (logview's JSON lines: the listener's spool, a
+    ``-o jsonl`` export) keeps it, so a client's identity survives the spool.
+    """
     record = fmt.parse_raw(raw.text())
-    record.source = source
+    record.source = record.source or source
     record.line = raw.line
     record.offset = raw.offset
     return record

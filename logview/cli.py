@@ -115,8 +115,9 @@ def _stdin_is_piped() -> bool:
         return False
 
 
-def build_sources(args: argparse.Namespace, *, tui: bool) -> tuple[list[ByteSource], object]:
-    """The sources to read and, for --listen, the running listener (to stop at exit)."""
+def build_sources(args: argparse.Namespace, *,
+                  tui: bool) -> tuple[list[ByteSource], ListenSession | None]:
+    """The sources to read and, for --listen, the running listener (``stop()`` it at exit)."""
     sources: list[ByteSource] = []
     listener = None
     if args.demo:
@@ -124,11 +125,10 @@ def build_sources(args: argparse.Namespace, *, tui: bool) -> tuple[list[ByteSour
 
         live = tui or args.follow
         sources.append(demo_source(live=live))
-    if args.listen:
-        listener, spool = _start_listener(args)
-        sources.append(spool)
+    if args.save and not args.listen:
+        raise CliError("--save needs --listen (it keeps the records the listener receives)")
     paths = list(args.sources)
-    if not paths and not sources:
+    if not paths and not sources and not args.listen:
         if _stdin_is_piped():
             paths = ["-"]
         else:
@@ -147,29 +147,76 @@ def build_sources(args: argparse.Namespace, *, tui: bool) -> tuple[list[ByteSour
             from logview.sources.open import open_sources
 
             sources.extend(open_sources(paths, follow=follow, rotated=args.rotated))
+    if args.listen:  # last: nothing else can fail once the ports are bound
+        listener, spool = _start_listener(args)
+        sources.append(spool)
     return sources, listener
 
 
-def _start_listener(args: argparse.Namespace) -> tuple[object, ByteSource]:
-    from logview.listen import LogListener, SpoolWriter, parse_listen_address
+class ListenSession:
+    """The running listener, the spool it writes and the source that follows that spool.
+
+    Records go listener thread -> ``SpoolWriter`` (JSON lines, logview's own schema, so each
+    keeps its client as ``source``) -> a followed file -> the store, like any other log.
+    """
+
+    def __init__(self, listener, writer, source: ByteSource) -> None:
+        self.listener = listener
+        self.writer = writer
+        self.source = source
+        self._stopped = False
+
+    @property
+    def where(self) -> str:
+        """What is bound, e.g. ``tcp 127.0.0.1:9020, udp 127.0.0.1:9020``."""
+        from logview.listen import describe_bound
+
+        return describe_bound(self.listener.bound)
+
+    def stop(self) -> None:
+        """Stop receiving (what connections still hold is written) and flush the spool."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.listener.stop()
+        self.writer.close()
+
+
+def _start_listener(args: argparse.Namespace) -> tuple[ListenSession, ByteSource]:
+    """Bind every ``--listen`` address and start writing what arrives to the spool."""
+    from logview.listen import LogListener, SpoolError, SpoolWriter, parse_listen_address
     from logview.sources.file import FileSource
 
     try:
         addresses = [parse_listen_address(text) for text in args.listen]
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    writer = SpoolWriter(args.save)
+    if args.max_frame < 64:
+        raise CliError(f"--max-frame {args.max_frame}: give at least 64 bytes")
+    try:
+        writer = SpoolWriter(args.save)
+    except SpoolError as exc:
+        raise CliError(f"--save: {exc.strerror or exc}") from exc
     listener = LogListener(addresses, writer.write, max_frame=args.max_frame)
     try:
         listener.start()
     except OSError as exc:
         writer.close()
-        raise CliError(f"cannot listen: {exc}") from exc
+        raise CliError(exc.strerror or str(exc)) from exc
+    session = ListenSession(listener, writer, None)  # type: ignore[arg-type]
+    try:
+        source = FileSource(writer.path, follow=True, name=f"listening on {session.where}")
+    except SourceError:
+        session.stop()
+        raise
+    source.listen_spool = True  # type: ignore[attr-defined] - read as logview's JSON lines
+    session.source = source
+    print(f"logview: listening on {session.where}", file=sys.stderr)
     for warning in listener.warnings:
         print(f"logview: warning: {warning}", file=sys.stderr)
-    source = FileSource(writer.path, follow=True)
-    source.name = "listen"
-    return listener, source
+    if args.save:
+        print(f"logview: saving received records to {writer.path}", file=sys.stderr)
+    return session, source
 
 
 def build_store(sources: list[ByteSource], fmt: LogFormat | None):
@@ -179,7 +226,7 @@ def build_store(sources: list[ByteSource], fmt: LogFormat | None):
     stores = []
     for source in sources:
         source_fmt = fmt
-        if source_fmt is None and source.name in ("listen", "demo"):
+        if source_fmt is None and (source.name == "demo" or getattr(source, "listen_spool", False)):
             from logview.formats.jsonl import JsonFormat
 
             source_fmt = JsonFormat()
@@ -249,11 +296,58 @@ def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
     return EXIT_OK if printer.count or live else EXIT_NO_MATCH
 
 
+def run_listen_print(args: argparse.Namespace, store, query, out: IO[bytes],
+                     session: ListenSession) -> int:
+    """Print records as the listener receives them (flushed each) until SIGINT or SIGTERM.
+
+    A signal only sets a flag, so the stop is never in the middle of an update: the listener
+    is then stopped (connections hand over what they hold), the spool flushed, and every
+    record received so far printed before exiting 0.
+    """
+    import threading
+
+    printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
+                            flush_each=True)
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    seen = 0
+    generation = store.generation
+
+    def emit(final: bool) -> None:
+        nonlocal seen, generation
+        store.update(final=final)
+        if store.generation != generation:
+            generation, seen = store.generation, 0
+        if len(store) > seen:
+            for record in _new_matches(store, query, seen):
+                printer.write(record)
+            seen = len(store)
+
+    try:
+        emit(final=False)
+        while not stopping.is_set():
+            more = store.wait(0.1)
+            # A JSON line is whole once written, but the index keeps the last record open until
+            # the next one starts: when input pauses, take it anyway.
+            emit(final=not more)
+        session.stop()
+        emit(final=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        out.flush()
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------------------------
 
 
 def _install_signal_handlers() -> None:
-    def stop(signum, frame):  # noqa: ANN001, ARG001
+    def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
@@ -280,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         _install_signal_handlers()
         out = sys.stdout.buffer
         try:
+            if listener is not None:
+                return run_listen_print(args, store, query, out, listener)
             return run_print(args, store, query, out)
         except BrokenPipeError:
             # The reader went away (``| head``): stop quietly, like other Unix tools.

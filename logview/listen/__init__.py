@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logview.listen.address import ListenAddress, parse_listen_address
+from logview.listen.address import ListenAddress, describe_bound, parse_listen_address
 from logview.listen.errors import ListenError
 from logview.listen.server import ListenerStats, LogListener
 from logview.listen.spool_writer import SpoolError, SpoolWriter
@@ -14,5 +14,6 @@ __all__ = [
     "LogListener",
     "SpoolError",
     "SpoolWriter",
+    "describe_bound",
     "parse_listen_address",
 ]

@@ -80,3 +80,16 @@ def parse_listen_address(text: str) -> ListenAddress:
     if not host:
         raise ValueError(f"--listen {text!r}: empty host")
     return ListenAddress(kind="tcp+udp", host=host, port=port, path=None)
+
+
+def describe_bound(bound: list[tuple[str, ...]]) -> str:
+    """What a listener bound, for people: ``tcp 127.0.0.1:9020, udp 127.0.0.1:9020``."""
+    parts = []
+    for entry in bound:
+        kind, *where = entry
+        if kind in ("tcp", "udp"):
+            host, port = str(where[0]), where[1]
+            parts.append(f"{kind} [{host}]:{port}" if ":" in host else f"{kind} {host}:{port}")
+        else:
+            parts.append(f"{kind} {where[0]}")
+    return ", ".join(parts)

@@ -1,7 +1,7 @@
-"""Running tallies of the records read so far: per level, per logger, per time.
+"""Running tallies of the records read so far: per level, per logger, per time, per source.
 
 The counting worker adds records from its thread; the UI takes what accumulated since its
-last look (logger counts and times as deltas, level counts as totals). Between two takes the
+last look (logger counts and times as deltas, level counts and sources as totals). Between two takes the
 pending data is bounded: past ``MAX_PENDING`` records the worker waits for the UI.
 """
 
@@ -13,6 +13,7 @@ import threading
 import numpy as np
 
 from logview.record import Record
+from logview.tui.source_tags import MAX_SOURCES
 from logview.tui.theme import LEVEL_BUCKETS, bucket_of
 
 #: Records whose times and loggers may wait for the UI before the worker pauses.
@@ -31,6 +32,9 @@ class RecordTally:
         self._times: list[float] = []
         self._levelnos: list[int] = []
         self._pending = 0
+        #: Distinct record sources in the order first seen (at most ``MAX_SOURCES``).
+        self._sources: dict[str, None] = {}
+        self._last_source: str | None = None
         self.room = threading.Event()
         self.room.set()
 
@@ -48,6 +52,11 @@ class RecordTally:
             if stamp is not None and math.isfinite(stamp):
                 self._times.append(stamp)
                 self._levelnos.append(record.levelno)
+            source = record.source
+            if source != self._last_source:  # runs of one source are the common case
+                self._last_source = source
+                if source not in self._sources and len(self._sources) < MAX_SOURCES:
+                    self._sources[source] = None
             self._pending += 1
             if self._pending >= MAX_PENDING:
                 self.room.clear()
@@ -56,6 +65,11 @@ class RecordTally:
         """(level bucket counts, records without a level, records counted)."""
         with self._lock:
             return list(self.levels), self.unknown, self.counted
+
+    def sources(self) -> list[str]:
+        """The distinct sources seen so far, first seen first (bounded by ``MAX_SOURCES``)."""
+        with self._lock:
+            return list(self._sources)
 
     def take(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
         """Logger counts and (times, levelnos) added since the last take (UI thread)."""

@@ -127,6 +127,11 @@ class MainScreen(Screen):
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
         self._tally: RecordTally | None = None
         self._indexed: float | None = None
+        #: Colour rank per source: the merged stores in command-line order, then first seen.
+        self._source_ranks: dict[str, int] = {
+            str(getattr(part, "name", "")): rank
+            for rank, part in enumerate(getattr(store, "stores", None) or ())
+        }
 
     def compose(self) -> ComposeResult:
         yield QueryBar(self.initial_query, id="query-bar")
@@ -260,12 +265,20 @@ class MainScreen(Screen):
         levels, unknown, counted = message.tally.totals()
         counting = counted < self._known or not self._finished and not self._known
         self.query_one(LevelBar).set_counts(levels, unknown, counting)
+        self._show_sources(message.tally.sources())
         loggers, times, levelnos = message.tally.take()
         for tree in self.query(LoggerTree):
             tree.add_counts(loggers)
         if len(times):
             for histogram in self.query(TimeHistogram):
                 histogram.add(times, levelnos)
+
+    def _show_sources(self, seen: list[str]) -> None:
+        """Give the record list the sources seen (it adds a column for more than one)."""
+        ranks = self._source_ranks
+        for source in seen:
+            ranks.setdefault(source, len(ranks))
+        self.records.set_sources(seen, ranks)
 
     # -- filtering ----------------------------------------------------------------------------
 

@@ -24,10 +24,13 @@ from textual.strip import Strip
 from textual.worker import NoActiveWorker, get_current_worker
 
 from logview.record import ERROR, WARNING, Record, printable
+from logview.tui.source_tags import fit_tag, source_color, source_tags
 from logview.tui.theme import BADGE_WIDTH, level_badge, level_style
 
 #: Terminal width from which rows show the date and a wider logger column.
 WIDE = 120
+#: Widest source tag column (narrow, wide terminal).
+SOURCE_WIDTH = (10, 16)
 #: Rows scanned on the UI thread by a search before it moves to a worker.
 _NEAR = 200
 
@@ -130,6 +133,9 @@ class RecordList(ScrollView, can_focus=True):
         self._render_key = 0
         self._max_width = 0
         self._width_sync_pending = False
+        #: Source -> (tag, colour) once rows come from more than one source; empty otherwise.
+        self._sources: dict[str, tuple[str, str]] = {}
+        self._source_width = 0
 
     # -- the row <-> position map --------------------------------------------------------------
 
@@ -226,6 +232,39 @@ class RecordList(ScrollView, can_focus=True):
         self._patterns = list(patterns)
         self.invalidate()
 
+    def set_sources(self, sources: list[str], ranks: dict[str, int] | None = None) -> None:
+        """The distinct sources seen: more than one adds a source column.
+
+        A source's colour is that of its rank (``ranks[source]``, else its place in
+        ``sources``); keep ranks fixed so that colours never change while the view is open.
+        """
+        if len(sources) < 2:
+            if self._sources:
+                self._sources = {}
+                self.invalidate()
+            return
+        if len(sources) == len(self._sources) and all(s in self._sources for s in sources):
+            return
+        tags = source_tags(sources)
+        ranks = ranks or {}
+        self._sources = {
+            source: (tags[source], source_color(ranks.get(source, index)))
+            for index, source in enumerate(sources)
+        }
+        self._source_width = max(len(tag) for tag in tags.values())
+        self.invalidate()
+
+    @property
+    def shows_sources(self) -> bool:
+        """Whether rows carry a source column (records come from several sources)."""
+        return bool(self._sources)
+
+    def source_width(self, wide: bool) -> int:
+        """Cells of the source column (0 when it is not shown)."""
+        if not self._sources:
+            return 0
+        return min(self._source_width, SOURCE_WIDTH[wide])
+
     def invalidate(self) -> None:
         """Re-render every row (theme, highlight or layout changed)."""
         self._render_key += 1
@@ -290,6 +329,11 @@ class RecordList(ScrollView, can_focus=True):
         text.append(" ")
         text.append(level_badge(record.level), level_style(record.levelno, self.app.current_theme))
         text.append(" ")
+        if self._sources:
+            tag, color = self._sources.get(record.source) or (
+                printable(record.source).replace("\n", " ") or "-", "")
+            text.append(fit_tag(tag, self.source_width(wide)), color or None)
+            text.append(" ")
         logger = printable(record.logger).replace("\n", " ")
         if len(logger) > logger_width:
             logger = "…" + logger[-(logger_width - 1) :]
@@ -309,10 +353,11 @@ class RecordList(ScrollView, can_focus=True):
             text.append(f" +{extra}", self.get_component_rich_style("record-list--marker"))
         return text
 
-    @staticmethod
-    def columns_width(wide: bool) -> int:
+    def columns_width(self, wide: bool) -> int:
         """Cells before the message column."""
-        return (23 if wide else 12) + 1 + BADGE_WIDTH + 1 + (24 if wide else 14) + 1
+        source = self.source_width(wide)
+        return ((23 if wide else 12) + 1 + BADGE_WIDTH + 1 + (source + 1 if source else 0)
+                + (24 if wide else 14) + 1)
 
     # -- cursor and following -----------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from logview.query.prefilter import (
     Alt,
     Prefilter,
     compile_group,
+    group_literals,
     minimise,
     needle_alts,
     selectivity,
@@ -201,34 +202,41 @@ def highlights(node: Node) -> list[re.Pattern[str]]:
     return [pattern for child in node.children for pattern in highlights(child)]
 
 
-def groups(node: Node, level_text: bool, json_escaped: bool) -> list[frozenset[Alt]]:
+def groups(
+    node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None
+) -> list[frozenset[Alt]]:
     """The AND of needle groups every match of ``node`` satisfies (possibly none)."""
     if isinstance(node, Term):
         if node.needle is None:
             return []
-        alts = needle_alts(node.needle, level_text=level_text, json_escaped=json_escaped)
+        alts = needle_alts(node.needle, level_text=level_text, json_escaped=json_escaped,
+                           level_case=level_case)
         return [minimise(alts)] if alts else []
     if isinstance(node, NotNode):
         return []
     if isinstance(node, AndNode):
-        return [g for child in node.children for g in groups(child, level_text, json_escaped)]
+        return [
+            g for child in node.children for g in groups(child, level_text, json_escaped, level_case)
+        ]
     union: set[Alt] = set()
     for child in node.children:  # OR: each alternative must bring a group, else no group
-        child_groups = groups(child, level_text, json_escaped)
+        child_groups = groups(child, level_text, json_escaped, level_case)
         if not child_groups:
             return []
         union |= max(child_groups, key=selectivity)
     return [minimise(frozenset(union))]
 
 
-def build_prefilter(node: Node, level_text: bool, json_escaped: bool) -> Prefilter | None:
-    found = set(groups(node, level_text, json_escaped))
+def build_prefilter(
+    node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None
+) -> Prefilter | None:
+    found = set(groups(node, level_text, json_escaped, level_case))
     # A group that is a superset of another one is implied by it.
     kept = [g for g in found if not any(other < g for other in found)]
     if not kept:
         return None
     kept.sort(key=lambda g: (-selectivity(g), sorted(g)))
-    return Prefilter([compile_group(g) for g in kept])
+    return Prefilter([compile_group(g) for g in kept], [group_literals(g) for g in kept])
 
 
 class Query:
@@ -243,21 +251,24 @@ class Query:
         self.min_level = 0 if root is None else min_level(root)
         #: The predicate itself, for hot loops that want to skip a method call.
         self.predicate: Predicate = _always if root is None else compile_predicate(root)
-        self._prefilters: dict[tuple[bool, bool], Prefilter | None] = {}
+        self._prefilters: dict[tuple[bool, bool, str | None], Prefilter | None] = {}
 
     def matches(self, record: Record) -> bool:
         """Whether the record matches the query exactly."""
         return self.predicate(record)
 
-    def prefilter(self, *, level_text: bool, json_escaped: bool) -> Prefilter | None:
+    def prefilter(
+        self, *, level_text: bool, json_escaped: bool, level_case: str | None = None
+    ) -> Prefilter | None:
         """A necessary condition on raw bytes, or None when the query gives none.
 
         ``level_text``: every record's level is written in its bytes as a name (WARNING, warn),
         as text templates with ``%(levelname)s`` do - not as a number. ``json_escaped``: text
         in the bytes may be escaped (JSON, logfmt), so needles with quotes, backslashes or
-        non-ASCII are not used.
+        non-ASCII are not used. ``level_case="upper"``: level names are written upper-case
+        (Python's logging without custom level names), so lower/Title spellings are not needles.
         """
-        key = (level_text, json_escaped)
+        key = (level_text, json_escaped, level_case)
         if key not in self._prefilters:
             self._prefilters[key] = (
                 None if self._root is None else build_prefilter(self._root, *key)

@@ -211,11 +211,12 @@ def _start_listener(args: argparse.Namespace) -> tuple[ListenSession, ByteSource
         raise
     source.listen_spool = True  # type: ignore[attr-defined] - read as logview's JSON lines
     session.source = source
-    print(f"logview: listening on {session.where}", file=sys.stderr)
-    for warning in listener.warnings:
-        print(f"logview: warning: {warning}", file=sys.stderr)
+    banner = [f"logview: listening on {session.where}"]
+    banner += [f"logview: warning: {warning}" for warning in listener.warnings]
     if args.save:
-        print(f"logview: saving received records to {writer.path}", file=sys.stderr)
+        banner.append(f"logview: saving received records to {writer.path}")
+    sys.stderr.write("\n".join(banner) + "\n")  # one write: readers see it whole
+    sys.stderr.flush()
     return session, source
 
 
@@ -296,24 +297,39 @@ def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
     return EXIT_OK if printer.count or live else EXIT_NO_MATCH
 
 
-def run_listen_print(args: argparse.Namespace, store, query, out: IO[bytes],
-                     session: ListenSession) -> int:
-    """Print records as the listener receives them (flushed each) until SIGINT or SIGTERM.
+class StopSignals:
+    """SIGINT and SIGTERM set ``event`` instead of interrupting (``restore`` undoes it).
 
-    A signal only sets a flag, so the stop is never in the middle of an update: the listener
-    is then stopped (connections hand over what they hold), the spool flushed, and every
-    record received so far printed before exiting 0.
+    Installed before the listener binds, so a signal that comes while logview starts is not
+    lost and never lands between two steps of an update.
     """
-    import threading
 
+    def __init__(self) -> None:
+        import threading
+
+        self.event = threading.Event()
+        self._previous = {sig: signal.signal(sig, self._set)
+                          for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _set(self, signum, frame) -> None:
+        self.event.set()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+
+def run_listen_print(args: argparse.Namespace, store, query, out: IO[bytes],
+                     session: ListenSession, stopping) -> int:
+    """Print records as the listener receives them (flushed each) until ``stopping`` is set.
+
+    ``stopping`` (a ``threading.Event``, see ``StopSignals``) is checked between updates;
+    then the listener is stopped (connections hand over what they hold), the spool flushed,
+    and every record received so far printed before returning 0.
+    """
     printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
                             flush_each=True)
-    stopping = threading.Event()
-
-    def stop(signum, frame):
-        stopping.set()
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     seen = 0
     generation = store.generation
 
@@ -337,8 +353,6 @@ def run_listen_print(args: argparse.Namespace, store, query, out: IO[bytes],
         session.stop()
         emit(final=True)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         out.flush()
     return EXIT_OK
 
@@ -361,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     tui = not args.print_ and sys.stdout.isatty()
     listener = None
     store = None
+    stop_signals = StopSignals() if args.listen and not tui else None
     try:
         query = build_query(args.query)
         fmt = _format_option(args)
@@ -371,11 +386,12 @@ def main(argv: list[str] | None = None) -> int:
 
             LogviewApp(store, query=args.query).run()
             return EXIT_OK
-        _install_signal_handlers()
         out = sys.stdout.buffer
+        if stop_signals is None:
+            _install_signal_handlers()
         try:
-            if listener is not None:
-                return run_listen_print(args, store, query, out, listener)
+            if listener is not None and stop_signals is not None:
+                return run_listen_print(args, store, query, out, listener, stop_signals.event)
             return run_print(args, store, query, out)
         except BrokenPipeError:
             # The reader went away (``| head``): stop quietly, like other Unix tools.
@@ -388,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"logview: {exc}", file=sys.stderr)
         return EXIT_ERROR
     finally:
+        if stop_signals is not None:
+            stop_signals.restore()
         if listener is not None:
             listener.stop()
         if store is not None:

@@ -70,6 +70,17 @@ def min_level_of(text: str) -> str | None:
     return level_from_name(match.group().split(">=", 1)[1])[0]
 
 
+def logger_of(text: str) -> tuple[str | None, bool]:
+    """The logger the query's logger term names and whether it excludes it ((None, False):
+    no logger term), so the logger tree can mark what a typed query filters on."""
+    match = LOGGER_TERM_RE.search(text)
+    if match is None:
+        return None, False
+    term = match.group()
+    exclude = term.startswith("-")
+    return term.split(":", 1)[1].strip('"'), exclude
+
+
 def with_logger(text: str, logger: str | None, *, exclude: bool = False) -> str:
     """``text`` filtered on ``logger`` and its children (or without it), replacing any logger
     term; ``None`` removes the logger term, ``""`` means records without a logger."""

@@ -22,7 +22,13 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, get_current_worker
 
 from logview.record import printable
-from logview.tui.filtering import min_level_of, scan_range, with_logger, with_min_level
+from logview.tui.filtering import (
+    logger_of,
+    min_level_of,
+    scan_range,
+    with_logger,
+    with_min_level,
+)
 from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
 from logview.tui.tally import RecordTally
 from logview.tui.theme import LEVEL_KEYS
@@ -290,6 +296,10 @@ class MainScreen(Screen):
         )
         self.active_query = query
         self.query_one(LevelBar).set_min_level(min_level_of(message.text))
+        logger, exclude = logger_of(message.text)
+        tree = self.query_one(LoggerTree)
+        if (logger, exclude) != (tree.active, tree.active_exclude):
+            tree.set_active(logger, exclude=exclude)
         patterns = message.query.highlight_patterns() if query is not None else []
         self.records.set_highlight(patterns)
         if query is None:
@@ -409,6 +419,7 @@ class MainScreen(Screen):
         tree = self.query_one(LoggerTree)
         tree.display = not tree.display
         if tree.display:
+            tree.show_active()
             tree.focus()
         else:
             self.records.focus()

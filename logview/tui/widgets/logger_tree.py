@@ -19,6 +19,9 @@ Messages (handle as ``on_logger_tree_selected``):
 Updates are cheap: each batch touches only the nodes on the paths of the loggers it names
 (a node's count includes its descendants) and relabels them in place. The number of nodes is
 bounded (``MAX_NODES``); loggers beyond it still count in their deepest existing ancestor.
+Top-level loggers open expanded (two levels of names show); the cursor stays on its node
+while new loggers are inserted above it, and ``set_active`` / ``show_active`` put it on the
+node the query filters on.
 """
 
 from __future__ import annotations
@@ -106,13 +109,17 @@ class LoggerTree(Tree[str | None]):
         """Add the counts of newly seen records per logger name (``""``: no logger)."""
         dirty: set[str | None] = set()
         added = 0
+        created = False
+        cursor = self.cursor_node
         for logger, count in counts.items():
             if count <= 0:
                 continue
             added += count
             for name in self._path(logger):
-                if name not in self._by_name and not self._create(name):
-                    break
+                if name not in self._by_name:
+                    if not self._create(name):
+                        break
+                    created = True
                 self.counts[name] = self.counts.get(name, 0) + count
                 dirty.add(name)
         if not added:
@@ -121,6 +128,8 @@ class LoggerTree(Tree[str | None]):
         dirty.add(None)
         for name in dirty:
             self._relabel(name)
+        if created:
+            self._keep_cursor(cursor)
 
     def clear_counts(self) -> None:
         """Forget every logger and count (the store restarted from nothing)."""
@@ -140,12 +149,30 @@ class LoggerTree(Tree[str | None]):
         self._relabel(None)
         node = self._by_name.get(logger) if logger is not None else None
         if node is None:
+            if logger is None:
+                self.show_active()
             return
         self._relabel(logger)
         parent = node.parent
         while parent is not None:
             parent.expand()
             parent = parent.parent
+        self.show_active()
+
+    def show_active(self) -> None:
+        """Put the cursor on the node the query filters on (the root when none)."""
+        node = self.node_for(self._active) if self._active is not None else self.root
+        self._keep_cursor(node or self.root)
+
+    @property
+    def active(self) -> str | None:
+        """The logger the query filters on (None: no logger filter)."""
+        return self._active
+
+    @property
+    def active_exclude(self) -> bool:
+        """Whether the active logger is hidden rather than shown alone."""
+        return self._active_exclude
 
     def node_for(self, logger: str | None) -> TreeNode[str | None] | None:
         """The node of a logger name (None: the root), or None if not (yet) in the tree."""
@@ -180,6 +207,14 @@ class LoggerTree(Tree[str | None]):
 
     # -- internals -------------------------------------------------------------------------
 
+    def _keep_cursor(self, node: TreeNode[str | None] | None) -> None:
+        """Move the cursor (a line number) back onto ``node`` after lines moved around it."""
+        if node is None:
+            return
+        self._tree_lines  # noqa: B018 -- rebuilds the lines now, so node.line is current
+        if node.line >= 0 and node.line != self.cursor_line:
+            self.move_cursor(node)
+
     @staticmethod
     def _path(logger: str) -> list[str]:
         """Names from the top-level ancestor down to ``logger`` (``"a.b"`` -> a, a.b)."""
@@ -209,6 +244,8 @@ class LoggerTree(Tree[str | None]):
         siblings.insert(index, name)
         before = index if index < len(parent_node.children) else None
         node = parent_node.add(Text(), data=name, before=before, allow_expand=False)
+        if parent is None:
+            node.expand()  # top-level loggers open: their children are the useful level
         self._by_name[name] = node
         self.counts.setdefault(name, 0)
         if parent is not None:

@@ -1,0 +1,84 @@
+"""The viewer on ``--listen``: records from real SocketHandlers appear live, each with its client.
+
+The store is built exactly as ``logview --listen`` builds it (``build_parser`` ->
+``build_sources`` -> ``build_store``), so this covers listener -> spool -> followed file ->
+store -> record list.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+
+import pytest
+
+from logview.cli import build_parser, build_sources, build_store
+from logview.tui.app import LogviewApp
+from logview.tui.widgets.detail import DetailScreen
+from logview.tui.widgets.record_list import RecordList
+from tui.conftest import screen_text, until
+
+
+@pytest.fixture
+def listening(tmp_path, monkeypatch):
+    """A running ``--listen 127.0.0.1:0`` session and its store; stopped afterwards."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the temporary spool lands here
+    monkeypatch.setattr("tempfile.tempdir", None)
+    args = build_parser().parse_args(["--listen", "127.0.0.1:0"])
+    sources, session = build_sources(args, tui=True)
+    store = build_store(sources, None)
+    yield session, store
+    session.stop()
+    store.close()
+    assert not list(tmp_path.glob("logview-listen-*"))  # the temporary spool is removed
+
+
+def _sender(name: str, port: int) -> tuple[logging.Logger, logging.Handler]:
+    handler = logging.handlers.SocketHandler("127.0.0.1", port)
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    return logger, handler
+
+
+async def test_socket_handler_records_show_up_live_with_their_client(listening):
+    session, store = listening
+    port = next(int(b[2]) for b in session.listener.bound if b[0] == "tcp")
+    app = LogviewApp(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        records = app.screen.query_one(RecordList)
+        assert f"listening on tcp 127.0.0.1:{port}" in screen_text(app)
+        assert records.row_count == 0
+
+        first, first_handler = _sender("svc.alpha", port)
+        second, second_handler = _sender("svc.beta", port)
+        first.info("alpha says hello")
+        second.warning("beta is slow")
+        first.info("alpha again")
+        try:
+            raise RuntimeError("beta broke")
+        except RuntimeError:
+            second.exception("beta failed")
+        first_handler.close()
+        second_handler.close()
+
+        await until(pilot, lambda: records.row_count == 4)
+        await until(pilot, lambda: "beta failed" in screen_text(app))
+        text = screen_text(app)
+        for message in ("alpha says hello", "beta is slow", "alpha again", "beta failed"):
+            assert message in text
+
+        shown = [store.record(records.position_at(row)) for row in range(records.row_count)]
+        by_logger = {r.logger: r.source for r in shown}
+        assert by_logger["svc.alpha"].startswith("tcp:127.0.0.1:")
+        assert by_logger["svc.alpha"].endswith("(svc.alpha)")
+        assert by_logger["svc.beta"].endswith("(svc.beta)")
+        assert by_logger["svc.alpha"] != by_logger["svc.beta"]
+
+        # The detail of the newest record (the list follows the end) names its client.
+        await pilot.press("end", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        detail = screen_text(app)
+        assert by_logger["svc.beta"] in detail
+        assert "RuntimeError: beta broke" in detail

@@ -117,8 +117,34 @@ def _fixed_prefix(items, ignorecase: bool, out: list[frozenset[int]]) -> bool:
             if not _fixed_prefix(sub, inner_ignore, out):
                 return False
             continue
+        if op is _c.BRANCH:
+            if not _branch_prefix(av[1], ignorecase, out):
+                return False
+            continue
         return False
     return True
+
+
+def _branch_prefix(alternatives, ignorecase: bool, out: list[frozenset[int]]) -> bool:
+    """Append the per-position union of the alternatives' fixed prefixes (common length).
+
+    True only when every alternative is fixed and all have the same width (then the union is
+    the exact test position by position only if there is one alternative, or one position).
+    """
+    room = MAX_SIGNATURE - len(out)
+    prefixes: list[list[frozenset[int]]] = []
+    all_fixed = True
+    for alternative in alternatives:
+        classes: list[frozenset[int]] = []
+        fixed = _fixed_prefix(list(alternative), ignorecase, classes)
+        all_fixed = all_fixed and fixed
+        prefixes.append(classes[:room])
+    width = min((len(p) for p in prefixes), default=0)
+    for k in range(width):
+        out.append(frozenset().union(*(p[k] for p in prefixes)))
+    same_width = all(len(p) == width for p in prefixes)
+    # A union over several positions admits mixes of alternatives: exact only at width <= 1.
+    return all_fixed and same_width and (len(prefixes) == 1 or width <= 1)
 
 
 def start_signature(pattern: re.Pattern[bytes]) -> StartSignature | None:

@@ -378,3 +378,68 @@ def test_property_round_trip(spec, message, name, level, exc):
     if "levelname" in pre or "levelno" in pre:
         assert rec.levelno == level
     assert (rec.exc is not None) == exc
+
+
+# -- record starts: a fixed-shape head is the whole test -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "datefmt"),
+    [
+        (DASH, None),
+        ("[%(asctime)s] %(levelname)s in %(module)s: %(message)s", None),
+        ("%(asctime)s.%(msecs)03d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S"),
+        ("%(asctime)s [%(process)d] [%(levelname)s] %(message)s", "%Y-%m-%d %H:%M:%S %z"),
+    ],
+)
+def test_timestamp_head_gives_an_exact_signature_that_is_start_agrees_with(template, datefmt):
+    fmt = TemplateFormat(template, datefmt)
+    signature = fmt.start_signature()
+    assert signature is not None and signature.exact
+    line = formatted(template, "hello", datefmt)
+    assert fmt.is_start(line) and fmt.start_pattern.match(line.encode())
+    width = len(signature.classes)
+    head = line.encode()[:width]
+    assert all(b in cls for b, cls in zip(head, signature.classes, strict=True))
+    # Each byte of the head is checked: breaking any one of them ends the match.
+    for k in range(width):
+        broken = line[:k] + "\x00" + line[k + 1 :]
+        assert not fmt.is_start(broken) and not fmt.start_pattern.match(broken.encode())
+    assert not fmt.is_start(line[: width - 1])
+
+
+def test_timestamped_line_that_does_not_fit_still_starts_an_unmatched_record():
+    fmt = TemplateFormat(DASH)
+    odd = "2024-01-02 03:04:05,123 - this line has no level field"
+    assert fmt.is_start(odd)
+    data = (
+        "2024-01-02 03:04:05,000 - app - INFO - first\n" + odd + "\n  continuation\n"
+        "2024-01-02 03:04:06,000 - app - ERROR - last\n"
+    ).encode()
+    splitter = RecordSplitter(fmt)
+    raws = splitter.feed(data) + splitter.flush()
+    records = [parse_raw_record(fmt, raw) for raw in raws]
+    assert [r.level for r in records] == ["INFO", None, "ERROR"]
+    assert records[1].message == odd + "\n  continuation"
+    assert b"".join(raw.data for raw in raws) == data  # nothing lost
+
+
+def test_detection_still_tells_templates_with_the_same_time_apart():
+    space = TemplateFormat("%(asctime)s %(levelname)s %(name)s %(message)s")
+    bracket = TemplateFormat("%(asctime)s [%(levelname)s] %(name)s: %(message)s")
+    line = formatted("%(asctime)s [%(levelname)s] %(name)s: %(message)s", "x")
+    assert bracket.is_start(line) and not space.is_start(line)  # the next field's first byte
+    dash_line = formatted(DASH, "x")
+    assert TemplateFormat(DASH).score([dash_line]) == 1.0
+    assert space.score([dash_line]) == 0.0 and bracket.score([dash_line]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "template", ["%(levelname)s:%(name)s:%(message)s", "%(name)s %(message)s", "%(message)s"]
+)
+def test_templates_without_a_time_head_keep_the_prefix_test(template):
+    fmt = TemplateFormat(template)
+    assert fmt.start_signature() is None
+    lines = [formatted(template, "ok"), "info:app:lower-case level", "  File x", "Traceback (most"]
+    for line in lines:
+        assert bool(fmt.start_pattern.match(line.encode())) == fmt.is_start(line), line

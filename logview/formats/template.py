@@ -16,8 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 from logview.formats.base import FormatError, LogFormat
+from logview.formats.template_start import fixed_head, head_source, start_source
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
 from logview.formats.timefmt import TimeShape, compile_datefmt, datetime_from_parts
+from logview.pattern_analysis import StartSignature
 from logview.record import Record, level_from_name, level_from_python_number, split_exception
 
 #: Attributes that become Record attributes rather than ``fields``.
@@ -196,6 +198,9 @@ class CompiledTemplate:
     body: re.Pattern[str] | None  # the whole body when fields follow the message
     lenient_body: re.Pattern[str] | None
     start_pattern: re.Pattern[bytes]
+    #: The exact record-start test when the template opens with a fixed-shape head.
+    head_signature: StartSignature | None
+    head: re.Pattern[str] | None
     captures: list[_Capture]
     time_group: str | None
     time_shape: TimeShape | None
@@ -251,17 +256,24 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
             body = re.compile(body_src, flags) if body_src is not None else None
         except re.error as exc:  # pragma: no cover - the builder escapes everything
             raise FormatError(f"template {fmt!r} did not compile: {exc}") from None
-        patterns.append((builder, prefix_src, prefix, body))
-    (builder, prefix_src, prefix, body), (_, lenient_src, lenient, lenient_body) = patterns
+        patterns.append((builder, prefix_src, prefix, body, parts))
+    (builder, prefix_src, prefix, body, parts), lenient_build = patterns
+    _, lenient_src, lenient, lenient_body, lenient_parts = lenient_build
     has_level = any(f.attr == "levelname" for f in fields)
     if not has_level or lenient_src == prefix_src:
         lenient, lenient_body = None, None
-    if not prefix_src and body is not None:
+    head_signature = fixed_head(tokens, parts, lenient_parts)
+    head_re = None
+    if head_signature is not None:
+        # Records start exactly where a line opens with the head (see template_start).
+        start_src = head_source(head_signature)
+        head_re = re.compile(start_src, flags)
+    elif not prefix_src and body is not None:
         # Message first (``%(message)s [%(filename)s]``): only the full line can tell.
         start_src = body.pattern.replace("(?s:.*)", "[^\\n]*", 1) + r"\Z"
         prefix = re.compile(start_src, flags)
     else:
-        start_src = prefix_src
+        start_src = start_source(prefix_src, lenient_src if lenient is not None else None)
     try:
         start_pattern = re.compile(start_src.encode("utf-8"), flags)
     except re.error:  # pragma: no cover - non-ASCII literals are escaped the same way
@@ -274,6 +286,8 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
         body=body,
         lenient_body=lenient_body,
         start_pattern=start_pattern,
+        head_signature=head_signature,
+        head=head_re,
         captures=builder.captures,
         time_group=builder.time_group,
         time_shape=builder.time_shape,
@@ -386,6 +400,7 @@ class TemplateFormat(LogFormat):
         self._body = compiled.body
         self._lenient_body = compiled.lenient_body
         self._head = compiled.literal_head
+        self._start_head = compiled.head.match if compiled.head is not None else None
         self._plan = _read_plan(compiled)
         self._levels: dict[str, tuple[str | None, int]] = {
             name.upper(): (name.upper(), number) for name, number in (levels or {}).items()
@@ -408,12 +423,35 @@ class TemplateFormat(LogFormat):
     def __repr__(self) -> str:
         return f"TemplateFormat({self.template!r}, datefmt={self.datefmt!r}, name={self.name!r})"
 
+    def start_signature(self) -> StartSignature | None:
+        """The exact byte-class test for record starts when the template has a fixed head.
+
+        None means: no fixed head, use ``start_pattern`` (the index derives a rough
+        signature from it and confirms candidates with the regex).
+        """
+        return self._compiled.head_signature
+
     def is_start(self, line: str) -> bool:
+        if self._start_head is not None:  # a fixed head (a timestamp) is the whole test
+            return self._start_head(line) is not None
+        return self._fits_prefix(line)
+
+    def _fits_prefix(self, line: str) -> bool:
         if self._head and not line.startswith(self._head):
             return False
         if self._prefix(line) is not None:
             return True
         return self._lenient is not None and self._lenient(line) is not None
+
+    def score(self, lines: list[str]) -> float:
+        """Fraction of lines the whole prefix fits (stricter than ``is_start`` for detection).
+
+        Templates that share a head (a timestamp) differ in what follows it; detection must
+        see that, while record boundaries only need the head.
+        """
+        if not lines:
+            return 0.0
+        return sum(1 for line in lines if self._fits_prefix(line)) / len(lines)
 
     def parse(self, text: str) -> Record:
         if self._body is not None:

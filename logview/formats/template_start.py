@@ -1,0 +1,109 @@
+"""Where records of a logging template start: a fixed-shape head, or the prefix regexes.
+
+A template that opens with a timestamp (``%(asctime)s ...``, ``[%(asctime)s] ...``) starts a
+record exactly where a line opens with that timestamp's shape. The index then tests every line
+with one vectorised byte-class check (``StartSignature``), and the splitter, via ``is_start``,
+decides the same with a regex made of the same classes. A line that has the head but not the
+rest of the template is still a record start; it parses as an unmatched record, so nothing is
+lost and a message can never swallow the next timestamped line.
+
+Templates without such a head (``%(levelname)s:%(name)s:%(message)s``) start a record where
+their strict or lenient prefix regex matches; ``start_source`` joins both into one bytes
+pattern so the index and ``is_start`` agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+from logview.formats.template_syntax import TemplateField
+from logview.pattern_analysis import StartSignature, start_signature
+
+#: A head must pin at least this many digit positions (a time, not just a bracket).
+HEAD_MIN_DIGITS = 4
+_DIGITS = frozenset(range(0x30, 0x3A))
+#: Bytes a head class may hold: printable ASCII and tab. Anything else (non-ASCII, CR) would
+#: let the bytes test and the decoded-text test disagree, so the head stops before it.
+_HEAD_BYTES = frozenset(range(0x20, 0x7F)) | {0x09}
+
+
+def fixed_head(
+    tokens: list[str | TemplateField], parts: list[str], lenient_parts: list[str]
+) -> StartSignature | None:
+    """The exact signature of a template's fixed-shape head, or None when it has none.
+
+    ``parts``/``lenient_parts`` are the strict and lenient regex sources of ``tokens``, one
+    each. Only templates whose first field is ``asctime`` qualify (a level name or logger first
+    is not fixed-shape). The head is the fixed-width part of the literals, the time and the
+    literals after it, plus the first character class of the next field (both prefixes
+    admit it) so that templates sharing a time shape still tell their lines apart; it is cut
+    before any class that holds a byte outside printable ASCII.
+    """
+    fields = [i for i, t in enumerate(tokens) if isinstance(t, TemplateField)]
+    if not fields or tokens[fields[0]].attr != "asctime":  # type: ignore[union-attr]
+        return None
+    end = fields[1] if len(fields) > 1 else len(tokens)
+    base = _signature("".join(parts[:end]))
+    if base is None:
+        return None
+    classes = list(base.classes)
+    if base.exact and end < len(tokens):
+        width = len(classes)
+        strict = _signature("".join(parts[: end + 1]))
+        lenient = _signature("".join(lenient_parts[: end + 1]))
+        if strict and lenient and len(strict.classes) > width and len(lenient.classes) > width:
+            classes.append(strict.classes[width] | lenient.classes[width])
+    head: list[frozenset[int]] = []
+    for cls in classes:
+        if not cls or not cls <= _HEAD_BYTES:
+            break
+        head.append(cls)
+    if sum(1 for cls in head if cls <= _DIGITS) < HEAD_MIN_DIGITS:
+        return None
+    return StartSignature(tuple(head), exact=True)
+
+
+def _signature(source: str) -> StartSignature | None:
+    try:
+        pattern = re.compile(source.encode("utf-8"), re.ASCII)
+    except re.error:  # pragma: no cover - the builder escapes everything
+        return None
+    return start_signature(pattern)
+
+
+def _class_source(cls: frozenset[int]) -> str:
+    """A regex character class (ASCII escapes) for a set of byte values."""
+    values = sorted(cls)
+    if len(values) == 1:
+        return re.escape(chr(values[0]))
+    if cls == _DIGITS:
+        return r"\d"  # ASCII digits under re.ASCII
+    runs: list[str] = []
+    lo = prev = values[0]
+    for v in values[1:] + [-1]:
+        if v == prev + 1:
+            prev = v
+            continue
+        runs.append(f"\\x{lo:02x}" if lo == prev else f"\\x{lo:02x}-\\x{prev:02x}")
+        lo = prev = v
+    return "[" + "".join(runs) + "]"
+
+
+def head_source(signature: StartSignature) -> str:
+    """Regex source matching exactly what ``signature`` admits (use with ``re.ASCII``)."""
+    return "".join(_class_source(cls) for cls in signature.classes)
+
+
+_GROUP = re.compile(r"\(\?P([<=])(\w+)")
+
+
+def start_source(strict_src: str, lenient_src: str | None) -> str:
+    """One pattern that matches where the strict or the lenient prefix matches.
+
+    The lenient copy's group names get an ``l`` prefix (names must be unique; backreferences
+    follow their group).
+    """
+    if lenient_src is None or lenient_src == strict_src:
+        return strict_src
+    renamed = _GROUP.sub(lambda m: f"(?P{m.group(1)}l{m.group(2)}", lenient_src)
+    return f"(?:{strict_src})|(?:{renamed})"

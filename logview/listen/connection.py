@@ -8,6 +8,7 @@ datagrams are reported once and then only counted.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -66,8 +67,29 @@ class PeerNames:
         return True
 
 
+def _keep_alive(sock: socket.socket | None) -> None:
+    """Probe a quiet TCP peer so a vanished one is noticed (about 2 min) and its slot freed."""
+    if sock is None:
+        return
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 15), ("TCP_KEEPCNT", 4)):
+        if hasattr(socket, name):
+            options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
+    for level, option, value in options:
+        try:
+            sock.setsockopt(level, option, value)
+        except OSError:
+            return  # not supported here: the connection limit still bounds dead peers
+
+
 class StreamConnection(asyncio.Protocol):
-    """One stream client: sniff, decode, deliver; closed on bad input or when idle."""
+    """One stream client: sniff, decode, deliver; closed on bad input or when idle.
+
+    Only a connection that never delivered a record is closed for being idle: a logging client
+    (``SocketHandler``) keeps its connection for its whole life, and the first record it sends
+    on a connection the listener closed is lost without an error. Dead peers are found by TCP
+    keepalive instead, and ``max_connections`` bounds the rest.
+    """
 
     def __init__(self, listener: LogListener, kind: str, label: str) -> None:
         self.listener = listener
@@ -78,6 +100,7 @@ class StreamConnection(asyncio.Protocol):
         self.head = bytearray()
         self.source = ""
         self.named = False
+        self.delivered = False  # a record came: a real client, never closed for idling
         self.closed = False
         self.last = 0.0
         self.idled = True
@@ -108,6 +131,8 @@ class StreamConnection(asyncio.Protocol):
             transport.abort()
             return
         listener.refusing = False
+        if self.kind == "tcp":
+            _keep_alive(transport.get_extra_info("socket"))
         stats.connections_open += 1
         stats.connections_total += 1
         listener.connections.add(self)
@@ -168,6 +193,7 @@ class StreamConnection(asyncio.Protocol):
     def _deliver(self, records: list[Record]) -> None:
         if not records:
             return
+        self.delivered = True
         if not self.named:
             for record in records:
                 if record.logger and record.logger != LISTENER_LOGGER:
@@ -196,7 +222,7 @@ class StreamConnection(asyncio.Protocol):
                 self.fail(exc)
                 return
             self._deliver(out)
-        if quiet >= self.listener.idle_timeout:
+        if quiet >= self.listener.idle_timeout and not self.delivered:
             self.listener.stats.idle_closed += 1
             self.finish()
             if self.transport is not None:

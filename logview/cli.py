@@ -265,11 +265,35 @@ def _new_matches(store, query, start: int) -> Iterator[Record]:
     return iter_matching_records(store, query, start=start)
 
 
+def _print_direct(store, query, printer: RecordPrinter, out: IO[bytes]) -> bool:
+    """Print the matches of a finished file without indexing it first; False: not possible."""
+    from logview.direct_scan import make_job, run_job
+
+    need_lines = printer.jsonl or "line" in getattr(query, "text", "line").lower()
+    job = make_job(store, query, printer.render, need_lines=need_lines)
+    if job is None:
+        return False
+    out.flush()  # forked workers must not inherit unwritten output
+    resume = run_job(job, printer.write_rendered)
+    if resume is not None:  # a record too long for the direct scan: the index goes on from here
+        store.update(final=True)
+        index = store.index
+        start = index.find(resume - 1) + 1 if resume > 0 else 0
+        while start < len(store) and index.start(start) < resume:
+            start += 1
+        for record in _new_matches(store, query, start):
+            printer.write(record)
+    return True
+
+
 def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
     """Print matching records; with --follow (or a live source) keep going until stopped."""
     printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
                             flush_each=args.follow)
     live = args.follow
+    if not live and _print_direct(store, query, printer, out):
+        out.flush()
+        return EXIT_OK if printer.count else EXIT_NO_MATCH
     store.update(final=not live)
     for record in _new_matches(store, query, 0):
         printer.write(record)

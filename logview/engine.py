@@ -87,11 +87,11 @@ def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
 
 
 def level_case_of(fmt: Any) -> str | None:
-    """How ``fmt`` writes level names: ``"upper"`` for Python logging templates, else None.
+    """How ``fmt`` writes level names: ``"python"`` for logging templates, else None.
 
     A format may say so itself (``fmt.level_case``). A ``TemplateFormat`` with a whole
-    ``%(levelname)s`` and no custom level names writes what ``logging`` writes: upper-case
-    names (``ERROR``) or ``Level 45``.
+    ``%(levelname)s`` and no custom level names writes what ``logging`` writes: the canonical
+    upper-case names (``ERROR``, never ``error`` or ``FATAL``) or ``Level 45``.
     """
     declared = getattr(fmt, "level_case", None)
     if declared is not None:
@@ -102,7 +102,7 @@ def level_case_of(fmt: Any) -> str | None:
         return None
     fields = [t for t in fmt._compiled.tokens
               if isinstance(t, TemplateField) and t.attr == "levelname"]
-    return "upper" if fields and all(f.precision is None for f in fields) else None
+    return "python" if fields and all(f.precision is None for f in fields) else None
 
 
 def query_prefilter(fmt: Any, query: Any) -> Any:

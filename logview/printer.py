@@ -109,12 +109,27 @@ class RecordPrinter:
         self._flush_each = flush_each
         self.count = 0
 
-    def write(self, record: Record) -> None:
+    @property
+    def jsonl(self) -> bool:
+        """Whether records are written as JSON lines (they then carry line numbers)."""
+        return self._jsonl
+
+    def render(self, record: Record) -> bytes:
+        """The bytes ``write`` would write for a record."""
         if self._jsonl:
-            data = dumps_record(record)
-        else:
-            data = (format_text(record, color=self._color) + "\n").encode("utf-8", "replace")
-        self._out.write(data)
+            return dumps_record(record)
+        return (format_text(record, color=self._color) + "\n").encode("utf-8", "replace")
+
+    def write(self, record: Record) -> None:
+        self._out.write(self.render(record))
         self.count += 1
         if self._flush_each:
+            self._out.flush()
+
+    def write_rendered(self, data: bytes, count: int) -> None:
+        """Write ``count`` records rendered by ``render`` at once (one write for many)."""
+        if data:
+            self._out.write(data)
+        self.count += count
+        if self._flush_each and data:
             self._out.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from logview.record import _ALIASES  # every level spelling level_from_name accepts
+from logview.record import _ALIASES, LEVELS  # every level spelling level_from_name accepts
 
 #: Characters some JSON/logfmt encoders escape (quotes, backslash, HTML-safe <>&', the slash
 #: PHP escapes). A needle containing one may not appear verbatim in escaped raw bytes.
@@ -43,9 +43,11 @@ class LevelNeedle:
 Needle = TextNeedle | LevelNeedle
 #: One alternative inside a group: (literal, ignorecase).
 Alt = tuple[str, bool]
-#: How a format writes level names: ``None`` (any of UPPER, lower, Title) or ``"upper"``
-#: (Python's logging: ``ERROR``, ``CRITICAL``, ``Level 45``), which needs a third of the needles.
-LEVEL_CASES = (None, "upper")
+#: How a format writes level names: ``None`` (any alias in UPPER, lower or Title case),
+#: ``"upper"`` (any alias, upper-case) or ``"python"`` (what ``logging`` writes without custom
+#: level names: the canonical upper-case names ``ERROR``, ``CRITICAL``... or ``Level 45``).
+#: Fewer spellings are fewer needles, and each needle is one pass over the bytes.
+LEVEL_CASES = (None, "upper", "python")
 
 
 @dataclass(slots=True)
@@ -99,7 +101,11 @@ def _level_alts(needle: LevelNeedle, level_case: str | None = None) -> frozenset
     if 25 in needle.levels:
         names.add("SUCCESS")  # loguru's level 25 (its records carry the number too)
     alts: set[Alt] = set()
-    if level_case == "upper":
+    if level_case == "python":
+        names = {name for name, number in LEVELS.items() if number in needle.levels}
+        if 25 in needle.levels:
+            names.add("SUCCESS")
+    if level_case in ("upper", "python"):
         alts.add(("Level ", False))  # logging.getLevelName(45), whatever the case of the rest
         alts.update((name, False) for name in names)
         return frozenset(alts)

@@ -204,8 +204,12 @@ def _start_listener(args: argparse.Namespace) -> tuple[ListenSession, ByteSource
         writer.close()
         raise CliError(exc.strerror or str(exc)) from exc
     session = ListenSession(listener, writer, None)  # type: ignore[arg-type]
+    # The name is what the viewer's status line shows: where to send, and whether it is open.
+    name = f"listening on {session.where}"
+    if listener.warnings:
+        name += " (open to the network)"
     try:
-        source = FileSource(writer.path, follow=True, name=f"listening on {session.where}")
+        source = FileSource(writer.path, follow=True, name=name)
     except SourceError:
         session.stop()
         raise

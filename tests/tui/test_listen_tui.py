@@ -82,3 +82,18 @@ async def test_socket_handler_records_show_up_live_with_their_client(listening):
         detail = screen_text(app)
         assert by_logger["svc.beta"] in detail
         assert "RuntimeError: beta broke" in detail
+
+
+def test_status_names_the_addresses_and_warns_when_open_to_the_network(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    for spec, open_to_network in (("127.0.0.1:0", False), ("0.0.0.0:0", True)):
+        args = build_parser().parse_args(["--listen", spec])
+        sources, session = build_sources(args, tui=True)
+        try:
+            store = build_store(sources, None)
+            assert store.name == f"listening on {session.where}" + (
+                " (open to the network)" if open_to_network else "")
+            store.close()
+        finally:
+            session.stop()

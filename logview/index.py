@@ -1,10 +1,13 @@
 """The compact record index: where each record of a byte source starts, 8 bytes a record.
 
 Built progressively from big ``read_at`` reads (pread, never mmap: a file truncated under an
-mmap raises SIGBUS). Newlines are found with numpy and record starts are decided for all lines of
-a chunk at once from the format's start signature (``logview.pattern_analysis``); formats
-without one fall back to their ``start_pattern`` line by line. Lines that begin with an escape
-sequence are judged by ``is_start`` on the ANSI-stripped text, exactly as the splitter does.
+mmap raises SIGBUS). Each chunk (4 MB, at most two in flight on a small thread pool: numpy
+and pread release the GIL) has its newlines found with numpy and its record starts decided for
+all lines at once by ``StartDetector`` (``logview.record_starts``). Memory stays bounded
+whatever the file size: the chunks in flight plus 8 bytes per record.
+
+``update(budget=...)`` returns after about that many seconds and a later call continues, so a
+viewer can show the first records of a huge file long before the index is complete.
 
 One writer (a worker calling ``update``) and any number of readers: readers always see a
 consistent prefix (entries are written before the count that publishes them).
@@ -12,30 +15,36 @@ consistent prefix (entries are written before the count that publishes them).
 
 from __future__ import annotations
 
+import mmap
 import os
 import threading
+import time
 from bisect import bisect_right
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
 from logview.formats.base import LogFormat
-from logview.pattern_analysis import StartSignature, start_signature
-from logview.record import strip_ansi
+from logview.record_starts import StartDetector
 from logview.sources.base import ByteSource
 from logview.split import MAX_RECORD_BYTES
 
+__all__ = ["CHUNK_BYTES", "IndexingError", "RecordIndex", "StartDetector"]
+
 #: Bytes read per step while indexing.
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
 #: Record starts per storage block (fixed size: growth never copies what is stored).
 BLOCK_RECORDS = 1 << 16
 #: A line-number checkpoint every this many records (line numbers cost ~0 bytes per record).
 LINE_CHECKPOINT = 1 << 10
-#: Ranges planned (and scanned by the thread pool) per step of ``update``.
-_PARALLEL_STEPS = 4
-#: First bytes of lines whose start must be decided on decoded, ANSI-stripped text
-#: (ESC, and 0xC2 which leads the UTF-8 encoding of C1 controls such as CSI).
-_ESCAPE_LEADS = (0x1B, 0xC2)
+#: Chunks being scanned at once (each holds its bytes and a newline mask).
+IN_FLIGHT = 2
+#: Bytes compared with the newline byte at once (the per-thread mask buffer's size).
+_MASK_SLICE = 1 << 20
+#: Bytes read past a chunk's target end to find the newline that ends it.
+_PROBE = 1 << 16
 
 
 class IndexingError(OSError):
@@ -43,99 +52,72 @@ class IndexingError(OSError):
 
 
 _POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+_SCRATCH = threading.local()
 
 
 def _pool() -> ThreadPoolExecutor:
     """Threads that scan chunks (numpy and pread release the GIL, so chunks overlap)."""
     global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
-                                   thread_name_prefix="logview-index")
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=max(1, min(IN_FLIGHT, os.cpu_count() or 1)),
+                                       thread_name_prefix="logview-index")
+        return _POOL
 
 
-class StartDetector:
-    """Decides which lines start a record, for many lines at once."""
+def _new_block(records: int) -> np.ndarray:
+    """Storage for ``records`` offsets in its own anonymous mapping.
 
-    def __init__(self, fmt: LogFormat) -> None:
-        self.format = fmt
-        self.pattern = getattr(fmt, "start_pattern", None)
-        custom = getattr(fmt, "start_signature", None)
-        signature: StartSignature | None = None
-        if callable(custom):
-            signature = custom()
-        elif isinstance(custom, StartSignature):
-            signature = custom
-        if signature is None and self.pattern is not None:
-            signature = start_signature(self.pattern)
-        self.signature = signature
-        text = self.pattern.pattern.replace(b"[^", b"[") if self.pattern is not None else b""
-        self._anchored = b"^" in text or b"\\A" in text
-        self._width = len(signature.classes) if signature else 0
-        if signature is not None:
-            cols = signature.classes
-            self._lo = np.array([min(c) if c else 255 for c in cols], dtype=np.uint8)
-            span = [max(c) - min(c) if c else 0 for c in cols]
-            self._span = np.array(span, dtype=np.uint8)
-            empty = [k for k, c in enumerate(cols) if not c]
-            # Columns whose class is not one contiguous range need a table lookup too.
-            self._tables = [
-                (k, np.array([v in c for v in range(256)], dtype=bool))
-                for k, c in enumerate(cols)
-                if c and len(c) != span[k] + 1
-            ]
-            self._never = bool(empty)
+    Blocks live as long as the index; on the malloc heap they would pin the freed chunk
+    buffers around them, so RSS would keep what indexing once needed (not file-backed: no
+    SIGBUS on truncation).
+    """
+    return np.frombuffer(mmap.mmap(-1, records * 8), dtype=np.int64)
 
-    def line_starts_record(self, line: bytes) -> bool:
-        """The exact test for one line (no newline): what the splitter would decide."""
-        if line[:1] and line[0] in _ESCAPE_LEADS:
-            text = line.decode("utf-8", "replace").rstrip("\r")
-            return self.format.is_start(strip_ansi(text))
-        if self.pattern is None:
-            return True
-        return self.pattern.match(line) is not None
 
-    def mask(self, data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """For lines ``data[starts[j]:ends[j]]`` (ends at the newline), which start a record."""
-        count = len(starts)
-        if self.pattern is None:
-            result = np.ones(count, dtype=bool)
-        elif self.signature is None:
-            match = self.pattern.match
-            result = np.fromiter(
-                (match(data[s:e]) is not None for s, e in zip(starts.tolist(), ends.tolist())),
-                dtype=bool,
-                count=count,
-            )
-        else:
-            result = self._signature_mask(arr, starts)
-            if not self.signature.exact:
-                cand = np.flatnonzero(result)
-                cs, ce = starts[cand].tolist(), ends[cand].tolist()
-                match = self.pattern.match
-                if self._anchored:  # "^" only matches at a real start: slice each line
-                    result[cand] = [match(data[s:e]) is not None for s, e in zip(cs, ce)]
-                else:  # pos/endpos: no copy per line
-                    result[cand] = [match(data, s, e) is not None for s, e in zip(cs, ce)]
-        if count:
-            firsts = arr[starts]
-            special = np.flatnonzero((firsts == 0x1B) | (firsts == 0xC2))
-            for j in special.tolist():
-                result[j] = self.line_starts_record(data[starts[j] : ends[j]])
-        return result
+def _newline_positions(arr: np.ndarray) -> np.ndarray:
+    """Positions of the newlines of ``arr`` (int64), via a small per-thread mask buffer.
 
-    def _signature_mask(self, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        width = self._width
-        if self._never or len(starts) == 0:
-            return np.zeros(len(starts), dtype=bool)
-        # Pad so a window at the very end stays in bounds; the pad (\n) never matches.
-        padded = np.concatenate([arr, np.full(width, 10, np.uint8)])
-        windows = np.lib.stride_tricks.sliding_window_view(padded, width)[starts]
-        ok = ((windows - self._lo) <= self._span).all(axis=1)
-        for k, table in self._tables:
-            cand = np.flatnonzero(ok)
-            ok[cand] = table[windows[cand, k]]
-        return ok
+    ``arr == 10`` in slices into a reused buffer: fresh chunk-sized masks cost page faults
+    and memory for every chunk in flight.
+    """
+    buf = getattr(_SCRATCH, "newlines", None)
+    if buf is None:
+        buf = _SCRATCH.newlines = np.empty(_MASK_SLICE, dtype=bool)
+    n = len(arr)
+    if n <= _MASK_SLICE:
+        return np.flatnonzero(np.equal(arr, 10, out=buf[:n]))
+    parts = []
+    for lo in range(0, n, _MASK_SLICE):
+        piece = arr[lo : lo + _MASK_SLICE]
+        hits = np.flatnonzero(np.equal(piece, 10, out=buf[: len(piece)]))
+        if len(hits):
+            parts.append(hits + lo)
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+
+
+def _line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends (newline positions) of the lines of ``arr``, which ends with one."""
+    ends = _newline_positions(arr)
+    starts = np.empty_like(ends)
+    if len(ends):
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+    return starts, ends
+
+
+@dataclass(slots=True)
+class _Scanned:
+    """Record starts found in one line-aligned range ``[pos, end)``."""
+
+    pos: int
+    end: int
+    starts: np.ndarray  # record starts, relative to pos
+    line_idx: np.ndarray  # which line of the range each start is
+    lines: int  # lines in the range
+    line_starts: np.ndarray | None = None  # all lines, only kept when already at hand
+    line_ends: np.ndarray | None = None
 
 
 class RecordIndex:
@@ -246,12 +228,21 @@ class RecordIndex:
         return base_line + count
 
     # -- the writer ------------------------------------------------------------------------
-    def update(self, *, final: bool = False) -> int:
+    @property
+    def complete(self) -> bool:
+        """Everything the source has is indexed and the last record is committed."""
+        return self._committed and self._end >= self.source.size()
+
+    def update(self, *, final: bool = False, budget: float | None = None) -> int:
         """Index what the source has now; return how many records became complete.
 
+        ``budget`` (seconds) stops after about that long (at least one chunk is indexed); a
+        later call continues where this one stopped (``indexed_bytes`` tells how far).
         ``final`` (or a finished source) also completes the last record, including an
-        unfinished last line. A generation change (truncation) starts over from zero.
+        unfinished last line, once everything before it is indexed. A generation change
+        (truncation) starts over from zero.
         """
+        deadline = None if budget is None else time.monotonic() + max(0.0, budget)
         with self._update_lock:
             self.source.update()
             size = self.source.size()
@@ -260,57 +251,73 @@ class RecordIndex:
                     self._reset()
                     self.generation = self.source.generation
             before = len(self)
-            pos = self._end
-            while pos < size:
-                plan = self._plan(pos, size)
-                if not plan:  # a line longer than a chunk, or only an unfinished line left
-                    step = self._index_chunk(pos, size)
-                    if step == 0:
-                        break
-                    pos += step
-                    continue
-                for (a, _b), found in zip(plan, _pool().map(self._scan, plan)):
-                    self._publish(a, *found)
-                pos = plan[-1][1]
-            if (final or self.source.finished) and (self._end < size or not self._committed):
+            caught_up = self._index_until(size, deadline)
+            if (
+                caught_up
+                and (final or self.source.finished)
+                and (self._end < size or not self._committed)
+            ):
                 self._flush_tail(size)
             return len(self) - before
 
-    def _plan(self, pos: int, size: int) -> list[tuple[int, int]]:
-        """Cut ``[pos, size)`` into line-aligned ranges of about a chunk, to scan in parallel."""
-        plan: list[tuple[int, int]] = []
-        a = pos
-        probe = 1 << 16
-        while a < size and len(plan) < _PARALLEL_STEPS:
-            target = a + self._chunk
-            if target >= size:
-                tail = self.source.read_at(max(a, size - probe), min(probe, size - a))
-                nl = tail.rfind(b"\n")
-                if nl < 0:
-                    break
-                b = max(a, size - probe) + nl + 1
-            else:
-                ahead = self.source.read_at(target - 1, probe)
-                nl = ahead.find(b"\n")
-                if nl < 0:
-                    break
-                b = target + nl
-            plan.append((a, b))
-            a = b
-        return plan
+    def _index_until(self, size: int, deadline: float | None) -> bool:
+        """Index the complete lines below ``size``; False if the deadline came first.
 
-    def _scan(self, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Lines of a line-aligned range and which of them start a record (thread-safe)."""
-        a, b = span
+        Up to ``IN_FLIGHT`` line-aligned chunks are scanned by the pool while results are
+        published here in order.
+        """
+        pending: deque[Future[_Scanned]] = deque()
+        pos = self._end
+        submitted = 0
+        pool = _pool()
+        try:
+            while True:
+                while len(pending) < IN_FLIGHT and pos < size:
+                    if submitted and deadline is not None and time.monotonic() >= deadline:
+                        break
+                    span = self._next_span(pos, size)
+                    if span is None:  # a very long line, or only an unfinished line left
+                        break
+                    pending.append(pool.submit(self._scan, *span))
+                    submitted += 1
+                    pos = span[1]
+                if pending:
+                    self._publish(pending.popleft().result())
+                    continue
+                if pos >= size:
+                    return True
+                if submitted and deadline is not None and time.monotonic() >= deadline:
+                    return False
+                step = self._index_chunk(pos, size)
+                if step == 0:
+                    return True
+                submitted += 1
+                pos += step
+        finally:
+            for future in pending:  # only after an error: nothing is published out of order
+                future.cancel()
+
+    def _next_span(self, pos: int, size: int) -> tuple[int, int] | None:
+        """A line-aligned range of about a chunk from ``pos``, or None if none is found."""
+        target = pos + self._chunk
+        if target >= size:
+            tail_at = max(pos, size - _PROBE)
+            tail = self.source.read_at(tail_at, size - tail_at)
+            nl = tail.rfind(b"\n")
+            return None if nl < 0 else (pos, tail_at + nl + 1)
+        ahead = self.source.read_at(target - 1, _PROBE)
+        nl = ahead.find(b"\n")
+        return None if nl < 0 else (pos, target + nl)
+
+    def _scan(self, a: int, b: int) -> _Scanned:
+        """Record starts among the lines of the line-aligned range ``[a, b)`` (thread-safe)."""
         data = self.source.read_at(a, b - a)
         if len(data) < b - a or not data.endswith(b"\n"):
             raise IndexingError(f"{self.source.name}: read {len(data)} of {b - a} bytes at {a}")
         arr = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero(arr == 10)
-        starts = np.empty_like(ends)
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-        return starts, ends, np.flatnonzero(self.detector.mask(data, arr, starts, ends))
+        starts, ends = _line_bounds(arr)
+        line_idx = np.flatnonzero(self.detector.mask(data, arr, starts, ends))
+        return _Scanned(a, b, starts[line_idx], line_idx, len(ends))
 
     def _index_chunk(self, pos: int, size: int) -> int:
         """Index the complete lines of one read at ``pos``; return bytes consumed (0: none)."""
@@ -321,8 +328,7 @@ class RecordIndex:
                 return 0  # an unfinished last line: wait for its end
             return self._index_long_line(pos, size, data)
         del data
-        found = self._scan((pos, pos + last_nl + 1))
-        self._publish(pos, *found)
+        self._publish(self._scan(pos, pos + last_nl + 1))
         return last_nl + 1
 
     def _index_long_line(self, pos: int, size: int, head: bytes) -> int:
@@ -342,32 +348,43 @@ class RecordIndex:
             return 0
         starts = np.array([0], dtype=np.int64)
         ends = np.array([nl - pos], dtype=np.int64)
-        is_start = self._force_start or self.detector.line_starts_record(head.split(b"\n")[0])
-        self._publish(pos, starts, ends, np.flatnonzero(np.array([is_start])))
+        first = np.flatnonzero(np.array([self.detector.line_starts_record(head)]))
+        self._publish(_Scanned(pos, nl + 1, starts[first], first, 1, starts, ends))
         return nl + 1 - pos
 
-    def _publish(self, pos: int, starts: np.ndarray, ends: np.ndarray, line_idx: np.ndarray) -> None:
-        """Append the record starts found among lines ``starts``/``ends`` (relative to pos)."""
+    def _publish(self, found: _Scanned) -> None:
+        """Append the record starts of a scanned range (ranges arrive in order)."""
+        pos, line_idx, rel = found.pos, found.line_idx, found.starts
         if self._force_start and (len(line_idx) == 0 or line_idx[0] != 0):
             line_idx = np.concatenate([np.zeros(1, dtype=line_idx.dtype), line_idx])
-        new = starts[line_idx] + pos
-        chunk_end = pos + int(ends[-1]) + 1
+            rel = np.concatenate([np.zeros(1, dtype=rel.dtype), rel])
+        new = rel + pos
         prev = self._last_start()
-        spans = np.diff(np.concatenate([[prev if prev >= 0 else pos], new, [chunk_end]]))
-        if len(spans) and int(spans.max()) > MAX_RECORD_BYTES:
-            line_idx = self._cut_long_records(pos, starts, ends, line_idx, prev)
-            new = starts[line_idx] + pos
+        edges = np.concatenate([[prev if prev >= 0 else pos], new, [found.end]])
+        if int(np.diff(edges).max()) > MAX_RECORD_BYTES:
+            line_idx = self._cut_long_records(found, line_idx, prev)
+            new = self._line_starts(found)[line_idx] + pos
         lines = line_idx + self._line_at_end
         with self._lock:
             self._append(new, lines)
-            self._end = chunk_end
-            self._line_at_end += len(ends)
+            self._end = found.end
+            self._line_at_end += found.lines
             if len(new):
                 self._committed = False
             self._force_start = False
 
-    def _cut_long_records(self, pos, starts, ends, line_idx, prev) -> np.ndarray:
+    def _line_starts(self, found: _Scanned) -> np.ndarray:
+        if found.line_starts is None:  # re-read the range (a rare path: a huge record)
+            data = self.source.read_at(found.pos, found.end - found.pos)
+            found.line_starts, found.line_ends = _line_bounds(np.frombuffer(data, np.uint8))
+        return found.line_starts
+
+    def _cut_long_records(self, found: _Scanned, line_idx: np.ndarray, prev: int) -> np.ndarray:
         """Cut records over ``MAX_RECORD_BYTES`` before the line that would overflow them."""
+        pos = found.pos
+        starts = self._line_starts(found)
+        ends = found.line_ends
+        assert ends is not None
         is_start = np.zeros(len(starts), dtype=bool)
         is_start[line_idx] = True
         current = prev if prev >= 0 else pos
@@ -395,7 +412,7 @@ class RecordIndex:
         while done < total:
             b, k = divmod(count + done, block)
             if b == len(self._blocks):
-                self._blocks.append(np.empty(block, dtype=np.int64))
+                self._blocks.append(_new_block(block))
                 self._firsts.append(int(offsets[done]))
             take = min(total - done, block - k)
             self._blocks[b][k : k + take] = offsets[done : done + take]

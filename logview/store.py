@@ -5,8 +5,9 @@ API (shared by ``LogStore`` and ``MergedStore``):
 - ``len(store)``: records known so far;
 - ``store.record(i)``: the parsed ``Record`` at position ``i`` (cached, thread-safe);
 - ``store.raw(i)``: its original bytes;
-- ``store.update(final=False)``: take in newly available input (call from a worker thread);
-  returns how many records were added; ``final`` also emits the last pending record;
+- ``store.update(final=False, budget=None)``: take in newly available input (call from a
+  worker thread); returns how many records were added; ``final`` also emits the last pending
+  record; ``budget`` (seconds) returns early on a big input, the next call continues;
 - ``store.wait(timeout)``: block until the source may have more;
 - ``store.finished``: the source can never grow again; ``store.generation`` bumps when the
   store restarted (truncation) and every position before is void;
@@ -52,7 +53,8 @@ class LogStore:
 
     @property
     def finished(self) -> bool:
-        return self.source.finished
+        """The store can never grow again: a finished source, indexed to its end."""
+        return self.source.finished and self.index.complete
 
     def parse(self, i: int) -> Record:
         """Parse record ``i`` without the cache (bulk readers use this to spare the cache)."""
@@ -66,9 +68,14 @@ class LogStore:
         start = self.index.start(i)
         return self.source.read_at(start, self.index.end(i) - start)
 
-    def update(self, *, final: bool = False) -> int:
-        """Index newly available input; returns the number of records added."""
-        added = self.index.update(final=final)
+    def update(self, *, final: bool = False, budget: float | None = None) -> int:
+        """Index newly available input; returns the number of records added.
+
+        ``budget`` (seconds) bounds the call on a big input: it returns after about that long
+        and the next call continues (``progress`` tells how far it got, ``finished`` stays
+        False until everything is indexed).
+        """
+        added = self.index.update(final=final, budget=budget)
         if self.index.generation != self.generation:
             self.record.cache_clear()  # type: ignore[attr-defined]
             self.generation = self.index.generation

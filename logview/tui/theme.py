@@ -54,8 +54,20 @@ def bucket_of(levelno: int) -> int:
     return index
 
 
-def level_style(levelno: int, theme: Theme) -> Style:
-    """The Rich style of a level badge under ``theme``."""
+def level_style(levelno: int, theme: Theme, *, plain: bool = False) -> Style:
+    """The Rich style of a level badge under ``theme``.
+
+    ``plain`` (``NO_COLOR``): no colours, which would turn into greys that hide DEBUG and
+    make ERROR darker than INFO; text attributes rank the levels instead.
+    """
+    if plain:
+        if levelno >= CRITICAL:
+            return Style(reverse=True, bold=True)
+        if levelno >= ERROR:
+            return Style(bold=True, underline=True)
+        if levelno >= WARNING:
+            return Style(bold=True)
+        return Style(italic=True) if 0 < levelno < INFO else Style()
     if levelno >= CRITICAL:
         return Style(color=theme.background or "black", bgcolor=theme.error, bold=True)
     if levelno >= ERROR:

@@ -33,6 +33,11 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Escape", "stop a running filter"),
         ("t", "logger tree: Enter shows only a logger, x or - hides it"),
     )),
+    ("Layout", (
+        ("h", "show / hide the time histogram"),
+        ("Tab", "focus the next panel (records, histogram, logger tree)"),
+        ("← → Enter", "in the histogram: pick a time bucket, jump to its first record"),
+    )),
     ("Records", (
         ("Enter", "record detail: traceback, fields, raw text"),
         ("c", "copy the record's raw text (OSC 52, works over SSH)"),

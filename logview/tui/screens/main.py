@@ -50,6 +50,14 @@ _QUIET_FLUSH = 0.3
 _FILTER_CHUNK = 50_000
 #: Records per level-count batch (a time budget bounds each message too).
 _COUNT_REPORT = 0.25
+#: Below this many rows the histogram draws one bar row instead of two.
+SHORT_HEIGHT = 30
+#: Below this many columns the footer packs its keys and the logger tree is narrower.
+NARROW_WIDTH = 100
+#: Seconds of growth the rec/s figure looks back on (quiet longer: no rate shown).
+_RATE_WINDOW = 5.0
+#: Least time growth must go on for before a rate is shown.
+_RATE_MIN_SPAN = 1.5
 
 
 def _indexed_fraction(store: Any) -> float | None:
@@ -156,7 +164,15 @@ class MainScreen(Screen):
     def records(self) -> RecordList:
         return self.query_one("#records", RecordList)
 
+    def on_resize(self) -> None:
+        """Fit small terminals: a shorter histogram, a compact footer, a narrower tree."""
+        width, height = self.size
+        self.set_class(height < SHORT_HEIGHT, "-short")
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+        self.query_one(Footer).compact = width < NARROW_WIDTH
+
     def on_mount(self) -> None:
+        self.set_interval(1.0, self._refresh_rate)
         self.records.focus()
         self._follow()
         self._count_levels()
@@ -213,7 +229,8 @@ class MainScreen(Screen):
             self._finished = message.finished
             self._generation = message.generation
             self._growth.notify_all()
-        self._rate_samples.append((time.monotonic(), message.length))
+        if message.indexed is None or message.indexed >= 1.0:  # indexing speed is not a rate
+            self._rate_samples.append((time.monotonic(), message.length))
         self._indexed = message.indexed
         records = self.records
         if restarted:
@@ -446,10 +463,25 @@ class MainScreen(Screen):
         self.records.focus()
 
     def _rate(self) -> float | None:
-        if self._finished or len(self._rate_samples) < 2:
+        """Records per second over the last ``_RATE_WINDOW`` seconds up to now (None: quiet).
+
+        Measured up to now, not to the last growth, so a source that stops does not keep
+        showing the rate it last had.
+        """
+        samples = self._rate_samples
+        now = time.monotonic()
+        while samples and now - samples[0][0] > _RATE_WINDOW:
+            samples.popleft()
+        if self._finished or len(samples) < 2:
             return None
-        (t0, n0), (t1, n1) = self._rate_samples[0], self._rate_samples[-1]
-        return (n1 - n0) / (t1 - t0) if t1 > t0 else None
+        (t0, n0), (t1, n1) = samples[0], samples[-1]
+        if t1 - t0 < _RATE_MIN_SPAN or n1 <= n0:  # one burst (opening a file) is no rate
+            return None
+        return (n1 - n0) / (now - t0)
+
+    def _refresh_rate(self) -> None:
+        if self._rate_samples:
+            self._show_status()
 
     def _show_status(self) -> None:
         records = self.records

@@ -43,7 +43,7 @@ class LevelBar(Static):
             selected = name == self.min_level
             text.append(f"{key}", "bold reverse" if selected else "dim")
             text.append(" ")
-            text.append(level_badge(name).strip(), level_style(max(levelno, 10), theme))
+            text.append(level_badge(name).strip(), level_style(max(levelno, 10), theme, plain=self.app.no_color))
             text.append(f" {count:,}  ")
         if self.unknown:
             text.append(f"other {self.unknown:,}  ", "dim")

@@ -80,7 +80,7 @@ class RecordList(ScrollView, can_focus=True):
         Binding("w", "find_level(1, 30)", "Next warning", show=False),
         Binding("W", "find_level(-1, 30)", "Prev warning", show=False),
         Binding("enter", "open", "Detail"),
-        Binding("c", "copy", "Copy"),
+        Binding("c", "copy", "Copy", show=False),  # in help and palette: the footer is full
         Binding("backslash", "toggle_wrap", "Wrap", show=False),
     ]
 
@@ -327,7 +327,8 @@ class RecordList(ScrollView, can_focus=True):
         text = Text(no_wrap=True, end="")
         text.append(format_time(record, wide), self.get_component_rich_style("record-list--time"))
         text.append(" ")
-        text.append(level_badge(record.level), level_style(record.levelno, self.app.current_theme))
+        text.append(level_badge(record.level),
+                    level_style(record.levelno, self.app.current_theme, plain=self.app.no_color))
         text.append(" ")
         if self._sources:
             tag, color = self._sources.get(record.source) or (

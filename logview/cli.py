@@ -215,6 +215,11 @@ def _start_listener(args: argparse.Namespace) -> tuple[ListenSession, ByteSource
         raise
     source.listen_spool = True  # type: ignore[attr-defined] - read as logview's JSON lines
     session.source = source
+    if not args.save:
+        # Writer and reader hold it open: without a name nothing is left behind even when
+        # logview is killed (SIGKILL, or SIGHUP when its terminal goes away).
+        with suppress(OSError):
+            os.unlink(writer.path)
     banner = [f"logview: listening on {session.where}"]
     banner += [f"logview: warning: {warning}" for warning in listener.warnings]
     if args.save:

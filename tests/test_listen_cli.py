@@ -354,3 +354,14 @@ def test_unix_socket_path_owned_by_a_file_is_refused(tmp_path):
     assert result.returncode == 2
     assert "is not a socket" in result.stderr.decode()
     assert path.read_text() == "keep me"
+
+
+def test_a_killed_logview_leaves_no_spool_behind(start_logview, tmp_path):
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    lv = start_logview(*_jsonl(), env=env)
+    handler = logging.handlers.SocketHandler("127.0.0.1", lv.port)
+    make_logger("app.killed", handler).info("before the kill")
+    handler.close()
+    lv.wait_records(1, logger="app.killed")
+    assert lv.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert list(tmp_path.iterdir()) == []

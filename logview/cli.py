@@ -278,8 +278,7 @@ def _print_direct(store, query, printer: RecordPrinter, out: IO[bytes]) -> bool:
     """Print the matches of a finished file without indexing it first; False: not possible."""
     from logview.direct_scan import make_job, run_job
 
-    need_lines = printer.jsonl or "line" in getattr(query, "text", "line").lower()
-    job = make_job(store, query, printer.render, need_lines=need_lines)
+    job = make_job(store, query, printer.render, need_lines=printer.jsonl)
     if job is None:
         return False
     out.flush()  # forked workers must not inherit unwritten output

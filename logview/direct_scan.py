@@ -189,7 +189,11 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
 
 def make_job(store: Any, query: Any, render: Callable[[Record], bytes], *,
              need_lines: bool) -> ScanJob | None:
-    """A job for ``store``, or None when a direct scan does not apply (no needles to find)."""
+    """A job for ``store``, or None when a direct scan does not apply (no needles to find).
+
+    ``need_lines``: records need their line numbers (jsonl output); they also do whenever the
+    query may read them (``line>=N``, ``has:line``), which costs a newline count per range.
+    """
     source = getattr(store, "source", None)
     if getattr(store, "index", None) is None or source is None or not source.finished:
         return None
@@ -204,6 +208,7 @@ def make_job(store: Any, query: Any, render: Callable[[Record], bytes], *,
     literals = tuple(text.lower() if folded else text for text, _ in first)
     exact_first = not folded or all(ic or text.islower() for text, ic in first)
     confirm = list(prefilter.groups[0 if not exact_first else 1:])
+    need_lines = need_lines or "line" in str(getattr(query, "text", "line")).lower()
     source.update()
     return ScanJob(source, source.size(), store.format, store.name, query.matches,
                    StartTest(StartDetector(store.format)), literals, folded, confirm, render,

@@ -1,0 +1,101 @@
+"""The direct range scan prints exactly what indexing everything and filtering prints."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+from indexing_helpers import DASH, LooseFormat, dash_log
+
+from logview import direct_scan
+from logview.direct_scan import make_job, run_job
+from logview.engine import iter_matching_records
+from logview.formats.template import TemplateFormat
+from logview.printer import RecordPrinter
+from logview.query import parse_query
+from logview.sources.base import StaticFileSource
+from logview.store import LogStore
+
+HOSTILE = (
+    b"  File \"x.py\", line 1, in <module>\n"  # the file opens with a continuation line
+    + dash_log(600, seed=5, error_rate=0.2)
+    + b"2024-01-02 03:04:05,123 - app - ERROR - red \x1b[31mERR\x1b[0mOR text\r\n"
+    + b"\x1b[31m2024-01-02 03:04:05,124 - app - INFO - coloured start line\x1b[0m\n"
+    + b"2024-01-02 03:04:05,125 - app.db - WARNING - mentions ERROR in the message\n"
+    + b"2024-01-02 03:04:05,126 - app - Level 45 - a custom level\n"
+    + b"2024-01-02 03:04:05,127 - app - CRITICAL - no newline at the end"
+)
+QUERIES = ["level>=ERROR", "level>=error logger:app", "level=critical", "timeout or ERROR",
+           "level>=ERROR line>100", "has:exc level>=error", "level>=WARNING /ERR(OR)?/"]
+
+
+def rendered(store, query, jsonl: bool) -> bytes:
+    out = io.BytesIO()
+    printer = RecordPrinter(out, output="jsonl" if jsonl else "text")
+    for record in iter_matching_records(store, query):
+        printer.write(record)
+    return out.getvalue()
+
+
+def direct(store, query, jsonl: bool, **kw) -> tuple[bytes, int | None]:
+    out = io.BytesIO()
+    printer = RecordPrinter(out, output="jsonl" if jsonl else "text")
+    job = make_job(store, query, printer.render, need_lines=jsonl)
+    assert job is not None
+    resume = run_job(job, printer.write_rendered, **kw)
+    return out.getvalue(), resume
+
+
+@pytest.fixture(scope="module", params=["template", "loose"])
+def stores(request, tmp_path_factory):
+    path = tmp_path_factory.mktemp("direct") / "app.log"
+    path.write_bytes(HOSTILE)
+    fmt = TemplateFormat(DASH) if request.param == "template" else LooseFormat()
+    indexed = LogStore(StaticFileSource(str(path)), fmt)
+    indexed.update(final=True)
+    return indexed, LogStore(StaticFileSource(str(path)), fmt)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.parametrize("range_bytes", [997, 1 << 20])
+def test_direct_scan_prints_what_the_index_prints(stores, text, range_bytes):
+    indexed, fresh = stores
+    query = parse_query(text)
+    for jsonl in (False, True):
+        expected = rendered(indexed, query, jsonl)
+        got, resume = direct(fresh, query, jsonl, range_bytes=range_bytes, workers=1)
+        assert resume is None
+        assert got == expected, text
+    assert len(fresh.index) == 0  # no index was built
+
+
+def test_forked_workers_give_the_same_bytes_in_order(stores):
+    indexed, fresh = stores
+    query = parse_query("level>=ERROR")
+    expected = rendered(indexed, query, True)
+    got, resume = direct(fresh, query, True, range_bytes=4096, workers=2)
+    assert resume is None and got == expected and expected.count(b"\n") > 50
+
+
+def test_a_record_too_long_hands_over_to_the_index(stores, monkeypatch):
+    _indexed, fresh = stores
+    monkeypatch.setattr(direct_scan, "MAX_RECORD_BYTES", 64)
+    _got, resume = direct(fresh, parse_query("level>=ERROR"), False, range_bytes=1 << 20,
+                          workers=1)
+    assert resume == 0  # the first range already has a traceback longer than 64 bytes
+
+
+def test_cli_falls_back_to_the_index_and_prints_the_same(tmp_path):
+    path = tmp_path / "app.log"
+    path.write_bytes(HOSTILE)
+    code = (
+        "import sys; from logview import direct_scan; direct_scan.MAX_RECORD_BYTES = 64;"
+        "from logview.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    args = [str(path), "--print", "-q", "level>=ERROR", "-o", "jsonl", "--format", DASH]
+    slow = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, check=True)
+    fast = subprocess.run([sys.executable, "-m", "logview", *args], capture_output=True,
+                          check=True)
+    assert fast.stdout == slow.stdout and fast.stdout.count(b"\n") > 50

@@ -54,6 +54,26 @@ class StartTest:
             else:
                 self.signature = re.compile(b"".join(_byte_class(cls) for cls in sig.classes))
             self.exact = sig.exact
+        #: A newline before a line that may start a record: skips continuation lines in C.
+        self.next_line: re.Pattern[bytes] | None = None
+        if self.signature is not None:
+            lead = b"[" + re.escape(bytes(_ESC_LEADS)) + b"]"
+            self.next_line = re.compile(b"\n(?=" + self.signature.pattern + b"|" + lead + b")")
+
+    def record_end(self, buf: bytes, e: int, final: bool) -> int:
+        """The first record-starting line at or after line start ``e`` (``len(buf)``: none)."""
+        size = len(buf)
+        search = self.next_line.search if self.next_line is not None else None
+        while e < size:
+            if search is not None:
+                m = search(buf, e - 1)
+                if m is None:
+                    return size
+                e = m.start() + 1
+            if self.at(buf, e, final):
+                return e
+            e = buf.find(b"\n", e) + 1 or size
+        return size
 
     def at(self, buf: bytes, s: int, final: bool) -> bool:
         """The line starting at ``buf[s]``; ``final``: ``buf`` ends where the file ends."""
@@ -157,7 +177,7 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     counted = 0
     done = 0  # end of the last record handled: a record start
     out: list[bytes] = []
-    test_at, rfind, find = job.test.at, buf.rfind, buf.find
+    test_at, record_end, rfind, find = job.test.at, job.test.record_end, buf.rfind, buf.find
     fmt, name, matches, render, confirm = job.fmt, job.name, job.matches, job.render, job.confirm
     size = len(buf)
     for hit in hits:
@@ -169,11 +189,9 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
             s = rfind(b"\n", done, s - 1) + 1 or done
             if line_start - s > MAX_RECORD_BYTES:
                 raise NeedIndex(f"{name}: a record longer than {MAX_RECORD_BYTES} bytes")
-        e = find(b"\n", hit) + 1 or size
-        while e < size and not test_at(buf, e, final):
-            e = find(b"\n", e) + 1 or size
-            if e - s > MAX_RECORD_BYTES:
-                raise NeedIndex(f"{name}: a record longer than {MAX_RECORD_BYTES} bytes")
+        e = record_end(buf, find(b"\n", hit) + 1 or size, final)
+        if e - s > MAX_RECORD_BYTES:
+            raise NeedIndex(f"{name}: a record longer than {MAX_RECORD_BYTES} bytes")
         done = e
         data = buf[s:e]
         if confirm and b"\x1b" not in data and not all(g.search(data) for g in confirm):

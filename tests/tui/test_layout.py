@@ -97,3 +97,33 @@ async def test_no_follow_opens_at_the_end_and_says_at_end(tmp_path):
         assert "event 299 " in screen_text(app)
         assert "following" not in screen_text(app)
         assert "rec/s" not in screen_text(app)
+
+
+def test_badges_read_on_every_builtin_theme():
+    """Each level's badge keeps a WCAG contrast >= 3 on light and dark themes; ANSI themes
+    (colour names like ``ansi_cyan``, which Rich cannot parse) do not crash."""
+    from textual.color import Color
+    from textual.theme import BUILTIN_THEMES
+
+    from logview.record import CRITICAL, DEBUG, ERROR, INFO, WARNING
+    from logview.tui.theme import MIN_CONTRAST, contrast, level_style
+
+    for name, theme in BUILTIN_THEMES.items():
+        background = Color.parse(theme.surface or theme.background or "#000000")
+        for levelno in (DEBUG, INFO, WARNING, ERROR, CRITICAL):
+            style = level_style(levelno, theme)
+            colour = style.color
+            if levelno < CRITICAL and colour is not None and colour.triplet is not None:
+                ratio = contrast(Color.from_rich_color(colour), background)
+                assert ratio >= MIN_CONTRAST - 0.05, (name, levelno, ratio)
+
+
+async def test_switching_to_an_ansi_theme_keeps_rendering_rows(make_store):
+    app = LogviewApp(make_store(16))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await _opened(pilot, app, 16)
+        for theme in ("ansi-dark", "textual-light", "ansi-light"):
+            app.theme = theme
+            await pilot.pause()
+            assert "event 15 " in screen_text(app)
+            assert "ERROR" in screen_text(app)

@@ -194,7 +194,7 @@ def _start_listener(args: argparse.Namespace) -> tuple[ListenSession, ByteSource
     if args.max_frame < 64:
         raise CliError(f"--max-frame {args.max_frame}: give at least 64 bytes")
     try:
-        writer = SpoolWriter(args.save)
+        writer = SpoolWriter(args.save, flush_interval=0.02)
     except SpoolError as exc:
         raise CliError(f"--save: {exc.strerror or exc}") from exc
     listener = LogListener(addresses, writer.write, max_frame=args.max_frame)
@@ -378,7 +378,7 @@ def run_listen_print(args: argparse.Namespace, store, query, out: IO[bytes],
     try:
         emit(final=False)
         while not stopping.is_set():
-            more = store.wait(0.1)
+            more = store.wait(0.03)
             # A JSON line is whole once written, but the index keeps the last record open until
             # the next one starts: when input pauses, take it anyway.
             emit(final=not more)

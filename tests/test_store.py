@@ -129,3 +129,25 @@ def test_merged_store_of_real_logging_output(tmp_path):
     assert len(merged) == 2
     assert {merged.record(i).message for i in range(2)} == {"hello from one", "hello from two"}
     merged.close()
+
+
+def test_budgeted_updates_show_the_first_records_early_and_finish_later(tmp_path):
+    path = tmp_path / "big.log"
+    path.write_bytes(dash_log(2000, seed=21) * 30)  # ~6 MB
+    store = LogStore(StaticFileSource(str(path)), DashFormat())
+    store.index._chunk = 1 << 16  # small chunks: many slices on a small file
+    added = store.update(budget=0.0)
+    done, total = store.progress()
+    assert 0 < added == len(store) and 0 < done < total
+    assert not store.finished  # a finished source is not a finished store before its end
+    first = store.record(0)
+    assert first.line == 1 and first.logger
+    steps = 1
+    while not store.finished:
+        store.update(budget=0.0)
+        steps += 1
+    assert steps > 5 and store.progress() == (total, total)
+    full = LogStore(StaticFileSource(str(path)), DashFormat())
+    full.update()
+    assert full.finished and len(full) == len(store)
+    assert store.raw(len(store) - 1) == full.raw(len(full) - 1)

@@ -7,6 +7,7 @@ matching new records as they arrive). They talk to the screen with coalescing me
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections import deque
@@ -44,6 +45,8 @@ from logview.tui.widgets.status_bar import StatusBar, StatusState
 _GROW_INTERVAL = 0.15
 #: Least time between two ``store.update`` calls while input keeps coming (batches appends).
 _UPDATE_INTERVAL = 0.05
+#: Longest one ``store.update`` call may index before the view hears of what it found.
+_INDEX_SLICE = 0.1
 #: Quiet time after which the last (pending) record of a live source is shown anyway.
 _QUIET_FLUSH = 0.3
 #: Records per engine call while filtering (progress is reported between calls).
@@ -191,9 +194,11 @@ class MainScreen(Screen):
         pending = True
         quiet_since: float | None = None
         flushed = False
+        sliced = "budget" in inspect.signature(store.update).parameters
         while not worker.is_cancelled:
             started = time.monotonic()
-            added = store.update()
+            # A big file is indexed in slices so its first records show at once.
+            added = store.update(budget=_INDEX_SLICE) if sliced else store.update()
             pending = pending or added > 0
             finished = bool(store.finished)
             now = time.monotonic()

@@ -7,7 +7,8 @@ The log is written by the standard ``logging`` module with the classic dash temp
 seeded random generator so the screenshots are reproducible: requests, database and worker
 loggers, JSON extras in messages, chained tracebacks (``raise ... from``, "During handling")
 and an exception group. Scenes: main view on a traceback record, the detail view, the logger
-tree, an applied query, the help screen, and the light theme.
+tree (with its counts), a histogram bucket picked, two merged files (source column), 80x24,
+an applied query, the help screen, and the light theme.
 """
 
 from __future__ import annotations
@@ -207,6 +208,13 @@ def _rows(app) -> int:
     return lists.first().row_count if lists else -1
 
 
+def _tree_total(app) -> int:
+    from logview.tui.widgets.logger_tree import LoggerTree
+
+    trees = app.screen.query(LoggerTree)
+    return trees.first().total if trees else -1
+
+
 async def shoot(log: Path, out: Path, expected: dict[str, int]) -> list[Path]:
     """Run the app headless through each scene and save an SVG of it."""
     from logview.tui.app import LogviewApp
@@ -228,11 +236,43 @@ async def shoot(log: Path, out: Path, expected: dict[str, int]) -> list[Path]:
         save(app, "detail")
         await pilot.press("escape")
         await pilot.press("t")
-        await pilot.pause()
+        await _until(pilot, lambda: _tree_total(app) == expected["records"])
         save(app, "logger_tree")
         await pilot.press("t", "question_mark")
         await pilot.pause()
         save(app, "help")
+    store.close()
+
+    store = open_log(log)
+    app = LogviewApp(store, title="logview app.log")
+    async with app.run_test(size=SIZE) as pilot:  # a time bucket picked in the histogram
+        await _until(pilot, lambda: _rows(app) == expected["records"])
+        await pilot.press("tab", "tab")  # records -> histogram
+        await pilot.press("end", *["left"] * 12, "enter")
+        await pilot.pause()
+        save(app, "histogram")
+    store.close()
+
+    other = log.with_name("worker.log")
+    write_log(other, count=200, seed=7)
+    stores = [open_log(log), open_log(other)]
+    from logview.store import MergedStore
+
+    merged = MergedStore(stores)
+    app = LogviewApp(merged, title="logview app.log worker.log")
+    async with app.run_test(size=SIZE) as pilot:  # two files: a source column
+        await _until(pilot, lambda: _rows(app) == expected["records"] + 200)
+        await pilot.press("home", *["down"] * 6)  # the start, where both files interleave
+        await pilot.pause(0.3)
+        save(app, "merged")
+    merged.close()
+
+    store = open_log(log)
+    app = LogviewApp(store, title="logview app.log")
+    async with app.run_test(size=(80, 24)) as pilot:  # the smallest usual terminal
+        await _until(pilot, lambda: _rows(app) == expected["records"])
+        await _to_traceback(pilot, app, store)
+        save(app, "small_80x24")
     store.close()
 
     store = open_log(log)

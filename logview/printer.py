@@ -72,6 +72,14 @@ def format_text(record: Record, *, color: bool = False) -> str:
     return out
 
 
+#: LogRecord attributes that every record of a logging client carries: kept in ``-o jsonl``
+#: and the detail view, left out of one-line text so the extras a program added stand out.
+_QUIET_FIELDS = frozenset({
+    "pathname", "filename", "module", "lineno", "funcName", "process", "processName",
+    "thread", "threadName", "taskName", "msecs", "relativeCreated", "created",
+})
+
+
 def _synthesise(record: Record) -> str:
     parts = []
     if record.time_text or record.time:
@@ -82,8 +90,9 @@ def _synthesise(record: Record) -> str:
         parts.append(record.logger)
     head = " ".join(parts)
     text = f"{head} {record.message}" if head else record.message
-    if record.fields:
-        text += " " + " ".join(f"{k}={_field_text(v)}" for k, v in record.fields.items())
+    extra = [f"{k}={_field_text(v)}" for k, v in record.fields.items() if k not in _QUIET_FIELDS]
+    if extra:
+        text += " " + " ".join(extra)
     if record.exc:
         text += "\n" + record.exc
     return text

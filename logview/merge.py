@@ -10,8 +10,10 @@ still-growing store has reached (``final`` merges everything).
 
 from __future__ import annotations
 
+import inspect
 import math
 import threading
+import time
 from bisect import bisect_right
 from typing import Any
 
@@ -23,6 +25,13 @@ _POS_BITS = 40
 _POS_MASK = (1 << _POS_BITS) - 1
 #: Merged-order parts are consolidated when there are more than this many.
 _MAX_PARTS = 64
+
+
+def _accepts_budget(store: Any) -> bool:
+    try:
+        return "budget" in inspect.signature(store.update).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 class MergedStore:
@@ -58,7 +67,10 @@ class MergedStore:
 
     @property
     def finished(self) -> bool:
-        return all(store.finished for store in self.stores)
+        return all(store.finished for store in self.stores) and self._all_taken()
+
+    def _all_taken(self) -> bool:
+        return all(self._taken[sid] >= len(store) for sid, store in enumerate(self.stores))
 
     def locate(self, i: int) -> tuple[int, int]:
         """(store id, position in that store) of merged record ``i``."""
@@ -91,31 +103,48 @@ class MergedStore:
             total += b
         return done, total
 
-    def update(self, *, final: bool = False) -> int:
-        """Update every store and merge their new records; returns how many were added."""
+    def update(self, *, final: bool = False, budget: float | None = None) -> int:
+        """Update every store and merge their new records; returns how many were added.
+
+        With ``budget`` (seconds) the call returns after about that long, having indexed and
+        parsed part of the input; later calls continue (the viewer shows big merged files
+        while they load instead of waiting for all of them).
+        """
+        deadline = None if budget is None else time.monotonic() + budget
         with self._update_lock:
             for store in self.stores:
-                store.update(final=final)
+                if budget is not None and _accepts_budget(store):
+                    store.update(final=final, budget=budget / (2 * len(self.stores)))
+                else:
+                    store.update(final=final)
             if [store.generation for store in self.stores] != self._generations:
                 with self._lock:
                     self._restart()
                     self.generation += 1
             before = self._count
             for sid, store in enumerate(self.stores):
-                self._take_keys(sid, store)
-            self._merge(final)
+                self._take_keys(sid, store, deadline)
+            self._merge(final and self._all_taken())
             return self._count - before
 
-    def _take_keys(self, sid: int, store: Any) -> None:
-        """Parse the new records of a store into non-decreasing merge keys."""
+    def _take_keys(self, sid: int, store: Any, deadline: float | None = None) -> None:
+        """Parse the new records of a store into non-decreasing merge keys (until deadline)."""
         start, stop = self._taken[sid], len(store)
         if stop <= start:
             return
         parse = store.parse if hasattr(store, "parse") else store.record
         keys = np.empty(stop - start, dtype=np.float64)
-        for k, pos in enumerate(range(start, stop)):
+        k = 0
+        for k, pos in enumerate(range(start, stop)):  # noqa: B007 - k is used after the loop
+            if deadline is not None and k % 2048 == 2047 and time.monotonic() > deadline:
+                break
             stamp = parse(pos).timestamp
             keys[k] = math.nan if stamp is None else stamp
+        else:
+            k += 1
+        if k == 0:
+            return
+        keys, stop = keys[:k], start + k
         keys = np.fmax.accumulate(np.concatenate([[self._last_key[sid]], keys]))[1:]
         self._last_key[sid] = float(keys[-1])
         self._pending[sid] = np.concatenate([self._pending[sid], keys])
@@ -126,7 +155,8 @@ class MergedStore:
         limit = math.inf
         if not final:
             for sid, store in enumerate(self.stores):
-                if not store.finished and self._taken[sid]:
+                behind = self._taken[sid] < len(store)  # parsed only part of what it has
+                if behind or (not store.finished and self._taken[sid]):
                     limit = min(limit, self._last_key[sid])
         keys, sids, poss = [], [], []
         for sid, pending in enumerate(self._pending):

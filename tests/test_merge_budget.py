@@ -1,0 +1,49 @@
+"""A merged view built in small time slices equals one built in one go."""
+
+from __future__ import annotations
+
+from logview.formats.template import TemplateFormat
+from logview.merge import MergedStore
+from logview.sources.base import StaticFileSource
+from logview.store import LogStore
+
+DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+
+
+def write(path, offset: int, count: int) -> None:
+    lines = []
+    for i in range(count):
+        second = offset + 2 * i
+        stamp = f"2024-01-02 {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d},000"
+        lines.append(f"{stamp} - {path.stem} - INFO - record {i}\n")
+        if i % 50 == 0:
+            lines.append("Traceback (most recent call last):\nValueError: x\n")
+    path.write_text("".join(lines))
+
+
+def merged(paths) -> MergedStore:
+    fmt = TemplateFormat(DASH)
+    return MergedStore([LogStore(StaticFileSource(str(p)), fmt) for p in paths])
+
+
+def order(store: MergedStore) -> list[tuple[str, int]]:
+    return [(store.record(i).source, store.record(i).line) for i in range(len(store))]
+
+
+def test_sliced_merge_equals_one_go(tmp_path):
+    paths = [tmp_path / "a.log", tmp_path / "b.log"]
+    write(paths[0], 0, 20_000)
+    write(paths[1], 1, 20_000)
+    whole = merged(paths)
+    whole.update(final=True)
+    sliced = merged(paths)
+    calls = 0
+    while not sliced.finished:
+        sliced.update(final=True, budget=0.005)
+        calls += 1
+        assert calls < 10_000
+    assert calls > 1  # it really was built in several slices
+    assert len(sliced) == len(whole) == 40_000
+    assert order(sliced) == order(whole)
+    times = [sliced.record(i).time for i in range(len(sliced))]
+    assert times == sorted(times)

@@ -135,7 +135,7 @@ class MergedStore:
         parse = store.parse if hasattr(store, "parse") else store.record
         keys = np.empty(stop - start, dtype=np.float64)
         k = 0
-        for k, pos in enumerate(range(start, stop)):  # noqa: B007 - k is used after the loop
+        for k, pos in enumerate(range(start, stop)):
             if deadline is not None and k % 2048 == 2047 and time.monotonic() > deadline:
                 break
             stamp = parse(pos).timestamp

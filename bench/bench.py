@@ -259,8 +259,12 @@ def main() -> int:
     tui: list[tuple[str, str, str]] = []
     try:
         rows.append(("wc", "wc -l", *run(["wc", "-l", log])[:2]))
-        rows.append(("grep", "grep -c ERROR", *run(["grep", "-c", "ERROR", log])[:2]))
-        have_cli = (ROOT / "logview" / "cli.py").exists() and (ROOT / "logview" / "query" / "__init__.py").exists()
+        # Output to a file: GNU grep stops at the first match when stdout is /dev/null.
+        grep_out = os.path.join(tmp, "grep.out")
+        rows.append(("grep", "grep -c ERROR", *run(["grep", "-c", "ERROR", log], grep_out)[:2]))
+        have_cli = (ROOT / "logview" / "cli.py").exists() and (
+            ROOT / "logview" / "query" / "__init__.py"
+        ).exists()
         lv_out = os.path.join(tmp, "logview.out")
         cmd = ([PY, "-m", "logview", log, "--print", "-q", "level>=ERROR"] if have_cli
                else [PY, "-c", ENGINE_SCRIPT, log, "level>=ERROR"])

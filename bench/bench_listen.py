@@ -80,6 +80,7 @@ class RunResult:
     peak_rss: float = float("nan")
     cpu: float = float("nan")  # of the receiving process, during the load
     screen_lag: float | None = None  # TUI: last send -> status line shows the full count
+    screen_behind: float | None = None  # TUI: last record spooled -> status line shows it
     keys_busy: str = ""  # TUI: key response times in the middle of the load
     keys_idle: str = ""  # TUI: key response times after it
     quit_ok: bool | None = None  # TUI: ``q`` ended the process
@@ -347,6 +348,8 @@ def run_viewer(mode: str, args: argparse.Namespace) -> RunResult:
                 busy_probe.join(30)
             if screen_at is not None:
                 result.screen_lag = screen_at - last_send
+                if spooled_at is not None:
+                    result.screen_behind = screen_at - spooled_at
             else:
                 result.notes.append("status line never showed the full count: "
                                     + status_line(tmux.screen()).strip())
@@ -436,8 +439,10 @@ def describe(result: RunResult) -> str:
              f"peak RSS {result.peak_rss:.1f} MB")]
     if result.mode == "tui":
         lag = "never" if result.screen_lag is None else f"{result.screen_lag:.2f} s"
-        lines.append(f"  status line shows {result.total:,} records {lag} after the last send;"
-                     f" quit with q: {result.quit_ok}")
+        behind = ("" if result.screen_behind is None else
+                  f" ({result.screen_behind:.2f} s after the last record was spooled)")
+        lines.append(f"  status line shows {result.total:,} records {lag} after the last send"
+                     f"{behind}; quit with q: {result.quit_ok}")
         lines.append(f"  keys under load: {result.keys_busy}; after: {result.keys_idle}")
     lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines)
@@ -451,6 +456,8 @@ def markdown_table(results: list[tuple[int, RunResult]]) -> str:
     for run, r in results:
         lag = "" if r.mode != "tui" else ("never" if r.screen_lag is None
                                           else f"{r.screen_lag:.2f} s")
+        if r.screen_behind is not None:
+            lag += f" ({r.screen_behind:.2f} s after spooled)"
         keys = f"{r.keys_busy} / {r.keys_idle}" if r.mode == "tui" else ""
         rows.append(f"| {run} | {r.mode} | {r.received:,} | {'yes' if r.exact else 'NO'} "
                     f"| {r.wall:.2f} s | {r.rate:,.0f} | {r.sends:.2f} s | {lag} "

@@ -178,7 +178,11 @@ def _matching_chunks(
     start = max(0, start)
     if start >= stop:
         return
+    index = getattr(store, "index", None)
     if getattr(query, "is_empty", False):
+        if index is not None:  # read whole chunks, not one pread and line count per record
+            yield from _scan_indexed(store, index, _EVERYTHING, None, start, stop, cancelled)
+            return
         for lo in range(start, stop, PARSE_STEP):
             if cancelled():
                 return
@@ -186,7 +190,6 @@ def _matching_chunks(
             yield np.arange(lo, hi, dtype=np.int64), [store.record(i) for i in range(lo, hi)]
         return
     matchers = build_matchers(store, query)
-    index = getattr(store, "index", None)
     if index is None:
         yield from _parse_all(store, query, start, stop, cancelled)
     else:
@@ -250,6 +253,16 @@ def _scan_indexed(store, index, query, matchers, start, stop, cancelled):
         yield np.array(positions, dtype=np.int64), records
         lo = hi
 
+
+class _MatchAll:
+    """The empty query, for the bulk path."""
+
+    @staticmethod
+    def matches(record: Record) -> bool:
+        return True
+
+
+_EVERYTHING = _MatchAll()
 
 #: Records containing an ESC byte are always candidates (see ``Prefilter.may_match``).
 _ESCAPED = GroupMatcher(re.compile(b"\x1b"), ((b"\x1b", False),))

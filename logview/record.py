@@ -198,10 +198,13 @@ ANSI_RE = re.compile(
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+_C1_INTRO_RE = re.compile(r"[\x90\x98\x9b\x9d\x9e\x9f]")
+
+
 def strip_ansi(text: str) -> str:
     """Remove ANSI escape sequences (colours, cursor moves, titles) from text."""
-    if "\x1b" not in text and not any(c in text for c in "\x9b\x9d\x90\x98\x9e\x9f"):
-        return text
+    if "\x1b" not in text and (text.isascii() or _C1_INTRO_RE.search(text) is None):
+        return text  # the common case, decided at C speed
     return ANSI_RE.sub("", text)
 
 

@@ -150,6 +150,7 @@ class RecordIndex:
         self._committed = False  # the last start's record is complete (final flush)
         self._force_start = True  # the next line starts a record whatever it holds
         self._checkpoints: list[int] = []  # line of record k * LINE_CHECKPOINT
+        self._line_hint = (0, 1, 0)  # (record, its line, its start): sequential readers count on
 
     # -- readers ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -217,6 +218,9 @@ class RecordIndex:
             base_line = self._checkpoints[c]
             base = self.start(c * LINE_CHECKPOINT)
             target = self.start(i)
+            hint_i, hint_line, hint_start = self._line_hint
+            if c * LINE_CHECKPOINT < hint_i <= i and self.start(hint_i) == hint_start:
+                base_line, base = hint_line, hint_start  # closer than the checkpoint
         count = 0
         pos = base
         while pos < target:
@@ -225,6 +229,7 @@ class RecordIndex:
                 break
             count += data.count(b"\n")
             pos += len(data)
+        self._line_hint = (i, base_line + count, target)
         return base_line + count
 
     # -- the writer ------------------------------------------------------------------------

@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from logview.tui.key_order import KeySequencer
 from logview.tui.screens.help import HelpScreen
 from logview.tui.screens.main import MainScreen
 
@@ -30,8 +32,34 @@ class LogviewApp(App[None]):
         self.initial_query = query
         self.title = title or f"logview {getattr(store, 'name', '')}".strip()
 
+        #: Keys from the terminal wait here until the main screen is ready, then go one by one.
+        self.keys = KeySequencer(self, self._route_key)
+
     def on_mount(self) -> None:
+        self.keys.start()
         self.push_screen(MainScreen(self.store, query=self.initial_query))
+
+    def on_main_screen_ready(self) -> None:
+        self.keys.open()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.keys.hold(event)  # routed by ``_route_key`` when the keys before it are done
+            return
+        await super().on_event(event)
+
+    async def _route_key(self, key: events.Key) -> None:
+        """Textual's own handling of a key from the terminal: priority bindings, then focus."""
+        await super().on_event(key)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key bubbled up to the app: run its binding, then let the next key go."""
+        try:
+            await super()._on_key(event)
+        finally:
+            # The dispatcher would call App._on_key again (it walks the class hierarchy).
+            event.prevent_default()
+            self.keys.finished(event)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

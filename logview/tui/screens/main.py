@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, get_current_worker
@@ -115,6 +116,12 @@ class GrowableArray:
 class MainScreen(Screen):
     """Shows one store through the applied query, following its end."""
 
+    #: The record list takes focus, never the query bar (it would eat early keys as text).
+    AUTO_FOCUS = "#records"
+
+    class Ready(Message):
+        """The screen is mounted and its list focused: keys can be routed to it."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_query", "Filter"),
         Binding("1", "min_level('1')", "Level", show=False),
@@ -182,6 +189,8 @@ class MainScreen(Screen):
         if self.initial_query:
             self.query_one(QueryBar).submit(self.initial_query)
         self._show_status()
+        # Keys typed during start-up are held by the app until now (see tui/key_order.py).
+        self.post_message(self.Ready())
 
     # -- following the store ------------------------------------------------------------------
 

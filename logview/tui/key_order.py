@@ -1,0 +1,123 @@
+"""Keys handled one at a time and in order, none before the main screen is ready.
+
+Textual routes a key to the widget focused when the key arrives, but runs the key's binding
+later, once the key has bubbled up to the app; a focus change the binding makes is deferred
+once more. A terminal delivers everything typed while the app was starting or busy in one
+read, so such keys are all routed by the focus of that moment: ``/err`` sends ``err`` to the
+record list as commands (and a ``q`` among them quits). ``KeySequencer`` holds keys until the
+main screen says it is ready, then lets each key through only after the one before it is done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual import events
+
+#: Longest a key may take before the next one is let through anyway (a key sent to a widget
+#: that went away never reports back).
+KEY_TIMEOUT = 0.5
+#: How often a key in flight is checked for having been consumed by a widget.
+POLL_INTERVAL = 0.002
+#: Keys opened to the app anyway this long after the gate was set up (a screen that never
+#: reports ready must not swallow the keyboard, ctrl+q included).
+READY_TIMEOUT = 3.0
+#: Most keys held; a terminal cannot type more while the app starts, so this only bounds memory.
+MAX_HELD = 4096
+
+
+class KeySequencer:
+    """Holds the app's keys and routes them one by one through ``route``.
+
+    The app calls ``hold`` for each key from the terminal, ``finished`` when a key has bubbled
+    up to it and its binding ran, and ``open`` when the main screen is ready for keys.
+    ``route`` is the app's normal key handling (priority bindings, then forward to focus).
+    """
+
+    def __init__(self, app: Any, route: Callable[[events.Key], Awaitable[None]]) -> None:
+        self._app = app
+        self._route = route
+        self._held: deque[events.Key] = deque(maxlen=MAX_HELD)
+        self._in_flight: events.Key | None = None
+        self._handled = False
+        self._sent_at = 0.0
+        self.is_open = False
+
+    def start(self) -> None:
+        """Begin the ready timeout (call once the app runs)."""
+        self._app.set_timer(READY_TIMEOUT, self.open, name="keys ready timeout")
+
+    def open(self) -> None:
+        """The main screen can take keys: let the held ones through, in order."""
+        if not self.is_open:
+            self.is_open = True
+            self._next_soon()
+
+    @property
+    def pending(self) -> int:
+        """Keys held or in flight."""
+        return len(self._held) + (self._in_flight is not None)
+
+    def hold(self, key: events.Key) -> None:
+        """Queue a key from the terminal; it is routed when the keys before it are done."""
+        self._held.append(key)
+        if self.is_open and self._in_flight is None:
+            self._next_soon()
+
+    def finished(self, key: events.Key) -> None:
+        """``key`` has bubbled to the app and its binding (if any) has run."""
+        if key is self._in_flight:
+            self._handled = True
+
+    def _next_soon(self) -> None:
+        if self._held:
+            self._app.call_later(self._route_next)
+
+    async def _route_next(self) -> None:
+        if not self.is_open or self._in_flight is not None or not self._held:
+            return
+        key = self._held.popleft()
+        self._in_flight = key
+        self._handled = False
+        self._sent_at = time.monotonic()
+        await self._route(key)
+        if not key.is_forwarded:  # a priority binding took it
+            self._handled = True
+        self._check_in_flight()
+
+    def _check_in_flight(self) -> None:
+        """Let the next key go once this one is handled and what it set off has run."""
+        key = self._in_flight
+        if key is None:
+            return
+        if not self._handled and key._stop_propagation:
+            # A widget that handles a key stops it, and it never reports back. But a key is
+            # also stopped just as it bubbles from the screen to the app (its sender): then it
+            # sits in the app's queue already, and ``finished`` comes before this callback.
+            self._app.call_later(self._consumed, key)
+            return
+        timed_out = time.monotonic() - self._sent_at > KEY_TIMEOUT
+        if timed_out or self._handled and self._screen_is_idle():
+            self._in_flight = None
+            # Behind whatever the key's action queued on the app (a deferred focus change).
+            self._next_soon()
+        else:
+            self._app.set_timer(POLL_INTERVAL, self._check_in_flight, name="key in flight")
+
+    def _consumed(self, key: events.Key) -> None:
+        if key is self._in_flight:
+            self._handled = True
+            self._check_in_flight()
+
+    def _screen_is_idle(self) -> bool:
+        """No message waits on the screen or its widgets (a key's effects often travel as
+        messages: Enter in the query bar posts Submitted, then Applied, then moves focus)."""
+        if not self._app.screen_stack:  # starting up or shutting down
+            return True
+        screen = self._app.screen
+        return not screen.message_queue_size and not any(
+            widget.message_queue_size for widget in screen.walk_children()
+        )

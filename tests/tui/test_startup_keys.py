@@ -1,0 +1,121 @@
+"""Keys typed while the app starts, or in one burst, act in order on the state earlier keys made.
+
+A terminal hands over everything typed while the app was busy in one read, so the keys arrive
+together: ``/`` must have focused the query bar before ``error`` is routed, or those letters act
+as list commands (and a ``q`` among them quits). These tests send such bursts straight into
+the app's queue the moment ``run_test`` starts, before its screen and workers have settled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from textual import events
+
+from logview.tui.app import LogviewApp
+from logview.tui.filtering import with_min_level
+from logview.tui.widgets.query_bar import QueryBar
+from logview.tui.widgets.record_list import RecordList
+from tui.conftest import until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Textual key names of the characters the tests type.
+_KEY_NAMES = {"/": "slash", ">": "greater_than_sign", "=": "equals_sign", " ": "space",
+              "?": "question_mark", "\r": "enter", "\x1b": "escape"}
+
+
+def burst(app: LogviewApp, text: str) -> None:
+    """Post one key event per character at once, as the driver does for one terminal read."""
+    for char in text:
+        name = _KEY_NAMES.get(char, char)
+        app.post_message(events.Key(name, None if name in ("enter", "escape") else char))
+
+
+def _bar(app: LogviewApp) -> QueryBar:
+    return app.screen.query_one(QueryBar)
+
+
+async def test_query_typed_before_the_screen_settles_is_applied(make_store):
+    store = make_store(50)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, "/level>=ERROR\r")
+        records = app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.positions is not None and records.row_count == 12)
+        assert _bar(app).applied == "level>=ERROR"
+        assert app.focused is records  # Enter applied the query and went back to the list
+        assert app.is_running
+
+
+async def test_letters_after_slash_are_typed_not_run_as_commands(make_store):
+    """``q`` and ``t`` are commands on the list; after ``/`` they are text in the query."""
+    store = make_store(50)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, "/qtq")
+        bar = await until(pilot, lambda: app.is_mounted and _bar(app))
+        await until(pilot, lambda: bar.input.value == "qtq")
+        assert app.is_running
+        assert app.focused is bar.input
+        assert not app.screen.query_one("#loggers").display  # t did not open the tree
+
+
+async def test_keys_after_a_screen_change_go_to_the_new_screen(make_store):
+    """``?`` opens help and the ``escape`` right behind it closes help, not the main screen."""
+    store = make_store(20)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, "?\x1b/abc")
+        bar = await until(pilot, lambda: app.is_mounted and _bar(app))
+        await until(pilot, lambda: bar.input.value == "abc")
+        assert [type(screen).__name__ for screen in app.screen_stack][-1] == "MainScreen"
+
+
+async def test_a_burst_on_the_settled_app_keeps_its_order(make_store):
+    store = make_store(50)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        records = app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.length == 50)
+        await pilot.pause(0.1)
+        burst(app, "/worker\r4")  # typed query, then the ERROR level key on the list
+        await until(pilot, lambda: _bar(app).applied == with_min_level("worker", "ERROR"))
+        assert app.focused is records
+
+
+# -- under a real terminal ---------------------------------------------------------------------
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@pytest.mark.parametrize("piped", [False, True], ids=["demo", "stdin-pipe"])
+def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter):
+    """Keys sent with the command itself (before Python even runs) end up in the query bar."""
+    logview = f"{sys.executable} -m logview"
+    if piped:
+        log = tmp_path / "app.log"
+        log.write_text("".join(f"2024-05-01 12:00:{i % 60:02d},000 INFO app: line {i}\n"
+                               for i in range(2000)))
+        command = f"cat {log} | {logview}"
+    else:
+        command = f"{logview} --demo"
+    session = f"logview-keys-{os.getpid()}-{int(piped)}"
+    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+          f"cd {ROOT} && {command}; sleep 30")
+    try:
+        _tmux("send-keys", "-t", session, "-l", "/qqtt")
+        screen = waiter(lambda: (text := _tmux("capture-pane", "-p", "-t", session))
+                        and re.search(r"^ /qqtt", text, re.MULTILINE) and text, timeout=15)
+        assert "records" in screen  # the viewer is up (status line), not a shell
+    finally:
+        _tmux("kill-session", "-t", session)

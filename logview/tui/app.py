@@ -31,20 +31,20 @@ class LogviewApp(App[None]):
         self.store = store
         self.initial_query = query
         self.title = title or f"logview {getattr(store, 'name', '')}".strip()
-
         #: Keys from the terminal wait here until the main screen is ready, then go one by one.
-        self.keys = KeySequencer(self, self._route_key)
+        self.key_sequencer = KeySequencer(self, self._route_key)
 
     def on_mount(self) -> None:
-        self.keys.start()
+        self.key_sequencer.start()
         self.push_screen(MainScreen(self.store, query=self.initial_query))
 
     def on_main_screen_ready(self) -> None:
-        self.keys.open()
+        self.key_sequencer.open()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            self.keys.hold(event)  # routed by ``_route_key`` when the keys before it are done
+            # From the terminal: routed by ``_route_key`` once the keys before it are done.
+            self.key_sequencer.hold(event)
             return
         await super().on_event(event)
 
@@ -59,7 +59,7 @@ class LogviewApp(App[None]):
         finally:
             # The dispatcher would call App._on_key again (it walks the class hierarchy).
             event.prevent_default()
-            self.keys.finished(event)
+            self.key_sequencer.finished(event)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -13,9 +13,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 #: Longest a key may take before the next one is let through anyway (a key sent to a widget
 #: that went away never reports back).
@@ -37,7 +40,7 @@ class KeySequencer:
     ``route`` is the app's normal key handling (priority bindings, then forward to focus).
     """
 
-    def __init__(self, app: Any, route: Callable[[events.Key], Awaitable[None]]) -> None:
+    def __init__(self, app: App[Any], route: Callable[[events.Key], Awaitable[None]]) -> None:
         self._app = app
         self._route = route
         self._held: deque[events.Key] = deque(maxlen=MAX_HELD)
@@ -93,6 +96,7 @@ class KeySequencer:
         key = self._in_flight
         if key is None:
             return
+        # Textual has no public "was stopped" (``Message._stop_propagation`` is stable since 0.1).
         if not self._handled and key._stop_propagation:
             # A widget that handles a key stops it, and it never reports back. But a key is
             # also stopped just as it bubbles from the screen to the app (its sender): then it

@@ -119,3 +119,11 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
         assert "records" in screen  # the viewer is up (status line), not a shell
     finally:
         _tmux("kill-session", "-t", session)
+
+
+def test_start_up_does_not_import_the_detail_view_highlighter():
+    """pygments is only needed once a record is opened; the first screen should not wait on it."""
+    code = "import sys, logview.cli, logview.tui.app; print('pygments' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=ROOT)
+    assert result.stdout.strip() == "False"

@@ -34,7 +34,6 @@ from logview.tui.filtering import (
 from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
 from logview.tui.tally import RecordTally
 from logview.tui.theme import LEVEL_KEYS
-from logview.tui.widgets.detail import DetailScreen
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
@@ -444,6 +443,9 @@ class MainScreen(Screen):
 
     @on(RecordList.OpenRecord)
     def _open_record(self, message: RecordList.OpenRecord) -> None:
+        # Imported here: it brings pygments, which start-up does not need (~10 ms).
+        from logview.tui.widgets.detail import DetailScreen
+
         self.app.push_screen(DetailScreen(self.store.record(message.position)))
 
     def action_toggle_tree(self) -> None:

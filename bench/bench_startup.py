@@ -1,0 +1,102 @@
+"""Start-up of the viewer under tmux: time to the first frame, and keys typed at once.
+
+Each run starts a 120x40 tmux session and polls ``capture-pane`` every 20 ms (so times are
++-20 ms and include tmux's own start). Rows:
+
+- ``textual floor``: a two-widget Textual app (the least any Textual viewer can take);
+- ``logview --demo``: until the level bar shows;
+- ``logview FILE``: until the file's first record text shows (``--file``, optional);
+- ``keys at start``: ``/abc`` sent the instant the session starts, until the query bar shows it
+  (the keys were typed before Python ran: they must neither be lost nor act as commands).
+
+Usage: ``.venv/bin/python bench/bench_startup.py [--runs 7] [--file bench/data/dash-100M.log]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+FLOOR_APP = """\
+from textual.app import App
+from textual.widgets import Footer, Static
+class Floor(App):
+    def compose(self):
+        yield Static("FLOOR-READY")
+        yield Footer()
+Floor().run()
+"""
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def time_until(command: str, shown: re.Pattern[str], keys: str | None = None,
+               timeout: float = 30.0) -> float | None:
+    """Seconds from starting ``command`` in tmux until the pane matches ``shown``."""
+    session = f"logview-startup-{os.getpid()}"
+    start = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                    f"{command}; sleep 30"], check=True, cwd=ROOT)
+    try:
+        if keys:
+            tmux("send-keys", "-t", session, "-l", keys)
+        while time.perf_counter() - start < timeout:
+            if shown.search(tmux("capture-pane", "-p", "-t", session)):
+                return time.perf_counter() - start
+            time.sleep(0.02)
+        return None
+    finally:
+        tmux("kill-session", "-t", session)
+
+
+def summary(times: list[float | None]) -> str:
+    done = [t for t in times if t is not None]
+    if not done:
+        return "never"
+    missed = len(times) - len(done)
+    text = f"best {min(done):.3f} s  median {statistics.median(done):.3f} s"
+    return text + (f"  ({missed} runs never got there)" if missed else "")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--file", help="a log file to open as well")
+    args = parser.parse_args()
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as floor:
+        floor.write(FLOOR_APP)
+    logview = f"{PYTHON} -m logview"
+    typed = re.compile(r"^ /abc", re.MULTILINE)
+    cases = [
+        ("textual floor", f"{PYTHON} {floor.name}", re.compile("FLOOR-READY"), None),
+        ("logview --demo", f"{logview} --demo", re.compile(r"DEBUG \d"), None),
+        ("keys at start (--demo)", f"{logview} --demo", typed, "/abc"),
+    ]
+    if args.file:
+        with Path(args.file).open(encoding="utf-8", errors="replace") as log:
+            first = log.readline()
+        words = re.escape(" ".join(first.split()[-3:])[:40])
+        cases.append((f"logview {Path(args.file).name}", f"{logview} {args.file}",
+                      re.compile(words), None))
+    try:
+        for name, command, shown, keys in cases:
+            times = [time_until(command, shown, keys) for _ in range(args.runs)]
+            print(f"{name:28s} {summary(times)}  ({args.runs} runs)")
+    finally:
+        os.unlink(floor.name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -42,6 +42,37 @@ def _bar(app: LogviewApp) -> QueryBar:
     return app.screen.query_one(QueryBar)
 
 
+class EarlyKeysApp(LogviewApp):
+    """Gets ``early`` typed as the app mounts, before its main screen even exists."""
+
+    def __init__(self, store, early: str) -> None:
+        super().__init__(store)
+        self.early = early
+        self.open_when_typed: bool | None = None
+
+    def on_mount(self) -> None:  # runs before LogviewApp.on_mount (Textual walks the MRO)
+        self.open_when_typed = self.key_sequencer.is_open
+        burst(self, self.early)
+
+
+async def test_keys_typed_before_the_main_screen_exists_are_held_then_applied(make_store):
+    app = EarlyKeysApp(make_store(50), "/level>=ERROR\r")
+    async with app.run_test(size=(100, 30)) as pilot:
+        records = app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.positions is not None and records.row_count == 12)
+        assert app.open_when_typed is False
+        assert _bar(app).applied == "level>=ERROR"
+        assert app.focused is records
+        assert app.is_running
+
+
+async def test_q_typed_before_the_main_screen_exists_is_text_after_slash(make_store):
+    app = EarlyKeysApp(make_store(50), "/qq")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query(QueryBar) and _bar(app).input.value == "qq")
+        assert app.is_running
+
+
 async def test_query_typed_before_the_screen_settles_is_applied(make_store):
     store = make_store(50)
     app = LogviewApp(store)

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from logview.sources.base import StaticFileSource  # noqa: E402
-from logview.store import open_store  # noqa: E402
+from logview.sources.base import StaticFileSource
+from logview.store import open_store
 
 DATA = ROOT / "bench" / "data"
 LOGGERS = ["app", "app.db", "app.db.pool", "app.web", "app.web.request", "worker", "urllib3"]
@@ -37,7 +37,7 @@ def generate(path: Path, formatter: logging.Formatter, size: int) -> None:
     handler.setFormatter(formatter)
     loggers = []
     for name in LOGGERS:
-        log = logging.Logger(name)
+        log = logging.Logger(name)  # noqa: LOG001 - private, not in the global registry
         log.addHandler(handler)
         loggers.append(log)
     created = 1_700_000_000.0

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 
@@ -27,7 +27,7 @@ class DemoJsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         obj: dict[str, object] = {
-            "timestamp": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(
+            "timestamp": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
                 timespec="milliseconds"
             ),
             "levelname": record.levelname,
@@ -68,7 +68,7 @@ def _db_failure() -> None:
     try:
         raise ConnectionResetError(104, "Connection reset by peer")
     except ConnectionResetError:
-        raise TimeoutError("pool exhausted after 3 retries")  # noqa: B904 - implicit chain
+        raise TimeoutError("pool exhausted after 3 retries")
 
 
 def _group_failure() -> None:
@@ -88,7 +88,7 @@ class DemoStream:
         self._clock = clock
         self._stop = threading.Event()
         self._now = clock()
-        self.root = logging.Logger("shop")  # private tree: never touches the root logger
+        self.root = logging.Logger("shop")  # noqa: LOG001 - private tree, never the root logger
         handler = _SourceHandler(source)
         handler.setFormatter(DemoJsonFormatter())
         self.root.addHandler(handler)
@@ -100,7 +100,7 @@ class DemoStream:
         """A child of the demo's private ``shop`` logger (``shop.api.orders``...)."""
         log = self._loggers.get(name)
         if log is None:
-            log = logging.Logger(f"shop.{name}")
+            log = logging.Logger(f"shop.{name}")  # noqa: LOG001 - private, not in the global registry
             log.parent = self.root
             log.setLevel(logging.DEBUG)
             self._loggers[name] = log

@@ -101,7 +101,7 @@ class RecordSplitter:
         return out
 
     @staticmethod
-    def _starts(line: bytes, is_start) -> bool:  # noqa: ANN001 - hot path
+    def _starts(line: bytes, is_start) -> bool:
         text = line.decode("utf-8", "replace").rstrip("\r\n")
         return is_start(strip_ansi(text))
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 _MONTHS = {
     m: i
@@ -89,13 +90,13 @@ def parse_time(text: str) -> datetime | None:
     return None
 
 
-def parse_epoch(value: str | float | int) -> datetime | None:
+def parse_epoch(value: str | float) -> datetime | None:
     """Epoch seconds, milliseconds, microseconds or nanoseconds to an aware UTC datetime."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if number != number or number <= 0:  # NaN or not a plausible time
+    if math.isnan(number) or number <= 0:  # not a plausible time
         return None
     # Pick the unit that lands between 1973 and 2286.
     for divisor in (1, 1e3, 1e6, 1e9):
@@ -104,7 +105,7 @@ def parse_epoch(value: str | float | int) -> datetime | None:
             if seconds < 1e8:
                 return None
             try:
-                return datetime.fromtimestamp(seconds, tz=timezone.utc)
+                return datetime.fromtimestamp(seconds, tz=UTC)
             except (OverflowError, OSError, ValueError):
                 return None
     return None

@@ -170,6 +170,23 @@ def iter_matching_records(
         yield from records
 
 
+def iter_records(
+    store: Any, start: int, stop: int, *, cancelled: Callable[[], bool] = lambda: False
+) -> Iterator[Record]:
+    """Every record in ``[start, stop)``, in order, read in whole chunks (bulk readers)."""
+    index = getattr(store, "index", None)
+    if index is None:
+        parse = store.parse if hasattr(store, "parse") else store.record
+        for i in range(start, min(stop, len(store))):
+            if cancelled():
+                return
+            yield parse(i)
+        return
+    for _positions, records in _scan_indexed(store, index, _EVERYTHING, None, start,
+                                              min(stop, len(store)), cancelled):
+        yield from records
+
+
 def _matching_chunks(
     store: Any, query: Any, start: int, stop: int | None, cancelled: Callable[[], bool]
 ) -> Iterator[tuple[np.ndarray, list[Record]]]:

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, get_current_worker
 
+from logview.engine import iter_records
 from logview.record import printable
 from logview.tui.filtering import (
     logger_of,
@@ -70,6 +71,18 @@ def _indexed_fraction(store: Any) -> float | None:
         return None
     done, total = progress()
     return 1.0 if total <= 0 else min(1.0, done / total)
+
+
+#: Counting slows down while more than this much input is not yet indexed.
+_INDEX_BACKLOG = 16 << 20
+
+
+def _indexing_behind(store: Any) -> bool:
+    progress = getattr(store, "progress", None)
+    if progress is None:
+        return False
+    done, total = progress()
+    return total - done > _INDEX_BACKLOG
 
 
 class DutyCycle:
@@ -276,13 +289,17 @@ class MainScreen(Screen):
         yield_to_ui = DutyCycle()
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
-            record = store.record
             counted = tally.counted
-            while counted < known and not worker.is_cancelled:
-                tally.add(record(counted))
+            # Bulk reads (not store.record: that would flush the cache of the rows on screen).
+            for record in iter_records(store, counted, known,
+                                       cancelled=lambda: worker.is_cancelled):
+                tally.add(record)
                 counted += 1
                 if (counted & 255) == 0:
                     yield_to_ui()
+                    if self._filter_progress is not None or _indexing_behind(store):
+                        # The index and a running filter are what the user waits for.
+                        time.sleep(0.005)
                     if time.monotonic() - last > _COUNT_REPORT:
                         self.post_message(LevelCounts(tally, generation))
                         last = time.monotonic()

@@ -23,6 +23,8 @@ from logview.split import RawRecord, parse_raw_record
 
 #: Raw bytes read per scanning step.
 SCAN_BYTES = 8 << 20
+#: Chunk size when every record is parsed (the parsed records of a chunk are held at once).
+ALL_BYTES = 1 << 20
 #: Records parsed per step when there is no prefilter (or no index to scan bytes with).
 PARSE_STEP = 2048
 
@@ -182,8 +184,9 @@ def iter_records(
                 return
             yield parse(i)
         return
+    # Small chunks: every record of a chunk is parsed and held at once.
     for _positions, records in _scan_indexed(store, index, _EVERYTHING, None, start,
-                                              min(stop, len(store)), cancelled):
+                                              min(stop, len(store)), cancelled, ALL_BYTES):
         yield from records
 
 
@@ -198,7 +201,8 @@ def _matching_chunks(
     index = getattr(store, "index", None)
     if getattr(query, "is_empty", False):
         if index is not None:  # read whole chunks, not one pread and line count per record
-            yield from _scan_indexed(store, index, _EVERYTHING, None, start, stop, cancelled)
+            yield from _scan_indexed(store, index, _EVERYTHING, None, start, stop, cancelled,
+                                     ALL_BYTES)
             return
         for lo in range(start, stop, PARSE_STEP):
             if cancelled():
@@ -229,7 +233,7 @@ def _parse_all(store, query, start, stop, cancelled):
         yield np.array(positions, dtype=np.int64), records
 
 
-def _scan_indexed(store, index, query, matchers, start, stop, cancelled):
+def _scan_indexed(store, index, query, matchers, start, stop, cancelled, scan_bytes=SCAN_BYTES):
     """Read raw chunks of whole records; prefilter them in bulk; parse only candidates."""
     fmt, name, source, matches = store.format, store.name, store.source, query.matches
     lo = start
@@ -237,7 +241,7 @@ def _scan_indexed(store, index, query, matchers, start, stop, cancelled):
         if cancelled():
             return
         first = index.start(lo)
-        hi = index.find(first + SCAN_BYTES)
+        hi = index.find(first + scan_bytes)
         hi = min(stop, max(lo + 1, hi))
         bounds = index.bounds(lo, hi)
         base = int(bounds[0])

@@ -8,6 +8,7 @@ pending data is bounded: past ``MAX_PENDING`` records the worker waits for the U
 from __future__ import annotations
 
 import math
+from array import array
 import threading
 
 import numpy as np
@@ -29,8 +30,9 @@ class RecordTally:
         self.unknown = 0
         self.counted = 0
         self._loggers: dict[str, int] = {}
-        self._times: list[float] = []
-        self._levelnos: list[int] = []
+        # Compact arrays (10 B per pending record, not ~60 B of Python floats and ints).
+        self._times = array("d")
+        self._levelnos = array("h")
         self._pending = 0
         #: Distinct record sources in the order first seen (at most ``MAX_SOURCES``).
         self._sources: dict[str, None] = {}
@@ -51,7 +53,7 @@ class RecordTally:
             stamp = record.timestamp
             if stamp is not None and math.isfinite(stamp):
                 self._times.append(stamp)
-                self._levelnos.append(record.levelno)
+                self._levelnos.append(max(-32768, min(32767, record.levelno)))
             source = record.source
             if source != self._last_source:  # runs of one source are the common case
                 self._last_source = source
@@ -75,9 +77,9 @@ class RecordTally:
         """Logger counts and (times, levelnos) added since the last take (UI thread)."""
         with self._lock:
             loggers, self._loggers = self._loggers, {}
-            times = np.asarray(self._times, dtype=np.float64)
-            levelnos = np.asarray(self._levelnos, dtype=np.int64)
-            self._times, self._levelnos = [], []
+            times = np.frombuffer(self._times, dtype=np.float64).copy()
+            levelnos = np.frombuffer(self._levelnos, dtype=np.int16).astype(np.int64)
+            self._times, self._levelnos = array("d"), array("h")
             self._pending = 0
             self.room.set()
         return loggers, times, levelnos

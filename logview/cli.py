@@ -294,6 +294,16 @@ def _print_direct(store, query, printer: RecordPrinter, out: IO[bytes]) -> bool:
     return True
 
 
+def _at_line_end(store) -> bool:
+    """Every source of ``store`` ends with a whole line (or is empty) as far as it is read."""
+    stores = getattr(store, "stores", None)
+    if stores is not None:
+        return all(_at_line_end(part) for part in stores)
+    source = store.source
+    size = source.size()
+    return size == 0 or source.read_at(size - 1, 1) == b"\n"
+
+
 def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
     """Print matching records; with --follow (or a live source) keep going until stopped."""
     printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
@@ -313,14 +323,16 @@ def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
         added = store.update()
         if store.generation != generation:  # truncated: the file starts over
             generation, seen = store.generation, 0
-        if not added and not more:
-            store.update(final=True)  # quiet: emit the pending last record
+        if not added and not more and _at_line_end(store):
+            # Quiet: emit the pending last record, but never half a line (the rest would
+            # become a record of its own).
+            store.update(final=True)
         if len(store) > seen:
             for record in _new_matches(store, query, seen):
                 printer.write(record)
             seen = len(store)
             out.flush()
-        if store.finished and not live:
+        if store.finished:  # nothing can come any more (a pipe at EOF), even with --follow
             store.update(final=True)
             for record in _new_matches(store, query, seen):
                 printer.write(record)

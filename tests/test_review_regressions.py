@@ -1,0 +1,58 @@
+"""Regressions found in a review of the core: each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+LINE = "2024-01-02 03:04:{:02d},000 - app - INFO - {}\n"
+
+
+def _read_until(proc: subprocess.Popen, needle: bytes, timeout: float = 10) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while needle not in data:
+        left = deadline - time.monotonic()
+        assert left > 0, f"timed out waiting for {needle!r}; got {data!r}"
+        ready, _, _ = select.select([proc.stdout], [], [], left)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            assert chunk, f"process ended early: {data!r}"
+            data += chunk
+    return data
+
+
+def test_follow_does_not_cut_a_half_written_line_into_two_records(tmp_path):
+    log = tmp_path / "live.log"
+    log.write_text(LINE.format(0, "first"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "logview", str(log), "--print", "--follow", "-o", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out = _read_until(proc, b"first")
+        with log.open("a") as f:
+            f.write(LINE.format(1, "half").rstrip("\n"))
+        # The writer pauses mid-line for longer than the quiet flush: nothing may come out.
+        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        assert not ready, os.read(proc.stdout.fileno(), 65536)
+        with log.open("a") as f:
+            f.write(" written\n" + LINE.format(2, "last"))
+        out += _read_until(proc, b'"last"')
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    messages = [json.loads(line)["message"] for line in out.splitlines()]
+    assert messages == ["first", "half written", "last"]
+
+
+def test_follow_on_a_pipe_ends_at_its_end(tmp_path):
+    data = (LINE.format(0, "one") + LINE.format(1, "two").rstrip("\n")).encode()
+    result = subprocess.run([sys.executable, "-m", "logview", "--print", "--follow"],
+                            check=False, input=data, capture_output=True, timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == data.splitlines()

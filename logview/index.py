@@ -1,10 +1,12 @@
-"""The compact record index: where each record of a byte source starts, 8 bytes a record.
+"""The compact record index: where each record of a byte source starts, 4 bytes a record.
 
 Built progressively from big ``read_at`` reads (pread, never mmap: a file truncated under an
 mmap raises SIGBUS). Each chunk (4 MB, at most two in flight on a small thread pool: numpy
 and pread release the GIL) has its newlines found with numpy and its record starts decided for
 all lines at once by ``StartDetector`` (``logview.record_starts``). Memory stays bounded
-whatever the file size: the chunks in flight plus 8 bytes per record.
+whatever the file size: the chunks in flight plus 4 bytes per record (each block of starts is
+stored as uint32 offsets from the block's first start; a block spanning 4 GiB or more, only
+possible with giant records, is widened to absolute int64).
 
 ``update(budget=...)`` returns after about that many seconds and a later call continues, so a
 viewer can show the first records of a huge file long before the index is complete.
@@ -37,6 +39,8 @@ __all__ = ["CHUNK_BYTES", "IndexingError", "RecordIndex", "StartDetector"]
 CHUNK_BYTES = 4 << 20
 #: Record starts per storage block (fixed size: growth never copies what is stored).
 BLOCK_RECORDS = 1 << 16
+#: The largest offset from its block's first start that a compact (uint32) block can hold.
+_SPAN_MAX = (1 << 32) - 1
 #: A line-number checkpoint every this many records (line numbers cost ~0 bytes per record).
 LINE_CHECKPOINT = 1 << 10
 #: Chunks being scanned at once (each holds its bytes and a newline mask).
@@ -66,14 +70,14 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def _new_block(records: int) -> np.ndarray:
-    """Storage for ``records`` offsets in its own anonymous mapping.
+def _new_block(records: int, dtype: type[np.integer] = np.uint32) -> np.ndarray:
+    """Storage for ``records`` offsets of ``dtype`` in its own anonymous mapping.
 
     Blocks live as long as the index; on the malloc heap they would pin the freed chunk
     buffers around them, so RSS would keep what indexing once needed (not file-backed: no
     SIGBUS on truncation).
     """
-    return np.frombuffer(mmap.mmap(-1, records * 8), dtype=np.int64)
+    return np.frombuffer(mmap.mmap(-1, records * np.dtype(dtype).itemsize), dtype=dtype)
 
 
 def _newline_positions(arr: np.ndarray) -> np.ndarray:
@@ -142,7 +146,10 @@ class RecordIndex:
         self.generation = source.generation
 
     def _reset(self) -> None:
+        # Block b holds starts b * block .. as uint32 offsets from ``_bases[b]`` (its first
+        # start), or, if it spans 4 GiB or more, as absolute int64 with ``_bases[b] == 0``.
         self._blocks: list[np.ndarray] = []
+        self._bases: list[int] = []
         self._firsts: list[int] = []  # first start of each block, for bisect
         self._count = 0  # starts stored
         self._end = 0  # bytes indexed (line aligned, or the size after a final flush)
@@ -164,15 +171,27 @@ class RecordIndex:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the start offsets (what the 8 bytes a record promise is about)."""
-        return sum(block.nbytes for block in self._blocks) + 8 * len(self._checkpoints)
+        """Memory held by the start offsets (what the 4 bytes a record promise is about).
+
+        The last block counts only the pages written so far: the rest of its anonymous
+        mapping is never touched, so it holds no memory.
+        """
+        with self._lock:
+            if not self._blocks:
+                return 8 * len(self._checkpoints)
+            last = self._blocks[-1]
+            used = (self._count - (len(self._blocks) - 1) * self._block) * last.itemsize
+            last_bytes = min(last.nbytes, -(-used // mmap.PAGESIZE) * mmap.PAGESIZE)
+            full = sum(block.nbytes for block in self._blocks[:-1])
+            return full + last_bytes + 8 * len(self._checkpoints)
 
     def start(self, i: int) -> int:
         """Byte offset where record ``i`` starts."""
         with self._lock:
             if not 0 <= i < self._count:
                 raise IndexError(f"record {i} is not indexed")
-            return int(self._blocks[i // self._block][i % self._block])
+            b, k = divmod(i, self._block)
+            return int(self._blocks[b][k]) + self._bases[b]
 
     def end(self, i: int) -> int:
         """Byte offset just past record ``i``."""
@@ -188,17 +207,19 @@ class RecordIndex:
         with self._lock:
             hi = min(hi, self._count)
             lo = max(0, min(lo, hi))
-            parts = []
+            out = np.empty(hi - lo + 1, dtype=np.int64)
             block = self._block
             i = lo
             while i < hi:
                 b, k = divmod(i, block)
                 take = min(hi - i, block - k)
-                parts.append(self._blocks[b][k : k + take])
+                part = out[i - lo : i - lo + take]
+                part[:] = self._blocks[b][k : k + take]
+                if self._bases[b]:
+                    part += self._bases[b]
                 i += take
-            tail = self.start(hi) if hi < self._count else self._end
-            parts.append(np.array([tail], dtype=np.int64))
-            return np.concatenate(parts)
+            out[-1] = self.start(hi) if hi < self._count else self._end
+            return out
 
     def find(self, offset: int) -> int:
         """Position of the record that contains byte ``offset`` (-1 before the first)."""
@@ -206,10 +227,11 @@ class RecordIndex:
             b = bisect_right(self._firsts, offset) - 1
             if b < 0:
                 return -1
-            block = self._blocks[b]
             filled = min(self._block, self._count - b * self._block)
-            k = int(np.searchsorted(block[:filled], offset, side="right")) - 1
-            return b * self._block + k
+            # bisect on a memoryview compares Python ints: no dtype conversion of the block or
+            # the key, and faster than np.searchsorted (a numpy call) for one key.
+            k = bisect_right(memoryview(self._blocks[b]), offset - self._bases[b], 0, filled)
+            return b * self._block + k - 1
 
     def line(self, i: int) -> int:
         """1-based line number where record ``i`` starts (counted from a nearby checkpoint)."""
@@ -405,8 +427,8 @@ class RecordIndex:
     def _last_start(self) -> int:
         if self._count == 0:
             return -1
-        i = self._count - 1
-        return int(self._blocks[i // self._block][i % self._block])
+        b, k = divmod(self._count - 1, self._block)
+        return int(self._blocks[b][k]) + self._bases[b]
 
     def _append(self, offsets: np.ndarray, lines: np.ndarray) -> None:
         """Store offsets (and line checkpoints); the count is published last."""
@@ -417,16 +439,34 @@ class RecordIndex:
         while done < total:
             b, k = divmod(count + done, block)
             if b == len(self._blocks):
+                first = int(offsets[done])
                 self._blocks.append(_new_block(block))
-                self._firsts.append(int(offsets[done]))
+                self._bases.append(first)
+                self._firsts.append(first)
             take = min(total - done, block - k)
-            self._blocks[b][k : k + take] = offsets[done : done + take]
+            piece = offsets[done : done + take]
+            base = self._bases[b]
+            if self._blocks[b].dtype == np.uint32 and int(piece[-1]) - base > _SPAN_MAX:
+                self._widen(b, k)  # starts only grow: the last one has the largest span
+                base = 0
+            self._blocks[b][k : k + take] = piece - base if base else piece
             done += take
         if total:
             first_cp = -(-count // LINE_CHECKPOINT) * LINE_CHECKPOINT
             for r in range(first_cp, count + total, LINE_CHECKPOINT):
                 self._checkpoints.append(int(lines[r - count]))
         self._count = count + total
+
+    def _widen(self, b: int, filled: int) -> None:
+        """Turn compact block ``b`` (``filled`` entries) into absolute int64 offsets.
+
+        Called with the lock held, like every write: readers see either block whole.
+        """
+        wide = _new_block(self._block, np.int64)
+        wide[:filled] = self._blocks[b][:filled]
+        wide[:filled] += self._bases[b]
+        self._blocks[b] = wide
+        self._bases[b] = 0
 
     def _flush_tail(self, size: int) -> None:
         """Complete the last record; an unfinished last line joins it or starts one."""

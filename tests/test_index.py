@@ -14,7 +14,7 @@ from indexing_helpers import DashFormat, LooseFormat, dash_log
 
 from logview.formats.base import PlainFormat
 from logview.index import RecordIndex, StartDetector
-from logview.sources.base import MemorySource, StaticFileSource
+from logview.sources.base import ByteSource, MemorySource, StaticFileSource
 from logview.split import RecordSplitter
 
 SAMPLE = dash_log(600, seed=3)
@@ -136,7 +136,7 @@ def test_readers_see_a_consistent_prefix_while_indexing(tmp_path):
     assert len(index) == len(expected)
 
 
-def test_at_most_eight_bytes_per_record_on_a_million(tmp_path):
+def test_at_most_four_bytes_per_record_on_a_million(tmp_path):
     line = b"2024-01-01 00:00:00,000 - a - INFO - m\n"
     path = tmp_path / "big.log"
     with open(path, "wb") as f:
@@ -145,7 +145,7 @@ def test_at_most_eight_bytes_per_record_on_a_million(tmp_path):
     index = RecordIndex(source, DashFormat())
     index.update()
     assert len(index) == 1_000_000
-    assert index.nbytes / len(index) <= 8.6  # 8 + one partly filled block + checkpoints
+    assert index.nbytes / len(index) <= 4.1  # 4 + the last block's written pages + checkpoints
     assert index.start(999_999) == 999_999 * len(line)
     assert index.line(999_999) == 1_000_000
     assert index.find(len(line) * 10 + 3) == 10
@@ -353,3 +353,126 @@ def test_memory_is_bounded_chunks_plus_eight_bytes_a_record(tmp_path):
     records, peak = int(out[0]), int(out[1])
     assert records > 300_000 and out[2].strip() == "[]"
     assert peak <= (64 << 20) + 8 * records, f"peak {peak / 2**20:.0f} MB for {records} records"
+
+
+# -- compact blocks: uint32 offsets from a per-block base, int64 only for a 4 GiB span --------
+
+def _reference_checks(index: RecordIndex, starts: list[int], end: int) -> None:
+    """Every reader equals a plain int64 array of the starts, across every block boundary."""
+    ref = np.array(starts + [end], dtype=np.int64)
+    n = len(starts)
+    assert len(index) == n
+    assert [index.start(i) for i in range(n)] == starts
+    assert [index.end(i) for i in range(n)] == ref[1:].tolist()
+    for lo in range(n + 1):
+        for hi in range(lo, n + 2):
+            got = index.bounds(lo, hi)
+            assert got.dtype == np.int64
+            want = np.append(ref[lo:min(hi, n)], ref[min(hi, n)])
+            assert np.array_equal(got, want), (lo, hi)
+    probes = sorted({p + d for p in starts for d in (-1, 0, 1)} | {0, end - 1, end + 10**12})
+    for probe in probes:
+        assert index.find(probe) == int(np.searchsorted(ref[:-1], probe, side="right")) - 1
+
+
+def test_small_blocks_equal_an_int64_reference():
+    data = dash_log(200, seed=21)
+    source = MemorySource("m", data)
+    source.finish()
+    index = RecordIndex(source, DashFormat(), chunk_bytes=1024, block_records=7)
+    index.update()
+    starts = [offset for offset, _line in splitter_records(DashFormat(), data)]
+    assert len(starts) > 20  # several blocks, a partly filled last one
+    assert {block.dtype for block in index._blocks} == {np.dtype(np.uint32)}
+    _reference_checks(index, starts, len(data))
+    used = len(index) - 7 * (len(index._blocks) - 1)  # the last block counts its pages
+    assert index.nbytes == 4 * 7 * (len(index._blocks) - 1) + min(4 * 7, 4096 * -(-4 * used // 4096)) + 8 * len(index._checkpoints)
+
+
+class _GiantLineSource(ByteSource):
+    """``head``, then zero bytes up to ``tail_at - 1``, a newline, then ``tail``: a log whose
+    third record is a line of over 4 GiB, without 4 GiB of memory or disk reads (a sparse file
+    costs seconds of kernel time for the holes)."""
+
+    name = "giant"
+    finished = True
+
+    def __init__(self, head: bytes, tail_at: int, tail: bytes, chunk: int) -> None:
+        self.head, self.tail_at, self.tail = head, tail_at, tail
+        self.zeros = bytes(chunk)  # one reused buffer: the index reads whole chunks of it
+
+    def size(self) -> int:
+        return self.tail_at + len(self.tail)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        end = min(offset + size, self.size())
+        if offset >= end:
+            return b""
+        gap = (max(offset, len(self.head)), min(end, self.tail_at - 1))
+        if gap == (offset, end) and end - offset == len(self.zeros):
+            return self.zeros
+        parts = []
+        if offset < len(self.head):
+            parts.append(self.head[offset:end])
+        if gap[0] < gap[1]:
+            parts.append(bytes(gap[1] - gap[0]))
+        if offset <= self.tail_at - 1 < end:
+            parts.append(b"\n")
+        if end > self.tail_at:
+            parts.append(self.tail[max(0, offset - self.tail_at) : end - self.tail_at])
+        return b"".join(parts)
+
+    def update(self) -> int:
+        return 0
+
+
+def test_a_block_spanning_more_than_four_gib_stays_correct():
+    """A giant record: its block is widened to int64, later blocks are compact with a base
+    past 4 GiB, and every reader still equals the int64 reference."""
+    head = b"2024-01-01 00:00:00,000 - a - INFO - "
+    first = head + b"a\n" + head + b"b\n" + head + b"giant "
+    tail_at = len(first) + (1 << 32) + (1 << 28)  # the giant line ends just before, past 4 GiB
+    tail = b"".join(head + b"after %d\n" % i for i in range(9))
+    chunk = 64 << 20
+    source = _GiantLineSource(first, tail_at, tail, chunk)
+    assert source.read_at(tail_at - 3, 5) == b"\0\0\n20" and source.read_at(5, 3) == first[5:8]
+    index = RecordIndex(source, DashFormat(), chunk_bytes=chunk, block_records=4)
+    index.update(final=True)
+    line = len(head + b"after 0\n")
+    starts = [0, len(head + b"a\n"), 2 * len(head + b"a\n")] + [tail_at + k * line for k in range(9)]
+    _reference_checks(index, starts, source.size())
+    dtypes = [block.dtype for block in index._blocks]
+    assert dtypes == [np.dtype(np.int64), np.dtype(np.uint32), np.dtype(np.uint32)]
+    assert index._bases[1] == tail_at + line > 1 << 32  # compact offsets from a big base
+    assert index.line(3) == 4 and index.line(11) == 12
+
+
+def test_widening_while_readers_read_keeps_a_consistent_prefix():
+    """Starts that overflow compact blocks mid-block, appended straight (no bytes needed)."""
+    index = RecordIndex(MemorySource("m"), DashFormat(), block_records=8)
+    gaps = [10, 20, (1 << 32) - 5, 40, 1 << 33, 7, 3, 1 << 40, 11, 1 << 35, 17, 2]
+    starts = np.cumsum([5] + gaps).tolist()
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            n = index._count
+            if n:
+                got = index.bounds(0, n)[:-1].tolist()
+                if got != starts[:n]:
+                    errors.append(f"prefix of {n}: {got}")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for k, offset in enumerate(starts):
+            with index._lock:
+                index._append(np.array([offset], dtype=np.int64), np.array([k + 1]))
+    finally:
+        stop.set()
+        reader.join()
+    assert not errors
+    assert [block.dtype for block in index._blocks] == [np.dtype(np.int64), np.dtype(np.int64)]
+    assert [index.start(i) for i in range(len(starts))] == starts
+    assert [index.find(s) for s in starts] == list(range(len(starts)))

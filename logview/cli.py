@@ -294,18 +294,9 @@ def _print_direct(store, query, printer: RecordPrinter, out: IO[bytes]) -> bool:
     return True
 
 
-def _at_line_end(store) -> bool:
-    """Every source of ``store`` ends with a whole line (or is empty) as far as it is read."""
-    stores = getattr(store, "stores", None)
-    if stores is not None:
-        return all(_at_line_end(part) for part in stores)
-    source = store.source
-    size = source.size()
-    return size == 0 or source.read_at(size - 1, 1) == b"\n"
-
-
 def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
     """Print matching records; with --follow (or a live source) keep going until stopped."""
+    from logview.store import ends_with_whole_line
     printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
                             flush_each=args.follow)
     live = args.follow
@@ -323,7 +314,7 @@ def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
         added = store.update()
         if store.generation != generation:  # truncated: the file starts over
             generation, seen = store.generation, 0
-        if not added and not more and _at_line_end(store):
+        if not added and not more and ends_with_whole_line(store):
             # Quiet: emit the pending last record, but never half a line (the rest would
             # become a record of its own).
             store.update(final=True)

@@ -29,7 +29,7 @@ from logview.record import Record
 from logview.sources.base import ByteSource
 from logview.split import RawRecord, parse_raw_record
 
-__all__ = ["LogStore", "MergedStore", "detect_source_format", "open_store"]
+__all__ = ["LogStore", "MergedStore", "detect_source_format", "ends_with_whole_line", "open_store"]
 
 #: Parsed records kept per store.
 RECORD_CACHE = 4096
@@ -90,6 +90,20 @@ class LogStore:
 
     def close(self) -> None:
         self.source.close()
+
+
+def ends_with_whole_line(store: LogStore | MergedStore) -> bool:
+    """Every source of ``store`` ends with a whole line (or is empty), as far as it is read.
+
+    Followers flush the pending last record when input goes quiet, but only then: flushing
+    half a line would make its rest a record of its own.
+    """
+    stores = getattr(store, "stores", None)
+    if stores is not None:
+        return all(ends_with_whole_line(part) for part in stores)
+    source = store.source
+    size = source.size()
+    return size == 0 or source.read_at(size - 1, 1) == b"\n"
 
 
 def open_store(source: ByteSource, fmt: LogFormat | None = None) -> LogStore:

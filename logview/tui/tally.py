@@ -8,8 +8,8 @@ pending data is bounded: past ``MAX_PENDING`` records the worker waits for the U
 from __future__ import annotations
 
 import math
-from array import array
 import threading
+from array import array
 
 import numpy as np
 

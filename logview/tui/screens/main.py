@@ -25,6 +25,7 @@ from textual.worker import Worker, get_current_worker
 
 from logview.engine import iter_records
 from logview.record import printable
+from logview.store import ends_with_whole_line
 from logview.tui.filtering import (
     logger_of,
     min_level_of,
@@ -238,8 +239,9 @@ class MainScreen(Screen):
                 continue
             if quiet_since is None:
                 quiet_since = now
-            elif not flushed and now - quiet_since >= _QUIET_FLUSH:
-                # Input went quiet: show the last record although no next one has started.
+            elif not flushed and now - quiet_since >= _QUIET_FLUSH and ends_with_whole_line(store):
+                # Input went quiet: show the last record although no next one has started
+                # (never half a line: its rest would become a record of its own).
                 flushed = True
                 if store.update(final=True):
                     pending = True

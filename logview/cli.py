@@ -402,6 +402,14 @@ def _install_signal_handlers() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _report_damaged(sources: list[ByteSource]) -> None:
+    """Say on stderr which inputs ended early (a cut-short .gz): what they held was printed."""
+    for source in sources:
+        error = getattr(source, "error", None)
+        if error:
+            print(f"logview: warning: {error}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``logview`` command; returns the exit status."""
     parser = build_parser()
@@ -427,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if listener is not None and stop_signals is not None:
                 return run_listen_print(args, store, query, out, listener, stop_signals.event)
-            return run_print(args, store, query, out)
+            status = run_print(args, store, query, out)
+            _report_damaged(sources)
+            return status
         except BrokenPipeError:
             # The reader went away (``| head``): stop quietly, like other Unix tools.
             with suppress(OSError):

@@ -106,12 +106,16 @@ def open_sources(paths: list[str], *, follow: bool, rotated: bool) -> list[ByteS
                 sources.append(_open_set(members, follow=follow))
             files.clear()
 
+        seen: set[tuple[int, int]] = set()
         for path in paths:
             if path == "-":
                 flush_files()
                 sources.append(StdinSource())
                 continue
             st = _stat(path)
+            if (st.st_dev, st.st_ino) in seen:  # the same file named twice (a.log ./a.log)
+                continue
+            seen.add((st.st_dev, st.st_ino))
             if stat.S_ISDIR(st.st_mode):
                 flush_files()
                 for members in _directory_sets(path):

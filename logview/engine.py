@@ -75,6 +75,27 @@ class GroupMatcher:
         return cand[np.array(keep, dtype=bool)] if len(cand) else cand
 
 
+    def within(self, buf: bytes, rel: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """The candidates ``j`` whose record ``buf[rel[j]:rel[j+1]]`` contains the group.
+
+        For few candidates this beats scanning the whole chunk for a common needle.
+        """
+        needles = self.needles
+        if needles is not None and needles.exact and not needles.ignorecase:
+            literals = needles.literals
+            find = buf.find
+
+            def present(start: int, end: int) -> bool:
+                return any(find(lit, start, end) >= 0 for lit in literals)
+        else:
+            search = self.pattern.search
+
+            def present(start: int, end: int) -> bool:
+                return search(buf, start, end) is not None
+        keep = [present(int(rel[j]), int(rel[j + 1])) for j in cand.tolist()]
+        return cand[np.array(keep, dtype=bool)] if len(cand) else cand
+
+
 def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
     """Every offset where one of ``literals`` begins (``bytes.find`` runs at GB/s)."""
     found: list[int] = []
@@ -100,7 +121,7 @@ def level_case_of(fmt: Any) -> str | None:
         return declared
     from logview.formats.template import TemplateField, TemplateFormat
 
-    if not isinstance(fmt, TemplateFormat) or not fmt.level_text or fmt._levels:
+    if not isinstance(fmt, TemplateFormat) or not fmt.level_text or fmt.custom_levels:
         return None
     fields = [t for t in fmt._compiled.tokens
               if isinstance(t, TemplateField) and t.attr == "levelname"]
@@ -236,6 +257,7 @@ def _parse_all(store, query, start, stop, cancelled):
 def _scan_indexed(store, index, query, matchers, start, stop, cancelled, scan_bytes=SCAN_BYTES):
     """Read raw chunks of whole records; prefilter them in bulk; parse only candidates."""
     fmt, name, source, matches = store.format, store.name, store.source, query.matches
+    ordered = False
     lo = start
     while lo < stop:
         if cancelled():
@@ -250,11 +272,20 @@ def _scan_indexed(store, index, query, matchers, start, stop, cancelled, scan_by
         if matchers is None:
             cand = np.arange(hi - lo, dtype=np.int64)
         else:
+            if not ordered and len(matchers) > 1:
+                # Scan the chunk for the rarest group (measured on this first chunk), then
+                # test only its candidates' own bytes for the others.
+                counts = [len(matcher.records(buf, rel)) for matcher in matchers]
+                matchers = [m for _, _, m in sorted(zip(counts, range(len(counts)), matchers))]
+            ordered = True
             cand = matchers[0].records(buf, rel)
             for matcher in matchers[1:]:
                 if len(cand) == 0:
                     break
-                cand = np.intersect1d(cand, matcher.records(buf, rel), assume_unique=True)
+                if len(cand) * 16 < len(rel):
+                    cand = matcher.within(buf, rel, cand)
+                else:
+                    cand = np.intersect1d(cand, matcher.records(buf, rel), assume_unique=True)
             if b"\x1b" in buf:  # ANSI stripping may join needles the raw bytes keep apart
                 cand = np.union1d(cand, _ESCAPED.records(buf, rel))
         positions: list[int] = []

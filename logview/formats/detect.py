@@ -95,9 +95,7 @@ def _known_factory(name: str) -> Callable[[str | None], LogFormat]:
             raise FormatError(f"--datefmt does not apply to --format {name}")
         from logview.formats.template import TemplateFormat
 
-        # A fresh TemplateFormat's level table holds just its custom levels (loguru's SUCCESS).
-        seeded = getattr(fresh, "_levels", {})
-        levels = {key: value[1] for key, value in seeded.items() if isinstance(value, tuple)}
+        levels = dict(getattr(fresh, "custom_levels", {}))  # loguru's SUCCESS and the like
         if type(fresh) is not TemplateFormat:
             raise FormatError(f"--datefmt does not apply to --format {name}: give its "
                               f"logging format string instead ({template!r})")

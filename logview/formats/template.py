@@ -402,6 +402,9 @@ class TemplateFormat(LogFormat):
         self._head = compiled.literal_head
         self._start_head = compiled.head.match if compiled.head is not None else None
         self._plan = _read_plan(compiled)
+        #: Level names the user registered (``levels=``); the query prefilter must know them.
+        self.custom_levels: dict[str, int] = dict(levels or {})
+        # Name -> (level, number): the custom levels, then a memo of the names seen.
         self._levels: dict[str, tuple[str | None, int]] = {
             name.upper(): (name.upper(), number) for name, number in (levels or {}).items()
         }

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
 import pytest
+from process_helpers import read_until
 
 from logview.printer import JSONL_KEYS
 
@@ -178,30 +177,16 @@ def test_help_has_examples_and_query_language():
     assert "examples:" in out and "--print" in out and "logger:" in out
 
 
-def _read_until(proc: subprocess.Popen, needle: bytes, timeout: float = 10) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while needle not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out waiting for {needle!r}; got {data!r}"
-        ready, _, _ = select.select([proc.stdout], [], [], left)
-        if ready:
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            assert chunk, f"process ended early: {data!r}"
-            data += chunk
-    return data
-
-
 def test_follow_prints_appended_records_until_interrupted(tmp_path):
     log = tmp_path / "live.log"
     log.write_text("2024-01-02 03:04:05,000 - app - INFO - first\n")
     proc = subprocess.Popen([sys.executable, "-m", "logview", str(log), "--print", "--follow"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _read_until(proc, b"first")
+        read_until(proc, b"first")
         with log.open("a") as f:
             f.write("2024-01-02 03:04:06,000 - app - ERROR - second\n")
-        _read_until(proc, b"second")
+        read_until(proc, b"second")
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)

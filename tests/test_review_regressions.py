@@ -8,23 +8,10 @@ import select
 import signal
 import subprocess
 import sys
-import time
+
+from process_helpers import read_until
 
 LINE = "2024-01-02 03:04:{:02d},000 - app - INFO - {}\n"
-
-
-def _read_until(proc: subprocess.Popen, needle: bytes, timeout: float = 10) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while needle not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out waiting for {needle!r}; got {data!r}"
-        ready, _, _ = select.select([proc.stdout], [], [], left)
-        if ready:
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            assert chunk, f"process ended early: {data!r}"
-            data += chunk
-    return data
 
 
 def test_follow_does_not_cut_a_half_written_line_into_two_records(tmp_path):
@@ -34,7 +21,7 @@ def test_follow_does_not_cut_a_half_written_line_into_two_records(tmp_path):
         [sys.executable, "-m", "logview", str(log), "--print", "--follow", "-o", "jsonl"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out = _read_until(proc, b"first")
+        out = read_until(proc, b"first")
         with log.open("a") as f:
             f.write(LINE.format(1, "half").rstrip("\n"))
         # The writer pauses mid-line for longer than the quiet flush: nothing may come out.
@@ -42,7 +29,7 @@ def test_follow_does_not_cut_a_half_written_line_into_two_records(tmp_path):
         assert not ready, os.read(proc.stdout.fileno(), 65536)
         with log.open("a") as f:
             f.write(" written\n" + LINE.format(2, "last"))
-        out += _read_until(proc, b'"last"')
+        out += read_until(proc, b'"last"')
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)

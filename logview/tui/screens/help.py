@@ -50,7 +50,7 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("App", (
         ("?", "this help"),
         ("ctrl+p", "command palette (themes, all commands)"),
-        ("q", "quit"),
+        ("q ctrl+c", "quit"),
     )),
 )
 

@@ -257,12 +257,19 @@ async def _keypress_latencies(app: LogviewApp, records: RecordList, presses: int
     return sorted(latencies)
 
 
-def _assert_responsive(latencies: list[float]) -> None:
-    # The machine is shared (other test runs load both cores), so one unlucky scheduling
-    # slice must not fail the test: 8 keys in 10 within 100 ms, none beyond half a second.
-    print("key latencies (ms):", [round(x * 1000, 1) for x in latencies])
-    assert latencies[7] < 0.1, f"keys took {[round(x * 1000) for x in latencies]} ms"
-    assert latencies[-1] < 0.5
+async def _assert_responsive(app: LogviewApp, records: RecordList) -> None:
+    """Every one of 10 keypresses is handled within 100 ms (the issue's bar).
+
+    One retry of the whole measurement is allowed: on a shared 2-core machine a single
+    unlucky scheduling slice of another process must not fail the test.
+    """
+    for attempt in range(2):
+        latencies = await _keypress_latencies(app, records)
+        print("key latencies (ms):", [round(x * 1000, 1) for x in latencies])
+        if latencies[-1] < 0.1:
+            return
+        records.go_to_row(records.row_count - 10, follow=False)
+    raise AssertionError(f"keys took {[round(x * 1000) for x in latencies]} ms")
 
 
 @pytest.mark.timeout(60)
@@ -277,7 +284,7 @@ async def test_keys_stay_responsive_while_a_big_file_is_indexed(tmp_path):
         await until(pilot, lambda: records.length > 1000, timeout=20)
         records.go_to_row(100, follow=False)
         counting = app.screen.query_one("LevelBar").counting
-        _assert_responsive(await _keypress_latencies(app, records))
+        await _assert_responsive(app, records)
         assert counting  # level counting was still running in the background
 
 
@@ -300,7 +307,7 @@ async def test_keys_stay_responsive_while_a_stream_pours_in(memory_store):
         try:
             await until(pilot, lambda: records.length > 3000, timeout=10)
             records.go_to_row(records.row_count - 10, follow=False)
-            _assert_responsive(await _keypress_latencies(app, records))
+            await _assert_responsive(app, records)
             assert not records.following
             await until(pilot, lambda: records.new_rows > 0)
         finally:

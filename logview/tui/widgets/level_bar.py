@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
 from logview.tui.theme import LEVEL_BUCKETS, level_badge, level_style
 
 
+def _click(key: str) -> Style:
+    """Clicking this part of the bar does what pressing ``key`` does."""
+    return Style.from_meta({"@click": f"screen.min_level('{key}')"})
+
+
 class LevelBar(Static):
-    """``1 DEBUG 12  2 INFO 3,456  3 WARN 23 …``: the level keys and what each level holds."""
+    """``1 DEBUG 12  2 INFO 3,456  3 WARN 23 …``: the level keys and what each level holds.
+
+    Each level is clickable (sets it as the minimum, like its key); so is ``0 all``.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
@@ -41,13 +50,16 @@ class LevelBar(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         for key, ((name, levelno), count) in enumerate(zip(LEVEL_BUCKETS, self.counts), 1):
             selected = name == self.min_level
-            text.append(f"{key}", "bold reverse" if selected else "dim")
-            text.append(" ")
-            text.append(level_badge(name).strip(), level_style(max(levelno, 10), theme, plain=self.app.no_color))
-            text.append(f" {count:,}  ")
+            click = _click(str(key))
+            text.append(f"{key}", Style.parse("bold reverse" if selected else "dim") + click)
+            text.append(" ", click)
+            badge = level_style(max(levelno, 10), theme, plain=self.app.no_color)
+            text.append(level_badge(name).strip(), badge + click)
+            text.append(f" {count:,}", click)
+            text.append("  ")
         if self.unknown:
             text.append(f"other {self.unknown:,}  ", "dim")
-        text.append("0 all" if self.min_level else "", "dim")
+        text.append("0 all" if self.min_level else "", Style.parse("dim") + _click("0"))
         if self.counting:
             text.append("  counting…", "dim italic")
         self.update(text)

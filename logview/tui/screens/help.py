@@ -41,7 +41,7 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Records", (
         ("Enter", "record detail: traceback, fields, raw text"),
         ("c", "copy the record's raw text (OSC 52, works over SSH)"),
-        ("\\", "wrap: whole records or one row each"),
+        ("\\", "wrap long rows onto more lines (cursor record whole) or cut them"),
     )),
     ("Detail view", (
         ("Escape q", "close"),

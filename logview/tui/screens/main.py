@@ -20,11 +20,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
 from logview.engine import iter_records
-from logview.record import printable
 from logview.store import ends_with_whole_line
 from logview.tui.filtering import (
     logger_of,
@@ -179,7 +178,6 @@ class MainScreen(Screen):
             tree.display = False
             yield tree
             yield RecordList(self.store, id="records")
-        yield Static("", id="preview", markup=False)
         yield StatusBar(id="status")
         yield Footer()
 
@@ -442,23 +440,7 @@ class MainScreen(Screen):
     @on(RecordList.FollowChanged)
     @on(RecordList.CursorMoved)
     def _list_changed(self, message: Any) -> None:
-        if isinstance(message, RecordList.CursorMoved) and self.records.wrap:
-            self._show_preview(message.position)
         self._show_status()
-
-    @on(RecordList.WrapChanged)
-    def _wrap_changed(self, message: RecordList.WrapChanged) -> None:
-        self.query_one("#preview").display = message.wrap
-        self._show_preview(self.records.cursor_position)
-
-    def _show_preview(self, position: int | None) -> None:
-        preview = self.query_one("#preview", Static)
-        if position is None or not self.records.wrap:
-            preview.update("")
-            return
-        record = self.store.record(position)
-        text = record.message + (f"\n{record.exc}" if record.exc else "")
-        preview.update(printable(text))
 
     @on(RecordList.OpenRecord)
     def _open_record(self, message: RecordList.OpenRecord) -> None:

@@ -4,12 +4,15 @@ No widget per record and no list of all records: rows map to store positions thr
 sorted int64 array of matching positions, or (unfiltered) the identity, row == position.
 Rows are rendered with the Line API into Strips cached per (position, generation, render
 key); the horizontal crop and the cursor highlight happen after the cache.
+
+In wrap mode (``\\``) a row takes as many screen lines as its message needs and the cursor
+row shows its whole record; the scroll offset then names the top row and only the rows on
+screen are wrapped (see ``wrap_layout``), so the cost stays that of one screen.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,18 +24,25 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import NoActiveWorker, get_current_worker
 
-from logview.record import ERROR, WARNING, Record, printable
+from logview.record import Record, printable
 from logview.tui.source_tags import fit_tag, source_color, source_tags
 from logview.tui.theme import BADGE_WIDTH, level_badge, level_style
+from logview.tui.widgets.record_search import RecordSearch
+from logview.tui.widgets.wrap_layout import (
+    WrappedLine,
+    layout_bottom_up,
+    layout_rows,
+    top_ending_at,
+    wrap_record,
+)
 
 #: Terminal width from which rows show the date and a wider logger column.
 WIDE = 120
 #: Widest source tag column (narrow, wide terminal).
 SOURCE_WIDTH = (10, 16)
-#: Rows scanned on the UI thread by a search before it moves to a worker.
-_NEAR = 200
+#: Most screen lines one record takes in wrap mode (Enter shows the rest in the detail).
+MAX_WRAPPED_LINES = 200
 
 
 def format_time(record: Record, wide: bool) -> str:
@@ -55,7 +65,7 @@ def first_line(text: str) -> str:
     return printable(line.replace("\t", "    "))
 
 
-class RecordList(ScrollView, can_focus=True):
+class RecordList(RecordSearch, ScrollView, can_focus=True):
     """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -113,7 +123,7 @@ class RecordList(ScrollView, can_focus=True):
             self.position = position
 
     class WrapChanged(Message):
-        """Wrap mode switched: rows are cut at the width and the cursor record is shown whole."""
+        """Wrap mode switched: long rows continue on the next lines, the cursor record is whole."""
 
         def __init__(self, wrap: bool) -> None:
             super().__init__()
@@ -136,6 +146,11 @@ class RecordList(ScrollView, can_focus=True):
         #: Source -> (tag, colour) once rows come from more than one source; empty otherwise.
         self._sources: dict[str, tuple[str, str]] = {}
         self._source_width = 0
+        self._wrap_cache: LRUCache[tuple[int, int, int, int, bool], list[Strip]] = LRUCache(256)
+        #: (top row, its lines hidden above the screen): set when the cursor scrolls the view.
+        self._wrap_skip = (0, 0)
+        self._screen_key: tuple[Any, ...] | None = None
+        self._screen: list[WrappedLine] = []
 
     # -- the row <-> position map --------------------------------------------------------------
 
@@ -196,6 +211,7 @@ class RecordList(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.new_rows = 0
         self._cache.clear()
+        self._wrap_cache.clear()
         self._max_width = 0
         self._render_key += 1
         self._rows_changed(0)
@@ -203,7 +219,7 @@ class RecordList(ScrollView, can_focus=True):
 
     def _rows_changed(self, before: int) -> None:
         count = self.row_count
-        self.virtual_size = Size(self._content_width(), count)
+        self.virtual_size = self._virtual_size()
         if self.following:
             self.cursor_row = max(0, count - 1)
             self._stick_to_end()
@@ -212,6 +228,11 @@ class RecordList(ScrollView, can_focus=True):
             self.new_rows += count - before
             self.post_message(self.FollowChanged(False, self.new_rows))
         self.refresh()
+
+    def watch_show_horizontal_scrollbar(self, show: bool) -> None:
+        """The scrollbar takes a line: keep the newest row above it when following."""
+        if self.following:
+            self.call_after_refresh(self._scroll_end_if_following)
 
     def _stick_to_end(self) -> None:
         """Scroll to the last row now and again after the next layout (sizes may lag)."""
@@ -222,8 +243,13 @@ class RecordList(ScrollView, can_focus=True):
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
-    def _content_width(self) -> int:
-        return 0 if self.wrap else self._max_width
+    def _virtual_size(self) -> Size:
+        """Rows by widest row; in wrap mode no width (no horizontal scroll) and room for the
+        last row to be the top one (a scroll offset is a top row there, not a screen line)."""
+        if not self.wrap:
+            return Size(self._max_width, self.row_count)
+        height = max(1, self.scrollable_content_region.height)
+        return Size(0, self.row_count + height - 1 if self.row_count else 0)
 
     # -- rendering ----------------------------------------------------------------------------
 
@@ -269,6 +295,7 @@ class RecordList(ScrollView, can_focus=True):
         """Re-render every row (theme, highlight or layout changed)."""
         self._render_key += 1
         self._cache.clear()
+        self._wrap_cache.clear()
         self.refresh()
 
     def notify_style_update(self) -> None:
@@ -280,6 +307,8 @@ class RecordList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.invalidate()
+        if self.wrap:
+            self.virtual_size = self._virtual_size()
         if self.following:
             self._stick_to_end()
 
@@ -288,6 +317,8 @@ class RecordList(ScrollView, can_focus=True):
         row = scroll_y + y
         width = self.size.width
         base = self.rich_style
+        if self.wrap:
+            return self._render_wrapped_line(y, width, base)
         if row >= self.row_count:
             return Strip.blank(width, base)
         position = self.position_at(row)
@@ -316,13 +347,90 @@ class RecordList(ScrollView, can_focus=True):
 
     def _sync_width(self) -> None:
         self._width_sync_pending = False
-        self.virtual_size = Size(self._content_width(), self.row_count)
+        self.virtual_size = self._virtual_size()
+        if self.following:  # a horizontal scrollbar may have appeared and hidden the last row
+            self._stick_to_end()
+
+    # -- wrap mode ----------------------------------------------------------------------------
+
+    def _render_wrapped_line(self, y: int, width: int, base: Any) -> Strip:
+        screen = self._wrap_screen()
+        if y >= len(screen):
+            return Strip.blank(width, base)
+        line = screen[y]
+        strip = line.strip.crop_extend(0, width, None)
+        if line.row == self.cursor_row:
+            strip = strip.apply_style(self.get_component_rich_style("record-list--cursor"))
+        return strip.apply_style(base).apply_offsets(0, line.row)
+
+    def _wrap_screen(self) -> list[WrappedLine]:
+        """The screen's lines in wrap mode, laid out again only when something moved."""
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        skip = self._wrap_skip[1] if self._wrap_skip[0] == top else 0
+        key = (top, skip, self.size.width, height, self.row_count, self.cursor_row,
+               self.following, self._render_key, getattr(self.store, "generation", 0),
+               id(self.positions))
+        if key != self._screen_key:
+            if self.following:
+                screen = layout_bottom_up(self._record_lines, self.row_count - 1, height)
+            else:
+                screen = layout_rows(self._record_lines, self.row_count, height, top, skip)
+            self._screen_key, self._screen = key, screen
+        return self._screen
+
+    def _record_lines(self, row: int) -> list[Strip]:
+        """The screen lines of ``row`` wrapped at the width (the whole record on the cursor)."""
+        position = self.position_at(row)
+        width = max(1, self.size.width)
+        expanded = row == self.cursor_row
+        key = (position, getattr(self.store, "generation", 0), self._render_key, width, expanded)
+        lines = self._wrap_cache.get(key)
+        if lines is None:
+            console = self.app.console
+            lines = [Strip(text.render(console), text.cell_len)
+                     for text in self._wrapped_texts(position, width, expanded)]
+            self._wrap_cache[key] = lines
+        return lines
+
+    def _wrapped_texts(self, position: int, width: int, expanded: bool) -> list[Text]:
+        try:
+            record = self.store.record(position)
+        except (IndexError, OSError) as exc:  # the store restarted under us: show, don't crash
+            return [Text(f"<record {position} unavailable: {exc}>", style="dim", end="")]
+        marker = self.get_component_rich_style("record-list--marker")
+        if expanded:
+            text = record.message + (f"\n{record.exc.rstrip(chr(10))}" if record.exc else "")
+            logical = text.split("\n", MAX_WRAPPED_LINES)
+        else:
+            logical = [record.message]
+        messages = [self._message_text(first_line(line)) for line in logical[:MAX_WRAPPED_LINES]]
+        if not expanded and record.extra_lines:
+            messages[0].append(f" +{record.extra_lines}", marker)
+        hidden = record.extra_lines + 1 - len(messages) if expanded else 0
+        return wrap_record(self._columns_text(record, width >= WIDE), messages, width,
+                           MAX_WRAPPED_LINES, hidden, marker)
+
+    def _rows_on_screen(self) -> int:
+        """How many rows the screen shows (a page in wrap mode)."""
+        if not self.wrap:
+            return max(1, self.size.height)
+        return max(1, len({line.row for line in self._wrap_screen()}))
 
     def _row_text(self, position: int, wide: bool) -> Text:
         try:
             record = self.store.record(position)
         except (IndexError, OSError) as exc:  # the store restarted under us: show, don't crash
             return Text(f"<record {position} unavailable: {exc}>", style="dim")
+        text = self._columns_text(record, wide)
+        text.append_text(self._message_text(first_line(record.message)))
+        extra = record.extra_lines
+        if extra:
+            text.append(f" +{extra}", self.get_component_rich_style("record-list--marker"))
+        return text
+
+    def _columns_text(self, record: Record, wide: bool) -> Text:
+        """Time, level, source and logger columns with the space before the message."""
         logger_width = 24 if wide else 14
         text = Text(no_wrap=True, end="")
         text.append(format_time(record, wide), self.get_component_rich_style("record-list--time"))
@@ -340,18 +448,17 @@ class RecordList(ScrollView, can_focus=True):
             logger = "…" + logger[-(logger_width - 1) :]
         text.append(logger.ljust(logger_width), self.get_component_rich_style("record-list--logger"))
         text.append(" ")
-        start = len(text.plain)
-        message = first_line(record.message)
-        text.append(message)
-        if self._patterns and message:
+        return text
+
+    def _message_text(self, line: str) -> Text:
+        """One (already printable) message line with the search terms highlighted."""
+        text = Text(line, no_wrap=True, end="")
+        if self._patterns and line:
             match_style = self.get_component_rich_style("record-list--match")
             for pattern in self._patterns:
-                for hit in pattern.finditer(message):
+                for hit in pattern.finditer(line):
                     if hit.end() > hit.start():
-                        text.stylize(match_style, start + hit.start(), start + hit.end())
-        extra = record.extra_lines
-        if extra:
-            text.append(f" +{extra}", self.get_component_rich_style("record-list--marker"))
+                        text.stylize(match_style, hit.start(), hit.end())
         return text
 
     def columns_width(self, wide: bool) -> int:
@@ -376,6 +483,9 @@ class RecordList(ScrollView, can_focus=True):
         self.post_message(self.CursorMoved(self.cursor_position))
 
     def _show_cursor(self) -> None:
+        if self.wrap and not self.following:
+            self._show_cursor_wrapped()
+            return
         height = max(1, self.scrollable_content_region.height)
         top = round(self.scroll_y)
         row = self.cursor_row
@@ -386,6 +496,23 @@ class RecordList(ScrollView, can_focus=True):
         elif row >= top + height:
             self.scroll_to(y=row - height + 1, animate=False, immediate=True)
 
+    def _show_cursor_wrapped(self) -> None:
+        """Scroll by whole rows until the cursor record is on screen from its first line."""
+        height = max(1, self.scrollable_content_region.height)
+        row = self.cursor_row
+        screen = self._wrap_screen()
+        shown = [line for line in screen if line.row == row]
+        if shown and shown[0].index == 0 and (
+            shown[-1].index == shown[-1].lines - 1 or len(shown) >= height
+        ):
+            return
+        if not screen or row < screen[0].row or shown and shown[0].index > 0:
+            top, skip = row, 0
+        else:
+            top, skip = top_ending_at(lambda r: len(self._record_lines(r)), row, height)
+        self._wrap_skip = (top, skip)
+        self.scroll_to(y=top, animate=False, immediate=True)
+
     def action_cursor_up(self) -> None:
         self.go_to_row(self.cursor_row - 1, follow=False)
 
@@ -393,10 +520,10 @@ class RecordList(ScrollView, can_focus=True):
         self.go_to_row(self.cursor_row + 1)
 
     def action_page_up(self) -> None:
-        self.go_to_row(self.cursor_row - max(1, self.size.height - 1), follow=False)
+        self.go_to_row(self.cursor_row - max(1, self._rows_on_screen() - 1), follow=False)
 
     def action_page_down(self) -> None:
-        self.go_to_row(self.cursor_row + max(1, self.size.height - 1))
+        self.go_to_row(self.cursor_row + max(1, self._rows_on_screen() - 1))
 
     def action_first(self) -> None:
         self.go_to_row(0, follow=False)
@@ -410,7 +537,11 @@ class RecordList(ScrollView, can_focus=True):
             self.post_message(self.FollowChanged(False, self.new_rows))
 
     def on_click(self, event: Click) -> None:
-        row = round(self.scroll_y) + event.y
+        if self.wrap:
+            screen = self._wrap_screen()
+            row = screen[event.y].row if 0 <= event.y < len(screen) else self.row_count
+        else:
+            row = round(self.scroll_y) + event.y
         if row < self.row_count:
             self.go_to_row(row, follow=False if row < self.row_count - 1 else None)
 
@@ -430,89 +561,8 @@ class RecordList(ScrollView, can_focus=True):
     def action_toggle_wrap(self) -> None:
         self.wrap = not self.wrap
         self.scroll_to(x=0, animate=False, immediate=True)
-        self.virtual_size = Size(self._content_width(), self.row_count)
+        self.virtual_size = self._virtual_size()
+        self._wrap_skip = (0, 0)
+        self._show_cursor()
         self.post_message(self.WrapChanged(self.wrap))
         self.refresh()
-
-    # -- search -------------------------------------------------------------------------------
-
-    def action_find_match(self, step: int) -> None:
-        patterns = self._patterns
-        if not patterns:
-            self.notify("No search terms: type a query with / first", timeout=3)
-            return
-
-        def hit(record: Record) -> bool:
-            text = record.message
-            return any(pattern.search(text) for pattern in patterns)
-
-        self.find(hit, step, "match")
-
-    def action_find_level(self, step: int, levelno: int) -> None:
-        if levelno >= ERROR:
-            self.find(lambda record: record.levelno >= ERROR, step, "error")
-        else:
-            self.find(lambda record: WARNING <= record.levelno < ERROR, step, "warning")
-
-    def find(
-        self,
-        predicate: Callable[[Record], bool],
-        step: int,
-        what: str,
-        *,
-        from_row: int | None = None,
-    ) -> None:
-        """Move to the next (step 1) or previous (-1) row whose record satisfies ``predicate``.
-
-        Looks at a few rows here and, when the hit is further away, continues in a thread
-        worker so the UI never waits on a long scan.
-        """
-        count = self.row_count
-        positions = self.positions
-        start = (self.cursor_row if from_row is None else from_row) + step
-        record = self.store.record
-        row = start
-        for _ in range(_NEAR):
-            if not 0 <= row < count:
-                self.notify(f"No {'next' if step > 0 else 'previous'} {what}", timeout=2)
-                return
-            position = row if positions is None else int(positions[row])
-            if predicate(record(position)):
-                self.go_to_row(row, follow=False)
-                return
-            row += step
-        self._find_far(predicate, step, row, count, positions, what)
-
-    def _find_far(
-        self,
-        predicate: Callable[[Record], bool],
-        step: int,
-        row: int,
-        count: int,
-        positions: np.ndarray | None,
-        what: str,
-    ) -> None:
-        def scan() -> None:
-            worker = self._current_worker()
-            record = self.store.record
-            current = row
-            while 0 <= current < count:
-                if (current & 1023) == 0 and worker is not None and worker.is_cancelled:
-                    return
-                position = current if positions is None else int(positions[current])
-                if predicate(record(position)):
-                    self.app.call_from_thread(self.go_to_row, current, follow=False)
-                    return
-                current += step
-            self.app.call_from_thread(
-                self.notify, f"No {'next' if step > 0 else 'previous'} {what}", timeout=2
-            )
-
-        self.run_worker(scan, thread=True, group="find", exclusive=True, exit_on_error=False)
-
-    @staticmethod
-    def _current_worker() -> Any:
-        try:
-            return get_current_worker()
-        except NoActiveWorker:
-            return None

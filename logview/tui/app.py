@@ -93,7 +93,7 @@ class LogviewApp(App[None]):
             yield SystemCommand(title, help_text, lambda a=action: self._run_on_main(a))
         list_commands = [
             ("Follow", "Jump to the newest record and follow (G)", "last"),
-            ("Toggle wrap", "Cut rows at the width and show the whole record (\\)", "toggle_wrap"),
+            ("Toggle wrap", "Wrap long rows onto more lines, or scroll them sideways (\\)", "toggle_wrap"),
             ("Next error", "Move to the next ERROR or worse (e)", "find_level(1, 40)"),
             ("Copy record", "Copy the record's raw text (c)", "copy"),
         ]

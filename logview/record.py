@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from logview.timeparse import to_timestamp
+
 TRACE = 5
 DEBUG = 10
 INFO = 20
@@ -164,12 +166,7 @@ class Record:
     @property
     def timestamp(self) -> float | None:
         """Seconds since the epoch (naive times are taken as local time), or None."""
-        if self.time is None:
-            return None
-        try:
-            return self.time.timestamp()
-        except (OverflowError, OSError, ValueError):
-            return None
+        return None if self.time is None else to_timestamp(self.time)
 
     @property
     def extra_lines(self) -> int:

@@ -403,14 +403,3 @@ def test_unknown_keys_become_fields_unchanged(fields, message):
         "\x90" <= c <= "\x9f" for c in message
     ):
         assert rec.message == message
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=200))
-def test_any_text_parses_and_nothing_is_dropped(text):
-    data = text.encode("utf-8", "surrogatepass")
-    splitter = RecordSplitter(FMT)
-    raws = splitter.feed(data) + splitter.flush()
-    assert b"".join(r.data for r in raws) == data
-    for raw in raws:
-        dumps_record(parse_raw_record(FMT, raw))

@@ -174,14 +174,3 @@ def test_structlog_logfmt_round_trip(pairs):
     assert tokenize(line) == list(pairs.items())
     rec = FMT.parse(line)
     assert rec.fields == pairs
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=200))
-def test_any_text_parses_and_nothing_is_dropped(text):
-    data = text.encode("utf-8", "surrogatepass")
-    splitter = RecordSplitter(FMT)
-    raws = splitter.feed(data) + splitter.flush()
-    assert b"".join(r.data for r in raws) == data
-    for raw in raws:
-        parse_raw_record(FMT, raw)

@@ -213,7 +213,7 @@ def _start_listener(args: argparse.Namespace) -> tuple[ListenSession, ByteSource
     except SourceError:
         session.stop()
         raise
-    source.listen_spool = True  # type: ignore[attr-defined] - read as logview's JSON lines
+    source.format_hint = "jsonl"  # logview's own JSON lines
     session.source = source
     if not args.save:
         # Writer and reader hold it open: without a name nothing is left behind even when
@@ -233,14 +233,7 @@ def build_store(sources: list[ByteSource], fmt: LogFormat | None):
     """One store over all sources: a single one, or several merged into one timeline."""
     from logview.store import MergedStore, open_store
 
-    stores = []
-    for source in sources:
-        source_fmt = fmt
-        if source_fmt is None and (source.name == "demo" or getattr(source, "listen_spool", False)):
-            from logview.formats.jsonl import JsonFormat
-
-            source_fmt = JsonFormat()
-        stores.append(open_store(source, source_fmt))
+    stores = [open_store(source, fmt) for source in sources]
     return stores[0] if len(stores) == 1 else MergedStore(stores)
 
 

@@ -188,6 +188,7 @@ class DemoStream:
 def demo_source(*, live: bool, scenes: int = 120, seed: int | None = None) -> MemorySource:
     """A source of demo JSON lines: a finished batch, or a live stream fed by a daemon thread."""
     source = MemorySource("demo")
+    source.format_hint = "jsonl"
     stream = DemoStream(source, seed=seed)
     if live:
         thread = threading.Thread(target=stream.run, name="logview-demo", daemon=True)

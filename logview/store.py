@@ -119,6 +119,9 @@ def detect_source_format(source: ByteSource) -> LogFormat:
         from logview.formats.detect import detect_format
     except ImportError:  # the detector is optional: everything still works as plain lines
         return PlainFormat()
+    hint = getattr(source, "format_hint", None)
+    if hint is not None:
+        return detect_format(b"", hint=hint)
     source.update()
     sample = source.read_at(0, min(DETECT_BYTES, source.size()))
     return detect_format(sample)

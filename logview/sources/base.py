@@ -27,6 +27,9 @@ class ByteSource(ABC):
     generation: int = 0
     #: True once no more bytes can ever arrive (EOF on a pipe, a file not followed).
     finished: bool = False
+    #: The format the source is known to hold (``"jsonl"`` for the demo and the listener's
+    #: spool), or None to detect it from the first bytes.
+    format_hint: str | None = None
 
     @abstractmethod
     def size(self) -> int:

@@ -174,6 +174,52 @@ def sample_lines(sample: bytes | str | list[str]) -> list[str]:
     return lines
 
 
+@dataclass(slots=True)
+class Detection:
+    """What detection chose for a sample, and how sure it is (``--explain``, the status line).
+
+    ``fitted`` of ``total`` sample start lines are read by the chosen format; ``runner_up`` is
+    the next best candidate's label and fitted count (None when there was none).
+    """
+
+    format: LogFormat
+    kind: str  # "named" (a built-in or user format), "inferred", "generic", "plain", "forced"
+    label: str  # the format's name, or the inferred logging template
+    template: str | None = None
+    datefmt: str | None = None
+    fitted: int = 0
+    total: int = 0
+    runner_up: tuple[str, int] | None = None
+
+    def describe(self) -> str:
+        """One line for a status bar: ``inferred '%(asctime)s ...' (198/200 lines)``."""
+        what = self.label if self.kind == "named" else f"{self.kind} {self.label!r}"
+        if self.kind in ("plain",):
+            what = "plain text"
+        return f"{what} ({self.fitted}/{self.total} lines)" if self.total else what
+
+
+def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
+    """Detect a sample's format and say how well it fits (see ``Detection``)."""
+    fmt = detect_format(sample, hint=hint)
+    lines = sample_lines(sample)
+    starts = [line for line in lines if not is_continuation(line)] or lines
+    fitted = sum(1 for line in starts if fmt.is_start(line))
+    kind = "plain" if isinstance(fmt, PlainFormat) else "named"
+    return Detection(fmt, kind, fmt.name, getattr(fmt, "template", None),
+                     getattr(fmt, "datefmt", None), fitted, len(starts))
+
+
+def check_format(fmt: LogFormat, sample: bytes | list[str]) -> Detection:
+    """How well a forced format (``--format``) reads a sample: ``fitted == 0`` with
+    ``total > 0`` means it fits none of the first lines (say so instead of one giant record)."""
+    lines = sample_lines(sample)
+    starts = [line for line in lines if not is_continuation(line)] or lines
+    fitted = sum(1 for line in starts if fmt.is_start(line))
+    return Detection(fmt, "forced", fmt.name, getattr(fmt, "template", None),
+                     getattr(fmt, "datefmt", None), fitted, len(starts))
+
+
 def detect_format(sample: bytes | list[str], *, hint: str | None = None) -> LogFormat:
     """The format that recognises most of a source's first lines; ``PlainFormat`` if none fits.
 

@@ -1,9 +1,11 @@
 """JSON lines: one JSON object per line, whatever library wrote it.
 
 The field names of python-json-logger, structlog, loguru (``serialize=True``), ECS, GELF,
-pino, bunyan, Logstash, Google Cloud, zap-like generic loggers and logview's own ``--output
-jsonl`` schema are mapped onto ``Record``; every other key is kept in ``Record.fields`` as it
-was (nested objects included). A line that is not a JSON object is a plain record of its own.
+pino, bunyan, Logstash, Google Cloud, zap-like generic loggers, systemd's journal
+(``journalctl -o json``) and logview's own ``--output jsonl`` schema are mapped onto ``Record``;
+every other key is kept in ``Record.fields`` as it was (nested objects included). A line that is
+not a JSON object is a plain record of its own. Lines may open with the record separator 0x1E
+of JSON text sequences (RFC 7464, ``journalctl -o json-seq``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import orjson
 
 from logview.formats.base import LogFormat
+from logview.formats.journald import is_journal_entry, record_from_journal
 from logview.formats.linewise import (
     ANSI_HINT_RE,
     PLAIN_START,
@@ -64,6 +67,10 @@ _LEVEL_CACHE: dict[str, tuple[str | None, int]] = {}
 _LEVEL_CACHE_MAX = 512
 #: A longer "level" is some other text: the record gets no level (the value stays in raw).
 _LEVEL_MAX_CHARS = 40
+
+#: What may come before a JSON object on its line: blanks, a byte order mark, and the record
+#: separator (RS, 0x1E) that starts each text of a JSON text sequence (RFC 7464).
+_LEAD = " \t\ufeff\x1e"
 
 
 def _level_name(text: str) -> tuple[str | None, int]:
@@ -127,12 +134,13 @@ class JsonFormat(LogFormat):
     level_text = False
     #: Strings in the raw bytes are JSON-escaped (``\\"``, ``\\n``, ``\\u00e9``).
     json_escaped = True
-    # A line that closes a pretty-printed object (``}``, ``],``) continues it.
-    start_pattern = re.compile(rb"[ \t]*\{|(?![}\]])" + PLAIN_START.pattern)
+    # A line that closes a pretty-printed object (``}``, ``],``) continues it; an RS (0x1E)
+    # opens each object of a JSON text sequence.
+    start_pattern = re.compile(rb"\x1e?[ \t]*\{|(?![}\]])" + PLAIN_START.pattern)
 
     def is_start(self, line: str) -> bool:
         head = line[:1]
-        if head == "{" or line.lstrip(" \t\ufeff")[:1] == "{":
+        if head == "{" or line.lstrip(_LEAD)[:1] == "{":
             return True
         return head != "}" and head != "]" and not is_continuation(line)
 
@@ -142,12 +150,18 @@ class JsonFormat(LogFormat):
             return 0.0
         hits = 0
         for line in lines:
-            stripped = line.strip().lstrip("\ufeff")
+            stripped = line.strip().lstrip("\ufeff")  # str.strip drops RS (0x1E) too
             if stripped[:1] == "{" and stripped[-1:] == "}" and isinstance(_load(stripped), dict):
                 hits += 1
         return hits / len(lines)
 
+    def parse_raw(self, raw: str) -> Record:
+        """As ``LogFormat.parse_raw``; a JSON text sequence's RS is framing, not record text."""
+        return super().parse_raw(raw.lstrip("\x1e") if raw[:1] == "\x1e" else raw)
+
     def parse(self, text: str) -> Record:
+        if text[:1] == "\x1e":  # RFC 7464: the separator is framing, not part of the record
+            text = text.lstrip("\x1e")
         first, nl, rest = text.partition("\n")
         stripped = first.strip().lstrip("\ufeff")  # a UTF-8 byte order mark opens some files
         obj = _load(stripped) if stripped[:1] == "{" else None
@@ -167,6 +181,10 @@ def record_from_object(obj: dict[str, Any]) -> Record:
         return _from_loguru(obj)
     if "levelno" in obj and "fields" in obj and "exc" in obj and "message" in obj:
         return _from_own(obj)
+    if ("MESSAGE" in obj or "__CURSOR" in obj or "__REALTIME_TIMESTAMP" in obj) and (
+        is_journal_entry(obj)
+    ):
+        return record_from_journal(obj)
 
     fields: dict[str, Any] = {}
     ranks = [_NO_RANK] * 7

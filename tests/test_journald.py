@@ -1,0 +1,262 @@
+"""systemd journal exports: what ``journalctl -o json`` and ``-o json-seq`` really write.
+
+The entries go into a real journal file through ``systemd-journal-remote`` (journal export
+format on its stdin) and come out of the real ``journalctl --file``; those tests are skipped
+where the two tools are missing. Hostile variants that journalctl never writes are lines.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from logview.formats.detect import detect_format
+from logview.formats.jsonl import JsonFormat
+from logview.printer import dumps_record
+from logview.record import Record
+from logview.sources.base import StaticFileSource
+from logview.split import RecordSplitter, parse_raw_record
+from logview.store import open_store
+
+FMT = JsonFormat()
+BOOT = "0123456789abcdef0123456789abcdef"
+T0 = 1704164645123456  # 2024-01-02 03:04:05.123456 UTC, in microseconds
+
+_REMOTE = next((p for p in ("/lib/systemd/systemd-journal-remote",
+                            "/usr/lib/systemd/systemd-journal-remote") if Path(p).exists()),
+               shutil.which("systemd-journal-remote"))
+needs_journal = pytest.mark.skipif(
+    _REMOTE is None or shutil.which("journalctl") is None,
+    reason="needs journalctl and systemd-journal-remote (apt-get install systemd-journal-remote)",
+)
+
+Entry = list[tuple[str, str | bytes]]
+
+
+def _export(entries: list[Entry]) -> bytes:
+    """Entries in the journal export format (every user field in its binary-safe form)."""
+    out = bytearray()
+    for n, fields in enumerate(entries):
+        out += f"__REALTIME_TIMESTAMP={T0 + n * 1_000_000}\n".encode()
+        out += f"__MONOTONIC_TIMESTAMP={n + 1}\n_BOOT_ID={BOOT}\n".encode()
+        for key, value in fields:
+            data = value.encode() if isinstance(value, str) else value
+            out += key.encode() + b"\n" + struct.pack("<Q", len(data)) + data + b"\n"
+        out += b"\n"
+    return bytes(out)
+
+
+def journalctl(tmp_path: Path, entries: list[Entry], mode: str = "json") -> bytes:
+    """What ``journalctl -o MODE`` prints for a journal file holding ``entries``."""
+    journal = tmp_path / "test.journal"
+    journal.unlink(missing_ok=True)
+    subprocess.run([_REMOTE, "-o", str(journal), "-"], input=_export(entries),
+                   capture_output=True, check=True, timeout=60)
+    out = subprocess.run(["journalctl", "--file", str(journal), "-o", mode, "--no-pager"],
+                         capture_output=True, check=True, timeout=60).stdout
+    assert out.count(b"\n") == len(entries)
+    return out
+
+
+def records(data: bytes) -> list[Record]:
+    splitter = RecordSplitter(FMT)
+    raws = splitter.feed(data) + splitter.flush()
+    return [parse_raw_record(FMT, raw, "test") for raw in raws]
+
+
+def service_entries() -> list[Entry]:
+    return [
+        [("MESSAGE", "Started worker"), ("PRIORITY", "6"), ("SYSLOG_IDENTIFIER", "myapp"),
+         ("_PID", "4242"), ("_COMM", "python3"), ("_SYSTEMD_UNIT", "myapp.service"),
+         ("_HOSTNAME", "box"), ("CODE_FILE", "/srv/app/worker.py"), ("CODE_LINE", "17")],
+        [("MESSAGE", "database is down"), ("PRIORITY", "3"), ("SYSLOG_IDENTIFIER", "myapp"),
+         ("_PID", "4242")],
+        [("MESSAGE", "disk almost full"), ("PRIORITY", "4"), ("_COMM", "python3"),
+         ("_SYSTEMD_UNIT", "disk.service")],
+        [("MESSAGE", "kernel says hi"), ("PRIORITY", "2"), ("_SYSTEMD_UNIT", "kern.service")],
+        [("MESSAGE", b"bad \xff bytes"), ("PRIORITY", "7"), ("SYSLOG_IDENTIFIER", "bin")],
+        [("MESSAGE", "\x1b[31mred alert\x1b[0m"), ("PRIORITY", "0"), ("SYSLOG_IDENTIFIER", "tty")],
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Real journalctl output
+
+
+@needs_journal
+@pytest.mark.parametrize("mode", ["json", "json-seq"])
+def test_journal_entries_map_onto_records(tmp_path, mode):
+    data = journalctl(tmp_path, service_entries(), mode)
+    if mode == "json-seq":
+        assert data.count(b"\x1e{") == 6  # RFC 7464 framing really is there
+    assert isinstance(detect_format(data), JsonFormat)
+    got = records(data)
+    assert [(r.message, r.level, r.levelno, r.logger) for r in got] == [
+        ("Started worker", "INFO", 20, "myapp"),
+        ("database is down", "ERROR", 40, "myapp"),
+        ("disk almost full", "WARNING", 30, "python3"),  # no identifier: the process name
+        ("kernel says hi", "CRITICAL", 50, "kern.service"),  # then the unit
+        ("bad \ufffd bytes", "DEBUG", 10, "bin"),  # journalctl wrote a byte array
+        ("red alert", "CRITICAL", 50, "tty"),  # colours made it a byte array too
+    ]
+    first = got[0]
+    assert first.time == datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    assert got[5].time == datetime(2024, 1, 2, 3, 4, 10, 123456, tzinfo=UTC)
+    for key in ("_PID", "_COMM", "_SYSTEMD_UNIT", "_HOSTNAME", "CODE_FILE", "CODE_LINE",
+                "__CURSOR", "__MONOTONIC_TIMESTAMP", "_BOOT_ID"):
+        assert key in first.fields, key
+    assert first.fields["_PID"] == "4242"
+    for used in ("MESSAGE", "PRIORITY", "__REALTIME_TIMESTAMP", "SYSLOG_IDENTIFIER"):
+        assert used not in first.fields
+    for record in got:
+        assert "\x1e" not in record.message and "\x1e" not in record.raw
+        dumps_record(record)
+
+
+@needs_journal
+def test_json_seq_record_starts_come_from_the_index(tmp_path):
+    """A whole file through the store: detection, the index's start test, parsing."""
+    path = tmp_path / "journal.seq"
+    path.write_bytes(journalctl(tmp_path, service_entries() * 20, "json-seq"))
+    store = open_store(StaticFileSource(str(path)))
+    try:
+        assert isinstance(store.format, JsonFormat)
+        store.update(final=True)
+        assert len(store) == 120
+        assert all(store.raw(i).startswith(b"\x1e{") for i in range(len(store)))
+        assert [store.parse(i).message for i in range(6)][:2] == ["Started worker",
+                                                                  "database is down"]
+        assert store.parse(119).logger == "tty"
+    finally:
+        store.close()
+
+
+@needs_journal
+def test_python_journal_handler_entries(tmp_path):
+    """Fields as python-systemd's JournalHandler sends them: LOGGER names the Python logger,
+    a logged exception is in MESSAGE (formatted) and EXCEPTION_TEXT."""
+    trace = ('Traceback (most recent call last):\n  File "/srv/app/db.py", line 9, in connect\n'
+             "    raise ConnectionError('refused')\nConnectionError: refused")
+    entries: list[Entry] = [
+        [("MESSAGE", "connect failed\n" + trace), ("PRIORITY", "3"), ("LOGGER", "app.db"),
+         ("THREAD_NAME", "MainThread"), ("PROCESS_NAME", "MainProcess"),
+         ("CODE_FILE", "/srv/app/db.py"), ("CODE_LINE", "12"), ("CODE_FUNC", "connect"),
+         ("EXCEPTION_TEXT", trace), ("SYSLOG_IDENTIFIER", "python3"), ("_COMM", "python3")],
+        [("MESSAGE", "retrying"), ("PRIORITY", "4"), ("LOGGER", "app.db"),
+         ("EXCEPTION_TEXT", trace)],
+    ]
+    failed, retry = records(journalctl(tmp_path, entries))
+    assert (failed.message, failed.level, failed.logger) == ("connect failed", "ERROR", "app.db")
+    assert failed.exc == trace
+    assert failed.fields["CODE_FUNC"] == "connect"
+    assert failed.fields["SYSLOG_IDENTIFIER"] == "python3"  # not used: LOGGER said more
+    assert (retry.message, retry.exc) == ("retrying", trace)
+    assert "EXCEPTION_TEXT" not in retry.fields
+
+
+@needs_journal
+def test_repeated_and_oversized_fields(tmp_path):
+    entries: list[Entry] = [
+        [("MESSAGE", "one"), ("MESSAGE", b"tw\xffo"), ("PRIORITY", "5"), ("TAG", "a"),
+         ("TAG", "b")],
+        [("MESSAGE", "y" * 5000), ("PRIORITY", "6"), ("_COMM", "big")],
+    ]
+    data = journalctl(tmp_path, entries)
+    assert b'"MESSAGE":null' in data  # journalctl drops values over 4 KiB without --all
+    repeated, big = records(data)
+    assert (repeated.message, repeated.level) == ("one\ntw\ufffdo", "NOTICE")
+    assert repeated.fields["TAG"] == ["a", "b"]
+    assert (big.message, big.logger, big.level) == ("", "big", "INFO")
+    assert "MESSAGE" in big.fields and big.fields["MESSAGE"] is None  # says it was left out
+
+
+@needs_journal
+def test_print_filters_journal_export_by_level(tmp_path):
+    path = tmp_path / "journal.seq"
+    path.write_bytes(journalctl(tmp_path, service_entries(), "json-seq"))
+    out = subprocess.run(
+        [sys.executable, "-m", "logview", "--print", "-o", "jsonl", "-q", "level>=ERROR",
+         str(path)], capture_output=True, check=True, timeout=60).stdout
+    got = [orjson.loads(line) for line in out.splitlines()]
+    assert [(o["message"], o["level"], o["logger"]) for o in got] == [
+        ("database is down", "ERROR", "myapp"),
+        ("kernel says hi", "CRITICAL", "kern.service"),
+        ("red alert", "CRITICAL", "tty"),
+    ]
+    text = subprocess.run([sys.executable, "-m", "logview", "--print", str(path)],
+                          capture_output=True, check=True, timeout=60).stdout
+    assert b"\x1e" not in text and "\u241e".encode() not in text
+    assert text.startswith(b"2024-01-02 03:04:05.123456+00:00 INFO myapp Started worker")
+
+
+@needs_journal
+@pytest.mark.xfail(strict=True, reason="the query prefilter looks for text in the raw bytes, "
+                   "where journalctl wrote a byte array: the record is skipped unparsed")
+def test_text_query_finds_byte_array_messages(tmp_path):
+    path = tmp_path / "journal.json"
+    path.write_bytes(journalctl(tmp_path, service_entries()))
+    out = subprocess.run([sys.executable, "-m", "logview", "--print", "-o", "jsonl", "-q",
+                          "alert", str(path)], capture_output=True, check=False, timeout=60).stdout
+    assert [orjson.loads(line)["message"] for line in out.splitlines()] == ["red alert"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines journalctl never writes: never crash, keep everything
+
+
+def _line(obj: dict) -> bytes:
+    return orjson.dumps(obj) + b"\n"
+
+
+BASE = {"__CURSOR": "s=1", "__REALTIME_TIMESTAMP": str(T0), "MESSAGE": "m", "PRIORITY": "6"}
+
+
+@pytest.mark.parametrize("changes, expect", [
+    ({"PRIORITY": "9"}, {"level": None, "field": ("PRIORITY", "9")}),
+    ({"PRIORITY": 3}, {"level": None, "field": ("PRIORITY", 3)}),
+    ({"PRIORITY": "03"}, {"level": None, "field": ("PRIORITY", "03")}),
+    ({"__REALTIME_TIMESTAMP": "soon"}, {"time": None, "field": ("__REALTIME_TIMESTAMP", "soon")}),
+    ({"__REALTIME_TIMESTAMP": "9" * 30}, {"time": None}),
+    ({"__REALTIME_TIMESTAMP": "99999999999999999999"}, {"time": None}),
+    ({"MESSAGE": [300, -1]}, {"message": "[300,-1]"}),
+    ({"MESSAGE": {"a": 1}}, {"message": '{"a":1}'}),
+    ({"MESSAGE": [[[[1]]]]}, {"message": "[[[[1]]]]"}),
+    ({"MESSAGE": [104, 105]}, {"message": "hi"}),
+    ({"MESSAGE": ["a", [98]]}, {"message": "a\nb"}),
+    ({"MESSAGE": True}, {"message": "true"}),
+    ({"SYSLOG_IDENTIFIER": ["a", "b"], "_COMM": "c"}, {"logger": "c"}),
+    ({"SYSLOG_IDENTIFIER": "\x1b[1mid\x1b[0m"}, {"logger": "id"}),
+    ({"_SOURCE_REALTIME_TIMESTAMP": str(T0 - 5), "__REALTIME_TIMESTAMP": None},
+     {"time": datetime(2024, 1, 2, 3, 4, 5, 123451, tzinfo=UTC)}),
+])
+def test_hostile_journal_values(changes, expect):
+    (record,) = records(_line({**BASE, **changes}))
+    for attr in ("level", "time", "message", "logger"):
+        if attr in expect:
+            assert getattr(record, attr) == expect[attr]
+    if "field" in expect:
+        key, value = expect["field"]
+        assert record.fields[key] == value
+    dumps_record(record)
+
+
+def test_json_seq_framing_without_objects_is_kept():
+    """RS-framed text that is not JSON (cut short, or a stray line) is a plain record of its
+    own, without the RS; nothing is dropped."""
+    data = b'\x1e{"MESSAGE":"ok","PRIORITY":"6","__CURSOR":"c"}\n\x1e{"MESSAGE":"cut\n\x1eplain\n'
+    got = records(data)
+    assert [r.message for r in got] == ["ok", '{"MESSAGE":"cut', "plain"]
+    assert all("\x1e" not in r.raw for r in got)
+
+
+def test_other_json_with_upper_case_message_is_not_a_journal_entry():
+    (record,) = records(_line({"MESSAGE": "x", "level": "warning", "logger": "a"}))
+    assert (record.message, record.level, record.logger) == ("", "WARNING", "a")
+    assert record.fields == {"MESSAGE": "x"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -73,6 +74,130 @@ def test_go_style_line():
     assert (rec.level, rec.levelno, rec.message) == ("WARNING", 30, "disk almost full")
     assert rec.logger == "main.go:12" and rec.exc == "no space left"
     assert rec.fields == {"path": "/var/lib", "used": "97%"}
+
+
+# Heroku's router, as its documentation shows the lines (and the H12 error example).
+HEROKU_ROUTER = [
+    ('at=info method=GET path="/" host=myapp.herokuapp.com request_id=8601b555-6a83-4c12-8a5b '
+     'fwd="204.204.204.204" dyno=web.1 connect=1ms service=18ms status=200 bytes=13 '
+     "protocol=https"),
+    ('at=error code=H12 desc="Request timeout" method=GET path="/slow" host=myapp.herokuapp.com '
+     'request_id=8601b555 fwd="204.204.204.204" dyno=web.1 connect=0ms service=30000ms '
+     "status=503 bytes=0 protocol=https"),
+    "at=warning code=H81 desc=\"Blank app\" method=GET path=/ host=x.herokuapp.com",
+]
+
+
+def test_heroku_at_is_the_level():
+    ok, timeout, blank = (FMT.parse(line) for line in HEROKU_ROUTER)
+    assert (ok.level, ok.levelno) == ("INFO", 20)
+    assert (timeout.level, timeout.levelno) == ("ERROR", 40)
+    assert blank.level == "WARNING"
+    assert "at" not in ok.fields and ok.fields["status"] == "200" and ok.fields["path"] == "/"
+    assert timeout.fields["code"] == "H12" and timeout.fields["desc"] == "Request timeout"
+    assert all(FMT.is_logfmt(line) for line in HEROKU_ROUTER)
+
+
+@pytest.mark.parametrize("line, level, at", [
+    ("at=handler.go:12 msg=x", None, "handler.go:12"),  # a place, not a level
+    ("at=30 msg=x", None, "30"),
+    ("at=2024-01-02T03:04:05Z msg=x", None, "2024-01-02T03:04:05Z"),
+    ("at=home msg=x", None, "home"),
+    ("at=Level msg=x", None, "Level"),
+    ("at= msg=x", None, ""),
+    ("at msg=x", None, True),
+    ("at=info level=debug msg=x", "DEBUG", "info"),  # an explicit level key wins
+    ("level=debug at=warn msg=x", "DEBUG", "warn"),
+    ("at=WARN msg=x", "WARNING", None),
+    ("at=notice msg=x", "NOTICE", None),
+    ("at=fatal msg=x", "CRITICAL", None),
+])
+def test_at_is_a_level_only_when_it_names_one(line, level, at):
+    rec = FMT.parse(line)
+    assert rec.level == level and rec.message == "x"
+    assert rec.fields.get("at") == at
+
+
+def test_lvl_and_severity_keys():
+    assert FMT.parse("lvl=warn msg=a").level == "WARNING"
+    assert FMT.parse("severity=ERROR msg=a").level == "ERROR"
+    assert FMT.parse("t=2024-01-02T03:04:05Z lvl=dbug msg=a").level == "DBUG"  # unknown name kept
+
+
+def test_logfmter_library_writes_at():
+    """The logfmter package (logging.Formatter) writes ``at=LEVEL``; its exc_info is quoted."""
+    logfmter = pytest.importorskip("logfmter")
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(logfmter.Logfmter(keys=["at", "when", "logger"],
+                                           mapping={"at": "levelname", "when": "asctime",
+                                                    "logger": "name"}))
+    logger = logging.getLogger("test_logfmt.logfmter")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.info("hello %s", "world", extra={"user": "bob"})
+    try:
+        raise KeyError("missing")
+    except KeyError:
+        logger.exception("lookup failed")
+    logger.debug("quiet")
+    info, error, debug = _records(buf.getvalue().encode())
+    assert (info.message, info.level, info.logger) == ("hello world", "INFO",
+                                                      "test_logfmt.logfmter")
+    assert info.fields["user"] == "bob" and "when" in info.fields
+    assert (error.level, error.message) == ("ERROR", "lookup failed")
+    assert error.exc.startswith("Traceback") and error.exc.endswith("KeyError: 'missing'")
+    assert debug.level == "DEBUG"
+
+
+def test_python_logging_writing_logfmt(tmp_path):
+    """A ``logging`` format string that writes logfmt, through a real FileHandler."""
+    from logview.formats.detect import detect_format
+
+    path = tmp_path / "app.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(
+        'time=%(asctime)s level=%(levelname)s logger=%(name)s msg="%(message)s"',
+        datefmt="%Y-%m-%dT%H:%M:%S%z"))
+    logger = logging.getLogger("test_logfmt.file")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    for n in range(10):
+        logger.warning("disk %d%% full", 90 + n)
+        logger.info("tick %d", n)
+    handler.close()
+    data = path.read_bytes()
+    fmt = detect_format(data)
+    splitter = RecordSplitter(fmt)
+    recs = [parse_raw_record(fmt, raw, "t") for raw in splitter.feed(data) + splitter.flush()]
+    assert len(recs) == 20
+    assert [(r.level, r.logger, r.message) for r in recs[:2]] == [
+        ("WARNING", "test_logfmt.file", "disk 90% full"), ("INFO", "test_logfmt.file", "tick 0")]
+    assert all(r.time is not None and r.time.tzinfo is not None for r in recs)
+
+
+def test_go_slog_text_handler_line():
+    rec = FMT.parse('time=2024-01-02T03:04:05.678+01:00 level=WARN source=/src/main.go:42 '
+                    'msg="disk almost full" used=97% err="no space left on device"')
+    assert rec.time == datetime(2024, 1, 2, 2, 4, 5, 678000, tzinfo=UTC)
+    assert (rec.level, rec.message, rec.exc) == ("WARNING", "disk almost full",
+                                                 "no space left on device")
+    assert rec.fields == {"source": "/src/main.go:42", "used": "97%"}
+
+
+def test_heroku_logs_prefix_is_time_and_logger():
+    rec = FMT.parse("2024-01-02T03:04:05.123456+00:00 heroku[router]: " + HEROKU_ROUTER[1])
+    assert rec.time == datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    assert (rec.logger, rec.level, rec.fields["code"]) == ("heroku[router]", "ERROR", "H12")
+    assert "heroku[router]:" not in rec.fields
+    # With time and logger keys of its own the prefix stays as the words it was.
+    both = FMT.parse("2024-01-02T03:04:05Z web[1]: ts=2024-01-02T03:04:06Z logger=a msg=x")
+    assert (both.logger, both.time_text) == ("a", "2024-01-02T03:04:06Z")
+    assert both.fields == {"2024-01-02T03:04:05Z": True, "web[1]:": True}
+    # A leading bare word that is not a time is an ordinary bare key.
+    assert FMT.parse("GET level=info msg=x").fields == {"GET": True}
 
 
 def test_synonyms_first_rank_wins_others_stay_fields():
@@ -153,7 +278,7 @@ def test_level_and_time_text_are_bounded():
 
 
 _KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
-    lambda k: k not in ("level", "lvl", "severity", "levelname", "loglevel", "time", "ts", "t",
+    lambda k: k not in ("at", "level", "lvl", "severity", "levelname", "loglevel", "time", "ts", "t",
                         "timestamp", "asctime", "msg", "message", "event", "logger", "name",
                         "caller", "logger_name", "err", "error", "exception", "exc_info",
                         "stacktrace", "stack"))

@@ -2,7 +2,9 @@
 
 Well-known keys map onto the record (time, level, message, logger, error); every other pair is
 kept in ``fields`` as text (a bare key, as structlog writes ``True``, becomes ``True``). A line
-that is not logfmt is a plain record of its own.
+that is not logfmt is a plain record of its own. ``at=`` is the level only when its value is a
+level name (Heroku and logfmter write ``at=info``; elsewhere ``at`` may be a place or a time).
+``heroku logs`` puts ``TIME SOURCE[DYNO]:`` in front of the pairs: those become time and logger.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from logview.formats.linewise import (
     is_continuation,
     plain_record,
 )
-from logview.record import Record, level_from_name, split_exception, strip_ansi
+from logview.record import LEVELS, Record, level_from_name, split_exception, strip_ansi
 from logview.timeparse import parse_time
 
 # One token: a key, optionally ``=`` and a quoted or bare value. Possessive quantifiers keep
@@ -44,6 +46,15 @@ for _role, _keys in (
 ):
     for _rank, _key in enumerate(_keys):
         _ROLES[_key] = (_role, _rank)
+
+#: Keys that are the level only when their value is a level name, with their rank (after the
+#: unconditional level keys): Heroku's router and the logfmter library write ``at=info``.
+_LEVEL_IF_NAMED = {"at": 99}
+#: The longest level name ``at=`` may hold (``informational``).
+_LEVEL_NAME_MAX = 13
+
+#: ``heroku logs``: ``2024-01-02T03:04:05.123456+00:00 heroku[router]: at=info ...``.
+_SOURCE_RE = re.compile(r"[\w.-]+\[[\w.-]*\]:")
 
 #: A line this long is never checked for pairs by ``is_start`` (it is a record either way).
 _MAX_SCAN = 64 * 1024
@@ -139,14 +150,42 @@ def _clean(text: str) -> str:
     return strip_ansi(text) if ANSI_HINT_RE.search(text) else text
 
 
+def _is_level_name(value: str | bool) -> bool:
+    """A value that names a level (``info``, ``WARN``), not a number or other text."""
+    if value is True or not 0 < len(value) <= _LEVEL_NAME_MAX or not value.isalpha():
+        return False
+    level, levelno = level_from_name(value)
+    return levelno > 0 and level in LEVELS
+
+
+def _prefix(pairs: list[tuple[str, str | bool]]) -> tuple[str | None, str | None, int]:
+    """The time and ``source[dyno]:`` logger that ``heroku logs`` writes before the pairs,
+    and how many leading pairs they take."""
+    time_text = logger = None
+    used = 0
+    first = pairs[0][0] if pairs and pairs[0][1] is True else ""
+    if first[:1].isdigit() and parse_time(first) is not None:
+        time_text = first
+        used = 1
+    if len(pairs) > used and pairs[used][1] is True and _SOURCE_RE.fullmatch(pairs[used][0]):
+        logger = pairs[used][0][:-1]
+        used += 1
+    return time_text, logger, used
+
+
 def record_from_pairs(pairs: list[tuple[str, str | bool]]) -> Record:
     """Map logfmt pairs onto a Record; the first of several synonyms wins by rank."""
     fields: dict[str, Any] = {}
     ranks = [1 << 20] * 5
     keys: list[str | None] = [None] * 5
     values: list[Any] = [None] * 5
-    for key, value in pairs:
+    prefix_time, prefix_logger, skip = (
+        _prefix(pairs) if pairs and pairs[0][1] is True else (None, None, 0)
+    )
+    for key, value in pairs[skip:] if skip else pairs:
         hit = _ROLES.get(key)
+        if hit is None and key in _LEVEL_IF_NAMED and _is_level_name(value):
+            hit = (_LEVEL, _LEVEL_IF_NAMED[key])
         if hit is None or value is True:
             fields[key] = value
             continue
@@ -181,7 +220,17 @@ def record_from_pairs(pairs: list[tuple[str, str | bool]]) -> Record:
         time = parse_time(time_text)
     elif keys[_TIME] is not None:
         fields[keys[_TIME]] = values[_TIME]  # type: ignore[index]
+    if prefix_time is not None:
+        if time is None:
+            time_text, time = prefix_time, parse_time(prefix_time)
+        else:
+            fields[prefix_time] = True  # a second time: kept as the bare word it was
 
     logger = _clean(values[_LOGGER]) if values[_LOGGER] else ""
+    if prefix_logger is not None:
+        if logger:
+            fields[prefix_logger + ":"] = True
+        else:
+            logger = _clean(prefix_logger)
     return Record(message=message, time=time, time_text=time_text, level=level, levelno=levelno,
                   logger=logger, exc=exc, fields=fields)

@@ -27,6 +27,10 @@ SAMPLE_BYTES = 256 * 1024
 #: format joins unrecognised lines into the record before, plain at least keeps every line.
 MIN_SCORE = 0.3
 
+#: The tier of the ready-made text formats (``logview.formats.known``).
+_KNOWN_TIER = 3
+_SYSLOG_TIER = 2
+
 #: Scores closer than this count as a tie and specificity decides.
 _TIE = 1e-9
 
@@ -200,53 +204,118 @@ class Detection:
 
 
 def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
-    """Detect a sample's format and say how well it fits (see ``Detection``)."""
-    fmt = detect_format(sample, hint=hint)
+    """Detect a sample's format and say how well it fits (see ``Detection``).
+
+    The candidates are the named formats (JSON, the user's, the known text formats, syslog,
+    logfmt) and a logging template inferred from the sample itself (``formats.infer``).
+    Structured formats and the user's own win when they read at least as many lines; a
+    known template wins over the inferred one only when it reads the sample the same way
+    (it has a name people know, and some parse more, like celery's task ids).
+    """
+    if hint and (hint.strip().lower() in _ALIASES or hint.strip() in format_names()):
+        return check_format(format_from_option(hint), sample, kind="named")
     lines = sample_lines(sample)
     starts = [line for line in lines if not is_continuation(line)] or lines
-    fitted = sum(1 for line in starts if fmt.is_start(line))
-    kind = "plain" if isinstance(fmt, PlainFormat) else "named"
+    total = len(starts)
+    json_hint = bool(hint) and hint.lower().endswith(_JSON_SUFFIXES)  # type: ignore[union-attr]
+    ranked: list[tuple[tuple[float, int, int], _Candidate]] = []
+    for candidate, score in score_formats(lines):
+        if json_hint and candidate.name == "jsonl":
+            score += 0.2
+        ranked.append(((score, candidate.tier, candidate.specificity), candidate))
+    ranked.sort(key=_rank_key, reverse=True)
+    inferred = _inferred(lines) if lines else None
+    named = [(key[0], c) for key, c in ranked if key[0] >= MIN_SCORE]
+    options = [_named(c, score, total) for score, c in named]
+    best: Detection | None = options[0] if options else None
+    if inferred is not None:
+        fmt, inference = inferred
+        guess = Detection(fmt, "inferred", inference.template, inference.template,
+                          inference.datefmt, inference.fitted, total)
+        best = guess
+        for (score, candidate), option in zip(named, options, strict=True):
+            if score + _NEAR < inference.share:
+                break
+            if score > inference.share + _NEAR or _keeps_name(candidate, fmt, starts):
+                best = option
+                break
+        options.append(guess)
+    if best is None:
+        return Detection(PlainFormat(), "plain", "plain", total=total)
+    runner = max((d for d in options if d.label != best.label), key=lambda d: d.fitted,
+                 default=None)
+    if runner is not None:
+        best.runner_up = (runner.label, runner.fitted)
+    return best
+
+
+#: A named format this close to the inferred template's share still counts as as good.
+_NEAR = 0.02
+
+
+def _rank_key(item: tuple[tuple[float, int, int], _Candidate]) -> tuple[float, int, int]:
+    (score, tier, specificity), _ = item
+    return (round(score / _TIE) * _TIE if score else 0.0, tier, specificity)
+
+
+def _named(candidate: _Candidate, score: float, total: int) -> Detection:
+    fmt = candidate.make(None)
+    return Detection(fmt, "named", candidate.name, getattr(fmt, "template", None),
+                     getattr(fmt, "datefmt", None), round(min(score, 1.0) * total), total)
+
+
+def _inferred(lines: list[str]):
+    """The inferred template as a format, with its inference; None when none was found."""
+    from logview.formats.infer import infer_template
+    from logview.formats.template import TemplateFormat
+
+    inference = infer_template(lines)
+    if inference is None or inference.share < MIN_SCORE:
+        return None
+    try:
+        return TemplateFormat(inference.template, datefmt=inference.datefmt), inference
+    except FormatError:  # pragma: no cover - infer_template compiled it already
+        return None
+
+
+def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -> bool:
+    """A named format beats the inferred template: any structured or user format that reads
+    as many lines, and a known template that reads the sample's records the same way."""
+    from logview.formats.template import TemplateFormat
+
+    scorer = candidate.scorer
+    if candidate.tier == _KNOWN_TIER and not isinstance(scorer, TemplateFormat):
+        return True  # uvicorn's fixed columns and access lines: no template says that better
+    if candidate.tier not in (_KNOWN_TIER, _SYSLOG_TIER):
+        return True  # JSON, logfmt and the user's own formats
+    for line in starts[:64]:
+        if not scorer.score([line]):
+            continue
+        a, b = scorer.parse(line), inferred.parse(line)
+        if (a.level, a.logger, a.time) != (b.level, b.logger, b.time):
+            return False
+        if not (a.message.endswith(b.message) or b.message.endswith(a.message)):
+            return False
+    return True
+
+
+def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forced") -> Detection:
+    """How well a given format (``--format``) reads a sample: ``fitted == 0`` with
+    ``total > 0`` means it fits none of the first lines (say so instead of one giant record)."""
+    lines = sample_lines(sample)
+    starts = [line for line in lines if not is_continuation(line)] or lines
+    fitted = round(fmt.score(starts) * len(starts)) if starts else 0
     return Detection(fmt, kind, fmt.name, getattr(fmt, "template", None),
                      getattr(fmt, "datefmt", None), fitted, len(starts))
 
 
-def check_format(fmt: LogFormat, sample: bytes | list[str]) -> Detection:
-    """How well a forced format (``--format``) reads a sample: ``fitted == 0`` with
-    ``total > 0`` means it fits none of the first lines (say so instead of one giant record)."""
-    lines = sample_lines(sample)
-    starts = [line for line in lines if not is_continuation(line)] or lines
-    fitted = sum(1 for line in starts if fmt.is_start(line))
-    return Detection(fmt, "forced", fmt.name, getattr(fmt, "template", None),
-                     getattr(fmt, "datefmt", None), fitted, len(starts))
-
-
 def detect_format(sample: bytes | list[str], *, hint: str | None = None) -> LogFormat:
-    """The format that recognises most of a source's first lines; ``PlainFormat`` if none fits.
+    """The format that reads most of a source's first lines; ``PlainFormat`` if none fits.
 
     ``hint`` is a format name (used as is when it is one) or the source's file name (a
-    ``.json``/``.jsonl``/``.ndjson`` name favours JSON).
+    ``.json``/``.jsonl``/``.ndjson`` name favours JSON). See ``detect``.
     """
-    if hint and (hint.strip().lower() in _ALIASES or hint.strip() in format_names()):
-        return format_from_option(hint)
-    scored = score_formats(sample)
-    json_hint = bool(hint) and hint.lower().endswith(_JSON_SUFFIXES)  # type: ignore[union-attr]
-    best: _Candidate | None = None
-    best_key: tuple[float, int, int] | None = None
-    for candidate, score in scored:
-        if json_hint and candidate.name == "jsonl":
-            score += 0.2
-        key = (score, candidate.tier, candidate.specificity)
-        if best_key is None or _better(key, best_key):
-            best, best_key = candidate, key
-    if best is None or best_key is None or best_key[0] < MIN_SCORE:
-        return PlainFormat()
-    return best.make(None)
-
-
-def _better(key: tuple[float, int, int], than: tuple[float, int, int]) -> bool:
-    if abs(key[0] - than[0]) > _TIE:
-        return key[0] > than[0]
-    return key[1:] > than[1:]
+    return detect(sample, hint=hint).format
 
 
 def score_formats(sample: bytes | list[str]) -> list[tuple[_Candidate, float]]:

@@ -242,8 +242,9 @@ def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
         options.append(guess)
     if best is None:
         return Detection(PlainFormat(), "plain", "plain", total=total)
-    runner = max((d for d in options if d.label != best.label), key=lambda d: d.fitted,
-                 default=None)
+    runner = max((d for d in options
+                  if d.label != best.label and (d.template is None or d.template != best.template)),
+                 key=lambda d: d.fitted, default=None)
     if runner is not None:
         best.runner_up = (runner.label, runner.fitted)
     return best
@@ -301,12 +302,41 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -
 
 def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forced") -> Detection:
     """How well a given format (``--format``) reads a sample: ``fitted == 0`` with
-    ``total > 0`` means it fits none of the first lines (say so instead of one giant record)."""
+    ``total > 0`` means it fits none of the first lines (say so instead of one giant record).
+
+    A template given without a datefmt whose ``asctime`` is not logging's default shape
+    takes the sample's time shape: the result's ``format`` is then that adapted template.
+    """
     lines = sample_lines(sample)
     starts = [line for line in lines if not is_continuation(line)] or lines
     fitted = round(fmt.score(starts) * len(starts)) if starts else 0
+    if fitted < len(starts):
+        fmt, fitted = _with_sample_time(fmt, starts, fitted)
     return Detection(fmt, kind, fmt.name, getattr(fmt, "template", None),
                      getattr(fmt, "datefmt", None), fitted, len(starts))
+
+
+def _with_sample_time(fmt: LogFormat, starts: list[str], fitted: int) -> tuple[LogFormat, int]:
+    """``fmt`` with its ``%(asctime)s`` written the way the sample writes times, when that
+    reads more lines (only for templates given without a datefmt)."""
+    from logview.formats.infer import time_pieces
+    from logview.formats.template import TemplateFormat
+
+    template = getattr(fmt, "template", None)
+    if (type(fmt) is not TemplateFormat or fmt.datefmt is not None or fmt.style != "%"
+            or not isinstance(template, str) or "%(asctime)s" not in template):
+        return fmt, fitted
+    best, best_fitted = fmt, fitted
+    for piece, datefmt in time_pieces(starts)[:3]:
+        try:
+            other = TemplateFormat(template.replace("%(asctime)s", piece, 1), datefmt=datefmt,
+                                   levels=fmt.custom_levels or None)
+        except FormatError:
+            continue
+        score = round(other.score(starts) * len(starts))
+        if score > best_fitted:
+            best, best_fitted = other, score
+    return best, best_fitted
 
 
 def detect_format(sample: bytes | list[str], *, hint: str | None = None) -> LogFormat:

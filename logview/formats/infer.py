@@ -600,3 +600,20 @@ def _checked(template: str, datefmt: str | None, starts: list[str]) -> Inference
     if fitted < MIN_FIT * len(starts):
         return None
     return Inference(template, datefmt, fitted, len(starts))
+
+
+def time_pieces(lines: list[str]) -> list[tuple[str, str | None]]:
+    """The ways the sample's lines write their first timestamp, most common first, each as
+    (template text, datefmt): ``("%(asctime)s.%(msecs)03d", "%Y-%m-%d %H:%M:%S")``.
+
+    A template given without a datefmt (``--format '%(asctime)s ...'``) takes its time
+    shape from here, so any common timestamp works for ``asctime``.
+    """
+    found: dict[str, list[str]] = {}
+    for line in start_lines(lines)[:MAX_LINES]:
+        for token in tokenize_head(line):
+            if token.kind == "time":
+                found.setdefault(token.form, []).append(token.text)
+                break
+    ranked = sorted(found.items(), key=lambda item: len(item[1]), reverse=True)
+    return [_time_piece(values, form) for form, values in ranked]

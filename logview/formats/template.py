@@ -409,6 +409,8 @@ class TemplateFormat(LogFormat):
             name.upper(): (name.upper(), number) for name, number in (levels or {}).items()
         }
         self._times: dict[str, datetime | None] = {}
+        #: What places a time without a date or year (the file's mtime; None: now).
+        self.reference: datetime | None = None
         self._shape = compiled.time_shape
         index = (compiled.body or compiled.prefix).groupindex
         self._time_parts = (
@@ -560,7 +562,8 @@ class TemplateFormat(LogFormat):
         if text in times:
             value = times[text]
         else:
-            value = datetime_from_parts({c: g[i] for c, i in self._time_parts.items()})
+            value = datetime_from_parts({c: g[i] for c, i in self._time_parts.items()},
+                                        self.reference)
             if len(times) > 4096:
                 times.clear()
             times[text] = value

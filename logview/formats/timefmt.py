@@ -90,8 +90,20 @@ class TimeShape:
         return datetime_from_parts({comp: m[group] for comp, group in self.components.items()})
 
 
-def datetime_from_parts(g: dict[str, str | None]) -> datetime | None:
-    """Build a datetime from strftime components (``{"Y": "2024", "b": "Jan", ...}``)."""
+def datetime_from_parts(g: dict[str, str | None],
+                        reference: datetime | None = None) -> datetime | None:
+    """Build a datetime from strftime components (``{"Y": "2024", "b": "Jan", ...}``).
+
+    A stamp without a year or without a date is placed by ``reference`` (the file's
+    modification time; now when None): the year that puts it at or before the reference,
+    or, for a time of day alone, the reference's day (the day before when the time is
+    later than the reference's).
+    """
+    if "Y" not in g and "y" not in g and "s" not in g and g.get("H") is not None:
+        if "m" not in g and "b" not in g and "d" not in g and "j" not in g:
+            return _time_of_day(g, reference)
+        if "j" not in g:
+            return _without_year(g, reference)
     try:
         if g.get("s"):
             return datetime.fromtimestamp(int(g["s"]), tz=UTC)
@@ -136,6 +148,28 @@ def datetime_from_parts(g: dict[str, str | None]) -> datetime | None:
         return None
     tz = _zone(g.get("z"), g.get("Z"))
     return value.replace(tzinfo=tz) if tz is not None else value
+
+
+def _time_of_day(g: dict[str, str | None], reference: datetime | None) -> datetime | None:
+    ref = reference or datetime.now()
+    day = ref.strftime("%Y-%m-%d").split("-")
+    value = datetime_from_parts({**g, "Y": day[0], "m": day[1], "d": day[2]})
+    if value is not None and value.replace(tzinfo=None) > ref.replace(tzinfo=None) + _SLACK:
+        value -= timedelta(days=1)
+    return value
+
+
+def _without_year(g: dict[str, str | None], reference: datetime | None) -> datetime | None:
+    ref = reference or datetime.now()
+    value = datetime_from_parts({**g, "Y": str(ref.year)})
+    if value is not None and value.replace(tzinfo=None) > ref.replace(tzinfo=None) + _DAY:
+        value = datetime_from_parts({**g, "Y": str(ref.year - 1)})
+    return value
+
+
+#: A stamp may be this much later than its reference (clock skew, a file written since).
+_SLACK = timedelta(hours=1)
+_DAY = timedelta(days=1)
 
 
 def _zone(offset: str | None, name: str | None) -> timezone | None:

@@ -1,0 +1,79 @@
+"""``logview --explain``: say what format each source was read as, and how well it fits.
+
+For every source: the format's name or the inferred ``logging`` template and datefmt, how
+many of the sample's record-start lines it reads, the runner-up, the first record as parsed,
+and the ``--format`` line that pins the choice.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+
+from logview.formats.base import LogFormat
+from logview.formats.detect import Detection, check_format, detect, sample_lines
+from logview.record import printable
+from logview.sources.base import ByteSource
+
+#: Bytes of each source that detection looks at (the same as the store's).
+EXPLAIN_BYTES = 64 * 1024
+
+
+def explain_source(source: ByteSource, forced: LogFormat | None = None) -> Detection:
+    """The detection for a source's first bytes (or how a forced format fits them)."""
+    source.update()
+    sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))
+    if forced is not None:
+        return check_format(forced, sample)
+    return detect(sample, hint=getattr(source, "format_hint", None))
+
+
+def explain_lines(name: str, detection: Detection, first: str | None = None) -> list[str]:
+    """The report for one source, as lines of text (log text made printable)."""
+    kind = {
+        "inferred": "inferred logging template",
+        "named": "known format",
+        "forced": "forced with --format",
+        "generic": "generic (time or level at the start of a line)",
+        "plain": "plain text (no format fits: every line is a record)",
+    }.get(detection.kind, detection.kind)
+    out = [f"{name}: {kind}"]
+    if detection.kind != "inferred":
+        out.append(f"  format:    {detection.label}")
+    if detection.template:
+        out.append(f"  template:  {detection.template}")
+    if detection.datefmt:
+        out.append(f"  datefmt:   {detection.datefmt}")
+    if detection.total:
+        out.append(f"  fits:      {detection.fitted} of the {detection.total} unindented sample "
+                   "lines start records (the others continue one)")
+        if detection.kind == "forced" and detection.fitted == 0:
+            out.append("  warning:   the format fits none of the first lines")
+    else:
+        out.append("  fits:      (the source is empty so far: detection waits for lines)")
+    if detection.runner_up is not None:
+        label, fitted = detection.runner_up
+        out.append(f"  runner-up: {label} ({fitted} lines)")
+    if first is not None:
+        record = detection.format.parse(first)
+        out.append(f"  first:     level={record.level} logger={record.logger!r} "
+                   f"time={record.time.isoformat() if record.time else None}")
+        out.append(f"             message={printable(record.message[:100])!r}")
+    if detection.template and detection.kind == "inferred":
+        pin = f"--format {shlex.quote(detection.template)}"
+        if detection.datefmt:
+            pin += f" --datefmt {shlex.quote(detection.datefmt)}"
+        out.append(f"  pin it:    logview {pin} {shlex.quote(name)}")
+    return [printable(line) for line in out]
+
+
+def explain(sources: Iterable[ByteSource], forced: LogFormat | None = None) -> str:
+    """The whole ``--explain`` report for several sources."""
+    blocks: list[str] = []
+    for source in sources:
+        detection = explain_source(source, forced)
+        sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))
+        lines = sample_lines(sample)
+        first = next((line for line in lines if detection.format.is_start(line)), None)
+        blocks.append("\n".join(explain_lines(source.name, detection, first)))
+    return "\n\n".join(blocks) + "\n"

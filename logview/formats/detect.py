@@ -111,6 +111,42 @@ def _known_factory(name: str) -> Callable[[str | None], LogFormat]:
 
 _candidates: list[_Candidate] | None = None
 _candidates_lock = threading.Lock()
+#: What was wrong with the user's formats file when the candidates were built.
+_user_warnings: list[str] = []
+#: The user's formats (``formats/config.py``) rank above every built-in one: the most specific.
+_USER_TIER = 5
+
+
+def _user_candidates(taken: set[str]) -> tuple[list[_Candidate], list[str]]:
+    """The user's formats as candidates, most specific first as the file lists them; a name
+    that a built-in format or an earlier entry has is left out with a warning."""
+    from logview.formats.config import CONFIG_FILE, default_config_dir, format_factory, user_formats
+
+    formats, warnings = user_formats()
+    found: list[_Candidate] = []
+    for position, fmt in enumerate(formats):
+        if fmt.name.lower() in taken:
+            warnings.append(f"{default_config_dir() / CONFIG_FILE}: format {fmt.name!r}: the "
+                            f"name is taken (a built-in format, or given twice): rename it")
+            continue
+        taken.add(fmt.name.lower())
+        found.append(_Candidate(fmt.name, fmt, format_factory(fmt), _USER_TIER,
+                                len(formats) - position))
+    return found, warnings
+
+
+def reset_candidates() -> None:
+    """Forget the built candidates, so the next use reads the user's formats file again."""
+    global _candidates
+    with _candidates_lock:
+        _candidates = None
+        _user_warnings.clear()
+
+
+def user_format_warnings() -> list[str]:
+    """What could not be used in the user's formats file (each a message for stderr)."""
+    _all_candidates()
+    return list(_user_warnings)
 
 
 def _all_candidates() -> list[_Candidate]:
@@ -128,7 +164,10 @@ def _all_candidates() -> list[_Candidate]:
                 found.append(_Candidate(syslog.name, syslog(), _fresh(syslog), 2, 0))
             found.append(_Candidate("logfmt", LogfmtFormat(), _fresh(LogfmtFormat), 1, 0))
             found.append(_Candidate("plain", PlainFormat(), _fresh(PlainFormat), 0, 0))
-            _candidates = found
+            taken = {c.name.lower() for c in found} | set(_ALIASES)
+            user, warnings = _user_candidates(taken)
+            _user_warnings[:] = warnings
+            _candidates = user + found
         return _candidates
 
 
@@ -293,9 +332,9 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -
         if not scorer.score([line]):
             continue
         a, b = scorer.parse(line), inferred.parse(line)
-        if (a.level, a.logger, a.time) != (b.level, b.logger, b.time):
-            return False
-        if not (a.message.endswith(b.message) or b.message.endswith(a.message)):
+        if (a.level, a.time) != (b.level, b.time) or (a.logger and a.logger != b.logger):
+            return False  # (a known template without a logger may call its module one)
+        if not b.message.endswith(a.message):  # celery reads task ids off the front too
             return False
     return True
 

@@ -152,7 +152,7 @@ def _align(heads: list[list[Token]]) -> tuple[list[Column], list[int]]:
             break
         alive = [alive[j] for j in members]
         chosen = [tokens[j] for j in members]
-        col = Column(col_kind, [t.text for t in chosen if t is not None])
+        col = Column(col_kind)
         if col_kind == "time":
             col.form = chosen[0].form if chosen[0] is not None else ""
         elif col_kind in ("ws", "punct", "open", "close"):
@@ -161,6 +161,10 @@ def _align(heads: list[list[Token]]) -> tuple[list[Column], list[int]]:
             anchored = len(alive)
         columns.append(col)
         pos += 1
+    # Values of the lines that have the whole header (lines of multi-line messages that
+    # looked alike for a few columns must not count).
+    for pos, col in enumerate(columns):
+        col.values = [heads[i][pos].text for i in alive]
     return columns, alive
 
 
@@ -229,6 +233,7 @@ def _header_end(columns: list[Column], nlines: int) -> int:
     last = -1
     depth = 0
     loose = 0  # bare words since the last time, level, number or bracket
+    seen: set[str] = set()
     for i, col in enumerate(columns):
         if col.kind == "open":
             depth += 1
@@ -240,10 +245,17 @@ def _header_end(columns: list[Column], nlines: int) -> int:
             if col.kind in _FIELD_KINDS:
                 last = i
             continue
-        if col.kind in ("time", "level", "number", "path"):
+        if col.kind in ("time", "level"):
+            if col.kind in seen:
+                break  # a header has one time and one level: a second is in the message
+            seen.add(col.kind)
+            last, loose = i, 0
+        elif col.kind in ("number", "path"):
             last, loose = i, 0
         elif col.kind == "word":
             loose += 1
+            if loose > MAX_LOOSE_WORDS:
+                break  # a run of words: the message has begun
             # A logger or a host may follow the strong columns; a run of words is a message.
             if loose <= MAX_LOOSE_WORDS and _is_header_word(columns, i, nlines):
                 last = i
@@ -271,6 +283,7 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
         after = columns[i + 2]
         if after.kind == "punct" and after.literal in "|-:>»":
             return True
+    values = [v.strip("<>") for v in values]  # "<MainProcess>"
     dotted = sum(1 for v in values if _LOGGERISH_RE.match(v))
     if dotted >= max(1, len(values) // 20):
         return True
@@ -332,8 +345,10 @@ def _name_columns(columns: list[Column], end: int) -> None:
             take(fields[fields.index(i) + 1] if i + 2 in fields else i + 2, "lineno")
     # The logger: the word column with the most dotted names (ties: the first after a level).
     words = [i for i in fields if not columns[i].attr and columns[i].kind == "word"]
-    threadish = {i for i in words if all(_THREAD_RE.match(v) for v in columns[i].values)}
-    processish = {i for i in words if all(_PROCESS_RE.match(v) for v in columns[i].values)}
+    threadish = {i for i in words
+                 if all(_THREAD_RE.match(v.strip("<>")) for v in columns[i].values)}
+    processish = {i for i in words
+                  if all(_PROCESS_RE.match(v.strip("<>")) for v in columns[i].values)}
     for i in threadish:
         take(i, "threadName")
     for i in processish - threadish:

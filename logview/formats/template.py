@@ -16,7 +16,12 @@ from functools import lru_cache
 from typing import Any
 
 from logview.formats.base import FormatError, LogFormat
-from logview.formats.template_start import fixed_head, head_source, start_source
+from logview.formats.template_start import (
+    TRACEBACK_GUARD,
+    fixed_head,
+    head_source,
+    start_source,
+)
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
 from logview.formats.timefmt import TimeShape, compile_datefmt, datetime_from_parts
 from logview.pattern_analysis import StartSignature
@@ -29,6 +34,7 @@ _FLOAT_ATTRS = frozenset({"msecs", "created", "relativeCreated"})
 #: Attributes whose values never contain whitespace (so ``[^\s]`` is exact and specific).
 _WORD_ATTRS = frozenset({"name", "module", "funcName", "filename", "processName"})
 
+_TRACEBACK_GUARD = re.compile(TRACEBACK_GUARD)
 _NUMBER_KINDS = frozenset("diouxXeEfFgGn%")
 _FLOAT_KINDS = frozenset("eEfFgG%")
 _DEFAULT_ASCTIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"
@@ -400,6 +406,7 @@ class TemplateFormat(LogFormat):
         self._body = compiled.body
         self._lenient_body = compiled.lenient_body
         self._head = compiled.literal_head
+        self._guard = _TRACEBACK_GUARD.match
         self._start_head = compiled.head.match if compiled.head is not None else None
         self._plan = _read_plan(compiled)
         #: Level names the user registered (``levels=``); the query prefilter must know them.
@@ -443,6 +450,8 @@ class TemplateFormat(LogFormat):
 
     def _fits_prefix(self, line: str) -> bool:
         if self._head and not line.startswith(self._head):
+            return False
+        if self._guard(line) is None:  # a traceback line, never a record start
             return False
         if self._prefix(line) is not None:
             return True

@@ -113,4 +113,12 @@ def start_source(strict_src: str, lenient_src: str | None) -> str:
         both = [_NAMED_GROUP.sub("(?:", src) for src in both]
     elif len(both) == 2:
         both[1] = _GROUP.sub(lambda m: f"(?P{m.group(1)}l{m.group(2)}", both[1])
-    return both[0] if len(both) == 1 else f"(?:{both[0]})|(?:{both[1]})"
+    body = both[0] if len(both) == 1 else f"(?:{both[0]})|(?:{both[1]})"
+    # A lenient level name would take "Traceback (most recent call last):" for a level and a
+    # logger: traceback lines never start a record, whatever the template.
+    return f"{TRACEBACK_GUARD}(?:{body})"
+
+
+#: Lines of a Python traceback that a template without a fixed head must not take for a start.
+TRACEBACK_GUARD = (r"(?!Traceback \(most recent call last\):|Stack \(most recent call last\):"
+                   r"|During handling of the above|The above exception was)")

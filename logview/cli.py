@@ -35,6 +35,13 @@ examples:
   logview app.log --print -q 'logger:app.db /timeout/i' --output jsonl | jq .message
   logview app.log --format '%(asctime)s %(levelname)-8s %(name)s: %(message)s'
 
+your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/...)
+  [formats.myapp]
+  template = "%(asctime)s | %(levelname)s | %(name)s | %(message)s"
+  [formats.myjson]
+  json = { time = "ts", level = "sev", message = "text", logger = "component" }
+  then detection tries them first, and --format myapp picks one.
+
 exit status: 0 records printed (or the viewer closed), 1 --print matched nothing,
              2 an error (missing file, bad query, bad format string, port in use).
 """
@@ -92,6 +99,50 @@ def build_parser() -> argparse.ArgumentParser:
                         help="colour --print text output (auto: on a terminal, unless NO_COLOR)")
     parser.add_argument("--version", action="version", version=f"logview {__version__}")
     return parser
+
+
+def attach_query_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``-q VALUE`` / ``--query VALUE`` as ``--query=VALUE`` when VALUE starts with ``-``.
+
+    argparse takes ``-q -logger:app`` for two options. Like getopt, an option that needs a
+    value gets the next argument whatever it looks like; only ``--`` (the end of options) is
+    never taken as the query. Values of the other options are skipped, not looked into.
+    """
+    actions = parser._option_string_actions
+    longs = [name for name in actions if name.startswith("--")]
+    query = actions["--query"]
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            out.extend(argv[i - 1:])
+            break
+        if arg[:1] != "-" or arg == "-" or (arg.startswith("--") and "=" in arg):
+            out.append(arg)
+            continue
+        if arg.startswith("--"):
+            matches = [name for name in longs if name.startswith(arg)]
+            action = actions.get(arg) or (actions[matches[0]] if len(matches) == 1 else None)
+            head = ""
+        else:  # -abc: flags then at most one option that takes a value (the rest of the arg)
+            action, head = None, arg
+            for end, char in enumerate(arg[1:], 2):
+                found = actions.get("-" + char)
+                if found is None or found.nargs != 0:
+                    action = found if end == len(arg) else None  # else a value is attached
+                    head = arg[: end - 1] if end > 2 else ""  # the flags before it (-p of -pq)
+                    break
+        if action is None or action.nargs == 0 or i >= len(argv):
+            out.append(arg)
+        elif action is query and argv[i][:1] == "-" and argv[i] != "--":
+            out.extend([head, f"--query={argv[i]}"] if head else [f"--query={argv[i]}"])
+            i += 1
+        else:
+            out.extend([arg, argv[i]])
+            i += 1
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,10 +454,18 @@ def _report_damaged(sources: list[ByteSource]) -> None:
             print(f"logview: warning: {error}", file=sys.stderr)
 
 
+def _warn_user_formats() -> None:
+    """Say on stderr, once, what in the user's formats file could not be used."""
+    from logview.formats.detect import user_format_warnings
+
+    for warning in user_format_warnings():
+        print(f"logview: warning: {warning}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``logview`` command; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_query_values(parser, sys.argv[1:] if argv is None else argv))
     # Like git and lnav: when stdout is a pipe or a file there is no screen, so print.
     tui = not args.print_ and sys.stdout.isatty()
     listener = None
@@ -414,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_signals = StopSignals() if args.listen and not tui else None
     try:
         query = build_query(args.query)
+        _warn_user_formats()
         fmt = _format_option(args)
         sources, listener = build_sources(args, tui=tui)
         store = build_store(sources, fmt)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from logview.formats.base import LogFormat
+from logview.formats.base import FormatError, LogFormat
 from logview.formats.journald import is_journal_entry, record_from_journal
 from logview.formats.linewise import (
     ANSI_HINT_RE,
@@ -55,6 +56,26 @@ for _role, _keys in (
     for _rank, _key in enumerate(_keys):
         _ROLES[_key] = (_role, _rank)
 _NO_RANK = 1 << 20
+
+#: The roles a key mapping (``JsonFormat(keys=...)``, user formats) may assign keys to.
+KEY_ROLES: dict[str, int] = {"time": _TIME, "level": _LEVEL, "message": _MSG,
+                             "logger": _LOGGER, "exc": _EXC}
+
+
+def role_table(keys: Mapping[str, str]) -> dict[str, tuple[int, int]]:
+    """The role table with ``keys`` (role name -> object key) read before every synonym.
+
+    Raises ``FormatError`` for a role that is not in ``KEY_ROLES`` or a key that is not text.
+    """
+    roles = dict(_ROLES)
+    for role_name, key in keys.items():
+        role = KEY_ROLES.get(role_name)
+        if role is None:
+            raise FormatError(f"unknown role {role_name!r}: use {', '.join(KEY_ROLES)}")
+        if not isinstance(key, str) or not key:
+            raise FormatError(f"{role_name} must name a key (a non-empty string), not {key!r}")
+        roles[key] = (role, -1)
+    return roles
 
 #: Every key of logview's own ``--output jsonl`` schema (see ``logview.printer``).
 _OWN_KEYS = frozenset(("time", "level", "levelno", "logger", "message", "exc", "fields",
@@ -127,7 +148,13 @@ def _load(line: str) -> Any:
 
 
 class JsonFormat(LogFormat):
-    """One JSON object per line; other lines are plain records of their own."""
+    """One JSON object per line; other lines are plain records of their own.
+
+    ``keys`` maps roles (``time``, ``level``, ``message``, ``logger``, ``exc``) to the keys an
+    application's objects hold them in: those are read first, the usual synonyms after, and
+    every other key stays a field. Such a format only claims lines whose objects have one of
+    its own keys (see ``score``), so it is not picked for every JSON file.
+    """
 
     name = "jsonl"
     #: Levels may be numbers: the query prefilter must not look for level names in the bytes.
@@ -138,6 +165,16 @@ class JsonFormat(LogFormat):
     # opens each object of a JSON text sequence.
     start_pattern = re.compile(rb"\x1e?[ \t]*\{|(?![}\]])" + PLAIN_START.pattern)
 
+    def __init__(self, keys: Mapping[str, str] | None = None, name: str | None = None) -> None:
+        if name is not None:
+            self.name = name
+        self.keys: dict[str, str] = dict(keys or {})
+        self._roles = role_table(self.keys) if self.keys else None
+        # The mapped keys that change something (not already a synonym of the same role):
+        # an object with one of them is this format's; all mapped keys when none do.
+        marks = [k for r, k in self.keys.items() if _ROLES.get(k, (None,))[0] != KEY_ROLES[r]]
+        self._marks = frozenset(marks or self.keys.values())
+
     def is_start(self, line: str) -> bool:
         head = line[:1]
         if head == "{" or line.lstrip(_LEAD)[:1] == "{":
@@ -145,14 +182,18 @@ class JsonFormat(LogFormat):
         return head != "}" and head != "]" and not is_continuation(line)
 
     def score(self, lines: list[str]) -> float:
-        """Fraction of the sample's lines that are JSON objects (text lines count against)."""
+        """Fraction of the sample's lines that are JSON objects (text lines count against);
+        with a key mapping, objects that hold one of its own keys."""
         if not lines:
             return 0.0
         hits = 0
+        marks = self._marks
         for line in lines:
             stripped = line.strip().lstrip("\ufeff")  # str.strip drops RS (0x1E) too
-            if stripped[:1] == "{" and stripped[-1:] == "}" and isinstance(_load(stripped), dict):
-                hits += 1
+            if stripped[:1] == "{" and stripped[-1:] == "}":
+                obj = _load(stripped)
+                if isinstance(obj, dict) and (not marks or not marks.isdisjoint(obj)):
+                    hits += 1
         return hits / len(lines)
 
     def parse_raw(self, raw: str) -> Record:
@@ -168,29 +209,36 @@ class JsonFormat(LogFormat):
         if obj is None and nl and stripped[:1] == "{":
             obj = _load(text)  # a pretty-printed object spread over several lines
             if isinstance(obj, dict):
-                return record_from_object(obj)
+                return record_from_object(obj, self._roles)
         if not isinstance(obj, dict):
             return plain_record(text)
-        record = record_from_object(obj)
+        record = record_from_object(obj, self._roles)
         return attach_continuation(record, rest) if nl else record
 
 
-def record_from_object(obj: dict[str, Any]) -> Record:
-    """Map one decoded JSON log object onto a Record (any of the known schemas)."""
-    if "record" in obj and "text" in obj and isinstance(obj["record"], dict):
-        return _from_loguru(obj)
-    if "levelno" in obj and "fields" in obj and "exc" in obj and "message" in obj:
-        return _from_own(obj)
-    if ("MESSAGE" in obj or "__CURSOR" in obj or "__REALTIME_TIMESTAMP" in obj) and (
-        is_journal_entry(obj)
-    ):
-        return record_from_journal(obj)
+def record_from_object(obj: dict[str, Any],
+                       roles: dict[str, tuple[int, int]] | None = None) -> Record:
+    """Map one decoded JSON log object onto a Record (any of the known schemas).
+
+    ``roles`` is a table from ``role_table``: a user's key mapping, which is then the whole
+    truth (the object is not taken for loguru's, journald's or logview's own schema).
+    """
+    if roles is None:
+        if "record" in obj and "text" in obj and isinstance(obj["record"], dict):
+            return _from_loguru(obj)
+        if "levelno" in obj and "fields" in obj and "exc" in obj and "message" in obj:
+            return _from_own(obj)
+        if ("MESSAGE" in obj or "__CURSOR" in obj or "__REALTIME_TIMESTAMP" in obj) and (
+            is_journal_entry(obj)
+        ):
+            return record_from_journal(obj)
+        roles = _ROLES
 
     fields: dict[str, Any] = {}
     ranks = [_NO_RANK] * 7
     keys: list[str | None] = [None] * 7
     values: list[Any] = [None] * 7
-    get_role = _ROLES.get
+    get_role = roles.get
     for key, value in obj.items():
         hit = get_role(key)
         if hit is None:
@@ -224,7 +272,8 @@ def record_from_object(obj: dict[str, Any]) -> Record:
     logger = ""
     if logger_value is not None:
         if isinstance(logger_value, str) and not (keys[_LOGGER] == "name" and
-                                                  keys[_MSG] == "event"):
+                                                  keys[_MSG] == "event" and
+                                                  roles["name"] == _ROLES["name"]):
             logger = _clean(logger_value)
         else:
             fields[keys[_LOGGER]] = logger_value  # type: ignore[index]

@@ -313,7 +313,8 @@ def _inferred(lines: list[str]):
     if inference is None or inference.share < MIN_SCORE:
         return None
     try:
-        return TemplateFormat(inference.template, datefmt=inference.datefmt), inference
+        return TemplateFormat(inference.template, datefmt=inference.datefmt,
+                              level_names=inference.level_names), inference
     except FormatError:  # pragma: no cover - infer_template compiled it already
         return None
 

@@ -45,7 +45,7 @@ _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("iso", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+"
             r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)"),
     ("slash-ymd", r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
+    ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
     ("dmy", r"\d{2}[/.-]\d{2}[/.-]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+"
             r"(?: [AaPp][Mm])?(?!\d)"),
     ("md", r"\d{2}[/-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+(?!\d)"),
@@ -63,7 +63,7 @@ _LEXER = re.compile(
     + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]))"
     + r"|(?P<path>(?<!\w)(?:/|\./|~/)[\w.~/+-]*[\w])"
     + r"|(?P<number>\d+(?![\w.]))"
-    + r"|(?P<word>[\w.$<>@#*~+'-]*[\w$>*'](?:\(\))?)"
+    + r"|(?P<word>[\w.$<>@#*~+'][\w.$<>@#*~+'-]*(?<=[\w$>*'])(?:\(\))?)"
     + r"|(?P<open>[\[({])|(?P<close>[\])}])"
     + r"|(?P<ws>[ \t]+)"
     + r"|(?P<punct>[^\w\s\[\](){}])",
@@ -71,6 +71,9 @@ _LEXER = re.compile(
 )
 _LEVEL_RE = re.compile(rf"(?:{_LEVEL_WORDS})", re.IGNORECASE)
 _ONE_LETTER_LEVELS = frozenset("TDINWECF")
+_STANDARD_LEVELS = frozenset(
+    spelling for name in _LEVEL_WORDS.split("|") if "\\" not in name
+    for spelling in (name, name.lower(), name.title()))
 _THREAD_RE = re.compile(
     r"(?:MainThread|Thread-\d+.*|Dummy-\d+|\w*(?:Executor|Worker|Pool|Thread)\w*[-_]\d+(?:_\d+)?"
     r"|asyncio_\d+|SyncWorker_\d+)$"
@@ -124,6 +127,7 @@ class Column:
     width: int = 0  # padding of a field: "%(attr)-Ws" (< 0: right aligned)
 
 
+_PLACEHOLDERS = frozenset({"punct:?", "punct:-"})
 _FIELD_KINDS = frozenset({"time", "level", "number", "word", "path"})
 _WORDLIKE = frozenset({"word", "number", "level", "path"})
 
@@ -134,38 +138,97 @@ def _align(heads: list[list[Token]]) -> tuple[list[Column], list[int]]:
     Until the first time or level column (the anchor) the dominant shape needs only
     ``EARLY_SHARE`` of the lines: lines of multi-line messages and banners drop out there.
     After the anchor a column must be shared by ``KEEP_SHARE`` of the lines the anchor had,
-    so the header never reaches into messages that merely look alike.
+    so the header never reaches into messages that merely look alike. Each line keeps its
+    own place: padding that a long value filled (``%(name)-12s`` holding a 20-letter name)
+    is a space column of width 0 there, and a bracket whose contents differ in shape from
+    line to line (thread names with spaces) is read as one value.
     """
     alive = list(range(len(heads)))
+    cur = {i: 0 for i in alive}
     columns: list[Column] = []
+    rows: list[dict[int, str]] = []  # per column: line -> its text there
     anchored: int | None = None
-    pos = 0
+    opened: list[tuple[int, list[int], dict[int, int]]] = []  # brackets still open
     while alive:
-        tokens = [heads[i][pos] if pos < len(heads[i]) else None for i in alive]
+        tokens = [heads[i][cur[i]] if cur[i] < len(heads[i]) else None for i in alive]
         kinds = Counter(_shape(t) for t in tokens)
         ((top, _count),) = kinds.most_common(1)
         if top is None:
             break
-        col_kind, members = _column_kind(top, kinds, tokens)
         need = EARLY_SHARE * len(alive) if anchored is None else KEEP_SHARE * anchored
+        col_kind, members = _column_kind(top, kinds, tokens)
+        if col_kind == "ws" and columns and columns[-1].kind != "ws":
+            # Padding that a long value filled is a space of width 0 there; a line whose
+            # next token does not fit drops out at the next column.
+            members = list(range(len(alive)))
+        if len(members) < need and opened:
+            # Inside a bracket the lines part ways: read its contents as one value instead.
+            at, alive_then, cur_then = opened.pop()
+            del columns[at + 1:], rows[at + 1:]
+            cur = dict(cur_then)
+            collapsed = _collapse_bracket(heads, alive_then, cur, columns[at].literal)
+            need = EARLY_SHARE * len(alive_then) if anchored is None else KEEP_SHARE * anchored
+            if len(collapsed) >= need:
+                col = Column("word")
+                columns.append(col)
+                rows.append({i: text for i, (text, _end) in collapsed.items()})
+                alive = [i for i in alive_then if i in collapsed]
+                for i in alive:
+                    cur[i] = collapsed[i][1]
+                continue
         if len(members) < need:
             break
-        alive = [alive[j] for j in members]
-        chosen = [tokens[j] for j in members]
-        col = Column(col_kind)
-        if col_kind == "time":
-            col.form = chosen[0].form if chosen[0] is not None else ""
-        elif col_kind in ("ws", "punct", "open", "close"):
-            col.literal = chosen[0].text if chosen[0] is not None else ""
+        keep = [alive[j] for j in members]
+        row: dict[int, str] = {}
+        for i in keep:
+            token = heads[i][cur[i]] if cur[i] < len(heads[i]) else None
+            if col_kind == "ws" and (token is None or token.kind != "ws"):
+                row[i] = ""  # zero-width padding: the cursor stays
+                continue
+            row[i] = token.text if token is not None else ""
+            cur[i] += 1
+        first = next(t for t in (heads[i][cur[i] - 1] for i in keep if row[i]) if t)
+        col = Column(col_kind, form=first.form if col_kind == "time" else "")
+        if col_kind in ("ws", "punct", "open", "close"):
+            col.literal = first.text
+        alive = keep
         if anchored is None and col_kind in ("time", "level"):
             anchored = len(alive)
+        if col_kind == "open":
+            opened.append((len(columns), list(alive), dict(cur)))
+        elif col_kind == "close" and opened:
+            opened.pop()
         columns.append(col)
-        pos += 1
+        rows.append(row)
     # Values of the lines that have the whole header (lines of multi-line messages that
     # looked alike for a few columns must not count).
-    for pos, col in enumerate(columns):
-        col.values = [heads[i][pos].text for i in alive]
+    for col, row in zip(columns, rows, strict=True):
+        col.values = [row[i] for i in alive]
     return columns, alive
+
+
+_CLOSERS = {"[": "]", "(": ")", "{": "}"}
+
+
+def _collapse_bracket(heads: list[list[Token]], alive: list[int], cur: dict[int, int],
+                      opener: str) -> dict[int, tuple[str, int]]:
+    """For each line, the text up to the bracket that closes ``opener`` and where that is."""
+    closer = _CLOSERS.get(opener, "")
+    out: dict[int, tuple[str, int]] = {}
+    for i in alive:
+        depth, parts = 0, []
+        for j in range(cur[i], len(heads[i])):
+            token = heads[i][j]
+            if token.kind == "open" and token.text == opener:
+                depth += 1
+            elif token.kind == "close" and token.text == closer:
+                if depth == 0:
+                    if parts:
+                        out[i] = ("".join(parts), j)
+                    break
+                depth -= 1
+            parts.append(token.text)
+    return out
 
 
 def _shape(token: Token | None) -> str | None:
@@ -189,6 +252,9 @@ def _column_kind(top: str, kinds: Counter, tokens: list[Token | None]) -> tuple[
     upper-case words (custom level names).
     """
     kind = top.split(":", 1)[0]
+    if (top == "punct:?" and kinds.get("word", 0)
+            and kinds["word"] + kinds[top] >= 0.9 * sum(kinds.values())):
+        kind = "word"  # "?" or "-" standing for an empty value (odoo's dbname, CLF)
     if kind in _WORDLIKE:
         if kind == "level":
             members = [j for j, t in enumerate(tokens) if t is not None and (
@@ -197,7 +263,8 @@ def _column_kind(top: str, kinds: Counter, tokens: list[Token | None]) -> tuple[
         if kind == "number" and kinds["number"] >= KEEP_SHARE * sum(kinds.values()):
             return "number", [j for j, t in enumerate(tokens) if t is not None and
                               t.kind == "number"]
-        members = [j for j, t in enumerate(tokens) if t is not None and t.kind in _WORDLIKE]
+        members = [j for j, t in enumerate(tokens) if t is not None and (
+            t.kind in _WORDLIKE or _shape(t) in _PLACEHOLDERS)]
         return ("path" if kind == "path" else "word"), members
     members = [j for j, t in enumerate(tokens) if _shape(t) == top]
     if kind == "ws":
@@ -217,6 +284,9 @@ class Inference:
     datefmt: str | None
     fitted: int
     total: int
+    #: For a template without a time head: the level names it may hold (those seen, and
+    #: every standard spelling), so message lines never pass for record starts.
+    level_names: tuple[str, ...] | None = None
 
     @property
     def share(self) -> float:
@@ -253,6 +323,9 @@ def _header_end(columns: list[Column], nlines: int) -> int:
         elif col.kind in ("number", "path"):
             last, loose = i, 0
         elif col.kind == "word":
+            nxt = _at(columns, i + 1)
+            if nxt is not None and nxt.kind == "punct" and nxt.literal == "=":
+                continue  # the key of a key=value pair
             loose += 1
             if loose > MAX_LOOSE_WORDS:
                 break  # a run of words: the message has begun
@@ -308,10 +381,14 @@ def _name_columns(columns: list[Column], end: int) -> None:
         columns[i].attr = attr
         taken.add(attr)
 
-    # Words that are the same everywhere and read as a preposition are literal text.
+    # Words that are the same everywhere and read as a preposition, or as the key of a
+    # ``key=value`` pair, are literal text.
     for i in fields:
         col = columns[i]
-        if col.kind == "word" and len(set(col.values)) == 1 and col.values[0] in _SEPARATOR_WORDS:
+        nxt = _at(columns, i + 1)
+        if col.kind == "word" and len(set(col.values)) == 1 and (
+                col.values[0] in _SEPARATOR_WORDS
+                or (nxt is not None and nxt.kind == "punct" and nxt.literal == "=")):
             col.kind, col.literal = "punct", col.values[0]
     fields = [i for i in fields if columns[i].kind in _FIELD_KINDS]
     for i in fields:
@@ -437,7 +514,7 @@ def _time_piece(values: list[str], form: str) -> tuple[str, str | None]:
         t = sample[10]
         return _with_fraction(f"%Y/%m/%d{t}%H:%M:%S", sep, digits)
     if form == "clf":
-        return "%(asctime)s", "%d/%b/%Y:%H:%M:%S" + (" %z" if len(sample) > 20 else "")
+        return "%(asctime)s", f"%d/%b/%Y{sample[11]}%H:%M:%S" + (" %z" if len(sample) > 20 else "")
     if form == "dmy":
         return _dmy(values, sep, digits)
     if form == "ctime":
@@ -600,21 +677,26 @@ def infer_template(lines: list[str]) -> Inference | None:
         return None  # no time and no level: nothing a template would add over plain lines
     suffix = _suffix(alive_lines) if alive_lines else ""
     template, datefmt = _write(columns, end, suffix)
-    return _checked(template, datefmt, starts)
+    names = None
+    if not template.startswith(("%(asctime)s", "[%(asctime)s", "%(created)")):
+        seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}
+        names = tuple(sorted(seen | _STANDARD_LEVELS))
+    return _checked(template, datefmt, starts, names)
 
 
-def _checked(template: str, datefmt: str | None, starts: list[str]) -> Inference | None:
+def _checked(template: str, datefmt: str | None, starts: list[str],
+             level_names: tuple[str, ...] | None = None) -> Inference | None:
     """The inference with its fit on the sample, or None when it compiles badly or fits little."""
     from logview.formats.template import TemplateFormat
 
     try:
-        fmt = TemplateFormat(template, datefmt=datefmt)
+        fmt = TemplateFormat(template, datefmt=datefmt, level_names=level_names)
     except FormatError:
         return None
     fitted = sum(1 for line in starts if fmt.score([line]) > 0)
     if fitted < MIN_FIT * len(starts):
         return None
-    return Inference(template, datefmt, fitted, len(starts))
+    return Inference(template, datefmt, fitted, len(starts), level_names)
 
 
 def time_pieces(lines: list[str]) -> list[tuple[str, str | None]]:

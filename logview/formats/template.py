@@ -125,9 +125,11 @@ class _Capture:
 class _RegexBuilder:
     """Turns tokens into regex source, tracking group names and how to read them."""
 
-    def __init__(self, datefmt: str | None, strict: bool) -> None:
+    def __init__(self, datefmt: str | None, strict: bool,
+                 level_names: tuple[str, ...] | None = None) -> None:
         self.datefmt = datefmt
         self.strict = strict
+        self.level_names = level_names
         self.captures: list[_Capture] = []
         self.seen: dict[str, str] = {}
         self.time_shape: TimeShape | None = None
@@ -156,6 +158,9 @@ class _RegexBuilder:
         elif attr == "levelname":
             if f.precision is not None:
                 value = _loose_padding(f"[A-Za-z]{{1,{f.precision}}}", f)
+            elif self.level_names:  # only these names (a template inferred from a sample)
+                names = sorted(self.level_names, key=len, reverse=True)
+                value = _loose_padding("|".join(map(re.escape, names)) + r"|Level \d+", f)
             else:
                 base = _LEVEL_STRICT if self.strict else _LEVEL_LENIENT
                 if f.align and f.width > 1:
@@ -214,8 +219,9 @@ class CompiledTemplate:
     literal_head: str  # literal text every record starts with ("" when none)
 
 
-def _build(tokens: list[str | TemplateField], datefmt: str | None, strict: bool):
-    builder = _RegexBuilder(datefmt, strict)
+def _build(tokens: list[str | TemplateField], datefmt: str | None, strict: bool,
+           level_names: tuple[str, ...] | None = None):
+    builder = _RegexBuilder(datefmt, strict, level_names)
     parts: list[str] = []
     msg_at = None
     for i, tok in enumerate(tokens):
@@ -234,8 +240,13 @@ def _build(tokens: list[str | TemplateField], datefmt: str | None, strict: bool)
 
 
 @lru_cache(maxsize=64)
-def compile_template(fmt: str, datefmt: str | None = None, style: str | None = None):
-    """Compile a template (cached); raises ``FormatError`` for templates that cannot work."""
+def compile_template(fmt: str, datefmt: str | None = None, style: str | None = None,
+                     level_names: tuple[str, ...] | None = None):
+    """Compile a template (cached); raises ``FormatError`` for templates that cannot work.
+
+    ``level_names`` limits ``levelname`` to those names (no lenient variant): a template
+    without a time head then never takes a message line such as ``note: x`` for a record.
+    """
     if not isinstance(fmt, str) or not fmt:
         raise FormatError(
             "empty template: give a logging format such as '%(levelname)s %(message)s'"
@@ -250,7 +261,7 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
     flags = re.ASCII
     patterns = []
     for strict in (True, False):
-        builder, parts, msg_at = _build(tokens, datefmt, strict)
+        builder, parts, msg_at = _build(tokens, datefmt, strict, level_names)
         if msg_at is None:  # no message: the whole template is the prefix, leftovers are text
             prefix_src, body_src = "".join(parts), None
         else:
@@ -388,13 +399,15 @@ class TemplateFormat(LogFormat):
         style: str | None = None,
         name: str | None = None,
         levels: dict[str, int] | None = None,
+        level_names: tuple[str, ...] | None = None,
     ) -> None:
-        """``levels`` adds level numbers for custom names (loguru's ``SUCCESS``: 25)."""
+        """``levels`` adds level numbers for custom names (loguru's ``SUCCESS``: 25);
+        ``level_names`` limits what a level may be spelled as (see ``compile_template``)."""
         self.template = fmt
         self.datefmt = datefmt
         self.style = style or detect_style(fmt)
         self.name = name or fmt
-        compiled = compile_template(fmt, datefmt, self.style)
+        compiled = compile_template(fmt, datefmt, self.style, level_names)
         self._compiled = compiled
         self.start_pattern = compiled.start_pattern
         attrs = {f.attr for f in compiled.tokens if isinstance(f, TemplateField)}

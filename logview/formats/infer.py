@@ -569,10 +569,11 @@ def _escape(text: str) -> str:
 
 def _write(columns: list[Column], end: int, suffix: str) -> tuple[str, str | None]:
     """The template (and datefmt) for the header columns, the message and a suffix."""
+    paddings = {i: _padding(columns, i) for i in range(end)
+                if columns[i].kind in _FIELD_KINDS and columns[i].attr}
     parts: list[str] = []
     datefmt: str | None = None
-    i = 0
-    while i < end:
+    for i in range(end):
         col = columns[i]
         if col.kind in ("ws", "punct", "open", "close"):
             parts.append(_escape(col.literal if col.kind != "ws" else _ws_literal(col)))
@@ -582,23 +583,33 @@ def _write(columns: list[Column], end: int, suffix: str) -> tuple[str, str | Non
         elif col.kind == "level1":
             parts.append("%(levelname).1s")
         elif col.attr in ("lineno", "process", "thread", "levelno"):
-            parts.append(f"%({col.attr})d")
+            parts.append(f"%({col.attr}){paddings.get(i, '')}d")
         elif col.attr:
-            parts.append(f"%({col.attr}){_padding(columns, i)}s")
-        i += 1
+            parts.append(f"%({col.attr}){paddings.get(i, '')}s")
     parts.append("%(message)s")
     parts.append(suffix)
     return "".join(parts), datefmt
 
 
 def _ws_literal(col: Column) -> str:
+    if col.width >= 0 and col.form == "sep":  # decided by the padding of a field beside it
+        return " " * col.width
     widths = [len(v) for v in col.values] or [1]
     return col.literal[:1] * min(widths) if col.literal else " "
 
 
+#: The longest standard level name: a padded level column is at least this wide.
+_LEVEL_WIDTH = len("CRITICAL")
+
+
 def _padding(columns: list[Column], i: int) -> str:
     """How a field is padded: ``-W`` when spaces after it fill it to W characters
-    (``%(levelname)-8s``), ``W`` when spaces before it do (``%(levelname)8s``)."""
+    (``%(levelname)-8s``), ``W`` when spaces before it do (``%(levelname)8s``).
+
+    A sample need not hold the longest value (few logs start with a CRITICAL record), so a
+    level column is taken to be at least 8 wide, and the separator beside a padded field at
+    most one space: the rest is padding.
+    """
     col = columns[i]
     for side, gap_col in (("-", _at(columns, i + 1)), ("", _at(columns, i - 1))):
         if gap_col is None or gap_col.kind != "ws" or len(gap_col.values) != len(col.values):
@@ -611,8 +622,14 @@ def _padding(columns: list[Column], i: int) -> str:
         total, count = totals.most_common(1)[0]
         if count < 0.9 * totals.total():  # the gap is some other field's padding
             continue
-        width = total - low
+        sep = min(low, 1)
+        if col.kind == "level" and total - sep < _LEVEL_WIDTH <= total - 1:
+            sep = total - _LEVEL_WIDTH
+        if side == "" and _at(columns, i - 2) is not None and columns[i - 2].kind == "open":
+            sep = 0 if total - 0 >= _LEVEL_WIDTH or col.kind != "level" else sep
+        width = total - sep
         if width > 1:
+            gap_col.width, gap_col.form = sep, "sep"
             return f"{side}{width}"
     return ""
 

@@ -223,16 +223,11 @@ def printable(text: str) -> str:
     return _CONTROL_RE.sub(_control_picture, text)
 
 
-_EXC_STARTS = (
-    "Traceback (most recent call last):",
-    "Stack (most recent call last):",
-    "Exception Group Traceback (most recent call last):",
-)
+#: A line that opens a traceback: ``Traceback``, ``stack_info``'s ``Stack``, an exception
+#: group's header (``  + Exception Group Traceback``), at any indentation (some formatters
+#: indent the whole exception text, others strip it).
 _EXC_LINE_RE = re.compile(
-    r"^(?:Traceback \(most recent call last\):"
-    r"|Stack \(most recent call last\):"
-    r"|  \+ Exception Group Traceback \(most recent call last\):"
-    r"|Exception Group Traceback \(most recent call last\):)",
+    r"^[ \t]*(?:\+ )?(?:Traceback|Stack|Exception Group Traceback) \(most recent call last\):",
     re.MULTILINE,
 )
 
@@ -241,8 +236,9 @@ def split_exception(text: str) -> tuple[str, str | None]:
     """Split a record's text after its first line into (message, traceback or None).
 
     The traceback starts at the first line that opens one (``Traceback (most recent call
-    last):``, ``Stack (most recent call last):`` for ``stack_info``, exception groups); everything
-    from there on is exception text, the lines before it stay in the message.
+    last):``, ``Stack (most recent call last):`` for ``stack_info``, exception groups; indented
+    or not); everything from there on is exception text (chained exceptions included), the
+    lines before it stay in the message.
     """
     nl = text.find("\n")
     if nl < 0:

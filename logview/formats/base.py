@@ -56,25 +56,49 @@ class LogFormat(ABC):
         return sum(1 for line in lines if self.is_start(line)) / len(lines)
 
 
+#: Lines that continue the record before them whatever the format, as one regex source that
+#: is compiled twice: for text (``PlainFormat._continuation``, ``is_start``) and for bytes
+#: (``PlainFormat.start_pattern``, the index), so the two cannot disagree. ASCII-only classes
+#: (the text pattern is compiled with ``re.ASCII``) and ``\r*$`` for "end of line" (the index
+#: sees a CRLF line's ``\r``, the splitter strips it) keep them equal line for line.
+#:
+#: What a Python traceback prints, also with its indentation stripped by a formatter: the
+#: headers (``Traceback``, ``stack_info``'s ``Stack``, exception groups), frames and source
+#: lines (indented, or an unindented ``File "...", line N``), caret lines, the separators of
+#: chained exceptions and the blank lines around them, exception-group bars (``| ``, ``+-``),
+#: and the last line: a class name ending in Error/Exception/Exit/Interrupt/Warning/Group/
+#: Iteration, bare ``Exception``, or a dotted ``module.ClassName`` whose last part is
+#: capitalised as class names are (``django.core.exceptions.ImproperlyConfigured: ...``,
+#: ``psycopg2.errors.UniqueViolation: ...``; not ``example.com: ...``) followed by ``:`` or
+#: the end of the line. A last line naming an undotted class with another ending (``Http404``
+#: raised in ``__main__``), exception notes and the second line of a multi-line exception
+#: message look like any text and start a plain record of their own: a line-by-line rule
+#: cannot tell them from a program's output without the line before.
+CONTINUATION_PATTERN = (  # each branch opens with a literal or a class: re skips it in one step
+    r"[ \t]"
+    r"|Traceback \(most recent call last\):|Stack \(most recent call last\):"
+    r"|During handling of the above exception|The above exception was the direct cause"
+    r"|File \"[^\"\r\n]*\", line \d"
+    r"|[~\x5e][~\x5e]*[ \t\r]*$"  # carets ("^" spelled \x5e: a bare ^ reads as an anchor)
+    r"|\|(?:[ \t]|\r*$)|\+(?:-| Exception Group Traceback \(most recent call last\):)"
+    r"|Exception(?::|\r*$| Group Traceback \(most recent call last\):)"
+    r"|[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Group|Iteration)\b"
+    r"|[A-Za-z_]\w*\.(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::(?:[ \t]|\r*$)|\r*$)"
+    r"|\r*$"
+)
+
+
 class PlainFormat(LogFormat):
     """Lines that fit no known format: each line is a record, level unknown.
 
-    A Python traceback that follows a line is kept with it, so even unknown formats show
-    exceptions as one record.
+    A Python traceback that follows a line is kept with it (``CONTINUATION_PATTERN``), so
+    even unknown formats show exceptions as one record.
     """
 
     name = "plain"
-    start_pattern = re.compile(
-        rb"(?!Traceback \(most recent call last\):|Stack \(most recent call last\):|"
-        rb"[ \t]|During handling of the above|The above exception was|"
-        rb"[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Group)\b)"
-    )
+    start_pattern = re.compile(b"(?!" + CONTINUATION_PATTERN.encode("ascii") + b")")
 
-    _continuation = re.compile(
-        r"[ \t]|Traceback \(most recent call last\):|Stack \(most recent call last\):"
-        r"|During handling of the above|The above exception was"
-        r"|[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Group)\b"
-    )
+    _continuation = re.compile(CONTINUATION_PATTERN, re.ASCII)
 
     def is_start(self, line: str) -> bool:
         return self._continuation.match(line) is None

@@ -173,7 +173,7 @@ def _all_candidates() -> list[_Candidate]:
 
 def format_names() -> tuple[str, ...]:
     """Every name ``--format`` accepts (besides logging format strings)."""
-    return tuple(c.name for c in _all_candidates())
+    return (*(c.name for c in _all_candidates()), "generic")
 
 
 def __getattr__(name: str) -> object:  # FORMAT_NAMES is computed on first use
@@ -279,6 +279,7 @@ def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
                 best = option
                 break
         options.append(guess)
+    best = _or_generic(best, starts)
     if best is None:
         return Detection(PlainFormat(), "plain", "plain", total=total)
     runner = max((d for d in options
@@ -286,6 +287,31 @@ def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
                  key=lambda d: d.fitted, default=None)
     if runner is not None:
         best.runner_up = (runner.label, runner.fitted)
+    return best
+
+
+#: The generic format replaces a weak best guess when it starts at least this share of lines.
+GENERIC_SCORE = 0.6
+
+
+def _or_generic(best: Detection | None, starts: list[str]) -> Detection | None:
+    """The generic format (a time or a level at the start of a line) when no template or
+    named format starts records where it does: logs whose lines share no single header."""
+    from logview.formats.generic import GenericFormat
+
+    total = len(starts)
+    if not total:
+        return best
+    share = GenericFormat().score(starts)
+    best_share = best.fitted / total if best is not None else 0.0
+    if best is not None and best_share >= MIN_SCORE and best_share >= share - _NEAR:
+        return best
+    if share >= GENERIC_SCORE:
+        found = Detection(GenericFormat.for_sample(starts), "generic", "generic",
+                          fitted=round(share * total), total=total)
+        if best is not None:
+            found.runner_up = (best.label, best.fitted)
+        return found
     return best
 
 
@@ -414,6 +440,10 @@ def format_from_option(value: str, datefmt: str | None = None) -> LogFormat:
     for candidate in _all_candidates():
         if candidate.name == name or candidate.name.lower() == name.lower():
             return candidate.make(datefmt)
+    if name.lower() == "generic":
+        from logview.formats.generic import GenericFormat
+
+        return GenericFormat()
     if "%(" in text or "{" in text or "$" in text:
         try:
             from logview.formats.template import TemplateFormat

@@ -346,8 +346,8 @@ def _header_end(columns: list[Column], nlines: int) -> int:
 def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
     col = columns[i]
     values = col.values
-    if not values:
-        return False
+    if not values or i + 1 >= len(columns):
+        return False  # nothing follows it: it is the message
     nxt = columns[i + 1] if i + 1 < len(columns) else None
     if nxt is not None and nxt.kind == "punct" and nxt.literal in ":|-=>/,;":
         if nxt.literal != "=":
@@ -366,7 +366,7 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
     if distinct <= max(2, len(values) // 10) and all(re.fullmatch(r"[\w.-]+", v) for v in values):
         # Few distinct identifiers: a logger or host, unless what follows varies no more.
         follow = columns[i + 2].values if i + 2 < len(columns) else []
-        return len(set(follow)) > 2 * distinct or len(values) < 4
+        return len(set(follow)) > 2 * distinct and len(values) >= 4
     return False
 
 

@@ -16,7 +16,7 @@ from typing import IO
 
 from logview import __version__
 from logview.formats.base import FormatError, LogFormat
-from logview.printer import RecordPrinter
+from logview.printer import MatchPrinter, RecordPrinter
 from logview.record import Record
 from logview.sources.base import ByteSource, SourceError
 
@@ -338,40 +338,51 @@ def _print_direct(store, query, printer: RecordPrinter, out: IO[bytes]) -> bool:
     return True
 
 
+def _warn_misfits(store, option: str | None, warned: set[str]) -> None:
+    """Say on stderr, once per source, that a forced --format fits none of its first lines."""
+    from logview.record import printable
+    from logview.store import format_misfits
+
+    for name, detection in format_misfits(store):
+        if name in warned:
+            continue
+        warned.add(name)
+        sys.stderr.write(f"logview: --format '{printable(option or detection.label)}' fits none "
+                         f"of the first {detection.total} lines of {printable(name)}\n")
+        sys.stderr.flush()
+
+
 def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
     """Print matching records; with --follow (or a live source) keep going until stopped."""
     from logview.store import ends_with_whole_line
     printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
                             flush_each=args.follow)
     live = args.follow
+    warned: set[str] = set()
+    _warn_misfits(store, args.format, warned)
     if not live and _print_direct(store, query, printer, out):
         out.flush()
         return EXIT_OK if printer.count else EXIT_NO_MATCH
+    matches = MatchPrinter(store, query, printer, live=live)
     store.update(final=not live)
-    for record in _new_matches(store, query, 0):
-        printer.write(record)
-    seen = len(store)
-    generation = store.generation
+    matches.emit()
     out.flush()
     while live or not store.finished:
+        _warn_misfits(store, args.format, warned)
         more = store.wait(0.25)
         added = store.update()
-        if store.generation != generation:  # truncated: the file starts over
-            generation, seen = store.generation, 0
         if not added and not more and ends_with_whole_line(store):
             # Quiet: emit the pending last record, but never half a line (the rest would
             # become a record of its own).
             store.update(final=True)
-        if len(store) > seen:
-            for record in _new_matches(store, query, seen):
-                printer.write(record)
-            seen = len(store)
-            out.flush()
         if store.finished:  # nothing can come any more (a pipe at EOF), even with --follow
             store.update(final=True)
-            for record in _new_matches(store, query, seen):
-                printer.write(record)
+            matches.emit()
             break
+        if len(store) > matches.seen or store.generation != matches.generation:
+            matches.emit()
+            out.flush()
+    _warn_misfits(store, args.format, warned)
     out.flush()
     return EXIT_OK if printer.count or live else EXIT_NO_MATCH
 

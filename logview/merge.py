@@ -44,7 +44,6 @@ class MergedStore:
             raise ValueError(f"too many sources to merge: {len(stores)}")
         self.stores = stores
         self.source = stores[0].source
-        self.format = stores[0].format
         self.name = " + ".join(store.name for store in stores)
         self.generation = 0
         self._lock = threading.Lock()
@@ -64,6 +63,11 @@ class MergedStore:
 
     def __len__(self) -> int:
         return self._count
+
+    @property
+    def format(self) -> Any:
+        """The first store's format, read live: a store may detect its format anew."""
+        return self.stores[0].format
 
     @property
     def finished(self) -> bool:

@@ -10,43 +10,85 @@ API (shared by ``LogStore`` and ``MergedStore``):
   record; ``budget`` (seconds) returns early on a big input, the next call continues;
 - ``store.wait(timeout)``: block until the source may have more;
 - ``store.finished``: the source can never grow again; ``store.generation`` bumps when the
-  store restarted (truncation) and every position before is void;
+  store restarted (truncation, or a format detected anew) and every position before is void;
 - ``store.progress()``: (bytes indexed, bytes available), for a progress bar;
 - ``store.name``, ``store.format``, ``store.source``, ``store.close()``.
 
 ``LogStore`` keeps 8 bytes per record (the ``RecordIndex``) and parses on demand through a
 bounded LRU cache, so a file of any size costs the same to open.
+
+Detection is never final too early: a source that is empty or holds only a few lines when it
+is opened (a file just created, a pipe whose writer starts late) is detected again whenever
+new complete lines arrive, until ``SETTLE_LINES`` lines or ``DETECT_BYTES`` bytes have come or
+the source finished. A format that changes restarts the index like a truncation does (the
+generation bumps), so followers start over. A source that is big when opened is detected once.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from logview.formats.base import LogFormat, PlainFormat
+from logview.formats.base import LogFormat
 from logview.index import RecordIndex
 from logview.merge import MergedStore
 from logview.record import Record
 from logview.sources.base import ByteSource
 from logview.split import RawRecord, parse_raw_record
 
-__all__ = ["LogStore", "MergedStore", "detect_source_format", "ends_with_whole_line", "open_store"]
+if TYPE_CHECKING:
+    from logview.formats.detect import Detection
+
+__all__ = [
+    "LogStore",
+    "MergedStore",
+    "detect_source_format",
+    "ends_with_whole_line",
+    "forced_mismatch",
+    "format_misfits",
+    "open_store",
+]
 
 #: Parsed records kept per store.
 RECORD_CACHE = 4096
 #: Bytes read from the start of a source to detect its format.
 DETECT_BYTES = 64 * 1024
+#: Complete lines after which detection is final (fewer: detect again as more arrive).
+SETTLE_LINES = 20
+
+
+def _format_key(fmt: LogFormat) -> tuple[object, ...]:
+    """What makes two format instances read the same way (detection builds fresh ones)."""
+    return (type(fmt), fmt.name, getattr(fmt, "template", None), getattr(fmt, "datefmt", None),
+            getattr(fmt, "style", None))
 
 
 class LogStore:
-    """Records of one source, addressable by position."""
+    """Records of one source, addressable by position.
 
-    def __init__(self, source: ByteSource, fmt: LogFormat) -> None:
+    ``fmt`` forces a format (``--format``): it never changes, ``detection`` only says how well
+    it fits the first lines. Without it the format is detected from the source's first lines
+    (or taken from its ``format_hint``), see the module docstring.
+    """
+
+    def __init__(self, source: ByteSource, fmt: LogFormat | None = None) -> None:
         self.source = source
         self.name = source.name
-        self.format = fmt
-        self.index = RecordIndex(source, fmt)
+        self._forced = fmt
+        self._hint = None if fmt is not None else getattr(source, "format_hint", None)
+        self._settled = False
+        self._sample_lines = -1  # complete lines the current detection saw
+        self._update_lock = threading.Lock()
+        self._cached = lru_cache(maxsize=RECORD_CACHE)(self._parse_for)
+        detection = self._detect_sample()
+        assert detection is not None  # the first look always decides something
+        self.detection: Detection = detection
+        self.format: LogFormat = detection.format
+        self.index = RecordIndex(source, self.format)
+        self._index_generation = self.index.generation
         self.generation = self.index.generation
-        self.record = lru_cache(maxsize=RECORD_CACHE)(self.parse)  # type: ignore[method-assign]
 
     def __len__(self) -> int:
         return len(self.index)
@@ -56,30 +98,108 @@ class LogStore:
         """The store can never grow again: a finished source, indexed to its end."""
         return self.source.finished and self.index.complete
 
+    @property
+    def detection_final(self) -> bool:
+        """Detection has seen enough of the source (or all of it) and will not change."""
+        return self._settled
+
+    def record(self, i: int) -> Record:
+        """The parsed record ``i`` (cached per generation, so a restart never serves old ones)."""
+        return self._cached(self.generation, i)
+
+    def _parse_for(self, generation: int, i: int) -> Record:
+        # Readers that saw the old generation may cache under its key: never asked again.
+        return self.parse(i)
+
     def parse(self, i: int) -> Record:
         """Parse record ``i`` without the cache (bulk readers use this to spare the cache)."""
-        if not 0 <= i < len(self.index):
-            raise IndexError(f"{self.name}: no record {i} (have {len(self.index)})")
-        raw = RawRecord(self.index.start(i), self.index.line(i), self.raw(i))
-        return parse_raw_record(self.format, raw, self.name)
+        index, fmt = self.index, self.format
+        if not 0 <= i < len(index):
+            raise IndexError(f"{self.name}: no record {i} (have {len(index)})")
+        start = index.start(i)
+        raw = RawRecord(start, index.line(i), self.source.read_at(start, index.end(i) - start))
+        return parse_raw_record(fmt, raw, self.name)
 
     def raw(self, i: int) -> bytes:
         """The original bytes of record ``i``."""
-        start = self.index.start(i)
-        return self.source.read_at(start, self.index.end(i) - start)
+        index = self.index
+        start = index.start(i)
+        return self.source.read_at(start, index.end(i) - start)
 
     def update(self, *, final: bool = False, budget: float | None = None) -> int:
         """Index newly available input; returns the number of records added.
 
         ``budget`` (seconds) bounds the call on a big input: it returns after about that long
         and the next call continues (``progress`` tells how far it got, ``finished`` stays
-        False until everything is indexed).
+        False until everything is indexed). After a restart (truncation, a new format) every
+        record counts as added.
         """
-        added = self.index.update(final=final, budget=budget)
-        if self.index.generation != self.generation:
-            self.record.cache_clear()  # type: ignore[attr-defined]
-            self.generation = self.index.generation
-        return added
+        with self._update_lock:
+            added = self.index.update(final=final, budget=budget)
+            restarted = False
+            if self.index.generation != self._index_generation:  # truncated: starts over
+                self._index_generation = self.index.generation
+                self._bump_generation()
+                restarted = True
+            # Detected after indexing, so whatever was indexed with a provisional format lies
+            # within the sample; a new format indexes it again before anyone sees it.
+            if not self._settled and self._refine_detection():
+                restarted = True
+                self.index.update(final=final, budget=budget)
+            return len(self.index) if restarted else added
+
+    def _refine_detection(self) -> bool:
+        """Detect again if new complete lines came; True when the format changed (restart)."""
+        detection = self._detect_sample()
+        if detection is None:
+            return False
+        if _format_key(detection.format) == _format_key(self.format):
+            self.detection = replace(detection, format=self.format)
+            return False
+        self.detection = detection
+        self.format = detection.format
+        self.index = RecordIndex(self.source, self.format)
+        self._index_generation = self.index.generation
+        self._bump_generation()
+        return True
+
+    def _detect_sample(self) -> Detection | None:
+        """Detection over the source's first bytes; None when no new line came since the last.
+
+        Sets ``_settled`` once the sample is big enough or the source finished.
+        """
+        from logview.formats.detect import check_format, detect
+
+        source = self.source
+        if self._hint is not None and self._forced is None:
+            # The source says what it holds (the demo, the listener's spool): nothing to guess.
+            self._settled = True
+            return detect(b"", hint=self._hint)
+        source.update()
+        finished = source.finished
+        size = source.size()
+        head = source.read_at(0, min(DETECT_BYTES, size))
+        complete = head[: head.rfind(b"\n") + 1]
+        lines = complete.count(b"\n")
+        if finished:  # all of it: an unfinished last line counts too
+            cut_last = size <= DETECT_BYTES and head and not head.endswith(b"\n")
+            sample = head + b"\n" if cut_last else head
+        elif lines >= SETTLE_LINES or size >= DETECT_BYTES:
+            sample = head  # detection leaves out a line cut at the end of the sample
+        elif lines == self._sample_lines:
+            return None
+        else:
+            sample = complete
+        self._settled = finished or lines >= SETTLE_LINES or size >= DETECT_BYTES
+        self._sample_lines = lines
+        if self._forced is not None:
+            return check_format(self._forced, sample)
+        return detect(sample)
+
+    def _bump_generation(self) -> None:
+        """Every position before is void: a new generation, an empty record cache."""
+        self.generation += 1
+        self._cached.cache_clear()
 
     def progress(self) -> tuple[int, int]:
         """(bytes indexed, bytes the source has)."""
@@ -90,6 +210,31 @@ class LogStore:
 
     def close(self) -> None:
         self.source.close()
+
+
+#: A forced format that fits none of this many first lines is reported even before detection
+#: is final (a followed file may take long to reach ``SETTLE_LINES``).
+MISFIT_LINES = 5
+
+
+def forced_mismatch(detection: Detection | None) -> bool:
+    """A forced ``--format`` that reads none of the first lines (all would be one record)."""
+    return (detection is not None and detection.kind == "forced" and detection.fitted == 0
+            and detection.total > 0)
+
+
+def format_misfits(store: LogStore | MergedStore) -> list[tuple[str, Detection]]:
+    """(source name, detection) of each part of ``store`` whose forced format fits none of its
+    first lines, once that is clear: detection is final, or ``MISFIT_LINES`` lines showed it.
+    """
+    out = []
+    for part in getattr(store, "stores", None) or [store]:
+        detection = getattr(part, "detection", None)
+        if forced_mismatch(detection) and (
+            getattr(part, "detection_final", True) or detection.total >= MISFIT_LINES
+        ):
+            out.append((part.name, detection))
+    return out
 
 
 def ends_with_whole_line(store: LogStore | MergedStore) -> bool:
@@ -108,21 +253,19 @@ def ends_with_whole_line(store: LogStore | MergedStore) -> bool:
 
 def open_store(source: ByteSource, fmt: LogFormat | None = None) -> LogStore:
     """A store over ``source``; detects the format from its first bytes when ``fmt`` is None."""
-    if fmt is None:
-        fmt = detect_source_format(source)
     return LogStore(source, fmt)
 
 
 def detect_source_format(source: ByteSource) -> LogFormat:
-    """The format the first bytes of ``source`` look like (plain when nothing fits)."""
-    try:
-        from logview.formats.detect import detect_format
-    except ImportError:  # the detector is optional: everything still works as plain lines
-        return PlainFormat()
+    """The format the first bytes of ``source`` look like now (plain when nothing fits).
+
+    One look, for callers that need no store; ``LogStore`` keeps detecting while a source is
+    small and still growing.
+    """
+    from logview.formats.detect import detect_format
+
     hint = getattr(source, "format_hint", None)
     if hint is not None:
         return detect_format(b"", hint=hint)
     source.update()
-    sample = source.read_at(0, min(DETECT_BYTES, source.size()))
-    return detect_format(sample)
-
+    return detect_format(source.read_at(0, min(DETECT_BYTES, source.size())))

@@ -241,25 +241,59 @@ def _detect(sample: bytes) -> LogFormat:
 
 
 class TextStreamDecoder(StreamDecoder):
-    """Lines of a log as a file would hold them: format detected on the first lines."""
+    """Lines of a log as a file would hold them: format detected on the first lines.
+
+    Detection waits for ``SAMPLE_LINES`` lines (or ``SAMPLE_BYTES``). A client that sends a
+    line and then waits gets its records anyway when it goes quiet (``idle``), read with a
+    provisional detection; the lines seen so far stay as evidence (bounded by the sample
+    limits) and detection runs again on what comes next, until the sample is big enough.
+    Records already delivered keep the format they were read with.
+    """
 
     SAMPLE_LINES = 20
     SAMPLE_BYTES = 16 * 1024
 
     def __init__(self, max_frame: int) -> None:
         super().__init__(max_frame)
-        self._sample = bytearray()
+        self._sample = bytearray()  # bytes not yet split into records (before detection)
+        self._evidence = bytearray()  # complete lines already delivered provisionally
         self._format: LogFormat | None = None
         self._splitter: RecordSplitter | None = None
 
+    def _enough(self) -> bool:
+        lines = self._evidence.count(b"\n") + self._sample.count(b"\n")
+        return (lines >= self.SAMPLE_LINES
+                or len(self._evidence) + len(self._sample) >= self.SAMPLE_BYTES)
+
+    def _detect(self, data: bytes) -> LogFormat:
+        if not self._evidence and looks_binary(data):
+            raise ListenError("unrecognised data", "binary data that is no known log protocol")
+        return _detect(bytes(self._evidence) + data)
+
     def _start(self, out: list[Record]) -> None:
+        """Detection is final: split everything from here on with the detected format."""
         sample = bytes(self._sample)
         self._sample.clear()
-        if looks_binary(sample):
-            raise ListenError("unrecognised data", "binary data that is no known log protocol")
-        self._format = _detect(sample)
+        self._format = self._detect(sample)
+        self._evidence.clear()
         self._splitter = RecordSplitter(self._format)
         self._convert(self._splitter.feed(sample), out)
+
+    def _deliver_provisionally(self, out: list[Record], *, partial: bool) -> None:
+        """The client went quiet before detection had enough lines: deliver what came (a
+        half line waits unless ``partial``), keep its lines as evidence for the next try."""
+        data = bytes(self._sample)
+        cut = len(data) if partial else data.rfind(b"\n") + 1
+        whole, rest = data[:cut], data[cut:]
+        if not whole:
+            return
+        fmt = self._detect(whole)
+        splitter = RecordSplitter(fmt)
+        records = splitter.feed(whole) + splitter.flush(partial=True)
+        for raw in records:
+            out.append(fmt.parse_raw(decode_record(raw.data)))
+        self._evidence += whole
+        self._sample[:] = rest
 
     def _convert(self, raws: list[RawRecord], out: list[Record]) -> None:
         fmt = self._format
@@ -270,8 +304,7 @@ class TextStreamDecoder(StreamDecoder):
     def feed(self, data: bytes, out: list[Record]) -> None:
         if self._splitter is None:
             self._sample += data
-            if (self._sample.count(b"\n") >= self.SAMPLE_LINES
-                    or len(self._sample) >= self.SAMPLE_BYTES):
+            if self._enough():
                 self._start(out)
             return
         self._convert(self._splitter.feed(data), out)
@@ -280,14 +313,12 @@ class TextStreamDecoder(StreamDecoder):
 
     def idle(self, out: list[Record]) -> None:
         if self._splitter is None:
-            if not self._sample:
-                return
-            self._start(out)
-        assert self._splitter is not None
+            self._deliver_provisionally(out, partial=False)
+            return
         self._convert(self._splitter.flush(partial=False), out)
 
     def close(self, out: list[Record]) -> None:
-        if self._splitter is None and self._sample:
-            self._start(out)
-        if self._splitter is not None:
-            self._convert(self._splitter.flush(partial=True), out)
+        if self._splitter is None:
+            self._deliver_provisionally(out, partial=True)
+            return
+        self._convert(self._splitter.flush(partial=True), out)

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from logview.tui.key_order import KeySequencer
-from logview.tui.screens.help import HelpScreen
+from logview.tui.screens.help import HelpScreen, source_formats
 from logview.tui.screens.main import MainScreen
 
 
@@ -65,7 +65,7 @@ class LogviewApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(formats=source_formats(self.store)))
 
     def _main(self) -> MainScreen | None:
         for screen in self.screen_stack:

@@ -1,12 +1,14 @@
-"""The help screen: every key of the viewer and the query language cheat-sheet.
+"""The help screen: every key of the viewer, the query language cheat-sheet, and what format
+each source was read as.
 
-Usage from the core: ``self.push_screen(HelpScreen())``. Escape, q or ? closes it. The key
-list is ``KEY_HELP`` (sections of (keys, what they do)); keep it in step with the bindings.
+Usage from the app: ``self.push_screen(HelpScreen(formats=source_formats(store)))``. Escape, q
+or ? closes it. The key list is ``KEY_HELP`` (sections of (keys, what they do)); keep it in
+step with the bindings.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from logview.record import printable
+from logview.store import forced_mismatch
 
 #: Sections of (keys, description), in the order shown.
 KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
@@ -89,6 +94,33 @@ def keys_text() -> Text:
     return out
 
 
+def source_formats(store: Any) -> list[tuple[str, str]]:
+    """(source name, how its format was found and how well it fits) for each part of ``store``."""
+    out: list[tuple[str, str]] = []
+    for part in getattr(store, "stores", None) or [store]:
+        detection = getattr(part, "detection", None)
+        if detection is None:
+            continue
+        text = detection.describe()
+        if forced_mismatch(detection):
+            text += ": fits none of the first lines, records run together"
+        elif not getattr(part, "detection_final", True):
+            text += ", still detecting (few lines so far)"
+        out.append((str(getattr(part, "name", "?")), text))
+    return out
+
+
+def formats_text(formats: list[tuple[str, str]]) -> Text:
+    """One line per source: its name, then what it was read as (no markup parsing)."""
+    out = Text()
+    for index, (name, description) in enumerate(formats):
+        if index:
+            out.append("\n")
+        out.append(f"  {printable(name)}", "bold")
+        out.append(f"  {printable(description)}")
+    return out
+
+
 class HelpScreen(ModalScreen[None]):
     """Keys and query syntax; Escape, q or ? closes."""
 
@@ -107,6 +139,11 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "close", "Close", show=False),
     ]
 
+    def __init__(self, formats: list[tuple[str, str]] | None = None) -> None:
+        """``formats``: (source name, format description) pairs, see ``source_formats``."""
+        super().__init__()
+        self.formats = formats or []
+
     def compose(self) -> ComposeResult:
         frame = Vertical(id="help-frame")
         frame.border_title = "logview help"
@@ -116,6 +153,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys_text(), id="help-keys", markup=False)
             yield Static("Query language", classes="help--title", markup=False)
             yield Static(Text(query_help()), id="help-query", markup=False)
+            if self.formats:
+                title = "Format" if len(self.formats) == 1 else "Formats"
+                yield Static(title, classes="help--title", markup=False)
+                yield Static(formats_text(self.formats), id="help-formats", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()

@@ -24,7 +24,8 @@ from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
 from logview.engine import iter_records
-from logview.store import ends_with_whole_line
+from logview.record import printable
+from logview.store import ends_with_whole_line, format_misfits
 from logview.tui.filtering import (
     logger_of,
     min_level_of,
@@ -40,7 +41,7 @@ from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
-from logview.tui.widgets.status_bar import StatusBar, StatusState
+from logview.tui.widgets.status_bar import StatusBar, StatusState, short_format_label
 
 #: Most store-growth messages per second (the worker coalesces between them).
 _GROW_INTERVAL = 0.15
@@ -163,6 +164,8 @@ class MainScreen(Screen):
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
         self._tally: RecordTally | None = None
         self._indexed: float | None = None
+        #: Sources already told about a forced --format that fits none of their first lines.
+        self._misfits_told: set[str] = set()
         #: Colour rank per source: the merged stores in command-line order, then first seen.
         self._source_ranks: dict[str, int] = {
             str(getattr(part, "name", "")): rank
@@ -215,18 +218,21 @@ class MainScreen(Screen):
         quiet_since: float | None = None
         flushed = False
         sliced = "budget" in inspect.signature(store.update).parameters
+        posted_generation = getattr(store, "generation", 0)
         while not worker.is_cancelled:
             started = time.monotonic()
             # A big file is indexed in slices so its first records show at once.
             added = store.update(budget=_INDEX_SLICE) if sliced else store.update()
-            pending = pending or added > 0
+            generation = getattr(store, "generation", 0)
+            # A restart (truncation, a format detected anew) is news even with no records yet.
+            pending = pending or added > 0 or generation != posted_generation
             finished = bool(store.finished)
             now = time.monotonic()
             if pending and (now - last_post >= _GROW_INTERVAL or finished):
                 self.post_message(
-                    StoreGrew(len(store), getattr(store, "generation", 0), finished,
-                              _indexed_fraction(store))
+                    StoreGrew(len(store), generation, finished, _indexed_fraction(store))
                 )
+                posted_generation = generation
                 last_post = now
                 pending = False
             if finished and not pending:
@@ -267,7 +273,39 @@ class MainScreen(Screen):
             if self.active_query is not None:
                 self._start_filter(self.active_query)
         records.set_length(message.length)
+        self._tell_misfits()
         self._show_status()
+
+    def _tell_misfits(self) -> None:
+        """Notify once per source that a forced --format fits none of its first lines."""
+        for name, detection in format_misfits(self.store):
+            if name in self._misfits_told:
+                continue
+            self._misfits_told.add(name)
+            self.notify(
+                f"--format fits none of the first {detection.total} lines of {printable(name)}: "
+                "records run together. Try without --format.",
+                title="Format does not fit",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+
+    def _format_status(self) -> tuple[str, str]:
+        """("as jsonl": what the input was read as, a warning) for the status line."""
+        store = self.store
+        parts = getattr(store, "stores", None) or [store]
+        misfits = format_misfits(store)
+        warning = ""
+        if misfits:
+            lines = misfits[0][1].total
+            warning = (f"--format fits none of {lines} lines" if len(parts) == 1
+                       else f"--format fits none of {len(misfits)} sources")
+        labels = {short_format_label(getattr(part, "detection", None)) for part in parts}
+        labels.discard("")
+        if len(labels) > 1:  # too long to list here: the help screen has one line per source
+            return f"{len(labels)} formats (? lists them)", warning
+        return (f"as {labels.pop()}" if labels else ""), warning
 
     def _wait_for_growth(self, seen: int, generation: int) -> tuple[int, bool]:
         """Block (a worker) until the store has more than ``seen`` records, or 0.5 s passed."""
@@ -513,4 +551,5 @@ class MainScreen(Screen):
             indexed=self._indexed,
             finished=self._finished,
         )
+        state.format_label, state.format_warning = self._format_status()
         self.query_one(StatusBar).show(state)

@@ -1,13 +1,30 @@
-"""The status line: sources, records total and shown, follow state, rate, progress."""
+"""The status line: sources, records total and shown, follow state, rate, progress, format."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
 
 from logview.record import printable
+
+#: Longest format name the status line shows (the help screen has the whole description).
+LABEL_CHARS = 24
+
+
+def short_format_label(detection: Any) -> str:
+    """A few words on what a store was read as ("jsonl", "plain text"); "" when not worth
+    saying: the user forced the format, or nothing has arrived to detect it from yet."""
+    if detection is None or detection.kind == "forced" or not detection.total:
+        return ""
+    if detection.kind == "plain":
+        return "plain text"
+    if detection.kind == "inferred":
+        return "inferred template"
+    label = printable(str(detection.label)).replace("\n", " ")
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
 @dataclass(slots=True)
@@ -23,6 +40,8 @@ class StatusState:
     filter_progress: float | None = None  # 0..1 while a filter runs
     finished: bool = False
     indexed: float | None = None  # fraction of the input indexed, when known
+    format_label: str = ""  # what the input was read as: "as jsonl" ("" shows nothing)
+    format_warning: str = ""  # e.g. a forced --format that fits none of the first lines
 
 
 class StatusBar(Static):
@@ -47,6 +66,9 @@ class StatusBar(Static):
             text.append(f"{state.total:,} records")
         else:
             text.append(f"{state.shown:,} of {state.total:,} shown")
+        if state.format_warning:
+            text.append("  ")
+            text.append(printable(state.format_warning), "bold red")
         text.append("  ")
         if state.following:
             text.append("following" if not state.finished else "at end")
@@ -60,4 +82,6 @@ class StatusBar(Static):
             text.append(f"  indexing {state.indexed:.0%}")
         if state.filter_progress is not None:
             text.append(f"  filtering {state.filter_progress:.0%}")
+        if state.format_label:
+            text.append(f"  {state.format_label}", "dim")
         return text

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "logging format string such as '%%(asctime)s %%(levelname)s %%(message)s'")
     parser.add_argument("--datefmt", metavar="DATEFMT",
                         help="the strftime pattern of %%(asctime)s in --format")
+    parser.add_argument("--explain", action="store_true",
+                        help="say which format each source is read as (the inferred logging "
+                        "template, how many lines it fits, the runner-up) and exit")
     parser.add_argument("--rotated", action="store_true",
                         help="also read the rotated members beside each file (app.log.1, .gz...)")
     parser.add_argument("--listen", action="append", default=[], metavar="[HOST:]PORT",
@@ -487,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
         _warn_user_formats()
         fmt = _format_option(args)
         sources, listener = build_sources(args, tui=tui)
+        if args.explain:
+            from logview.explain import explain
+
+            sys.stdout.write(explain(sources, fmt))
+            return EXIT_OK
         store = build_store(sources, fmt)
         if tui:
             from logview.tui.app import LogviewApp

@@ -26,6 +26,9 @@ generation bumps), so followers start over. A source that is big when opened is 
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
+
 import threading
 from dataclasses import replace
 from functools import lru_cache
@@ -86,6 +89,7 @@ class LogStore:
         assert detection is not None  # the first look always decides something
         self.detection: Detection = detection
         self.format: LogFormat = detection.format
+        _place_times(self.format, source)
         self.index = RecordIndex(source, self.format)
         self._index_generation = self.index.generation
         self.generation = self.index.generation
@@ -158,6 +162,7 @@ class LogStore:
             return False
         self.detection = detection
         self.format = detection.format
+        _place_times(self.format, self.source)
         self.index = RecordIndex(self.source, self.format)
         self._index_generation = self.index.generation
         self._bump_generation()
@@ -210,6 +215,18 @@ class LogStore:
 
     def close(self) -> None:
         self.source.close()
+
+
+def _place_times(fmt: LogFormat, source: ByteSource) -> None:
+    """Times without a year or a date in ``fmt`` are placed by the file's modification time
+    (a live source, with no such time, places them by the clock)."""
+    if not hasattr(fmt, "reference"):
+        return
+    path = getattr(source, "path", None) or source.name
+    try:
+        fmt.reference = datetime.fromtimestamp(os.stat(path).st_mtime)
+    except (OSError, TypeError, ValueError):
+        fmt.reference = None
 
 
 #: A forced format that fits none of this many first lines is reported even before detection

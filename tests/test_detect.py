@@ -141,8 +141,13 @@ def test_kubectl_style_mixed_json_and_text():
         mixed.append(line)
         if i % 6 == 0:
             mixed.append(f"W0102 03:04:05.{i:06d} 1 reflector.go:324] watch closed")
-    assert detect_format("\n".join(mixed).encode()).name == "jsonl"
-    assert detect_format(mixed).name == "jsonl"  # a list of lines works too
+    # Each line parses as what it is: JSON records as JSON, klog's text lines by their own
+    # inferred template (the mixed format), whether the sample is bytes or a list of lines.
+    for sample in ("\n".join(mixed).encode(), mixed):
+        fmt = detect_format(sample)
+        assert fmt.name.startswith("jsonl+"), fmt.name
+        assert fmt.parse(json_lines[0]).level is not None
+        assert fmt.parse(mixed[1]).message.endswith("watch closed")
 
 
 def test_sample_cut_mid_line_ignores_the_partial_line():
@@ -164,7 +169,7 @@ def test_sample_is_bounded():
 def test_hint_file_name_and_format_name():
     weak = b'{"message": "a"}\n' + b"text line\n" * 3  # JSON scores only 1/4 here
     assert detect_format(weak, hint="/var/log/app.jsonl").name == "jsonl"
-    assert detect_format(weak, hint="/var/log/app.log").name == "plain"
+    assert detect_format(weak, hint="/var/log/app.log").name == "jsonl+plain"  # each as it is
     assert detect_format(b"a b c\n", hint="logfmt").name == "logfmt"
     assert detect_format(b"a b c\n", hint="json").name == "jsonl"
 

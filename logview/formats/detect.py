@@ -257,6 +257,16 @@ def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
     starts = [line for line in lines if not is_continuation(line)] or lines
     total = len(starts)
     json_hint = bool(hint) and hint.lower().endswith(_JSON_SUFFIXES)  # type: ignore[union-attr]
+    if not json_hint:
+        from logview.formats.mixed import mixed_candidate, mixed_text_lines
+
+        text_lines = mixed_text_lines(lines)
+        if text_lines is not None:  # JSON objects and text lines, each a tenth or more
+            mixed = mixed_candidate(lines, detect(text_lines).format)
+            if mixed is not None:
+                return Detection(mixed, "named", mixed.name, getattr(mixed, "template", None),
+                                 getattr(mixed, "datefmt", None),
+                                 round(mixed.score(starts) * total), total)
     ranked: list[tuple[tuple[float, int, int], _Candidate]] = []
     for candidate, score in score_formats(lines):
         if json_hint and candidate.name == "jsonl":

@@ -7,6 +7,11 @@ import subprocess
 import sys
 
 
+MESSAGES = ("Connected to %s", "Query took %s ms - slow", "GET /items/%s -> 200",
+            "cache miss: %s", "worker %s started", "retrying in %s s", "user %s logged in",
+            "Shutting down %s", "disk at %s%%", "job %s done")
+
+
 def _write(path, fmt: str, datefmt: str | None = None, n: int = 30) -> None:
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter(fmt, datefmt))
@@ -16,9 +21,7 @@ def _write(path, fmt: str, datefmt: str | None = None, n: int = 30) -> None:
     log.setLevel(logging.DEBUG)
     try:
         for i in range(n):
-            log.log((logging.INFO, logging.WARNING, logging.ERROR)[i % 3],
-                    ("Connected to %s", "Query took %s ms - slow", "GET /items/%s -> 200")[i % 3],
-                    i)
+            log.log((logging.INFO, logging.WARNING, logging.ERROR)[i % 3], MESSAGES[i % 10], i)
     finally:
         handler.close()
         log.handlers[:] = []

@@ -61,6 +61,13 @@ _ALIASES.update(
     }
 )
 
+#: Every level spelling ``level_from_name`` knows (upper-case) -> (canonical name, number).
+LEVEL_ALIASES = _ALIASES
+#: The same names written UPPER, lower and Title: how level names appear in log text.
+LEVEL_SPELLINGS = frozenset(
+    spelling for alias in _ALIASES for spelling in (alias, alias.lower(), alias.title())
+)
+
 #: Syslog severities 0..7 (RFC 5424) to Python levels.
 SYSLOG_SEVERITY: dict[int, tuple[str, int]] = {
     0: ("CRITICAL", CRITICAL),  # emerg

@@ -27,10 +27,9 @@ generation bumps), so followers start over. A source that is big when opened is 
 from __future__ import annotations
 
 import os
-from datetime import datetime
-
 import threading
 from dataclasses import replace
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 

@@ -6,7 +6,6 @@ import logging
 import subprocess
 import sys
 
-
 MESSAGES = ("Connected to %s", "Query took %s ms - slow", "GET /items/%s -> 200",
             "cache miss: %s", "worker %s started", "retrying in %s s", "user %s logged in",
             "Shutting down %s", "disk at %s%%", "job %s done")

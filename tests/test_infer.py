@@ -236,7 +236,7 @@ def test_fields_after_the_message():
 
 
 def test_banner_lines_before_the_first_record_are_skipped():
-    text, truth = write_log("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    text, _ = write_log("%(asctime)s %(levelname)s %(name)s: %(message)s")
     banner = "==== service starting ====\nversion 1.2.3 built by ci\n\n"
     inference = inferred(banner + text)
     assert inference.template == "%(asctime)s %(levelname)s %(name)s: %(message)s"

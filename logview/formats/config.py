@@ -18,7 +18,7 @@ from typing import Any
 
 from logview.formats.base import FormatError, LogFormat
 from logview.formats.jsonl import KEY_ROLES, JsonFormat
-from logview.record import _ALIASES as LEVEL_ALIASES
+from logview.record import LEVEL_ALIASES
 
 CONFIG_FILE = "formats.toml"
 

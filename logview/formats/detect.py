@@ -395,7 +395,7 @@ def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forc
 def _with_sample_time(fmt: LogFormat, starts: list[str], fitted: int) -> tuple[LogFormat, int]:
     """``fmt`` with its ``%(asctime)s`` written the way the sample writes times, when that
     reads more lines (only for templates given without a datefmt)."""
-    from logview.formats.infer import time_pieces
+    from logview.formats.head_tokens import time_pieces
     from logview.formats.template import TemplateFormat
 
     template = getattr(fmt, "template", None)

@@ -18,7 +18,13 @@ import re
 
 from logview.formats.base import CONTINUATION_PATTERN, LogFormat
 from logview.pattern_analysis import StartSignature
-from logview.record import _ALIASES, Record, level_from_name, split_exception
+from logview.record import (
+    LEVEL_ALIASES,
+    LEVEL_SPELLINGS,
+    Record,
+    level_from_name,
+    split_exception,
+)
 from logview.timeparse import parse_time, parse_time_of_day
 
 # ---------------------------------------------------------------------------------------------
@@ -47,10 +53,8 @@ def _alternation(words: set[str]) -> str:
 
 #: Every name ``level_from_name`` knows, written UPPER, lower or Title: the spellings the
 #: query prefilter looks for, so ``level_text`` holds for every level read from text.
-_LEVEL_SPELLINGS = frozenset(
-    spelling for alias in _ALIASES for spelling in (alias, alias.lower(), alias.title())
-)
-_UPPER_LEVEL = _alternation(set(_ALIASES))
+_LEVEL_SPELLINGS = LEVEL_SPELLINGS
+_UPPER_LEVEL = _alternation(set(LEVEL_ALIASES))
 _ANY_LEVEL = _alternation(set(_LEVEL_SPELLINGS))
 
 #: The start of each timestamp form (what follows is the parser's business). Every branch

@@ -17,7 +17,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from logview.formats.base import FormatError
+from logview.formats.head_tokens import Token, time_piece, tokenize_head
 from logview.formats.linewise import is_continuation
+from logview.record import LEVEL_SPELLINGS
 
 #: A column must be present, with the same kind, in this share of the lines still aligned.
 KEEP_SHARE = 0.97
@@ -25,55 +27,12 @@ KEEP_SHARE = 0.97
 EARLY_SHARE = 0.3
 #: The inferred template must fit at least this share of the sample's start lines.
 MIN_FIT = 0.3
-#: Lines and characters of each line the tokenizer looks at.
+#: Sample lines inference looks at.
 MAX_LINES = 400
-HEAD_CHARS = 240
-MAX_TOKENS = 40
 #: Bare words (a logger, a host) the header may hold after its last strong column.
 MAX_LOOSE_WORDS = 2
 
-_LEVEL_WORDS = (
-    "TRACE|DEBUG|INFO|INFORMATION|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL|SEVERE|ALERT"
-    "|EMERGENCY|EMERG|FINEST|FINER|FINE|CONFIG|VERBOSE|SUCCESS|EXCEPTION|PANIC"
-    "|DBG|TRC|INF|WRN|ERR|CRIT|FTL|Level \\d+"
-)
-
-#: Time forms Python programs write, most specific first: (name, regex). The datefmt is
-#: worked out from the matched text by ``_time_piece``.
-_TIME_FORMS: tuple[tuple[str, str], ...] = (
-    ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})? [+-]\d{4}(?!\d)"),
-    ("iso", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+"
-            r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)"),
-    ("slash-ymd", r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
-    ("dmy", r"\d{2}[/.-]\d{2}[/.-]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+"
-            r"(?: [AaPp][Mm])?(?!\d)"),
-    ("md", r"\d{2}[/-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+(?!\d)"),
-    ("ctime", r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
-              r"(?:[.,]\d{1,9})? \d{4}(?!\d)"),
-    ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("tornado", r"\d{6} \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("compact", r"\d{8}[ T]\d{6}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("clock", r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("epoch", r"1[4-9]\d{8}(?:\.\d{1,9})?+(?![\d:])"),
-)
-
-_LEXER = re.compile(
-    "|".join(f"(?P<t_{name.replace('-', '_')}>{rx})" for name, rx in _TIME_FORMS)
-    + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]))"
-    + r"|(?P<path>(?<!\w)(?:/|\./|~/)[\w.~/+-]*[\w])"
-    + r"|(?P<number>\d+(?![\w.]))"
-    + r"|(?P<word>[\w.$<>@#*~+'][\w.$<>@#*~+'-]*(?<=[\w$>*'])(?:\(\))?)"
-    + r"|(?P<open>[\[({])|(?P<close>[\])}])"
-    + r"|(?P<ws>[ \t]+)"
-    + r"|(?P<punct>[^\w\s\[\](){}])",
-    re.IGNORECASE,
-)
-_LEVEL_RE = re.compile(rf"(?:{_LEVEL_WORDS})", re.IGNORECASE)
 _ONE_LETTER_LEVELS = frozenset("TDINWECF")
-_STANDARD_LEVELS = frozenset(
-    spelling for name in _LEVEL_WORDS.split("|") if "\\" not in name
-    for spelling in (name, name.lower(), name.title()))
 _THREAD_RE = re.compile(
     r"(?:MainThread|Thread-\d+.*|Dummy-\d+|\w*(?:Executor|Worker|Pool|Thread)\w*[-_]\d+(?:_\d+)?"
     r"|asyncio_\d+|SyncWorker_\d+)$"
@@ -83,32 +42,6 @@ _LOGGERISH_RE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$|root$|__main
 _SEPARATOR_WORDS = frozenset({"in", "at", "from", "on", "by", "-", "->", "=>", "|"})
 _PYFILE_RE = re.compile(r"[\w.-]+\.py$")
 _FUNC_RE = re.compile(r"<module>$|<lambda>$|<listcomp>$|[a-z_][a-z0-9_]*\(?\)?$")
-
-
-@dataclass(slots=True)
-class Token:
-    kind: str  # "time", "level", "number", "word", "path", "open", "close", "ws", "punct"
-    text: str
-    form: str = ""  # the time form's name
-
-
-def tokenize_head(line: str) -> list[Token]:
-    """The typed tokens of a line's head (its first ``HEAD_CHARS`` characters)."""
-    out: list[Token] = []
-    head = line[:HEAD_CHARS]
-    pos = 0
-    match = _LEXER.match
-    while pos < len(head) and len(out) < MAX_TOKENS:
-        m = match(head, pos)
-        if m is None:  # pragma: no cover - punct takes any single character
-            break
-        kind = m.lastgroup or "punct"
-        form = ""
-        if kind.startswith("t_"):
-            form, kind = kind[2:].replace("_", "-"), "time"
-        out.append(Token(kind, m.group(), form))
-        pos = m.end()
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,9 +282,8 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
     if not values or i + 1 >= len(columns):
         return False  # nothing follows it: it is the message
     nxt = columns[i + 1] if i + 1 < len(columns) else None
-    if nxt is not None and nxt.kind == "punct" and nxt.literal in ":|-=>/,;":
-        if nxt.literal != "=":
-            return True
+    if nxt is not None and nxt.kind == "punct" and nxt.literal in ":|->/,;":
+        return True  # "name:", "name -" (never "key=": that is a key, not a field)
     if nxt is not None and nxt.kind == "ws" and i + 2 < len(columns):
         after = columns[i + 2]
         if after.kind == "punct" and after.literal in "|-:>»":
@@ -491,78 +423,6 @@ def _at(columns: list[Column], i: int) -> Column | None:
 # Writing the template
 
 
-def _time_piece(values: list[str], form: str) -> tuple[str, str | None]:
-    """The template text and datefmt that write times like ``values``."""
-    sample = values[0]
-    frac = re.search(r"[.,](\d{1,9})(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
-    digits = len(frac.group(1)) if frac else 0
-    sep = frac.group(0)[0] if frac else ""
-    if form in ("iso", "iso-zone"):
-        t = "T" if sample[10] == "T" else " "
-        has_seconds = sample[16:17] == ":"
-        zone = re.search(r"(Z|[+-]\d{2}:?\d{2})$", sample)
-        date = f"%Y-%m-%d{t}%H:%M" + (":%S" if has_seconds else "")
-        if not zone and sep == "," and digits == 3 and t == " " and has_seconds:
-            return "%(asctime)s", None  # logging's default
-        if not zone and digits == 3:
-            return f"%(asctime)s{sep}%(msecs)03d", date
-        datefmt = date + (f"{sep}%f" if digits else "")
-        if zone:
-            datefmt += (" " if form == "iso-zone" else "") + "%z"
-        return "%(asctime)s", datefmt
-    if form == "slash-ymd":
-        t = sample[10]
-        return _with_fraction(f"%Y/%m/%d{t}%H:%M:%S", sep, digits)
-    if form == "clf":
-        return "%(asctime)s", f"%d/%b/%Y{sample[11]}%H:%M:%S" + (" %z" if len(sample) > 20 else "")
-    if form == "dmy":
-        return _dmy(values, sep, digits)
-    if form == "ctime":
-        return "%(asctime)s", f"%a %b %e %H:%M:%S{sep + '%f' if digits else ''} %Y"
-    if form == "bsd":
-        year = " %Y" if re.match(r"[A-Z][a-z]{2} [ \d]\d \d{4} ", sample) else ""
-        return _with_fraction(f"%b %e{year} %H:%M:%S", sep, digits)
-    if form == "tornado":
-        return _with_fraction("%y%m%d %H:%M:%S", sep, digits)
-    if form == "compact":
-        return _with_fraction(f"%Y%m%d{sample[8]}%H%M%S", sep, digits)
-    if form == "md":
-        seconds = ":%S" if sample[11:].count(":") >= 2 else ""
-        return _with_fraction(f"%m{sample[2]}%d %H:%M{seconds}", sep, digits)
-    if form == "clock":
-        return _with_fraction("%H:%M:%S", sep, digits)
-    if form == "epoch":
-        return (f"%(created).{digits}f", None) if digits else ("%(created)d", None)
-    raise FormatError(f"unknown time form {form!r}")  # pragma: no cover
-
-
-def _with_fraction(datefmt: str, sep: str, digits: int) -> tuple[str, str | None]:
-    if digits == 3:
-        return f"%(asctime)s{sep}%(msecs)03d", datefmt
-    if digits:
-        return "%(asctime)s", f"{datefmt}{sep}%f"
-    return "%(asctime)s", datefmt
-
-
-def _dmy(values: list[str], sep: str, digits: int) -> tuple[str, str | None]:
-    first = values[0]
-    mark = first[2]
-    long_year = len(first.split(" ")[0]) == 10
-    year = "%Y" if long_year else "%y"
-    a = [int(v[0:2]) for v in values if v[0:2].isdigit()]
-    b = [int(v[3:5]) for v in values if v[3:5].isdigit()]
-    day_first = (max(a, default=0) > 12 or mark == ".") and max(b, default=0) <= 12
-    date = f"%d{mark}%m{mark}{year}" if day_first else f"%m{mark}%d{mark}{year}"
-    ampm = first.rstrip()[-2:].upper() in ("AM", "PM")
-    clock = "%I:%M:%S" if ampm else "%H:%M:%S"
-    template, datefmt = _with_fraction(f"{date} {clock}", sep, digits)
-    if ampm and datefmt is not None:
-        if "%(msecs)" in template:  # the fraction sits between the seconds and AM/PM
-            return "%(asctime)s", f"{date} {clock}{sep}%f %p"
-        datefmt += " %p"
-    return template, datefmt
-
-
 def _escape(text: str) -> str:
     return text.replace("%", "%%")
 
@@ -578,7 +438,7 @@ def _write(columns: list[Column], end: int, suffix: str) -> tuple[str, str | Non
         if col.kind in ("ws", "punct", "open", "close"):
             parts.append(_escape(col.literal if col.kind != "ws" else _ws_literal(col)))
         elif col.kind == "time":
-            piece, datefmt = _time_piece(col.values, col.form)
+            piece, datefmt = time_piece(col.values, col.form)
             parts.append(piece)
         elif col.kind == "level1":
             parts.append("%(levelname).1s")
@@ -697,7 +557,7 @@ def infer_template(lines: list[str]) -> Inference | None:
     names = None
     if not template.startswith(("%(asctime)s", "[%(asctime)s", "%(created)")):
         seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}
-        names = tuple(sorted(seen | _STANDARD_LEVELS))
+        names = tuple(sorted(seen | LEVEL_SPELLINGS))
     return _checked(template, datefmt, starts, names)
 
 
@@ -714,20 +574,3 @@ def _checked(template: str, datefmt: str | None, starts: list[str],
     if fitted < MIN_FIT * len(starts):
         return None
     return Inference(template, datefmt, fitted, len(starts), level_names)
-
-
-def time_pieces(lines: list[str]) -> list[tuple[str, str | None]]:
-    """The ways the sample's lines write their first timestamp, most common first, each as
-    (template text, datefmt): ``("%(asctime)s.%(msecs)03d", "%Y-%m-%d %H:%M:%S")``.
-
-    A template given without a datefmt (``--format '%(asctime)s ...'``) takes its time
-    shape from here, so any common timestamp works for ``asctime``.
-    """
-    found: dict[str, list[str]] = {}
-    for line in start_lines(lines)[:MAX_LINES]:
-        for token in tokenize_head(line):
-            if token.kind == "time":
-                found.setdefault(token.form, []).append(token.text)
-                break
-    ranked = sorted(found.items(), key=lambda item: len(item[1]), reverse=True)
-    return [_time_piece(values, form) for form, values in ranked]

@@ -1,0 +1,171 @@
+"""The typed tokens of a log line's head, and the datefmt each timestamp form is written with.
+
+Template inference (``formats.infer``) aligns these tokens across lines; a forced template
+without a datefmt (``--format '%(asctime)s ...'``) takes its time shape from ``time_pieces``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from logview.formats.base import FormatError
+from logview.record import LEVEL_ALIASES
+
+#: Characters and tokens of each line's head the tokenizer looks at.
+HEAD_CHARS = 240
+MAX_TOKENS = 40
+#: Sample lines ``time_pieces`` looks at.
+MAX_LINES = 400
+
+#: Level names a header may hold: every spelling ``level_from_name`` knows, and the custom
+#: names common libraries add (loguru's SUCCESS, java.util.logging's SEVERE/FINE/CONFIG).
+_EXTRA_LEVELS = ("SUCCESS", "EXCEPTION", "SEVERE", "FINEST", "FINER", "FINE", "CONFIG")
+_LEVEL_WORDS = "|".join(
+    sorted({*LEVEL_ALIASES, *_EXTRA_LEVELS}, key=len, reverse=True)) + r"|Level \d+"
+
+#: Time forms Python programs write, most specific first: (name, regex). The datefmt is
+#: worked out from the matched text by ``time_piece``.
+_TIME_FORMS: tuple[tuple[str, str], ...] = (
+    ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})? [+-]\d{4}(?!\d)"),
+    ("iso", (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+"
+             r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)")),
+    ("slash-ymd", r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
+    ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
+    ("dmy", (r"\d{2}[/.-]\d{2}[/.-]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+"
+             r"(?: [AaPp][Mm])?(?!\d)")),
+    ("md", r"\d{2}[/-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+(?!\d)"),
+    ("ctime", (r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
+               r"(?:[.,]\d{1,9})? \d{4}(?!\d)")),
+    ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
+    ("tornado", r"\d{6} \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
+    ("compact", r"\d{8}[ T]\d{6}(?:[.,]\d{1,9})?+(?!\d)"),
+    ("clock", r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
+    ("epoch", r"1[4-9]\d{8}(?:\.\d{1,9})?+(?![\d:])"),
+)
+
+_LEXER = re.compile(
+    "|".join(f"(?P<t_{name.replace('-', '_')}>{rx})" for name, rx in _TIME_FORMS)
+    + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]))"
+    + r"|(?P<path>(?<!\w)(?:/|\./|~/)[\w.~/+-]*[\w])"
+    + r"|(?P<number>\d+(?![\w.]))"
+    + r"|(?P<word>[\w.$<>@#*~+'][\w.$<>@#*~+'-]*(?<=[\w$>*'])(?:\(\))?)"
+    + r"|(?P<open>[\[({])|(?P<close>[\])}])"
+    + r"|(?P<ws>[ \t]+)"
+    + r"|(?P<punct>[^\w\s\[\](){}])",
+    re.IGNORECASE,
+)
+
+@dataclass(slots=True)
+class Token:
+    kind: str  # "time", "level", "number", "word", "path", "open", "close", "ws", "punct"
+    text: str
+    form: str = ""  # the time form's name
+
+
+def tokenize_head(line: str) -> list[Token]:
+    """The typed tokens of a line's head (its first ``HEAD_CHARS`` characters)."""
+    out: list[Token] = []
+    head = line[:HEAD_CHARS]
+    pos = 0
+    match = _LEXER.match
+    while pos < len(head) and len(out) < MAX_TOKENS:
+        m = match(head, pos)
+        if m is None:  # pragma: no cover - punct takes any single character
+            break
+        kind = m.lastgroup or "punct"
+        form = ""
+        if kind.startswith("t_"):
+            form, kind = kind[2:].replace("_", "-"), "time"
+        out.append(Token(kind, m.group(), form))
+        pos = m.end()
+    return out
+
+
+def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
+    """The template text and datefmt that write times like ``values``."""
+    sample = values[0]
+    frac = re.search(r"[.,](\d{1,9})(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
+    digits = len(frac.group(1)) if frac else 0
+    sep = frac.group(0)[0] if frac else ""
+    if form in ("iso", "iso-zone"):
+        t = "T" if sample[10] == "T" else " "
+        has_seconds = sample[16:17] == ":"
+        zone = re.search(r"(Z|[+-]\d{2}:?\d{2})$", sample)
+        date = f"%Y-%m-%d{t}%H:%M" + (":%S" if has_seconds else "")
+        if not zone and sep == "," and digits == 3 and t == " " and has_seconds:
+            return "%(asctime)s", None  # logging's default
+        if not zone and digits == 3:
+            return f"%(asctime)s{sep}%(msecs)03d", date
+        datefmt = date + (f"{sep}%f" if digits else "")
+        if zone:
+            datefmt += (" " if form == "iso-zone" else "") + "%z"
+        return "%(asctime)s", datefmt
+    if form == "slash-ymd":
+        t = sample[10]
+        return with_fraction(f"%Y/%m/%d{t}%H:%M:%S", sep, digits)
+    if form == "clf":
+        return "%(asctime)s", f"%d/%b/%Y{sample[11]}%H:%M:%S" + (" %z" if len(sample) > 20 else "")
+    if form == "dmy":
+        return dmy_piece(values, sep, digits)
+    if form == "ctime":
+        return "%(asctime)s", f"%a %b %e %H:%M:%S{sep + '%f' if digits else ''} %Y"
+    if form == "bsd":
+        year = " %Y" if re.match(r"[A-Z][a-z]{2} [ \d]\d \d{4} ", sample) else ""
+        return with_fraction(f"%b %e{year} %H:%M:%S", sep, digits)
+    if form == "tornado":
+        return with_fraction("%y%m%d %H:%M:%S", sep, digits)
+    if form == "compact":
+        return with_fraction(f"%Y%m%d{sample[8]}%H%M%S", sep, digits)
+    if form == "md":
+        seconds = ":%S" if sample[11:].count(":") >= 2 else ""
+        return with_fraction(f"%m{sample[2]}%d %H:%M{seconds}", sep, digits)
+    if form == "clock":
+        return with_fraction("%H:%M:%S", sep, digits)
+    if form == "epoch":
+        return (f"%(created).{digits}f", None) if digits else ("%(created)d", None)
+    raise FormatError(f"unknown time form {form!r}")  # pragma: no cover
+
+
+def with_fraction(datefmt: str, sep: str, digits: int) -> tuple[str, str | None]:
+    if digits == 3:
+        return f"%(asctime)s{sep}%(msecs)03d", datefmt
+    if digits:
+        return "%(asctime)s", f"{datefmt}{sep}%f"
+    return "%(asctime)s", datefmt
+
+
+def dmy_piece(values: list[str], sep: str, digits: int) -> tuple[str, str | None]:
+    first = values[0]
+    mark = first[2]
+    long_year = len(first.split(" ")[0]) == 10
+    year = "%Y" if long_year else "%y"
+    a = [int(v[0:2]) for v in values if v[0:2].isdigit()]
+    b = [int(v[3:5]) for v in values if v[3:5].isdigit()]
+    day_first = (max(a, default=0) > 12 or mark == ".") and max(b, default=0) <= 12
+    date = f"%d{mark}%m{mark}{year}" if day_first else f"%m{mark}%d{mark}{year}"
+    ampm = first.rstrip()[-2:].upper() in ("AM", "PM")
+    clock = "%I:%M:%S" if ampm else "%H:%M:%S"
+    template, datefmt = with_fraction(f"{date} {clock}", sep, digits)
+    if ampm and datefmt is not None:
+        if "%(msecs)" in template:  # the fraction sits between the seconds and AM/PM
+            return "%(asctime)s", f"{date} {clock}{sep}%f %p"
+        datefmt += " %p"
+    return template, datefmt
+
+
+def time_pieces(lines: list[str]) -> list[tuple[str, str | None]]:
+    """The ways the sample's lines write their first timestamp, most common first, each as
+    (template text, datefmt): ``("%(asctime)s.%(msecs)03d", "%Y-%m-%d %H:%M:%S")``.
+
+    ``lines`` are record-start lines. A template given without a datefmt (``--format '%(asctime)s ...'``) takes its time
+    shape from here, so any common timestamp works for ``asctime``.
+    """
+    found: dict[str, list[str]] = {}
+    for line in lines[:MAX_LINES]:
+        for token in tokenize_head(line):
+            if token.kind == "time":
+                found.setdefault(token.form, []).append(token.text)
+                break
+    ranked = sorted(found.items(), key=lambda item: len(item[1]), reverse=True)
+    return [time_piece(values, form) for form, values in ranked]

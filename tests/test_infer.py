@@ -336,3 +336,23 @@ def test_generated_templates_read_back_exactly(template, seed):
         return  # one run of spaces padding two fields both ways: not yet told apart
     text, truth = write_log(fmt, datefmt, n=80, seed=seed)
     assert_exact(text, truth)
+
+
+@pytest.mark.parametrize("fmt", ["%(levelname)s %(message)s", "%(levelname)s:%(message)s"])
+def test_a_headless_template_never_takes_a_message_line_for_a_record(fmt):
+    # With no time at the head, only a known level name starts a record: "Details: 3" and
+    # "see /var/log/x" are lines of the message before (forced, inferred and detected alike).
+    text, truth = write_log(fmt, n=60)
+    text = text.replace("second line", "Details: 3 errors\nsee /var/log/x.txt\nsecond line")
+    for entry in truth:
+        entry["message"] = entry["message"].replace(
+            "second line", "Details: 3 errors\nsee /var/log/x.txt\nsecond line")
+    assert_exact(text, truth, logger=False, fmt=format_from_option(fmt))
+    assert_exact(text, truth, logger=False)
+
+
+def test_the_lexer_keeps_separator_arrows_apart_from_words():
+    fmt = "[%(levelname)s|%(filename)s:%(lineno)s] %(asctime)s >> %(message)s"
+    text, truth = write_log(fmt)
+    assert inferred(text).template.endswith(" >> %(message)s")
+    assert_exact(text, truth, logger=False)

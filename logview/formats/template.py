@@ -25,7 +25,13 @@ from logview.formats.template_start import (
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
 from logview.formats.timefmt import TimeShape, compile_datefmt, datetime_from_parts
 from logview.pattern_analysis import StartSignature
-from logview.record import Record, level_from_name, level_from_python_number, split_exception
+from logview.record import (
+    LEVEL_SPELLINGS,
+    Record,
+    level_from_name,
+    level_from_python_number,
+    split_exception,
+)
 
 #: Attributes that become Record attributes rather than ``fields``.
 _CORE = frozenset({"asctime", "levelname", "levelno", "name", "message"})
@@ -389,6 +395,16 @@ def _read_plan(compiled: CompiledTemplate) -> _ReadPlan:
     return plan
 
 
+def _starts_without_time(fmt: str, style: str) -> bool:
+    """The template's first field is not a time (so its head is no timestamp)."""
+    try:
+        tokens = tokenize(fmt, style)
+    except FormatError:
+        return False  # compile_template says what is wrong
+    first = next((t for t in tokens if isinstance(t, TemplateField)), None)
+    return first is not None and first.attr not in ("asctime", "created")
+
+
 class TemplateFormat(LogFormat):
     """Records written by ``logging.Formatter(fmt, datefmt, style)``."""
 
@@ -402,11 +418,19 @@ class TemplateFormat(LogFormat):
         level_names: tuple[str, ...] | None = None,
     ) -> None:
         """``levels`` adds level numbers for custom names (loguru's ``SUCCESS``: 25);
-        ``level_names`` limits what a level may be spelled as (see ``compile_template``)."""
+        ``level_names`` limits what a level may be spelled as (see ``compile_template``).
+
+        A template that does not open with a time recognises records by their level alone,
+        so its level is one of the names ``level_from_name`` knows or ``levels`` adds: a
+        message line such as ``Details: 3 errors`` never passes for a record start.
+        """
         self.template = fmt
         self.datefmt = datefmt
         self.style = style or detect_style(fmt)
         self.name = name or fmt
+        if level_names is None and _starts_without_time(fmt, self.style):
+            custom = {s for n in (levels or {}) for s in (n.upper(), n.lower(), n.title())}
+            level_names = tuple(sorted(LEVEL_SPELLINGS | custom))
         compiled = compile_template(fmt, datefmt, self.style, level_names)
         self._compiled = compiled
         self.start_pattern = compiled.start_pattern

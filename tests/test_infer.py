@@ -356,3 +356,25 @@ def test_the_lexer_keeps_separator_arrows_apart_from_words():
     text, truth = write_log(fmt)
     assert inferred(text).template.endswith(" >> %(message)s")
     assert_exact(text, truth, logger=False)
+
+
+@pytest.mark.parametrize("fmt", [
+    "%(asctime)s.%(msecs)03d %(levelname)-8s [%(name)s] %(message)s",
+    "%(asctime)s - %(name)s - %(levelname)s - %(message)s",
+    "%(asctime)s %(levelname)s %(name)s: %(message)s",
+])
+def test_a_short_log_whose_messages_all_look_alike(fmt):
+    # 30 records of "step N - done": the words and the counter are message, not header.
+    lines = [logging.Formatter(fmt, "%Y-%m-%d %H:%M:%S").format(logging.LogRecord(
+        "app.jobs", (logging.INFO, logging.WARNING, logging.ERROR)[i % 3], __file__, 1,
+        "step %d - done", (i,), None))
+        for i in range(30)]
+    assert inferred("\n".join(lines)).template == fmt
+
+
+def test_a_literal_percent_f_left_by_strftime_is_a_fraction():
+    # time.strftime writes a datefmt's %f as it is: "2024-01-02T03:04:05.%f+0000".
+    text, truth = write_log("[%(asctime)s] %(levelname)s %(name)s: %(message)s",
+                            "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert ".%f" in inferred(text).template + (inferred(text).datefmt or "")
+    assert_exact(text, truth)

@@ -25,22 +25,23 @@ _LEVEL_WORDS = "|".join(
     sorted({*LEVEL_ALIASES, *_EXTRA_LEVELS}, key=len, reverse=True)) + r"|Level \d+"
 
 #: Time forms Python programs write, most specific first: (name, regex). The datefmt is
-#: worked out from the matched text by ``time_piece``.
+#: worked out from the matched text by ``time_piece``. A fraction may be a literal ``%f``:
+#: ``time.strftime`` (what logging uses) writes a datefmt's ``%f`` as it is.
 _TIME_FORMS: tuple[tuple[str, str], ...] = (
-    ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})? [+-]\d{4}(?!\d)"),
-    ("iso", (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+"
+    ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))? [+-]\d{4}(?!\d)"),
+    ("iso", (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+"
              r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)")),
-    ("slash-ymd", r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
+    ("slash-ymd", r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
-    ("dmy", (r"\d{2}[/.-]\d{2}[/.-]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+"
+    ("dmy", (r"\d{2}[/.-]\d{2}[/.-]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
              r"(?: [AaPp][Mm])?(?!\d)")),
-    ("md", r"\d{2}[/-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,]\d{1,9})?+(?!\d)"),
+    ("md", r"\d{2}[/-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("ctime", (r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
-               r"(?:[.,]\d{1,9})? \d{4}(?!\d)")),
-    ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("tornado", r"\d{6} \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("compact", r"\d{8}[ T]\d{6}(?:[.,]\d{1,9})?+(?!\d)"),
-    ("clock", r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?+(?!\d)"),
+               r"(?:[.,](?:\d{1,9}|%f))? \d{4}(?!\d)")),
+    ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("tornado", r"\d{6} \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("compact", r"\d{8}[ T]\d{6}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("clock", r"\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("epoch", r"1[4-9]\d{8}(?:\.\d{1,9})?+(?![\d:])"),
 )
 
@@ -85,8 +86,8 @@ def tokenize_head(line: str) -> list[Token]:
 def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
     """The template text and datefmt that write times like ``values``."""
     sample = values[0]
-    frac = re.search(r"[.,](\d{1,9})(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
-    digits = len(frac.group(1)) if frac else 0
+    frac = re.search(r"[.,](\d{1,9}|%f)(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
+    digits = (6 if frac.group(1) == "%f" else len(frac.group(1))) if frac else 0
     sep = frac.group(0)[0] if frac else ""
     if form in ("iso", "iso-zone"):
         t = "T" if sample[10] == "T" else " "

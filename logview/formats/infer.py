@@ -236,6 +236,7 @@ def _header_end(columns: list[Column], nlines: int) -> int:
     last = -1
     depth = 0
     loose = 0  # bare words since the last time, level, number or bracket
+    pending = False  # a bare word since then was not taken as a field
     seen: set[str] = set()
     for i, col in enumerate(columns):
         if col.kind == "open":
@@ -252,9 +253,15 @@ def _header_end(columns: list[Column], nlines: int) -> int:
             if col.kind in seen:
                 break  # a header has one time and one level: a second is in the message
             seen.add(col.kind)
-            last, loose = i, 0
-        elif col.kind in ("number", "path"):
-            last, loose = i, 0
+            last, loose, pending = i, 0, False
+        elif col.kind in ("number", "path") and (not pending or _few(col.values)):
+            # (after a word not yet taken, only a number that hardly varies, like a pid,
+            # still belongs to the header: "views 1234 5678", not "step 3")
+            last, loose, pending = i, 0, False
+        elif col.kind in ("number", "path"):  # after message words: message too ("step 3")
+            loose += 1
+            if loose > MAX_LOOSE_WORDS:
+                break
         elif col.kind == "word":
             nxt = _at(columns, i + 1)
             if nxt is not None and nxt.kind == "punct" and nxt.literal == "=":
@@ -263,8 +270,10 @@ def _header_end(columns: list[Column], nlines: int) -> int:
             if loose > MAX_LOOSE_WORDS:
                 break  # a run of words: the message has begun
             # A logger or a host may follow the strong columns; a run of words is a message.
-            if loose <= MAX_LOOSE_WORDS and _is_header_word(columns, i, nlines):
-                last = i
+            if _is_header_word(columns, i, nlines):
+                last, pending = i, False
+            else:
+                pending = True
     if last < 0:
         return 0
     # Separators right after the last field belong to the header (": ", " - ", "] ").
@@ -274,6 +283,11 @@ def _header_end(columns: list[Column], nlines: int) -> int:
             break
         end += 1
     return end
+
+
+def _few(values: list[str]) -> bool:
+    """Few distinct values for many lines (a pid, a host), as a header column has."""
+    return len(values) >= 4 and len(set(values)) <= max(2, len(values) // 10)
 
 
 def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
@@ -288,6 +302,10 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
         after = columns[i + 2]
         if after.kind == "punct" and after.literal in "|-:>»":
             return True
+    after = _at(columns, i + 2)
+    if (nxt is not None and nxt.kind == "open" and nxt.literal == "[" and after is not None
+            and after.kind == "number"):
+        return True  # syslog's "app[1234]:"
     values = [v.strip("<>") for v in values]  # "<MainProcess>"
     dotted = sum(1 for v in values if _LOGGERISH_RE.match(v))
     if dotted >= max(1, len(values) // 20):
@@ -295,6 +313,9 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
     if all(_THREAD_RE.match(v) or _PROCESS_RE.match(v) for v in values):
         return True
     distinct = len(set(values))
+    if any(c.kind == "word" and any(_LOGGERISH_RE.match(v) for v in c.values)
+           for c in columns[:i]):
+        return False  # the logger came earlier: a plain word now begins the message
     if distinct <= max(2, len(values) // 10) and all(re.fullmatch(r"[\w.-]+", v) for v in values):
         # Few distinct identifiers: a logger or host, unless what follows varies no more.
         follow = columns[i + 2].values if i + 2 < len(columns) else []

@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_formats import CASES, write_case  # noqa: E402
+from bench_formats import CASES, write_case
 
-from logview.formats.detect import detect, sample_lines  # noqa: E402
-from logview.formats.infer import infer_template  # noqa: E402
+from logview.formats.detect import detect, sample_lines
+from logview.formats.infer import infer_template
 
 SAMPLE = 64 * 1024
 

@@ -379,8 +379,6 @@ def test_structured_lines_keep_a_crash_traceback_printed_after_them(fmt):
     assert len(records) == 2 and records[0].exc == crash
 
 
-@pytest.mark.xfail(strict=True, reason="JsonFormat starts a record at any indented '{' line, "
-                   "such as a traceback's quoted source line '    {}[\"missing\"]'")
 def test_json_keeps_a_traceback_quoting_a_line_that_opens_with_a_brace():
     records, crash = _crash_after_structured_lines(JsonFormat(), _explicit_chain)
     assert len(records) == 2 and records[0].exc == crash

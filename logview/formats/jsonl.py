@@ -163,7 +163,10 @@ class JsonFormat(LogFormat):
     json_escaped = True
     # A line that closes a pretty-printed object (``}``, ``],``) continues it; an RS (0x1E)
     # opens each object of a JSON text sequence.
-    start_pattern = re.compile(rb"\x1e?[ \t]*\{|(?![}\]])" + PLAIN_START.pattern)
+    #: An object line starts a record; an indented one only when it is a whole object on its
+    #: line (a traceback's quoted source line ``    {}["missing"]`` stays in the traceback).
+    start_pattern = re.compile(rb"\x1e?\{|\x1e[ \t]*\{|[ \t]+\{.*\}[ \t\r]*\Z|(?![}\]])"
+                               + PLAIN_START.pattern)
 
     def __init__(self, keys: Mapping[str, str] | None = None, name: str | None = None) -> None:
         if name is not None:
@@ -177,8 +180,10 @@ class JsonFormat(LogFormat):
 
     def is_start(self, line: str) -> bool:
         head = line[:1]
-        if head == "{" or line.lstrip(_LEAD)[:1] == "{":
+        if head == "{" or (head == "\x1e" and line.lstrip(_LEAD)[:1] == "{"):
             return True
+        if line.lstrip(_LEAD)[:1] == "{":  # indented: only a whole object on its line
+            return line.rstrip(" \t\r")[-1:] == "}"
         return head != "}" and head != "]" and not is_continuation(line)
 
     def score(self, lines: list[str]) -> float:

@@ -257,7 +257,7 @@ def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
     starts = [line for line in lines if not is_continuation(line)] or lines
     total = len(starts)
     json_hint = bool(hint) and hint.lower().endswith(_JSON_SUFFIXES)  # type: ignore[union-attr]
-    if not json_hint:
+    if not json_hint and any(line[:1] == "{" for line in starts):
         from logview.formats.mixed import mixed_candidate, mixed_text_lines
 
         text_lines = mixed_text_lines(lines)
@@ -307,13 +307,15 @@ GENERIC_SCORE = 0.6
 def _or_generic(best: Detection | None, starts: list[str]) -> Detection | None:
     """The generic format (a time or a level at the start of a line) when no template or
     named format starts records where it does: logs whose lines share no single header."""
-    from logview.formats.generic import GenericFormat
-
     total = len(starts)
     if not total:
         return best
-    share = GenericFormat().score(starts)
     best_share = best.fitted / total if best is not None else 0.0
+    if best_share >= 1.0 - _NEAR:
+        return best  # generic cannot read more (and need not be loaded)
+    from logview.formats.generic import GenericFormat
+
+    share = GenericFormat().score(starts)
     if best is not None and best_share >= MIN_SCORE and best_share >= share - _NEAR:
         return best
     if share >= GENERIC_SCORE:

@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+#: Fixtures shared by the listener tests (``listening``).
+pytest_plugins = ["listen_helpers"]
+
 
 def wait_for(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.01):
     """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
+import pytest
+
 from logview.listen import LogListener, parse_listen_address
 from logview.record import Record
 
@@ -47,3 +49,11 @@ def make_logger(name: str, handler: logging.Handler) -> logging.Logger:
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
     return logger
+
+
+@pytest.fixture
+def listening():
+    """A running listener on free 127.0.0.1 ports and what it collected; stopped afterwards."""
+    listener, sink = start_listener()
+    yield listener, sink
+    listener.stop()

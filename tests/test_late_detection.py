@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import select
 import shlex
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -209,17 +207,7 @@ def _has_open(proc: subprocess.Popen, path: Path) -> bool:
 
 def _stderr_line(proc: subprocess.Popen, timeout: float = 10) -> bytes:
     """The first line the process writes to stderr; fail after ``timeout`` seconds."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    while b"\n" not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no line on stderr within {timeout} s: {data!r}"
-        ready, _, _ = select.select([proc.stderr], [], [], left)
-        if ready:
-            chunk = os.read(proc.stderr.fileno(), 4096)
-            assert chunk, f"stderr closed early: {data!r}"
-            data += chunk
-    return data
+    return read_until(proc, b"\n", timeout, stream=proc.stderr)
 
 
 def test_print_follow_on_an_empty_file_parses_lines_written_later(tmp_path):

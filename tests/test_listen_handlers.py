@@ -11,13 +11,6 @@ import pytest
 from listen_helpers import make_logger, port_of, start_listener
 
 
-@pytest.fixture
-def listening():
-    listener, sink = start_listener()
-    yield listener, sink
-    listener.stop()
-
-
 def test_socket_handler_record_with_exception_and_extra(listening, waiter):
     listener, sink = listening
     handler = logging.handlers.SocketHandler("127.0.0.1", port_of(listener))

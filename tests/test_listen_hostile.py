@@ -59,13 +59,6 @@ def _send_and_wait_closed(port: int, data: bytes) -> bytes:
         return received
 
 
-@pytest.fixture
-def listening():
-    listener, sink = start_listener()
-    yield listener, sink
-    listener.stop()
-
-
 CASES = {
     "command": lambda tmp: _frame(pickle.dumps(RunsACommand(str(tmp / "pwned")), protocol=2)),
     "command-in-dict": lambda tmp: _frame(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import socket
 
-import pytest
-from listen_helpers import port_of, start_listener
+from listen_helpers import port_of
 
 from logview.listen.streams import TextStreamDecoder
 
@@ -17,13 +16,6 @@ LEVELS = ("INFO", "DEBUG", "WARNING", "INFO", "ERROR", "CRITICAL")
 
 def dash_line(i: int) -> bytes:
     return f"2024-01-02 03:04:{i:02d},678 - app.db - {LEVELS[i]} - {MESSAGES[i]}\n".encode()
-
-
-@pytest.fixture
-def listening():
-    listener, sink = start_listener()
-    yield listener, sink
-    listener.stop()
 
 
 def test_a_client_that_pauses_after_its_first_line(listening, waiter):

@@ -9,14 +9,7 @@ import struct
 import zlib
 
 import pytest
-from listen_helpers import port_of, start_listener
-
-
-@pytest.fixture
-def listening():
-    listener, sink = start_listener()
-    yield listener, sink
-    listener.stop()
+from listen_helpers import port_of
 
 
 def _send_tcp(port: int, data: bytes) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import pytest
+from logging_helpers import make_logger  # noqa: F401 (the listener tests import it from here)
 
 from logview.listen import LogListener, parse_listen_address
 from logview.record import Record
@@ -41,14 +41,6 @@ def start_listener(*specs: str, **kwargs: object) -> tuple[LogListener, Collecte
 
 def port_of(listener: LogListener) -> int:
     return next(int(b[2]) for b in listener.bound if b[0] == "tcp")
-
-
-def make_logger(name: str, handler: logging.Handler) -> logging.Logger:
-    logger = logging.getLogger(name)
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    return logger
 
 
 @pytest.fixture

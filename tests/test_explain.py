@@ -6,6 +6,8 @@ import logging
 import subprocess
 import sys
 
+from logging_helpers import make_logger
+
 MESSAGES = ("Connected to %s", "Query took %s ms - slow", "GET /items/%s -> 200",
             "cache miss: %s", "worker %s started", "retrying in %s s", "user %s logged in",
             "Shutting down %s", "disk at %s%%", "job %s done")
@@ -14,10 +16,7 @@ MESSAGES = ("Connected to %s", "Query took %s ms - slow", "GET /items/%s -> 200"
 def _write(path, fmt: str, datefmt: str | None = None, n: int = 30) -> None:
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter(fmt, datefmt))
-    log = logging.getLogger("explain.test.app")
-    log.handlers[:] = [handler]
-    log.propagate = False
-    log.setLevel(logging.DEBUG)
+    log = make_logger("explain.test.app", handler)
     try:
         for i in range(n):
             log.log((logging.INFO, logging.WARNING, logging.ERROR)[i % 3], MESSAGES[i % 10], i)

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from logging_helpers import make_logger
 from process_helpers import read_until
 
 from logview.formats.base import PlainFormat
@@ -34,10 +35,7 @@ def logging_lines(path: Path, *messages: tuple[int, str], name: str = "app.db") 
     """Append records to ``path`` through a real ``logging.Formatter`` (the dash template)."""
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter(DASH))
-    logger = logging.getLogger(name)
-    logger.handlers[:] = [handler]
-    logger.propagate = False
-    logger.setLevel(logging.DEBUG)
+    logger = make_logger(name, handler)
     for level, message in messages:
         logger.log(level, message)
     handler.close()

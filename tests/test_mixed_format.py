@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import structlog
+from logging_helpers import make_logger
 
 from logview.formats.base import PlainFormat
 from logview.formats.detect import sample_lines
@@ -43,10 +44,7 @@ def write_mixed_log(path: Path, rounds: int = 12) -> None:
         )
         handler = logging.StreamHandler(out)
         handler.setFormatter(logging.Formatter(WEB))
-        web = logging.getLogger("web.access")
-        web.handlers[:] = [handler]
-        web.propagate = False
-        web.setLevel(logging.DEBUG)
+        web = make_logger("web.access", handler)
         for i in range(rounds):
             web.info("GET /items/%d 200", i)
             slog.info("item.loaded", item=i)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from logging_helpers import make_logger
+
 from logview.formats.template import TemplateFormat
 from logview.sources.base import StaticFileSource
 from logview.sources.file import FileSource
@@ -25,10 +27,7 @@ def log_to(path: Path, records=MESSAGES) -> None:
     """Write records through a real logging.Formatter."""
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter(DASH))
-    logger = logging.getLogger("app.db")
-    logger.handlers[:] = [handler]
-    logger.propagate = False
-    logger.setLevel(logging.DEBUG)
+    logger = make_logger("app.db", handler)
     for level, message in records:
         logger.log(level, message)
     handler.close()

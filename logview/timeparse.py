@@ -36,7 +36,7 @@ def parse_time(text: str) -> datetime | None:
     """Parse a timestamp as logs write it; None when it is not one.
 
     Handles ISO 8601 (``T`` or space, ``,`` or ``.`` fractions, ``Z``/offsets), Python's
-    ``asctime``, epoch seconds or milliseconds, syslog's ``Jan  2 03:04:05`` (this year), the
+    ``asctime``, epoch seconds or milliseconds, syslog's ``Jan  2 03:04:05`` (the last such day, not ahead of now), the
     common log format ``02/Jan/2024:03:04:05 +0000`` (and Django's ``02/Jan/2024 03:04:05``),
     nginx's ``2024/01/02 03:04:05``, Apache's ``Wed Oct 11 14:32:52.123456 2000`` and
     tornado's ``240102 03:04:05``. A time of day alone is ``parse_time_of_day``'s.
@@ -99,12 +99,16 @@ def parse_time(text: str) -> datetime | None:
         if m:
             month = _MONTHS.get(m[1].lower())
             if month:
-                year = int(m[3]) if m[3] else datetime.now().year
+                now = datetime.now()
+                year = int(m[3]) if m[3] else now.year
                 frac = int((m[7] or "0").ljust(6, "0")[:6])
                 try:
-                    return datetime(
+                    value = datetime(
                         year, month, int(m[2]), int(m[4]), int(m[5]), int(m[6]), frac
                     )
+                    if not m[3] and value > now + timedelta(days=1):
+                        value = value.replace(year=year - 1)  # a year-less stamp is never ahead
+                    return value
                 except ValueError:
                     return None
         m = _CTIME_RE.match(s)

@@ -7,7 +7,7 @@ import io
 import logging
 import random
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -378,3 +378,36 @@ def test_a_literal_percent_f_left_by_strftime_is_a_fraction():
                             "%Y-%m-%dT%H:%M:%S.%f%z")
     assert ".%f" in inferred(text).template + (inferred(text).datefmt or "")
     assert_exact(text, truth)
+
+
+def test_a_plain_module_column_right_after_the_time_is_a_field():
+    # Django's "{levelname} {asctime} {module} {message}": a few module names, then messages
+    # whose first tokens differ in shape.
+    messages = ['"GET /patients/ HTTP/1.1" 200 22000', "Internal Server Error: /ipd/pdf/",
+                "Watching for file changes with StatReloader", '"POST /login HTTP/1.1" 302 0']
+    modules = ["basehttp", "log", "autoreload", "basehttp"]
+    lines = [f"INFO 2025-03-15 20:23:{i:02d},135 {modules[i % 4]} {messages[i % 4]}"
+             for i in range(24)]
+    inference = inferred("\n".join(lines))
+    assert inference.template == "%(levelname)s %(asctime)s %(name)s %(message)s"
+
+
+def test_syslog_keeps_its_reading_when_a_line_has_no_pid():
+    lines = [
+        "Nov 30 10:00:01 web1 myapp[812]: Starting worker",
+        "Nov 30 10:00:03 web1 kernel: Out of memory: Killed process 812 (python3)",
+        "Nov 30 10:00:04 web1 systemd[1]: myapp.service: Main process exited",
+    ]
+    found = detect("\n".join(lines).encode())
+    assert found.label == "syslog"
+    assert [found.format.parse(line).logger for line in lines] == ["myapp", "kernel", "systemd"]
+
+
+def test_a_year_less_syslog_stamp_is_never_ahead_of_now():
+    from logview.timeparse import parse_time
+
+    ahead = datetime.now().replace(microsecond=0) + timedelta(days=3)
+    stamp = ahead.strftime("%b %d %H:%M:%S")
+    if (ahead.month, ahead.day) == (2, 29):
+        return  # no such day last year
+    assert parse_time(stamp).year == ahead.year - 1

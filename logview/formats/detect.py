@@ -242,7 +242,8 @@ class Detection:
         return f"{what} ({self.fitted}/{self.total} lines)" if self.total else what
 
 
-def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
+def detect(sample: bytes | list[str], *, hint: str | None = None,
+           _wrapped: bool = False) -> Detection:
     """Detect a sample's format and say how well it fits (see ``Detection``).
 
     The candidates are the named formats (JSON, the user's, the known text formats, syslog,
@@ -257,6 +258,10 @@ def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
     starts = [line for line in lines if not is_continuation(line)] or lines
     total = len(starts)
     json_hint = bool(hint) and hint.lower().endswith(_JSON_SUFFIXES)  # type: ignore[union-attr]
+    if not _wrapped:
+        unwrapped = _unwrapped(lines)
+        if unwrapped is not None:
+            return unwrapped
     if not json_hint and any(line[:1] == "{" for line in starts):
         from logview.formats.mixed import mixed_candidate, mixed_text_lines
 
@@ -298,6 +303,31 @@ def detect(sample: bytes | list[str], *, hint: str | None = None) -> Detection:
     if runner is not None:
         best.runner_up = (runner.label, runner.fitted)
     return best
+
+
+def _unwrapped(lines: list[str]) -> Detection | None:
+    """The detection for lines a container or CI runner prefixed (``web-1  | ...``, an RFC
+    3339 stamp): the prefix comes off and the rest is detected, per compose service when
+    services write differently. None when the lines carry no prefix or what follows it
+    is plain text (then the prefix is all there is to read)."""
+    from logview.formats.prefixed import PrefixedFormat, split_prefix
+
+    found = split_prefix(lines)
+    if found is None:
+        return None
+    prefix, groups, inner_lines = found
+    inner = detect(inner_lines, _wrapped=True)
+    if inner.kind == "plain":
+        return None
+    by_key: dict[str, LogFormat] = {}
+    if len(groups) > 1:
+        for key, group in groups.items():
+            own = detect(group, _wrapped=True) if len(group) >= 3 else inner
+            if own.kind != "plain" and own.format.name != inner.format.name:
+                by_key[key] = own.format
+    fmt = PrefixedFormat(prefix, inner.format, by_key)
+    return Detection(fmt, inner.kind, f"{prefix.name}+{inner.label}", inner.template,
+                     inner.datefmt, inner.fitted, inner.total, inner.runner_up)
 
 
 #: The generic format replaces a weak best guess when it starts at least this share of lines.
@@ -371,10 +401,16 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -
         if not scorer.score([line]):
             continue
         a, b = scorer.parse(line), inferred.parse(line)
+        if candidate.tier == _SYSLOG_TIER:
+            # syslog's host and app[pid] are read by its own rules; the inferred template
+            # wins only where it finds a level syslog does not (a Python app's "INFO ...").
+            if b.level is not None and a.level is None:
+                return False
+            continue
         if (a.level, a.time) != (b.level, b.time) or (a.logger and a.logger != b.logger):
             return False  # (a known template without a logger may call its module one)
-        if not b.message.endswith(a.message):  # celery reads task ids off the front too
-            return False
+        if a.message not in b.message or (b.message and not a.message):
+            return False  # (celery reads task ids off the front, structlog pairs off the end)
     return True
 
 

@@ -316,10 +316,16 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
     if any(c.kind == "word" and any(_LOGGERISH_RE.match(v) for v in c.values)
            for c in columns[:i]):
         return False  # the logger came earlier: a plain word now begins the message
-    if distinct <= max(2, len(values) // 10) and all(re.fullmatch(r"[\w.-]+", v) for v in values):
+    before = _at(columns, i - 2)
+    if before is None or before.kind not in ("time", "level"):
+        return False  # only right after the time or the level may a plain word be the logger
+    if distinct <= max(3, len(values) // 6) and all(re.fullmatch(r"[\w.-]+", v) for v in values):
         # Few distinct identifiers: a logger or host, unless what follows varies no more.
-        follow = columns[i + 2].values if i + 2 < len(columns) else []
-        return len(set(follow)) > 2 * distinct and len(values) >= 4
+        if len(values) < 4:
+            return False
+        if i + 2 >= len(columns):  # what follows differs in shape from line to line
+            return True
+        return len(set(columns[i + 2].values)) > 2 * distinct
     return False
 
 

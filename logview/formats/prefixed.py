@@ -1,0 +1,156 @@
+"""Records that something else has wrapped: a prefix on every line before the program's own.
+
+``docker compose logs`` writes ``web-1  | `` before each line, ``kubectl logs --timestamps``,
+``docker logs -t`` and CI runners an RFC 3339 time, ``kubectl logs --prefix`` the pod and
+container. The program's own record (a logging template, JSON, ...) follows, and its
+traceback lines carry the prefix too. ``PrefixedFormat`` takes the prefix off every line,
+reads what is left with the inner format (one per compose service when they differ), and
+keeps the prefix as fields (``service``, ``stamp``, ``pod``); a record the inner format gives
+no time takes the prefix's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from logview.formats.base import LogFormat
+from logview.record import Record
+from logview.timeparse import parse_time
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """One kind of wrapper: its name and the regex of what it puts before each line."""
+
+    name: str
+    source: str  # regex source, ASCII only, named groups become fields
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.source, re.ASCII)
+
+
+#: The wrappers logview recognises. A compose service is ``name-1`` or ``name_1`` (compose
+#: numbers its containers), so a template that opens with ``%(name)s | `` is not taken for one.
+PREFIXES = (
+    Prefix("compose", r"(?P<service>[A-Za-z0-9][\w.-]*[-_]\d+) *\| "),
+    Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
+                          r"(?:Z|[+-]\d\d:?\d\d)) "),
+    Prefix("kubectl", r"\[(?P<pod>pod/[^\]\s]+)\] "),
+)
+#: A sample is wrapped when at least this share of its lines carry one prefix.
+MIN_SHARE = 0.8
+
+
+class PrefixedFormat(LogFormat):
+    """Lines ``PREFIX + inner line``: the inner format reads what follows the prefix."""
+
+    def __init__(self, prefix: Prefix, inner: LogFormat,
+                 by_key: dict[str, LogFormat] | None = None) -> None:
+        """``by_key`` gives a compose service its own format (``inner`` serves the rest)."""
+        self.prefix = prefix
+        self.inner = inner
+        self.by_key = dict(by_key or {})
+        self.name = f"{prefix.name}+{inner.name}"
+        self.template = getattr(inner, "template", None)
+        self.datefmt = getattr(inner, "datefmt", None)
+        self._match = prefix.compiled().match
+        formats = [inner, *(f for f in self.by_key.values() if f is not inner)]
+        self._formats = formats
+        self._starts: list[Callable[[str], bool]] = [f.is_start for f in formats]
+        self.start_pattern = _start_pattern(prefix, formats)
+        #: Level names appear as written only if every inner format says so.
+        self.level_text = all(getattr(f, "level_text", False) for f in formats)
+
+    def __repr__(self) -> str:
+        return f"PrefixedFormat({self.prefix.name!r}, {self.inner!r}, {self.by_key!r})"
+
+    def _format_for(self, match: re.Match[str]) -> LogFormat:
+        key = match.groupdict().get("service")
+        return self.by_key.get(key, self.inner) if key else self.inner
+
+    def is_start(self, line: str) -> bool:
+        m = self._match(line)
+        if m is None:
+            return True  # a line the wrapper did not write ("Attaching to web-1") stands alone
+        rest = line[m.end():]
+        return any(start(rest) for start in self._starts)
+
+    def parse(self, text: str) -> Record:
+        lines = text.split("\n")
+        first = self._match(lines[0])
+        if first is None:
+            return self.inner.parse(text)
+        inner_lines = []
+        for line in lines:
+            m = self._match(line)
+            inner_lines.append(line[m.end():] if m is not None else line)
+        record = self._format_for(first).parse("\n".join(inner_lines))
+        for key, value in first.groupdict().items():
+            if value is not None and key not in record.fields:
+                record.fields[key] = value
+        stamp = first.groupdict().get("stamp")
+        if record.time is None and stamp:
+            record.time = parse_time(stamp)
+            record.time_text = record.time_text or stamp
+        return record
+
+    def score(self, lines: list[str]) -> float:
+        if not lines:
+            return 0.0
+        read = 0
+        for line in lines:
+            m = self._match(line)
+            if m is not None and self._format_for(m).score([line[m.end():]]):
+                read += 1
+        return read / len(lines)
+
+
+def _start_pattern(prefix: Prefix, formats: list[LogFormat]) -> re.Pattern[bytes] | None:
+    """``PREFIX (inner start | ...) | a line without the prefix``, over bytes."""
+    inner: list[bytes] = []
+    flags = re.ASCII
+    for k, fmt in enumerate(formats):
+        pattern = fmt.start_pattern
+        if pattern is None:
+            inner = [b""]  # the inner format starts a record on every line
+            break
+        source = _without_global_flags(pattern.pattern)
+        source = _GROUP_NAME.sub(rb"(?P\1f%d_\2" % k, source)  # names must stay unique
+        inner.append(b"(?:" + source + b")")
+        flags |= pattern.flags & (re.IGNORECASE | re.DOTALL)
+    head = re.sub(rb"\(\?P<\w+>", b"(?:", prefix.source.encode("ascii"))  # no captures
+    body = b"|".join(inner)
+    return re.compile(b"(?:" + head + b"(?:" + body + b"))|(?!" + head + b")", flags)
+
+
+_GLOBAL_FLAGS = re.compile(rb"\A\(\?[aiLmsux]+\)")
+_GROUP_NAME = re.compile(rb"\(\?P([<=])(\w+)")
+
+
+def _without_global_flags(source: bytes) -> bytes:
+    return _GLOBAL_FLAGS.sub(b"", source)
+
+
+def split_prefix(lines: list[str]) -> tuple[Prefix, dict[str, list[str]], list[str]] | None:
+    """The wrapper most sample lines carry, the inner lines per compose service (one group
+    ``""`` for the other wrappers), and all inner lines; None when the sample is not wrapped."""
+    if not lines:
+        return None
+    for prefix in PREFIXES:
+        match = prefix.compiled().match
+        groups: dict[str, list[str]] = {}
+        inner: list[str] = []
+        hits = 0
+        for line in lines:
+            m = match(line)
+            if m is None:
+                continue
+            hits += 1
+            rest = line[m.end():]
+            inner.append(rest)
+            groups.setdefault(m.groupdict().get("service") or "", []).append(rest)
+        if hits >= MIN_SHARE * len(lines):
+            return prefix, groups, inner
+    return None

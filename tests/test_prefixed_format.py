@@ -1,0 +1,130 @@
+"""Lines a container runtime or CI runner prefixed: the prefix comes off, the record inside is
+read with its own format, tracebacks stay whole (real logging output, wrapped as the tools do)."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from logging_helpers import make_logger
+
+from logview.formats.detect import detect
+from logview.formats.prefixed import PrefixedFormat
+from logview.sources.base import MemorySource
+from logview.store import LogStore
+
+
+def _logging_lines(fmt: str, name: str, n: int = 12) -> list[str]:
+    """Lines the real logging module writes: every level, one chained traceback."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(fmt))
+    log = make_logger(name, handler)
+    for i in range(n):
+        log.log((logging.INFO, logging.WARNING, logging.ERROR)[i % 3], "step %d | done - ok", i)
+        if i == 4:
+            try:
+                try:
+                    {}["key"]
+                except KeyError as exc:
+                    raise RuntimeError("wrapped") from exc
+            except RuntimeError:
+                log.exception("failed")
+    log.handlers[:] = []
+    return out.getvalue().splitlines()
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """Lines grouped by record: a line opening with a time or a bracket starts one."""
+    out: list[list[str]] = []
+    for line in lines:
+        if line[:1].isdigit() or line[:1] == "[" or not out:
+            out.append([line])
+        else:
+            out[-1].append(line)
+    return out
+
+
+def _records(text: str):
+    data = text.encode()
+    fmt = detect(data).format
+    source = MemorySource("t", data)
+    source.finish()
+    store = LogStore(source, fmt)
+    store.update(final=True)
+    return fmt, [store.record(i) for i in range(len(store))]
+
+
+def test_docker_compose_services_each_read_with_their_own_format():
+    web = _logging_lines("%(asctime)s %(levelname)s %(name)s: %(message)s", "app.views")
+    worker = _logging_lines("[%(asctime)s: %(levelname)s/%(processName)s] %(message)s", "w")
+    lines = ["Attaching to web-1, worker-1"]
+    # compose interleaves the services' output; each record (a traceback with its line)
+    # arrives in one write.
+    for a, b in zip(_blocks(web), _blocks(worker), strict=True):
+        lines += [f"web-1     | {x}" for x in a] + [f"worker-1  | {x}" for x in b]
+    fmt, records = _records("\n".join(lines) + "\n")
+    assert isinstance(fmt, PrefixedFormat), fmt
+    web_records = [r for r in records if r.fields.get("service") == "web-1"]
+    worker_records = [r for r in records if r.fields.get("service") == "worker-1"]
+    assert len(web_records) == len(worker_records) == 13  # 12 + the exception record each
+    assert {r.logger for r in web_records} == {"app.views"}
+    assert all(r.level in ("INFO", "WARNING", "ERROR") for r in web_records + worker_records)
+    assert all(r.message.startswith(("step", "failed")) for r in web_records + worker_records)
+    failed = [r for r in records if r.message == "failed"]
+    assert len(failed) == 2 and all("RuntimeError: wrapped" in (r.exc or "") for r in failed)
+    assert records[0].message == "Attaching to web-1, worker-1"  # not the wrapper's: kept
+
+
+def test_kubectl_timestamps_prefix_keeps_the_inner_record_and_its_traceback():
+    inner = _logging_lines("%(asctime)s - %(name)s - %(levelname)s - %(message)s", "app.db")
+    text = "".join(f"2024-01-05T10:11:{i % 60:02d}.{i:09d}Z {line}\n"
+                   for i, line in enumerate(inner))
+    fmt, records = _records(text)
+    assert fmt.name == "timestamped+python-dash"
+    assert len(records) == 13
+    failed = next(r for r in records if r.message == "failed")
+    assert failed.level == "ERROR" and failed.logger == "app.db"
+    assert failed.exc.startswith("Traceback") and "RuntimeError: wrapped" in failed.exc
+    assert "2024-01-05T" not in failed.exc  # the prefix came off every line
+    assert failed.fields["stamp"].startswith("2024-01-05T10:11:")
+
+
+def test_kubectl_prefix_with_json_inside():
+    lines = [f'[pod/api-7d9c/app] {{"level": "warning", "message": "slow {i}", '
+             f'"logger": "api"}}' for i in range(10)]
+    fmt, records = _records("\n".join(lines) + "\n")
+    assert fmt.name == "kubectl+jsonl"
+    assert [r.level for r in records] == ["WARNING"] * 10
+    assert records[3].message == "slow 3" and records[3].fields["pod"] == "pod/api-7d9c/app"
+
+
+def test_a_template_that_opens_with_a_name_and_a_bar_is_no_compose_prefix():
+    lines = _logging_lines("%(name)s | %(levelname)s | %(message)s", "billing")
+    fmt, records = _records("\n".join(lines) + "\n")
+    assert not isinstance(fmt, PrefixedFormat), fmt
+    assert {r.logger for r in records} == {"billing"}
+
+
+def test_a_prefix_before_plain_text_is_read_directly():
+    lines = [f"2024-01-05T10:11:{i:02d}.000Z just some words {i}" for i in range(20)]
+    fmt, records = _records("\n".join(lines) + "\n")
+    assert not isinstance(fmt, PrefixedFormat)
+    assert all(r.time is not None for r in records)
+
+
+_WRAPPED = PrefixedFormat(
+    next(p for p in __import__("logview.formats.prefixed", fromlist=["PREFIXES"]).PREFIXES
+         if p.name == "compose"),
+    detect(b"2024-01-05 10:11:14,002 ERROR app.views Failed\n" * 5).format,
+)
+_PIECES = ["web-1  | ", "web-1 | ", "x | ", "2024-01-05 10:11:14,002 ", "ERROR ", "app ", "msg",
+           "Traceback (most recent call last):", "  File", "\t", " ", "|", "é", "\r", "{"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=6).map("".join))
+def test_bytes_and_text_start_tests_agree(line):
+    assert bool(_WRAPPED.start_pattern.match(line.encode())) == _WRAPPED.is_start(line)

@@ -411,3 +411,17 @@ def test_a_year_less_syslog_stamp_is_never_ahead_of_now():
     if (ahead.month, ahead.day) == (2, 29):
         return  # no such day last year
     assert parse_time(stamp).year == ahead.year - 1
+
+
+def test_a_banner_longer_than_a_short_log_does_not_hide_its_records():
+    # Django's runserver: three banner lines, then two request lines with a time.
+    text = ("Watching for file changes with StatReloader\nPerforming system checks...\n"
+            "Starting development server at http://127.0.0.1:8000/\n"
+            '[05/Jan/2024 10:11:20] "GET / HTTP/1.1" 200 10697\n'
+            '[05/Jan/2024 10:11:25] "GET /api/ HTTP/1.1" 500 59102\n')
+    inference = inferred(text)
+    assert (inference.template, inference.datefmt) == ("[%(asctime)s] %(message)s",
+                                                       "%d/%b/%Y %H:%M:%S")
+    _, records = read_back(text)
+    assert len(records) == 5
+    assert records[3].time == datetime(2024, 1, 5, 10, 11, 20)

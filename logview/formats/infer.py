@@ -27,6 +27,8 @@ KEEP_SHARE = 0.97
 EARLY_SHARE = 0.3
 #: The inferred template must fit at least this share of the sample's start lines.
 MIN_FIT = 0.3
+#: A first guess that fits this share of the start lines is not second-guessed.
+SURE_FIT = 0.9
 #: Sample lines inference looks at.
 MAX_LINES = 400
 #: Bare words (a logger, a host) the header may hold after its last strong column.
@@ -565,20 +567,41 @@ def infer_template(lines: list[str]) -> Inference | None:
     """Infer the template of a log from its first lines; None when no header is shared.
 
     ``lines`` are sample lines (ANSI stripped, no newlines). The result fits at least
-    ``MIN_FIT`` of the start lines (checked with the compiled template).
+    ``MIN_FIT`` of the start lines (checked with the compiled template). When the lines
+    that open alike are not the records (a banner of several lines before a short log), the
+    lines that open each other way are tried too and the best fit wins.
     """
     starts = start_lines(lines)[:MAX_LINES]
     if len(starts) < 1:
         return None
     heads = [tokenize_head(line) for line in starts]
+    best = _infer_from(heads, starts, starts)
+    if best is not None and best.share >= SURE_FIT:
+        return best
+    openings = Counter(_shape(head[0]) for head in heads if head)
+    for shape, count in openings.most_common(4):
+        if count < MIN_FIT * len(starts):
+            break
+        chosen = [i for i, head in enumerate(heads) if head and _shape(head[0]) == shape]
+        if len(chosen) == len(heads):
+            continue
+        other = _infer_from([heads[i] for i in chosen], [starts[i] for i in chosen], starts)
+        if other is not None and (best is None or other.fitted > best.fitted):
+            best = other
+    return best
+
+
+def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
+                ) -> Inference | None:
+    """The template the aligned ``heads`` (of ``lines``) share, checked on all ``starts``."""
     columns, alive = _align(heads)
-    alive_lines = [starts[i] for i in alive]
     end = _header_end(columns, len(alive))
     if end == 0:
         return None
     _name_columns(columns, end)
     if not any(c.attr in ("asctime", "levelname", "created") for c in columns[:end]):
         return None  # no time and no level: nothing a template would add over plain lines
+    alive_lines = [lines[i] for i in alive]
     suffix = _suffix(alive_lines) if alive_lines else ""
     template, datefmt = _write(columns, end, suffix)
     names = None

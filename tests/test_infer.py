@@ -138,6 +138,7 @@ def inferred(text: str):
     ("[%(asctime)s] %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S", None),
     ("%(created)f %(levelname)s %(name)s: %(message)s", None, None),
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%d.%m.%Y %H:%M:%S", None),
+    ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%y%m%d %H%M%S", "%y%m%d %H%M%S"),
 ])
 def test_timestamp_forms(fmt, datefmt, expect_datefmt):
     text, truth = write_log(fmt, datefmt)

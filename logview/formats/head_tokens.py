@@ -41,6 +41,7 @@ _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("tornado", r"\d{6} \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("compact", r"\d{8}[ T]\d{6}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("compact-short", r"\d{6} \d{6}(?!\d)"),
     ("clock", r"\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("epoch", r"1[4-9]\d{8}(?:\.\d{1,9})?+(?![\d:])"),
 )
@@ -118,6 +119,8 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
         return with_fraction("%y%m%d %H:%M:%S", sep, digits)
     if form == "compact":
         return with_fraction(f"%Y%m%d{sample[8]}%H%M%S", sep, digits)
+    if form == "compact-short":  # log4j's "yyMMdd HHmmss" (HDFS)
+        return "%(asctime)s", "%y%m%d %H%M%S"
     if form == "md":
         seconds = ":%S" if sample[11:].count(":") >= 2 else ""
         return with_fraction(f"%m{sample[2]}%d %H:%M{seconds}", sep, digits)

@@ -427,3 +427,19 @@ def test_a_banner_longer_than_a_short_log_does_not_hide_its_records():
     # Lines before the first record start stay together as one record (none is lost).
     assert len(records) == 3 and records[0].message.count("\n") == 2
     assert records[1].time == datetime(2024, 1, 5, 10, 11, 20)
+
+
+def test_android_logcat_threadtime():
+    # "MM-DD HH:MM:SS.mmm  PID  TID L Tag: message", pids right-aligned, one-letter levels.
+    rows = [(1702, 2395, "D", "WindowManager"), (1702, 8671, "V", "PowerManagerService"),
+            (2227, 2227, "I", "ActivityManager"), (795, 844, "E", "SurfaceFlinger"),
+            (1702, 35, "W", "WindowManager")] * 4
+    lines = [f"03-17 16:13:{i:02d}.811 {pid:5d} {tid:5d} {lvl} {tag}: event {i}"
+             for i, (pid, tid, lvl, tag) in enumerate(rows)]
+    inference = inferred("\n".join(lines))
+    assert inference.datefmt == "%m-%d %H:%M:%S"
+    fmt = detect("\n".join(lines).encode()).format
+    got = [fmt.parse(line) for line in lines]
+    assert [r.logger for r in got] == [tag for *_, tag in rows]
+    assert [r.level for r in got][:5] == ["DEBUG", "DEBUG", "INFO", "ERROR", "WARNING"]
+    assert got[3].message == "event 3" and got[3].time.second == 3

@@ -35,7 +35,7 @@ _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
     ("dmy", (r"\d{2}[/.-]\d{2}[/.-]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
              r"(?: [AaPp][Mm])?(?!\d)")),
-    ("md", r"\d{2}[/-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("md", r"\d{2}[/.-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("ctime", (r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
                r"(?:[.,](?:\d{1,9}|%f))? \d{4}(?!\d)")),
     ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
@@ -122,7 +122,7 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
     if form == "compact-short":  # log4j's "yyMMdd HHmmss" (HDFS)
         return "%(asctime)s", "%y%m%d %H%M%S"
     if form == "md":
-        seconds = ":%S" if sample[11:].count(":") >= 2 else ""
+        seconds = ":%S" if sample[6:].count(":") >= 2 else ""
         return with_fraction(f"%m{sample[2]}%d %H:%M{seconds}", sep, digits)
     if form == "clock":
         return with_fraction("%H:%M:%S", sep, digits)

@@ -34,7 +34,7 @@ MAX_LINES = 400
 #: Bare words (a logger, a host) the header may hold after its last strong column.
 MAX_LOOSE_WORDS = 2
 
-_ONE_LETTER_LEVELS = frozenset("TDINWECF")
+_ONE_LETTER_LEVELS = frozenset("TDINWECFV")
 _THREAD_RE = re.compile(
     r"(?:MainThread|Thread-\d+.*|Dummy-\d+|\w*(?:Executor|Worker|Pool|Thread)\w*[-_]\d+(?:_\d+)?"
     r"|asyncio_\d+|SyncWorker_\d+)$"
@@ -500,9 +500,15 @@ def _padding(columns: list[Column], i: int) -> str:
     most one space: the rest is padding.
     """
     col = columns[i]
-    for side, gap_col in (("-", _at(columns, i + 1)), ("", _at(columns, i - 1))):
+    sides = (("-", _at(columns, i + 1)), ("", _at(columns, i - 1)))
+    if col.kind == "number":
+        sides = sides[::-1]  # numbers are padded on the left (``%(process)5d``)
+    for side, gap_col in sides:
         if gap_col is None or gap_col.kind != "ws" or len(gap_col.values) != len(col.values):
             continue
+        beyond = _at(columns, i + 2)
+        if side == "-" and col.kind == "number" and beyond is not None and beyond.kind == "number":
+            continue  # "1702  2395": the second number's left padding, not the first's right
         gaps = [len(w) for w in gap_col.values]
         low = min(gaps)
         if max(gaps) == low:

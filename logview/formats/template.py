@@ -50,6 +50,7 @@ _LEVEL_NUMBERED = r"Level \d+"  # logging.getLevelName(15) for unnamed levels
 #: One-letter level abbreviations (``%(levelname).1s``).
 _LEVEL_PREFIX = {
     "T": "TRACE",
+    "V": "VERBOSE",  # Android's logcat
     "D": "DEBUG",
     "I": "INFO",
     "N": "NOTICE",

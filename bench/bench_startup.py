@@ -15,6 +15,7 @@ Usage: ``.venv/bin/python bench/bench_startup.py [--runs 7] [--file bench/data/d
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import statistics
@@ -41,10 +42,13 @@ def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
 
 
+_RUNS = itertools.count()
+
+
 def time_until(command: str, shown: re.Pattern[str], keys: str | None = None,
                timeout: float = 30.0) -> float | None:
     """Seconds from starting ``command`` in tmux until the pane matches ``shown``."""
-    session = f"logview-startup-{os.getpid()}"
+    session = f"logview-startup-{os.getpid()}-{next(_RUNS)}"  # kill-session is not instant
     start = time.perf_counter()
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
                     f"{command}; sleep 30"], check=True, cwd=ROOT)
@@ -89,12 +93,17 @@ def main() -> int:
         words = re.escape(" ".join(first.split()[-3:])[:40])
         cases.append((f"logview {Path(args.file).name}", f"{logview} {args.file}",
                       re.compile(words), None))
+    # A session that outlives the runs: without it the tmux server exits with each run's
+    # session and the next new-session may race its shutdown.
+    keeper = f"logview-startup-keeper-{os.getpid()}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", keeper, "sleep 3600"], check=True)
     try:
         for name, command, shown, keys in cases:
             times = [time_until(command, shown, keys) for _ in range(args.runs)]
             print(f"{name:28s} {summary(times)}  ({args.runs} runs)")
     finally:
         os.unlink(floor.name)
+        tmux("kill-session", "-t", keeper)
     return 0
 
 

@@ -20,6 +20,10 @@ CANONICAL = {
     "uvicorn": "INFO:     Started server process [1234]",
     "flask": "[2024-01-02 03:04:05,123] INFO in app: Request finished: 200",
     "scrapy": "2024-01-02 03:04:05 [scrapy.core.engine] INFO: Spider opened",
+    # structlog with TimeStamper(fmt="iso"): its default "%Y-%m-%d %H:%M:%S" opens like
+    # scrapy's lines, whose start test is that time (test_structlog_console checks both).
+    "structlog-console": "2024-01-05T10:11:12.345678Z [info     ] request started"
+    "                [app.web] method=GET path=/ request_id=a1 user='bob smith'",
     "airflow": "[2024-01-02T03:04:05.123+0000] {taskinstance.py:1157} INFO - Dependencies all met",
     "loguru-text": "2024-01-02 03:04:05.123 | INFO     | app.main:run:42 - Listening - port 80",
     "python-dash": "2024-01-02 03:04:05,123 - app.db - WARNING - slow query - 2.5 s",
@@ -39,7 +43,7 @@ def test_names_are_distinct_and_short():
     names = [f.name for f in known_text_formats()]
     assert len(names) == len(set(names)) == len(CANONICAL)
     assert set(names) == set(CANONICAL)
-    assert all(len(n) <= 16 and " " not in n for n in names)
+    assert all(len(n) <= 20 and " " not in n for n in names)
     assert [f.name for f in known.KNOWN_TEXT_FORMATS] == names
 
 
@@ -140,6 +144,13 @@ def test_flask_scrapy_airflow():
     )
     assert plus.time is not None and plus.time.utcoffset() == timedelta(hours=5, minutes=30)
     assert plus.message == "failed - retrying"
+
+
+def test_structlog_console_canonical_line():
+    rec = by_name("structlog-console").parse(CANONICAL["structlog-console"])
+    assert (rec.level, rec.logger, rec.message) == ("INFO", "app.web", "request started")
+    assert rec.time == datetime(2024, 1, 5, 10, 11, 12, 345678, tzinfo=UTC)
+    assert rec.fields == {"method": "GET", "path": "/", "request_id": "a1", "user": "bob smith"}
 
 
 @pytest.mark.parametrize(

@@ -123,15 +123,26 @@ def level_case_of(fmt: Any) -> str | None:
 
     if not isinstance(fmt, TemplateFormat) or not fmt.level_text or fmt.custom_levels:
         return None
+    if not fmt.python_levels:  # inferred from a sample that spells levels its own way
+        return None
     fields = [t for t in fmt._compiled.tokens
               if isinstance(t, TemplateField) and t.attr == "levelname"]
     return "python" if fields and all(f.precision is None for f in fields) else None
 
 
+def _unlisted_levels(fmt: Any) -> bool:
+    """``fmt`` has level names of its own (``levels=``) that the level needles do not list:
+    a record at such a level must not be skipped for lacking a standard name."""
+    from logview.record import LEVEL_ALIASES
+
+    return any(name.upper() not in LEVEL_ALIASES and name.upper() != "SUCCESS"
+               for name in getattr(fmt, "custom_levels", None) or ())
+
+
 def query_prefilter(fmt: Any, query: Any) -> Any:
     """The query's prefilter for what ``fmt`` writes (None: no byte-level condition)."""
     options = {
-        "level_text": getattr(fmt, "level_text", False),
+        "level_text": getattr(fmt, "level_text", False) and not _unlisted_levels(fmt),
         "json_escaped": getattr(fmt, "json_escaped", False),
     }
     case = level_case_of(fmt) if options["level_text"] else None

@@ -443,3 +443,18 @@ def test_android_logcat_threadtime():
     assert [r.logger for r in got] == [tag for *_, tag in rows]
     assert [r.level for r in got][:5] == ["DEBUG", "DEBUG", "INFO", "ERROR", "WARNING"]
     assert got[3].message == "event 3" and got[3].time.second == 3
+
+
+def test_a_level_query_finds_levels_an_inferred_template_reads_in_lower_case(tmp_path):
+    # The byte prefilter must not look for "WARNING" only when the log writes "warning".
+    import subprocess
+    import sys
+
+    path = tmp_path / "lower.log"
+    path.write_text("".join(
+        f"2024-01-02 03:04:{i:02d} [{('info', 'warning', 'error')[i % 3]}] app.db: event {i}\n"
+        for i in range(30)))
+    done = subprocess.run([sys.executable, "-m", "logview", "--print", "-q", "level>=warning",
+                           str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 20

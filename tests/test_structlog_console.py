@@ -410,8 +410,6 @@ def test_detection_of_iso_output(tmp_path):
     assert all(r.time is not None and r.time.tzinfo is not None for r in records)
 
 
-@pytest.mark.xfail(strict=True, reason="detection keeps the inferred template when a known "
-                   "format reads a logger the template does not (formats/detect.py _keeps_name)")
 def test_detection_with_a_bound_logger(tmp_path):
     path = tmp_path / "logger.log"
     write_with(path, [add_level, STRFTIME, console()],

@@ -319,6 +319,8 @@ def _unwrapped(lines: list[str]) -> Detection | None:
     inner = detect(inner_lines, _wrapped=True)
     if inner.kind == "plain":
         return None
+    if prefix.name == "timestamped" and not _own_time(inner, inner_lines):
+        return None  # the stamp is the record's own time (an ISO asctime), not a wrapper's
     by_key: dict[str, LogFormat] = {}
     if len(groups) > 1:
         for key, group in groups.items():
@@ -328,6 +330,17 @@ def _unwrapped(lines: list[str]) -> Detection | None:
     fmt = PrefixedFormat(prefix, inner.format, by_key)
     return Detection(fmt, inner.kind, f"{prefix.name}+{inner.label}", inner.template,
                      inner.datefmt, inner.fitted, inner.total, inner.runner_up)
+
+
+def _own_time(inner: Detection, lines: list[str]) -> bool:
+    """The lines after a leading time stamp carry a time of their own (a wrapped record),
+    or are structured records, which carry theirs in fields."""
+    from logview.formats.head_tokens import time_pieces
+
+    if inner.format.name.startswith(("jsonl", "logfmt")):
+        return True
+    starts = [line for line in lines if not is_continuation(line)][:50]
+    return bool(time_pieces(starts))
 
 
 #: The generic format replaces a weak best guess when it starts at least this share of lines.
@@ -381,10 +394,12 @@ def _inferred(lines: list[str]):
     if inference is None or inference.share < MIN_SCORE:
         return None
     try:
-        return TemplateFormat(inference.template, datefmt=inference.datefmt,
-                              level_names=inference.level_names), inference
+        fmt = TemplateFormat(inference.template, datefmt=inference.datefmt,
+                             level_names=inference.level_names)
     except FormatError:  # pragma: no cover - infer_template compiled it already
         return None
+    fmt.python_levels = inference.python_levels
+    return fmt, inference
 
 
 def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -> bool:
@@ -407,8 +422,11 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -
             if b.level is not None and a.level is None:
                 return False
             continue
-        if (a.level, a.time) != (b.level, b.time) or (a.logger and a.logger != b.logger):
-            return False  # (a known template without a logger may call its module one)
+        if (a.level, a.time) != (b.level, b.time):
+            return False
+        if a.logger and a.logger != b.logger and not (not b.logger and a.logger in b.message):
+            return False  # (a known template without a logger may call its module one; one
+            # that reads a logger the inferred template left in the message reads more)
         if a.message not in b.message or (b.message and not a.message):
             return False  # (celery reads task ids off the front, structlog pairs off the end)
     return True

@@ -222,6 +222,8 @@ class Inference:
     #: For a template without a time head: the level names it may hold (those seen, and
     #: every standard spelling), so message lines never pass for record starts.
     level_names: tuple[str, ...] | None = None
+    #: Every level in the sample is spelled as ``logging`` spells it (``ERROR``, ``Level 5``).
+    python_levels: bool = True
 
     @property
     def share(self) -> float:
@@ -614,7 +616,16 @@ def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
     if not template.startswith(("%(asctime)s", "[%(asctime)s", "%(created)")):
         seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}
         names = tuple(sorted(seen | LEVEL_SPELLINGS))
-    return _checked(template, datefmt, starts, names)
+    inference = _checked(template, datefmt, starts, names)
+    if inference is not None:
+        seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}
+        inference.python_levels = all(v in _PYTHON_LEVELS or v.startswith("Level ")
+                                      for v in seen)
+    return inference
+
+
+#: The names ``logging`` gives its levels.
+_PYTHON_LEVELS = frozenset({"NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
 def _checked(template: str, datefmt: str | None, starts: list[str],

@@ -447,6 +447,9 @@ class TemplateFormat(LogFormat):
         self._guard = _TRACEBACK_GUARD.match
         self._start_head = compiled.head.match if compiled.head is not None else None
         self._plan = _read_plan(compiled)
+        #: Level names are written as ``logging`` writes them (``ERROR``, ``Level 45``); an
+        #: inferred template whose sample spells them otherwise (``error``, ``WARN``) says not.
+        self.python_levels = True
         #: Level names the user registered (``levels=``); the query prefilter must know them.
         self.custom_levels: dict[str, int] = dict(levels or {})
         # Name -> (level, number): the custom levels, then a memo of the names seen.

@@ -146,12 +146,9 @@ def query_prefilter(fmt: Any, query: Any) -> Any:
         "json_escaped": getattr(fmt, "json_escaped", False),
     }
     case = level_case_of(fmt) if options["level_text"] else None
-    if case is not None:
-        try:
-            return query.prefilter(**options, level_case=case)
-        except TypeError:  # a query object from before the hint existed: no hint
-            pass
-    return query.prefilter(**options)
+    prefilter = query.prefilter(**options, level_case=case)
+    markers = getattr(fmt, "opaque_text", ())
+    return prefilter.admitting(markers) if prefilter is not None and markers else prefilter
 
 
 def build_matchers(store: Any, query: Any) -> list[GroupMatcher] | None:

@@ -197,8 +197,6 @@ def test_print_filters_journal_export_by_level(tmp_path):
 
 
 @needs_journal
-@pytest.mark.xfail(strict=True, reason="the query prefilter looks for text in the raw bytes, "
-                   "where journalctl wrote a byte array: the record is skipped unparsed")
 def test_text_query_finds_byte_array_messages(tmp_path):
     path = tmp_path / "journal.json"
     path.write_bytes(journalctl(tmp_path, service_entries()))

@@ -298,3 +298,15 @@ def test_generated_queries_parse_and_roundtrip_through_parentheses(query_text):
     probe = Record("timeout disk full 503", level="ERROR", levelno=40, logger="app.db")
     assert plain.matches(probe) == wrapped.matches(probe)
     assert plain.min_level == wrapped.min_level
+
+
+def test_a_prefilter_admitting_a_mark_lets_records_with_it_through():
+    from logview.query import parse_query
+
+    pre = parse_query("alert").prefilter(level_text=False, json_escaped=True)
+    assert pre is not None and not pre.may_match(b'{"MESSAGE":[114,101,100],"PRIORITY":"1"}')
+    admitting = pre.admitting((b'"MESSAGE":[',))
+    assert admitting.may_match(b'{"MESSAGE":[114,101,100],"PRIORITY":"1"}')
+    assert admitting.may_match(b'{"MESSAGE":"red alert"}')
+    assert not admitting.may_match(b'{"MESSAGE":"all quiet"}')
+    assert all((b'"MESSAGE":[', False) in alts for alts in admitting.alternatives)

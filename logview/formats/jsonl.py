@@ -161,6 +161,9 @@ class JsonFormat(LogFormat):
     level_text = False
     #: Strings in the raw bytes are JSON-escaped (``\\"``, ``\\n``, ``\\u00e9``).
     json_escaped = True
+    #: Records whose message the raw bytes do not show as text: journald writes a message that
+    #: is not clean UTF-8 (colour codes, binary) as an array of byte values.
+    opaque_text: tuple[bytes, ...] = (b'"MESSAGE":[',)
     # A line that closes a pretty-printed object (``}``, ``],``) continues it; an RS (0x1E)
     # opens each object of a JSON text sequence.
     #: An object line starts a record; an indented one only when it is a whole object on its

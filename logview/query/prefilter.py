@@ -65,6 +65,16 @@ class Prefilter:
     #: can use ``bytes.find`` (GB/s) instead of the regex (Python's ``re`` crawls on alternations).
     alternatives: list[tuple[tuple[bytes, bool], ...]] = field(default_factory=list)
 
+    def admitting(self, markers: tuple[bytes, ...]) -> Prefilter:
+        """The same prefilter, but a record holding any of ``markers`` always passes: a format
+        whose records may keep their text where bytes cannot show it (journald's byte-array
+        ``MESSAGE``) names the mark of such records."""
+        extra = b"|".join(re.escape(m) for m in markers)
+        return Prefilter(
+            [re.compile(group.pattern + b"|" + extra) for group in self.groups],
+            [alts + tuple((m, False) for m in markers) for alts in self.alternatives],
+        )
+
     def may_match(self, raw: bytes) -> bool:
         """Whether the record with these raw bytes can match the query."""
         if b"\x1b" in raw:

@@ -33,6 +33,7 @@ examples:
   logview --listen 9020                  receive records from logging.handlers.SocketHandler
   logview app.log --print -q 'level>=ERROR since:-1h'
   logview app.log --print -q 'logger:app.db /timeout/i' --output jsonl | jq .message
+  logview --explain app.log               which format it is read as (inferred template, fit)
   logview app.log --format '%(asctime)s %(levelname)-8s %(name)s: %(message)s'
 
 your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/...)

@@ -1,6 +1,6 @@
 """Infer a ``logging.Formatter`` template (and datefmt) from the first lines of a log.
 
-Each sample line's head is cut into typed tokens (a time, a level name, a number, a word,
+Each sample line's head is cut into typed tokens (``head_tokens``) and aligned (``align``):
 brackets, separators). The columns that keep the same kind, and the separators that stay the
 same, across nearly every line are the header; the first column where the lines part ways is
 where the message starts. Columns are then named after what their values look like (a level,
@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from logview.formats.align import FIELD_KINDS, Column, align, shape
 from logview.formats.base import FormatError
 from logview.formats.head_tokens import Token, time_piece, tokenize_head
 from logview.formats.linewise import is_continuation
 from logview.record import LEVEL_SPELLINGS
 
-#: A column must be present, with the same kind, in this share of the lines still aligned.
-KEEP_SHARE = 0.97
-#: Before the first time or level column, the share of lines the dominant shape needs.
-EARLY_SHARE = 0.3
 #: The inferred template must fit at least this share of the sample's start lines.
 MIN_FIT = 0.3
 #: A first guess that fits this share of the start lines is not second-guessed.
@@ -44,167 +41,6 @@ _LOGGERISH_RE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$|root$|__main
 _SEPARATOR_WORDS = frozenset({"in", "at", "from", "on", "by", "-", "->", "=>", "|"})
 _PYFILE_RE = re.compile(r"[\w.-]+\.py$")
 _FUNC_RE = re.compile(r"<module>$|<lambda>$|<listcomp>$|[a-z_][a-z0-9_]*\(?\)?$")
-
-
-# ---------------------------------------------------------------------------------------------
-# Columns
-
-
-@dataclass(slots=True)
-class Column:
-    """One position of the aligned heads: its kind and the value each aligned line has."""
-
-    kind: str
-    values: list[str] = field(default_factory=list)
-    form: str = ""
-    attr: str = ""  # the LogRecord attribute it becomes ("" for a literal)
-    literal: str = ""  # for separators (and constant words): the text written as is
-    width: int = 0  # padding of a field: "%(attr)-Ws" (< 0: right aligned)
-
-
-_PLACEHOLDERS = frozenset({"punct:?", "punct:-"})
-_FIELD_KINDS = frozenset({"time", "level", "number", "word", "path"})
-_WORDLIKE = frozenset({"word", "number", "level", "path"})
-
-
-def _align(heads: list[list[Token]]) -> tuple[list[Column], list[int]]:
-    """Columns shared by the record-start lines, and the indexes of the lines that have them.
-
-    Until the first time or level column (the anchor) the dominant shape needs only
-    ``EARLY_SHARE`` of the lines: lines of multi-line messages and banners drop out there.
-    After the anchor a column must be shared by ``KEEP_SHARE`` of the lines the anchor had,
-    so the header never reaches into messages that merely look alike. Each line keeps its
-    own place: padding that a long value filled (``%(name)-12s`` holding a 20-letter name)
-    is a space column of width 0 there, and a bracket whose contents differ in shape from
-    line to line (thread names with spaces) is read as one value.
-    """
-    alive = list(range(len(heads)))
-    cur = {i: 0 for i in alive}
-    columns: list[Column] = []
-    rows: list[dict[int, str]] = []  # per column: line -> its text there
-    anchored: int | None = None
-    opened: list[tuple[int, list[int], dict[int, int]]] = []  # brackets still open
-    while alive:
-        tokens = [heads[i][cur[i]] if cur[i] < len(heads[i]) else None for i in alive]
-        kinds = Counter(_shape(t) for t in tokens)
-        ((top, _count),) = kinds.most_common(1)
-        if top is None:
-            break
-        need = EARLY_SHARE * len(alive) if anchored is None else KEEP_SHARE * anchored
-        col_kind, members = _column_kind(top, kinds, tokens)
-        if col_kind == "ws" and columns and columns[-1].kind != "ws":
-            # Padding that a long value filled is a space of width 0 there; a line whose
-            # next token does not fit drops out at the next column.
-            members = list(range(len(alive)))
-        if len(members) < need and opened:
-            # Inside a bracket the lines part ways: read its contents as one value instead.
-            at, alive_then, cur_then = opened.pop()
-            del columns[at + 1:], rows[at + 1:]
-            cur = dict(cur_then)
-            collapsed = _collapse_bracket(heads, alive_then, cur, columns[at].literal)
-            need = EARLY_SHARE * len(alive_then) if anchored is None else KEEP_SHARE * anchored
-            if len(collapsed) >= need:
-                col = Column("word")
-                columns.append(col)
-                rows.append({i: text for i, (text, _end) in collapsed.items()})
-                alive = [i for i in alive_then if i in collapsed]
-                for i in alive:
-                    cur[i] = collapsed[i][1]
-                continue
-        if len(members) < need:
-            break
-        keep = [alive[j] for j in members]
-        row: dict[int, str] = {}
-        for i in keep:
-            token = heads[i][cur[i]] if cur[i] < len(heads[i]) else None
-            if col_kind == "ws" and (token is None or token.kind != "ws"):
-                row[i] = ""  # zero-width padding: the cursor stays
-                continue
-            row[i] = token.text if token is not None else ""
-            cur[i] += 1
-        first = next(t for t in (heads[i][cur[i] - 1] for i in keep if row[i]) if t)
-        col = Column(col_kind, form=first.form if col_kind == "time" else "")
-        if col_kind in ("ws", "punct", "open", "close"):
-            col.literal = first.text
-        alive = keep
-        if anchored is None and col_kind in ("time", "level"):
-            anchored = len(alive)
-        if col_kind == "open":
-            opened.append((len(columns), list(alive), dict(cur)))
-        elif col_kind == "close" and opened:
-            opened.pop()
-        columns.append(col)
-        rows.append(row)
-    # Values of the lines that have the whole header (lines of multi-line messages that
-    # looked alike for a few columns must not count).
-    for col, row in zip(columns, rows, strict=True):
-        col.values = [row[i] for i in alive]
-    return columns, alive
-
-
-_CLOSERS = {"[": "]", "(": ")", "{": "}"}
-
-
-def _collapse_bracket(heads: list[list[Token]], alive: list[int], cur: dict[int, int],
-                      opener: str) -> dict[int, tuple[str, int]]:
-    """For each line, the text up to the bracket that closes ``opener`` and where that is."""
-    closer = _CLOSERS.get(opener, "")
-    out: dict[int, tuple[str, int]] = {}
-    for i in alive:
-        depth, parts = 0, []
-        for j in range(cur[i], len(heads[i])):
-            token = heads[i][j]
-            if token.kind == "open" and token.text == opener:
-                depth += 1
-            elif token.kind == "close" and token.text == closer:
-                if depth == 0:
-                    if parts:
-                        out[i] = ("".join(parts), j)
-                    break
-                depth -= 1
-            parts.append(token.text)
-    return out
-
-
-def _shape(token: Token | None) -> str | None:
-    """What must agree between lines at one position: kinds, and separators' exact text."""
-    if token is None:
-        return None
-    if token.kind == "time":
-        return "time:" + token.form
-    if token.kind in ("punct", "open", "close"):
-        return token.kind + ":" + token.text
-    if token.kind == "ws":
-        return "ws:\t" if "\t" in token.text else "ws"
-    return token.kind
-
-
-def _column_kind(top: str, kinds: Counter, tokens: list[Token | None]) -> tuple[str, list[int]]:
-    """The kind of a column and which of the aligned lines have it.
-
-    Value kinds generalise: a column of logger names may hold a number or a level-like word
-    in a few lines, so a mostly-word column takes those too; a mostly-level column takes
-    upper-case words (custom level names).
-    """
-    kind = top.split(":", 1)[0]
-    if (top == "punct:?" and kinds.get("word", 0)
-            and kinds["word"] + kinds[top] >= 0.9 * sum(kinds.values())):
-        kind = "word"  # "?" or "-" standing for an empty value (odoo's dbname, CLF)
-    if kind in _WORDLIKE:
-        if kind == "level":
-            members = [j for j, t in enumerate(tokens) if t is not None and (
-                t.kind == "level" or (t.kind == "word" and t.text.isupper() and t.text.isalpha()))]
-            return "level", members
-        if kind == "number" and kinds["number"] >= KEEP_SHARE * sum(kinds.values()):
-            return "number", [j for j, t in enumerate(tokens) if t is not None and
-                              t.kind == "number"]
-        members = [j for j, t in enumerate(tokens) if t is not None and (
-            t.kind in _WORDLIKE or _shape(t) in _PLACEHOLDERS)]
-        return ("path" if kind == "path" else "word"), members
-    members = [j for j, t in enumerate(tokens) if _shape(t) == top]
-    if kind == "ws":
-        return "ws", members
-    return kind, members
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,7 +86,7 @@ def _header_end(columns: list[Column], nlines: int) -> int:
             last, loose = i, 0
             continue
         if depth:
-            if col.kind in _FIELD_KINDS:
+            if col.kind in FIELD_KINDS:
                 last = i
             continue
         if col.kind in ("time", "level"):
@@ -335,7 +171,7 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
 
 def _name_columns(columns: list[Column], end: int) -> None:
     """Give each header field column the LogRecord attribute it most likely is."""
-    fields = [i for i in range(end) if columns[i].kind in _FIELD_KINDS]
+    fields = [i for i in range(end) if columns[i].kind in FIELD_KINDS]
     taken: set[str] = set()
 
     def take(i: int, attr: str) -> None:
@@ -353,7 +189,7 @@ def _name_columns(columns: list[Column], end: int) -> None:
                 col.values[0] in _SEPARATOR_WORDS
                 or (nxt is not None and nxt.kind == "punct" and nxt.literal == "=")):
             col.kind, col.literal = "punct", col.values[0]
-    fields = [i for i in fields if columns[i].kind in _FIELD_KINDS]
+    fields = [i for i in fields if columns[i].kind in FIELD_KINDS]
     for i in fields:
         col = columns[i]
         if col.kind == "time":
@@ -461,7 +297,7 @@ def _escape(text: str) -> str:
 def _write(columns: list[Column], end: int, suffix: str) -> tuple[str, str | None]:
     """The template (and datefmt) for the header columns, the message and a suffix."""
     paddings = {i: _padding(columns, i) for i in range(end)
-                if columns[i].kind in _FIELD_KINDS and columns[i].attr}
+                if columns[i].kind in FIELD_KINDS and columns[i].attr}
     parts: list[str] = []
     datefmt: str | None = None
     for i in range(end):
@@ -586,11 +422,11 @@ def infer_template(lines: list[str]) -> Inference | None:
     best = _infer_from(heads, starts, starts)
     if best is not None and best.share >= SURE_FIT:
         return best
-    openings = Counter(_shape(head[0]) for head in heads if head)
-    for shape, count in openings.most_common(4):
+    openings = Counter(shape(head[0]) for head in heads if head)
+    for opening, count in openings.most_common(4):
         if count < MIN_FIT * len(starts):
             break
-        chosen = [i for i, head in enumerate(heads) if head and _shape(head[0]) == shape]
+        chosen = [i for i, head in enumerate(heads) if head and shape(head[0]) == opening]
         if len(chosen) == len(heads):
             continue
         other = _infer_from([heads[i] for i in chosen], [starts[i] for i in chosen], starts)
@@ -602,7 +438,7 @@ def infer_template(lines: list[str]) -> Inference | None:
 def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
                 ) -> Inference | None:
     """The template the aligned ``heads`` (of ``lines``) share, checked on all ``starts``."""
-    columns, alive = _align(heads)
+    columns, alive = align(heads)
     end = _header_end(columns, len(alive))
     if end == 0:
         return None

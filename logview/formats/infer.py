@@ -1,13 +1,14 @@
 """Infer a ``logging.Formatter`` template (and datefmt) from the first lines of a log.
 
-Each sample line's head is cut into typed tokens (``head_tokens``) and aligned (``align``):
-brackets, separators). The columns that keep the same kind, and the separators that stay the
-same, across nearly every line are the header; the first column where the lines part ways is
-where the message starts. Columns are then named after what their values look like (a level,
-a dotted logger, ``file.py:12``, a thread or process name, a pid) and the result is written as
-an ordinary template such as ``%(asctime)s %(levelname)-8s %(name)s: %(message)s``, which
-``TemplateFormat`` compiles like any user-given one. The guess is checked on every sample
-line before it is used, so a wrong guess is never worse than the fallback.
+Each sample line's head is cut into typed tokens (``head_tokens``: a time, a level name, a
+number, a word, brackets, separators) and the heads are aligned into columns (``align``).
+The columns shared by nearly every record line are the header; the first column where the
+lines part ways is where the message starts. Columns are then named after what their values
+look like (a level, a dotted logger, ``file.py:12``, a thread or process name, a pid) and the
+result is written as an ordinary template such as
+``%(asctime)s %(levelname)-8s %(name)s: %(message)s``, which ``TemplateFormat`` compiles like
+any user-given one. The guess is checked on every sample line before it is used, so a wrong
+guess is never worse than the fallback.
 """
 
 from __future__ import annotations

@@ -458,3 +458,18 @@ def test_a_level_query_finds_levels_an_inferred_template_reads_in_lower_case(tmp
                            str(path)], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 20
+
+
+def test_a_level_query_with_a_forced_template_finds_levels_spelled_otherwise(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "lower.log"
+    path.write_text("".join(
+        f"2024-01-02 03:04:{i:02d} [{('info', 'warn', 'error')[i % 3]}] event {i}\n"
+        for i in range(30)))
+    done = subprocess.run([sys.executable, "-m", "logview", "--print", "-q", "level>=warning",
+                           "--format", "%(asctime)s [%(levelname)s] %(message)s", str(path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 20

@@ -444,8 +444,21 @@ def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forc
     fitted = round(fmt.score(starts) * len(starts)) if starts else 0
     if fitted < len(starts):
         fmt, fitted = _with_sample_time(fmt, starts, fitted)
+    _note_level_spelling(fmt, starts)
     return Detection(fmt, kind, fmt.name, getattr(fmt, "template", None),
                      getattr(fmt, "datefmt", None), fitted, len(starts))
+
+
+def _note_level_spelling(fmt: LogFormat, starts: list[str]) -> None:
+    """A given template whose sample spells levels otherwise than ``logging`` does
+    (``warning``, ``WARN``) says so, so level queries look for every spelling."""
+    if not getattr(fmt, "python_levels", False):
+        return
+    for line in starts[:64]:
+        record = fmt.parse(line)
+        if record.level is not None and record.level not in line:
+            fmt.python_levels = False  # type: ignore[attr-defined]
+            return
 
 
 def _with_sample_time(fmt: LogFormat, starts: list[str], fitted: int) -> tuple[LogFormat, int]:

@@ -473,3 +473,13 @@ def test_a_level_query_with_a_forced_template_finds_levels_spelled_otherwise(tmp
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 20
+
+
+def test_an_access_logs_remote_address_is_a_field_not_the_logger():
+    lines = [f'10.0.{i % 7}.{i} - - [05/Jan/2024:10:11:{i:02d} +0000] "GET /items/{i} HTTP/1.1" '
+             f'{(200, 404, 500)[i % 3]} {i * 10} "-" "curl/8.{i % 5}"' for i in range(30)]
+    inference = inferred("\n".join(lines))
+    assert inference.template == "%(client)s - - [%(asctime)s] %(message)s"
+    record = detect("\n".join(lines).encode()).format.parse(lines[3])
+    assert (record.logger, record.fields["client"]) == ("", "10.0.3.3")
+    assert record.message.startswith('"GET /items/3 HTTP/1.1" 200')

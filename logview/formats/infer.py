@@ -40,6 +40,7 @@ _THREAD_RE = re.compile(
 _PROCESS_RE = re.compile(r"(?:MainProcess|(?:Fork|Spawn)?(?:Pool)?(?:Worker|Process)-\d+[\w:-]*)$")
 _LOGGERISH_RE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$|root$|__main__$")
 _SEPARATOR_WORDS = frozenset({"in", "at", "from", "on", "by", "-", "->", "=>", "|"})
+_ADDRESS_RE = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}$|[0-9a-fA-F]*:[0-9a-fA-F:]+$")
 _PYFILE_RE = re.compile(r"[\w.-]+\.py$")
 _FUNC_RE = re.compile(r"<module>$|<lambda>$|<listcomp>$|[a-z_][a-z0-9_]*\(?\)?$")
 
@@ -222,6 +223,9 @@ def _name_columns(columns: list[Column], end: int) -> None:
             take(fields[fields.index(i) + 1] if i + 2 in fields else i + 2, "lineno")
     # The logger: the word column with the most dotted names (ties: the first after a level).
     words = [i for i in fields if not columns[i].attr and columns[i].kind == "word"]
+    for i in [i for i in words if all(_ADDRESS_RE.match(v) for v in columns[i].values)]:
+        take(i, "client")  # an access log's remote address is no logger
+        words.remove(i)
     threadish = {i for i in words
                  if all(_THREAD_RE.match(v.strip("<>")) for v in columns[i].values)}
     processish = {i for i in words

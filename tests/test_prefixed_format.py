@@ -128,3 +128,32 @@ _PIECES = ["web-1  | ", "web-1 | ", "x | ", "2024-01-05 10:11:14,002 ", "ERROR "
 @given(st.lists(st.sampled_from(_PIECES), max_size=6).map("".join))
 def test_bytes_and_text_start_tests_agree(line):
     assert bool(_WRAPPED.start_pattern.match(line.encode())) == _WRAPPED.is_start(line)
+
+
+def test_docker_json_file_lines_are_read_through_their_log_strings():
+    import orjson
+
+    inner = _logging_lines("%(asctime)s %(levelname)s %(name)s: %(message)s", "app.web")
+    text = "".join(orjson.dumps({"log": line + "\n", "stream": "stderr",
+                                 "time": f"2024-01-05T10:11:{i % 60:02d}.000000001Z"}).decode()
+                   + "\n" for i, line in enumerate(inner))
+    fmt, records = _records(text)
+    assert fmt.name.startswith("docker+"), fmt
+    assert len(records) == 13
+    failed = next(r for r in records if r.message == "failed")
+    assert failed.level == "ERROR" and failed.logger == "app.web"
+    assert failed.exc.startswith("Traceback") and failed.exc.endswith("RuntimeError: wrapped")
+    assert all(r.fields["stream"] == "stderr" for r in records)
+    assert {r.level for r in records} == {"INFO", "WARNING", "ERROR"}
+
+
+def test_kubernetes_cri_lines_keep_the_stream_and_the_traceback():
+    inner = _logging_lines("%(asctime)s - %(name)s - %(levelname)s - %(message)s", "app.db")
+    text = "".join(f"2024-01-05T10:11:{i % 60:02d}.{i:09d}Z {('stdout', 'stderr')[i % 2]} F "
+                   f"{line}\n" for i, line in enumerate(inner))
+    fmt, records = _records(text)
+    assert fmt.name == "cri+python-dash"
+    assert len(records) == 13
+    failed = next(r for r in records if r.message == "failed")
+    assert "RuntimeError: wrapped" in failed.exc and " F " not in failed.exc
+    assert {r.fields["stream"] for r in records} == {"stdout", "stderr"}

@@ -306,18 +306,30 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
 
 
 def _unwrapped(lines: list[str]) -> Detection | None:
-    """The detection for lines a container or CI runner prefixed (``web-1  | ...``, an RFC
-    3339 stamp): the prefix comes off and the rest is detected, per compose service when
-    services write differently. None when the lines carry no prefix or what follows it
-    is plain text (then the prefix is all there is to read)."""
-    from logview.formats.prefixed import PrefixedFormat, split_prefix
+    """The detection for lines a container or CI runner wrapped (``web-1  | ...``, an RFC
+    3339 stamp, docker's json-file objects, CRI's stamp and stream): the wrapper comes off
+    and the rest is detected, per compose service when services write differently. None
+    when the lines carry no wrapper, or only a prefix before plain text (then the prefix is
+    all there is to read)."""
+    from logview.formats.prefixed import (
+        DockerJsonFormat,
+        PrefixedFormat,
+        docker_lines,
+        split_prefix,
+    )
 
+    in_docker = docker_lines(lines) if lines and lines[0][:1] == "{" else None
+    if in_docker is not None:  # docker's json-file: the wrapper is certain, plain inside too
+        inner = detect(in_docker, _wrapped=True)
+        return Detection(DockerJsonFormat(inner.format), inner.kind, f"docker+{inner.label}",
+                         inner.template, inner.datefmt, inner.fitted, inner.total,
+                         inner.runner_up)
     found = split_prefix(lines)
     if found is None:
         return None
     prefix, groups, inner_lines = found
     inner = detect(inner_lines, _wrapped=True)
-    if inner.kind == "plain":
+    if inner.kind == "plain" and prefix.name != "cri":
         return None
     if prefix.name == "timestamped" and not _own_time(inner, inner_lines):
         return None  # the stamp is the record's own time (an ISO asctime), not a wrapper's

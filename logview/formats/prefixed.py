@@ -2,7 +2,9 @@
 
 ``docker compose logs`` writes ``web-1  | `` before each line, ``kubectl logs --timestamps``,
 ``docker logs -t`` and CI runners an RFC 3339 time, ``kubectl logs --prefix`` the pod and
-container. The program's own record (a logging template, JSON, ...) follows, and its
+container, Kubernetes' CRI log files a time and the stream. Docker's json-file driver puts each
+line in a JSON object (``{"log": "...\\n", "stream": ..., "time": ...}``): ``DockerJsonFormat``
+reads the ``log`` strings the same way. The program's own record (a logging template, JSON, ...) follows, and its
 traceback lines carry the prefix too. ``PrefixedFormat`` takes the prefix off every line,
 reads what is left with the inner format (one per compose service when they differ), and
 keeps the prefix as fields (``service``, ``stamp``, ``pod``); a record the inner format gives
@@ -15,8 +17,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
+
 from logview.formats.base import LogFormat
-from logview.record import Record
+from logview.record import Record, strip_ansi
 from logview.timeparse import parse_time
 
 
@@ -34,6 +38,9 @@ class Prefix:
 #: The wrappers logview recognises. A compose service is ``name-1`` or ``name_1`` (compose
 #: numbers its containers), so a template that opens with ``%(name)s | `` is not taken for one.
 PREFIXES = (
+    # Kubernetes' CRI log files (/var/log/containers/*.log): time, stream, full/partial tag.
+    Prefix("cri", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
+                  r"(?:Z|[+-]\d\d:?\d\d)) (?P<stream>stdout|stderr) [FP] "),
     Prefix("compose", r"(?P<service>[A-Za-z0-9][\w.-]*[-_]\d+) *\| "),
     Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
                           r"(?:Z|[+-]\d\d:?\d\d)) "),
@@ -109,6 +116,13 @@ class PrefixedFormat(LogFormat):
 
 def _start_pattern(prefix: Prefix, formats: list[LogFormat]) -> re.Pattern[bytes] | None:
     """``PREFIX (inner start | ...) | a line without the prefix``, over bytes."""
+    head = re.sub(rb"\(\?P<\w+>", b"(?:", prefix.source.encode("ascii"))  # no captures
+    return _wrapped_pattern(head, formats)
+
+
+def _wrapped_pattern(head: bytes, formats: list[LogFormat]) -> re.Pattern[bytes]:
+    """``HEAD (inner start | ...) | a line without HEAD``: the inner formats' start patterns
+    (global flags lifted, group names made unique) after a wrapper's own head."""
     inner: list[bytes] = []
     flags = re.ASCII
     for k, fmt in enumerate(formats):
@@ -120,7 +134,6 @@ def _start_pattern(prefix: Prefix, formats: list[LogFormat]) -> re.Pattern[bytes
         source = _GROUP_NAME.sub(rb"(?P\1f%d_\2" % k, source)  # names must stay unique
         inner.append(b"(?:" + source + b")")
         flags |= pattern.flags & (re.IGNORECASE | re.DOTALL)
-    head = re.sub(rb"\(\?P<\w+>", b"(?:", prefix.source.encode("ascii"))  # no captures
     body = b"|".join(inner)
     return re.compile(b"(?:" + head + b"(?:" + body + b"))|(?!" + head + b")", flags)
 
@@ -154,3 +167,75 @@ def split_prefix(lines: list[str]) -> tuple[Prefix, dict[str, list[str]], list[s
         if hits >= MIN_SHARE * len(lines):
             return prefix, groups, inner
     return None
+
+
+_DOCKER_HEAD = rb'\{\s*"log"\s*:\s*"'
+_DOCKER_LINE = re.compile(r'\{\s*"log"\s*:')
+
+
+class DockerJsonFormat(LogFormat):
+    """Docker's json-file lines: the ``log`` strings are the program's lines, read by ``inner``.
+
+    A record is the JSON lines whose ``log`` strings make one inner record (a traceback spans
+    several). The start test runs the inner one on the bytes right after ``{"log":"``, so the
+    index and the splitter agree (a head with characters JSON escapes reads as not a start).
+    """
+
+    #: Text in the raw bytes is JSON-escaped; levels are inside the strings, as written.
+    json_escaped = True
+    level_text = False
+
+    def __init__(self, inner: LogFormat) -> None:
+        self.inner = inner
+        self.name = f"docker+{inner.name}"
+        self.template = getattr(inner, "template", None)
+        self.datefmt = getattr(inner, "datefmt", None)
+        self.start_pattern = _wrapped_pattern(_DOCKER_HEAD, [inner])
+
+    def __repr__(self) -> str:
+        return f"DockerJsonFormat({self.inner!r})"
+
+    def is_start(self, line: str) -> bool:
+        return self.start_pattern.match(line.encode("utf-8", "surrogatepass")) is not None
+
+    def parse(self, text: str) -> Record:
+        parts: list[str] = []
+        first: dict | None = None
+        for line in text.split("\n"):
+            obj = docker_object(line)
+            if obj is None:
+                parts.append(line)
+                continue
+            first = first or obj
+            parts.append(obj["log"].rstrip("\n"))
+        record = self.inner.parse(strip_ansi("\n".join(parts)))
+        if first is not None:
+            if isinstance(first.get("stream"), str):
+                record.fields.setdefault("stream", first["stream"])
+            stamp = first.get("time")
+            if record.time is None and isinstance(stamp, str):
+                record.time = parse_time(stamp)
+                record.time_text = record.time_text or stamp
+        return record
+
+    def score(self, lines: list[str]) -> float:
+        if not lines:
+            return 0.0
+        return sum(1 for line in lines if docker_object(line) is not None) / len(lines)
+
+
+def docker_object(line: str) -> dict | None:
+    """The json-file object a line holds (``log`` a string), or None."""
+    if _DOCKER_LINE.match(line) is None:
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) and isinstance(obj.get("log"), str) else None
+
+
+def docker_lines(lines: list[str]) -> list[str] | None:
+    """The programs' lines inside a sample of json-file lines, or None when it is not one."""
+    inner = [obj["log"].rstrip("\n") for line in lines if (obj := docker_object(line))]
+    return inner if lines and len(inner) >= MIN_SHARE * len(lines) else None

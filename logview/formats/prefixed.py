@@ -94,14 +94,7 @@ class PrefixedFormat(LogFormat):
             m = self._match(line)
             inner_lines.append(line[m.end():] if m is not None else line)
         record = self._format_for(first).parse("\n".join(inner_lines))
-        for key, value in first.groupdict().items():
-            if value is not None and key not in record.fields:
-                record.fields[key] = value
-        stamp = first.groupdict().get("stamp")
-        if record.time is None and stamp:
-            record.time = parse_time(stamp)
-            record.time_text = record.time_text or stamp
-        return record
+        return _with_wrapper(record, first.groupdict())
 
     def score(self, lines: list[str]) -> float:
         if not lines:
@@ -112,6 +105,19 @@ class PrefixedFormat(LogFormat):
             if m is not None and self._format_for(m).score([line[m.end():]]):
                 read += 1
         return read / len(lines)
+
+
+def _with_wrapper(record: Record, wrapper: dict[str, object]) -> Record:
+    """What the wrapper said becomes fields the record does not have yet; its ``stamp`` is
+    the time of a record that has none of its own."""
+    for key, value in wrapper.items():
+        if isinstance(value, str):
+            record.fields.setdefault(key, value)
+    stamp = wrapper.get("stamp")
+    if record.time is None and isinstance(stamp, str):
+        record.time = parse_time(stamp)
+        record.time_text = record.time_text or stamp
+    return record
 
 
 def _start_pattern(prefix: Prefix, formats: list[LogFormat]) -> re.Pattern[bytes] | None:
@@ -209,14 +215,9 @@ class DockerJsonFormat(LogFormat):
             first = first or obj
             parts.append(obj["log"].rstrip("\n"))
         record = self.inner.parse(strip_ansi("\n".join(parts)))
-        if first is not None:
-            if isinstance(first.get("stream"), str):
-                record.fields.setdefault("stream", first["stream"])
-            stamp = first.get("time")
-            if record.time is None and isinstance(stamp, str):
-                record.time = parse_time(stamp)
-                record.time_text = record.time_text or stamp
-        return record
+        if first is None:
+            return record
+        return _with_wrapper(record, {"stream": first.get("stream"), "stamp": first.get("time")})
 
     def score(self, lines: list[str]) -> float:
         if not lines:

@@ -92,7 +92,7 @@ ENGINE_SCRIPT = """
 import sys
 from logview.sources.base import StaticFileSource
 from logview.store import open_store
-from logview.engine import iter_matching_records
+from logview.scan import iter_matching_records
 from logview.printer import RecordPrinter
 try:
     from logview.query import parse_query

@@ -14,7 +14,8 @@ import tempfile
 import time
 
 from logview.formats.template import TemplateFormat
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 TRACEBACK = (

@@ -10,18 +10,18 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from contextlib import suppress
-from typing import IO
+from typing import TYPE_CHECKING
 
 from logview import __version__
 from logview.formats.base import FormatError, LogFormat
-from logview.printer import MatchPrinter, RecordPrinter
-from logview.record import Record
+from logview.listen.errors import SessionError
 from logview.sources.base import ByteSource, SourceError
 
+if TYPE_CHECKING:
+    from logview.listen.session import ListenSession
+
 EXIT_OK = 0
-EXIT_NO_MATCH = 1
 EXIT_ERROR = 2
 
 EXAMPLES = """\
@@ -53,10 +53,8 @@ class CliError(Exception):
 
 
 def _query_help() -> str:
-    try:
-        from logview.query import QUERY_HELP
-    except ImportError:  # pragma: no cover - the query module ships with the package
-        return ""
+    from logview.query import QUERY_HELP
+
     return QUERY_HELP.rstrip() + "\n\n"
 
 
@@ -203,93 +201,13 @@ def build_sources(args: argparse.Namespace, *,
 
             sources.extend(open_sources(paths, follow=follow, rotated=args.rotated))
     if args.listen:  # last: nothing else can fail once the ports are bound
-        listener, spool = _start_listener(args)
-        sources.append(spool)
+        from logview.listen.session import start_listening
+
+        listener = start_listening(args.listen, save=args.save, max_frame=args.max_frame)
+        sys.stderr.write(listener.banner(saving=bool(args.save)))  # one write: seen whole
+        sys.stderr.flush()
+        sources.append(listener.source)
     return sources, listener
-
-
-class ListenSession:
-    """The running listener, the spool it writes and the source that follows that spool.
-
-    Records go listener thread -> ``SpoolWriter`` (JSON lines, logview's own schema, so each
-    keeps its client as ``source``) -> a followed file -> the store, like any other log.
-    """
-
-    def __init__(self, listener, writer, source: ByteSource) -> None:
-        self.listener = listener
-        self.writer = writer
-        self.source = source
-        self._stopped = False
-
-    @property
-    def where(self) -> str:
-        """What is bound, e.g. ``tcp 127.0.0.1:9020, udp 127.0.0.1:9020``."""
-        from logview.listen import describe_bound
-
-        return describe_bound(self.listener.bound)
-
-    def stop(self) -> None:
-        """Stop receiving (what connections still hold is written) and flush the spool."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self.listener.stop()
-        self.writer.close()
-
-
-def _start_listener(args: argparse.Namespace) -> tuple[ListenSession, ByteSource]:
-    """Bind every ``--listen`` address and start writing what arrives to the spool."""
-    from logview.listen import LogListener, SpoolError, SpoolWriter, parse_listen_address
-    from logview.sources.file import FileSource
-
-    try:
-        addresses = [parse_listen_address(text) for text in args.listen]
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
-    if args.max_frame < 64:
-        raise CliError(f"--max-frame {args.max_frame}: give at least 64 bytes")
-    try:
-        writer = SpoolWriter(args.save, flush_interval=0.02)
-    except SpoolError as exc:
-        raise CliError(f"--save: {exc.strerror or exc}") from exc
-    listener = LogListener(addresses, writer.write, max_frame=args.max_frame)
-    try:
-        listener.start()
-    except OSError as exc:
-        writer.close()
-        raise CliError(exc.strerror or str(exc)) from exc
-    session = ListenSession(listener, writer, None)  # type: ignore[arg-type]
-    # The name is what the viewer's status line shows: where to send, and whether it is open.
-    name = f"listening on {session.where}"
-    if listener.warnings:
-        name += " (open to the network)"
-    try:
-        source = FileSource(writer.path, follow=True, name=name)
-    except SourceError:
-        session.stop()
-        raise
-    source.format_hint = "jsonl"  # logview's own JSON lines
-    session.source = source
-    if not args.save:
-        # Writer and reader hold it open: without a name nothing is left behind even when
-        # logview is killed (SIGKILL, or SIGHUP when its terminal goes away).
-        with suppress(OSError):
-            os.unlink(writer.path)
-    banner = [f"logview: listening on {session.where}"]
-    banner += [f"logview: warning: {warning}" for warning in listener.warnings]
-    if args.save:
-        banner.append(f"logview: saving received records to {writer.path}")
-    sys.stderr.write("\n".join(banner) + "\n")  # one write: readers see it whole
-    sys.stderr.flush()
-    return session, source
-
-
-def build_store(sources: list[ByteSource], fmt: LogFormat | None):
-    """One store over all sources: a single one, or several merged into one timeline."""
-    from logview.store import MergedStore, open_store
-
-    stores = [open_store(source, fmt) for source in sources]
-    return stores[0] if len(stores) == 1 else MergedStore(stores)
 
 
 def build_query(text: str):
@@ -299,156 +217,6 @@ def build_query(text: str):
         return parse_query(text)
     except QueryError as exc:
         raise CliError(f"bad query: {exc}\n{exc.caret()}") from exc
-
-
-# ---------------------------------------------------------------------------------------------
-# Headless
-
-
-def _use_color(choice: str, out: IO[bytes]) -> bool:
-    if choice != "auto":
-        return choice == "always"
-    if os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return os.isatty(out.fileno())
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-def _new_matches(store, query, start: int) -> Iterator[Record]:
-    from logview.engine import iter_matching_records
-
-    return iter_matching_records(store, query, start=start)
-
-
-def _print_direct(store, query, printer: RecordPrinter, out: IO[bytes]) -> bool:
-    """Print the matches of a finished file without indexing it first; False: not possible."""
-    from logview.direct_scan import make_job, run_job
-
-    job = make_job(store, query, printer.render, need_lines=printer.jsonl)
-    if job is None:
-        return False
-    out.flush()  # forked workers must not inherit unwritten output
-    resume = run_job(job, printer.write_rendered)
-    if resume is not None:  # a record too long for the direct scan: the index goes on from here
-        store.update(final=True)
-        index = store.index
-        start = index.find(resume - 1) + 1 if resume > 0 else 0
-        while start < len(store) and index.start(start) < resume:
-            start += 1
-        for record in _new_matches(store, query, start):
-            printer.write(record)
-    return True
-
-
-def _warn_misfits(store, option: str | None, warned: set[str]) -> None:
-    """Say on stderr, once per source, that a forced --format fits none of its first lines."""
-    from logview.record import printable
-    from logview.store import format_misfits
-
-    for name, detection in format_misfits(store):
-        if name in warned:
-            continue
-        warned.add(name)
-        sys.stderr.write(f"logview: --format '{printable(option or detection.label)}' fits none "
-                         f"of the first {detection.total} lines of {printable(name)}\n")
-        sys.stderr.flush()
-
-
-def run_print(args: argparse.Namespace, store, query, out: IO[bytes]) -> int:
-    """Print matching records; with --follow (or a live source) keep going until stopped."""
-    from logview.store import ends_with_whole_line
-    printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
-                            flush_each=args.follow)
-    live = args.follow
-    warned: set[str] = set()
-    _warn_misfits(store, args.format, warned)
-    if not live and _print_direct(store, query, printer, out):
-        out.flush()
-        return EXIT_OK if printer.count else EXIT_NO_MATCH
-    matches = MatchPrinter(store, query, printer, live=live)
-    store.update(final=not live)
-    matches.emit()
-    out.flush()
-    while live or not store.finished:
-        _warn_misfits(store, args.format, warned)
-        more = store.wait(0.25)
-        added = store.update()
-        if not added and not more and ends_with_whole_line(store):
-            # Quiet: emit the pending last record, but never half a line (the rest would
-            # become a record of its own).
-            store.update(final=True)
-        if store.finished:  # nothing can come any more (a pipe at EOF), even with --follow
-            store.update(final=True)
-            matches.emit()
-            break
-        if len(store) > matches.seen or store.generation != matches.generation:
-            matches.emit()
-            out.flush()
-    _warn_misfits(store, args.format, warned)
-    out.flush()
-    return EXIT_OK if printer.count or live else EXIT_NO_MATCH
-
-
-class StopSignals:
-    """SIGINT and SIGTERM set ``event`` instead of interrupting (``restore`` undoes it).
-
-    Installed before the listener binds, so a signal that comes while logview starts is not
-    lost and never lands between two steps of an update.
-    """
-
-    def __init__(self) -> None:
-        import threading
-
-        self.event = threading.Event()
-        self._previous = {sig: signal.signal(sig, self._set)
-                          for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def _set(self, signum, frame) -> None:
-        self.event.set()
-
-    def restore(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
-
-
-def run_listen_print(args: argparse.Namespace, store, query, out: IO[bytes],
-                     session: ListenSession, stopping) -> int:
-    """Print records as the listener receives them (flushed each) until ``stopping`` is set.
-
-    ``stopping`` (a ``threading.Event``, see ``StopSignals``) is checked between updates;
-    then the listener is stopped (connections hand over what they hold), the spool flushed,
-    and every record received so far printed before returning 0.
-    """
-    printer = RecordPrinter(out, output=args.output, color=_use_color(args.color, out),
-                            flush_each=True)
-    seen = 0
-    generation = store.generation
-
-    def emit(final: bool) -> None:
-        nonlocal seen, generation
-        store.update(final=final)
-        if store.generation != generation:
-            generation, seen = store.generation, 0
-        if len(store) > seen:
-            for record in _new_matches(store, query, seen):
-                printer.write(record)
-            seen = len(store)
-
-    try:
-        emit(final=False)
-        while not stopping.is_set():
-            more = store.wait(0.03)
-            # A JSON line is whole once written, but the index keeps the last record open until
-            # the next one starts: when input pauses, take it anyway.
-            emit(final=not more)
-        session.stop()
-        emit(final=True)
-    finally:
-        out.flush()
-    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     tui = not args.print_ and sys.stdout.isatty()
     listener = None
     store = None
-    stop_signals = StopSignals() if args.listen and not tui else None
+    stop_signals = None
+    if args.listen and not tui:
+        from logview.headless import StopSignals
+
+        stop_signals = StopSignals()
     try:
         query = build_query(args.query)
         _warn_user_formats()
@@ -496,19 +268,27 @@ def main(argv: list[str] | None = None) -> int:
 
             sys.stdout.write(explain(sources, fmt))
             return EXIT_OK
+        from logview.store import build_store
+
         store = build_store(sources, fmt)
         if tui:
             from logview.tui.app import LogviewApp
 
             LogviewApp(store, query=args.query).run()
             return EXIT_OK
+        from logview import headless
+
         out = sys.stdout.buffer
+        color = headless.use_color(args.color, out)
         if stop_signals is None:
             _install_signal_handlers()
         try:
             if listener is not None and stop_signals is not None:
-                return run_listen_print(args, store, query, out, listener, stop_signals.event)
-            status = run_print(args, store, query, out)
+                return headless.run_listen_print(store, query, out, listener.stop,
+                                                 stop_signals.event, output=args.output,
+                                                 color=color)
+            status = headless.run_print(store, query, out, output=args.output, color=color,
+                                        follow=args.follow, format_option=args.format)
             _report_damaged(sources)
             return status
         except BrokenPipeError:
@@ -518,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_OK
-    except (CliError, FormatError, SourceError) as exc:
+    except (CliError, FormatError, SourceError, SessionError) as exc:
         print(f"logview: {exc}", file=sys.stderr)
         return EXIT_ERROR
     finally:

@@ -3,7 +3,7 @@
 Built progressively from big ``read_at`` reads (pread, never mmap: a file truncated under an
 mmap raises SIGBUS). Each chunk (4 MB, at most two in flight on a small thread pool: numpy
 and pread release the GIL) has its newlines found with numpy and its record starts decided for
-all lines at once by ``StartDetector`` (``logview.record_starts``). Memory stays bounded
+all lines at once by ``StartDetector`` (``logview.boundaries``). Memory stays bounded
 whatever the file size: the chunks in flight plus 4 bytes per record (each block of starts is
 stored as uint32 offsets from the block's first start; a block spanning 4 GiB or more, only
 possible with giant records, is widened to absolute int64).
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from logview.boundaries import StartDetector
 from logview.formats.base import LogFormat
-from logview.record_starts import StartDetector
+from logview.record import MAX_RECORD_BYTES
 from logview.sources.base import ByteSource
-from logview.split import MAX_RECORD_BYTES
 
 __all__ = ["CHUNK_BYTES", "IndexingError", "RecordIndex", "StartDetector"]
 

@@ -10,16 +10,20 @@ still-growing store has reached (``final`` merges everything).
 
 from __future__ import annotations
 
-import inspect
 import math
 import threading
 import time
 from bisect import bisect_right
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from logview.formats.base import LogFormat
+from logview.growable import GrowableArray
 from logview.record import Record
+
+if TYPE_CHECKING:
+    from logview.store import LogStore
 
 _POS_BITS = 40
 _POS_MASK = (1 << _POS_BITS) - 1
@@ -27,17 +31,10 @@ _POS_MASK = (1 << _POS_BITS) - 1
 _MAX_PARTS = 64
 
 
-def _accepts_budget(store: Any) -> bool:
-    try:
-        return "budget" in inspect.signature(store.update).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 class MergedStore:
     """The store API over several stores, in time order; records keep their own ``source``."""
 
-    def __init__(self, stores: list[Any]) -> None:
+    def __init__(self, stores: list[LogStore]) -> None:
         if not stores:
             raise ValueError("MergedStore needs at least one store")
         if len(stores) >= 1 << (63 - _POS_BITS):
@@ -60,12 +57,22 @@ class MergedStore:
         self._pending: list[np.ndarray] = [np.empty(0) for _ in range(count)]  # keys not placed
         self._last_key = [-math.inf] * count
         self._generations = [store.generation for store in self.stores]
+        #: Per store: the merged position of each of its records placed so far (a scan of a
+        #: store's own records maps its positions to the merged order with these).
+        self._placed = [GrowableArray() for _ in range(count)]
 
     def __len__(self) -> int:
         return self._count
 
+    def parts(self) -> list[LogStore]:
+        return list(self.stores)
+
+    def merged_positions(self, sid: int) -> np.ndarray:
+        """Merged positions of the records of ``stores[sid]`` placed so far, in its order."""
+        return self._placed[sid].view()
+
     @property
-    def format(self) -> Any:
+    def format(self) -> LogFormat:
         """The first store's format, read live: a store may detect its format anew."""
         return self.stores[0].format
 
@@ -92,8 +99,7 @@ class MergedStore:
 
     def parse(self, i: int) -> Record:
         sid, pos = self.locate(i)
-        store = self.stores[sid]
-        return store.parse(pos) if hasattr(store, "parse") else store.record(pos)
+        return self.stores[sid].parse(pos)
 
     def raw(self, i: int) -> bytes:
         sid, pos = self.locate(i)
@@ -117,10 +123,8 @@ class MergedStore:
         deadline = None if budget is None else time.monotonic() + budget
         with self._update_lock:
             for store in self.stores:
-                if budget is not None and _accepts_budget(store):
-                    store.update(final=final, budget=budget / (2 * len(self.stores)))
-                else:
-                    store.update(final=final)
+                store.update(final=final,
+                             budget=None if budget is None else budget / (2 * len(self.stores)))
             if [store.generation for store in self.stores] != self._generations:
                 with self._lock:
                     self._restart()
@@ -131,12 +135,12 @@ class MergedStore:
             self._merge(final and self._all_taken())
             return self._count - before
 
-    def _take_keys(self, sid: int, store: Any, deadline: float | None = None) -> None:
+    def _take_keys(self, sid: int, store: LogStore, deadline: float | None = None) -> None:
         """Parse the new records of a store into non-decreasing merge keys (until deadline)."""
         start, stop = self._taken[sid], len(store)
         if stop <= start:
             return
-        parse = store.parse if hasattr(store, "parse") else store.record
+        parse = store.parse
         keys = np.empty(stop - start, dtype=np.float64)
         k = 0
         for k, pos in enumerate(range(start, stop)):
@@ -179,7 +183,11 @@ class MergedStore:
         sid_arr = np.concatenate(sids)
         pos_arr = np.concatenate(poss)
         order = np.lexsort((pos_arr, sid_arr, key))
-        packed = (sid_arr[order] << _POS_BITS) | pos_arr[order]
+        sid_sorted = sid_arr[order]
+        packed = (sid_sorted << _POS_BITS) | pos_arr[order]
+        merged = np.arange(self._count, self._count + len(packed), dtype=np.int64)
+        for sid in range(len(self.stores)):
+            self._placed[sid].extend(merged[sid_sorted == sid])
         with self._lock:
             self._parts.append(packed)
             self._part_ends.append(self._count + len(packed))

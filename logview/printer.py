@@ -1,5 +1,4 @@
-"""Headless output of records: plain or coloured text, or JSON lines with a fixed schema;
-``MatchPrinter`` prints the matches of a growing store (``--print``, ``--print --follow``)."""
+"""Headless output of records: plain or coloured text, or JSON lines with a fixed schema."""
 
 from __future__ import annotations
 
@@ -143,63 +142,3 @@ class RecordPrinter:
         self.count += count
         if self._flush_each and data:
             self._out.flush()
-
-
-def _parts(store: Any) -> list[Any]:
-    """The single stores a (possibly merged) store is made of."""
-    return list(getattr(store, "stores", None) or [store])
-
-
-def _detection_final(store: Any) -> bool:
-    return all(getattr(part, "detection_final", True) for part in _parts(store))
-
-
-class MatchPrinter:
-    """Prints the new matching records of a growing store; starts over when it restarts.
-
-    After a truncation the new content is printed from its start. When a store that was small
-    when opened detects its format anew it re-reads the same bytes: records already printed
-    from them are not printed twice (only records of the first lines can be re-read, so
-    remembering those is enough). Without ``live`` nothing is printed before detection is
-    final, so all the output is read with the final format.
-    """
-
-    def __init__(self, store: Any, query: Any, printer: RecordPrinter, *, live: bool) -> None:
-        self.store = store
-        self.query = query
-        self.printer = printer
-        self.live = live
-        self.seen = 0
-        self.generation = store.generation
-        self._formats = self._format_ids()
-        self._printed: set[tuple[str, int | None, int | None]] = set()
-
-    def _format_ids(self) -> tuple[int, ...]:
-        return tuple(id(part.format) for part in _parts(self.store))
-
-    def emit(self) -> None:
-        """Print what matched since the last call."""
-        from logview.engine import iter_matching_records
-        from logview.store import DETECT_BYTES, SETTLE_LINES
-
-        store = self.store
-        if store.generation != self.generation:
-            reformatted = self._format_ids() != self._formats
-            self.generation, self._formats, self.seen = store.generation, self._format_ids(), 0
-            if not reformatted:  # truncated: new content, nothing of it was printed
-                self._printed.clear()
-        settled = _detection_final(store)
-        if not self.live and not settled and not store.finished:
-            return
-        if len(store) > self.seen:
-            for record in iter_matching_records(store, self.query, start=self.seen):
-                key = (record.source, record.offset, record.line)
-                if key in self._printed:
-                    continue
-                self.printer.write(record)
-                if (not settled and (record.line or 0) <= SETTLE_LINES + 1
-                        and (record.offset or 0) < DETECT_BYTES):
-                    self._printed.add(key)
-            self.seen = len(store)
-        if settled:
-            self._printed.clear()

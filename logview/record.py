@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from logview.timeparse import to_timestamp
+
+if TYPE_CHECKING:
+    from logview.formats.base import LogFormat
 
 TRACE = 5
 DEBUG = 10
@@ -254,3 +257,64 @@ def split_exception(text: str) -> tuple[str, str | None]:
     if match is None:
         return text, None
     return text[: match.start()].rstrip("\n"), text[match.start() :].rstrip("\n")
+
+
+#: The level buckets counted per level (level bar, statistics), lowest first: (name, minimum levelno).
+LEVEL_BUCKETS: tuple[tuple[str, int], ...] = (
+    ("DEBUG", 1),
+    ("INFO", INFO),
+    ("WARNING", WARNING),
+    ("ERROR", ERROR),
+    ("CRITICAL", CRITICAL),
+)
+
+
+def level_bucket(levelno: int) -> int:
+    """Index into ``LEVEL_BUCKETS`` for a level number, or -1 for records without a level."""
+    if levelno <= 0:
+        return -1
+    index = 0
+    for i, (_, floor) in enumerate(LEVEL_BUCKETS):
+        if levelno >= floor:
+            index = i
+    return index
+
+
+# -- raw records: bytes as read, before parsing
+
+#: A record longer than this is cut into several records (nothing is dropped).
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(slots=True, frozen=True)
+class RawRecord:
+    """A record's bytes and where it starts (byte offset, 1-based line number)."""
+
+    offset: int
+    line: int
+    data: bytes
+
+    def text(self) -> str:
+        """The record's text: UTF-8 with replacement characters, CRLF as LF, no final newline."""
+        return decode_record(self.data)
+
+
+def decode_record(data: bytes) -> str:
+    """Decode a record's bytes for parsing and display; never raises."""
+    text = data.decode("utf-8", "replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return text.rstrip("\n")
+
+
+def parse_raw_record(fmt: LogFormat, raw: RawRecord, source: str = "") -> Record:
+    """Parse a raw record with ``fmt`` and stamp where it came from.
+
+    A record that names its own source (logview's JSON lines: the listener's spool, a
+    ``-o jsonl`` export) keeps it, so a client's identity survives the spool.
+    """
+    record = fmt.parse_raw(raw.text())
+    record.source = record.source or source
+    record.line = raw.line
+    record.offset = raw.offset
+    return record

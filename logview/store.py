@@ -1,21 +1,9 @@
 """What the viewer and the printer read: records of a source by position, growing live.
 
-API (shared by ``LogStore`` and ``MergedStore``):
-
-- ``len(store)``: records known so far;
-- ``store.record(i)``: the parsed ``Record`` at position ``i`` (cached, thread-safe);
-- ``store.raw(i)``: its original bytes;
-- ``store.update(final=False, budget=None)``: take in newly available input (call from a
-  worker thread); returns how many records were added; ``final`` also emits the last pending
-  record; ``budget`` (seconds) returns early on a big input, the next call continues;
-- ``store.wait(timeout)``: block until the source may have more;
-- ``store.finished``: the source can never grow again; ``store.generation`` bumps when the
-  store restarted (truncation, or a format detected anew) and every position before is void;
-- ``store.progress()``: (bytes indexed, bytes available), for a progress bar;
-- ``store.name``, ``store.format``, ``store.source``, ``store.close()``.
-
-``LogStore`` keeps 8 bytes per record (the ``RecordIndex``) and parses on demand through a
-bounded LRU cache, so a file of any size costs the same to open.
+``Store`` is the protocol every store implements (``LogStore`` over one source, ``MergedStore``
+over several, and any store to come); readers use only it. ``LogStore`` keeps 4 bytes per
+record (the ``RecordIndex``) and parses on demand through a bounded LRU cache, so a file of any
+size costs the same to open.
 
 Detection is never final too early: a source that is empty or holds only a few lines when it
 is opened (a file just created, a pipe whose writer starts late) is detected again whenever
@@ -31,14 +19,13 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from logview.formats.base import LogFormat
 from logview.index import RecordIndex
 from logview.merge import MergedStore
-from logview.record import Record
+from logview.record import RawRecord, Record, parse_raw_record
 from logview.sources.base import ByteSource
-from logview.split import RawRecord, parse_raw_record
 
 if TYPE_CHECKING:
     from logview.formats.detect import Detection
@@ -46,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = [
     "LogStore",
     "MergedStore",
+    "Store",
+    "build_store",
     "detect_source_format",
     "ends_with_whole_line",
     "forced_mismatch",
@@ -65,6 +54,53 @@ def _format_key(fmt: LogFormat) -> tuple[object, ...]:
     """What makes two format instances read the same way (detection builds fresh ones)."""
     return (type(fmt), fmt.name, getattr(fmt, "template", None), getattr(fmt, "datefmt", None),
             getattr(fmt, "style", None))
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Records by position, growing live; what every reader of records relies on.
+
+    ``update`` takes in newly available input (call it from one worker thread) and returns how
+    many records were added; ``final`` also emits the last pending record; ``budget``
+    (seconds) returns early on a big input and the next call continues. ``generation`` bumps
+    when the store restarted (a truncation, a format detected anew): every position before is
+    void. ``parts()`` are the single-source stores it is made of (itself for a ``LogStore``).
+    """
+
+    name: str
+    generation: int
+
+    @property
+    def format(self) -> LogFormat: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+    def record(self, i: int) -> Record:
+        """The parsed record ``i`` (cached, thread-safe)."""
+        ...
+
+    def parse(self, i: int) -> Record:
+        """Record ``i`` parsed without touching the cache (bulk readers)."""
+        ...
+
+    def raw(self, i: int) -> bytes: ...
+
+    def update(self, *, final: bool = False, budget: float | None = None) -> int: ...
+
+    def wait(self, timeout: float) -> bool:
+        """Block until the source may have more (or ``timeout`` passed)."""
+        ...
+
+    def progress(self) -> tuple[int, int]:
+        """(bytes indexed, bytes available)."""
+        ...
+
+    def parts(self) -> list[LogStore]: ...
+
+    def close(self) -> None: ...
 
 
 class LogStore:
@@ -212,6 +248,9 @@ class LogStore:
     def wait(self, timeout: float) -> bool:
         return self.source.wait(timeout)
 
+    def parts(self) -> list[LogStore]:
+        return [self]
+
     def close(self) -> None:
         self.source.close()
 
@@ -239,37 +278,42 @@ def forced_mismatch(detection: Detection | None) -> bool:
             and detection.total > 0)
 
 
-def format_misfits(store: LogStore | MergedStore) -> list[tuple[str, Detection]]:
+def format_misfits(store: Store) -> list[tuple[str, Detection]]:
     """(source name, detection) of each part of ``store`` whose forced format fits none of its
     first lines, once that is clear: detection is final, or ``MISFIT_LINES`` lines showed it.
     """
     out = []
-    for part in getattr(store, "stores", None) or [store]:
-        detection = getattr(part, "detection", None)
+    for part in store.parts():
+        detection = part.detection
         if forced_mismatch(detection) and (
-            getattr(part, "detection_final", True) or detection.total >= MISFIT_LINES
+            part.detection_final or detection.total >= MISFIT_LINES
         ):
             out.append((part.name, detection))
     return out
 
 
-def ends_with_whole_line(store: LogStore | MergedStore) -> bool:
+def ends_with_whole_line(store: Store) -> bool:
     """Every source of ``store`` ends with a whole line (or is empty), as far as it is read.
 
     Followers flush the pending last record when input goes quiet, but only then: flushing
     half a line would make its rest a record of its own.
     """
-    stores = getattr(store, "stores", None)
-    if stores is not None:
-        return all(ends_with_whole_line(part) for part in stores)
-    source = store.source
-    size = source.size()
-    return size == 0 or source.read_at(size - 1, 1) == b"\n"
+    for part in store.parts():
+        size = part.source.size()
+        if size and part.source.read_at(size - 1, 1) != b"\n":
+            return False
+    return True
 
 
 def open_store(source: ByteSource, fmt: LogFormat | None = None) -> LogStore:
     """A store over ``source``; detects the format from its first bytes when ``fmt`` is None."""
     return LogStore(source, fmt)
+
+
+def build_store(sources: list[ByteSource], fmt: LogFormat | None = None) -> Store:
+    """One store over all sources: a single one, or several merged into one timeline."""
+    stores = [open_store(source, fmt) for source in sources]
+    return stores[0] if len(stores) == 1 else MergedStore(stores)
 
 
 def detect_source_format(source: ByteSource) -> LogFormat:

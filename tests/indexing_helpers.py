@@ -11,9 +11,9 @@ import logging
 import random
 import re
 import sys
-from dataclasses import dataclass, field
 
 from logview.formats.base import LogFormat
+from logview.query.prefilter import Prefilter
 from logview.record import Record, level_from_name, split_exception
 from logview.timeparse import parse_time
 
@@ -87,11 +87,6 @@ def dash_log(records: int, seed: int = 1, *, error_rate: float = 0.05) -> bytes:
         record.msecs = (clock % 1) * 1000
         lg.handle(record)
     return "".join(lines).encode()
-
-
-@dataclass
-class Prefilter:
-    groups: list[re.Pattern[bytes]] = field(default_factory=list)
 
 
 class StandInQuery:

@@ -195,17 +195,13 @@ def test_scores_are_fractions():
 
 
 # ---------------------------------------------------------------------------------------------
-# Known text formats (logview.formats.known), each from a real writer
+# Known text formats (logview.formats.presets), each from a real writer
 
 
 def _known() -> list[LogFormat]:
-    try:
-        from logview.formats import known
-    except ImportError:
-        return []
-    source = getattr(known, "known_text_formats", None)
-    items = source() if callable(source) else getattr(known, "KNOWN_TEXT_FORMATS", [])
-    return [i for i in items if isinstance(i, LogFormat)]
+    from logview.formats.presets import known_text_formats
+
+    return known_text_formats()
 
 
 def _loguru_text() -> bytes:
@@ -332,7 +328,7 @@ def test_format_from_option_unknown_lists_names():
 def test_format_from_option_known_name_with_datefmt():
     names = format_names()
     if "python-dash" not in names:
-        pytest.skip("logview.formats.known is not there")
+        pytest.skip("logview.formats.presets is not there")
     fmt = format_from_option("python-dash", "%d/%m/%Y %H:%M:%S")
     rec = fmt.parse("02/01/2024 03:04:05 - app.db - ERROR - failed")
     assert (rec.logger, rec.level, rec.message) == ("app.db", "ERROR", "failed")

@@ -12,7 +12,8 @@ from logview.formats.logfmt import LogfmtFormat
 from logview.formats.syslog import SyslogFormat
 from logview.formats.template import TemplateFormat
 from logview.printer import dumps_record
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 FORMATS = [
     JsonFormat(),

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from indexing_helpers import DashFormat, LooseFormat, dash_log
 
 from logview.formats.base import PlainFormat
-from logview.index import RecordIndex, StartDetector
+from logview.index import RecordIndex
+from logview.boundaries import StartDetector
 from logview.sources.base import ByteSource, MemorySource, StaticFileSource
-from logview.split import RecordSplitter
+from logview.boundaries import RecordSplitter
 
 SAMPLE = dash_log(600, seed=3)
 
@@ -246,7 +247,7 @@ class _SignatureFormat(PlainFormat):
     """A format whose record starts are exactly a given per-position byte-class signature."""
 
     def __init__(self, classes):
-        from logview.pattern_analysis import StartSignature
+        from logview.formats.signature import StartSignature
 
         # Escape-leading bytes are judged on stripped text (tested above), not by the classes.
         plain = [frozenset(c) - {0x0A, 0x1B, 0xC2} or frozenset({0x41}) for c in classes]

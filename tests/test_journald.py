@@ -22,7 +22,8 @@ from logview.formats.jsonl import JsonFormat
 from logview.printer import dumps_record
 from logview.record import Record
 from logview.sources.base import StaticFileSource
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 from logview.store import open_store
 
 FMT = JsonFormat()

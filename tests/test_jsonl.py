@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from logview.formats.jsonl import _NESTED_KEYS, _ROLES, JsonFormat, render_structlog_traceback
 from logview.printer import dumps_record, record_to_json
 from logview.record import Record
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 FMT = JsonFormat()
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from logview.formats.logfmt import LogfmtFormat, tokenize
 from logview.printer import dumps_record
 from logview.record import Record
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 FMT = LogfmtFormat()
 

@@ -24,9 +24,9 @@ from logview.formats.mixed import (
     mixed_text_lines,
 )
 from logview.formats.template import TemplateFormat
-from logview.record_starts import StartDetector
+from logview.boundaries import StartDetector
 from logview.sources.base import MemorySource, StaticFileSource
-from logview.split import RecordSplitter
+from logview.boundaries import RecordSplitter
 from logview.store import LogStore
 
 WEB = "%(asctime)s %(levelname)s [%(name)s] %(message)s"

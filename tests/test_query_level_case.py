@@ -7,7 +7,6 @@ import logging
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logview.engine import level_case_of
 from logview.formats.template import TemplateFormat
 from logview.query import parse_query
 from logview.record import _ALIASES, level_from_name
@@ -62,8 +61,8 @@ def test_hints_need_fewer_needles():
 
 
 def test_which_formats_get_the_python_hint():
-    assert level_case_of(TemplateFormat("%(levelname)s %(message)s")) == "python"
-    assert level_case_of(TemplateFormat("%(levelname).1s %(message)s")) is None
-    assert level_case_of(TemplateFormat("%(levelname)s %(message)s", levels={"notice": 25})) is None
-    assert level_case_of(TemplateFormat("%(asctime)s %(message)s")) is None
+    assert TemplateFormat("%(levelname)s %(message)s").level_case == "python"
+    assert TemplateFormat("%(levelname).1s %(message)s").level_case is None
+    assert TemplateFormat("%(levelname)s %(message)s", levels={"notice": 25}).level_case is None
+    assert TemplateFormat("%(asctime)s %(message)s").level_case is None
     assert level_from_name("Level 45") == ("LEVEL 45", 45)

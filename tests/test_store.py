@@ -7,7 +7,7 @@ import logging
 from indexing_helpers import DASH, DashFormat, dash_log
 
 from logview.sources.base import MemorySource, StaticFileSource
-from logview.split import RecordSplitter
+from logview.boundaries import RecordSplitter
 from logview.store import LogStore, MergedStore, open_store
 
 

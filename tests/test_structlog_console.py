@@ -14,10 +14,10 @@ import pytest
 import structlog
 from logging_helpers import make_logger
 
-from logview.engine import iter_matching_records
-from logview.formats import known
+from logview.scan import iter_matching_records
+from logview.formats import presets
 from logview.formats.detect import detect
-from logview.formats.known import known_text_format
+from logview.formats.presets import known_text_format
 from logview.query import parse_query
 from logview.record import Record
 from logview.sources.base import StaticFileSource
@@ -338,7 +338,7 @@ def test_hostile_values(tmp_path):
 
 
 def test_a_tail_of_something_else_stays_in_the_message():
-    fmt = known.StructlogConsoleFormat()
+    fmt = presets.StructlogConsoleFormat()
     for line, message in [
         ("[info     ] user logged in as bob", "user logged in as bob"),
         ("[info     ] ratio is 1=1 or so                x", "ratio is 1=1 or so                x"),
@@ -355,7 +355,7 @@ def test_a_tail_of_something_else_stays_in_the_message():
 
 
 def test_hostile_lines_parse_in_linear_time():
-    fmt = known.StructlogConsoleFormat()
+    fmt = presets.StructlogConsoleFormat()
     head = "2024-01-05T10:11:12.345678Z [info     ] " + "e" * 30
     for tail in (" k=[" * 50_000, " k=')" * 50_000, " k=" + "\\" * 100_000 + "'",
                  " k=(" + "[" * 50_000, " a=b" * 50_000 + " x", " " + "'" * 100_000):
@@ -426,7 +426,7 @@ def test_shares_scrapys_time_head_and_detection_tells_them_apart(tmp_path):
     structlog_line = structlog_path.read_text().splitlines()[0]
     scrapy_path = tmp_path / "scrapy.log"
     handler = logging.FileHandler(scrapy_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(known.SCRAPY, known.SCRAPY_DATEFMT))
+    handler.setFormatter(logging.Formatter(presets.SCRAPY, presets.SCRAPY_DATEFMT))
     log = make_logger("scrapy.core.engine", handler)
     try:
         for i, message in enumerate(["Spider opened", "Telnet console listening on 127.0.0.1:6023",

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from logview.formats.syslog import SyslogFormat, parse_syslog_message
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 FMT = SyslogFormat()
 

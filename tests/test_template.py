@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from logview.formats.base import FormatError
 from logview.formats.template import TemplateFormat, compile_template
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 

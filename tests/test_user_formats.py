@@ -19,7 +19,8 @@ from logview.formats.base import FormatError
 from logview.formats.config import default_config_dir, format_from_entry, user_formats
 from logview.formats.jsonl import JsonFormat
 from logview.formats.template import TemplateFormat
-from logview.split import RecordSplitter, parse_raw_record
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 MYAPP = "%(asctime)s | %(levelname)s | %(name)s | %(message)s"
 CONFIG = """\

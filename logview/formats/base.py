@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from types import MappingProxyType
 
+from logview.formats.signature import StartSignature
 from logview.record import Record, split_exception, strip_ansi
 
 
@@ -26,6 +29,31 @@ class LogFormat(ABC):
     #: A bytes regex that matches at the start of a line that starts a record, for bulk
     #: scanning (used with ``match`` at line starts). ``None`` means "every line starts one".
     start_pattern: re.Pattern[bytes] | None = None
+
+    # -- facts the scanner relies on (``logview.scan``) to skip records by their bytes --------
+
+    #: Every record with a level has its level's name in its raw text, so a level query may
+    #: look for the names in the bytes (False: levels are numbers, codes or absent).
+    level_text: bool = False
+    #: The record's text is JSON-escaped in the bytes (``"`` as ``\"``, non-ASCII as
+    #: ``\uXXXX``): needles are escaped alike.
+    json_escaped: bool = False
+    #: Byte markers of records whose text the bytes do not show as such (journald's message
+    #: as an array of byte values): a record holding one is always a candidate.
+    opaque_text: tuple[bytes, ...] = ()
+    #: Level names of the format's own (``{"notice": 25}``), spelled as it writes them.
+    custom_levels: Mapping[str, int] = MappingProxyType({})
+
+    @property
+    def level_case(self) -> str | None:
+        """How level names are written: ``"python"`` when exactly as ``logging`` writes them
+        (``ERROR``, never ``error`` or ``FATAL``, or ``Level 45``); None: any spelling."""
+        return None
+
+    def start_signature(self) -> StartSignature | None:
+        """The bytes a record-start line begins with, one allowed set per position, if the
+        format knows them better than its ``start_pattern`` says (None: derive them)."""
+        return None
 
     @abstractmethod
     def is_start(self, line: str) -> bool:

@@ -3,7 +3,7 @@
 Detection scores every candidate on the sample's record-start lines (traceback and indented
 continuation lines are left out, so a sample that begins mid-traceback still works) and takes
 the best; ties go to the more specific format: JSON, then the known text formats in the order
-``logview.formats.known`` lists them (most specific first), syslog, logfmt; plain is the
+``logview.formats.presets`` lists them (most specific first), syslog, logfmt; plain is the
 fallback when nothing fits well enough.
 """
 
@@ -17,6 +17,8 @@ from logview.formats.base import FormatError, LogFormat, PlainFormat
 from logview.formats.jsonl import JsonFormat
 from logview.formats.linewise import is_continuation
 from logview.formats.logfmt import LogfmtFormat
+from logview.formats.presets import known_text_formats
+from logview.formats.syslog import SyslogFormat
 from logview.record import strip_ansi
 
 #: How much of a source detection looks at.
@@ -27,7 +29,7 @@ SAMPLE_BYTES = 256 * 1024
 #: format joins unrecognised lines into the record before, plain at least keeps every line.
 MIN_SCORE = 0.3
 
-#: The tier of the ready-made text formats (``logview.formats.known``).
+#: The tier of the ready-made text formats (``logview.formats.presets``).
 _KNOWN_TIER = 3
 _SYSLOG_TIER = 2
 
@@ -57,41 +59,11 @@ def _fresh(cls: type[LogFormat]) -> Callable[[str | None], LogFormat]:
     return lambda _datefmt: cls()
 
 
-def _syslog_class() -> type[LogFormat] | None:
-    """``SyslogFormat`` when it exists and builds without arguments (as detection needs)."""
-    try:
-        from logview.formats.syslog import SyslogFormat
-    except ImportError:
-        return None
-    try:
-        SyslogFormat()
-    except TypeError:  # a different constructor: --format syslog and detection leave it out
-        return None
-    return SyslogFormat
-
-
-def _known_text() -> list[LogFormat]:
-    """Fresh instances of the ready-made text formats (``logview.formats.known``), most
-    specific first; none when that module is not there."""
-    try:
-        from logview.formats import known
-    except ImportError:
-        return []
-    source = getattr(known, "known_text_formats", None)
-    items = source() if callable(source) else getattr(known, "KNOWN_TEXT_FORMATS", [])
-    out: list[LogFormat] = []
-    for item in items:
-        fmt = item() if callable(item) and not isinstance(item, LogFormat) else item
-        if isinstance(fmt, LogFormat):
-            out.append(fmt)
-    return out
-
-
 def _known_factory(name: str) -> Callable[[str | None], LogFormat]:
     """Makes a fresh known format; with a ``--datefmt``, its template rebuilt with that."""
 
     def make(datefmt: str | None) -> LogFormat:
-        fresh = next(f for f in _known_text() if f.name == name)
+        fresh = next(f for f in known_text_formats() if f.name == name)
         if datefmt is None or datefmt == getattr(fresh, "datefmt", None):
             return fresh
         template = getattr(fresh, "template", None)
@@ -155,13 +127,11 @@ def _all_candidates() -> list[_Candidate]:
     with _candidates_lock:
         if _candidates is None:
             found = [_Candidate("jsonl", JsonFormat(), _fresh(JsonFormat), 4, 0)]
-            known = _known_text()
+            known = known_text_formats()
             for position, scorer in enumerate(known):  # listed most specific first
                 make = _known_factory(scorer.name)
                 found.append(_Candidate(scorer.name, scorer, make, 3, len(known) - position))
-            syslog = _syslog_class()
-            if syslog is not None:
-                found.append(_Candidate(syslog.name, syslog(), _fresh(syslog), 2, 0))
+            found.append(_Candidate("syslog", SyslogFormat(), _fresh(SyslogFormat), 2, 0))
             found.append(_Candidate("logfmt", LogfmtFormat(), _fresh(LogfmtFormat), 1, 0))
             found.append(_Candidate("plain", PlainFormat(), _fresh(PlainFormat), 0, 0))
             taken = {c.name.lower() for c in found} | set(_ALIASES)
@@ -536,10 +506,8 @@ def format_from_option(value: str, datefmt: str | None = None) -> LogFormat:
 
         return GenericFormat()
     if "%(" in text or "{" in text or "$" in text:
-        try:
-            from logview.formats.template import TemplateFormat
-        except ImportError as exc:
-            raise FormatError("logging format strings are not supported in this build") from exc
+        from logview.formats.template import TemplateFormat
+
         try:
             return TemplateFormat(text, datefmt=datefmt)
         except FormatError as exc:  # say which option it came from

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from logview.formats.base import CONTINUATION_PATTERN, LogFormat
-from logview.pattern_analysis import StartSignature
+from logview.formats.signature import StartSignature
 from logview.record import (
     LEVEL_ALIASES,
     LEVEL_SPELLINGS,
@@ -157,7 +157,7 @@ class GenericFormat(LogFormat):
     name = "generic"
     start_pattern = re.compile(START_PATTERN.encode("ascii"))
     #: Cheap first test for the index: a start begins with a digit, a letter or ``[``.
-    start_signature = StartSignature(
+    _signature = StartSignature(
         (frozenset(b"0123456789[ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),),
         exact=False,
     )
@@ -177,6 +177,9 @@ class GenericFormat(LogFormat):
         for samples that have such heads (``for_sample``)."""
         self.one_letter_levels = one_letter_levels
         self.level_text = not one_letter_levels
+
+    def start_signature(self) -> StartSignature | None:
+        return self._signature
 
     @classmethod
     def for_sample(cls, lines: list[str]) -> GenericFormat:

@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from logview.formats.base import FormatError, LogFormat
+from logview.formats.signature import StartSignature
 from logview.formats.template_compile import CompiledTemplate, compile_template
 from logview.formats.template_start import TRACEBACK_GUARD
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
 from logview.formats.timefmt import datetime_from_parts
-from logview.pattern_analysis import StartSignature
 from logview.record import (
     LEVEL_SPELLINGS,
     Record,
@@ -200,6 +200,17 @@ class TemplateFormat(LogFormat):
 
     def __repr__(self) -> str:
         return f"TemplateFormat({self.template!r}, datefmt={self.datefmt!r}, name={self.name!r})"
+
+    @property
+    def level_case(self) -> str | None:
+        """``"python"`` when the levels are ``logging``'s own names, written whole: a
+        ``%(levelname)s`` (no precision cutting it short), no custom level names, and (when
+        inferred) a sample that spells them as ``logging`` does."""
+        if not self.level_text or self.custom_levels or not self.python_levels:
+            return None
+        fields = [t for t in self._compiled.tokens
+                  if isinstance(t, TemplateField) and t.attr == "levelname"]
+        return "python" if fields and all(f.precision is None for f in fields) else None
 
     def start_signature(self) -> StartSignature | None:
         """The exact byte-class test for record starts when the template has a fixed head.

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from logview.formats.base import FormatError
+from logview.formats.signature import StartSignature
 from logview.formats.template_start import fixed_head, head_source, start_source
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
 from logview.formats.timefmt import TimeShape, compile_datefmt
-from logview.pattern_analysis import StartSignature
 
 _INT_ATTRS = frozenset({"lineno", "process", "thread", "levelno"})
 _FLOAT_ATTRS = frozenset({"msecs", "created", "relativeCreated"})

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
+from logview.formats.signature import StartSignature, start_signature
 from logview.formats.template_syntax import TemplateField
-from logview.pattern_analysis import StartSignature, start_signature
 
 #: A head must pin at least this many digit positions (a time, not just a bracket).
 HEAD_MIN_DIGITS = 4

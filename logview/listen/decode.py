@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from logview.formats.jsonl import record_from_object
+from logview.formats.syslog import parse_syslog_message
 from logview.listen.safe_pickle import Placeholder
 from logview.record import (
     WARNING,
@@ -220,24 +222,11 @@ def record_from_logrecord(data: dict[Any, Any], source: str) -> Record:
 
 def record_from_json(obj: dict[str, Any], source: str) -> Record:
     """A Record from a decoded JSON log object (any schema ``JsonFormat`` knows)."""
-    try:
-        from logview.formats.jsonl import record_from_object
-    except ImportError:  # pragma: no cover - the JSON format module is part of the package
-        record = _minimal_json(obj)
-    else:
-        record = record_from_object(obj)
+    record = record_from_object(obj)
     record.source = source
     if record.time is None:
         record.time = now()
     return record
-
-
-def _minimal_json(obj: dict[str, Any]) -> Record:  # pragma: no cover - fallback only
-    message = obj.get("message", obj.get("msg", obj.get("short_message", "")))
-    level, number = level_from_name(str(obj.get("level", obj.get("levelname", ""))))
-    fields = {k: v for k, v in obj.items() if k not in ("message", "msg", "level", "levelname")}
-    return Record(message=strip_ansi(_text(message)), level=level, levelno=number,
-                  logger=str(obj.get("logger", obj.get("name", ""))), fields=fields)
 
 
 def record_from_json_bytes(data: bytes, source: str) -> Record:
@@ -264,14 +253,9 @@ def record_from_syslog(data: bytes, source: str) -> Record:
     """One syslog message (``<PRI>`` RFC 3164/5424 or Python's SysLogHandler form)."""
     data = data.rstrip(b"\x00\r\n")
     try:
-        from logview.formats.syslog import parse_syslog_message
-    except ImportError:
+        record = parse_syslog_message(data)
+    except ValueError:
         record = _minimal_syslog(data)
-    else:
-        try:
-            record = parse_syslog_message(data)
-        except ValueError:
-            record = _minimal_syslog(data)
     record.source = source
     if record.time is None:
         record.time = now()

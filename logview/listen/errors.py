@@ -1,4 +1,5 @@
-"""The listener layer's one exception type: input a client sent that cannot be taken in."""
+"""The listener layer's exceptions: input a client sent that cannot be taken in (``ListenError``),
+and a listener that cannot start (``SessionError``)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,7 @@ class ListenError(ValueError):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+class SessionError(Exception):
+    """The listener could not start (a bad address, a port in use, an unwritable --save)."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import struct
 
-from logview.formats.base import LogFormat, PlainFormat
+from logview.boundaries import RecordSplitter
+from logview.formats.base import LogFormat
 from logview.listen.decode import (
     record_from_json_bytes,
     record_from_logrecord,
@@ -20,8 +21,7 @@ from logview.listen.decode import (
 from logview.listen.errors import ListenError
 from logview.listen.safe_pickle import safe_loads
 from logview.listen.sniff import looks_binary
-from logview.record import Record
-from logview.split import RawRecord, RecordSplitter, decode_record
+from logview.record import RawRecord, Record, decode_record
 
 _LENGTH = struct.Struct(">I")
 
@@ -233,10 +233,8 @@ class SyslogStreamDecoder(StreamDecoder):
 
 def _detect(sample: bytes) -> LogFormat:
     """The format of a text stream from its first lines (plain lines until detection lands)."""
-    try:
-        from logview.formats.detect import detect_format
-    except ImportError:
-        return PlainFormat()
+    from logview.formats.detect import detect_format  # late: detection builds every format
+
     return detect_format(sample)
 
 

@@ -34,7 +34,7 @@ An empty query matches everything. Errors name the column of the offending token
 from __future__ import annotations
 
 from logview.query.errors import QueryError
-from logview.query.plan import Query, parse_query
+from logview.query.plan import Query, all_of, parse_query
 from logview.query.prefilter import Prefilter
 
 #: A compact cheat-sheet for ``--help`` and the TUI help screen.
@@ -54,4 +54,4 @@ Query language (terms separated by spaces must all match):
   since:-15m            relative: s m h d w; until:... is strictly before
 Quote words that look like syntax: "or" "-1" "/api/v1"."""
 
-__all__ = ["QUERY_HELP", "Prefilter", "Query", "QueryError", "parse_query"]
+__all__ = ["QUERY_HELP", "Prefilter", "Query", "QueryError", "all_of", "parse_query"]

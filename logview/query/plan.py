@@ -279,8 +279,34 @@ class Query:
         """Regexes, words and phrases (not negated ones) to highlight in rows."""
         return [] if self._root is None else highlights(self._root)
 
+    def search_terms(self) -> Query | None:
+        """Its words, phrases and regexes (not negated ones) as one OR query: what a search
+        for the next match looks for (None: the query has no such term)."""
+        terms = [] if self._root is None else _search_terms(self._root)
+        if not terms:
+            return None
+        return Query(self.text, terms[0] if len(terms) == 1 else OrNode(list(terms)))
+
     def __repr__(self) -> str:
         return f"Query({self.text!r})"
+
+
+def _search_terms(node: Node) -> list[Term]:
+    if isinstance(node, Term):
+        return [node] if node.highlights else []
+    if isinstance(node, NotNode):
+        return []
+    return [term for child in node.children for term in _search_terms(child)]
+
+
+def all_of(*queries: Query | None) -> Query:
+    """One query that matches what every one of ``queries`` matches (None ones are left out)."""
+    parts = [q for q in queries if q is not None and q._root is not None]
+    if not parts:
+        return Query("", None)
+    if len(parts) == 1:
+        return parts[0]
+    return Query(" ".join(f"({q.text})" for q in parts), AndNode([q._root for q in parts]))
 
 
 def parse_query(text: str, *, now: datetime | None = None) -> Query:

@@ -50,6 +50,11 @@ Alt = tuple[str, bool]
 LEVEL_CASES = (None, "upper", "python")
 
 
+#: A record whose raw bytes hold this (ESC) always passes: ANSI stripping can join text that the
+#: raw bytes keep apart. Scanners (``logview.scan``) apply the same rule in bulk.
+ALWAYS_CANDIDATE = b"\x1b"
+
+
 @dataclass(slots=True)
 class Prefilter:
     """A necessary condition on a record's raw bytes: every record the query matches satisfies it.
@@ -77,7 +82,7 @@ class Prefilter:
 
     def may_match(self, raw: bytes) -> bool:
         """Whether the record with these raw bytes can match the query."""
-        if b"\x1b" in raw:
+        if ALWAYS_CANDIDATE in raw:
             return True
         for group in self.groups:
             if group.search(raw) is None:

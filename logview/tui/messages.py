@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from textual.message import Message
 
-from logview.tui.tally import RecordTally
+from logview.stats import RecordStats
 
 
 class StoreGrew(Message):
@@ -53,7 +53,7 @@ class FilterProgress(Message):
 class LevelCounts(Message):
     """The counting worker's tally has news (read totals and take deltas from ``tally``)."""
 
-    def __init__(self, tally: RecordTally, generation: int) -> None:
+    def __init__(self, tally: RecordStats, generation: int) -> None:
         super().__init__()
         self.tally = tally
         self.generation = generation

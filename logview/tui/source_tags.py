@@ -14,9 +14,6 @@ import re
 
 from logview.record import printable
 
-#: Distinct sources remembered (a hostile stream of client names stays bounded).
-MAX_SOURCES = 256
-
 #: Tag colours, in the order sources are first seen; mid-tone for dark and light themes.
 SOURCE_COLORS: tuple[str, ...] = (
     "#c25fd0",  # magenta

@@ -11,7 +11,14 @@ from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from logview.record import CRITICAL, DEBUG, ERROR, INFO, WARNING, printable
+from logview.record import (
+    CRITICAL,
+    DEBUG,
+    ERROR,
+    INFO,
+    WARNING,
+    printable,
+)
 
 #: Width of the level badge column.
 BADGE_WIDTH = 5
@@ -27,33 +34,12 @@ LEVEL_KEYS: dict[str, str] = {
     "5": "CRITICAL",
 }
 
-#: The level buckets counted in the level bar, lowest first: (name, minimum levelno).
-LEVEL_BUCKETS: tuple[tuple[str, int], ...] = (
-    ("DEBUG", 1),
-    ("INFO", INFO),
-    ("WARNING", WARNING),
-    ("ERROR", ERROR),
-    ("CRITICAL", CRITICAL),
-)
-
-
 def level_badge(level: str | None) -> str:
     """A fixed-width badge for a level name (``WARNING`` -> ``WARN ``, none -> ``  -  ``)."""
     if not level:
         return "  -  "
     text = _BADGES.get(level, printable(level))
     return text[:BADGE_WIDTH].ljust(BADGE_WIDTH)
-
-
-def bucket_of(levelno: int) -> int:
-    """Index into ``LEVEL_BUCKETS`` for a level number, or -1 for records without a level."""
-    if levelno <= 0:
-        return -1
-    index = 0
-    for i, (_, floor) in enumerate(LEVEL_BUCKETS):
-        if levelno >= floor:
-            index = i
-    return index
 
 
 #: Least contrast (WCAG ratio) a badge colour keeps against the theme's background.

@@ -12,7 +12,8 @@ import logging.handlers
 
 import pytest
 
-from logview.cli import build_parser, build_sources, build_store
+from logview.cli import build_parser, build_sources
+from logview.store import build_store
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.detail import DetailScreen
 from logview.tui.widgets.record_list import RecordList

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from logview.follow import QUIET_FLUSH
 from logview.sources.file import FileSource
 from logview.store import LogStore
 from logview.tui.app import LogviewApp
@@ -25,7 +26,7 @@ async def test_quiet_mid_line_waits_for_the_rest(tmp_path):
         # Longer than the quiet flush: the record must stay pending, not appear cut.
         await until(pilot, lambda: store.source.size() > path.stat().st_size - 1)
         # Proving that something does not happen needs a wait: three quiet-flush periods.
-        await asyncio.sleep(3 * main_screen._QUIET_FLUSH)
+        await asyncio.sleep(3 * QUIET_FLUSH)
         assert records.length == 5
         with path.open("a") as f:
             f.write("halves" + rest)

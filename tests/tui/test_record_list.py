@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from logview.record import printable
+from logview.scan import RecordTest
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.record_list import RecordList, first_line, format_time
 from tui.conftest import screen_text, until
@@ -91,20 +92,18 @@ async def test_hostile_text_cannot_reach_the_terminal(make_store):
 
 
 async def test_error_and_warning_keys(make_store):
+    """e/E: next/previous ERROR or worse; w/W: next/previous WARNING or worse (as lnav's w)."""
     app = LogviewApp(make_store(40))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 40)
-        await pilot.press("g", "e")
-        assert records.cursor_row == 5  # ERROR at 5, CRITICAL at 7
-        await pilot.press("e")
-        assert records.cursor_row == 7
-        await pilot.press("E")
-        assert records.cursor_row == 5
-        await pilot.press("w")
-        assert records.cursor_row == 11
-        await pilot.press("W")
-        assert records.cursor_row == 3
-        await pilot.press("W")  # none before: stays
+        steps = [("e", 5), ("e", 7), ("E", 5), ("w", 7), ("W", 5), ("W", 3)]
+        await pilot.press("g")
+        for key, row in steps:  # ERROR at 5, CRITICAL at 7, WARNING at 3 and 11
+            await pilot.press(key)
+            await until(pilot, lambda row=row: records.cursor_row == row)
+        await pilot.press("W")  # none before: stays, and says so
+        await until(pilot, lambda: any("No previous warning" in str(n.message)
+                                       for n in app._notifications))
         assert records.cursor_row == 3
 
 
@@ -113,9 +112,9 @@ async def test_far_search_runs_in_a_worker(make_store):
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 1000)
         records.go_to_row(0, follow=False)
-        records.find(lambda record: "event 900 " in record.message, 1, "x")
+        records.find(RecordTest(lambda record: "event 900 " in record.message), 1, "x")
         await until(pilot, lambda: records.cursor_row == 900)
-        records.find(lambda record: "event 3 " in record.message, -1, "x")
+        records.find(RecordTest(lambda record: "event 3 " in record.message), -1, "x")
         await until(pilot, lambda: records.cursor_row == 3)
 
 

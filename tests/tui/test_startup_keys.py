@@ -19,7 +19,7 @@ import pytest
 from textual import events
 
 from logview.tui.app import LogviewApp
-from logview.tui.filtering import with_min_level
+from logview.tui.query_edit import with_min_level
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
 from tui.conftest import until

@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from logview.query import QUERY_HELP
 from logview.record import printable
 from logview.store import forced_mismatch
 
@@ -59,24 +60,9 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
 )
 
-_FALLBACK_QUERY_HELP = """\
-text                 records containing the text (case-insensitive)
-"exact phrase"       a quoted phrase
-level>=WARNING       level at least WARNING
-logger:app.db        logger app.db and its children
--logger:app.db       everything but app.db
-field:value          an extra field equals a value
-/regex/              a regular expression
-a b   a OR b   -a    and, or, not"""
-
-
 def query_help() -> str:
-    """The query language cheat-sheet from ``logview.query`` (a short fallback without it)."""
-    try:
-        from logview.query import QUERY_HELP
-    except ImportError:
-        return _FALLBACK_QUERY_HELP
-    return str(QUERY_HELP).rstrip()
+    """The query language cheat-sheet from ``logview.query``."""
+    return QUERY_HELP.rstrip()
 
 
 def keys_text() -> Text:

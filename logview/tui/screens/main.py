@@ -7,7 +7,6 @@ matching new records as they arrive). They talk to the screen with coalescing me
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from collections import deque
@@ -23,18 +22,18 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
-from logview.engine import iter_records
-from logview.record import printable
-from logview.store import ends_with_whole_line, format_misfits
-from logview.tui.filtering import (
+from logview.follow import Follower, LiveFilter
+from logview.record import Record, printable
+from logview.scan import RecordTest, iter_records
+from logview.stats import RecordStats
+from logview.store import Store, format_misfits
+from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
+from logview.tui.query_edit import (
     logger_of,
     min_level_of,
-    scan_range,
     with_logger,
     with_min_level,
 )
-from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
-from logview.tui.tally import RecordTally
 from logview.tui.theme import LEVEL_KEYS
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.level_bar import LevelBar
@@ -49,8 +48,6 @@ _GROW_INTERVAL = 0.15
 _UPDATE_INTERVAL = 0.05
 #: Longest one ``store.update`` call may index before the view hears of what it found.
 _INDEX_SLICE = 0.1
-#: Quiet time after which the last (pending) record of a live source is shown anyway.
-_QUIET_FLUSH = 0.3
 #: Records per engine call while filtering (progress is reported between calls).
 _FILTER_CHUNK = 50_000
 #: Records per level-count batch (a time budget bounds each message too).
@@ -65,12 +62,9 @@ _RATE_WINDOW = 5.0
 _RATE_MIN_SPAN = 1.5
 
 
-def _indexed_fraction(store: Any) -> float | None:
-    """How much of its input the store has indexed (None when it cannot tell)."""
-    progress = getattr(store, "progress", None)
-    if progress is None:
-        return None
-    done, total = progress()
+def _indexed_fraction(store: Store) -> float:
+    """How much of its input the store has indexed."""
+    done, total = store.progress()
     return 1.0 if total <= 0 else min(1.0, done / total)
 
 
@@ -78,11 +72,8 @@ def _indexed_fraction(store: Any) -> float | None:
 _INDEX_BACKLOG = 16 << 20
 
 
-def _indexing_behind(store: Any) -> bool:
-    progress = getattr(store, "progress", None)
-    if progress is None:
-        return False
-    done, total = progress()
+def _indexing_behind(store: Store) -> bool:
+    done, total = store.progress()
     return total - done > _INDEX_BACKLOG
 
 
@@ -104,26 +95,6 @@ class DutyCycle:
         if now - self._since >= self.work:
             time.sleep(self.rest)
             self._since = time.monotonic()
-
-
-class GrowableArray:
-    """A sorted int64 array that grows by appending; views of it never change later."""
-
-    def __init__(self) -> None:
-        self._buf = np.empty(1024, dtype=np.int64)
-        self._len = 0
-
-    def extend(self, values: np.ndarray) -> None:
-        need = self._len + len(values)
-        if need > len(self._buf):
-            bigger = np.empty(max(need, 2 * len(self._buf)), dtype=np.int64)
-            bigger[: self._len] = self._buf[: self._len]
-            self._buf = bigger
-        self._buf[self._len : need] = values
-        self._len = need
-
-    def view(self) -> np.ndarray:
-        return self._buf[: self._len]
 
 
 class MainScreen(Screen):
@@ -148,7 +119,7 @@ class MainScreen(Screen):
         Binding("escape", "cancel_filter", "Stop filter", show=False),
     ]
 
-    def __init__(self, store: Any, *, query: str = "") -> None:
+    def __init__(self, store: Store, *, query: str = "") -> None:
         super().__init__()
         self.store = store
         self.initial_query = query
@@ -157,19 +128,18 @@ class MainScreen(Screen):
         self._growth = threading.Condition()
         self._known = 0
         self._finished = False
-        self._generation = getattr(store, "generation", 0)
+        self._generation = store.generation
         self._filter_token = 0
         self._filter_worker: Worker[None] | None = None
         self._filter_progress: float | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
-        self._tally: RecordTally | None = None
+        self._tally: RecordStats | None = None
         self._indexed: float | None = None
         #: Sources already told about a forced --format that fits none of their first lines.
         self._misfits_told: set[str] = set()
         #: Colour rank per source: the merged stores in command-line order, then first seen.
         self._source_ranks: dict[str, int] = {
-            str(getattr(part, "name", "")): rank
-            for rank, part in enumerate(getattr(store, "stores", None) or ())
+            part.name: rank for rank, part in enumerate(store.parts()) if len(store.parts()) > 1
         }
 
     def compose(self) -> ComposeResult:
@@ -213,46 +183,26 @@ class MainScreen(Screen):
         """Take in new input and tell the UI, at most every ``_GROW_INTERVAL`` seconds."""
         worker = get_current_worker()
         store = self.store
+        follower = Follower(store, slice_seconds=_INDEX_SLICE)
         last_post = 0.0
         pending = True
-        quiet_since: float | None = None
-        flushed = False
-        sliced = "budget" in inspect.signature(store.update).parameters
-        posted_generation = getattr(store, "generation", 0)
         while not worker.is_cancelled:
             started = time.monotonic()
-            # A big file is indexed in slices so its first records show at once.
-            added = store.update(budget=_INDEX_SLICE) if sliced else store.update()
-            generation = getattr(store, "generation", 0)
+            change = follower.step()
             # A restart (truncation, a format detected anew) is news even with no records yet.
-            pending = pending or added > 0 or generation != posted_generation
-            finished = bool(store.finished)
+            pending = pending or change.added > 0 or change.restarted
             now = time.monotonic()
-            if pending and (now - last_post >= _GROW_INTERVAL or finished):
-                self.post_message(
-                    StoreGrew(len(store), generation, finished, _indexed_fraction(store))
-                )
-                posted_generation = generation
+            if pending and (now - last_post >= _GROW_INTERVAL or change.finished):
+                self.post_message(StoreGrew(len(store), store.generation, change.finished,
+                                            _indexed_fraction(store)))
                 last_post = now
                 pending = False
-            if finished and not pending:
+            if change.finished and not pending:
                 return
-            if added:  # input keeps coming: let it gather into one batch
-                quiet_since = None
+            if change.added:  # input keeps coming: let it gather into one batch
                 time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))
                 continue
-            if quiet_since is None:
-                quiet_since = now
-            elif not flushed and now - quiet_since >= _QUIET_FLUSH and ends_with_whole_line(store):
-                # Input went quiet: show the last record although no next one has started
-                # (never half a line: its rest would become a record of its own).
-                flushed = True
-                if store.update(final=True):
-                    pending = True
-                    continue
-            timeout = 0.2 if not pending else max(0.01, _GROW_INTERVAL - (now - last_post))
-            if store.wait(timeout):
-                flushed = False
+            follower.wait(0.2 if not pending else max(0.01, _GROW_INTERVAL - (now - last_post)))
 
     def on_store_grew(self, message: StoreGrew) -> None:
         restarted = message.generation != self._generation
@@ -294,14 +244,14 @@ class MainScreen(Screen):
     def _format_status(self) -> tuple[str, str]:
         """("as jsonl": what the input was read as, a warning) for the status line."""
         store = self.store
-        parts = getattr(store, "stores", None) or [store]
+        parts = store.parts()
         misfits = format_misfits(store)
         warning = ""
         if misfits:
             lines = misfits[0][1].total
             warning = (f"--format fits none of {lines} lines" if len(parts) == 1
                        else f"--format fits none of {len(misfits)} sources")
-        labels = {short_format_label(getattr(part, "detection", None)) for part in parts}
+        labels = {short_format_label(part.detection) for part in parts}
         labels.discard("")
         if len(labels) > 1:  # too long to list here: the help screen has one line per source
             return f"{len(labels)} formats (? lists them)", warning
@@ -322,7 +272,7 @@ class MainScreen(Screen):
         worker = get_current_worker()
         store = self.store
         generation = self._generation
-        tally = self._tally = RecordTally()
+        tally = self._tally = RecordStats()
         last = time.monotonic()
         yield_to_ui = DutyCycle()
         while not worker.is_cancelled and generation == self._generation:
@@ -385,8 +335,7 @@ class MainScreen(Screen):
         tree = self.query_one(LoggerTree)
         if (logger, exclude) != (tree.active, tree.active_exclude):
             tree.set_active(logger, exclude=exclude)
-        patterns = message.query.highlight_patterns() if query is not None else []
-        self.records.set_highlight(patterns)
+        self.records.set_query(query)
         if query is None:
             self._cancel_filter()
             self.records.set_positions(None)
@@ -421,8 +370,7 @@ class MainScreen(Screen):
     def _filter(self, token: int, query: Any) -> None:
         """Scan the store in chunks, post the matches so far, then match new records."""
         worker = get_current_worker()
-        matches = GrowableArray()
-        scanned = 0
+        live = LiveFilter(self.store, query)
         generation = self._generation
         last_post = 0.0
 
@@ -431,22 +379,17 @@ class MainScreen(Screen):
 
         while not cancelled():
             known, finished = self._known, self._finished
-            while scanned < known and not cancelled():
-                stop = min(known, scanned + _FILTER_CHUNK)
-                for batch in scan_range(self.store, query, scanned, stop, cancelled):
-                    if len(batch):
-                        matches.extend(batch)
-                    if time.monotonic() - last_post > 0.1 and not cancelled():
-                        self.post_message(FilterProgress(token, matches.view(), scanned, known))
-                        last_post = time.monotonic()
-                if cancelled():
-                    return
-                scanned = stop
-            self.post_message(FilterProgress(token, matches.view(), scanned, known))
-            last_post = time.monotonic()
-            if finished and scanned >= known:
+            for positions in live.advance(known, cancelled=cancelled, step=_FILTER_CHUNK):
+                if time.monotonic() - last_post > 0.1 and not cancelled():
+                    self.post_message(FilterProgress(token, positions, live.scanned, known))
+                    last_post = time.monotonic()
+            if cancelled():
                 return
-            self._wait_for_growth(scanned, generation)
+            self.post_message(FilterProgress(token, live.positions.view(), live.scanned, known))
+            last_post = time.monotonic()
+            if finished and live.scanned >= known:
+                return
+            self._wait_for_growth(live.scanned, generation)
             if generation != self._generation:
                 return
 
@@ -509,12 +452,14 @@ class MainScreen(Screen):
     @on(TimeHistogram.BucketSelected)
     def _bucket_selected(self, message: TimeHistogram.BucketSelected) -> None:
         start = message.start
+        applied = self.active_query
 
-        def at_or_after(record: Any) -> bool:
+        def at_or_after(record: Record) -> bool:
             stamp = record.timestamp
-            return stamp is not None and stamp >= start
+            return (stamp is not None and stamp >= start
+                    and (applied is None or applied.matches(record)))
 
-        self.records.find(at_or_after, 1, "record at that time", from_row=-1)
+        self.records.find(RecordTest(at_or_after), 1, "record at that time", from_start=True)
         self.records.focus()
 
     def _rate(self) -> float | None:
@@ -541,7 +486,7 @@ class MainScreen(Screen):
     def _show_status(self) -> None:
         records = self.records
         state = StatusState(
-            source=getattr(self.store, "name", "?"),
+            source=self.store.name,
             total=self._known,
             shown=None if records.positions is None else len(records.positions),
             following=records.following,

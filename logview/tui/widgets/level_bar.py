@@ -6,7 +6,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from logview.tui.theme import LEVEL_BUCKETS, level_badge, level_style
+from logview.record import LEVEL_BUCKETS
+from logview.tui.theme import level_badge, level_style
 
 
 def _click(key: str) -> Style:

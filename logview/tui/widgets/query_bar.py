@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from logview.record import printable
-from logview.tui.filtering import QueryProblem, compile_query
+from logview.tui.query_edit import QueryProblem, compile_query
 
 #: Applied queries remembered for up/down.
 HISTORY_SIZE = 100

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from logview.query import Query
 from logview.record import Record, printable
 from logview.tui.source_tags import fit_tag, source_color, source_tags
 from logview.tui.theme import BADGE_WIDTH, level_badge, level_style
@@ -253,9 +254,10 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
 
     # -- rendering ----------------------------------------------------------------------------
 
-    def set_highlight(self, patterns: list[re.Pattern[str]]) -> None:
-        """Highlight these patterns in rows (the query's search terms)."""
-        self._patterns = list(patterns)
+    def set_query(self, query: Query | None) -> None:
+        """The applied filter: its search terms are highlighted in rows, searches keep to it."""
+        self.applied_query = query
+        self._patterns = query.highlight_patterns() if query is not None else []
         self.invalidate()
 
     def set_sources(self, sources: list[str], ranks: dict[str, int] | None = None) -> None:

@@ -1,103 +1,81 @@
 """Searching the record list: next/previous match, error or warning (n N e E w W).
 
-A few rows are checked on the UI thread; a hit further away is looked for in a thread
-worker, so a scan over millions of records never blocks a keypress.
+A search is a query for the one scanner (``logview.scan.find_next`` / ``find_previous``): the
+applied filter AND what is looked for, so every hit is a row on screen. It runs in a thread
+worker in growing windows of raw chunks (a reverse search scans backwards window by window),
+so neither a far hit nor a slow disk ever blocks a keypress, and the rows' cache is untouched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-from textual.worker import NoActiveWorker, get_current_worker
+from textual.worker import get_current_worker
 
-from logview.record import ERROR, WARNING, Record
+from logview.query import Query, all_of, parse_query
+from logview.record import ERROR
+from logview.scan import QueryLike, find_next, find_previous
 
-#: Rows scanned on the UI thread by a search before it moves to a worker.
-_NEAR = 200
+#: What ``e``/``E`` and ``w``/``W`` look for.
+_ERRORS = parse_query("level>=ERROR")
+_WARNINGS = parse_query("level>=WARNING")
 
 
 class RecordSearch:
-    """Search actions mixed into ``RecordList`` (uses its rows, cursor and store)."""
+    """Search actions mixed into ``RecordList`` (uses its rows, cursor, store and query)."""
+
+    #: The applied filter (None: every record is a row).
+    applied_query: Query | None = None
 
     def action_find_match(self, step: int) -> None:
-        patterns = self._patterns
-        if not patterns:
+        terms = self.applied_query.search_terms() if self.applied_query is not None else None
+        if terms is None:
             self.notify("No search terms: type a query with / first", timeout=3)
             return
-
-        def hit(record: Record) -> bool:
-            text = record.message
-            return any(pattern.search(text) for pattern in patterns)
-
-        self.find(hit, step, "match")
+        self.find(all_of(self.applied_query, terms), step, "match")
 
     def action_find_level(self, step: int, levelno: int) -> None:
         if levelno >= ERROR:
-            self.find(lambda record: record.levelno >= ERROR, step, "error")
+            self.find(all_of(self.applied_query, _ERRORS), step, "error")
         else:
-            self.find(lambda record: WARNING <= record.levelno < ERROR, step, "warning")
+            self.find(all_of(self.applied_query, _WARNINGS), step, "warning")
 
-    def find(
-        self,
-        predicate: Callable[[Record], bool],
-        step: int,
-        what: str,
-        *,
-        from_row: int | None = None,
-    ) -> None:
-        """Move to the next (step 1) or previous (-1) row whose record satisfies ``predicate``.
+    def find(self, query: QueryLike, step: int, what: str, *, from_start: bool = False) -> None:
+        """Move to the next (step 1) or previous (-1) row whose record matches ``query``
+        (which must imply the applied filter); ``from_start``: the first one of all."""
+        if self.row_count == 0:
+            self.notify(f"No {what}", timeout=2)
+            return
+        here = self.cursor_position
+        store = self.store
 
-        Looks at a few rows here and, when the hit is further away, continues in a thread
-        worker so the UI never waits on a long scan.
-        """
-        count = self.row_count
-        positions = self.positions
-        start = (self.cursor_row if from_row is None else from_row) + step
-        record = self.store.record
-        row = start
-        for _ in range(_NEAR):
-            if not 0 <= row < count:
-                self.notify(f"No {'next' if step > 0 else 'previous'} {what}", timeout=2)
+        def search() -> None:
+            worker = get_current_worker()
+
+            def cancelled() -> bool:
+                return worker.is_cancelled
+
+            if from_start:
+                found = find_next(store, query, 0, cancelled=cancelled)
+            elif step > 0:
+                found = find_next(store, query, here + 1, cancelled=cancelled)
+            else:
+                found = find_previous(store, query, here, cancelled=cancelled)
+            if worker.is_cancelled:
                 return
-            position = row if positions is None else int(positions[row])
-            if predicate(record(position)):
-                self.go_to_row(row, follow=False)
-                return
-            row += step
-        self._find_far(predicate, step, row, count, positions, what)
+            self.app.call_from_thread(self._found, found, step, what)
 
-    def _find_far(
-        self,
-        predicate: Callable[[Record], bool],
-        step: int,
-        row: int,
-        count: int,
-        positions: np.ndarray | None,
-        what: str,
-    ) -> None:
-        def scan() -> None:
-            worker = self._current_worker()
-            record = self.store.record
-            current = row
-            while 0 <= current < count:
-                if (current & 1023) == 0 and worker is not None and worker.is_cancelled:
-                    return
-                position = current if positions is None else int(positions[current])
-                if predicate(record(position)):
-                    self.app.call_from_thread(self.go_to_row, current, follow=False)
-                    return
-                current += step
-            self.app.call_from_thread(
-                self.notify, f"No {'next' if step > 0 else 'previous'} {what}", timeout=2
-            )
+        self.run_worker(search, thread=True, group="find", exclusive=True, exit_on_error=False)
 
-        self.run_worker(scan, thread=True, group="find", exclusive=True, exit_on_error=False)
+    def _found(self, position: int | None, step: int, what: str) -> None:
+        if position is None:
+            self.notify(f"No {'next' if step > 0 else 'previous'} {what}", timeout=2)
+            return
+        row = self.row_of(position)
+        if row < self.row_count:
+            self.go_to_row(row, follow=False)
 
-    @staticmethod
-    def _current_worker() -> Any:
-        try:
-            return get_current_worker()
-        except NoActiveWorker:
-            return None
+    # Provided by RecordList.
+    store: Any
+    row_count: int
+    cursor_position: int | None

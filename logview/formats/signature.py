@@ -1,26 +1,17 @@
-"""What a bytes regex guarantees, so bulk scans can avoid running it on every byte.
+"""A record-start pattern's fixed-width prefix, as one set of allowed bytes per position.
 
-Two questions, both answered from the parsed pattern (``re._parser``):
-
-- ``start_signature``: the fixed-width prefix of a record-start pattern as one set of allowed
-  bytes per position, so the index can test every line start at once with numpy;
-- ``required_literals``: literals of which every match contains at least one, so a scan can use
-  ``bytes.find`` (memchr speed) instead of ``re.search`` over gigabytes.
-
-Patterns that do not fit give ``None`` and callers fall back to the regex itself.
+A format declares it (``LogFormat.start_signature``) so that ``logview.boundaries`` can test
+every line start of a chunk at once with numpy; ``start_signature`` derives it from a bytes
+regex by reading the parsed pattern (``re._parser``). Patterns that do not fit give ``None``
+and the start test falls back to the regex itself.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-try:  # Python 3.11+
-    from re import _constants as _c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _parser  # type: ignore[no-redef]
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 
 _ALL = frozenset(range(256))
 _DIGIT = frozenset(range(0x30, 0x3A))
@@ -34,9 +25,7 @@ _CATEGORIES = {
     _c.CATEGORY_WORD: _WORD,
     _c.CATEGORY_NOT_WORD: _ALL - _WORD,
 }
-_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT}
-if hasattr(_c, "POSSESSIVE_REPEAT"):
-    _REPEATS.add(_c.POSSESSIVE_REPEAT)
+_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT}
 #: Signatures longer than this are cut (the rest is checked by nobody, so it is not exact).
 MAX_SIGNATURE = 48
 
@@ -158,84 +147,3 @@ def start_signature(pattern: re.Pattern[bytes]) -> StartSignature | None:
     if not classes:
         return None
     return StartSignature(tuple(classes), exact)
-
-
-@dataclass(slots=True, frozen=True)
-class Needles:
-    """Literals of which every match of a pattern contains one.
-
-    ``exact``: a match is exactly the occurrence of one literal (no confirmation needed);
-    ``ignorecase``: search lower-cased bytes for the (lower-case) literals.
-    """
-
-    literals: tuple[bytes, ...]
-    exact: bool
-    ignorecase: bool
-
-
-def _sequence_literals(items, ignorecase: bool) -> tuple[list[bytes], bool] | None:
-    """Needles for a sequence: its best literal run or alternation; None if it has none.
-
-    The second item says whether a match is exactly one needle (nothing else to check).
-    """
-    candidates: list[list[bytes]] = []
-    run = bytearray()
-    all_literal = True
-    for op, av in items:
-        if op is _c.LITERAL:
-            run.append(av)
-            continue
-        all_literal = False
-        if run:
-            candidates.append([bytes(run)])
-            run.clear()
-        inner = None
-        if op is _c.BRANCH:
-            inner = _branch_literals(av[1], ignorecase)
-        elif op is _c.SUBPATTERN and not av[1] and not av[2]:
-            inner = _sequence_literals(list(av[3]), ignorecase)
-            if inner is not None and len(items) == 1:
-                return inner
-        elif op in _REPEATS and av[0] >= 1:
-            inner = _sequence_literals(list(av[2]), ignorecase)
-        if inner is not None:
-            if len(items) == 1 and op is _c.BRANCH:
-                return inner
-            candidates.append(inner[0])
-    if run:
-        candidates.append([bytes(run)])
-    if not candidates:
-        return None
-    best = max(candidates, key=lambda lits: min(len(lit) for lit in lits))
-    return best, all_literal and len(candidates) == 1
-
-
-def _branch_literals(alternatives, ignorecase: bool) -> tuple[list[bytes], bool] | None:
-    out: list[bytes] = []
-    exact = True
-    for alternative in alternatives:
-        sub = _sequence_literals(list(alternative), ignorecase)
-        if sub is None:
-            return None
-        out.extend(sub[0])
-        exact = exact and sub[1]
-    return out, exact
-
-
-def required_literals(pattern: re.Pattern[bytes]) -> Needles | None:
-    """Needles for ``pattern`` (see ``Needles``), or None when some match needs no literal."""
-    try:
-        parsed = _parser.parse(pattern.pattern, pattern.flags)
-    except Exception:  # noqa: BLE001 - unreadable by the private parser: use the regex
-        return None
-    ignorecase = bool(pattern.flags & re.IGNORECASE)
-    found = _sequence_literals(list(parsed), ignorecase)
-    if found is None:
-        return None
-    literals, exact = found
-    if ignorecase:
-        if any(b >= 0x80 for lit in literals for b in lit):
-            return None  # bytes.lower() folds ASCII only
-        literals = [lit.lower() for lit in literals]
-    unique = tuple(dict.fromkeys(literals))
-    return Needles(unique, exact, ignorecase)

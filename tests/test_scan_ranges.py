@@ -1,4 +1,5 @@
-"""The direct range scan prints exactly what indexing everything and filtering prints."""
+"""The direct range scan prints exactly what parsing every record one by one and testing it
+prints (a naive reference: no prefilter, no chunks)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import sys
 import pytest
 from indexing_helpers import DASH, LooseFormat, dash_log
 
-from logview import direct_scan
-from logview.direct_scan import make_job, run_job
-from logview.engine import iter_matching_records
+from logview import boundaries, scan_ranges
+from logview.scan_ranges import make_job, run_job
 from logview.formats.template import TemplateFormat
 from logview.printer import RecordPrinter
 from logview.query import parse_query
@@ -34,8 +34,10 @@ QUERIES = ["level>=ERROR", "level>=error logger:app", "level=critical", "timeout
 def rendered(store, query, jsonl: bool) -> bytes:
     out = io.BytesIO()
     printer = RecordPrinter(out, output="jsonl" if jsonl else "text")
-    for record in iter_matching_records(store, query):
-        printer.write(record)
+    for i in range(len(store)):
+        record = store.parse(i)
+        if query.matches(record):
+            printer.write(record)
     return out.getvalue()
 
 
@@ -81,7 +83,8 @@ def test_forked_workers_give_the_same_bytes_in_order(stores):
 
 def test_a_record_too_long_hands_over_to_the_index(stores, monkeypatch):
     _indexed, fresh = stores
-    monkeypatch.setattr(direct_scan, "MAX_RECORD_BYTES", 64)
+    monkeypatch.setattr(scan_ranges, "MAX_RECORD_BYTES", 64)
+    monkeypatch.setattr(boundaries, "MAX_RECORD_BYTES", 64)
     _got, resume = direct(fresh, parse_query("level>=ERROR"), False, range_bytes=1 << 20,
                           workers=1)
     assert resume == 0  # the first range already has a traceback longer than 64 bytes
@@ -91,7 +94,8 @@ def test_cli_falls_back_to_the_index_and_prints_the_same(tmp_path):
     path = tmp_path / "app.log"
     path.write_bytes(HOSTILE)
     code = (
-        "import sys; from logview import direct_scan; direct_scan.MAX_RECORD_BYTES = 64;"
+        "import sys; from logview import boundaries, scan_ranges;"
+        "scan_ranges.MAX_RECORD_BYTES = boundaries.MAX_RECORD_BYTES = 64;"
         "from logview.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     args = [str(path), "--print", "-q", "level>=ERROR", "-o", "jsonl", "--format", DASH]

@@ -1,4 +1,5 @@
-"""The query engine: prefiltered scans give exactly what parsing everything gives."""
+"""The scanner: prefiltered chunk scans (forward, backward, merged) give exactly what parsing
+every record one by one and testing it gives."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import numpy as np
 import pytest
 from indexing_helpers import DashFormat, StandInQuery, dash_log
 
-from logview.engine import GroupMatcher, iter_matching_records, scan
-from logview.pattern_analysis import required_literals, start_signature
+from logview.scan import GroupMatcher, find_next, find_previous, iter_matching_records, scan
+from logview.formats.signature import start_signature
+from logview.needles import required_literals
 from logview.sources.base import MemorySource, StaticFileSource
 from logview.store import LogStore, MergedStore
 
@@ -34,8 +36,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.min_level}-{q.words}")
 def test_prefilter_gives_the_same_records_as_parsing_everything(store, query):
-    slow = StandInQuery(query.min_level, query.words, prefilter=False)
-    expected = [(r.line, r.offset, r.raw) for r in iter_matching_records(store, slow)]
+    expected = [(r.line, r.offset, r.raw) for _, r in naive(store, query)]
     got = [(r.line, r.offset, r.raw) for r in iter_matching_records(store, query)]
     assert got == expected
     positions = np.concatenate(list(scan(store, query, batch_seconds=0)) or [np.empty(0)])
@@ -60,14 +61,58 @@ def test_empty_query_yields_every_record(store):
     assert [r.offset for r in records] == [store.index.start(i) for i in range(10, 20)]
 
 
-def test_merged_store_is_scanned_by_parsing(store):
-    other = MemorySource("other", dash_log(100, seed=12))
+def naive(store, query, start=0, stop=None):
+    """The reference: every record parsed one by one and tested, no prefilter, no chunks."""
+    stop = len(store) if stop is None else stop
+    out = []
+    for i in range(start, stop):
+        record = store.parse(i)
+        if query.matches(record):
+            out.append((i, record))
+    return out
+
+
+@pytest.fixture(scope="module")
+def merged(store):
+    """The dash log merged with a JSON log (another format, so another matcher per part)."""
+    lines = []
+    for k in range(3000):
+        level = ("ERROR", "INFO", "WARNING", "DEBUG")[k % 4]
+        lines.append(b'{"asctime": "2024-01-02 03:%02d:%02d,000", "levelname": "%s", '
+                     b'"name": "json.app", "message": "json event %d user=u7"}\n'
+                     % (k // 60 % 60, k % 60, level.encode(), k))
+    other = MemorySource("other.jsonl", b"".join(lines))
     other.finish()
-    merged = MergedStore([store, LogStore(other, DashFormat())])
-    merged.update()
-    got = list(iter_matching_records(merged, StandInQuery(40)))
-    assert got and all(r.levelno >= 40 for r in got)
-    assert {r.source for r in got} == {store.name, "other"}
+    merged = MergedStore([store, LogStore(other)])
+    merged.update(final=True)
+    assert len(merged) == len(store) + 3000
+    return merged
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.min_level}-{q.words}")
+def test_merged_store_scans_each_part_with_its_prefilter(merged, query):
+    expected = naive(merged, query)
+    positions = np.concatenate(list(scan(merged, query, batch_seconds=0)) or [np.empty(0)])
+    assert positions.tolist() == [i for i, _ in expected]
+    got = list(iter_matching_records(merged, query, 1000, 6000))
+    assert [(r.source, r.offset) for r in got] == [
+        (r.source, r.offset) for i, r in expected if 1000 <= i < 6000]
+    both = query.min_level and not query.words  # errors: both parts have some
+    assert {r.source for _, r in expected} >= ({"other.jsonl"} if both else set())
+
+
+@pytest.mark.parametrize("query", [StandInQuery(40), StandInQuery(0, ("user=u7",))],
+                         ids=["errors", "word"])
+def test_find_next_and_previous_agree_with_the_reference(store, merged, query):
+    for target in (store, merged):
+        hits = [i for i, _ in naive(target, query)]
+        assert hits
+        for here in (0, 1, hits[0], hits[-1], len(target) // 2, len(target) - 1):
+            after = [i for i in hits if i >= here]
+            before = [i for i in hits if i < here]
+            assert find_next(target, query, here) == (after[0] if after else None)
+            assert find_previous(target, query, here) == (before[-1] if before else None)
+    assert find_next(store, StandInQuery(0, ("no such text anywhere",)), 0) is None
 
 
 def test_needles_are_extracted_from_alternations_and_confirmed():
@@ -97,16 +142,16 @@ def test_level_needles_stay_narrow_after_parsing(tmp_path):
     (It did: every query after the first scanned for ~30 level spellings instead of 3, five
     times slower on a big file.)
     """
-    from logview.engine import level_case_of, query_prefilter
+    from logview.scan import query_prefilter
     from logview.formats.template import TemplateFormat
     from logview.query import parse_query
 
     fmt = TemplateFormat("%(asctime)s - %(name)s - %(levelname)s - %(message)s")
-    assert level_case_of(fmt) == "python"
+    assert fmt.level_case == "python"
     narrow = query_prefilter(fmt, parse_query("level>=error")).groups
     fmt.parse("2024-01-02 03:04:05,000 - app - ERROR - boom")
     fmt.parse("2024-01-02 03:04:05,000 - app - Level 45 - custom")
-    assert level_case_of(fmt) == "python"
+    assert fmt.level_case == "python"
     assert query_prefilter(fmt, parse_query("level>=error")).groups == narrow
     custom = TemplateFormat("%(levelname)s %(message)s", levels={"SUCCESS": 25})
-    assert level_case_of(custom) is None  # registered names: no narrowing
+    assert custom.level_case is None  # registered names: no narrowing

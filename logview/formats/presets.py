@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from logview.formats.base import LogFormat
 from logview.formats.linewise import ANSI_HINT_RE
+from logview.formats.signature import StartSignature
 from logview.formats.template import TemplateFormat
-from logview.pattern_analysis import StartSignature
 from logview.record import Record, level_from_name, split_exception, strip_ansi
 
 #: ``logging.basicConfig()``'s default.

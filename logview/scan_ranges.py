@@ -1,10 +1,11 @@
 """Matching records of a finished file without building its index (``--print`` on big files).
 
 The file is cut into byte ranges; a range owns the records that start in it. For each range the
-query's needles are found with ``bytes.find``; around each hit the record is found by walking
-lines (back to the line that starts it, forward to the next start) with the same start test as
-``RecordIndex``, so the records, their offsets and line numbers are exactly the index's. Ranges
-run in forked worker processes when there are several CPUs and come back in file order.
+matcher's needles (``Matcher.needles``) are found with ``bytes.find``; around each hit the
+record is found by walking lines (back to the line that starts it, forward to the next start)
+with the format's ``StartDetector``, the index's own start test, so the records, their offsets
+and line numbers are exactly the index's. Ranges run in forked worker processes when there are
+several CPUs and come back in file order.
 
 A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not handled here:
 ``NeedIndex`` tells the caller to continue from that range with the index.
@@ -19,12 +20,12 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from logview.engine import find_all, query_prefilter
-from logview.index import StartDetector
-from logview.record import Record
-from logview.split import MAX_RECORD_BYTES, RawRecord, parse_raw_record
+from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
+from logview.record import RawRecord, Record, parse_raw_record
+from logview.scan import Matcher, QueryLike
+from logview.sources.base import ByteSource
+from logview.store import Store
 
 #: Bytes per range (one task for a worker).
 RANGE_BYTES = 32 << 20
@@ -32,115 +33,17 @@ RANGE_BYTES = 32 << 20
 PARALLEL_MIN_BYTES = 64 << 20
 #: Most worker processes.
 MAX_WORKERS = 4
-_ESC_LEADS = (0x1B, 0xC2)
-
-
-class NeedIndex(Exception):
-    """A record (or the search for one) longer than ``MAX_RECORD_BYTES``: use the index."""
-
-
-class StartTest:
-    """Whether the line at a byte position starts a record, exactly as ``StartDetector.mask``."""
-
-    def __init__(self, detector: StartDetector) -> None:
-        self.detector = detector
-        self.pattern = detector.pattern
-        sig = detector.signature
-        self.signature: re.Pattern[bytes] | None = None
-        self.exact = False
-        if sig is not None:
-            if any(not cls for cls in sig.classes):
-                self.signature = re.compile(b"(?!)")
-            else:
-                self.signature = re.compile(b"".join(_byte_class(cls) for cls in sig.classes))
-            self.exact = sig.exact
-        #: A newline before a line that may start a record: skips continuation lines in C.
-        self.next_line: re.Pattern[bytes] | None = None
-        if self.signature is not None:
-            lead = b"[" + re.escape(bytes(_ESC_LEADS)) + b"]"
-            self.next_line = re.compile(b"\n(?=" + self.signature.pattern + b"|" + lead + b")")
-
-    def record_end(self, buf: bytes, e: int, final: bool) -> int:
-        """The first record-starting line at or after line start ``e`` (``len(buf)``: none)."""
-        size = len(buf)
-        search = self.next_line.search if self.next_line is not None else None
-        while e < size:
-            if search is not None:
-                m = search(buf, e - 1)
-                if m is None:
-                    return size
-                e = m.start() + 1
-            if self.at(buf, e, final):
-                return e
-            e = buf.find(b"\n", e) + 1 or size
-        return size
-
-    def at(self, buf: bytes, s: int, final: bool) -> bool:
-        """The line starting at ``buf[s]``; ``final``: ``buf`` ends where the file ends."""
-        e = buf.find(b"\n", s)
-        if e < 0:
-            if not final:
-                raise ValueError("line not complete in the buffer")
-            # The index decides an unfinished last line with line_starts_record.
-            return self.detector.line_starts_record(buf[s:])
-        if buf[s] in _ESC_LEADS:
-            return self.detector.line_starts_record(buf[s:e])
-        if self.pattern is None:
-            return True
-        if self.signature is not None:
-            if self.signature.match(buf, s) is None:
-                return False
-            if self.exact:
-                return True
-        return self.pattern.match(buf[s:e]) is not None
-
-
-def _byte_class(values: frozenset[int]) -> bytes:
-    return b"[" + b"".join(re.escape(bytes([v])) for v in sorted(values)) + b"]"
-
-
-def first_start(source: Any, test: StartTest, offset: int, size: int) -> int:
-    """Offset of the first record-starting line at or after ``offset`` (``size`` if none)."""
-    if offset <= 0:
-        return 0
-    if offset >= size:
-        return size
-    want = 1 << 16
-    while True:
-        data = source.read_at(offset - 1, min(want, size - offset + 1))
-        final = offset - 1 + len(data) >= size
-        nl = data.find(b"\n")
-        while nl >= 0:
-            s = nl + 1
-            if s >= len(data):
-                if final:
-                    return size
-                break
-            e = data.find(b"\n", s)
-            if e < 0 and not final:
-                break
-            if test.at(data, s, final):
-                return offset - 1 + s
-            if e < 0:
-                return size
-            nl = e
-        if final or want > MAX_RECORD_BYTES:
-            if final:
-                return size
-            raise NeedIndex(f"no record starts within {MAX_RECORD_BYTES} bytes of {offset}")
-        want *= 4
 
 
 @dataclass(slots=True)
 class ScanJob:
     """Everything a range scan needs (workers inherit it when they fork)."""
 
-    source: Any
+    source: ByteSource
     size: int
-    fmt: Any
+    matcher: Matcher
     name: str
-    matches: Callable[[Record], bool]
-    test: StartTest
+    detector: StartDetector
     literals: tuple[bytes, ...]
     folded: bool  # literals are lower-case, to be found in lower-cased bytes
     confirm: list[re.Pattern[bytes]]  # every group's regex (AND), checked on each record
@@ -160,25 +63,23 @@ def count_lines(job: ScanJob, a: int, b: int) -> int:
 
 def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int]:
     """(rendered matching records, how many) of the records starting in ``[a, b)``."""
-    first = first_start(job.source, job.test, a, job.size)
-    end = first_start(job.source, job.test, b, job.size)
+    first = first_start(job.source, job.detector, a, job.size)
+    end = first_start(job.source, job.detector, b, job.size)
     if first >= end:
         return b"", 0
     buf = job.source.read_at(first, end - first)
     if len(buf) != end - first:
         raise NeedIndex(f"{job.name}: the file changed while it was read")
     final = end >= job.size
-    hay = buf.lower() if job.folded else buf
-    hits = find_all(hay, job.literals)
-    if b"\x1b" in buf:  # records with ANSI codes are always candidates (Prefilter.may_match)
-        hits.extend(find_all(buf, (b"\x1b",)))
-    hits.sort()
+    hits = Matcher.hits(buf, job.literals, job.folded)
     line = line_at_a + job.source.read_at(a, first - a).count(b"\n") if job.need_lines else None
     counted = 0
     done = 0  # end of the last record handled: a record start
     out: list[bytes] = []
-    test_at, record_end, rfind, find = job.test.at, job.test.record_end, buf.rfind, buf.find
-    fmt, name, matches, render, confirm = job.fmt, job.name, job.matches, job.render, job.confirm
+    test_at, record_end = job.detector.starts_at, job.detector.next_start
+    rfind, find, admits = buf.rfind, buf.find, Matcher.admits
+    fmt, name, matches = job.matcher.format, job.name, job.matcher.matches
+    render, confirm = job.render, job.confirm
     size = len(buf)
     for hit in hits:
         if hit < done:
@@ -194,7 +95,7 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
             raise NeedIndex(f"{name}: a record longer than {MAX_RECORD_BYTES} bytes")
         done = e
         data = buf[s:e]
-        if confirm and b"\x1b" not in data and not all(g.search(data) for g in confirm):
+        if confirm and not admits(data, confirm):
             continue
         if line is not None:
             line += buf.count(b"\n", counted, s)
@@ -205,32 +106,26 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     return b"".join(out), len(out)
 
 
-def make_job(store: Any, query: Any, render: Callable[[Record], bytes], *,
+def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], *,
              need_lines: bool) -> ScanJob | None:
-    """A job for ``store``, or None when a direct scan does not apply (no needles to find).
+    """A job for ``store``, or None when a direct scan does not apply: a merged store, a source
+    that may still grow, a query without needles to find.
 
     ``need_lines``: records need their line numbers (jsonl output); they also do whenever the
     query may read them (``line>=N``, ``has:line``), which costs a newline count per range.
     """
-    source = getattr(store, "source", None)
-    if getattr(store, "index", None) is None or source is None or not source.finished:
+    if len(store.parts()) != 1 or not store.source.finished or query.is_empty:
         return None
-    if getattr(query, "is_empty", True):
+    matcher = Matcher(store.format, query)
+    needles = matcher.needles()
+    if needles is None:
         return None
-    prefilter = query_prefilter(store.format, query)
-    alternatives = getattr(prefilter, "alternatives", None)
-    if prefilter is None or not alternatives:
-        return None
-    first = alternatives[0]  # the most selective group
-    folded = any(ignorecase for _, ignorecase in first)
-    literals = tuple(text.lower() if folded else text for text, _ in first)
-    exact_first = not folded or all(ic or text.islower() for text, ic in first)
-    confirm = list(prefilter.groups[0 if not exact_first else 1:])
+    literals, folded, confirm = needles
     need_lines = need_lines or "line" in str(getattr(query, "text", "line")).lower()
+    source = store.source
     source.update()
-    return ScanJob(source, source.size(), store.format, store.name, query.matches,
-                   StartTest(StartDetector(store.format)), literals, folded, confirm, render,
-                   need_lines)
+    return ScanJob(source, source.size(), matcher, store.name, StartDetector(store.format),
+                   literals, folded, confirm, render, need_lines)
 
 
 # ---------------------------------------------------------------------------------------------

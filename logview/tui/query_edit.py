@@ -1,20 +1,13 @@
-"""The viewer's side of the query language: compile, scan a range, edit level/logger terms.
+"""Editing query text in the viewer: compile it, set or read its level and logger terms.
 
-Thin glue over ``logview.query`` (``parse_query``) and ``logview.engine`` (``scan``) so that
-the widgets deal with one error type (``QueryProblem``) and the query text stays the single
-truth of what is applied: the level keys and the logger tree edit the text, never a hidden
-filter.
+The query text stays the single truth of what is applied: the level keys and the logger tree
+edit the text, never a hidden filter; widgets see one error type (``QueryProblem``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
 
-import numpy as np
-
-from logview import engine
 from logview.query import Query, QueryError, parse_query
 from logview.record import LEVELS, level_from_name
 
@@ -39,13 +32,6 @@ def compile_query(text: str) -> Query:
         return parse_query(text)
     except QueryError as exc:
         raise QueryProblem(exc.message, exc.position) from exc
-
-
-def scan_range(
-    store: Any, query: Query, start: int, stop: int, cancelled: Callable[[], bool]
-) -> Iterator[np.ndarray]:
-    """Matching positions in ``[start, stop)``, in sorted batches, stopping when cancelled."""
-    return engine.scan(store, query, start, stop, cancelled=cancelled)
 
 
 def _tidy(text: str) -> str:

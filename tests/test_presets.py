@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from logview.formats import known
-from logview.formats.known import known_text_format, known_text_formats
-from logview.split import RecordSplitter, parse_raw_record
+from logview.formats import presets
+from logview.formats.presets import known_text_format, known_text_formats
+from logview.boundaries import RecordSplitter
+from logview.record import parse_raw_record
 
 # Lines copied from each project's documentation / default configuration output.
 CANONICAL = {
@@ -44,7 +45,7 @@ def test_names_are_distinct_and_short():
     assert len(names) == len(set(names)) == len(CANONICAL)
     assert set(names) == set(CANONICAL)
     assert all(len(n) <= 20 and " " not in n for n in names)
-    assert [f.name for f in known.KNOWN_TEXT_FORMATS] == names
+    assert [f.name for f in presets.KNOWN_TEXT_FORMATS] == names
 
 
 @pytest.mark.parametrize("name", sorted(CANONICAL))
@@ -67,7 +68,7 @@ def test_gunicorn_template_from_stdlib_logging():
     # gunicorn's glogging "generic" formatter, driven by the real logging module.
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(known.GUNICORN, known.GUNICORN_DATEFMT))
+    handler.setFormatter(logging.Formatter(presets.GUNICORN, presets.GUNICORN_DATEFMT))
     log = logging.getLogger("gunicorn.error.test")
     log.propagate = False
     log.addHandler(handler)
@@ -156,20 +157,20 @@ def test_structlog_console_canonical_line():
 @pytest.mark.parametrize(
     ("name", "template", "datefmt"),
     [
-        ("python-dash", known.PYTHON_DASH, None),
-        ("python-space", known.PYTHON_SPACE, None),
-        ("python-bracket", known.PYTHON_BRACKET, None),
-        ("basicconfig", known.BASIC_CONFIG, None),
-        ("flask", known.FLASK, None),
-        ("scrapy", known.SCRAPY, known.SCRAPY_DATEFMT),
-        ("celery", known.CELERY, None),
+        ("python-dash", presets.PYTHON_DASH, None),
+        ("python-space", presets.PYTHON_SPACE, None),
+        ("python-bracket", presets.PYTHON_BRACKET, None),
+        ("basicconfig", presets.BASIC_CONFIG, None),
+        ("flask", presets.FLASK, None),
+        ("scrapy", presets.SCRAPY, presets.SCRAPY_DATEFMT),
+        ("celery", presets.CELERY, None),
     ],
 )
 def test_stdlib_logging_output_round_trips(tmp_path, name, template, datefmt):
     path = tmp_path / "out.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter(template, datefmt))
-    log = logging.getLogger(f"known.{name}")
+    log = logging.getLogger(f"presets.{name}")
     log.propagate = False
     log.setLevel(logging.DEBUG)
     log.addHandler(handler)
@@ -193,7 +194,7 @@ def test_stdlib_logging_output_round_trips(tmp_path, name, template, datefmt):
     assert [r.level for r in records] == ["DEBUG", "INFO", "ERROR"]
     assert records[2].exc is not None and "KeyError: 'k'" in records[2].exc
     if "%(name)s" in template:
-        assert {r.logger for r in records} == {f"known.{name}"}
+        assert {r.logger for r in records} == {f"presets.{name}"}
 
 
 def test_loguru_default_sink_output():

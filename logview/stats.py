@@ -1,8 +1,9 @@
-"""Running tallies of the records read so far: per level, per logger, per time, per source.
+"""Record statistics: counts per level bucket, per logger, per time, per source.
 
-The counting worker adds records from its thread; the UI takes what accumulated since its
-last look (logger counts and times as deltas, level counts and sources as totals). Between two takes the
-pending data is bounded: past ``MAX_PENDING`` records the worker waits for the UI.
+A counting thread adds records; a reader (the viewer's level bar, logger tree and histogram)
+takes what accumulated since its last look (logger counts and times as deltas, level counts
+and sources as totals). Between two takes the pending data is bounded: past ``MAX_PENDING``
+records the counting thread waits (``room``) for the reader.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from array import array
 
 import numpy as np
 
-from logview.record import Record
-from logview.tui.source_tags import MAX_SOURCES
-from logview.tui.theme import LEVEL_BUCKETS, bucket_of
+from logview.record import LEVEL_BUCKETS, Record, level_bucket
+
+#: Distinct sources remembered (a hostile stream of client names stays bounded).
+MAX_SOURCES = 256
 
 #: Records whose times and loggers may wait for the UI before the worker pauses.
 MAX_PENDING = 500_000
 
 
-class RecordTally:
+class RecordStats:
     """Level totals plus pending per-logger counts and (time, level) pairs."""
 
     def __init__(self) -> None:
@@ -42,7 +44,7 @@ class RecordTally:
 
     def add(self, record: Record) -> None:
         """Count one record (worker thread)."""
-        bucket = bucket_of(record.levelno)
+        bucket = level_bucket(record.levelno)
         with self._lock:
             if bucket < 0:
                 self.unknown += 1

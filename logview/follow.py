@@ -1,0 +1,145 @@
+"""Following a growing store: one ``Follower`` and one ``LiveFilter`` for the viewer and the
+headless printer alike.
+
+The ``Follower`` takes in new input (``store.update``, in time slices on a big input) and says
+what happened: records appended, or a restart (a truncation, a rotation the source could not
+follow as an append, a format detected anew) after which every position before is void. Its
+one quiet-flush policy: when input has been quiet for ``quiet_flush`` seconds the pending last
+record is taken although no next record has started, but never half a line (its rest would
+become a record of its own).
+
+The ``LiveFilter`` keeps what matches a query in a growing store: the matching positions (the
+viewer's rows) or the new matching records (the printer), scanning only what is new with the
+one scanner (``logview.scan``) and starting over when the store restarts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from logview.growable import GrowableArray
+from logview.record import Record
+from logview.scan import Cancelled, QueryLike, iter_matching_records, scan
+from logview.store import Store, ends_with_whole_line
+
+#: Quiet time after which the pending last record of a live source is taken anyway.
+QUIET_FLUSH = 0.3
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(slots=True, frozen=True)
+class Change:
+    """What one ``Follower.step`` found."""
+
+    #: Records added (after a restart: every record the store has now).
+    added: int
+    #: The store started over: every position before is void.
+    restarted: bool
+    #: Nothing can come any more.
+    finished: bool
+
+
+class Follower:
+    """Takes in a store's new input; tells appends from restarts; flushes when input is quiet.
+
+    ``slice_seconds`` bounds one ``update`` on a big input so that a viewer shows the first
+    records of a huge file at once (the next step continues).
+    """
+
+    def __init__(self, store: Store, *, quiet_flush: float = QUIET_FLUSH,
+                 slice_seconds: float | None = None) -> None:
+        self.store = store
+        self.quiet_flush = quiet_flush
+        self.slice_seconds = slice_seconds
+        self.generation = store.generation
+        self._quiet_since: float | None = None
+        self._flushed = False
+
+    def step(self) -> Change:
+        """Take in what the sources have now (does not wait)."""
+        store = self.store
+        added = store.update(budget=self.slice_seconds)
+        now = time.monotonic()
+        if added:
+            self._quiet_since = None
+            self._flushed = False
+        else:
+            if self._quiet_since is None:
+                self._quiet_since = now
+            if (not self._flushed and now - self._quiet_since >= self.quiet_flush
+                    and ends_with_whole_line(store)):
+                self._flushed = True
+                added = store.update(final=True)
+        restarted = store.generation != self.generation
+        self.generation = store.generation
+        if restarted:
+            added = len(store)
+        return Change(added, restarted, store.finished)
+
+    def wait(self, timeout: float) -> bool:
+        """Block until a source may have more (True) or ``timeout`` passed."""
+        more = self.store.wait(timeout)
+        if more:
+            self._flushed = False
+        return more
+
+    def flush(self) -> int:
+        """Take the pending last record now (the end of a session)."""
+        return self.store.update(final=True)
+
+
+class LiveFilter:
+    """What matches ``query`` in a growing store, kept up to date by scanning what is new.
+
+    Use ``advance`` for positions (kept in ``positions``) or ``new_records`` for the records
+    themselves; both continue where the last call stopped and start over after a restart
+    (``restarted`` tells the caller once).
+    """
+
+    def __init__(self, store: Store, query: QueryLike) -> None:
+        self.store = store
+        self.query = query
+        self.positions = GrowableArray()
+        #: Records looked at so far (positions below this are decided).
+        self.scanned = 0
+        self.generation = store.generation
+
+    def check_restart(self) -> bool:
+        """Start over if the store restarted since the last call; True when it did."""
+        if self.store.generation == self.generation:
+            return False
+        self.generation = self.store.generation
+        self.positions = GrowableArray()
+        self.scanned = 0
+        return True
+
+    def advance(self, stop: int | None = None, *, cancelled: Cancelled = _never,
+                step: int = 50_000, batch_seconds: float = 0.1) -> Iterator[np.ndarray]:
+        """Scan up to ``stop`` (default: what the store has), yielding the positions view
+        after every batch (about every ``batch_seconds``) so a viewer can show progress."""
+        stop = len(self.store) if stop is None else stop
+        while self.scanned < stop and not cancelled():
+            hi = min(stop, self.scanned + step)
+            for batch in scan(self.store, self.query, self.scanned, hi, cancelled=cancelled,
+                              batch_seconds=batch_seconds):
+                self.positions.extend(batch)
+                yield self.positions.view()
+            if cancelled():
+                return
+            self.scanned = hi
+            yield self.positions.view()
+
+    def new_records(self, *, cancelled: Cancelled = _never) -> Iterator[Record]:
+        """The matching records the store gained since the last call, in order."""
+        stop = len(self.store)
+        if self.scanned >= stop:
+            return
+        start, self.scanned = self.scanned, stop
+        yield from iter_matching_records(self.store, self.query, start, stop, cancelled=cancelled)

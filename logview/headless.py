@@ -1,0 +1,206 @@
+"""Running without a screen: ``--print``, ``--print --follow`` and ``--listen --print``.
+
+A finished file is scanned without its index when the query has needles
+(``logview.scan_ranges``, forked range workers); everything else goes through the ``Follower``
+and a ``LiveFilter``, the same ones the viewer uses.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import IO
+
+from logview.follow import Follower, LiveFilter
+from logview.printer import RecordPrinter
+from logview.record import printable
+from logview.scan import QueryLike, iter_matching_records
+from logview.scan_ranges import make_job, run_job
+from logview.store import DETECT_BYTES, SETTLE_LINES, Store, format_misfits
+
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+#: Polling interval of ``--print --follow`` and of ``--listen --print``.
+FOLLOW_POLL = 0.25
+LISTEN_POLL = 0.03
+
+
+def use_color(choice: str, out: IO[bytes]) -> bool:
+    """``--color``: always, never, or auto (a terminal, unless ``NO_COLOR`` is set)."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return os.isatty(out.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+class MisfitWarnings:
+    """Says on stderr, once per source, that a forced --format fits none of its first lines."""
+
+    def __init__(self, option: str | None) -> None:
+        self.option = option
+        self._told: set[str] = set()
+
+    def check(self, store: Store) -> None:
+        for name, detection in format_misfits(store):
+            if name in self._told:
+                continue
+            self._told.add(name)
+            sys.stderr.write(f"logview: --format '{printable(self.option or detection.label)}' "
+                             f"fits none of the first {detection.total} lines of "
+                             f"{printable(name)}\n")
+            sys.stderr.flush()
+
+
+class MatchPrinter:
+    """Prints the new matching records of a growing store; starts over when it restarts.
+
+    After a truncation the new content is printed from its start. When a store that was small
+    when opened detects its format anew it re-reads the same bytes: records already printed
+    from them are not printed twice (only records of the first lines can be re-read, so
+    remembering those is enough). Without ``live`` nothing is printed before detection is
+    final, so all the output is read with the final format.
+    """
+
+    def __init__(self, store: Store, query: QueryLike, printer: RecordPrinter, *,
+                 live: bool) -> None:
+        self.store = store
+        self.printer = printer
+        self.live = live
+        self.matches = LiveFilter(store, query)
+        self._formats = self._format_ids()
+        self._printed: set[tuple[str, int | None, int | None]] = set()
+
+    def _format_ids(self) -> tuple[int, ...]:
+        return tuple(id(part.format) for part in self.store.parts())
+
+    def emit(self) -> None:
+        """Print what matched since the last call."""
+        store = self.store
+        if self.matches.check_restart():
+            reformatted = self._format_ids() != self._formats
+            self._formats = self._format_ids()
+            if not reformatted:  # truncated: new content, nothing of it was printed
+                self._printed.clear()
+        settled = all(part.detection_final for part in store.parts())
+        if not self.live and not settled and not store.finished:
+            return
+        for record in self.matches.new_records():
+            key = (record.source, record.offset, record.line)
+            if key in self._printed:
+                continue
+            self.printer.write(record)
+            if (not settled and (record.line or 0) <= SETTLE_LINES + 1
+                    and (record.offset or 0) < DETECT_BYTES):
+                self._printed.add(key)
+        if settled:
+            self._printed.clear()
+
+
+def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
+                  out: IO[bytes]) -> bool:
+    """Print the matches of a finished file without indexing it first; False: not possible."""
+    job = make_job(store, query, printer.render, need_lines=printer.jsonl)
+    if job is None:
+        return False
+    out.flush()  # forked workers must not inherit unwritten output
+    resume = run_job(job, printer.write_rendered)
+    if resume is not None:  # a record too long for the direct scan: the index goes on from here
+        store.update(final=True)
+        index = store.parts()[0].index
+        start = index.find(resume - 1) + 1 if resume > 0 else 0
+        while start < len(store) and index.start(start) < resume:
+            start += 1
+        for record in iter_matching_records(store, query, start):
+            printer.write(record)
+    return True
+
+
+def run_print(store: Store, query: QueryLike, out: IO[bytes], *, output: str = "text",
+              color: bool = False, follow: bool = False,
+              format_option: str | None = None) -> int:
+    """Print matching records; with ``follow`` keep going until interrupted.
+
+    Returns 0 when something was printed (or when following), 1 when nothing matched.
+    """
+    printer = RecordPrinter(out, output=output, color=color, flush_each=follow)
+    misfits = MisfitWarnings(format_option)
+    misfits.check(store)
+    if not follow and _print_direct(store, query, printer, out):
+        out.flush()
+        return EXIT_OK if printer.count else EXIT_NO_MATCH
+    matches = MatchPrinter(store, query, printer, live=follow)
+    follower = Follower(store, quiet_flush=0.0)
+    if not follow:
+        follower.flush()
+    else:
+        follower.step()
+    matches.emit()
+    out.flush()
+    while follow or not store.finished:
+        misfits.check(store)
+        follower.wait(FOLLOW_POLL)
+        change = follower.step()
+        if change.finished:  # nothing can come any more (a pipe at EOF), even with --follow
+            follower.flush()
+            matches.emit()
+            break
+        if change.added or change.restarted:
+            matches.emit()
+            out.flush()
+    misfits.check(store)
+    out.flush()
+    return EXIT_OK if printer.count or follow else EXIT_NO_MATCH
+
+
+def run_listen_print(store: Store, query: QueryLike, out: IO[bytes], stop_listening,
+                     stopping: threading.Event, *, output: str = "text",
+                     color: bool = False) -> int:
+    """Print records as the listener receives them (flushed each) until ``stopping`` is set.
+
+    Then ``stop_listening()`` stops the listener (connections hand over what they hold) and
+    flushes the spool, and every record received so far is printed before returning 0.
+    """
+    printer = RecordPrinter(out, output=output, color=color, flush_each=True)
+    matches = MatchPrinter(store, query, printer, live=True)
+    # The spool holds whole JSON lines: a record is complete as soon as input pauses.
+    follower = Follower(store, quiet_flush=0.0)
+    try:
+        follower.step()
+        matches.emit()
+        while not stopping.is_set():
+            follower.wait(LISTEN_POLL)
+            follower.step()
+            matches.emit()
+        stop_listening()
+        follower.flush()
+        matches.emit()
+    finally:
+        out.flush()
+    return EXIT_OK
+
+
+class StopSignals:
+    """SIGINT and SIGTERM set ``event`` instead of interrupting (``restore`` undoes it).
+
+    Installed before the listener binds, so a signal that comes while logview starts is not
+    lost and never lands between two steps of an update.
+    """
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous = {sig: signal.signal(sig, self._set)
+                          for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _set(self, signum, frame) -> None:
+        self.event.set()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()

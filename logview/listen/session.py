@@ -1,0 +1,89 @@
+"""The listener's lifecycle: bind the addresses, spool what arrives, follow the spool.
+
+Records go listener thread -> ``SpoolWriter`` (JSON lines, logview's own schema, so each
+keeps its client as ``source``) -> a followed file -> a store, like any other log. The spool
+is unlinked at once unless ``--save`` keeps it: writer and reader hold it open, so nothing is
+left behind even when logview is killed.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import suppress
+
+from logview.listen.address import describe_bound, parse_listen_address
+from logview.listen.errors import SessionError
+from logview.listen.server import LogListener
+from logview.listen.spool_writer import SpoolError, SpoolWriter
+from logview.sources.base import SourceError
+from logview.sources.file import FileSource
+
+
+class ListenSession:
+    """The running listener, the spool it writes and the source that follows that spool."""
+
+    def __init__(self, listener: LogListener, writer: SpoolWriter) -> None:
+        self.listener = listener
+        self.writer = writer
+        self.source: FileSource | None = None
+        self._stopped = False
+
+    @property
+    def where(self) -> str:
+        """What is bound, e.g. ``tcp 127.0.0.1:9020, udp 127.0.0.1:9020``."""
+        return describe_bound(self.listener.bound)
+
+    def banner(self, saving: bool) -> str:
+        """What stderr says once the listener runs: where, warnings, where records are kept."""
+        lines = [f"logview: listening on {self.where}"]
+        lines += [f"logview: warning: {warning}" for warning in self.listener.warnings]
+        if saving:
+            lines.append(f"logview: saving received records to {self.writer.path}")
+        return "\n".join(lines) + "\n"
+
+    def stop(self) -> None:
+        """Stop receiving (what connections still hold is written) and flush the spool."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.listener.stop()
+        self.writer.close()
+
+
+def start_listening(listen: list[str], *, save: str | None, max_frame: int) -> ListenSession:
+    """Bind every address of ``listen`` and start spooling what arrives.
+
+    The session's ``source`` follows the spool; its name is what the viewer's status line
+    shows (where to send, and whether it is open to the network).
+    """
+    try:
+        addresses = [parse_listen_address(text) for text in listen]
+    except ValueError as exc:
+        raise SessionError(str(exc)) from exc
+    if max_frame < 64:
+        raise SessionError(f"--max-frame {max_frame}: give at least 64 bytes")
+    try:
+        writer = SpoolWriter(save, flush_interval=0.02)
+    except SpoolError as exc:
+        raise SessionError(f"--save: {exc.strerror or exc}") from exc
+    listener = LogListener(addresses, writer.write, max_frame=max_frame)
+    try:
+        listener.start()
+    except OSError as exc:
+        writer.close()
+        raise SessionError(exc.strerror or str(exc)) from exc
+    session = ListenSession(listener, writer)
+    name = f"listening on {session.where}"
+    if listener.warnings:
+        name += " (open to the network)"
+    try:
+        source = FileSource(writer.path, follow=True, name=name)
+    except SourceError:
+        session.stop()
+        raise
+    source.format_hint = "jsonl"  # logview's own JSON lines
+    session.source = source
+    if not save:
+        with suppress(OSError):
+            os.unlink(writer.path)
+    return session

@@ -1,0 +1,407 @@
+"""Which records of a store match a query: the one scanner behind the printer, the viewer's
+filter, merged stores and the viewer's searches (``n``/``N``, ``e``/``E``, ``w``/``W``).
+
+A ``Matcher`` is built from a format and a query: the query's byte-level ``Prefilter`` for
+what that format writes (an AND of groups, each found with ``bytes.find`` on its literals
+wherever the group allows it, else with its regex), the rule that a record holding an ESC byte
+is always a candidate (ANSI stripping may join needles the raw bytes keep apart), and the
+exact confirm step (``query.matches`` on the parsed record).
+
+A store is scanned in big chunks of whole records read through its index: a chunk's
+candidates are found in bulk (hit offsets -> record numbers with ``numpy.searchsorted``,
+groups intersect) and only they are parsed. A merged store is scanned part by part, each part
+with its own format's matcher, and the positions mapped to the merged order. ``find_next`` and
+``find_previous`` scan forward or backward in growing windows. A finished file can also be
+scanned without its index, in parallel ranges: ``logview.scan_ranges``.
+
+Anything with ``matches(record)``, ``prefilter(level_text=, json_escaped=, level_case=)`` and
+``is_empty`` is a query here: ``logview.query.Query``, or ``RecordTest`` for a plain predicate.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from logview.formats.base import LogFormat
+from logview.needles import Needles, find_all, required_literals
+from logview.query.prefilter import ALWAYS_CANDIDATE, Prefilter
+from logview.record import LEVEL_ALIASES, RawRecord, Record, parse_raw_record
+
+if TYPE_CHECKING:
+    from logview.store import Store
+
+#: Raw bytes read per scanning step.
+SCAN_BYTES = 8 << 20
+#: Chunk size when every record is parsed (the parsed records of a chunk are held at once).
+ALL_BYTES = 1 << 20
+#: Merged positions looked at per step when a merged store is scanned.
+MERGED_WINDOW = 1 << 16
+
+Cancelled = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
+class QueryLike(Protocol):
+    """What the scanner needs of a query."""
+
+    is_empty: bool
+
+    def matches(self, record: Record) -> bool: ...
+
+    def prefilter(self, *, level_text: bool, json_escaped: bool,
+                  level_case: str | None = None) -> Prefilter | None: ...
+
+
+class RecordTest:
+    """A plain predicate as a query (no byte prefilter: every record is parsed)."""
+
+    is_empty = False
+
+    def __init__(self, predicate: Callable[[Record], bool]) -> None:
+        self.matches = predicate
+
+    def prefilter(self, **_options: Any) -> None:
+        return None
+
+
+class GroupMatcher:
+    """Finds the records of a chunk in which one prefilter group occurs.
+
+    With the group's literal alternatives (``Prefilter.alternatives``) each is found with
+    ``bytes.find`` and nothing needs confirming; otherwise needles are derived from the regex.
+    """
+
+    def __init__(
+        self,
+        pattern: re.Pattern[bytes],
+        literals: tuple[tuple[bytes, bool], ...] | None = None,
+    ) -> None:
+        self.pattern = pattern
+        if literals:
+            folded = any(ignorecase for _, ignorecase in literals)
+            texts = tuple(text.lower() if folded else text for text, _ in literals)
+            # Case-sensitive literals found in lower-cased bytes may be false hits: confirm them.
+            exact = not folded or all(ignorecase or text.islower() for text, ignorecase in literals)
+            self.needles: Needles | None = Needles(texts, exact=exact, ignorecase=folded)
+        else:
+            self.needles = required_literals(pattern)
+
+    def hit_list(self, buf: bytes) -> list[int]:
+        """Offsets in ``buf`` where a match (or a needle every match contains) begins
+        (unsorted when there are several needles)."""
+        if self.needles is None:
+            return [m.start() for m in self.pattern.finditer(buf)]
+        return find_all(buf.lower() if self.needles.ignorecase else buf, self.needles.literals)
+
+    def records(self, buf: bytes, rel: np.ndarray) -> np.ndarray:
+        """Indexes ``j`` of records ``buf[rel[j]:rel[j+1]]`` in which the group occurs."""
+        hits = np.array(self.hit_list(buf), dtype=np.int64)
+        if len(hits) == 0:
+            return hits
+        cand = np.unique(np.searchsorted(rel, hits, side="right") - 1)
+        cand = cand[(cand >= 0) & (cand < len(rel) - 1)]
+        if self.needles is not None and self.needles.exact:
+            return cand
+        search = self.pattern.search
+        keep = [search(buf, int(rel[j]), int(rel[j + 1])) is not None for j in cand.tolist()]
+        return cand[np.array(keep, dtype=bool)] if len(cand) else cand
+
+    def within(self, buf: bytes, rel: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """The candidates ``j`` whose record ``buf[rel[j]:rel[j+1]]`` contains the group.
+
+        For few candidates this beats scanning the whole chunk for a common needle.
+        """
+        needles = self.needles
+        if needles is not None and needles.exact and not needles.ignorecase:
+            literals = needles.literals
+            find = buf.find
+
+            def present(start: int, end: int) -> bool:
+                return any(find(lit, start, end) >= 0 for lit in literals)
+        else:
+            search = self.pattern.search
+
+            def present(start: int, end: int) -> bool:
+                return search(buf, start, end) is not None
+        keep = [present(int(rel[j]), int(rel[j + 1])) for j in cand.tolist()]
+        return cand[np.array(keep, dtype=bool)] if len(cand) else cand
+
+
+#: Records holding an ESC byte are always candidates (see ``Prefilter.may_match``).
+_ESCAPED = GroupMatcher(re.compile(re.escape(ALWAYS_CANDIDATE)), ((ALWAYS_CANDIDATE, False),))
+
+
+def query_prefilter(fmt: LogFormat, query: QueryLike) -> Prefilter | None:
+    """The query's prefilter for what ``fmt`` writes (None: no byte-level condition)."""
+    # Level names of the format's own that the level needles do not list: a record at such a
+    # level must not be skipped for lacking a standard name.
+    unlisted = any(name.upper() not in LEVEL_ALIASES and name.upper() != "SUCCESS"
+                   for name in fmt.custom_levels)
+    level_text = fmt.level_text and not unlisted
+    prefilter = query.prefilter(level_text=level_text, json_escaped=fmt.json_escaped,
+                                level_case=fmt.level_case if level_text else None)
+    if prefilter is not None and fmt.opaque_text:
+        prefilter = prefilter.admitting(fmt.opaque_text)
+    return prefilter
+
+
+class Matcher:
+    """A query made ready for one format's bytes: candidates in bulk, then the exact test."""
+
+    def __init__(self, fmt: LogFormat, query: QueryLike) -> None:
+        self.format = fmt
+        self.query = query
+        self.matches = query.matches
+        #: The query matches every record: no prefilter, no test.
+        self.everything = bool(query.is_empty)
+        self.prefilter = None if self.everything else query_prefilter(fmt, query)
+        groups = self.prefilter.groups if self.prefilter is not None else []
+        alternatives = (self.prefilter.alternatives if self.prefilter is not None else []) or [
+            None] * len(groups)
+        #: None: no byte-level condition, every record is parsed and tested.
+        self.groups: list[GroupMatcher] | None = [
+            GroupMatcher(group, alts) for group, alts in zip(groups, alternatives)] or None
+        self._ordered = False
+
+    def candidates(self, buf: bytes, rel: np.ndarray) -> np.ndarray:
+        """Indexes ``j`` of the records ``buf[rel[j]:rel[j+1]]`` that may match."""
+        groups = self.groups
+        if groups is None:
+            return np.arange(len(rel) - 1, dtype=np.int64)
+        if not self._ordered and len(groups) > 1:
+            # Scan chunks for the rarest group (measured on this first chunk), then test
+            # only its candidates' own bytes for the others.
+            counts = [len(group.records(buf, rel)) for group in groups]
+            groups = self.groups = [g for _, _, g in sorted(zip(counts, range(len(counts)), groups))]
+        self._ordered = True
+        cand = groups[0].records(buf, rel)
+        for group in groups[1:]:
+            if len(cand) == 0:
+                break
+            if len(cand) * 16 < len(rel):
+                cand = group.within(buf, rel, cand)
+            else:
+                cand = np.intersect1d(cand, group.records(buf, rel), assume_unique=True)
+        if ALWAYS_CANDIDATE in buf:
+            cand = np.union1d(cand, _ESCAPED.records(buf, rel))
+        return cand
+
+    # -- without an index: needles first, records around them (logview.scan_ranges) ---------
+
+    def needles(self) -> tuple[tuple[bytes, ...], bool, list[re.Pattern[bytes]]] | None:
+        """(literals of the most selective group, whether they are lower-case for lower-cased
+        bytes, the groups each record around a hit must still contain); None: no literals."""
+        prefilter = self.prefilter
+        if prefilter is None or not prefilter.alternatives:
+            return None
+        first = prefilter.alternatives[0]
+        folded = any(ignorecase for _, ignorecase in first)
+        literals = tuple(text.lower() if folded else text for text, _ in first)
+        exact_first = not folded or all(ic or text.islower() for text, ic in first)
+        return literals, folded, list(prefilter.groups[1 if exact_first else 0:])
+
+    @staticmethod
+    def hits(buf: bytes, literals: tuple[bytes, ...], folded: bool) -> list[int]:
+        """Sorted offsets of the needles in ``buf``, and of ESC bytes (always candidates)."""
+        hits = find_all(buf.lower() if folded else buf, literals)
+        if ALWAYS_CANDIDATE in buf:
+            hits.extend(find_all(buf, (ALWAYS_CANDIDATE,)))
+        hits.sort()
+        return hits
+
+    @staticmethod
+    def admits(data: bytes, confirm: list[re.Pattern[bytes]]) -> bool:
+        """A record's bytes hold every group of ``confirm`` (or an ESC byte)."""
+        return ALWAYS_CANDIDATE in data or all(group.search(data) for group in confirm)
+
+
+class _Matchers:
+    """One matcher per format met while scanning (a store may detect its format anew)."""
+
+    def __init__(self, query: QueryLike) -> None:
+        self.query = query
+        self._by_format: dict[int, Matcher] = {}
+
+    def for_format(self, fmt: LogFormat) -> Matcher:
+        matcher = self._by_format.get(id(fmt))
+        if matcher is None or matcher.format is not fmt:
+            matcher = self._by_format[id(fmt)] = Matcher(fmt, self.query)
+        return matcher
+
+
+# ---------------------------------------------------------------------------------------------
+# Scanning stores
+
+
+def _chunks(store: Store, matchers: _Matchers, start: int, stop: int, cancelled: Cancelled,
+            scan_bytes: int = SCAN_BYTES) -> Iterator[tuple[np.ndarray, list[Record]]]:
+    """(positions, records) of the matches in ``[start, stop)``, chunk by chunk, in order."""
+    stop = min(stop, len(store))
+    start = max(0, start)
+    if start >= stop:
+        return
+    parts = store.parts()
+    if len(parts) == 1 and parts[0] is store:
+        yield from _indexed_chunks(store, matchers.for_format(store.format), start, stop,
+                                   cancelled, scan_bytes)
+    else:
+        yield from _merged_chunks(store, matchers, start, stop, cancelled, scan_bytes)
+
+
+def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
+                    cancelled: Cancelled, scan_bytes: int) -> Iterator[tuple[np.ndarray, list[Record]]]:
+    """Read raw chunks of whole records; find candidates in bulk; parse only those."""
+    index, fmt, name, source = store.index, matcher.format, store.name, store.source
+    matches = None if matcher.everything else matcher.matches
+    if matcher.everything:
+        scan_bytes = min(scan_bytes, ALL_BYTES)  # every record of a chunk is held at once
+    lo = start
+    while lo < stop:
+        if cancelled():
+            return
+        first = index.start(lo)
+        hi = min(stop, max(lo + 1, index.find(first + scan_bytes)))
+        bounds = index.bounds(lo, hi)
+        base = int(bounds[0])
+        buf = source.read_at(base, int(bounds[-1]) - base)
+        rel = bounds - base
+        cand = matcher.candidates(buf, rel)
+        positions: list[int] = []
+        records: list[Record] = []
+        if len(cand):
+            line = index.line(lo)
+            prev = 0
+            for j in cand.tolist():
+                s, e = int(rel[j]), int(rel[j + 1])
+                line += buf.count(b"\n", prev, s)
+                prev = s
+                record = parse_raw_record(fmt, RawRecord(base + s, line, buf[s:e]), name)
+                if matches is None or matches(record):
+                    positions.append(lo + j)
+                    records.append(record)
+        yield np.array(positions, dtype=np.int64), records
+        lo = hi
+
+
+def _merged_chunks(store: Store, matchers: _Matchers, start: int, stop: int,
+                   cancelled: Cancelled, scan_bytes: int) -> Iterator[tuple[np.ndarray, list[Record]]]:
+    """Each part scanned with its own matcher over the records that fall in a window of
+    merged positions, the positions mapped back and the window's matches put in order."""
+    parts = store.parts()
+    for lo in range(start, stop, MERGED_WINDOW):
+        hi = min(stop, lo + MERGED_WINDOW)
+        positions: list[np.ndarray] = []
+        records: list[Record] = []
+        for sid, part in enumerate(parts):
+            merged = store.merged_positions(sid)
+            a, b = int(np.searchsorted(merged, lo)), int(np.searchsorted(merged, hi))
+            for found, recs in _chunks(part, matchers, a, b, cancelled, scan_bytes):
+                if len(found):
+                    positions.append(merged[found])
+                    records.extend(recs)
+            if cancelled():
+                return
+        if not positions:
+            yield np.empty(0, dtype=np.int64), []
+            continue
+        merged_pos = np.concatenate(positions)
+        order = np.argsort(merged_pos, kind="stable")
+        yield merged_pos[order], [records[k] for k in order.tolist()]
+
+
+def scan(store: Store, query: QueryLike, start: int = 0, stop: int | None = None, *,
+         cancelled: Cancelled = _never, batch_seconds: float = 0.25) -> Iterator[np.ndarray]:
+    """Positions in ``[start, stop)`` of records matching ``query``, in sorted int64 batches.
+
+    A batch is yielded about every ``batch_seconds`` (and at the end), so a viewer can show
+    progress; ``cancelled`` is checked between chunks.
+    """
+    pending: list[np.ndarray] = []
+    last = time.monotonic()
+    stop = len(store) if stop is None else stop
+    for positions, _records in _chunks(store, _Matchers(query), start, stop, cancelled):
+        if len(positions):
+            pending.append(positions)
+        now = time.monotonic()
+        if pending and now - last >= batch_seconds:
+            yield np.concatenate(pending)
+            pending.clear()
+            last = now
+    if pending:
+        yield np.concatenate(pending)
+
+
+def iter_matching_records(store: Store, query: QueryLike, start: int = 0,
+                          stop: int | None = None, *,
+                          cancelled: Cancelled = _never) -> Iterator[Record]:
+    """The records in ``[start, stop)`` matching ``query``, in order (for the printer)."""
+    stop = len(store) if stop is None else stop
+    for _positions, records in _chunks(store, _Matchers(query), start, stop, cancelled):
+        yield from records
+
+
+class _Everything:
+    """The empty query."""
+
+    is_empty = True
+
+    @staticmethod
+    def matches(record: Record) -> bool:
+        return True
+
+    @staticmethod
+    def prefilter(**_options: Any) -> None:
+        return None
+
+
+EVERYTHING: QueryLike = _Everything()
+
+
+def iter_records(store: Store, start: int, stop: int, *,
+                 cancelled: Cancelled = _never) -> Iterator[Record]:
+    """Every record in ``[start, stop)``, in order, read in whole chunks (bulk readers: they
+    leave the store's record cache to the rows on screen)."""
+    return iter_matching_records(store, EVERYTHING, start, stop, cancelled=cancelled)
+
+
+def find_next(store: Store, query: QueryLike, start: int, stop: int | None = None, *,
+              cancelled: Cancelled = _never) -> int | None:
+    """The first position in ``[start, stop)`` whose record matches, or None."""
+    stop = len(store) if stop is None else min(stop, len(store))
+    window = 4096
+    lo = max(0, start)
+    matchers = _Matchers(query)
+    while lo < stop and not cancelled():
+        hi = min(stop, lo + window)
+        for positions, _records in _chunks(store, matchers, lo, hi, cancelled):
+            if len(positions):
+                return int(positions[0])
+        lo, window = hi, min(window * 4, 1 << 22)
+    return None
+
+
+def find_previous(store: Store, query: QueryLike, before: int, start: int = 0, *,
+                  cancelled: Cancelled = _never) -> int | None:
+    """The last position in ``[start, before)`` whose record matches, or None: windows of
+    growing size scanned from ``before`` backwards, each forward in chunks."""
+    hi = min(before, len(store))
+    window = 4096
+    matchers = _Matchers(query)
+    while hi > start and not cancelled():
+        lo = max(start, hi - window)
+        last = None
+        for positions, _records in _chunks(store, matchers, lo, hi, cancelled):
+            if len(positions):
+                last = int(positions[-1])
+        if last is not None:
+            return last
+        hi, window = lo, min(window * 4, 1 << 22)
+    return None

@@ -20,12 +20,15 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.record import RawRecord, Record, parse_raw_record
 from logview.scan import Matcher, QueryLike
 from logview.sources.base import ByteSource
-from logview.store import Store
+
+if TYPE_CHECKING:
+    from logview.store import Store
 
 #: Bytes per range (one task for a worker).
 RANGE_BYTES = 32 << 20

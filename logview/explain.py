@@ -25,7 +25,7 @@ def explain_source(source: ByteSource, forced: LogFormat | None = None) -> Detec
     sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))
     if forced is not None:
         return check_format(forced, sample)
-    return detect(sample, hint=getattr(source, "format_hint", None))
+    return detect(sample, hint=source.format_hint)
 
 
 def explain_lines(name: str, detection: Detection, first: str | None = None) -> list[str]:

@@ -115,7 +115,7 @@ class LogStore:
         self.source = source
         self.name = source.name
         self._forced = fmt
-        self._hint = None if fmt is not None else getattr(source, "format_hint", None)
+        self._hint = None if fmt is not None else source.format_hint
         self._settled = False
         self._sample_lines = -1  # complete lines the current detection saw
         self._update_lock = threading.Lock()
@@ -324,7 +324,7 @@ def detect_source_format(source: ByteSource) -> LogFormat:
     """
     from logview.formats.detect import detect_format
 
-    hint = getattr(source, "format_hint", None)
+    hint = source.format_hint
     if hint is not None:
         return detect_format(b"", hint=hint)
     source.update()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from logview.store import Store
 from logview.tui.key_order import KeySequencer
 from logview.tui.screens.help import HelpScreen, source_formats
 from logview.tui.screens.main import MainScreen
@@ -28,11 +29,11 @@ class LogviewApp(App[None]):
         Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
 
-    def __init__(self, store: Any, *, query: str = "", title: str | None = None) -> None:
+    def __init__(self, store: Store, *, query: str = "", title: str | None = None) -> None:
         super().__init__()
         self.store = store
         self.initial_query = query
-        self.title = title or f"logview {getattr(store, 'name', '')}".strip()
+        self.title = title or f"logview {store.name}".strip()
         #: Keys from the terminal wait here until the main screen is ready, then go one by one.
         self.key_sequencer = KeySequencer(self, self._route_key)
 

@@ -8,7 +8,7 @@ step with the bindings.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from logview.query import QUERY_HELP
 from logview.record import printable
-from logview.store import forced_mismatch
+from logview.store import Store, forced_mismatch
 
 #: Sections of (keys, description), in the order shown.
 KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
@@ -80,19 +80,17 @@ def keys_text() -> Text:
     return out
 
 
-def source_formats(store: Any) -> list[tuple[str, str]]:
+def source_formats(store: Store) -> list[tuple[str, str]]:
     """(source name, how its format was found and how well it fits) for each part of ``store``."""
     out: list[tuple[str, str]] = []
-    for part in getattr(store, "stores", None) or [store]:
-        detection = getattr(part, "detection", None)
-        if detection is None:
-            continue
+    for part in store.parts():
+        detection = part.detection
         text = detection.describe()
         if forced_mismatch(detection):
             text += ": fits none of the first lines, records run together"
-        elif not getattr(part, "detection_final", True):
+        elif not part.detection_final:
             text += ", still detecting (few lines so far)"
-        out.append((str(getattr(part, "name", "?")), text))
+        out.append((part.name, text))
     return out
 
 

@@ -326,7 +326,7 @@ class MainScreen(Screen):
     @on(QueryBar.Applied)
     def _query_applied(self, message: QueryBar.Applied) -> None:
         self.query_text = message.text
-        query = None if getattr(message.query, "is_empty", not message.text.strip()) else (
+        query = None if message.query.is_empty else (
             message.query
         )
         self.active_query = query

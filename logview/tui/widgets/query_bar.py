@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from logview.query import Query
 from logview.record import printable
 from logview.tui.query_edit import QueryProblem, compile_query
 
@@ -33,7 +34,7 @@ class QueryBar(Vertical):
     class Applied(Message):
         """Enter on a valid query: ``query`` is the parsed form of ``text``."""
 
-        def __init__(self, text: str, query: Any) -> None:
+        def __init__(self, text: str, query: Query) -> None:
             super().__init__()
             self.text = text
             self.query = query

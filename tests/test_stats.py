@@ -1,0 +1,57 @@
+"""Record statistics (the level bar, logger tree and histogram read them): counts per level
+bucket, logger, time and source, taken as deltas, bounded while nobody takes them."""
+
+from __future__ import annotations
+
+from indexing_helpers import DashFormat, dash_log
+
+from logview import stats
+from logview.record import LEVEL_BUCKETS, level_bucket
+from logview.scan import iter_records
+from logview.sources.base import MemorySource
+from logview.stats import RecordStats
+from logview.store import LogStore
+
+
+def test_counts_match_the_records_and_takes_are_deltas():
+    source = MemorySource("app.log", dash_log(300, seed=2, error_rate=0.2))
+    source.finish()
+    store = LogStore(source, DashFormat())
+    store.update(final=True)
+    records = list(iter_records(store, 0, len(store)))
+    counted = RecordStats()
+    for record in records:
+        counted.add(record)
+    levels, unknown, total = counted.totals()
+    assert total == len(records) == 300
+    for index, (name, _floor) in enumerate(LEVEL_BUCKETS):
+        assert levels[index] == sum(1 for r in records if level_bucket(r.levelno) == index), name
+    assert unknown == sum(1 for r in records if r.levelno <= 0)
+    loggers, times, levelnos = counted.take()
+    assert sum(loggers.values()) == 300 and loggers == {
+        name: sum(1 for r in records if r.logger == name) for name in loggers}
+    assert len(times) == len(levelnos) == 300 and times.tolist() == [r.timestamp for r in records]
+    assert counted.take()[0] == {}  # a take returns what came since the last one
+    assert counted.sources() == ["app.log"]
+
+
+def test_sources_are_bounded_and_pending_data_waits_for_a_reader(monkeypatch):
+    monkeypatch.setattr(stats, "MAX_PENDING", 10)
+    counted = RecordStats()
+    source = MemorySource("x", dash_log(20, seed=3))
+    source.finish()
+    store = LogStore(source, DashFormat())
+    store.update(final=True)
+    for k, record in enumerate(iter_records(store, 0, 20)):
+        record.source = f"client-{k}"
+        counted.add(record)
+    assert not counted.room.is_set()  # the counting thread would pause here
+    counted.take()
+    assert counted.room.is_set()
+    assert len(counted.sources()) == 20
+    for k in range(stats.MAX_SOURCES + 50):
+        record = store.record(0)
+        record.source = f"other-{k}"
+        counted.add(record)
+        counted.take()
+    assert len(counted.sources()) == stats.MAX_SOURCES

@@ -7,7 +7,7 @@ connection), and reports the wall time from the first send to the last record sp
 sustained records/s, peak RSS and CPU of the receiving process.
 
 Modes (each run in its own process, so peak RSS is that mode's own):
-  in-process   a ``LogListener`` writing a ``SpoolWriter`` spool, no viewer (always run)
+  in-process   a ``LogListener`` writing a ``ReceivedRecordsWriter`` spool, no viewer (always run)
   --print      the real ``logview --listen PORT --save SPOOL --print`` (text to /dev/null)
   --tui        the real viewer ``logview --listen PORT --save SPOOL`` in a 120x40 tmux pane;
                also: how long after the last send the status line shows the full count, and
@@ -41,7 +41,7 @@ import orjson
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from logview.listen import LogListener, SpoolWriter, parse_listen_address
+from logview.listen import LogListener, ReceivedRecordsWriter, parse_listen_address
 
 #: One client: prints "FIRST LAST" (epoch seconds of its first and last send) when done.
 CLIENT = r"""
@@ -376,12 +376,12 @@ def run_viewer(mode: str, args: argparse.Namespace) -> RunResult:
 
 
 def run_in_process(args: argparse.Namespace) -> RunResult:
-    """The listener in this process with a ``SpoolWriter`` spool, no viewer."""
+    """The listener in this process with a ``ReceivedRecordsWriter`` spool, no viewer."""
     total = args.clients * args.records
     result = RunResult(mode="in-process", total=total)
     spool_dir = tempfile.mkdtemp(prefix="bench-listen-")
     spool_path = os.path.join(spool_dir, "spool.jsonl")
-    spool = SpoolWriter(spool_path)
+    spool = ReceivedRecordsWriter(spool_path)
     listener = LogListener([parse_listen_address("127.0.0.1:0")], spool)
     listener.start()
     port = next(b[2] for b in listener.bound if b[0] == "tcp")

@@ -1,4 +1,4 @@
-"""Spool and SpoolSource: memory first, a temporary file past the limit, thread-safe."""
+"""InputSpool and SpoolSource: memory first, a temporary file past the limit, thread-safe."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import os
 import tempfile
 import threading
 
-from logview.sources.spool import Spool, SpoolSource
+from logview.sources.spool import InputSpool, SpoolSource
 
 
 def test_spills_to_disk_and_reads_back(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    spool = Spool(memory_limit=1000)
+    spool = InputSpool(memory_limit=1000)
     chunks = [bytes([65 + i % 26]) * 97 for i in range(50)]
     for chunk in chunks[:10]:
         spool.append(chunk)
@@ -31,7 +31,7 @@ def test_spills_to_disk_and_reads_back(tmp_path, monkeypatch):
 
 
 def test_concurrent_append_and_read():
-    spool = Spool(memory_limit=64 * 1024)
+    spool = InputSpool(memory_limit=64 * 1024)
     line = b"0123456789abcdef" * 4
     stop = threading.Event()
     errors: list[int] = []

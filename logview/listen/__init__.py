@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from logview.listen.address import ListenAddress, describe_bound, parse_listen_address
 from logview.listen.errors import ListenError
-from logview.listen.server import ListenerStats, LogListener
-from logview.listen.spool_writer import SpoolError, SpoolWriter
+from logview.listen.received_writer import ReceivedRecordsError, ReceivedRecordsWriter
+from logview.listen.server import LogListener
+from logview.listen.stats import ListenerStats
 
 __all__ = [
     "ListenAddress",
     "ListenError",
     "ListenerStats",
     "LogListener",
-    "SpoolError",
-    "SpoolWriter",
+    "ReceivedRecordsError",
+    "ReceivedRecordsWriter",
     "describe_bound",
     "parse_listen_address",
 ]

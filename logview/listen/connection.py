@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from logview.listen.datagram import decode_datagram
 from logview.listen.decode import LISTENER_LOGGER
 from logview.listen.errors import ListenError
 from logview.listen.http import HttpDecoder
 from logview.listen.sniff import sniff_stream
+from logview.listen.stats import ListenerStats
 from logview.listen.streams import (
     FrameDecoder,
     JsonLineDecoder,
@@ -26,13 +27,51 @@ from logview.listen.streams import (
 )
 from logview.record import Record
 
-if TYPE_CHECKING:
-    from logview.listen.server import LogListener
-
 #: After this long without data, records waiting only for a terminator are emitted.
 IDLE_FLUSH = 0.2
 _SNIFF_BYTES = 64
 _MAX_NAMED_PEERS = 4096
+
+
+class ListenerHub(Protocol):
+    """What the per-client handlers need of their listener, and nothing more.
+
+    ``LogListener`` is the implementation; ``StreamConnection`` and ``DatagramReceiver`` see
+    it only through this interface. Read-only members are properties here (plain attributes
+    on the listener); ``refusing`` and ``unix_serial`` are written by the handlers.
+    """
+
+    refusing: bool  # refusing connections now: the refusal is reported once per episode
+    unix_serial: int  # numbers unix stream clients (no peer address) in their source names
+
+    @property
+    def stats(self) -> ListenerStats:
+        """The counters: connections, datagrams, idle closes, rejects by reason."""
+
+    @property
+    def max_frame(self) -> int:
+        """The largest frame or datagram accepted, in bytes."""
+
+    @property
+    def max_connections(self) -> int:
+        """How many stream connections may be open at once."""
+
+    @property
+    def idle_timeout(self) -> float:
+        """Seconds before a connection that never delivered a record is closed."""
+
+    @property
+    def connections(self) -> set[StreamConnection]:
+        """The open stream connections; each adds itself, and removes itself once closed."""
+
+    def loop_time(self) -> float:
+        """The event loop's clock (idle timing)."""
+
+    def deliver(self, records: list[Record], source: str) -> None:
+        """Stamp ``records`` with ``source`` and hand them to the sink."""
+
+    def deliver_warning(self, source: str, text: str) -> None:
+        """Report bad input or a refused client as a ``logview.listen`` WARNING record."""
 
 
 def _host_text(host: str) -> str:
@@ -91,7 +130,7 @@ class StreamConnection(asyncio.Protocol):
     keepalive instead, and ``max_connections`` bounds the rest.
     """
 
-    def __init__(self, listener: LogListener, kind: str, label: str) -> None:
+    def __init__(self, listener: ListenerHub, kind: str, label: str) -> None:
         self.listener = listener
         self.kind = kind  # "tcp" or "unix"
         self.label = label  # the unix socket path
@@ -266,7 +305,7 @@ class StreamConnection(asyncio.Protocol):
 class DatagramReceiver(asyncio.DatagramProtocol):
     """UDP or unix datagrams: each one decoded on its own."""
 
-    def __init__(self, listener: LogListener, kind: str, label: str) -> None:
+    def __init__(self, listener: ListenerHub, kind: str, label: str) -> None:
         self.listener = listener
         self.kind = kind
         self.label = label

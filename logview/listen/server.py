@@ -18,37 +18,16 @@ import socket
 import stat
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Self
 
 from logview.listen.address import ListenAddress
 from logview.listen.connection import DatagramReceiver, StreamConnection
 from logview.listen.decode import listener_warning
+from logview.listen.stats import ListenerStats
 from logview.record import Record
 
 _TICK = 0.1
 _UDP_RCVBUF = 4 << 20
-
-
-@dataclass(slots=True)
-class ListenerStats:
-    """Counters of the listener (updated on its thread; read them from anywhere)."""
-
-    connections_open: int = 0
-    connections_total: int = 0
-    records: int = 0
-    datagrams: int = 0
-    idle_closed: int = 0
-    sink_errors: int = 0
-    #: Closed connections and dropped datagrams by reason (``"frame too large"``, ...).
-    rejected: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, reason: str) -> None:
-        self.rejected[reason] = self.rejected.get(reason, 0) + 1
-
-    @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected.values())
 
 
 class LogListener:
@@ -57,7 +36,8 @@ class LogListener:
     ``start`` binds every address first (an ``OSError`` names the address when one cannot be
     bound), then serves on a background thread until ``stop``. ``bound`` lists what was
     actually bound (``("tcp", host, port)``, ``("udp", host, port)``, ``("unix", path)``,
-    ``("unixgram", path)``), so port 0 picks a free port.
+    ``("unixgram", path)``), so port 0 picks a free port. Its handlers see it as a
+    ``ListenerHub`` (``connection``), which it satisfies structurally.
     """
 
     def __init__(self, addresses: list[ListenAddress], sink: Callable[[Record], None], *,

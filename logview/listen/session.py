@@ -1,7 +1,7 @@
 """The listener's lifecycle: bind the addresses, spool what arrives, follow the spool.
 
-Records go listener thread -> ``SpoolWriter`` (JSON lines, logview's own schema, so each
-keeps its client as ``source``) -> a followed file -> a store, like any other log. The spool
+Records go listener thread -> ``ReceivedRecordsWriter`` (JSON lines, logview's own schema, so
+each keeps its client as ``source``) -> a followed file -> a store, like any other log. The spool
 is unlinked at once unless ``--save`` keeps it: writer and reader hold it open, so nothing is
 left behind even when logview is killed.
 """
@@ -13,8 +13,8 @@ from contextlib import suppress
 
 from logview.listen.address import describe_bound, parse_listen_address
 from logview.listen.errors import SessionError
+from logview.listen.received_writer import ReceivedRecordsError, ReceivedRecordsWriter
 from logview.listen.server import LogListener
-from logview.listen.spool_writer import SpoolError, SpoolWriter
 from logview.sources.base import SourceError
 from logview.sources.file import FileSource
 
@@ -22,7 +22,7 @@ from logview.sources.file import FileSource
 class ListenSession:
     """The running listener, the spool it writes and the source that follows that spool."""
 
-    def __init__(self, listener: LogListener, writer: SpoolWriter) -> None:
+    def __init__(self, listener: LogListener, writer: ReceivedRecordsWriter) -> None:
         self.listener = listener
         self.writer = writer
         self.source: FileSource | None = None
@@ -63,8 +63,8 @@ def start_listening(listen: list[str], *, save: str | None, max_frame: int) -> L
     if max_frame < 64:
         raise SessionError(f"--max-frame {max_frame}: give at least 64 bytes")
     try:
-        writer = SpoolWriter(save, flush_interval=0.02)
-    except SpoolError as exc:
+        writer = ReceivedRecordsWriter(save, flush_interval=0.02)
+    except ReceivedRecordsError as exc:
         raise SessionError(f"--save: {exc.strerror or exc}") from exc
     listener = LogListener(addresses, writer.write, max_frame=max_frame)
     try:

@@ -13,14 +13,14 @@ import os
 import stat
 
 from logview.sources.base import SourceError
-from logview.sources.spool import ReaderThread, Spool, SpoolSource, pump_fd
+from logview.sources.spool import InputSpool, ReaderThread, SpoolSource, pump_fd
 
 
 class FifoSource(SpoolSource):
     """A FIFO read as a stream; with ``follow`` it outlives its writers, else ends at EOF."""
 
     def __init__(self, path: str, follow: bool = True, *, name: str | None = None,
-                 spool: Spool | None = None) -> None:
+                 spool: InputSpool | None = None) -> None:
         try:
             st = os.stat(path)
         except OSError as exc:

@@ -18,7 +18,7 @@ from typing import IO
 
 from logview.sources.base import ByteSource, SourceError, StaticFileSource
 from logview.sources.file import FileSource
-from logview.sources.spool import Spool, SpoolSource
+from logview.sources.spool import InputSpool, SpoolSource
 
 #: Magic numbers of the compressions read transparently.
 MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
@@ -114,7 +114,7 @@ class CompressedSource(SpoolSource):
     """
 
     def __init__(self, path: str, kind: str | None = None, *, name: str | None = None,
-                 spool: Spool | None = None) -> None:
+                 spool: InputSpool | None = None) -> None:
         super().__init__(name or path, spool)
         self.path = path
         kind = kind or compression_of(path)

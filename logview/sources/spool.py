@@ -1,9 +1,11 @@
 """Append-only storage for input that cannot be read twice (stdin, FIFOs, decompressed data).
 
-A ``Spool`` keeps the first bytes in memory and, past a limit, moves everything to an anonymous
-temporary file (deleted when closed, or when the process dies), so a long-running pipe never
-grows the process. ``SpoolSource`` shows a spool as a ``ByteSource``; ``pump_fd`` is the
+An ``InputSpool`` keeps the first bytes in memory and, past a limit, moves everything to an
+anonymous temporary file (deleted when closed, or when the process dies), so a long-running pipe
+never grows the process. ``SpoolSource`` shows a spool as a ``ByteSource``; ``pump_fd`` is the
 blocking-read loop the stream sources run in their reader threads.
+
+(Not the listener's spool of received records: that is ``logview.listen.received_writer``.)
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ DEFAULT_MEMORY_LIMIT = 16 * 1024 * 1024
 READ_CHUNK = 1 << 20
 
 
-class Spool:
-    """Thread-safe append-only bytes: memory first, a temporary file past ``memory_limit``."""
+class InputSpool:
+    """Input read once, kept to be read back: thread-safe append-only bytes, memory first,
+    a temporary file past ``memory_limit``."""
 
     def __init__(self, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
         self.memory_limit = memory_limit
@@ -103,9 +106,9 @@ class SpoolSource(ByteSource):
     every byte is visible: the index never flushes a record that is still arriving.
     """
 
-    def __init__(self, name: str, spool: Spool | None = None) -> None:
+    def __init__(self, name: str, spool: InputSpool | None = None) -> None:
         self.name = name
-        self.spool = spool or Spool()
+        self.spool = spool or InputSpool()
         self.finished = False
         self.error: str | None = None  # why the input ended early, if it did
         self._visible = 0

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 
 from logview.sources.base import SourceError
-from logview.sources.spool import ReaderThread, Spool, SpoolSource, pump_fd
+from logview.sources.spool import InputSpool, ReaderThread, SpoolSource, pump_fd
 
 
 class StdinSource(SpoolSource):
     """A pipe (stdin unless ``fd`` is given) read to EOF; ``finished`` then."""
 
     def __init__(self, fd: int | None = None, *, name: str = "stdin",
-                 spool: Spool | None = None) -> None:
+                 spool: InputSpool | None = None) -> None:
         try:
             self._fd = os.dup(0) if fd is None else fd
         except OSError as exc:

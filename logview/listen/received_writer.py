@@ -1,4 +1,7 @@
-"""The listener's sink: records appended to a JSON-lines spool the viewer follows.
+"""The listener's sink: received records appended as JSON lines to a file the viewer follows.
+
+That file is the listen session's spool (kept with ``--save``); it has nothing to do with
+``logview.sources.spool.InputSpool``, which holds the bytes of piped input.
 
 Records arrive on the listener thread; they are serialised at once (``dumps_record``, the
 ``--output jsonl`` schema) into an in-memory batch that a flusher thread writes and flushes
@@ -18,12 +21,12 @@ from logview.printer import dumps_record
 from logview.record import Record
 
 
-class SpoolError(OSError):
-    """The spool cannot be written (disk full, file removed, permissions)."""
+class ReceivedRecordsError(OSError):
+    """The received records cannot be written (disk full, file removed, permissions)."""
 
 
-class SpoolWriter:
-    """Appends records as JSON lines to ``path`` (or a binary stream); thread-safe.
+class ReceivedRecordsWriter:
+    """Appends received records as JSON lines to ``path`` (or a binary stream); thread-safe.
 
     Use the instance itself as the listener's ``sink``. With no ``path`` and no ``stream`` a
     temporary file is created (and removed by ``close`` unless ``keep=True``). With ``stream``
@@ -48,8 +51,8 @@ class SpoolWriter:
             try:
                 self._file = open(self.path, "ab" if append else "wb")  # noqa: SIM115
             except OSError as exc:
-                raise SpoolError(exc.errno, f"cannot write the spool {self.path}: "
-                                 f"{exc.strerror}") from exc
+                raise ReceivedRecordsError(exc.errno, f"cannot write the spool {self.path}: "
+                                           f"{exc.strerror}") from exc
             self._keep = True if keep is None else keep
         self._flush_interval = flush_interval
         self._max_buffer = max_buffer
@@ -60,7 +63,7 @@ class SpoolWriter:
         self._closed = False
         self.count = 0
         self.bytes_written = 0
-        self.error: SpoolError | None = None
+        self.error: ReceivedRecordsError | None = None
         self._thread = threading.Thread(target=self._run, name="logview-spool", daemon=True)
         self._thread.start()
 
@@ -68,13 +71,13 @@ class SpoolWriter:
         self.write(record)
 
     def write(self, record: Record) -> None:
-        """Queue one record; raises ``SpoolError`` once the spool cannot be written."""
+        """Queue one record; raises ``ReceivedRecordsError`` once the file cannot be written."""
         line = dumps_record(record)
         with self._lock:
             if self.error is not None:
                 raise self.error
             if self._closed:
-                raise SpoolError(0, f"the spool {self.path} is closed")
+                raise ReceivedRecordsError(0, f"the spool {self.path} is closed")
             was_empty = not self._buffer
             self._buffer += line
             self.count += 1
@@ -96,8 +99,8 @@ class SpoolWriter:
                 self._file.flush()
             except (OSError, ValueError) as exc:
                 with self._lock:
-                    self.error = SpoolError(getattr(exc, "errno", 0) or 0,
-                                            f"cannot write the spool {self.path}: {exc}")
+                    self.error = ReceivedRecordsError(getattr(exc, "errno", 0) or 0,
+                                                      f"cannot write the spool {self.path}: {exc}")
                 return
             self.bytes_written += len(data)
 

@@ -1,4 +1,5 @@
-"""The spool: JSON lines in the --output jsonl schema, flushed promptly, in order, thread-safe."""
+"""ReceivedRecordsWriter (the listener's spool): JSON lines in the --output jsonl schema,
+flushed promptly, in order, thread-safe."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import threading
 import orjson
 from listen_helpers import make_logger
 
-from logview.listen import LogListener, SpoolWriter, parse_listen_address
+from logview.listen import LogListener, ReceivedRecordsWriter, parse_listen_address
 from logview.printer import JSONL_KEYS
 from logview.record import Record
 
@@ -23,7 +24,7 @@ def _lines(path) -> list[dict]:
 
 def test_records_reach_the_file_promptly_without_close(tmp_path, waiter):
     path = tmp_path / "spool.jsonl"
-    spool = SpoolWriter(path)
+    spool = ReceivedRecordsWriter(path)
     try:
         spool.write(Record(message="one", logger="a", fields={"k": 1}))
         waiter(lambda: path.stat().st_size > 0, timeout=1)
@@ -36,7 +37,7 @@ def test_records_reach_the_file_promptly_without_close(tmp_path, waiter):
 
 def test_many_threads_keep_per_thread_order_and_every_record(tmp_path):
     path = tmp_path / "spool.jsonl"
-    spool = SpoolWriter(path, max_buffer=4096)
+    spool = ReceivedRecordsWriter(path, max_buffer=4096)
 
     def writer(name: str) -> None:
         for i in range(2000):
@@ -55,12 +56,12 @@ def test_many_threads_keep_per_thread_order_and_every_record(tmp_path):
 
 
 def test_temporary_spool_is_removed_unless_kept():
-    spool = SpoolWriter()
+    spool = ReceivedRecordsWriter()
     path = spool.path
     spool.write(Record(message="x"))
     spool.close()
     assert not os.path.exists(path)
-    kept = SpoolWriter(keep=True)
+    kept = ReceivedRecordsWriter(keep=True)
     kept.close()
     assert os.path.exists(kept.path)
     os.unlink(kept.path)
@@ -68,7 +69,7 @@ def test_temporary_spool_is_removed_unless_kept():
 
 def test_stream_target_for_headless_jsonl():
     out = io.BytesIO()
-    spool = SpoolWriter(stream=out)
+    spool = ReceivedRecordsWriter(stream=out)
     spool.write(Record(message="to stdout"))
     spool.close()
     assert orjson.loads(out.getvalue())["message"] == "to stdout"
@@ -76,7 +77,7 @@ def test_stream_target_for_headless_jsonl():
 
 def test_listener_into_spool_end_to_end(tmp_path, waiter):
     path = tmp_path / "spool.jsonl"
-    spool = SpoolWriter(path)
+    spool = ReceivedRecordsWriter(path)
     listener = LogListener([parse_listen_address("0")], spool)
     listener.start()
     try:

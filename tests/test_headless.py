@@ -1,4 +1,4 @@
-"""Regressions found in a review of the core: each test failed before its fix."""
+"""The headless printer (``logview/headless.py``): ``--print --follow`` end to end."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ LINE = "2024-01-02 03:04:{:02d},000 - app - INFO - {}\n"
 
 
 def test_follow_does_not_cut_a_half_written_line_into_two_records(tmp_path):
+    """Regression: a quiet moment mid-line made the rest of the line a record of its own."""
     log = tmp_path / "live.log"
     log.write_text(LINE.format(0, "first"))
     proc = subprocess.Popen(
@@ -38,6 +39,7 @@ def test_follow_does_not_cut_a_half_written_line_into_two_records(tmp_path):
 
 
 def test_follow_on_a_pipe_ends_at_its_end(tmp_path):
+    """Regression: --print --follow on a pipe waited forever after its EOF."""
     data = (LINE.format(0, "one") + LINE.format(1, "two").rstrip("\n")).encode()
     result = subprocess.run([sys.executable, "-m", "logview", "--print", "--follow"],
                             check=False, input=data, capture_output=True, timeout=20)

@@ -13,8 +13,8 @@ import sys
 import tempfile
 import time
 
-from logview.formats.template import TemplateFormat
 from logview.boundaries import RecordSplitter
+from logview.formats.template import TemplateFormat
 from logview.record import parse_raw_record
 
 DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logview.boundaries import RecordSplitter
 from logview.formats.base import PlainFormat
 from logview.formats.jsonl import JsonFormat
 from logview.formats.logfmt import LogfmtFormat
 from logview.formats.syslog import SyslogFormat
 from logview.formats.template import TemplateFormat
 from logview.printer import dumps_record
-from logview.boundaries import RecordSplitter
 from logview.record import parse_raw_record
 
 FORMATS = [

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logview.scan import query_prefilter
+from logview.boundaries import RecordSplitter
 from logview.formats.base import PlainFormat
 from logview.formats.generic import GenericFormat
 from logview.formats.jsonl import JsonFormat
@@ -27,10 +27,9 @@ from logview.formats.logfmt import LogfmtFormat
 from logview.index import RecordIndex
 from logview.printer import dumps_record
 from logview.query import parse_query
-from logview.record import _ALIASES, Record, level_from_name
+from logview.record import _ALIASES, Record, level_from_name, parse_raw_record
+from logview.scan import query_prefilter
 from logview.sources.base import MemorySource
-from logview.boundaries import RecordSplitter
-from logview.record import parse_raw_record
 from logview.timeparse import parse_time, parse_time_of_day
 
 GENERIC = GenericFormat()

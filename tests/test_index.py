@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from indexing_helpers import DashFormat, LooseFormat, dash_log
 
+from logview.boundaries import RecordSplitter, StartDetector
 from logview.formats.base import PlainFormat
 from logview.index import RecordIndex
-from logview.boundaries import StartDetector
 from logview.sources.base import ByteSource, MemorySource, StaticFileSource
-from logview.boundaries import RecordSplitter
 
 SAMPLE = dash_log(600, seed=3)
 

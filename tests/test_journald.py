@@ -17,13 +17,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from logview.boundaries import RecordSplitter
 from logview.formats.detect import detect_format
 from logview.formats.jsonl import JsonFormat
 from logview.printer import dumps_record
-from logview.record import Record
+from logview.record import Record, parse_raw_record
 from logview.sources.base import StaticFileSource
-from logview.boundaries import RecordSplitter
-from logview.record import parse_raw_record
 from logview.store import open_store
 
 FMT = JsonFormat()

@@ -13,11 +13,10 @@ import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logview.boundaries import RecordSplitter
 from logview.formats.jsonl import _NESTED_KEYS, _ROLES, JsonFormat, render_structlog_traceback
 from logview.printer import dumps_record, record_to_json
-from logview.record import Record
-from logview.boundaries import RecordSplitter
-from logview.record import parse_raw_record
+from logview.record import Record, parse_raw_record
 
 FMT = JsonFormat()
 

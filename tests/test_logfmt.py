@@ -11,11 +11,10 @@ import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logview.boundaries import RecordSplitter
 from logview.formats.logfmt import LogfmtFormat, tokenize
 from logview.printer import dumps_record
-from logview.record import Record
-from logview.boundaries import RecordSplitter
-from logview.record import parse_raw_record
+from logview.record import Record, parse_raw_record
 
 FMT = LogfmtFormat()
 

@@ -13,6 +13,7 @@ import pytest
 import structlog
 from logging_helpers import make_logger
 
+from logview.boundaries import RecordSplitter, StartDetector
 from logview.formats.base import PlainFormat
 from logview.formats.detect import sample_lines
 from logview.formats.jsonl import JsonFormat
@@ -24,9 +25,7 @@ from logview.formats.mixed import (
     mixed_text_lines,
 )
 from logview.formats.template import TemplateFormat
-from logview.boundaries import StartDetector
 from logview.sources.base import MemorySource, StaticFileSource
-from logview.boundaries import RecordSplitter
 from logview.store import LogStore
 
 WEB = "%(asctime)s %(levelname)s [%(name)s] %(message)s"

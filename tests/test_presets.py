@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from logview.boundaries import RecordSplitter
 from logview.formats import presets
 from logview.formats.presets import known_text_format, known_text_formats
-from logview.boundaries import RecordSplitter
 from logview.record import parse_raw_record
 
 # Lines copied from each project's documentation / default configuration output.

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from indexing_helpers import DashFormat, StandInQuery, dash_log
 
-from logview.scan import GroupMatcher, find_next, find_previous, iter_matching_records, scan
 from logview.formats.signature import start_signature
 from logview.needles import required_literals
+from logview.scan import GroupMatcher, find_next, find_previous, iter_matching_records, scan
 from logview.sources.base import MemorySource, StaticFileSource
 from logview.store import LogStore, MergedStore
 
@@ -142,9 +142,9 @@ def test_level_needles_stay_narrow_after_parsing(tmp_path):
     (It did: every query after the first scanned for ~30 level spellings instead of 3, five
     times slower on a big file.)
     """
-    from logview.scan import query_prefilter
     from logview.formats.template import TemplateFormat
     from logview.query import parse_query
+    from logview.scan import query_prefilter
 
     fmt = TemplateFormat("%(asctime)s - %(name)s - %(levelname)s - %(message)s")
     assert fmt.level_case == "python"

@@ -11,10 +11,10 @@ import pytest
 from indexing_helpers import DASH, LooseFormat, dash_log
 
 from logview import boundaries, scan_ranges
-from logview.scan_ranges import make_job, run_job
 from logview.formats.template import TemplateFormat
 from logview.printer import RecordPrinter
 from logview.query import parse_query
+from logview.scan_ranges import make_job, run_job
 from logview.sources.base import StaticFileSource
 from logview.store import LogStore
 

@@ -6,8 +6,8 @@ import logging
 
 from indexing_helpers import DASH, DashFormat, dash_log
 
-from logview.sources.base import MemorySource, StaticFileSource
 from logview.boundaries import RecordSplitter
+from logview.sources.base import MemorySource, StaticFileSource
 from logview.store import LogStore, MergedStore, open_store
 
 

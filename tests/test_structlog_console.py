@@ -14,12 +14,12 @@ import pytest
 import structlog
 from logging_helpers import make_logger
 
-from logview.scan import iter_matching_records
 from logview.formats import presets
 from logview.formats.detect import detect
 from logview.formats.presets import known_text_format
 from logview.query import parse_query
 from logview.record import Record
+from logview.scan import iter_matching_records
 from logview.sources.base import StaticFileSource
 from logview.store import open_store
 

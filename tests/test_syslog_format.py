@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from logview.formats.syslog import SyslogFormat, parse_syslog_message
 from logview.boundaries import RecordSplitter
+from logview.formats.syslog import SyslogFormat, parse_syslog_message
 from logview.record import parse_raw_record
 
 FMT = SyslogFormat()

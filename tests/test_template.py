@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from logview.boundaries import RecordSplitter
 from logview.formats.base import FormatError
 from logview.formats.template import TemplateFormat, compile_template
-from logview.boundaries import RecordSplitter
 from logview.record import parse_raw_record
 
 DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"

@@ -14,12 +14,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from logview.boundaries import RecordSplitter
 from logview.formats import detect
 from logview.formats.base import FormatError
 from logview.formats.config import default_config_dir, format_from_entry, user_formats
 from logview.formats.jsonl import JsonFormat
 from logview.formats.template import TemplateFormat
-from logview.boundaries import RecordSplitter
 from logview.record import parse_raw_record
 
 MYAPP = "%(asctime)s | %(levelname)s | %(name)s | %(message)s"

@@ -14,7 +14,7 @@ import sys
 
 from logview.formats.base import LogFormat
 from logview.query.prefilter import Prefilter
-from logview.record import Record, level_from_name, split_exception
+from logview.record import Record, level_from_name, split_exception, strip_ansi
 from logview.timeparse import parse_time
 
 DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -113,3 +113,29 @@ class StandInQuery:
         if self.min_level >= logging.ERROR and level_text:
             groups.append(re.compile(rb"\b(?:ERROR|CRITICAL|FATAL)\b"))
         return Prefilter(groups) if groups else None
+
+
+def reference_records(fmt: LogFormat, data: bytes, *, flush: bool = True) -> list[tuple[int, int]]:
+    """(offset, line) of each record, cut line by line with the format's own text test
+    (``is_start`` on the decoded, ANSI-stripped line): the naive reference that every boundary
+    reader (the index, the splitter, the direct scan) must equal. Without ``flush`` the last
+    record and an unfinished last line stay pending, as a follower sees them."""
+    out: list[tuple[int, int]] = []
+    pending: tuple[int, int] | None = None
+    pos, line = 0, 1
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        if nl < 0 and not flush:
+            break
+        raw = data[pos:] if nl < 0 else data[pos:nl]
+        text = strip_ansi(raw.decode("utf-8", "replace").rstrip("\r"))
+        if pending is None or fmt.is_start(text):
+            if pending is not None:
+                out.append(pending)
+            pending = (pos, line)
+        if nl < 0:
+            break
+        pos, line = nl + 1, line + 1
+    if pending is not None and flush:
+        out.append(pending)
+    return out

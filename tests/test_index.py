@@ -1,4 +1,5 @@
-"""RecordIndex: boundaries equal to the splitter's, pending last record, truncation, memory."""
+"""RecordIndex: boundaries equal to a naive line-by-line reference (and so to the splitter's),
+pending last record, truncation, memory."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from indexing_helpers import DashFormat, LooseFormat, dash_log
+from indexing_helpers import DashFormat, LooseFormat, dash_log, reference_records
 
 from logview.boundaries import RecordSplitter, StartDetector
 from logview.formats.base import PlainFormat
@@ -21,6 +22,7 @@ SAMPLE = dash_log(600, seed=3)
 
 
 def splitter_records(fmt, data: bytes, *, flush: bool = True) -> list[tuple[int, int]]:
+    """What the incremental splitter cuts (it must equal the reference as well)."""
     splitter = RecordSplitter(fmt)
     out = [(r.offset, r.line) for r in splitter.feed(data)]
     if flush:
@@ -38,9 +40,22 @@ def test_boundaries_equal_the_splitter(fmt):
     source.finish()
     index = RecordIndex(source, fmt, chunk_bytes=4096)
     index.update()
-    expected = splitter_records(fmt, SAMPLE)
-    assert index_records(index) == expected
+    expected = reference_records(fmt, SAMPLE)
+    assert index_records(index) == expected == splitter_records(fmt, SAMPLE)
     assert index.end(len(index) - 1) == len(SAMPLE)
+
+
+@settings(max_examples=30, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=len(SAMPLE) - 1), max_size=12))
+def test_the_splitter_fed_in_pieces_equals_the_reference(cuts):
+    for fmt in (DashFormat(), LooseFormat(), PlainFormat()):
+        splitter = RecordSplitter(fmt)
+        got, prev = [], 0
+        for cut in sorted(set(cuts)) + [len(SAMPLE)]:
+            got += [(r.offset, r.line) for r in splitter.feed(SAMPLE[prev:cut])]
+            prev = cut
+        got += [(r.offset, r.line) for r in splitter.flush()]
+        assert got == reference_records(fmt, SAMPLE)
 
 
 def test_the_signature_is_exact_for_a_fixed_width_start():
@@ -61,10 +76,10 @@ def test_growth_in_random_pieces_gives_the_same_records(cuts, chunk):
         prev = cut
         index.update()
         # Only complete records are visible, and they are a prefix of the final answer.
-        assert index_records(index) == splitter_records(DashFormat(), SAMPLE[:cut], flush=False)
+        assert index_records(index) == reference_records(DashFormat(), SAMPLE[:cut], flush=False)
     source.finish()
     index.update()
-    assert index_records(index) == splitter_records(DashFormat(), SAMPLE)
+    assert index_records(index) == reference_records(DashFormat(), SAMPLE)
 
 
 def test_last_record_pending_until_next_start_or_final():
@@ -93,7 +108,7 @@ def test_truncation_resets_the_index(tmp_path):
     source = StaticFileSource(str(path))
     index = RecordIndex(source, DashFormat())
     index.update()
-    assert len(index) == len(splitter_records(DashFormat(), SAMPLE))
+    assert len(index) == len(reference_records(DashFormat(), SAMPLE))
     smaller = dash_log(5, seed=9)
     with open(path, "r+b") as f:
         f.truncate(0)
@@ -102,14 +117,14 @@ def test_truncation_resets_the_index(tmp_path):
     source.generation += 1
     index.update()
     assert index.generation == source.generation
-    assert index_records(index) == splitter_records(DashFormat(), smaller)
+    assert index_records(index) == reference_records(DashFormat(), smaller)
 
 
 def test_readers_see_a_consistent_prefix_while_indexing(tmp_path):
     data = dash_log(3000, seed=5)
     source = MemorySource("m")
     index = RecordIndex(source, DashFormat(), chunk_bytes=2048)
-    expected = dict(splitter_records(DashFormat(), data))
+    expected = dict(reference_records(DashFormat(), data))
     stop = threading.Event()
     errors: list[str] = []
 
@@ -161,7 +176,7 @@ def test_escape_led_lines_are_judged_like_the_splitter():
     source.finish()
     index = RecordIndex(source, DashFormat())
     index.update()
-    assert index_records(index) == splitter_records(DashFormat(), data)
+    assert index_records(index) == reference_records(DashFormat(), data)
 
 
 # -- the real template formats, hostile lines, the SWAR test, time slices, memory ------------
@@ -238,7 +253,7 @@ def test_real_template_boundaries_equal_the_splitter(template, data, chunk):
     source.finish()
     index = RecordIndex(source, fmt, chunk_bytes=chunk)
     index.update()
-    assert index_records(index) == splitter_records(fmt, data)
+    assert index_records(index) == reference_records(fmt, data)
     assert index.end(len(index) - 1) == len(data) and index.complete
 
 
@@ -381,7 +396,7 @@ def test_small_blocks_equal_an_int64_reference():
     source.finish()
     index = RecordIndex(source, DashFormat(), chunk_bytes=1024, block_records=7)
     index.update()
-    starts = [offset for offset, _line in splitter_records(DashFormat(), data)]
+    starts = [offset for offset, _line in reference_records(DashFormat(), data)]
     assert len(starts) > 20  # several blocks, a partly filled last one
     assert {block.dtype for block in index._blocks} == {np.dtype(np.uint32)}
     _reference_checks(index, starts, len(data))

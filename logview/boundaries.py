@@ -23,13 +23,14 @@ splitter; the direct scan hands such a file to the index).
 from __future__ import annotations
 
 import re
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from logview.formats.base import LogFormat
 from logview.formats.signature import StartSignature, start_signature
 from logview.record import MAX_RECORD_BYTES, RawRecord, strip_ansi
+
+if TYPE_CHECKING:  # numpy is imported where the bulk test runs: the splitter needs none
+    import numpy as np
 
 __all__ = ["MAX_RECORD_BYTES", "NeedIndex", "RecordSplitter", "StartDetector", "first_start"]
 
@@ -49,6 +50,8 @@ class _WordTest:
     __slots__ = ("add_hi", "add_lo", "high", "mask")
 
     def __init__(self, ranges: list[tuple[int, int] | None]) -> None:
+        import numpy as np
+
         mask = high = add_lo = add_hi = 0
         for k, span in enumerate(ranges):
             if span is None:
@@ -84,21 +87,9 @@ class StartDetector:
         self._anchored = b"^" in text or b"\\A" in text
         self._width = len(signature.classes) if signature else 0
         self._never = bool(signature) and not all(signature.classes)
-        self._words: list[_WordTest] = []
-        #: Positions whose class is not one ASCII range: looked up in a table (candidates only).
+        #: The SWAR word tests and lookup tables of the bulk test, built on its first use.
+        self._words: list[_WordTest] | None = None
         self._tables: list[tuple[int, np.ndarray]] = []
-        if signature is not None and not self._never:
-            ranges: list[tuple[int, int] | None] = []
-            for k, cls in enumerate(signature.classes):
-                lo, hi = min(cls), max(cls)
-                if hi < 0x80:
-                    ranges.append((lo, hi))
-                else:
-                    ranges.append(None)
-                if hi >= 0x80 or len(cls) != hi - lo + 1:
-                    self._tables.append((k, np.array([v in cls for v in range(256)], bool)))
-            for w in range(0, len(ranges), 8):
-                self._words.append(_WordTest(ranges[w : w + 8]))
 
         #: The signature as a bytes regex (tests one position without gathering words), and a
         #: newline before a line that may start a record (skips continuation lines in C).
@@ -169,8 +160,32 @@ class StartDetector:
             return False
         return all(data[s + k] in cls for k, cls in enumerate(classes))
 
+    def _build_bulk(self) -> list[_WordTest]:
+        """The word tests (and, for positions whose class is not one ASCII range, lookup
+        tables used on candidates only) of the bulk signature test."""
+        import numpy as np
+
+        words: list[_WordTest] = []
+        signature = self.signature
+        if signature is not None and not self._never:
+            ranges: list[tuple[int, int] | None] = []
+            for k, cls in enumerate(signature.classes):
+                lo, hi = min(cls), max(cls)
+                if hi < 0x80:
+                    ranges.append((lo, hi))
+                else:
+                    ranges.append(None)
+                if hi >= 0x80 or len(cls) != hi - lo + 1:
+                    self._tables.append((k, np.array([v in cls for v in range(256)], bool)))
+            for w in range(0, len(ranges), 8):
+                words.append(_WordTest(ranges[w : w + 8]))
+        self._words = words
+        return words
+
     def mask(self, data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """For lines ``data[starts[j]:ends[j]]`` (ends at the newline), which start a record."""
+        import numpy as np
+
         count = len(starts)
         if self.pattern is None and self.signature is None:
             result = np.ones(count, dtype=bool)
@@ -202,6 +217,8 @@ class StartDetector:
         With an exact signature only the bytes it tests matter; otherwise a regex may look
         anywhere in the line.
         """
+        import numpy as np
+
         hits = np.flatnonzero((arr == _ESCAPE_BYTES[0]) | (arr == _ESCAPE_BYTES[1]))
         line = np.searchsorted(starts, hits, side="right") - 1
         keep = (line >= 0) & (hits < ends[np.maximum(line, 0)])
@@ -210,19 +227,22 @@ class StartDetector:
         return np.unique(line[keep])
 
     def _signature_mask(self, data: bytes, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         count = len(starts)
         if self._never or count == 0:
             return np.zeros(count, dtype=bool)
+        tests = self._words if self._words is not None else self._build_bulk()
         n = len(arr)
-        span = 8 * len(self._words)
+        span = 8 * len(tests)
         # Lines too close to the end of the data for whole words are checked one by one.
         full = int(np.searchsorted(starts, n - span, side="right"))
         ok = np.zeros(count, dtype=bool)
         if full:
             words = np.ndarray((n - 7,), dtype="<u8", buffer=arr, offset=0, strides=(1,))
             head = starts[:full]
-            good = self._words[0].ok(words[head])
-            for k, test in enumerate(self._words[1:], 1):
+            good = tests[0].ok(words[head])
+            for k, test in enumerate(tests[1:], 1):
                 if 2 * int(np.count_nonzero(good)) > full:  # most pass: test them all
                     good &= test.ok(words[head + 8 * k])
                 else:  # few candidates left: test only those

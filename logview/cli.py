@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from logview import __version__
 from logview.formats.base import FormatError, LogFormat
-from logview.listen.errors import SessionError
 from logview.sources.base import ByteSource, SourceError
 
 if TYPE_CHECKING:
@@ -298,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_OK
-    except (CliError, FormatError, SourceError, SessionError) as exc:
+    except (CliError, FormatError, SourceError) as exc:
         print(f"logview: {exc}", file=sys.stderr)
         return EXIT_ERROR
     finally:

@@ -3,6 +3,8 @@ and a listener that cannot start (``SessionError``)."""
 
 from __future__ import annotations
 
+from logview.sources.base import SourceError
+
 
 class ListenError(ValueError):
     """Bad input on a connection or in a datagram.
@@ -17,5 +19,6 @@ class ListenError(ValueError):
         self.detail = detail
 
 
-class SessionError(Exception):
-    """The listener could not start (a bad address, a port in use, an unwritable --save)."""
+class SessionError(SourceError):
+    """The listener could not start (a bad address, a port in use, an unwritable --save): a
+    source that cannot be opened, reported like one."""

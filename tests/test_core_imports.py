@@ -36,3 +36,17 @@ def test_core_imports_no_ui_library():
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_command_line_starts_without_numpy_or_the_listener():
+    """``logview --help`` and argument errors stay fast: numpy, asyncio and the listener load
+    only when a store or a socket is needed (they cost ~150 ms and 12 MB)."""
+    code = (
+        "import sys, logview.cli, logview.boundaries, logview.listen.errors\n"
+        "print(','.join(m for m in ('numpy', 'asyncio', 'logview.listen.server')"
+        " if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

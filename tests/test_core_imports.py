@@ -42,7 +42,7 @@ def test_the_command_line_starts_without_numpy_or_the_listener():
     """``logview --help`` and argument errors stay fast: numpy, asyncio and the listener load
     only when a store or a socket is needed (they cost ~150 ms and 12 MB)."""
     code = (
-        "import sys, logview.cli, logview.boundaries, logview.listen.errors\n"
+        "import sys, logview.cli, logview.boundaries\n"
         "print(','.join(m for m in ('numpy', 'asyncio', 'logview.listen.server')"
         " if m in sys.modules))\n"
     )

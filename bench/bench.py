@@ -208,21 +208,28 @@ def tui_rows(log: str, total: int | None, runs: int) -> list[tuple[str, str, str
     out = []
     if not shutil.which("tmux"):
         return [("logview", "TUI first screen", "tmux not installed")]
-    firsts, completes = [], []
-    for _ in range(runs):
-        first, complete = time_first_screen(f"{PY} -m logview {log}", total)
-        if first is not None:
-            firsts.append(first)
-        if complete is not None:
-            completes.append(complete)
-    out.append(("logview", "TUI: first log text on screen", stats(firsts)))
-    out.append(("logview", "TUI: all records counted on screen", stats(completes)))
-    tl = toolong_command()
-    if tl is None:
-        out.append(("toolong", "TUI: first log text on screen", "not installed (pip failed)"))
-    else:
-        times = [t for t in (time_first_screen(f"{tl} {log}")[0] for _ in range(runs)) if t]
-        out.append(("toolong", "TUI: first log text on screen", stats(times)))
+    # A session that outlives the runs: without it the private server exits with each run's
+    # session and the next new-session may race its shutdown.
+    keeper = f"keeper-{os.getpid()}"
+    subprocess.run([*TMUX, "new-session", "-d", "-s", keeper, "sleep 3600"], check=True)
+    try:
+        firsts, completes = [], []
+        for _ in range(runs):
+            first, complete = time_first_screen(f"{PY} -m logview {log}", total)
+            if first is not None:
+                firsts.append(first)
+            if complete is not None:
+                completes.append(complete)
+        out.append(("logview", "TUI: first log text on screen", stats(firsts)))
+        out.append(("logview", "TUI: all records counted on screen", stats(completes)))
+        tl = toolong_command()
+        if tl is None:
+            out.append(("toolong", "TUI: first log text on screen", "not installed (pip failed)"))
+        else:
+            times = [t for t in (time_first_screen(f"{tl} {log}")[0] for _ in range(runs)) if t]
+            out.append(("toolong", "TUI: first log text on screen", stats(times)))
+    finally:
+        subprocess.run([*TMUX, "kill-session", "-t", keeper], check=False)
     return out
 
 

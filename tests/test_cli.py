@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import orjson
 import pytest
-from process_helpers import read_until
 
 from logview.printer import JSONL_KEYS
 
@@ -175,19 +173,3 @@ def test_help_has_examples_and_query_language():
     assert result.returncode == 0
     out = result.stdout.decode()
     assert "examples:" in out and "--print" in out and "logger:" in out
-
-
-def test_follow_prints_appended_records_until_interrupted(tmp_path):
-    log = tmp_path / "live.log"
-    log.write_text("2024-01-02 03:04:05,000 - app - INFO - first\n")
-    proc = subprocess.Popen([sys.executable, "-m", "logview", str(log), "--print", "--follow"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        read_until(proc, b"first")
-        with log.open("a") as f:
-            f.write("2024-01-02 03:04:06,000 - app - ERROR - second\n")
-        read_until(proc, b"second")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-    assert proc.returncode == 0

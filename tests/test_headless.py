@@ -45,3 +45,19 @@ def test_follow_on_a_pipe_ends_at_its_end(tmp_path):
                             check=False, input=data, capture_output=True, timeout=20)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == data.splitlines()
+
+
+def test_follow_prints_appended_records_until_interrupted(tmp_path):
+    log = tmp_path / "live.log"
+    log.write_text("2024-01-02 03:04:05,000 - app - INFO - first\n")
+    proc = subprocess.Popen([sys.executable, "-m", "logview", str(log), "--print", "--follow"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        read_until(proc, b"first")
+        with log.open("a") as f:
+            f.write("2024-01-02 03:04:06,000 - app - ERROR - second\n")
+        read_until(proc, b"second")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0

@@ -114,6 +114,7 @@ async def test_next_and_previous_match_within_the_filtered_view(make_store):
         assert records.cursor_row == 1
         await pilot.press("n", "N")
         assert records.cursor_row == 1
+        await until(pilot, lambda: records.rows_ready)  # rows are fetched in a worker
         strip = records.render_line(0)
         match_style = records.get_component_rich_style("record-list--match")
         assert any(seg.text == "u2" and seg.style.bgcolor == match_style.bgcolor
@@ -211,8 +212,9 @@ async def test_no_color_keeps_levels_readable(make_store, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(pilot, app, 8)
+        records = await _loaded(pilot, app, 8)
         assert app.no_color
+        await until(pilot, lambda: records.rows_ready)  # rows are fetched in a worker
         colours = set()
         for strip in app.screen._compositor.render_strips():
             for line_filter in app._filters:
@@ -230,6 +232,7 @@ async def test_light_theme_renders(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 8)
+        await until(pilot, lambda: records.rows_ready)
         dark = records.render_line(0)
         app.theme = "textual-light"
         await pilot.pause()

@@ -18,6 +18,7 @@ async def _opened(pilot, app: LogviewApp, count: int) -> RecordList:
     records = app.screen.query_one(RecordList)
     await until(pilot, lambda: records.length == count)
     await pilot.pause()
+    await until(pilot, lambda: records.scroll_y == records.max_scroll_y and records.rows_ready)
     return records
 
 
@@ -74,7 +75,7 @@ async def test_no_color_badges_rank_levels_by_text_attributes(make_store, monkey
         assert app.no_color
 
         def badge_style(position: int):
-            text = records._row_text(position, False)
+            text = records._row_text(records.store.record(position), False)
             badge = [span.style for span in text.spans if span.start == 13]
             return Style.combine(badge) if badge else Style()  # no span: a plain badge
 
@@ -121,9 +122,9 @@ def test_badges_read_on_every_builtin_theme():
 async def test_switching_to_an_ansi_theme_keeps_rendering_rows(make_store):
     app = LogviewApp(make_store(16))
     async with app.run_test(size=(100, 24)) as pilot:
-        await _opened(pilot, app, 16)
+        records = await _opened(pilot, app, 16)
         for theme in ("ansi-dark", "textual-light", "ansi-light"):
             app.theme = theme
-            await pilot.pause()
+            await until(pilot, lambda: records.rows_ready)
             assert "event 15 " in screen_text(app)
             assert "ERROR" in screen_text(app)

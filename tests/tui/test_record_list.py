@@ -18,6 +18,7 @@ def _list(app: LogviewApp) -> RecordList:
 async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
     records = _list(app)
     await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
+    await until(pilot, lambda: records.rows_ready)  # rows are fetched in a worker
     return records
 
 

@@ -21,6 +21,8 @@ def _settled(count: int, *, filtered: bool = False):
         if filtered:
             await until(pilot, lambda: records.positions is not None
                         and app.screen._filter_progress is None)
+        await until(pilot, lambda: records.scroll_y == records.max_scroll_y)
+        await until(pilot, lambda: records.rows_ready)  # no placeholder rows in the picture
         await pilot.pause()
 
     return run_before
@@ -42,6 +44,8 @@ def test_filtered_with_cursor_moved_80x24(snap_compare, make_store):
     async def run_before(pilot) -> None:
         await _settled(60, filtered=True)(pilot)
         await pilot.press("up", "up", "up")
+        records = pilot.app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.rows_ready)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 

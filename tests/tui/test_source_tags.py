@@ -60,6 +60,7 @@ async def test_merged_files_show_a_coloured_tag_per_source(tmp_path):
         records = app.screen.query_one(RecordList)
         await until(pilot, lambda: records.length == 20 and records.shows_sources)
         await pilot.pause()
+        await until(pilot, lambda: records.rows_ready)  # rows are fetched in a worker
         rows = _row_texts(app)
         assert len(rows) == 20
         # Interleaved by time: even events from first.log, odd ones from second.log.
@@ -79,6 +80,7 @@ async def test_one_source_has_no_source_column(make_store):
         await until(pilot, lambda: records.length == 10)
         await until(pilot, lambda: app.screen._tally and app.screen._tally.counted == 10)
         await pilot.pause()
+        await until(pilot, lambda: records.rows_ready)
         assert not records.shows_sources
         assert all(row.split()[2] in ("app", "app.db", "…p.http.server", "worker")
                    for row in _row_texts(app))
@@ -97,6 +99,7 @@ async def test_listener_clients_in_one_spool_get_their_names(tmp_path):
         records = app.screen.query_one(RecordList)
         await until(pilot, lambda: records.length == 12 and records.shows_sources)
         await pilot.pause()
+        await until(pilot, lambda: records.rows_ready)
         rows = [line for line in screen_text(app).splitlines() if "event " in line]
         assert len(rows) == 12
         for row in rows:

@@ -16,7 +16,14 @@ def _list(app: LogviewApp) -> RecordList:
 async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
     records = _list(app)
     await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
+    await until(pilot, lambda: records.rows_ready)  # rows are fetched in a worker
     return records
+
+
+async def _press(pilot, records: RecordList, *keys: str) -> None:
+    """Press ``keys``, then wait until the rows on screen show their records."""
+    await pilot.press(*keys)
+    await until(pilot, lambda: records.rows_ready)
 
 
 def _list_lines(app: LogviewApp) -> list[str]:
@@ -37,7 +44,7 @@ async def test_a_long_message_wraps_under_the_message_column(make_store):
     app = LogviewApp(make_store(text=_long_log(10, 5)))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 10)
-        await pilot.press("g", "backslash")
+        await _press(pilot, records, "g", "backslash")
         assert records.wrap
         lines = _list_lines(app)
         assert "long 0 w000" in lines[0]
@@ -55,9 +62,9 @@ async def test_cursor_down_through_wrapped_records_keeps_the_cursor_visible(make
     app = LogviewApp(make_store(text=_long_log(40, 2)))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 40)
-        await pilot.press("g", "backslash")
+        await _press(pilot, records, "g", "backslash")
         for row in range(1, 17):
-            await pilot.press("down")
+            await _press(pilot, records, "down")
             assert records.cursor_row == row
             screen = records._wrap_screen()
             shown = [line for line in screen if line.row == row]
@@ -66,7 +73,7 @@ async def test_cursor_down_through_wrapped_records_keeps_the_cursor_visible(make
             assert (f"long {row} w000" if row % 2 == 0 else f"event {row} ") in text
         assert records.scroll_y > 3  # it scrolled by records
         for row in range(15, 0, -1):
-            await pilot.press("up")
+            await _press(pilot, records, "up")
             shown = [line for line in records._wrap_screen() if line.row == row]
             assert shown and shown[0].index == 0
 
@@ -87,11 +94,11 @@ async def test_toggling_back_gives_one_line_per_record_and_horizontal_scroll(mak
     app = LogviewApp(make_store(text=_long_log(10, 5)))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 10)
-        await pilot.press("g", "backslash")
+        await _press(pilot, records, "g", "backslash")
         assert len([line for line in _list_lines(app) if line.strip()]) > 10
         await pilot.press("backslash")
         assert not records.wrap
-        await until(pilot, lambda: records.max_scroll_x > 0)
+        await until(pilot, lambda: records.max_scroll_x > 0 and records.rows_ready)
         lines = _list_lines(app)
         assert "long 0 w000" in lines[0] and "event 1 " in lines[1]
         await pilot.press("right")
@@ -102,10 +109,10 @@ async def test_the_cursor_record_shows_whole_with_its_traceback(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 8)
-        await pilot.press("backslash")
+        await _press(pilot, records, "backslash")
         text = "\n".join(_list_lines(app))
         assert "ValueError: bad value" not in text and "+4" in text
-        await pilot.press("up", "up")  # the ERROR record
+        await _press(pilot, records, "up", "up")  # the ERROR record
         text = "\n".join(_list_lines(app))
         assert "ValueError: bad value" in text and "main()" in text
         assert records.cursor_position == 5
@@ -115,8 +122,8 @@ async def test_hostile_text_stays_printable_when_wrapped(make_store):
     evil = "\x1b]52;c;AAAA\x07 \x1b[2J" + "x\x08\x1b[31m" * 100
     app = LogviewApp(make_store(text=log_line(0, "INFO", evil)))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(pilot, app, 1)
-        await pilot.press("backslash")
+        records = await _loaded(pilot, app, 1)
+        await _press(pilot, records, "backslash")
         lines = _list_lines(app)
         assert all("\x1b" not in line for line in lines)
         assert "x␈x␈" in "\n".join(lines)

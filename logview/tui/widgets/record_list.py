@@ -3,7 +3,11 @@
 No widget per record and no list of all records: rows map to store positions through a
 sorted int64 array of matching positions, or (unfiltered) the identity, row == position.
 Rows are rendered with the Line API into Strips cached per (position, generation, render
-key); the horizontal crop and the cursor highlight happen after the cache.
+key, placeholder or not); the horizontal crop and the cursor highlight happen after the cache.
+
+Rendering never reads the store: records come from the rows model (``logview.tui.rows``),
+which a thread worker fills with the rows on screen and a page around them. A row not fetched
+yet is drawn as a dim placeholder and drawn again when the worker posts ``RowsReady``.
 
 In wrap mode (``\\``) a row takes as many screen lines as its message needs and the cursor
 row shows its whole record; the scroll offset then names the top row and only the rows on
@@ -27,6 +31,7 @@ from textual.strip import Strip
 
 from logview.query import Query
 from logview.record import Record, printable
+from logview.tui.rows import RowFetching, Unavailable
 from logview.tui.source_tags import fit_tag, source_color, source_tags
 from logview.tui.theme import BADGE_WIDTH, level_badge, level_style
 from logview.tui.widgets.record_search import RecordSearch
@@ -66,7 +71,7 @@ def first_line(text: str) -> str:
     return printable(line.replace("\t", "    "))
 
 
-class RecordList(RecordSearch, ScrollView, can_focus=True):
+class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
     """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -140,18 +145,20 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         self.new_rows = 0
         self.wrap = False
         self._patterns: list[re.Pattern[str]] = []
-        self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(1024)
+        self._cache: LRUCache[tuple[int, int, int, bool, bool], Strip] = LRUCache(1024)
         self._render_key = 0
         self._max_width = 0
         self._width_sync_pending = False
         #: Source -> (tag, colour) once rows come from more than one source; empty otherwise.
         self._sources: dict[str, tuple[str, str]] = {}
         self._source_width = 0
-        self._wrap_cache: LRUCache[tuple[int, int, int, int, bool], list[Strip]] = LRUCache(256)
+        self._wrap_cache: LRUCache[tuple[int, int, int, int, bool, bool], list[Strip]] = (
+            LRUCache(256))
         #: (top row, its lines hidden above the screen): set when the cursor scrolls the view.
         self._wrap_skip = (0, 0)
         self._screen_key: tuple[Any, ...] | None = None
         self._screen: list[WrappedLine] = []
+        self._init_rows(store)
 
     # -- the row <-> position map --------------------------------------------------------------
 
@@ -213,6 +220,7 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         self.new_rows = 0
         self._cache.clear()
         self._wrap_cache.clear()
+        self._forget_rows()
         self._max_width = 0
         self._render_key += 1
         self._rows_changed(0)
@@ -306,6 +314,11 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", lambda _theme: self.invalidate(), init=False)
+        self._start_rows()
+
+    def _placeholder(self, wide: bool) -> Text:
+        """A row whose record is not fetched yet: dim, as wide as the columns."""
+        return Text("…".ljust(self.columns_width(wide) - 1), style="dim", no_wrap=True, end="")
 
     def on_resize(self) -> None:
         self.invalidate()
@@ -319,6 +332,7 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         row = scroll_y + y
         width = self.size.width
         base = self.rich_style
+        self._check_screen()  # the screen moved: fetch the rows it shows and those around
         if self.wrap:
             return self._render_wrapped_line(y, width, base)
         if row >= self.row_count:
@@ -332,15 +346,16 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
 
     def _row_strip(self, position: int) -> Strip:
         wide = self.size.width >= WIDE
-        key = (position, getattr(self.store, "generation", 0), self._render_key, wide)
+        record = self._record(position)
+        key = (position, self._generation, self._render_key, wide, record is None)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        text = self._row_text(position, wide)
+        text = self._placeholder(wide) if record is None else self._row_text(record, wide)
         length = text.cell_len
         strip = Strip(text.render(self.app.console), length)
         self._cache[key] = strip
-        if length > self._max_width:
+        if record is not None and length > self._max_width:
             self._max_width = length
             if not self._width_sync_pending:
                 self._width_sync_pending = True
@@ -371,8 +386,8 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         top = round(self.scroll_y)
         skip = self._wrap_skip[1] if self._wrap_skip[0] == top else 0
         key = (top, skip, self.size.width, height, self.row_count, self.cursor_row,
-               self.following, self._render_key, getattr(self.store, "generation", 0),
-               id(self.positions))
+               self.following, self._render_key, self._generation, id(self.positions),
+               self._rows_version)
         if key != self._screen_key:
             if self.following:
                 screen = layout_bottom_up(self._record_lines, self.row_count - 1, height)
@@ -386,20 +401,22 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         position = self.position_at(row)
         width = max(1, self.size.width)
         expanded = row == self.cursor_row
-        key = (position, getattr(self.store, "generation", 0), self._render_key, width, expanded)
+        record = self._record(position)
+        key = (position, self._generation, self._render_key, width, expanded, record is None)
         lines = self._wrap_cache.get(key)
         if lines is None:
             console = self.app.console
-            lines = [Strip(text.render(console), text.cell_len)
-                     for text in self._wrapped_texts(position, width, expanded)]
+            if record is None:
+                texts = [self._placeholder(width >= WIDE)]
+            else:
+                texts = self._wrapped_texts(record, width, expanded)
+            lines = [Strip(text.render(console), text.cell_len) for text in texts]
             self._wrap_cache[key] = lines
         return lines
 
-    def _wrapped_texts(self, position: int, width: int, expanded: bool) -> list[Text]:
-        try:
-            record = self.store.record(position)
-        except (IndexError, OSError) as exc:  # the store restarted under us: show, don't crash
-            return [Text(f"<record {position} unavailable: {exc}>", style="dim", end="")]
+    def _wrapped_texts(self, record: Record | Unavailable, width: int, expanded: bool) -> list[Text]:
+        if isinstance(record, Unavailable):  # the store restarted under us: show, don't crash
+            return [Text(record.text, style="dim", end="")]
         marker = self.get_component_rich_style("record-list--marker")
         if expanded:
             text = record.message + (f"\n{record.exc.rstrip(chr(10))}" if record.exc else "")
@@ -419,11 +436,9 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
             return max(1, self.size.height)
         return max(1, len({line.row for line in self._wrap_screen()}))
 
-    def _row_text(self, position: int, wide: bool) -> Text:
-        try:
-            record = self.store.record(position)
-        except (IndexError, OSError) as exc:  # the store restarted under us: show, don't crash
-            return Text(f"<record {position} unavailable: {exc}>", style="dim")
+    def _row_text(self, record: Record | Unavailable, wide: bool) -> Text:
+        if isinstance(record, Unavailable):  # the store restarted under us: show, don't crash
+            return Text(record.text, style="dim")
         text = self._columns_text(record, wide)
         text.append_text(self._message_text(first_line(record.message)))
         extra = record.extra_lines
@@ -504,6 +519,9 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         row = self.cursor_row
         screen = self._wrap_screen()
         shown = [line for line in screen if line.row == row]
+        # Placeholders are one line: scroll again once the records are in (``on_rows_ready``).
+        first = min(row, screen[0].row) if screen else row
+        self._reshow_cursor = not self._fetched(first, row)
         if shown and shown[0].index == 0 and (
             shown[-1].index == shown[-1].lines - 1 or len(shown) >= height
         ):
@@ -512,6 +530,7 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
             top, skip = row, 0
         else:
             top, skip = top_ending_at(lambda r: len(self._record_lines(r)), row, height)
+            self._reshow_cursor = not self._fetched(top, row)
         self._wrap_skip = (top, skip)
         self.scroll_to(y=top, animate=False, immediate=True)
 
@@ -534,6 +553,7 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         self.go_to_row(self.row_count - 1, follow=True)
 
     def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        self._reshow_cursor = False
         if self.following:
             self.following = False
             self.post_message(self.FollowChanged(False, self.new_rows))
@@ -551,14 +571,6 @@ class RecordList(RecordSearch, ScrollView, can_focus=True):
         position = self.cursor_position
         if position is not None:
             self.post_message(self.OpenRecord(position))
-
-    def action_copy(self) -> None:
-        position = self.cursor_position
-        if position is None:
-            return
-        record = self.store.record(position)
-        self.app.copy_to_clipboard(record.raw or record.message)
-        self.notify("Record copied to the clipboard", timeout=2)
 
     def action_toggle_wrap(self) -> None:
         self.wrap = not self.wrap

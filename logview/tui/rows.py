@@ -283,29 +283,36 @@ class RowFetching:
         ahead += [position(row) for row in range(last + 1, min(count, last + 1 + height))]
         self.rows.request(self._generation, shown, ahead)
 
-    def action_copy(self) -> None:
-        position = self.cursor_position
-        if position is None:
-            return
+    def with_record(self, position: int, use: Callable[[Record], None], what: str) -> None:
+        """Call ``use`` with the record at ``position``: at once when it is fetched, else once
+        a worker has read it (the UI thread never reads); a read that fails is said."""
         record = self.rows.peek(self._generation, position)
         if isinstance(record, Record):
-            self._copy(record)
+            use(record)
             return
         store = self.store
 
-        def fetch() -> None:  # not fetched yet: read it off the UI thread
+        def fetch() -> None:
             try:
                 fetched: Record | str = store.record(position)
             except (IndexError, OSError) as exc:
                 fetched = f"Record {position} unavailable: {exc}"
-            self.app.call_from_thread(self._copy, fetched)
+            self.app.call_from_thread(self._use_record, fetched, use)
 
-        self.run_worker(fetch, thread=True, group="copy", exclusive=True, exit_on_error=False)
+        self.run_worker(fetch, thread=True, group=what, exclusive=True, exit_on_error=False)
 
-    def _copy(self, record: Record | str) -> None:
+    def _use_record(self, record: Record | str, use: Callable[[Record], None]) -> None:
         if isinstance(record, str):
             self.notify(record, severity="warning", timeout=3, markup=False)
-            return
+        else:
+            use(record)
+
+    def action_copy(self) -> None:
+        position = self.cursor_position
+        if position is not None:
+            self.with_record(position, self._copy, "copy")
+
+    def _copy(self, record: Record) -> None:
         self.app.copy_to_clipboard(record.raw or record.message)
         self.notify("Record copied to the clipboard", timeout=2)
 

@@ -8,7 +8,6 @@ from logview.follow import QUIET_FLUSH
 from logview.sources.file import FileSource
 from logview.store import LogStore
 from logview.tui.app import LogviewApp
-from logview.tui.screens import main as main_screen
 from logview.tui.widgets.record_list import RecordList
 from tui.conftest import DashFormat, log_line, until, write_log
 

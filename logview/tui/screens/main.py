@@ -428,7 +428,7 @@ class MainScreen(Screen):
         # Imported here: it brings pygments, which start-up does not need (~10 ms).
         from logview.tui.widgets.detail import DetailScreen
 
-        self.app.push_screen(DetailScreen(self.store.record(message.position)))
+        self.app.push_screen(DetailScreen(message.record))
 
     def action_toggle_tree(self) -> None:
         tree = self.query_one(LoggerTree)

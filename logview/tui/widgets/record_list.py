@@ -122,11 +122,12 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
             return isinstance(message, RecordList.FollowChanged)
 
     class OpenRecord(Message):
-        """The user asked for the detail of the record at ``position``."""
+        """The user asked for the detail of ``record`` (at store position ``position``)."""
 
-        def __init__(self, position: int) -> None:
+        def __init__(self, position: int, record: Record) -> None:
             super().__init__()
             self.position = position
+            self.record = record
 
     class WrapChanged(Message):
         """Wrap mode switched: long rows continue on the next lines, the cursor record is whole."""
@@ -570,7 +571,8 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
     def action_open(self) -> None:
         position = self.cursor_position
         if position is not None:
-            self.post_message(self.OpenRecord(position))
+            self.with_record(position, lambda record: self.post_message(
+                self.OpenRecord(position, record)), "open")
 
     def action_toggle_wrap(self) -> None:
         self.wrap = not self.wrap

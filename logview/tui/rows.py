@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from logview.record import Record
+from logview.store import Store
 
 #: Parsed records the model keeps (a few screens up and down, and then some).
 ROW_CACHE = 4096
@@ -53,7 +54,7 @@ class RowRecords:
     that a fetch still under way never puts an old record back.
     """
 
-    def __init__(self, store: Any, ready: Callable[[], None], size: int = ROW_CACHE) -> None:
+    def __init__(self, store: Store, ready: Callable[[], None], size: int = ROW_CACHE) -> None:
         self.store = store
         self._ready = ready
         self._size = size
@@ -160,7 +161,7 @@ class RowRecords:
         """``store.record`` (it keeps its own cache warm for the detail view), never raising."""
         store = self.store
         try:
-            if getattr(store, "generation", 0) != generation:
+            if store.generation != generation:
                 raise IndexError("the store restarted")
             return store.record(position)
         except Exception as exc:  # noqa: BLE001 - the worker must live: show it in the row
@@ -171,7 +172,7 @@ class RowFetching:
     """The record list's side of the rows model (mixed into ``RecordList``): asks it for the
     rows on screen and a page around them, redraws when they arrive, copies from it."""
 
-    def _init_rows(self, store: Any) -> None:
+    def _init_rows(self, store: Store) -> None:
         #: Records of the rows, fetched by a worker (rendering never reads the store).
         self.rows = RowRecords(store, lambda: self.post_message(RowsReady()))
         #: Bumps when fetched rows arrive (the wrapped layout depends on them).
@@ -216,7 +217,7 @@ class RowFetching:
 
     @property
     def _generation(self) -> int:
-        return getattr(self.store, "generation", 0)
+        return self.store.generation
 
     def _record(self, position: int) -> Record | Unavailable | None:
         """The record at ``position`` from the rows model; None (a placeholder) until fetched."""
@@ -317,7 +318,7 @@ class RowFetching:
         self.notify("Record copied to the clipboard", timeout=2)
 
     # Provided by RecordList (and Textual's widget).
-    store: Any
+    store: Store
     row_count: int
     positions: Any
     cursor_position: int | None

@@ -31,6 +31,7 @@ from textual.strip import Strip
 
 from logview.query import Query
 from logview.record import Record, printable
+from logview.store import Store
 from logview.tui.rows import RowFetching, Unavailable
 from logview.tui.source_tags import fit_tag, source_color, source_tags
 from logview.tui.theme import BADGE_WIDTH, level_badge, level_style
@@ -136,7 +137,7 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
             super().__init__()
             self.wrap = wrap
 
-    def __init__(self, store: Any, *, id: str | None = None) -> None:
+    def __init__(self, store: Store, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
         self.length = 0

@@ -8,13 +8,12 @@ so neither a far hit nor a slow disk ever blocks a keypress, and the rows' cache
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.worker import get_current_worker
 
 from logview.query import Query, all_of, parse_query
 from logview.record import ERROR
 from logview.scan import QueryLike, find_next, find_previous
+from logview.store import Store
 
 #: What ``e``/``E`` and ``w``/``W`` look for.
 _ERRORS = parse_query("level>=ERROR")
@@ -76,6 +75,6 @@ class RecordSearch:
             self.go_to_row(row, follow=False)
 
     # Provided by RecordList.
-    store: Any
+    store: Store
     row_count: int
     cursor_position: int | None

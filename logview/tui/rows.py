@@ -96,6 +96,22 @@ class RowRecords:
             if self._wanted or self._ahead:
                 self._cond.notify_all()
 
+    def prefetch(self, generation: int, positions: Iterable[int]) -> None:
+        """Fetch ``positions`` now, in the calling worker thread: a worker that is about to
+        tell the UI of new rows at the end (the follower, the filter) fills them in first, so
+        a list that follows the end never shows them as placeholders."""
+        with self._cond:
+            epoch = self._epoch
+            missing = [p for p in positions if (generation, p) not in self._cache]
+        for position in missing:
+            value = self._fetch(generation, position)
+            with self._cond:
+                if epoch != self._epoch:
+                    return
+                self._cache[(generation, position)] = value
+                while len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+
     def clear(self) -> None:
         """Forget every record and queued row (the store restarted)."""
         with self._cond:

@@ -111,11 +111,11 @@ async def test_render_line_never_reads_the_store(tmp_path):
 
 async def test_the_cursor_record_shows_whole_once_wrapped_rows_arrive(tmp_path):
     text = "".join(log_line(i, "INFO", f"long {i} {LONG}" if i % 2 == 0 else None)
-                   for i in range(120))
+                   for i in range(400))  # row 60 is far from both ends (the tail is fetched)
     store = _gated(tmp_path, text=text)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 120)
+        records = await _loaded(pilot, app, 400)
         await pilot.press("g", "backslash")
         await until(pilot, lambda: records.rows_ready)
         store.gate.clear()
@@ -233,3 +233,31 @@ def test_a_fetch_under_way_when_the_model_is_cleared_is_dropped(tmp_path):
     finally:
         rows.stop()
         worker.join(5)
+
+
+async def test_a_list_that_follows_a_growing_file_never_shows_placeholders(tmp_path):
+    """The follower fills in the rows at the end before it tells the list of them, so a
+    followed log never blinks to placeholders as it grows (or while a big file indexes)."""
+    from logview.sources.file import FileSource
+
+    path = write_log(tmp_path / "live.log", 50)
+    store = LogStore(FileSource(str(path), name="live.log"), DashFormat())
+    app = LogviewApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 50)
+        await until(pilot, lambda: records.rows_ready)
+        misses: list[int] = []
+        real_get = records.rows.get
+
+        def get(generation: int, position: int):
+            value = real_get(generation, position)
+            if value is None:
+                misses.append(position)
+            return value
+
+        records.rows.get = get
+        for batch in range(1, 6):
+            write_log(path, 40, start=10 + 40 * batch)
+            await until(pilot, lambda batch=batch: records.length >= 50 + 40 * batch)
+            await pilot.pause()
+        assert records.following and misses == []

@@ -48,6 +48,8 @@ _GROW_INTERVAL = 0.15
 _UPDATE_INTERVAL = 0.05
 #: Longest one ``store.update`` call may index before the view hears of what it found.
 _INDEX_SLICE = 0.1
+#: Rows fetched ahead at the end of the list before workers tell it of new rows (a screen).
+_TAIL_ROWS = 80
 #: Records per engine call while filtering (progress is reported between calls).
 _FILTER_CHUNK = 50_000
 #: Records per level-count batch (a time budget bounds each message too).
@@ -133,6 +135,7 @@ class MainScreen(Screen):
         self._filter_worker: Worker[None] | None = None
         self._filter_progress: float | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
+        self._list = RecordList(store, id="records")
         self._tally: RecordStats | None = None
         self._indexed: float | None = None
         #: Sources already told about a forced --format that fits none of their first lines.
@@ -150,13 +153,14 @@ class MainScreen(Screen):
             tree = LoggerTree(id="loggers")
             tree.display = False
             yield tree
-            yield RecordList(self.store, id="records")
+            yield self._list
         yield StatusBar(id="status")
         yield Footer()
 
     @property
     def records(self) -> RecordList:
-        return self.query_one("#records", RecordList)
+        """The record list (a plain reference: workers read its follow state and rows model)."""
+        return self._list
 
     def on_resize(self) -> None:
         """Fit small terminals: a shorter histogram, a compact footer, a narrower tree."""
@@ -193,6 +197,8 @@ class MainScreen(Screen):
             pending = pending or change.added > 0 or change.restarted
             now = time.monotonic()
             if pending and (now - last_post >= _GROW_INTERVAL or change.finished):
+                if self.records.positions is None:
+                    self._prefetch_tail(np.arange(max(0, len(store) - _TAIL_ROWS), len(store)))
                 self.post_message(StoreGrew(len(store), store.generation, change.finished,
                                             _indexed_fraction(store)))
                 last_post = now
@@ -203,6 +209,13 @@ class MainScreen(Screen):
                 time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))
                 continue
             follower.wait(0.2 if not pending else max(0.01, _GROW_INTERVAL - (now - last_post)))
+
+    def _prefetch_tail(self, positions: np.ndarray) -> None:
+        """In a worker, before telling the UI of new rows: fetch the last rows when the list
+        follows the end (they are what it shows next; a list scrolled up needs none)."""
+        records = self.records
+        if records.following and len(positions):
+            records.rows.prefetch(self.store.generation, positions.tolist())
 
     def on_store_grew(self, message: StoreGrew) -> None:
         restarted = message.generation != self._generation
@@ -381,10 +394,12 @@ class MainScreen(Screen):
             known, finished = self._known, self._finished
             for positions in live.advance(known, cancelled=cancelled, step=_FILTER_CHUNK):
                 if time.monotonic() - last_post > 0.1 and not cancelled():
+                    self._prefetch_tail(positions[-_TAIL_ROWS:])
                     self.post_message(FilterProgress(token, positions, live.scanned, known))
                     last_post = time.monotonic()
             if cancelled():
                 return
+            self._prefetch_tail(live.positions.view()[-_TAIL_ROWS:])
             self.post_message(FilterProgress(token, live.positions.view(), live.scanned, known))
             last_post = time.monotonic()
             if finished and live.scanned >= known:

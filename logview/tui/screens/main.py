@@ -198,7 +198,10 @@ class MainScreen(Screen):
             now = time.monotonic()
             if pending and (now - last_post >= _GROW_INTERVAL or change.finished):
                 if self.records.positions is None:
-                    self._prefetch_tail(np.arange(max(0, len(store) - _TAIL_ROWS), len(store)))
+                    count = len(store)
+                    self._prefetch_tail(np.arange(max(0, count - _TAIL_ROWS), count))
+                    if not last_post:  # the first frame draws the top before it scrolls down
+                        self._prefetch_tail(np.arange(min(count, _TAIL_ROWS)))
                 self.post_message(StoreGrew(len(store), store.generation, change.finished,
                                             _indexed_fraction(store)))
                 last_post = now

@@ -111,7 +111,7 @@ async def test_render_line_never_reads_the_store(tmp_path):
 
 async def test_the_cursor_record_shows_whole_once_wrapped_rows_arrive(tmp_path):
     text = "".join(log_line(i, "INFO", f"long {i} {LONG}" if i % 2 == 0 else None)
-                   for i in range(400))  # row 60 is far from both ends (the tail is fetched)
+                   for i in range(400))  # row 200 is far from both ends (they are fetched)
     store = _gated(tmp_path, text=text)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -120,19 +120,19 @@ async def test_the_cursor_record_shows_whole_once_wrapped_rows_arrive(tmp_path):
         await until(pilot, lambda: records.rows_ready)
         store.gate.clear()
         try:
-            records.go_to_row(60, follow=False)  # far below: its rows are not fetched yet
+            records.go_to_row(200, follow=False)  # far below: its rows are not fetched yet
             await pilot.pause()
             assert not records.rows_ready
         finally:
             store.gate.set()
 
         def cursor_whole() -> bool:
-            shown = [line for line in records._wrap_screen() if line.row == 60]
+            shown = [line for line in records._wrap_screen() if line.row == 200]
             return bool(shown) and shown[0].index == 0 and shown[-1].index == shown[-1].lines - 1
 
         await until(pilot, lambda: records.rows_ready and cursor_whole())
-        assert len([line for line in records._wrap_screen() if line.row == 60]) > 5  # wrapped
-        assert "long 60 w000" in "\n".join(_list_lines(app))
+        assert len([line for line in records._wrap_screen() if line.row == 200]) > 5  # wrapped
+        assert "long 200 w000" in "\n".join(_list_lines(app))
 
 
 async def test_copy_of_a_record_not_fetched_yet_does_not_block(tmp_path):

@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--print", dest="print_", action="store_true",
                         help="print matching records instead of opening the viewer")
     parser.add_argument("-o", "--output", choices=("text", "jsonl"), default="text",
-                        help="--print output: original text (default) or JSON lines")
+                        help="--print output: the records' original text (default; into a "
+                        "pipe or a file byte for byte, on a terminal with control characters "
+                        "shown as symbols) or JSON lines")
     parser.add_argument("-f", "--follow", action="store_true",
                         help="with --print: keep printing new records until Ctrl-C")
     parser.add_argument("--no-follow", action="store_true",
@@ -279,15 +281,17 @@ def main(argv: list[str] | None = None) -> int:
 
         out = sys.stdout.buffer
         color = headless.use_color(args.color, out)
+        original = not headless.is_terminal(out)  # a pipe or a file gets the bytes as they are
         if stop_signals is None:
             _install_signal_handlers()
         try:
             if listener is not None and stop_signals is not None:
                 return headless.run_listen_print(store, query, out, listener.stop,
                                                  stop_signals.event, output=args.output,
-                                                 color=color)
+                                                 color=color, original=original)
             status = headless.run_print(store, query, out, output=args.output, color=color,
-                                        follow=args.follow, format_option=args.format)
+                                        follow=args.follow, original=original,
+                                        format_option=args.format)
             _report_damaged(sources)
             return status
         except BrokenPipeError:

@@ -25,6 +25,15 @@ EXIT_NO_MATCH = 1
 #: Polling interval of ``--print --follow`` and of ``--listen --print``.
 FOLLOW_POLL = 0.25
 LISTEN_POLL = 0.03
+#: Bytes per read when a whole file is copied out.
+COPY_BYTES = 4 << 20
+
+
+def is_terminal(out: IO[bytes]) -> bool:
+    try:
+        return os.isatty(out.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def use_color(choice: str, out: IO[bytes]) -> bool:
@@ -33,10 +42,7 @@ def use_color(choice: str, out: IO[bytes]) -> bool:
         return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
-    try:
-        return os.isatty(out.fileno())
-    except (AttributeError, OSError, ValueError):
-        return False
+    return is_terminal(out)
 
 
 class MisfitWarnings:
@@ -121,16 +127,46 @@ def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
     return True
 
 
+def _print_everything(store: Store, printer: RecordPrinter, out: IO[bytes]) -> bool:
+    """Every record of a finished text file into a pipe: its bytes as they are, copied in big
+    reads without parsing (the records are the whole file); False: not possible here."""
+    parts = store.parts()
+    if len(parts) != 1 or not printer.original:
+        return False
+    part = parts[0]
+    source = part.source
+    source.update()
+    if not source.finished or not part.format.prints_raw:
+        return False
+    size, pos, last = source.size(), 0, b""
+    while pos < size:
+        chunk = source.read_at(pos, min(COPY_BYTES, size - pos))
+        if not chunk:  # the file shrank under us: what is left is not there to print
+            break
+        printer.write_rendered(chunk, 0)
+        pos += len(chunk)
+        last = chunk[-1:]
+    if pos and last != b"\n":
+        printer.write_rendered(b"\n", 0)
+    printer.count += 1 if pos else 0  # records were printed (their number is not counted)
+    return True
+
+
 def run_print(store: Store, query: QueryLike, out: IO[bytes], *, output: str = "text",
-              color: bool = False, follow: bool = False,
+              color: bool = False, follow: bool = False, original: bool = False,
               format_option: str | None = None) -> int:
     """Print matching records; with ``follow`` keep going until interrupted.
 
+    ``original``: text records are written as their bytes (stdout is a pipe or a file).
     Returns 0 when something was printed (or when following), 1 when nothing matched.
     """
-    printer = RecordPrinter(out, output=output, color=color, flush_each=follow)
+    printer = RecordPrinter(out, output=output, color=color, flush_each=follow,
+                            original=original)
     misfits = MisfitWarnings(format_option)
     misfits.check(store)
+    if not follow and query.is_empty and _print_everything(store, printer, out):
+        out.flush()
+        return EXIT_OK if printer.count else EXIT_NO_MATCH
     if not follow and _print_direct(store, query, printer, out):
         out.flush()
         return EXIT_OK if printer.count else EXIT_NO_MATCH
@@ -160,13 +196,14 @@ def run_print(store: Store, query: QueryLike, out: IO[bytes], *, output: str = "
 
 def run_listen_print(store: Store, query: QueryLike, out: IO[bytes], stop_listening,
                      stopping: threading.Event, *, output: str = "text",
-                     color: bool = False) -> int:
+                     color: bool = False, original: bool = False) -> int:
     """Print records as the listener receives them (flushed each) until ``stopping`` is set.
 
     Then ``stop_listening()`` stops the listener (connections hand over what they hold) and
     flushes the spool, and every record received so far is printed before returning 0.
     """
-    printer = RecordPrinter(out, output=output, color=color, flush_each=True)
+    printer = RecordPrinter(out, output=output, color=color, flush_each=True,
+                            original=original)
     matches = MatchPrinter(store, query, printer, live=True)
     # The spool holds whole JSON lines: a record is complete as soon as input pauses.
     follower = Follower(store, quiet_flush=0.0)

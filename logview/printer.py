@@ -56,10 +56,7 @@ def format_text(record: Record, *, color: bool = False) -> str:
     Whatever the log contains, control characters are shown as visible symbols, so log text
     never sends escape sequences to the terminal.
     """
-    structured = not record.raw or (
-        record.raw.lstrip().startswith("{") and (record.level or record.logger or record.time)
-    )
-    text = printable(_synthesise(record) if structured else record.raw)
+    text = printable(_synthesise(record) if _structured(record) else record.raw)
     if not color:
         return text
     sgr = _level_sgr(record.levelno)
@@ -70,6 +67,21 @@ def format_text(record: Record, *, color: bool = False) -> str:
     if sep:
         out += f"\n{_DIM}{rest}{_RESET}" if record.levelno < ERROR else f"\n{sgr}{rest}{_RESET}"
     return out
+
+
+def _structured(record: Record) -> bool:
+    """The record is a JSON object (or has no text): its text is made from its fields."""
+    return not record.raw or (
+        record.raw.lstrip().startswith("{") and bool(record.level or record.logger or record.time))
+
+
+def original_bytes(record: Record) -> bytes:
+    """What ``--print`` writes into a pipe or a file: the record's bytes exactly as read (its
+    text for a JSON record), ending with a newline; nothing is escaped or re-encoded."""
+    if _structured(record):
+        return (_synthesise(record) + "\n").encode("utf-8", "replace")
+    data = record.data if record.data is not None else record.raw.encode("utf-8", "replace")
+    return data if data.endswith(b"\n") else data + b"\n"
 
 
 #: LogRecord attributes that every record of a logging client carries: kept in ``-o jsonl``
@@ -111,10 +123,14 @@ class RecordPrinter:
     """Writes records to a stream as text or JSON lines."""
 
     def __init__(self, out: IO[bytes], *, output: str = "text", color: bool = False,
-                 flush_each: bool = False) -> None:
+                 flush_each: bool = False, original: bool = False) -> None:
+        """``original``: text records are written as their original bytes (for a pipe or a
+        file); otherwise made safe for a terminal (control characters shown as symbols) and
+        coloured with ``color``."""
         self._out = out
         self._jsonl = output == "jsonl"
         self._color = color
+        self.original = original and not self._jsonl and not color
         self._flush_each = flush_each
         self.count = 0
 
@@ -127,6 +143,8 @@ class RecordPrinter:
         """The bytes ``write`` would write for a record."""
         if self._jsonl:
             return dumps_record(record)
+        if self.original:
+            return original_bytes(record)
         return (format_text(record, color=self._color) + "\n").encode("utf-8", "replace")
 
     def write(self, record: Record) -> None:

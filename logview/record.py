@@ -156,8 +156,9 @@ class Record:
     """One log record, whatever it came from.
 
     ``message`` and the other parsed fields have ANSI escape codes stripped; ``raw`` keeps the
-    record's original text (all its lines) for copying and display. ``line`` is the 1-based line
-    where the record starts and ``offset`` its byte offset, for seekable sources.
+    record's original text (all its lines) for copying and display, ``data`` its bytes exactly
+    as read (None for records that were not read from bytes, e.g. received ones). ``line`` is
+    the 1-based line where the record starts and ``offset`` its byte offset.
     """
 
     message: str
@@ -172,6 +173,7 @@ class Record:
     line: int | None = None
     offset: int | None = None
     raw: str = ""
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def timestamp(self) -> float | None:
@@ -314,6 +316,7 @@ def parse_raw_record(fmt: LogFormat, raw: RawRecord, source: str = "") -> Record
     ``-o jsonl`` export) keeps it, so a client's identity survives the spool.
     """
     record = fmt.parse_raw(raw.text())
+    record.data = raw.data
     record.source = record.source or source
     record.line = raw.line
     record.offset = raw.offset

@@ -61,3 +61,46 @@ def test_follow_prints_appended_records_until_interrupted(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
     assert proc.returncode == 0
+
+
+HOSTILE = (
+    b"2024-01-02 03:04:05,000 - app - INFO - plain start\r\n"
+    b"2024-01-02 03:04:06,000 - app - ERROR - red \x1b[31mERROR\x1b[0m and \xff\xfe bytes\n"
+    b"Traceback (most recent call last):\n"
+    b'  File "x.py", line 1, in <module>\n'
+    b"ValueError: bad \x07 bell\n"
+    b"2024-01-02 03:04:07,000 - app.db - WARNING - tab\there, NUL \x00 there\n"
+    b"2024-01-02 03:04:08,000 - app - ERROR - no newline at the end"
+)
+
+
+def _print(*args: str) -> bytes:
+    done = subprocess.run([sys.executable, "-m", "logview", *args, "--print"],
+                          capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_print_into_a_pipe_writes_the_original_bytes(tmp_path):
+    """Into a pipe or a file, --print writes records byte for byte (ESC, CRLF, invalid UTF-8
+    and all): `logview --print | less -R` and extraction work; only a terminal gets symbols."""
+    log = tmp_path / "app.log"
+    log.write_bytes(HOSTILE)
+    assert _print(str(log)) == HOSTILE + b"\n"  # everything: the file, plus a final newline
+    second, third, last = (HOSTILE.index(b"2024-01-02 03:04:0" + n) for n in (b"6", b"7", b"8"))
+    errors = HOSTILE[second:third] + HOSTILE[last:] + b"\n"
+    assert _print(str(log), "-q", "level>=ERROR") == errors
+    other = tmp_path / "other.log"
+    other.write_bytes(b"2024-01-02 03:04:05,500 - other - ERROR - merged \x1b[1mbold\x1b[0m\n")
+    merged = _print(str(log), str(other), "-q", "level>=ERROR")  # the index path, merged
+    assert merged.count(b"\x1b[") == 4 and b"\xff\xfe" in merged
+    coloured = _print(str(log), "--color", "always")  # colour is for a reader of escapes:
+    assert "␛".encode() in coloured and b"\x1b[31mERROR" not in coloured  # log text escaped
+
+
+def test_json_records_print_as_text_made_from_their_fields(tmp_path):
+    log = tmp_path / "app.jsonl"
+    log.write_bytes(b'{"time": "2024-01-02T03:04:05Z", "level": "error", "name": "app", '
+                    b'"message": "boom \\u001b[31m"}\n')
+    out = _print(str(log))
+    assert out.startswith(b"2024-01-02") and b"ERROR app boom" in out

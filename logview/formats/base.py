@@ -41,6 +41,9 @@ class LogFormat(ABC):
     #: Byte markers of records whose text the bytes do not show as such (journald's message
     #: as an array of byte values): a record holding one is always a candidate.
     opaque_text: tuple[bytes, ...] = ()
+    #: A record prints as its own lines (``--print`` text); False: its text is made from its
+    #: fields (JSON objects are shown as ``time level logger message key=value``).
+    prints_raw: bool = True
     #: Level names of the format's own (``{"notice": 25}``), spelled as it writes them.
     custom_levels: Mapping[str, int] = MappingProxyType({})
 

@@ -161,6 +161,7 @@ class JsonFormat(LogFormat):
     level_text = False
     #: Strings in the raw bytes are JSON-escaped (``\\"``, ``\\n``, ``\\u00e9``).
     json_escaped = True
+    prints_raw = False  # records are JSON objects: shown from their fields
     #: Records whose message the raw bytes do not show as text: journald writes a message that
     #: is not clean UTF-8 (colour codes, binary) as an array of byte values.
     opaque_text: tuple[bytes, ...] = (b'"MESSAGE":[',)

@@ -79,6 +79,7 @@ class MixedFormat(LogFormat):
     level_text = False
     #: JSON strings in the raw bytes are escaped: needles with quotes or non-ASCII are unsafe.
     json_escaped = True
+    prints_raw = False  # its JSON records are shown from their fields
 
     def __init__(self, json_format: LogFormat, text_format: LogFormat) -> None:
         self.json = json_format

@@ -190,6 +190,7 @@ class DockerJsonFormat(LogFormat):
     #: Text in the raw bytes is JSON-escaped; levels are inside the strings, as written.
     json_escaped = True
     level_text = False
+    prints_raw = False  # records are JSON objects: shown from their fields
 
     def __init__(self, inner: LogFormat) -> None:
         self.inner = inner

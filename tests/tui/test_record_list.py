@@ -7,6 +7,7 @@ import numpy as np
 from logview.record import printable
 from logview.scan import RecordTest
 from logview.tui.app import LogviewApp
+from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList, first_line, format_time
 from tui.conftest import screen_text, until
 
@@ -161,3 +162,24 @@ def test_row_helpers_are_safe_and_fixed_width():
     assert format_time(Record(message="x"), False) == " " * 12
     assert len(format_time(Record(message="x", time_text="\x1b[31mnow"), True)) == 23
     assert first_line("a\tb\x1b[2Jc\nsecond") == printable("a    b\x1b[2Jc")
+
+
+async def test_a_filter_applied_while_scrolled_up_keeps_the_cursor_on_its_record(make_store):
+    """The cursor stays on its record when it matches, else on the nearest match; it stays on
+    screen, and the matches found while the filter runs are not counted as new rows."""
+    app = LogviewApp(make_store(3000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 3000)
+        records.go_to_row(1000, follow=False)
+        bar = app.screen.query_one(QueryBar)
+        # 1000 % 7 == 6 (it matches); WARNING or worse at 999 (CRITICAL) and 1003: the nearer
+        for query, expected in (('"user=u6 "', 1000), ("level>=WARNING", 999), ("", 999)):
+            bar.submit(query)
+            await until(pilot, lambda query=query: app.screen.query_text == query
+                        and app.screen._filter_progress is None
+                        and (records.positions is None) == (query == ""))
+            assert records.cursor_position == expected, query
+            await pilot.pause()
+            top = round(records.scroll_y)
+            assert top <= records.cursor_row < top + records.scrollable_content_region.height
+            assert records.new_rows == 0 and not records.following

@@ -368,7 +368,7 @@ class MainScreen(Screen):
         self._cancel_filter()
         self._filter_token += 1
         self._filter_progress = 0.0
-        self.records.set_positions(np.empty(0, dtype=np.int64))
+        self.records.set_positions(np.empty(0, dtype=np.int64), catching_up=True)
         self._filter_worker = self.run_worker(
             lambda token=self._filter_token: self._filter(token, query),
             thread=True,
@@ -417,7 +417,8 @@ class MainScreen(Screen):
         self._filter_progress = (
             None if message.scanned >= message.total else message.scanned / max(1, message.total)
         )
-        self.records.set_positions(message.positions)
+        self.records.set_positions(message.positions,
+                                   catching_up=message.scanned < message.total)
         self._show_status()
 
     def action_cancel_filter(self) -> None:

@@ -146,6 +146,8 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
         self.following = True
         self.new_rows = 0
         self.wrap = False
+        #: The store position the cursor stays on while a filter catches up (None: none).
+        self._anchor: int | None = None
         self._patterns: list[re.Pattern[str]] = []
         self._cache: LRUCache[tuple[int, int, int, bool, bool], Strip] = LRUCache(1024)
         self._render_key = 0
@@ -193,10 +195,15 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
         if self.positions is None:
             self._rows_changed(before)
 
-    def set_positions(self, positions: np.ndarray | None) -> None:
-        """Show only ``positions`` (sorted), or everything with None; keeps the cursor record."""
+    def set_positions(self, positions: np.ndarray | None, *, catching_up: bool = False) -> None:
+        """Show only ``positions`` (sorted), or everything with None; keeps the cursor record.
+
+        ``catching_up``: a filter is still finding the matches of records that were already
+        there: they are not new rows, and a cursor that does not follow stays on its record
+        (or the nearest match) while they come in, until the user moves it.
+        """
         before = self.row_count
-        keep = self.cursor_position
+        anchor = self._anchor if self._anchor is not None else self.cursor_position
         grew_only = (
             positions is not None
             and self.positions is not None
@@ -204,18 +211,41 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
             and (before == 0 or positions[before - 1] == self.positions[before - 1])
         )
         self.positions = positions
-        if grew_only:
-            self._rows_changed(before)
+        if self.following or (grew_only and not catching_up and self._anchor is None):
+            if grew_only:  # new matches at the end: followed, or counted as new
+                self._rows_changed(before)
+                return
+            self.new_rows = 0
+            self._rows_changed(self.row_count)
+            self._show_cursor()
+            self.refresh()
             return
-        if not self.following and keep is not None and self.row_count:
-            self.cursor_row = min(self.row_of(keep), self.row_count - 1)
+        self._anchor = anchor if catching_up else None
+        count = self.row_count
+        self.cursor_row = self._nearest_row(anchor) if anchor is not None and count else 0
         self.new_rows = 0
-        self._rows_changed(self.row_count)
+        self.virtual_size = self._virtual_size()
         self._show_cursor()
+        self.call_after_refresh(self._show_cursor)  # once the new size is laid out
         self.refresh()
+        self.post_message(self.CursorMoved(self.cursor_position))
+
+    def _nearest_row(self, position: int) -> int:
+        """The row showing ``position``, else the row of the shown record nearest to it."""
+        count = self.row_count
+        if self.positions is None:
+            return min(position, count - 1)
+        after = int(np.searchsorted(self.positions, position))
+        if after >= count:
+            return count - 1
+        if after > 0 and (position - int(self.positions[after - 1])
+                          < int(self.positions[after]) - position):
+            return after - 1
+        return after
 
     def reset(self) -> None:
         """Forget everything (the store restarted after a truncation)."""
+        self._anchor = None
         self.length = 0
         self.positions = None
         self.cursor_row = 0
@@ -490,6 +520,7 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
 
     def go_to_row(self, row: int, *, follow: bool | None = None) -> None:
         """Put the cursor on ``row`` (clamped) and scroll it into view."""
+        self._anchor = None  # the user chose a row: a running filter no longer moves it
         count = self.row_count
         self.cursor_row = max(0, min(row, count - 1)) if count else 0
         if follow is not None and follow != self.following:

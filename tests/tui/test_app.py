@@ -327,3 +327,13 @@ def test_status_line_text():
     text = StatusBar.render_state(state).plain
     assert text == ("app.log␛[2J  56 of 1,234 shown  paused, 7 new  100 rec/s"
                     "  indexing 25%  filtering 50%")
+
+
+async def test_slash_puts_the_caret_after_the_applied_query(make_store):
+    """Typing after / adds to the query (the caret is at its end, as in lnav), not before it."""
+    app = LogviewApp(make_store(50), query="level>=ERROR")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot, app, 50)
+        await pilot.press("escape")  # the list has focus
+        await pilot.press("slash", *" app")
+        assert _bar(app).input.value == "level>=ERROR app"

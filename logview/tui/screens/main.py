@@ -428,7 +428,7 @@ class MainScreen(Screen):
             self._show_status()
 
     def action_focus_query(self) -> None:
-        self.query_one(QueryBar).input.focus()
+        self.query_one(QueryBar).edit()
 
     def action_min_level(self, key: str) -> None:
         level = LEVEL_KEYS.get(key)

@@ -64,6 +64,11 @@ class QueryBar(Vertical):
     def input(self) -> Input:
         return self.query_one("#query-input", Input)
 
+    def edit(self) -> None:
+        """Focus the input with the caret after the query (typing adds to it, as in lnav)."""
+        self.input.focus()
+        self.input.cursor_position = len(self.input.value)
+
     @property
     def text(self) -> str:
         """What is typed now (may differ from ``applied`` while editing)."""

@@ -330,10 +330,13 @@ def test_status_line_text():
 
 
 async def test_slash_puts_the_caret_after_the_applied_query(make_store):
-    """Typing after / adds to the query (the caret is at its end, as in lnav), not before it."""
-    app = LogviewApp(make_store(50), query="level>=ERROR")
+    """Typing after / adds to the query (the caret is at its end, as in lnav), wherever the
+    caret was left the last time the bar was edited."""
+    app = LogviewApp(make_store(50))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(pilot, app, 50)
-        await pilot.press("escape")  # the list has focus
+        records = await _loaded(pilot, app, 50)
+        await pilot.press("4")  # the level key writes level>=ERROR into the bar
+        await until(pilot, lambda: records.positions is not None)
+        await pilot.press("slash", "home", "escape")  # caret left at the start
         await pilot.press("slash", *" app")
         assert _bar(app).input.value == "level>=ERROR app"

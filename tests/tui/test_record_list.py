@@ -183,3 +183,20 @@ async def test_a_filter_applied_while_scrolled_up_keeps_the_cursor_on_its_record
             top = round(records.scroll_y)
             assert top <= records.cursor_row < top + records.scrollable_content_region.height
             assert records.new_rows == 0 and not records.following
+
+
+async def test_a_search_hit_keeps_rows_of_context_around_it(make_store):
+    """e/n/w and their reverses leave a few rows after (or before) the hit in sight, like
+    less's and vim's scrolloff, instead of putting it on the last (or first) row."""
+    app = LogviewApp(make_store(300))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 300)
+        records.go_to_row(0, follow=False)
+        height = records.scrollable_content_region.height
+        records.find(RecordTest(lambda record: "event 150 " in record.message), 1, "x")
+        await until(pilot, lambda: records.cursor_row == 150)
+        top = round(records.scroll_y)
+        assert top + 3 <= 150 <= top + height - 1 - 3
+        records.find(RecordTest(lambda record: "event 20 " in record.message), -1, "x")
+        await until(pilot, lambda: records.cursor_row == 20)
+        assert round(records.scroll_y) == 20 - 3

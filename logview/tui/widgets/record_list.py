@@ -518,8 +518,9 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
 
     # -- cursor and following -----------------------------------------------------------------
 
-    def go_to_row(self, row: int, *, follow: bool | None = None) -> None:
-        """Put the cursor on ``row`` (clamped) and scroll it into view."""
+    def go_to_row(self, row: int, *, follow: bool | None = None, context: int = 0) -> None:
+        """Put the cursor on ``row`` (clamped) and scroll it into view (with ``context`` rows
+        around it, see ``_show_cursor``)."""
         self._anchor = None  # the user chose a row: a running filter no longer moves it
         count = self.row_count
         self.cursor_row = max(0, min(row, count - 1)) if count else 0
@@ -528,23 +529,26 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
             if follow:
                 self.new_rows = 0
             self.post_message(self.FollowChanged(follow, self.new_rows))
-        self._show_cursor()
+        self._show_cursor(context)
         self.refresh()
         self.post_message(self.CursorMoved(self.cursor_position))
 
-    def _show_cursor(self) -> None:
+    def _show_cursor(self, context: int = 0) -> None:
+        """Scroll the cursor row into view, with ``context`` rows around it where there is
+        room (a search hit keeps a few rows after it in sight, like less's and vim's scrolloff)."""
         if self.wrap and not self.following:
             self._show_cursor_wrapped()
             return
         height = max(1, self.scrollable_content_region.height)
+        context = min(context, (height - 1) // 2)
         top = round(self.scroll_y)
         row = self.cursor_row
         if self.following:
             self._stick_to_end()
-        elif row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
-        elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+        elif row < top + context:
+            self.scroll_to(y=max(0, row - context), animate=False, immediate=True)
+        elif row >= top + height - context:
+            self.scroll_to(y=row - height + 1 + context, animate=False, immediate=True)
 
     def _show_cursor_wrapped(self) -> None:
         """Scroll by whole rows until the cursor record is on screen from its first line."""

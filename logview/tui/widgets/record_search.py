@@ -15,6 +15,8 @@ from logview.record import ERROR
 from logview.scan import QueryLike, find_next, find_previous
 from logview.store import Store
 
+#: Rows kept in sight around a hit (less's and vim's scrolloff).
+SEARCH_CONTEXT = 3
 #: What ``e``/``E`` and ``w``/``W`` look for.
 _ERRORS = parse_query("level>=ERROR")
 _WARNINGS = parse_query("level>=WARNING")
@@ -72,7 +74,7 @@ class RecordSearch:
             return
         row = self.row_of(position)
         if row < self.row_count:
-            self.go_to_row(row, follow=False)
+            self.go_to_row(row, follow=False, context=SEARCH_CONTEXT)
 
     # Provided by RecordList.
     store: Store

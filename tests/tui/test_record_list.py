@@ -8,7 +8,8 @@ from logview.record import printable
 from logview.scan import RecordTest
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.query_bar import QueryBar
-from logview.tui.widgets.record_list import RecordList, first_line, format_time
+from logview.tui.widgets.record_list import RecordList
+from logview.tui.widgets.row_text import first_line, format_time
 from tui.conftest import screen_text, until
 
 

@@ -20,7 +20,6 @@ import re
 from typing import Any, ClassVar
 
 import numpy as np
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Click, MouseScrollUp
@@ -30,49 +29,21 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from logview.query import Query
-from logview.record import Record, printable
+from logview.record import Record
 from logview.store import Store
-from logview.tui.rows import RowFetching, Unavailable
-from logview.tui.source_tags import fit_tag, source_color, source_tags
-from logview.tui.theme import BADGE_WIDTH, level_badge, level_style
+from logview.tui.rows import RowFetching
+from logview.tui.source_tags import source_color, source_tags
 from logview.tui.widgets.record_search import RecordSearch
+from logview.tui.widgets.row_text import SOURCE_WIDTH, WIDE, RowText
 from logview.tui.widgets.wrap_layout import (
     WrappedLine,
     layout_bottom_up,
     layout_rows,
     top_ending_at,
-    wrap_record,
 )
 
-#: Terminal width from which rows show the date and a wider logger column.
-WIDE = 120
-#: Widest source tag column (narrow, wide terminal).
-SOURCE_WIDTH = (10, 16)
-#: Most screen lines one record takes in wrap mode (Enter shows the rest in the detail).
-MAX_WRAPPED_LINES = 200
 
-
-def format_time(record: Record, wide: bool) -> str:
-    """``HH:MM:SS.mmm`` (with the date on wide terminals), the raw time text, or blanks."""
-    width = 23 if wide else 12
-    moment = record.time
-    if moment is not None:
-        clock = f"{moment:%H:%M:%S}.{moment.microsecond // 1000:03d}"
-        text = f"{moment:%Y-%m-%d} {clock}" if wide else clock
-    elif record.time_text:
-        text = printable(record.time_text).replace("\n", " ")
-    else:
-        text = ""
-    return text[:width].ljust(width)
-
-
-def first_line(text: str) -> str:
-    """The first line of ``text``, safe for a terminal, tabs expanded."""
-    line = text.split("\n", 1)[0]
-    return printable(line.replace("\t", "    "))
-
-
-class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
+class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True):
     """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -348,10 +319,6 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
         self.watch(self.app, "theme", lambda _theme: self.invalidate(), init=False)
         self._start_rows()
 
-    def _placeholder(self, wide: bool) -> Text:
-        """A row whose record is not fetched yet: dim, as wide as the columns."""
-        return Text("…".ljust(self.columns_width(wide) - 1), style="dim", no_wrap=True, end="")
-
     def on_resize(self) -> None:
         self.invalidate()
         if self.wrap:
@@ -446,75 +413,11 @@ class RecordList(RowFetching, RecordSearch, ScrollView, can_focus=True):
             self._wrap_cache[key] = lines
         return lines
 
-    def _wrapped_texts(self, record: Record | Unavailable, width: int, expanded: bool) -> list[Text]:
-        if isinstance(record, Unavailable):  # the store restarted under us: show, don't crash
-            return [Text(record.text, style="dim", end="")]
-        marker = self.get_component_rich_style("record-list--marker")
-        if expanded:
-            text = record.message + (f"\n{record.exc.rstrip(chr(10))}" if record.exc else "")
-            logical = text.split("\n", MAX_WRAPPED_LINES)
-        else:
-            logical = [record.message]
-        messages = [self._message_text(first_line(line)) for line in logical[:MAX_WRAPPED_LINES]]
-        if not expanded and record.extra_lines:
-            messages[0].append(f" +{record.extra_lines}", marker)
-        hidden = record.extra_lines + 1 - len(messages) if expanded else 0
-        return wrap_record(self._columns_text(record, width >= WIDE), messages, width,
-                           MAX_WRAPPED_LINES, hidden, marker)
-
     def _rows_on_screen(self) -> int:
         """How many rows the screen shows (a page in wrap mode)."""
         if not self.wrap:
             return max(1, self.size.height)
         return max(1, len({line.row for line in self._wrap_screen()}))
-
-    def _row_text(self, record: Record | Unavailable, wide: bool) -> Text:
-        if isinstance(record, Unavailable):  # the store restarted under us: show, don't crash
-            return Text(record.text, style="dim")
-        text = self._columns_text(record, wide)
-        text.append_text(self._message_text(first_line(record.message)))
-        extra = record.extra_lines
-        if extra:
-            text.append(f" +{extra}", self.get_component_rich_style("record-list--marker"))
-        return text
-
-    def _columns_text(self, record: Record, wide: bool) -> Text:
-        """Time, level, source and logger columns with the space before the message."""
-        logger_width = 24 if wide else 14
-        text = Text(no_wrap=True, end="")
-        text.append(format_time(record, wide), self.get_component_rich_style("record-list--time"))
-        text.append(" ")
-        text.append(level_badge(record.level),
-                    level_style(record.levelno, self.app.current_theme, plain=self.app.no_color))
-        text.append(" ")
-        if self._sources:
-            tag, color = self._sources.get(record.source) or (
-                printable(record.source).replace("\n", " ") or "-", "")
-            text.append(fit_tag(tag, self.source_width(wide)), color or None)
-            text.append(" ")
-        logger = printable(record.logger).replace("\n", " ")
-        if len(logger) > logger_width:
-            logger = "…" + logger[-(logger_width - 1) :]
-        text.append(logger.ljust(logger_width), self.get_component_rich_style("record-list--logger"))
-        text.append(" ")
-        return text
-
-    def _message_text(self, line: str) -> Text:
-        """One (already printable) message line with the search terms highlighted."""
-        text = Text(line, no_wrap=True, end="")
-        if self._patterns and line:
-            match_style = self.get_component_rich_style("record-list--match")
-            for pattern in self._patterns:
-                for hit in pattern.finditer(line):
-                    if hit.end() > hit.start():
-                        text.stylize(match_style, hit.start(), hit.end())
-        return text
-
-    def columns_width(self, wide: bool) -> int:
-        """Cells before the message column."""
-        source = self.source_width(wide)
-        return ((23 if wide else 12) + 1 + BADGE_WIDTH + 1 + (source + 1 if source else 0)
-                + (24 if wide else 14) + 1)
 
     # -- cursor and following -----------------------------------------------------------------
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 EXAMPLES = """\
 examples:
@@ -42,8 +43,9 @@ your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/
   json = { time = "ts", level = "sev", message = "text", logger = "component" }
   then detection tries them first, and --format myapp picks one.
 
-exit status: 0 records printed (or the viewer closed), 1 --print matched nothing,
-             2 an error (missing file, bad query, bad format string, port in use).
+exit status: 0 records printed (or the viewer closed; SIGTERM or SIGHUP stopped following),
+             1 --print matched nothing, 2 an error (missing file, bad query, bad format
+             string, port in use), 130 interrupted by Ctrl-C (what was read is printed).
 """
 
 
@@ -223,11 +225,16 @@ def build_query(text: str):
 # ---------------------------------------------------------------------------------------------
 
 
+class Terminated(Exception):
+    """SIGTERM or SIGHUP: stop as asked (what was read is printed), a normal end."""
+
+
 def _install_signal_handlers() -> None:
     def stop(signum, frame):
-        raise KeyboardInterrupt
+        raise Terminated
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
 
 
 def _report_damaged(sources: list[ByteSource]) -> None:
@@ -286,9 +293,9 @@ def main(argv: list[str] | None = None) -> int:
             _install_signal_handlers()
         try:
             if listener is not None and stop_signals is not None:
-                return headless.run_listen_print(store, query, out, listener.stop,
-                                                 stop_signals.event, output=args.output,
-                                                 color=color, original=original)
+                headless.run_listen_print(store, query, out, listener.stop, stop_signals.event,
+                                          output=args.output, color=color, original=original)
+                return EXIT_INTERRUPTED if stop_signals.signum == signal.SIGINT else EXIT_OK
             status = headless.run_print(store, query, out, output=args.output, color=color,
                                         follow=args.follow, original=original,
                                         format_option=args.format)
@@ -299,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             with suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return EXIT_OK
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: like other Unix tools, 128 + SIGINT
+        return EXIT_INTERRUPTED
+    except Terminated:
         return EXIT_OK
     except (CliError, FormatError, SourceError) as exc:
         print(f"logview: {exc}", file=sys.stderr)

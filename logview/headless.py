@@ -223,7 +223,8 @@ def run_listen_print(store: Store, query: QueryLike, out: IO[bytes], stop_listen
 
 
 class StopSignals:
-    """SIGINT and SIGTERM set ``event`` instead of interrupting (``restore`` undoes it).
+    """SIGINT, SIGTERM and SIGHUP set ``event`` instead of interrupting (``restore`` undoes
+    it); ``signum`` is the first that came (Ctrl-C makes the exit status 130).
 
     Installed before the listener binds, so a signal that comes while logview starts is not
     lost and never lands between two steps of an update.
@@ -231,10 +232,13 @@ class StopSignals:
 
     def __init__(self) -> None:
         self.event = threading.Event()
+        self.signum: int | None = None
         self._previous = {sig: signal.signal(sig, self._set)
-                          for sig in (signal.SIGINT, signal.SIGTERM)}
+                          for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
 
     def _set(self, signum, frame) -> None:
+        if self.signum is None:
+            self.signum = signum
         self.event.set()
 
     def restore(self) -> None:

@@ -60,7 +60,23 @@ def test_follow_prints_appended_records_until_interrupted(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
-    assert proc.returncode == 0
+    assert proc.returncode == 130  # Ctrl-C: 128 + SIGINT, as Unix tools exit
+    assert b"Traceback" not in proc.stderr.read()
+
+
+def test_sigterm_and_sighup_end_following_quietly_with_status_0(tmp_path):
+    log = tmp_path / "live.log"
+    log.write_text("2024-01-02 03:04:05,000 - app - INFO - first\n")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        proc = subprocess.Popen([sys.executable, "-m", "logview", str(log), "--print", "-f"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            read_until(proc, b"first")
+        finally:
+            proc.send_signal(sig)
+            proc.wait(timeout=10)
+        assert proc.returncode == 0, sig
+        assert proc.stderr.read() == b""
 
 
 HOSTILE = (

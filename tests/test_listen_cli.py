@@ -218,7 +218,7 @@ def test_hostile_pickle_is_refused_while_a_good_client_loses_nothing(start_logvi
     assert not target.exists()
 
 
-def test_text_output_streams_and_sigint_exits_0(start_logview):
+def test_text_output_streams_and_sigint_exits_130(start_logview):
     lv = start_logview("--listen", "0", "--print", "--color", "never")
     handler = logging.handlers.SocketHandler("127.0.0.1", lv.port)
     log = make_logger("app.text", handler)
@@ -230,7 +230,7 @@ def test_text_output_streams_and_sigint_exits_0(start_logview):
     log.info("second")
     handler.close()
     lv.read_until(lambda: b"second" in lv.out, what="the second record")
-    assert lv.stop(signal.SIGINT) == 0
+    assert lv.stop(signal.SIGINT) == 130  # Ctrl-C: 128 + SIGINT, after a clean stop
     text = bytes(lv.out).decode()
     assert "ERROR app.text failed" in text and "Traceback (most recent call last):" in text
     assert "\x1b" not in text  # the escape sent in the exception never reaches the terminal

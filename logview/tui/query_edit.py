@@ -15,6 +15,8 @@ from logview.record import LEVELS, level_from_name
 LEVEL_TERM_RE = re.compile(r"(?<![\w.\-])level\s*>=\s*\w+", re.IGNORECASE)
 #: A logger term the logger tree writes (``logger:app.db`` / ``-logger:app.db``).
 LOGGER_TERM_RE = re.compile(r"(?<![\w.])-?logger:(?:\"[^\"]*\"|\S+)", re.IGNORECASE)
+#: ``-has:logger`` (records without a logger) and ``has:logger`` (hides them).
+_HAS_LOGGER_RE = re.compile(r"(?<![\w.])(-?)has:logger\b", re.IGNORECASE)
 
 
 class QueryProblem(ValueError):
@@ -56,27 +58,54 @@ def min_level_of(text: str) -> str | None:
     return level_from_name(match.group().split(">=", 1)[1])[0]
 
 
-def logger_of(text: str) -> tuple[str | None, bool]:
-    """The logger the query's logger term names and whether it excludes it ((None, False):
-    no logger term), so the logger tree can mark what a typed query filters on."""
-    match = LOGGER_TERM_RE.search(text)
-    if match is None:
-        return None, False
-    term = match.group()
-    exclude = term.startswith("-")
-    return term.split(":", 1)[1].strip('"'), exclude
+def logger_terms(text: str) -> tuple[str | None, list[str]]:
+    """(the logger the query shows alone, the loggers it hides) from its logger terms, so the
+    logger tree can mark what a typed query filters on."""
+    shown: str | None = None
+    hidden: list[str] = []
+    for match in _HAS_LOGGER_RE.finditer(text):  # records without a logger: the "" node
+        if match.group(1):
+            shown = ""
+        else:
+            hidden.append("")
+    for match in LOGGER_TERM_RE.finditer(text):
+        term = match.group()
+        name = term.split(":", 1)[1].strip('"')
+        if term.startswith("-"):
+            hidden.append(name)
+        else:
+            shown = name
+    return shown, hidden
+
+
+def _logger_term(logger: str, *, exclude: bool) -> str:
+    if logger == "":
+        return "has:logger" if exclude else "-has:logger"
+    name = logger if re.fullmatch(r"[\w.\-]+", logger) else '"' + logger.replace('"', "") + '"'
+    return f"{'-' if exclude else ''}logger:{name}"
 
 
 def with_logger(text: str, logger: str | None, *, exclude: bool = False) -> str:
-    """``text`` filtered on ``logger`` and its children (or without it), replacing any logger
-    term; ``None`` removes the logger term, ``""`` means records without a logger."""
-    stripped = _tidy(LOGGER_TERM_RE.sub("", text))
+    """``text`` with a logger term from the logger tree; ``""`` means records without a logger.
+
+    Showing a logger (and its children) replaces the logger shown before and keeps what is
+    hidden; hiding one adds it to the hidden ones, and hiding a hidden one shows it again
+    (exclusions accumulate, as lnav's filters do). ``None`` removes every logger term.
+    """
+    shown, hidden = logger_terms(text)
+    stripped = _tidy(_HAS_LOGGER_RE.sub("", LOGGER_TERM_RE.sub("", text)))
     if logger is None:
         return stripped
-    if logger == "":
-        term = "has:logger" if exclude else "-has:logger"
+    if exclude:
+        if logger in hidden:
+            hidden = [name for name in hidden if name != logger]
+        else:
+            hidden.append(logger)
+        if shown == logger:
+            shown = None
     else:
-        name = logger if re.fullmatch(r"[\w.\-]+", logger) else '"' + logger.replace('"', "") + '"'
-        term = f"{'-' if exclude else ''}logger:{name}"
-    stripped = _tidy(re.sub(r"(?<![\w.])-?has:logger\b", "", stripped))
-    return f"{stripped} {term}".strip()
+        shown = logger
+        hidden = [name for name in hidden if name != logger]
+    terms = [_logger_term(shown, exclude=False)] if shown is not None else []
+    terms += [_logger_term(name, exclude=True) for name in hidden]
+    return f"{stripped} {' '.join(terms)}".strip()

@@ -78,3 +78,32 @@ async def test_tree_shows_children_of_top_level_loggers_in_the_app(make_store):
         await pilot.pause()
         text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
         assert "db 10" in text and "http 10" in text  # children of "app", counted
+
+
+async def test_hidden_loggers_accumulate_and_the_tree_keeps_the_focus(make_store):
+    """x on a second logger keeps the first hidden (as lnav's filters stack); x on a hidden
+    one shows it again; the tree keeps the focus so several can be hidden in a row."""
+    app = LogviewApp(make_store(40))
+    async with app.run_test(size=(100, 30)) as pilot:
+        records = app.screen.query_one(RecordList)
+        tree = app.screen.query_one(LoggerTree)
+        bar = app.screen.query_one("#query-bar")
+        await until(pilot, lambda: records.length == 40 and tree.total == 40)
+        await pilot.press("t")
+        for name, query, rows in (("worker", "-logger:worker", 30),
+                                  ("app.db", "-logger:worker -logger:app.db", 20),
+                                  ("worker", "-logger:app.db", 30)):
+            tree.move_cursor(tree.node_for(name))
+            await pilot.press("x")
+            await until(pilot, lambda query=query: bar.applied == query)
+            await until(pilot, lambda rows=rows: records.positions is not None
+                        and records.row_count == rows and app.screen._filter_progress is None)
+            assert app.focused is tree
+        assert tree.hidden == ["app.db"]
+        assert "✗" in str(tree.node_for("app.db").label)
+        assert "✗" not in str(tree.node_for("worker").label)
+        tree.move_cursor(tree.node_for("app"))
+        await pilot.press("enter")  # show one subtree alone: what is hidden in it stays hidden
+        await until(pilot, lambda: bar.applied == "logger:app -logger:app.db")
+        await until(pilot, lambda: records.positions is not None and records.row_count == 20
+                    and app.screen._filter_progress is None)

@@ -37,7 +37,7 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("1 2 3 4 5", "minimum level DEBUG / INFO / WARNING / ERROR / CRITICAL"),
         ("0", "all levels"),
         ("Escape", "stop a running filter"),
-        ("t", "logger tree: Enter shows only a logger, x or - hides it"),
+        ("t", "logger tree: Enter shows a logger alone, x or - hides one (they add up)"),
     )),
     ("Layout", (
         ("h", "show / hide the time histogram"),

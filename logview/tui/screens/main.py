@@ -29,7 +29,7 @@ from logview.stats import RecordStats
 from logview.store import Store, format_misfits
 from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
 from logview.tui.query_edit import (
-    logger_of,
+    logger_terms,
     min_level_of,
     with_logger,
     with_min_level,
@@ -136,6 +136,8 @@ class MainScreen(Screen):
         self._filter_progress: float | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
         self._list = RecordList(store, id="records")
+        #: A query applied from the logger tree leaves the focus in the tree.
+        self._keep_tree_focus = False
         self._tally: RecordStats | None = None
         self._indexed: float | None = None
         #: Sources already told about a forced --format that fits none of their first lines.
@@ -347,17 +349,19 @@ class MainScreen(Screen):
         )
         self.active_query = query
         self.query_one(LevelBar).set_min_level(min_level_of(message.text))
-        logger, exclude = logger_of(message.text)
+        shown, hidden = logger_terms(message.text)
         tree = self.query_one(LoggerTree)
-        if (logger, exclude) != (tree.active, tree.active_exclude):
-            tree.set_active(logger, exclude=exclude)
+        if (shown, hidden) != (tree.shown, tree.hidden):
+            tree.set_filter(shown, hidden)
         self.records.set_query(query)
         if query is None:
             self._cancel_filter()
             self.records.set_positions(None)
         else:
             self._start_filter(query)
-        self.records.focus()
+        if not self._keep_tree_focus:
+            self.records.focus()
+        self._keep_tree_focus = False
         self._show_status()
 
     @on(QueryBar.Left)
@@ -465,8 +469,10 @@ class MainScreen(Screen):
     @on(LoggerTree.Selected)
     def _logger_selected(self, message: LoggerTree.Selected) -> None:
         bar = self.query_one(QueryBar)
-        if bar.submit(with_logger(bar.applied, message.logger, exclude=message.exclude)):
-            self.query_one(LoggerTree).set_active(message.logger, exclude=message.exclude)
+        # The tree keeps the focus: several loggers are hidden one after another.
+        self._keep_tree_focus = True
+        if not bar.submit(with_logger(bar.applied, message.logger, exclude=message.exclude)):
+            self._keep_tree_focus = False
 
     @on(TimeHistogram.BucketSelected)
     def _bucket_selected(self, message: TimeHistogram.BucketSelected) -> None:

@@ -99,8 +99,9 @@ class LoggerTree(Tree[str | None]):
         self.total = 0
         self._by_name: dict[str, TreeNode[str | None]] = {}
         self._child_names: dict[str | None, list[str]] = {None: []}
-        self._active: str | None = None
-        self._active_exclude = False
+        #: The logger the query shows alone (None: all), and the loggers it hides.
+        self._shown: str | None = None
+        self._hidden: list[str] = []
         self._relabel(None)
 
     # -- public API ------------------------------------------------------------------------
@@ -140,39 +141,55 @@ class LoggerTree(Tree[str | None]):
         self.total = 0
         self._relabel(None)
 
-    def set_active(self, logger: str | None, *, exclude: bool = False) -> None:
-        """Mark the node the current query filters on (None: no logger filter)."""
-        previous = self._active
-        self._active, self._active_exclude = logger, exclude
-        if previous is not None and previous in self._by_name:
-            self._relabel(previous)
+    def set_filter(self, shown: str | None, hidden: list[str]) -> None:
+        """Mark what the query filters on: the logger shown alone (None: all) and the hidden
+        ones; the cursor goes to the shown one (or the last hidden, or the root)."""
+        before = {self._shown, *self._hidden}
+        self._shown, self._hidden = shown, list(hidden)
+        for name in before | {shown, *hidden}:
+            if name is not None:
+                self._relabel(name)
+                node = self._by_name.get(name)
+                parent = node.parent if node is not None and name in {shown, *hidden} else None
+                while parent is not None:
+                    parent.expand()
+                    parent = parent.parent
         self._relabel(None)
-        node = self._by_name.get(logger) if logger is not None else None
-        if node is None:
-            if logger is None:
-                self.show_active()
-            return
-        self._relabel(logger)
-        parent = node.parent
-        while parent is not None:
-            parent.expand()
-            parent = parent.parent
         self.show_active()
+
+    def set_active(self, logger: str | None, *, exclude: bool = False) -> None:
+        """Mark one logger as shown alone, or (``exclude``) as the one hidden."""
+        if exclude and logger is not None:
+            self.set_filter(None, [logger])
+        else:
+            self.set_filter(logger, [])
 
     def show_active(self) -> None:
         """Put the cursor on the node the query filters on (the root when none)."""
-        node = self.node_for(self._active) if self._active is not None else self.root
+        node = self.node_for(self.active) if self.active is not None else self.root
         self._keep_cursor(node or self.root)
 
     @property
     def active(self) -> str | None:
-        """The logger the query filters on (None: no logger filter)."""
-        return self._active
+        """The logger the query shows alone, else the last one it hides (None: neither)."""
+        if self._shown is not None:
+            return self._shown
+        return self._hidden[-1] if self._hidden else None
 
     @property
     def active_exclude(self) -> bool:
-        """Whether the active logger is hidden rather than shown alone."""
-        return self._active_exclude
+        """Whether ``active`` is hidden rather than shown alone."""
+        return self._shown is None and bool(self._hidden)
+
+    @property
+    def shown(self) -> str | None:
+        """The logger the query shows alone (None: all loggers)."""
+        return self._shown
+
+    @property
+    def hidden(self) -> list[str]:
+        """The loggers the query hides (``-logger:``), in the order they were hidden."""
+        return list(self._hidden)
 
     def node_for(self, logger: str | None) -> TreeNode[str | None] | None:
         """The node of a logger name (None: the root), or None if not (yet) in the tree."""
@@ -267,10 +284,12 @@ class LoggerTree(Tree[str | None]):
         if node is None:
             return
         count = self.total if name is None else self.counts.get(name, 0)
-        active = name == self._active
+        shown = name is not None and name == self._shown
+        hidden = name is not None and name in self._hidden
+        active = shown or hidden
         label = Text()
-        if active and name is not None:
-            label.append("✗ " if self._active_exclude else "● ", "bold")
+        if active:
+            label.append("✗ " if hidden else "● ", "bold")
         label.append(self._label_name(name), "bold" if active else "")
         label.append(f" {format_count(count)}", "dim")
         node.set_label(label)

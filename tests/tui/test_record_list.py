@@ -162,7 +162,7 @@ def test_row_helpers_are_safe_and_fixed_width():
 
     assert format_time(Record(message="x"), False) == " " * 12
     assert len(format_time(Record(message="x", time_text="\x1b[31mnow"), True)) == 23
-    assert first_line("a\tb\x1b[2Jc\nsecond") == printable("a    b\x1b[2Jc")
+    assert first_line("a\tb\x1b[2Jc\nsecond") == printable("a       b\x1b[2Jc")
 
 
 async def test_a_filter_applied_while_scrolled_up_keeps_the_cursor_on_its_record(make_store):
@@ -201,3 +201,15 @@ async def test_a_search_hit_keeps_rows_of_context_around_it(make_store):
         records.find(RecordTest(lambda record: "event 20 " in record.message), -1, "x")
         await until(pilot, lambda: records.cursor_row == 20)
         assert round(records.scroll_y) == 20 - 3
+
+
+def test_long_logger_names_shorten_by_segments_and_tabs_go_to_tab_stops():
+    from logview.tui.widgets.row_text import fit_logger
+
+    assert fit_logger("urllib3.connectionpool", 16) == "u.connectionpool"
+    assert fit_logger("app.web.request.handlers", 14) == "a.w.r.handlers"
+    assert fit_logger("django.db.backends", 24) == "django.db.backends"  # fits: unchanged
+    assert fit_logger("averyveryverylongloggername", 14) == "…ongloggername"
+    assert len(fit_logger("x.averyveryverylongloggername", 14)) == 14
+    assert first_line("a\tb\tc") == "a       b       c"  # tab stops, not four spaces
+    assert first_line("abcdefgh\tx") == "abcdefgh        x"

@@ -68,7 +68,7 @@ async def test_merged_files_show_a_coloured_tag_per_source(tmp_path):
             event = int(row.split("event ")[1].split()[0])
             tag = "first.log" if event % 2 == 0 else "second.log"
             assert row.split()[2] == tag, row
-            assert row.split()[3] in ("app", "app.db", "…p.http.server", "worker"), row
+            assert row.split()[3] in ("app", "app.db", "a.http.server", "worker"), row
         colours = {records._sources[str(p)][1] for p in (first, second)}
         assert colours == set(SOURCE_COLORS[:2])  # command-line order, distinct
 
@@ -82,7 +82,7 @@ async def test_one_source_has_no_source_column(make_store):
         await pilot.pause()
         await until(pilot, lambda: records.rows_ready)
         assert not records.shows_sources
-        assert all(row.split()[2] in ("app", "app.db", "…p.http.server", "worker")
+        assert all(row.split()[2] in ("app", "app.db", "a.http.server", "worker")
                    for row in _row_texts(app))
 
 

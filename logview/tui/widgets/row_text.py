@@ -37,9 +37,25 @@ def format_time(record: Record, wide: bool) -> str:
 
 
 def first_line(text: str) -> str:
-    """The first line of ``text``, safe for a terminal, tabs expanded."""
+    """The first line of ``text``, safe for a terminal, tabs expanded to tab stops (every 8
+    columns from the start of the message, as a terminal and less show them)."""
     line = text.split("\n", 1)[0]
-    return printable(line.replace("\t", "    "))
+    return printable(line.expandtabs(8))
+
+
+def fit_logger(name: str, width: int) -> str:
+    """A dotted logger name in ``width`` cells: leading parts shortened to their first letter
+    (``urllib3.connectionpool`` -> ``u.connectionpool``) until it fits, then cut from the left."""
+    if len(name) <= width:
+        return name
+    parts = name.split(".")
+    for k in range(len(parts) - 1):
+        parts[k] = parts[k][:1]
+        short = ".".join(parts)
+        if len(short) <= width:
+            return short
+    short = ".".join(parts)
+    return short if len(short) <= width else "…" + short[-(width - 1):]
 
 
 class RowText:
@@ -90,8 +106,7 @@ class RowText:
             text.append(fit_tag(tag, self.source_width(wide)), color or None)
             text.append(" ")
         logger = printable(record.logger).replace("\n", " ")
-        if len(logger) > logger_width:
-            logger = "…" + logger[-(logger_width - 1) :]
+        logger = fit_logger(logger, logger_width)
         text.append(logger.ljust(logger_width), self.get_component_rich_style("record-list--logger"))
         text.append(" ")
         return text

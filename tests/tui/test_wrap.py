@@ -152,3 +152,26 @@ async def test_a_large_store_lays_out_only_a_screenful(make_store, monkeypatch):
         assert 0 < records.cursor_row < 200
         await pilot.pause()
         assert len(touched) < 4 * records.size.height, len(touched)
+
+
+async def test_wrapped_lines_are_never_hidden_behind_the_scrollbar(tmp_path):
+    """Every word of the wrapped cursor record is on screen left of the scrollbar (two cells
+    of each wrapped line were behind it)."""
+    from logview.sources.base import StaticFileSource
+    from logview.store import LogStore
+    from tui.conftest import DashFormat
+
+    path = tmp_path / "sample.log"
+    path.write_text(_long_log(200, 50), encoding="utf-8")
+    app = LogviewApp(LogStore(StaticFileSource(str(path), name="sample.log"), DashFormat()))
+    async with app.run_test(size=(80, 40)) as pilot:
+        records = await _loaded(pilot, app, 200)
+        assert records.show_vertical_scrollbar
+        await _press(pilot, records, "backslash")
+        records.go_to_row(150, follow=False)  # a long record, wrapped whole on the cursor
+        await until(pilot, lambda: records.rows_ready)
+        await pilot.pause()
+        region = records.scrollable_content_region
+        lines = screen_text(app).split("\n")[region.y : region.y + region.height]
+        visible = " ".join(line[region.x : region.x + region.width] for line in lines)
+        assert all(f"w{i:03d}" in visible.split() for i in range(100)), visible

@@ -213,3 +213,20 @@ def test_long_logger_names_shorten_by_segments_and_tabs_go_to_tab_stops():
     assert len(fit_logger("x.averyveryverylongloggername", 14)) == 14
     assert first_line("a\tb\tc") == "a       b       c"  # tab stops, not four spaces
     assert first_line("abcdefgh\tx") == "abcdefgh        x"
+
+
+async def test_a_smaller_terminal_keeps_the_cursor_on_screen(make_store):
+    app = LogviewApp(make_store(300))
+    async with app.run_test(size=(80, 40)) as pilot:
+        records = await _loaded(pilot, app, 300)
+        records.go_to_row(0, follow=False)
+        height = records.scrollable_content_region.height
+        records.go_to_row(height - 2, follow=False)  # near the bottom of the tall screen
+        await pilot.pause()
+        await pilot.resize_terminal(80, 16)
+
+        def cursor_on_screen() -> bool:
+            top = round(records.scroll_y)
+            return top <= records.cursor_row < top + records.scrollable_content_region.height
+
+        await until(pilot, cursor_on_screen)

@@ -325,6 +325,8 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
             self.virtual_size = self._virtual_size()
         if self.following:
             self._stick_to_end()
+        else:  # a smaller screen must not leave the cursor below it
+            self.call_after_refresh(self._show_cursor)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -230,3 +230,23 @@ async def test_a_smaller_terminal_keeps_the_cursor_on_screen(make_store):
             return top <= records.cursor_row < top + records.scrollable_content_region.height
 
         await until(pilot, cursor_on_screen)
+
+
+async def test_the_cursor_bar_covers_every_column_and_a_match_on_it_stays_visible(make_store):
+    """The cursor's background runs under the time and logger columns too; a search match on
+    the cursor row keeps a background of its own (distinct from the cursor's)."""
+    app = LogviewApp(make_store(30), query="event")
+    async with app.run_test(size=(100, 24)) as pilot:
+        records = await _loaded(pilot, app, 30)
+        await until(pilot, lambda: records.positions is not None and records.rows_ready)
+        await pilot.pause()
+        y = records.cursor_row - round(records.scroll_y)
+        cursor_bg = records.get_component_rich_style("record-list--cursor").bgcolor
+        segments = [s for s in records.render_line(y) if s.text.strip()]
+        time_segment, logger_segment = segments[0], segments[2]
+        assert time_segment.style.bgcolor == cursor_bg
+        assert logger_segment.style.bgcolor == cursor_bg
+        match = next(s for s in segments if s.text == "event")
+        assert match.style.bgcolor is not None and match.style.bgcolor != cursor_bg
+        other = records.render_line(y - 1)  # a row without the cursor: no cursor background
+        assert all(s.style is None or s.style.bgcolor != cursor_bg for s in other)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 
 from logview.record import Record, printable
@@ -61,6 +62,12 @@ def fit_logger(name: str, width: int) -> str:
 class RowText:
     """Row texts for ``RecordList`` (uses its component styles, sources and search terms)."""
 
+    def _column_style(self, name: str) -> Style:
+        """A component's text style without its background, so that the cursor's background
+        (put under the whole row) shows through every column."""
+        style = self.get_component_rich_style(name)
+        return Style(color=style.color, bold=style.bold, dim=style.dim, italic=style.italic)
+
     def _placeholder(self, wide: bool) -> Text:
         """A row whose record is not fetched yet: dim, as wide as the columns."""
         return Text("…".ljust(self.columns_width(wide) - 1), style="dim", no_wrap=True, end="")
@@ -68,7 +75,7 @@ class RowText:
     def _wrapped_texts(self, record: Record | Unavailable, width: int, expanded: bool) -> list[Text]:
         if isinstance(record, Unavailable):  # the store restarted under us: show, don't crash
             return [Text(record.text, style="dim", end="")]
-        marker = self.get_component_rich_style("record-list--marker")
+        marker = self._column_style("record-list--marker")
         if expanded:
             text = record.message + (f"\n{record.exc.rstrip(chr(10))}" if record.exc else "")
             logical = text.split("\n", MAX_WRAPPED_LINES)
@@ -88,14 +95,14 @@ class RowText:
         text.append_text(self._message_text(first_line(record.message)))
         extra = record.extra_lines
         if extra:
-            text.append(f" +{extra}", self.get_component_rich_style("record-list--marker"))
+            text.append(f" +{extra}", self._column_style("record-list--marker"))
         return text
 
     def _columns_text(self, record: Record, wide: bool) -> Text:
         """Time, level, source and logger columns with the space before the message."""
         logger_width = 24 if wide else 14
         text = Text(no_wrap=True, end="")
-        text.append(format_time(record, wide), self.get_component_rich_style("record-list--time"))
+        text.append(format_time(record, wide), self._column_style("record-list--time"))
         text.append(" ")
         text.append(level_badge(record.level),
                     level_style(record.levelno, self.app.current_theme, plain=self.app.no_color))
@@ -107,7 +114,7 @@ class RowText:
             text.append(" ")
         logger = printable(record.logger).replace("\n", " ")
         logger = fit_logger(logger, logger_width)
-        text.append(logger.ljust(logger_width), self.get_component_rich_style("record-list--logger"))
+        text.append(logger.ljust(logger_width), self._column_style("record-list--logger"))
         text.append(" ")
         return text
 

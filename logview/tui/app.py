@@ -64,6 +64,15 @@ class LogviewApp(App[None]):
             event.prevent_default()
             self.key_sequencer.finished(event)
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen in ~/Downloads, or in the working directory when there is
+        no such folder (on servers there rarely is; Textual then only said it failed). The
+        notification names the file."""
+        if path is None:
+            downloads = Path.home() / "Downloads"
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        self.deliver_screenshot(filename, path)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(formats=source_formats(self.store)))

@@ -340,3 +340,20 @@ async def test_slash_puts_the_caret_after_the_applied_query(make_store):
         await pilot.press("slash", "home", "escape")  # caret left at the start
         await pilot.press("slash", *" app")
         assert _bar(app).input.value == "level>=ERROR app"
+
+
+async def test_screenshot_goes_to_the_working_directory_without_a_downloads_folder(
+        make_store, tmp_path, monkeypatch):
+    """The palette's Screenshot failed with only 'Failed to save screenshot' on a machine
+    without ~/Downloads (most servers): it saves in the working directory and says where."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    app = LogviewApp(make_store(10))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot, app, 10)
+        app.action_screenshot()
+        await until(pilot, lambda: list(work.glob("*.svg")))
+        await until(pilot, lambda: any(str(work) in str(n.message) for n in app._notifications))

@@ -128,3 +128,14 @@ async def test_switching_to_an_ansi_theme_keeps_rendering_rows(make_store):
             await until(pilot, lambda: records.rows_ready)
             assert "event 15 " in screen_text(app)
             assert "ERROR" in screen_text(app)
+
+
+async def test_the_record_scrollbar_is_one_column_on_a_visible_track(make_store):
+    """A thumb shorter than a row on an invisible track read as stray '▆▆' text."""
+    app = LogviewApp(make_store(5000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.row_count == 5000)
+        styles = records.styles
+        assert styles.scrollbar_size_vertical == 1
+        assert styles.scrollbar_background != styles.background

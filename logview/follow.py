@@ -23,15 +23,11 @@ import numpy as np
 
 from logview.growable import GrowableArray
 from logview.record import Record
-from logview.scan import Cancelled, QueryLike, iter_matching_records, scan
+from logview.scan import Cancelled, QueryLike, iter_matching_records, never, scan
 from logview.store import Store, ends_with_whole_line
 
 #: Quiet time after which the pending last record of a live source is taken anyway.
 QUIET_FLUSH = 0.3
-
-
-def _never() -> bool:
-    return False
 
 
 @dataclass(slots=True, frozen=True)
@@ -120,7 +116,7 @@ class LiveFilter:
         self.scanned = 0
         return True
 
-    def advance(self, stop: int | None = None, *, cancelled: Cancelled = _never,
+    def advance(self, stop: int | None = None, *, cancelled: Cancelled = never,
                 step: int = 50_000, batch_seconds: float = 0.1) -> Iterator[np.ndarray]:
         """Scan up to ``stop`` (default: what the store has), yielding the positions view
         after every batch (about every ``batch_seconds``) so a viewer can show progress."""
@@ -136,7 +132,7 @@ class LiveFilter:
             self.scanned = hi
             yield self.positions.view()
 
-    def new_records(self, *, cancelled: Cancelled = _never) -> Iterator[Record]:
+    def new_records(self, *, cancelled: Cancelled = never) -> Iterator[Record]:
         """The matching records the store gained since the last call, in order."""
         stop = len(self.store)
         if self.scanned >= stop:

@@ -45,7 +45,8 @@ MERGED_WINDOW = 1 << 16
 Cancelled = Callable[[], bool]
 
 
-def _never() -> bool:
+def never() -> bool:
+    """A ``cancelled`` test that never cancels."""
     return False
 
 
@@ -318,7 +319,7 @@ def _merged_chunks(store: Store, matchers: _Matchers, start: int, stop: int,
 
 
 def scan(store: Store, query: QueryLike, start: int = 0, stop: int | None = None, *,
-         cancelled: Cancelled = _never, batch_seconds: float = 0.25) -> Iterator[np.ndarray]:
+         cancelled: Cancelled = never, batch_seconds: float = 0.25) -> Iterator[np.ndarray]:
     """Positions in ``[start, stop)`` of records matching ``query``, in sorted int64 batches.
 
     A batch is yielded about every ``batch_seconds`` (and at the end), so a viewer can show
@@ -341,7 +342,7 @@ def scan(store: Store, query: QueryLike, start: int = 0, stop: int | None = None
 
 def iter_matching_records(store: Store, query: QueryLike, start: int = 0,
                           stop: int | None = None, *,
-                          cancelled: Cancelled = _never) -> Iterator[Record]:
+                          cancelled: Cancelled = never) -> Iterator[Record]:
     """The records in ``[start, stop)`` matching ``query``, in order (for the printer)."""
     stop = len(store) if stop is None else stop
     for _positions, records in _chunks(store, _Matchers(query), start, stop, cancelled):
@@ -366,14 +367,14 @@ EVERYTHING: QueryLike = _Everything()
 
 
 def iter_records(store: Store, start: int, stop: int, *,
-                 cancelled: Cancelled = _never) -> Iterator[Record]:
+                 cancelled: Cancelled = never) -> Iterator[Record]:
     """Every record in ``[start, stop)``, in order, read in whole chunks (bulk readers: they
     leave the store's record cache to the rows on screen)."""
     return iter_matching_records(store, EVERYTHING, start, stop, cancelled=cancelled)
 
 
 def find_next(store: Store, query: QueryLike, start: int, stop: int | None = None, *,
-              cancelled: Cancelled = _never) -> int | None:
+              cancelled: Cancelled = never) -> int | None:
     """The first position in ``[start, stop)`` whose record matches, or None."""
     stop = len(store) if stop is None else min(stop, len(store))
     window = 4096
@@ -389,7 +390,7 @@ def find_next(store: Store, query: QueryLike, start: int, stop: int | None = Non
 
 
 def find_previous(store: Store, query: QueryLike, before: int, start: int = 0, *,
-                  cancelled: Cancelled = _never) -> int | None:
+                  cancelled: Cancelled = never) -> int | None:
     """The last position in ``[start, before)`` whose record matches, or None: windows of
     growing size scanned from ``before`` backwards, each forward in chunks."""
     hi = min(before, len(store))

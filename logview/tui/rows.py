@@ -105,12 +105,8 @@ class RowRecords:
             missing = [p for p in positions if (generation, p) not in self._cache]
         for position in missing:
             value = self._fetch(generation, position)
-            with self._cond:
-                if epoch != self._epoch:
-                    return
-                self._cache[(generation, position)] = value
-                while len(self._cache) > self._size:
-                    self._cache.popitem(last=False)
+            if not self._keep((generation, position), value, epoch):
+                return
 
     def clear(self) -> None:
         """Forget every record and queued row (the store restarted)."""
@@ -137,12 +133,7 @@ class RowRecords:
                 return
             key, epoch, shown = taken
             if key is not None:
-                value = self._fetch(*key)
-                with self._cond:
-                    if epoch == self._epoch:
-                        self._cache[key] = value
-                        while len(self._cache) > self._size:
-                            self._cache.popitem(last=False)
+                self._keep(key, self._fetch(*key), epoch)
                 if shown and since is None:
                     since = time.monotonic()
                 if since is None or time.monotonic() - since < _POST_INTERVAL:
@@ -172,6 +163,16 @@ class RowRecords:
                         return key, self._epoch, False
                 self._cond.wait(0.5)
             return None
+
+    def _keep(self, key: Key, value: Record | Unavailable, epoch: int) -> bool:
+        """Cache a fetched record unless a ``clear`` came since the fetch began (False)."""
+        with self._cond:
+            if epoch != self._epoch:
+                return False
+            self._cache[key] = value
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+            return True
 
     def _fetch(self, generation: int, position: int) -> Record | Unavailable:
         """``store.record`` (it keeps its own cache warm for the detail view), never raising."""

@@ -12,3 +12,16 @@ def make_logger(name: str, handler: logging.Handler) -> logging.Logger:
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
     return logger
+
+
+def log_chained_exception(logger: logging.Logger, outer: type[Exception], text: str,
+                          message: str, *args: object) -> None:
+    """``logger.exception(message, *args)`` for ``outer(text)`` raised from a ``KeyError``:
+    a chained traceback ("The above exception was the direct cause ...")."""
+    try:
+        try:
+            {}["missing"]
+        except KeyError as exc:
+            raise outer(text) from exc
+    except outer:
+        logger.exception(message, *args)

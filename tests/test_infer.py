@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from logging_helpers import log_chained_exception
 
 from logview.formats.detect import check_format, detect, format_from_option, sample_lines
 from logview.formats.infer import infer_template
@@ -74,13 +75,7 @@ def write_log(fmt: str, datefmt: str | None = None, style: str = "%", *, n: int 
         for i in range(n):
             lg = rng.choice(loggers)
             if exceptions and i % 17 == 5:
-                try:
-                    try:
-                        {}["missing"]
-                    except KeyError as exc:
-                        raise ValueError("wrapped - ERROR [x]") from exc
-                except ValueError:
-                    lg.exception("failed %d", i)
+                log_chained_exception(lg, ValueError, "wrapped - ERROR [x]", "failed %d", i)
                 continue
             level = rng.choice((logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING,
                                 logging.ERROR, logging.CRITICAL))
@@ -445,34 +440,33 @@ def test_android_logcat_threadtime():
     assert got[3].message == "event 3" and got[3].time.second == 3
 
 
-def test_a_level_query_finds_levels_an_inferred_template_reads_in_lower_case(tmp_path):
-    # The byte prefilter must not look for "WARNING" only when the log writes "warning".
+def _warnings_printed(path, *options: str) -> int:
+    """Lines ``logview --print -q level>=warning`` prints for ``path``."""
     import subprocess
     import sys
 
+    done = subprocess.run([sys.executable, "-m", "logview", "--print", "-q", "level>=warning",
+                           *options, str(path)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return len(done.stdout.splitlines())
+
+
+def test_a_level_query_finds_levels_an_inferred_template_reads_in_lower_case(tmp_path):
+    # The byte prefilter must not look for "WARNING" only when the log writes "warning".
     path = tmp_path / "lower.log"
     path.write_text("".join(
         f"2024-01-02 03:04:{i:02d} [{('info', 'warning', 'error')[i % 3]}] app.db: event {i}\n"
         for i in range(30)))
-    done = subprocess.run([sys.executable, "-m", "logview", "--print", "-q", "level>=warning",
-                           str(path)], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == 20
+    assert _warnings_printed(path) == 20
 
 
 def test_a_level_query_with_a_forced_template_finds_levels_spelled_otherwise(tmp_path):
-    import subprocess
-    import sys
-
     path = tmp_path / "lower.log"
     path.write_text("".join(
         f"2024-01-02 03:04:{i:02d} [{('info', 'warn', 'error')[i % 3]}] event {i}\n"
         for i in range(30)))
-    done = subprocess.run([sys.executable, "-m", "logview", "--print", "-q", "level>=warning",
-                           "--format", "%(asctime)s [%(levelname)s] %(message)s", str(path)],
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == 20
+    assert _warnings_printed(path, "--format", "%(asctime)s [%(levelname)s] %(message)s") == 20
 
 
 def test_an_access_logs_remote_address_is_a_field_not_the_logger():

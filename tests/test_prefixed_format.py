@@ -8,7 +8,7 @@ import logging
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from logging_helpers import make_logger
+from logging_helpers import log_chained_exception, make_logger
 
 from logview.formats.detect import detect
 from logview.formats.prefixed import PrefixedFormat
@@ -25,13 +25,7 @@ def _logging_lines(fmt: str, name: str, n: int = 12) -> list[str]:
     for i in range(n):
         log.log((logging.INFO, logging.WARNING, logging.ERROR)[i % 3], "step %d | done - ok", i)
         if i == 4:
-            try:
-                try:
-                    {}["key"]
-                except KeyError as exc:
-                    raise RuntimeError("wrapped") from exc
-            except RuntimeError:
-                log.exception("failed")
+            log_chained_exception(log, RuntimeError, "wrapped", "failed")
     log.handlers[:] = []
     return out.getvalue().splitlines()
 

@@ -9,6 +9,7 @@ import logging
 from datetime import datetime
 
 import pytest
+from logging_helpers import log_chained_exception
 from pygments.lexers import PythonTracebackLexer
 from rich.console import Console
 from textual.app import App
@@ -37,13 +38,7 @@ def _chained_traceback() -> str:
     log = logging.getLogger("test.detail.chained")
     log.propagate = False
     log.addHandler(handler)
-    try:
-        try:
-            {}["missing"]
-        except KeyError as exc:
-            raise RuntimeError("lookup failed") from exc
-    except RuntimeError:
-        log.exception("request failed")
+    log_chained_exception(log, RuntimeError, "lookup failed", "request failed")
     log.removeHandler(handler)
     return stream.getvalue().rstrip("\n")
 

@@ -12,6 +12,7 @@ toolong when ``pip install toolong`` into a throwaway venv works. Not part of th
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import random
@@ -278,6 +279,17 @@ def main() -> int:
         wall, rss, err = run(cmd, lv_out)
         rows.append(("logview", "--print -q 'level>=ERROR'", wall, rss))
         query_wall = wall
+        # Everything into a file: the records' bytes as they are, copied without parsing.
+        cat_out, all_out = os.path.join(tmp, "cat.out"), os.path.join(tmp, "all.out")
+        cat_wall, cat_rss, _ = run(["cat", log], cat_out)
+        rows.append(("cat", "cat (to a file)", cat_wall, cat_rss))
+        all_wall, all_rss, _ = run([PY, "-m", "logview", log, "--print"], all_out)
+        rows.append(("logview", "--print, everything (to a file)", all_wall, all_rss))
+        same = filecmp.cmp(cat_out, all_out, shallow=False)
+        checks.append(f"print everything: {'the same bytes as cat' if same else 'DIFFERENT'}, "
+                      f"{all_wall / cat_wall:.1f} x cat's wall time")
+        os.unlink(cat_out)
+        os.unlink(all_out)
         index_runs = [run([PY, "-c", INDEX_SCRIPT, log]) for _ in range(max(1, args.runs))]
         wall, rss, err = min(index_runs)
         rows.append(("logview", "full record index (best run)", wall, rss))

@@ -40,6 +40,27 @@ class Change:
     restarted: bool
     #: Nothing can come any more.
     finished: bool
+    #: What the sources said they lost or refused since the last step (``ByteSource.note``).
+    notices: tuple[str, ...] = ()
+
+
+class NoticeBoard:
+    """What a store's sources noted (``ByteSource.note``), each notice told once."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._told: dict[int, int] = {}
+
+    def new(self) -> tuple[str, ...]:
+        """The notices that came since the last call, oldest first."""
+        new: list[str] = []
+        for part in self.store.parts():
+            notices = part.source.notices
+            told = self._told.get(id(part.source), 0)
+            if len(notices) > told:
+                new.extend(notices[told:])
+                self._told[id(part.source)] = len(notices)
+        return tuple(new)
 
 
 class Follower:
@@ -57,6 +78,7 @@ class Follower:
         self.generation = store.generation
         self._quiet_since: float | None = None
         self._flushed = False
+        self.notices = NoticeBoard(store)
 
     def step(self) -> Change:
         """Take in what the sources have now (does not wait)."""
@@ -77,7 +99,7 @@ class Follower:
         self.generation = store.generation
         if restarted:
             added = len(store)
-        return Change(added, restarted, store.finished)
+        return Change(added, restarted, store.finished, self.notices.new())
 
     def wait(self, timeout: float) -> bool:
         """Block until a source may have more (True) or ``timeout`` passed."""

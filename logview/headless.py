@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import IO
 
-from logview.follow import Follower, LiveFilter
+from logview.follow import Follower, LiveFilter, NoticeBoard
 from logview.printer import RecordPrinter
 from logview.record import printable
 from logview.scan import QueryLike, iter_matching_records
@@ -45,14 +45,21 @@ def use_color(choice: str, out: IO[bytes]) -> bool:
     return is_terminal(out)
 
 
-class MisfitWarnings:
-    """Says on stderr, once per source, that a forced --format fits none of its first lines."""
+class StderrWarnings:
+    """Says on stderr, once each, what the sources lost or refused (``ByteSource.note``) and
+    that a forced --format fits none of a source's first lines."""
 
     def __init__(self, option: str | None) -> None:
         self.option = option
         self._told: set[str] = set()
+        self._board: NoticeBoard | None = None
 
     def check(self, store: Store) -> None:
+        if self._board is None or self._board.store is not store:
+            self._board = NoticeBoard(store)
+        for notice in self._board.new():
+            sys.stderr.write(f"logview: warning: {printable(notice)}\n")
+            sys.stderr.flush()
         for name, detection in format_misfits(store):
             if name in self._told:
                 continue
@@ -162,13 +169,15 @@ def run_print(store: Store, query: QueryLike, out: IO[bytes], *, output: str = "
     """
     printer = RecordPrinter(out, output=output, color=color, flush_each=follow,
                             original=original)
-    misfits = MisfitWarnings(format_option)
-    misfits.check(store)
+    warnings = StderrWarnings(format_option)
+    warnings.check(store)
     if not follow and query.is_empty and _print_everything(store, printer, out):
         out.flush()
+        warnings.check(store)
         return EXIT_OK if printer.count else EXIT_NO_MATCH
     if not follow and _print_direct(store, query, printer, out):
         out.flush()
+        warnings.check(store)
         return EXIT_OK if printer.count else EXIT_NO_MATCH
     matches = MatchPrinter(store, query, printer, live=follow)
     follower = Follower(store, quiet_flush=0.0)
@@ -179,7 +188,7 @@ def run_print(store: Store, query: QueryLike, out: IO[bytes], *, output: str = "
     matches.emit()
     out.flush()
     while follow or not store.finished:
-        misfits.check(store)
+        warnings.check(store)
         follower.wait(FOLLOW_POLL)
         change = follower.step()
         if change.finished:  # nothing can come any more (a pipe at EOF), even with --follow
@@ -189,7 +198,7 @@ def run_print(store: Store, query: QueryLike, out: IO[bytes], *, output: str = "
         if change.added or change.restarted:
             matches.emit()
             out.flush()
-    misfits.check(store)
+    warnings.check(store)
     out.flush()
     return EXIT_OK if printer.count or follow else EXIT_NO_MATCH
 

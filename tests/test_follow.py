@@ -89,3 +89,23 @@ def test_live_filter_keeps_the_reference_matches_across_growth_and_restart(tmp_p
     records = list(live.new_records())
     assert [r.offset for r in records] == [store.index.start(i) for i in naive(store, query)]
     assert list(live.new_records()) == []  # nothing new since
+
+
+def test_source_notices_are_told_once_by_the_follower_and_on_stderr(tmp_path, capsys):
+    from logview.headless import StderrWarnings
+    from logview.sources.base import MemorySource
+
+    source = MemorySource("feed", dash_log(3))
+    store = LogStore(source, DashFormat())
+    follower = Follower(store)
+    assert follower.step().notices == ()
+    source.note("lost 120 bytes (a rotated file was deleted before it was read)")
+    assert follower.step().notices == (
+        "feed: lost 120 bytes (a rotated file was deleted before it was read)",)
+    assert follower.step().notices == ()
+    warnings = StderrWarnings(None)
+    warnings.check(store)
+    warnings.check(store)
+    err = capsys.readouterr().err
+    assert err.count("logview: warning: feed: lost 120 bytes") == 1
+

@@ -30,6 +30,14 @@ class ByteSource(ABC):
     #: The format the source is known to hold (``"jsonl"`` for the demo and the listener's
     #: spool), or None to detect it from the first bytes.
     format_hint: str | None = None
+    #: What could not be kept or read, as sentences a user can act on (oldest first; only
+    #: ever grows). ``note`` adds one; ``follow.Follower`` reports the new ones.
+    notices: tuple[str, ...] = ()
+
+    def note(self, text: str) -> None:
+        """Say that something was lost or refused (a rotated file deleted before it was
+        read, the oldest spooled bytes dropped): nothing is lost silently."""
+        self.notices = (*self.notices, f"{self.name}: {text}")
 
     @abstractmethod
     def size(self) -> int:

@@ -32,6 +32,14 @@ class StoreGrew(Message):
         return isinstance(message, StoreGrew)
 
 
+class SourceNotices(Message):
+    """What the sources lost or refused since the last step (``ByteSource.note``)."""
+
+    def __init__(self, texts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.texts = texts
+
+
 class FilterProgress(Message):
     """Matching positions found so far by the filter run ``token``.
 

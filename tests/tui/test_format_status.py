@@ -15,7 +15,7 @@ from logview.store import LogStore, MergedStore, open_store
 from logview.tui.app import LogviewApp
 from logview.tui.screens.help import HelpScreen
 from logview.tui.widgets.record_list import RecordList
-from logview.tui.widgets.status_bar import StatusBar
+from logview.tui.widgets.status_bar import StatusBar, StatusState
 from tui.conftest import until
 
 DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -103,3 +103,9 @@ async def test_help_lists_each_source_with_its_format(tmp_path):
         assert len(lines) == 2
         assert str(text_log) in lines[0] and "(3/3 lines)" in lines[0]
         assert str(json_log) in lines[1] and "jsonl (3/3 lines)" in lines[1]
+
+
+def test_status_line_counts_warnings():
+    assert "warning" not in StatusBar.render_state(StatusState(source="a")).plain
+    text = StatusBar.render_state(StatusState(source="a", notices=2)).plain
+    assert "⚠ 2 warnings" in text

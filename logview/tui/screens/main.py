@@ -27,7 +27,7 @@ from logview.record import Record, printable
 from logview.scan import RecordTest, iter_records
 from logview.stats import RecordStats
 from logview.store import Store, format_misfits
-from logview.tui.messages import FilterProgress, LevelCounts, StoreGrew
+from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
 from logview.tui.query_edit import (
     logger_terms,
     min_level_of,
@@ -142,6 +142,7 @@ class MainScreen(Screen):
         self._indexed: float | None = None
         #: Sources already told about a forced --format that fits none of their first lines.
         self._misfits_told: set[str] = set()
+        self._notices: list[str] = []
         #: Colour rank per source: the merged stores in command-line order, then first seen.
         self._source_ranks: dict[str, int] = {
             part.name: rank for rank, part in enumerate(store.parts()) if len(store.parts()) > 1
@@ -195,6 +196,8 @@ class MainScreen(Screen):
         while not worker.is_cancelled:
             started = time.monotonic()
             change = follower.step()
+            if change.notices:
+                self.post_message(SourceNotices(change.notices))
             # A restart (truncation, a format detected anew) is news even with no records yet.
             pending = pending or change.added > 0 or change.restarted
             now = time.monotonic()
@@ -242,6 +245,13 @@ class MainScreen(Screen):
                 self._start_filter(self.active_query)
         records.set_length(message.length)
         self._tell_misfits()
+        self._show_status()
+
+    def on_source_notices(self, message: SourceNotices) -> None:
+        """Something was lost or refused: say it (kept in the count on the status line)."""
+        for text in message.texts:
+            self._notices.append(text)
+            self.notify(printable(text), title="Input", severity="warning", timeout=20)
         self._show_status()
 
     def _tell_misfits(self) -> None:
@@ -520,6 +530,7 @@ class MainScreen(Screen):
             filter_progress=self._filter_progress,
             indexed=self._indexed,
             finished=self._finished,
+            notices=len(self._notices),
         )
         state.format_label, state.format_warning = self._format_status()
         self.query_one(StatusBar).show(state)

@@ -42,6 +42,7 @@ class StatusState:
     indexed: float | None = None  # fraction of the input indexed, when known
     format_label: str = ""  # what the input was read as: "as jsonl" ("" shows nothing)
     format_warning: str = ""  # e.g. a forced --format that fits none of the first lines
+    notices: int = 0  # what the sources said they lost or refused (each was notified)
 
 
 class StatusBar(Static):
@@ -69,6 +70,10 @@ class StatusBar(Static):
         if state.format_warning:
             text.append("  ")
             text.append(printable(state.format_warning), "bold red")
+        if state.notices:
+            text.append("  ")
+            text.append(f"⚠ {state.notices} warning{'s' if state.notices > 1 else ''}",
+                        "bold red")
         text.append("  ")
         if state.following:
             text.append("following" if not state.finished else "at end")

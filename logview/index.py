@@ -31,7 +31,7 @@ import numpy as np
 from logview.boundaries import StartDetector
 from logview.formats.base import LogFormat
 from logview.record import MAX_RECORD_BYTES
-from logview.sources.base import ByteSource
+from logview.sources.base import ByteSource, SourceError
 
 __all__ = ["CHUNK_BYTES", "IndexingError", "RecordIndex", "StartDetector"]
 
@@ -51,8 +51,12 @@ _MASK_SLICE = 1 << 20
 _PROBE = 1 << 16
 
 
-class IndexingError(OSError):
+class IndexingError(SourceError):
     """The source did not give back bytes it said it had (it changed under the index)."""
+
+
+class _ShortRead(IndexingError):
+    """A read came back short: a followed file is being truncated or rotated right now."""
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -294,35 +298,42 @@ class RecordIndex:
         published here in order.
         """
         pending: deque[Future[_Scanned]] = deque()
-        pos = self._end
-        submitted = 0
-        pool = _pool()
         try:
-            while True:
-                while len(pending) < IN_FLIGHT and pos < size:
-                    if submitted and deadline is not None and time.monotonic() >= deadline:
-                        break
-                    span = self._next_span(pos, size)
-                    if span is None:  # a very long line, or only an unfinished line left
-                        break
-                    pending.append(pool.submit(self._scan, *span))
-                    submitted += 1
-                    pos = span[1]
-                if pending:
-                    self._publish(pending.popleft().result())
-                    continue
-                if pos >= size:
-                    return True
-                if submitted and deadline is not None and time.monotonic() >= deadline:
-                    return False
-                step = self._index_chunk(pos, size)
-                if step == 0:
-                    return True
-                submitted += 1
-                pos += step
+            return self._index_loop(pending, self._end, size, deadline, _pool())
+        except _ShortRead as exc:
+            if self.source.finished:  # a file read as it is that changed: say so
+                raise IndexingError(str(exc)) from None
+            return False  # the source sees the change on its next update; index again then
         finally:
             for future in pending:  # only after an error: nothing is published out of order
                 future.cancel()
+
+    def _index_loop(self, pending: deque[Future[_Scanned]], pos: int, size: int,
+                    deadline: float | None, pool: ThreadPoolExecutor) -> bool:
+        """The loop of ``_index_until`` (``pending`` is its to cancel on an error)."""
+        submitted = 0
+        while True:
+            while len(pending) < IN_FLIGHT and pos < size:
+                if submitted and deadline is not None and time.monotonic() >= deadline:
+                    break
+                span = self._next_span(pos, size)
+                if span is None:  # a very long line, or only an unfinished line left
+                    break
+                pending.append(pool.submit(self._scan, *span))
+                submitted += 1
+                pos = span[1]
+            if pending:
+                self._publish(pending.popleft().result())
+                continue
+            if pos >= size:
+                return True
+            if submitted and deadline is not None and time.monotonic() >= deadline:
+                return False
+            step = self._index_chunk(pos, size)
+            if step == 0:
+                return True
+            submitted += 1
+            pos += step
 
     def _next_span(self, pos: int, size: int) -> tuple[int, int] | None:
         """A line-aligned range of about a chunk from ``pos``, or None if none is found."""
@@ -340,7 +351,8 @@ class RecordIndex:
         """Record starts among the lines of the line-aligned range ``[a, b)`` (thread-safe)."""
         data = self.source.read_at(a, b - a)
         if len(data) < b - a or not data.endswith(b"\n"):
-            raise IndexingError(f"{self.source.name}: read {len(data)} of {b - a} bytes at {a}")
+            raise _ShortRead(f"{self.source.name} changed while it was being read (got "
+                             f"{len(data)} of {b - a} bytes at offset {a})")
         arr = np.frombuffer(data, dtype=np.uint8)
         starts, ends = _line_bounds(arr)
         line_idx = np.flatnonzero(self.detector.mask(data, arr, starts, ends))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import shutil
 import statistics
 import threading
 import time
@@ -214,7 +215,7 @@ def test_path_missing_for_a_while_then_back(log_path):
     source.close()
 
 
-def test_old_segments_are_capped(log_path):
+def test_old_files_beyond_the_cap_are_closed_and_found_again_by_inode(log_path):
     source = FileSource(log_path, keep_rotations=2)
     for i in range(4):
         os.rename(log_path, f"{log_path}.{i}")
@@ -223,7 +224,13 @@ def test_old_segments_are_capped(log_path):
         source.update()
     assert source.rotations == 4
     assert source.open_descriptors() == 3
-    assert source.read_at(0, 100) == b""  # the oldest segment was dropped
+    # The oldest file is closed but still on disk (renamed): a re-read finds it by inode.
+    assert source.read_at(0, 100) == b"first\nfile 0\nfile 1\nfile 2\nfile 3\n"
+    os.remove(f"{log_path}.1")  # "file 0": gone once closed again
+    source.update()
+    source.update()
+    assert source.open_descriptors() == 3
+    assert source.read_at(len(b"first\n"), 100) == b""
     tail = source.size() - len(b"file 1\nfile 2\nfile 3\n")
     assert source.read_at(tail, 100) == b"file 1\nfile 2\nfile 3\n"
     source.close()
@@ -334,4 +341,133 @@ def test_concurrent_reads_during_rotation_are_consistent(log_path):
         thread.join(5)
     assert errors == []
     assert read_all(source) == expected
+    source.close()
+
+
+def _rotating_logger(path: str, name: str, **kwargs) -> tuple[logging.Logger, logging.Handler]:
+    handler = logging.handlers.RotatingFileHandler(path, **kwargs)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(name)
+    logger.propagate = False
+    logger.addHandler(handler)
+    return logger, handler
+
+
+def test_several_rotations_between_two_looks_are_read_in_order(log_path):
+    source = FileSource(log_path)
+    logger, handler = _rotating_logger(log_path, "test_between", maxBytes=100, backupCount=20)
+    try:
+        lines = [f"record {i:04d} of a file that rotates fast" for i in range(12)]
+        for line in lines:  # 43 bytes a line: a rotation every two lines
+            logger.warning(line)
+        source.update()
+        expected = "first\n" + "".join(f"{line}\n" for line in lines)
+        assert read_all(source).decode() == expected
+        assert source.rotations >= 5
+        assert source.generation == 0
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        source.close()
+
+
+def test_timed_rotation_names_between_two_looks(log_path):
+    source = FileSource(log_path)
+    handler = logging.handlers.TimedRotatingFileHandler(log_path, when="S", backupCount=50)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("test_timed_between")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        start = int(time.time()) - 100
+        for i in range(6):
+            logger.warning("line %d", i)
+            handler.rolloverAt = start + i + 1  # a rollover named after second start + i
+            handler.doRollover()
+        logger.warning("line 6")
+        names = sorted(os.listdir(os.path.dirname(log_path)))
+        assert len(names) == 7 and all("app.log." in n for n in names[1:])  # dated names
+        source.update()
+        assert read_all(source) == b"first\n" + b"".join(b"line %d\n" % i for i in range(7))
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        source.close()
+
+
+def test_copytruncate_reads_the_rest_from_the_copy(log_path):
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"seen before the rotation\n")
+    source.update()
+    with open(log_path, "ab") as out:
+        out.write(b"written just before the copy\n")
+    shutil.copyfile(log_path, log_path + ".1")  # logrotate copytruncate
+    os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"after the truncation\n")
+    source.update()
+    assert read_all(source) == (b"first\nseen before the rotation\nwritten just before the copy\n"
+                                b"after the truncation\n")
+    assert source.generation == 0
+    assert source.copies_found == 1
+    assert source.notices == ()
+    source.close()
+
+
+def test_two_copytruncates_between_two_looks(log_path):
+    source = FileSource(log_path)
+    for cycle in (1, 2):
+        with open(log_path, "ab") as out:
+            out.write(f"cycle {cycle}\n".encode())
+        os.replace(log_path + ".1", log_path + ".2") if cycle == 2 else None
+        shutil.copyfile(log_path, log_path + ".1")
+        os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"now\n")
+    source.update()
+    assert read_all(source) == b"first\ncycle 1\ncycle 2\nnow\n"
+    assert source.generation == 0
+    source.close()
+
+
+def test_truncation_without_a_copy_restarts_and_says_so(log_path):
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"second line\n")
+    source.update()
+    os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"new\n")
+    source.update()
+    assert source.generation == 1
+    assert read_all(source) == b"new\n"
+    assert len(source.notices) == 1
+    assert "truncated at byte 18" in source.notices[0]
+    assert "no copy" in source.notices[0]
+    source.close()
+
+
+def test_writers_keep_appending_to_rotated_files(log_path):
+    """Processes that did not rotate keep writing to the old file: none of it is lost, and a
+    half line there never joins a line of the new file."""
+    source = FileSource(log_path)
+    old = open(log_path, "ab", buffering=0)  # noqa: SIM115 - another process's descriptor
+    for i in range(3):
+        os.rename(log_path, f"{log_path}.{i}")
+        with open(log_path, "wb") as out:
+            out.write(f"new file {i}\n".encode())
+        source.update()
+    old.write(b"late to the first file\nhalf")
+    with open(log_path, "ab") as out:
+        out.write(b"new file 2 goes on\n")
+    source.update()
+    old.write(b" of a line\n")
+    old.close()
+    source.update()
+    lines = read_all(source).decode().splitlines()
+    assert sorted(lines) == sorted(["first", "new file 0", "new file 1", "new file 2",
+                                    "late to the first file", "new file 2 goes on",
+                                    "half of a line"])
+    assert lines.index("late to the first file") < lines.index("half of a line")
     source.close()

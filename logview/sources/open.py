@@ -1,7 +1,10 @@
 """From command-line paths to sources: files, rotated sets, compressed files, FIFOs, stdin, dirs.
 
 ``open_sources`` decides what each path is by looking at it (``stat`` and the first bytes),
-never by trusting its name alone, and turns a shell-expanded rotated set into one source.
+never by trusting its name alone, and turns a shell-expanded rotated set into one source. It
+plans every input before opening any, so that the descriptors they take are budgeted first
+(``descriptors.ensure_descriptors``): 300 files get a raised limit or a clear refusal, never
+EMFILE half way through.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 import stat
 
 from logview.sources.base import ByteSource, SourceError, StaticFileSource
+from logview.sources.descriptors import ensure_descriptors
 from logview.sources.pipe import FifoSource
 from logview.sources.rotated import (
     RotatedSetSource,
@@ -90,44 +94,86 @@ def _directory_sets(path: str) -> list[list[str]]:
     return order_rotated(logs)
 
 
+#: Descriptors a stream input holds: the stream, its reader's stop pipe, the spool's file.
+_STREAM_FDS = 4
+#: Descriptors a compressed file holds: the file and the spool of its decompressed bytes.
+_COMPRESSED_FDS = 2
+#: Rotated-away files a followed file keeps open (``FileSource.keep_rotations``).
+_KEPT_ROTATIONS = 8
+
+
+def _plan(paths: list[str], *, rotated: bool) -> list[tuple[str, list[str]]]:
+    """What each path becomes, in order, opening nothing: ``("stdin", [])``,
+    ``("fifo", [path])`` or ``("set", members)`` (a file, or a rotated set oldest first)."""
+    plan: list[tuple[str, list[str]]] = []
+    files: list[str] = []
+
+    def flush_files() -> None:
+        for members in order_rotated(files):
+            if rotated and len(members) == 1:
+                members = find_rotated_set(members[0])
+            plan.append(("set", members))
+        files.clear()
+
+    seen: set[tuple[int, int]] = set()
+    for path in paths:
+        if path == "-":
+            flush_files()
+            plan.append(("stdin", []))
+            continue
+        st = _stat(path)
+        if (st.st_dev, st.st_ino) in seen:  # the same file named twice (a.log ./a.log)
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        if stat.S_ISDIR(st.st_mode):
+            flush_files()
+            plan.extend(("set", members) for members in _directory_sets(path))
+        elif stat.S_ISFIFO(st.st_mode):
+            flush_files()
+            plan.append(("fifo", [path]))
+        elif stat.S_ISREG(st.st_mode):
+            files.append(path)
+        else:
+            raise SourceError(f"cannot open {path}: not a file, directory or named pipe")
+    flush_files()
+    return plan
+
+
+def _budget(plan: list[tuple[str, list[str]]], *, follow: bool) -> None:
+    """Room for the descriptors the plan takes (raising the soft limit if need be), or a
+    ``SourceError`` naming the limit before anything is opened."""
+    need = want = files = streams = 0
+    for kind, members in plan:
+        if kind != "set":
+            streams += 1
+            need += _STREAM_FDS
+            continue
+        files += len(members)
+        compressed = [compression_of(member) is not None for member in members]
+        need += sum(_COMPRESSED_FDS if packed else 1 for packed in compressed)
+        if follow and not compressed[-1]:  # the newest member is followed
+            want += _KEPT_ROTATIONS
+    what = f"{files} files" + (f" and {streams} streams" if streams else "")
+    ensure_descriptors(need, need + want, what)
+
+
 def open_sources(paths: list[str], *, follow: bool, rotated: bool) -> list[ByteSource]:
     """One source per input: ``-`` is stdin, a directory gives its logs, rotated sets merge.
 
-    Raises ``SourceError`` (closing whatever was opened) when a path cannot be read.
+    Raises ``SourceError`` (closing whatever was opened) when a path cannot be read, and before
+    opening anything when the inputs need more descriptors than the process may have.
     """
+    plan = _plan(paths, rotated=rotated)
+    _budget(plan, follow=follow)
     sources: list[ByteSource] = []
     try:
-        files: list[str] = []
-
-        def flush_files() -> None:
-            for members in order_rotated(files):
-                if rotated and len(members) == 1:
-                    members = find_rotated_set(members[0])
-                sources.append(_open_set(members, follow=follow))
-            files.clear()
-
-        seen: set[tuple[int, int]] = set()
-        for path in paths:
-            if path == "-":
-                flush_files()
+        for kind, members in plan:
+            if kind == "stdin":
                 sources.append(StdinSource())
-                continue
-            st = _stat(path)
-            if (st.st_dev, st.st_ino) in seen:  # the same file named twice (a.log ./a.log)
-                continue
-            seen.add((st.st_dev, st.st_ino))
-            if stat.S_ISDIR(st.st_mode):
-                flush_files()
-                for members in _directory_sets(path):
-                    sources.append(_open_set(members, follow=follow))
-            elif stat.S_ISFIFO(st.st_mode):
-                flush_files()
-                sources.append(FifoSource(path, follow=follow))
-            elif stat.S_ISREG(st.st_mode):
-                files.append(path)
+            elif kind == "fifo":
+                sources.append(FifoSource(members[0], follow=follow))
             else:
-                raise SourceError(f"cannot open {path}: not a file, directory or named pipe")
-        flush_files()
+                sources.append(_open_set(members, follow=follow))
     except BaseException:
         for source in sources:
             source.close()

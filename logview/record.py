@@ -103,11 +103,22 @@ def level_from_name(name: str) -> tuple[str | None, int]:
     hit = _ALIASES.get(upper)
     if hit is not None:
         return hit
-    if upper.isdigit() or (upper.startswith("-") and upper[1:].isdigit()):
-        return level_from_python_number(int(upper))
-    if upper.startswith("LEVEL ") and upper[6:].isdigit():  # logging's "Level 15"
-        return level_from_python_number(int(upper[6:]))
+    digits = upper[1:] if upper[:1] == "-" else upper
+    if digits.isascii() and digits.isdigit():  # a number: negative or huge is no level
+        number = decimal(digits)
+        if number is None or upper[:1] == "-":
+            return None, 0
+        return level_from_python_number(number)
+    if upper.startswith("LEVEL "):  # logging's "Level 15"
+        number = decimal(upper[6:])
+        if number is not None:
+            return level_from_python_number(number)
     return upper, 0
+
+
+#: The largest level number a record keeps: ``logging``'s are small; a bigger one is no level
+#: anyone set (a hostile line's 10**30 would break every 64-bit integer after it: JSON output).
+MAX_LEVELNO = (1 << 31) - 1
 
 
 def level_from_python_number(number: int) -> tuple[str | None, int]:
@@ -115,9 +126,20 @@ def level_from_python_number(number: int) -> tuple[str | None, int]:
     for name, no in LEVELS.items():
         if no == number:
             return name, no
-    if number <= 0:
+    if not 0 < number <= MAX_LEVELNO:
         return None, 0
     return f"LEVEL {number}", number
+
+
+def decimal(text: str, max_digits: int = 18) -> int | None:
+    """The value of ``text`` when it is ASCII digits only (at most ``max_digits``), else None.
+
+    ``str.isdigit`` is also true of ``"²"``, which ``int`` refuses, and ``int`` refuses more
+    than 4300 digits: parsers read numbers out of hostile text through this, never raising.
+    """
+    if 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def level_from_pino(number: int) -> tuple[str | None, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 from logview.formats.align import FIELD_KINDS, Column, align, shape
 from logview.formats.base import FormatError
@@ -465,6 +466,19 @@ def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
     return inference
 
 
+def _adjacent_fields(template: str) -> bool:
+    """Two fields of free text with nothing between them (``%(name)s%(hostname)s``): such a
+    template (from odd lines) cannot say where one ends, and its regex takes time quadratic in
+    a line's length (seconds for one long hostile line)."""
+    from logview.formats.template_syntax import TemplateField, tokenize
+
+    tokens = tokenize(template, "%")
+    fixed = ("asctime", "message")  # a time has a shape; the message takes the rest
+    return any(isinstance(a, TemplateField) and isinstance(b, TemplateField)
+               and a.attr not in fixed and b.attr not in fixed
+               for a, b in pairwise(tokens))
+
+
 #: The names ``logging`` gives its levels.
 _PYTHON_LEVELS = frozenset({"NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
@@ -474,6 +488,8 @@ def _checked(template: str, datefmt: str | None, starts: list[str],
     """The inference with its fit on the sample, or None when it compiles badly or fits little."""
     from logview.formats.template import TemplateFormat
 
+    if _adjacent_fields(template):
+        return None
     try:
         fmt = TemplateFormat(template, datefmt=datefmt, level_names=level_names)
     except FormatError:

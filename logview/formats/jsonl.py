@@ -28,6 +28,7 @@ from logview.formats.linewise import (
     plain_record,
 )
 from logview.record import (
+    MAX_LEVELNO,
     Record,
     level_from_name,
     level_from_pino,
@@ -354,12 +355,19 @@ def record_from_object(obj: dict[str, Any],
         if level is None:
             level, levelno = level_from_python_number(number)
         elif levelno == 0:
-            levelno = number
+            levelno = _levelno(number)
     elif keys[_LEVELNO] is not None:
         fields["levelno"] = number
 
     return Record(message=message, time=time, time_text=time_text, level=level, levelno=levelno,
                   logger=logger, exc=exc, fields=fields)
+
+
+def _levelno(value: Any) -> int:
+    """A level number as given (0 when it is no whole number in ``1..MAX_LEVELNO``)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_LEVELNO:
+        return value
+    return 0
 
 
 def _join(first: str | None, second: str | None) -> str | None:
@@ -432,7 +440,7 @@ def _from_own(obj: dict[str, Any]) -> Record:
         time=time,
         time_text=time_text,
         level=level if isinstance(level, str) else None,
-        levelno=levelno if isinstance(levelno, int) and not isinstance(levelno, bool) else 0,
+        levelno=_levelno(levelno),
         logger=_clean(logger) if isinstance(logger, str) else "",
         exc=_clean(exc) if isinstance(exc, str) else None,
         fields=fields,
@@ -469,7 +477,7 @@ def _from_loguru(obj: dict[str, Any]) -> Record:
             if level is None:
                 level, levelno = level_from_python_number(no)
             else:
-                levelno = no
+                levelno = _levelno(no)
     elif isinstance(lv, str):
         level, levelno = _level_name(lv)
 

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from logview.formats.base import LogFormat
-from logview.record import Record, level_from_syslog, split_exception, strip_ansi
+from logview.record import Record, decimal, level_from_syslog, split_exception, strip_ansi
 from logview.timeparse import parse_time
 
 FACILITIES = (
@@ -61,6 +61,12 @@ def _pri_fields(pri: str | None, record: Record) -> bool:
     record.level, record.levelno = level_from_syslog(value & 7)
     record.fields["facility"] = FACILITIES[value >> 3]
     return True
+
+
+def _pid(text: str) -> int | str:
+    """A process id as a number; anything else (``²``, 5000 digits) stays text."""
+    number = decimal(text)
+    return text if number is None else number
 
 
 def _structured_data(sd: str) -> dict[str, Any]:
@@ -125,7 +131,8 @@ class SyslogFormat(LogFormat):
         for key in ("host", "app", "pid", "msgid"):
             value = m[key]
             if value != "-":
-                fields[key] = int(value) if key == "pid" and value.isdigit() else value
+                number = decimal(value) if key == "pid" else None
+                fields[key] = value if number is None else number
         if m["app"] != "-":
             record.logger = m["app"]
         if m["sd"] != "-":
@@ -146,7 +153,7 @@ class SyslogFormat(LogFormat):
         if m["app"]:
             fields["app"] = record.logger = m["app"]
         if m["pid"]:
-            fields["pid"] = int(m["pid"]) if m["pid"].isdigit() else m["pid"]
+            fields["pid"] = _pid(m["pid"])
         return record
 
     @staticmethod
@@ -158,7 +165,7 @@ class SyslogFormat(LogFormat):
         if m["app"]:
             record.fields["app"] = record.logger = m["app"]
         if m["pid"]:
-            record.fields["pid"] = int(m["pid"]) if m["pid"].isdigit() else m["pid"]
+            record.fields["pid"] = _pid(m["pid"])
         return record
 
 

@@ -202,7 +202,9 @@ class Collector:
 
     def recover(self):
         # Records unreadable when taken that the store can read now (same generation).
-        found = []
+        # Such a record may hold many lines then (the index saw no line starts in bytes it
+        # could not read): each becomes an example.
+        found, records = [], 0
         for generation, i in self.unread:
             if generation != self.store.generation:
                 continue
@@ -210,8 +212,14 @@ class Collector:
                 raw = self.store.raw(i)
             except (IndexError, OSError):
                 continue
-            found += [[int(w), int(seq)] for w, seq in MARKER.findall(raw)]
-        return found
+            marks = MARKER.findall(raw)
+            records += bool(marks)
+            if len(marks) > 1:
+                self.examples[f"merged {i}"] = [
+                    1, f"unreadable when taken, at the end one record of {len(marks)} lines: "
+                    f"{raw[:200]!r} (record {i} of generation {generation})"]
+            found += [[int(w), int(seq)] for w, seq in marks]
+        return found, records
 
     def example(self, what, i, raw):
         text = f"{what}: {bytes(raw[:300])!r}"
@@ -332,10 +340,12 @@ async def main():
             except (IndexError, OSError):
                 pass
         c = collector
+        recovered, recovered_records = c.recover()
         final = {"seqs": [list(s) for s in c.seqs], "end_len": end_len, "readable": readable,
+                 "recovered": recovered, "recovered_records": recovered_records,
                  "known": screen._known, "restarts": c.restarts, "rereads": c.rereads,
                  "short_reads": c.short_reads, "unreadable": c.unreadable,
-                 "unmarked": c.unmarked, "strays": c.strays, "recovered": c.recover(),
+                 "unmarked": c.unmarked, "strays": c.strays,
                  "examples": [f"{n} x {text}" for n, text in c.examples.values()],
                  "errors": errors}
     say("FINAL " + json.dumps(final))
@@ -705,7 +715,8 @@ class ViewerReader(Reader):
             for key, what in (
                 ("short_reads", "short reads of new records (read again one by one)"),
                 ("unreadable", "records unreadable when the store took them in"),
-                ("recovered", "of them readable at the end"),
+                ("recovered_records", "of them readable at the end"),
+                ("recovered", "records' lines in those"),
                 ("strays", "unknown markers"),
                 ("unmarked", "records without exactly one marker"),
             ):

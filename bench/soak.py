@@ -33,10 +33,12 @@ Readers (each scenario is run with each):
           viewer's store held while following, across restarts (copytruncate); a restart that
           re-reads the same bytes (the format detected anew) is not counted as a duplicate.
           A record whose bytes the store cannot read when it takes it in counts as missing
-          unless it can be read at the end. The child reports progress every 50 ms on a pipe
-          (its stdout) and, when told to stop, every record it saw, the store's length and how
-          many of its records can still be read then, plus any traceback of the store or of a
-          failed Textual worker.
+          unless it can be read at the end; the records whose lines it then holds count as
+          seen, those beyond the first as merged. The child reports progress every 50 ms on a
+          pipe (its stdout) and, when told to stop, every record it saw, the store's length,
+          how many of its records can still be read then, whether indexing got stuck (bytes
+          indexed < bytes the source has), and any traceback of the store or of a failed
+          Textual worker.
 
 Per (scenario, reader):
   written        records the writers wrote; "not in files": of those, lost by the rotation
@@ -56,7 +58,8 @@ files never read, their tails, their heads), which sequence numbers were missing
 or out of order, and show output lines (records) without exactly one marker. Every wait polls
 a condition under a timeout (--timeout); a reader that does not stop is killed.
 
-Exit status 1 if any run missed or duplicated a record, or failed.
+Exit status 1 if any run missed or duplicated a record, or failed, or (viewer) its store holds
+records only as lines inside another record (noted as "only inside another record").
 
     .venv/bin/python bench/soak.py                                  # all: 2-3 minutes on 2 CPUs
     .venv/bin/python bench/soak.py --rotations 20 --records 3000 --readers print \\
@@ -68,6 +71,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import math
 import os
 import re
 import shutil
@@ -343,6 +347,7 @@ async def main():
         recovered, recovered_records = c.recover()
         final = {"seqs": [list(s) for s in c.seqs], "end_len": end_len, "readable": readable,
                  "recovered": recovered, "recovered_records": recovered_records,
+                 "progress": list(store.progress()),
                  "known": screen._known, "restarts": c.restarts, "rereads": c.rereads,
                  "short_reads": c.short_reads, "unreadable": c.unreadable,
                  "unmarked": c.unmarked, "strays": c.strays,
@@ -421,6 +426,7 @@ class RunResult:
     seen: int = 0  # distinct records seen
     missing: int = 0  # in the files, never seen
     duplicated: int = 0  # occurrences beyond the first
+    merged: int = 0  # viewer: seen only as lines inside another record of the store
     out_of_order: list[int] = field(default_factory=list)  # per writer
     trail_records: int = 0
     trail_seconds: float = 0.0
@@ -434,7 +440,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and self.missing == 0 and self.duplicated == 0
+        return not (self.failed or self.missing or self.duplicated or self.merged)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -485,6 +491,11 @@ def ranges(seqs: list[int], limit: int = 6) -> str:
     return shown + (f", ... ({len(runs)} runs)" if len(runs) > limit else "")
 
 
+def seconds(value: float) -> str:
+    """``1.23 s``; ``never`` for NaN (the reader never took in a record)."""
+    return "never" if math.isnan(value) else f"{value:.2f} s"
+
+
 def code(writer: int, seq: int) -> int:
     return (writer << 40) | seq
 
@@ -512,6 +523,7 @@ class Reader:
         self.notes: list[str] = []
         self.details: list[str] = []
         self.broken = False  # a harness thread failed: what was counted is not to be trusted
+        self.merged = 0  # viewer: records the store holds only as lines of another record
         self._threads: list[threading.Thread] = []
 
     def _thread(self, target) -> None:
@@ -674,9 +686,9 @@ class ViewerReader(Reader):
                 self.high = [int(h) for h in highs.split(",")]
                 self.samples.append((stamp, tuple(self.high)))
                 state = (int(taken), int(restarts), int(known))
-                if state != self._last_state:
-                    self._last_state = state
+                if self._last_state is not None and state != self._last_state:
                     self.last_change = stamp
+                self._last_state = state
             elif line.startswith("FINAL "):
                 self.final = json.loads(line[len("FINAL ") :])
                 self.finished.set()
@@ -716,7 +728,6 @@ class ViewerReader(Reader):
                 ("short_reads", "short reads of new records (read again one by one)"),
                 ("unreadable", "records unreadable when the store took them in"),
                 ("recovered_records", "of them readable at the end"),
-                ("recovered", "records' lines in those"),
                 ("strays", "unknown markers"),
                 ("unmarked", "records without exactly one marker"),
             ):
@@ -724,6 +735,17 @@ class ViewerReader(Reader):
                     n = final[key] if isinstance(final[key], int) else len(final[key])
                     self.notes.append(f"{n} {what}")
             self.details.extend("odd record, " + example for example in final["examples"])
+            self.merged = len(final["recovered"]) - final["recovered_records"]
+            if self.merged:
+                self.notes.append(
+                    f"{self.merged:,} records only inside another record (lines of "
+                    f"{len(final['recovered']):,} records in {final['recovered_records']} records)"
+                )
+            indexed, available = final["progress"]
+            if indexed < available:
+                self.notes.append(
+                    f"indexing stuck: {indexed:,} of {available:,} bytes indexed at the end"
+                )
             if final["known"] != final["end_len"]:
                 self.notes.append(
                     f"screen knows {final['known']:,} records, the store has {final['end_len']:,}"
@@ -983,6 +1005,7 @@ def run_one(scenario: Scenario, reader_name: str, args: argparse.Namespace, base
         reader.stop(60)
         result.notes.extend(reader.notes)
         result.details.extend(reader.details)
+        result.merged = reader.merged
         if reader.broken:
             result.failed = True
             result.notes.append("FAILED: a harness thread failed (see the details)")
@@ -1025,7 +1048,7 @@ def describe(r: RunResult) -> str:
         f"(not in files: {r.not_in_files:,}); missing {r.missing:,}, duplicated "
         f"{r.duplicated:,}, out of order {'/'.join(map(str, r.out_of_order))}; "
         f"max trail {r.trail_records:,} records / {r.trail_seconds:.2f} s; "
-        f"peak RSS {r.peak_rss:.0f} MB; writing {r.writing:.2f} s, wall {r.wall:.2f} s"
+        f"peak RSS {r.peak_rss:.0f} MB; writing {r.writing:.2f} s, wall {seconds(r.wall)}"
         + (f"; store at end {r.end_store} (records / readable)" if r.end_store else "")
         + ("" if r.ok else "  <-- NOT OK")
     ]
@@ -1051,7 +1074,7 @@ def markdown_table(results: list[RunResult]) -> str:
             f"| {'**' + format(r.duplicated, ',') + '**' if r.duplicated else 0} "
             f"| {'/'.join(map(str, r.out_of_order))} "
             f"| {r.trail_records:,} rec, {r.trail_seconds:.2f} s | {r.peak_rss:.0f} MB "
-            f"| {r.wall:.2f} s | {r.end_store} | {notes[:300]} |"
+            f"| {seconds(r.wall)} | {r.end_store} | {notes[:300]} |"
         )
     return "\n".join(rows)
 

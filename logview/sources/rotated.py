@@ -9,11 +9,11 @@ decompressed a slice per ``update()`` into a spool, never wholly into memory.
 from __future__ import annotations
 
 import bz2
-import gzip
 import lzma
 import os
 import re
 import threading
+import zlib
 from typing import IO
 
 from logview.sources.base import ByteSource, SourceError, StaticFileSource
@@ -22,7 +22,7 @@ from logview.sources.spool import InputSpool, SpoolSource
 
 #: Magic numbers of the compressions read transparently.
 MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
-_OPENERS = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+_OPENERS = {"gz": lambda path, mode: _GzipStream(path), "bz2": bz2.open, "xz": lzma.open}
 _COMPRESSED_EXT = re.compile(r"\.(gz|bz2|xz)$")
 #: Decompressed bytes produced per ``update()`` (keeps the index worker responsive).
 DECOMPRESS_SLICE = 8 * 1024 * 1024
@@ -107,6 +107,94 @@ def find_rotated_set(path: str) -> list[str]:
     return sorted(members, key=rotation_key)
 
 
+class _GzipStream:
+    """A .gz file's members decoded one buffer at a time (``read1``), keeping every byte that
+    decodes before a damaged one.
+
+    ``gzip.open`` loses what a call decoded when the call then hits a corrupt byte (a small
+    file: all of it). Here the decoder's state is copied before each call; when the call fails
+    the same input goes through the copy a byte at a time, the bytes decoded before the damage
+    are returned, and the next call raises the error. Members follow each other (``cat a.gz
+    b.gz``); zero padding after the last one is ignored, other trailing bytes are an error.
+    """
+
+    _INPUT = 128 * 1024
+
+    def __init__(self, path: str) -> None:
+        self._file: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._decoder = zlib.decompressobj(31)
+        self._input = b""  # compressed bytes read but not yet decoded
+        self._started = False  # the current member has had input
+        self._error: Exception | None = None
+
+    def read1(self, size: int) -> bytes:
+        """Up to about ``size`` decoded bytes; b"" at the end of the last member."""
+        if self._error is not None:
+            raise self._error
+        while True:
+            decoder = self._decoder
+            if decoder.eof:
+                if not self._next_member():
+                    return b""
+                continue
+            data = self._input or self._file.read(self._INPUT)
+            self._input = b""
+            if not data and not self._started:
+                return b""  # nothing after the last member's end
+            self._started = True
+            before = decoder.copy()
+            try:
+                # With no input left this still gives what the decoder holds back.
+                out = decoder.decompress(data, size)
+            except zlib.error as exc:
+                self._error = exc
+                good = _decoded_before_damage(before, data)
+                if good:
+                    return good
+                raise
+            self._input = decoder.unconsumed_tail
+            if out:
+                return out
+            if not data and not decoder.eof:
+                raise EOFError("Compressed file ended before the end-of-stream marker was "
+                               "reached")
+
+    def _next_member(self) -> bool:
+        """After a member's end: start the next one; False when none follows."""
+        rest = self._decoder.unused_data + self._input
+        while True:
+            rest = rest.lstrip(b"\0")  # zero padding (tape blocks) after a member
+            if len(rest) >= 2:
+                break
+            more = self._file.read(self._INPUT)
+            if not more:
+                if rest:
+                    raise EOFError("Compressed file ended inside a gzip member header")
+                return False
+            rest += more
+        if not rest.startswith(b"\x1f\x8b"):
+            raise OSError(f"bytes after the last gzip member are not gzip data ({rest[:8]!r})")
+        self._decoder = zlib.decompressobj(31)
+        self._input = rest
+        self._started = False
+        return True
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _decoded_before_damage(decoder, data: bytes) -> bytes:
+    """What ``decoder`` (a copy taken before ``data`` was fed) decodes of ``data`` before the
+    byte that makes it fail."""
+    out: list[bytes] = []
+    for i in range(len(data)):
+        try:
+            out.append(decoder.decompress(data[i : i + 1]))
+        except zlib.error:
+            break
+    return b"".join(out)
+
+
 class CompressedSource(SpoolSource):
     """A .gz/.bz2/.xz file decompressed into a spool, a slice per ``update()``.
 
@@ -134,7 +222,9 @@ class CompressedSource(SpoolSource):
                     # read1: one decoded buffer at a time, so a cut-short file keeps all but
                     # the last one instead of losing a whole chunk to the EOFError.
                     data = self._stream.read1(_CHUNK)
-                except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+                # zlib.error (a corrupt deflate stream) is no OSError: without it a damaged
+                # .gz ended logview with a traceback instead of keeping what decoded.
+                except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
                     self._end(f"{self.path}: decompression stopped: {exc}")
                     return
                 if not data:
@@ -181,7 +271,9 @@ class RotatedSetSource(ByteSource):
 
     Members come in one at a time: a member's bytes are added once every older member is
     complete, so offsets never move. A truncation of the followed file bumps ``generation``
-    (the older members keep their offsets; the index simply reads them again).
+    (the older members keep their offsets; the index simply reads them again). A member that
+    ends inside a line (a damaged .gz, a copy cut mid-write) is followed by a newline in the
+    space, as a writer's end is on a pipe: the next member's first line is no part of it.
     """
 
     def __init__(self, members: list[str], *, follow: bool = True,
@@ -203,8 +295,11 @@ class RotatedSetSource(ByteSource):
             self.close()
             raise
         self._starts = [0] * len(self._parts)
+        self._pads = [0] * len(self._parts)  # 1: a newline after the (complete) member
         self._active = 0  # the first part not yet complete
         self._size = 0
+        self._told = [0] * len(self._parts)  # notices of each member passed on so far
+        self._damage_told: set[int] = set()  # members whose damage was passed on
         self.update()
 
     def size(self) -> int:
@@ -213,16 +308,24 @@ class RotatedSetSource(ByteSource):
     def read_at(self, offset: int, size: int) -> bytes:
         parts: list[bytes] = []
         end = min(offset + size, self._size)
-        for i, part in enumerate(self._parts[: self._active + 1]):
+        active = self._active
+        for i, part in enumerate(self._parts[: active + 1]):
+            if offset >= end:
+                break
             start = self._starts[i]
-            part_end = start + part.size() if i == self._active else self._starts[i + 1]
-            if offset >= part_end or offset >= end:
+            pad = self._pads[i] if i < active else 0
+            data_end = start + part.size() if i == active else self._starts[i + 1] - pad
+            if offset >= data_end + pad:
                 continue
-            data = part.read_at(offset - start, min(end, part_end) - offset)
-            parts.append(data)
-            offset += len(data)
-            if offset < min(end, part_end):
-                break  # a short read inside a part: stop rather than leave a gap
+            if offset < data_end:
+                data = part.read_at(offset - start, min(end, data_end) - offset)
+                parts.append(data)
+                offset += len(data)
+                if offset < min(end, data_end):
+                    break  # a short read inside a part: stop rather than leave a gap
+            if pad and offset == data_end and offset < end:
+                parts.append(b"\n")
+                offset += 1
         return b"".join(parts)
 
     def update(self) -> int:
@@ -233,6 +336,7 @@ class RotatedSetSource(ByteSource):
                 part = self._parts[self._active]
                 part_generation = part.generation
                 part.update()
+                self._pass_on_notices(self._active, part)
                 if part.generation != part_generation:
                     self.generation += 1
                 self._size = self._starts[self._active] + part.size()
@@ -242,11 +346,27 @@ class RotatedSetSource(ByteSource):
                     break
                 if not part.finished:
                     break
+                size = part.size()
+                if size and part.read_at(size - 1, 1) != b"\n":
+                    self._pads[self._active] = 1  # ends inside a line: a newline ends it
+                    self._size += 1
                 self._starts[self._active + 1] = self._size  # before _active: read_at
                 self._active += 1
             if self.generation != generation:
                 return self._size
             return self._size - before
+
+    def _pass_on_notices(self, i: int, part: ByteSource) -> None:
+        """What member ``i`` lost (its notices, a damaged compressed member's error) becomes
+        the set's: readers look at the set only, and a damaged ``app.log.2.gz`` said nothing."""
+        notices = part.notices
+        if len(notices) > self._told[i]:
+            self.notices = (*self.notices, *notices[self._told[i]:])
+            self._told[i] = len(notices)
+        error = getattr(part, "error", None)
+        if error and i not in self._damage_told:
+            self._damage_told.add(i)
+            self.notices = (*self.notices, error)
 
     def wait(self, timeout: float) -> bool:
         return self._parts[self._active].wait(timeout)

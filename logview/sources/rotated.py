@@ -287,13 +287,25 @@ class RotatedSetSource(ByteSource):
         self.finished = False
         self._lock = threading.Lock()
         self._parts: list[ByteSource] = []
+        opened: list[str] = []
+        left_out: list[str] = []
         try:
             for i, path in enumerate(members):
                 last = i == len(members) - 1
-                self._parts.append(open_member(path, follow=follow and last))
+                try:
+                    self._parts.append(open_member(path, follow=follow and last))
+                    opened.append(path)
+                except SourceError as exc:
+                    if last:
+                        raise
+                    # An old member that cannot be read (logrotate's root-only files) costs
+                    # its own records, and says so, not those of the whole set.
+                    left_out.append(f"{exc}: its records are left out")
         except SourceError:
             self.close()
             raise
+        self.members = opened
+        self.notices = tuple(left_out)
         self._starts = [0] * len(self._parts)
         self._pads = [0] * len(self._parts)  # 1: a newline after the (complete) member
         self._active = 0  # the first part not yet complete

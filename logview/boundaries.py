@@ -14,8 +14,9 @@ direct scan of a finished file (``logview.scan``) and the incremental ``RecordSp
   walks from a needle's hit back to its record's start and on to the next one).
 - ``line_starts_record``: one line (the splitter, unfinished last lines).
 
-Lines whose first bytes hold an escape sequence (ESC, or 0xC2 which leads the UTF-8 form of
-C1 controls) are judged by ``is_start`` on the decoded, ANSI-stripped text. Records longer than
+Lines holding an escape sequence where the test looks (ESC, or 0xC2 which leads the UTF-8
+form of C1 controls, in the signature's bytes or, for a regex, anywhere in the line) are
+judged by ``is_start`` on the decoded, ANSI-stripped text, by every one of these tests alike. Records longer than
 ``MAX_RECORD_BYTES`` are cut before the line that would overflow them (the index and the
 splitter; the direct scan hands such a file to the index).
 """
@@ -100,8 +101,13 @@ class StartDetector:
                 self._signature_re = re.compile(b"(?!)")
             else:
                 self._signature_re = re.compile(b"".join(_byte_class(c) for c in signature.classes))
-            lead = b"[" + re.escape(bytes(_ESCAPE_BYTES)) + b"]"
-            self._next_line = re.compile(b"\\n(?=" + self._signature_re.pattern + b"|" + lead + b")")
+            # A line may start a record once its escape sequences are stripped when one sits
+            # where the test looks: in the signature's bytes, or anywhere for a regex (``mask``
+            # judges such lines the same way).
+            escape = b"[" + re.escape(bytes(_ESCAPE_BYTES)) + b"]"
+            reach = b"{0,%d}" % max(0, self._width - 1) if signature.exact else b"*"
+            self._next_line = re.compile(b"\\n(?=" + self._signature_re.pattern + b"|[^\\n]"
+                                         + reach + escape + b")")
 
     @property
     def exact(self) -> bool:
@@ -131,7 +137,7 @@ class StartDetector:
                 raise ValueError("line not complete in the buffer")
             # The index decides an unfinished last line with line_starts_record.
             return self.line_starts_record(buf[s:])
-        if buf[s] in _ESCAPE_BYTES:
+        if self._escaped(buf, s, e):
             return self.line_starts_record(buf[s:e])
         if self.pattern is None:
             return True
@@ -141,6 +147,12 @@ class StartDetector:
             if self.signature.exact:
                 return True
         return self.pattern.match(buf[s:e]) is not None
+
+    def _escaped(self, buf: bytes, s: int, e: int) -> bool:
+        """The line ``buf[s:e]`` holds an escape byte where the test looks (``_escaped_lines``
+        for one line): ESC or 0xC2 in the signature's bytes, or anywhere for a regex."""
+        end = min(e, s + self._width) if self.exact else e
+        return buf.find(b"\x1b", s, end) >= 0 or buf.find(b"\xc2", s, end) >= 0
 
     def line_starts_record(self, line: bytes | bytearray | memoryview) -> bool:
         """The exact test for one line (no newline): what the splitter would decide."""

@@ -161,8 +161,13 @@ class TemplateFormat(LogFormat):
         self._compiled = compiled
         self.start_pattern = compiled.start_pattern
         attrs = {f.attr for f in compiled.tokens if isinstance(f, TemplateField)}
-        #: Level names appear literally in the raw text (the query prefilter relies on it).
-        self.level_text = "levelname" in attrs
+        cuts = [f.precision for f in compiled.tokens
+                if isinstance(f, TemplateField) and f.attr == "levelname"]
+        #: ``%(levelname).1s``: a level is written as its first letter (``W`` is WARNING).
+        self._one_letter = 1 in cuts
+        #: Level names appear literally in the raw text (the query prefilter relies on it):
+        #: not when they are cut shorter than every spelling of theirs (``.1s``: ``W``).
+        self.level_text = bool(cuts) and all(cut is None or cut >= 4 for cut in cuts)
         self.has_time = "asctime" in attrs or "created" in attrs
         self._prefix = compiled.prefix.match
         self._lenient = compiled.lenient_prefix.match if compiled.lenient_prefix else None
@@ -331,9 +336,10 @@ class TemplateFormat(LogFormat):
             fields[attr] = _convert(value, how)
         return Record(message, time, time_text, level, levelno, logger, exc, fields)
 
-    @staticmethod
-    def _level_of(name: str) -> tuple[str | None, int]:
-        if len(name) == 1 and name.upper() in _LEVEL_PREFIX:
+    def _level_of(self, name: str) -> tuple[str | None, int]:
+        """A level as written; one letter stands for a level only in a template that cuts
+        levels to one (elsewhere ``W`` is no WARNING: the raw text must name the level)."""
+        if self._one_letter and len(name) == 1 and name.upper() in _LEVEL_PREFIX:
             return level_from_name(_LEVEL_PREFIX[name.upper()])
         return level_from_name(name)
 

@@ -16,9 +16,9 @@ direct scan of a finished file (``logview.scan``) and the incremental ``RecordSp
 
 Lines holding an escape sequence where the test looks (ESC, or 0xC2 which leads the UTF-8
 form of C1 controls, in the signature's bytes or, for a regex, anywhere in the line) are
-judged by ``is_start`` on the decoded, ANSI-stripped text, by every one of these tests alike. Records longer than
-``MAX_RECORD_BYTES`` are cut before the line that would overflow them (the index and the
-splitter; the direct scan hands such a file to the index).
+judged by ``is_start`` on the decoded, ANSI-stripped text, by every one of these tests alike.
+Records longer than ``MAX_RECORD_BYTES`` are cut before the line that would overflow them (the
+index and the splitter; the direct scan hands such a file to the index).
 """
 
 from __future__ import annotations

@@ -220,12 +220,11 @@ OUT_OF_RANGE = (b"99999999999999999999999", b"-99999999999999999999", b"1e999", 
                 b"2024-13-45 25:61:61,000", b"2024-02-30T24:00:00Z", b"Feb 31 99:99:99",
                 b"1e20", b"253402300800", b"-62135596801")
 #: What replaces each number and word of a line in turn: digits ``int`` refuses (more than
-#: 4300, superscripts, fractions) or accepts beyond any range (Arabic-Indic, fullwidth),
-#: numbers past 64 bits, nothing, a NUL and an escape sequence.
-REPLACEMENTS = (b"9" * 5000, b"99999999999999999999999", b"-99999999999999999999",
-                "\u00b2".encode(), "\u00bd".encode(), "\u0663\u0661".encode(),
-                "\uff19\uff19".encode(), "\U0001d7d7".encode(), b"1e999", b"NaN", b"-1", b"0",
-                b"", b"\x00", b"\x1b[1m")
+#: 4300, superscripts, fractions) or accepts beyond any range (Arabic-Indic, fullwidth,
+#: mathematical), numbers past 64 bits and floats, nothing, a NUL and an escape sequence.
+REPLACEMENTS = (b"9" * 5000, b"99999999999999999999999", "\u00b2".encode(), "\u00bd".encode(),
+                "\u0663\u0661".encode(), "\uff19\uff19".encode(), "\U0001d7d7".encode(), b"1e999",
+                b"-1", b"", b"\x00\x1b[1m")
 _TOKEN_RE = re.compile(rb"\d+|[A-Za-z]+")
 #: JSON values that hit parser and recursion limits.
 HOSTILE_JSON = (b"[" * 100_000, b"[" * 5000 + b"]" * 5000, b'{"a":' * 3000 + b"1" + b"}" * 3000,

@@ -59,6 +59,20 @@ def _query_help() -> str:
     return QUERY_HELP.rstrip() + "\n\n"
 
 
+def _size_option(text: str) -> int:
+    """``--spool-max``: a size (0 or at least ``MIN_CAP``)."""
+    from logview.sources.spool import MIN_CAP, format_size, parse_size
+
+    try:
+        size = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if 0 < size < MIN_CAP:
+        raise argparse.ArgumentTypeError(f"{text}: give at least {format_size(MIN_CAP)}, or 0 "
+                                         "for no cap")
+    return size
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with examples and the query cheat-sheet in ``--help``."""
     parser = argparse.ArgumentParser(
@@ -96,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "or unix:/PATH; repeatable")
     parser.add_argument("--save", metavar="FILE",
                         help="with --listen: keep received records in FILE (JSON lines)")
+    parser.add_argument("--spool-max", type=_size_option, metavar="SIZE",
+                        help="keep at most SIZE of piped input (stdin, named pipes) on disk, "
+                        "e.g. 500M, 2G, 1.5GiB or bytes (K, M, G: powers of 1024); past it "
+                        "the oldest part, once read, is dropped and a warning says how much "
+                        "(default: 8G or half the free space of $TMPDIR, whichever is less; "
+                        "0: no cap)")
     parser.add_argument("--max-frame", type=int, default=1 << 20, metavar="BYTES",
                         help="with --listen: largest accepted frame (default 1 MiB)")
     parser.add_argument("--demo", action="store_true",
@@ -183,6 +203,9 @@ def build_sources(args: argparse.Namespace, *,
         sources.append(demo_source(live=live))
     if args.save and not args.listen:
         raise CliError("--save needs --listen (it keeps the records the listener receives)")
+    from logview.sources import spool
+
+    spool.configure(max_bytes=args.spool_max)  # the stdin and FIFO sources made below
     paths = list(args.sources)
     if not paths and not sources and not args.listen:
         if _stdin_is_piped():

@@ -8,21 +8,64 @@ Records arrive on the listener thread; they are serialised at once (``dumps_reco
 within ``flush_interval`` (50 ms). The batch is bounded: past ``max_buffer`` bytes the caller
 writes it itself, which slows the listener (and through TCP, the senders) to the disk's pace
 instead of growing memory. Nothing is dropped while the disk has room.
+
+When a write fails (the disk is full: ENOSPC, a quota, an I/O error) the writer stops cleanly:
+later records are refused (``write`` raises ``error``) and ``on_error`` is called once so the
+session can say so; what was written stays readable. No torn JSON line is left: the disk blocks
+of each batch are reserved first (``fallocate`` keeping the size, so the follower sees nothing
+change), so a full disk fails before anything of the batch is written; where that cannot be
+done (a file system without it) a batch cut short is cut back to the last whole line.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from typing import IO, Self
 
 from logview.printer import dumps_record
 from logview.record import Record
 
+#: ``fallocate`` mode: reserve blocks without changing the file's size.
+_FALLOC_FL_KEEP_SIZE = 1
+
+
+def _load_fallocate():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        fallocate = libc.fallocate
+    except (OSError, AttributeError):
+        return None
+    fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    fallocate.restype = ctypes.c_int
+    return fallocate
+
+
+_fallocate = _load_fallocate()
+
+
+def _reserve(fd: int, offset: int, length: int) -> None:
+    """Reserve the blocks of ``length`` bytes at ``offset`` (the size stays); raises
+    ``OSError`` when the disk is full. Does nothing where it cannot be done."""
+    if _fallocate is None or _fallocate(fd, _FALLOC_FL_KEEP_SIZE, offset, length) == 0:
+        return
+    code = ctypes.get_errno()
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        raise OSError(code, os.strerror(code))
+    # EOPNOTSUPP (no support), ENODEV or ESPIPE (a device, a pipe): write and see
+
 
 class ReceivedRecordsError(OSError):
     """The received records cannot be written (disk full, file removed, permissions)."""
+
+    @property
+    def disk_full(self) -> bool:
+        return self.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class ReceivedRecordsWriter:
@@ -63,15 +106,25 @@ class ReceivedRecordsWriter:
         self._closed = False
         self.count = 0
         self.bytes_written = 0
+        self.saved = 0  # records written to the file (``count`` is those queued)
         self.error: ReceivedRecordsError | None = None
+        #: Called once, from the thread that wrote, when writing fails (``error`` is set).
+        self.on_error: Callable[[ReceivedRecordsError], None] | None = None
         self._thread = threading.Thread(target=self._run, name="logview-spool", daemon=True)
         self._thread.start()
+
+    @property
+    def kept(self) -> bool:
+        """The file stays after ``close`` (``--save``, or ``keep=True``)."""
+        return self._keep
 
     def __call__(self, record: Record) -> None:
         self.write(record)
 
     def write(self, record: Record) -> None:
         """Queue one record; raises ``ReceivedRecordsError`` once the file cannot be written."""
+        if self.error is not None:
+            raise self.error
         line = dumps_record(record)
         with self._lock:
             if self.error is not None:
@@ -95,14 +148,42 @@ class ReceivedRecordsWriter:
             if not data or self.error is not None:
                 return
             try:
-                self._file.write(data)
-                self._file.flush()
+                if self._owned:
+                    self._write_owned(data)
+                else:
+                    self._file.write(data)
+                    self._file.flush()
             except (OSError, ValueError) as exc:
+                code = getattr(exc, "errno", 0) or 0
+                reason = getattr(exc, "strerror", None) or str(exc)
+                error = ReceivedRecordsError(code, f"cannot write the spool {self.path}: {reason}")
                 with self._lock:
-                    self.error = ReceivedRecordsError(getattr(exc, "errno", 0) or 0,
-                                                      f"cannot write the spool {self.path}: {exc}")
+                    self.error = error
+                    self._buffer = bytearray()  # refused from now on: nothing to keep queued
+                if self.on_error is not None:
+                    self.on_error(error)
                 return
             self.bytes_written += len(data)
+            self.saved += data.count(b"\n")
+
+    def _write_owned(self, data: bytes) -> None:
+        """Write ``data`` at the end of the file, all or nothing (see the module)."""
+        fd = self._file.fileno()
+        self._file.flush()  # nothing is buffered there; to be sure the fd is the end
+        start = os.lseek(fd, 0, os.SEEK_END)
+        _reserve(fd, start, len(data))
+        view = memoryview(data)
+        done = 0
+        try:
+            while done < len(view):
+                done += os.write(fd, view[done:])
+        except OSError:
+            if done:
+                try:
+                    os.ftruncate(fd, start)
+                except OSError:
+                    pass  # not a regular file (a device): nothing to cut back
+            raise
 
     def _run(self) -> None:
         while True:

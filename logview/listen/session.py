@@ -2,13 +2,20 @@
 
 Records go listener thread -> ``ReceivedRecordsWriter`` (JSON lines, logview's own schema, so
 each keeps its client as ``source``) -> a followed file -> a store, like any other log. The spool
-is unlinked at once unless ``--save`` keeps it: writer and reader hold it open, so nothing is
-left behind even when logview is killed.
+is unlinked as soon as the reader has it open, before anything is bound, unless ``--save`` keeps
+it: writer and reader hold it open, so nothing is left behind even when logview is killed.
+
+When the spool cannot be written (the disk is full) the writer stops cleanly and the session
+says so once, on stderr and as a notice of the source (the viewer shows it, counted on the
+status line): what was received so far stays in the viewer; later records are refused
+(counted by the listener as sink errors) while it keeps its ports open.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from contextlib import suppress
 
 from logview.listen.address import describe_bound, parse_listen_address
@@ -27,6 +34,25 @@ class ListenSession:
         self.writer = writer
         self.source: FileSource | None = None
         self._stopped = False
+        writer.on_error = self._spool_failed
+
+    def _spool_failed(self, error: ReceivedRecordsError) -> None:
+        """The spool cannot be written any more (writer's thread): say so, once."""
+        saved, path = self.writer.saved, self.writer.path
+        if self.writer.kept:
+            what = f"stopped saving received records to {path} after {saved:,}"
+        else:
+            what = f"stopped keeping received records after {saved:,}"
+        if error.disk_full:
+            where = "" if self.writer.kept else f" in {os.path.dirname(path)}"
+            text = f"disk full{where}: {what}"
+        else:
+            text = f"{error.strerror}: {what}"
+        text += " (the viewer keeps those; later records are dropped)"
+        sys.stderr.write(f"logview: warning: {text}\n")  # in the viewer, Textual captures it
+        sys.stderr.flush()
+        if self.source is not None:
+            self.source.note(text)
 
     @property
     def where(self) -> str:
@@ -62,28 +88,34 @@ def start_listening(listen: list[str], *, save: str | None, max_frame: int) -> L
         raise SessionError(str(exc)) from exc
     if max_frame < 64:
         raise SessionError(f"--max-frame {max_frame}: give at least 64 bytes")
+    if save:
+        with suppress(FileNotFoundError):
+            if not stat.S_ISREG(os.stat(save).st_mode):
+                raise SessionError(f"--save {save}: not a regular file (the viewer follows the "
+                                   "saved records)")
     try:
         writer = ReceivedRecordsWriter(save, flush_interval=0.02)
     except ReceivedRecordsError as exc:
         raise SessionError(f"--save: {exc.strerror or exc}") from exc
+    try:
+        source = FileSource(writer.path, follow=True, name="listening")
+    except SourceError:
+        writer.close()
+        raise
+    if not save:  # at once: a temporary spool with no name is never left behind
+        with suppress(OSError):
+            os.unlink(writer.path)
+    source.format_hint = "jsonl"  # logview's own JSON lines
     listener = LogListener(addresses, writer.write, max_frame=max_frame)
     try:
         listener.start()
     except OSError as exc:
+        source.close()
         writer.close()
         raise SessionError(exc.strerror or str(exc)) from exc
     session = ListenSession(listener, writer)
-    name = f"listening on {session.where}"
+    source.name = f"listening on {session.where}"
     if listener.warnings:
-        name += " (open to the network)"
-    try:
-        source = FileSource(writer.path, follow=True, name=name)
-    except SourceError:
-        session.stop()
-        raise
-    source.format_hint = "jsonl"  # logview's own JSON lines
+        source.name += " (open to the network)"
     session.source = source
-    if not save:
-        with suppress(OSError):
-            os.unlink(writer.path)
     return session

@@ -4,6 +4,9 @@ Opening a FIFO for reading blocks until a writer appears, so a reader thread doe
 (the last writer closed) it opens the FIFO again and waits for the next writer. When a writer
 leaves an unfinished last line, a newline is added so its record does not merge with the next
 writer's first one.
+
+The spool is a stream's (``spool.stream_spool``): capped by ``--spool-max``, the oldest chunks
+dropped past it, reading stopped when the disk is full (see ``logview.sources.spool``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ import os
 import stat
 
 from logview.sources.base import SourceError
-from logview.sources.spool import InputSpool, ReaderThread, SpoolSource, pump_fd
+from logview.sources.spool import (
+    InputSpool,
+    ReaderThread,
+    SpoolSource,
+    pump_fd,
+    stream_spool,
+)
 
 
 class FifoSource(SpoolSource):
@@ -29,7 +38,7 @@ class FifoSource(SpoolSource):
             raise SourceError(f"cannot open {path}: not a named pipe")
         if not os.access(path, os.R_OK):
             raise SourceError(f"cannot open {path}: Permission denied")
-        super().__init__(name or path, spool)
+        super().__init__(name or path, spool or stream_spool())
         self.path = path
         self.follow = follow
         self.writers = 0  # writers seen so far
@@ -56,13 +65,14 @@ class FifoSource(SpoolSource):
                 end = self.spool.size()
                 if end > start and self.spool.read_at(end - 1, 1) != b"\n":
                     self.append(b"\n")
-                if not eof or not self.follow:
+                if not eof or not self.follow:  # closed, not followed, or the disk is full
                     return
         finally:
             self.finish(error)
 
     def close(self) -> None:
         self._reader.stopping = True
+        self.spool.interrupt()  # a reader waiting for room in the spool returns
         # The reader may be about to block in open(): wake it until it has returned.
         for _ in range(40):
             self._wake_blocked_open()

@@ -3,6 +3,9 @@
 ``StdinSource`` reads a pipe descriptor (a dup of fd 0 by default) into a spool from a reader
 thread; ``detach_stdin_for_tui`` moves the pipe off fd 0 and puts the terminal there, so
 ``producer | logview`` can still read keys.
+
+The spool is a stream's (``spool.stream_spool``): capped by ``--spool-max``, the oldest chunks
+dropped past it, reading stopped when the disk is full (see ``logview.sources.spool``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,13 @@ from __future__ import annotations
 import os
 
 from logview.sources.base import SourceError
-from logview.sources.spool import InputSpool, ReaderThread, SpoolSource, pump_fd
+from logview.sources.spool import (
+    InputSpool,
+    ReaderThread,
+    SpoolSource,
+    pump_fd,
+    stream_spool,
+)
 
 
 class StdinSource(SpoolSource):
@@ -22,7 +31,7 @@ class StdinSource(SpoolSource):
             self._fd = os.dup(0) if fd is None else fd
         except OSError as exc:
             raise SourceError(f"cannot read stdin: {exc.strerror}") from exc
-        super().__init__(name, spool)
+        super().__init__(name, spool or stream_spool())
         self._reader = ReaderThread("logview-stdin", self._run)
         self._reader.start()
 
@@ -36,6 +45,7 @@ class StdinSource(SpoolSource):
             self.finish(error)
 
     def close(self) -> None:
+        self.spool.interrupt()  # a reader waiting for room in the spool returns
         if self._reader.stop() and self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

@@ -303,6 +303,11 @@ class RecordIndex:
         except _ShortRead as exc:
             if self.source.finished:  # a file read as it is that changed: say so
                 raise IndexingError(str(exc)) from None
+            gone = self.source.gone_until(self._end)
+            if gone > self._end:  # bytes that can never be read again: go on after them
+                with self._lock:
+                    self._end = gone
+                    self._force_start = True
             return False  # the source sees the change on its next update; index again then
         finally:
             for future in pending:  # only after an error: nothing is published out of order

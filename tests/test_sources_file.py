@@ -111,31 +111,25 @@ def test_appends_are_seen_quickly(log_path):
         source.close()
 
 
-def test_partial_last_line_is_completed_later(log_path):
+def test_a_half_written_line_comes_in_once_it_is_whole(log_path):
+    """Followed files give whole lines only: a rotation right after a half line must not
+    join the next file's first line to it (and followers never show half a line)."""
     source = FileSource(log_path)
     with open(log_path, "ab") as out:
         out.write(b"half")
     source.update()
-    assert read_all(source) == b"first\nhalf"
+    assert read_all(source) == b"first\n"
     with open(log_path, "ab") as out:
         out.write(b" done\n")
-    assert source.update() == 6
+    assert source.update() == 10
     assert read_all(source) == b"first\nhalf done\n"
     source.close()
-
-
-def test_copytruncate_restarts_the_space(log_path):
-    source = FileSource(log_path)
+    static = FileSource(log_path, follow=False)  # a file read as it is: every byte
     with open(log_path, "ab") as out:
-        out.write(b"second line\n")
-    source.update()
-    os.truncate(log_path, 0)
-    with open(log_path, "ab") as out:
-        out.write(b"new\n")
-    source.update()
-    assert source.generation == 1
-    assert read_all(source) == b"new\n"
-    source.close()
+        out.write(b"no newline at the end")
+    static.update()
+    assert read_all(static).endswith(b"no newline at the end")
+    static.close()
 
 
 def test_truncation_hidden_by_a_larger_size_is_noticed(log_path):
@@ -217,20 +211,22 @@ def test_path_missing_for_a_while_then_back(log_path):
 
 def test_old_files_beyond_the_cap_are_closed_and_found_again_by_inode(log_path):
     source = FileSource(log_path, keep_rotations=2)
+    indexed = 0
     for i in range(4):
         os.rename(log_path, f"{log_path}.{i}")
         with open(log_path, "wb") as out:
             out.write(f"file {i}\n".encode())
         source.update()
+        # What the index does: read what is new (only files read once are ever closed).
+        indexed += len(source.read_at(indexed, source.size() - indexed))
     assert source.rotations == 4
     assert source.open_descriptors() == 3
-    # The oldest file is closed but still on disk (renamed): a re-read finds it by inode.
-    assert source.read_at(0, 100) == b"first\nfile 0\nfile 1\nfile 2\nfile 3\n"
-    os.remove(f"{log_path}.1")  # "file 0": gone once closed again
-    source.update()
-    source.update()
-    assert source.open_descriptors() == 3
-    assert source.read_at(len(b"first\n"), 100) == b""
+    # Closed but still on disk (renamed): a re-read finds them by inode; one deleted
+    # meanwhile is gone, and where it was is said to be gone (the index skips it).
+    os.remove(f"{log_path}.1")  # "file 0"
+    assert source.read_at(0, 100) == b"first\n"
+    assert source.gone_until(6) == 6 + len(b"file 0\n")
+    assert "could not be read again" in source.notices[0]
     tail = source.size() - len(b"file 1\nfile 2\nfile 3\n")
     assert source.read_at(tail, 100) == b"file 1\nfile 2\nfile 3\n"
     source.close()
@@ -470,4 +466,50 @@ def test_writers_keep_appending_to_rotated_files(log_path):
                                     "late to the first file", "new file 2 goes on",
                                     "half of a line"])
     assert lines.index("late to the first file") < lines.index("half of a line")
+    source.close()
+
+
+def test_deleted_rotated_files_stay_open_past_the_cap(log_path):
+    """A rotated file deleted soon after cannot be opened again: it stays open (up to
+    KEEP_DELETED of them), so an index that starts over can still read it."""
+    source = FileSource(log_path, keep_rotations=1)
+    for i in range(4):
+        os.rename(log_path, f"{log_path}.{i}")
+        with open(log_path, "wb") as out:
+            out.write(f"file {i}\n".encode())
+        source.update()
+        os.remove(f"{log_path}.{i}")
+    assert source.open_descriptors() == 5
+    assert read_all(source) == b"first\nfile 0\nfile 1\nfile 2\nfile 3\n"
+    source.update()
+    assert source.open_descriptors() == 5
+    assert read_all(source) == b"first\nfile 0\nfile 1\nfile 2\nfile 3\n"
+    source.close()
+
+
+def test_a_file_deleted_before_it_could_be_opened_is_counted_and_said(log_path, monkeypatch):
+    """Rotated files are opened the moment inotify reports them; one that is gone even before
+    that (events held back here) cannot be read, and the source says how many."""
+    from logview.sources import file as file_module
+    from logview.sources.watch import shared_instance
+
+    monkeypatch.setattr(file_module, "ARRIVALS_SETTLE", 0.05)
+    source = FileSource(log_path)
+    instance = shared_instance()
+    assert instance is not None
+    with instance.lock:  # the watcher's thread cannot hand out events meanwhile
+        os.rename(log_path, log_path + ".1")
+        with open(log_path, "wb") as out:
+            out.write(b"in a file nobody will see\n")
+        os.rename(log_path, log_path + ".2")
+        os.remove(log_path + ".2")
+        with open(log_path, "wb") as out:
+            out.write(b"newest\n")
+    wait_for(lambda: source._arrivals == 2, 5)
+    source.update()
+    wait_for(lambda: (source.update(), source.notices)[1], 2)
+    assert read_all(source) == b"first\nnewest\n"
+    assert len(source.notices) == 1
+    assert "1 file took the name" in source.notices[0]
+    assert "deleted before logview could open" in source.notices[0]
     source.close()

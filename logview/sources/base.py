@@ -56,6 +56,11 @@ class ByteSource(ABC):
         threading.Event().wait(timeout)
         return True
 
+    def gone_until(self, offset: int) -> int:
+        """Where readable bytes resume when those at ``offset`` can never be read again (a
+        rotated file deleted since it was read); ``offset`` when they are not gone."""
+        return offset
+
     def close(self) -> None:
         """Release files and descriptors."""
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 import stat
 import threading
 import time
@@ -38,8 +39,22 @@ POLL_INTERVAL = 0.1
 FINGERPRINT_BYTES = 256
 #: Seconds between two attempts to re-open a closed old file whose range is read again.
 REOPEN_INTERVAL = 1.0
+#: Times a read tries to find the copy of a file truncated under it (truncated again while
+#: it looked: copytruncate at full speed).
+TRUNCATION_TRIES = 20
+#: Rotated files already deleted that stay open (read again by inode they cannot be).
+KEEP_DELETED = 64
+#: Seconds without a new file at the name before files that escaped are counted.
+ARRIVALS_SETTLE = 1.0
+#: Files opened on arrival and not yet taken in, at most (the oldest is let go).
+MAX_PINS = 256
 #: Bytes read back from the end of new input to find its last newline.
 _TAIL_PROBE = 1 << 16
+#: A rotation suffix (after the separator): ``1`` (RotatingFileHandler, logrotate), a date
+#: (TimedRotatingFileHandler, logrotate dateext), each maybe compressed.
+_ROTATION_SUFFIX = re.compile(
+    r"(?:(?P<num>\d{1,6})|(?P<date>\d{4}-?\d{2}-?\d{2}(?:[_T-]?\d{2}(?:[-:]?\d{2}){0,2})?))"
+    r"(?:\.(?:gz|bz2|xz))?$")
 #: Separators between a followed file's name and a rotation suffix (``.1``, ``-20240102``).
 _SUFFIX_SEPARATORS = ".-_"
 
@@ -53,6 +68,8 @@ class _File:
     ino: int
     taken: int  # physical bytes of it already in the space
     head: bytes = b""  # its first bytes, to recognise it
+    no_newline_to: int = 0  # no newline in [taken, this): the half line being written
+    gone: bool = False  # closed, and not found again: deleted
     grown_at: float = field(default_factory=time.monotonic)  # when it last grew
     reopen_at: float = 0.0  # no re-open attempt before this (monotonic)
 
@@ -79,7 +96,7 @@ class FileSource(ByteSource):
     """
 
     def __init__(self, path: str, follow: bool = True, *, name: str | None = None,
-                 keep_rotations: int = 8) -> None:
+                 keep_rotations: int = 16) -> None:
         self.path = path
         self.name = name or path
         self.follow = follow
@@ -94,6 +111,7 @@ class FileSource(ByteSource):
         self._files: list[_File] = []  # open, oldest first; the last is the current file
         self._closed: dict[tuple[int, int], _File] = {}  # closed old files, by inode
         self._size = 0
+        self._read_to = 0  # the space was read up to here at least once (by the index)
         self._last_stat: tuple[int, ...] | None = None
         fd = self._open(path)
         st = os.fstat(fd)
@@ -103,14 +121,47 @@ class FileSource(ByteSource):
         self._files.append(_File(fd, st.st_dev, st.st_ino, 0))
         # Rotated files there before we came are not ours to read (--rotated reads them).
         self._before: dict[tuple[int, int], bytes] = {}
+        # Files opened the moment they appeared (on the watcher's thread), by inode.
+        self._pins: dict[tuple[int, int], tuple[int, str]] = {}
+        self._pins_lock = threading.Lock()
+        # Files that took the name (inotify) vs files taken in as having had it: more of the
+        # first, once things settle, is files deleted before they could be opened.
+        self._arrivals = 0
+        self._arrived_at = 0.0
+        self._named = 0
         self._watcher: DirectoryWatcher | None = None
         if follow:
             self._before = {(s.st_dev, s.st_ino): head for _, s, head in self._siblings()}
-            base = os.path.basename(path)
             self._watcher = DirectoryWatcher(os.path.dirname(os.path.abspath(path)),
-                                             lambda entry: entry.startswith(base))
+                                             self._is_ours, self._pin)
             self._watcher.watch_file(path)
         self.update()
+
+    def _is_ours(self, entry: str) -> bool:
+        """The followed name, or it with a rotation suffix."""
+        base = os.path.basename(self.path)
+        return entry == base or (entry.startswith(base) and entry[len(base)] in _SUFFIX_SEPARATORS)
+
+    def _pin(self, entry: str) -> None:
+        """Open a file as soon as it takes the name or a rotated name (watcher thread): a
+        rotation that deletes it milliseconds later cannot take its lines away."""
+        path = os.path.join(os.path.dirname(os.path.abspath(self.path)), entry)
+        if entry == os.path.basename(self.path):
+            self._arrivals += 1
+            self._arrived_at = time.monotonic()
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            return  # renamed on (its new name comes as an event too) or deleted
+        st = os.fstat(fd)
+        with self._pins_lock:
+            key = (st.st_dev, st.st_ino)
+            if not stat.S_ISREG(st.st_mode) or key in self._pins:
+                os.close(fd)
+                return
+            self._pins[key] = (fd, path)
+            while len(self._pins) > MAX_PINS:
+                os.close(self._pins.pop(next(iter(self._pins)))[0])
 
     def current_file(self) -> tuple[int, int]:
         """(st_dev, st_ino) of the file being followed now."""
@@ -133,6 +184,7 @@ class FileSource(ByteSource):
         with self._lock:
             end = min(offset + size, self._size)
             index = bisect.bisect_right(self._starts, offset) - 1
+            tries = TRUNCATION_TRIES
             while offset < end and 0 <= index < len(self._segments):
                 seg = self._segments[index]
                 if seg.file.fd < 0 and not self._reopen(seg.file):
@@ -141,11 +193,23 @@ class FileSource(ByteSource):
                 want = min(end, seg.logical + seg.length) - offset
                 if want > 0:
                     data = os.pread(seg.file.fd, want, seg.physical + within)
+                    if seg.file is self._files[-1] and not self._still_same(seg.file):
+                        # Truncated (copytruncate) since its bytes were taken: read them from
+                        # the copy, which the truncation handling puts in its place.
+                        if not tries or not self.follow:
+                            break
+                        tries -= 1
+                        generation = self.generation
+                        self._take_current()
+                        if self.generation != generation:
+                            break  # no copy: the space started over
+                        continue
                     parts.append(data)
                     offset += len(data)
                     if len(data) < want:  # the file shrank under us: the next update sees it
                         break
                 index += 1
+            self._read_to = max(self._read_to, offset)
         return b"".join(parts)
 
     # -- following ---------------------------------------------------------------------------
@@ -161,6 +225,8 @@ class FileSource(ByteSource):
             if self.follow and self.generation == generation:
                 self._check_path()
                 self._close_old_files()
+                self._release_pins()
+                self._tell_escaped()
             if self.generation != generation:
                 return self._size
             return self._size - before
@@ -178,8 +244,8 @@ class FileSource(ByteSource):
         self._size += upto - file.taken
         file.taken = upto
         file.grown_at = time.monotonic()
-        if len(file.head) < FINGERPRINT_BYTES:
-            file.head = os.pread(file.fd, FINGERPRINT_BYTES, 0)
+        if len(file.head) < FINGERPRINT_BYTES and file is not self._files[-1]:
+            file.head = os.pread(file.fd, FINGERPRINT_BYTES, 0)  # (the current's: see below)
 
     def _ends_with_newline(self) -> bool:
         if not self._segments:
@@ -201,67 +267,110 @@ class FileSource(ByteSource):
             return
         if physical <= old.taken or not self._ends_with_newline():
             return
-        self._append(old, _last_line_end(old.fd, old.taken, physical))
+        self._append(old, self._whole_lines_end(old, physical))
+
+    def _take_whole(self, file: _File) -> None:
+        """The whole lines of a file that had the name between two looks."""
+        if self._ends_with_newline():
+            self._append(file, self._whole_lines_end(file, os.fstat(file.fd).st_size))
+
+    @staticmethod
+    def _whole_lines_end(file: _File, physical: int) -> int:
+        """Where the whole lines of ``file`` below ``physical`` end (a half line being
+        written is not searched twice)."""
+        searched = file.no_newline_to if file.taken <= file.no_newline_to <= physical else 0
+        end = _last_line_end(file.fd, max(file.taken, searched), physical)
+        if end <= file.taken:
+            file.no_newline_to = physical
+            return file.taken
+        file.no_newline_to = 0
+        return end
 
     def _take_current(self) -> None:
         """Extend the current file to its size, or handle its truncation."""
         current = self._files[-1]
         try:
-            physical = os.fstat(current.fd).st_size
+            # Its first bytes before and after its size: a truncation in between shows.
+            head = os.pread(current.fd, FINGERPRINT_BYTES, 0)
+            st = os.fstat(current.fd)
         except OSError:
             return
-        if physical < current.taken or self._head_changed(current, physical):
+        physical = st.st_size
+        if physical < current.taken or not _same_start(head, current.head):
             self._truncated(current)
             return
-        self._append(current, physical)
+        if physical == current.taken and not (current.taken == 0 and self._pins):
+            return  # (empty, but files arrived beside it: copies of whole cycles, maybe)
+        between: list[tuple[tuple[int, int], str]] = []
+        if current.taken == 0 and self.follow:
+            # Nothing of this file seen yet: whole copytruncate cycles may have come and gone
+            # before its first bytes; their copies come first.
+            between = self._between({current.key}, head, until=st.st_mtime_ns)
+        if not os.pread(current.fd, FINGERPRINT_BYTES, 0).startswith(head):
+            return  # truncated again while we looked: the next update sees it
+        for file in self._open_all(between):
+            self._files.insert(len(self._files) - 1, file)
+            self._take_whole(file)
+        if len(head) > len(current.head):
+            current.head = head
+        # Following: whole lines only, so that the next file's bytes never join a half line
+        # (the follower would not show a half line anyway).
+        self._append(current, self._whole_lines_end(current, physical) if self.follow
+                     else physical)
 
-    def _head_changed(self, file: _File, physical: int) -> bool:
-        """A truncation that a larger size hides (truncated, then more written than before)."""
-        if not file.head or physical == file.taken:
-            return False
-        return os.pread(file.fd, len(file.head), 0) != file.head
+    @staticmethod
+    def _still_same(file: _File) -> bool:
+        """Does the file still start as it did (no copytruncate since we took its bytes)?"""
+        return not file.head or os.pread(file.fd, len(file.head), 0) == file.head
 
     def _truncated(self, current: _File) -> None:
-        """Copytruncate: read on through the copy, or start over where there is none."""
+        """Copytruncate: read on through the copy, or start over where there is none.
+
+        The copy and the copies of whole cycles after it are looked for before anything
+        changes; when the file was truncated again meanwhile, the next update looks again.
+        """
+        head = os.pread(current.fd, FINGERPRINT_BYTES, 0)  # of what has the name now
         copy = self._find_copy(current) if self.follow else None
         if copy is None:
             self._restart(current)
             return
+        between = self._between({current.key, copy[0]}, head)
+        if os.pread(current.fd, FINGERPRINT_BYTES, 0) != head:
+            return
+        opened = self._open_all([copy])
+        if not opened:
+            self._restart(current)
+            return
         self.copies_found += 1
+        copy_file = opened[0]
+        copy_file.head = current.head
         # Earlier ranges of the file are the copy's now (same offsets); its rest comes next.
         for seg in self._segments:
             if seg.file is current:
-                seg.file = copy
-        copy.taken = current.taken
-        self._files.insert(len(self._files) - 1, copy)
-        self._take_whole(copy)
-        # Copies of cycles that began and ended between two looks come next, oldest first.
-        for between in self._files_in_between(current.key):
-            self._files.insert(len(self._files) - 1, between)
-            self._take_whole(between)
-        current.taken = 0
+                seg.file = copy_file
+        copy_file.taken = current.taken
+        self._files.insert(len(self._files) - 1, copy_file)
+        self._take_whole(copy_file)
+        for file in self._open_all(between):  # whole cycles that came and went meanwhile
+            self._files.insert(len(self._files) - 1, file)
+            self._take_whole(file)
+        current.taken = current.no_newline_to = 0
         current.head = b""
-        physical = os.fstat(current.fd).st_size
-        self._append(current, physical)
+        self._take_current()
 
-    def _find_copy(self, current: _File) -> _File | None:
+    def _find_copy(self, current: _File) -> tuple[tuple[int, int], str] | None:
         """The file beside the followed one that starts with the same bytes (its copy)."""
         if not current.head:
             return None
-        best: tuple[int, str, os.stat_result] | None = None
+        best: tuple[int, tuple[int, int], str] | None = None
         for path, st, head in self._siblings():
-            if (st.st_dev, st.st_ino) == current.key or not head.startswith(current.head):
+            key = (st.st_dev, st.st_ino)
+            if key == current.key or self._closed_file(key, head) or (
+                    not head.startswith(current.head)):
                 continue
             if best is None or st.st_mtime_ns > best[0]:
-                best = (st.st_mtime_ns, path, st)
-        if best is None:
-            return None
-        try:
-            fd = self._open(best[1])
-        except SourceError:
-            return None
-        st = os.fstat(fd)
-        return _File(fd, st.st_dev, st.st_ino, 0, current.head)
+                best = (st.st_mtime_ns, key, path)
+        return None if best is None else (best[1], best[2])
 
     def _restart(self, current: _File) -> None:
         """A truncation with no copy: the current file starts over; so does the space."""
@@ -270,73 +379,118 @@ class FileSource(ByteSource):
                   "truncation and not yet read is lost)")
         for old in self._files[:-1]:
             os.close(old.fd)
-        self._closed.clear()
-        current.taken = 0
+            old.fd = -1
+            self._closed[old.key] = old  # known: never read again as a file in between
+        current.taken = current.no_newline_to = 0
         current.head = b""
         self._files = [current]
         self._segments = []
         self._starts = []
         self._size = 0
+        self._read_to = 0
         self.generation += 1
         self._take_current()
 
     def _check_path(self) -> None:
         """When the path names a new file: first the files that had the name in between (in
-        the order they were written), then the new one."""
+        the order they were written), then the new one.
+
+        The files in between are chosen while the path still names the same new file (looked
+        at again after the search); otherwise the next update looks again.
+        """
         current = self._files[-1]
         try:
             st = os.stat(self.path)
         except OSError:
             return  # missing for now (deleted, mid-rotation): keep reading the open file
-        if (st.st_dev, st.st_ino) == current.key or not stat.S_ISREG(st.st_mode):
+        key = (st.st_dev, st.st_ino)
+        if key == current.key or not stat.S_ISREG(st.st_mode):
+            return
+        again = next((f for f in self._files if f.key == key), None)
+        if again is not None:  # a file of ours has the name again: it is the current one
+            self._files.remove(again)
+            self._files.append(again)
             return
         try:
             fd = self._open(self.path)
         except SourceError:
             return  # unreadable for now: try again on the next update
         newest = os.fstat(fd)
-        if (newest.st_dev, newest.st_ino) == current.key:  # renamed back in the meantime
-            os.close(fd)
+        between = self._between({current.key, key}, os.pread(fd, FINGERPRINT_BYTES, 0))
+        try:
+            still = os.stat(self.path)
+        except OSError:
+            still = None
+        if (newest.st_dev, newest.st_ino) != key or still is None or (
+                (still.st_dev, still.st_ino) != key):
+            os.close(fd)  # rotated again while we looked
             return
         self._take_current()  # the old file's last lines come first
-        for between in self._files_in_between((newest.st_dev, newest.st_ino)):
-            self._files.append(between)
-            self._take_whole(between)
-        self._files.append(_File(fd, newest.st_dev, newest.st_ino, 0))
+        for file in self._open_all(between):
+            self._files.append(file)
+            self._take_whole(file)
+        self._files.append(_File(fd, *key, 0))
         self.rotations += 1
+        self._named += 1
         if self._watcher is not None:
             self._watcher.watch_file(self.path)
         self._take_current()
 
-    def _take_whole(self, file: _File) -> None:
-        """The whole lines of a file that had the name between two looks."""
-        if self._ends_with_newline():
-            self._append(file, _last_line_end(file.fd, file.taken, os.fstat(file.fd).st_size))
-
-    def _files_in_between(self, newest: tuple[int, int]) -> list[_File]:
+    def _between(self, exclude: set[tuple[int, int]], present: bytes, *,
+                 until: int | None = None) -> list[tuple[tuple[int, int], str]]:
         """Rotated files that are none we know, oldest first: they had the name (or were
-        copied from it) after the file we followed, before ``newest``."""
-        found: list[tuple[int, int, str]] = []
-        ours = {f.key for f in self._files} | {newest}
+        copied from it) after the file we followed. ``present``: the first bytes of the file
+        that has the name now (a copy of it, not yet truncated, is not in between);
+        ``until``: only files last written by then (st_mtime_ns), not newer ones."""
+        found: list[tuple[tuple, tuple[int, int], str]] = []
+        ours = {f.key for f in self._files} | exclude
         for path, st, head in self._siblings():
             key = (st.st_dev, st.st_ino)
-            if key in ours or st.st_size == 0:
+            if key in ours or st.st_size == 0 or (until is not None and st.st_mtime_ns > until):
                 continue
-            if key in self._closed and head.startswith(self._closed[key].head):
+            if self._closed_file(key, head):
                 continue  # an old file of ours, closed for now
             if key in self._before and head.startswith(self._before[key]) and head:
                 continue  # there before we came
-            found.append((st.st_mtime_ns, st.st_ino, path))
-        files: list[_File] = []
-        for _, _, path in sorted(found):
-            try:
-                fd = self._open(path)
-            except SourceError:
-                continue
-            st = os.fstat(fd)
-            files.append(_File(fd, st.st_dev, st.st_ino, 0))
-            self.rotations += 1
-        return files
+            if present and head and (present.startswith(head) or head.startswith(present)):
+                continue  # a copy of what has the name now
+            found.append((self._age_key(path, st), key, path))
+        return [(key, path) for _, key, path in sorted(found)]
+
+    def _age_key(self, path: str, st: os.stat_result) -> tuple:
+        """Sorts rotated files oldest first: by their rotated names (``.3`` before ``.2``,
+        dates in order), which stay true while other writers still append to old files;
+        deleted ones (rotated out) first; by time last written where the name says nothing."""
+        if st.st_nlink == 0:
+            return (0, 0, "", st.st_mtime_ns)
+        suffix = os.path.basename(path)[len(os.path.basename(self.path)) + 1 :]
+        match = _ROTATION_SUFFIX.match(suffix)
+        if match is None:
+            return (3, 0, "", st.st_mtime_ns)
+        if match["num"] is not None:
+            return (1, -int(match["num"]), "", st.st_mtime_ns)
+        return (2, 0, re.sub(r"\D", "", match["date"]), st.st_mtime_ns)
+
+    def _closed_file(self, key: tuple[int, int], head: bytes) -> bool:
+        """Is this an old file of ours, closed for now? (A file that only has the inode of
+        one that is gone is not: the closed one is forgotten.)"""
+        closed = self._closed.get(key)
+        if closed is None:
+            return False
+        if head.startswith(closed.head):
+            return True
+        del self._closed[key]
+        return False
+
+    def _open_all(self, files: list[tuple[tuple[int, int], str]]) -> list[_File]:
+        opened: list[_File] = []
+        for key, path in files:
+            fd = self._open_sibling(path, key)
+            if fd is not None:
+                opened.append(_File(fd, *key, 0))
+                self.rotations += 1
+                self._named += 1  # (a file that may have had the name: see _tell_escaped)
+        return opened
 
     def _siblings(self) -> list[tuple[str, os.stat_result, bytes]]:
         """Regular files named like rotations of the path, with their first bytes."""
@@ -362,15 +516,98 @@ class FileSource(ByteSource):
                 found.append((path, st, os.pread(fd, FINGERPRINT_BYTES, 0)))
             finally:
                 os.close(fd)
+        # Files opened as they arrived: deleted since, or missed by the listing (a rename
+        # during it); not the one that has the name now.
+        listed = {(st.st_dev, st.st_ino) for _, st, _ in found}
+        try:
+            st = os.stat(self.path)
+            listed.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        with self._pins_lock:
+            pins = list(self._pins.items())
+        for key, (fd, path) in pins:
+            if key in listed:
+                continue
+            try:
+                found.append((path, os.fstat(fd), os.pread(fd, FINGERPRINT_BYTES, 0)))
+            except OSError:
+                continue
         return found
 
-    def _close_old_files(self) -> None:
-        """Keep the ``keep_rotations`` old files that grew last open; close the others."""
-        old = [f for f in self._files[:-1] if f.fd >= 0]
-        excess = len(old) - self.keep_rotations
-        if excess <= 0:
+    def _open_sibling(self, path: str, key: tuple[int, int]) -> int | None:
+        """A descriptor of the file ``key`` (its pin, or ``path`` opened); None if gone."""
+        with self._pins_lock:
+            pin = self._pins.pop(key, None)
+        if pin is not None:
+            return pin[0]
+        try:
+            fd = self._open(path)
+        except SourceError:
+            return None
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != key:
+            os.close(fd)
+            return None
+        return fd
+
+    def _tell_escaped(self) -> None:
+        """Say how many files took the name but were gone before they could be opened (only
+        at full speed with few rotated files kept: they are opened the moment they appear)."""
+        if (self._arrivals <= self._named
+                or time.monotonic() - self._arrived_at < ARRIVALS_SETTLE):
             return
-        for file in sorted(old, key=lambda f: f.grown_at)[:excess]:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return
+        if (st.st_dev, st.st_ino) != self._files[-1].key:
+            return  # not settled: the next update takes the new file in
+        lost = self._arrivals - self._named
+        self._named = self._arrivals
+        self.note(f"{lost:,} file{'s' if lost > 1 else ''} took the name and "
+                  f"{'were' if lost > 1 else 'was'} rotated away and deleted before logview "
+                  "could open them: their records are lost (keep more rotated files, e.g. "
+                  "a larger backupCount)")
+
+    def _release_pins(self) -> None:
+        """Let go of pinned files that are ours now, were there before, or are empty and gone."""
+        ours = {f.key for f in self._files} | set(self._closed) | set(self._before)
+        with self._pins_lock:
+            for key, (fd, _) in list(self._pins.items()):
+                try:
+                    st = os.fstat(fd)
+                except OSError:
+                    st = None
+                if key in ours or st is None or (st.st_nlink == 0 and st.st_size == 0):
+                    os.close(fd)
+                    del self._pins[key]
+
+    def _close_old_files(self) -> None:
+        """Keep the ``keep_rotations`` old files that grew last open; close the others once
+        everything of them was read (the index reads each byte at least once).
+
+        A closed file is found again by inode when its range is read again. One that was
+        deleted cannot be: up to ``KEEP_DELETED`` of those stay open (an index that starts
+        over, or a filter over every record, reads them again).
+        """
+        if len(self._files) - 1 <= self.keep_rotations:
+            return
+        first_unread = max(0, bisect.bisect_right(self._starts, self._read_to) - 1)
+        unread = {seg.file for seg in self._segments[first_unread:]
+                  if seg.logical + seg.length > self._read_to}
+        linked: list[_File] = []
+        deleted: list[_File] = []
+        for file in self._files[:-1]:
+            st = os.fstat(file.fd)
+            if file in unread or st.st_size > file.taken:
+                continue  # not read yet, or a writer still adds to it
+            (deleted if st.st_nlink == 0 else linked).append(file)
+        excess = len(self._files) - 1 - self.keep_rotations
+        closing = sorted(linked, key=lambda f: f.grown_at)[:excess]
+        deleted.sort(key=lambda f: f.grown_at)
+        closing += deleted[: max(0, len(deleted) - KEEP_DELETED)]
+        for file in closing:
             os.close(file.fd)
             file.fd = -1
             file.reopen_at = 0.0
@@ -399,7 +636,27 @@ class FileSource(ByteSource):
             self._files.insert(0, file)
             file.grown_at = 0.0  # the first to close again
             return True
+        file.gone = True
         return False
+
+    def gone_until(self, offset: int) -> int:
+        """The end of the ranges at ``offset`` whose files were deleted after they were read
+        and closed (said once per file)."""
+        with self._lock:
+            index = bisect.bisect_right(self._starts, offset) - 1
+            end = offset
+            while 0 <= index < len(self._segments):
+                seg = self._segments[index]
+                if seg.file.fd >= 0 or not (seg.file.gone or not self._reopen(seg.file)):
+                    break
+                if not seg.file.gone:
+                    break  # not looked for yet (a search at most every REOPEN_INTERVAL)
+                end = seg.logical + seg.length
+                index += 1
+            if end > offset:
+                self.note(f"{end - offset:,} bytes of rotated files deleted since they were read "
+                          "could not be read again: the records there are left out")
+            return end
 
     @staticmethod
     def _open(path: str) -> int:
@@ -446,6 +703,10 @@ class FileSource(ByteSource):
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.close()
+        with self._pins_lock:
+            for fd, _ in self._pins.values():
+                os.close(fd)
+            self._pins.clear()
         with self._lock:
             for file in self._files:
                 if file.fd >= 0:
@@ -456,6 +717,11 @@ class FileSource(ByteSource):
             self._closed.clear()
             for seg in self._segments:
                 seg.file.reopen_at = float("inf")
+
+
+def _same_start(head: bytes, known: bytes) -> bool:
+    """Do a file's first bytes now go on from (or stop inside) the first bytes we knew?"""
+    return head.startswith(known) or known.startswith(head)
 
 
 def _last_line_end(fd: int, start: int, end: int) -> int:

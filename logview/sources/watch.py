@@ -18,6 +18,7 @@ go with the last watcher; a forked child never touches its parent's and makes it
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -182,6 +183,7 @@ class _Inotify:
     def _dispatch(self, data: bytes) -> None:
         wake: set[DirectoryWatcher] = set()
         lost: set[DirectoryWatcher] = set()
+        arrived: list[tuple[DirectoryWatcher, str]] = []  # for ``on_arrival``
         with self.lock:
             pos = 0
             while pos + _EVENT.size <= len(data):
@@ -208,9 +210,16 @@ class _Inotify:
                     if roles & _ROLE_DIR and mask & (IN_DELETE_SELF | IN_MOVE_SELF):
                         lost.add(watcher)  # the directory went: inotify cannot see the path
                 if mask & _DIR_MASK and not mask & (IN_DELETE_SELF | IN_MOVE_SELF):
-                    wake.update(self._accepting(wd, users, os.fsdecode(raw_name)))
+                    name = os.fsdecode(raw_name)
+                    accepting = self._accepting(wd, users, name)
+                    wake.update(accepting)
+                    if mask & (IN_CREATE | IN_MOVED_TO):
+                        arrived.extend((watcher, name) for watcher in accepting
+                                       if watcher._on_arrival is not None)
             for watcher in lost:
                 self._release_locked(watcher)
+        for watcher, name in arrived:
+            watcher._arrived(name)
         for watcher in wake | lost:
             watcher._event.set()
 
@@ -315,12 +324,16 @@ class DirectoryWatcher:
     the shared instance's reader sets when one of this watcher's events comes.
 
     ``accept(entry_name)`` runs on the reader thread (once per new name, then remembered): it
-    must be quick and must not use the watcher.
+    must be quick and must not use the watcher. ``on_arrival(entry_name)``, when given, also
+    runs there, as soon as an accepted name is created or renamed into the directory: a file
+    follower opens the file at once, before a fast rotation can delete it.
     """
 
-    def __init__(self, directory: str, accept: Callable[[str], bool]) -> None:
+    def __init__(self, directory: str, accept: Callable[[str], bool],
+                 on_arrival: Callable[[str], None] | None = None) -> None:
         self.directory = directory
         self._accept = accept
+        self._on_arrival = on_arrival
         self._event = threading.Event()
         self._pid = os.getpid()
         self._closed = False
@@ -343,6 +356,10 @@ class DirectoryWatcher:
             return bool(self._accept(name))
         except Exception:  # noqa: BLE001 - a broken filter must not stop everyone's reader
             return True
+
+    def _arrived(self, name: str) -> None:
+        with contextlib.suppress(Exception):  # a broken callback must not stop the reader
+            self._on_arrival(name)
 
     def watch_file(self, path: str) -> None:
         """Also wake on writes to this file's inode, wherever it is renamed to."""

@@ -16,6 +16,7 @@ import threading
 import zlib
 from typing import IO
 
+from logview.record import printable
 from logview.sources.base import ByteSource, SourceError, StaticFileSource
 from logview.sources.file import FileSource
 from logview.sources.spool import InputSpool, SpoolSource
@@ -225,7 +226,8 @@ class CompressedSource(SpoolSource):
                 # zlib.error (a corrupt deflate stream) is no OSError: without it a damaged
                 # .gz ended logview with a traceback instead of keeping what decoded.
                 except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
-                    self._end(f"{self.path}: decompression stopped: {exc}")
+                    # Said on a terminal: a name's control characters are shown, never sent.
+                    self._end(f"{printable(self.path)}: decompression stopped: {exc}")
                     return
                 if not data:
                     self._end(None)

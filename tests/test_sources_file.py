@@ -209,7 +209,10 @@ def test_path_missing_for_a_while_then_back(log_path):
     source.close()
 
 
-def test_old_files_beyond_the_cap_are_closed_and_found_again_by_inode(log_path):
+def test_old_files_beyond_the_cap_are_closed_and_found_again_by_inode(log_path, monkeypatch):
+    from logview.sources import file as file_module
+
+    monkeypatch.setattr(file_module, "CLOSE_AFTER", 0.0)  # closed as soon as read
     source = FileSource(log_path, keep_rotations=2)
     indexed = 0
     for i in range(4):
@@ -490,10 +493,10 @@ def test_deleted_rotated_files_stay_open_past_the_cap(log_path):
 def test_a_file_deleted_before_it_could_be_opened_is_counted_and_said(log_path, monkeypatch):
     """Rotated files are opened the moment inotify reports them; one that is gone even before
     that (events held back here) cannot be read, and the source says how many."""
-    from logview.sources import file as file_module
+    from logview.sources import siblings
     from logview.sources.watch import shared_instance
 
-    monkeypatch.setattr(file_module, "ARRIVALS_SETTLE", 0.05)
+    monkeypatch.setattr(siblings, "ARRIVALS_SETTLE", 0.05)
     source = FileSource(log_path)
     instance = shared_instance()
     assert instance is not None
@@ -505,7 +508,7 @@ def test_a_file_deleted_before_it_could_be_opened_is_counted_and_said(log_path, 
         os.remove(log_path + ".2")
         with open(log_path, "wb") as out:
             out.write(b"newest\n")
-    wait_for(lambda: source._arrivals == 2, 5)
+    wait_for(lambda: source._siblings.arrivals == 2, 5)
     source.update()
     wait_for(lambda: (source.update(), source.notices)[1], 2)
     assert read_all(source) == b"first\nnewest\n"

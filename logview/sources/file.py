@@ -24,39 +24,29 @@ from __future__ import annotations
 
 import bisect
 import os
-import re
 import stat
 import threading
 import time
 from dataclasses import dataclass, field
 
 from logview.sources.base import ByteSource, SourceError
+from logview.sources.siblings import FINGERPRINT_BYTES, Siblings
 from logview.sources.watch import DirectoryWatcher
 
 #: How often ``wait`` stats the file where inotify is not available.
 POLL_INTERVAL = 0.1
-#: Bytes of a file's start remembered to recognise it (a copy of it, or it after a rename).
-FINGERPRINT_BYTES = 256
 #: Seconds between two attempts to re-open a closed old file whose range is read again.
 REOPEN_INTERVAL = 1.0
 #: Times a read tries to find the copy of a file truncated under it (truncated again while
 #: it looked: copytruncate at full speed).
 TRUNCATION_TRIES = 20
+#: Seconds an old file stays open after the index read all of it (a printer or a filter
+#: reads its records a little later; a deleted file cannot be opened again).
+CLOSE_AFTER = 5.0
 #: Rotated files already deleted that stay open (read again by inode they cannot be).
 KEEP_DELETED = 64
-#: Seconds without a new file at the name before files that escaped are counted.
-ARRIVALS_SETTLE = 1.0
-#: Files opened on arrival and not yet taken in, at most (the oldest is let go).
-MAX_PINS = 256
 #: Bytes read back from the end of new input to find its last newline.
 _TAIL_PROBE = 1 << 16
-#: A rotation suffix (after the separator): ``1`` (RotatingFileHandler, logrotate), a date
-#: (TimedRotatingFileHandler, logrotate dateext), each maybe compressed.
-_ROTATION_SUFFIX = re.compile(
-    r"(?:(?P<num>\d{1,6})|(?P<date>\d{4}-?\d{2}-?\d{2}(?:[_T-]?\d{2}(?:[-:]?\d{2}){0,2})?))"
-    r"(?:\.(?:gz|bz2|xz))?$")
-#: Separators between a followed file's name and a rotation suffix (``.1``, ``-20240102``).
-_SUFFIX_SEPARATORS = ".-_"
 
 
 @dataclass(slots=True, eq=False)
@@ -70,6 +60,7 @@ class _File:
     head: bytes = b""  # its first bytes, to recognise it
     no_newline_to: int = 0  # no newline in [taken, this): the half line being written
     gone: bool = False  # closed, and not found again: deleted
+    read_since: float = 0.0  # when the index had read all of it (monotonic), 0: not yet
     grown_at: float = field(default_factory=time.monotonic)  # when it last grew
     reopen_at: float = 0.0  # no re-open attempt before this (monotonic)
 
@@ -121,47 +112,15 @@ class FileSource(ByteSource):
         self._files.append(_File(fd, st.st_dev, st.st_ino, 0))
         # Rotated files there before we came are not ours to read (--rotated reads them).
         self._before: dict[tuple[int, int], bytes] = {}
-        # Files opened the moment they appeared (on the watcher's thread), by inode.
-        self._pins: dict[tuple[int, int], tuple[int, str]] = {}
-        self._pins_lock = threading.Lock()
-        # Files that took the name (inotify) vs files taken in as having had it: more of the
-        # first, once things settle, is files deleted before they could be opened.
-        self._arrivals = 0
-        self._arrived_at = 0.0
-        self._named = 0
+        self._siblings = Siblings(path)
+        self._refused: set[tuple[int, int]] = set()  # new files that could not be opened
         self._watcher: DirectoryWatcher | None = None
         if follow:
-            self._before = {(s.st_dev, s.st_ino): head for _, s, head in self._siblings()}
+            self._before = {(s.st_dev, s.st_ino): head for _, s, head in self._siblings.listing()}
             self._watcher = DirectoryWatcher(os.path.dirname(os.path.abspath(path)),
-                                             self._is_ours, self._pin)
+                                             self._siblings.is_ours, self._siblings.pin)
             self._watcher.watch_file(path)
         self.update()
-
-    def _is_ours(self, entry: str) -> bool:
-        """The followed name, or it with a rotation suffix."""
-        base = os.path.basename(self.path)
-        return entry == base or (entry.startswith(base) and entry[len(base)] in _SUFFIX_SEPARATORS)
-
-    def _pin(self, entry: str) -> None:
-        """Open a file as soon as it takes the name or a rotated name (watcher thread): a
-        rotation that deletes it milliseconds later cannot take its lines away."""
-        path = os.path.join(os.path.dirname(os.path.abspath(self.path)), entry)
-        if entry == os.path.basename(self.path):
-            self._arrivals += 1
-            self._arrived_at = time.monotonic()
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-        except OSError:
-            return  # renamed on (its new name comes as an event too) or deleted
-        st = os.fstat(fd)
-        with self._pins_lock:
-            key = (st.st_dev, st.st_ino)
-            if not stat.S_ISREG(st.st_mode) or key in self._pins:
-                os.close(fd)
-                return
-            self._pins[key] = (fd, path)
-            while len(self._pins) > MAX_PINS:
-                os.close(self._pins.pop(next(iter(self._pins)))[0])
 
     def current_file(self) -> tuple[int, int]:
         """(st_dev, st_ino) of the file being followed now."""
@@ -225,7 +184,8 @@ class FileSource(ByteSource):
             if self.follow and self.generation == generation:
                 self._check_path()
                 self._close_old_files()
-                self._release_pins()
+                self._siblings.release({f.key for f in self._files} | set(self._closed)
+                                      | set(self._before))
                 self._tell_escaped()
             if self.generation != generation:
                 return self._size
@@ -299,12 +259,13 @@ class FileSource(ByteSource):
         if physical < current.taken or not _same_start(head, current.head):
             self._truncated(current)
             return
-        if physical == current.taken and not (current.taken == 0 and self._pins):
+        if physical == current.taken and not (current.taken == 0 and self._siblings.pinned):
             return  # (empty, but files arrived beside it: copies of whole cycles, maybe)
         between: list[tuple[tuple[int, int], str]] = []
-        if current.taken == 0 and self.follow:
+        if current.taken == 0 and self.follow and self._has_the_name(current):
             # Nothing of this file seen yet: whole copytruncate cycles may have come and gone
-            # before its first bytes; their copies come first.
+            # before its first bytes; their copies come first. (Renamed away, it is followed
+            # by the files that took the name after it: see _check_path.)
             between = self._between({current.key}, head, until=st.st_mtime_ns)
         if not os.pread(current.fd, FINGERPRINT_BYTES, 0).startswith(head):
             return  # truncated again while we looked: the next update sees it
@@ -317,6 +278,13 @@ class FileSource(ByteSource):
         # (the follower would not show a half line anyway).
         self._append(current, self._whole_lines_end(current, physical) if self.follow
                      else physical)
+
+    def _has_the_name(self, file: _File) -> bool:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == file.key
 
     @staticmethod
     def _still_same(file: _File) -> bool:
@@ -363,7 +331,7 @@ class FileSource(ByteSource):
         if not current.head:
             return None
         best: tuple[int, tuple[int, int], str] | None = None
-        for path, st, head in self._siblings():
+        for path, st, head in self._siblings.listing():
             key = (st.st_dev, st.st_ino)
             if key == current.key or self._closed_file(key, head) or (
                     not head.startswith(current.head)):
@@ -413,8 +381,12 @@ class FileSource(ByteSource):
             return
         try:
             fd = self._open(self.path)
-        except SourceError:
-            return  # unreadable for now: try again on the next update
+        except SourceError as exc:
+            if key not in self._refused:  # said once per file; tried again on each update
+                self._refused.add(key)
+                self.note(f"the new file that has the name cannot be read ({exc}): still "
+                          "reading the old one, trying again")
+            return
         newest = os.fstat(fd)
         between = self._between({current.key, key}, os.pread(fd, FINGERPRINT_BYTES, 0))
         try:
@@ -431,7 +403,7 @@ class FileSource(ByteSource):
             self._take_whole(file)
         self._files.append(_File(fd, *key, 0))
         self.rotations += 1
-        self._named += 1
+        self._siblings.taken += 1
         if self._watcher is not None:
             self._watcher.watch_file(self.path)
         self._take_current()
@@ -444,8 +416,10 @@ class FileSource(ByteSource):
         ``until``: only files last written by then (st_mtime_ns), not newer ones."""
         found: list[tuple[tuple, tuple[int, int], str]] = []
         ours = {f.key for f in self._files} | exclude
-        for path, st, head in self._siblings():
+        for path, st, head in self._siblings.listing():
             key = (st.st_dev, st.st_ino)
+            if st.st_size == 0 and key not in ours:
+                self._siblings.empty(key)  # (had the name, held nothing: not lost)
             if key in ours or st.st_size == 0 or (until is not None and st.st_mtime_ns > until):
                 continue
             if self._closed_file(key, head):
@@ -454,22 +428,8 @@ class FileSource(ByteSource):
                 continue  # there before we came
             if present and head and (present.startswith(head) or head.startswith(present)):
                 continue  # a copy of what has the name now
-            found.append((self._age_key(path, st), key, path))
+            found.append((self._siblings.age_key(path, st), key, path))
         return [(key, path) for _, key, path in sorted(found)]
-
-    def _age_key(self, path: str, st: os.stat_result) -> tuple:
-        """Sorts rotated files oldest first: by their rotated names (``.3`` before ``.2``,
-        dates in order), which stay true while other writers still append to old files;
-        deleted ones (rotated out) first; by time last written where the name says nothing."""
-        if st.st_nlink == 0:
-            return (0, 0, "", st.st_mtime_ns)
-        suffix = os.path.basename(path)[len(os.path.basename(self.path)) + 1 :]
-        match = _ROTATION_SUFFIX.match(suffix)
-        if match is None:
-            return (3, 0, "", st.st_mtime_ns)
-        if match["num"] is not None:
-            return (1, -int(match["num"]), "", st.st_mtime_ns)
-        return (2, 0, re.sub(r"\D", "", match["date"]), st.st_mtime_ns)
 
     def _closed_file(self, key: tuple[int, int], head: bytes) -> bool:
         """Is this an old file of ours, closed for now? (A file that only has the inode of
@@ -485,103 +445,22 @@ class FileSource(ByteSource):
     def _open_all(self, files: list[tuple[tuple[int, int], str]]) -> list[_File]:
         opened: list[_File] = []
         for key, path in files:
-            fd = self._open_sibling(path, key)
+            fd = self._siblings.open(path, key)
             if fd is not None:
                 opened.append(_File(fd, *key, 0))
                 self.rotations += 1
-                self._named += 1  # (a file that may have had the name: see _tell_escaped)
+                self._siblings.taken += 1  # (a file that may have had the name: see escaped)
         return opened
-
-    def _siblings(self) -> list[tuple[str, os.stat_result, bytes]]:
-        """Regular files named like rotations of the path, with their first bytes."""
-        directory, base = os.path.split(os.path.abspath(self.path))
-        try:
-            names = os.listdir(directory)
-        except OSError:
-            return []
-        found = []
-        for name in names:
-            if (len(name) <= len(base) or not name.startswith(base)
-                    or name[len(base)] not in _SUFFIX_SEPARATORS):
-                continue
-            path = os.path.join(directory, name)
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-            except OSError:
-                continue
-            try:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode):
-                    continue
-                found.append((path, st, os.pread(fd, FINGERPRINT_BYTES, 0)))
-            finally:
-                os.close(fd)
-        # Files opened as they arrived: deleted since, or missed by the listing (a rename
-        # during it); not the one that has the name now.
-        listed = {(st.st_dev, st.st_ino) for _, st, _ in found}
-        try:
-            st = os.stat(self.path)
-            listed.add((st.st_dev, st.st_ino))
-        except OSError:
-            pass
-        with self._pins_lock:
-            pins = list(self._pins.items())
-        for key, (fd, path) in pins:
-            if key in listed:
-                continue
-            try:
-                found.append((path, os.fstat(fd), os.pread(fd, FINGERPRINT_BYTES, 0)))
-            except OSError:
-                continue
-        return found
-
-    def _open_sibling(self, path: str, key: tuple[int, int]) -> int | None:
-        """A descriptor of the file ``key`` (its pin, or ``path`` opened); None if gone."""
-        with self._pins_lock:
-            pin = self._pins.pop(key, None)
-        if pin is not None:
-            return pin[0]
-        try:
-            fd = self._open(path)
-        except SourceError:
-            return None
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) != key:
-            os.close(fd)
-            return None
-        return fd
 
     def _tell_escaped(self) -> None:
         """Say how many files took the name but were gone before they could be opened (only
         at full speed with few rotated files kept: they are opened the moment they appear)."""
-        if (self._arrivals <= self._named
-                or time.monotonic() - self._arrived_at < ARRIVALS_SETTLE):
-            return
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return
-        if (st.st_dev, st.st_ino) != self._files[-1].key:
-            return  # not settled: the next update takes the new file in
-        lost = self._arrivals - self._named
-        self._named = self._arrivals
-        self.note(f"{lost:,} file{'s' if lost > 1 else ''} took the name and "
-                  f"{'were' if lost > 1 else 'was'} rotated away and deleted before logview "
-                  "could open them: their records are lost (keep more rotated files, e.g. "
-                  "a larger backupCount)")
-
-    def _release_pins(self) -> None:
-        """Let go of pinned files that are ours now, were there before, or are empty and gone."""
-        ours = {f.key for f in self._files} | set(self._closed) | set(self._before)
-        with self._pins_lock:
-            for key, (fd, _) in list(self._pins.items()):
-                try:
-                    st = os.fstat(fd)
-                except OSError:
-                    st = None
-                if key in ours or st is None or (st.st_nlink == 0 and st.st_size == 0):
-                    os.close(fd)
-                    del self._pins[key]
+        lost = self._siblings.escaped(self._files[-1].key)
+        if lost:
+            self.note(f"{lost:,} file{'s' if lost > 1 else ''} took the name and "
+                      f"{'were' if lost > 1 else 'was'} rotated away and deleted before logview "
+                      "could open them: their records are lost (keep more rotated files, e.g. "
+                      "a larger backupCount)")
 
     def _close_old_files(self) -> None:
         """Keep the ``keep_rotations`` old files that grew last open; close the others once
@@ -598,10 +477,15 @@ class FileSource(ByteSource):
                   if seg.logical + seg.length > self._read_to}
         linked: list[_File] = []
         deleted: list[_File] = []
+        now = time.monotonic()
         for file in self._files[:-1]:
             st = os.fstat(file.fd)
             if file in unread or st.st_size > file.taken:
                 continue  # not read yet, or a writer still adds to it
+            if not file.read_since:
+                file.read_since = now
+            if now - file.read_since < CLOSE_AFTER:
+                continue  # the index has read it; the records' readers may not have yet
             (deleted if st.st_nlink == 0 else linked).append(file)
         excess = len(self._files) - 1 - self.keep_rotations
         closing = sorted(linked, key=lambda f: f.grown_at)[:excess]
@@ -621,7 +505,7 @@ class FileSource(ByteSource):
         if now < file.reopen_at:
             return False
         file.reopen_at = now + REOPEN_INTERVAL  # when it is gone: not a search per read
-        for path, st, head in self._siblings():
+        for path, st, head in self._siblings.listing():
             if (st.st_dev, st.st_ino) != file.key or not head.startswith(file.head):
                 continue
             try:
@@ -703,10 +587,7 @@ class FileSource(ByteSource):
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.close()
-        with self._pins_lock:
-            for fd, _ in self._pins.values():
-                os.close(fd)
-            self._pins.clear()
+        self._siblings.close()
         with self._lock:
             for file in self._files:
                 if file.fd >= 0:

@@ -1,0 +1,211 @@
+"""The rotated files beside a followed file: found, held open as they appear, put in age order.
+
+A rotation at full speed can rename a file through every rotated name and delete it within
+milliseconds. ``Siblings.pin`` runs on the inotify thread the moment a name arrives and opens
+the file, so its lines stay readable whatever happens to the name; ``listing`` then sees the
+files beside the followed one (pinned ones included, deleted or not) with their first bytes, and
+``age_key`` orders them oldest first. It also counts files that took the followed name, so that
+one that escaped even that can be said (``escaped``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import threading
+import time
+
+#: Bytes of a file's start remembered to recognise it (a copy of it, or it after a rename).
+FINGERPRINT_BYTES = 256
+#: Files opened on arrival and not yet taken in, at most (the oldest is let go).
+MAX_PINS = 256
+#: Seconds without a new file at the name before files that escaped are counted.
+ARRIVALS_SETTLE = 1.0
+#: Listings taken while rotations rename files, at most, to get one that holds still.
+LISTING_TRIES = 5
+#: Separators between a followed file's name and a rotation suffix (``.1``, ``-20240102``).
+SUFFIX_SEPARATORS = ".-_"
+#: A rotation suffix (after the separator): ``1`` (RotatingFileHandler, logrotate), a date
+#: (TimedRotatingFileHandler, logrotate dateext), each maybe compressed.
+_ROTATION_SUFFIX = re.compile(
+    r"(?:(?P<num>\d{1,6})|(?P<date>\d{4}-?\d{2}-?\d{2}(?:[_T-]?\d{2}(?:[-:]?\d{2}){0,2})?))"
+    r"(?:\.(?:gz|bz2|xz))?$")
+
+Key = tuple[int, int]
+#: A file beside the followed one: its path (where it was seen), stat and first bytes.
+Sibling = tuple[str, os.stat_result, bytes]
+
+
+class Siblings:
+    """The files named like rotations of ``path`` (``app.log.1``, ``app.log.2024-01-02``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.directory, self.base = os.path.split(os.path.abspath(path))
+        self._pins: dict[Key, tuple[int, str]] = {}
+        self._lock = threading.Lock()
+        #: Files that took the name (inotify) vs files taken in that may have had it.
+        self.arrivals = 0
+        self.arrived_at = 0.0
+        self.taken = 0
+        self._empty: set[Key] = set()
+
+    def is_ours(self, entry: str) -> bool:
+        """The followed name, or it with a rotation suffix."""
+        base = self.base
+        return entry == base or (entry.startswith(base) and entry[len(base)] in SUFFIX_SEPARATORS)
+
+    @property
+    def pinned(self) -> bool:
+        """Files arrived that are not taken in yet."""
+        return bool(self._pins)
+
+    def pin(self, entry: str) -> None:
+        """Open a file as soon as it takes the name or a rotated name (watcher thread)."""
+        if entry == self.base:
+            self.arrivals += 1
+            self.arrived_at = time.monotonic()
+        try:
+            fd = os.open(os.path.join(self.directory, entry),
+                         os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            return  # renamed on (its new name comes as an event too) or deleted
+        st = os.fstat(fd)
+        key = (st.st_dev, st.st_ino)
+        with self._lock:
+            if not stat.S_ISREG(st.st_mode) or key in self._pins:
+                os.close(fd)
+                return
+            self._pins[key] = (fd, os.path.join(self.directory, entry))
+            while len(self._pins) > MAX_PINS:
+                os.close(self._pins.pop(next(iter(self._pins)))[0])
+
+    def listing(self) -> list[Sibling]:
+        """Regular files named like rotations of the path, with their first bytes; and the
+        pinned files the listing did not show (deleted since, or renamed during it), but not
+        the one that has the name now.
+
+        Names are what orders rotated files, so the listing is taken again when a rotation
+        renamed files while it was taken (a name must still be the file found under it).
+        """
+        for _ in range(LISTING_TRIES):
+            found = self._list_names()
+            if all(_names_same_file(path, st) for path, st, _ in found):
+                break
+        return found + self._unlisted_pins(found)
+
+    def _list_names(self) -> list[Sibling]:
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return []
+        found: list[Sibling] = []
+        for name in names:
+            if name == self.base or not self.is_ours(name):
+                continue
+            path = os.path.join(self.directory, name)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISREG(st.st_mode):
+                    found.append((path, st, os.pread(fd, FINGERPRINT_BYTES, 0)))
+            finally:
+                os.close(fd)
+        return found
+
+    def _unlisted_pins(self, found: list[Sibling]) -> list[Sibling]:
+        listed = {(st.st_dev, st.st_ino) for _, st, _ in found}
+        try:
+            st = os.stat(self.path)
+            listed.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        with self._lock:
+            pins = list(self._pins.items())
+        more: list[Sibling] = []
+        for key, (fd, path) in pins:
+            if key not in listed:
+                try:
+                    more.append((path, os.fstat(fd), os.pread(fd, FINGERPRINT_BYTES, 0)))
+                except OSError:
+                    continue
+        return more
+
+    def open(self, path: str, key: Key) -> int | None:
+        """A descriptor of the file ``key`` (its pin, or ``path`` opened); None if gone."""
+        with self._lock:
+            pin = self._pins.pop(key, None)
+        if pin is not None:
+            return pin[0]
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != key:
+            os.close(fd)
+            return None
+        return fd
+
+    def age_key(self, path: str, st: os.stat_result) -> tuple:
+        """Sorts rotated files oldest first: by their rotated names (``.3`` before ``.2``,
+        dates in order), which stay true while other writers still append to old files;
+        deleted ones (rotated out) first; by time last written where the name says nothing."""
+        if st.st_nlink == 0:
+            return (0, 0, "", st.st_mtime_ns)
+        match = _ROTATION_SUFFIX.match(os.path.basename(path)[len(self.base) + 1 :])
+        if match is None:
+            return (3, 0, "", st.st_mtime_ns)
+        if match["num"] is not None:
+            return (1, -int(match["num"]), "", st.st_mtime_ns)
+        return (2, 0, re.sub(r"\D", "", match["date"]), st.st_mtime_ns)
+
+    def release(self, known: set[Key]) -> None:
+        """Let go of pinned files that are known (ours, or there before), or empty and gone."""
+        with self._lock:
+            for key, (fd, _) in list(self._pins.items()):
+                try:
+                    st = os.fstat(fd)
+                except OSError:
+                    st = None
+                if key in known or st is None or (st.st_nlink == 0 and st.st_size == 0):
+                    os.close(fd)
+                    del self._pins[key]
+
+    def empty(self, key: Key) -> None:
+        """A rotated file that never held a byte: it had the name, and nothing was lost."""
+        if key not in self._empty and len(self._empty) < MAX_PINS:
+            self._empty.add(key)
+            self.taken += 1
+
+    def escaped(self, current: Key) -> int:
+        """Files that took the name but were gone before they could be opened, counted once
+        things settled (no new file for a while, the path names ``current``); each once."""
+        if self.arrivals <= self.taken or time.monotonic() - self.arrived_at < ARRIVALS_SETTLE:
+            return 0
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return 0
+        if (st.st_dev, st.st_ino) != current:
+            return 0  # not settled: the next update takes the new file in
+        lost, self.taken = self.arrivals - self.taken, self.arrivals
+        return lost
+
+    def close(self) -> None:
+        with self._lock:
+            for fd, _ in self._pins.values():
+                os.close(fd)
+            self._pins.clear()
+
+
+def _names_same_file(path: str, st: os.stat_result) -> bool:
+    try:
+        now = os.stat(path)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from logview import __version__
 from logview.formats.base import FormatError, LogFormat
+from logview.record import printable
 from logview.sources.base import ByteSource, SourceError
 
 if TYPE_CHECKING:
@@ -334,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         return EXIT_OK
     except (CliError, FormatError, SourceError) as exc:
-        print(f"logview: {exc}", file=sys.stderr)
+        print(f"logview: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     finally:
         if stop_signals is not None:

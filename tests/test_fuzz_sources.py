@@ -250,9 +250,6 @@ def test_a_damaged_file_with_escapes_in_its_name_is_said_safely(tmp_path, run_ma
     assert not any(c in err for c in "\x1b\x07"), err
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py prints a SourceError's message as it is: the "
-                   "escape sequences of a file name given on the command line or found in a "
-                   "directory reach the terminal ('logview: cannot open x\\x1b[2J...')")
 def test_a_missing_file_with_escapes_in_its_name_is_said_safely(tmp_path, run_main):
     status, _out, err = run_main(str(tmp_path / "gone\x1b]0;pwned\x07.log"), "--print")
     assert status == 2 and err.startswith("logview: cannot open ")
@@ -302,9 +299,6 @@ def test_followed_path_replaced_by_a_directory_or_fifo(replacement, tmp_path):
     assert status == 0 and b"Traceback" not in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="sources/file.py: a followed path that becomes a "
-                   "directory or a FIFO is ignored without a word (tail -F says the name was "
-                   "'replaced with an untailable file'); the user waits for lines that never come")
 @pytest.mark.parametrize("replacement", ["directory", "fifo"])
 def test_followed_path_replaced_by_a_non_file_is_said(replacement, tmp_path):
     path = tmp_path / "app.log"

@@ -372,7 +372,13 @@ class FileSource(ByteSource):
         except OSError:
             return  # missing for now (deleted, mid-rotation): keep reading the open file
         key = (st.st_dev, st.st_ino)
-        if key == current.key or not stat.S_ISREG(st.st_mode):
+        if key == current.key:
+            return
+        if not stat.S_ISREG(st.st_mode):
+            if key not in self._refused:  # like tail -F: said once, the old file read on
+                self._refused.add(key)
+                self.note("the name now is no regular file (a directory, a pipe...): "
+                          "reading on the file that had it")
             return
         again = next((f for f in self._files if f.key == key), None)
         if again is not None:  # a file of ours has the name again: it is the current one

@@ -16,7 +16,7 @@ open. What a followed path can go through, and how each is read:
   from it, and the truncated file continues the space. A truncation with no copy to be found
   restarts the space (``generation`` bumps) and says so (``note``).
 
-Only ``keep_open`` old files stay open; a range of one closed since is re-opened by inode
+Only ``keep_rotations`` old files stay open; a range of one closed since is re-opened by inode
 among the rotated files when it is read again, and reads as ``b""`` once the file is gone.
 """
 
@@ -27,9 +27,9 @@ import os
 import stat
 import threading
 import time
-from dataclasses import dataclass, field
 
 from logview.sources.base import ByteSource, SourceError
+from logview.sources.segments import Segment, SpaceFile, last_line_end, same_start
 from logview.sources.siblings import FINGERPRINT_BYTES, Siblings
 from logview.sources.watch import DirectoryWatcher
 
@@ -45,38 +45,6 @@ TRUNCATION_TRIES = 20
 CLOSE_AFTER = 5.0
 #: Rotated files already deleted that stay open (read again by inode they cannot be).
 KEEP_DELETED = 64
-#: Bytes read back from the end of new input to find its last newline.
-_TAIL_PROBE = 1 << 16
-
-
-@dataclass(slots=True, eq=False)
-class _File:
-    """One physical file the path named at some time (or a copy of it)."""
-
-    fd: int  # -1 once closed
-    dev: int
-    ino: int
-    taken: int  # physical bytes of it already in the space
-    head: bytes = b""  # its first bytes, to recognise it
-    no_newline_to: int = 0  # no newline in [taken, this): the half line being written
-    gone: bool = False  # closed, and not found again: deleted
-    read_since: float = 0.0  # when the index had read all of it (monotonic), 0: not yet
-    grown_at: float = field(default_factory=time.monotonic)  # when it last grew
-    reopen_at: float = 0.0  # no re-open attempt before this (monotonic)
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return self.dev, self.ino
-
-
-@dataclass(slots=True)
-class Segment:
-    """One range of one physical file in the logical space: ``[logical, logical + length)``."""
-
-    file: _File
-    physical: int  # file offset of the segment's first byte
-    logical: int
-    length: int
 
 
 class FileSource(ByteSource):
@@ -99,8 +67,8 @@ class FileSource(ByteSource):
         self._lock = threading.Lock()
         self._segments: list[Segment] = []
         self._starts: list[int] = []
-        self._files: list[_File] = []  # open, oldest first; the last is the current file
-        self._closed: dict[tuple[int, int], _File] = {}  # closed old files, by inode
+        self._files: list[SpaceFile] = []  # open, oldest first; the last is the current file
+        self._closed: dict[tuple[int, int], SpaceFile] = {}  # closed old files, by inode
         self._size = 0
         self._read_to = 0  # the space was read up to here at least once (by the index)
         self._last_stat: tuple[int, ...] | None = None
@@ -109,7 +77,7 @@ class FileSource(ByteSource):
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             raise SourceError(f"cannot follow {path}: not a regular file")
-        self._files.append(_File(fd, st.st_dev, st.st_ino, 0))
+        self._files.append(SpaceFile(fd, st.st_dev, st.st_ino, 0))
         # Rotated files there before we came are not ours to read (--rotated reads them).
         self._before: dict[tuple[int, int], bytes] = {}
         self._siblings = Siblings(path)
@@ -191,7 +159,7 @@ class FileSource(ByteSource):
                 return self._size
             return self._size - before
 
-    def _append(self, file: _File, upto: int) -> None:
+    def _append(self, file: SpaceFile, upto: int) -> None:
         """Put ``file``'s bytes ``[taken, upto)`` at the end of the space."""
         if upto <= file.taken:
             return
@@ -215,7 +183,7 @@ class FileSource(ByteSource):
             return True
         return os.pread(seg.file.fd, 1, seg.physical + seg.length - 1) == b"\n"
 
-    def _take_old(self, old: _File) -> None:
+    def _take_old(self, old: SpaceFile) -> None:
         """Lines writers added to a rotated-away file through descriptors they still hold.
 
         Whole lines only, and only where the space ends with a whole line: a file's half line
@@ -229,17 +197,17 @@ class FileSource(ByteSource):
             return
         self._append(old, self._whole_lines_end(old, physical))
 
-    def _take_whole(self, file: _File) -> None:
+    def _take_whole(self, file: SpaceFile) -> None:
         """The whole lines of a file that had the name between two looks."""
         if self._ends_with_newline():
             self._append(file, self._whole_lines_end(file, os.fstat(file.fd).st_size))
 
     @staticmethod
-    def _whole_lines_end(file: _File, physical: int) -> int:
+    def _whole_lines_end(file: SpaceFile, physical: int) -> int:
         """Where the whole lines of ``file`` below ``physical`` end (a half line being
         written is not searched twice)."""
         searched = file.no_newline_to if file.taken <= file.no_newline_to <= physical else 0
-        end = _last_line_end(file.fd, max(file.taken, searched), physical)
+        end = last_line_end(file.fd, max(file.taken, searched), physical)
         if end <= file.taken:
             file.no_newline_to = physical
             return file.taken
@@ -256,7 +224,7 @@ class FileSource(ByteSource):
         except OSError:
             return
         physical = st.st_size
-        if physical < current.taken or not _same_start(head, current.head):
+        if physical < current.taken or not same_start(head, current.head):
             self._truncated(current)
             return
         if physical == current.taken and not (current.taken == 0 and self._siblings.pinned):
@@ -279,7 +247,7 @@ class FileSource(ByteSource):
         self._append(current, self._whole_lines_end(current, physical) if self.follow
                      else physical)
 
-    def _has_the_name(self, file: _File) -> bool:
+    def _has_the_name(self, file: SpaceFile) -> bool:
         try:
             st = os.stat(self.path)
         except OSError:
@@ -287,11 +255,11 @@ class FileSource(ByteSource):
         return (st.st_dev, st.st_ino) == file.key
 
     @staticmethod
-    def _still_same(file: _File) -> bool:
+    def _still_same(file: SpaceFile) -> bool:
         """Does the file still start as it did (no copytruncate since we took its bytes)?"""
         return not file.head or os.pread(file.fd, len(file.head), 0) == file.head
 
-    def _truncated(self, current: _File) -> None:
+    def _truncated(self, current: SpaceFile) -> None:
         """Copytruncate: read on through the copy, or start over where there is none.
 
         The copy and the copies of whole cycles after it are looked for before anything
@@ -326,7 +294,7 @@ class FileSource(ByteSource):
         current.head = b""
         self._take_current()
 
-    def _find_copy(self, current: _File) -> tuple[tuple[int, int], str] | None:
+    def _find_copy(self, current: SpaceFile) -> tuple[tuple[int, int], str] | None:
         """The file beside the followed one that starts with the same bytes (its copy)."""
         if not current.head:
             return None
@@ -340,7 +308,7 @@ class FileSource(ByteSource):
                 best = (st.st_mtime_ns, key, path)
         return None if best is None else (best[1], best[2])
 
-    def _restart(self, current: _File) -> None:
+    def _restart(self, current: SpaceFile) -> None:
         """A truncation with no copy: the current file starts over; so does the space."""
         self.note(f"truncated at byte {current.taken:,} and no copy of it was found beside "
                   "it: reading it again from its start (what was written just before the "
@@ -407,7 +375,7 @@ class FileSource(ByteSource):
         for file in self._open_all(between):
             self._files.append(file)
             self._take_whole(file)
-        self._files.append(_File(fd, *key, 0))
+        self._files.append(SpaceFile(fd, *key, 0))
         self.rotations += 1
         self._siblings.taken += 1
         if self._watcher is not None:
@@ -448,12 +416,12 @@ class FileSource(ByteSource):
         del self._closed[key]
         return False
 
-    def _open_all(self, files: list[tuple[tuple[int, int], str]]) -> list[_File]:
-        opened: list[_File] = []
+    def _open_all(self, files: list[tuple[tuple[int, int], str]]) -> list[SpaceFile]:
+        opened: list[SpaceFile] = []
         for key, path in files:
             fd = self._siblings.open(path, key)
             if fd is not None:
-                opened.append(_File(fd, *key, 0))
+                opened.append(SpaceFile(fd, *key, 0))
                 self.rotations += 1
                 self._siblings.taken += 1  # (a file that may have had the name: see escaped)
         return opened
@@ -481,8 +449,8 @@ class FileSource(ByteSource):
         first_unread = max(0, bisect.bisect_right(self._starts, self._read_to) - 1)
         unread = {seg.file for seg in self._segments[first_unread:]
                   if seg.logical + seg.length > self._read_to}
-        linked: list[_File] = []
-        deleted: list[_File] = []
+        linked: list[SpaceFile] = []
+        deleted: list[SpaceFile] = []
         now = time.monotonic()
         for file in self._files[:-1]:
             st = os.fstat(file.fd)
@@ -504,7 +472,7 @@ class FileSource(ByteSource):
             self._closed[file.key] = file
         self._files = [f for f in self._files if f.fd >= 0]
 
-    def _reopen(self, file: _File) -> bool:
+    def _reopen(self, file: SpaceFile) -> bool:
         """Open a closed old file again, found by inode among the rotated files (for a read
         of its range); False when it is gone."""
         now = time.monotonic()
@@ -604,21 +572,3 @@ class FileSource(ByteSource):
             self._closed.clear()
             for seg in self._segments:
                 seg.file.reopen_at = float("inf")
-
-
-def _same_start(head: bytes, known: bytes) -> bool:
-    """Do a file's first bytes now go on from (or stop inside) the first bytes we knew?"""
-    return head.startswith(known) or known.startswith(head)
-
-
-def _last_line_end(fd: int, start: int, end: int) -> int:
-    """The offset just past the last newline in ``[start, end)`` of ``fd`` (``start`` if none)."""
-    pos = end
-    while pos > start:
-        lo = max(start, pos - _TAIL_PROBE)
-        chunk = os.pread(fd, pos - lo, lo)
-        nl = chunk.rfind(b"\n")
-        if nl >= 0:
-            return lo + nl + 1
-        pos = lo
-    return start

@@ -16,13 +16,8 @@ import os
 import stat
 
 from logview.sources.base import SourceError
-from logview.sources.spool import (
-    InputSpool,
-    ReaderThread,
-    SpoolSource,
-    pump_fd,
-    stream_spool,
-)
+from logview.sources.pump import ReaderThread, pump_fd
+from logview.sources.spool import InputSpool, SpoolSource, stream_spool
 
 
 class FifoSource(SpoolSource):

@@ -13,13 +13,8 @@ from __future__ import annotations
 import os
 
 from logview.sources.base import SourceError
-from logview.sources.spool import (
-    InputSpool,
-    ReaderThread,
-    SpoolSource,
-    pump_fd,
-    stream_spool,
-)
+from logview.sources.pump import ReaderThread, pump_fd
+from logview.sources.spool import InputSpool, SpoolSource, stream_spool
 
 
 class StdinSource(SpoolSource):

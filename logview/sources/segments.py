@@ -1,0 +1,64 @@
+"""The pieces of a followed file's logical space: the physical files it is made of and the
+byte ranges of them it holds, in order.
+
+``SpaceFile`` is one physical file the followed name had at some time (or a copy of it): its
+descriptor, how much of it is in the space, its first bytes (to recognise it after a rename, or
+its copy). ``Segment`` is one range of one of them in the space.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+#: Bytes read back from the end of new input to find its last newline.
+_TAIL_PROBE = 1 << 16
+
+
+@dataclass(slots=True, eq=False)
+class SpaceFile:
+    """One physical file the path named at some time (or a copy of it)."""
+
+    fd: int  # -1 once closed
+    dev: int
+    ino: int
+    taken: int  # physical bytes of it already in the space
+    head: bytes = b""  # its first bytes, to recognise it
+    no_newline_to: int = 0  # no newline in [taken, this): the half line being written
+    gone: bool = False  # closed, and not found again: deleted
+    read_since: float = 0.0  # when the index had read all of it (monotonic), 0: not yet
+    grown_at: float = field(default_factory=time.monotonic)  # when it last grew
+    reopen_at: float = 0.0  # no re-open attempt before this (monotonic)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.dev, self.ino
+
+
+@dataclass(slots=True)
+class Segment:
+    """One range of one physical file in the logical space: ``[logical, logical + length)``."""
+
+    file: SpaceFile
+    physical: int  # file offset of the segment's first byte
+    logical: int
+    length: int
+
+
+def same_start(head: bytes, known: bytes) -> bool:
+    """Do a file's first bytes now go on from (or stop inside) the first bytes we knew?"""
+    return head.startswith(known) or known.startswith(head)
+
+
+def last_line_end(fd: int, start: int, end: int) -> int:
+    """The offset just past the last newline in ``[start, end)`` of ``fd`` (``start`` if none)."""
+    pos = end
+    while pos > start:
+        lo = max(start, pos - _TAIL_PROBE)
+        chunk = os.pread(fd, pos - lo, lo)
+        nl = chunk.rfind(b"\n")
+        if nl >= 0:
+            return lo + nl + 1
+        pos = lo
+    return start

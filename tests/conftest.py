@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import signal
+import sys
 import time
 from collections.abc import Callable
 
@@ -27,3 +30,28 @@ def wait_for(condition: Callable[[], object], timeout: float = 5.0, interval: fl
 def waiter():
     """The ``wait_for`` helper as a fixture."""
     return wait_for
+
+
+@pytest.fixture
+def run_main():
+    """``cli.main`` in this process: (status, stdout bytes, stderr text). The signal handlers
+    it installs are put back afterwards."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+
+    from logview import cli
+
+    def run(*argv: str) -> tuple[int, bytes, str]:
+        out, err = io.BytesIO(), io.StringIO()
+        stdout = io.TextIOWrapper(out, write_through=True)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sys, "stdout", stdout)
+            patch.setattr(sys, "stderr", err)
+            status = cli.main(list(argv))
+        stdout.flush()
+        written = out.getvalue()
+        stdout.detach()
+        return status, written, err.getvalue()
+
+    yield run
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)

@@ -24,12 +24,10 @@ splitter fed any text.)
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -39,7 +37,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from logview import cli
 from logview.formats.config import format_from_entry
 from logview.formats.detect import detect, reset_candidates
 from logview.formats.prefixed import docker_object
@@ -516,29 +513,6 @@ def test_merged_hostile_files_keep_every_record(tmp_path, with_user_formats):
 
 # ---------------------------------------------------------------------------------------------
 # Through the command line.
-
-
-@pytest.fixture
-def run_main():
-    """``cli.main`` in this process: (status, stdout bytes, stderr text); the signal handlers
-    it installs are restored afterwards."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
-
-    def run(*argv: str) -> tuple[int, bytes, str]:
-        out, err = io.BytesIO(), io.StringIO()
-        stdout = io.TextIOWrapper(out, write_through=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(sys, "stdout", stdout)
-            patch.setattr(sys, "stderr", err)
-            status = cli.main(list(argv))
-        stdout.flush()
-        written = out.getvalue()
-        stdout.detach()
-        return status, written, err.getvalue()
-
-    yield run
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
 
 
 QUERIES = ("", "level>=WARNING", "/e.r/", "since:2024-01-02", "logger:app", "not level:INFO",

@@ -46,29 +46,6 @@ def lines(first: int, count: int, level: bytes = b"INFO") -> bytes:
     return b"".join(LINE % (i // 60 % 60, i % 60, level, i) for i in range(first, first + count))
 
 
-@pytest.fixture
-def run_main():
-    """``cli.main`` in this process: (status, stdout bytes, stderr text). The signal handlers
-    it installs are put back afterwards."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
-
-    def run(*argv: str) -> tuple[int, bytes, str]:
-        out, err = io.BytesIO(), io.StringIO()
-        stdout = io.TextIOWrapper(out, write_through=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(sys, "stdout", stdout)
-            patch.setattr(sys, "stderr", err)
-            status = cli.main(list(argv))
-        stdout.flush()
-        written = out.getvalue()
-        stdout.detach()
-        return status, written, err.getvalue()
-
-    yield run
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
 def python_m_logview(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "logview", *args], capture_output=True,
                           timeout=timeout, check=False)

@@ -44,6 +44,10 @@ def info(*args):
     if args[-1] % 30 == 29:
         time.sleep(0.001)
 log.info = info
+def shift(kept):  # logrotate's numbered names: .N -> .N+1, oldest first
+    for n in range(kept, 0, -1):
+        if os.path.exists(f"{{path}}.{{n}}"):
+            os.replace(f"{{path}}.{{n}}", f"{{path}}.{{n + 1}}")
 """
 WRITERS = {
     # ~80 rotations of 20 kB files at full speed, 20 kept (each lives ~0.3 s).
@@ -58,9 +62,7 @@ use(logging.FileHandler(path))
 for seq in range(count):
     log.info("w%d seq %d", wid, seq)
     if seq % 300 == 299:
-        for n in range(20, 0, -1):
-            if os.path.exists(f"{path}.{n}"):
-                os.replace(f"{path}.{n}", f"{path}.{n + 1}")
+        shift(20)
         shutil.copyfile(path, path + ".1")
         os.truncate(path, 0)
 """,
@@ -71,9 +73,7 @@ use(logging.handlers.WatchedFileHandler(path))
 for seq in range(count):
     log.info("w%d seq %d", wid, seq)
     if seq % 300 == 299:
-        for n in range(20, 0, -1):
-            if os.path.exists(f"{path}.{n}"):
-                os.replace(f"{path}.{n}", f"{path}.{n + 1}")
+        shift(20)
         os.replace(path, path + ".1")
         open(path, "w").close()
 """,

@@ -516,3 +516,19 @@ def test_a_file_deleted_before_it_could_be_opened_is_counted_and_said(log_path, 
     assert "1 file took the name" in source.notices[0]
     assert "deleted before logview could open" in source.notices[0]
     source.close()
+
+
+def test_a_copy_made_by_hand_is_not_read_as_a_rotated_file(log_path):
+    """``cp app.log app.log.bak`` beside a followed file holds records we have: a rotation
+    after it must not read them again."""
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"second\n")
+    source.update()
+    shutil.copyfile(log_path, log_path + ".bak")
+    os.rename(log_path, log_path + ".1")
+    with open(log_path, "wb") as out:
+        out.write(b"new file\n")
+    source.update()
+    assert read_all(source) == b"first\nsecond\nnew file\n"
+    source.close()

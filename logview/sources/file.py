@@ -390,6 +390,7 @@ class FileSource(ByteSource):
         ``until``: only files last written by then (st_mtime_ns), not newer ones."""
         found: list[tuple[tuple, tuple[int, int], str]] = []
         ours = {f.key for f in self._files} | exclude
+        heads = {f.head for f in self._files}
         for path, st, head in self._siblings.listing():
             key = (st.st_dev, st.st_ino)
             if st.st_size == 0 and key not in ours:
@@ -400,6 +401,8 @@ class FileSource(ByteSource):
                 continue  # an old file of ours, closed for now
             if key in self._before and head.startswith(self._before[key]) and head:
                 continue  # there before we came
+            if any(known and same_start(head, known) for known in heads):
+                continue  # a copy of a file we have (``cp app.log app.log.bak``)
             if present and head and (present.startswith(head) or head.startswith(present)):
                 continue  # a copy of what has the name now
             found.append((self._siblings.age_key(path, st), key, path))

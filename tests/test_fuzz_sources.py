@@ -497,9 +497,6 @@ def test_a_rotated_member_made_unreadable_after_opening_is_read():
     assert as_unprivileged(body) is True
 
 
-@pytest.mark.xfail(strict=True, reason="sources/open.py: a directory's unreadable log file "
-                   "is skipped without a word (is_log_file takes an unreadable file for a "
-                   "binary one); with only such files the error is 'no log files in DIR'")
 def test_an_unreadable_log_in_a_directory_is_said():
     def body(directory: Path) -> list[object]:
         logs = directory / "logs"
@@ -513,9 +510,6 @@ def test_an_unreadable_log_in_a_directory_is_said():
     assert "b.log" in err, (status, out, err)
 
 
-@pytest.mark.xfail(strict=True, reason="sources/open.py: a log with a NUL byte in its first "
-                   "4 KB (NUL blocks after a crash are common) is taken for a binary file and "
-                   "left out of a directory listing without a word")
 def test_a_log_with_nul_bytes_in_a_directory_is_read(tmp_path, run_main):
     (tmp_path / "a.log").write_bytes(lines(0, 2) + b"\x00" * 16 + b"\n" + lines(2, 1))
     (tmp_path / "b.log").write_bytes(lines(10, 2))

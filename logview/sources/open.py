@@ -39,24 +39,43 @@ _LOG_NAME = re.compile(
 _SNIFF = 4096
 
 
-def _looks_binary(path: str) -> bool:
-    """A NUL in the first 4 KB of an uncompressed file: not a log."""
+#: Bytes that are no text (controls other than tab, newline, CR, ESC, form feed).
+_NOT_TEXT = bytes(set(range(32)) - {9, 10, 12, 13, 27})
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Mostly control bytes, or NULs with no line at all: not a log. (A log with a block of
+    NULs in it, as a crash leaves them, is still a log.)"""
+    if not head:
+        return False
+    controls = len(head) - len(head.translate(None, _NOT_TEXT))
+    return controls > len(head) * 0.3 or (b"\0" in head and b"\n" not in head)
+
+
+def _unreadable(path: str) -> str | None:
+    """Why a file cannot be read (its error), or None when it can."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(_SNIFF)
-    except OSError:
-        return True
-    return b"\0" in head
+            handle.read(1)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def is_log_file(path: str) -> bool:
-    """Would a directory listing show this file (named like a log, not hidden, not binary)?"""
+    """Would a directory listing show this file (named like a log, not hidden, not binary)?
+    An unreadable one counts: it is said rather than left out."""
     name = os.path.basename(path)
     if name.startswith(".") or not _LOG_NAME.match(name):
         return False
     if compression_of(path) is not None:
         return True
-    return not _looks_binary(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF)
+    except OSError:
+        return True
+    return not _looks_binary(head)
 
 
 def _stat(path: str) -> os.stat_result:
@@ -81,17 +100,24 @@ def _open_file(path: str, *, follow: bool) -> ByteSource:
     return open_member(path, follow=follow)
 
 
-def _directory_sets(path: str) -> list[list[str]]:
+def _directory_sets(path: str) -> tuple[list[list[str]], list[str]]:
+    """The directory's logs as rotated sets, and what its unreadable logs are (said, not
+    skipped without a word)."""
     try:
         names = sorted(os.listdir(path))
     except OSError as exc:
         raise SourceError(f"cannot open {path}: {exc.strerror}") from exc
     files = [os.path.join(path, name) for name in names]
     logs = [f for f in files if os.path.isfile(f) and is_log_file(f)]
+    refused = [(f, why) for f in logs if (why := _unreadable(f))]
+    logs = [f for f in logs if f not in dict(refused)]
+    said = [f"{name}: {why}" for name, why in refused]
     if not logs:
+        if said:
+            raise SourceError(f"no readable log files in {path}: " + "; ".join(said))
         raise SourceError(f"no log files in {path} (looked for *.log, *.jsonl, *.txt, "
                           "rotations and .gz/.bz2/.xz)")
-    return order_rotated(logs)
+    return order_rotated(logs), [f"left out {text}" for text in said]
 
 
 #: Descriptors a stream input holds: the stream, its reader's stop pipe, the spool's file.
@@ -99,12 +125,13 @@ _STREAM_FDS = 4
 #: Descriptors a compressed file holds: the file and the spool of its decompressed bytes.
 _COMPRESSED_FDS = 2
 #: Rotated-away files a followed file keeps open (``FileSource.keep_rotations``).
-_KEPT_ROTATIONS = 8
+_KEPT_ROTATIONS = 16
 
 
 def _plan(paths: list[str], *, rotated: bool) -> list[tuple[str, list[str]]]:
     """What each path becomes, in order, opening nothing: ``("stdin", [])``,
-    ``("fifo", [path])`` or ``("set", members)`` (a file, or a rotated set oldest first)."""
+    ``("fifo", [path])``, ``("set", members)`` (a file, or a rotated set oldest first), or
+    ``("note", [text])`` (what the source before it says: an unreadable log left out)."""
     plan: list[tuple[str, list[str]]] = []
     files: list[str] = []
 
@@ -127,7 +154,9 @@ def _plan(paths: list[str], *, rotated: bool) -> list[tuple[str, list[str]]]:
         seen.add((st.st_dev, st.st_ino))
         if stat.S_ISDIR(st.st_mode):
             flush_files()
-            plan.extend(("set", members) for members in _directory_sets(path))
+            sets, notes = _directory_sets(path)
+            plan.extend(("set", members) for members in sets)
+            plan.extend(("note", [text]) for text in notes)  # told by the directory's last
         elif stat.S_ISFIFO(st.st_mode):
             flush_files()
             plan.append(("fifo", [path]))
@@ -144,6 +173,8 @@ def _budget(plan: list[tuple[str, list[str]]], *, follow: bool) -> None:
     ``SourceError`` naming the limit before anything is opened."""
     need = want = files = streams = 0
     for kind, members in plan:
+        if kind == "note":
+            continue
         if kind != "set":
             streams += 1
             need += _STREAM_FDS
@@ -172,6 +203,8 @@ def open_sources(paths: list[str], *, follow: bool, rotated: bool) -> list[ByteS
                 sources.append(StdinSource())
             elif kind == "fifo":
                 sources.append(FifoSource(members[0], follow=follow))
+            elif kind == "note":
+                sources[-1].note(members[0])
             else:
                 sources.append(_open_set(members, follow=follow))
     except BaseException:

@@ -120,10 +120,11 @@ class FileSource(ByteSource):
                 want = min(end, seg.logical + seg.length) - offset
                 if want > 0:
                     data = os.pread(seg.file.fd, want, seg.physical + within)
-                    if seg.file is self._files[-1] and not self._still_same(seg.file):
+                    if (self.follow and seg.file is self._files[-1]
+                            and not self._still_same(seg.file)):
                         # Truncated (copytruncate) since its bytes were taken: read them from
                         # the copy, which the truncation handling puts in its place.
-                        if not tries or not self.follow:
+                        if not tries:
                             break
                         tries -= 1
                         generation = self.generation

@@ -18,6 +18,7 @@ from logview.printer import RecordPrinter
 from logview.record import printable
 from logview.scan import QueryLike, iter_matching_records
 from logview.scan_ranges import make_job, run_job
+from logview.sources.base import SourceError
 from logview.store import DETECT_BYTES, SETTLE_LINES, Store, format_misfits
 
 EXIT_OK = 0
@@ -147,9 +148,13 @@ def _print_everything(store: Store, printer: RecordPrinter, out: IO[bytes]) -> b
         return False
     size, pos, last = source.size(), 0, b""
     while pos < size:
-        chunk = source.read_at(pos, min(COPY_BYTES, size - pos))
-        if not chunk:  # the file shrank under us: what is left is not there to print
-            break
+        want = min(COPY_BYTES, size - pos)
+        chunk = source.read_at(pos, want)
+        if len(chunk) < want:  # the file shrank under us: say so, as the index does
+            printer.write_rendered(chunk, 0)
+            out.flush()
+            raise SourceError(f"{source.name} changed while it was being read (got "
+                              f"{len(chunk)} of {want} bytes at offset {pos})")
         printer.write_rendered(chunk, 0)
         pos += len(chunk)
         last = chunk[-1:]

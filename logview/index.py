@@ -288,7 +288,10 @@ class RecordIndex:
                 and (final or self.source.finished)
                 and (self._end < size or not self._committed)
             ):
-                self._flush_tail(size)
+                try:
+                    self._flush_tail(size)
+                except _ShortRead as exc:
+                    self._short_read(exc)
             return len(self) - before
 
     def _index_until(self, size: int, deadline: float | None) -> bool:
@@ -301,17 +304,32 @@ class RecordIndex:
         try:
             return self._index_loop(pending, self._end, size, deadline, _pool())
         except _ShortRead as exc:
-            if self.source.finished:  # a file read as it is that changed: say so
-                raise IndexingError(str(exc)) from None
-            gone = self.source.gone_until(self._end)
-            if gone > self._end:  # bytes that can never be read again: go on after them
-                with self._lock:
-                    self._end = gone
-                    self._force_start = True
+            self._short_read(exc)
             return False  # the source sees the change on its next update; index again then
         finally:
             for future in pending:  # only after an error: nothing is published out of order
                 future.cancel()
+
+    def _short_read(self, exc: _ShortRead) -> None:
+        """A read came back shorter than the source's size promised: bytes that are gone for
+        good are stepped over; a file read as it is that changed is an error (said)."""
+        gone = self.source.gone_until(self._end)
+        if gone > self._end:  # bytes that can never be read again: go on after them
+            with self._lock:
+                self._end = gone
+                self._force_start = True
+        elif self.source.finished:  # a file read as it is that changed: say so
+            raise IndexingError(str(exc)) from None
+
+    def _read_exact(self, offset: int, size: int) -> bytes:
+        """``size`` bytes at ``offset``, which the source's size says it has; fewer (the file
+        was cut below that, even below where the index reads) is a ``_ShortRead``, never
+        taken for the end of input."""
+        data = self.source.read_at(offset, size)
+        if len(data) < size:
+            raise _ShortRead(f"{self.source.name} changed while it was being read (got "
+                             f"{len(data)} of {size} bytes at offset {offset})")
+        return data
 
     def _index_loop(self, pending: deque[Future[_Scanned]], pos: int, size: int,
                     deadline: float | None, pool: ThreadPoolExecutor) -> bool:
@@ -345,17 +363,17 @@ class RecordIndex:
         target = pos + self._chunk
         if target >= size:
             tail_at = max(pos, size - _PROBE)
-            tail = self.source.read_at(tail_at, size - tail_at)
+            tail = self._read_exact(tail_at, size - tail_at)
             nl = tail.rfind(b"\n")
             return None if nl < 0 else (pos, tail_at + nl + 1)
-        ahead = self.source.read_at(target - 1, _PROBE)
+        ahead = self._read_exact(target - 1, min(_PROBE, size - target + 1))
         nl = ahead.find(b"\n")
         return None if nl < 0 else (pos, target + nl)
 
     def _scan(self, a: int, b: int) -> _Scanned:
         """Record starts among the lines of the line-aligned range ``[a, b)`` (thread-safe)."""
-        data = self.source.read_at(a, b - a)
-        if len(data) < b - a or not data.endswith(b"\n"):
+        data = self._read_exact(a, b - a)
+        if not data.endswith(b"\n"):
             raise _ShortRead(f"{self.source.name} changed while it was being read (got "
                              f"{len(data)} of {b - a} bytes at offset {a})")
         arr = np.frombuffer(data, dtype=np.uint8)
@@ -365,7 +383,7 @@ class RecordIndex:
 
     def _index_chunk(self, pos: int, size: int) -> int:
         """Index the complete lines of one read at ``pos``; return bytes consumed (0: none)."""
-        data = self.source.read_at(pos, min(self._chunk, size - pos))
+        data = self._read_exact(pos, min(self._chunk, size - pos))
         last_nl = data.rfind(b"\n")
         if last_nl < 0:
             if pos + len(data) >= size:
@@ -380,9 +398,7 @@ class RecordIndex:
         scan = pos + len(head)
         nl = -1
         while scan < size:
-            more = self.source.read_at(scan, min(self._chunk, size - scan))
-            if not more:
-                break
+            more = self._read_exact(scan, min(self._chunk, size - scan))
             hit = more.find(b"\n")
             if hit >= 0:
                 nl = scan + hit
@@ -489,7 +505,7 @@ class RecordIndex:
         """Complete the last record; an unfinished last line joins it or starts one."""
         with self._lock:
             if self._end < size:
-                head = self.source.read_at(self._end, min(4096, size - self._end))
+                head = self._read_exact(self._end, min(4096, size - self._end))
                 if self._force_start or self.detector.line_starts_record(head.split(b"\n")[0]):
                     self._append(np.array([self._end], dtype=np.int64),
                                  np.array([self._line_at_end]))

@@ -229,7 +229,9 @@ ANSI_RE = re.compile(
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-_C1_INTRO_RE = re.compile(r"[\x90\x98\x9b\x9d\x9e\x9f]")
+#: The characters that start what ``ANSI_RE`` removes: ESC and the 8-bit C1 introducers.
+ESCAPE_INTRODUCERS = "\x1b\x90\x98\x9b\x9d\x9e\x9f"
+_C1_INTRO_RE = re.compile("[" + ESCAPE_INTRODUCERS[1:] + "]")
 
 
 def strip_ansi(text: str) -> str:

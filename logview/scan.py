@@ -3,8 +3,9 @@ filter, merged stores and the viewer's searches (``n``/``N``, ``e``/``E``, ``w``
 
 A ``Matcher`` is built from a format and a query: the query's byte-level ``Prefilter`` for
 what that format writes (an AND of groups, each found with ``bytes.find`` on its literals
-wherever the group allows it, else with its regex), the rule that a record holding an ESC byte
-is always a candidate (ANSI stripping may join needles the raw bytes keep apart), and the
+wherever the group allows it, else with its regex), the rule that a record holding an escape
+introducer (ESC, or a C1 one in UTF-8) is always a candidate (ANSI stripping may join needles
+the raw bytes keep apart), and the
 exact confirm step (``query.matches`` on the parsed record).
 
 A store is scanned in big chunks of whole records read through its index: a chunk's
@@ -29,7 +30,12 @@ import numpy as np
 
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
-from logview.query.prefilter import ALWAYS_CANDIDATE, Prefilter
+from logview.query.prefilter import (
+    ALWAYS_CANDIDATE_RE,
+    ALWAYS_CANDIDATES,
+    Prefilter,
+    holds_escape,
+)
 from logview.record import LEVEL_ALIASES, RawRecord, Record, parse_raw_record
 
 if TYPE_CHECKING:
@@ -136,8 +142,8 @@ class GroupMatcher:
         return cand[np.array(keep, dtype=bool)] if len(cand) else cand
 
 
-#: Records holding an ESC byte are always candidates (see ``Prefilter.may_match``).
-_ESCAPED = GroupMatcher(re.compile(re.escape(ALWAYS_CANDIDATE)), ((ALWAYS_CANDIDATE, False),))
+#: Records holding an escape introducer are always candidates (see ``Prefilter.may_match``).
+_ESCAPED = GroupMatcher(ALWAYS_CANDIDATE_RE, tuple((mark, False) for mark in ALWAYS_CANDIDATES))
 
 
 def query_prefilter(fmt: LogFormat, query: QueryLike) -> Prefilter | None:
@@ -191,7 +197,7 @@ class Matcher:
                 cand = group.within(buf, rel, cand)
             else:
                 cand = np.intersect1d(cand, group.records(buf, rel), assume_unique=True)
-        if ALWAYS_CANDIDATE in buf:
+        if holds_escape(buf):
             cand = np.union1d(cand, _ESCAPED.records(buf, rel))
         return cand
 
@@ -211,17 +217,18 @@ class Matcher:
 
     @staticmethod
     def hits(buf: bytes, literals: tuple[bytes, ...], folded: bool) -> list[int]:
-        """Sorted offsets of the needles in ``buf``, and of ESC bytes (always candidates)."""
+        """Sorted offsets of the needles in ``buf``, and of escape introducers (always
+        candidates)."""
         hits = find_all(buf.lower() if folded else buf, literals)
-        if ALWAYS_CANDIDATE in buf:
-            hits.extend(find_all(buf, (ALWAYS_CANDIDATE,)))
+        if holds_escape(buf):
+            hits.extend(find_all(buf, ALWAYS_CANDIDATES))
         hits.sort()
         return hits
 
     @staticmethod
     def admits(data: bytes, confirm: list[re.Pattern[bytes]]) -> bool:
-        """A record's bytes hold every group of ``confirm`` (or an ESC byte)."""
-        return ALWAYS_CANDIDATE in data or all(group.search(data) for group in confirm)
+        """A record's bytes hold every group of ``confirm`` (or an escape introducer)."""
+        return holds_escape(data) or all(group.search(data) for group in confirm)
 
 
 class _Matchers:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from logview.record import _ALIASES, LEVELS  # every level spelling level_from_name accepts
+# _ALIASES: every level spelling level_from_name accepts
+from logview.record import _ALIASES, ESCAPE_INTRODUCERS, LEVELS
 
 #: Characters some JSON/logfmt encoders escape (quotes, backslash, HTML-safe <>&', the slash
 #: PHP escapes). A needle containing one may not appear verbatim in escaped raw bytes.
@@ -50,9 +51,17 @@ Alt = tuple[str, bool]
 LEVEL_CASES = (None, "upper", "python")
 
 
-#: A record whose raw bytes hold this (ESC) always passes: ANSI stripping can join text that the
-#: raw bytes keep apart. Scanners (``logview.scan``) apply the same rule in bulk.
-ALWAYS_CANDIDATE = b"\x1b"
+#: A record whose raw bytes hold one of these (ESC, or a C1 introducer in UTF-8 such as the
+#: 8-bit CSI ``\xc2\x9b``) always passes: ANSI stripping can join text that the raw bytes keep
+#: apart (``WAR\x1b[1mNING``). Scanners (``logview.scan``) apply the same rule in bulk.
+ALWAYS_CANDIDATES = tuple(char.encode() for char in ESCAPE_INTRODUCERS)
+ALWAYS_CANDIDATE_RE = re.compile(b"|".join(re.escape(mark) for mark in ALWAYS_CANDIDATES))
+
+
+def holds_escape(raw: bytes) -> bool:
+    """Whether ``raw`` holds one of ``ALWAYS_CANDIDATES`` (at C speed when it has no ESC and
+    no ``\xc2`` byte, the lead byte of every UTF-8 C1 introducer)."""
+    return b"\x1b" in raw or (b"\xc2" in raw and ALWAYS_CANDIDATE_RE.search(raw) is not None)
 
 
 @dataclass(slots=True)
@@ -60,8 +69,8 @@ class Prefilter:
     """A necessary condition on a record's raw bytes: every record the query matches satisfies it.
 
     ``groups`` is an AND: each group is a bytes regex (an alternation of needles) that must occur
-    somewhere in the raw record; the most selective group comes first. Records containing an ESC
-    byte are always candidates (ANSI stripping can join text that the raw bytes keep apart), and
+    somewhere in the raw record; the most selective group comes first. Records holding an escape
+    introducer are always candidates (ANSI stripping can join text that the raw bytes keep apart), and
     ``may_match`` does that check for you.
     """
 
@@ -82,7 +91,7 @@ class Prefilter:
 
     def may_match(self, raw: bytes) -> bool:
         """Whether the record with these raw bytes can match the query."""
-        if ALWAYS_CANDIDATE in raw:
+        if holds_escape(raw):
             return True
         for group in self.groups:
             if group.search(raw) is None:

@@ -232,6 +232,15 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: The characters that start what ``ANSI_RE`` removes: ESC and the 8-bit C1 introducers.
 ESCAPE_INTRODUCERS = "\x1b\x90\x98\x9b\x9d\x9e\x9f"
 _C1_INTRO_RE = re.compile("[" + ESCAPE_INTRODUCERS[1:] + "]")
+#: The introducers as they appear in raw bytes (UTF-8).
+ESCAPE_BYTES = tuple(char.encode() for char in ESCAPE_INTRODUCERS)
+ESCAPE_BYTES_RE = re.compile(b"|".join(re.escape(mark) for mark in ESCAPE_BYTES))
+
+
+def holds_escape(raw: bytes) -> bool:
+    """Whether ``raw`` holds one of ``ESCAPE_BYTES`` (at C speed when it has no ESC and no
+    ``\xc2`` byte, the lead byte of every UTF-8 C1 introducer)."""
+    return b"\x1b" in raw or (b"\xc2" in raw and ESCAPE_BYTES_RE.search(raw) is not None)
 
 
 def strip_ansi(text: str) -> str:

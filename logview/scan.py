@@ -30,13 +30,8 @@ import numpy as np
 
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
-from logview.query.prefilter import (
-    ALWAYS_CANDIDATE_RE,
-    ALWAYS_CANDIDATES,
-    Prefilter,
-    holds_escape,
-)
-from logview.record import LEVEL_ALIASES, RawRecord, Record, parse_raw_record
+from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter
+from logview.record import LEVEL_ALIASES, RawRecord, Record, holds_escape, parse_raw_record
 
 if TYPE_CHECKING:
     from logview.store import Store

@@ -14,10 +14,14 @@ from array import array
 
 import numpy as np
 
+from logview.columns import CountBatch
 from logview.record import LEVEL_BUCKETS, Record, level_bucket
 
 #: Distinct sources remembered (a hostile stream of client names stays bounded).
 MAX_SOURCES = 256
+
+#: The lowest level number of each bucket (``level_bucket`` in bulk).
+_BUCKET_FLOORS = np.array([floor for _, floor in LEVEL_BUCKETS])
 
 #: Records whose times and loggers may wait for the UI before the worker pauses.
 MAX_PENDING = 500_000
@@ -62,6 +66,29 @@ class RecordStats:
                 if source not in self._sources and len(self._sources) < MAX_SOURCES:
                     self._sources[source] = None
             self._pending += 1
+            if self._pending >= MAX_PENDING:
+                self.room.clear()
+
+    def add_batch(self, batch: CountBatch) -> None:
+        """Count a chunk's records at once (worker thread; ``columns.RecordCounter``)."""
+        levelnos = batch.levelnos.astype(np.int64)
+        known = levelnos > 0
+        buckets = np.searchsorted(_BUCKET_FLOORS, levelnos[known], side="right") - 1
+        per_bucket = np.bincount(buckets, minlength=len(LEVEL_BUCKETS)).tolist()
+        with self._lock:
+            for i, count in enumerate(per_bucket):
+                self.levels[i] += count
+            self.unknown += int(len(levelnos) - known.sum())
+            self.counted += batch.count
+            for logger, count in batch.loggers.items():
+                self._loggers[logger] = self._loggers.get(logger, 0) + count
+            self._times.frombytes(batch.times.astype(np.float64).tobytes())
+            self._levelnos.frombytes(np.clip(batch.time_levelnos, -32768, 32767)
+                                     .astype(np.int16).tobytes())
+            for source in batch.sources:
+                if source not in self._sources and len(self._sources) < MAX_SOURCES:
+                    self._sources[source] = None
+            self._pending += batch.count
             if self._pending >= MAX_PENDING:
                 self.room.clear()
 

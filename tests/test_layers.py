@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                "logview.formats.signature")),
     ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources")),
     ("boundaries, index", ("logview.boundaries", "logview.index")),
-    ("scan", ("logview.scan", "logview.scan_ranges")),
+    ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
                        "logview.printer")),
     ("headless, listen", ("logview.headless", "logview.listen", "logview.explain",

@@ -70,6 +70,11 @@ class LogFormat(ABC):
         is the text and whose level is unknown.
         """
 
+    def column_walker(self):
+        """What reads level, logger and time of many records at once without parsing them
+        (``template_columns.ColumnWalker``), or None: the records are parsed."""
+        return
+
     def parse_raw(self, raw: str) -> Record:
         """Parse a record's original text: strips ANSI, parses, keeps ``raw``."""
         record = self.parse(strip_ansi(raw))

@@ -15,6 +15,7 @@ from typing import Any
 
 from logview.formats.base import FormatError, LogFormat
 from logview.formats.signature import StartSignature
+from logview.formats.template_columns import ColumnWalker, plan_steps, time_layout
 from logview.formats.template_compile import CompiledTemplate, compile_template
 from logview.formats.template_start import TRACEBACK_GUARD
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
@@ -159,6 +160,8 @@ class TemplateFormat(LogFormat):
             level_names = tuple(sorted(LEVEL_SPELLINGS | custom))
         compiled = compile_template(fmt, datefmt, self.style, level_names)
         self._compiled = compiled
+        self._level_names = frozenset(level_names) if level_names is not None else None
+        self._walker: ColumnWalker | None | bool = False  # False: not built yet
         self.start_pattern = compiled.start_pattern
         attrs = {f.attr for f in compiled.tokens if isinstance(f, TemplateField)}
         cuts = [f.precision for f in compiled.tokens
@@ -335,6 +338,24 @@ class TemplateFormat(LogFormat):
                 value = value.strip(strips[gi])
             fields[attr] = _convert(value, how)
         return Record(message, time, time_text, level, levelno, logger, exc, fields)
+
+    def column_walker(self) -> ColumnWalker | None:
+        """Reads level, logger and time of many records at once (None: this template's head
+        cannot be walked; its records are parsed)."""
+        if self._walker is False:
+            steps = plan_steps(self._compiled.tokens, self.datefmt)
+            self._walker = None if steps is None else ColumnWalker(
+                steps, time_layout(self.datefmt), self._named_level,
+                lambda parts: datetime_from_parts(parts, self.reference), self._msecs_add)
+        return self._walker or None
+
+    def _named_level(self, name: str) -> tuple[str | None, int]:
+        """A level name as ``_record`` reads it (a name this template cannot write: none)."""
+        if self._level_names is not None and name not in self._level_names and not (
+                name.startswith("Level ")):
+            return None, 0
+        hit = self._levels.get(name)
+        return hit if hit is not None else self._level_of(name)
 
     def _level_of(self, name: str) -> tuple[str | None, int]:
         """A level as written; one letter stands for a level only in a template that cuts

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 # _ALIASES: every level spelling level_from_name accepts
-from logview.record import _ALIASES, ESCAPE_INTRODUCERS, LEVELS
+from logview.record import _ALIASES, ESCAPE_BYTES, ESCAPE_BYTES_RE, LEVELS, holds_escape
 
 #: Characters some JSON/logfmt encoders escape (quotes, backslash, HTML-safe <>&', the slash
 #: PHP escapes). A needle containing one may not appear verbatim in escaped raw bytes.
@@ -54,14 +54,8 @@ LEVEL_CASES = (None, "upper", "python")
 #: A record whose raw bytes hold one of these (ESC, or a C1 introducer in UTF-8 such as the
 #: 8-bit CSI ``\xc2\x9b``) always passes: ANSI stripping can join text that the raw bytes keep
 #: apart (``WAR\x1b[1mNING``). Scanners (``logview.scan``) apply the same rule in bulk.
-ALWAYS_CANDIDATES = tuple(char.encode() for char in ESCAPE_INTRODUCERS)
-ALWAYS_CANDIDATE_RE = re.compile(b"|".join(re.escape(mark) for mark in ALWAYS_CANDIDATES))
-
-
-def holds_escape(raw: bytes) -> bool:
-    """Whether ``raw`` holds one of ``ALWAYS_CANDIDATES`` (at C speed when it has no ESC and
-    no ``\xc2`` byte, the lead byte of every UTF-8 C1 introducer)."""
-    return b"\x1b" in raw or (b"\xc2" in raw and ALWAYS_CANDIDATE_RE.search(raw) is not None)
+ALWAYS_CANDIDATES = ESCAPE_BYTES
+ALWAYS_CANDIDATE_RE = ESCAPE_BYTES_RE
 
 
 @dataclass(slots=True)

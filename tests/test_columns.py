@@ -1,0 +1,172 @@
+"""Counting by columns (``logview.columns``, ``formats.template_columns``) gives exactly the
+counts of parsing every record: the per-record ``RecordStats.add`` is the reference."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import test_fuzz_parsers as parsers
+from test_fuzz_parsers import FAMILIES, SEED, clean_sample, hostile_file
+
+from logview.columns import RecordCounter
+from logview.formats.template import TemplateFormat
+from logview.sources.base import StaticFileSource
+from logview.stats import RecordStats
+from logview.store import build_store, open_store
+
+user_config = parsers.user_config
+with_user_formats = parsers.with_user_formats
+
+#: Templates people use, each with a datefmt or logging's default time.
+TEMPLATES = [
+    ("%(asctime)s - %(name)s - %(levelname)s - %(message)s", None),
+    ("%(levelname)s:%(name)s:%(message)s", None),
+    ("%(asctime)s %(levelname)-8s %(name)s: %(message)s", None),
+    ("%(asctime)s [%(levelname)8s] %(name)-12s %(message)s", "%Y-%m-%d %H:%M:%S"),
+    ("[%(asctime)s] %(levelname)s in %(module)s: %(message)s", None),
+    ("%(asctime)s,%(msecs)03d %(levelname)s [%(name)s:%(lineno)d] %(message)s",
+     "%Y-%m-%d %H:%M:%S"),
+    ("%(asctime)s %(process)d %(levelname)s %(name)s %(message)s", "%d/%m/%Y %H:%M:%S"),
+    ("%(asctime)s %(levelname)s %(name)s %(message)s", "%H:%M:%S"),
+    ("{asctime} {levelname:<8} {name}: {message}", None),
+    ("%(message)s [%(name)s] %(levelname)s", None),  # fields after the message: parsed
+]
+LOGGERS = ["app", "app.db", "app.web.handlers", "urllib3.connectionpool", "caf\u00e9.\u4e2d",
+           "a" * 140, "x:y", "root"]
+
+
+def reference(store) -> tuple[list[int], int, int, dict[str, int], np.ndarray, np.ndarray,
+                              list[str]]:
+    stats = RecordStats()
+    for i in range(len(store)):
+        stats.add(store.record(i))
+    return summary(stats)
+
+
+def summary(stats: RecordStats):
+    levels, unknown, counted = stats.totals()
+    loggers, times, levelnos = stats.take()
+    order = np.lexsort((levelnos, times))
+    return levels, unknown, counted, loggers, times[order], levelnos[order], stats.sources()
+
+
+def by_columns(store, chunk_bytes: int = 1 << 12):
+    stats = RecordStats()
+    counter = RecordCounter(store)
+    for batch in counter.batches(len(store), chunk_bytes=chunk_bytes):
+        stats.add_batch(batch)
+    assert counter.counted == len(store)
+    return summary(stats)
+
+
+def assert_same(got, want, what) -> None:
+    assert got[:4] == want[:4], what
+    assert np.allclose(got[4], want[4], rtol=0, atol=1e-3), what
+    assert (got[5] == want[5]).all(), what
+    assert sorted(got[6]) == sorted(want[6]), what
+
+
+def write_with_logging(path: Path, fmt: str, datefmt: str | None, style: str, rng) -> None:
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter(fmt, datefmt, style=style))
+    logging.addLevelName(25, "NOTICE")
+    try:
+        for i in range(600):
+            log = logging.getLogger(rng.choice(LOGGERS))
+            log.propagate = False
+            log.handlers = [handler]
+            log.setLevel(1)
+            level = rng.choice([10, 20, 25, 30, 40, 50, 5])
+            if i % 50 == 7:
+                try:
+                    raise ValueError(f"boom {i}")
+                except ValueError:
+                    log.exception("failed %d", i)
+            else:
+                log.log(level, "message %d %s", i, rng.choice(["", " - WARNING - ", "\u00e9", ": x"]))
+    finally:
+        handler.close()
+
+
+@pytest.mark.parametrize(("fmt", "datefmt"), TEMPLATES)
+def test_templates_written_by_logging_count_as_parsed(tmp_path, fmt, datefmt):
+    rng = random.Random(f"{SEED}:{fmt}")
+    path = tmp_path / "app.log"
+    style = "{" if fmt.startswith("{") else "%"
+    write_with_logging(path, fmt, datefmt, style, rng)
+    form = TemplateFormat(fmt, datefmt, style)
+    store = open_store(StaticFileSource(str(path)), form)
+    store.update(final=True)
+    assert len(store) >= 600
+    assert_same(by_columns(store), reference(store), fmt)
+
+
+def test_the_dash_template_is_read_without_parsing_nearly_every_record(tmp_path):
+    """The point of the walk: records are not parsed one by one (only a traceback's own
+    lines, which are no record starts, and none here)."""
+    path = tmp_path / "app.log"
+    write_with_logging(path, TEMPLATES[0][0], None, "%", random.Random(1))
+    store = open_store(StaticFileSource(str(path)), TemplateFormat(TEMPLATES[0][0]))
+    store.update(final=True)
+    walker = store.format.column_walker()
+    assert walker is not None
+    parsed = []
+    real = type(store.format).parse
+
+    def counting_parse(self, text):
+        parsed.append(text)
+        return real(self, text)
+
+    type(store.format).parse = counting_parse
+    try:
+        counted = sum(batch.count for batch in RecordCounter(store).batches(len(store)))
+    finally:
+        type(store.format).parse = real
+    assert counted == len(store)
+    # Long loggers (140 bytes > MAX_VALUE) are parsed; the rest is read by the walk.
+    assert 0 < len(parsed) < len(store) // 4
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_hostile_files_of_every_family_count_as_parsed(tmp_path, family, with_user_formats):
+    rng = random.Random(f"{SEED}:columns:{family}")
+    path = tmp_path / f"{family}.log"
+    path.write_bytes(hostile_file(rng, clean_sample(family, rng)))
+    store = open_store(StaticFileSource(str(path)))
+    store.update(final=True)
+    assert_same(by_columns(store, 1 << 10), reference(store), family)
+
+
+def test_a_merged_store_counts_each_part_up_to_what_it_placed(tmp_path):
+    rng = random.Random(7)
+    paths = []
+    for k, (fmt, datefmt) in enumerate(TEMPLATES[:3]):
+        paths.append(tmp_path / f"{k}.log")
+        write_with_logging(paths[-1], fmt, datefmt, "%", rng)
+    store = build_store([StaticFileSource(str(p)) for p in paths])
+    while store.update(final=True):
+        pass
+    assert len(store.parts()) == 3
+    assert_same(by_columns(store), reference(store), "merged")
+
+
+def test_escapes_in_a_head_and_lines_that_do_not_fit_are_parsed(tmp_path):
+    data = (b"2024-01-02 03:04:05,123 - app - INFO - plain\n"
+            b"2024-01-02 03:04:06,123 - app - \x1b[31mERROR\x1b[0m - coloured level\n"
+            b"2024-01-02 03:04:07,123 - \xc2\x9b1mapp - WARNING - C1 escape in the logger\n"
+            b"2024-01-02 03:04:08,1x3 - app - INFO - bad milliseconds\n"
+            b"2024-02-30 03:04:09,123 - app - INFO - no such day\n"
+            b"2024-01-02 03:04:10,123 - app - NOTALEVEL - unknown level\n"
+            b"2024-01-02 03:04:11,123 - app with space - INFO - not a logger name\n")
+    path = tmp_path / "odd.log"
+    path.write_bytes(data)
+    store = open_store(StaticFileSource(str(path)),
+                       TemplateFormat("%(asctime)s - %(name)s - %(levelname)s - %(message)s"))
+    store.update(final=True)
+    got, want = by_columns(store), reference(store)
+    assert_same(got, want, "odd")
+    assert got[0][3] == 1  # the coloured ERROR counts as an error

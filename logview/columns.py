@@ -1,22 +1,29 @@
-"""Level, logger, time and source of every record, counted in chunks (the viewer's level bar,
-logger tree and histogram).
+"""Level, logger, time and source of every record, read in chunks: the viewer's level bar,
+logger tree and histogram count them, and queries on levels and loggers are answered from
+them with numpy.
 
 A chunk of whole records is read through the store's index; the format's ``ColumnWalker``
 (``formats.template_columns``) reads the header fields of all its records at once, and only
-the records it could not read are parsed, one by one, as before. A format without a walker
-(JSON lines, syslog...) has every record parsed. Counting is order-free, so a merged store
-is counted part by part, each up to the records it has placed in the merged order.
+the records it could not read are parsed, one by one. A format without a walker (JSON lines,
+syslog...) has every record parsed. What was read is kept per store in ``RecordColumns``
+(a level number and a logger id per record, 8 bytes), as far as it was counted: a query
+whose terms are all about levels and loggers (``level>=ERROR``, the logger tree's
+exclusions) is then a numpy expression over them (``Query.column_mask``), not a scan.
+Counting is order-free, so a merged store is counted part by part, each up to the records
+it has placed in the merged order.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from logview.growable import GrowableArray
 from logview.record import RawRecord, parse_raw_record
 
 if TYPE_CHECKING:
@@ -24,6 +31,9 @@ if TYPE_CHECKING:
 
 #: Raw bytes read per counting step (whole records).
 COUNT_BYTES = 4 << 20
+#: Distinct logger names a store's columns keep; past it (a hostile stream of unique names)
+#: the columns stop growing and queries scan as before.
+MAX_LOGGER_NAMES = 1 << 20
 
 
 @dataclass(slots=True)
@@ -31,16 +41,113 @@ class CountBatch:
     """What a chunk of records adds to the counts."""
 
     count: int = 0
-    levelnos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    levelnos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     loggers: dict[str, int] = field(default_factory=dict)
     #: Times of the records that have one, and their level numbers.
     times: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    time_levelnos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    time_levelnos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     sources: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class ChunkColumns:
+    """The fields of a chunk's records: level numbers, logger ids into ``names``, times
+    (NaN: none) and the sources met."""
+
+    levelnos: np.ndarray
+    loggers: np.ndarray
+    names: list[str]
+    times: np.ndarray
+    sources: list[str]
+
+    def batch(self) -> CountBatch:
+        counts = np.bincount(self.loggers, minlength=len(self.names)).tolist()
+        loggers: dict[str, int] = {}
+        for i, count in enumerate(counts):
+            if count:
+                loggers[self.names[i]] = loggers.get(self.names[i], 0) + count
+        timed = ~np.isnan(self.times)
+        return CountBatch(len(self.levelnos), self.levelnos, loggers, self.times[timed],
+                          self.levelnos[timed], self.sources)
+
+
+class ColumnView:
+    """Columns of records ``[0, len)`` as one query sees them (``Query.column_mask``)."""
+
+    __slots__ = ("levelnos", "loggers", "names")
+
+    def __init__(self, levelnos: np.ndarray, loggers: np.ndarray, names: list[str]) -> None:
+        self.levelnos = levelnos
+        self.loggers = loggers
+        self.names = names
+
+    def by_logger(self, test: Callable[[str], bool]) -> np.ndarray:
+        """Which records' logger passes ``test`` (decided once per distinct name)."""
+        passing = np.fromiter((test(name) for name in self.names), dtype=bool,
+                              count=len(self.names))
+        return passing[self.loggers] if len(self.names) else np.zeros(len(self.loggers), bool)
+
+
+class RecordColumns:
+    """A store's level numbers and logger ids for its first ``len(self)`` records.
+
+    Written by one counting thread (``RecordCounter``), read by others: a view is a
+    consistent prefix. ``generation`` is the store's when they were read; a restart empties
+    them (``reset``).
+    """
+
+    def __init__(self, generation: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._empty(generation)
+
+    def _empty(self, generation: int) -> None:
+        self.generation = generation
+        self._levelnos = GrowableArray(np.int32)
+        self._loggers = GrowableArray(np.int32)
+        self._names: list[str] = []
+        self._ids: dict[str, int] = {}
+        self.full = False  # too many logger names: no longer kept
+
+    def __len__(self) -> int:
+        return len(self._loggers)
+
+    @property
+    def nbytes(self) -> int:
+        return 8 * len(self)
+
+    def reset(self, generation: int) -> None:
+        """Forget every record (the store restarted)."""
+        with self._lock:
+            self._empty(generation)
+
+    def append(self, at: int, generation: int, cols: ChunkColumns) -> None:
+        """Keep a chunk read at record ``at`` (ignored unless it continues the columns of
+        this generation)."""
+        with self._lock:
+            if generation != self.generation or at != len(self) or self.full:
+                return
+            ids = self._ids
+            if len(ids) + len(cols.names) > MAX_LOGGER_NAMES:
+                self.full = True
+                return
+            table = np.empty(len(cols.names), dtype=np.int32)
+            for k, name in enumerate(cols.names):
+                got = ids.get(name)
+                if got is None:
+                    got = ids[name] = len(self._names)
+                    self._names.append(name)
+                table[k] = got
+            self._levelnos.extend(cols.levelnos)
+            self._loggers.extend(table[cols.loggers] if len(table) else cols.loggers)
+
+    def view(self) -> ColumnView:
+        with self._lock:
+            return ColumnView(self._levelnos.view(), self._loggers.view(), list(self._names))
+
+
 class RecordCounter:
-    """Counts a store's records chunk by chunk, remembering how far each part got."""
+    """Counts a store's records chunk by chunk, remembering how far each part got, and keeps
+    what it read in each part's ``columns``."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -61,14 +168,16 @@ class RecordCounter:
             upto = min(upto, len(part))
             while self._done.get(sid, 0) < upto and not cancelled():
                 lo = self._done.get(sid, 0)
-                batch, hi = count_chunk(part, lo, upto, chunk_bytes)
+                generation = part.generation
+                cols, hi = read_chunk(part, lo, upto, chunk_bytes)
+                part.columns.append(lo, generation, cols)
                 self._done[sid] = hi
-                yield batch
+                yield cols.batch()
 
 
-def count_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
-                ) -> tuple[CountBatch, int]:
-    """The counts of records ``lo`` up to at most ``hi`` (about ``chunk_bytes`` of them), and
+def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
+               ) -> tuple[ChunkColumns, int]:
+    """The fields of records ``lo`` up to at most ``hi`` (about ``chunk_bytes`` of them), and
     where the chunk ended."""
     index, fmt, name = store.index, store.format, store.name
     first = index.start(lo)
@@ -80,30 +189,33 @@ def count_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTE
     n = hi - lo
     walker = fmt.column_walker()
     if walker is not None:
-        cols = walker.read(buf, rel[:-1])
-        ok, levelnos, times = cols.ok, cols.levelnos, cols.times
-        names = [*cols.logger_names, ""]  # -1: the template writes no logger
-        ids = cols.loggers[ok]
-        counts = np.bincount(np.where(ids < 0, len(names) - 1, ids), minlength=len(names))
-        loggers: dict[str, int] = {}
-        for i, count in enumerate(counts.tolist()):
-            if count:
-                loggers[names[i]] = loggers.get(names[i], 0) + count
+        got = walker.read(buf, rel[:-1])
+        ok = got.ok
+        names = [*got.logger_names, ""]  # the last: a template that writes no logger
+        loggers = np.where(got.loggers < 0, len(names) - 1, got.loggers).astype(np.int32)
+        levelnos = got.levelnos.astype(np.int32)
+        times = got.times
         unread = np.flatnonzero(~ok).tolist()
         sources = [name] if ok.any() else []
     else:
-        levelnos, times = np.zeros(n, dtype=np.int16), np.full(n, np.nan)
-        loggers, unread, sources = {}, list(range(n)), []
-    seen_sources = set(sources)
-    for j in unread:  # parsed: the walker could not read them, or there is no walker
-        s, e = int(rel[j]), int(rel[j + 1])
-        record = parse_raw_record(fmt, RawRecord(base + s, 0, buf[s:e]), name)
-        levelnos[j] = max(-32768, min(32767, record.levelno))
-        loggers[record.logger] = loggers.get(record.logger, 0) + 1
-        stamp = record.timestamp
-        times[j] = stamp if stamp is not None and math.isfinite(stamp) else np.nan
-        if record.source not in seen_sources:
-            seen_sources.add(record.source)
-            sources.append(record.source)
-    timed = ~np.isnan(times)
-    return CountBatch(n, levelnos, loggers, times[timed], levelnos[timed], sources), hi
+        names, loggers = [], np.zeros(n, dtype=np.int32)
+        levelnos, times = np.zeros(n, dtype=np.int32), np.full(n, np.nan)
+        unread, sources = list(range(n)), []
+    if unread:
+        ids = {logger: k for k, logger in enumerate(names)}
+        seen_sources = set(sources)
+        for j in unread:  # parsed: the walker could not read them, or there is no walker
+            s, e = int(rel[j]), int(rel[j + 1])
+            record = parse_raw_record(fmt, RawRecord(base + s, 0, buf[s:e]), name)
+            levelnos[j] = record.levelno
+            k = ids.get(record.logger)
+            if k is None:
+                k = ids[record.logger] = len(names)
+                names.append(record.logger)
+            loggers[j] = k
+            stamp = record.timestamp
+            times[j] = stamp if stamp is not None and math.isfinite(stamp) else np.nan
+            if record.source not in seen_sources:
+                seen_sources.add(record.source)
+                sources.append(record.source)
+    return ChunkColumns(levelnos, loggers, names, times, sources), hi

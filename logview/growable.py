@@ -1,4 +1,4 @@
-"""A sorted int64 array that grows at its end (matching positions, merged positions).
+"""An array that grows at its end (matching positions, merged positions, record columns).
 
 Appending never changes what an earlier ``view()`` shows: a reader in another thread keeps a
 consistent prefix while a writer appends (a bigger buffer is a new one; writes go past the
@@ -11,10 +11,10 @@ import numpy as np
 
 
 class GrowableArray:
-    """An int64 array that grows by appending, doubling its buffer when full."""
+    """An array (int64 unless told) that grows by appending, doubling its buffer when full."""
 
-    def __init__(self) -> None:
-        self._buf = np.empty(1024, dtype=np.int64)
+    def __init__(self, dtype: type[np.generic] = np.int64) -> None:
+        self._buf = np.empty(1024, dtype=dtype)
         self._len = 0
 
     def __len__(self) -> int:
@@ -23,7 +23,7 @@ class GrowableArray:
     def extend(self, values: np.ndarray) -> None:
         need = self._len + len(values)
         if need > len(self._buf):
-            bigger = np.empty(max(need, 2 * len(self._buf)), dtype=np.int64)
+            bigger = np.empty(max(need, 2 * len(self._buf)), dtype=self._buf.dtype)
             bigger[: self._len] = self._buf[: self._len]
             self._buf = bigger
         self._buf[self._len : need] = values

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from logview.columns import ColumnView
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
 from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter
@@ -330,6 +331,11 @@ def scan(store: Store, query: QueryLike, start: int = 0, stop: int | None = None
     pending: list[np.ndarray] = []
     last = time.monotonic()
     stop = len(store) if stop is None else stop
+    answered = column_positions(store, query, start, stop)
+    if answered is not None:
+        positions, start = answered
+        if len(positions):
+            yield positions
     for positions, _records in _chunks(store, _Matchers(query), start, stop, cancelled):
         if len(positions):
             pending.append(positions)
@@ -375,10 +381,38 @@ def iter_records(store: Store, start: int, stop: int, *,
     return iter_matching_records(store, EVERYTHING, start, stop, cancelled=cancelled)
 
 
+def column_positions(store: Store, query: QueryLike, start: int,
+                     stop: int) -> tuple[np.ndarray, int] | None:
+    """Positions in ``[start, stop)`` that match, answered from the store's record columns
+    (``columns.RecordColumns``) without reading a record, and where the columns ended; None
+    when the query has a term the columns cannot answer or they do not reach ``start``."""
+    mask_of = getattr(query, "column_mask", None)
+    parts = store.parts()
+    if mask_of is None or len(parts) != 1 or parts[0] is not store:
+        return None
+    columns = store.columns  # type: ignore[attr-defined]
+    view = columns.view()
+    if columns.generation != store.generation:
+        return None
+    covered = min(stop, len(view.loggers))
+    if covered <= start:
+        return None
+    mask = mask_of(ColumnView(view.levelnos[start:covered], view.loggers[start:covered],
+                              view.names))
+    if mask is None:
+        return None
+    return np.flatnonzero(mask) + start, covered
+
+
 def find_next(store: Store, query: QueryLike, start: int, stop: int | None = None, *,
               cancelled: Cancelled = never) -> int | None:
     """The first position in ``[start, stop)`` whose record matches, or None."""
     stop = len(store) if stop is None else min(stop, len(store))
+    answered = column_positions(store, query, max(0, start), stop)
+    if answered is not None:
+        positions, start = answered
+        if len(positions):
+            return int(positions[0])
     window = 4096
     lo = max(0, start)
     matchers = _Matchers(query)
@@ -394,8 +428,17 @@ def find_next(store: Store, query: QueryLike, start: int, stop: int | None = Non
 def find_previous(store: Store, query: QueryLike, before: int, start: int = 0, *,
                   cancelled: Cancelled = never) -> int | None:
     """The last position in ``[start, before)`` whose record matches, or None: windows of
-    growing size scanned from ``before`` backwards, each forward in chunks."""
+    growing size scanned from ``before`` backwards, each forward in chunks (the records the
+    store's columns hold are answered from them)."""
     hi = min(before, len(store))
+    answered = column_positions(store, query, max(0, start), hi)
+    if answered is not None:
+        positions, covered = answered
+        beyond = find_previous(store, query, hi, covered, cancelled=cancelled) \
+            if covered < hi else None
+        if beyond is not None:
+            return beyond
+        return int(positions[-1]) if len(positions) else None
     window = 4096
     matchers = _Matchers(query)
     while hi > start and not cancelled():

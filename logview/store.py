@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from logview.columns import RecordColumns
 from logview.formats.base import LogFormat
 from logview.index import RecordIndex
 from logview.merge import MergedStore
@@ -128,6 +129,8 @@ class LogStore:
         self.index = RecordIndex(source, self.format)
         self._index_generation = self.index.generation
         self.generation = self.index.generation
+        #: Level and logger of the records counted so far (``columns.RecordCounter``).
+        self.columns = RecordColumns(self.generation)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -240,6 +243,7 @@ class LogStore:
         """Every position before is void: a new generation, an empty record cache."""
         self.generation += 1
         self._cached.cache_clear()
+        self.columns.reset(self.generation)
 
     def progress(self) -> tuple[int, int]:
         """(bytes indexed, bytes the source has)."""

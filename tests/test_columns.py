@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,10 @@ from test_fuzz_parsers import FAMILIES, SEED, clean_sample, hostile_file
 
 from logview.columns import RecordCounter
 from logview.formats.template import TemplateFormat
+from logview.query.plan import parse_query
+from logview.scan import find_next, find_previous, scan
 from logview.sources.base import StaticFileSource
+from logview.sources.file import FileSource
 from logview.stats import RecordStats
 from logview.store import build_store, open_store
 
@@ -170,3 +174,72 @@ def test_escapes_in_a_head_and_lines_that_do_not_fit_are_parsed(tmp_path):
     got, want = by_columns(store), reference(store)
     assert_same(got, want, "odd")
     assert got[0][3] == 1  # the coloured ERROR counts as an error
+
+
+COLUMN_QUERIES = ["level>=ERROR", "level:INFO", "level<WARNING", "level!=DEBUG", "logger:app",
+                  "not logger:app.db", "logger=x:y", "logger~^urllib3", "logger!=root",
+                  "level>=WARNING not logger:app.web", "level:ERROR or logger:app.db",
+                  "level>=25", "level>=ERROR boom", "not (level:INFO or logger:app)"]
+
+
+def filtered(store, query) -> list[int]:
+    return [int(p) for batch in scan(store, query) for p in batch]
+
+
+@pytest.mark.parametrize(("fmt", "datefmt"), TEMPLATES[:4] + TEMPLATES[-1:])
+def test_queries_answered_from_columns_match_the_scan(tmp_path, fmt, datefmt):
+    path = tmp_path / "app.log"
+    write_with_logging(path, fmt, datefmt, "%", random.Random(fmt))
+    store = open_store(StaticFileSource(str(path)), TemplateFormat(fmt, datefmt))
+    store.update(final=True)
+    before = {text: filtered(store, parse_query(text)) for text in COLUMN_QUERIES}
+    counter = RecordCounter(store)
+    for _ in counter.batches(len(store) // 2, chunk_bytes=1 << 12):  # half the columns
+        pass
+    assert 0 < len(store.columns) < len(store)
+    for text, want in before.items():
+        query = parse_query(text)
+        assert filtered(store, query) == want, text
+        assert find_next(store, query, 0) == (want[0] if want else None), text
+        assert find_previous(store, query, len(store)) == (want[-1] if want else None), text
+        middle = len(store) // 3
+        later = [p for p in want if p >= middle]
+        assert find_next(store, query, middle) == (later[0] if later else None), text
+
+
+def test_a_level_filter_over_counted_records_reads_no_record(tmp_path, monkeypatch):
+    path = tmp_path / "app.log"
+    write_with_logging(path, TEMPLATES[0][0], None, "%", random.Random(3))
+    store = open_store(StaticFileSource(str(path)))
+    store.update(final=True)
+    for _ in RecordCounter(store).batches(len(store)):
+        pass
+    assert len(store.columns) == len(store)
+    want = [i for i in range(len(store)) if store.record(i).levelno >= 40]
+
+    def no_reads(*args, **kwargs):
+        raise AssertionError("a record was read")
+
+    monkeypatch.setattr(store.source, "read_at", no_reads)
+    assert filtered(store, parse_query("level>=ERROR not logger:app.db")) == [
+        i for i in want if not store.record(i).logger.startswith("app.db")]
+
+
+def test_a_restart_empties_the_columns(tmp_path):
+    path = tmp_path / "app.log"
+    path.write_bytes(b"2024-01-02 03:04:05,000 - app - ERROR - one\n" * 10)
+    store = open_store(FileSource(str(path), follow=True))
+    try:
+        store.update(final=True)
+        for _ in RecordCounter(store).batches(len(store)):
+            pass
+        assert len(store.columns) == 10
+        path.write_bytes(b"2024-01-02 03:04:05,000 - app - INFO - two\n")
+        deadline = time.monotonic() + 10
+        while len(store.columns) and time.monotonic() < deadline:
+            store.update()
+            store.wait(0.05)
+        assert len(store.columns) == 0
+        assert filtered(store, parse_query("level>=ERROR")) == []
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from logview.query.errors import QueryError
 from logview.query.lexer import AND, LPAREN, NOT, OR, RPAREN, Token, tokenize
@@ -193,6 +194,26 @@ def min_level(node: Node) -> int:
     return max(levels) if isinstance(node, AndNode) else min(levels)
 
 
+def column_mask(node: Node, columns: Any) -> Any:
+    """The query's answer for every record of ``columns`` (a bool array), or None when a term
+    is not about levels or loggers (the records must be scanned)."""
+    if isinstance(node, Term):
+        return None if node.column is None else node.column(columns)
+    if isinstance(node, NotNode):
+        inner = column_mask(node.child, columns)
+        return None if inner is None else ~inner
+    masks = []
+    for child in node.children:
+        mask = column_mask(child, columns)
+        if mask is None:
+            return None
+        masks.append(mask)
+    out = masks[0]
+    for mask in masks[1:]:
+        out = (out & mask) if isinstance(node, AndNode) else (out | mask)
+    return out
+
+
 def highlights(node: Node) -> list[re.Pattern[str]]:
     """Highlight patterns of the terms not under a negation."""
     if isinstance(node, Term):
@@ -274,6 +295,11 @@ class Query:
                 None if self._root is None else build_prefilter(self._root, *key)
             )
         return self._prefilters[key]
+
+    def column_mask(self, columns: Any) -> Any:
+        """Which records of ``columns`` (``columns.ColumnView``) match, as a bool array, when
+        every term is about levels or loggers; None otherwise (and for the empty query)."""
+        return None if self._root is None else column_mask(self._root, columns)
 
     def highlight_patterns(self) -> list[re.Pattern[str]]:
         """Regexes, words and phrases (not negated ones) to highlight in rows."""

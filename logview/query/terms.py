@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from logview.query.errors import QueryError
 from logview.query.lexer import COMPARE, REGEX, WORD, Token
@@ -40,6 +41,11 @@ _HAS_BUILTIN: dict[str, Predicate] = {
 }
 
 
+#: A term's test on record columns (``columns.ColumnView``: ``levelnos``, ``by_logger``),
+#: giving a bool array with the record predicate's answer for every record.
+ColumnTest = Callable[[Any], Any]
+
+
 @dataclass(slots=True)
 class Term:
     """A compiled leaf of the query."""
@@ -49,6 +55,8 @@ class Term:
     needle: Needle | None = None
     highlights: list[re.Pattern[str]] = field(default_factory=list)
     min_level: int = 0
+    #: The same test on record columns, when the term is about the level or the logger.
+    column: ColumnTest | None = None
 
 
 def build_term(token: Token, now: datetime) -> Term:
@@ -139,7 +147,8 @@ def _level_term(token: Token, _now: datetime) -> Term:
     if not compare(0, number) and token.op != "!=":
         needle = LevelNeedle(frozenset(n for n in _NAMED_LEVELS if compare(n, number)))
     floor = {">=": number, ">": number + 1, "=": number, ":": number}.get(token.op, 0)
-    return Term(level_ok, 1, needle, min_level=max(0, floor))
+    return Term(level_ok, 1, needle, min_level=max(0, floor),
+                column=lambda cols: compare(cols.levelnos, number))
 
 
 def _level_number(text: str, position: int) -> int:
@@ -157,12 +166,24 @@ def _logger_term(token: Token, _now: datetime) -> Term:
     if token.op == ":":
         prefix = name + "."
 
-        def in_tree(r: Record) -> bool:
-            logger = r.logger
+        def in_tree_name(logger: str) -> bool:
             return logger == name or logger.startswith(prefix)
 
-        return Term(in_tree, 2, TextNeedle(name))
-    return _string_attr_term(token, lambda r: r.logger, "':' (with descendants), =, != or ~")
+        return Term(lambda r: in_tree_name(r.logger), 2, TextNeedle(name),
+                    column=lambda cols: cols.by_logger(in_tree_name))
+    term = _string_attr_term(token, lambda r: r.logger, "':' (with descendants), =, != or ~")
+    pred = term.pred
+    term.column = lambda cols: cols.by_logger(lambda logger: pred(_LoggerOnly(logger)))
+    return term
+
+
+class _LoggerOnly:
+    """A stand-in record holding only a logger name (a logger term's test, per name)."""
+
+    __slots__ = ("logger",)
+
+    def __init__(self, logger: str) -> None:
+        self.logger = logger
 
 
 def _message_term(token: Token, _now: datetime) -> Term:

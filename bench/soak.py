@@ -5,7 +5,7 @@ its writer id and a sequence number (``w2 seq 1234 ...``), in the format
 ``%(asctime)s %(levelname)s %(name)s: %(message)s`` (logview detects it with no configuration).
 A reader follows ``app.log`` from before the first line until its output has been quiet for
 2 s after the writers ended; then every record is looked for in what it saw. Rotated files are
-never deleted, so the files at the end are the ground truth.
+never deleted, so the files at the end are the ground truth (compress: read decompressed).
 
 Scenarios (R = --rotations):
   rotating           1 writer, RotatingFileHandler, maxBytes set for about R rotations
@@ -19,9 +19,20 @@ Scenarios (R = --rotations):
   create             1 writer (WatchedFileHandler) and a rotator doing logrotate's create R
                      times the same way (shift, rename app.log -> app.log.1, create an empty
                      app.log)
+  compress           1 writer (WatchedFileHandler) and a rotator doing logrotate's compress
+                     without delaycompress R times the same way: shift app.log.N.gz -> N+1.gz,
+                     rename app.log -> app.log.1, create an empty app.log, gzip app.log.1 to
+                     app.log.1.gz (written under that name as it is compressed), delete
+                     app.log.1. --rotator-pause spaces the rotations of these three.
   writers4           4 writers appending to one file (FileHandler, O_APPEND), no rotation
   writers4-rotating  4 writers: w0 RotatingFileHandler (about R rotations), w1-w3 FileHandler,
                      which keep writing to the renamed file through their old descriptor
+  queue              the multi-process pipeline: 4 writer processes, each logging through a
+                     QueueHandler onto one multiprocessing.Queue, forked by a process whose
+                     QueueListener writes every record through one RotatingFileHandler
+                     (maxBytes for about R rotations); the writers' times for the trail are
+                     taken in the listener's handler (when a record reaches the file); the
+                     notes say how long the writers took to queue theirs
 
 Readers (each scenario is run with each):
   print   the real ``python -m logview --print --follow app.log``, stdout captured, SIGINT at
@@ -43,7 +54,8 @@ Readers (each scenario is run with each):
 Per (scenario, reader):
   written        records the writers wrote; "not in files": of those, lost by the rotation
                  scheme itself, not by logview (copytruncate: lines written between the copy
-                 and the truncate)
+                 and the truncate; compress: lines written to app.log.1 after gzip read it,
+                 noted as "seen that the files no longer hold" when logview read them)
   seen           distinct records the reader saw; missing: in the files but never seen (what
                  logview lost); dup: records seen more than once; order: per writer, records
                  seen after a later record of the same writer
@@ -65,7 +77,7 @@ files as ground truth, missing/duplicated/order, the trail); this file runs them
 Exit status 1 if any run missed or duplicated a record, or failed, or (viewer) its store holds
 records only as lines inside another record (noted as "only inside another record").
 
-    .venv/bin/python bench/soak.py                                  # all: 2-3 minutes on 2 CPUs
+    .venv/bin/python bench/soak.py                                  # all: 3-4 minutes on 2 CPUs
     .venv/bin/python bench/soak.py --rotations 20 --records 3000 --readers print \\
         --scenarios rotating,create --keep --json soak.json
 """
@@ -93,9 +105,11 @@ from soak_scenarios import (
     ROTATOR,
     SCENARIOS,
     Scenario,
+    kill_group,
     outputs,
     spawn,
     start_writers,
+    timed_seconds,
 )
 
 #: Seconds without new output, after the writers ended, that end a run.
@@ -128,20 +142,24 @@ def run_one(scenario: Scenario, reader_name: str, args: argparse.Namespace, base
         writers = start_writers(scenario, path, args)
         if scenario.rotator:
             cmd = [sys.executable, "-c", ROTATOR, scenario.rotator, path, str(args.rotations)]
-            rotator = spawn([*cmd, stop_file], directory, "rotator")
+            rotator = spawn([*cmd, stop_file, str(args.rotator_pause)], directory, "rotator")
         deadline = time.monotonic() + args.timeout
         while any(w.poll() is None for w in writers):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the writers did not finish within {args.timeout:.0f} s")
             reader.poll()
             time.sleep(SAMPLE)
-        infos = []
+        infos, queued = [], 0.0
         for wid, w in enumerate(writers):
             out, err = outputs(directory, f"writer{wid}")
             if w.returncode != 0 or not out.strip():
                 raise RuntimeError(f"a writer exited with {w.returncode}: {tail(err)}")
-            data = json.loads(out)
-            infos.append(WriterInfo(args.records, data["start"], data["end"], data["stamps"]))
+            for data in json.loads(out):
+                infos.append(WriterInfo(args.records, data["start"], data["end"], data["stamps"]))
+                if "queued" in data:
+                    queued = max(queued, data["queued"])
+        if queued:
+            result.notes.append(f"writers queued their records in {queued:.2f} s at most")
         if rotator is not None:
             open(stop_file, "w").close()
             rotator.wait(60)
@@ -199,8 +217,7 @@ def run_one(scenario: Scenario, reader_name: str, args: argparse.Namespace, base
     finally:
         for proc in [*writers, rotator]:
             if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
+                kill_group(proc)  # (and what it forked: queue's writers)
         reader.kill()
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)
@@ -276,6 +293,14 @@ def main() -> int:
         help="at most this many seconds (= rotations) for 'timed'",
     )
     parser.add_argument(
+        "--rotator-pause",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="copytruncate, create, compress: pause before each rotation (default 0: back to "
+        "back, each once app.log has a line)",
+    )
+    parser.add_argument(
         "--scenarios", default="all", help=f"comma-separated, or all: {', '.join(SCENARIOS)}"
     )
     parser.add_argument(
@@ -319,7 +344,7 @@ def main() -> int:
     command = "python bench/soak.py " + " ".join(sys.argv[1:])
     print(
         f"\n`{command.strip()}`: {args.records:,} records per writer, {args.rotations} "
-        f"rotations (timed: {min(args.rotations, args.timed_seconds)} s); {os.cpu_count()} "
+        f"rotations (timed: {timed_seconds(args)} s); {os.cpu_count()} "
         f"CPUs; {time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.2f} "
         "at the end\n"
     )

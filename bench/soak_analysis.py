@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import gzip
 import os
 from dataclasses import dataclass, field
 
@@ -43,7 +44,7 @@ class RunResult:
     writers: int = 0
     rotations: int = 0
     written: int = 0
-    not_in_files: int = 0  # lost by the rotation scheme itself (copytruncate's window)
+    not_in_files: int = 0  # lost by the rotation scheme itself (copytruncate's, compress's window)
     in_files: int = 0
     seen: int = 0  # distinct records seen
     missing: int = 0  # in the files, never seen
@@ -90,7 +91,8 @@ def read_files(directory: str) -> tuple[dict[int, str], dict[str, list[int]], in
     for name in sorted(os.listdir(directory)):
         if not name.startswith("app.log"):
             continue
-        with open(os.path.join(directory, name), "rb") as f:
+        opener = gzip.open if name.endswith(".gz") else open  # (compress: app.log.N.gz)
+        with opener(os.path.join(directory, name), "rb") as f:
             data = f.read()
         codes = [code(int(m.group(1)), int(m.group(2))) for m in MARKER.finditer(data)]
         per_file[name] = codes
@@ -104,7 +106,7 @@ def read_files(directory: str) -> tuple[dict[int, str], dict[str, list[int]], in
 
 def file_order(name: str) -> tuple[int, str]:
     """Rotated files newest first in name order: app.log.2 before app.log.10."""
-    suffix = name[len("app.log") :].lstrip(".")
+    suffix = name[len("app.log") :].lstrip(".").removesuffix(".gz")
     return (int(suffix), "") if suffix.isdigit() else (-1, suffix)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -18,47 +19,117 @@ STEP = 8
 #: About the bytes of one record line (sets maxBytes for the wanted number of rotations).
 LINE_BYTES = 96
 
-#: One writer: writes ``count`` records, then prints when it wrote them (JSON).
+#: One writer process: writes ``count`` records, then prints when it wrote them (a JSON list of
+#: one writer's times). ``queue``: the multi-process pipeline, ``writers`` child processes
+#: each with a QueueHandler on one multiprocessing.Queue, and a QueueListener in this process
+#: writing through a RotatingFileHandler; it prints the list of every child's times, taken
+#: where the record reaches the file (the listener's handler), not where it was queued.
 WRITER = r"""
 import json, logging, logging.handlers, sys, time
 kind, path, fmt = sys.argv[1], sys.argv[2], sys.argv[3]
 wid, count, max_bytes, backups, step = map(int, sys.argv[4:9])
-seconds = float(sys.argv[9])
-if kind == "rotating":
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups)
-elif kind == "timed":
-    handler = logging.handlers.TimedRotatingFileHandler(path, when="S", interval=1,
-                                                        backupCount=backups)
-elif kind == "watched":
-    handler = logging.handlers.WatchedFileHandler(path)
-else:
-    handler = logging.FileHandler(path, mode="a")
+seconds, writers = float(sys.argv[9]), int(sys.argv[10])
+
+
+def file_handler():
+    if kind in ("rotating", "queue"):
+        return logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups)
+    if kind == "timed":
+        return logging.handlers.TimedRotatingFileHandler(path, when="S", interval=1,
+                                                         backupCount=backups)
+    if kind == "watched":
+        return logging.handlers.WatchedFileHandler(path)
+    return logging.FileHandler(path, mode="a")
+
+
+def logger(wid, handler):
+    log = logging.getLogger("soak.w%d" % wid)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log
+
+
+def write(log, wid):
+    interval = seconds / count if seconds > 0 else 0.0
+    stamps = []
+    start = time.time()
+    for seq in range(count):
+        if seq % step == 0:
+            if interval:
+                delay = start + seq * interval - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+            stamps.append(time.time())
+        log.info("w%d seq %d request handled path=/api/items/%d status=200", wid, seq,
+                 seq % 1000, extra={"wid": wid, "seq": seq})
+    return {"start": start, "end": time.time(), "stamps": stamps}
+
+
+if kind != "queue":
+    handler = file_handler()
+    handler.setFormatter(logging.Formatter(fmt))
+    info = write(logger(wid, handler), wid)
+    handler.close()
+    print(json.dumps([info]))
+    sys.exit(0)
+
+import multiprocessing
+
+stamps = [[] for _ in range(writers)]
+ends = [0.0] * writers
+
+
+class StampedHandler(logging.handlers.RotatingFileHandler):
+    # The listener's handler: notes when each writer's records reach the file.
+    def emit(self, record):
+        if record.seq % step == 0:
+            stamps[record.wid].append(time.time())
+        super().emit(record)
+        if record.seq == count - 1:
+            ends[record.wid] = time.time()
+
+
+# fork: the children run this script's functions (a -c script cannot be imported again);
+# they are forked before any thread of this process starts.
+context = multiprocessing.get_context("fork")
+queue, results, go = context.Queue(), context.Queue(), context.Event()
+
+
+def child(w):
+    go.wait()
+    results.put((w, write(logger(w, logging.handlers.QueueHandler(queue)), w)))
+
+
+children = [context.Process(target=child, args=(w,)) for w in range(writers)]
+for process in children:
+    process.start()
+handler = StampedHandler(path, maxBytes=max_bytes, backupCount=backups)
 handler.setFormatter(logging.Formatter(fmt))
-log = logging.getLogger("soak.w%d" % wid)
-log.addHandler(handler)
-log.setLevel(logging.INFO)
-log.propagate = False
-interval = seconds / count if seconds > 0 else 0.0
-stamps = []
-start = time.time()
-for seq in range(count):
-    if seq % step == 0:
-        if interval:
-            delay = start + seq * interval - time.time()
-            if delay > 0:
-                time.sleep(delay)
-        stamps.append(time.time())
-    log.info("w%d seq %d request handled path=/api/items/%d status=200", wid, seq, seq % 1000)
-end = time.time()
+listener = logging.handlers.QueueListener(queue, handler)
+listener.start()
+go.set()
+queued = dict(results.get() for _ in children)
+for process in children:
+    process.join()
+listener.stop()  # (after the records left in the queue)
 handler.close()
-print(json.dumps({"start": start, "end": end, "stamps": stamps}))
+if any(process.exitcode for process in children):
+    sys.exit("a child exited with %s" % [process.exitcode for process in children])
+print(json.dumps([{"start": stamps[w][0], "end": ends[w], "stamps": stamps[w],
+                   "queued": queued[w]["end"] - queued[w]["start"]} for w in range(writers)]))
 """
 
-#: logrotate's copytruncate or create, ``rotations`` times as fast as it can (each time once
-#: app.log has a line), until the stop file appears; prints how many rotations it did.
+#: logrotate's copytruncate, create or compress, ``rotations`` times as fast as it can (each
+#: time once app.log has a line; ``pause`` seconds before each, 0 by default), until the stop
+#: file appears; prints how many rotations it did. compress (without delaycompress): shift the .N.gz names, rename app.log -> app.log.1,
+#: create an empty app.log, then gzip app.log.1 to app.log.1.gz (written under that name as
+#: it is compressed) and delete app.log.1, as logrotate does.
 ROTATOR = r"""
-import os, shutil, sys, time
+import gzip, os, shutil, sys, time
 mode, path, rotations, stop_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+pause = float(sys.argv[5])
+ext = ".gz" if mode == "compress" else ""
 
 def wait_for_a_line():
     while True:
@@ -72,15 +143,23 @@ def wait_for_a_line():
         time.sleep(0.001)
 
 done = 0
-while done < rotations and wait_for_a_line():
+while done < rotations:
+    if pause:
+        time.sleep(pause)
+    if not wait_for_a_line():
+        break
     for n in range(done, 0, -1):
-        os.rename("%s.%d" % (path, n), "%s.%d" % (path, n + 1))
+        os.rename("%s.%d%s" % (path, n, ext), "%s.%d%s" % (path, n + 1, ext))
     if mode == "copytruncate":
         shutil.copyfile(path, path + ".1")
         os.truncate(path, 0)
     else:
         os.rename(path, path + ".1")
         open(path, "a").close()
+    if mode == "compress":
+        with open(path + ".1", "rb") as src, gzip.open(path + ".1.gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.unlink(path + ".1")
     done += 1
 print(done)
 """
@@ -92,8 +171,10 @@ print(done)
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    handlers: tuple[str, ...]  # one per writer: rotating, timed, watched, file
-    rotator: str | None = None  # copytruncate or create
+    handlers: tuple[str, ...]  # one per writer: rotating, timed, watched, file, queue
+    rotator: str | None = None  # copytruncate, create or compress
+    #: All writers in one process tree (queue: the listener's process forks them).
+    one_process: bool = False
 
 
 SCENARIOS = {
@@ -105,6 +186,8 @@ SCENARIOS = {
         Scenario("create", ("watched",), "create"),
         Scenario("writers4", ("file",) * 4),
         Scenario("writers4-rotating", ("rotating", "file", "file", "file")),
+        Scenario("queue", ("queue",) * 4, one_process=True),
+        Scenario("compress", ("watched",), "compress"),
     ]
 }
 READERS = ("print", "viewer")
@@ -112,12 +195,22 @@ READERS = ("print", "viewer")
 
 def spawn(cmd: list[str], directory: str, name: str) -> subprocess.Popen:
     """Start ``cmd`` with its stdout and stderr going to ``name.out`` and ``name.err`` in
-    ``directory`` (files: a pipe nobody reads while it runs would stop it when full)."""
+    ``directory`` (files: a pipe nobody reads while it runs would stop it when full), in a
+    process group of its own (``kill_group`` ends it with the children it forked)."""
     with (
         open(os.path.join(directory, name + ".out"), "wb") as out,
         open(os.path.join(directory, name + ".err"), "wb") as err,
     ):
-        return subprocess.Popen(cmd, stdout=out, stderr=err)
+        return subprocess.Popen(cmd, stdout=out, stderr=err, start_new_session=True)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a process started by ``spawn`` and what it forked (queue's writers)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def outputs(directory: str, name: str) -> tuple[str, str]:
@@ -132,11 +225,17 @@ def outputs(directory: str, name: str) -> tuple[str, str]:
 def start_writers(
     scenario: Scenario, path: str, args: argparse.Namespace
 ) -> list[subprocess.Popen]:
-    max_bytes = max(4096, args.records * LINE_BYTES // max(1, args.rotations))
+    """The writer processes (their outputs in writer0.out ...), one per writer, or one in all
+    (``one_process``: writer0.out lists every writer's times)."""
+    writers = len(scenario.handlers)
+    # Bytes of all the records that go through one handler, over the rotations wanted.
+    through = args.records * (writers if scenario.one_process else 1)
+    max_bytes = max(4096, through * LINE_BYTES // max(1, args.rotations))
     backups = 4 * args.rotations + 100  # never reached: nothing is deleted
-    seconds = min(args.rotations, args.timed_seconds)
+    seconds = timed_seconds(args)
+    kinds = scenario.handlers[:1] if scenario.one_process else scenario.handlers
     procs = []
-    for wid, kind in enumerate(scenario.handlers):
+    for wid, kind in enumerate(kinds):
         cmd = [
             sys.executable,
             "-c",
@@ -147,9 +246,17 @@ def start_writers(
             str(wid),
             str(args.records),
             str(max_bytes),
-            str(backups if kind == "rotating" else 1_000_000),
+            str(backups if kind in ("rotating", "queue") else 1_000_000),
             str(STEP),
             str(seconds if kind == "timed" else 0),
+            str(writers),
         ]
         procs.append(spawn(cmd, os.path.dirname(path), f"writer{wid}"))
     return procs
+
+
+def timed_seconds(args: argparse.Namespace) -> int:
+    """How long 'timed' writes (one rotation a second): --rotations, or --timed-seconds less."""
+    if args.timed_seconds is None:
+        return args.rotations
+    return min(args.rotations, args.timed_seconds)

@@ -1,6 +1,10 @@
 """Fault injection: real writer processes rotate, copy-truncate and share a log at full speed
 while logview follows it; every record must be seen exactly once, in order per writer.
 
+Writers: RotatingFileHandler, logrotate copytruncate, create and compress, processes sharing
+one file, and the multi-process QueueHandler/QueueListener pipeline. logrotate compress
+(without delaycompress) is an expected failure: see ``COMPRESS_FAILS``.
+
 Two readers: the core follow loop the viewer's worker runs (``Follower`` over a ``LogStore``)
 and the real ``logview --print --follow``. The long soak (more rotations, more speeds, RSS,
 the viewer's trail) is ``bench/soak.py``.
@@ -35,8 +39,9 @@ path, wid, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 log = logging.getLogger("app.w%d" % wid)
 log.propagate = False
 log.setLevel(logging.INFO)
+FORMAT = {FORMAT!r}
 def use(handler):
-    handler.setFormatter(logging.Formatter({FORMAT!r}))
+    handler.setFormatter(logging.Formatter(FORMAT))
     log.addHandler(handler)
 _info = log.info
 def info(*args):
@@ -83,6 +88,53 @@ use(logging.FileHandler(path))
 for seq in range(count):
     log.info("w%d seq %d", wid, seq)
 """,
+    # logrotate compress without delaycompress every 300 records, 100 times: shift the .N.gz
+    # names, rename away, create empty, gzip app.log.1 to app.log.1.gz and delete app.log.1.
+    "compress": """
+import gzip
+use(logging.handlers.WatchedFileHandler(path))
+for seq in range(count):
+    log.info("w%d seq %d", wid, seq)
+    if seq % 300 == 299:
+        for n in range(seq // 300, 0, -1):
+            os.replace(f"{path}.{n}.gz", f"{path}.{n + 1}.gz")
+        os.replace(path, path + ".1")
+        open(path, "w").close()
+        with open(path + ".1", "rb") as src, gzip.open(path + ".1.gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.remove(path + ".1")
+""",
+    # The multi-process pipeline: 4 processes (forked by this one) each log through a
+    # QueueHandler onto one multiprocessing.Queue; a QueueListener here writes them through a
+    # RotatingFileHandler (about 60 rotations).
+    "queue": """
+import multiprocessing
+context = multiprocessing.get_context("fork")  # (a -c script cannot be imported by a child)
+queue, go = context.Queue(), context.Event()
+def child(w):
+    log = logging.getLogger("app.queue%d" % w)
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.addHandler(logging.handlers.QueueHandler(queue))
+    go.wait()
+    for seq in range(count):
+        log.info("w%d seq %d", w, seq)
+        if seq % 30 == 29:
+            time.sleep(0.001)
+children = [context.Process(target=child, args=(w,)) for w in range(4)]
+for process in children:
+    process.start()
+handler = logging.handlers.RotatingFileHandler(path, maxBytes=20000, backupCount=1000)
+handler.setFormatter(logging.Formatter(FORMAT))
+listener = logging.handlers.QueueListener(queue, handler)
+listener.start()
+go.set()
+for process in children:
+    process.join()
+listener.stop()
+handler.close()
+assert all(process.exitcode == 0 for process in children)
+""",
     # Writer 0 rotates; the others keep writing to whatever file their descriptor holds.
     "rotating-shared": """
 if wid == 0:
@@ -93,20 +145,51 @@ for seq in range(count):
     log.info("w%d seq %d", wid, seq)
 """,
 }
-#: scenario -> (writer processes, records each)
+#: scenario -> (writers, records each)
 SIZES = {"rotating": (1, 30000), "copytruncate": (1, 30000), "create": (1, 30000),
-         "append": (4, 5000), "rotating-shared": (4, 5000)}
+         "compress": (1, 30000), "append": (4, 5000), "rotating-shared": (4, 5000),
+         "queue": (4, 5000)}
+#: Scenarios whose writers all run in one process tree (queue's listener process forks them).
+ONE_PROCESS = {"queue"}
+
+
+#: logview does not follow logrotate's compress without delaycompress: what the tests and
+#: ``python bench/soak.py --scenarios compress`` show (logview/sources is not changed here).
+COMPRESS_FAILS = pytest.mark.xfail(
+    strict=True,
+    reason="sources/file.py takes every app.log.N.gz that appears beside the followed file in "
+    "as a rotated file and reads its compressed bytes as text (binary lines; gzip bytes that "
+    "end without a newline at the end of the space keep the last record pending for good); "
+    "in the soak, rotated files compressed and deleted within milliseconds of taking the name "
+    "are lost without a warning (the .gz files taken in are counted as files that had it)")
+SCENARIOS = [pytest.param(s, marks=COMPRESS_FAILS) if s == "compress" else s
+             for s in sorted(WRITERS)]
 
 
 def run_writers(scenario: str, path: str) -> int:
     """Run the scenario's writers to the end; return how many records they wrote."""
     writers, count = SIZES[scenario]
     script = _PRELUDE + WRITERS[scenario]
+    processes = 1 if scenario in ONE_PROCESS else writers
     procs = [subprocess.Popen([sys.executable, "-c", script, path, str(w), str(count)])
-             for w in range(writers)]
+             for w in range(processes)]
     for proc in procs:
         assert proc.wait(60) == 0
     return writers * count
+
+
+def wait_for_records(count, written: int) -> None:
+    """Until ``count()`` reaches ``written``, or nothing new came for 3 s (a record that is
+    lost never comes: no need to wait 30 s for it)."""
+    deadline = time.monotonic() + 30
+    last, since = -1, time.monotonic()
+    while (now := time.monotonic()) < deadline:
+        seen = count()
+        if seen >= written or now - since > 3:
+            return
+        if seen != last:
+            last, since = seen, now
+        time.sleep(0.05)
 
 
 def check_each_once_in_order(found: list[tuple[int, int]], scenario: str) -> None:
@@ -121,7 +204,7 @@ def check_each_once_in_order(found: list[tuple[int, int]], scenario: str) -> Non
         assert seqs == sorted(seqs), f"writer {wid}: out of order"
 
 
-@pytest.mark.parametrize("scenario", sorted(WRITERS))
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_follow_loop_sees_every_record_once(tmp_path, scenario):
     """What the viewer's follow worker runs: records are taken as they come (a store that
     starts over, e.g. on detecting its format anew, is taken again from its start)."""
@@ -132,6 +215,7 @@ def test_follow_loop_sees_every_record_once(tmp_path, scenario):
     follower = Follower(store, quiet_flush=0.2)
     matches = LiveFilter(store, EVERYTHING)
     found: list[tuple[int, int]] = []
+    odd: list[str] = []  # records without exactly one writer's record in them
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -141,8 +225,11 @@ def test_follow_loop_sees_every_record_once(tmp_path, scenario):
                 follower.step()
                 if matches.check_restart():
                     found.clear()
-                found.extend((int(m[1]), int(m[2])) for record in matches.new_records()
-                             if (m := RECORD.search(record.message.encode())))
+                for record in matches.new_records():
+                    marks = RECORD.findall(record.message.encode())
+                    if len(marks) != 1:
+                        odd.append(record.message[:300])
+                    found.extend((int(w), int(seq)) for w, seq in marks)
                 follower.wait(0.1)
         except BaseException as exc:  # noqa: BLE001 - the test reports it
             errors.append(exc)
@@ -151,13 +238,12 @@ def test_follow_loop_sees_every_record_once(tmp_path, scenario):
     thread.start()
     try:
         written = run_writers(scenario, path)
-        deadline = time.monotonic() + 30
-        while len(found) < written and time.monotonic() < deadline and not errors:
-            time.sleep(0.05)
+        wait_for_records(lambda: len(found) if not errors else written, written)
         stop.set()
         thread.join(10)
         assert not errors, errors
         check_each_once_in_order(found, scenario)
+        assert not odd, odd[:3]
         assert source.generation == 0  # no restart of the bytes (the store may re-detect)
         assert source.notices == ()
     finally:
@@ -166,7 +252,7 @@ def test_follow_loop_sees_every_record_once(tmp_path, scenario):
         store.close()
 
 
-@pytest.mark.parametrize("scenario", sorted(WRITERS))
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_print_follow_prints_every_record_once(tmp_path, scenario):
     path = str(tmp_path / "app.log")
     open(path, "w").close()
@@ -183,9 +269,7 @@ def test_print_follow_prints_every_record_once(tmp_path, scenario):
     try:
         _wait_following(proc, path)
         written = run_writers(scenario, path)
-        deadline = time.monotonic() + 30
-        while len(RECORD.findall(out)) < written and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for_records(lambda: len(RECORD.findall(out)), written)
     finally:
         proc.send_signal(signal.SIGINT)
         status = proc.wait(10)
@@ -194,8 +278,10 @@ def test_print_follow_prints_every_record_once(tmp_path, scenario):
     assert status == 130, err
     assert "Traceback" not in err and "warning" not in err, err
     found = [(int(w), int(s)) for w, s in RECORD.findall(out)]
-    assert len(found) == written
     check_each_once_in_order(found, scenario)
+    assert len(found) == written
+    odd = [line for line in bytes(out).splitlines() if len(RECORD.findall(line)) != 1]
+    assert not odd, odd[:3]
 
 
 def iter_chunks(stream):

@@ -9,9 +9,9 @@ never deleted, so the files at the end are the ground truth (compress: read deco
 
 Scenarios (R = --rotations):
   rotating           1 writer, RotatingFileHandler, maxBytes set for about R rotations
-  timed              1 writer, TimedRotatingFileHandler(when="S", interval=1) for
-                     min(R, --timed-seconds) seconds: one rotation a second; the --records are
-                     spread over that time, in bursts of 8 at full speed
+  timed              1 writer, TimedRotatingFileHandler(when="S", interval=1) for R seconds
+                     (--timed-seconds shortens it): one rotation a second, 100 by default; the
+                     --records are spread over that time, in bursts of 8 at full speed
   copytruncate       1 writer (FileHandler, mode "a") and a rotator process doing logrotate's
                      copytruncate R times as fast as it can (shift app.log.N -> N+1, copy
                      app.log -> app.log.1, truncate app.log), each time once app.log has a
@@ -77,7 +77,7 @@ files as ground truth, missing/duplicated/order, the trail); this file runs them
 Exit status 1 if any run missed or duplicated a record, or failed, or (viewer) its store holds
 records only as lines inside another record (noted as "only inside another record").
 
-    .venv/bin/python bench/soak.py                                  # all: 3-4 minutes on 2 CPUs
+    .venv/bin/python bench/soak.py                                  # all: 9-10 minutes on 2 CPUs
     .venv/bin/python bench/soak.py --rotations 20 --records 3000 --readers print \\
         --scenarios rotating,create --keep --json soak.json
 """
@@ -289,8 +289,8 @@ def main() -> int:
     parser.add_argument(
         "--timed-seconds",
         type=int,
-        default=20,
-        help="at most this many seconds (= rotations) for 'timed'",
+        default=None,
+        help="at most this many seconds (= rotations) for 'timed' (default: --rotations)",
     )
     parser.add_argument(
         "--rotator-pause",

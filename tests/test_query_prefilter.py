@@ -310,3 +310,12 @@ def test_a_prefilter_admitting_a_mark_lets_records_with_it_through():
     assert admitting.may_match(b'{"MESSAGE":"red alert"}')
     assert not admitting.may_match(b'{"MESSAGE":"all quiet"}')
     assert all((b'"MESSAGE":[', False) in alts for alts in admitting.alternatives)
+
+
+def test_alternatives_that_imply_each_other_keep_one():
+    """``"WARN" or warn`` gives two needles that ignore case and imply each other: both were
+    dropped, the group was empty and building the prefilter raised (found by hypothesis)."""
+    query = parse_query('(("WARN" or warn))')
+    prefilter = query.prefilter(level_text=True, json_escaped=False)
+    assert prefilter is not None
+    assert prefilter.may_match(b"a Warning here") and not prefilter.may_match(b"nothing")

@@ -143,7 +143,12 @@ def minimise(alts: frozenset[Alt]) -> frozenset[Alt]:
             return b[0].lower() in a[0].lower()
         return not a[1] and b[0] in a[0]
 
-    kept = [a for a in alts if not any(b != a and implied(a, b) for b in alts)]
+    # Most general first (short, case-insensitive), so of two that imply each other (``WARN``
+    # and ``warn``, both ignoring case) one is kept: dropping both emptied the group.
+    kept: list[Alt] = []
+    for a in sorted(alts, key=lambda alt: (len(alt[0]), not alt[1], alt[0])):
+        if not any(implied(a, b) for b in kept):
+            kept.append(a)
     return frozenset(kept)
 
 

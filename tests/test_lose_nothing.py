@@ -2,8 +2,9 @@
 while logview follows it; every record must be seen exactly once, in order per writer.
 
 Writers: RotatingFileHandler, logrotate copytruncate, create and compress, processes sharing
-one file, and the multi-process QueueHandler/QueueListener pipeline. logrotate compress
-(without delaycompress) is an expected failure: see ``COMPRESS_FAILS``.
+one file, and the multi-process QueueHandler/QueueListener pipeline. Under logrotate compress
+(without delaycompress) at full speed a file can be gone before logview opens it: its records
+may be lost, but only whole files, and said (see ``MAY_ESCAPE``).
 
 Two readers: the core follow loop the viewer's worker runs (``Follower`` over a ``LogStore``)
 and the real ``logview --print --follow``. The long soak (more rotations, more speeds, RSS,
@@ -153,17 +154,20 @@ SIZES = {"rotating": (1, 30000), "copytruncate": (1, 30000), "create": (1, 30000
 ONE_PROCESS = {"queue"}
 
 
-#: logview does not follow logrotate's compress without delaycompress: what the tests and
-#: ``python bench/soak.py --scenarios compress`` show (logview/sources is not changed here).
-COMPRESS_FAILS = pytest.mark.xfail(
-    strict=True,
-    reason="sources/file.py takes every app.log.N.gz that appears beside the followed file in "
-    "as a rotated file and reads its compressed bytes as text (binary lines; gzip bytes that "
-    "end without a newline at the end of the space keep the last record pending for good); "
-    "in the soak, rotated files compressed and deleted within milliseconds of taking the name "
-    "are lost without a warning (the .gz files taken in are counted as files that had it)")
-SCENARIOS = [pytest.param(s, marks=COMPRESS_FAILS) if s == "compress" else s
-             for s in sorted(WRITERS)]
+#: logrotate's compress without delaycompress at full speed: a file lives ~10 ms from taking the
+#: name to being gzipped and deleted, which the inotify thread (waiting for the GIL) can miss.
+#: Such a file's records are lost, and said: every record is seen once and in order, except
+#: whole files counted in the warning "N files took the name ... deleted before logview could
+#: open them" (their records are in the .gz files, which logview does not read as rotations).
+MAY_ESCAPE = {"compress"}
+RECORDS_PER_FILE = 300  # the compress writer rotates every 300 records
+SCENARIOS = sorted(WRITERS)
+_ESCAPED = re.compile(r"(\d[\d,]*) files? took the name")
+
+
+def escaped_files(notices) -> int:
+    """Files the warnings said were lost (0 without such a warning)."""
+    return sum(int(m[1].replace(",", "")) for text in notices for m in _ESCAPED.finditer(text))
 
 
 def run_writers(scenario: str, path: str) -> int:
@@ -192,15 +196,23 @@ def wait_for_records(count, written: int) -> None:
         time.sleep(0.05)
 
 
-def check_each_once_in_order(found: list[tuple[int, int]], scenario: str) -> None:
+def check_each_once_in_order(found: list[tuple[int, int]], scenario: str,
+                             escaped: int = 0) -> None:
+    """Each record once, in order per writer; none missing but the whole files of ``escaped``
+    (said lost by a warning; only where a scenario may lose files: ``MAY_ESCAPE``)."""
     writers, count = SIZES[scenario]
     per_writer: dict[int, list[int]] = {w: [] for w in range(writers)}
     for wid, seq in found:
         per_writer[wid].append(seq)
     for wid, seqs in per_writer.items():
         missing = sorted(set(range(count)) - set(seqs))
-        assert not missing, f"writer {wid} lost {len(missing)}: {missing[:10]}"
-        assert len(seqs) == count, f"writer {wid}: {len(seqs) - count} duplicates"
+        if scenario in MAY_ESCAPE:
+            files = {seq // RECORDS_PER_FILE for seq in missing}
+            assert len(missing) == len(files) * RECORDS_PER_FILE, "lost part of a file"
+            assert len(files) == escaped, f"lost {len(files)} files, said {escaped}"
+        else:
+            assert not missing, f"writer {wid} lost {len(missing)}: {missing[:10]}"
+        assert len(seqs) == count - len(missing), f"writer {wid}: duplicates"
         assert seqs == sorted(seqs), f"writer {wid}: out of order"
 
 
@@ -242,10 +254,11 @@ def test_follow_loop_sees_every_record_once(tmp_path, scenario):
         stop.set()
         thread.join(10)
         assert not errors, errors
-        check_each_once_in_order(found, scenario)
+        escaped = escaped_files(source.notices)
+        check_each_once_in_order(found, scenario, escaped)
         assert not odd, odd[:3]
         assert source.generation == 0  # no restart of the bytes (the store may re-detect)
-        assert source.notices == ()
+        assert len(source.notices) == (1 if escaped else 0), source.notices
     finally:
         stop.set()
         thread.join(10)
@@ -276,10 +289,11 @@ def test_print_follow_prints_every_record_once(tmp_path, scenario):
         reader.join(10)
     err = proc.stderr.read().decode()
     assert status == 130, err
-    assert "Traceback" not in err and "warning" not in err, err
+    escaped = escaped_files(err.splitlines())
+    assert "Traceback" not in err and err.count("warning") == (1 if escaped else 0), err
     found = [(int(w), int(s)) for w, s in RECORD.findall(out)]
-    check_each_once_in_order(found, scenario)
-    assert len(found) == written
+    check_each_once_in_order(found, scenario, escaped)
+    assert len(found) == written - escaped * RECORDS_PER_FILE
     odd = [line for line in bytes(out).splitlines() if len(RECORD.findall(line)) != 1]
     assert not odd, odd[:3]
 

@@ -32,6 +32,12 @@ _ROTATION_SUFFIX = re.compile(
     r"(?:(?P<num>\d{1,6})|(?P<date>\d{4}-?\d{2}-?\d{2}(?:[_T-]?\d{2}(?:[-:]?\d{2}){0,2})?))"
     r"(?:\.(?:gz|bz2|xz))?$")
 
+#: Compressed files (gzip, bzip2, xz), by name and by first bytes: a compressed rotation
+#: (logrotate's ``compress``) is a new file holding a copy of lines already read, never a file
+#: that had the followed name; it is neither opened on arrival nor read as a rotated file.
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+_COMPRESSED_NAME = (".gz", ".bz2", ".xz")
+
 Key = tuple[int, int]
 #: A file beside the followed one: its path (where it was seen), stat and first bytes.
 Sibling = tuple[str, os.stat_result, bytes]
@@ -63,6 +69,8 @@ class Siblings:
 
     def pin(self, entry: str) -> None:
         """Open a file as soon as it takes the name or a rotated name (watcher thread)."""
+        if entry.endswith(_COMPRESSED_NAME):
+            return  # (each rotation renames every kept .gz: opening them slowed this thread)
         if entry == self.base:
             self.arrivals += 1
             self.arrived_at = time.monotonic()
@@ -102,7 +110,7 @@ class Siblings:
             return []
         found: list[Sibling] = []
         for name in names:
-            if name == self.base or not self.is_ours(name):
+            if name == self.base or not self.is_ours(name) or name.endswith(_COMPRESSED_NAME):
                 continue
             path = os.path.join(self.directory, name)
             try:
@@ -112,7 +120,9 @@ class Siblings:
             try:
                 st = os.fstat(fd)
                 if stat.S_ISREG(st.st_mode):
-                    found.append((path, st, os.pread(fd, FINGERPRINT_BYTES, 0)))
+                    head = os.pread(fd, FINGERPRINT_BYTES, 0)
+                    if not head.startswith(_COMPRESSED_MAGIC):
+                        found.append((path, st, head))
             finally:
                 os.close(fd)
         return found
@@ -130,7 +140,9 @@ class Siblings:
         for key, (fd, path) in pins:
             if key not in listed:
                 try:
-                    more.append((path, os.fstat(fd), os.pread(fd, FINGERPRINT_BYTES, 0)))
+                    head = os.pread(fd, FINGERPRINT_BYTES, 0)
+                    if not head.startswith(_COMPRESSED_MAGIC):
+                        more.append((path, os.fstat(fd), head))
                 except OSError:
                     continue
         return more

@@ -7,15 +7,14 @@ where the two tools are missing. Hostile variants that journalctl never writes a
 
 from __future__ import annotations
 
-import shutil
-import struct
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 import pytest
+from journal_helpers import T0, Entry, JournalEntryHandler, journalctl, needs_journal
+from logging_helpers import make_logger
 
 from logview.boundaries import RecordSplitter
 from logview.formats.detect import detect_format
@@ -26,43 +25,6 @@ from logview.sources.base import StaticFileSource
 from logview.store import open_store
 
 FMT = JsonFormat()
-BOOT = "0123456789abcdef0123456789abcdef"
-T0 = 1704164645123456  # 2024-01-02 03:04:05.123456 UTC, in microseconds
-
-_REMOTE = next((p for p in ("/lib/systemd/systemd-journal-remote",
-                            "/usr/lib/systemd/systemd-journal-remote") if Path(p).exists()),
-               shutil.which("systemd-journal-remote"))
-needs_journal = pytest.mark.skipif(
-    _REMOTE is None or shutil.which("journalctl") is None,
-    reason="needs journalctl and systemd-journal-remote (apt-get install systemd-journal-remote)",
-)
-
-Entry = list[tuple[str, str | bytes]]
-
-
-def _export(entries: list[Entry]) -> bytes:
-    """Entries in the journal export format (every user field in its binary-safe form)."""
-    out = bytearray()
-    for n, fields in enumerate(entries):
-        out += f"__REALTIME_TIMESTAMP={T0 + n * 1_000_000}\n".encode()
-        out += f"__MONOTONIC_TIMESTAMP={n + 1}\n_BOOT_ID={BOOT}\n".encode()
-        for key, value in fields:
-            data = value.encode() if isinstance(value, str) else value
-            out += key.encode() + b"\n" + struct.pack("<Q", len(data)) + data + b"\n"
-        out += b"\n"
-    return bytes(out)
-
-
-def journalctl(tmp_path: Path, entries: list[Entry], mode: str = "json") -> bytes:
-    """What ``journalctl -o MODE`` prints for a journal file holding ``entries``."""
-    journal = tmp_path / "test.journal"
-    journal.unlink(missing_ok=True)
-    subprocess.run([_REMOTE, "-o", str(journal), "-"], input=_export(entries),
-                   capture_output=True, check=True, timeout=60)
-    out = subprocess.run(["journalctl", "--file", str(journal), "-o", mode, "--no-pager"],
-                         capture_output=True, check=True, timeout=60).stdout
-    assert out.count(b"\n") == len(entries)
-    return out
 
 
 def records(data: bytes) -> list[Record]:
@@ -113,8 +75,11 @@ def test_journal_entries_map_onto_records(tmp_path, mode):
                 "__CURSOR", "__MONOTONIC_TIMESTAMP", "_BOOT_ID"):
         assert key in first.fields, key
     assert first.fields["_PID"] == "4242"
-    for used in ("MESSAGE", "PRIORITY", "__REALTIME_TIMESTAMP", "SYSLOG_IDENTIFIER"):
+    for used in ("MESSAGE", "__REALTIME_TIMESTAMP"):  # the record's message and time
         assert used not in first.fields
+    # The fields the logger and the level came from stay: a query names them as journalctl does.
+    assert (first.fields["SYSLOG_IDENTIFIER"], first.fields["PRIORITY"]) == ("myapp", "6")
+    assert [r.source for r in got] == ["box"] + ["test"] * 5  # the host, else the input
     for record in got:
         assert "\x1e" not in record.message and "\x1e" not in record.raw
         dumps_record(record)
@@ -159,6 +124,36 @@ def test_python_journal_handler_entries(tmp_path):
     assert failed.fields["SYSLOG_IDENTIFIER"] == "python3"  # not used: LOGGER said more
     assert (retry.message, retry.exc) == ("retrying", trace)
     assert "EXCEPTION_TEXT" not in retry.fields
+    assert "EXCEPTION_TEXT" not in failed.fields  # the same traceback as MESSAGE's: kept once
+
+
+@needs_journal
+def test_records_logged_through_a_journal_handler_keep_their_fields(tmp_path):
+    """Real LogRecords, sent as python-systemd's JournalHandler sends them: the logger, the code
+    position, the thread, the arguments, the upper-case extras and the traceback all stay."""
+    handler = JournalEntryHandler(SYSLOG_IDENTIFIER="billing")
+    log = make_logger("app.billing.invoices", handler)
+    log.warning("invoice %s is late", 42, extra={"CUSTOMER_ID": "c-7"})
+    try:
+        {}["missing"]
+    except KeyError:
+        log.exception("cannot bill")
+        line = sys._getframe().f_lineno - 1
+    warned, failed = records(journalctl(tmp_path, handler.entries))
+    assert (warned.message, warned.level, warned.logger) == (
+        "invoice 42 is late", "WARNING", "app.billing.invoices")
+    fields = warned.fields
+    assert fields["LOGGER"] == "app.billing.invoices"
+    assert fields["CODE_FILE"] == __file__ and fields["CODE_FUNC"] == (
+        "test_records_logged_through_a_journal_handler_keep_their_fields")
+    assert fields["THREAD_NAME"] == "MainThread" and fields["PROCESS_NAME"] == "MainProcess"
+    assert (fields["CODE_ARGS"], fields["CUSTOMER_ID"]) == ("(42,)", "c-7")
+    assert fields["SYSLOG_IDENTIFIER"] == "billing"
+    assert (failed.message, failed.level) == ("cannot bill", "ERROR")
+    assert failed.exc.startswith("Traceback (most recent call last):")
+    assert failed.exc.endswith("KeyError: 'missing'")
+    assert failed.fields["CODE_LINE"] == str(line)
+    assert "EXCEPTION_TEXT" not in failed.fields
 
 
 @needs_journal

@@ -4,8 +4,17 @@ Every value of an entry is a string, except that a value holding bytes that are 
 UTF-8 (binary data, ANSI colours, invalid UTF-8) is an array of byte numbers, a field present
 several times is an array of such values, and a value over 4 KiB is ``null`` unless
 journalctl ran with ``--all``. ``MESSAGE`` is the message, ``PRIORITY`` the syslog severity,
-``__REALTIME_TIMESTAMP`` the time in microseconds; the logger is the best name the entry has.
-Every other field (``_PID``, ``_SYSTEMD_UNIT``, ``CODE_FILE``, ``__CURSOR``, ...) is kept.
+``__REALTIME_TIMESTAMP`` the time in microseconds; the logger is the best name the entry has
+and ``_HOSTNAME`` the record's source (a journal gathered from many hosts shows where each
+entry came from). Every other field (``_PID``, ``_SYSTEMD_UNIT``, ``CODE_FILE``, ``__CURSOR``,
+...) is kept, and so are the fields the logger, the level and the source were taken from
+(``LOGGER``, ``SYSLOG_IDENTIFIER``, ``PRIORITY``, ``_HOSTNAME``): a query names journal fields
+as journalctl does (``SYSLOG_IDENTIFIER=myapp``) whichever of them gave the logger.
+
+python-systemd's ``JournalHandler`` sends ``LOGGER``, ``THREAD_NAME``, ``PROCESS_NAME``,
+``CODE_FILE``/``CODE_LINE``/``CODE_FUNC``, ``CODE_ARGS``, ``EXCEPTION_TEXT``/``EXCEPTION_INFO``
+and the upper-case ``extra=`` keys (journald drops field names that are not upper-case): all
+stay fields, except ``EXCEPTION_TEXT``, which is the record's traceback.
 See ``man systemd.journal-fields``.
 """
 
@@ -116,15 +125,15 @@ def record_from_journal(obj: dict[str, Any]) -> Record:
                 message, exc = split_exception(message)
         elif fields["MESSAGE"] is not None:  # null (over 4 KiB) stays as a field to say so
             message = _compact(fields.pop("MESSAGE"))
-    if exc is None:
-        trace = _text(fields.get("EXCEPTION_TEXT"))  # python-systemd's JournalHandler
-        if trace:
-            exc = strip_ansi(trace.rstrip("\n"))
+    trace = _text(fields.get("EXCEPTION_TEXT"))  # python-systemd's JournalHandler
+    if trace:
+        trace = strip_ansi(trace.rstrip("\n"))
+        if exc is None:
+            exc = trace
+        if exc == trace:  # the traceback MESSAGE ends with, said again: kept once
             del fields["EXCEPTION_TEXT"]
 
     level, levelno = _level_of(fields.get("PRIORITY"))
-    if level is not None:
-        del fields["PRIORITY"]
 
     time = None
     for key in _TIME_KEYS:
@@ -138,8 +147,12 @@ def record_from_journal(obj: dict[str, Any]) -> Record:
         name = fields.get(key)
         if isinstance(name, str) and name:
             logger = strip_ansi(name)
-            del fields[key]
             break
 
+    # The host as it is (no colour codes removed): ``source=web1`` finds what ``_HOSTNAME=web1``
+    # finds. An entry without one takes the name of the input it came from.
+    host = fields.get("_HOSTNAME")
+    source = host if isinstance(host, str) else ""
+
     return Record(message=message, time=time, level=level, levelno=levelno, logger=logger,
-                  exc=exc, fields=fields)
+                  exc=exc, fields=fields, source=source)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import ClassVar
 
@@ -34,12 +37,28 @@ class LogviewApp(App[None]):
         self.store = store
         self.initial_query = query
         self.title = title or f"logview {store.name}".strip()
+        self._signals: list[tuple[asyncio.AbstractEventLoop, int]] = []
         #: Keys from the terminal wait here until the main screen is ready, then go one by one.
         self.key_sequencer = KeySequencer(self, self._route_key)
 
     def on_mount(self) -> None:
         self.key_sequencer.start()
         self.push_screen(MainScreen(self.store, query=self.initial_query))
+        # SIGTERM (kill, systemd, a container stopping) and SIGHUP (the SSH session gone) end
+        # the viewer as q does: the terminal is given back and the caller closes the listener
+        # (its --save file flushed). By default they killed Python on the spot, leaving the
+        # terminal in the alternate screen with mouse reporting on.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.exit)
+                self._signals.append((loop, sig))
+
+    def on_unmount(self) -> None:
+        for loop, sig in self._signals:  # (the loop may run on: tests run apps in theirs)
+            with suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        self._signals.clear()
 
     def on_main_screen_ready(self) -> None:
         self.key_sequencer.open()

@@ -6,7 +6,8 @@ what happened: records appended, or a restart (a truncation, a rotation the sour
 follow as an append, a format detected anew) after which every position before is void. Its
 one quiet-flush policy: when input has been quiet for ``quiet_flush`` seconds the pending last
 record is taken although no next record has started, but never half a line (its rest would
-become a record of its own).
+become a record of its own). Quiet means no input taken in (bytes indexed), whether or not a
+wake-up said so: a wake-up can be lost, and a merged store waits on one of its stores only.
 
 The ``LiveFilter`` keeps what matches a query in a growing store: the matching positions (the
 viewer's rows) or the new matching records (the printer), scanning only what is new with the
@@ -78,15 +79,22 @@ class Follower:
         self.generation = store.generation
         self._quiet_since: float | None = None
         self._flushed = False
+        self._indexed = self._indexed_bytes()
         self.notices = NoticeBoard(store)
+
+    def _indexed_bytes(self) -> int:
+        return self.store.progress()[0]
 
     def step(self) -> Change:
         """Take in what the sources have now (does not wait)."""
         store = self.store
         added = store.update(budget=self.slice_seconds)
         now = time.monotonic()
-        if added:
-            self._quiet_since = None
+        indexed = self._indexed_bytes()
+        # Input taken in, even a line that only extends the pending record (no record added):
+        # not quiet, and once quiet again it is flushed, wake-up or not.
+        if added or indexed != self._indexed:
+            self._quiet_since = now  # quiet from now on, if nothing more comes
             self._flushed = False
         else:
             if self._quiet_since is None:
@@ -95,6 +103,7 @@ class Follower:
                     and ends_with_whole_line(store)):
                 self._flushed = True
                 added = store.update(final=True)
+        self._indexed = self._indexed_bytes()
         restarted = store.generation != self.generation
         self.generation = store.generation
         if restarted:

@@ -32,6 +32,11 @@ examples:
   logview /var/log/myapp/ --rotated      a directory, rotated members included
   kubectl logs -f pod | logview          view piped input, keys still work
   logview --listen 9020                  receive records from logging.handlers.SocketHandler
+  logview journal:                       the local journal (run through journalctl)
+  logview journal:/var/log/journal/remote/ --print -q 'level>=ERROR _SYSTEMD_UNIT=app.service'
+                                         journals of many hosts (systemd-journal-remote): the
+                                         host is each record's source; journalctl filters
+                                         what it can of the query (see --explain)
   logview app.log --print -q 'level>=ERROR since:-1h'
   logview app.log --print -q 'logger:app.db /timeout/i' --output jsonl | jq .message
   logview --explain app.log               which format it is read as (inferred template, fit)
@@ -46,7 +51,8 @@ your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/
 
 exit status: 0 records printed (or the viewer closed; SIGTERM or SIGHUP stopped following),
              1 --print matched nothing, 2 an error (missing file, bad query, bad format
-             string, port in use), 130 interrupted by Ctrl-C (what was read is printed).
+             string, port in use, journalctl failing), 130 interrupted by Ctrl-C (what was
+             read is printed).
 """
 
 
@@ -84,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("sources", nargs="*", metavar="SOURCE",
-                        help="files, directories, rotated sets, named pipes, '-' for stdin")
+                        help="files, directories, rotated sets, named pipes, '-' for stdin, "
+                        "journal: (the local journal) or journal:PATH (a journal directory or "
+                        "file)")
     parser.add_argument("-q", "--query", default="", help="filter records (see below)")
     parser.add_argument("-p", "--print", dest="print_", action="store_true",
                         help="print matching records instead of opening the viewer")
@@ -103,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the strftime pattern of %%(asctime)s in --format")
     parser.add_argument("--explain", action="store_true",
                         help="say which format each source is read as (the inferred logging "
-                        "template, how many lines it fits, the runner-up) and exit")
+                        "template, how many lines it fits, the runner-up), for journal: inputs "
+                        "what journalctl filters itself, and exit")
     parser.add_argument("--rotated", action="store_true",
                         help="also read the rotated members beside each file (app.log.1, .gz...)")
     parser.add_argument("--listen", action="append", default=[], metavar="[HOST:]PORT",
@@ -226,7 +235,8 @@ def build_sources(args: argparse.Namespace, *,
         if paths:
             from logview.sources.open import open_sources
 
-            sources.extend(open_sources(paths, follow=follow, rotated=args.rotated))
+            sources.extend(open_sources(paths, follow=follow, rotated=args.rotated,
+                                        journal=_journal_options(args, paths, tui=tui)))
     if args.listen:  # last: nothing else can fail once the ports are bound
         from logview.listen.session import start_listening
 
@@ -235,6 +245,22 @@ def build_sources(args: argparse.Namespace, *,
         sys.stderr.flush()
         sources.append(listener.source)
     return sources, listener
+
+
+def _journal_options(args: argparse.Namespace, paths: list[str], *, tui: bool):
+    """How ``journal:`` inputs are read: with --print (and for --explain) journalctl filters
+    what it can of the query itself; the viewer reads the whole journal, since its query can
+    be widened (a pushed-down filter would hide what the wider query finds)."""
+    from logview.sources.journal import JournalOptions, is_journal
+
+    if not any(is_journal(path) for path in paths):
+        return None
+    pushdown = None
+    if not tui or args.explain:
+        from logview.sources.journal_pushdown import journal_pushdown
+
+        pushdown = journal_pushdown(build_query(args.query))
+    return JournalOptions(pushdown=pushdown, fatal_errors=not tui)
 
 
 def build_query(text: str):

@@ -2,7 +2,8 @@
 
 For every source: the format's name or the inferred ``logging`` template and datefmt, how
 many of the sample's record-start lines it reads, the runner-up, the first record as parsed,
-and the ``--format`` line that pins the choice.
+and the ``--format`` line that pins the choice. For the journal: the journalctl command, what
+of the query it filters itself (pushed down) and what only logview filters.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from logview.formats.base import LogFormat
 from logview.formats.detect import Detection, check_format, detect, sample_lines
 from logview.record import printable
 from logview.sources.base import ByteSource
+from logview.sources.journal import JournalSource, journal_command, shell_command
 
 #: Bytes of each source that detection looks at (the same as the store's).
 EXPLAIN_BYTES = 64 * 1024
@@ -67,10 +69,39 @@ def explain_lines(name: str, detection: Detection, first: str | None = None) -> 
     return [printable(line) for line in out]
 
 
+def explain_journal(source: JournalSource) -> list[str]:
+    """The report for a journal: journalctl's command lines (``--print``, the viewer) and the
+    push-down, term by term."""
+    pushdown = source.pushdown
+    printing = shell_command(journal_command(source.spec, follow=False, pushdown=pushdown))
+    viewing = shell_command(journal_command(source.spec, follow=True))
+    out = [f"{source.name}: journal entries through journalctl (each record's source: its host)",
+           f"  --print:   {printing}",
+           "             (--print --follow adds --follow --no-tail)"]
+    if pushdown is None or not (pushdown.pushed or pushdown.local):
+        out.append("  pushed:    nothing (no query)")
+    else:
+        width = min(40, max(len(text) for text, _ in pushdown.pushed + pushdown.local))
+        for n, (text, argument) in enumerate(pushdown.pushed):
+            out.append(f"  {'pushed:' if n == 0 else '':<10} {text:<{width}}  ->  {argument}")
+        if not pushdown.pushed:
+            out.append("  pushed:    nothing (no term of the query is one journalctl evaluates)")
+        for n, (text, why) in enumerate(pushdown.local):
+            out.append(f"  {'local:' if n == 0 else '':<10} {text:<{width}}  ({why})")
+        out.append("  then:      logview applies the whole query to what journalctl prints (the "
+                   "pushed terms too)")
+    out.append(f"  viewer:    {viewing}")
+    out.append("             (nothing pushed down: the viewer's query can be widened)")
+    return [printable(line) for line in out]
+
+
 def explain(sources: Iterable[ByteSource], forced: LogFormat | None = None) -> str:
     """The whole ``--explain`` report for several sources."""
     blocks: list[str] = []
     for source in sources:
+        if isinstance(source, JournalSource):
+            blocks.append("\n".join(explain_journal(source)))
+            continue
         detection = explain_source(source, forced)
         sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))
         lines = sample_lines(sample)

@@ -1,4 +1,5 @@
-"""From command-line paths to sources: files, rotated sets, compressed files, FIFOs, stdin, dirs.
+"""From command-line paths to sources: files, rotated sets, compressed files, FIFOs, stdin, dirs,
+and the journal (``journal:``, ``journal:/path``: ``logview.sources.journal``).
 
 ``open_sources`` decides what each path is by looking at it (``stat`` and the first bytes),
 never by trusting its name alone, and turns a shell-expanded rotated set into one source. It
@@ -15,6 +16,7 @@ import stat
 
 from logview.sources.base import ByteSource, SourceError, StaticFileSource
 from logview.sources.descriptors import ensure_descriptors
+from logview.sources.journal import JournalOptions, JournalSource, is_journal
 from logview.sources.pipe import FifoSource
 from logview.sources.rotated import (
     RotatedSetSource,
@@ -130,8 +132,9 @@ _KEPT_ROTATIONS = 16
 
 def _plan(paths: list[str], *, rotated: bool) -> list[tuple[str, list[str]]]:
     """What each path becomes, in order, opening nothing: ``("stdin", [])``,
-    ``("fifo", [path])``, ``("set", members)`` (a file, or a rotated set oldest first), or
-    ``("note", [text])`` (what the source before it says: an unreadable log left out)."""
+    ``("fifo", [path])``, ``("journal", [spec])``, ``("set", members)`` (a file, or a rotated
+    set oldest first), or ``("note", [text])`` (what the source before it says: an unreadable
+    log left out)."""
     plan: list[tuple[str, list[str]]] = []
     files: list[str] = []
 
@@ -147,6 +150,10 @@ def _plan(paths: list[str], *, rotated: bool) -> list[tuple[str, list[str]]]:
         if path == "-":
             flush_files()
             plan.append(("stdin", []))
+            continue
+        if is_journal(path):
+            flush_files()
+            plan.append(("journal", [path]))
             continue
         st = _stat(path)
         if (st.st_dev, st.st_ino) in seen:  # the same file named twice (a.log ./a.log)
@@ -188,8 +195,10 @@ def _budget(plan: list[tuple[str, list[str]]], *, follow: bool) -> None:
     ensure_descriptors(need, need + want, what)
 
 
-def open_sources(paths: list[str], *, follow: bool, rotated: bool) -> list[ByteSource]:
-    """One source per input: ``-`` is stdin, a directory gives its logs, rotated sets merge.
+def open_sources(paths: list[str], *, follow: bool, rotated: bool,
+                 journal: JournalOptions | None = None) -> list[ByteSource]:
+    """One source per input: ``-`` is stdin, a directory gives its logs, rotated sets merge,
+    ``journal:...`` runs journalctl (with what ``journal`` pushes down).
 
     Raises ``SourceError`` (closing whatever was opened) when a path cannot be read, and before
     opening anything when the inputs need more descriptors than the process may have.
@@ -203,6 +212,8 @@ def open_sources(paths: list[str], *, follow: bool, rotated: bool) -> list[ByteS
                 sources.append(StdinSource())
             elif kind == "fifo":
                 sources.append(FifoSource(members[0], follow=follow))
+            elif kind == "journal":
+                sources.append(JournalSource(members[0], follow=follow, options=journal))
             elif kind == "note":
                 sources[-1].note(members[0])
             else:

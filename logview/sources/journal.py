@@ -1,0 +1,254 @@
+"""systemd's journal as a source: the real ``journalctl`` run as a child, its output read like
+piped input (the spool of a stream, ``logview.sources.spool``).
+
+``journal:`` is the local journal; ``journal:/path`` a directory of journal files (what
+``systemd-journal-remote`` gathers from many hosts) or one ``.journal`` file. journalctl runs
+with ``--output=json --all --no-pager`` (``--follow --no-tail`` when following: everything,
+then what comes), plus the arguments of what it can filter of the query
+(``logview.sources.journal_pushdown``); the format is JSON lines, no guessing.
+
+The child never outlives the source: ``close`` (and, for a source nobody closed, the end of the
+interpreter) terminates it and reaps it. journalctl missing, a path that is no journal, or
+journalctl failing at once are a ``SourceError`` before anything is shown (its stderr, one
+line); a failure later ends the input: a ``SourceError`` from ``update`` with ``fatal_errors``
+(``--print``: status 2), a notice otherwise (the viewer keeps what it has). What journalctl
+says on stderr while it works (hints about permissions) is noted.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass
+
+from logview.query.pushdown import PushDown
+from logview.sources.base import SourceError
+from logview.sources.pump import ReaderThread, pump_fd
+from logview.sources.spool import InputSpool, SpoolSource, stream_spool
+
+#: How inputs name the journal.
+PREFIX = "journal:"
+#: The name of the local journal (``journal:``) in messages, and the source of its entries
+#: that name no host.
+LOCAL_NAME = "local journal"
+#: Seconds the start waits for journalctl's first output or its end, so that a journalctl
+#: that fails at once is an error before anything is shown (it returns as soon as either
+#: comes; a filter that matches nothing yet only costs this much once).
+START_WAIT = 1.0
+#: Seconds journalctl has to end after SIGTERM before it is killed.
+STOP_WAIT = 2.0
+#: Signals whose end of journalctl is a normal one: the user's Ctrl-C reaches the whole
+#: process group, a hangup or a shutdown ends both (SIGKILL from elsewhere is a failure).
+_QUIET_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE})
+#: The most of journalctl's stderr that an error repeats, and that is read at all.
+_ERROR_CHARS = 300
+_STDERR_BYTES = 64 * 1024
+
+_live: weakref.WeakSet[JournalSource] = weakref.WeakSet()
+
+
+def is_journal(name: str) -> bool:
+    """Whether an input names the journal (``journal:`` or ``journal:/path``)."""
+    return name.startswith(PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalOptions:
+    """How ``journal:`` inputs are read: the pushed-down filters (``None``: read everything,
+    as the viewer does, whose query can change) and whether a late failure is an error."""
+
+    pushdown: PushDown | None = None
+    fatal_errors: bool = True
+
+
+def journal_command(spec: str, *, follow: bool, pushdown: PushDown | None = None,
+                    journalctl: str = "journalctl") -> list[str]:
+    """journalctl's command line for ``journal:`` or ``journal:PATH``."""
+    command = [journalctl, "--output=json", "--all", "--no-pager"]
+    path = spec[len(PREFIX):]
+    if path:
+        path = os.path.expanduser(path)
+        command.append(f"--directory={path}" if os.path.isdir(path) else f"--file={path}")
+    if follow:
+        command += ["--follow", "--no-tail"]
+    if pushdown is not None:
+        command += pushdown.arguments
+    return command
+
+
+def shell_command(command: list[str]) -> str:
+    """A journalctl command line as a shell would take it (``--explain``)."""
+    return shlex.join(["journalctl", *command[1:]])
+
+
+class JournalSource(SpoolSource):
+    """The entries journalctl prints, as JSON lines; with ``follow`` it goes on printing."""
+
+    format_hint = "jsonl"
+
+    def __init__(self, spec: str, *, follow: bool, options: JournalOptions | None = None,
+                 spool: InputSpool | None = None) -> None:
+        options = options or JournalOptions()
+        self.pushdown = options.pushdown
+        self.fatal_errors = options.fatal_errors
+        path = os.path.expanduser(spec[len(PREFIX):])
+        journalctl = shutil.which("journalctl")
+        if journalctl is None:
+            raise SourceError(f"cannot read {spec if path else 'the local journal'}: journalctl "
+                              "not found (it comes with systemd; install it or put it on PATH)")
+        if path and not os.path.exists(path):
+            raise SourceError(f"cannot open {path}: No such file or directory")
+        self.spec = spec
+        self.command = journal_command(spec, follow=follow, pushdown=self.pushdown,
+                                       journalctl=journalctl)
+        super().__init__(spec if path else LOCAL_NAME, spool or stream_spool())
+        self.follow = follow
+        self._news = threading.Event()  # the first output, or the end
+        self._stopping = False
+        self._said_error = False
+        self._stderr_told = 0  # bytes of journalctl's stderr already said as notices
+        # journalctl's stderr, read when it ends (a pipe could fill up and stall it); closed
+        # by ``close``.
+        self._stderr = tempfile.TemporaryFile(prefix="logview-journalctl-")  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=self._stderr, close_fds=True,
+                env={**os.environ, "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""})
+        except OSError as exc:
+            self._stderr.close()
+            super().close()
+            raise SourceError(f"cannot run {journalctl}: {exc.strerror}") from exc
+        _live.add(self)
+        self._reader = ReaderThread(f"logview-journal:{spec}", self._run)
+        self._reader.start()
+        self._news.wait(START_WAIT)
+        if self._eof and self.error and not self.spool.size():
+            error = self.error
+            self.close()
+            raise SourceError(error)
+
+    def append(self, data: bytes) -> bool:
+        kept = super().append(data)
+        self._news.set()
+        return kept
+
+    def finish(self, error: str | None = None) -> None:
+        super().finish(error)
+        self._news.set()
+
+    def _run(self, stop_fd: int) -> None:
+        error = None
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            pump_fd(stdout.fileno(), self, stop_fd)
+        except OSError as exc:
+            error = f"cannot read journalctl's output: {exc.strerror}"
+        finally:
+            if self.spool.full or error:  # no reader any more: journalctl must not wait
+                self._terminate()
+            status = self._reap()
+            if error is None and not self._stopping:
+                error = self._failure(status)
+            self.finish(error)
+
+    def _reap(self) -> int | None:
+        """Wait for journalctl to end (its output ended, or it was told to)."""
+        try:
+            return self.process.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            self._terminate()
+            return self.process.wait()
+
+    def _terminate(self) -> None:
+        """SIGTERM, then SIGKILL after ``STOP_WAIT``; reaps it (no zombie is left)."""
+        process = self.process
+        if process.poll() is not None:
+            return
+        try:
+            process.terminate()
+            process.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        except ProcessLookupError:
+            process.wait()
+
+    def _failure(self, status: int | None) -> str | None:
+        """What went wrong, from journalctl's exit status and stderr (None: nothing)."""
+        if status is None or status == 0 or (status < 0 and -status in _QUIET_SIGNALS):
+            return None
+        how = (f"killed by signal {-status}" if status < 0 else f"exit status {status}")
+        text = "; ".join(self._stderr_lines()) or "no message"
+        if len(text) > _ERROR_CHARS:
+            text = text[: _ERROR_CHARS - 1] + "…"
+        return f"{self.name}: journalctl failed ({how}): {text}"
+
+    def _stderr_lines(self, start: int = 0) -> list[str]:
+        """journalctl's stderr from byte ``start``, as lines (at most 64 KiB of it)."""
+        try:
+            data = os.pread(self._stderr.fileno(), _STDERR_BYTES, start)
+        except (OSError, ValueError):
+            return []
+        text = data.decode("utf-8", "replace")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def _tell_stderr(self) -> None:
+        """What journalctl says while it works (the permission hint) is a notice, as it
+        comes: whole lines, each once."""
+        try:
+            size = os.fstat(self._stderr.fileno()).st_size
+        except (OSError, ValueError):
+            return
+        if size <= self._stderr_told or self._stderr_told >= _STDERR_BYTES:
+            return
+        data = os.pread(self._stderr.fileno(), size - self._stderr_told, self._stderr_told)
+        end = data.rfind(b"\n") + 1
+        if self._eof:
+            end = len(data)
+        if not end:
+            return
+        self._stderr_told += end
+        for line in data[:end].decode("utf-8", "replace").splitlines():
+            if line.strip():
+                self.note(f"journalctl: {line.strip()}")
+
+    def update(self) -> int:
+        added = super().update()
+        if not (self.finished and self.error):
+            self._tell_stderr()
+        elif not self._said_error:
+            self._said_error = True
+            if self.fatal_errors:
+                raise SourceError(self.error)
+            self.note(self.error.removeprefix(f"{self.name}: "))
+        return added
+
+    def close(self) -> None:
+        self._stopping = True
+        self.spool.interrupt()  # a reader waiting for room in the spool returns
+        self._terminate()
+        self._reader.stop()
+        stdout = self.process.stdout
+        if stdout is not None:
+            stdout.close()
+        self._stderr.close()
+        _live.discard(self)
+        super().close()
+
+
+@atexit.register
+def _stop_children() -> None:
+    """journalctl children of sources nobody closed (``--explain`` exits without closing
+    them): a followed journal would otherwise outlive logview until its next entry."""
+    for source in list(_live):
+        source._stopping = True
+        source._terminate()

@@ -48,8 +48,9 @@ Readers (each scenario is run with each):
           seen, those beyond the first as merged. The child reports progress every 50 ms on a
           pipe (its stdout) and, when told to stop, every record it saw, the store's length,
           how many of its records can still be read then, whether indexing got stuck (bytes
-          indexed < bytes the source has), and any traceback of the store or of a failed
-          Textual worker.
+          indexed < bytes the source has), the notices its sources gave (what its status
+          line says, e.g. files lost; print's are on its stderr), and any traceback of the
+          store or of a failed Textual worker.
 
 Per (scenario, reader):
   written        records the writers wrote; "not in files": of those, lost by the rotation
@@ -57,7 +58,8 @@ Per (scenario, reader):
                  and the truncate; compress: lines written to app.log.1 after gzip read it,
                  noted as "seen that the files no longer hold" when logview read them)
   seen           distinct records the reader saw; missing: in the files but never seen (what
-                 logview lost); dup: records seen more than once; order: per writer, records
+                 logview lost; "said lost: N files; missing: M whole files" compares its
+                 warning of files gone before it could open them with the files missed); dup: records seen more than once; order: per writer, records
                  seen after a later record of the same writer
   max trail      the most the reader was behind the writers while following: records written
                  but not yet seen, and how long ago the oldest of them was written (writers'

@@ -7,10 +7,14 @@ import argparse
 import bisect
 import gzip
 import os
+import re
 from dataclasses import dataclass, field
 
 from soak_readers import Reader
 from soak_scenarios import MARKER, STEP
+
+#: logview's warning of files lost (print: stderr; viewer: its notices).
+ESCAPED = re.compile(r"(\d[\d,]*) files? took the name")
 
 
 @dataclass
@@ -209,6 +213,11 @@ def analyse(
     result.missing = len(missing)
     if missing:
         result.details.extend(describe_missing(missing, per_file, writers))
+    said_by = [reader.stderr.decode(errors="replace"), *reader.notices]
+    said = sum(int(m[1].replace(",", "")) for text in said_by for m in ESCAPED.finditer(text))
+    if missing or said:
+        whole = sum(1 for codes in per_file.values() if codes and missing.issuperset(codes))
+        result.notes.append(f"said lost: {said} files; missing: {whole} whole files")
     extra = len(seen - set(where))
     if extra:
         result.notes.append(f"{extra} seen that the files no longer hold")

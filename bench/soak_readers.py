@@ -204,6 +204,7 @@ async def main():
                  "short_reads": c.short_reads, "unreadable": c.unreadable,
                  "unmarked": c.unmarked, "strays": c.strays,
                  "examples": [f"{n} x {text}" for n, text in c.examples.values()],
+                 "notices": [n for part in store.parts() for n in part.source.notices],
                  "errors": errors}
     say("FINAL " + json.dumps(final))
 
@@ -275,6 +276,7 @@ class Reader:
         self.last_change = 0.0  # epoch seconds of the last new record
         self.stderr = b""
         self.notes: list[str] = []
+        self.notices: list[str] = []  # viewer: its sources' notices (print: on its stderr)
         self.details: list[str] = []
         self.broken = False  # a harness thread failed: what was counted is not to be trusted
         self.merged = 0  # viewer: records the store holds only as lines of another record
@@ -489,6 +491,9 @@ class ViewerReader(Reader):
                     n = final[key] if isinstance(final[key], int) else len(final[key])
                     self.notes.append(f"{n} {what}")
             self.details.extend("odd record, " + example for example in final["examples"])
+            # What the viewer says (its status line): the source's notices, as print's stderr.
+            self.notices = final.get("notices", [])
+            self.notes.extend("notice: " + tail(text, 200) for text in self.notices)
             self.merged = len(final["recovered"]) - final["recovered_records"]
             if self.merged:
                 self.notes.append(

@@ -40,7 +40,12 @@ from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
-from logview.tui.widgets.status_bar import StatusBar, StatusState, short_format_label
+from logview.tui.widgets.status_bar import (
+    StatusBar,
+    StatusState,
+    count_of,
+    short_format_label,
+)
 
 #: Most store-growth messages per second (the worker coalesces between them).
 _GROW_INTERVAL = 0.15
@@ -261,7 +266,8 @@ class MainScreen(Screen):
                 continue
             self._misfits_told.add(name)
             self.notify(
-                f"--format fits none of the first {detection.total} lines of {printable(name)}: "
+                f"--format fits none of the first {count_of(detection.total, 'line')} of "
+                f"{printable(name)}: "
                 "records run together. Try without --format.",
                 title="Format does not fit",
                 severity="warning",
@@ -277,8 +283,8 @@ class MainScreen(Screen):
         warning = ""
         if misfits:
             lines = misfits[0][1].total
-            warning = (f"--format fits none of {lines} lines" if len(parts) == 1
-                       else f"--format fits none of {len(misfits)} sources")
+            warning = (f"--format fits none of {count_of(lines, 'line')}" if len(parts) == 1
+                       else f"--format fits none of {count_of(len(misfits), 'source')}")
         labels = {short_format_label(part.detection) for part in parts}
         labels.discard("")
         if len(labels) > 1:  # too long to list here: the help screen has one line per source

@@ -26,6 +26,7 @@ from textual.widgets import Static
 
 from logview.record import CRITICAL, DEBUG, ERROR, INFO, WARNING, Record, printable
 from logview.tui.highlight import highlight_json, highlight_traceback
+from logview.tui.widgets.status_bar import count_of
 
 #: Longest text shown per section; the rest is cut (with a note) so a 50 MB record stays usable.
 MAX_SECTION_CHARS = 100_000
@@ -203,4 +204,5 @@ class DetailScreen(ModalScreen[None]):
         text = record_text(self.record)
         self.app.copy_to_clipboard(text)
         lines = text.count("\n") + 1
-        self.notify(f"Copied {len(text):,} characters ({lines} lines)", title="Clipboard")
+        self.notify(f"Copied {count_of(len(text), 'character')} ({count_of(lines, 'line')})",
+                    title="Clipboard")

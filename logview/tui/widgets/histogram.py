@@ -33,6 +33,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from logview.tui.widgets.status_bar import count_of
+
 #: Level classes counted separately: below WARNING, WARNING, ERROR and worse.
 REST, WARN, ERR = 0, 1, 2
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -300,7 +302,8 @@ class TimeHistogram(Widget, can_focus=True):
             if counts[ERR, c]:
                 middle += f" ({int(counts[ERR, c]):,} err)"
         else:
-            middle = f"{self.bins.total:,} records · {format_duration(float(ends[0] - starts[0]))}/col"
+            middle = (f"{count_of(self.bins.total, 'record')} · "
+                      f"{format_duration(float(ends[0] - starts[0]))}/col")
         room = width - len(left) - len(right)
         if room < len(middle) + 2:
             middle = ""

@@ -14,6 +14,11 @@ from logview.record import printable
 LABEL_CHARS = 24
 
 
+def count_of(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: "1 record", "1,234 records", "0 records"."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
+
+
 def short_format_label(detection: Any) -> str:
     """A few words on what a store was read as ("jsonl", "plain text"); "" when not worth
     saying: the user forced the format, or nothing has arrived to detect it from yet."""
@@ -64,7 +69,7 @@ class StatusBar(Static):
         text.append(printable(state.source).replace("\n", " "), "bold")
         text.append("  ")
         if state.shown is None:
-            text.append(f"{state.total:,} records")
+            text.append(count_of(state.total, "record"))
         else:
             text.append(f"{state.shown:,} of {state.total:,} shown")
         if state.format_warning:
@@ -72,8 +77,7 @@ class StatusBar(Static):
             text.append(printable(state.format_warning), "bold red")
         if state.notices:
             text.append("  ")
-            text.append(f"⚠ {state.notices} warning{'s' if state.notices > 1 else ''}",
-                        "bold red")
+            text.append(f"⚠ {count_of(state.notices, 'warning')}", "bold red")
         text.append("  ")
         if state.following:
             text.append("following" if not state.finished else "at end")

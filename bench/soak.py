@@ -79,7 +79,7 @@ files as ground truth, missing/duplicated/order, the trail); this file runs them
 Exit status 1 if any run missed or duplicated a record, or failed, or (viewer) its store holds
 records only as lines inside another record (noted as "only inside another record").
 
-    .venv/bin/python bench/soak.py                                  # all: 9-10 minutes on 2 CPUs
+    .venv/bin/python bench/soak.py                                  # all: about 6 minutes on 2 CPUs
     .venv/bin/python bench/soak.py --rotations 20 --records 3000 --readers print \\
         --scenarios rotating,create --keep --json soak.json
 """

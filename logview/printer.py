@@ -86,6 +86,8 @@ def original_bytes(record: Record) -> bytes:
 
 #: LogRecord attributes that every record of a logging client carries: kept in ``-o jsonl``
 #: and the detail view, left out of one-line text so the extras a program added stand out.
+#: (Also every field whose name starts with "_": the journal's trusted and address fields,
+#: ``_PID``, ``__CURSOR``, ``_BOOT_ID``..., on every entry; -o jsonl keeps them all.)
 _QUIET_FIELDS = frozenset({
     "pathname", "filename", "module", "lineno", "funcName", "process", "processName",
     "thread", "threadName", "taskName", "msecs", "relativeCreated", "created",
@@ -102,7 +104,8 @@ def _synthesise(record: Record) -> str:
         parts.append(record.logger)
     head = " ".join(parts)
     text = f"{head} {record.message}" if head else record.message
-    extra = [f"{k}={_field_text(v)}" for k, v in record.fields.items() if k not in _QUIET_FIELDS]
+    extra = [f"{k}={_field_text(v)}" for k, v in record.fields.items()
+             if k not in _QUIET_FIELDS and not k.startswith("_")]
     if extra:
         text += " " + " ".join(extra)
     if record.exc:

@@ -19,7 +19,7 @@ from logging_helpers import make_logger
 from logview.boundaries import RecordSplitter
 from logview.formats.detect import detect_format
 from logview.formats.jsonl import JsonFormat
-from logview.printer import dumps_record
+from logview.printer import dumps_record, format_text
 from logview.record import Record, parse_raw_record
 from logview.sources.base import StaticFileSource
 from logview.store import open_store
@@ -253,3 +253,14 @@ def test_other_json_with_upper_case_message_is_not_a_journal_entry():
     (record,) = records(_line({"MESSAGE": "x", "level": "warning", "logger": "a"}))
     assert (record.message, record.level, record.logger) == ("", "WARNING", "a")
     assert record.fields == {"MESSAGE": "x"}
+
+
+def test_text_output_of_a_journal_entry_leaves_the_trusted_fields_out():
+    """``--print`` as text showed ``__CURSOR``, ``_BOOT_ID``, ``_PID``... on every line; they
+    stay in ``-o jsonl``."""
+    record = FMT.parse('{"__CURSOR": "s=1", "_BOOT_ID": "0123", "_PID": "42", "PRIORITY": "3", '
+                       '"MESSAGE": "disk full", "SYSLOG_IDENTIFIER": "app", "REQUEST_ID": "r1"}')
+    text = format_text(record)
+    assert "disk full" in text and "REQUEST_ID=r1" in text
+    assert "__CURSOR" not in text and "_BOOT_ID" not in text and "_PID" not in text
+    assert b"__CURSOR" in dumps_record(record)

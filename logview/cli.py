@@ -37,6 +37,12 @@ examples:
                                          journals of many hosts (systemd-journal-remote): the
                                          host is each record's source; journalctl filters
                                          what it can of the query (see --explain)
+  LOGVIEW_CLICKHOUSE_PASSWORD=... logview clickhouse://reader@ch.example.com/otel --print \
+      -q 'level>=ERROR logger:app.db since:-1h'
+                                         OpenTelemetry logs in ClickHouse (table otel_logs, HTTP
+                                         interface; clickhouses:// for HTTPS): ClickHouse
+                                         filters what it can of the query (see --explain); the
+                                         viewer reads the newest 50,000 rows and follows
   logview app.log --print -q 'level>=ERROR since:-1h'
   logview app.log --print -q 'logger:app.db /timeout/i' --output jsonl | jq .message
   logview --explain app.log               which format it is read as (inferred template, fit)
@@ -51,7 +57,7 @@ your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/
 
 exit status: 0 records printed (or the viewer closed; SIGTERM or SIGHUP stopped following),
              1 --print matched nothing, 2 an error (missing file, bad query, bad format
-             string, port in use, journalctl failing), 130 interrupted by Ctrl-C (what was
+             string, port in use, journalctl or ClickHouse failing), 130 interrupted by Ctrl-C (what was
              read is printed).
 """
 
@@ -91,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("sources", nargs="*", metavar="SOURCE",
                         help="files, directories, rotated sets, named pipes, '-' for stdin, "
-                        "journal: (the local journal) or journal:PATH (a journal directory or "
-                        "file)")
+                        "journal: (the local journal), journal:PATH (a journal directory or "
+                        "file) or clickhouse://[user@]host[:port]/database[/table] (OpenTelemetry "
+                        "otel_logs; password in $LOGVIEW_CLICKHOUSE_PASSWORD)")
     parser.add_argument("-q", "--query", default="", help="filter records (see below)")
     parser.add_argument("-p", "--print", dest="print_", action="store_true",
                         help="print matching records instead of opening the viewer")
@@ -111,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the strftime pattern of %%(asctime)s in --format")
     parser.add_argument("--explain", action="store_true",
                         help="say which format each source is read as (the inferred logging "
-                        "template, how many lines it fits, the runner-up), for journal: inputs "
-                        "what journalctl filters itself, and exit")
+                        "template, how many lines it fits, the runner-up), for journal: and "
+                        "clickhouse:// inputs what the store filters itself, and exit")
     parser.add_argument("--rotated", action="store_true",
                         help="also read the rotated members beside each file (app.log.1, .gz...)")
     parser.add_argument("--listen", action="append", default=[], metavar="[HOST:]PORT",
@@ -236,7 +243,8 @@ def build_sources(args: argparse.Namespace, *,
             from logview.sources.open import open_sources
 
             sources.extend(open_sources(paths, follow=follow, rotated=args.rotated,
-                                        journal=_journal_options(args, paths, tui=tui)))
+                                        journal=_journal_options(args, paths, tui=tui),
+                                        clickhouse=_clickhouse_options(args, paths, tui=tui)))
     if args.listen:  # last: nothing else can fail once the ports are bound
         from logview.listen.session import start_listening
 
@@ -261,6 +269,20 @@ def _journal_options(args: argparse.Namespace, paths: list[str], *, tui: bool):
 
         pushdown = journal_pushdown(build_query(args.query))
     return JournalOptions(pushdown=pushdown, fatal_errors=not tui)
+
+
+def _clickhouse_options(args: argparse.Namespace, paths: list[str], *, tui: bool):
+    """How ``clickhouse://`` inputs are read: with --print (and for --explain) ClickHouse
+    filters what it can of the query; the viewer reads the newest rows of the whole table
+    (its query can be widened), as the journal's does. --explain fetches no rows."""
+    from logview.sources.clickhouse_url import is_clickhouse
+
+    if not any(is_clickhouse(path) for path in paths):
+        return None
+    from logview.sources.clickhouse import ClickHouseOptions
+
+    query = build_query(args.query) if not tui or args.explain else None
+    return ClickHouseOptions(query=query, fatal_errors=not tui, fetch=not args.explain)
 
 
 def build_query(text: str):

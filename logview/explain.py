@@ -3,7 +3,8 @@
 For every source: the format's name or the inferred ``logging`` template and datefmt, how
 many of the sample's record-start lines it reads, the runner-up, the first record as parsed,
 and the ``--format`` line that pins the choice. For the journal: the journalctl command, what
-of the query it filters itself (pushed down) and what only logview filters.
+of the query it filters itself (pushed down) and what only logview filters; for a ClickHouse
+table the same, as SQL conditions (``explain_clickhouse``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Iterable
 
 from logview.formats.base import LogFormat
 from logview.formats.detect import Detection, check_format, detect, sample_lines
+from logview.query.pushdown import PushDown
 from logview.record import printable
 from logview.sources.base import ByteSource
+from logview.sources.clickhouse import ClickHouseSource
 from logview.sources.journal import JournalSource, journal_command, shell_command
 
 #: Bytes of each source that detection looks at (the same as the store's).
@@ -69,6 +72,42 @@ def explain_lines(name: str, detection: Detection, first: str | None = None) -> 
     return [printable(line) for line in out]
 
 
+def _pushdown_lines(pushdown: PushDown | None, store: str, gives: str = "returns") -> list[str]:
+    """What was pushed (term -> what the store evaluates) and what stays local (and why)."""
+    if pushdown is None or not (pushdown.pushed or pushdown.local):
+        return ["  pushed:    nothing (no query)"]
+    out = []
+    width = min(40, max(len(text) for text, _ in pushdown.pushed + pushdown.local))
+    for n, (text, argument) in enumerate(pushdown.pushed):
+        out.append(f"  {'pushed:' if n == 0 else '':<10} {text:<{width}}  ->  {argument}")
+    if not pushdown.pushed:
+        out.append(f"  pushed:    nothing (no term of the query is one {store} evaluates)")
+    for n, (text, why) in enumerate(pushdown.local):
+        out.append(f"  {'local:' if n == 0 else '':<10} {text:<{width}}  ({why})")
+    out.append(f"  then:      logview applies the whole query to what {store} {gives} (the "
+               "pushed terms too)")
+    return out
+
+
+def explain_clickhouse(source: ClickHouseSource) -> list[str]:
+    """The report for a ClickHouse table: how its rows become records, the conditions of
+    ``--print`` (values shown in place; they are sent as bound parameters) and the viewer's
+    window."""
+    target, shape = source.target, source.shape
+    kind = ("OpenTelemetry otel_logs (ScopeName -> logger, SeverityNumber/SeverityText -> "
+            "level, Body -> message, exception.* -> traceback, service@host -> source)"
+            if shape.otel else "columns mapped in clickhouse.toml: "
+            + ", ".join(f"{role}={column}" for role, column in (target.mapping or {}).items()))
+    out = [f"{source.name}: ClickHouse table over HTTP{'S' if target.secure else ''}",
+           f"  table:     {kind}",
+           ("  --print:   rows in keyset pages of (time, row hash), oldest first; with --follow, "
+            f"polled every second, re-reading the last {target.overlap:g} s for late rows")]
+    out += _pushdown_lines(source.pushdown, "ClickHouse")
+    out.append(f"  viewer:    the newest {target.rows:,} rows, then new ones (nothing pushed "
+               "down: the viewer's query can be widened)")
+    return [printable(line) for line in out]
+
+
 def explain_journal(source: JournalSource) -> list[str]:
     """The report for a journal: journalctl's command lines (``--print``, the viewer) and the
     push-down, term by term."""
@@ -78,18 +117,7 @@ def explain_journal(source: JournalSource) -> list[str]:
     out = [f"{source.name}: journal entries through journalctl (each record's source: its host)",
            f"  --print:   {printing}",
            "             (--print --follow adds --follow --no-tail)"]
-    if pushdown is None or not (pushdown.pushed or pushdown.local):
-        out.append("  pushed:    nothing (no query)")
-    else:
-        width = min(40, max(len(text) for text, _ in pushdown.pushed + pushdown.local))
-        for n, (text, argument) in enumerate(pushdown.pushed):
-            out.append(f"  {'pushed:' if n == 0 else '':<10} {text:<{width}}  ->  {argument}")
-        if not pushdown.pushed:
-            out.append("  pushed:    nothing (no term of the query is one journalctl evaluates)")
-        for n, (text, why) in enumerate(pushdown.local):
-            out.append(f"  {'local:' if n == 0 else '':<10} {text:<{width}}  ({why})")
-        out.append("  then:      logview applies the whole query to what journalctl prints (the "
-                   "pushed terms too)")
+    out += _pushdown_lines(pushdown, "journalctl", "prints")
     out.append(f"  viewer:    {viewing}")
     out.append("             (nothing pushed down: the viewer's query can be widened)")
     return [printable(line) for line in out]
@@ -101,6 +129,9 @@ def explain(sources: Iterable[ByteSource], forced: LogFormat | None = None) -> s
     for source in sources:
         if isinstance(source, JournalSource):
             blocks.append("\n".join(explain_journal(source)))
+            continue
+        if isinstance(source, ClickHouseSource):
+            blocks.append("\n".join(explain_clickhouse(source)))
             continue
         detection = explain_source(source, forced)
         sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))

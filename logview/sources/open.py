@@ -1,5 +1,6 @@
 """From command-line paths to sources: files, rotated sets, compressed files, FIFOs, stdin, dirs,
-and the journal (``journal:``, ``journal:/path``: ``logview.sources.journal``).
+the journal (``journal:``, ``journal:/path``: ``logview.sources.journal``) and ClickHouse tables
+(``clickhouse://...``: ``logview.sources.clickhouse``, imported only when one is named).
 
 ``open_sources`` decides what each path is by looking at it (``stat`` and the first bytes),
 never by trusting its name alone, and turns a shell-expanded rotated set into one source. It
@@ -13,8 +14,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+from typing import TYPE_CHECKING
 
 from logview.sources.base import ByteSource, SourceError, StaticFileSource
+from logview.sources.clickhouse_url import is_clickhouse
 from logview.sources.descriptors import ensure_descriptors
 from logview.sources.journal import JournalOptions, JournalSource, is_journal
 from logview.sources.pipe import FifoSource
@@ -26,6 +29,9 @@ from logview.sources.rotated import (
     order_rotated,
 )
 from logview.sources.stdin import StdinSource
+
+if TYPE_CHECKING:
+    from logview.sources.clickhouse import ClickHouseOptions
 
 #: Names a directory listing treats as logs (rotations and compression included).
 _LOG_NAME = re.compile(
@@ -132,7 +138,7 @@ _KEPT_ROTATIONS = 16
 
 def _plan(paths: list[str], *, rotated: bool) -> list[tuple[str, list[str]]]:
     """What each path becomes, in order, opening nothing: ``("stdin", [])``,
-    ``("fifo", [path])``, ``("journal", [spec])``, ``("set", members)`` (a file, or a rotated
+    ``("fifo", [path])``, ``("journal", [spec])``, ``("clickhouse", [url])``, ``("set", members)`` (a file, or a rotated
     set oldest first), or ``("note", [text])`` (what the source before it says: an unreadable
     log left out)."""
     plan: list[tuple[str, list[str]]] = []
@@ -154,6 +160,10 @@ def _plan(paths: list[str], *, rotated: bool) -> list[tuple[str, list[str]]]:
         if is_journal(path):
             flush_files()
             plan.append(("journal", [path]))
+            continue
+        if is_clickhouse(path):
+            flush_files()
+            plan.append(("clickhouse", [path]))
             continue
         st = _stat(path)
         if (st.st_dev, st.st_ino) in seen:  # the same file named twice (a.log ./a.log)
@@ -196,9 +206,11 @@ def _budget(plan: list[tuple[str, list[str]]], *, follow: bool) -> None:
 
 
 def open_sources(paths: list[str], *, follow: bool, rotated: bool,
-                 journal: JournalOptions | None = None) -> list[ByteSource]:
+                 journal: JournalOptions | None = None,
+                 clickhouse: ClickHouseOptions | None = None) -> list[ByteSource]:
     """One source per input: ``-`` is stdin, a directory gives its logs, rotated sets merge,
-    ``journal:...`` runs journalctl (with what ``journal`` pushes down).
+    ``journal:...`` runs journalctl (with what ``journal`` pushes down), ``clickhouse://...``
+    reads a table (as ``clickhouse`` says).
 
     Raises ``SourceError`` (closing whatever was opened) when a path cannot be read, and before
     opening anything when the inputs need more descriptors than the process may have.
@@ -214,6 +226,10 @@ def open_sources(paths: list[str], *, follow: bool, rotated: bool,
                 sources.append(FifoSource(members[0], follow=follow))
             elif kind == "journal":
                 sources.append(JournalSource(members[0], follow=follow, options=journal))
+            elif kind == "clickhouse":
+                from logview.sources.clickhouse import ClickHouseSource
+
+                sources.append(ClickHouseSource(members[0], follow=follow, options=clickhouse))
             elif kind == "note":
                 sources[-1].note(members[0])
             else:

@@ -1,0 +1,223 @@
+"""A ClickHouse log table as a source: ``clickhouse://[user@]host[:port]/database[/table]``
+(``clickhouses://`` or ``?secure=1`` for HTTPS), read through the official client
+(``clickhouse-connect``, the optional extra ``logview-tui[clickhouse]``) over the HTTP interface.
+
+Rows are fetched in keyset pages (``clickhouse_feed``) and written into a spool as JSON lines of
+logview's own schema (``otel.row_object``), which the index, the query, the viewer and the
+printer read like any other input. With ``--print`` the query is pushed down
+(``clickhouse_pushdown``) and every matching row is read, oldest first; the viewer pushes
+nothing (its query can be widened) and reads only the newest ``rows`` rows (50,000 by default),
+saying that older rows are not loaded. Following polls every ``POLL_SECONDS`` with an overlap
+window (``?overlap=SECONDS``); a failed poll is said once and retried, resuming from the last
+row read.
+
+The URL, the password and the column mappings: ``clickhouse_url``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from logview.query.plan import Query
+from logview.sources.base import SourceError
+from logview.sources.clickhouse_feed import Client, RowFeed
+from logview.sources.clickhouse_pushdown import SqlPushDown, clickhouse_pushdown
+from logview.sources.clickhouse_table import TableError, TableShape, mapped_shape, otel_shape
+from logview.sources.clickhouse_url import Target, parse_target
+from logview.sources.spool import InputSpool, SpoolSource, stream_spool
+
+#: Seconds between two polls when following.
+POLL_SECONDS = 1.0
+#: Seconds the connection and each request may take.
+CONNECT_TIMEOUT = 10
+REQUEST_TIMEOUT = 120
+_INSTALL = "pip install 'logview-tui[clickhouse]'"
+
+
+def connect(target: Target) -> Client:
+    """A clickhouse-connect client for the target (HTTP or HTTPS), connected."""
+    try:
+        import clickhouse_connect
+    except ImportError:
+        raise SourceError(f"cannot read {target.name}: the ClickHouse client is not installed "
+                          f"({_INSTALL})") from None
+    # Its logger would print its own warnings on stderr (and over the viewer): logview says
+    # what went wrong itself, from the exceptions.
+    quiet = logging.getLogger("clickhouse_connect")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    try:
+        return clickhouse_connect.get_client(
+            host=target.host, port=target.port, username=target.user, password=target.password,
+            secure=target.secure, connect_timeout=CONNECT_TIMEOUT,
+            send_receive_timeout=REQUEST_TIMEOUT, autogenerate_session_id=False)
+    except client_errors() as exc:
+        raise SourceError(f"cannot connect to {target.name}: {one_line(exc)}") from exc
+
+
+def client_errors() -> tuple[type[BaseException], ...]:
+    """What the client raises when the server or the network fails (not logview's bugs)."""
+    try:
+        from clickhouse_connect.driver.exceptions import ClickHouseError
+    except ImportError:
+        return (OSError,)
+    return (ClickHouseError, OSError)
+
+
+def one_line(exc: BaseException) -> str:
+    """An error of the client or the server as one short line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def table_shape(client: Client, target: Target) -> TableShape:
+    """The table's shape: its columns, read from ``system.columns``."""
+    try:
+        result = client.query("SELECT name, type FROM system.columns WHERE database = "
+                              "{lv_db:String} AND table = {lv_table:String}",
+                              parameters={"lv_db": target.database, "lv_table": target.table})
+    except client_errors() as exc:  # auth, network, a server error: one line
+        raise SourceError(f"cannot read {target.name}: {one_line(exc)}") from exc
+    columns = {str(name): str(kind) for name, kind in result.result_rows}
+    if not columns:
+        raise SourceError(f"cannot read {target.name}: no table {target.database}."
+                          f"{target.table} (or no right to see it)")
+    try:
+        if target.mapping is not None:
+            return mapped_shape(target.mapping, columns)
+        return otel_shape(columns)
+    except TableError as exc:
+        raise SourceError(f"cannot read {target.name}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ClickHouseOptions:
+    """How ``clickhouse://`` inputs are read: the query to push down (``None``: the viewer,
+    which reads the newest rows and pushes nothing), whether a failure ends the input, and
+    (for tests) the client to use instead of connecting, the environment and the config
+    directory."""
+
+    query: Query | None = None
+    fatal_errors: bool = True
+    #: False: connect and read the table's columns only (``--explain``).
+    fetch: bool = True
+    client: Callable[[Target], Client] | None = None
+    environ: dict[str, str] | None = None
+    config_dir: str | None = None
+
+
+class ClickHouseSource(SpoolSource):
+    """The rows of a ClickHouse table as logview JSON lines, fetched by a thread."""
+
+    format_hint = "jsonl"
+
+    def __init__(self, spec: str, *, follow: bool, options: ClickHouseOptions | None = None,
+                 spool: InputSpool | None = None) -> None:
+        options = options or ClickHouseOptions()
+        target = parse_target(spec, environ=options.environ, config_dir=options.config_dir)
+        client = (options.client or connect)(target)
+        self.target = target
+        self.shape = table_shape(client, target)
+        self.viewer = options.query is None
+        self.pushdown: SqlPushDown | None = (
+            None if self.viewer else clickhouse_pushdown(options.query, self.shape))
+        self.feed = RowFeed(client, self.shape, target.database, target.table,
+                            pushdown=self.pushdown, overlap=int(target.overlap * 1e9))
+        self.follow = follow
+        self.fatal_errors = options.fatal_errors
+        super().__init__(target.name, spool or stream_spool())
+        self._pending: list[str] = list(target.warnings)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._said_error = False
+        self._thread = threading.Thread(target=self._run, name=f"logview-{target.name}",
+                                        daemon=True)
+        if options.fetch:
+            self._thread.start()
+        else:
+            self.finish()
+
+    def _say(self, text: str) -> None:
+        """A notice from the fetching thread, handed over at the next ``update``."""
+        with self._lock:
+            self._pending.append(text)
+
+    def _write(self, rows: list[dict[str, Any]]) -> bool:
+        if not rows:
+            return True
+        data = b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE
+                                     | orjson.OPT_NON_STR_KEYS) for row in rows)
+        return self.append(data)
+
+    def _run(self) -> None:
+        error = None
+        try:
+            if self._read_history() and self.follow:
+                self._poll()
+        except client_errors() as exc:  # the client's errors end the input, in one line
+            error = f"{self.name}: {one_line(exc)}"
+        self.finish(error)
+
+    def _read_history(self) -> bool:
+        """What is there now: every matching row (--print), or the newest ``rows`` (the
+        viewer). False when reading must stop (closed, or the spool takes no more)."""
+        feed = self.feed
+        if self.viewer:
+            total = feed.count()
+            rows = feed.newest(self.target.rows)
+            if total > len(rows):
+                self._say(f"showing the newest {len(rows):,} of {total:,} rows: older rows "
+                          "are not loaded (narrow with since:/until: and --print, or "
+                          "?rows=N)")
+            return self._write(rows) and not self._stop.is_set()
+        for page in feed.pages():
+            if not self._write(page) or self._stop.is_set():
+                return False
+        return True
+
+    def _poll(self) -> None:
+        """Follow: late rows of the overlap window, then the new ones, every poll; a failed
+        poll is said once and retried from the same key."""
+        failing = False
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                if not self._write(self.feed.late()):
+                    return
+                for page in self.feed.pages():
+                    if not self._write(page) or self._stop.is_set():
+                        return
+            except client_errors() as exc:  # a dropped connection: retried at the next poll
+                if not failing:
+                    self._say(f"lost the connection ({one_line(exc)}); retrying every "
+                              f"{POLL_SECONDS:g} s, from the last row read")
+                failing = True
+                continue
+            if failing:
+                self._say("connection back: reading on from the last row read")
+                failing = False
+
+    def update(self) -> int:
+        added = super().update()
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for text in pending:
+            self.note(text)
+        if self.finished and self.error and not self._said_error:
+            self._said_error = True
+            if self.fatal_errors:
+                raise SourceError(self.error)
+            self.note(self.error.removeprefix(f"{self.name}: "))
+        return added
+
+    def close(self) -> None:
+        self._stop.set()
+        self.spool.interrupt()
+        if self._thread.is_alive():
+            self._thread.join(2.0)  # a request in flight is not waited for (a daemon)
+        super().close()

@@ -1,0 +1,166 @@
+"""Rows of a ClickHouse log table, fetched in keyset pages and followed without loss or
+repeats: the SQL and the bookkeeping, over any client that runs a query with bound parameters
+(``Client``: clickhouse-connect's, over HTTP or in-process chDB).
+
+Order is (time, row key): the row key is a hash of the row's columns (``TableShape.key``), so
+pages never overlap nor skip rows that share a nanosecond. Following polls with an overlap
+window: a row that arrives late (ingestion delay) with a time up to ``overlap`` before the
+newest row already read is still fetched, once: the keys of the rows read in the window are
+kept, and a poll compares the number of distinct rows in the window with them before it asks
+for the keys. A failed poll changes nothing: the next one resumes from the same key. Rows that
+are equal in every column and nanosecond are one row to logview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from logview.sources.clickhouse_pushdown import SqlPushDown
+from logview.sources.clickhouse_table import TableShape, row_from_result
+
+#: Rows asked for per page.
+PAGE_ROWS = 10_000
+#: Nanoseconds a poll looks back for late rows, by default.
+OVERLAP_NS = 30 * 1_000_000_000
+
+Key = tuple[int, int]
+
+
+class QueryResult(Protocol):
+    column_names: tuple[str, ...]
+    result_rows: list[tuple]
+
+
+class Client(Protocol):
+    """What the feed needs of a client: a query with server-side bound parameters."""
+
+    def query(self, query: str, parameters: dict[str, Any]) -> QueryResult: ...
+
+
+@dataclass(slots=True)
+class FeedState:
+    """Where the feed is: the last key read in order, the keys read in the window, and the
+    time before which rows are left out on purpose (the viewer's window starts there)."""
+
+    cursor: Key | None = None
+    seen: set[Key] = field(default_factory=set)
+    floor: int | None = None
+
+
+class RowFeed:
+    """Rows of ``database.table`` that ``pushdown`` admits, as logview JSON objects."""
+
+    def __init__(self, client: Client, shape: TableShape, database: str, table: str, *,
+                 pushdown: SqlPushDown | None = None, page: int = PAGE_ROWS,
+                 overlap: int = OVERLAP_NS) -> None:
+        self.client = client
+        self.shape = shape
+        self.page = page
+        self.overlap = overlap
+        self.state = FeedState()
+        where = pushdown.where() if pushdown is not None else "1"
+        self._params: dict[str, Any] = {**shape.params, "lv_db": database, "lv_table": table,
+                                        **(pushdown.params if pushdown is not None else {})}
+        self._from = f"FROM {{lv_db:Identifier}}.{{lv_table:Identifier}} WHERE ({where})"
+        self._ns = f"toUnixTimestamp64Nano(toDateTime64({shape.time}, 9))"
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _run(self, sql: str, extra: dict[str, Any] | None = None) -> QueryResult:
+        return self.client.query(sql, parameters={**self._params, **(extra or {})})
+
+    def _rows(self, tail: str, extra: dict[str, Any]) -> list[tuple[Key, dict[str, Any]]]:
+        shape = self.shape
+        result = self._run(f"{shape.with_clause()}SELECT {shape.select()} {self._from} {tail}",
+                           extra)
+        if not result.result_rows:  # (an empty result may come without its column names)
+            return []
+        names = result.column_names
+        at_ns, at_k = names.index("lv_ns"), names.index("lv_k")
+        return [((int(row[at_ns]), int(row[at_k])), row_from_result(names, row))
+                for row in result.result_rows]
+
+    def _after(self, cursor: Key | None) -> tuple[str, dict[str, Any]]:
+        """The keyset condition "after ``cursor``" (the time bound first, for the index)."""
+        if cursor is None:
+            return "", {}
+        time = self.shape.time
+        condition = (f" AND {time} >= fromUnixTimestamp64Nano({{lv_cur_ns:Int64}}) AND "
+                     f"({time} > fromUnixTimestamp64Nano({{lv_cur_ns:Int64}}) OR "
+                     "lv_k > {lv_cur_k:UInt64})")
+        return condition, {"lv_cur_ns": cursor[0], "lv_cur_k": cursor[1]}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def count(self) -> int:
+        """How many rows the push-down admits in the whole table."""
+        return int(self._run(f"SELECT count() {self._from}").result_rows[0][0])
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the rows after the cursor, in order, to the newest (the cursor and the
+        window follow each page as it is handed out)."""
+        while True:
+            condition, extra = self._after(self.state.cursor)
+            rows = self._rows(f"{condition} ORDER BY lv_ns, lv_k LIMIT {{lv_limit:UInt32}}",
+                              {**extra, "lv_limit": self.page})
+            fresh = self._take(rows)
+            if fresh:
+                yield fresh
+            if len(rows) < self.page:
+                return
+
+    def newest(self, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` rows, oldest first; the cursor moves to the newest."""
+        rows = self._rows("ORDER BY lv_ns DESC, lv_k DESC LIMIT {lv_limit:UInt32}",
+                          {"lv_limit": limit})
+        rows.reverse()
+        if rows:
+            self.state.floor = rows[0][0][0]
+        return self._take(rows)
+
+    def late(self) -> list[dict[str, Any]]:
+        """Rows in the overlap window before the cursor that were not read yet, in order."""
+        cursor = self.state.cursor
+        if cursor is None:
+            return []
+        low = cursor[0] - self.overlap
+        if self.state.floor is not None:  # older rows were left out, not late
+            low = max(low, self.state.floor + 1)
+        window = (f" AND {self.shape.time} >= fromUnixTimestamp64Nano({{lv_low:Int64}}) AND "
+                  f"{self.shape.time} <= fromUnixTimestamp64Nano({{lv_high:Int64}})")
+        extra = {"lv_low": low, "lv_high": cursor[0]}
+        shape = self.shape
+        known = sum(1 for key in self.state.seen if low <= key[0] <= cursor[0])
+        counted = self._run(f"{shape.with_clause()}SELECT uniqExact({self._ns}, {shape.key}) "
+                            f"{self._from}{window}", extra).result_rows[0][0]
+        if int(counted) <= known:
+            return []
+        keys = self._run(f"{shape.with_clause()}SELECT {self._ns}, {shape.key} "
+                         f"{self._from}{window}", extra).result_rows
+        missing = sorted({int(k) for ns, k in keys if (int(ns), int(k)) not in self.state.seen})
+        if not missing:
+            return []
+        rows = self._rows(f"{window} AND lv_k IN {{lv_keys:Array(UInt64)}} "
+                          "ORDER BY lv_ns, lv_k", {**extra, "lv_keys": missing})
+        return self._take(rows, late=True)
+
+    def _take(self, rows: list[tuple[Key, dict[str, Any]]], *,
+              late: bool = False) -> list[dict[str, Any]]:
+        """Rows not read before; the cursor moves past them (unless they are late ones) and
+        the window drops keys older than the overlap."""
+        state = self.state
+        out = []
+        for key, obj in rows:
+            if key in state.seen:
+                continue
+            state.seen.add(key)
+            out.append(obj)
+            if not late and (state.cursor is None or key > state.cursor):
+                state.cursor = key
+        if state.cursor is not None:
+            floor = state.cursor[0] - self.overlap
+            if any(key[0] < floor for key in state.seen):
+                state.seen = {key for key in state.seen if key[0] >= floor}
+        return out

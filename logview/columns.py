@@ -27,6 +27,7 @@ from logview.growable import GrowableArray
 from logview.record import RawRecord, parse_raw_record
 
 if TYPE_CHECKING:
+    from logview.sources.base import ByteSource
     from logview.store import LogStore, Store
 
 #: Raw bytes read per counting step (whole records).
@@ -175,6 +176,29 @@ class RecordCounter:
                 yield cols.batch()
 
 
+def read_records(source: ByteSource, base: int, rel: np.ndarray) -> tuple[bytes, dict[int, bytes]]:
+    """The bytes of the records ``[base + rel[j], base + rel[j + 1])`` in one read, and the
+    records that could not be read whole: a source can hold bytes that are gone for good (a
+    rotated file deleted, what logrotate's copytruncate lost between its copy and its
+    truncation) and a read stops there. Then each record is read on its own (``short``: the
+    bytes of those that came back short, empty when none is left); ``buf`` keeps every
+    record's place, what is missing as spaces."""
+    size = int(rel[-1])
+    buf = source.read_at(base, size)
+    if len(buf) >= size:
+        return buf, {}
+    parts: list[bytes] = []
+    short: dict[int, bytes] = {}
+    for j in range(len(rel) - 1):
+        s, e = int(rel[j]), int(rel[j + 1])
+        data = buf[s:e] if e <= len(buf) else source.read_at(base + s, e - s)
+        if len(data) < e - s:
+            short[j] = data
+            data = data.ljust(e - s)
+        parts.append(data)
+    return b"".join(parts), short
+
+
 def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
                ) -> tuple[ChunkColumns, int]:
     """The fields of records ``lo`` up to at most ``hi`` (about ``chunk_bytes`` of them), and
@@ -184,13 +208,15 @@ def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
     hi = min(hi, max(lo + 1, index.find(first + chunk_bytes)))
     bounds = index.bounds(lo, hi)
     base = int(bounds[0])
-    buf = store.source.read_at(base, int(bounds[-1]) - base)
     rel = bounds - base
+    buf, short = read_records(store.source, base, rel)
     n = hi - lo
     walker = fmt.column_walker()
     if walker is not None:
         got = walker.read(buf, rel[:-1])
         ok = got.ok
+        for j in short:  # cut short (bytes gone for good): parsed from what is left
+            ok[j] = False
         names = [*got.logger_names, ""]  # the last: a template that writes no logger
         loggers = np.where(got.loggers < 0, len(names) - 1, got.loggers).astype(np.int32)
         levelnos = got.levelnos.astype(np.int32)
@@ -206,7 +232,7 @@ def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
         seen_sources = set(sources)
         for j in unread:  # parsed: the walker could not read them, or there is no walker
             s, e = int(rel[j]), int(rel[j + 1])
-            record = parse_raw_record(fmt, RawRecord(base + s, 0, buf[s:e]), name)
+            record = parse_raw_record(fmt, RawRecord(base + s, 0, short.get(j, buf[s:e])), name)
             levelnos[j] = record.levelno
             k = ids.get(record.logger)
             if k is None:

@@ -56,7 +56,12 @@ class IndexingError(SourceError):
 
 
 class _ShortRead(IndexingError):
-    """A read came back short: a followed file is being truncated or rotated right now."""
+    """A read came back short: a followed file is being truncated or rotated right now, or
+    bytes are gone for good from ``at`` on."""
+
+    def __init__(self, message: str, at: int) -> None:
+        super().__init__(message)
+        self.at = at  # where the bytes read stopped
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -160,6 +165,8 @@ class RecordIndex:
         self._line_at_end = 1  # line number of the line that starts at ``_end``
         self._committed = False  # the last start's record is complete (final flush)
         self._force_start = True  # the next line starts a record whatever it holds
+        #: Bytes gone for good that a read ran into ahead of the index: (where, until).
+        self._gone_ahead: tuple[int, int] | None = None
         self._checkpoints: list[int] = []  # line of record k * LINE_CHECKPOINT
         self._line_hint = (0, 1, 0)  # (record, its line, its start): sequential readers count on
 
@@ -283,6 +290,15 @@ class RecordIndex:
                     self.generation = self.source.generation
             before = len(self)
             caught_up = self._index_until(size, deadline)
+            ahead = self._gone_ahead
+            if ahead is not None and self.source.generation == self.generation:
+                # Bytes gone for good ahead ([at, gone)): index up to them, then step over.
+                at, gone = ahead
+                if self._end < at and not self._index_until(min(size, at), deadline):
+                    return len(self) - before
+                self._gone_ahead = None
+                self._step_over(gone)
+                caught_up = self._index_until(size, deadline)
             if (
                 caught_up
                 and (final or self.source.finished)
@@ -312,14 +328,22 @@ class RecordIndex:
 
     def _short_read(self, exc: _ShortRead) -> None:
         """A read came back shorter than the source's size promised: bytes that are gone for
-        good are stepped over; a file read as it is that changed is an error (said)."""
-        gone = self.source.gone_until(self._end)
-        if gone > self._end:  # bytes that can never be read again: go on after them
-            with self._lock:
-                self._end = gone
-                self._force_start = True
+        good are stepped over (where they start: the index first reads up to there); a file
+        read as it is that changed is an error (said)."""
+        at = max(exc.at, self._end)
+        gone = self.source.gone_until(at)
+        if gone > at:  # bytes that can never be read again: go on after them
+            if at <= self._end:
+                self._step_over(gone)
+            else:
+                self._gone_ahead = (at, gone)
         elif self.source.finished:  # a file read as it is that changed: say so
             raise IndexingError(str(exc)) from None
+
+    def _step_over(self, gone: int) -> None:
+        with self._lock:
+            self._end = max(self._end, gone)
+            self._force_start = True
 
     def _read_exact(self, offset: int, size: int) -> bytes:
         """``size`` bytes at ``offset``, which the source's size says it has; fewer (the file
@@ -328,7 +352,8 @@ class RecordIndex:
         data = self.source.read_at(offset, size)
         if len(data) < size:
             raise _ShortRead(f"{self.source.name} changed while it was being read (got "
-                             f"{len(data)} of {size} bytes at offset {offset})")
+                             f"{len(data)} of {size} bytes at offset {offset})",
+                             offset + len(data))
         return data
 
     def _index_loop(self, pending: deque[Future[_Scanned]], pos: int, size: int,
@@ -374,8 +399,8 @@ class RecordIndex:
         """Record starts among the lines of the line-aligned range ``[a, b)`` (thread-safe)."""
         data = self._read_exact(a, b - a)
         if not data.endswith(b"\n"):
-            raise _ShortRead(f"{self.source.name} changed while it was being read (got "
-                             f"{len(data)} of {b - a} bytes at offset {a})")
+            raise _ShortRead(f"{self.source.name} changed while it was being read (the "
+                             f"{b - a} bytes at offset {a} no longer end a line)", a)
         arr = np.frombuffer(data, dtype=np.uint8)
         starts, ends = _line_bounds(arr)
         line_idx = np.flatnonzero(self.detector.mask(data, arr, starts, ends))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from logview.columns import ColumnView
+from logview.columns import ColumnView, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
 from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter
@@ -275,8 +275,8 @@ def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
         hi = min(stop, max(lo + 1, index.find(first + scan_bytes)))
         bounds = index.bounds(lo, hi)
         base = int(bounds[0])
-        buf = source.read_at(base, int(bounds[-1]) - base)
         rel = bounds - base
+        buf, short = read_records(source, base, rel)
         cand = matcher.candidates(buf, rel)
         positions: list[int] = []
         records: list[Record] = []
@@ -287,7 +287,10 @@ def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
                 s, e = int(rel[j]), int(rel[j + 1])
                 line += buf.count(b"\n", prev, s)
                 prev = s
-                record = parse_raw_record(fmt, RawRecord(base + s, line, buf[s:e]), name)
+                data = short.get(j, buf[s:e]) if short else buf[s:e]
+                if not data:
+                    continue  # its bytes are gone for good (said by the source)
+                record = parse_raw_record(fmt, RawRecord(base + s, line, data), name)
                 if matches is None or matches(record):
                     positions.append(lo + j)
                     records.append(record)

@@ -29,7 +29,13 @@ import threading
 import time
 
 from logview.sources.base import ByteSource, SourceError
-from logview.sources.segments import Segment, SpaceFile, last_line_end, same_start
+from logview.sources.segments import (
+    Segment,
+    SpaceFile,
+    last_line_end,
+    lose_beyond,
+    same_start,
+)
 from logview.sources.siblings import FINGERPRINT_BYTES, Siblings
 from logview.sources.watch import DirectoryWatcher
 
@@ -121,9 +127,10 @@ class FileSource(ByteSource):
                 if want > 0:
                     data = os.pread(seg.file.fd, want, seg.physical + within)
                     if (self.follow and seg.file is self._files[-1]
-                            and not self._still_same(seg.file)):
-                        # Truncated (copytruncate) since its bytes were taken: read them from
-                        # the copy, which the truncation handling puts in its place.
+                            and (len(data) < want or not self._still_same(seg.file))):
+                        # Truncated (copytruncate) since its bytes were taken (it is shorter,
+                        # or starts otherwise): read them from the copy, which the truncation
+                        # handling puts in its place.
                         if not tries:
                             break
                         tries -= 1
@@ -286,6 +293,7 @@ class FileSource(ByteSource):
             if seg.file is current:
                 seg.file = copy_file
         copy_file.taken = current.taken
+        self._lose_beyond_copy(copy_file)
         self._files.insert(len(self._files) - 1, copy_file)
         self._take_whole(copy_file)
         for file in self._open_all(between):  # whole cycles that came and went meanwhile
@@ -294,6 +302,18 @@ class FileSource(ByteSource):
         current.taken = current.no_newline_to = 0
         current.head = b""
         self._take_current()
+
+    def _lose_beyond_copy(self, copy: SpaceFile) -> None:
+        """Bytes taken from the file before it was cut that its copy does not hold (what the
+        writer added between logrotate's copy and its truncation) are in neither file: the
+        space loses them (``segments.lose_beyond``) and what no reader had read is said."""
+        removed, unread = lose_beyond(self._segments, self._starts, self._size, self._read_to,
+                                      copy, os.fstat(copy.fd).st_size)
+        self._size -= removed
+        if unread:
+            self.note(f"{unread:,} bytes written just before a copytruncate rotation are in "
+                      "neither the copy nor the truncated file (logrotate's own race between "
+                      "its copy and its truncation): the records in them are lost")
 
     def _find_copy(self, current: SpaceFile) -> tuple[tuple[int, int], str] | None:
         """The file beside the followed one that starts with the same bytes (its copy)."""
@@ -506,7 +526,7 @@ class FileSource(ByteSource):
         and closed (said once per file)."""
         with self._lock:
             index = bisect.bisect_right(self._starts, offset) - 1
-            end = offset
+            end = unsaid = offset
             while 0 <= index < len(self._segments):
                 seg = self._segments[index]
                 if seg.file.fd >= 0 or not (seg.file.gone or not self._reopen(seg.file)):
@@ -514,9 +534,11 @@ class FileSource(ByteSource):
                 if not seg.file.gone:
                     break  # not looked for yet (a search at most every REOPEN_INTERVAL)
                 end = seg.logical + seg.length
+                if seg.file.ino < 0:  # copytruncate's lost bytes: said when they were lost
+                    unsaid = end
                 index += 1
-            if end > offset:
-                self.note(f"{end - offset:,} bytes of rotated files deleted since they were read "
+            if end > unsaid:
+                self.note(f"{end - unsaid:,} bytes of rotated files deleted since they were read "
                           "could not be read again: the records there are left out")
             return end
 

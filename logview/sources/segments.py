@@ -62,3 +62,40 @@ def last_line_end(fd: int, start: int, end: int) -> int:
             return lo + nl + 1
         pos = lo
     return start
+
+
+def lose_beyond(segments: list[Segment], starts: list[int], size: int, read_to: int,
+                copy: SpaceFile, copy_size: int) -> tuple[int, int]:
+    """The space's ranges of ``copy`` past ``copy_size`` hold bytes that are gone for good (a
+    copytruncate copy shorter than what was taken from the file before it was cut). When
+    they end the space and no one read them, the space just ends before them; else they
+    become ranges of a gone file, which the index steps over (``gone_until``). Returns
+    (bytes the space lost at its end, lost bytes no reader had read)."""
+    if copy_size >= copy.taken:
+        return 0, 0
+    lost = copy.taken - copy_size
+    last = segments[-1] if segments else None
+    if (last is not None and last.file is copy and last.physical + last.length == copy.taken
+            and last.length >= lost and size - lost >= read_to):
+        last.length -= lost
+        if not last.length:
+            segments.pop()
+            starts.pop()
+        copy.taken = copy_size
+        return lost, lost
+    gone_file = SpaceFile(-1, -1, -1, 0, gone=True, reopen_at=float("inf"))
+    unread = 0
+    for i in range(len(segments) - 1, -1, -1):
+        seg = segments[i]
+        if seg.file is not copy or seg.physical + seg.length <= copy_size:
+            continue
+        cut = max(0, copy_size - seg.physical)  # bytes of the segment the copy holds
+        gone = Segment(gone_file, seg.physical + cut, seg.logical + cut, seg.length - cut)
+        unread += max(0, gone.logical + gone.length - max(gone.logical, read_to))
+        if cut:
+            seg.length = cut
+            segments.insert(i + 1, gone)
+            starts.insert(i + 1, gone.logical)
+        else:
+            segments[i] = gone
+    return 0, unread

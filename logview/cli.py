@@ -37,12 +37,12 @@ examples:
                                          journals of many hosts (systemd-journal-remote): the
                                          host is each record's source; journalctl filters
                                          what it can of the query (see --explain)
-  LOGVIEW_CLICKHOUSE_PASSWORD=... logview clickhouse://reader@ch.example.com/otel --print \
-      -q 'level>=ERROR logger:app.db since:-1h'
+  logview clickhouse://reader@ch.example.com/otel --print -q 'level>=ERROR logger:app.db'
                                          OpenTelemetry logs in ClickHouse (table otel_logs, HTTP
-                                         interface; clickhouses:// for HTTPS): ClickHouse
-                                         filters what it can of the query (see --explain); the
-                                         viewer reads the newest 50,000 rows and follows
+                                         interface; clickhouses:// for HTTPS; the password in
+                                         $LOGVIEW_CLICKHOUSE_PASSWORD): ClickHouse filters what
+                                         it can of the query (see --explain); the viewer reads
+                                         the newest 50,000 rows and follows
   logview app.log --print -q 'level>=ERROR since:-1h'
   logview app.log --print -q 'logger:app.db /timeout/i' --output jsonl | jq .message
   logview --explain app.log               which format it is read as (inferred template, fit)

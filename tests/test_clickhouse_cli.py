@@ -164,5 +164,5 @@ def test_help_shows_a_clickhouse_example():
     from logview.cli import build_parser
 
     text = build_parser().format_help()
-    assert "clickhouse://reader@ch.example.com/otel" in text
+    assert "clickhouse://reader@ch.example.com/otel --print" in text
     assert "clickhouse://[user@]host[:port]/database[/table]" in text

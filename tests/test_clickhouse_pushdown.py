@@ -251,3 +251,45 @@ def test_re2_spaces_are_pythons():
     ranges = re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", SPACES)
     listed = {c for low, high in ranges for c in range(int(low, 16), int(high or low, 16) + 1)}
     assert listed == {c for c in range(0x110000) if chr(c).isspace()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts by the server (the level bar, the logger tree, the histogram) and paging back
+
+
+@needs_chdb
+@pytest.mark.parametrize("text", ["", "level>=WARNING", "logger:app", "timeout or worker"])
+def test_server_counts_are_the_counts_of_the_records(table, text):
+    import math
+    from collections import Counter
+
+    from logview.record import LEVEL_BUCKETS, level_bucket
+    from logview.sources.clickhouse_counts import histogram, level_and_logger_counts
+
+    _target, shape = table
+    query = parse_query(text)
+    feed = RowFeed(engine(), shape, DB, "otel_logs", pushdown=clickhouse_pushdown(query, shape))
+    fmt = JsonFormat()
+    import orjson
+
+    records = [fmt.parse(orjson.dumps(o).decode()) for o in _fetch(shape, query)]
+    counts = level_and_logger_counts(feed)
+    buckets = [level_bucket(r.levelno) for r in records]
+    assert counts.levels == [buckets.count(i) for i in range(len(LEVEL_BUCKETS))]
+    assert (counts.unknown, counts.total) == (buckets.count(-1), len(records))
+    assert counts.loggers == dict(Counter(r.logger for r in records))
+    expected = Counter((math.floor(r.timestamp / 10) * 10, level_bucket(r.levelno))
+                       for r in records)
+    assert histogram(feed, 10) == sorted((t, b, n) for (t, b), n in expected.items())
+
+
+@needs_chdb
+def test_paging_back_from_the_newest_window_reads_every_older_row_once(table):
+    _target, shape = table
+    feed = RowFeed(engine(), shape, DB, "otel_logs")
+    window = feed.newest(4)
+    pages = [window]
+    while page := feed.older(3):
+        pages.insert(0, page)
+    assert _keys(o for page in pages for o in page) == _keys(_everything(shape))
+    assert [o["time"] for page in pages for o in page] == [o["time"] for o in _everything(shape)]

@@ -318,3 +318,17 @@ def test_rows_are_written_as_logview_json():
                    "source": "h", "line": None}
     record = JsonFormat().parse(orjson.dumps(obj).decode())
     assert (record.level, record.levelno, record.exc, record.source) == ("WARNING", 30, "E", "h")
+
+
+@needs_chdb
+def test_the_source_counts_the_whole_table_on_the_server(otel):
+    source = open_table(otel, None, fatal_errors=False)
+    records(source, 6)
+    counts = source.counts(parse_query("logger:app"))
+    assert (counts.levels, counts.unknown, counts.total) == ([1, 1, 1, 1, 0], 0, 4)
+    assert counts.loggers == {"app.db": 3, "app.web": 1}
+    assert source.counts(parse_query("-logger:app")) is None  # a local term: no exact count
+    assert source.histogram(parse_query(""), 3600) == [(1704164400, 0, 1), (1704164400, 1, 2),
+                                                        (1704164400, 2, 1), (1704164400, 3, 1),
+                                                        (1704164400, 4, 1)]
+    source.close()

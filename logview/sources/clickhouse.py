@@ -17,6 +17,7 @@ The URL, the password and the column mappings: ``clickhouse_url``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import orjson
 
 from logview.query.plan import Query
 from logview.sources.base import SourceError
+from logview.sources.clickhouse_counts import TableCounts, histogram, level_and_logger_counts
 from logview.sources.clickhouse_feed import Client, RowFeed
 from logview.sources.clickhouse_pushdown import SqlPushDown, clickhouse_pushdown
 from logview.sources.clickhouse_table import TableError, TableShape, mapped_shape, otel_shape
@@ -38,6 +40,7 @@ POLL_SECONDS = 1.0
 CONNECT_TIMEOUT = 10
 REQUEST_TIMEOUT = 120
 _INSTALL = "pip install 'logview-tui[clickhouse]'"
+_OS_ERROR = re.compile(r"\[Errno -?\d+\] [^\"')]+|Read timed out[^\"')]*")
 
 
 def connect(target: Target) -> Client:
@@ -73,6 +76,9 @@ def client_errors() -> tuple[type[BaseException], ...]:
 def one_line(exc: BaseException) -> str:
     """An error of the client or the server as one short line."""
     text = " ".join(str(exc).split()) or type(exc).__name__
+    refused = _OS_ERROR.search(text)  # the network's own words, not the HTTP library's story
+    if refused is not None:
+        return refused.group(0).rstrip(". ")
     return text if len(text) <= 300 else text[:299] + "…"
 
 
@@ -162,6 +168,9 @@ class ClickHouseSource(SpoolSource):
                 self._poll()
         except client_errors() as exc:  # the client's errors end the input, in one line
             error = f"{self.name}: {one_line(exc)}"
+        except Exception as exc:  # noqa: BLE001 - anything else must end the input too (said):
+            # a reader thread that died silently would leave --print waiting for good
+            error = f"{self.name}: {type(exc).__name__}: {one_line(exc)}"
         self.finish(error)
 
     def _read_history(self) -> bool:
@@ -201,6 +210,31 @@ class ClickHouseSource(SpoolSource):
             if failing:
                 self._say("connection back: reading on from the last row read")
                 failing = False
+
+    def counts(self, query: Query) -> TableCounts | None:
+        """The level and logger counts of the rows of the whole table ``query`` matches,
+        computed by the server; None when part of the query is only filtered locally (the
+        server's counts would be those of a wider set). For the viewer's level bar and tree."""
+        feed = self._query_feed(query)
+        return None if feed is None else level_and_logger_counts(feed)
+
+    def histogram(self, query: Query, seconds: int) -> list[tuple[int, int, int]] | None:
+        """Rows per ``seconds``-wide time bucket and level bucket of the whole table that
+        ``query`` matches (``clickhouse_counts.histogram``); None as for ``counts``."""
+        feed = self._query_feed(query)
+        return None if feed is None else histogram(feed, seconds)
+
+    def older(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` rows before the viewer's window (logview JSON objects, oldest first),
+        for paging back; the spool holds only the window and what came after it."""
+        return self.feed.older(limit)
+
+    def _query_feed(self, query: Query) -> RowFeed | None:
+        pushdown = clickhouse_pushdown(query, self.shape)
+        if pushdown.local:
+            return None
+        return RowFeed(self.feed.client, self.shape, self.target.database, self.target.table,
+                       pushdown=pushdown)
 
     def update(self) -> int:
         added = super().update()

@@ -46,7 +46,7 @@ class FeedState:
 
     cursor: Key | None = None
     seen: set[Key] = field(default_factory=set)
-    floor: int | None = None
+    floor: Key | None = None
 
 
 class RowFeed:
@@ -89,7 +89,7 @@ class RowFeed:
         time = self.shape.time
         condition = (f" AND {time} >= fromUnixTimestamp64Nano({{lv_cur_ns:Int64}}) AND "
                      f"({time} > fromUnixTimestamp64Nano({{lv_cur_ns:Int64}}) OR "
-                     "lv_k > {lv_cur_k:UInt64})")
+                     f"{self.shape.key} > {{lv_cur_k:UInt64}})")
         return condition, {"lv_cur_ns": cursor[0], "lv_cur_k": cursor[1]}
 
     # -- reading ---------------------------------------------------------------------------
@@ -98,13 +98,36 @@ class RowFeed:
         """How many rows the push-down admits in the whole table."""
         return int(self._run(f"SELECT count() {self._from}").result_rows[0][0])
 
+    def _edge(self, condition: str, extra: dict[str, Any], order: str,
+              offset: int) -> int | None:
+        """The time (epoch ns) of the row ``offset`` rows in, in ``order`` of time, among the
+        rows the push-down and ``condition`` admit; None when there are not that many. Only
+        the time column is sorted: the rows of a page are then fetched by a time range, so
+        the row key is computed for them alone, not for every row after the cursor."""
+        shape = self.shape
+        found = self._run(f"{shape.with_clause()}SELECT {self._ns} {self._from}{condition} "
+                          f"ORDER BY {shape.time} {order} LIMIT 1 OFFSET {{lv_offset:UInt64}}",
+                          {**extra, "lv_offset": offset}).result_rows
+        return int(found[0][0]) if found else None
+
+    def _bounded(self, condition: str, extra: dict[str, Any], order: str,
+                 limit: int) -> list[tuple[Key, dict[str, Any]]]:
+        """The ``limit`` rows first in ``order`` (and those sharing the last one's time), in
+        (time, key) order."""
+        edge = self._edge(condition, extra, order, limit - 1)
+        if edge is not None:
+            sign = "<=" if order == "ASC" else ">="
+            condition += (f" AND {self.shape.time} {sign} "
+                          "fromUnixTimestamp64Nano({lv_edge:Int64})")
+            extra = {**extra, "lv_edge": edge}
+        return self._rows(f"{condition} ORDER BY lv_ns, lv_k", extra)
+
     def pages(self) -> Iterator[list[dict[str, Any]]]:
-        """Pages of the rows after the cursor, in order, to the newest (the cursor and the
-        window follow each page as it is handed out)."""
+        """Pages of about ``page`` rows after the cursor, in order, to the newest (the cursor
+        and the window follow each page as it is handed out)."""
         while True:
             condition, extra = self._after(self.state.cursor)
-            rows = self._rows(f"{condition} ORDER BY lv_ns, lv_k LIMIT {{lv_limit:UInt32}}",
-                              {**extra, "lv_limit": self.page})
+            rows = self._bounded(condition, extra, "ASC", self.page)
             fresh = self._take(rows)
             if fresh:
                 yield fresh
@@ -112,13 +135,37 @@ class RowFeed:
                 return
 
     def newest(self, limit: int) -> list[dict[str, Any]]:
-        """The newest ``limit`` rows, oldest first; the cursor moves to the newest."""
-        rows = self._rows("ORDER BY lv_ns DESC, lv_k DESC LIMIT {lv_limit:UInt32}",
-                          {"lv_limit": limit})
-        rows.reverse()
+        """The newest ``limit`` rows (and those sharing the oldest one's time), oldest first;
+        the cursor moves to the newest."""
+        rows = self._bounded("", {}, "DESC", limit)
         if rows:
-            self.state.floor = rows[0][0][0]
+            self.state.floor = rows[0][0]
         return self._take(rows)
+
+    def older(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` rows (and those sharing the oldest one's time) before the oldest one
+        read by ``newest``/``older`` (paging back from the viewer's window), oldest first;
+        empty when there are none."""
+        floor = self.state.floor
+        if floor is None:
+            return []
+        time = self.shape.time
+        condition = (f" AND {time} <= fromUnixTimestamp64Nano({{lv_floor_ns:Int64}}) AND "
+                     f"({time} < fromUnixTimestamp64Nano({{lv_floor_ns:Int64}}) OR "
+                     f"{self.shape.key} < {{lv_floor_k:UInt64}})")
+        rows = self._bounded(condition, {"lv_floor_ns": floor[0], "lv_floor_k": floor[1]},
+                             "DESC", limit)
+        if rows:
+            self.state.floor = rows[0][0]
+        return [obj for _key, obj in rows]
+
+    def aggregate(self, select: str, tail: str = "",
+                  extra: dict[str, Any] | None = None) -> list[tuple]:
+        """``SELECT select`` over the rows the push-down admits (``tail``: more conditions,
+        ``GROUP BY``...), for counts computed by the server (``clickhouse_counts``)."""
+        shape = self.shape
+        return self._run(f"{shape.with_clause()}SELECT {select} {self._from} {tail}",
+                         extra).result_rows
 
     def late(self) -> list[dict[str, Any]]:
         """Rows in the overlap window before the cursor that were not read yet, in order."""
@@ -127,7 +174,7 @@ class RowFeed:
             return []
         low = cursor[0] - self.overlap
         if self.state.floor is not None:  # older rows were left out, not late
-            low = max(low, self.state.floor + 1)
+            low = max(low, self.state.floor[0] + 1)
         window = (f" AND {self.shape.time} >= fromUnixTimestamp64Nano({{lv_low:Int64}}) AND "
                   f"{self.shape.time} <= fromUnixTimestamp64Nano({{lv_high:Int64}})")
         extra = {"lv_low": low, "lv_high": cursor[0]}

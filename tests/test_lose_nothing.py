@@ -272,17 +272,26 @@ def test_print_follow_prints_every_record_once(tmp_path, scenario):
     proc = subprocess.Popen([sys.executable, "-m", "logview", "--print", "--follow", path],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = bytearray()
+    # out is never resized while a findall holds its buffer: that raised BufferError in the
+    # reader thread (when a finalizer let it run mid-findall), which then stopped reading,
+    # and the test blamed logview for the records it had not read (the rare CI failure).
+    lock = threading.Lock()
 
     def read() -> None:
         for chunk in iter_chunks(proc.stdout):
-            out.extend(chunk)
+            with lock:
+                out.extend(chunk)
+
+    def printed() -> int:
+        with lock:
+            return len(RECORD.findall(out))
 
     reader = threading.Thread(target=read)
     reader.start()
     try:
         _wait_following(proc, path)
         written = run_writers(scenario, path)
-        wait_for_records(lambda: len(RECORD.findall(out)), written)
+        wait_for_records(printed, written)
     finally:
         proc.send_signal(signal.SIGINT)
         status = proc.wait(10)

@@ -332,3 +332,59 @@ def test_the_source_counts_the_whole_table_on_the_server(otel):
                                                         (1704164400, 2, 1), (1704164400, 3, 1),
                                                         (1704164400, 4, 1)]
     source.close()
+
+
+@needs_chdb
+def test_the_older_exporter_schema_is_read_too():
+    """Collector releases before TimestampTime: Int32 severities, no seconds column."""
+    client = engine()
+    client.command("DROP DATABASE IF EXISTS lv_old")
+    client.command("CREATE DATABASE lv_old")
+    client.command("""CREATE TABLE lv_old.otel_logs (
+        Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)), TraceId String CODEC(ZSTD(1)),
+        SpanId String CODEC(ZSTD(1)), TraceFlags UInt32 CODEC(ZSTD(1)),
+        SeverityText LowCardinality(String) CODEC(ZSTD(1)), SeverityNumber Int32 CODEC(ZSTD(1)),
+        ServiceName LowCardinality(String) CODEC(ZSTD(1)), Body String CODEC(ZSTD(1)),
+        ResourceSchemaUrl String CODEC(ZSTD(1)),
+        ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+        ScopeSchemaUrl String CODEC(ZSTD(1)), ScopeName String CODEC(ZSTD(1)),
+        ScopeVersion String CODEC(ZSTD(1)),
+        ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+        LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))
+        ) ENGINE = MergeTree() PARTITION BY toDate(Timestamp)
+        ORDER BY (ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId)""")
+    client.command("INSERT INTO lv_old.otel_logs (Timestamp, SeverityText, SeverityNumber, Body, "
+                   "ScopeName, ResourceAttributes) VALUES "
+                   "('2024-01-02 03:04:05.000000001', 'ERROR', 17, 'old boom', 'app.db', "
+                   "{'service.name': 'shop'}), "
+                   "('2024-01-02 03:04:06', 'INFO', 9, 'old fine', 'app.db', {})")
+    source = open_table("lv_old", "level>=ERROR since:2024-01-02T03:04:05Z")
+    got = records(source)
+    source.close()
+    assert [(r.message, r.levelno, r.source) for r in got] == [("old boom", 40, "shop")]
+    assert source.shape.time_seconds is None and not source.pushdown.local
+
+
+@needs_chdb
+def test_a_mapped_table_with_numeric_levels_and_json_fields(tmp_path: Path):
+    client = engine()
+    client.command("DROP DATABASE IF EXISTS lv_mapped2")
+    client.command("CREATE DATABASE lv_mapped2")
+    client.command("CREATE TABLE lv_mapped2.logs (ts DateTime, levelno UInt8, msg String, "
+                   "extra String) ENGINE = MergeTree ORDER BY ts")
+    client.command("INSERT INTO lv_mapped2.logs VALUES ('2024-01-02 03:04:05', 40, 'boom', "
+                   "'{\"user_id\": 42, \"tags\": [\"a\"]}'), ('2024-01-02 03:04:06', 20, 'fine', '')")
+    (tmp_path / "clickhouse.toml").write_text(
+        '[tables."lv_mapped2.logs"]\ntime = "ts"\nlevel = "levelno"\nmessage = "msg"\n'
+        'fields = "extra"\n')
+    source = ClickHouseSource(
+        "clickhouse://localhost/lv_mapped2/logs", follow=False,
+        options=ClickHouseOptions(query=parse_query("level>=WARNING user_id=42"),
+                                  client=lambda _t: engine(), environ={},
+                                  config_dir=str(tmp_path)))
+    got = records(source)
+    source.close()
+    assert [r.message for r in got] == ["boom"]  # the level is pushed (a number)
+    assert [(r.level, r.levelno, r.message, r.fields) for r in got] == [
+        ("ERROR", 40, "boom", {"user_id": 42, "tags": ["a"]})]
+    assert [text for text, _why in source.pushdown.local] == ["user_id=42"]  # a JSON column

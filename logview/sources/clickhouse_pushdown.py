@@ -40,7 +40,7 @@ from logview.query.prefilter import regex_literal
 from logview.query.pushdown import Conjunct, PushDown, conjuncts
 from logview.query.re2 import to_re2
 from logview.query.values import as_number, parse_time_value
-from logview.record import LEVEL_ALIASES, level_from_name
+from logview.record import LEVEL_ALIASES, MAX_LEVELNO, level_from_name
 from logview.sources.clickhouse_table import TableShape
 from logview.sources.otel import MAX_SEVERITY, level_span
 
@@ -48,11 +48,15 @@ from logview.sources.otel import MAX_SEVERITY, level_span
 RELATIVE_SLACK = 60.0
 #: What logview strips before matching (``formats.linewise.ANSI_HINT_RE``), as RE2.
 ESCAPE_RE2 = "[\\x{1B}\\x{90}-\\x{9F}]"
-_LETTERS_RE2 = "^[A-Za-z]+$"
+#: Level texts logview reads exactly as SQL can: plain letters (an alias) or digits (a number);
+#: any other text (blanks, other letters) is always a candidate.
+_PLAIN_RE2 = "^(?:[A-Za-z]+|[0-9]{1,18})$"
+_DIGITS_RE2 = "^[0-9]{1,18}$"
 _TRIM_RE2 = "^\\s+|\\s+$"
 _ORDER = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
           "=": operator.eq, ":": operator.eq, "!=": operator.ne}
 _SQL_ORDER = {">=": ">=", ">": ">", "<=": "<=", "<": "<"}
+_SQL_COMPARE = {**_SQL_ORDER, "=": "=", ":": "=", "!=": "!="}
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _LOCAL_WHY = {
     "has": "a field's presence: kept local (a field may come from either attribute map)",
@@ -247,11 +251,15 @@ class _Builder:
             names = sorted(alias for alias, (_n, no) in LEVEL_ALIASES.items()
                            if compare(no, number))
             text_sql = shape.text
-            letters = self.bind(_LETTERS_RE2, "String")
+            plain = self.bind(_PLAIN_RE2, "String")
             named = (f"upper({text_sql}) IN {self.bind(names, 'Array(String)')}" if names
                      else "0")
-            parts.append(f"{unspecified} AND {text_sql} != '' AND "
-                         f"(NOT match({text_sql}, {letters}) OR {named})")
+            digits = self.bind(_DIGITS_RE2, "String")
+            value = f"toUInt64OrZero({text_sql})"
+            numbered = (f"match({text_sql}, {digits}) AND {value} BETWEEN 1 AND {MAX_LEVELNO} "
+                        f"AND {value} {_SQL_COMPARE[token.op]} {self.bind(number, 'Int64')}")
+            parts.append(f"{unspecified} AND {text_sql} != '' AND (NOT match({text_sql}, "
+                         f"{plain}) OR {named} OR ({numbered}))")
         if not parts:
             return "0"
         return " OR ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]

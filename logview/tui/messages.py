@@ -59,12 +59,17 @@ class FilterProgress(Message):
 
 
 class LevelCounts(Message):
-    """The counting worker's tally has news (read totals and take deltas from ``tally``)."""
+    """The counting worker's tally has news (read totals and take deltas from ``tally``).
 
-    def __init__(self, tally: RecordStats, generation: int) -> None:
+    ``behind``: the worker knew of records it had not counted yet (the bar says "counting…");
+    a live source's few records that came since it looked are not worth saying.
+    """
+
+    def __init__(self, tally: RecordStats, generation: int, behind: bool = False) -> None:
         super().__init__()
         self.tally = tally
         self.generation = generation
+        self.behind = behind
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LevelCounts)

@@ -47,10 +47,14 @@ from logview.tui.widgets.status_bar import (
     short_format_label,
 )
 
-#: Most store-growth messages per second (the worker coalesces between them).
-_GROW_INTERVAL = 0.15
+#: Least time between two store-growth messages (the worker coalesces between them). Each
+#: one draws a frame (the list scrolls: every line of it is sent again), which costs several
+#: milliseconds: at most 4 a second, and a record still shows within a quarter of a second.
+_GROW_INTERVAL = 0.25
 #: Least time between two ``store.update`` calls while input keeps coming (batches appends).
 _UPDATE_INTERVAL = 0.05
+#: Most records one step may add for the input to count as a trickle (see ``_follow``).
+_TRICKLE = 50
 #: Longest one ``store.update`` call may index before the view hears of what it found.
 _INDEX_SLICE = 0.1
 #: Rows fetched ahead at the end of the list before workers tell it of new rows (a screen).
@@ -59,6 +63,12 @@ _TAIL_ROWS = 80
 _FILTER_CHUNK = 50_000
 #: Records per level-count batch (a time budget bounds each message too).
 _COUNT_REPORT = 0.25
+#: Least time between two level-count messages while a live source trickles in: the level
+#: bar, the histogram and the logger tree are drawn again at most this often (each is a frame;
+#: a frame of the whole screen costs milliseconds, and 20 records/s must not cost 20 frames).
+_LIVE_COUNT_INTERVAL = 1.0
+#: Records not counted yet that make the level bar say "counting…" between two passes.
+_COUNT_LAG = 1000
 #: Below this many rows the histogram draws one bar row instead of two.
 SHORT_HEIGHT = 30
 #: Below this many columns the footer packs its keys and the logger tree is narrower.
@@ -109,6 +119,7 @@ class MainScreen(Screen):
 
     #: The record list takes focus, never the query bar (it would eat early keys as text).
     AUTO_FOCUS = "#records"
+    _status_bar: StatusBar
 
     class Ready(Message):
         """The screen is mounted and its list focused: keys can be routed to it."""
@@ -140,6 +151,12 @@ class MainScreen(Screen):
         self._filter_worker: Worker[None] | None = None
         self._filter_progress: float | None = None
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=32)
+        #: When the last growth was shown (its frame also shows the rate and level counts).
+        self._last_grew = 0.0
+        #: Level counts held back to be drawn in the frame of the next growth (see below).
+        self._pending_counts: LevelCounts | None = None
+        #: What the status line says the input was read as (worked out as records come).
+        self._format_text = ("", "")
         self._list = RecordList(store, id="records")
         #: A query applied from the logger tree leaves the focus in the tree.
         self._keep_tree_focus = False
@@ -178,12 +195,14 @@ class MainScreen(Screen):
         self.query_one(Footer).compact = width < NARROW_WIDTH
 
     def on_mount(self) -> None:
+        self._status_bar = self.query_one(StatusBar)  # asked on every growth: no DOM query
         self.set_interval(1.0, self._refresh_rate)
         self.records.focus()
         self._follow()
         self._count_levels()
         if self.initial_query:
             self.query_one(QueryBar).submit(self.initial_query)
+        self._format_text = self._format_status()
         self._show_status()
         # Keys typed during start-up are held by the app until now (see tui/key_order.py).
         self.post_message(self.Ready())
@@ -218,6 +237,14 @@ class MainScreen(Screen):
                 pending = False
             if change.finished and not pending:
                 return
+            if (pending and not change.finished and change.added <= _TRICKLE
+                    and _indexed_fraction(store) >= 1.0):
+                # A trickle, all of it taken in: what comes until the message is due is taken
+                # in by one step then (not one step and one index pass per record). A fast
+                # stream keeps its short steps: a quarter second of it in one step would hold
+                # the interpreter long enough to delay keys.
+                time.sleep(max(0.0, last_post + _GROW_INTERVAL - time.monotonic()))
+                continue
             if change.added:  # input keeps coming: let it gather into one batch
                 time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))
                 continue
@@ -237,8 +264,9 @@ class MainScreen(Screen):
             self._finished = message.finished
             self._generation = message.generation
             self._growth.notify_all()
+        self._last_grew = time.monotonic()
         if message.indexed is None or message.indexed >= 1.0:  # indexing speed is not a rate
-            self._rate_samples.append((time.monotonic(), message.length))
+            self._rate_samples.append((self._last_grew, message.length))
         self._indexed = message.indexed
         records = self.records
         if restarted:
@@ -250,7 +278,9 @@ class MainScreen(Screen):
                 self._start_filter(self.active_query)
         records.set_length(message.length)
         self._tell_misfits()
+        self._format_text = self._format_status()
         self._show_status()
+        self._draw_counts()
 
     def on_source_notices(self, message: SourceNotices) -> None:
         """Something was lost or refused: say it (kept in the count on the status line)."""
@@ -291,11 +321,13 @@ class MainScreen(Screen):
             return f"{len(labels)} formats (? lists them)", warning
         return (f"as {labels.pop()}" if labels else ""), warning
 
-    def _wait_for_growth(self, seen: int, generation: int) -> tuple[int, bool]:
-        """Block (a worker) until the store has more than ``seen`` records, or 0.5 s passed."""
+    def _wait_for_growth(self, seen: int, generation: int,
+                         timeout: float | None = None) -> tuple[int, bool]:
+        """Block (a worker) until the store has more than ``seen`` records, or ``timeout``
+        (0.5 s when None) passed."""
         with self._growth:
             if self._known <= seen and self._generation == generation and not self._finished:
-                self._growth.wait(0.5)
+                self._growth.wait(0.5 if timeout is None else timeout)
             return self._known, self._finished
 
     # -- level counts -------------------------------------------------------------------------
@@ -308,6 +340,7 @@ class MainScreen(Screen):
         generation = self._generation
         tally = self._tally = RecordStats()
         last = time.monotonic()
+        told = -1  # records counted when the UI was last told (-1: never told)
         yield_to_ui = DutyCycle()
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
@@ -323,22 +356,55 @@ class MainScreen(Screen):
                         # The index and a running filter are what the user waits for.
                         time.sleep(0.005)
                     if time.monotonic() - last > _COUNT_REPORT:
-                        self.post_message(LevelCounts(tally, generation))
+                        self.post_message(LevelCounts(tally, generation, counted < known))
                         last = time.monotonic()
+                        told = counted
                     while not tally.room.wait(0.2):  # the UI has not taken the last batch
                         if worker.is_cancelled:
                             return
-            self.post_message(LevelCounts(tally, generation))
-            last = time.monotonic()
-            if finished and counted >= known:
+            done = finished and counted >= known
+            wait = None
+            if counted != told or done:  # nothing new: nothing to draw (an idle source)
+                due = last + _LIVE_COUNT_INTERVAL - time.monotonic()
+                if told <= 0 or done or due <= 0:  # the first records show at once
+                    # The store's count now (not the one this pass began with): a few live
+                    # records that came meanwhile are counted next pass, not "counting…".
+                    behind = self._known - counted >= _COUNT_LAG
+                    self.post_message(LevelCounts(tally, generation, behind))
+                    last = time.monotonic()
+                    told = counted
+                else:
+                    # A trickle: tell the UI once the interval is over, just after a growth
+                    # (the level bar and histogram are then drawn in the frame of the new rows,
+                    # not in one of their own); a source that went quiet is told a bit later.
+                    wait = due + _GROW_INTERVAL
+            if done:
                 return
-            self._wait_for_growth(counted, generation)
+            self._wait_for_growth(counted, generation, wait)
 
     def on_level_counts(self, message: LevelCounts) -> None:
         if message.generation != self._generation or message.tally is not self._tally:
             return
-        levels, unknown, counted = message.tally.totals()
-        counting = counted < self._known or not self._finished and not self._known
+        if (not message.behind and not self._finished
+                and time.monotonic() - self._last_grew < 2 * _GROW_INTERVAL):
+            # Records trickle in: draw the counts with the next rows (one frame, not two);
+            # should none come, a timer draws them.
+            if self._pending_counts is None:
+                self.set_timer(2 * _GROW_INTERVAL, self._draw_counts)
+            self._pending_counts = message
+            return
+        self._pending_counts = message
+        self._draw_counts()
+
+    def _draw_counts(self) -> None:
+        """Show the level counts, loggers and times of the last ``LevelCounts`` held back."""
+        message, self._pending_counts = self._pending_counts, None
+        if (message is None or message.generation != self._generation
+                or message.tally is not self._tally):
+            return
+        levels, unknown, _counted = message.tally.totals()
+        indexing = self._indexed is not None and self._indexed < 1.0
+        counting = message.behind or indexing or not self._finished and not self._known
         self.query_one(LevelBar).set_counts(levels, unknown, counting)
         self._show_sources(message.tally.sources())
         loggers, times, levelnos = message.tally.take()
@@ -521,7 +587,9 @@ class MainScreen(Screen):
         return (n1 - n0) / (now - t0)
 
     def _refresh_rate(self) -> None:
-        if self._rate_samples:
+        """Once a second: the rate of a source that went quiet goes down (a source that
+        grows has its rate shown with each growth)."""
+        if self._rate_samples and time.monotonic() - self._last_grew >= 1.0:
             self._show_status()
 
     def _show_status(self) -> None:
@@ -538,5 +606,5 @@ class MainScreen(Screen):
             finished=self._finished,
             notices=len(self._notices),
         )
-        state.format_label, state.format_warning = self._format_status()
-        self.query_one(StatusBar).show(state)
+        state.format_label, state.format_warning = self._format_text
+        self._status_bar.show(state)

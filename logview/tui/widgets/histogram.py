@@ -132,6 +132,17 @@ class TimeBins:
         return (self.base + edges[:-1]) * width, (self.base + edges[1:]) * width, counts
 
 
+def _runs(kinds: list[int]) -> list[tuple[int, int, int]]:
+    """``(start, end, kind)`` of each run of equal values in ``kinds``."""
+    runs: list[tuple[int, int, int]] = []
+    start = 0
+    for col in range(1, len(kinds) + 1):
+        if col == len(kinds) or kinds[col] != kinds[start]:
+            runs.append((start, col, kinds[start]))
+            start = col
+    return runs
+
+
 def _format_time(ts: float, *, with_date: bool) -> str:
     try:
         moment = datetime.fromtimestamp(ts)
@@ -273,16 +284,21 @@ class TimeHistogram(Widget, can_focus=True):
                   ("histogram--rest", "histogram--warning", "histogram--error")]
         worst = np.where(counts[ERR] > 0, ERR, np.where(counts[WARN] > 0, WARN, REST))
         cursor_style = self.get_component_rich_style("histogram--cursor")
+        # One span per run of columns coloured alike, not one per column: Textual turns each
+        # span into a style of its own when it draws (a few hundred took ~10 ms a drawing).
+        kinds = worst.tolist()
+        if 0 <= self.cursor < len(kinds):
+            kinds[self.cursor] += 3  # the cursor column is a run of its own
+        runs = _runs(kinds)
+        run_styles = [styles[kind % 3] + cursor_style if kind >= 3 else styles[kind]
+                      for _, _, kind in runs]
         lines = []
         for row in range(bar_rows):
             floor = (bar_rows - 1 - row) * 8
+            bars = "".join([_BLOCKS[level] for level in np.clip(eighths - floor, 0, 8).tolist()])
             line = Text(no_wrap=True, overflow="crop")
-            fill = np.clip(eighths - floor, 0, 8)
-            for col, level in enumerate(fill):
-                style: Style = styles[worst[col]]
-                if col == self.cursor:
-                    style = style + cursor_style
-                line.append(_BLOCKS[level], style)
+            for (start, end, _), style in zip(runs, run_styles, strict=True):
+                line.append(bars[start:end], style)
             lines.append(line)
         lines.append(self._axis(width, starts, ends, counts, label_style))
         return Text("\n").join(lines[-height:])

@@ -27,6 +27,7 @@ class LevelBar(Static):
         self.unknown = 0
         self.counting = True
         self.min_level: str | None = None
+        self._shown: Text | None = None
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", lambda _theme: self.redraw(), init=False)
@@ -63,4 +64,7 @@ class LevelBar(Static):
         text.append("0 all" if self.min_level else "", Style.parse("dim") + _click("0"))
         if self.counting:
             text.append("  counting…", "dim italic")
-        self.update(text)
+        if self._shown is not None and text == self._shown:
+            return  # live input sends the same counts again and again: draw nothing
+        self._shown = text
+        self.update(text, layout=False)  # one line (CSS: height 1): no layout pass

@@ -20,12 +20,15 @@ import re
 from typing import Any, ClassVar
 
 import numpy as np
+from rich.color import Color
+from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Click, MouseScrollUp
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from logview.query import Query
@@ -41,6 +44,47 @@ from logview.tui.widgets.wrap_layout import (
     layout_rows,
     top_ending_at,
 )
+
+_NO_COLOR = Color.default()
+#: A row's strip: (position, store generation, render key, wide, placeholder).
+RowKey = tuple[int, int, int, bool, bool]
+
+
+class ListScrollBar(ScrollBar):
+    """The record list's vertical scrollbar: drawn again only when it looks different.
+
+    A followed list scrolls with each batch of records, and Textual draws its scrollbar again
+    every time (38 lines of it, as much work as the rows). Over thousands of rows the thumb
+    moves by less than the eighth of a cell it can show: the lines drawn last are reused.
+    """
+
+    def __init__(self, vertical: bool = True, name: str | None = None, *,
+                 thickness: int = 1) -> None:
+        super().__init__(vertical, name, thickness=thickness)
+        self._drawn: tuple[Any, list[Strip]] | None = None
+
+    def look(self) -> tuple[Any, ...] | None:
+        """What the bar shows (its cells, styled) at this size; None if that is not known."""
+        bar = self.render()
+        if not isinstance(bar, ScrollBarRender) or not isinstance(bar.style, Style):
+            return None
+        width, height = self.size
+        size, thickness = (height, width) if bar.vertical else (width, height)
+        # The cells as ``ScrollBarRender`` makes them (the colours are in ``bar.style``).
+        cells = bar.render_bar(
+            size=size, virtual_size=bar.virtual_size, window_size=bar.window_size,
+            position=bar.position, thickness=thickness, vertical=bar.vertical,
+            back_color=bar.style.bgcolor or _NO_COLOR, bar_color=bar.style.color or _NO_COLOR,
+        )
+        return (self.size, bar.style, tuple(cells.segments))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        look = self.look()
+        if look is not None and self._drawn is not None and self._drawn[0] == (crop, look):
+            return self._drawn[1]
+        lines = super().render_lines(crop)
+        self._drawn = None if look is None else ((crop, look), lines)
+        return lines
 
 
 class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True):
@@ -120,7 +164,9 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         #: The store position the cursor stays on while a filter catches up (None: none).
         self._anchor: int | None = None
         self._patterns: list[re.Pattern[str]] = []
-        self._cache: LRUCache[tuple[int, int, int, bool, bool], Strip] = LRUCache(1024)
+        self._cache: LRUCache[RowKey, Strip] = LRUCache(1024)
+        #: Screen lines as drawn (cropped, styled), by row key, row, scroll, width and styles.
+        self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
         self._render_key = 0
         self._max_width = 0
         self._width_sync_pending = False
@@ -133,7 +179,19 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         self._wrap_skip = (0, 0)
         self._screen_key: tuple[Any, ...] | None = None
         self._screen: list[WrappedLine] = []
+        #: (scroll x, scroll y, width, style) while ``render_lines`` draws, else None.
+        self._drawing: tuple[int, int, int, Style] | None = None
         self._init_rows(store)
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """The vertical scrollbar (made on first use, as Textual does, but a ``ListScrollBar``)."""
+        if self._vertical_scrollbar is None:
+            bar = self._vertical_scrollbar = ListScrollBar(
+                vertical=True, name="vertical", thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     # -- the row <-> position map --------------------------------------------------------------
 
@@ -222,6 +280,7 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         self.cursor_row = 0
         self.new_rows = 0
         self._cache.clear()
+        self._line_cache.clear()
         self._wrap_cache.clear()
         self._forget_rows()
         self._max_width = 0
@@ -231,23 +290,48 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
 
     def _rows_changed(self, before: int) -> None:
         count = self.row_count
-        self.virtual_size = self._virtual_size()
+        settled = self._resize_rows(self._virtual_size())
         if self.following:
             self.cursor_row = max(0, count - 1)
-            self._stick_to_end()
+            self._stick_to_end(settled)
             self.post_message(self.CursorMoved(self.cursor_position))
         elif count > before:
             self.new_rows += count - before
             self.post_message(self.FollowChanged(False, self.new_rows))
         self.refresh()
 
+    def _resize_rows(self, size: Size) -> bool:
+        """Set the virtual size after rows came or went (every growth of a followed source).
+
+        Assigning ``virtual_size`` makes Textual lay out the whole screen and then draw it a
+        second time for the scrollbar the layout moved: two frames per new batch of records.
+        When only the number of rows changes, the list's own size cannot change (it fills
+        its place), so the scrollbars and the scroll range are updated here and the list is
+        drawn once. When a scrollbar appears or goes away, its reactive asks for the layout.
+        True when no layout is to come (the scroll range is final now).
+        """
+        if size == self.virtual_size:
+            return False  # a layout may be on its way for other reasons: scroll after it too
+        if size.width != self.virtual_size.width or not self.is_mounted or not self.size:
+            self.virtual_size = size
+            return False
+        bars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
+        self.set_reactive(RecordList.virtual_size, size)
+        self._scroll_update(size)  # scrollbars: shown or not, length and position
+        self.refresh()
+        return bars == (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
+
     def watch_show_horizontal_scrollbar(self, show: bool) -> None:
         """The scrollbar takes a line: keep the newest row above it when following."""
         if self.following:
             self.call_after_refresh(self._scroll_end_if_following)
 
-    def _stick_to_end(self) -> None:
-        """Scroll to the last row now and again after the next layout (sizes may lag)."""
+    def _stick_to_end(self, settled: bool = False) -> None:
+        """Scroll to the last row now and, unless the sizes are ``settled``, again after the
+        next layout (sizes may lag)."""
+        if settled:  # no layout to wait for (and no callbacks queued for after it)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            return
         self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.call_after_refresh(self._scroll_end_if_following)
 
@@ -308,6 +392,7 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         """Re-render every row (theme, highlight or layout changed)."""
         self._render_key += 1
         self._cache.clear()
+        self._line_cache.clear()
         self._wrap_cache.clear()
         self.refresh()
 
@@ -328,30 +413,53 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         else:  # a smaller screen must not leave the cursor below it
             self.call_after_refresh(self._show_cursor)
 
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
-        width = self.size.width
-        base = self.rich_style
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What is the same for every line of one drawing is worked out once, not per line:
+        # the widget's style (Textual derives it from the CSS of every ancestor and forgets it
+        # at each refresh), the size and scroll, and whether the screen moved.
         self._check_screen()  # the screen moved: fetch the rows it shows and those around
+        scroll_x, scroll_y = self.scroll_offset
+        self._drawing = (scroll_x, scroll_y, self.size.width, self.rich_style)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
+    def render_line(self, y: int) -> Strip:
+        drawing = self._drawing
+        if drawing is None:  # called on its own (not from render_lines)
+            self._check_screen()
+            scroll_x, scroll_y = self.scroll_offset
+            drawing = (scroll_x, scroll_y, self.size.width, self.rich_style)
+        scroll_x, scroll_y, width, base = drawing
+        row = scroll_y + y
         if self.wrap:
             return self._render_wrapped_line(y, width, base)
         if row >= self.row_count:
             return Strip.blank(width, base)
         position = self.position_at(row)
-        strip = self._row_strip(position)
-        strip = strip.crop_extend(scroll_x, scroll_x + width, None)
-        if row == self.cursor_row:
-            strip = strip.apply_style(self.get_component_rich_style("record-list--cursor"))
-        return strip.apply_style(base).apply_offsets(scroll_x, row)
+        row_key, strip = self._row_strip(position, width >= WIDE)
+        cursor = (self.get_component_rich_style("record-list--cursor")
+                  if row == self.cursor_row else None)
+        # A followed list scrolls by a row or so per frame: every line is drawn again, mostly
+        # as it was in the frame before (a line is its row at this scroll, width and styles).
+        key = (row_key, row, scroll_x, width, cursor, base)
+        line = self._line_cache.get(key)
+        if line is None:
+            line = strip.crop_extend(scroll_x, scroll_x + width, None)
+            if cursor is not None:
+                line = line.apply_style(cursor)
+            line = line.apply_style(base).apply_offsets(scroll_x, row)
+            self._line_cache[key] = line
+        return line
 
-    def _row_strip(self, position: int) -> Strip:
-        wide = self.size.width >= WIDE
+    def _row_strip(self, position: int, wide: bool) -> tuple[RowKey, Strip]:
+        """The row of ``position`` (uncropped, unstyled by the cursor) and its cache key."""
         record = self._record(position)
         key = (position, self._generation, self._render_key, wide, record is None)
         cached = self._cache.get(key)
         if cached is not None:
-            return cached
+            return key, cached
         text = self._placeholder(wide) if record is None else self._row_text(record, wide)
         length = text.cell_len
         strip = Strip(text.render(self.app.console), length)
@@ -361,7 +469,7 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
             if not self._width_sync_pending:
                 self._width_sync_pending = True
                 self.call_later(self._sync_width)
-        return strip
+        return key, strip
 
     def _sync_width(self) -> None:
         self._width_sync_pending = False

@@ -56,11 +56,20 @@ class StatusBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self.state = StatusState()
+        self._shown: Text | None = None
 
     def show(self, state: StatusState) -> None:
-        """Render ``state``."""
+        """Render ``state``; nothing is drawn again when the line would not change (the
+        screen asks often: on every growth, cursor move and rate tick)."""
+        if self._shown is not None and state == self.state:
+            return
         self.state = state
-        self.update(self.render_state(state))
+        text = self.render_state(state)
+        if self._shown is not None and text == self._shown:
+            return
+        self._shown = text
+        # One line whatever it says (CSS: height 1): no layout pass of the whole screen.
+        self.update(text, layout=False)
 
     @staticmethod
     def render_state(state: StatusState) -> Text:

@@ -1,0 +1,113 @@
+"""The viewer draws nothing while nothing changes, and a few frames a second for a trickle.
+
+Issue 11: 3.5% CPU on an idle file, 22% for 20 records/s. Each frame sent to the terminal
+costs milliseconds of Python, so what is pinned here is how many frames are drawn: none for
+an idle followed file, a handful a second for a live stream (new records still show within a
+fraction of a second). ``bench/cpu.py`` measures the CPU itself, in a real terminal.
+Frames are counted where Textual hands a screen update to the terminal (``App._display``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from logview.sources.file import FileSource
+from logview.store import LogStore
+from logview.tui.app import LogviewApp
+from logview.tui.widgets.level_bar import LevelBar
+from logview.tui.widgets.record_list import RecordList
+from logview.tui.widgets.status_bar import StatusBar
+from tui.conftest import DashFormat, log_line, screen_text, until, write_log
+
+
+def count_frames(app: LogviewApp) -> list[float]:
+    """Times of the screen updates drawn from now on (appended as they happen)."""
+    frames: list[float] = []
+    display = app._display
+
+    def counted(screen, renderable) -> None:
+        if renderable is not None:
+            frames.append(time.monotonic())
+        display(screen, renderable)
+
+    app._display = counted  # type: ignore[method-assign]
+    return frames
+
+
+async def settled(pilot, app: LogviewApp, count: int) -> RecordList:
+    records = app.screen.query_one(RecordList)
+    await until(pilot, lambda: records.length == count)
+    await until(pilot, lambda: not app.screen.query_one(LevelBar).counting)
+    await until(pilot, lambda: records.rows_ready)
+    await asyncio.sleep(1.2)  # the first growth's rate tick and level counts are behind us
+    return records
+
+
+async def test_an_idle_followed_file_draws_no_frame(tmp_path):
+    path = write_log(tmp_path / "idle.log", 300)
+    store = LogStore(FileSource(str(path), follow=True, name="idle.log"), DashFormat())
+    app = LogviewApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot, app, 300)
+        frames = count_frames(app)
+        await asyncio.sleep(2.5)  # the rate tick (1 s), the workers' waits (0.2 s, 0.5 s)
+        assert frames == []
+
+
+async def test_a_trickle_draws_a_few_frames_a_second_and_records_show_at_once(memory_store):
+    source, store = memory_store(50)
+    app = LogviewApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        records = await settled(pilot, app, 50)
+        frames = count_frames(app)
+        started = time.monotonic()
+        latencies = []
+        for i in range(50, 110):  # 20 records/s for 3 s
+            source.append(log_line(i).encode())
+            if i % 10 == 9:  # how soon the record just sent is on screen (the list shows it)
+                sent = time.monotonic()
+                await until(pilot, lambda n=i + 1: records.length >= n, timeout=5)
+                latencies.append(time.monotonic() - sent)
+            await asyncio.sleep(max(0.0, started + (i - 49) / 20 - time.monotonic()))
+        elapsed = time.monotonic() - started
+        await until(pilot, lambda: records.length == 110)
+        # Before: about 14 frames a second (a layout frame and a scrollbar frame per growth,
+        # the level counts and histogram in frames of their own). Now at most 4 growths a
+        # second, the counts drawn with one of them: 5 a second, with room for timing.
+        assert len(frames) <= 6 * elapsed, (len(frames), elapsed)
+        # A record shows within a growth interval (0.25 s) plus a frame; a loaded machine
+        # gets slack, but not the seconds of a batching that waited for more.
+        assert max(latencies) < 0.8, latencies
+        status = StatusBar.render_state(app.screen.query_one(StatusBar).state).plain
+        assert "110 records" in status and "following" in status
+
+
+async def test_the_scrollbar_drawn_from_its_cache_is_the_one_a_fresh_view_draws(memory_store):
+    """``ListScrollBar`` reuses its lines while its thumb does not move: after a stream of
+    growths the list looks exactly as a list opened on the same records."""
+    source, store = memory_store(2000)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        records = await settled(pilot, app, 2000)
+        for start in range(2000, 2600, 20):
+            source.append("".join(log_line(i) for i in range(start, start + 20)).encode())
+            await until(pilot, lambda n=start + 20: records.length >= n)
+            await pilot.pause()
+        await until(pilot, lambda: records.rows_ready and records.scroll_y == records.max_scroll_y)
+        await pilot.pause()
+        grown = screen_text(app).splitlines()
+        grown_bar = [list(line)[-1] for line in app.screen._compositor.render_strips()]
+
+    _, fresh_store = memory_store(2600)
+    fresh = LogviewApp(fresh_store)
+    async with fresh.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, fresh, 2600)
+        await until(pilot, lambda: fresh.screen.query_one(RecordList).scroll_y
+                    == fresh.screen.query_one(RecordList).max_scroll_y)
+        await pilot.pause()
+        fresh_lines = screen_text(fresh).splitlines()
+        fresh_bar = [list(line)[-1] for line in fresh.screen._compositor.render_strips()]
+    # Rows 5 on are the list (its last column the scrollbar), down to the status line.
+    assert grown[5:-2] == fresh_lines[5:-2]
+    assert grown_bar[5:-2] == fresh_bar[5:-2]

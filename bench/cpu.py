@@ -16,10 +16,13 @@ Situations:
 
 After the window the pane is captured: the last column says how many records the status
 line showed (for the streams: that they did arrive). The writers run in processes of their
-own and are not counted.
+own and are not counted. CPU time grows when other processes share the cores (the load
+average is printed before and after), so compare figures taken side by side:
+``--baseline DIR`` measures the logview package in DIR (e.g. an older commit, extracted with
+``git archive COMMIT logview | tar -x -C DIR``) in turns with this tree's, run for run.
 
 Usage (from the repository root): ``python bench/cpu.py [--window 20] [--warmup 5]
-[--only file,pipe] [--runs 1]``
+[--only file,pipe] [--runs 1] [--baseline DIR]``
 """
 
 from __future__ import annotations
@@ -155,9 +158,15 @@ def shown_records(session: str) -> str:
     return counts[-1] if counts else "?"
 
 
-def command_for(situation: str, work: Path) -> tuple[str, list[str] | None]:
-    """The pane's command line, and a client to start once the viewer is up (or None)."""
+def command_for(situation: str, work: Path,
+                source: Path | None = None) -> tuple[str, list[str] | None]:
+    """The pane's command line, and a client to start once the viewer is up (or None).
+
+    ``source``: a directory holding another ``logview`` package, run instead of this tree's.
+    """
     logview = str(Path(PYTHON).with_name("logview"))
+    if source is not None:
+        logview = f"env PYTHONPATH={source} {logview}"
     if situation == "file":
         log = work / "idle-50k.log"
         if not log.exists():
@@ -177,9 +186,10 @@ def command_for(situation: str, work: Path) -> tuple[str, list[str] | None]:
     return f"exec {logview} --listen {port}", [PYTHON, str(client), str(port), str(RATE)]
 
 
-def measure(situation: str, work: Path, warmup: float, window: float) -> tuple[float, str]:
+def measure(situation: str, work: Path, warmup: float, window: float,
+            source: Path | None = None) -> tuple[float, str]:
     """CPU% of the viewer in ``situation`` over ``window`` s, and the records it showed."""
-    command, client_argv = command_for(situation, work)
+    command, client_argv = command_for(situation, work, source)
     session = f"cpu-{situation}-{os.getpid()}"
     made = tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
     if made.returncode != 0:
@@ -213,28 +223,42 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(SITUATIONS),
                         help=f"comma-separated situations ({','.join(SITUATIONS)})")
     parser.add_argument("--runs", type=int, default=1, help="runs of each (median shown)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also measure the logview package in DIR, in turns with this one")
     args = parser.parse_args()
+    if args.baseline is not None and not (args.baseline / "logview" / "__init__.py").exists():
+        parser.error(f"no logview package in {args.baseline}")
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SITUATIONS)
     if unknown:
         parser.error(f"unknown situation(s): {', '.join(sorted(unknown))}")
     print(f"viewer CPU% over {args.window:g} s after {args.warmup:g} s warm-up, "
-          f"{args.runs} run(s), {os.cpu_count()} cores, tmux 120x40")
-    print(f"{'situation':<10} {'CPU% median':>12} {'runs':>24} {'records shown':>14}")
+          f"{args.runs} run(s), {os.cpu_count()} cores, tmux 120x40, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    trees: list[tuple[str, Path | None]] = [("this tree", None)]
+    if args.baseline is not None:
+        trees.insert(0, ("baseline", args.baseline.resolve()))
+    print(f"{'situation':<10} {'tree':<10} {'CPU% median':>12} {'runs':>24} "
+          f"{'records shown':>14}")
     # tmux's server exits with its last session: one that waits keeps it between situations.
     tmux("new-session", "-d", "-s", f"cpu-hold-{os.getpid()}", "sleep 86400")
     try:
         with tempfile.TemporaryDirectory(prefix="logview-cpu-") as tmp:
             work = Path(tmp)
             for situation in chosen:
-                results = [measure(situation, work, args.warmup, args.window)
-                           for _ in range(args.runs)]
-                figures = [cpu for cpu, _ in results]
-                runs = " ".join(f"{cpu:.1f}" for cpu in figures)
-                print(f"{situation:<10} {statistics.median(figures):>12.1f} {runs:>24} "
-                      f"{results[-1][1]:>14}", flush=True)
+                results: dict[str, list[tuple[float, str]]] = {name: [] for name, _ in trees}
+                for _ in range(args.runs):  # in turns, so that both see the same load
+                    for name, source in trees:
+                        results[name].append(
+                            measure(situation, work, args.warmup, args.window, source))
+                for name, _ in trees:
+                    figures = [cpu for cpu, _ in results[name]]
+                    runs = " ".join(f"{cpu:.1f}" for cpu in figures)
+                    print(f"{situation:<10} {name:<10} {statistics.median(figures):>12.1f} "
+                          f"{runs:>24} {results[name][-1][1]:>14}", flush=True)
     finally:
         tmux("kill-server")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -20,6 +20,7 @@ import orjson
 
 from logview.formats.base import FormatError, LogFormat
 from logview.formats.journald import is_journal_entry, record_from_journal
+from logview.formats.json_columns import JsonColumnWalker, JsonReading
 from logview.formats.linewise import (
     ANSI_HINT_RE,
     PLAIN_START,
@@ -182,6 +183,21 @@ class JsonFormat(LogFormat):
         # an object with one of them is this format's; all mapped keys when none do.
         marks = [k for r, k in self.keys.items() if _ROLES.get(k, (None,))[0] != KEY_ROLES[r]]
         self._marks = frozenset(marks or self.keys.values())
+        self._walker: JsonColumnWalker | bool | None = False
+
+    def column_walker(self) -> JsonColumnWalker | None:
+        """Reads level, logger and time of many records at once, as ``record_from_object``
+        does (``json_columns``); the records it cannot read so are parsed."""
+        if self._walker is False:
+            roles = self._roles or _ROLES
+            reading = JsonReading(roles, _TIME, _LEVEL, _LEVELNO, _MSG, _LOGGER,
+                                  schemas=self._roles is None,
+                                  name_rule=roles["name"] == _ROLES["name"],
+                                  level_name=_level_name, numeric_level=_numeric_level,
+                                  levelno_of=_levelno, clean=_clean)
+            walker = JsonColumnWalker(reading)
+            self._walker = walker if walker.usable else None
+        return self._walker or None
 
     def is_start(self, line: str) -> bool:
         head = line[:1]

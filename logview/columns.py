@@ -4,8 +4,8 @@ them with numpy.
 
 A chunk of whole records is read through the store's index; the format's ``ColumnWalker``
 (``formats.template_columns``) reads the header fields of all its records at once, and only
-the records it could not read are parsed, one by one. A format without a walker (JSON lines,
-syslog...) has every record parsed. What was read is kept per store in ``RecordColumns``
+the records it could not read are parsed, one by one (JSON lines have their own walker,
+``formats.json_columns``; a format without one, such as syslog, has every record parsed). What was read is kept per store in ``RecordColumns``
 (a level number and a logger id per record, 8 bytes), as far as it was counted: a query
 whose terms are all about levels and loggers (``level>=ERROR``, the logger tree's
 exclusions) is then a numpy expression over them (``Query.column_mask``), not a scan.

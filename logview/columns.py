@@ -5,9 +5,9 @@ them with numpy.
 A chunk of whole records is read through the store's index; the format's ``ColumnWalker``
 (``formats.template_columns``) reads the header fields of all its records at once, and only
 the records it could not read are parsed, one by one (JSON lines have their own walker,
-``formats.json_columns``; a format without one, such as syslog, has every record parsed). What was read is kept per store in ``RecordColumns``
-(a level number and a logger id per record, 8 bytes), as far as it was counted: a query
-whose terms are all about levels and loggers (``level>=ERROR``, the logger tree's
+``formats.json_columns``; a format without one, such as syslog, has every record parsed).
+What was read is kept per store in ``RecordColumns`` (a level number and a logger id per
+record, 8 bytes), as far as it was counted: a query whose terms are all about levels and loggers (``level>=ERROR``, the logger tree's
 exclusions) is then a numpy expression over them (``Query.column_mask``), not a scan.
 Counting is order-free, so a merged store is counted part by part, each up to the records
 it has placed in the merged order.

@@ -22,12 +22,14 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
+from logview.columns import RecordCounter
 from logview.follow import Follower, LiveFilter
 from logview.record import Record, printable
-from logview.scan import RecordTest, iter_records
+from logview.scan import RecordTest
 from logview.stats import RecordStats
 from logview.store import Store, format_misfits
 from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
+from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
 from logview.tui.query_edit import (
     logger_terms,
     min_level_of,
@@ -61,8 +63,10 @@ _INDEX_SLICE = 0.1
 _TAIL_ROWS = 80
 #: Records per engine call while filtering (progress is reported between calls).
 _FILTER_CHUNK = 50_000
-#: Records per level-count batch (a time budget bounds each message too).
+#: Seconds between two level-count messages while counting a big input.
 _COUNT_REPORT = 0.25
+#: Bytes of records counted at once (a chunk is read, walked and counted in one go).
+_COUNT_CHUNK = 1 << 20
 #: Least time between two level-count messages while a live source trickles in: the level
 #: bar, the histogram and the logger tree are drawn again at most this often (each is a frame;
 #: a frame of the whole screen costs milliseconds, and 20 records/s must not cost 20 frames).
@@ -77,41 +81,6 @@ NARROW_WIDTH = 100
 _RATE_WINDOW = 5.0
 #: Least time growth must go on for before a rate is shown.
 _RATE_MIN_SPAN = 1.5
-
-
-def _indexed_fraction(store: Store) -> float:
-    """How much of its input the store has indexed."""
-    done, total = store.progress()
-    return 1.0 if total <= 0 else min(1.0, done / total)
-
-
-#: Counting slows down while more than this much input is not yet indexed.
-_INDEX_BACKLOG = 16 << 20
-
-
-def _indexing_behind(store: Store) -> bool:
-    done, total = store.progress()
-    return total - done > _INDEX_BACKLOG
-
-
-class DutyCycle:
-    """Makes a CPU-bound worker pause briefly every few milliseconds.
-
-    Python threads share one interpreter lock: a worker that never blocks makes the UI thread
-    wait for the lock each time it wakes, and a keypress touches the event loop many times.
-    Short pauses leave the UI free windows at a small cost in throughput.
-    """
-
-    def __init__(self, work: float = 0.008, rest: float = 0.002) -> None:
-        self.work = work
-        self.rest = rest
-        self._since = time.monotonic()
-
-    def __call__(self) -> None:
-        now = time.monotonic()
-        if now - self._since >= self.work:
-            time.sleep(self.rest)
-            self._since = time.monotonic()
 
 
 class MainScreen(Screen):
@@ -232,13 +201,13 @@ class MainScreen(Screen):
                     if not last_post:  # the first frame draws the top before it scrolls down
                         self._prefetch_tail(np.arange(min(count, _TAIL_ROWS)))
                 self.post_message(StoreGrew(len(store), store.generation, change.finished,
-                                            _indexed_fraction(store)))
+                                            indexed_fraction(store)))
                 last_post = now
                 pending = False
             if change.finished and not pending:
                 return
             if (pending and not change.finished and change.added <= _TRICKLE
-                    and _indexed_fraction(store) >= 1.0):
+                    and indexed_fraction(store) >= 1.0):
                 # A trickle, all of it taken in: what comes until the message is due is taken
                 # in by one step then (not one step and one index pass per record). A fast
                 # stream keeps its short steps: a quarter second of it in one step would hold
@@ -339,29 +308,30 @@ class MainScreen(Screen):
         store = self.store
         generation = self._generation
         tally = self._tally = RecordStats()
+        # Chunks of records read at once (most records' heads walked with numpy, not parsed);
+        # what it reads also answers level and logger filters (the store's record columns).
+        counter = RecordCounter(store)
         last = time.monotonic()
         told = -1  # records counted when the UI was last told (-1: never told)
         yield_to_ui = DutyCycle()
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
-            counted = tally.counted
-            # Bulk reads (not store.record: that would flush the cache of the rows on screen).
-            for record in iter_records(store, counted, known,
-                                       cancelled=lambda: worker.is_cancelled):
-                tally.add(record)
-                counted += 1
-                if (counted & 255) == 0:
-                    yield_to_ui()
-                    if self._filter_progress is not None or _indexing_behind(store):
-                        # The index and a running filter are what the user waits for.
-                        time.sleep(0.005)
-                    if time.monotonic() - last > _COUNT_REPORT:
-                        self.post_message(LevelCounts(tally, generation, counted < known))
-                        last = time.monotonic()
-                        told = counted
-                    while not tally.room.wait(0.2):  # the UI has not taken the last batch
-                        if worker.is_cancelled:
-                            return
+            counted = counter.counted
+            for batch in counter.batches(known, cancelled=lambda: worker.is_cancelled,
+                                         chunk_bytes=_COUNT_CHUNK):
+                tally.add_batch(batch)
+                counted = counter.counted
+                yield_to_ui()
+                if self._filter_progress is not None or indexing_behind(store):
+                    # The index and a running filter are what the user waits for.
+                    time.sleep(0.005)
+                if time.monotonic() - last > _COUNT_REPORT:
+                    self.post_message(LevelCounts(tally, generation, counted < known))
+                    last = time.monotonic()
+                    told = counted
+                while not tally.room.wait(0.2):  # the UI has not taken the last batch
+                    if worker.is_cancelled:
+                        return
             done = finished and counted >= known
             wait = None
             if counted != told or done:  # nothing new: nothing to draw (an idle source)

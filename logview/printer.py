@@ -88,9 +88,12 @@ def original_bytes(record: Record) -> bytes:
 #: and the detail view, left out of one-line text so the extras a program added stand out.
 #: (Also every field whose name starts with "_": the journal's trusted and address fields,
 #: ``_PID``, ``__CURSOR``, ``_BOOT_ID``..., on every entry; -o jsonl keeps them all.)
+#: OpenTelemetry's standard attributes, on every record its SDK writes, are quiet too.
+_QUIET_PREFIXES = ("_", "code.", "telemetry.sdk.", "service.instance.", "otel.")
 _QUIET_FIELDS = frozenset({
     "pathname", "filename", "module", "lineno", "funcName", "process", "processName",
     "thread", "threadName", "taskName", "msecs", "relativeCreated", "created",
+    "service.name", "host.name",  # (OpenTelemetry: they make the record's source)
 })
 
 
@@ -105,7 +108,7 @@ def _synthesise(record: Record) -> str:
     head = " ".join(parts)
     text = f"{head} {record.message}" if head else record.message
     extra = [f"{k}={_field_text(v)}" for k, v in record.fields.items()
-             if k not in _QUIET_FIELDS and not k.startswith("_")]
+             if k not in _QUIET_FIELDS and not k.startswith(_QUIET_PREFIXES)]
     if extra:
         text += " " + " ".join(extra)
     if record.exc:

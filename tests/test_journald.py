@@ -264,3 +264,15 @@ def test_text_output_of_a_journal_entry_leaves_the_trusted_fields_out():
     assert "disk full" in text and "REQUEST_ID=r1" in text
     assert "__CURSOR" not in text and "_BOOT_ID" not in text and "_PID" not in text
     assert b"__CURSOR" in dumps_record(record)
+
+
+def test_text_output_leaves_out_opentelemetry_standard_attributes():
+    from logview.record import Record
+
+    record = Record("boom", level="ERROR", levelno=40, logger="app.db",
+                    fields={"code.filepath": "/srv/app.py", "telemetry.sdk.version": "1.2",
+                            "service.name": "api", "host.name": "web1", "user_id": 7})
+    text = format_text(record)
+    assert "user_id=7" in text
+    assert "code.filepath" not in text and "telemetry.sdk" not in text
+    assert "service.name" not in text and "host.name" not in text

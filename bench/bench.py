@@ -145,39 +145,52 @@ LOG_ROW = re.compile(r"handled in|logged in from|cache miss for|retrying job|con
 TOOLONG_VENV = Path(tempfile.gettempdir()) / "logview-bench-toolong"
 
 
-def time_first_screen(command: str, total: int | None = None, timeout: float = 60.0
-                      ) -> tuple[float | None, float | None]:
-    """Seconds until log text shows in a 120x40 tmux pane, and until ``total`` records do.
+def time_first_screen(command: str, total: int | None = None, timeout: float = 120.0,
+                      errors: int | None = None) -> dict[str, float]:
+    """Seconds until log text shows in a 120x40 tmux pane (``first``), until ``total``
+    records do (``indexed``), until the level bar, tree and histogram have counted them all
+    (``counted``: the level bar no longer says "counting…"), and, when ``errors`` is given,
+    from pressing ``4`` (level>=ERROR) then until the status line shows ``errors`` of the
+    total (``filtered``).
 
-    The pane is captured every 20 ms; the second time is None without ``total`` or if the
-    count never shows (the viewer's status line prints it with thousands separators).
+    The pane is captured every 20 ms; a time is missing when it never came.
     """
     session = f"logview-bench-{os.getpid()}"
     done_text = f"{total:,} records" if total else None
-    first = complete = None
+    filtered_text = f"{errors:,} of {total:,} shown" if errors is not None and total else None
+    times: dict[str, float] = {}
     start = time.perf_counter()
     made = subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
                            command], check=False, cwd=ROOT, capture_output=True)
     if made.returncode != 0:
         print(f"tmux could not start {command!r}: {made.stderr.decode().strip()}",
               file=sys.stderr)
-        return None, None
+        return times
+    pressed = None
     try:
         while time.perf_counter() - start < timeout:
             screen = subprocess.run([*TMUX, "capture-pane", "-p", "-t", session],
                                     capture_output=True, text=True, check=False).stdout
             now = time.perf_counter() - start
-            if first is None and LOG_ROW.search(screen):
-                first = now
-            if done_text and complete is None and done_text in screen:
-                complete = now
-            if first is not None and (complete is not None or not done_text):
+            if "first" not in times and LOG_ROW.search(screen):
+                times["first"] = now
+            if done_text and "indexed" not in times and done_text in screen:
+                times["indexed"] = now
+            if "indexed" in times and "counted" not in times and "counting…" not in screen:
+                times["counted"] = now
+                if filtered_text:
+                    subprocess.run([*TMUX, "send-keys", "-t", session, "4"], check=False)
+                    pressed = time.perf_counter()
+            if pressed is not None and filtered_text in screen:
+                times["filtered"] = time.perf_counter() - pressed
+                break
+            if "first" in times and (not done_text or "counted" in times) and not filtered_text:
                 break
             time.sleep(0.02)
     finally:
         subprocess.run([*TMUX, "kill-session", "-t", session], check=False,
                        stderr=subprocess.DEVNULL)
-    return first, complete
+    return times
 
 
 #: A private tmux server, so other tmux users on the machine cannot disturb a measurement.
@@ -204,8 +217,10 @@ def stats(values: list[float]) -> str:
     return f"{ordered[0]:.2f} / {ordered[len(ordered) // 2]:.2f}"
 
 
-def tui_rows(log: str, total: int | None, runs: int) -> list[tuple[str, str, str]]:
-    """First-screen (and full-index) times of logview and, if it installs, toolong."""
+def tui_rows(log: str, total: int | None, runs: int,
+             errors: int | None = None) -> list[tuple[str, str, str]]:
+    """First-screen, full-index, counted and filtered times of logview and, if it installs,
+    toolong's first screen."""
     out = []
     if not shutil.which("tmux"):
         return [("logview", "TUI first screen", "tmux not installed")]
@@ -214,20 +229,25 @@ def tui_rows(log: str, total: int | None, runs: int) -> list[tuple[str, str, str
     keeper = f"keeper-{os.getpid()}"
     subprocess.run([*TMUX, "new-session", "-d", "-s", keeper, "sleep 3600"], check=True)
     try:
-        firsts, completes = [], []
+        seen: dict[str, list[float]] = {}
         for _ in range(runs):
-            first, complete = time_first_screen(f"{PY} -m logview {log}", total)
-            if first is not None:
-                firsts.append(first)
-            if complete is not None:
-                completes.append(complete)
-        out.append(("logview", "TUI: first log text on screen", stats(firsts)))
-        out.append(("logview", "TUI: all records counted on screen", stats(completes)))
+            got = time_first_screen(f"{PY} -m logview {log}", total, errors=errors)
+            for key, value in got.items():
+                seen.setdefault(key, []).append(value)
+        out.append(("logview", "TUI: first log text on screen", stats(seen.get("first", []))))
+        out.append(("logview", "TUI: all records indexed (the status line's total)",
+                    stats(seen.get("indexed", []))))
+        out.append(("logview", "TUI: level bar, logger tree and histogram counted",
+                    stats(seen.get("counted", []))))
+        if errors is not None:
+            out.append(("logview", "TUI: key 4 (level>=ERROR) until the filtered count shows",
+                        stats(seen.get("filtered", []))))
         tl = toolong_command()
         if tl is None:
             out.append(("toolong", "TUI: first log text on screen", "not installed (pip failed)"))
         else:
-            times = [t for t in (time_first_screen(f"{tl} {log}")[0] for _ in range(runs)) if t]
+            times = [t for t in (time_first_screen(f"{tl} {log}").get("first")
+                                 for _ in range(runs)) if t]
             out.append(("toolong", "TUI: first log text on screen", stats(times)))
     finally:
         subprocess.run([*TMUX, "kill-session", "-t", keeper], check=False)
@@ -320,7 +340,7 @@ def main() -> int:
         if not args.tui:
             checks.append("toolong: run with --tui (first screen; needs pip for a throwaway venv)")
         if args.tui:
-            tui = tui_rows(log, total, max(1, args.runs))
+            tui = tui_rows(log, total, max(1, args.runs), count_headers(lv_out)[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n`python bench/bench.py --size {args.size}` on {path.name} "

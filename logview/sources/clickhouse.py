@@ -141,7 +141,6 @@ class ClickHouseSource(SpoolSource):
         self._pending: list[str] = list(target.warnings)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._said_error = False
         self._thread = threading.Thread(target=self._run, name=f"logview-{target.name}",
                                         daemon=True)
         if options.fetch:
@@ -242,11 +241,7 @@ class ClickHouseSource(SpoolSource):
             pending, self._pending = self._pending, []
         for text in pending:
             self.note(text)
-        if self.finished and self.error and not self._said_error:
-            self._said_error = True
-            if self.fatal_errors:
-                raise SourceError(self.error)
-            self.note(self.error.removeprefix(f"{self.name}: "))
+        self.tell_error(self.fatal_errors)
         return added
 
     def close(self) -> None:

@@ -112,7 +112,6 @@ class JournalSource(SpoolSource):
         self.follow = follow
         self._news = threading.Event()  # the first output, or the end
         self._stopping = False
-        self._said_error = False
         self._stderr_told = 0  # bytes of journalctl's stderr already said as notices
         # journalctl's stderr, read when it ends (a pipe could fill up and stall it); closed
         # by ``close``.
@@ -225,11 +224,7 @@ class JournalSource(SpoolSource):
         added = super().update()
         if not (self.finished and self.error):
             self._tell_stderr()
-        elif not self._said_error:
-            self._said_error = True
-            if self.fatal_errors:
-                raise SourceError(self.error)
-            self.note(self.error.removeprefix(f"{self.name}: "))
+        self.tell_error(self.fatal_errors)
         return added
 
     def close(self) -> None:

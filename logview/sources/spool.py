@@ -46,7 +46,7 @@ import time
 from collections import deque
 from typing import IO
 
-from logview.sources.base import ByteSource
+from logview.sources.base import ByteSource, SourceError
 
 #: Bytes kept in memory before the spool moves to temporary files.
 DEFAULT_MEMORY_LIMIT = 16 * 1024 * 1024
@@ -489,6 +489,7 @@ class SpoolSource(ByteSource):
         self.spool = spool or InputSpool()
         self.finished = False
         self.error: str | None = None  # why the input ended early, if it did
+        self._said_error = False
         self._visible = 0
         self._seen = (0, 0.0)  # the spool's size when an update last saw it change, and when
         self._eof = False
@@ -512,6 +513,14 @@ class SpoolSource(ByteSource):
             self.error = error
         self._eof = True
         self._event.set()
+
+    def tell_error(self, fatal: bool) -> None:
+        """Once, when the input ended early: raise its error (``fatal``: --print) or say it."""
+        if self.finished and self.error and not self._said_error:
+            self._said_error = True
+            if fatal:
+                raise SourceError(self.error)
+            self.note(self.error.removeprefix(f"{self.name}: "))
 
     def size(self) -> int:
         return self._visible

@@ -29,13 +29,7 @@ import threading
 import time
 
 from logview.sources.base import ByteSource, SourceError
-from logview.sources.segments import (
-    Segment,
-    SpaceFile,
-    last_line_end,
-    lose_beyond,
-    same_start,
-)
+from logview.sources.segments import Segment, SpaceFile, last_line_end, lose_beyond, same_start
 from logview.sources.siblings import FINGERPRINT_BYTES, Siblings
 from logview.sources.watch import DirectoryWatcher
 
@@ -242,7 +236,7 @@ class FileSource(ByteSource):
             # Nothing of this file seen yet: whole copytruncate cycles may have come and gone
             # before its first bytes; their copies come first. (Renamed away, it is followed
             # by the files that took the name after it: see _check_path.)
-            between = self._between({current.key}, head, until=st.st_mtime_ns)
+            between = self._between({current.key}, head, until=st.st_mtime_ns, copies=True)
         if not os.pread(current.fd, FINGERPRINT_BYTES, 0).startswith(head):
             return  # truncated again while we looked: the next update sees it
         for file in self._open_all(between):
@@ -278,7 +272,7 @@ class FileSource(ByteSource):
         if copy is None:
             self._restart(current)
             return
-        between = self._between({current.key, copy[0]}, head)
+        between = self._between({current.key, copy[0]}, head, copies=True)
         if os.pread(current.fd, FINGERPRINT_BYTES, 0) != head:
             return
         opened = self._open_all([copy])
@@ -404,11 +398,11 @@ class FileSource(ByteSource):
         self._take_current()
 
     def _between(self, exclude: set[tuple[int, int]], present: bytes, *,
-                 until: int | None = None) -> list[tuple[tuple[int, int], str]]:
+                 until: int | None = None, copies: bool = False) -> list[tuple[tuple, str]]:
         """Rotated files that are none we know, oldest first: they had the name (or were
-        copied from it) after the file we followed. ``present``: the first bytes of the file
-        that has the name now (a copy of it, not yet truncated, is not in between);
-        ``until``: only files last written by then (st_mtime_ns), not newer ones."""
+        copied from it: ``copies``) after the file we followed. ``present``: the first bytes
+        of the file that has the name now (a copy of it, not yet truncated, is not in
+        between); ``until``: only files last written by then (st_mtime_ns)."""
         found: list[tuple[tuple, tuple[int, int], str]] = []
         ours = {f.key for f in self._files} | exclude
         heads = {f.head for f in self._files}
@@ -426,7 +420,9 @@ class FileSource(ByteSource):
                 continue  # a copy of a file we have (``cp app.log app.log.bak``)
             if present and head and (present.startswith(head) or head.startswith(present)):
                 continue  # a copy of what has the name now
-            found.append((self._siblings.age_key(path, st), key, path))
+            # (copies are not written once made: mtimes order them; names shift under a listing)
+            age = (st.st_mtime_ns,) if copies else self._siblings.age_key(path, st)
+            found.append((age, key, path))
         return [(key, path) for _, key, path in sorted(found)]
 
     def _closed_file(self, key: tuple[int, int], head: bytes) -> bool:

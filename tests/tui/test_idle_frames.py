@@ -111,3 +111,80 @@ async def test_the_scrollbar_drawn_from_its_cache_is_the_one_a_fresh_view_draws(
     # Rows 5 on are the list (its last column the scrollbar), down to the status line.
     assert grown[5:-2] == fresh_lines[5:-2]
     assert grown_bar[5:-2] == fresh_bar[5:-2]
+
+
+def _both_ways(records: RecordList, crop) -> tuple[list, list]:
+    """The list's lines drawn by its own cache of drawn lines, and by Textual's styles cache."""
+    fast = records.render_lines(crop)
+    plain = records._plain_lines
+    records._plain_lines = lambda crop: None  # type: ignore[method-assign]
+    try:
+        records._styles_cache.clear()
+        slow = records.render_lines(crop)
+    finally:
+        records._plain_lines = plain  # type: ignore[method-assign]
+    return ([(list(line), line.cell_length) for line in fast],
+            [(list(line), line.cell_length) for line in slow])
+
+
+async def test_lines_drawn_from_the_list_cache_are_those_textual_draws(make_store):
+    """``RecordList._plain_lines`` stands in for Textual's styles cache: same segments, same
+    styles and offsets, in every state the list can be in."""
+    from textual.geometry import Region
+
+    app = LogviewApp(make_store(60))
+    async with app.run_test(size=(70, 24)) as pilot:
+        records = await settled(pilot, app, 60)
+        whole = Region(0, 0, records.region.width, records.size.height)
+        states = {
+            "following": lambda: None,
+            "cursor moved up": lambda: records.go_to_row(50, follow=False),
+            "scrolled sideways": lambda: records.scroll_to(x=12, animate=False, immediate=True),
+            "filtered, matches marked": lambda: app.screen.query_one("QueryBar").submit("took"),
+            "unfocused": lambda: app.screen.query_one("#query-input").focus(),
+            "light theme": lambda: setattr(app, "theme", "textual-light"),
+            "wrapped": lambda: records.action_toggle_wrap(),
+        }
+        for name, change in states.items():
+            change()
+            await pilot.pause()
+            await until(pilot, lambda: records.rows_ready)
+            assert records._plain_lines(whole) is not None  # the list's own way is taken
+            for crop in (whole, Region(3, 2, 20, 6)):
+                fast, slow = _both_ways(records, crop)
+                assert fast == slow, name
+
+
+async def test_blank_lines_below_a_short_list_are_those_textual_draws(memory_store):
+    from textual.geometry import Region
+
+    _, store = memory_store(3)
+    app = LogviewApp(store)
+    async with app.run_test(size=(70, 24)) as pilot:
+        records = await settled(pilot, app, 3)
+        fast, slow = _both_ways(records, Region(0, 0, records.region.width, records.size.height))
+        assert fast == slow
+
+
+async def test_scrollbar_lines_are_those_textual_draws(memory_store):
+    """``ListScrollBar`` draws again only the cells its thumb moved through: its lines are
+    those Textual's scrollbar draws whole, at every step of a thumb that moves."""
+    from textual.geometry import Region
+    from textual.scrollbar import ScrollBar
+
+    from logview.tui.widgets.record_list import ListScrollBar
+
+    _, store = memory_store(300)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        records = await settled(pilot, app, 300)
+        bar = records.vertical_scrollbar
+        assert isinstance(bar, ListScrollBar)
+        crop = Region(0, 0, bar.size.width, bar.size.height)
+        bar.render_lines(crop)
+        for position in (270, 269.5, 250, 120, 119, 0, 7, 277, 277):
+            bar.position = position  # no frame in between: the bar draws from the last lines
+            mine = bar.render_lines(crop)
+            bar._styles_cache.clear()
+            theirs = ScrollBar.render_lines(bar, crop)
+            assert [list(line) for line in mine] == [list(line) for line in theirs], position

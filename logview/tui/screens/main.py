@@ -290,14 +290,22 @@ class MainScreen(Screen):
             return f"{len(labels)} formats (? lists them)", warning
         return (f"as {labels.pop()}" if labels else ""), warning
 
-    def _wait_for_growth(self, seen: int, generation: int,
-                         timeout: float | None = None) -> tuple[int, bool]:
-        """Block (a worker) until the store has more than ``seen`` records, or ``timeout``
-        (0.5 s when None) passed."""
+    def _wait_for_growth(self, seen: int, generation: int) -> tuple[int, bool]:
+        """Block (a worker) until the store has more than ``seen`` records, or 0.5 s passed."""
         with self._growth:
             if self._known <= seen and self._generation == generation and not self._finished:
-                self._growth.wait(0.5 if timeout is None else timeout)
+                self._growth.wait(0.5)
             return self._known, self._finished
+
+    def _pause(self, seconds: float, generation: int) -> None:
+        """Sleep (a worker) ``seconds``, less if it is cancelled or the store restarts."""
+        worker = get_current_worker()
+        deadline = time.monotonic() + seconds
+        while not worker.is_cancelled and generation == self._generation:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.25))
 
     # -- level counts -------------------------------------------------------------------------
 
@@ -317,6 +325,7 @@ class MainScreen(Screen):
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
             counted = counter.counted
+            started = time.monotonic()
             for batch in counter.batches(known, cancelled=lambda: worker.is_cancelled,
                                          chunk_bytes=_COUNT_CHUNK):
                 tally.add_batch(batch)
@@ -325,7 +334,9 @@ class MainScreen(Screen):
                 if self._filter_progress is not None or indexing_behind(store):
                     # The index and a running filter are what the user waits for.
                     time.sleep(0.005)
-                if time.monotonic() - last > _COUNT_REPORT:
+                # Told in the middle of a long pass only (a big input): a live source's few
+                # new records are one short pass, told below at the live pace.
+                if time.monotonic() - max(last, started) > _COUNT_REPORT:
                     self.post_message(LevelCounts(tally, generation, counted < known))
                     last = time.monotonic()
                     told = counted
@@ -333,7 +344,6 @@ class MainScreen(Screen):
                     if worker.is_cancelled:
                         return
             done = finished and counted >= known
-            wait = None
             if counted != told or done:  # nothing new: nothing to draw (an idle source)
                 due = last + _LIVE_COUNT_INTERVAL - time.monotonic()
                 if told <= 0 or done or due <= 0:  # the first records show at once
@@ -343,14 +353,17 @@ class MainScreen(Screen):
                     self.post_message(LevelCounts(tally, generation, behind))
                     last = time.monotonic()
                     told = counted
+                    if counted and not done and not behind:  # live: next count in a second
+                        self._pause(_LIVE_COUNT_INTERVAL, generation)
                 else:
-                    # A trickle: tell the UI once the interval is over, just after a growth
-                    # (the level bar and histogram are then drawn in the frame of the new rows,
-                    # not in one of their own); a source that went quiet is told a bit later.
-                    wait = due + _GROW_INTERVAL
+                    # A trickle: count again (and tell the UI) once the interval is over, in
+                    # one pass whatever came meanwhile, not one pass per growth. The UI draws
+                    # the counts in the frame of the next growth.
+                    self._pause(due, generation)
+                    continue
             if done:
                 return
-            self._wait_for_growth(counted, generation, wait)
+            self._wait_for_growth(counted, generation)
 
     def on_level_counts(self, message: LevelCounts) -> None:
         if message.generation != self._generation or message.tally is not self._tally:

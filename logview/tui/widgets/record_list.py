@@ -61,7 +61,8 @@ class ListScrollBar(ScrollBar):
     def __init__(self, vertical: bool = True, name: str | None = None, *,
                  thickness: int = 1) -> None:
         super().__init__(vertical, name, thickness=thickness)
-        self._drawn: tuple[Any, list[Strip]] | None = None
+        #: (crop, look, lines) of the last drawing.
+        self._drawn: tuple[Region, tuple[Any, ...], list[Strip]] | None = None
 
     def look(self) -> tuple[Any, ...] | None:
         """What the bar shows (its cells, styled) at this size; None if that is not known."""
@@ -80,10 +81,20 @@ class ListScrollBar(ScrollBar):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         look = self.look()
-        if look is not None and self._drawn is not None and self._drawn[0] == (crop, look):
-            return self._drawn[1]
-        lines = super().render_lines(crop)
-        self._drawn = None if look is None else ((crop, look), lines)
+        drawn, self._drawn = self._drawn, None
+        if look is None:
+            return super().render_lines(crop)
+        if drawn is None or drawn[0] != crop or drawn[1][:2] != look[:2] or not self.vertical:
+            lines = super().render_lines(crop)
+        elif drawn[1] == look:
+            lines = drawn[2]
+        else:  # the thumb moved: only the lines (one cell each) that look different
+            before, now = drawn[1][2], look[2]
+            lines = list(drawn[2])
+            for index, y in enumerate(crop.line_range):
+                if before[y] != now[y]:
+                    lines[index] = super().render_lines(Region(crop.x, y, crop.width, 1))[0]
+        self._drawn = (crop, look, lines)
         return lines
 
 
@@ -167,6 +178,8 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         self._cache: LRUCache[RowKey, Strip] = LRUCache(1024)
         #: Screen lines as drawn (cropped, styled), by row key, row, scroll, width and styles.
         self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
+        #: The same lines as Textual draws them (see ``_plain_lines``).
+        self._drawn_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
         self._render_key = 0
         self._max_width = 0
         self._width_sync_pending = False
@@ -281,6 +294,7 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         self.new_rows = 0
         self._cache.clear()
         self._line_cache.clear()
+        self._drawn_cache.clear()
         self._wrap_cache.clear()
         self._forget_rows()
         self._max_width = 0
@@ -307,8 +321,9 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         second time for the scrollbar the layout moved: two frames per new batch of records.
         When only the number of rows changes, the list's own size cannot change (it fills
         its place), so the scrollbars and the scroll range are updated here and the list is
-        drawn once. When a scrollbar appears or goes away, its reactive asks for the layout.
-        True when no layout is to come (the scroll range is final now).
+        drawn once (the caller refreshes it). When a scrollbar appears or goes away, its
+        reactive asks for the layout. True when no layout is to come (the scroll range is
+        final now).
         """
         if size == self.virtual_size:
             return False  # a layout may be on its way for other reasons: scroll after it too
@@ -318,7 +333,6 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         bars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
         self.set_reactive(RecordList.virtual_size, size)
         self._scroll_update(size)  # scrollbars: shown or not, length and position
-        self.refresh()
         return bars == (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
 
     def watch_show_horizontal_scrollbar(self, show: bool) -> None:
@@ -393,6 +407,7 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         self._render_key += 1
         self._cache.clear()
         self._line_cache.clear()
+        self._drawn_cache.clear()
         self._wrap_cache.clear()
         self.refresh()
 
@@ -421,11 +436,55 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         scroll_x, scroll_y = self.scroll_offset
         self._drawing = (scroll_x, scroll_y, self.size.width, self.rich_style)
         try:
-            return super().render_lines(crop)
+            lines = self._plain_lines(crop)
+            return super().render_lines(crop) if lines is None else lines
         finally:
             self._drawing = None
 
+    def _plain_lines(self, crop: Region) -> list[Strip] | None:
+        """The lines as Textual's styles cache makes them, when the list has no border,
+        padding, outline, tint, hatch or opacity (as this app's CSS has it); else None.
+
+        The styles cache makes every line anew at each drawing, and a followed list scrolls
+        at each growth: every line is drawn again. Here a line that did not change (most of
+        them: it only moved up) is the very strip made for the frame before, filters applied.
+        ``tests/tui/test_idle_frames.py`` checks that both ways give the same lines.
+        """
+        styles = self.styles
+        if (self.BLANK or any(styles.gutter) or any(edge for edge, _ in styles.outline)
+                or styles.text_opacity != 1.0 or styles.tint.a
+                or (styles.has_rule("hatch") and styles.hatch != "none")
+                or self.opacity != 1.0 or self.hover_style._link_id):
+            return None
+        width = self.region.width
+        content_width, content_height = self.size
+        base_background, background = self.background_colors
+        inner = self._styles_cache.get_inner_outer(base_background, background)[0].rich_style
+        filters = tuple(self.get_line_filters())
+        lines = []
+        for y in crop.line_range:
+            key, line = (self._line(y) if y < content_height
+                         else (None, Strip.blank(content_width, inner)))
+            drawn_key = (None if key is None
+                         else (key, width, content_width, inner, background, filters))
+            drawn = None if drawn_key is None else self._drawn_cache.get(drawn_key)
+            if drawn is None:
+                drawn = Strip(line.adjust_cell_length(content_width, inner), width)
+                for line_filter in filters:
+                    drawn = drawn.apply_filter(line_filter, background)
+                if drawn_key is not None:
+                    self._drawn_cache[drawn_key] = drawn
+            lines.append(drawn)
+        if crop.column_span != (0, width):
+            x1, x2 = crop.column_span
+            lines = [line.crop(x1, x2) for line in lines]
+        return lines
+
     def render_line(self, y: int) -> Strip:
+        return self._line(y)[1]
+
+    def _line(self, y: int) -> tuple[tuple[Any, ...] | None, Strip]:
+        """Line ``y`` of the list, and a key naming what it shows (None: not cached)."""
         drawing = self._drawing
         if drawing is None:  # called on its own (not from render_lines)
             self._check_screen()
@@ -434,15 +493,22 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
         scroll_x, scroll_y, width, base = drawing
         row = scroll_y + y
         if self.wrap:
-            return self._render_wrapped_line(y, width, base)
+            return None, self._render_wrapped_line(y, width, base)
         if row >= self.row_count:
-            return Strip.blank(width, base)
+            return None, Strip.blank(width, base)
         position = self.position_at(row)
-        row_key, strip = self._row_strip(position, width >= WIDE)
+        wide = width >= WIDE
         cursor = (self.get_component_rich_style("record-list--cursor")
                   if row == self.cursor_row else None)
         # A followed list scrolls by a row or so per frame: every line is drawn again, mostly
         # as it was in the frame before (a line is its row at this scroll, width and styles).
+        # A line drawn from its record needs nothing else (not even the record).
+        key = ((position, self._generation, self._render_key, wide, False), row, scroll_x,
+               width, cursor, base)
+        line = self._line_cache.get(key)
+        if line is not None:
+            return key, line
+        row_key, strip = self._row_strip(position, wide)
         key = (row_key, row, scroll_x, width, cursor, base)
         line = self._line_cache.get(key)
         if line is None:
@@ -451,7 +517,7 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
                 line = line.apply_style(cursor)
             line = line.apply_style(base).apply_offsets(scroll_x, row)
             self._line_cache[key] = line
-        return line
+        return key, line
 
     def _row_strip(self, position: int, wide: bool) -> tuple[RowKey, Strip]:
         """The row of ``position`` (uncropped, unstyled by the cursor) and its cache key."""

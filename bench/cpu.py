@@ -12,7 +12,9 @@ Situations:
 - ``demo``: ``logview --demo``;
 - ``listen``: ``logview --listen PORT`` with no client;
 - ``listen20``: ``--listen`` with a client sending 20 records/s through
-  ``logging.handlers.SocketHandler``.
+  ``logging.handlers.SocketHandler``;
+- ``textual``: not logview: a bare Textual app, a ``Log`` widget given 20 lines/s (5 every
+  0.25 s, as the viewer draws them) and a one-line status: what any Textual viewer pays.
 
 After the window the pane is captured: the last column says how many records the status
 line showed (for the streams: that they did arrive). The writers run in processes of their
@@ -44,7 +46,7 @@ PYTHON = sys.executable
 #: A private tmux server, so other tmux users on the machine cannot disturb a measurement.
 TMUX = ("tmux", "-L", "logview-cpu")
 TICKS = os.sysconf("SC_CLK_TCK")
-SITUATIONS = ("file", "pipe", "demo", "listen", "listen20")
+SITUATIONS = ("file", "pipe", "demo", "listen", "listen20", "textual")
 RATE = 20.0
 FILE_RECORDS = 50_000
 
@@ -78,6 +80,34 @@ while True:
     n += 1
     log.info("request %d handled in %d ms", n, 12)
     time.sleep(max(0.0, start + n / rate - time.monotonic()))
+"""
+
+
+#: The ``textual`` situation: a Log widget scrolled like the viewer's list, and a status line.
+TEXTUAL_FLOOR = """\
+import time
+from textual.app import App
+from textual.widgets import Footer, Log, Static
+
+class Floor(App):
+    def compose(self):
+        yield Static("levels")
+        yield Log()
+        yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self):
+        self.count = 0
+        self.set_interval(0.25, self.grow)
+
+    def grow(self):
+        for _ in range(5):
+            self.count += 1
+            self.query_one(Log).write_line(
+                time.strftime("%Y-%m-%d %H:%M:%S") + f".000 INFO  app.web  request {self.count}")
+        self.query_one("#status", Static).update(f"floor  {self.count:,} records  following")
+
+Floor().run()
 """
 
 
@@ -130,8 +160,8 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def viewer_pid(session: str, timeout: float = 10.0) -> int | None:
-    """The pid of the logview process in ``session``'s pane (not the shell, not a writer)."""
+def viewer_pid(session: str, timeout: float = 10.0, name: bytes = b"logview") -> int | None:
+    """The pid of the viewer (``name``) in ``session``'s pane (not the shell, not a writer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pane = tmux("display-message", "-p", "-t", session, "#{pane_pid}").stdout.strip()
@@ -142,7 +172,7 @@ def viewer_pid(session: str, timeout: float = 10.0) -> int | None:
                 except OSError:
                     continue
                 # argv[:2]: the script, not a shell whose -c line ends with it.
-                if any(os.path.basename(arg) == b"logview" for arg in argv[:2]):
+                if any(os.path.basename(arg) == name for arg in argv[:2]):
                     return pid
         time.sleep(0.1)
     return None
@@ -178,6 +208,10 @@ def command_for(situation: str, work: Path,
         return f"{PYTHON} {writer} {RATE} | {logview}", None
     if situation == "demo":
         return f"exec {logview} --demo", None
+    if situation == "textual":
+        floor = work / "textual-floor.py"
+        floor.write_text(TEXTUAL_FLOOR)
+        return f"exec {PYTHON} {floor}", None
     port = free_port()
     if situation == "listen":
         return f"exec {logview} --listen {port}", None
@@ -196,7 +230,8 @@ def measure(situation: str, work: Path, warmup: float, window: float,
         raise SystemExit(f"tmux could not start {command!r}: {made.stderr.strip()}")
     client = None
     try:
-        pid = viewer_pid(session)
+        pid = viewer_pid(session, name=b"textual-floor.py" if situation == "textual"
+                         else b"logview")
         if pid is None:
             raise SystemExit(f"no logview process in the pane of {command!r}")
         if client_argv is not None:
@@ -246,12 +281,14 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="logview-cpu-") as tmp:
             work = Path(tmp)
             for situation in chosen:
-                results: dict[str, list[tuple[float, str]]] = {name: [] for name, _ in trees}
+                # The Textual floor is no logview tree: measured once per run.
+                measured = [("floor", None)] if situation == "textual" else trees
+                results: dict[str, list[tuple[float, str]]] = {name: [] for name, _ in measured}
                 for _ in range(args.runs):  # in turns, so that both see the same load
-                    for name, source in trees:
+                    for name, source in measured:
                         results[name].append(
                             measure(situation, work, args.warmup, args.window, source))
-                for name, _ in trees:
+                for name, _ in measured:
                     figures = [cpu for cpu, _ in results[name]]
                     runs = " ".join(f"{cpu:.1f}" for cpu in figures)
                     print(f"{situation:<10} {name:<10} {statistics.median(figures):>12.1f} "

@@ -172,7 +172,7 @@ async def test_scrollbar_lines_are_those_textual_draws(memory_store):
     from textual.geometry import Region
     from textual.scrollbar import ScrollBar
 
-    from logview.tui.widgets.record_list import ListScrollBar
+    from logview.tui.widgets.list_scrollbar import ListScrollBar
 
     _, store = memory_store(300)
     app = LogviewApp(store)

@@ -20,15 +20,14 @@ import re
 from typing import Any, ClassVar
 
 import numpy as np
-from rich.color import Color
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Click, MouseScrollUp
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from logview.query import Query
@@ -36,69 +35,17 @@ from logview.record import Record
 from logview.store import Store
 from logview.tui.rows import RowFetching
 from logview.tui.source_tags import source_color, source_tags
+from logview.tui.widgets.list_scrollbar import ListScrollBar
 from logview.tui.widgets.record_search import RecordSearch
-from logview.tui.widgets.row_text import SOURCE_WIDTH, WIDE, RowText
+from logview.tui.widgets.row_painting import RowKey, RowPainting
+from logview.tui.widgets.row_text import SOURCE_WIDTH, RowText
 from logview.tui.widgets.wrap_layout import (
     WrappedLine,
-    layout_bottom_up,
-    layout_rows,
     top_ending_at,
 )
 
-_NO_COLOR = Color.default()
-#: A row's strip: (position, store generation, render key, wide, placeholder).
-RowKey = tuple[int, int, int, bool, bool]
 
-
-class ListScrollBar(ScrollBar):
-    """The record list's vertical scrollbar: drawn again only when it looks different.
-
-    A followed list scrolls with each batch of records, and Textual draws its scrollbar again
-    every time (38 lines of it, as much work as the rows). Over thousands of rows the thumb
-    moves by less than the eighth of a cell it can show: the lines drawn last are reused.
-    """
-
-    def __init__(self, vertical: bool = True, name: str | None = None, *,
-                 thickness: int = 1) -> None:
-        super().__init__(vertical, name, thickness=thickness)
-        #: (crop, look, lines) of the last drawing.
-        self._drawn: tuple[Region, tuple[Any, ...], list[Strip]] | None = None
-
-    def look(self) -> tuple[Any, ...] | None:
-        """What the bar shows (its cells, styled) at this size; None if that is not known."""
-        bar = self.render()
-        if not isinstance(bar, ScrollBarRender) or not isinstance(bar.style, Style):
-            return None
-        width, height = self.size
-        size, thickness = (height, width) if bar.vertical else (width, height)
-        # The cells as ``ScrollBarRender`` makes them (the colours are in ``bar.style``).
-        cells = bar.render_bar(
-            size=size, virtual_size=bar.virtual_size, window_size=bar.window_size,
-            position=bar.position, thickness=thickness, vertical=bar.vertical,
-            back_color=bar.style.bgcolor or _NO_COLOR, bar_color=bar.style.color or _NO_COLOR,
-        )
-        return (self.size, bar.style, tuple(cells.segments))
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        look = self.look()
-        drawn, self._drawn = self._drawn, None
-        if look is None:
-            return super().render_lines(crop)
-        if drawn is None or drawn[0] != crop or drawn[1][:2] != look[:2] or not self.vertical:
-            lines = super().render_lines(crop)
-        elif drawn[1] == look:
-            lines = drawn[2]
-        else:  # the thumb moved: only the lines (one cell each) that look different
-            before, now = drawn[1][2], look[2]
-            lines = list(drawn[2])
-            for index, y in enumerate(crop.line_range):
-                if before[y] != now[y]:
-                    lines[index] = super().render_lines(Region(crop.x, y, crop.width, 1))[0]
-        self._drawn = (crop, look, lines)
-        return lines
-
-
-class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True):
+class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, can_focus=True):
     """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -427,167 +374,6 @@ class RecordList(RowText, RowFetching, RecordSearch, ScrollView, can_focus=True)
             self._stick_to_end()
         else:  # a smaller screen must not leave the cursor below it
             self.call_after_refresh(self._show_cursor)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # What is the same for every line of one drawing is worked out once, not per line:
-        # the widget's style (Textual derives it from the CSS of every ancestor and forgets it
-        # at each refresh), the size and scroll, and whether the screen moved.
-        self._check_screen()  # the screen moved: fetch the rows it shows and those around
-        scroll_x, scroll_y = self.scroll_offset
-        self._drawing = (scroll_x, scroll_y, self.size.width, self.rich_style)
-        try:
-            lines = self._plain_lines(crop)
-            return super().render_lines(crop) if lines is None else lines
-        finally:
-            self._drawing = None
-
-    def _plain_lines(self, crop: Region) -> list[Strip] | None:
-        """The lines as Textual's styles cache makes them, when the list has no border,
-        padding, outline, tint, hatch or opacity (as this app's CSS has it); else None.
-
-        The styles cache makes every line anew at each drawing, and a followed list scrolls
-        at each growth: every line is drawn again. Here a line that did not change (most of
-        them: it only moved up) is the very strip made for the frame before, filters applied.
-        ``tests/tui/test_idle_frames.py`` checks that both ways give the same lines.
-        """
-        styles = self.styles
-        if (self.BLANK or any(styles.gutter) or any(edge for edge, _ in styles.outline)
-                or styles.text_opacity != 1.0 or styles.tint.a
-                or (styles.has_rule("hatch") and styles.hatch != "none")
-                or self.opacity != 1.0 or self.hover_style._link_id):
-            return None
-        width = self.region.width
-        content_width, content_height = self.size
-        base_background, background = self.background_colors
-        inner = self._styles_cache.get_inner_outer(base_background, background)[0].rich_style
-        filters = tuple(self.get_line_filters())
-        lines = []
-        for y in crop.line_range:
-            key, line = (self._line(y) if y < content_height
-                         else (None, Strip.blank(content_width, inner)))
-            drawn_key = (None if key is None
-                         else (key, width, content_width, inner, background, filters))
-            drawn = None if drawn_key is None else self._drawn_cache.get(drawn_key)
-            if drawn is None:
-                drawn = Strip(line.adjust_cell_length(content_width, inner), width)
-                for line_filter in filters:
-                    drawn = drawn.apply_filter(line_filter, background)
-                if drawn_key is not None:
-                    self._drawn_cache[drawn_key] = drawn
-            lines.append(drawn)
-        if crop.column_span != (0, width):
-            x1, x2 = crop.column_span
-            lines = [line.crop(x1, x2) for line in lines]
-        return lines
-
-    def render_line(self, y: int) -> Strip:
-        return self._line(y)[1]
-
-    def _line(self, y: int) -> tuple[tuple[Any, ...] | None, Strip]:
-        """Line ``y`` of the list, and a key naming what it shows (None: not cached)."""
-        drawing = self._drawing
-        if drawing is None:  # called on its own (not from render_lines)
-            self._check_screen()
-            scroll_x, scroll_y = self.scroll_offset
-            drawing = (scroll_x, scroll_y, self.size.width, self.rich_style)
-        scroll_x, scroll_y, width, base = drawing
-        row = scroll_y + y
-        if self.wrap:
-            return None, self._render_wrapped_line(y, width, base)
-        if row >= self.row_count:
-            return None, Strip.blank(width, base)
-        position = self.position_at(row)
-        wide = width >= WIDE
-        cursor = (self.get_component_rich_style("record-list--cursor")
-                  if row == self.cursor_row else None)
-        # A followed list scrolls by a row or so per frame: every line is drawn again, mostly
-        # as it was in the frame before (a line is its row at this scroll, width and styles).
-        # A line drawn from its record needs nothing else (not even the record).
-        key = ((position, self._generation, self._render_key, wide, False), row, scroll_x,
-               width, cursor, base)
-        line = self._line_cache.get(key)
-        if line is not None:
-            return key, line
-        row_key, strip = self._row_strip(position, wide)
-        key = (row_key, row, scroll_x, width, cursor, base)
-        line = self._line_cache.get(key)
-        if line is None:
-            line = strip.crop_extend(scroll_x, scroll_x + width, None)
-            if cursor is not None:
-                line = line.apply_style(cursor)
-            line = line.apply_style(base).apply_offsets(scroll_x, row)
-            self._line_cache[key] = line
-        return key, line
-
-    def _row_strip(self, position: int, wide: bool) -> tuple[RowKey, Strip]:
-        """The row of ``position`` (uncropped, unstyled by the cursor) and its cache key."""
-        record = self._record(position)
-        key = (position, self._generation, self._render_key, wide, record is None)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return key, cached
-        text = self._placeholder(wide) if record is None else self._row_text(record, wide)
-        length = text.cell_len
-        strip = Strip(text.render(self.app.console), length)
-        self._cache[key] = strip
-        if record is not None and length > self._max_width:
-            self._max_width = length
-            if not self._width_sync_pending:
-                self._width_sync_pending = True
-                self.call_later(self._sync_width)
-        return key, strip
-
-    def _sync_width(self) -> None:
-        self._width_sync_pending = False
-        self.virtual_size = self._virtual_size()
-        if self.following:  # a horizontal scrollbar may have appeared and hidden the last row
-            self._stick_to_end()
-
-    # -- wrap mode ----------------------------------------------------------------------------
-
-    def _render_wrapped_line(self, y: int, width: int, base: Any) -> Strip:
-        screen = self._wrap_screen()
-        if y >= len(screen):
-            return Strip.blank(width, base)
-        line = screen[y]
-        strip = line.strip.crop_extend(0, width, None)
-        if line.row == self.cursor_row:
-            strip = strip.apply_style(self.get_component_rich_style("record-list--cursor"))
-        return strip.apply_style(base).apply_offsets(0, line.row)
-
-    def _wrap_screen(self) -> list[WrappedLine]:
-        """The screen's lines in wrap mode, laid out again only when something moved."""
-        height = self.scrollable_content_region.height
-        top = round(self.scroll_y)
-        skip = self._wrap_skip[1] if self._wrap_skip[0] == top else 0
-        key = (top, skip, self.size.width, height, self.row_count, self.cursor_row,
-               self.following, self._render_key, self._generation, id(self.positions),
-               self._rows_version)
-        if key != self._screen_key:
-            if self.following:
-                screen = layout_bottom_up(self._record_lines, self.row_count - 1, height)
-            else:
-                screen = layout_rows(self._record_lines, self.row_count, height, top, skip)
-            self._screen_key, self._screen = key, screen
-        return self._screen
-
-    def _record_lines(self, row: int) -> list[Strip]:
-        """The screen lines of ``row`` wrapped at the width (the whole record on the cursor)."""
-        position = self.position_at(row)
-        width = max(1, self.size.width)
-        expanded = row == self.cursor_row
-        record = self._record(position)
-        key = (position, self._generation, self._render_key, width, expanded, record is None)
-        lines = self._wrap_cache.get(key)
-        if lines is None:
-            console = self.app.console
-            if record is None:
-                texts = [self._placeholder(width >= WIDE)]
-            else:
-                texts = self._wrapped_texts(record, width, expanded)
-            lines = [Strip(text.render(console), text.cell_len) for text in texts]
-            self._wrap_cache[key] = lines
-        return lines
 
     def _rows_on_screen(self) -> int:
         """How many rows the screen shows (a page in wrap mode)."""

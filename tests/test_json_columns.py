@@ -15,10 +15,9 @@ import orjson
 import pytest
 import structlog
 from journal_helpers import hosts, journalctl, needs_journal
-from test_columns import assert_same, by_columns, reference
+from test_columns import assert_same, by_columns, read_share, reference
 from test_fuzz_parsers import HOSTILE_BYTES, HOSTILE_JSON, OUT_OF_RANGE, SEED, mutate_line
 
-from logview.columns import RecordCounter
 from logview.formats.jsonl import JsonFormat
 from logview.printer import dumps_record
 from logview.record import Record
@@ -42,27 +41,6 @@ def _check(tmp_path, data: bytes, what: str, fmt=None) -> None:
     want = reference(store)
     for chunk_bytes in (1 << 10, 1 << 22):
         assert_same(by_columns(store, chunk_bytes), want, f"{what} ({chunk_bytes})")
-
-
-def _read_share(store) -> float:
-    """The share of records the walk read (not parsed one by one)."""
-    walker = store.format.column_walker()
-    assert walker is not None
-    parsed = 0
-    real = type(store.format).parse
-
-    def counting_parse(self, text):
-        nonlocal parsed
-        parsed += 1
-        return real(self, text)
-
-    type(store.format).parse = counting_parse
-    try:
-        counted = sum(batch.count for batch in RecordCounter(store).batches(len(store)))
-    finally:
-        type(store.format).parse = real
-    assert counted == len(store)
-    return 1 - parsed / len(store)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,7 +98,7 @@ def test_the_walk_reads_most_records_of_a_python_json_logger_file(tmp_path):
     a nested extra, a long or escaped logger name or an escape in the message are."""
     store = _store(tmp_path, _pjl(random.Random(1), 2000,
                                   "%(asctime)s %(name)s %(levelname)s %(message)s"))
-    share = _read_share(store)
+    share = read_share(store)
     assert 0.5 < share < 1
 
     plain = random.Random(2)
@@ -132,7 +110,7 @@ def test_the_walk_reads_most_records_of_a_python_json_logger_file(tmp_path):
                                    "message": f"request {i} took {plain.random()} ms",
                                    "user_id": plain.randint(1, 10**6)}, ) + b"\n")
     store = _store(tmp_path, b"".join(lines), name="plain.jsonl")
-    assert _read_share(store) == 1
+    assert read_share(store) == 1
     assert_same(by_columns(store), reference(store), "plain")
 
 
@@ -170,7 +148,7 @@ def test_structlog_json_renderer_counts_as_parsed(tmp_path, processors):
     data = _structlog(random.Random(len(processors)), *processors)
     _check(tmp_path, data, "structlog")
     if len(processors) == 1:
-        assert _read_share(_store(tmp_path, data, name="again.jsonl")) > 0.9
+        assert read_share(_store(tmp_path, data, name="again.jsonl")) > 0.9
 
 
 def test_loguru_serialize_falls_back_and_counts_as_parsed(tmp_path):
@@ -187,7 +165,7 @@ def test_loguru_serialize_falls_back_and_counts_as_parsed(tmp_path):
         logger.remove(sink)
     store = _store(tmp_path, out.getvalue().encode())
     assert_same(by_columns(store), reference(store), "loguru")
-    assert _read_share(store) == 0  # a nested "record": parsed
+    assert read_share(store) == 0  # a nested "record": parsed
 
 
 def _lines(objs) -> bytes:
@@ -232,7 +210,7 @@ def test_pino_bunyan_gelf_ecs_and_cloud_schemas_count_as_parsed(tmp_path):
             objs.append({"level": "info", "ts": stamp / 1000, "logger": "zap.core",
                          "caller": "x.go:3", "msg": "m"})
     _check(tmp_path, _lines(objs), "schemas")
-    assert _read_share(_store(tmp_path, _lines(objs), name="again.jsonl")) > 0.8
+    assert read_share(_store(tmp_path, _lines(objs), name="again.jsonl")) > 0.8
 
 
 def test_logviews_own_output_and_journal_entries_count_as_parsed(tmp_path):
@@ -358,7 +336,7 @@ def test_a_key_mapping_reads_its_own_keys(tmp_path):
     objs += [{"level": "WARNING", "msg": "no mapped key"}]
     data = _lines(objs) + b'{"sev": "INFO", "sev": "ERROR"}\n{"name": "a", "name": "b"}\n'
     _check(tmp_path, data, "mapping", fmt)
-    assert _read_share(_store(tmp_path, data, fmt, "again.jsonl")) > 0.9
+    assert read_share(_store(tmp_path, data, fmt, "again.jsonl")) > 0.9
 
 
 def test_long_mapped_keys_and_near_misses(tmp_path):
@@ -370,7 +348,7 @@ def test_long_mapped_keys_and_near_misses(tmp_path):
              b'{"my.custom.severity.key": "WARN", "level": "ERROR", "name": "n"}']
     data = b"\n".join(lines * 50) + b"\n"
     _check(tmp_path, data, "long keys", fmt)
-    assert _read_share(_store(tmp_path, data, fmt, "again.jsonl")) == 1
+    assert read_share(_store(tmp_path, data, fmt, "again.jsonl")) == 1
 
 
 def test_multi_line_records_and_pretty_objects_count_as_parsed(tmp_path):
@@ -444,7 +422,7 @@ def test_naive_times_across_daylight_saving_count_as_parsed(tmp_path, new_york):
                              f"{minute % 60:02d}:{second:02d},{second * 7 % 1000:03d}"})
     store = _store(tmp_path, _lines(objs))
     assert_same(by_columns(store), reference(store), "new york")
-    assert _read_share(store) > 0.9
+    assert read_share(store) > 0.9
 
 
 def test_naive_times_in_a_minute_whose_offset_changes_count_as_parsed(tmp_path):

@@ -1,0 +1,212 @@
+"""The main screen's thread workers: following the store, counting its records, filtering.
+
+They run off the UI thread and talk to the screen only through coalescing messages
+(``StoreGrew``, ``LevelCounts``, ``FilterProgress``); the screen's handlers update what they
+read (``_known``, ``_finished``, ``_generation`` under ``_growth``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from textual import work
+from textual.worker import get_current_worker
+
+from logview.columns import RecordCounter
+from logview.follow import Follower, LiveFilter
+from logview.stats import RecordStats
+from logview.store import Store
+from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
+from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
+
+#: Least time between two store-growth messages (the worker coalesces between them). Each
+#: one draws a frame (the list scrolls: every line of it is sent again), which costs several
+#: milliseconds: at most 4 a second, and a record still shows within a quarter of a second.
+GROW_INTERVAL = 0.25
+#: Least time between two ``store.update`` calls while input keeps coming (batches appends).
+_UPDATE_INTERVAL = 0.05
+#: Most records one step may add for the input to count as a trickle (see ``_follow``).
+_TRICKLE = 50
+#: Longest one ``store.update`` call may index before the view hears of what it found.
+_INDEX_SLICE = 0.1
+#: Rows fetched ahead at the end of the list before workers tell it of new rows (a screen).
+_TAIL_ROWS = 80
+#: Records per engine call while filtering (progress is reported between calls).
+_FILTER_CHUNK = 50_000
+#: Seconds between two level-count messages while counting a big input.
+_COUNT_REPORT = 0.25
+#: Bytes of records counted at once (a chunk is read, walked and counted in one go).
+_COUNT_CHUNK = 1 << 20
+#: Least time between two level-count messages while a live source trickles in: the level
+#: bar, the histogram and the logger tree are drawn again at most this often (each is a frame;
+#: a frame of the whole screen costs milliseconds, and 20 records/s must not cost 20 frames).
+_LIVE_COUNT_INTERVAL = 1.0
+#: Records not counted yet that make the level bar say "counting…" between two passes.
+_COUNT_LAG = 1000
+
+
+class StoreWorkers:
+    """The main screen's workers (a mixin of ``MainScreen``; the state is the screen's)."""
+
+    store: Store
+    _growth: threading.Condition
+    _known: int
+    _finished: bool
+    _generation: int
+    _filter_token: int
+    _filter_progress: float | None
+    _tally: RecordStats | None
+    records: Any
+    post_message: Any
+
+    @work(thread=True, group="follow", exit_on_error=False)
+    def _follow(self) -> None:
+        """Take in new input and tell the UI, at most every ``GROW_INTERVAL`` seconds."""
+        worker = get_current_worker()
+        store = self.store
+        follower = Follower(store, slice_seconds=_INDEX_SLICE)
+        last_post = 0.0
+        pending = True
+        while not worker.is_cancelled:
+            started = time.monotonic()
+            change = follower.step()
+            if change.notices:
+                self.post_message(SourceNotices(change.notices))
+            # A restart (truncation, a format detected anew) is news even with no records yet.
+            pending = pending or change.added > 0 or change.restarted
+            now = time.monotonic()
+            if pending and (now - last_post >= GROW_INTERVAL or change.finished):
+                if self.records.positions is None:
+                    count = len(store)
+                    self._prefetch_tail(np.arange(max(0, count - _TAIL_ROWS), count))
+                    if not last_post:  # the first frame draws the top before it scrolls down
+                        self._prefetch_tail(np.arange(min(count, _TAIL_ROWS)))
+                self.post_message(StoreGrew(len(store), store.generation, change.finished,
+                                            indexed_fraction(store)))
+                last_post = now
+                pending = False
+            if change.finished and not pending:
+                return
+            if (pending and not change.finished and change.added <= _TRICKLE
+                    and indexed_fraction(store) >= 1.0):
+                # A trickle, all of it taken in: what comes until the message is due is taken
+                # in by one step then (not one step and one index pass per record). A fast
+                # stream keeps its short steps: a quarter second of it in one step would hold
+                # the interpreter long enough to delay keys.
+                time.sleep(max(0.0, last_post + GROW_INTERVAL - time.monotonic()))
+                continue
+            if change.added:  # input keeps coming: let it gather into one batch
+                time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))
+                continue
+            follower.wait(0.2 if not pending else max(0.01, GROW_INTERVAL - (now - last_post)))
+
+    def _prefetch_tail(self, positions: np.ndarray) -> None:
+        """In a worker, before telling the UI of new rows: fetch the last rows when the list
+        follows the end (they are what it shows next; a list scrolled up needs none)."""
+        records = self.records
+        if records.following and len(positions):
+            records.rows.prefetch(self.store.generation, positions.tolist())
+
+    def _wait_for_growth(self, seen: int, generation: int) -> tuple[int, bool]:
+        """Block (a worker) until the store has more than ``seen`` records, or 0.5 s passed."""
+        with self._growth:
+            if self._known <= seen and self._generation == generation and not self._finished:
+                self._growth.wait(0.5)
+            return self._known, self._finished
+
+    def _pause(self, seconds: float, generation: int) -> None:
+        """Sleep (a worker) ``seconds``, less if it is cancelled or the store restarts."""
+        worker = get_current_worker()
+        deadline = time.monotonic() + seconds
+        while not worker.is_cancelled and generation == self._generation:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.25))
+
+    @work(thread=True, group="count", exclusive=True, exit_on_error=False)
+    def _count_levels(self) -> None:
+        """Tally records per level, logger and time as they arrive; report on a time budget."""
+        worker = get_current_worker()
+        store = self.store
+        generation = self._generation
+        tally = self._tally = RecordStats()
+        # Chunks of records read at once (most records' heads walked with numpy, not parsed);
+        # what it reads also answers level and logger filters (the store's record columns).
+        counter = RecordCounter(store)
+        last = time.monotonic()
+        told = -1  # records counted when the UI was last told (-1: never told)
+        yield_to_ui = DutyCycle()
+        while not worker.is_cancelled and generation == self._generation:
+            known, finished = self._known, self._finished
+            counted = counter.counted
+            started = time.monotonic()
+            for batch in counter.batches(known, cancelled=lambda: worker.is_cancelled,
+                                         chunk_bytes=_COUNT_CHUNK):
+                tally.add_batch(batch)
+                counted = counter.counted
+                yield_to_ui()
+                if self._filter_progress is not None or indexing_behind(store):
+                    # The index and a running filter are what the user waits for.
+                    time.sleep(0.005)
+                # Told in the middle of a long pass only (a big input): a live source's few
+                # new records are one short pass, told below at the live pace.
+                if time.monotonic() - max(last, started) > _COUNT_REPORT:
+                    self.post_message(LevelCounts(tally, generation, counted < known))
+                    last = time.monotonic()
+                    told = counted
+                while not tally.room.wait(0.2):  # the UI has not taken the last batch
+                    if worker.is_cancelled:
+                        return
+            done = finished and counted >= known
+            if counted != told or done:  # nothing new: nothing to draw (an idle source)
+                due = last + _LIVE_COUNT_INTERVAL - time.monotonic()
+                if told <= 0 or done or due <= 0:  # the first records show at once
+                    # The store's count now (not the one this pass began with): a few live
+                    # records that came meanwhile are counted next pass, not "counting…".
+                    behind = self._known - counted >= _COUNT_LAG
+                    self.post_message(LevelCounts(tally, generation, behind))
+                    last = time.monotonic()
+                    told = counted
+                    if counted and not done and not behind:  # live: next count in a second
+                        self._pause(_LIVE_COUNT_INTERVAL, generation)
+                else:
+                    # A trickle: count again (and tell the UI) once the interval is over, in
+                    # one pass whatever came meanwhile, not one pass per growth. The UI draws
+                    # the counts in the frame of the next growth.
+                    self._pause(due, generation)
+                    continue
+            if done:
+                return
+            self._wait_for_growth(counted, generation)
+
+    def _filter(self, token: int, query: Any) -> None:
+        """Scan the store in chunks, post the matches so far, then match new records."""
+        worker = get_current_worker()
+        live = LiveFilter(self.store, query)
+        generation = self._generation
+        last_post = 0.0
+
+        def cancelled() -> bool:
+            return worker.is_cancelled or token != self._filter_token
+
+        while not cancelled():
+            known, finished = self._known, self._finished
+            for positions in live.advance(known, cancelled=cancelled, step=_FILTER_CHUNK):
+                if time.monotonic() - last_post > 0.1 and not cancelled():
+                    self._prefetch_tail(positions[-_TAIL_ROWS:])
+                    self.post_message(FilterProgress(token, positions, live.scanned, known))
+                    last_post = time.monotonic()
+            if cancelled():
+                return
+            self._prefetch_tail(live.positions.view()[-_TAIL_ROWS:])
+            self.post_message(FilterProgress(token, live.positions.view(), live.scanned, known))
+            last_post = time.monotonic()
+            if finished and live.scanned >= known:
+                return
+            self._wait_for_growth(live.scanned, generation)
+            if generation != self._generation:
+                return

@@ -20,7 +20,7 @@ PACKAGE = ROOT / "logview"
 #: (layer name, module prefixes), lowest first. A module belongs to its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model", ("logview.record", "logview.timeparse", "logview.growable", "logview.needles",
-               "logview.formats.signature")),
+               "logview.formats.signature", "logview.source_names")),
     ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources")),
     ("boundaries, index", ("logview.boundaries", "logview.index")),
     ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns")),

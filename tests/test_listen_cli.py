@@ -143,7 +143,9 @@ def test_socket_handler_exception_and_extra_fields_then_sigterm(start_logview):
     assert info["message"] == "order 42 placed"
     assert info["level"] == "INFO" and info["levelno"] == logging.INFO
     assert info["fields"]["user"] == "bob" and info["fields"]["amount"] == 9.5
-    assert info["source"].startswith("tcp:127.0.0.1:") and info["source"].endswith("(app.orders)")
+    # The client is named after the process that wrote the record, not after a logger.
+    assert re.fullmatch(rf"tcp:127\.0\.0\.1:\d+ \(pid {os.getpid()}\)", info["source"])
+    assert error["source"] == info["source"]
     assert error["level"] == "ERROR" and error["message"] == "lookup failed"
     assert error["exc"].startswith("Traceback (most recent call last):")
     assert error["exc"].endswith("KeyError: 'missing'")
@@ -186,7 +188,7 @@ def test_datagram_syslog_http_and_raw_json_clients(start_logview):
     sys_rec = next(r for r in records if "disk almost full" in r["message"])
     assert sys_rec["level"] == "ERROR" and sys_rec["source"].startswith("udp:127.0.0.1:")
     http_rec = next(r for r in records if r["logger"] == "app.http")
-    assert http_rec["message"] == "via http" and http_rec["source"] == "http:127.0.0.1"
+    assert http_rec["message"] == "via http" and http_rec["source"] == f"http:127.0.0.1 (pid {os.getpid()})"
     assert [r["message"] for r in raw] == ["from a socket", "second line"]
     assert raw[0]["level"] == "ERROR" and raw[0]["fields"]["request_id"] == "r-7"
     assert raw[0]["source"].startswith("tcp:127.0.0.1:")
@@ -271,7 +273,7 @@ def test_save_keeps_the_records_and_the_temporary_spool_is_removed(start_logview
 
     lines = [orjson.loads(line) for line in saved.read_bytes().splitlines()]
     assert [r["message"] for r in lines] == [f"record {i}" for i in range(5)]
-    assert all(r["source"].endswith("(app.kept)") for r in lines)
+    assert all(r["source"].endswith(f"(pid {os.getpid()})") for r in lines)
     assert list(spool_dir.iterdir()) == []  # no logview-listen-*.jsonl left behind
 
 

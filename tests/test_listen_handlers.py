@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import socket
 import time
 
@@ -29,7 +30,7 @@ def test_socket_handler_record_with_exception_and_extra(listening, waiter):
     assert (first.level, first.levelno) == ("INFO", 20)
     assert first.fields["user"] == "bob" and first.fields["n"] == 7
     assert first.fields["funcName"] == "test_socket_handler_record_with_exception_and_extra"
-    assert first.source.startswith("tcp:127.0.0.1:") and first.source.endswith("(app.sock)")
+    assert first.source.startswith("tcp:127.0.0.1:") and first.source.endswith(f"(pid {os.getpid()})")
     assert abs(first.time.timestamp() - time.time()) < 60
     assert second.level == "ERROR" and second.message == "lookup failed"
     assert second.exc.startswith("Traceback (most recent call last):")
@@ -125,7 +126,7 @@ def test_http_handler(listening, waiter, method):
     assert first.message == f"over {method}: 50%"
     assert first.levelno == 30
     assert first.fields["tenant"] == "acme"
-    assert first.source == "http:127.0.0.1"
+    assert first.source == f"http:127.0.0.1 (pid {os.getpid()})"
     assert abs(first.time.timestamp() - time.time()) < 60
     assert listener.stats.rejected == {}
 
@@ -141,7 +142,7 @@ def test_socket_handler_over_a_unix_stream_socket(tmp_path, waiter):
         waiter(lambda: len(sink.records) == 50)
         handler.close()
         assert [r.message for r in sink.records] == [f"unix {i}" for i in range(50)]
-        assert sink.records[0].source == f"unix:{path}#1 (app.unixpickle)"
+        assert sink.records[0].source == f"unix:{path}#1 (pid {os.getpid()})"
     finally:
         listener.stop()
 

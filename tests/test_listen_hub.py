@@ -96,7 +96,7 @@ def test_datagram_receiver_runs_on_just_the_hub():
     receiver = DatagramReceiver(hub, "udp", "")
     receiver.datagram_received(b'{"message": "hi", "name": "app"}', ("127.0.0.1", 5000))
     receiver.datagram_received(b"x" * (hub.max_frame + 10), ("127.0.0.1", 5000))
-    assert hub.delivered == [("udp:127.0.0.1:5000 (app)", "hi")]
+    assert hub.delivered == [("udp:127.0.0.1:5000", "hi")]
     assert hub.stats.datagrams == 2 and hub.stats.rejected == {"frame too large": 1}
     assert len(hub.warnings) == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import socket
 import struct
 import zlib
@@ -33,7 +34,7 @@ def test_json_lines_over_tcp(listening, waiter):
     assert first.time.year == 2024
     assert second.level == "ERROR" and second.message == "second"
     assert third.message == "no newline at the end"
-    assert first.source.endswith("(svc)")
+    assert re.fullmatch(r"tcp:127\.0\.0\.1:\d+", first.source)  # no process: the client
 
 
 def test_length_prefixed_json_frames(listening, waiter):

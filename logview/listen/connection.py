@@ -13,7 +13,6 @@ from collections import OrderedDict
 from typing import Protocol
 
 from logview.listen.datagram import decode_datagram
-from logview.listen.decode import LISTENER_LOGGER
 from logview.listen.errors import ListenError
 from logview.listen.http import HttpDecoder
 from logview.listen.sniff import sniff_stream
@@ -30,7 +29,7 @@ from logview.record import Record
 #: After this long without data, records waiting only for a terminator are emitted.
 IDLE_FLUSH = 0.2
 _SNIFF_BYTES = 64
-_MAX_NAMED_PEERS = 4096
+_MAX_WARNED_PEERS = 4096
 
 
 class ListenerHub(Protocol):
@@ -78,30 +77,17 @@ def _host_text(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-class PeerNames:
-    """Source names per datagram peer (bounded), learning the first logger seen."""
+class PeerWarnings:
+    """Datagram peers already warned about a bad datagram (bounded: the oldest is forgotten)."""
 
     def __init__(self) -> None:
-        self._names: OrderedDict[object, tuple[str, bool]] = OrderedDict()
         self.warned: OrderedDict[object, None] = OrderedDict()
-
-    def get(self, key: object, base: str) -> tuple[str, bool]:
-        hit = self._names.get(key)
-        if hit is None:
-            hit = (base, False)
-            self._names[key] = hit
-            if len(self._names) > _MAX_NAMED_PEERS:
-                self._names.popitem(last=False)
-        return hit
-
-    def name(self, key: object, source: str) -> None:
-        self._names[key] = (source, True)
 
     def warn_once(self, key: object) -> bool:
         if key in self.warned:
             return False
         self.warned[key] = None
-        if len(self.warned) > _MAX_NAMED_PEERS:
+        if len(self.warned) > _MAX_WARNED_PEERS:
             self.warned.popitem(last=False)
         return True
 
@@ -138,7 +124,6 @@ class StreamConnection(asyncio.Protocol):
         self.decoder: StreamDecoder | None = None
         self.head = bytearray()
         self.source = ""
-        self.named = False
         self.delivered = False  # a record came: a real client, never closed for idling
         self.closed = False
         self.last = 0.0
@@ -225,7 +210,6 @@ class StreamConnection(asyncio.Protocol):
             self.decoder = HttpDecoder(max_frame, self.transport.write)
             if self.kind == "tcp":  # HTTPHandler opens a connection per record: one source
                 self.source = f"http:{_host_text(self.peer_host)}"
-                self.named = True
         else:
             self.decoder = TextStreamDecoder(max_frame)
 
@@ -233,12 +217,6 @@ class StreamConnection(asyncio.Protocol):
         if not records:
             return
         self.delivered = True
-        if not self.named:
-            for record in records:
-                if record.logger and record.logger != LISTENER_LOGGER:
-                    self.source = f"{self.source} ({record.logger[:80]})"
-                    self.named = True
-                    break
         self.listener.deliver(records, self.source)
 
     def idle(self, now: float) -> None:
@@ -309,18 +287,17 @@ class DatagramReceiver(asyncio.DatagramProtocol):
         self.listener = listener
         self.kind = kind
         self.label = label
-        self.peers = PeerNames()
+        self.peers = PeerWarnings()
 
     def datagram_received(self, data: bytes, addr: object) -> None:
         listener = self.listener
         listener.stats.datagrams += 1
         if self.kind == "udp" and isinstance(addr, tuple):
             key: object = (addr[0], addr[1])
-            base = f"udp:{_host_text(addr[0])}:{addr[1]}"
+            source = f"udp:{_host_text(addr[0])}:{addr[1]}"
         else:
             key = addr or self.label
-            base = f"unixgram:{self.label}"
-        source, named = self.peers.get(key, base)
+            source = f"unixgram:{self.label}"
         try:
             if len(data) > listener.max_frame + 4:
                 raise ListenError("frame too large", f"a datagram of {len(data)} bytes; the "
@@ -332,12 +309,6 @@ class DatagramReceiver(asyncio.DatagramProtocol):
                 listener.deliver_warning(source, f"{source}: {exc.detail}; datagram dropped "
                                          "(further bad datagrams from it are only counted)")
             return
-        if not named:
-            for record in records:
-                if record.logger and record.logger != LISTENER_LOGGER:
-                    source = f"{base} ({record.logger[:80]})"
-                    self.peers.name(key, source)
-                    break
         listener.deliver(records, source)
 
     def error_received(self, exc: Exception) -> None:

@@ -277,6 +277,38 @@ def _minimal_syslog(data: bytes) -> Record:
     return Record(message=strip_ansi(text), level=level, levelno=number, fields=fields)
 
 
+def process_name(record: Record) -> str | None:
+    """Who wrote ``record``, from what it carries: the program (a syslog app name, a
+    ``processName`` other than multiprocessing's default) with its process id, or the process
+    id alone (``pid 4242``); None when it says neither.
+
+    A client is named after the process that sent each record, never after a logger: one
+    process logs through many loggers, and a QueueListener forwards records of many processes
+    on one connection.
+    """
+    fields = record.fields
+    if not fields:
+        return None
+    name = fields.get("app")
+    if not isinstance(name, str) or not name:
+        name = fields.get("processName")
+        if not isinstance(name, str) or name == "MainProcess":
+            name = None
+    pid = fields.get("process", fields.get("pid"))
+    pid_text = str(pid) if type(pid) is int and 0 <= pid < 1 << 32 else None
+    if name:
+        name = strip_ansi(name[:80]).replace("(", "[").replace(")", "]")
+        return f"{name}[{pid_text}]" if pid_text else name
+    return f"pid {pid_text}" if pid_text else None
+
+
+def client_source(base: str, record: Record) -> str:
+    """The source of a record a client sent: the client (``tcp:127.0.0.1:53422``) and, in
+    parentheses, the process that wrote it (see ``process_name``)."""
+    name = process_name(record)
+    return f"{base} ({name})" if name else base
+
+
 def listener_warning(source: str, text: str) -> Record:
     """A record about the listener itself (bad input, refused connections)."""
     return Record(message=text, time=now(), level="WARNING", levelno=WARNING,

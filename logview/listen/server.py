@@ -22,7 +22,7 @@ from typing import Self
 
 from logview.listen.address import ListenAddress
 from logview.listen.connection import DatagramReceiver, StreamConnection
-from logview.listen.decode import listener_warning
+from logview.listen.decode import client_source, listener_warning
 from logview.listen.stats import ListenerStats
 from logview.record import Record
 
@@ -237,11 +237,12 @@ class LogListener:
     # -- delivery
 
     def deliver(self, records: list[Record], source: str) -> None:
-        """Stamp and hand records to the sink (listener thread)."""
+        """Stamp and hand records to the sink (listener thread): ``source`` is the client, each
+        record's own process is added to it (``client_source``)."""
         sink = self.sink
         stats = self.stats
         for record in records:
-            record.source = source
+            record.source = client_source(source, record)
             stats.records += 1
             try:
                 sink(record)

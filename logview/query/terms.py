@@ -19,6 +19,7 @@ from logview.query.lexer import COMPARE, REGEX, WORD, Token
 from logview.query.prefilter import LevelNeedle, Needle, TextNeedle, regex_literal
 from logview.query.values import MISSING, as_number, as_text, field_getter, parse_time_value
 from logview.record import _ALIASES, Record, level_from_name
+from logview.source_names import shown_forms
 
 Predicate = Callable[[Record], bool]
 
@@ -202,12 +203,19 @@ def _message_term(token: Token, _now: datetime) -> Term:
 
 
 def _source_term(token: Token, _now: datetime) -> Term:
-    if token.op == ":":
-        part = token.value
-        return Term(lambda r: part in r.source, 2)
-    term = _string_attr_term(token, lambda r: r.source, "':' (contains), =, != or ~")
-    term.needle = None  # the source name is not in the record's bytes
-    return term
+    """``source:`` compares every form the source column may show for a record's source (its
+    whole text, the short tag, the tag with a client's port or a path's parent)."""
+    op, value = token.op, token.value
+    if op == ":":
+        return Term(lambda r: any(value in form for form in shown_forms(r.source)), 2)
+    if op == "=":
+        return Term(lambda r: value in shown_forms(r.source), 2)
+    if op == "!=":
+        return Term(lambda r: value not in shown_forms(r.source), 2)
+    if op == "~":
+        search = _value_regex(token).search
+        return Term(lambda r: any(search(form) is not None for form in shown_forms(r.source)), 8)
+    raise _unsupported(token, "':' (contains), =, != or ~")
 
 
 def _string_attr_term(token: Token, get: Callable[[Record], str], allowed: str) -> Term:

@@ -1,8 +1,8 @@
 """Short tags and stable colours for record sources, for the source column of merged views.
 
-A record's ``source`` is a path (``/var/log/app/web.log``), a listener client
-(``tcp:127.0.0.1:53422 (app)``) or a stream name (``<stdin>``). Rows show a short tag instead:
-the basename of a path, the client's name; tags that would be equal get told apart.
+Rows show a short tag instead of a record's source (``logview.source_names``: a path's
+basename, a listener client's process); tags that would be equal get told apart here, by the
+forms ``source:`` also accepts.
 Colours are given in the order sources are first seen, so they never change while the view
 is open; they are mid-tone, readable on dark and light themes, and with ``NO_COLOR`` the tag
 text alone still says where a row came from.
@@ -10,9 +10,7 @@ text alone still says where a row came from.
 
 from __future__ import annotations
 
-import re
-
-from logview.record import printable
+from logview.source_names import client_port, one_line, parent_tag, source_tag
 
 #: Tag colours, in the order sources are first seen; mid-tone for dark and light themes.
 SOURCE_COLORS: tuple[str, ...] = (
@@ -25,32 +23,6 @@ SOURCE_COLORS: tuple[str, ...] = (
     "#8c8c2a",  # olive
     "#3a8fd9",  # blue (last: loggers are often drawn in the theme's blue)
 )
-
-_CLIENT = re.compile(r"^(?P<kind>[a-z]+):(?P<peer>.*?)(?: \((?P<name>.*)\))?$", re.DOTALL)
-_CLIENT_KINDS = frozenset({"tcp", "udp", "unix", "unixgram", "http"})
-
-
-def _one_line(text: str) -> str:
-    return printable(text).replace("\n", " ").replace("\t", " ")
-
-
-def source_tag(source: str) -> str:
-    """A short name for ``source``: a path's basename, a client's name, or the text itself."""
-    if not source:
-        return "-"
-    match = _CLIENT.match(source)
-    if match is not None and match["kind"] in _CLIENT_KINDS:
-        return _one_line(match["name"] or match["peer"] or source)
-    base = source.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
-    return _one_line(base or source)
-
-
-def _client_port(source: str) -> str | None:
-    match = _CLIENT.match(source)
-    if match is None or match["kind"] not in _CLIENT_KINDS:
-        return None
-    peer = match["peer"]
-    return peer.rsplit(":", 1)[-1] if ":" in peer else peer.rsplit("#", 1)[-1] or None
 
 
 def source_tags(sources: list[str]) -> dict[str, str]:
@@ -67,16 +39,12 @@ def source_tags(sources: list[str]) -> dict[str, str]:
         if len(same) < 2:
             continue
         for source in same:
-            port = _client_port(source)
-            if port is not None:
-                tags[source] = _one_line(f"{tag}:{port}")
-                continue
-            parts = source.rstrip("/\\").replace("\\", "/").rsplit("/", 2)
-            tags[source] = _one_line("/".join(parts[-2:]) if len(parts) > 1 else source)
+            port = client_port(source)
+            tags[source] = one_line(f"{tag}:{port}") if port is not None else parent_tag(source)
     counts: dict[str, int] = {}
     for tag in tags.values():
         counts[tag] = counts.get(tag, 0) + 1
-    return {s: (t if counts[t] == 1 else _one_line(s)) for s, t in tags.items()}
+    return {s: (t if counts[t] == 1 else one_line(s)) for s, t in tags.items()}
 
 
 def source_color(index: int) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import re
 
 import pytest
 
@@ -16,6 +18,7 @@ from logview.cli import build_parser, build_sources
 from logview.store import build_store
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.detail import DetailScreen
+from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
 from tui.conftest import screen_text, until
 
@@ -72,10 +75,22 @@ async def test_socket_handler_records_show_up_live_with_their_client(listening):
 
         shown = [store.record(records.position_at(row)) for row in range(records.row_count)]
         by_logger = {r.logger: r.source for r in shown}
-        assert by_logger["svc.alpha"].startswith("tcp:127.0.0.1:")
-        assert by_logger["svc.alpha"].endswith("(svc.alpha)")
-        assert by_logger["svc.beta"].endswith("(svc.beta)")
+        # Each client is its connection and the process that wrote the record (this one),
+        # never a logger: one process logs through many loggers.
+        for source in by_logger.values():
+            assert re.fullmatch(rf"tcp:127\.0\.0\.1:\d+ \(pid {os.getpid()}\)", source)
         assert by_logger["svc.alpha"] != by_logger["svc.beta"]
+        # Two clients of one process: the column tells them apart by port, and what it shows
+        # can be typed into source:.
+        beta_port = by_logger["svc.beta"].split(" ")[0].rsplit(":", 1)[1]
+        tag = f"pid {os.getpid()}:{beta_port}"
+        assert tag in text
+        app.screen.query_one(QueryBar).submit(f'source:"{tag}"')
+        await until(pilot, lambda: records.positions is not None and records.row_count == 2)
+        assert {store.record(records.position_at(row)).logger
+                for row in range(records.row_count)} == {"svc.beta"}
+        app.screen.query_one(QueryBar).submit("")
+        await until(pilot, lambda: records.positions is None)
 
         # The detail of the newest record (the list follows the end) names its client.
         await pilot.press("end", "enter")

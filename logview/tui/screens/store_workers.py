@@ -24,8 +24,10 @@ from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
 
 #: Least time between two store-growth messages (the worker coalesces between them). Each
 #: one draws a frame (the list scrolls: every line of it is sent again), which costs several
-#: milliseconds: at most 4 a second, and a record still shows within a quarter of a second.
-GROW_INTERVAL = 0.25
+#: milliseconds: at most 2.5 a second while records stream in (0.25 s cost a point of CPU
+#: more at 20 records/s, bench/cpu.py). The first record after a quiet spell shows at once,
+#: the next within 0.4 s.
+GROW_INTERVAL = 0.4
 #: Least time between two ``store.update`` calls while input keeps coming (batches appends).
 _UPDATE_INTERVAL = 0.05
 #: Most records one step may add for the input to count as a trickle (see ``_follow``).

@@ -27,6 +27,7 @@ from logview.growable import GrowableArray
 from logview.record import RawRecord, parse_raw_record
 
 if TYPE_CHECKING:
+    from logview.formats.base import LogFormat
     from logview.sources.base import ByteSource
     from logview.store import LogStore, Store
 
@@ -210,7 +211,16 @@ def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
     base = int(bounds[0])
     rel = bounds - base
     buf, short = read_records(store.source, base, rel)
-    n = hi - lo
+    return columns_of(fmt, name, buf, rel, base, short), hi
+
+
+def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int = 0,
+               short: dict[int, bytes] | None = None) -> ChunkColumns:
+    """The fields of the records ``buf[rel[j]:rel[j + 1]]`` (read at offset ``base`` of
+    source ``name``): the format's walker reads what it can, the rest is parsed. ``short``:
+    records cut short by bytes gone for good (see ``read_records``), parsed from what is left."""
+    short = short or {}
+    n = len(rel) - 1
     walker = fmt.column_walker()
     if walker is not None:
         got = walker.read(buf, rel[:-1])
@@ -244,4 +254,4 @@ def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
             if record.source not in seen_sources:
                 seen_sources.add(record.source)
                 sources.append(record.source)
-    return ChunkColumns(levelnos, loggers, names, times, sources), hi
+    return ChunkColumns(levelnos, loggers, names, times, sources)

@@ -4,8 +4,12 @@ The file is cut into byte ranges; a range owns the records that start in it. For
 matcher's needles (``Matcher.needles``) are found with ``bytes.find``; around each hit the
 record is found by walking lines (back to the line that starts it, forward to the next start)
 with the format's ``StartDetector``, the index's own start test, so the records, their offsets
-and line numbers are exactly the index's. Ranges run in forked worker processes when there are
-several CPUs and come back in file order.
+and line numbers are exactly the index's. A query with no needle whose terms are all about
+levels and loggers (``level>=ERROR`` over JSON lines, where a level may be a number) is
+answered by columns instead: the range's record starts are found with the same bulk start test
+as the index, the format's column walker reads every record's level and logger with numpy
+(``columns.columns_of``), and only the records the query's ``column_mask`` keeps are parsed.
+Ranges run in forked worker processes when there are several CPUs and come back in file order.
 
 A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not handled here:
 ``NeedIndex`` tells the caller to continue from that range with the index.
@@ -20,9 +24,12 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
+from logview.columns import COUNT_BYTES, ColumnView, columns_of
 from logview.record import RawRecord, Record, parse_raw_record
 from logview.scan import Matcher, QueryLike
 from logview.sources.base import ByteSource
@@ -52,6 +59,8 @@ class ScanJob:
     confirm: list[re.Pattern[bytes]]  # every group's regex (AND), checked on each record
     render: Callable[[Record], bytes]
     need_lines: bool
+    #: No needles: the query is answered by the format's columns (``_scan_by_columns``).
+    by_columns: bool = False
 
 
 def count_lines(job: ScanJob, a: int, b: int) -> int:
@@ -74,8 +83,10 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     if len(buf) != end - first:
         raise NeedIndex(f"{job.name}: the file changed while it was read")
     final = end >= job.size
-    hits = Matcher.hits(buf, job.literals, job.folded)
     line = line_at_a + job.source.read_at(a, first - a).count(b"\n") if job.need_lines else None
+    if job.by_columns:
+        return _scan_by_columns(job, buf, first, line)
+    hits = Matcher.hits(buf, job.literals, job.folded)
     counted = 0
     done = 0  # end of the last record handled: a record start
     out: list[bytes] = []
@@ -109,10 +120,71 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     return b"".join(out), len(out)
 
 
+def _record_starts(detector: StartDetector, buf: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where the records of ``buf`` (which starts a record and ends where one starts, or at
+    the end of the file) start, and how many newlines come before each: the index's bulk
+    start test on every line (an unfinished last line gets the index's test for it)."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    complete = int(nl[-1]) + 1 if len(nl) else 0
+    starts = np.empty(len(nl), dtype=np.int64)
+    if len(nl):
+        starts[0] = 0
+        starts[1:] = nl[:-1] + 1
+    mask = detector.mask(buf[:complete], arr[:complete], starts, nl.astype(np.int64))
+    if complete < len(buf):  # the file's last line has no newline
+        starts = np.append(starts, complete)
+        mask = np.append(mask, detector.line_starts_record(buf[complete:]))
+    if len(mask):
+        mask[0] = True  # the range begins at a record start (first_start)
+    line_idx = np.flatnonzero(mask)
+    return starts[line_idx], line_idx
+
+
+def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
+                     ) -> tuple[bytes, int]:
+    """``scan_range`` for a query the columns answer: walk the records' heads a few MB at a
+    time, parse only those the column mask keeps."""
+    starts, line_idx = _record_starts(job.detector, buf)
+    rel = np.append(starts, len(buf))
+    if len(rel) > 1 and int(np.diff(rel).max()) > MAX_RECORD_BYTES:
+        raise NeedIndex(f"{job.name}: a record longer than {MAX_RECORD_BYTES} bytes")
+    fmt, name, matches, render = job.matcher.format, job.name, job.matcher.matches, job.render
+    mask_of = job.matcher.query.column_mask
+    out: list[bytes] = []
+    lo, count = 0, len(rel) - 1
+    while lo < count:
+        hi = max(lo + 1, int(np.searchsorted(rel, rel[lo] + COUNT_BYTES, side="right")) - 1)
+        hi = min(hi, count)
+        base = int(rel[lo])
+        part = rel[lo:hi + 1] - base
+        chunk = buf[base:int(rel[hi])]
+        cols = columns_of(fmt, name, chunk, part, first + base)
+        keep = mask_of(ColumnView(cols.levelnos, cols.loggers, cols.names))
+        for j in np.flatnonzero(keep).tolist():
+            s, e = int(part[j]), int(part[j + 1])
+            at = None if line is None else line + int(line_idx[lo + j])
+            record = parse_raw_record(fmt, RawRecord(first + base + s, at, chunk[s:e]), name)  # type: ignore[arg-type]
+            if matches(record):
+                out.append(render(record))
+        lo = hi
+    return b"".join(out), len(out)
+
+
+def _columns_answer(fmt: Any, query: QueryLike) -> bool:
+    """Whether ``query`` is answered by ``fmt``'s columns alone (levels and loggers) and the
+    format has a walker to read them."""
+    mask_of = getattr(query, "column_mask", None)
+    if mask_of is None or fmt.column_walker() is None:
+        return False
+    empty = np.zeros(0, dtype=np.int32)
+    return mask_of(ColumnView(empty, empty, [])) is not None
+
+
 def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], *,
              need_lines: bool) -> ScanJob | None:
     """A job for ``store``, or None when a direct scan does not apply: a merged store, a source
-    that may still grow, a query without needles to find.
+    that may still grow, a query without needles to find that the columns cannot answer.
 
     ``need_lines``: records need their line numbers (jsonl output); they also do whenever the
     query may read them (``line>=N``, ``has:line``), which costs a newline count per range.
@@ -121,14 +193,15 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
         return None
     matcher = Matcher(store.format, query)
     needles = matcher.needles()
-    if needles is None:
+    by_columns = needles is None and _columns_answer(store.format, query)
+    if needles is None and not by_columns:
         return None
-    literals, folded, confirm = needles
+    literals, folded, confirm = needles if needles is not None else ((), False, [])
     need_lines = need_lines or "line" in str(getattr(query, "text", "line")).lower()
     source = store.source
     source.update()
     return ScanJob(source, source.size(), matcher, store.name, StartDetector(store.format),
-                   literals, folded, confirm, render, need_lines)
+                   literals, folded, confirm, render, need_lines, by_columns)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -103,3 +103,66 @@ def test_cli_falls_back_to_the_index_and_prints_the_same(tmp_path):
     fast = subprocess.run([sys.executable, "-m", "logview", *args], capture_output=True,
                           check=True)
     assert fast.stdout == slow.stdout and fast.stdout.count(b"\n") > 50
+
+
+def _json_lines() -> bytes:
+    """JSON lines as python-json-logger writes them (a real handler), with pino's numeric
+    levels, a level only as a number, the word ERROR in INFO messages, a traceback field,
+    escapes, a line that is not JSON and a last line without a newline."""
+    import logging
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    log = logging.getLogger("scanjson")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    for i in range(400):
+        child = log.getChild(("app.db", "app.web", "urllib3")[i % 3])
+        level = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)[i % 5]
+        if i % 37 == 0:
+            try:
+                raise ValueError(f"bad {i}")
+            except ValueError:
+                child.exception("failed with ERROR %d", i)
+        else:
+            child.log(level, "request %d says ERROR in an INFO line", i)
+    text = out.getvalue().encode()
+    return (text
+            + b'{"level":50,"time":1714557600000,"pid":7,"msg":"pino fatal-ish","name":"svc"}\n'
+            + b'{"levelno": 40, "msg": "a number only", "name": "app.db"}\n'
+            + b'{"level": "info", "msg": "\\u001b[31mERROR\\u001b[0m in colour"}\n'
+            + b"not JSON at all: ERROR\n"
+            + b'{"level": "critical", "msg": "no newline at the end", "name": "app"}')
+
+
+JSON_QUERIES = ["level>=ERROR", "level=critical", "level<=INFO", "-logger:scanjson.app",
+                "level>=WARNING -logger:scanjson.urllib3"]
+
+
+@pytest.mark.parametrize("text", JSON_QUERIES)
+def test_json_queries_without_needles_are_answered_by_columns(tmp_path, text):
+    from logview.formats.jsonl import JsonFormat
+
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(_json_lines())
+    indexed = LogStore(StaticFileSource(str(path)), JsonFormat())
+    indexed.update(final=True)
+    query = parse_query(text)
+    fresh = LogStore(StaticFileSource(str(path)), JsonFormat())
+    printer = RecordPrinter(io.BytesIO(), output="text")
+    job = make_job(fresh, query, printer.render, need_lines=False)
+    assert job is not None
+    if text == "level>=ERROR":  # no needle: a numeric level says ERROR without the word
+        assert job.by_columns
+    for jsonl in (False, True):
+        expected = rendered(indexed, query, jsonl)
+        assert expected
+        for range_bytes, workers in ((997, 1), (1 << 20, 1), (4096, 2)):
+            got, resume = direct(fresh, query, jsonl, range_bytes=range_bytes, workers=workers)
+            assert resume is None
+            assert got == expected, (text, range_bytes, workers)
+    assert len(fresh.index) == 0  # no index was built

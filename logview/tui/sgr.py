@@ -153,8 +153,9 @@ def styled(decoded: Decoded, start: int, end: int) -> Text:
 
 
 def colour_lines(raw: str, lines: list[str]) -> list[Text | None] | None:
-    """Each of ``lines`` (found in turn in ``raw`` without its escape sequences) with the
-    colours ``raw`` gives it; None for a line not found; None for all when ``raw`` has no
+    """Each of ``lines`` (found in turn in ``raw`` without its escape sequences, the first one
+    as far right on the first line as it is, after the record's header) with the colours
+    ``raw`` gives it; None for a line not found; None for all when ``raw`` has no
     escape sequence or is too long to decode."""
     if "\x1b" not in raw or len(raw) > MAX_DECODE_CHARS:
         return None
@@ -162,9 +163,15 @@ def colour_lines(raw: str, lines: list[str]) -> list[Text | None] | None:
     if not decoded.coloured and not decoded.shown:
         return None
     out: list[Text | None] = []
+    plain = decoded.plain
     at = 0
-    for line in lines:
-        found = decoded.plain.find(line, at) if line else -1
+    for number, line in enumerate(lines):
+        found = -1
+        if number == 0 and line:  # the last place on the first line: after the header
+            first_end = plain.find("\n")
+            found = plain.rfind(line, 0, len(plain) if first_end < 0 else first_end)
+        if found < 0 and line:
+            found = plain.find(line, at)
         if found < 0:
             out.append(None)
             continue

@@ -79,6 +79,8 @@ def test_colour_lines_finds_each_line_in_the_raw_text():
     assert first.plain == "green done" and _style_of(first, "green").color == Color.from_ansi(2)
     assert _style_of(second, "bold").bold and missing is None
     assert colour_lines("no escapes", ["no escapes"]) is None
+    header_too = "\x1b[31mINFO\x1b[0m app: INFO"  # the message is the last "INFO"
+    assert not colour_lines(header_too, ["INFO"])[0].spans
     assert colour_lines("\x1b[31m" + "x" * MAX_DECODE_CHARS, ["x"]) is None
 
 

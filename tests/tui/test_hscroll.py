@@ -27,9 +27,11 @@ async def test_right_scrolls_logger_and_message_under_fixed_time_and_level(make_
         before = _lines(app)[0]
         fixed = records.fixed_width(False)
         assert before.startswith("12:00:00.000 WARN ") and before[fixed:].startswith("app ")
-        for _ in range(4):
-            await pilot.press("right")
-        await until(pilot, lambda: records.scroll_x >= 4)
+        await pilot.press("right")  # a quarter of the logger and message's width
+        step = (records.size.width - fixed) // 4
+        await until(pilot, lambda: records.scroll_x == step)
+        await pilot.press("right", "left", "left")
+        await until(pilot, lambda: records.scroll_x == 0)
         records.scroll_to(x=40, animate=False, immediate=True)
         await until(pilot, lambda: records.scroll_x == 40 and _lines(app)[0] != before)
         lines = _lines(app)
@@ -38,5 +40,5 @@ async def test_right_scrolls_logger_and_message_under_fixed_time_and_level(make_
         whole = records._row_text(records.store.record(0), False).plain
         assert lines[0][fixed:].rstrip() == whole[fixed + 40 : 40 + records.size.width].rstrip()
         await pilot.press("left")
-        await until(pilot, lambda: records.scroll_x < 40)
+        await until(pilot, lambda: records.scroll_x == 40 - step)
         assert _lines(app)[0][:fixed] == before[:fixed]

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from rich.style import Style
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Click, MouseScrollUp
@@ -39,7 +40,7 @@ from logview.tui.widgets.list_scrollbar import ListScrollBar
 from logview.tui.widgets.record_search import RecordSearch
 from logview.tui.widgets.row_modes import RowModes
 from logview.tui.widgets.row_painting import RowKey, RowPainting
-from logview.tui.widgets.row_text import SOURCE_WIDTH, RowText
+from logview.tui.widgets.row_text import SOURCE_WIDTH, WIDE, RowText
 from logview.tui.widgets.wrap_layout import (
     WrappedLine,
     top_ending_at,
@@ -77,6 +78,8 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         Binding("z", "toggle_expand", "Expand all", show=False),
         Binding("T", "cycle_time", "Time column", show=False),
         Binding("a", "toggle_colours", "App colours", show=False),
+        Binding("left", "scroll_sideways(-1)", "Scroll left", show=False),
+        Binding("right", "scroll_sideways(1)", "Scroll right", show=False),
     ]
 
     class CursorMoved(Message):
@@ -458,6 +461,15 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
 
     def action_last(self) -> None:
         self.go_to_row(self.row_count - 1, follow=True)
+
+    def action_scroll_sideways(self, direction: int) -> None:
+        """Scroll the logger and message a quarter of their width left or right (the time,
+        level and source columns stay, see ``RowPainting._scrolled``)."""
+        if self.multiline or self.max_scroll_x <= 0:
+            raise SkipAction()
+        room = self.size.width - self.fixed_width(self.size.width >= WIDE)
+        self.scroll_to(x=self.scroll_x + direction * max(4, room // 4), animate=False,
+                       immediate=True)
 
     def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
         self._reshow_cursor = False

@@ -3,6 +3,8 @@ anchor record (the cursor's when the mode was entered), then the clock again."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from logview.record import Record
@@ -10,7 +12,7 @@ from logview.tui.app import LogviewApp
 from logview.tui.elapsed import CLOCK, SINCE_ANCHOR, SINCE_PREVIOUS, format_elapsed, next_time_mode
 from logview.tui.widgets.record_list import RecordList
 from logview.tui.widgets.status_bar import StatusBar
-from tui.conftest import screen_text, until
+from tui.conftest import START, log_line, screen_text, until
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -67,7 +69,8 @@ async def test_T_cycles_clock_since_previous_from_anchor_and_back(make_store):
         assert _lines(app)[0][:12] == format_elapsed((top - 10) * 1.5).rjust(12)
         await pilot.press("T")
         await until(pilot, lambda: "anchor" not in _status(app))
-        assert _lines(app)[0][:9] == "12:00:" + f"{int(top * 1.5) % 60:02d}"[:2] + "."
+        clock = START + timedelta(seconds=top * 1.5)
+        assert _lines(app)[0].startswith(f"{clock:%H:%M:%S}.{clock.microsecond // 1000:03d} ")
         assert records.time_mode == CLOCK
 
 
@@ -82,3 +85,19 @@ async def test_since_previous_of_the_top_row_after_scrolling_and_records_without
         await until(pilot, lambda: records.rows_ready and round(records.scroll_y) == 150)
         await until(pilot, lambda: _lines(app)[0][:12] == "     +1.500s")
         assert records._time_text(Record(message="no time"), False, 5) == " " * 12
+
+
+async def test_anchor_on_a_record_without_time_says_so_and_keeps_the_clock(make_store):
+    text = "a first line without a time\n" + "".join(log_line(i) for i in range(5))
+    app = LogviewApp(make_store(text=text))
+    async with app.run_test(size=(100, 20)) as pilot:
+        records = app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.row_count == 6 and records.rows_ready)
+        await pilot.press("g", "T")
+        await until(pilot, lambda: records.rows_ready and "since previous" in _status(app))
+        assert _lines(app)[0][:12].strip() == "" and _lines(app)[1][:12].strip() == ""
+        assert _lines(app)[2][:12] == "     +1.500s"
+        await pilot.press("T")
+        await until(pilot, lambda: app._notifications and records.time_mode == CLOCK)
+        assert "no time" in list(app._notifications)[-1].message
+        assert _lines(app)[1].startswith("12:00:00.000")

@@ -11,7 +11,9 @@ yet is drawn as a dim placeholder and drawn again when the worker posts ``RowsRe
 
 In wrap mode (``\\``) a row takes as many screen lines as its message needs and the cursor
 row shows its whole record; the scroll offset then names the top row and only the rows on
-screen are wrapped (see ``wrap_layout``), so the cost stays that of one screen.
+screen are wrapped (see ``wrap_layout``), so the cost stays that of one screen. Expanding
+every record (``z``) uses the same layout; it and the time column's and colours' modes are
+in ``row_modes``. Scrolled sideways, the time, level and source columns stay in place.
 """
 
 from __future__ import annotations

@@ -130,6 +130,9 @@ class LogviewApp(App[None]):
             ("Follow", "Jump to the newest record and follow (G)", "last"),
             ("Toggle wrap", "Wrap long rows onto more lines, or scroll them sideways (\\)", "toggle_wrap"),
             ("Next error", "Move to the next ERROR or worse (e)", "find_level(1, 40)"),
+            ("Expand all records", "Every record's lines in place, or one row each (z)", "toggle_expand"),
+            ("Cycle time column", "Clock, since previous, from the cursor's record (T)", "cycle_time"),
+            ("Toggle application colours", "ANSI colours in messages shown or stripped (a)", "toggle_colours"),
             ("Copy record", "Copy the record's raw text (c)", "copy"),
         ]
         for title, help_text, action in list_commands:

@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 
 from logview.record import Record
 from logview.store import Store
+from logview.tui.elapsed import SINCE_PREVIOUS
 
 #: Parsed records the model keeps (a few screens up and down, and then some).
 ROW_CACHE = 4096
@@ -223,7 +224,7 @@ class RowFetching:
         self._redraw_rows()
         if self._reshow_cursor:
             self._reshow_cursor = False
-            if self.wrap and not self.following:
+            if self.multiline and not self.following:
                 self._show_cursor()
 
     def _redraw_rows(self) -> None:
@@ -253,15 +254,20 @@ class RowFetching:
         return shown is None or self._fetched(*shown)
 
     def _shown_rows(self) -> tuple[int, int] | None:
-        """First and last row on screen (None: no rows)."""
+        """First and last row on screen (None: no rows); the row above the screen too when
+        the time column shows the time since the previous record (the top row needs it)."""
         count = self.row_count
         if not count:
             return None
-        if self.wrap:
+        if self.multiline:
             screen = self._wrap_screen()
-            return (screen[0].row, screen[-1].row) if screen else None
-        first = min(round(self.scroll_y), count - 1)
-        return first, min(first + max(1, self.size.height), count) - 1
+            if not screen:
+                return None
+            first, last = screen[0].row, screen[-1].row
+        else:
+            first = min(round(self.scroll_y), count - 1)
+            last = min(first + max(1, self.size.height), count) - 1
+        return (first - 1 if first and self.time_mode == SINCE_PREVIOUS else first), last
 
     def _fetched(self, first: int, last: int) -> bool:
         """Whether the records of rows ``first`` to ``last`` are all in the rows model."""
@@ -272,7 +278,7 @@ class RowFetching:
     def _shown_key(self) -> tuple[Any, ...]:
         """What decides which rows are on screen (top row, rows, filter, generation, wrap)."""
         return (round(self.scroll_y), self.row_count, id(self.positions), self._generation,
-                self.wrap)
+                self.multiline, self.time_mode)
 
     def _check_screen(self) -> None:
         """Called while rendering: when the screen moved, ask for the rows it shows now."""
@@ -339,7 +345,8 @@ class RowFetching:
     row_count: int
     positions: Any
     cursor_position: int | None
-    wrap: bool
+    multiline: bool
+    time_mode: str
     following: bool
     scroll_y: float
     size: Any

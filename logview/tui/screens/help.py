@@ -48,6 +48,10 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Enter", "record detail: traceback, fields, raw text"),
         ("c", "copy the record's raw text (OSC 52, works over SSH)"),
         ("\\", "wrap long rows onto more lines (cursor record whole) or cut them"),
+        ("z", "expand every record in place (all its lines, traceback coloured) or not"),
+        ("T", "time column: clock, time since the previous record, time from the cursor's"),
+        ("a", "show / strip the colours the application wrote into its messages (ANSI)"),
+        ("← →", "scroll the logger and message sideways (time and level stay)"),
     )),
     ("Detail view", (
         ("Escape q", "close"),

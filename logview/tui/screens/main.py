@@ -334,6 +334,7 @@ class MainScreen(StoreWorkers, Screen):
 
     @on(RecordList.FollowChanged)
     @on(RecordList.CursorMoved)
+    @on(RecordList.ModesChanged)
     def _list_changed(self, message: Any) -> None:
         self._show_status()
 
@@ -342,7 +343,7 @@ class MainScreen(StoreWorkers, Screen):
         # Imported here: it brings pygments, which start-up does not need (~10 ms).
         from logview.tui.widgets.detail import DetailScreen
 
-        self.app.push_screen(DetailScreen(message.record))
+        self.app.push_screen(DetailScreen(message.record, colours=self.records.app_colours))
 
     def action_toggle_tree(self) -> None:
         tree = self.query_one(LoggerTree)
@@ -414,6 +415,7 @@ class MainScreen(StoreWorkers, Screen):
             indexed=self._indexed,
             finished=self._finished,
             notices=len(self._notices),
+            view_modes=records.modes_label,
         )
         state.format_label, state.format_warning = self._format_text
         self._status_bar.show(state)

@@ -26,6 +26,7 @@ from textual.widgets import Static
 
 from logview.record import CRITICAL, DEBUG, ERROR, INFO, WARNING, Record, printable
 from logview.tui.highlight import highlight_json, highlight_traceback
+from logview.tui.sgr import colour_lines
 from logview.tui.widgets.status_bar import count_of
 
 #: Longest text shown per section; the rest is cut (with a note) so a 50 MB record stays usable.
@@ -79,6 +80,24 @@ def record_text(record: Record) -> str:
     return text
 
 
+def message_text(record: Record, colours: bool) -> Text:
+    """The whole message, printable; with ``colours``, coloured as the application wrote it
+    (ANSI SGR read back from the raw text, see ``logview.tui.sgr``)."""
+    message = _clip(record.message)
+    if not colours or not record.raw:
+        return Text(printable(message))
+    lines = message.split("\n")
+    coloured = colour_lines(record.raw, lines)
+    if coloured is None:
+        return Text(printable(message))
+    out = Text()
+    for index, (line, text) in enumerate(zip(lines, coloured, strict=True)):
+        if index:
+            out.append("\n")
+        out.append_text(text if text is not None else Text(printable(line)))
+    return out
+
+
 def header_text(record: Record) -> Text:
     """Time (full), level badge, logger and source:line on one line."""
     out = Text()
@@ -120,10 +139,12 @@ class RecordDetail(VerticalScroll):
         Binding("G", "scroll_end", "Bottom", show=False),
     ]
 
-    def __init__(self, record: Record, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, record: Record, *, colours: bool = False, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.record = record
+        #: Show the colours the application wrote into the message (ANSI SGR).
+        self.colours = colours
         self.can_focus = True
 
     def compose(self) -> ComposeResult:
@@ -131,7 +152,7 @@ class RecordDetail(VerticalScroll):
         dark = self._dark()
         yield Static(header_text(record), classes="detail--header", markup=False)
         yield Static("Message", classes="detail--title", markup=False)
-        yield Static(Text(_clip(printable(record.message))), id="detail-message", markup=False)
+        yield Static(message_text(record, self.colours), id="detail-message", markup=False)
         if record.exc:
             yield Static("Exception", classes="detail--title", markup=False)
             yield Static(highlight_traceback(_clip(record.exc), dark=dark), id="detail-exc",
@@ -180,17 +201,18 @@ class DetailScreen(ModalScreen[None]):
         Binding("c", "copy", "Copy raw"),
     ]
 
-    def __init__(self, record: Record, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, record: Record, *, colours: bool = False, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.record = record
+        self.colours = colours
 
     def compose(self) -> ComposeResult:
         frame = Vertical(id="detail-frame")
         frame.border_title = "Record"
         frame.border_subtitle = "c copy · Esc close"
         with frame:
-            yield RecordDetail(self.record, id="detail")
+            yield RecordDetail(self.record, colours=self.colours, id="detail")
 
     def on_mount(self) -> None:
         self.query_one(RecordDetail).focus()

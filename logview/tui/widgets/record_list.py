@@ -11,7 +11,9 @@ yet is drawn as a dim placeholder and drawn again when the worker posts ``RowsRe
 
 In wrap mode (``\\``) a row takes as many screen lines as its message needs and the cursor
 row shows its whole record; the scroll offset then names the top row and only the rows on
-screen are wrapped (see ``wrap_layout``), so the cost stays that of one screen.
+screen are wrapped (see ``wrap_layout``), so the cost stays that of one screen. Expanding
+every record (``z``) uses the same layout; it and the time column's and colours' modes are
+in ``row_modes``. Scrolled sideways, the time, level and source columns stay in place.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from rich.style import Style
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Click, MouseScrollUp
@@ -37,15 +40,17 @@ from logview.tui.rows import RowFetching
 from logview.tui.source_tags import source_color, source_tags
 from logview.tui.widgets.list_scrollbar import ListScrollBar
 from logview.tui.widgets.record_search import RecordSearch
+from logview.tui.widgets.row_modes import RowModes
 from logview.tui.widgets.row_painting import RowKey, RowPainting
-from logview.tui.widgets.row_text import SOURCE_WIDTH, RowText
+from logview.tui.widgets.row_text import SOURCE_WIDTH, WIDE, RowText
 from logview.tui.widgets.wrap_layout import (
     WrappedLine,
     top_ending_at,
 )
 
 
-class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, can_focus=True):
+class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, ScrollView,
+                 can_focus=True):
     """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -72,6 +77,11 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
         Binding("enter", "open", "Detail"),
         Binding("c", "copy", "Copy", show=False),  # in help and palette: the footer is full
         Binding("backslash", "toggle_wrap", "Wrap", show=False),
+        Binding("z", "toggle_expand", "Expand all", show=False),
+        Binding("T", "cycle_time", "Time column", show=False),
+        Binding("a", "toggle_colours", "App colours", show=False),
+        Binding("left", "scroll_sideways(-1)", "Scroll left", show=False),
+        Binding("right", "scroll_sideways(1)", "Scroll right", show=False),
     ]
 
     class CursorMoved(Message):
@@ -133,14 +143,14 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
         #: Source -> (tag, colour) once rows come from more than one source; empty otherwise.
         self._sources: dict[str, tuple[str, str]] = {}
         self._source_width = 0
-        self._wrap_cache: LRUCache[tuple[int, int, int, int, bool, bool], list[Strip]] = (
-            LRUCache(256))
+        self._wrap_cache: LRUCache[tuple[Any, ...], list[Strip]] = LRUCache(256)
         #: (top row, its lines hidden above the screen): set when the cursor scrolls the view.
         self._wrap_skip = (0, 0)
         self._screen_key: tuple[Any, ...] | None = None
         self._screen: list[WrappedLine] = []
         #: (scroll x, scroll y, width, style) while ``render_lines`` draws, else None.
         self._drawing: tuple[int, int, int, Style] | None = None
+        self._init_modes()
         self._init_rows(store)
 
     @property
@@ -303,7 +313,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
     def _virtual_size(self) -> Size:
         """Rows by widest row; in wrap mode no width (no horizontal scroll) and room for the
         last row to be the top one (a scroll offset is a top row there, not a screen line)."""
-        if not self.wrap:
+        if not self.multiline:
             return Size(self._max_width, self.row_count)
         height = max(1, self.scrollable_content_region.height)
         return Size(0, self.row_count + height - 1 if self.row_count else 0)
@@ -368,7 +378,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
 
     def on_resize(self) -> None:
         self.invalidate()
-        if self.wrap:
+        if self.multiline:
             self.virtual_size = self._virtual_size()
         if self.following:
             self._stick_to_end()
@@ -377,7 +387,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
 
     def _rows_on_screen(self) -> int:
         """How many rows the screen shows (a page in wrap mode)."""
-        if not self.wrap:
+        if not self.multiline:
             return max(1, self.size.height)
         return max(1, len({line.row for line in self._wrap_screen()}))
 
@@ -401,7 +411,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
     def _show_cursor(self, context: int = 0) -> None:
         """Scroll the cursor row into view, with ``context`` rows around it where there is
         room (a search hit keeps a few rows after it in sight, like less's and vim's scrolloff)."""
-        if self.wrap and not self.following:
+        if self.multiline and not self.following:
             self._show_cursor_wrapped()
             return
         height = max(1, self.scrollable_content_region.height)
@@ -454,6 +464,15 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
     def action_last(self) -> None:
         self.go_to_row(self.row_count - 1, follow=True)
 
+    def action_scroll_sideways(self, direction: int) -> None:
+        """Scroll the logger and message a quarter of their width left or right (the time,
+        level and source columns stay, see ``RowPainting._scrolled``)."""
+        if self.multiline or self.max_scroll_x <= 0:
+            raise SkipAction()
+        room = self.size.width - self.fixed_width(self.size.width >= WIDE)
+        self.scroll_to(x=self.scroll_x + direction * max(4, room // 4), animate=False,
+                       immediate=True)
+
     def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
         self._reshow_cursor = False
         if self.following:
@@ -461,7 +480,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
             self.post_message(self.FollowChanged(False, self.new_rows))
 
     def on_click(self, event: Click) -> None:
-        if self.wrap:
+        if self.multiline:
             screen = self._wrap_screen()
             row = screen[event.y].row if 0 <= event.y < len(screen) else self.row_count
         else:

@@ -16,8 +16,9 @@ from logview.tui.widgets.wrap_layout import (
     layout_rows,
 )
 
-#: A row's strip: (position, store generation, render key, wide, placeholder).
-RowKey = tuple[int, int, int, bool, bool]
+#: A row's strip: (position, store generation, render key, wide, placeholder, what its time
+#: column depends on beyond its record: see ``RowModes._time_key``).
+RowKey = tuple[int, int, int, bool, bool, float | None]
 
 
 class RowPainting:
@@ -87,7 +88,7 @@ class RowPainting:
             drawing = (scroll_x, scroll_y, self.size.width, self.rich_style)
         scroll_x, scroll_y, width, base = drawing
         row = scroll_y + y
-        if self.wrap:
+        if self.multiline:
             return None, self._render_wrapped_line(y, width, base)
         if row >= self.row_count:
             return None, Strip.blank(width, base)
@@ -98,30 +99,42 @@ class RowPainting:
         # A followed list scrolls by a row or so per frame: every line is drawn again, mostly
         # as it was in the frame before (a line is its row at this scroll, width and styles).
         # A line drawn from its record needs nothing else (not even the record).
-        key = ((position, self._generation, self._render_key, wide, False), row, scroll_x,
-               width, cursor, base)
+        time_key = self._time_key(row)
+        key = ((position, self._generation, self._render_key, wide, False, time_key), row,
+               scroll_x, width, cursor, base)
         line = self._line_cache.get(key)
         if line is not None:
             return key, line
-        row_key, strip = self._row_strip(position, wide)
+        row_key, strip = self._row_strip(position, wide, row, time_key)
         key = (row_key, row, scroll_x, width, cursor, base)
         line = self._line_cache.get(key)
         if line is None:
-            line = strip.crop_extend(scroll_x, scroll_x + width, None)
+            line = self._scrolled(strip, scroll_x, width, wide)
             if cursor is not None:
                 line = line.apply_style(cursor)
             line = line.apply_style(base).apply_offsets(scroll_x, row)
             self._line_cache[key] = line
         return key, line
 
-    def _row_strip(self, position: int, wide: bool) -> tuple[RowKey, Strip]:
+    def _scrolled(self, strip: Strip, scroll_x: int, width: int, wide: bool) -> Strip:
+        """The ``width`` cells of a row scrolled ``scroll_x`` cells sideways: the time, level
+        and source columns stay in place, the logger and the message move under them."""
+        fixed = self.fixed_width(wide)
+        if scroll_x <= 0 or fixed >= width:
+            return strip.crop_extend(scroll_x, scroll_x + width, None)
+        return Strip.join([strip.crop_extend(0, fixed, None),
+                           strip.crop_extend(fixed + scroll_x, scroll_x + width, None)])
+
+    def _row_strip(self, position: int, wide: bool, row: int | None = None,
+                   time_key: float | None = None) -> tuple[RowKey, Strip]:
         """The row of ``position`` (uncropped, unstyled by the cursor) and its cache key."""
         record = self._record(position)
-        key = (position, self._generation, self._render_key, wide, record is None)
+        key = (position, self._generation, self._render_key, wide, record is None, time_key)
         cached = self._cache.get(key)
         if cached is not None:
             return key, cached
-        text = self._placeholder(wide) if record is None else self._row_text(record, wide)
+        text = (self._placeholder(wide) if record is None
+                else self._row_text(record, wide, row))
         length = text.cell_len
         strip = Strip(text.render(self.app.console), length)
         self._cache[key] = strip
@@ -157,7 +170,7 @@ class RowPainting:
         skip = self._wrap_skip[1] if self._wrap_skip[0] == top else 0
         key = (top, skip, self.size.width, height, self.row_count, self.cursor_row,
                self.following, self._render_key, self._generation, id(self.positions),
-               self._rows_version)
+               self._rows_version, self.wrap, self.expand_all)
         if key != self._screen_key:
             if self.following:
                 screen = layout_bottom_up(self._record_lines, self.row_count - 1, height)
@@ -167,19 +180,21 @@ class RowPainting:
         return self._screen
 
     def _record_lines(self, row: int) -> list[Strip]:
-        """The screen lines of ``row`` wrapped at the width (the whole record on the cursor)."""
+        """The screen lines of ``row`` wrapped at the width (the whole record on the cursor,
+        or on every row when every record is expanded)."""
         position = self.position_at(row)
         width = max(1, self.size.width)
-        expanded = row == self.cursor_row
+        expanded = self.expand_all or row == self.cursor_row
         record = self._record(position)
-        key = (position, self._generation, self._render_key, width, expanded, record is None)
+        key = (position, self._generation, self._render_key, width, expanded, record is None,
+               self.wrap, self._time_key(row))
         lines = self._wrap_cache.get(key)
         if lines is None:
             console = self.app.console
             if record is None:
                 texts = [self._placeholder(width >= WIDE)]
             else:
-                texts = self._wrapped_texts(record, width, expanded)
+                texts = self._wrapped_texts(record, width, expanded, row)
             lines = [Strip(text.render(console), text.cell_len) for text in texts]
             self._wrap_cache[key] = lines
         return lines

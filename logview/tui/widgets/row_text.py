@@ -3,7 +3,6 @@ the query's terms highlighted; whole and wrapped (mixed into ``RecordList``)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.style import Style
@@ -72,37 +71,39 @@ class RowText:
         """A row whose record is not fetched yet: dim, as wide as the columns."""
         return Text("…".ljust(self.columns_width(wide) - 1), style="dim", no_wrap=True, end="")
 
-    def _wrapped_texts(self, record: Record | Unavailable, width: int, expanded: bool) -> list[Text]:
+    def _wrapped_texts(self, record: Record | Unavailable, width: int, expanded: bool,
+                       row: int | None = None) -> list[Text]:
+        """A record's screen lines: its first line, or (``expanded``) all of its lines, the
+        traceback coloured; wrapped at ``width`` in wrap mode, else each cut at it."""
         if isinstance(record, Unavailable):  # the store restarted under us: show, don't crash
             return [Text(record.text, style="dim", end="")]
         marker = self._column_style("record-list--marker")
         if expanded:
-            text = record.message + (f"\n{record.exc.rstrip(chr(10))}" if record.exc else "")
-            logical = text.split("\n", MAX_WRAPPED_LINES)
+            messages = self._message_lines(record, MAX_WRAPPED_LINES)
+            messages += self._exc_lines(record, MAX_WRAPPED_LINES - len(messages))
         else:
-            logical = [record.message]
-        messages = [self._message_text(first_line(line)) for line in logical[:MAX_WRAPPED_LINES]]
-        if not expanded and record.extra_lines:
-            messages[0].append(f" +{record.extra_lines}", marker)
+            messages = self._message_lines(record, 1)
+            if record.extra_lines:
+                messages[0].append(f" +{record.extra_lines}", marker)
         hidden = record.extra_lines + 1 - len(messages) if expanded else 0
-        return wrap_record(self._columns_text(record, width >= WIDE), messages, width,
-                           MAX_WRAPPED_LINES, hidden, marker)
+        return wrap_record(self._columns_text(record, width >= WIDE, row), messages, width,
+                           MAX_WRAPPED_LINES, hidden, marker, cut=not self.wrap)
 
-    def _row_text(self, record: Record | Unavailable, wide: bool) -> Text:
+    def _row_text(self, record: Record | Unavailable, wide: bool, row: int | None = None) -> Text:
         if isinstance(record, Unavailable):  # the store restarted under us: show, don't crash
             return Text(record.text, style="dim")
-        text = self._columns_text(record, wide)
-        text.append_text(self._message_text(first_line(record.message)))
+        text = self._columns_text(record, wide, row)
+        text.append_text(self._message_lines(record, 1)[0])
         extra = record.extra_lines
         if extra:
             text.append(f" +{extra}", self._column_style("record-list--marker"))
         return text
 
-    def _columns_text(self, record: Record, wide: bool) -> Text:
+    def _columns_text(self, record: Record, wide: bool, row: int | None = None) -> Text:
         """Time, level, source and logger columns with the space before the message."""
         logger_width = 24 if wide else 14
         text = Text(no_wrap=True, end="")
-        text.append(format_time(record, wide), self._column_style("record-list--time"))
+        text.append(self._time_text(record, wide, row), self._column_style("record-list--time"))
         text.append(" ")
         text.append(level_badge(record.level),
                     level_style(record.levelno, self.app.current_theme, plain=self.app.no_color))
@@ -118,26 +119,22 @@ class RowText:
         text.append(" ")
         return text
 
-    def _message_text(self, line: str) -> Text:
-        """One (already printable) message line with the search terms highlighted."""
-        text = Text(line, no_wrap=True, end="")
-        if self._patterns and line:
-            match_style = self.get_component_rich_style("record-list--match")
-            for pattern in self._patterns:
-                for hit in pattern.finditer(line):
-                    if hit.end() > hit.start():
-                        text.stylize(match_style, hit.start(), hit.end())
-        return text
+    def fixed_width(self, wide: bool) -> int:
+        """Cells of the columns that stay in place when rows scroll sideways (time, level,
+        source): the logger and the message scroll."""
+        source = self.source_width(wide)
+        return (23 if wide else 12) + 1 + BADGE_WIDTH + 1 + (source + 1 if source else 0)
 
     def columns_width(self, wide: bool) -> int:
         """Cells before the message column."""
-        source = self.source_width(wide)
-        return ((23 if wide else 12) + 1 + BADGE_WIDTH + 1 + (source + 1 if source else 0)
-                + (24 if wide else 14) + 1)
+        return self.fixed_width(wide) + (24 if wide else 14) + 1
 
     # Provided by RecordList (and Textual's widget).
     app: Any
     _sources: dict[str, tuple[str, str]]
-    _patterns: list[re.Pattern[str]]
     get_component_rich_style: Any
     source_width: Any
+    wrap: bool
+    _message_lines: Any
+    _exc_lines: Any
+    _time_text: Any

@@ -48,6 +48,7 @@ class StatusState:
     format_label: str = ""  # what the input was read as: "as jsonl" ("" shows nothing)
     format_warning: str = ""  # e.g. a forced --format that fits none of the first lines
     notices: int = 0  # what the sources said they lost or refused (each was notified)
+    view_modes: str = ""  # the record list's view modes that are on ("time: since previous")
 
 
 class StatusBar(Static):
@@ -100,6 +101,8 @@ class StatusBar(Static):
             text.append(f"  indexing {state.indexed:.0%}")
         if state.filter_progress is not None:
             text.append(f"  filtering {state.filter_progress:.0%}")
+        if state.view_modes:
+            text.append(f"  {state.view_modes}", "bold")
         if state.format_label:
             text.append(f"  {state.format_label}", "dim")
         return text

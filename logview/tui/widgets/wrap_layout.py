@@ -140,8 +140,11 @@ def wrap_record(
     max_lines: int,
     hidden: int,
     marker: Style,
+    *,
+    cut: bool = False,
 ) -> list[Text]:
-    """A record's screen lines: ``prefix`` (the columns) then its message lines, wrapped.
+    """A record's screen lines: ``prefix`` (the columns) then its message lines, wrapped
+    (``cut``: each message line takes one screen line, cut at the width).
 
     Continuation lines are indented to the message column (to 2 cells when that column
     would be narrower than ``MIN_ROOM``). Past ``max_lines``, or when ``hidden`` message
@@ -156,8 +159,9 @@ def wrap_record(
         if left <= 0:
             hidden += len(messages) - number
             break
-        pieces = wrap_text(message, first_room if number == 0 else room, room, left)
-        if sum(len(piece) for piece in pieces) < len(message):
+        pieces = wrap_text(message, first_room if number == 0 else room, room,
+                           1 if cut else left)
+        if not cut and sum(len(piece) for piece in pieces) < len(message):
             hidden = max(hidden, 1)
         for index, piece in enumerate(pieces):
             line = prefix.copy() if number == 0 and index == 0 else Text(" " * indent, end="")

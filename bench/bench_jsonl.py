@@ -6,10 +6,10 @@ when it does not exist, then times ``JsonFormat.parse`` over every line on one c
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import random
-import sys
 import time
 
 from logview.formats.jsonl import JsonFormat
@@ -43,8 +43,13 @@ def generate(path: str, megabytes: int) -> None:
 
 
 def main() -> None:
-    path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/logview-bench.jsonl"
-    megabytes = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", nargs="?", default="/tmp/logview-bench.jsonl",
+                        help="the file to time (written first when it does not exist)")
+    parser.add_argument("megabytes", nargs="?", type=int, default=100,
+                        help="size of the file written (100)")
+    args = parser.parse_args()
+    path, megabytes = args.path, args.megabytes
     if not os.path.exists(path):
         generate(path, megabytes)
     with open(path, encoding="utf-8") as f:

@@ -9,6 +9,7 @@ parsing every record, and ``logview FILE --print -o jsonl > /dev/null`` end to e
 
 from __future__ import annotations
 
+import argparse
 import gc
 import logging
 import os
@@ -80,7 +81,10 @@ def measure(path: Path) -> tuple[int, float, float, float]:
 
 
 def main() -> None:
-    size = int(sys.argv[1]) * 1_000_000 if len(sys.argv) > 1 else 100_000_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("megabytes", nargs="?", type=int, default=100,
+                        help="size of each generated file (100)")
+    size = parser.parse_args().megabytes * 1_000_000
     DATA.mkdir(parents=True, exist_ok=True)
     text = DATA / f"parse-dash-{size // 1_000_000}M.log"
     generate(text, logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - %(message)s"),

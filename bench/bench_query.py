@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/bench_query.py [MB]
 
 from __future__ import annotations
 
+import argparse
 import random
-import sys
 import time
 import timeit
 from datetime import UTC, datetime
@@ -64,5 +64,9 @@ def bench_prefilter(megabytes: int) -> None:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("megabytes", nargs="?", type=int, default=200,
+                        help="size of the text the prefilter scans (200)")
+    megabytes = parser.parse_args().megabytes
     bench_matches()
-    bench_prefilter(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    bench_prefilter(megabytes)

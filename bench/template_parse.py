@@ -5,11 +5,11 @@ Usage: .venv/bin/python bench/template_parse.py [MB]   (default 100)
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import random
 import re
-import sys
 import tempfile
 import time
 
@@ -68,7 +68,10 @@ def generate(path: str, megabytes: int) -> int:
 
 
 def main() -> None:
-    megabytes = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("megabytes", nargs="?", type=int, default=100,
+                        help="size of the generated file (100)")
+    megabytes = parser.parse_args().megabytes
     fmt = TemplateFormat(DASH)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "dash.log")

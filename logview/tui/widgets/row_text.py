@@ -1,5 +1,5 @@
 """The text of a record's row: time, level, source and logger columns, then the message with
-the query's terms highlighted; whole and wrapped (mixed into ``RecordList``)."""
+the query's terms highlighted (and the find's); whole and wrapped (mixed into ``RecordList``)."""
 
 from __future__ import annotations
 
@@ -127,6 +127,12 @@ class RowText:
                 for hit in pattern.finditer(line):
                     if hit.end() > hit.start():
                         text.stylize(match_style, hit.start(), hit.end())
+        if self._find_patterns and line:  # the find's hits over the filter's words
+            find_style = self.get_component_rich_style("record-list--find")
+            for pattern in self._find_patterns:
+                for hit in pattern.finditer(line):
+                    if hit.end() > hit.start():
+                        text.stylize(find_style, hit.start(), hit.end())
         return text
 
     def columns_width(self, wide: bool) -> int:
@@ -139,5 +145,6 @@ class RowText:
     app: Any
     _sources: dict[str, tuple[str, str]]
     _patterns: list[re.Pattern[str]]
+    _find_patterns: tuple[re.Pattern[str], ...]
     get_component_rich_style: Any
     source_width: Any

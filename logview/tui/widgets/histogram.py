@@ -316,7 +316,8 @@ class TimeHistogram(Widget, can_focus=True):
         cursor_style = self.get_component_rich_style("histogram--cursor")
         # One span per run of columns coloured alike, not one per column: Textual turns each
         # span into a style of its own when it draws (a few hundred took ~10 ms a drawing).
-        hit_style = self.get_component_rich_style("histogram--hit")
+        # The hit background only: the bars keep the colour of their worst level.
+        hit_style = Style(bgcolor=self.get_component_rich_style("histogram--hit").bgcolor)
         kinds = (worst + 6 * self.hit_columns()).tolist()  # hit buckets: runs of their own
         if 0 <= self.cursor < len(kinds):
             kinds[self.cursor] += 3  # the cursor column is a run of its own

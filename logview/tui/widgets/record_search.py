@@ -119,7 +119,7 @@ class RecordSearch:
         ``at_cursor``: the cursor's record counts; ``wrap``: go round an end, as less does."""
         if self.row_count == 0:
             self._search_queue = 0
-            self.notify(f"No {what}", timeout=2)
+            self.notify("No hits" if what == "hit" else f"No {what}", timeout=2)
             return
         here = self.cursor_position or 0
         store = self.store

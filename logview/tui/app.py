@@ -116,7 +116,10 @@ class LogviewApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         commands = [
-            ("Filter", "Type a query to filter records (/)", "focus_query"),
+            ("Find", "Type a query to find records, keeping every record shown (/)",
+             "focus_query('find')"),
+            ("Filter", "Type a query to show only the records it matches (&)",
+             "focus_query('filter')"),
             ("Show all levels", "Remove the minimum level (0)", "min_level('0')"),
             ("Level: warnings and worse", "Minimum level WARNING (3)", "min_level('3')"),
             ("Level: errors and worse", "Minimum level ERROR (4)", "min_level('4')"),

@@ -45,7 +45,7 @@ async def test_query_bar_validates_while_typing_and_applies_on_enter(make_store)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 50)
-        await pilot.press("slash")
+        await pilot.press("ampersand")
         assert app.focused is _bar(app).input
         await pilot.press(*"level>=LOUD")
         bar = _bar(app)
@@ -69,11 +69,11 @@ async def test_escape_restores_the_applied_query_and_history_walks(make_store):
         records = await _loaded(pilot, app, 50)
         bar = _bar(app)
         for text in ("u1", "u2"):
-            await pilot.press("slash", "ctrl+u", *text, "enter")
+            await pilot.press("ampersand", "ctrl+u", *text, "enter")
         await until(pilot, lambda: bar.applied == "u2" and records.positions is not None)
-        await pilot.press("slash", *"zzz", "escape")
+        await pilot.press("ampersand", *"zzz", "escape")
         assert bar.text == "u2" and app.focused is records
-        await pilot.press("slash", "up")
+        await pilot.press("ampersand", "up")
         assert bar.text == "u2"
         await pilot.press("up")
         assert bar.text == "u1"
@@ -99,7 +99,7 @@ async def test_prefilled_query_and_level_keys_edit_the_query(make_store):
         await until(pilot, lambda: min(_levels(store, records), default=99) >= 40)
         await pilot.press("0")
         assert bar.text == "u3"
-        await pilot.press("slash", *["backspace"] * 2, "enter")
+        await pilot.press("ampersand", *["backspace"] * 2, "enter")
         await until(pilot, lambda: records.positions is None and records.row_count == 80)
         assert "5 CRIT 10" in screen_text(app)  # level counts of the whole file
 
@@ -329,16 +329,16 @@ def test_status_line_text():
                     "  indexing 25%  filtering 50%")
 
 
-async def test_slash_puts_the_caret_after_the_applied_query(make_store):
-    """Typing after / adds to the query (the caret is at its end, as in lnav), wherever the
+async def test_ampersand_puts_the_caret_after_the_applied_query(make_store):
+    """Typing after & adds to the filter (the caret is at its end, as in lnav), wherever the
     caret was left the last time the bar was edited."""
     app = LogviewApp(make_store(50))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await _loaded(pilot, app, 50)
         await pilot.press("4")  # the level key writes level>=ERROR into the bar
         await until(pilot, lambda: records.positions is not None)
-        await pilot.press("slash", "home", "escape")  # caret left at the start
-        await pilot.press("slash", *" app")
+        await pilot.press("ampersand", "home", "escape")  # caret left at the start
+        await pilot.press("ampersand", *" app")
         assert _bar(app).input.value == "level>=ERROR app"
 
 

@@ -55,7 +55,7 @@ async def test_typed_logger_query_marks_the_tree_and_t_shows_it(make_store):
         records = app.screen.query_one(RecordList)
         tree = app.screen.query_one(LoggerTree)
         await until(pilot, lambda: records.length == 40 and tree.total == 40)
-        await pilot.press("slash", *"logger:app.db", "enter")
+        await pilot.press("ampersand", *"logger:app.db", "enter")
         await until(pilot, lambda: records.positions is not None and records.row_count == 10)
         assert tree.active == "app.db" and not tree.active_exclude
         assert "● db" in str(tree.node_for("app.db").label)
@@ -63,7 +63,7 @@ async def test_typed_logger_query_marks_the_tree_and_t_shows_it(make_store):
         await pilot.pause()
         assert app.focused is tree
         assert tree.cursor_node is tree.node_for("app.db")
-        await pilot.press("slash", "ctrl+u", "enter")  # clearing the query clears the mark
+        await pilot.press("ampersand", "ctrl+u", "enter")  # clearing the query clears the mark
         await until(pilot, lambda: records.positions is None)
         assert tree.active is None
         assert "●" not in str(tree.node_for("app.db").label)

@@ -55,7 +55,7 @@ def test_query_error_shows_a_caret(snap_compare, make_store):
 
     async def run_before(pilot) -> None:
         await _settled(20)(pilot)
-        await pilot.press("slash", *"level>=LOUD")
+        await pilot.press("ampersand", *"level>=LOUD")
         pilot.app.screen.query_one("#query-input").cursor_blink = False
         await pilot.pause()
 

@@ -27,7 +27,8 @@ from tui.conftest import until
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Textual key names of the characters the tests type.
-_KEY_NAMES = {"/": "slash", ">": "greater_than_sign", "=": "equals_sign", " ": "space",
+_KEY_NAMES = {"/": "slash", "&": "ampersand", ">": "greater_than_sign", "=": "equals_sign",
+              " ": "space",
               "?": "question_mark", "\r": "enter", "\x1b": "escape"}
 
 
@@ -56,7 +57,7 @@ class EarlyKeysApp(LogviewApp):
 
 
 async def test_keys_typed_before_the_main_screen_exists_are_held_then_applied(make_store):
-    app = EarlyKeysApp(make_store(50), "/level>=ERROR\r")
+    app = EarlyKeysApp(make_store(50), "&level>=ERROR\r")
     async with app.run_test(size=(100, 30)) as pilot:
         records = app.screen.query_one(RecordList)
         await until(pilot, lambda: records.positions is not None and records.row_count == 12)
@@ -77,7 +78,7 @@ async def test_query_typed_before_the_screen_settles_is_applied(make_store):
     store = make_store(50)
     app = LogviewApp(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        burst(app, "/level>=ERROR\r")
+        burst(app, "&level>=ERROR\r")
         records = app.screen.query_one(RecordList)
         await until(pilot, lambda: records.positions is not None and records.row_count == 12)
         assert _bar(app).applied == "level>=ERROR"
@@ -116,7 +117,7 @@ async def test_a_burst_on_the_settled_app_keeps_its_order(make_store):
         records = app.screen.query_one(RecordList)
         await until(pilot, lambda: records.length == 50)
         await pilot.pause(0.1)
-        burst(app, "/worker\r4")  # typed query, then the ERROR level key on the list
+        burst(app, "&worker\r4")  # typed query, then the ERROR level key on the list
         await until(pilot, lambda: _bar(app).applied == with_min_level("worker", "ERROR"))
         assert app.focused is records
 
@@ -146,7 +147,7 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
     try:
         _tmux("send-keys", "-t", session, "-l", "/qqtt")
         screen = waiter(lambda: (text := _tmux("capture-pane", "-p", "-t", session))
-                        and re.search(r"^ /qqtt", text, re.MULTILINE) and text, timeout=15)
+                        and re.search(r"^ find / qqtt", text, re.MULTILINE) and text, timeout=15)
         assert "records" in screen  # the viewer is up (status line), not a shell
     finally:
         _tmux("kill-session", "-t", session)

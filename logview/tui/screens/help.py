@@ -30,10 +30,12 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("End G", "last record, and follow new ones (like tail -f)"),
         ("e E", "next / previous ERROR or worse"),
         ("w W", "next / previous WARNING or worse"),
-        ("n N", "next / previous match of the query's text"),
+        ("n N", "next / previous hit of the find (wraps; no find: the filter's words)"),
     )),
-    ("Filtering", (
-        ("/", "edit the query (Enter applies, Escape leaves, ↑ ↓ history)"),
+    ("Finding and filtering", (
+        ("/", "find: search, keep every record shown (as in less; empty: clear)"),
+        ("&", "filter: show only what the query matches (as less's &pattern)"),
+        ("", "in the bar: Enter applies, Escape leaves, ↑ ↓ history"),
         ("1 2 3 4 5", "minimum level DEBUG / INFO / WARNING / ERROR / CRITICAL"),
         ("0", "all levels"),
         ("Escape", "stop a running filter"),

@@ -34,6 +34,7 @@ from logview.tui.query_edit import (
     with_logger,
     with_min_level,
 )
+from logview.tui.screens.find_scan import FindScanning
 from logview.tui.screens.store_workers import GROW_INTERVAL, StoreWorkers
 from logview.tui.theme import LEVEL_KEYS
 from logview.tui.widgets.histogram import TimeHistogram
@@ -58,7 +59,7 @@ _RATE_WINDOW = 5.0
 _RATE_MIN_SPAN = 1.5
 
 
-class MainScreen(StoreWorkers, Screen):
+class MainScreen(FindScanning, StoreWorkers, Screen):
     """Shows one store through the applied query, following its end."""
 
     #: The record list takes focus, never the query bar (it would eat early keys as text).
@@ -69,7 +70,8 @@ class MainScreen(StoreWorkers, Screen):
         """The screen is mounted and its list focused: keys can be routed to it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_query", "Filter"),
+        Binding("slash", "focus_query('find')", "Find"),
+        Binding("ampersand", "focus_query('filter')", "Filter"),
         Binding("1", "min_level('1')", "Level", show=False),
         Binding("2", "min_level('2')", show=False),
         Binding("3", "min_level('3')", show=False),
@@ -172,6 +174,7 @@ class MainScreen(StoreWorkers, Screen):
             self._count_levels()
             if self.active_query is not None:
                 self._start_filter(self.active_query)
+            self.restart_find()
         records.set_length(message.length)
         self._tell_misfits()
         self._format_text = self._format_status()
@@ -278,10 +281,16 @@ class MainScreen(StoreWorkers, Screen):
             self.records.set_positions(None)
         else:
             self._start_filter(query)
+        self.restart_find()
         if not self._keep_tree_focus:
             self.records.focus()
         self._keep_tree_focus = False
         self._show_status()
+
+    @on(QueryBar.FindApplied)
+    def _find_applied(self, message: QueryBar.FindApplied) -> None:
+        self.apply_find(message.text, message.query)
+        self.records.focus()
 
     @on(QueryBar.Left)
     def _query_left(self) -> None:
@@ -322,8 +331,8 @@ class MainScreen(StoreWorkers, Screen):
             self.notify("Filter stopped: showing the matches found so far", timeout=3)
             self._show_status()
 
-    def action_focus_query(self) -> None:
-        self.query_one(QueryBar).edit()
+    def action_focus_query(self, mode: str = "filter") -> None:
+        self.query_one(QueryBar).edit("find" if mode == "find" else "filter")
 
     def action_min_level(self, key: str) -> None:
         level = LEVEL_KEYS.get(key)
@@ -416,6 +425,7 @@ class MainScreen(StoreWorkers, Screen):
             finished=self._finished,
             notices=len(self._notices),
             view_modes=records.modes_label,
+            find=self.find_status(),
         )
         state.format_label, state.format_warning = self._format_text
         self._status_bar.show(state)

@@ -6,6 +6,7 @@ API for the core::
     hist.set_data(times, levelnos)   # numpy arrays: float epoch seconds, level numbers
     hist.add(times, levelnos)        # more records (live input); cheap, O(batch)
     hist.clear()
+    hist.set_hits(times)             # the find's hits: their buckets are marked (None: none)
 
 Message (handle as ``on_time_histogram_bucket_selected``):
 
@@ -173,6 +174,7 @@ class TimeHistogram(Widget, can_focus=True):
     TimeHistogram > .histogram--error { color: $error; }
     TimeHistogram > .histogram--cursor { background: $accent 40%; }
     TimeHistogram > .histogram--label { color: $text-muted; }
+    TimeHistogram > .histogram--hit { background: $success 45%; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -181,6 +183,7 @@ class TimeHistogram(Widget, can_focus=True):
         "histogram--error",
         "histogram--cursor",
         "histogram--label",
+        "histogram--hit",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -212,6 +215,10 @@ class TimeHistogram(Widget, can_focus=True):
         self.bins = TimeBins()
         self._cache_key: tuple[int, int] | None = None
         self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        #: Times of the find's hits (epoch seconds; None: no find).
+        self._hits: np.ndarray | None = None
+        self._hit_key: tuple[int, int, int] | None = None
+        self._hit_columns: np.ndarray = np.zeros(0, dtype=bool)
 
     # -- data ------------------------------------------------------------------------------
 
@@ -232,6 +239,29 @@ class TimeHistogram(Widget, can_focus=True):
         self.bins.clear()
         self.cursor = -1
         self.refresh()
+
+    def set_hits(self, times: np.ndarray | None) -> None:
+        """The find's hits at ``times`` (epoch seconds): buckets holding one are marked."""
+        if times is None and self._hits is None:
+            return
+        self._hits = times
+        self._hit_key = None
+        self.refresh()
+
+    def hit_columns(self) -> np.ndarray:
+        """For each bucket as drawn: whether it holds a hit of the find."""
+        starts, ends, _ = self.buckets()
+        hits = self._hits
+        key = (self.bins.version, self.size.width, -1 if hits is None else len(hits))
+        if key != self._hit_key:
+            self._hit_key = key
+            marked = np.zeros(len(starts), dtype=bool)
+            if hits is not None and len(hits) and len(starts):
+                edges = np.append(starts, ends[-1])
+                inside = hits[(hits >= edges[0]) & (hits < edges[-1])]
+                marked[np.unique(np.searchsorted(edges, inside, side="right") - 1)] = True
+            self._hit_columns = marked
+        return self._hit_columns
 
     def buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The buckets as drawn at the current width: (starts, ends, counts[3, n])."""
@@ -286,11 +316,14 @@ class TimeHistogram(Widget, can_focus=True):
         cursor_style = self.get_component_rich_style("histogram--cursor")
         # One span per run of columns coloured alike, not one per column: Textual turns each
         # span into a style of its own when it draws (a few hundred took ~10 ms a drawing).
-        kinds = worst.tolist()
+        # The hit background only: the bars keep the colour of their worst level.
+        hit_style = Style(bgcolor=self.get_component_rich_style("histogram--hit").bgcolor)
+        kinds = (worst + 6 * self.hit_columns()).tolist()  # hit buckets: runs of their own
         if 0 <= self.cursor < len(kinds):
             kinds[self.cursor] += 3  # the cursor column is a run of its own
         runs = _runs(kinds)
-        run_styles = [styles[kind % 3] + cursor_style if kind >= 3 else styles[kind]
+        run_styles = [styles[kind % 3] + (hit_style if kind >= 6 else Style())
+                      + (cursor_style if kind % 6 >= 3 else Style())
                       for _, _, kind in runs]
         lines = []
         for row in range(bar_rows):

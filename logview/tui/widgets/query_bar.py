@@ -1,12 +1,16 @@
 """The query bar: type a query, see errors with a caret while typing, Enter applies.
 
-The bar always shows the query that is applied (level keys edit it too); Escape goes back to
-the record list and restores the applied text; up/down walk the history of applied queries.
+It has two modes, as less has ``/pattern`` and ``&pattern``: **filter** (``&``, the query
+hides what does not match; the level keys and the logger tree edit it too) and **find**
+(``/``, the query is a search: every record stays shown, ``n``/``N`` go to the hits). The
+prompt says which mode it is in. At rest the bar shows the query of the mode last applied;
+Escape goes back to the record list and restores it; up/down walk the history of applied
+queries (one history for both modes).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,9 +25,17 @@ from logview.tui.query_edit import QueryProblem, compile_query
 #: Applied queries remembered for up/down.
 HISTORY_SIZE = 100
 
+Mode = Literal["filter", "find"]
+#: The prompt of each mode (its key after the word) and the input's placeholder.
+PROMPTS: dict[str, str] = {"filter": "filter &", "find": "find /"}
+PLACEHOLDERS: dict[str, str] = {
+    "filter": "words, level>=WARNING, logger:app … hide the rest (& filter, / find)",
+    "find": "words, /regex/, level>=ERROR … every record stays, n N go to hits",
+}
+
 
 class QueryBar(Vertical):
-    """A one-line query input with live validation and history."""
+    """A one-line query input with live validation, history and a filter/find mode."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Back", show=False),
@@ -32,7 +44,15 @@ class QueryBar(Vertical):
     ]
 
     class Applied(Message):
-        """Enter on a valid query: ``query`` is the parsed form of ``text``."""
+        """Enter on a valid filter: ``query`` is the parsed form of ``text``."""
+
+        def __init__(self, text: str, query: Query) -> None:
+            super().__init__()
+            self.text = text
+            self.query = query
+
+    class FindApplied(Message):
+        """Enter on a valid find (``text`` empty: the find is cleared)."""
 
         def __init__(self, text: str, query: Query) -> None:
             super().__init__()
@@ -44,17 +64,24 @@ class QueryBar(Vertical):
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
+        #: The applied filter text (what the level keys and the logger tree edit).
         self.applied = text
+        #: The applied find text ("" when there is no find).
+        self.found = ""
+        #: The mode being edited (or shown at rest).
+        self.mode: Mode = "filter"
+        #: The mode shown at rest: the one last applied.
+        self._rest_mode: Mode = "filter"
         self.history: list[str] = [text] if text else []
         self._history_index: int | None = None
         self.problem: QueryProblem | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="query-line"):
-            yield Label("/", id="query-prompt")
+            yield Label(PROMPTS["filter"], id="query-prompt")
             yield Input(
                 self.applied,
-                placeholder="filter: words, level>=WARNING … (press /)",
+                placeholder=PLACEHOLDERS["filter"],
                 id="query-input",
                 select_on_focus=False,
             )
@@ -64,14 +91,34 @@ class QueryBar(Vertical):
     def input(self) -> Input:
         return self.query_one("#query-input", Input)
 
-    def edit(self) -> None:
-        """Focus the input with the caret after the query (typing adds to it, as in lnav)."""
+    def applied_text(self, mode: Mode) -> str:
+        """The applied query of ``mode``."""
+        return self.found if mode == "find" else self.applied
+
+    def set_mode(self, mode: Mode) -> None:
+        """Show ``mode``'s prompt, placeholder and applied text (nothing is applied)."""
+        self.mode = mode
+        self.set_class(mode == "find", "-find")
+        self.query_one("#query-prompt", Label).update(PROMPTS[mode])
+        field = self.input
+        field.placeholder = PLACEHOLDERS[mode]
+        text = self.applied_text(mode)
+        if field.value != text:
+            with field.prevent(Input.Changed):
+                field.value = text
+        self.validate(text)
+
+    def edit(self, mode: Mode | None = None) -> None:
+        """Focus the input in ``mode`` (default: the one shown) with the caret after its
+        query (typing adds to it, as in lnav)."""
+        if mode is not None and (mode != self.mode or not self.input.has_focus):
+            self.set_mode(mode)
         self.input.focus()
         self.input.cursor_position = len(self.input.value)
 
     @property
     def text(self) -> str:
-        """What is typed now (may differ from ``applied`` while editing)."""
+        """What is typed now (may differ from the applied text while editing)."""
         return self.input.value
 
     def on_mount(self) -> None:
@@ -86,7 +133,7 @@ class QueryBar(Vertical):
         except QueryProblem as problem:
             self.problem = problem
             position = problem.position if problem.position is not None else len(text)
-            caret = " " * (position + 2) + "^ "
+            caret = " " * (position + len(PROMPTS[self.mode]) + 2) + "^ "
             error.update(caret + printable(problem.message))
             self.add_class("-invalid")
             return None
@@ -101,10 +148,22 @@ class QueryBar(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.submit(event.value)
+        if self.mode == "find":
+            self.find(event.value)
+        else:
+            self.submit(event.value)
+
+    def _remember(self, text: str) -> None:
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+            del self.history[:-HISTORY_SIZE]
+        self._history_index = None
 
     def submit(self, text: str) -> bool:
-        """Apply ``text`` if it is valid (also for level keys editing the query)."""
+        """Apply ``text`` as the filter if it is valid (also for level keys and the logger
+        tree editing the filter: the bar shows the filter then)."""
+        if self.mode != "filter":
+            self.set_mode("filter")
         if self.input.value != text:
             with self.input.prevent(Input.Changed):
                 self.input.value = text
@@ -112,18 +171,32 @@ class QueryBar(Vertical):
         if query is None:
             return False
         self.applied = text
-        if text and (not self.history or self.history[-1] != text):
-            self.history.append(text)
-            del self.history[:-HISTORY_SIZE]
-        self._history_index = None
+        self._rest_mode = "filter"
+        self._remember(text)
         self.post_message(self.Applied(text, query))
         return True
 
-    def action_leave(self) -> None:
-        if self.input.value != self.applied:
+    def find(self, text: str) -> bool:
+        """Apply ``text`` as the find if it is valid ("" clears the find)."""
+        if self.mode != "find":
+            self.set_mode("find")
+        if self.input.value != text:
             with self.input.prevent(Input.Changed):
-                self.input.value = self.applied
-            self.validate(self.applied)
+                self.input.value = text
+        query = self.validate(text)
+        if query is None:
+            return False
+        self.found = text
+        self._remember(text)
+        # An empty find clears it: the bar shows the filter again.
+        self._rest_mode = "find" if text.strip() else "filter"
+        if self._rest_mode != "find":
+            self.set_mode("filter")
+        self.post_message(self.FindApplied(text, query))
+        return True
+
+    def action_leave(self) -> None:
+        self.set_mode(self._rest_mode)
         self._history_index = None
         self.post_message(self.Left())
 

@@ -59,6 +59,7 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         "record-list--logger",
         "record-list--marker",
         "record-list--match",
+        "record-list--find",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -68,9 +69,9 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "first", "First", show=False),
         Binding("end,G", "last", "Follow"),
-        Binding("n", "find_match(1)", "Next match", show=False),
-        Binding("N", "find_match(-1)", "Prev match", show=False),
-        Binding("e", "find_level(1, 40)", "Next error"),
+        Binding("n", "find_match(1)", "Next hit", show=False),
+        Binding("N", "find_match(-1)", "Prev hit", show=False),
+        Binding("e", "find_level(1, 40)", "Error"),
         Binding("E", "find_level(-1, 40)", "Prev error", show=False),
         Binding("w", "find_level(1, 30)", "Next warning", show=False),
         Binding("W", "find_level(-1, 30)", "Prev warning", show=False),

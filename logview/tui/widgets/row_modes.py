@@ -159,14 +159,19 @@ class RowModes:
         return out[:limit]
 
     def _highlight_terms(self, text: Text) -> Text:
-        """``text`` with the query's search terms highlighted."""
+        """``text`` with the filter's search terms highlighted, and the find's hits over them."""
         plain = text.plain
-        if self._patterns and plain:
-            match_style = self.get_component_rich_style("record-list--match")
-            for pattern in self._patterns:
+        if not plain:
+            return text
+        for patterns, style in ((self._patterns, "record-list--match"),
+                                (self._find_patterns, "record-list--find")):
+            if not patterns:
+                continue
+            rich_style = self.get_component_rich_style(style)
+            for pattern in patterns:
                 for hit in pattern.finditer(plain):
                     if hit.end() > hit.start():
-                        text.stylize(match_style, hit.start(), hit.end())
+                        text.stylize(rich_style, hit.start(), hit.end())
         return text
 
     # Provided by RecordList (and Textual's widget).
@@ -177,6 +182,7 @@ class RowModes:
     cursor_position: int | None
     _generation: int
     _patterns: list[Any]
+    _find_patterns: tuple[Any, ...]
     _wrap_skip: tuple[int, int]
     position_at: Any
     invalidate: Any

@@ -1,5 +1,5 @@
 """The text of a record's row: time, level, source and logger columns, then the message with
-the query's terms highlighted; whole and wrapped (mixed into ``RecordList``)."""
+the query's terms highlighted (and the find's); whole and wrapped (mixed into ``RecordList``)."""
 
 from __future__ import annotations
 

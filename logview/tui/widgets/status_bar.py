@@ -1,4 +1,5 @@
-"""The status line: sources, records total and shown, follow state, rate, progress, format."""
+"""The status line: sources, records total and shown, the find's hits, follow state, rate,
+progress, format."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class StatusState:
     format_warning: str = ""  # e.g. a forced --format that fits none of the first lines
     notices: int = 0  # what the sources said they lost or refused (each was notified)
     view_modes: str = ""  # the record list's view modes that are on ("time: since previous")
+    find: str = ""  # the find's hits: "hit 3 of 20", "≥20 hits…" ("" when there is no find)
 
 
 class StatusBar(Static):
@@ -82,6 +84,9 @@ class StatusBar(Static):
             text.append(count_of(state.total, "record"))
         else:
             text.append(f"{state.shown:,} of {state.total:,} shown")
+        if state.find:
+            text.append("  ")
+            text.append(f"/ {printable(state.find)}", "bold")
         if state.format_warning:
             text.append("  ")
             text.append(printable(state.format_warning), "bold red")

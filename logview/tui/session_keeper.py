@@ -20,7 +20,7 @@ from logview.session import FilePlace, Session, bounded_history, file_identity, 
 from logview.sources.base import StaticFileSource
 from logview.sources.file import FileSource
 from logview.store import LogStore, Store
-from logview.tui.pacing import indexed_fraction, indexing_behind
+from logview.tui.pacing import indexing_behind
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.logger_tree import LoggerTree
 from logview.tui.widgets.query_bar import HISTORY_SIZE, QueryBar
@@ -113,16 +113,18 @@ class SessionKeeper:
             if store.finished and known >= len(store):
                 self._stop_restoring()
             return None
-        # Once the input there was at the start is indexed and shown: the records that come
-        # after the cursor has moved are counted as new ("paused, 3 new"), and these are not.
+        # Once what the input held is indexed (its last record too: a followed file's comes
+        # when the input is quiet) and shown: records that come after the cursor has moved
+        # are counted as new ("paused, 3 new"), and those are not. A file that keeps
+        # growing gets its place back a little later, indexed up to its end or nearly.
         waited = time.monotonic() - self._since
-        if not (indexed_fraction(store) >= 1.0 and known >= len(store)) and not (
+        if not (index.complete and known >= len(store)) and not (
                 waited > RESTORE_PATIENCE and not indexing_behind(store)):
             return None
         self._stop_restoring()
         records.go_to_row(records.row_of(position), follow=False, context=3)
         records.app.notify(f"back where you left: record {position + 1:,} (G follows the end)",
-                       title="Session", timeout=6)
+                           title="Session", timeout=6)
         return None
 
     def _stop_restoring(self) -> None:

@@ -63,6 +63,7 @@ class SessionKeeper:
         self._pending: FilePlace | None = None
         self._timer: Timer | None = None
         self._since = 0.0
+        self._size_then = 0
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ class SessionKeeper:
             self._pending = self.session.place_of(self._file[0])
             if self._pending is not None:
                 self._since = time.monotonic()
+                self._size_then = self._file[1].source.size()
                 self._timer = screen.set_interval(RESTORE_POLL, self._try_restore)
                 self._try_restore()
 
@@ -118,8 +120,9 @@ class SessionKeeper:
         # are counted as new ("paused, 3 new"), and those are not. A file that keeps
         # growing gets its place back a little later, indexed up to its end or nearly.
         waited = time.monotonic() - self._since
+        growing = store.source.size() > self._size_then
         if not (index.complete and known >= len(store)) and not (
-                waited > RESTORE_PATIENCE and not indexing_behind(store)):
+                growing and waited > RESTORE_PATIENCE and not indexing_behind(store)):
             return None
         self._stop_restoring()
         records.go_to_row(records.row_of(position), follow=False, context=3)

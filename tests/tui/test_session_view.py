@@ -256,9 +256,13 @@ async def test_forget_session_deletes_the_state_and_keeps_nothing_of_the_run(tmp
     assert path.exists()
 
     async def forget(pilot, app, records):
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert "Forget session" in titles
-        app.forget_session()
+        from textual.command import CommandPalette
+
+        await pilot.press("ctrl+p", *"forget session")
+        palette = await until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                              and app.screen)
+        await until(pilot, lambda: palette.query_one("CommandList").option_count == 1)
+        await pilot.press("enter")
         await until(pilot, lambda: any("Session forgotten" in str(n.message)
                                        for n in app._notifications))
         assert not path.exists()
@@ -277,3 +281,45 @@ async def test_without_a_session_there_is_no_forget_command(tmp_path):
         assert "Forget session" not in titles
 
     await _run(log, None, check)
+
+
+async def test_a_move_before_the_place_is_back_wins(tmp_path, monkeypatch):
+    """On a big file the place comes back once indexed: a key pressed before that wins."""
+    from logview.tui.session_keeper import SessionKeeper
+
+    log = write_log(tmp_path / "app.log", COUNT)
+
+    async def leave(pilot, app, records):
+        await _leave_cursor_on(pilot, records, 123)
+
+    await _run(log, Session(), leave)
+    try_restore = SessionKeeper._try_restore
+    monkeypatch.setattr(SessionKeeper, "_try_restore", lambda self: None)  # still indexing
+
+    async def move_first(pilot, app, records):
+        keeper = app.session_keeper
+        assert keeper._pending is not None and keeper._pending.record == 123
+        await pilot.press("g", "j", "j")
+        try_restore(keeper)  # the index is there now
+        assert keeper._pending is None and records.cursor_position == 2
+
+    await _run(log, Session(), move_first)
+    assert _loaded().place_of(str(log)).record == 2  # and it is the place kept
+
+
+async def test_quitting_before_the_place_is_back_keeps_it(tmp_path, monkeypatch):
+    from logview.tui.session_keeper import SessionKeeper
+
+    log = write_log(tmp_path / "app.log", COUNT)
+
+    async def leave(pilot, app, records):
+        await _leave_cursor_on(pilot, records, 123)
+
+    await _run(log, Session(), leave)
+    monkeypatch.setattr(SessionKeeper, "_try_restore", lambda self: None)  # still indexing
+
+    async def quit_at_once(pilot, app, records):
+        assert records.following  # (at the end, where the view starts)
+
+    await _run(log, Session(), quit_at_once)
+    assert _loaded().place_of(str(log)).record == 123

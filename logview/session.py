@@ -167,6 +167,19 @@ def bounded_history(queries: list[str]) -> list[str]:
     return kept
 
 
+def encode_within(state: SessionState, limit: int) -> bytes:
+    """The state as JSON of at most ``limit`` bytes (escaped text can take up to 12 bytes a
+    character): the oldest queries, then the oldest places are left out until it fits."""
+    while True:
+        data = json.dumps(state.to_json(), indent=1).encode()
+        if len(data) <= limit or not (state.history or state.places):
+            return data
+        if state.history:
+            state.history = state.history[len(state.history) // 4 + 1:]
+        else:
+            state.places = dict(bounded_places(state.places)[len(state.places) // 4 + 1:])
+
+
 def bounded_places(places: dict[str, FilePlace]) -> list[tuple[str, FilePlace]]:
     """The ``PLACES_MAX`` most recently saved places, oldest first."""
     newest = sorted(places.items(), key=lambda item: item[1].saved)[-PLACES_MAX:]
@@ -244,7 +257,7 @@ class Session:
                               theme=state.theme, layout=dict(state.layout), places=places)
         if merged.to_json() == disk.to_json():
             return None  # nothing new (or all defaults and no file yet): no write
-        data = json.dumps(merged.to_json(), indent=1).encode()
+        data = encode_within(merged, READ_MAX)
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, temp = tempfile.mkstemp(prefix=".session-", suffix=".tmp", dir=self.directory)

@@ -91,6 +91,19 @@ def test_history_is_deduplicated_newest_last_and_bounded():
     assert kept[0] == f"q{50 + 1}"  # the oldest dropped
 
 
+def test_what_is_written_can_always_be_read_back(tmp_path):
+    """Escaped text takes up to 12 bytes a character: the file still stays under READ_MAX."""
+    session = Session(tmp_path / "s")
+    session.state.history = [f"{i} " + "\U0001f600" * (QUERY_MAX_CHARS // 2 - 4)
+                             for i in range(HISTORY_MAX)]
+    assert session.save() is None
+    assert session.path.stat().st_size <= READ_MAX
+    again = Session(tmp_path / "s")
+    assert again.load() is None
+    assert 0 < len(again.state.history) < HISTORY_MAX
+    assert again.state.history[-1] == session.state.history[-1]  # the newest kept
+
+
 def test_places_are_bounded_the_oldest_dropped(tmp_path):
     log = _log(tmp_path / "app.log")
     session = Session(tmp_path / "s")
@@ -105,7 +118,7 @@ def test_places_are_bounded_the_oldest_dropped(tmp_path):
 
 @pytest.mark.parametrize("content", [
     b"{not json", b"\xff\xfe garbage", b"[1, 2, 3]", b'{"version": 99}', b"[" * 100_000,
-])
+], ids=["not-json", "not-utf8", "a-list", "other-version", "deep-nesting"])
 def test_a_damaged_state_file_is_ignored_with_a_warning(tmp_path, content):
     directory = tmp_path / "s"
     directory.mkdir()
@@ -147,6 +160,19 @@ def test_an_unwritable_state_dir_is_a_warning_not_an_error(tmp_path):
     session.state.history = ["level>=ERROR"]
     warning = session.save()
     assert warning is not None and "session not saved" in warning
+
+
+def test_a_failed_save_is_one_warning_line_on_stderr(tmp_path, capsys):
+    from logview.cli import _save_session
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    session = Session(blocker / "logview")
+    session.state.theme = "nord"
+    _save_session(session)
+    _save_session(None)  # --no-session: nothing to say
+    err = capsys.readouterr().err
+    assert err.startswith("logview: warning: session not saved") and err.count("\n") == 1
 
 
 def test_two_viewers_keep_each_others_places_and_queries(tmp_path):

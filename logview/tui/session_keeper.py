@@ -64,6 +64,7 @@ class SessionKeeper:
         self._timer: Timer | None = None
         self._since = 0.0
         self._size_then = 0
+        self._default_theme = ""
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -71,6 +72,7 @@ class SessionKeeper:
         if self.warning:
             app.notify(printable(self.warning), title="Session", severity="warning",
                        timeout=10, markup=False)
+        self._default_theme = app.theme
         theme = self.session.state.theme
         if theme and theme in app.available_themes:
             app.theme = theme
@@ -143,7 +145,8 @@ class SessionKeeper:
         if self.session.forgotten:
             return
         state = self.session.state
-        state.theme = app.theme
+        # The default is not written down: a later default reaches who never chose one.
+        state.theme = None if app.theme == self._default_theme else app.theme
         if self._records is None:  # the main screen never got ready
             return
         state.layout["histogram"] = _shown(self._histogram)

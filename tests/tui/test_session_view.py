@@ -72,6 +72,8 @@ async def test_query_history_survives_a_restart(tmp_path):
         await pilot.pause()
 
     await _run(log, Session(), apply_queries)
+    # (the default theme is not written down: a later default reaches who never chose one)
+    assert json.loads((_state_dir() / STATE_FILE).read_text())["theme"] is None
 
     async def walk_history(pilot, app, records):
         bar = app.screen.query_one(QueryBar)

@@ -16,7 +16,6 @@ not used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -75,6 +74,9 @@ class FilePlace:
 
 
 def head_digest(data: bytes) -> str:
+    """The hash of a file's first bytes kept in its identity."""
+    import hashlib  # (OpenSSL's loading: once the first screen is up, not before it)
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 

@@ -47,6 +47,8 @@ examples:
   logview app.log --print -q 'logger:app.db /timeout/i' --output jsonl | jq .message
   logview --explain app.log               which format it is read as (inferred template, fit)
   logview app.log --format '%(asctime)s %(levelname)-8s %(name)s: %(message)s'
+  logview --no-session app.log           no query history, theme, layout or place restored
+                                         or saved (kept in $XDG_STATE_HOME/logview/)
 
 your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/...)
   [formats.myapp]
@@ -139,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a built-in live demo stream (no files needed)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour --print text output (auto: on a terminal, unless NO_COLOR)")
+    parser.add_argument("--no-session", action="store_true",
+                        help="in the viewer: neither restore nor save the session (query "
+                        "history, theme, layout, the place in each file), kept in "
+                        "$XDG_STATE_HOME/logview/ (~/.local/state/logview/)")
     parser.add_argument("--version", action="version", version=f"logview {__version__}")
     return parser
 
@@ -325,6 +331,14 @@ def _warn_user_formats() -> None:
         print(f"logview: warning: {warning}", file=sys.stderr)
 
 
+def _save_session(session) -> None:
+    """Write the viewer's session at exit; a failure is one line on stderr, never an error."""
+    problem = session.save() if session is not None else None
+    if problem:
+        with suppress(OSError):  # (SIGHUP: the terminal may be gone)
+            print(f"logview: warning: {printable(problem)}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``logview`` command; returns the exit status."""
     parser = build_parser()
@@ -352,9 +366,12 @@ def main(argv: list[str] | None = None) -> int:
 
         store = build_store(sources, fmt)
         if tui:
+            from logview.session import Session
             from logview.tui.app import LogviewApp
 
-            LogviewApp(store, query=args.query).run()
+            session = None if args.no_session else Session()
+            LogviewApp(store, query=args.query, session=session).run()
+            _save_session(session)
             return EXIT_OK
         from logview import headless
 

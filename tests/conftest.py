@@ -26,6 +26,14 @@ def wait_for(condition: Callable[[], object], timeout: float = 5.0, interval: fl
         time.sleep(interval)
 
 
+@pytest.fixture(autouse=True)
+def _session_state_home(tmp_path_factory, monkeypatch):
+    """The viewer's session (``logview.session``) goes to a temporary XDG_STATE_HOME in every
+    test, child processes included: never the real ~/.local/state, never one test's into
+    another's (a temporary directory of its own: tests that list tmp_path see nothing new)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def waiter():
     """The ``wait_for`` helper as a fixture."""

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
                        "logview.printer")),
     ("headless, listen", ("logview.headless", "logview.listen", "logview.explain",
-                          "logview.demo")),
+                          "logview.demo", "logview.session")),
     ("tui", ("logview.tui",)),
     ("cli", ("logview.cli", "logview.__main__", "logview")),
 ]

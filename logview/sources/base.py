@@ -73,6 +73,7 @@ class StaticFileSource(ByteSource):
             self._fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
             raise SourceError(f"cannot open {path}: {exc.strerror}") from exc
+        self.path = path
         self.name = name or path
         self._size = 0
         self.finished = True

@@ -15,10 +15,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from logview.session import Session
 from logview.store import Store
 from logview.tui.key_order import KeySequencer
 from logview.tui.screens.help import HelpScreen, source_formats
 from logview.tui.screens.main import MainScreen
+from logview.tui.session_keeper import SessionKeeper
 
 
 class LogviewApp(App[None]):
@@ -33,8 +35,11 @@ class LogviewApp(App[None]):
         Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
 
-    def __init__(self, store: Store, *, query: str = "", title: str | None = None) -> None:
+    def __init__(self, store: Store, *, query: str = "", title: str | None = None,
+                 session: Session | None = None) -> None:
         super().__init__()
+        #: What is remembered between runs (None: --no-session, nothing read or written).
+        self.session_keeper = SessionKeeper(session) if session is not None else None
         self.store = store
         self.initial_query = query
         self.title = title or f"logview {store.name}".strip()
@@ -45,6 +50,8 @@ class LogviewApp(App[None]):
     def on_mount(self) -> None:
         self.key_sequencer.start()
         self.push_screen(MainScreen(self.store, query=self.initial_query))
+        if self.session_keeper is not None:
+            self.session_keeper.restore_app(self)
         # SIGTERM (kill, systemd, a container stopping) and SIGHUP (the SSH session gone) end
         # the viewer as q does: the terminal is given back and the caller closes the listener
         # (its --save file flushed). By default they killed Python on the spot, leaving the
@@ -60,9 +67,14 @@ class LogviewApp(App[None]):
             with suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
         self._signals.clear()
+        if self.session_keeper is not None:
+            self.session_keeper.collect(self)
         gc.unfreeze()  # what the app held can be collected again (tests run many apps)
 
     def on_main_screen_ready(self) -> None:
+        main = self._main()
+        if self.session_keeper is not None and main is not None:
+            self.session_keeper.restore_screen(main)
         self.key_sequencer.open()
         # What start-up made (modules, Textual's styles and widgets: some 100k objects) lives
         # as long as the app: out of the collector's full passes, which scanned it all again
@@ -140,6 +152,21 @@ class LogviewApp(App[None]):
         ]
         for title, help_text, action in list_commands:
             yield SystemCommand(title, help_text, lambda a=action: self._run_on_list(a))
+        if self.session_keeper is not None:
+            yield SystemCommand("Forget session", "Delete the remembered query history, theme, "
+                                "layout and places in files; remember nothing of this run",
+                                self.forget_session)
+
+    def forget_session(self) -> None:
+        """The "Forget session" command: the state file deleted, this run not saved."""
+        if self.session_keeper is None:
+            return
+        problem = self.session_keeper.forget()
+        if problem:
+            self.notify(problem, title="Session", severity="warning", markup=False)
+        else:
+            self.notify("Session forgotten: nothing of this run will be remembered either",
+                        title="Session")
 
     def _run_on_list(self, action: str) -> None:
         main = self._main()

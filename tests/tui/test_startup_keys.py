@@ -143,7 +143,9 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
         command = f"{logview} --demo"
     session = f"logview-keys-{os.getpid()}-{int(piped)}"
     _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "30",
-          f"cd {ROOT} && {command}; sleep 30")
+          # (a tmux server started before has its own environment: the session dir given)
+          f"cd {ROOT} && export XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} && {command}; "
+          "sleep 30")
     try:
         _tmux("send-keys", "-t", session, "-l", "/qqtt")
         screen = waiter(lambda: (text := _tmux("capture-pane", "-p", "-t", session))

@@ -11,6 +11,10 @@ Message (handle as ``on_time_histogram_bucket_selected``):
 
 - ``TimeHistogram.BucketSelected(start, end)``: a bucket was clicked, or chosen with
   left/right + Enter while focused; the core jumps to the first record at/after ``start``.
+- ``TimeHistogram.RangeSelected(start, end)``: space on a bucket, left/right, space again
+  (or a mouse drag across buckets) chose the buckets from one to the other; the core keeps
+  the records of ``[start, end)`` (``since:``/``until:``). Escape drops a range begun.
+  ``set_range(since, until)`` draws the range the query keeps.
 
 Memory is bounded whatever the input: records are counted into ``TimeBins`` (4096 fine bins
 per level class, power-of-two seconds wide, widened by merging as the span grows), and the
@@ -28,7 +32,7 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.events import Click
+from textual.events import Click, MouseDown, MouseMove, MouseUp
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -173,6 +177,7 @@ class TimeHistogram(Widget, can_focus=True):
     TimeHistogram > .histogram--error { color: $error; }
     TimeHistogram > .histogram--cursor { background: $accent 40%; }
     TimeHistogram > .histogram--label { color: $text-muted; }
+    TimeHistogram > .histogram--range { background: $accent 25%; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -181,6 +186,7 @@ class TimeHistogram(Widget, can_focus=True):
         "histogram--error",
         "histogram--cursor",
         "histogram--label",
+        "histogram--range",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -189,10 +195,14 @@ class TimeHistogram(Widget, can_focus=True):
         Binding("home", "move_to(0)", "First", show=False),
         Binding("end", "move_to(-1)", "Last", show=False),
         Binding("enter", "select", "Jump to bucket"),
+        Binding("space", "mark", "Time range"),
+        Binding("escape", "cancel_range", "Cancel range", show=False),
     ]
 
     #: Column under the keyboard cursor, or -1 when none.
     cursor: reactive[int] = reactive(-1)
+    #: Column where a range being chosen begins (space), or -1 when none is.
+    anchor: reactive[int] = reactive(-1)
 
     class BucketSelected(Message):
         """A bucket was chosen: jump to the first record at/after ``start``."""
@@ -206,19 +216,32 @@ class TimeHistogram(Widget, can_focus=True):
         def __repr__(self) -> str:
             return f"TimeHistogram.BucketSelected({self.start!r}, {self.end!r})"
 
+    class RangeSelected(Message):
+        """Buckets from one to another were chosen: keep the records of ``[start, end)``."""
+
+        def __init__(self, start: float, end: float) -> None:
+            super().__init__()
+            self.start = start
+            self.end = end
+
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.bins = TimeBins()
         self._cache_key: tuple[int, int] | None = None
         self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        #: The time range the query keeps (since, until), drawn highlighted; None: open.
+        self.kept: tuple[float | None, float | None] = (None, None)
+        #: Column where a mouse drag began (-1: none), and whether it crossed buckets.
+        self._drag_from = -1
+        self._dragged = False
 
     # -- data ------------------------------------------------------------------------------
 
     def set_data(self, times: np.ndarray, levelnos: np.ndarray) -> None:
         """Replace all data with these records (e.g. the records a new query matches)."""
         self.bins.clear()
-        self.cursor = -1
+        self.cursor = self.anchor = -1
         self.bins.add(times, levelnos)
         self.refresh()
 
@@ -230,7 +253,7 @@ class TimeHistogram(Widget, can_focus=True):
     def clear(self) -> None:
         """Show nothing."""
         self.bins.clear()
-        self.cursor = -1
+        self.cursor = self.anchor = -1
         self.refresh()
 
     def buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -249,6 +272,9 @@ class TimeHistogram(Widget, can_focus=True):
             self.post_message(self.BucketSelected(float(starts[column]), float(ends[column])))
 
     def on_click(self, event: Click) -> None:
+        if self._dragged:  # the end of a drag across buckets, not a click on one
+            self._dragged = False
+            return
         starts, _, _ = self.buckets()
         if 0 <= event.x < len(starts):
             self.cursor = event.x
@@ -267,6 +293,78 @@ class TimeHistogram(Widget, can_focus=True):
 
     def action_select(self) -> None:
         self._post_bucket(self.cursor)
+
+    # -- choosing a time range -------------------------------------------------------------
+
+    def set_range(self, since: float | None, until: float | None) -> None:
+        """Draw ``[since, until)`` (the range the query keeps) highlighted; Nones: open ends."""
+        if (since, until) != self.kept:
+            self.kept = (since, until)
+            self.refresh()
+
+    def action_mark(self) -> None:
+        """Space: begin a range at the cursor bucket, or end it there and post it."""
+        count = len(self.buckets()[0])
+        if not count:
+            return
+        if self.cursor < 0:
+            self.cursor = count - 1
+        if self.anchor < 0:
+            self.anchor = self.cursor
+            self.notify("Range begun: move with ← → and press space at its other end "
+                        "(Escape cancels)", timeout=4)
+            return
+        self._post_range(self.anchor, self.cursor)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Escape without a range begun goes on to the screen (it stops a running filter).
+        return action != "cancel_range" or self.anchor >= 0
+
+    def action_cancel_range(self) -> None:
+        self.anchor = -1
+
+    def _post_range(self, first: int, last: int) -> None:
+        starts, ends, _ = self.buckets()
+        first, last = sorted((first, last))
+        self.anchor = -1
+        if 0 <= first and last < len(starts):
+            self.post_message(self.RangeSelected(float(starts[first]), float(ends[last])))
+
+    def on_mouse_down(self, event: MouseDown) -> None:
+        if event.button == 1 and 0 <= event.x < len(self.buckets()[0]):
+            self._drag_from = event.x
+            self._dragged = False
+            self.capture_mouse()
+
+    def on_mouse_move(self, event: MouseMove) -> None:
+        if self._drag_from < 0:
+            return
+        count = len(self.buckets()[0])
+        column = max(0, min(count - 1, event.x))
+        if column != self._drag_from or self._dragged:
+            self._dragged = True
+            self.anchor = self._drag_from
+            self.cursor = column
+
+    def on_mouse_up(self, event: MouseUp) -> None:
+        if self._drag_from < 0:
+            return
+        self.release_mouse()
+        start, self._drag_from = self._drag_from, -1
+        if self._dragged:
+            self._post_range(start, self.cursor)
+
+    def _range_columns(self, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int]:
+        """Columns [first, last) drawn as the range: the one being chosen, else the kept one."""
+        if self.anchor >= 0 and self.cursor >= 0:
+            first, last = sorted((self.anchor, self.cursor))
+            return first, last + 1
+        since, until = self.kept
+        if since is None and until is None:
+            return 0, 0
+        first = 0 if since is None else int(np.searchsorted(ends, since, side="right"))
+        last = len(starts) if until is None else int(np.searchsorted(starts, until, side="left"))
+        return first, max(first, last)
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -287,10 +385,15 @@ class TimeHistogram(Widget, can_focus=True):
         # One span per run of columns coloured alike, not one per column: Textual turns each
         # span into a style of its own when it draws (a few hundred took ~10 ms a drawing).
         kinds = worst.tolist()
+        first, last = self._range_columns(starts, ends)
+        for column in range(first, min(last, len(kinds))):
+            kinds[column] += 6  # the range: runs of their own
         if 0 <= self.cursor < len(kinds):
-            kinds[self.cursor] += 3  # the cursor column is a run of its own
+            kinds[self.cursor] = kinds[self.cursor] % 3 + 3  # the cursor column too
         runs = _runs(kinds)
-        run_styles = [styles[kind % 3] + cursor_style if kind >= 3 else styles[kind]
+        range_style = self.get_component_rich_style("histogram--range")
+        extra = {3: cursor_style, 6: range_style}
+        run_styles = [styles[kind % 3] + extra[kind - kind % 3] if kind >= 3 else styles[kind]
                       for _, _, kind in runs]
         lines = []
         for row in range(bar_rows):
@@ -310,7 +413,12 @@ class TimeHistogram(Widget, can_focus=True):
         same_day = _format_time(first, with_date=True)[:5] == _format_time(last, with_date=True)[:5]
         left = _format_time(first, with_date=True)
         right = _format_time(last, with_date=not same_day)
-        if 0 <= self.cursor < len(starts):
+        if 0 <= self.anchor < len(starts) and 0 <= self.cursor < len(starts):
+            lo, hi = sorted((self.anchor, self.cursor))
+            middle = (f"{_format_time(float(starts[lo]), with_date=False)} to "
+                      f"{_format_time(float(ends[hi]), with_date=False)}: "
+                      f"{int(counts[:, lo:hi + 1].sum()):,} (space: keep)")
+        elif 0 <= self.cursor < len(starts):
             c = self.cursor
             middle = (f"{_format_time(float(starts[c]), with_date=False)} "
                       f"+{format_duration(float(ends[c] - starts[c]))}: "

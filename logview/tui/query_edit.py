@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 
 from logview.query import Query, QueryError, parse_query
+from logview.query.spans import conjunct_spans
 from logview.query.values import parse_time_value
 from logview.record import LEVELS, level_from_name
 
@@ -45,6 +46,13 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
+def _grouped(text: str) -> str:
+    """``text`` ready for a term to be added beside it: a top-level ``or`` in parentheses
+    (``level>=ERROR a or b`` would mean ``(level>=ERROR a) or b``)."""
+    spans = conjunct_spans(text)
+    return f"({text})" if len(spans) == 1 and spans[0].any_of else text
+
+
 def with_min_level(text: str, level: str | None) -> str:
     """``text`` with its level term set to ``level>=LEVEL`` (removed when ``level`` is None)."""
     stripped = _tidy(LEVEL_TERM_RE.sub("", text))
@@ -52,7 +60,7 @@ def with_min_level(text: str, level: str | None) -> str:
         return stripped
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}")
-    return f"level>={level} {stripped}".strip()
+    return f"level>={level} {_grouped(stripped)}".strip()
 
 
 def min_level_of(text: str) -> str | None:
@@ -113,7 +121,7 @@ def with_logger(text: str, logger: str | None, *, exclude: bool = False) -> str:
         hidden = [name for name in hidden if name != logger]
     terms = [_logger_term(shown, exclude=False)] if shown is not None else []
     terms += [_logger_term(name, exclude=True) for name in hidden]
-    return f"{stripped} {' '.join(terms)}".strip()
+    return f"{_grouped(stripped)} {' '.join(terms)}".strip()
 
 
 def _time_value(seconds: float, *, up: bool) -> str:
@@ -128,7 +136,7 @@ def with_time_range(text: str, start: float, end: float) -> str:
     written as local times; the bounds are widened to the millisecond, never narrowed)."""
     stripped = _tidy(TIME_TERM_RE.sub("", text))
     terms = f"since:{_time_value(start, up=False)} until:{_time_value(end, up=True)}"
-    return f"{stripped} {terms}".strip()
+    return f"{_grouped(stripped)} {terms}".strip()
 
 
 def time_range_of(text: str) -> tuple[float | None, float | None]:

@@ -9,6 +9,7 @@ from logview.query import parse_query
 from logview.query.spans import conjunct_spans
 from logview.tui.app import LogviewApp
 from logview.tui.filter_terms import FilterTerms
+from logview.tui.query_edit import with_logger, with_min_level, with_time_range
 from logview.tui.widgets.filter_list import FilterList
 from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
@@ -158,3 +159,14 @@ async def test_enter_in_the_list_edits_the_whole_query(make_store):
         await pilot.press("enter")
         await until(pilot, lambda: app.focused is bar.input)
         assert bar.input.value == "app level>=INFO"
+
+
+def test_terms_added_beside_a_top_level_or_keep_their_meaning():
+    """A level key, the logger tree or a histogram range add a term to the query: beside
+    ``a or b`` it must not become ``(level>=ERROR a) or b``."""
+    assert with_min_level("a or b", "ERROR") == "level>=ERROR (a or b)"
+    assert with_logger("a or b", "app.db", exclude=True) == "(a or b) -logger:app.db"
+    assert with_time_range("a or b", 0.0, 1.0).startswith("(a or b) since:")
+    terms = FilterTerms()
+    terms.sync(with_min_level("a or b", "ERROR"))
+    assert [t.text for t in terms.terms] == ["level>=ERROR", "(a or b)"]

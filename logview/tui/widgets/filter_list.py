@@ -31,9 +31,10 @@ from logview.tui.filter_terms import FilterTerms
 
 #: What the panel says while the query is empty.
 EMPTY_HINT = (
-    "No filters yet. Enter types a query; 1-5 set a minimum level; in the logger tree (t) "
-    "Enter shows a logger, x hides one; in the histogram (Tab) space marks a time range. "
-    "Each term becomes a row here: space switches it off and on, d deletes it."
+    "No filters yet.\n"
+    "Enter types a query; 1-5 set a level; the logger tree (t) and a time range in the "
+    "histogram (space) add terms too.\n"
+    "Each term is a row: space switches it off / on, d deletes it."
 )
 
 

@@ -111,6 +111,10 @@ async def test_space_toggles_a_term_and_d_deletes_one(make_store):
         assert app.focused is filters  # the list keeps the focus for the next term
         await pilot.press("space")  # and on again: the text as typed
         await until(pilot, lambda: bar.applied == query and records.row_count == 0)
+        await pilot.click(FilterList, offset=(2, 1))  # a click switches a term too
+        await until(pilot, lambda: bar.applied == "logger:app.db" and records.row_count == 10)
+        await pilot.click(FilterList, offset=(2, 1))
+        await until(pilot, lambda: bar.applied == query)
         await pilot.press("up", "d")
         await until(pilot, lambda: bar.applied == "-event")
         assert filters.terms == [("-event", True)]

@@ -114,7 +114,10 @@ class GotoActions:
         store = self.store
 
         def time_at(row: int) -> float | None:
-            return store.record(row if positions is None else int(positions[row])).timestamp
+            try:
+                return store.record(row if positions is None else int(positions[row])).timestamp
+            except IndexError:  # the store restarted (truncated) meanwhile
+                return None
 
         def search() -> None:
             worker = get_current_worker()

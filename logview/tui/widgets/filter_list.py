@@ -8,8 +8,9 @@ API for the screen::
 
 Messages:
 
-- ``FilterList.Changed(text)``: space switched a term on or off, or d / Delete removed one;
-  the screen applies ``text`` (the terms still on, as typed) through the query bar.
+- ``FilterList.Changed(text)``: space (or a click) switched a term on or off, or d / Delete
+  removed one; the screen applies ``text`` (the terms still on, as typed) through the query
+  bar.
 - ``FilterList.Edit()``: Enter: the screen opens the query bar on the whole query.
 
 A term switched off stays in the list, dimmed, and is left out of the applied query;
@@ -112,6 +113,10 @@ class FilterList(OptionList):
             text = self.model.toggle(index)
             self._show_terms(index)
             self.post_message(self.Changed(text))
+
+    def action_select(self) -> None:
+        """A click on a row (Enter is bound to ``edit``): switch that term off or on."""
+        self.action_toggle()
 
     def action_remove(self) -> None:
         """Delete the highlighted term."""

@@ -137,6 +137,9 @@ class LogviewApp(App[None]):
             ("Level: errors and worse", "Minimum level ERROR (4)", "min_level('4')"),
             ("Toggle logger tree", "Show or hide the logger tree (t)", "toggle_tree"),
             ("Toggle histogram", "Show or hide the time histogram (h)", "toggle_histogram"),
+            ("Toggle filter list", "Show or hide the query's terms, each on or off (F)",
+             "toggle_filters"),
+            ("Go to", "Go to a record number or a time (:)", "go_to"),
             ("Stop filter", "Cancel the running filter (Escape)", "cancel_filter"),
         ]
         for title, help_text, action in commands:

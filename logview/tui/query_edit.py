@@ -6,9 +6,13 @@ edit the text, never a hidden filter; widgets see one error type (``QueryProblem
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import datetime
 
 from logview.query import Query, QueryError, parse_query
+from logview.query.spans import conjunct_spans
+from logview.query.values import parse_time_value
 from logview.record import LEVELS, level_from_name
 
 #: The level term the level keys write (``level>=WARNING``), wherever it is in the query.
@@ -17,6 +21,8 @@ LEVEL_TERM_RE = re.compile(r"(?<![\w.\-])level\s*>=\s*\w+", re.IGNORECASE)
 LOGGER_TERM_RE = re.compile(r"(?<![\w.])-?logger:(?:\"[^\"]*\"|\S+)", re.IGNORECASE)
 #: ``-has:logger`` (records without a logger) and ``has:logger`` (hides them).
 _HAS_LOGGER_RE = re.compile(r"(?<![\w.])(-?)has:logger\b", re.IGNORECASE)
+#: A ``since:`` or ``until:`` term (not negated), as the histogram's range writes them.
+TIME_TERM_RE = re.compile(r"(?<![\w.\-])(since|until)[:=](\"[^\"]*\"|[^\s()]+)", re.IGNORECASE)
 
 
 class QueryProblem(ValueError):
@@ -40,6 +46,13 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
+def _grouped(text: str) -> str:
+    """``text`` ready for a term to be added beside it: a top-level ``or`` in parentheses
+    (``level>=ERROR a or b`` would mean ``(level>=ERROR a) or b``)."""
+    spans = conjunct_spans(text)
+    return f"({text})" if len(spans) == 1 and spans[0].any_of else text
+
+
 def with_min_level(text: str, level: str | None) -> str:
     """``text`` with its level term set to ``level>=LEVEL`` (removed when ``level`` is None)."""
     stripped = _tidy(LEVEL_TERM_RE.sub("", text))
@@ -47,7 +60,7 @@ def with_min_level(text: str, level: str | None) -> str:
         return stripped
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}")
-    return f"level>={level} {stripped}".strip()
+    return f"level>={level} {_grouped(stripped)}".strip()
 
 
 def min_level_of(text: str) -> str | None:
@@ -108,4 +121,36 @@ def with_logger(text: str, logger: str | None, *, exclude: bool = False) -> str:
         hidden = [name for name in hidden if name != logger]
     terms = [_logger_term(shown, exclude=False)] if shown is not None else []
     terms += [_logger_term(name, exclude=True) for name in hidden]
-    return f"{stripped} {' '.join(terms)}".strip()
+    return f"{_grouped(stripped)} {' '.join(terms)}".strip()
+
+
+def _time_value(seconds: float, *, up: bool) -> str:
+    """Epoch seconds as a local ISO time, to the millisecond (rounded ``up`` or down)."""
+    millis = math.ceil(seconds * 1000) if up else math.floor(seconds * 1000)
+    text = datetime.fromtimestamp(millis // 1000).strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{millis % 1000:03d}" if millis % 1000 else "")
+
+
+def with_time_range(text: str, start: float, end: float) -> str:
+    """``text`` with its ``since:``/``until:`` terms replaced by ``[start, end)`` (epoch seconds,
+    written as local times; the bounds are widened to the millisecond, never narrowed)."""
+    stripped = _tidy(TIME_TERM_RE.sub("", text))
+    terms = f"since:{_time_value(start, up=False)} until:{_time_value(end, up=True)}"
+    return f"{_grouped(stripped)} {terms}".strip()
+
+
+def time_range_of(text: str) -> tuple[float | None, float | None]:
+    """(since, until) in epoch seconds from the query's ``since:``/``until:`` terms (None
+    where it has none), for the histogram to draw the range the query keeps."""
+    since: float | None = None
+    until: float | None = None
+    now = datetime.now()
+    for match in TIME_TERM_RE.finditer(text):
+        value = parse_time_value(match.group(2).strip('"'), now)
+        if value is None:
+            continue
+        if match.group(1).lower() == "since":
+            since = value if since is None else max(since, value)
+        else:
+            until = value if until is None else min(until, value)
+    return since, until

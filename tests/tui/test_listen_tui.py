@@ -84,7 +84,7 @@ async def test_socket_handler_records_show_up_live_with_their_client(listening):
         # can be typed into source:.
         beta_port = by_logger["svc.beta"].split(" ")[0].rsplit(":", 1)[1]
         tag = f"pid {os.getpid()}:{beta_port}"
-        assert tag in text
+        await until(pilot, lambda: tag in screen_text(app))  # the column comes with the counts
         app.screen.query_one(QueryBar).submit(f'source:"{tag}"')
         await until(pilot, lambda: records.positions is not None and records.row_count == 2)
         assert {store.record(records.position_at(row)).logger

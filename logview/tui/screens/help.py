@@ -31,6 +31,7 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("e E", "next / previous ERROR or worse"),
         ("w W", "next / previous WARNING or worse"),
         ("n N", "next / previous hit of the find (wraps; no find: the filter's words)"),
+        (":", "go to a record number (1234), a time (10:32), -5m, 2024-05-01T10:32"),
     )),
     ("Finding and filtering", (
         ("/", "find: search, keep every record shown (as in less; empty: clear)"),
@@ -40,11 +41,13 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("0", "all levels"),
         ("Escape", "stop a running filter"),
         ("t", "logger tree: Enter shows a logger alone, x or - hides one (they add up)"),
+        ("F", "filter list: space switches a term off / on, d deletes, Enter edits"),
     )),
     ("Layout", (
         ("h", "show / hide the time histogram"),
         ("Tab", "focus the next panel (records, histogram, logger tree)"),
         ("← → Enter", "in the histogram: pick a time bucket, jump to its first record"),
+        ("space", "in the histogram: a time range from one end to the other (or drag)"),
     )),
     ("Records", (
         ("Enter", "record detail: traceback, fields, raw text"),

@@ -34,9 +34,12 @@ from logview.tui.query_edit import (
     with_logger,
     with_min_level,
 )
+from logview.tui.screens.filter_panel import FilterPanel
 from logview.tui.screens.find_scan import FindScanning
+from logview.tui.screens.goto import GotoActions
 from logview.tui.screens.store_workers import GROW_INTERVAL, StoreWorkers
 from logview.tui.theme import LEVEL_KEYS
+from logview.tui.widgets.filter_list import FilterList
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
@@ -59,7 +62,7 @@ _RATE_WINDOW = 5.0
 _RATE_MIN_SPAN = 1.5
 
 
-class MainScreen(FindScanning, StoreWorkers, Screen):
+class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
     """Shows one store through the applied query, following its end."""
 
     #: The record list takes focus, never the query bar (it would eat early keys as text).
@@ -80,6 +83,8 @@ class MainScreen(FindScanning, StoreWorkers, Screen):
         Binding("0", "min_level('0')", "All levels", show=False),
         Binding("t", "toggle_tree", "Loggers"),
         Binding("h", "toggle_histogram", "Histogram", show=False),
+        Binding("F", "toggle_filters", "Filters", show=False),
+        Binding("colon", "go_to", "Go to", show=False),
         Binding("escape", "cancel_filter", "Stop filter", show=False),
     ]
 
@@ -125,6 +130,9 @@ class MainScreen(FindScanning, StoreWorkers, Screen):
             tree.display = False
             yield tree
             yield self._list
+            filters = FilterList(id="filters")
+            filters.display = False
+            yield filters
         yield StatusBar(id="status")
         yield Footer()
 
@@ -271,6 +279,7 @@ class MainScreen(FindScanning, StoreWorkers, Screen):
         )
         self.active_query = query
         self.query_one(LevelBar).set_min_level(min_level_of(message.text))
+        self.show_filters(message.text)
         shown, hidden = logger_terms(message.text)
         tree = self.query_one(LoggerTree)
         if (shown, hidden) != (tree.shown, tree.hidden):

@@ -12,6 +12,10 @@ Message (handle as ``on_time_histogram_bucket_selected``):
 
 - ``TimeHistogram.BucketSelected(start, end)``: a bucket was clicked, or chosen with
   left/right + Enter while focused; the core jumps to the first record at/after ``start``.
+- ``TimeHistogram.RangeSelected(start, end)``: space on a bucket, left/right, space again
+  (or a mouse drag across buckets) chose the buckets from one to the other; the core keeps
+  the records of ``[start, end)`` (``since:``/``until:``). Escape drops a range begun.
+  ``set_range(since, until)`` draws the range the query keeps.
 
 Memory is bounded whatever the input: records are counted into ``TimeBins`` (4096 fine bins
 per level class, power-of-two seconds wide, widened by merging as the span grows), and the
@@ -29,7 +33,7 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.events import Click
+from textual.events import Click, MouseDown, MouseMove, MouseUp
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -175,6 +179,7 @@ class TimeHistogram(Widget, can_focus=True):
     TimeHistogram > .histogram--cursor { background: $accent 40%; }
     TimeHistogram > .histogram--label { color: $text-muted; }
     TimeHistogram > .histogram--hit { background: $success 45%; }
+    TimeHistogram > .histogram--range { background: $accent 25%; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -184,6 +189,7 @@ class TimeHistogram(Widget, can_focus=True):
         "histogram--cursor",
         "histogram--label",
         "histogram--hit",
+        "histogram--range",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -192,10 +198,14 @@ class TimeHistogram(Widget, can_focus=True):
         Binding("home", "move_to(0)", "First", show=False),
         Binding("end", "move_to(-1)", "Last", show=False),
         Binding("enter", "select", "Jump to bucket"),
+        Binding("space", "mark", "Time range"),
+        Binding("escape", "cancel_range", "Cancel range", show=False),
     ]
 
     #: Column under the keyboard cursor, or -1 when none.
     cursor: reactive[int] = reactive(-1)
+    #: Column where a range being chosen begins (space), or -1 when none is.
+    anchor: reactive[int] = reactive(-1)
 
     class BucketSelected(Message):
         """A bucket was chosen: jump to the first record at/after ``start``."""
@@ -209,6 +219,14 @@ class TimeHistogram(Widget, can_focus=True):
         def __repr__(self) -> str:
             return f"TimeHistogram.BucketSelected({self.start!r}, {self.end!r})"
 
+    class RangeSelected(Message):
+        """Buckets from one to another were chosen: keep the records of ``[start, end)``."""
+
+        def __init__(self, start: float, end: float) -> None:
+            super().__init__()
+            self.start = start
+            self.end = end
+
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -219,13 +237,18 @@ class TimeHistogram(Widget, can_focus=True):
         self._hits: np.ndarray | None = None
         self._hit_key: tuple[int, int, int] | None = None
         self._hit_columns: np.ndarray = np.zeros(0, dtype=bool)
+        #: The time range the query keeps (since, until), drawn highlighted; None: open.
+        self.kept: tuple[float | None, float | None] = (None, None)
+        #: Column where a mouse drag began (-1: none), and whether it crossed buckets.
+        self._drag_from = -1
+        self._dragged = False
 
     # -- data ------------------------------------------------------------------------------
 
     def set_data(self, times: np.ndarray, levelnos: np.ndarray) -> None:
         """Replace all data with these records (e.g. the records a new query matches)."""
         self.bins.clear()
-        self.cursor = -1
+        self.cursor = self.anchor = -1
         self.bins.add(times, levelnos)
         self.refresh()
 
@@ -237,7 +260,7 @@ class TimeHistogram(Widget, can_focus=True):
     def clear(self) -> None:
         """Show nothing."""
         self.bins.clear()
-        self.cursor = -1
+        self.cursor = self.anchor = -1
         self.refresh()
 
     def set_hits(self, times: np.ndarray | None) -> None:
@@ -279,6 +302,9 @@ class TimeHistogram(Widget, can_focus=True):
             self.post_message(self.BucketSelected(float(starts[column]), float(ends[column])))
 
     def on_click(self, event: Click) -> None:
+        if self._dragged:  # the end of a drag across buckets, not a click on one
+            self._dragged = False
+            return
         starts, _, _ = self.buckets()
         if 0 <= event.x < len(starts):
             self.cursor = event.x
@@ -298,6 +324,78 @@ class TimeHistogram(Widget, can_focus=True):
     def action_select(self) -> None:
         self._post_bucket(self.cursor)
 
+    # -- choosing a time range -------------------------------------------------------------
+
+    def set_range(self, since: float | None, until: float | None) -> None:
+        """Draw ``[since, until)`` (the range the query keeps) highlighted; Nones: open ends."""
+        if (since, until) != self.kept:
+            self.kept = (since, until)
+            self.refresh()
+
+    def action_mark(self) -> None:
+        """Space: begin a range at the cursor bucket, or end it there and post it."""
+        count = len(self.buckets()[0])
+        if not count:
+            return
+        if self.cursor < 0:
+            self.cursor = count - 1
+        if self.anchor < 0:
+            self.anchor = self.cursor
+            self.notify("Range begun: move with ← → and press space at its other end "
+                        "(Escape cancels)", timeout=4)
+            return
+        self._post_range(self.anchor, self.cursor)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Escape without a range begun goes on to the screen (it stops a running filter).
+        return action != "cancel_range" or self.anchor >= 0
+
+    def action_cancel_range(self) -> None:
+        self.anchor = -1
+
+    def _post_range(self, first: int, last: int) -> None:
+        starts, ends, _ = self.buckets()
+        first, last = sorted((first, last))
+        self.anchor = -1
+        if 0 <= first and last < len(starts):
+            self.post_message(self.RangeSelected(float(starts[first]), float(ends[last])))
+
+    def on_mouse_down(self, event: MouseDown) -> None:
+        if event.button == 1 and 0 <= event.x < len(self.buckets()[0]):
+            self._drag_from = event.x
+            self._dragged = False
+            self.capture_mouse()
+
+    def on_mouse_move(self, event: MouseMove) -> None:
+        if self._drag_from < 0:
+            return
+        count = len(self.buckets()[0])
+        column = max(0, min(count - 1, event.x))
+        if column != self._drag_from or self._dragged:
+            self._dragged = True
+            self.anchor = self._drag_from
+            self.cursor = column
+
+    def on_mouse_up(self, event: MouseUp) -> None:
+        if self._drag_from < 0:
+            return
+        self.release_mouse()
+        start, self._drag_from = self._drag_from, -1
+        if self._dragged:
+            self._post_range(start, self.cursor)
+
+    def _range_columns(self, starts: np.ndarray, ends: np.ndarray) -> tuple[int, int]:
+        """Columns [first, last) drawn as the range: the one being chosen, else the kept one."""
+        if self.anchor >= 0 and self.cursor >= 0:
+            first, last = sorted((self.anchor, self.cursor))
+            return first, last + 1
+        since, until = self.kept
+        if since is None and until is None:
+            return 0, 0
+        first = 0 if since is None else int(np.searchsorted(ends, since, side="right"))
+        last = len(starts) if until is None else int(np.searchsorted(starts, until, side="left"))
+        return first, max(first, last)
+
     # -- drawing ---------------------------------------------------------------------------
 
     def render(self) -> Text:
@@ -316,14 +414,22 @@ class TimeHistogram(Widget, can_focus=True):
         cursor_style = self.get_component_rich_style("histogram--cursor")
         # One span per run of columns coloured alike, not one per column: Textual turns each
         # span into a style of its own when it draws (a few hundred took ~10 ms a drawing).
-        # The hit background only: the bars keep the colour of their worst level.
+        # The hit background only: the bars keep the colour of their worst level. A column's
+        # kind is its worst level plus 3 x flags (1 cursor, 2 kept range, 4 hit): runs of their
+        # own.
         hit_style = Style(bgcolor=self.get_component_rich_style("histogram--hit").bgcolor)
-        kinds = (worst + 6 * self.hit_columns()).tolist()  # hit buckets: runs of their own
+        flags = 4 * self.hit_columns().astype(np.int64)
+        first, last = self._range_columns(starts, ends)
+        flags[first:max(first, min(last, len(flags)))] |= 2
+        kinds = (worst + 3 * flags).tolist()
         if 0 <= self.cursor < len(kinds):
-            kinds[self.cursor] += 3  # the cursor column is a run of its own
+            kinds[self.cursor] += 3  # the cursor column (flag 1)
         runs = _runs(kinds)
-        run_styles = [styles[kind % 3] + (hit_style if kind >= 6 else Style())
-                      + (cursor_style if kind % 6 >= 3 else Style())
+        range_style = self.get_component_rich_style("histogram--range")
+        none = Style()
+        run_styles = [styles[kind % 3] + (range_style if kind // 3 & 2 else none)
+                      + (hit_style if kind // 3 & 4 else none)
+                      + (cursor_style if kind // 3 & 1 else none)
                       for _, _, kind in runs]
         lines = []
         for row in range(bar_rows):
@@ -343,7 +449,12 @@ class TimeHistogram(Widget, can_focus=True):
         same_day = _format_time(first, with_date=True)[:5] == _format_time(last, with_date=True)[:5]
         left = _format_time(first, with_date=True)
         right = _format_time(last, with_date=not same_day)
-        if 0 <= self.cursor < len(starts):
+        if 0 <= self.anchor < len(starts) and 0 <= self.cursor < len(starts):
+            lo, hi = sorted((self.anchor, self.cursor))
+            middle = (f"{_format_time(float(starts[lo]), with_date=False)} to "
+                      f"{_format_time(float(ends[hi]), with_date=False)}: "
+                      f"{int(counts[:, lo:hi + 1].sum()):,} (space: keep)")
+        elif 0 <= self.cursor < len(starts):
             c = self.cursor
             middle = (f"{_format_time(float(starts[c]), with_date=False)} "
                       f"+{format_duration(float(ends[c] - starts[c]))}: "

@@ -130,7 +130,14 @@ class LogviewApp(App[None]):
             ("Follow", "Jump to the newest record and follow (G)", "last"),
             ("Toggle wrap", "Wrap long rows onto more lines, or scroll them sideways (\\)", "toggle_wrap"),
             ("Next error", "Move to the next ERROR or worse (e)", "find_level(1, 40)"),
-            ("Copy record", "Copy the record's raw text (c)", "copy"),
+            ("Copy record", "Copy the record's raw text, or the marked records' (c)", "copy"),
+            ("Mark", "Mark or unmark the record under the cursor (m)", "toggle_mark"),
+            ("Next mark", "Move to the next marked record (u)", "next_mark(1)"),
+            ("Show only marked", "Show only the marked records, or all again (M)",
+             "marked_only"),
+            ("Clear marks", "Unmark every record (C)", "clear_marks"),
+            ("Export view", "Write the records shown (or the marked ones) to a file (s)",
+             "export"),
         ]
         for title, help_text, action in list_commands:
             yield SystemCommand(title, help_text, lambda a=action: self._run_on_list(a))

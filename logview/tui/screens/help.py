@@ -49,6 +49,14 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("c", "copy the record's raw text (OSC 52, works over SSH)"),
         ("\\", "wrap long rows onto more lines (cursor record whole) or cut them"),
     )),
+    ("Marks and export", (
+        ("m", "mark / unmark the record (a bar down its left edge)"),
+        ("u U", "next / previous marked record"),
+        ("M", "show only the marked records (that match the query), or all again"),
+        ("C", "clear every mark"),
+        ("c", "with marks: copy the marked records shown (raw text, up to 1 MB)"),
+        ("s", "export the view (or its marked records) to a file: text or JSON lines"),
+    )),
     ("Detail view", (
         ("Escape q", "close"),
         ("c", "copy the raw text"),

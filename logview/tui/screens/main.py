@@ -39,6 +39,7 @@ from logview.tui.theme import LEVEL_KEYS
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
+from logview.tui.widgets.marked_rows import MarksChanged
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
 from logview.tui.widgets.status_bar import (
@@ -334,6 +335,7 @@ class MainScreen(StoreWorkers, Screen):
 
     @on(RecordList.FollowChanged)
     @on(RecordList.CursorMoved)
+    @on(MarksChanged)
     def _list_changed(self, message: Any) -> None:
         self._show_status()
 
@@ -414,6 +416,8 @@ class MainScreen(StoreWorkers, Screen):
             indexed=self._indexed,
             finished=self._finished,
             notices=len(self._notices),
+            marks=len(records.marks),
+            marked_only=records.marked_only,
         )
         state.format_label, state.format_warning = self._format_text
         self._status_bar.show(state)

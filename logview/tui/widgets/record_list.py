@@ -36,6 +36,7 @@ from logview.store import Store
 from logview.tui.rows import RowFetching
 from logview.tui.source_tags import source_color, source_tags
 from logview.tui.widgets.list_scrollbar import ListScrollBar
+from logview.tui.widgets.marked_rows import MARK_BINDINGS, MarkedRows
 from logview.tui.widgets.record_search import RecordSearch
 from logview.tui.widgets.row_painting import RowKey, RowPainting
 from logview.tui.widgets.row_text import SOURCE_WIDTH, RowText
@@ -45,7 +46,8 @@ from logview.tui.widgets.wrap_layout import (
 )
 
 
-class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, can_focus=True):
+class RecordList(MarkedRows, RowPainting, RowText, RowFetching, RecordSearch, ScrollView,
+                 can_focus=True):
     """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -54,6 +56,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
         "record-list--logger",
         "record-list--marker",
         "record-list--match",
+        "record-list--mark",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -72,6 +75,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
         Binding("enter", "open", "Detail"),
         Binding("c", "copy", "Copy", show=False),  # in help and palette: the footer is full
         Binding("backslash", "toggle_wrap", "Wrap", show=False),
+        *MARK_BINDINGS,
     ]
 
     class CursorMoved(Message):
@@ -142,6 +146,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
         #: (scroll x, scroll y, width, style) while ``render_lines`` draws, else None.
         self._drawing: tuple[int, int, int, Style] | None = None
         self._init_rows(store)
+        self._init_marks()
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
@@ -191,6 +196,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
         there: they are not new rows, and a cursor that does not follow stays on its record
         (or the nearest match) while they come in, until the user moves it.
         """
+        positions = self._view_rows(positions)  # only the marked ones, after M
         before = self.row_count
         anchor = self._anchor if self._anchor is not None else self.cursor_position
         grew_only = (
@@ -244,6 +250,7 @@ class RecordList(RowPainting, RowText, RowFetching, RecordSearch, ScrollView, ca
         self._drawn_cache.clear()
         self._wrap_cache.clear()
         self._forget_rows()
+        self._drop_marks()
         self._max_width = 0
         self._render_key += 1
         self._rows_changed(0)

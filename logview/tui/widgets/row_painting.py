@@ -98,18 +98,21 @@ class RowPainting:
         # A followed list scrolls by a row or so per frame: every line is drawn again, mostly
         # as it was in the frame before (a line is its row at this scroll, width and styles).
         # A line drawn from its record needs nothing else (not even the record).
+        marked = self.is_marked(position)
         key = ((position, self._generation, self._render_key, wide, False), row, scroll_x,
-               width, cursor, base)
+               width, cursor, base, marked)
         line = self._line_cache.get(key)
         if line is not None:
             return key, line
         row_key, strip = self._row_strip(position, wide)
-        key = (row_key, row, scroll_x, width, cursor, base)
+        key = (row_key, row, scroll_x, width, cursor, base, marked)
         line = self._line_cache.get(key)
         if line is None:
             line = strip.crop_extend(scroll_x, scroll_x + width, None)
             if cursor is not None:
                 line = line.apply_style(cursor)
+            if marked:
+                line = self._with_mark(line)
             line = line.apply_style(base).apply_offsets(scroll_x, row)
             self._line_cache[key] = line
         return key, line
@@ -148,6 +151,8 @@ class RowPainting:
         strip = line.strip.crop_extend(0, width, None)
         if line.row == self.cursor_row:
             strip = strip.apply_style(self.get_component_rich_style("record-list--cursor"))
+        if self.is_marked(self.position_at(line.row)):
+            strip = self._with_mark(strip)
         return strip.apply_style(base).apply_offsets(0, line.row)
 
     def _wrap_screen(self) -> list[WrappedLine]:

@@ -48,6 +48,8 @@ class StatusState:
     format_label: str = ""  # what the input was read as: "as jsonl" ("" shows nothing)
     format_warning: str = ""  # e.g. a forced --format that fits none of the first lines
     notices: int = 0  # what the sources said they lost or refused (each was notified)
+    marks: int = 0  # marked records (m)
+    marked_only: bool = False  # only the marked records are shown (M)
 
 
 class StatusBar(Static):
@@ -81,6 +83,10 @@ class StatusBar(Static):
             text.append(count_of(state.total, "record"))
         else:
             text.append(f"{state.shown:,} of {state.total:,} shown")
+        if state.marks or state.marked_only:
+            text.append(f"  {count_of(state.marks, 'mark')}")
+            if state.marked_only:
+                text.append(" (marked only)", "bold")
         if state.format_warning:
             text.append("  ")
             text.append(printable(state.format_warning), "bold red")

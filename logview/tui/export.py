@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from logview.printer import RecordPrinter
+from logview.printer import RecordPrinter, known_original_bytes
 from logview.store import Store
 
 #: Bytes of rendered records gathered before one write.
@@ -104,12 +104,14 @@ def export_records(
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    pace: Callable[[], None] | None = None,
 ) -> ExportResult:
     """Write the records at store positions ``rows`` to ``path``; raises ``ExportError``.
 
     ``generation``: the store's generation the positions belong to (a restart meanwhile
     makes them name other records: the export fails). ``progress(done, total)`` is called
-    now and then from the calling thread.
+    now and then from the calling thread; ``pace()`` after each record (a worker leaving the
+    interpreter to the UI now and then).
     """
     check_target(path, overwrite)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
@@ -120,7 +122,8 @@ def export_records(
     try:
         with out:
             printer = RecordPrinter(out, output="jsonl" if jsonl else "text", original=True)
-            written = _write(store, rows, printer, path, generation, progress, cancelled)
+            written = _write(store, rows, printer, path, generation, progress, cancelled,
+                             pace)
             try:
                 out.flush()
                 size = out.tell()
@@ -137,8 +140,9 @@ def export_records(
 
 def _write(store: Store, rows: Sequence[int], printer: RecordPrinter, path: Path,
            generation: int, progress: Callable[[int, int], None] | None,
-           cancelled: Callable[[], bool]) -> int:
+           cancelled: Callable[[], bool], pace: Callable[[], None] | None) -> int:
     total = len(rows)
+    as_read = printer.original and all(part.format.prints_raw for part in store.parts())
     chunk: list[bytes] = []
     size = count = 0
     last = time.monotonic()
@@ -157,16 +161,20 @@ def _write(store: Store, rows: Sequence[int], printer: RecordPrinter, path: Path
         if store.generation != generation:
             raise ExportError("the input restarted (truncated?) while exporting: nothing written")
         try:
-            record = store.parse(int(position))
+            # Text records print as their bytes: most are known without parsing them.
+            data = known_original_bytes(store.raw(int(position))) if as_read else None
+            if data is None:
+                data = printer.render(store.parse(int(position)))
         except (IndexError, OSError) as exc:
             raise ExportError(f"reading record {position} failed ({exc}): nothing written"
                               ) from exc
-        data = printer.render(record)
         chunk.append(data)
         size += len(data)
         count += 1
         if size >= WRITE_CHUNK:
             flush()
+        if pace is not None:
+            pace()
         if progress is not None and time.monotonic() - last >= PROGRESS_INTERVAL:
             progress(count, total)
             last = time.monotonic()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Checkbox, Input, RadioButton, Static
 
+from logview.printer import known_original_bytes, original_bytes
 from logview.sources.base import StaticFileSource
 from logview.store import build_store
 from logview.tui import export as export_module
@@ -26,7 +27,7 @@ from logview.tui.export import (
 )
 from logview.tui.widgets.export_dialog import ExportDialog
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import screen_text, until, write_log
+from tui.conftest import log_line, screen_text, until, write_log
 
 
 def _list(app: LogviewApp) -> RecordList:
@@ -82,19 +83,34 @@ def _said(app: LogviewApp, text: str) -> bool:
 
 def test_export_records_as_text_and_json_lines(tmp_path):
     log = write_log(tmp_path / "app.log", 40)
+    with log.open("a") as fh:  # braces: these records are parsed to be printed
+        fh.write(log_line(40, message='payload {"a": 1}') + log_line(41, "ERROR", "{oops"))
     store = _store(log)
-    rows = [1, 5, 13, 29]
+    rows = [1, 5, 13, 29, 40, 41]
     out = tmp_path / "out.log"
     result = export_records(store, rows, out, jsonl=False, generation=store.generation)
-    assert result.records == 4 and result.size == out.stat().st_size
+    assert result.records == 6 and result.size == out.stat().st_size
     assert out.read_bytes() == _original(log, store, rows)
     seen: list[tuple[int, int]] = []
     jsonl = tmp_path / "out.jsonl"
     export_records(store, range(len(store)), jsonl, jsonl=True, generation=store.generation,
                    progress=lambda done, total: seen.append((done, total)))
     assert jsonl.read_bytes() == _cli_print(log, "-o", "jsonl")
-    assert seen[-1] == (40, 40)
+    assert seen[-1] == (42, 42)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_records_known_without_parsing_print_as_the_printer_prints_them(tmp_path):
+    log = tmp_path / "mixed.log"
+    log.write_bytes(b"plain line\r\n  indented\n{\"level\": \"error\", \"msg\": \"x\"}\n"
+                    b"\n2024-05-01 12:00:00,000 ERROR a: {b}\nno newline at the end")
+    store = _store(log)
+    for position in range(len(store)):
+        data = store.raw(position)
+        known = known_original_bytes(data)
+        assert known is None or known == original_bytes(store.parse(position)), data
+    assert known_original_bytes(b"plain\n") == b"plain\n"
+    assert known_original_bytes(b"{}") is None and known_original_bytes(b" \n") is None
 
 
 def test_export_never_overwrites_unless_told(tmp_path):

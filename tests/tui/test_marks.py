@@ -209,3 +209,20 @@ async def test_a_store_restart_drops_the_marks(tmp_path):
         assert not records.marked_only
         await until(pilot, lambda: _said(app, "1 mark dropped"))
         await until(pilot, lambda: records.positions is None and records.row_count >= 4)
+
+
+async def test_the_command_palette_has_the_mark_and_export_commands(make_store):
+    app = LogviewApp(make_store(20))
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 20)
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        for title in ("Mark", "Next mark", "Show only marked", "Clear marks", "Export view"):
+            assert title in commands, title
+        commands["Mark"].callback()
+        await until(pilot, lambda: records.cursor_position in records.marks)
+        commands["Show only marked"].callback()
+        await until(pilot, lambda: records.marked_only and records.row_count == 1)
+        commands["Clear marks"].callback()
+        await until(pilot, lambda: not records.marks and records.row_count == 20)
+        commands["Export view"].callback()
+        await until(pilot, lambda: type(app.screen).__name__ == "ExportDialog")

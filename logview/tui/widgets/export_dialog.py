@@ -33,6 +33,7 @@ from logview.tui.export import (
     json_by_name,
     target_path,
 )
+from logview.tui.pacing import DutyCycle
 from logview.tui.widgets.status_bar import count_of
 
 
@@ -201,7 +202,8 @@ class ExportDialog(ModalScreen[str | None]):
             path = target_path(text)
             result = export_records(view.store, rows, path, jsonl=jsonl,
                                     generation=view.generation, overwrite=overwrite,
-                                    progress=progress, cancelled=lambda: worker.is_cancelled)
+                                    progress=progress, cancelled=lambda: worker.is_cancelled,
+                                    pace=DutyCycle())
         except ExportCancelled:
             return
         except TargetExists:

@@ -7,10 +7,11 @@ import errno
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, RadioButton, Static
+from textual.widgets import Checkbox, Input, ProgressBar, RadioButton, Static
 
 from logview.printer import known_original_bytes, original_bytes
 from logview.sources.base import StaticFileSource
@@ -254,3 +255,26 @@ async def test_export_says_why_it_cannot_write(tmp_path):
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ExportDialog))
         assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "locked"]
+
+
+async def test_a_long_export_shows_progress_and_cancel_leaves_nothing(tmp_path, monkeypatch):
+    from logview.tui.widgets import export_dialog
+
+    class Slow:  # every record takes two milliseconds: the export lasts seconds
+        def __call__(self) -> None:
+            time.sleep(0.002)
+
+    monkeypatch.setattr(export_dialog, "DutyCycle", Slow)
+    app = LogviewApp(_store(write_log(tmp_path / "app.log", 5000)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        records = _list(app)
+        await until(pilot, lambda: records.row_count == 5000)
+        dialog = await _dialog(pilot, app)
+        await _submit(pilot, dialog, tmp_path / "big.log")
+        bar = dialog.query_one(ProgressBar)
+        await until(pilot, lambda: bar.display and 0 < (bar.progress or 0) < 5000)
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ExportDialog))
+        await until(pilot, lambda: _said(app, "Export cancelled"))
+        await until(pilot, lambda: sorted(p.name for p in tmp_path.iterdir()) == ["app.log"])

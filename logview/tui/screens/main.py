@@ -39,7 +39,6 @@ from logview.tui.theme import LEVEL_KEYS
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
-from logview.tui.widgets.marked_rows import MarksChanged
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
 from logview.tui.widgets.status_bar import (
@@ -335,7 +334,7 @@ class MainScreen(StoreWorkers, Screen):
 
     @on(RecordList.FollowChanged)
     @on(RecordList.CursorMoved)
-    @on(MarksChanged)
+    @on(RecordList.MarksChanged)
     def _list_changed(self, message: Any) -> None:
         self._show_status()
 

@@ -38,13 +38,6 @@ MARK_BINDINGS = [
 COPY_LIMIT = 1 << 20
 
 
-class MarksChanged(Message):
-    """Records were marked or unmarked, or "only marked" switched (the status line says it)."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, MarksChanged)
-
-
 def with_mark(line: Strip, style: Style) -> Strip:
     """``line`` with its first cell in the mark's style (a bar down the left of marked rows,
     over the cursor's highlight)."""
@@ -56,6 +49,12 @@ def with_mark(line: Strip, style: Style) -> Strip:
 
 class MarkedRows:
     """Marks mixed into ``RecordList`` (uses its rows, cursor, store and ``set_positions``)."""
+
+    class MarksChanged(Message):
+        """Records were marked or unmarked, or "only marked" switched (the status line says)."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MarkedRows.MarksChanged)
 
     def _init_marks(self) -> None:
         self.marks = Marks()
@@ -86,7 +85,7 @@ class MarkedRows:
     def _show_marked_only(self, on: bool) -> None:
         self.marked_only = on
         self.set_positions(self._query_rows)
-        self.post_message(MarksChanged())
+        self.post_message(self.MarksChanged())
 
     def shown_marks(self) -> np.ndarray:
         """The marked records the view shows (sorted store positions)."""
@@ -100,7 +99,7 @@ class MarkedRows:
         if dropped:
             self.notify(f"{count_of(dropped, 'mark')} dropped: the input restarted",
                         severity="warning", timeout=4)
-            self.post_message(MarksChanged())
+            self.post_message(self.MarksChanged())
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -112,7 +111,7 @@ class MarkedRows:
         if self.marked_only:  # an unmarked record leaves the view
             self.set_positions(self._query_rows)
         self.refresh()
-        self.post_message(MarksChanged())
+        self.post_message(self.MarksChanged())
 
     def action_next_mark(self, step: int) -> None:
         here = self.cursor_position
@@ -141,7 +140,7 @@ class MarkedRows:
         if self.marked_only:
             self._show_marked_only(False)
         self.refresh()
-        self.post_message(MarksChanged())
+        self.post_message(self.MarksChanged())
         self.notify(f"Cleared {count_of(cleared, 'mark')}", timeout=3)
 
     def action_copy(self) -> None:

@@ -226,3 +226,26 @@ async def test_the_command_palette_has_the_mark_and_export_commands(make_store):
         await until(pilot, lambda: not records.marks and records.row_count == 20)
         commands["Export view"].callback()
         await until(pilot, lambda: type(app.screen).__name__ == "ExportDialog")
+
+
+async def test_searches_keep_to_the_marked_records_after_M(make_store):
+    store = make_store(40)
+    app = LogviewApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 40)
+        for row in (2, 6, 13, 20, 29):  # 13 and 29 are ERRORs; 5, 21 and 37 are not marked
+            await _go(pilot, records, row)
+            await pilot.press("m")
+        await pilot.press("M", "g")
+        assert records.cursor_position == 2
+        await pilot.press("e")
+        await until(pilot, lambda: records.cursor_position == 13)
+        await pilot.press("e")
+        await until(pilot, lambda: records.cursor_position == 29)
+        await pilot.press("e")
+        await until(pilot, lambda: _said(app, "No next error"))
+        await pilot.press("E")
+        await until(pilot, lambda: records.cursor_position == 13)
+        await pilot.press("E")
+        await until(pilot, lambda: _said(app, "No previous error"))
+        assert records.cursor_position == 13

@@ -18,6 +18,7 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.message import Message
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from logview.record import Record
 from logview.tui.marks import Marks
@@ -126,6 +127,41 @@ class MarkedRows:
             return
         self.go_to_row(self.row_of(found), follow=False, context=SEARCH_CONTEXT)
 
+    def find(self, query: Any, step: int, what: str, **options: Any) -> None:
+        """Searches (``n N e E w W``, a histogram bucket) keep to the marked records after
+        ``M``: each is tested in a worker, in the direction of the search."""
+        if not self.marked_only:
+            super().find(query, step, what, **options)  # type: ignore[misc]
+            return
+        here = self.cursor_position
+        shown = self.positions
+        if here is None or shown is None or not len(shown):
+            self.notify(f"No {what}", timeout=2)
+            return
+        if options.get("from_start"):
+            candidates = shown.tolist()
+        elif step > 0:
+            candidates = shown[np.searchsorted(shown, here, side="right"):].tolist()
+        else:
+            candidates = shown[: np.searchsorted(shown, here, side="left")][::-1].tolist()
+        store = self.store
+
+        def search() -> None:
+            worker = get_current_worker()
+            found = None
+            try:
+                for position in candidates:
+                    if worker.is_cancelled:
+                        return
+                    if query.matches(store.record(position)):
+                        found = position
+                        break
+            except (IndexError, OSError):
+                found = None  # the store restarted: the marks are being dropped
+            self.app.call_from_thread(self._found, found, step, what)
+
+        self.run_worker(search, thread=True, group="find", exclusive=True, exit_on_error=False)
+
     def action_marked_only(self) -> None:
         if not self.marked_only and not len(self.marks):
             self.notify("No marks: m marks the record under the cursor", timeout=3)
@@ -218,3 +254,4 @@ class MarkedRows:
     run_worker: Callable[..., Any]
     get_component_rich_style: Callable[..., Style]
     _copy: Callable[[Record], None]
+    _found: Callable[[int | None, int, str], None]

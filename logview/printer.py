@@ -84,6 +84,14 @@ def original_bytes(record: Record) -> bytes:
     return data if data.endswith(b"\n") else data + b"\n"
 
 
+def known_original_bytes(data: bytes) -> bytes | None:
+    """``original_bytes`` of a record read from ``data`` by a format that ``prints_raw``, when
+    it is known without parsing: some text and no ``{`` (so not a JSON record); else None."""
+    if b"{" in data or not data.strip():
+        return None
+    return data if data.endswith(b"\n") else data + b"\n"
+
+
 #: LogRecord attributes that every record of a logging client carries: kept in ``-o jsonl``
 #: and the detail view, left out of one-line text so the extras a program added stand out.
 #: (Also every field whose name starts with "_": the journal's trusted and address fields,

@@ -151,7 +151,14 @@ class LogviewApp(App[None]):
             ("Expand all records", "Every record's lines in place, or one row each (z)", "toggle_expand"),
             ("Cycle time column", "Clock, since previous, from the cursor's record (T)", "cycle_time"),
             ("Toggle application colours", "ANSI colours in messages shown or stripped (a)", "toggle_colours"),
-            ("Copy record", "Copy the record's raw text (c)", "copy"),
+            ("Copy record", "Copy the record's raw text, or the marked records' (c)", "copy"),
+            ("Mark", "Mark or unmark the record under the cursor (m)", "toggle_mark"),
+            ("Next mark", "Move to the next marked record (u)", "next_mark(1)"),
+            ("Show only marked", "Show only the marked records, or all again (M)",
+             "marked_only"),
+            ("Clear marks", "Unmark every record (C)", "clear_marks"),
+            ("Export view", "Write the records shown (or the marked ones) to a file (s)",
+             "export"),
         ]
         for title, help_text, action in list_commands:
             yield SystemCommand(title, help_text, lambda a=action: self._run_on_list(a))

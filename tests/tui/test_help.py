@@ -35,7 +35,8 @@ async def test_help_lists_keys_and_query_language():
         keys = str(app.screen.query_one("#help-keys", Static).render())
         for key in ("Home g", "End G", "PgUp PgDn", "k j", "/", "&", "Enter", "Escape", "n N",
                     "e E", "w W", "1 2 3 4 5", "t", "\\", "c", "?", "q", "ctrl+p",
-                    "z", "T", "a", "← →", ":", "F", "space"):
+                    "z", "T", "a", "← →", ":", "F", "space",
+                    "m", "u U", "M", "C", "s"):
             assert key in keys, key
         query = str(app.screen.query_one("#help-query", Static).render())
         assert query == query_help()

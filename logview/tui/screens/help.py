@@ -58,6 +58,14 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("a", "show / strip the colours the application wrote into its messages (ANSI)"),
         ("← →", "scroll the logger and message sideways (time and level stay)"),
     )),
+    ("Marks and export", (
+        ("m", "mark / unmark the record (a bar down its left edge)"),
+        ("u U", "next / previous marked record"),
+        ("M", "show only the marked records (that match the query), or all again"),
+        ("C", "clear every mark"),
+        ("c", "with marks: copy the marked records shown (raw text, up to 1 MB)"),
+        ("s", "export the view (or its marked records) to a file: text or JSON lines"),
+    )),
     ("Detail view", (
         ("Escape q", "close"),
         ("c", "copy the raw text"),

@@ -353,6 +353,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
     @on(RecordList.FollowChanged)
     @on(RecordList.CursorMoved)
     @on(RecordList.ModesChanged)
+    @on(RecordList.MarksChanged)
     def _list_changed(self, message: Any) -> None:
         self._show_status()
 
@@ -435,6 +436,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
             notices=len(self._notices),
             view_modes=records.modes_label,
             find=self.find_status(),
+            marks=len(records.marks),
+            marked_only=records.marked_only,
         )
         state.format_label, state.format_warning = self._format_text
         self._status_bar.show(state)

@@ -39,6 +39,7 @@ from logview.store import Store
 from logview.tui.rows import RowFetching
 from logview.tui.source_tags import source_color, source_tags
 from logview.tui.widgets.list_scrollbar import ListScrollBar
+from logview.tui.widgets.marked_rows import MARK_BINDINGS, MarkedRows
 from logview.tui.widgets.record_search import RecordSearch
 from logview.tui.widgets.row_modes import RowModes
 from logview.tui.widgets.row_painting import RowKey, RowPainting
@@ -49,7 +50,7 @@ from logview.tui.widgets.wrap_layout import (
 )
 
 
-class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, ScrollView,
+class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, RecordSearch, ScrollView,
                  can_focus=True):
     """Rows of records from a store, following the end like ``tail -f`` until scrolled up."""
 
@@ -60,6 +61,7 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         "record-list--marker",
         "record-list--match",
         "record-list--find",
+        "record-list--mark",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -83,6 +85,7 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         Binding("a", "toggle_colours", "App colours", show=False),
         Binding("left", "scroll_sideways(-1)", "Scroll left", show=False),
         Binding("right", "scroll_sideways(1)", "Scroll right", show=False),
+        *MARK_BINDINGS,
     ]
 
     class CursorMoved(Message):
@@ -153,6 +156,7 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         self._drawing: tuple[int, int, int, Style] | None = None
         self._init_modes()
         self._init_rows(store)
+        self._init_marks()
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
@@ -202,6 +206,7 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         there: they are not new rows, and a cursor that does not follow stays on its record
         (or the nearest match) while they come in, until the user moves it.
         """
+        positions = self._view_rows(positions)  # only the marked ones, after M
         before = self.row_count
         anchor = self._anchor if self._anchor is not None else self.cursor_position
         grew_only = (
@@ -255,6 +260,7 @@ class RecordList(RowPainting, RowModes, RowText, RowFetching, RecordSearch, Scro
         self._drawn_cache.clear()
         self._wrap_cache.clear()
         self._forget_rows()
+        self._drop_marks()
         self._max_width = 0
         self._render_key += 1
         self._rows_changed(0)

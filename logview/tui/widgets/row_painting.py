@@ -100,18 +100,21 @@ class RowPainting:
         # as it was in the frame before (a line is its row at this scroll, width and styles).
         # A line drawn from its record needs nothing else (not even the record).
         time_key = self._time_key(row)
+        marked = self.is_marked(position)
         key = ((position, self._generation, self._render_key, wide, False, time_key), row,
-               scroll_x, width, cursor, base)
+               scroll_x, width, cursor, base, marked)
         line = self._line_cache.get(key)
         if line is not None:
             return key, line
         row_key, strip = self._row_strip(position, wide, row, time_key)
-        key = (row_key, row, scroll_x, width, cursor, base)
+        key = (row_key, row, scroll_x, width, cursor, base, marked)
         line = self._line_cache.get(key)
         if line is None:
             line = self._scrolled(strip, scroll_x, width, wide)
             if cursor is not None:
                 line = line.apply_style(cursor)
+            if marked:
+                line = self._with_mark(line)
             line = line.apply_style(base).apply_offsets(scroll_x, row)
             self._line_cache[key] = line
         return key, line
@@ -161,6 +164,8 @@ class RowPainting:
         strip = line.strip.crop_extend(0, width, None)
         if line.row == self.cursor_row:
             strip = strip.apply_style(self.get_component_rich_style("record-list--cursor"))
+        if self.is_marked(self.position_at(line.row)):
+            strip = self._with_mark(strip)
         return strip.apply_style(base).apply_offsets(0, line.row)
 
     def _wrap_screen(self) -> list[WrappedLine]:

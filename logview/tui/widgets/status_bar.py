@@ -51,6 +51,8 @@ class StatusState:
     notices: int = 0  # what the sources said they lost or refused (each was notified)
     view_modes: str = ""  # the record list's view modes that are on ("time: since previous")
     find: str = ""  # the find's hits: "hit 3 of 20", "≥20 hits…" ("" when there is no find)
+    marks: int = 0  # marked records (m)
+    marked_only: bool = False  # only the marked records are shown (M)
 
 
 class StatusBar(Static):
@@ -87,6 +89,10 @@ class StatusBar(Static):
         if state.find:
             text.append("  ")
             text.append(f"/ {printable(state.find)}", "bold")
+        if state.marks or state.marked_only:
+            text.append(f"  {count_of(state.marks, 'mark')}")
+            if state.marked_only:
+                text.append(" (marked only)", "bold")
         if state.format_warning:
             text.append("  ")
             text.append(printable(state.format_warning), "bold red")

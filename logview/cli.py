@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 from contextlib import suppress
@@ -54,6 +55,10 @@ your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/
   [formats.myjson]
   json = { time = "ts", level = "sev", message = "text", logger = "component" }
   then detection tries them first, and --format myapp picks one.
+  Redaction rules of your own, and --redact by default, in config.toml beside it:
+  [redact]
+  enabled = true
+  rules = { customer_id = 'cust-[0-9]{6}' }
 
 exit status: 0 records printed (or the viewer closed; SIGTERM or SIGHUP stopped following),
              1 --print matched nothing, 2 an error (missing file, bad query, bad format
@@ -139,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a built-in live demo stream (no files needed)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour --print text output (auto: on a terminal, unless NO_COLOR)")
+    parser.add_argument("--redact", nargs="?", const="", metavar="RULES",
+                        help="mask e-mail addresses, IP addresses, tokens, keys, secrets and "
+                        "card numbers in everything shown, copied and printed, as [email], "
+                        "[ipv4]...: all rules (or config.toml's [redact] use), or the named "
+                        "ones, e.g. --redact=email,ipv4,card (see --redact-rules); the query "
+                        "reads the redacted text")
+    parser.add_argument("--redact-rules", action="store_true",
+                        help="list the redaction rules (your config.toml's included) and exit")
+    parser.add_argument("--redact-search-original", action="store_true",
+                        help="with --redact: the query reads the original text (a search for "
+                        "an address finds its records), while everything shown stays redacted")
+    parser.add_argument("--no-redact", action="store_true",
+                        help="do not redact, even when config.toml's [redact] enabled = true")
     parser.add_argument("--version", action="version", version=f"logview {__version__}")
     return parser
 
@@ -285,6 +303,24 @@ def _clickhouse_options(args: argparse.Namespace, paths: list[str], *, tui: bool
     return ClickHouseOptions(query=query, fatal_errors=not tui, fetch=not args.explain)
 
 
+def build_redactor(args: argparse.Namespace):
+    """The ``Redactor`` of ``--redact`` and config.toml's ``[redact]``, or None."""
+    from logview.redact import BUILTIN_NAMES, RedactError
+    from logview.redact_config import build_redactor as build
+    from logview.redact_config import load_config
+
+    value = args.redact
+    if value and (not re.fullmatch(r"[A-Za-z0-9_,-]+", value) or (  # --redact app.log: a source
+            os.path.exists(value) and not set(value.split(",")) <= {"all", *BUILTIN_NAMES})):
+        args.sources.insert(0, value)
+        args.redact = ""
+    try:
+        return build(args.redact, disabled=args.no_redact,
+                     search_original=args.redact_search_original, config=load_config())
+    except RedactError as exc:
+        raise CliError(f"--redact: {exc}") from exc
+
+
 def build_query(text: str):
     from logview.query import QueryError, parse_query
 
@@ -317,6 +353,16 @@ def _report_damaged(sources: list[ByteSource]) -> None:
             print(f"logview: warning: {error}", file=sys.stderr)
 
 
+def _config_rules(load_config) -> list:
+    """The user's own redaction rules (``--redact-rules``), said as an error when broken."""
+    from logview.redact import RedactError
+
+    try:
+        return load_config().custom
+    except RedactError as exc:
+        raise CliError(f"--redact: {exc}") from exc
+
+
 def _warn_user_formats() -> None:
     """Say on stderr, once, what in the user's formats file could not be used."""
     from logview.formats.detect import user_format_warnings
@@ -339,6 +385,13 @@ def main(argv: list[str] | None = None) -> int:
 
         stop_signals = StopSignals()
     try:
+        if args.redact_rules:
+            from logview.redact import describe_rules
+            from logview.redact_config import load_config
+
+            sys.stdout.write(describe_rules(_config_rules(load_config)))
+            return EXIT_OK
+        redactor = build_redactor(args)  # first: --redact app.log gives back its source
         query = build_query(args.query)
         _warn_user_formats()
         fmt = _format_option(args)
@@ -350,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         from logview.store import build_store
 
-        store = build_store(sources, fmt)
+        store = build_store(sources, fmt, redactor)
         if tui:
             from logview.tui.app import LogviewApp
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
-from logview.record import RawRecord, Record, parse_raw_record
+from logview.record import RawRecord, Record
 from logview.scan import Matcher, QueryLike
 from logview.sources.base import ByteSource
 
@@ -81,7 +81,7 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     out: list[bytes] = []
     test_at, record_end = job.detector.starts_at, job.detector.next_start
     rfind, find, admits = buf.rfind, buf.find, Matcher.admits
-    fmt, name, matches = job.matcher.format, job.name, job.matcher.matches
+    name, make = job.name, job.matcher.record
     render, confirm = job.render, job.confirm
     size = len(buf)
     for hit in hits:
@@ -103,8 +103,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         if line is not None:
             line += buf.count(b"\n", counted, s)
             counted = s
-        record = parse_raw_record(fmt, RawRecord(first + s, line, data), name)  # type: ignore[arg-type]
-        if matches(record):
+        record = make(RawRecord(first + s, line, data), name)  # type: ignore[arg-type]
+        if record is not None:  # matched, and redacted when --redact is on
             out.append(render(record))
     return b"".join(out), len(out)
 
@@ -119,7 +119,7 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
     """
     if len(store.parts()) != 1 or not store.source.finished or query.is_empty:
         return None
-    matcher = Matcher(store.format, query)
+    matcher = Matcher(store.format, query, getattr(store, "redactor", None))
     needles = matcher.needles()
     if needles is None:
         return None

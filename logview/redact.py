@@ -129,7 +129,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("secret",
          r"(?i:" + _SECRET_NAMES + r")[\"']?[ \t]*[:=][ \t]*"
          r"(?:\"(?P<v>(?:[^\"\\\n]|\\.){1,4096})\"|'(?P<v2>[^'\n]{1,4096})'"
-         r"|(?P<v3>[^\s\"',;&}\]]{1,4096}))",
+         r"|(?P<v3>(?!\[secret\])[^\s\"',;&}\]]{1,4096}))",
          "the value of password=, token=, api_key=, secret=... in key=value text and JSON "
          "(and of any field named so)",
          gate=("passw", "secret", "token", "apikey", "api_key", "api-key", "access",
@@ -150,7 +150,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
          r"|glpat-[A-Za-z0-9_-]{20,255})",
          "API keys of known shapes: sk-..., AKIA... (AWS), ghp_... (GitHub), xoxb-/xoxp-... "
          "(Slack), glpat-... (GitLab)", lambda m: _alone(m, "_", "_"),
-         gate=("sk-", "k_live_", "k_test_", "akia", "asia", "gh", "xox", "glpat-")),
+         gate=("sk-", "k_live_", "k_test_", "akia", "asia", "gh", "github_pat_", "xox",
+               "glpat-")),
     Rule("email",
          r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}",
          "e-mail addresses", lambda m: _alone(m, ".%+-", ""), gate=("@",)),

@@ -306,8 +306,8 @@ def _clickhouse_options(args: argparse.Namespace, paths: list[str], *, tui: bool
 def build_redactor(args: argparse.Namespace):
     """The ``Redactor`` of ``--redact`` and config.toml's ``[redact]``, or None."""
     from logview.redact import BUILTIN_NAMES, RedactError
+    from logview.redact_config import ConfigUnreadable, load_config
     from logview.redact_config import build_redactor as build
-    from logview.redact_config import load_config
 
     value = args.redact
     if value and (not re.fullmatch(r"[A-Za-z0-9_,-]+", value) or (  # --redact app.log: a source
@@ -315,8 +315,17 @@ def build_redactor(args: argparse.Namespace):
         args.sources.insert(0, value)
         args.redact = ""
     try:
+        try:
+            config = load_config()
+        except ConfigUnreadable as exc:
+            if args.redact is not None:
+                raise
+            if not exc.denied:  # denied: another user's home (sudo -u), not this user's file
+                print(f"logview: warning: {printable(str(exc))} (its [redact] settings are "
+                      "not applied)", file=sys.stderr)
+            config = None
         return build(args.redact, disabled=args.no_redact,
-                     search_original=args.redact_search_original, config=load_config())
+                     search_original=args.redact_search_original, config=config)
     except RedactError as exc:
         raise CliError(f"--redact: {exc}") from exc
 

@@ -8,9 +8,11 @@
     search_original = false           # the query reads the original text
     rules = { customer_id = 'cust-[0-9]{6}' }   # your own rules: name = regex
 
-Unlike a broken ``formats.toml`` entry (a warning), anything wrong here is an error that
-stops logview: a rule left out, or a config that asked for redaction and could not be read,
-would show what was meant to be masked.
+Unlike a broken ``formats.toml`` entry (a warning), anything wrong in the file is an error
+that stops logview: a rule left out would show what it was meant to mask. A file that cannot
+be read at all (``ConfigUnreadable``: a home directory of another user) stops only a run that
+asked for ``--redact``; others go on without it (with a warning unless permission was
+denied: then it is another user's file, not the runner's).
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ from logview.redact import RedactError, Redactor, Rule, choose_rules, custom_rul
 
 CONFIG_FILE = "config.toml"
 _KEYS = ("enabled", "use", "search_original", "rules")
+
+
+class ConfigUnreadable(RedactError):
+    """config.toml exists (or may) but cannot be read: permissions, an I/O error.
+    ``denied``: no permission (typically another user's home: ``sudo -u nobody``)."""
+
+    def __init__(self, message: str, *, denied: bool = False) -> None:
+        super().__init__(message)
+        self.denied = denied
 
 
 @dataclass(slots=True)
@@ -50,7 +61,8 @@ def load_config(config_dir: Path | None = None) -> RedactConfig:
     except FileNotFoundError:
         return RedactConfig()
     except OSError as exc:
-        raise RedactError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+        raise ConfigUnreadable(f"{path}: cannot read it: {exc.strerror or exc}",
+                               denied=isinstance(exc, PermissionError)) from None
     except UnicodeDecodeError as exc:
         raise RedactError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -161,3 +161,12 @@ def test_listen_print_is_redacted(tmp_path):
         assert lv.stop(signal.SIGTERM) == 0
     finally:
         lv.kill()
+
+
+def test_unreadable_config_stops_only_a_run_that_asked_for_redact(run_main, log, no_user_config):
+    (no_user_config / "config.toml").mkdir()  # reading it fails (IsADirectoryError)
+    status, out, err = run_main(str(log), "--print")
+    assert status == 0 and out == log.read_bytes()
+    assert "config.toml: cannot read it" in err and "not applied" in err
+    status, out, err = run_main(str(log), "--print", "--redact")
+    assert status == 2 and out == b"" and "config.toml: cannot read it" in err

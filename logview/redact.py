@@ -141,10 +141,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
          "Authorization header values and Bearer tokens",
          gate=("authorization", "bearer")),
     Rule("jwt",
-         r"eyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{0,8192}",
+         r"eyJ(?<![\w-]eyJ)[A-Za-z0-9_-]{4,8192}+\.[A-Za-z0-9_-]{4,8192}+\."
+         r"[A-Za-z0-9_-]{0,8192}+",
          "JSON web tokens (eyJ...)", lambda m: _alone(m, "_-", "_-"), gate=("eyj",)),
     Rule("key",
-         r"(?:sk-(?:proj-|live-|test-|ant-)?[A-Za-z0-9_-]{20,512}|[sr]k_(?:live|test)_"
+         r"(?<![\w-])(?:sk-(?:proj-|live-|test-|ant-)?[A-Za-z0-9_-]{20,512}|[sr]k_(?:live|test)_"
          r"[A-Za-z0-9]{16,512}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,255}"
          r"|github_pat_[A-Za-z0-9_]{22,255}|xox[abposr]-[A-Za-z0-9-]{10,512}"
          r"|glpat-[A-Za-z0-9_-]{20,255})",
@@ -153,7 +154,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
          gate=("sk-", "k_live_", "k_test_", "akia", "asia", "gh", "github_pat_", "xox",
                "glpat-")),
     Rule("email",
-         r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}",
+         r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}",
          "e-mail addresses", lambda m: _alone(m, ".%+-", ""), gate=("@",)),
     Rule("ipv6",
          r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?:%[\w.-]{1,32})?",
@@ -323,11 +324,6 @@ class Redactor:
             raw=raw,
             data=data,
         )
-
-    def view(self, record: Record) -> tuple[Record, Record]:
-        """(the record the query is tested on, the record shown) for a parsed record."""
-        shown = self.record(record)
-        return (record if self.search_original else shown), shown
 
     def touches_marker(self, literal: str) -> bool:
         """Whether ``literal`` could be found in redacted text only thanks to a marker: it

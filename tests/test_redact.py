@@ -302,3 +302,16 @@ def test_json_records_fields_and_raw_redacted():
     assert record.message == "login [email]"
     assert record.fields["password"] == "[secret]" and record.fields["client"]["ip"] == "[ipv4]"
     assert "hunter2" not in record.raw and "10.9.8.7" not in record.raw
+
+
+@pytest.mark.parametrize("hostile", [
+    "eyJ" * 100_000, "sk-" * 100_000, "a" * 300_000 + "@", "a.b" * 100_000 + "@x.io",
+    "1:" * 150_000, "4" * 300_000, "password" + " " * 300_000, "password= " * 30_000,
+])
+def test_hostile_text_costs_linear_time(hostile):
+    """No rule backtracks over a long run of what it matches (each would take minutes)."""
+    import time
+
+    start = time.process_time()
+    ALL.text(hostile)
+    assert time.process_time() - start < 1.0

@@ -148,8 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="mask e-mail addresses, IP addresses, tokens, keys, secrets and "
                         "card numbers in everything shown, copied and printed, as [email], "
                         "[ipv4]...: all rules (or config.toml's [redact] use), or the named "
-                        "ones, e.g. --redact=email,ipv4,card (see --redact-rules); the query "
-                        "reads the redacted text")
+                        "ones, e.g. --redact=email,ipv4,card (rules: secret, token, jwt, key, "
+                        "email, ipv6, ipv4, card and your own; --redact-rules says what each "
+                        "masks); the query reads the redacted text")
     parser.add_argument("--redact-rules", action="store_true",
                         help="list the redaction rules (your config.toml's included) and exit")
     parser.add_argument("--redact-search-original", action="store_true",
@@ -285,7 +286,7 @@ def _journal_options(args: argparse.Namespace, paths: list[str], *, tui: bool):
     if not tui or args.explain:
         from logview.sources.journal_pushdown import journal_pushdown
 
-        pushdown = journal_pushdown(build_query(args.query))
+        pushdown = journal_pushdown(build_query(_pushdown_text(args)))
     return JournalOptions(pushdown=pushdown, fatal_errors=not tui)
 
 
@@ -299,7 +300,7 @@ def _clickhouse_options(args: argparse.Namespace, paths: list[str], *, tui: bool
         return None
     from logview.sources.clickhouse import ClickHouseOptions
 
-    query = build_query(args.query) if not tui or args.explain else None
+    query = build_query(_pushdown_text(args)) if not tui or args.explain else None
     return ClickHouseOptions(query=query, fatal_errors=not tui, fetch=not args.explain)
 
 
@@ -328,6 +329,13 @@ def build_redactor(args: argparse.Namespace):
                      search_original=args.redact_search_original, config=config)
     except RedactError as exc:
         raise CliError(f"--redact: {exc}") from exc
+
+
+def _pushdown_text(args: argparse.Namespace) -> str:
+    """The query a journal or ClickHouse may filter by itself: none when --redact makes the
+    query read redacted text (they would read the original: ``-bob`` would drop records whose
+    redacted text has no 'bob', and '[email]' would find nothing)."""
+    return "" if getattr(args, "redacted_query", False) else args.query
 
 
 def build_query(text: str):
@@ -401,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(describe_rules(_config_rules(load_config)))
             return EXIT_OK
         redactor = build_redactor(args)  # first: --redact app.log gives back its source
+        args.redacted_query = redactor is not None and not redactor.search_original
         query = build_query(args.query)
         _warn_user_formats()
         fmt = _format_option(args)

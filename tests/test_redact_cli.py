@@ -170,3 +170,24 @@ def test_unreadable_config_stops_only_a_run_that_asked_for_redact(run_main, log,
     assert "config.toml: cannot read it" in err and "not applied" in err
     status, out, err = run_main(str(log), "--print", "--redact")
     assert status == 2 and out == b"" and "config.toml: cannot read it" in err
+
+
+def test_journal_gets_no_pushed_down_query_when_the_query_reads_redacted_text(tmp_path, run_main):
+    """journalctl filters original text: a pushed `-bob` would drop records whose redacted
+    text has no 'bob'. With --redact-search-original the query reads what journalctl reads."""
+    from journal_helpers import make_journals, needs_journal
+
+    if needs_journal.args[0]:
+        pytest.skip(needs_journal.kwargs["reason"])
+    journals = make_journals(tmp_path / "remote")
+    query = "level>=WARNING _HOSTNAME=web1"
+
+    def runs(*extra: str) -> str:
+        status, out, err = run_main(f"journal:{journals}", "--explain", "-q", query, *extra)
+        assert status == 0, err
+        return next(line for line in out.decode().splitlines()
+                    if line.strip().startswith("--print:"))
+
+    assert "--priority=0..4" in runs() and "_HOSTNAME=web1" in runs()
+    assert "--priority" not in runs("--redact") and "_HOSTNAME" not in runs("--redact")
+    assert "--priority=0..4" in runs("--redact", "--redact-search-original")

@@ -136,7 +136,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
                "private", "credential")),
     Rule("token",
          r"(?i:authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
-         r"(?:(?:bearer|basic|token|digest)[ \t]+)?)(?P<v>[^\s\"',;]{1,4096})"
+         r"(?:(?:bearer|basic|token|digest)[ \t]+)?)(?P<v>[A-Za-z0-9\-._~+/]{1,4096}=*)"
          r"|(?i:bearer)[ \t]+(?P<v2>[A-Za-z0-9\-._~+/]{8,4096}=*)",
          "Authorization header values and Bearer tokens",
          gate=("authorization", "bearer")),

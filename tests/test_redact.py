@@ -89,6 +89,7 @@ def test_ipv6_leaves_times_macs_and_scopes(text):
     ("Authorization: Bearer abc.def-ghi_123", "Authorization: Bearer [token]"),
     ('"authorization": "Basic dXNlcjpwYXNz"', '"authorization": "Basic [token]"'),
     ("curl -H 'bearer 0123456789abcdef'", "curl -H 'bearer [token]'"),
+    ("refused (Authorization: Bearer abc.def)", "refused (Authorization: Bearer [token])"),
 ])
 def test_tokens_masked(text, expected):
     assert masked(text, "token") == expected

@@ -309,8 +309,10 @@ class Redactor:
         data = record.data
         if data is not None and raw != record.raw:
             data = self.data(data)
+        message = record.message
+        message = raw if message == record.raw else self.text(message)  # plain lines: once
         return Record(
-            message=self.text(record.message),
+            message=message,
             time=record.time,
             time_text=record.time_text,
             level=record.level,

@@ -191,3 +191,23 @@ def test_journal_gets_no_pushed_down_query_when_the_query_reads_redacted_text(tm
     assert "--priority=0..4" in runs() and "_HOSTNAME=web1" in runs()
     assert "--priority" not in runs("--redact") and "_HOSTNAME" not in runs("--redact")
     assert "--priority=0..4" in runs("--redact", "--redact-search-original")
+
+
+def test_print_follow_redacts_appended_records(tmp_path):
+    from process_helpers import read_until
+
+    path = tmp_path / "live.log"
+    path.write_text("2024-01-02 03:04:05,000 - app - INFO - first from 10.0.0.1\n")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "logview", str(path), "--print", "--follow",
+                             "--redact"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        out = read_until(proc, b"first from [ipv4]\n")
+        with path.open("a") as f:
+            f.write("2024-01-02 03:04:06,000 - app - INFO - second by bob@example.com\n")
+        out += read_until(proc, b"second by [email]\n")  # redacted, or a time-out
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    assert b"first from [ipv4]\n" in out and b"second by [email]" in out
+    assert b"10.0.0.1" not in out and b"bob@" not in out

@@ -417,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.explain:
             from logview.explain import explain
 
-            sys.stdout.write(explain(sources, fmt))
+            sys.stdout.write(explain(sources, fmt, redactor))
             return EXIT_OK
         from logview.store import build_store
 

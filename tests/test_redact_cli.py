@@ -211,3 +211,10 @@ def test_print_follow_redacts_appended_records(tmp_path):
         proc.wait(timeout=10)
     assert b"first from [ipv4]\n" in out and b"second by [email]" in out
     assert b"10.0.0.1" not in out and b"bob@" not in out
+
+
+def test_explain_shows_the_first_message_redacted(run_main, log):
+    status, out, err = run_main(str(log), "--explain", "--redact")
+    assert status == 0, err
+    assert b"message='login [email] from [ipv4]'" in out and b"bob@" not in out
+    assert b"bob@example.com" in run_main(str(log), "--explain")[1]

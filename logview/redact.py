@@ -1,10 +1,11 @@
 """Redaction: e-mail addresses, IP addresses, tokens, secrets and card numbers masked in records.
 
-A ``Redactor`` holds the chosen rules compiled into ONE regex (an alternation, one group per
-rule), so each text of a record costs one pass. A match is replaced by its rule's marker
-(``[email]``, ``[ipv4]``...); rules whose shape alone says too little are confirmed in the
-replacement callback (an IPv6 candidate must parse, a card number must carry an issuer's
-prefix and pass the Luhn check), and a candidate that fails is left as it was.
+A ``Redactor`` holds the chosen rules, each one compiled regex run over a text only when the
+text holds the rule's gate (``@`` for e-mail...; see ``Redactor`` for why not one alternation).
+A match is replaced by its rule's marker (``[email]``, ``[ipv4]``...); rules whose shape alone
+says too little are confirmed in the replacement callback (an IPv4 octet is at most 255, an
+IPv6 candidate must parse, a card number must carry an issuer's prefix and pass the Luhn
+check), and a candidate that fails is left as it was.
 
 Redaction happens where records are made from bytes (``LogStore.parse`` and the scanner's
 confirm step), so every reader of records (viewer, copy, ``--print``, ``-o jsonl``) gets the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 from contextlib import suppress
@@ -56,6 +57,10 @@ your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/
   [formats.myjson]
   json = { time = "ts", level = "sev", message = "text", logger = "component" }
   then detection tries them first, and --format myapp picks one.
+  Redaction rules of your own, and --redact by default, in config.toml beside it:
+  [redact]
+  enabled = true
+  rules = { customer_id = 'cust-[0-9]{6}' }
 
 exit status: 0 records printed (or the viewer closed; SIGTERM or SIGHUP stopped following),
              1 --print matched nothing, 2 an error (missing file, bad query, bad format
@@ -145,6 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="in the viewer: neither restore nor save the session (query "
                         "history, theme, layout, the place in each file), kept in "
                         "$XDG_STATE_HOME/logview/ (~/.local/state/logview/)")
+    parser.add_argument("--redact", nargs="?", const="", metavar="RULES",
+                        help="mask e-mail addresses, IP addresses, tokens, keys, secrets and "
+                        "card numbers in everything shown, copied and printed, as [email], "
+                        "[ipv4]...: all rules (or config.toml's [redact] use), or the named "
+                        "ones, e.g. --redact=email,ipv4,card (rules: secret, token, jwt, key, "
+                        "email, ipv6, ipv4, card and your own; --redact-rules says what each "
+                        "masks); the query reads the redacted text")
+    parser.add_argument("--redact-rules", action="store_true",
+                        help="list the redaction rules (your config.toml's included) and exit")
+    parser.add_argument("--redact-search-original", action="store_true",
+                        help="with --redact: the query reads the original text (a search for "
+                        "an address finds its records), while everything shown stays redacted")
+    parser.add_argument("--no-redact", action="store_true",
+                        help="do not redact, even when config.toml's [redact] enabled = true")
     parser.add_argument("--version", action="version", version=f"logview {__version__}")
     return parser
 
@@ -273,7 +292,7 @@ def _journal_options(args: argparse.Namespace, paths: list[str], *, tui: bool):
     if not tui or args.explain:
         from logview.sources.journal_pushdown import journal_pushdown
 
-        pushdown = journal_pushdown(build_query(args.query))
+        pushdown = journal_pushdown(build_query(_pushdown_text(args)))
     return JournalOptions(pushdown=pushdown, fatal_errors=not tui)
 
 
@@ -287,8 +306,42 @@ def _clickhouse_options(args: argparse.Namespace, paths: list[str], *, tui: bool
         return None
     from logview.sources.clickhouse import ClickHouseOptions
 
-    query = build_query(args.query) if not tui or args.explain else None
+    query = build_query(_pushdown_text(args)) if not tui or args.explain else None
     return ClickHouseOptions(query=query, fatal_errors=not tui, fetch=not args.explain)
+
+
+def build_redactor(args: argparse.Namespace):
+    """The ``Redactor`` of ``--redact`` and config.toml's ``[redact]``, or None."""
+    from logview.redact import BUILTIN_NAMES, RedactError
+    from logview.redact_config import ConfigUnreadable, load_config
+    from logview.redact_config import build_redactor as build
+
+    value = args.redact
+    if value and (not re.fullmatch(r"[A-Za-z0-9_,-]+", value) or (  # --redact app.log: a source
+            os.path.exists(value) and not set(value.split(",")) <= {"all", *BUILTIN_NAMES})):
+        args.sources.insert(0, value)
+        args.redact = ""
+    try:
+        try:
+            config = load_config()
+        except ConfigUnreadable as exc:
+            if args.redact is not None:
+                raise
+            if not exc.denied:  # denied: another user's home (sudo -u), not this user's file
+                print(f"logview: warning: {printable(str(exc))} (its [redact] settings are "
+                      "not applied)", file=sys.stderr)
+            config = None
+        return build(args.redact, disabled=args.no_redact,
+                     search_original=args.redact_search_original, config=config)
+    except RedactError as exc:
+        raise CliError(f"--redact: {exc}") from exc
+
+
+def _pushdown_text(args: argparse.Namespace) -> str:
+    """The query a journal or ClickHouse may filter by itself: none when --redact makes the
+    query read redacted text (they would read the original: ``-bob`` would drop records whose
+    redacted text has no 'bob', and '[email]' would find nothing)."""
+    return "" if getattr(args, "redacted_query", False) else args.query
 
 
 def build_query(text: str):
@@ -323,6 +376,16 @@ def _report_damaged(sources: list[ByteSource]) -> None:
             print(f"logview: warning: {error}", file=sys.stderr)
 
 
+def _config_rules(load_config) -> list:
+    """The user's own redaction rules (``--redact-rules``), said as an error when broken."""
+    from logview.redact import RedactError
+
+    try:
+        return load_config().custom
+    except RedactError as exc:
+        raise CliError(f"--redact: {exc}") from exc
+
+
 def _warn_user_formats() -> None:
     """Say on stderr, once, what in the user's formats file could not be used."""
     from logview.formats.detect import user_format_warnings
@@ -353,6 +416,14 @@ def main(argv: list[str] | None = None) -> int:
 
         stop_signals = StopSignals()
     try:
+        if args.redact_rules:
+            from logview.redact import describe_rules
+            from logview.redact_config import load_config
+
+            sys.stdout.write(describe_rules(_config_rules(load_config)))
+            return EXIT_OK
+        redactor = build_redactor(args)  # first: --redact app.log gives back its source
+        args.redacted_query = redactor is not None and not redactor.search_original
         query = build_query(args.query)
         _warn_user_formats()
         fmt = _format_option(args)
@@ -360,11 +431,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.explain:
             from logview.explain import explain
 
-            sys.stdout.write(explain(sources, fmt))
+            sys.stdout.write(explain(sources, fmt, redactor))
             return EXIT_OK
         from logview.store import build_store
 
-        store = build_store(sources, fmt)
+        store = build_store(sources, fmt, redactor)
         if tui:
             from logview.session import Session
             from logview.tui.app import LogviewApp

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from logview.formats.base import LogFormat
 from logview.formats.detect import Detection, check_format, detect, sample_lines
@@ -19,6 +20,9 @@ from logview.record import printable
 from logview.sources.base import ByteSource
 from logview.sources.clickhouse import ClickHouseSource
 from logview.sources.journal import JournalSource, journal_command, shell_command
+
+if TYPE_CHECKING:
+    from logview.redact import Redactor
 
 #: Bytes of each source that detection looks at (the same as the store's).
 EXPLAIN_BYTES = 64 * 1024
@@ -33,8 +37,10 @@ def explain_source(source: ByteSource, forced: LogFormat | None = None) -> Detec
     return detect(sample, hint=source.format_hint)
 
 
-def explain_lines(name: str, detection: Detection, first: str | None = None) -> list[str]:
-    """The report for one source, as lines of text (log text made printable)."""
+def explain_lines(name: str, detection: Detection, first: str | None = None,
+                  redactor: Redactor | None = None) -> list[str]:
+    """The report for one source, as lines of text (log text made printable, and masked by
+    ``redactor`` under ``--redact``)."""
     kind = {
         "inferred": "inferred logging template",
         "named": "known format",
@@ -63,7 +69,8 @@ def explain_lines(name: str, detection: Detection, first: str | None = None) -> 
         record = detection.format.parse(first)
         out.append(f"  first:     level={record.level} logger={record.logger!r} "
                    f"time={record.time.isoformat() if record.time else None}")
-        out.append(f"             message={printable(record.message[:100])!r}")
+        message = record.message if redactor is None else redactor.text(record.message)
+        out.append(f"             message={printable(message[:100])!r}")
     if detection.template and detection.kind == "inferred":
         pin = f"--format {shlex.quote(detection.template)}"
         if detection.datefmt:
@@ -123,7 +130,8 @@ def explain_journal(source: JournalSource) -> list[str]:
     return [printable(line) for line in out]
 
 
-def explain(sources: Iterable[ByteSource], forced: LogFormat | None = None) -> str:
+def explain(sources: Iterable[ByteSource], forced: LogFormat | None = None,
+            redactor: Redactor | None = None) -> str:
     """The whole ``--explain`` report for several sources."""
     blocks: list[str] = []
     for source in sources:
@@ -137,5 +145,5 @@ def explain(sources: Iterable[ByteSource], forced: LogFormat | None = None) -> s
         sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))
         lines = sample_lines(sample)
         first = next((line for line in lines if detection.format.is_start(line)), None)
-        blocks.append("\n".join(explain_lines(source.name, detection, first)))
+        blocks.append("\n".join(explain_lines(source.name, detection, first, redactor)))
     return "\n\n".join(blocks) + "\n"

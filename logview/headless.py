@@ -15,7 +15,7 @@ from typing import IO
 
 from logview.follow import Follower, LiveFilter, NoticeBoard
 from logview.printer import RecordPrinter
-from logview.record import printable
+from logview.record import MAX_RECORD_BYTES, printable
 from logview.scan import QueryLike, iter_matching_records
 from logview.scan_ranges import make_job, run_job
 from logview.sources.base import SourceError
@@ -137,7 +137,8 @@ def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
 
 def _print_everything(store: Store, printer: RecordPrinter, out: IO[bytes]) -> bool:
     """Every record of a finished text file into a pipe: its bytes as they are, copied in big
-    reads without parsing (the records are the whole file); False: not possible here."""
+    reads without parsing (the records are the whole file; with ``--redact`` redacted line by
+    line on the way); False: not possible here."""
     parts = store.parts()
     if len(parts) != 1 or not printer.original:
         return False
@@ -146,18 +147,25 @@ def _print_everything(store: Store, printer: RecordPrinter, out: IO[bytes]) -> b
     source.update()
     if not source.finished or not part.format.prints_raw:
         return False
-    size, pos, last = source.size(), 0, b""
+    redactor = getattr(part, "redactor", None)
+    size, pos, last, held = source.size(), 0, b"", b""
     while pos < size:
         want = min(COPY_BYTES, size - pos)
         chunk = source.read_at(pos, want)
         if len(chunk) < want:  # the file shrank under us: say so, as the index does
-            printer.write_rendered(chunk, 0)
+            printer.write_rendered(chunk if redactor is None else redactor.data(held + chunk), 0)
             out.flush()
             raise SourceError(f"{source.name} changed while it was being read (got "
                               f"{len(chunk)} of {want} bytes at offset {pos})")
-        printer.write_rendered(chunk, 0)
         pos += len(chunk)
         last = chunk[-1:]
+        if redactor is not None:  # --redact: whole lines redacted, as each record's text is
+            chunk = held + chunk
+            cut = chunk.rfind(b"\n") + 1 if pos < size else len(chunk)
+            if not cut and len(chunk) > MAX_RECORD_BYTES:  # no line end: bounded all the same
+                cut = len(chunk)
+            chunk, held = redactor.data(chunk[:cut]), chunk[cut:]
+        printer.write_rendered(chunk, 0)
     if pos and last != b"\n":
         printer.write_rendered(b"\n", 0)
     printer.count += 1 if pos else 0  # records were printed (their number is not counted)

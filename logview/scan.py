@@ -35,6 +35,7 @@ from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Pref
 from logview.record import LEVEL_ALIASES, RawRecord, Record, holds_escape, parse_raw_record
 
 if TYPE_CHECKING:
+    from logview.redact import Redactor
     from logview.store import Store
 
 #: Raw bytes read per scanning step.
@@ -142,8 +143,33 @@ class GroupMatcher:
 _ESCAPED = GroupMatcher(ALWAYS_CANDIDATE_RE, tuple((mark, False) for mark in ALWAYS_CANDIDATES))
 
 
-def query_prefilter(fmt: LogFormat, query: QueryLike) -> Prefilter | None:
-    """The query's prefilter for what ``fmt`` writes (None: no byte-level condition)."""
+def redaction_safe(prefilter: Prefilter | None, redactor: Redactor | None) -> Prefilter | None:
+    """The groups of ``prefilter`` that stay necessary when the query reads redacted text.
+
+    A literal found in redacted text lies in a piece the rules left alone (so the raw bytes
+    hold it), unless it overlaps a marker (``Redactor.touches_marker``): a group with such a
+    literal, or one given only as a regex, is dropped. An AND with fewer groups still admits
+    every match; no group left is no byte-level condition.
+    """
+    if prefilter is None or redactor is None or redactor.search_original:
+        return prefilter
+    if not prefilter.alternatives:
+        return None
+    keep = [i for i, alts in enumerate(prefilter.alternatives)
+            if not any(redactor.touches_marker(text.decode("utf-8", "replace"))
+                       for text, _ in alts)]
+    if not keep:
+        return None
+    if len(keep) == len(prefilter.groups):
+        return prefilter
+    return Prefilter([prefilter.groups[i] for i in keep],
+                     [prefilter.alternatives[i] for i in keep])
+
+
+def query_prefilter(fmt: LogFormat, query: QueryLike,
+                    redactor: Redactor | None = None) -> Prefilter | None:
+    """The query's prefilter for what ``fmt`` writes (None: no byte-level condition); with
+    ``redactor``, what of it holds for the redacted records the query then reads."""
     # Level names of the format's own that the level needles do not list: a record at such a
     # level must not be skipped for lacking a standard name.
     unlisted = any(name.upper() not in LEVEL_ALIASES and name.upper() != "SUCCESS"
@@ -151,21 +177,29 @@ def query_prefilter(fmt: LogFormat, query: QueryLike) -> Prefilter | None:
     level_text = fmt.level_text and not unlisted
     prefilter = query.prefilter(level_text=level_text, json_escaped=fmt.json_escaped,
                                 level_case=fmt.level_case if level_text else None)
+    prefilter = redaction_safe(prefilter, redactor)
     if prefilter is not None and fmt.opaque_text:
         prefilter = prefilter.admitting(fmt.opaque_text)
     return prefilter
 
 
 class Matcher:
-    """A query made ready for one format's bytes: candidates in bulk, then the exact test."""
+    """A query made ready for one format's bytes: candidates in bulk, then the exact test.
 
-    def __init__(self, fmt: LogFormat, query: QueryLike) -> None:
+    With a ``redactor`` (``--redact``) records are redacted where they are made
+    (``Matcher.record``): the query tests the redacted record (or the original one when the
+    redactor says ``search_original``) and the redacted one is what a scan yields.
+    """
+
+    def __init__(self, fmt: LogFormat, query: QueryLike,
+                 redactor: Redactor | None = None) -> None:
         self.format = fmt
         self.query = query
+        self.redactor = redactor
         self.matches = query.matches
         #: The query matches every record: no prefilter, no test.
         self.everything = bool(query.is_empty)
-        self.prefilter = None if self.everything else query_prefilter(fmt, query)
+        self.prefilter = None if self.everything else query_prefilter(fmt, query, redactor)
         groups = self.prefilter.groups if self.prefilter is not None else []
         alternatives = (self.prefilter.alternatives if self.prefilter is not None else []) or [
             None] * len(groups)
@@ -196,6 +230,20 @@ class Matcher:
         if holds_escape(buf):
             cand = np.union1d(cand, _ESCAPED.records(buf, rel))
         return cand
+
+    def record(self, raw: RawRecord, name: str) -> Record | None:
+        """The record of ``raw`` as readers see it (redacted), or None when the query does
+        not match it."""
+        record = parse_raw_record(self.format, raw, name)
+        redactor = self.redactor
+        if redactor is None:
+            return record if self.everything or self.matches(record) else None
+        if redactor.search_original:
+            if not self.everything and not self.matches(record):
+                return None
+            return redactor.record(record)
+        shown = redactor.record(record)
+        return shown if self.everything or self.matches(shown) else None
 
     # -- without an index: needles first, records around them (logview.scan_ranges) ---------
 
@@ -234,10 +282,10 @@ class _Matchers:
         self.query = query
         self._by_format: dict[int, Matcher] = {}
 
-    def for_format(self, fmt: LogFormat) -> Matcher:
+    def for_format(self, fmt: LogFormat, redactor: Redactor | None = None) -> Matcher:
         matcher = self._by_format.get(id(fmt))
-        if matcher is None or matcher.format is not fmt:
-            matcher = self._by_format[id(fmt)] = Matcher(fmt, self.query)
+        if matcher is None or matcher.format is not fmt or matcher.redactor is not redactor:
+            matcher = self._by_format[id(fmt)] = Matcher(fmt, self.query, redactor)
         return matcher
 
 
@@ -254,8 +302,8 @@ def _chunks(store: Store, matchers: _Matchers, start: int, stop: int, cancelled:
         return
     parts = store.parts()
     if len(parts) == 1 and parts[0] is store:
-        yield from _indexed_chunks(store, matchers.for_format(store.format), start, stop,
-                                   cancelled, scan_bytes)
+        matcher = matchers.for_format(store.format, getattr(store, "redactor", None))
+        yield from _indexed_chunks(store, matcher, start, stop, cancelled, scan_bytes)
     else:
         yield from _merged_chunks(store, matchers, start, stop, cancelled, scan_bytes)
 
@@ -263,8 +311,8 @@ def _chunks(store: Store, matchers: _Matchers, start: int, stop: int, cancelled:
 def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
                     cancelled: Cancelled, scan_bytes: int) -> Iterator[tuple[np.ndarray, list[Record]]]:
     """Read raw chunks of whole records; find candidates in bulk; parse only those."""
-    index, fmt, name, source = store.index, matcher.format, store.name, store.source
-    matches = None if matcher.everything else matcher.matches
+    index, name, source = store.index, store.name, store.source
+    make = matcher.record
     if matcher.everything:
         scan_bytes = min(scan_bytes, ALL_BYTES)  # every record of a chunk is held at once
     lo = start
@@ -290,8 +338,8 @@ def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
                 data = short.get(j, buf[s:e]) if short else buf[s:e]
                 if not data:
                     continue  # its bytes are gone for good (said by the source)
-                record = parse_raw_record(fmt, RawRecord(base + s, line, data), name)
-                if matches is None or matches(record):
+                record = make(RawRecord(base + s, line, data), name)
+                if record is not None:
                     positions.append(lo + j)
                     records.append(record)
         yield np.array(positions, dtype=np.int64), records

@@ -30,7 +30,7 @@ import numpy as np
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
-from logview.record import RawRecord, Record, parse_raw_record
+from logview.record import RawRecord, Record
 from logview.scan import Matcher, QueryLike
 from logview.sources.base import ByteSource
 
@@ -92,7 +92,7 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     out: list[bytes] = []
     test_at, record_end = job.detector.starts_at, job.detector.next_start
     rfind, find, admits = buf.rfind, buf.find, Matcher.admits
-    fmt, name, matches = job.matcher.format, job.name, job.matcher.matches
+    name, make = job.name, job.matcher.record
     render, confirm = job.render, job.confirm
     size = len(buf)
     for hit in hits:
@@ -114,8 +114,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         if line is not None:
             line += buf.count(b"\n", counted, s)
             counted = s
-        record = parse_raw_record(fmt, RawRecord(first + s, line, data), name)  # type: ignore[arg-type]
-        if matches(record):
+        record = make(RawRecord(first + s, line, data), name)  # type: ignore[arg-type]
+        if record is not None:  # matched, and redacted when --redact is on
             out.append(render(record))
     return b"".join(out), len(out)
 
@@ -149,7 +149,8 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
     rel = np.append(starts, len(buf))
     if len(rel) > 1 and int(np.diff(rel).max()) > MAX_RECORD_BYTES:
         raise NeedIndex(f"{job.name}: a record longer than {MAX_RECORD_BYTES} bytes")
-    fmt, name, matches, render = job.matcher.format, job.name, job.matcher.matches, job.render
+    # Levels and loggers are never redacted: the columns decide as the redacted record would.
+    fmt, name, make, render = job.matcher.format, job.name, job.matcher.record, job.render
     mask_of = job.matcher.query.column_mask
     out: list[bytes] = []
     lo, count = 0, len(rel) - 1
@@ -164,8 +165,8 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
         for j in np.flatnonzero(keep).tolist():
             s, e = int(part[j]), int(part[j + 1])
             at = None if line is None else line + int(line_idx[lo + j])
-            record = parse_raw_record(fmt, RawRecord(first + base + s, at, chunk[s:e]), name)  # type: ignore[arg-type]
-            if matches(record):
+            record = make(RawRecord(first + base + s, at, chunk[s:e]), name)  # type: ignore[arg-type]
+            if record is not None:
                 out.append(render(record))
         lo = hi
     return b"".join(out), len(out)
@@ -191,7 +192,7 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
     """
     if len(store.parts()) != 1 or not store.source.finished or query.is_empty:
         return None
-    matcher = Matcher(store.format, query)
+    matcher = Matcher(store.format, query, getattr(store, "redactor", None))
     needles = matcher.needles()
     by_columns = needles is None and _columns_answer(store.format, query)
     if needles is None and not by_columns:

@@ -30,6 +30,7 @@ from logview.sources.base import ByteSource
 
 if TYPE_CHECKING:
     from logview.formats.detect import Detection
+    from logview.redact import Redactor
 
 __all__ = [
     "LogStore",
@@ -109,11 +110,15 @@ class LogStore:
 
     ``fmt`` forces a format (``--format``): it never changes, ``detection`` only says how well
     it fits the first lines. Without it the format is detected from the source's first lines
-    (or taken from its ``format_hint``), see the module docstring.
+    (or taken from its ``format_hint``), see the module docstring. ``redactor`` (``--redact``)
+    masks every record it makes (``parse``; the scanner applies it too): no reader of records
+    sees what it masks.
     """
 
-    def __init__(self, source: ByteSource, fmt: LogFormat | None = None) -> None:
+    def __init__(self, source: ByteSource, fmt: LogFormat | None = None,
+                 redactor: Redactor | None = None) -> None:
         self.source = source
+        self.redactor = redactor
         self.name = source.name
         self._forced = fmt
         self._hint = None if fmt is not None else source.format_hint
@@ -155,6 +160,11 @@ class LogStore:
 
     def parse(self, i: int) -> Record:
         """Parse record ``i`` without the cache (bulk readers use this to spare the cache)."""
+        record = self.parse_original(i)
+        return record if self.redactor is None else self.redactor.record(record)
+
+    def parse_original(self, i: int) -> Record:
+        """Record ``i`` as read, never redacted (for ordering and counting, not for display)."""
         index, fmt = self.index, self.format
         if not 0 <= i < len(index):
             raise IndexError(f"{self.name}: no record {i} (have {len(index)})")
@@ -163,7 +173,7 @@ class LogStore:
         return parse_raw_record(fmt, raw, self.name)
 
     def raw(self, i: int) -> bytes:
-        """The original bytes of record ``i``."""
+        """The original bytes of record ``i`` (never redacted: not for display)."""
         index = self.index
         start = index.start(i)
         return self.source.read_at(start, index.end(i) - start)
@@ -309,14 +319,17 @@ def ends_with_whole_line(store: Store) -> bool:
     return True
 
 
-def open_store(source: ByteSource, fmt: LogFormat | None = None) -> LogStore:
+def open_store(source: ByteSource, fmt: LogFormat | None = None,
+               redactor: Redactor | None = None) -> LogStore:
     """A store over ``source``; detects the format from its first bytes when ``fmt`` is None."""
-    return LogStore(source, fmt)
+    return LogStore(source, fmt, redactor)
 
 
-def build_store(sources: list[ByteSource], fmt: LogFormat | None = None) -> Store:
-    """One store over all sources: a single one, or several merged into one timeline."""
-    stores = [open_store(source, fmt) for source in sources]
+def build_store(sources: list[ByteSource], fmt: LogFormat | None = None,
+                redactor: Redactor | None = None) -> Store:
+    """One store over all sources: a single one, or several merged into one timeline;
+    ``redactor`` masks the records of every one."""
+    stores = [open_store(source, fmt, redactor) for source in sources]
     return stores[0] if len(stores) == 1 else MergedStore(stores)
 
 

@@ -20,8 +20,9 @@ PACKAGE = ROOT / "logview"
 #: (layer name, module prefixes), lowest first. A module belongs to its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model", ("logview.record", "logview.timeparse", "logview.growable", "logview.needles",
-               "logview.formats.signature", "logview.source_names")),
-    ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources")),
+               "logview.formats.signature", "logview.source_names", "logview.redact")),
+    ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources",
+                                   "logview.redact_config")),
     ("boundaries, index", ("logview.boundaries", "logview.index")),
     ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",

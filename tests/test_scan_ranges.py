@@ -166,3 +166,20 @@ def test_json_queries_without_needles_are_answered_by_columns(tmp_path, text):
             assert resume is None
             assert got == expected, (text, range_bytes, workers)
     assert len(fresh.index) == 0  # no index was built
+
+
+def test_the_columns_path_prints_records_redacted(tmp_path):
+    from logview.formats.jsonl import JsonFormat
+    from logview.redact import Redactor, choose_rules
+
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(b'{"level": "info", "msg": "mail bob@example.com", "name": "a"}\n'
+                     b'{"level": 50, "msg": "failed for bob@example.com", "name": "a"}\n')
+    redactor = Redactor(choose_rules(["email"]))
+    store = LogStore(StaticFileSource(str(path)), JsonFormat(), redactor=redactor)
+    out = io.BytesIO()
+    printer = RecordPrinter(out, output="jsonl")
+    job = make_job(store, parse_query("level>=ERROR"), printer.render, need_lines=True)
+    assert job is not None and job.by_columns
+    assert run_job(job, printer.write_rendered, workers=1) is None
+    assert b"failed for [email]" in out.getvalue() and b"bob@" not in out.getvalue()

@@ -37,7 +37,7 @@ from logview.tui.query_edit import (
 from logview.tui.screens.filter_panel import FilterPanel
 from logview.tui.screens.find_scan import FindScanning
 from logview.tui.screens.goto import GotoActions
-from logview.tui.screens.store_workers import GROW_INTERVAL, StoreWorkers
+from logview.tui.screens.store_workers import COUNT_LAG, GROW_INTERVAL, StoreWorkers
 from logview.tui.theme import LEVEL_KEYS
 from logview.tui.widgets.filter_list import FilterList
 from logview.tui.widgets.histogram import TimeHistogram
@@ -250,9 +250,12 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         if (message is None or message.generation != self._generation
                 or message.tally is not self._tally):
             return
-        levels, unknown, _counted = message.tally.totals()
+        levels, unknown, counted = message.tally.totals()
         indexing = self._indexed is not None and self._indexed < 1.0
-        counting = message.behind or indexing or not self._finished and not self._known
+        # Counts posted before the records were known (a file opened: the first pass had
+        # none) still lag once they are: "counting…", not a bar of zeros.
+        counting = (message.behind or indexing or self._known - counted >= COUNT_LAG
+                    or not self._finished and not self._known)
         self.query_one(LevelBar).set_counts(levels, unknown, counting)
         self._show_sources(message.tally.sources())
         loggers, times, levelnos = message.tally.take()

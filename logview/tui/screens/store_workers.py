@@ -47,7 +47,7 @@ _COUNT_CHUNK = 1 << 20
 #: a frame of the whole screen costs milliseconds, and 20 records/s must not cost 20 frames).
 _LIVE_COUNT_INTERVAL = 1.0
 #: Records not counted yet that make the level bar say "counting…" between two passes.
-_COUNT_LAG = 1000
+COUNT_LAG = 1000
 
 
 class StoreWorkers:
@@ -169,7 +169,7 @@ class StoreWorkers:
                 if told <= 0 or done or due <= 0:  # the first records show at once
                     # The store's count now (not the one this pass began with): a few live
                     # records that came meanwhile are counted next pass, not "counting…".
-                    behind = self._known - counted >= _COUNT_LAG
+                    behind = self._known - counted >= COUNT_LAG
                     self.post_message(LevelCounts(tally, generation, behind))
                     last = time.monotonic()
                     told = counted

@@ -51,6 +51,10 @@ examples:
   logview --no-session app.log           no query history, theme, layout or place restored
                                          or saved (kept in $XDG_STATE_HOME/logview/)
 
+in the viewer, ? lists every key: / find (less's and lnav's: every record stays shown, n N
+  go through the hits), & filter (as less's &pattern), 1-5 minimum level, e E w W errors and
+  warnings, z every record expanded in place, m mark, s export, : go to, F the filter list, q quit
+
 your own formats: name them in $XDG_CONFIG_HOME/logview/formats.toml (~/.config/...)
   [formats.myapp]
   template = "%(asctime)s | %(levelname)s | %(name)s | %(message)s"

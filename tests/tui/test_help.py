@@ -55,3 +55,17 @@ async def test_help_closes_on_escape_q_and_question_mark():
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, HelpScreen), key
+
+
+def test_the_keys_named_in_dash_dash_help_are_the_viewers():
+    """--help names the viewer's main keys; each is in the help screen's table as described."""
+    from logview.cli import EXAMPLES
+    from logview.tui.screens.help import KEY_HELP
+
+    rows = {keys: what for _, section in KEY_HELP for keys, what in section}
+    line = EXAMPLES[EXAMPLES.index("in the viewer, ? lists every key"):]
+    for key, word in (("/", "find"), ("&", "filter"), ("n N", "hit"), ("z", "expand"),
+                      ("m", "mark"), ("s", "export"), (":", "go to"), ("F", "filter list"),
+                      ("1 2 3 4 5", "minimum level")):
+        assert f"{key.split()[0]} " in line, key
+        assert word in rows[key].lower(), (key, rows[key])

@@ -8,7 +8,9 @@ seeded random generator so the screenshots are reproducible: requests, database 
 loggers, JSON extras in messages, chained tracebacks (``raise ... from``, "During handling")
 and an exception group. Scenes: main view on a traceback record, the detail view, the logger
 tree (with its counts), a histogram bucket picked, two merged files (source column), 80x24,
-an applied query, the help screen, and the light theme.
+an applied query, a find (`/`, hits counted), the errors expanded in place (`z`), the filter
+list with marks and the time since the previous record (`F`, `m`, `T`), the help screen, and
+the light theme.
 """
 
 from __future__ import annotations
@@ -280,6 +282,41 @@ async def shoot(log: Path, out: Path, expected: dict[str, int]) -> list[Path]:
     async with app.run_test(size=SIZE) as pilot:
         await _until(pilot, lambda: _rows(app) == expected["query_matches"])
         save(app, "query")
+    store.close()
+
+    store = open_log(log)
+    app = LogviewApp(store, title="logview app.log")
+    async with app.run_test(size=SIZE) as pilot:  # a find: every record shown, hits counted
+        await _until(pilot, lambda: _rows(app) == expected["records"])
+        await pilot.press("home", "slash", *"failed", "enter")
+        await _until(pilot, lambda: " of " in app.screen.find_status()
+                     and "…" not in app.screen.find_status())
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        save(app, "find")
+    store.close()
+
+    store = open_log(log)
+    app = LogviewApp(store, title="logview app.log")
+    async with app.run_test(size=SIZE) as pilot:  # errors, every record expanded in place
+        await _until(pilot, lambda: _rows(app) == expected["records"])
+        await pilot.press("4")
+        await _until(pilot, lambda: app.screen.records.positions is not None
+                     and app.screen._filter_progress is None and _rows(app) > 0)
+        await pilot.press("z", "home")
+        await pilot.pause(0.3)
+        save(app, "expanded")
+    store.close()
+
+    store = open_log(log)
+    app = LogviewApp(store, query="level>=WARNING -logger:urllib3 /disk|failed/",
+                     title="logview app.log")
+    async with app.run_test(size=SIZE) as pilot:  # the filter list, marks, elapsed time
+        await _until(pilot, lambda: app.screen.records.positions is not None
+                     and app.screen._filter_progress is None and _rows(app) > 4)
+        await pilot.press("home", "down", "m", "down", "down", "m", "T", "F")
+        await pilot.pause(0.3)
+        save(app, "filters_marks")
     store.close()
 
     store = open_log(log)

@@ -60,3 +60,49 @@ def test_query_error_shows_a_caret(snap_compare, make_store):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_find_keeps_every_record_and_counts_hits(snap_compare, make_store):
+    app = LogviewApp(make_store(60))
+
+    async def run_before(pilot) -> None:
+        await _settled(60)(pilot)
+        await pilot.press("home", "slash", *"u3", "enter")
+        screen = pilot.app.screen
+        await until(pilot, lambda: "hit 1 of" in screen.find_status()
+                    and "…" not in screen.find_status())
+        await pilot.press("n")
+        await until(pilot, lambda: "hit 2 of" in screen.find_status())
+        records = screen.query_one(RecordList)
+        await until(pilot, lambda: records.rows_ready)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_errors_expanded_in_place(snap_compare, make_store):
+    app = LogviewApp(make_store(60), query="level>=ERROR")
+
+    async def run_before(pilot) -> None:
+        await _settled(60, filtered=True)(pilot)
+        await pilot.press("z", "home")
+        records = pilot.app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.rows_ready)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_filter_list_marks_and_elapsed_times(snap_compare, make_store):
+    app = LogviewApp(make_store(60), query="level>=WARNING -logger:worker took")
+
+    async def run_before(pilot) -> None:
+        await _settled(60, filtered=True)(pilot)
+        await pilot.press("home", "down", "m", "down", "down", "m", "T", "F", "space")
+        records = pilot.app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.positions is not None
+                    and pilot.app.screen._filter_progress is None)
+        await until(pilot, lambda: records.rows_ready)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)

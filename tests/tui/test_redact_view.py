@@ -29,6 +29,7 @@ async def test_list_detail_and_copy_show_redacted_text(tmp_path):
         await until(pilot, lambda: "login [email] from [ipv4]" in screen_text(app))
         shown = screen_text(app)
         assert "paid with [card]" in shown
+        assert "  redacted" in shown  # the status line says what is shown is masked
         assert "bob@" not in shown and "10.1.2.3" not in shown and "4111" not in shown
         await pilot.press("up")  # the login record (the ERROR with a traceback)
         await pilot.press("c")
@@ -57,3 +58,13 @@ async def test_query_reads_redacted_text(tmp_path):
         # The address is in the query bar (the user's own text), in no row.
         lines = screen_text(app).splitlines()
         assert [line for line in lines if "bob@" in line] == [lines[0]]
+
+
+async def test_without_redact_the_status_line_says_nothing_of_it(tmp_path):
+    path = tmp_path / "app.log"
+    path.write_text("".join(log_line(i) for i in range(3)), encoding="utf-8")
+    app = LogviewApp(LogStore(StaticFileSource(str(path), name="app.log"), DashFormat()))
+    async with app.run_test(size=(100, 24)) as pilot:
+        records = app.screen.query_one(RecordList)
+        await until(pilot, lambda: records.row_count == 3 and records.rows_ready)
+        assert "redacted" not in screen_text(app)

@@ -116,6 +116,9 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         #: Sources already told about a forced --format that fits none of their first lines.
         self._misfits_told: set[str] = set()
         self._notices: list[str] = []
+        #: --redact: the status line says what is shown is masked.
+        self._redacted = any(getattr(part, "redactor", None) is not None
+                             for part in store.parts())
         #: Colour rank per source: the merged stores in command-line order, then first seen.
         self._source_ranks: dict[str, int] = {
             part.name: rank for rank, part in enumerate(store.parts()) if len(store.parts()) > 1
@@ -441,6 +444,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
             find=self.find_status(),
             marks=len(records.marks),
             marked_only=records.marked_only,
+            redacted=self._redacted,
         )
         state.format_label, state.format_warning = self._format_text
         self._status_bar.show(state)

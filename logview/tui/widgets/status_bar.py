@@ -53,6 +53,7 @@ class StatusState:
     find: str = ""  # the find's hits: "hit 3 of 20", "≥20 hits…" ("" when there is no find)
     marks: int = 0  # marked records (m)
     marked_only: bool = False  # only the marked records are shown (M)
+    redacted: bool = False  # --redact: what is shown is masked
 
 
 class StatusBar(Static):
@@ -114,6 +115,8 @@ class StatusBar(Static):
             text.append(f"  filtering {state.filter_progress:.0%}")
         if state.view_modes:
             text.append(f"  {state.view_modes}", "bold")
+        if state.redacted:
+            text.append("  redacted", "bold")
         if state.format_label:
             text.append(f"  {state.format_label}", "dim")
         return text

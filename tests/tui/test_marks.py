@@ -249,3 +249,25 @@ async def test_searches_keep_to_the_marked_records_after_M(make_store):
         await pilot.press("E")
         await until(pilot, lambda: _said(app, "No previous error"))
         assert records.cursor_position == 13
+
+
+async def test_find_hits_after_M_are_the_marked_ones(make_store):
+    """With only the marked records shown, n goes from marked hit to marked hit (the find's
+    known hits include records the view does not show)."""
+    store = make_store(40)
+    app = LogviewApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        records = await _loaded(pilot, app, 40)
+        for row in (3, 5, 12, 17, 24):  # u3 is in records 3, 10, 17, 24, 31, 38; 5, 12 are not
+            await _go(pilot, records, row)
+            await pilot.press("m")
+        await pilot.press("slash", *"u3", "enter")
+        screen = app.screen
+        await until(pilot, lambda: "…" not in screen.find_status()
+                    and ("of 6" in screen.find_status() or "6 hits" in screen.find_status()))
+        await pilot.press("M", "g")
+        assert records.cursor_position == 3
+        await pilot.press("n")
+        await until(pilot, lambda: records.cursor_position == 17)
+        await pilot.press("n")
+        await until(pilot, lambda: records.cursor_position == 24)

@@ -87,7 +87,10 @@ class RecordSearch:
         if hits is None:
             return
         position, wrapped = hits.next_hit(self.cursor_position, step, self.length)
-        if position is None:
+        row = self.row_of(position) if position is not None else self.row_count
+        if row >= self.row_count or self.position_at(row) != position:
+            # Not known yet, or not in the view (only the marked records are shown): a search
+            # over the view's own records.
             self.find(hits.search, step, "hit", wrap=True)
             return
         self._go_to_hit(position, step, wrapped)
@@ -173,6 +176,7 @@ class RecordSearch:
     length: int
     cursor_position: int | None
     row_of: Any
+    position_at: Any
     go_to_row: Any
     notify: Any
     invalidate: Any

@@ -10,7 +10,6 @@ a new filter or a restarted store starts it over.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -127,9 +126,7 @@ class FindScanning:
         worker = get_current_worker()
         store = self.store
         live = LiveFilter(store, hits.search)
-        generation = self._generation
         times = GrowableArray(np.float64)
-        last_post = 0.0
 
         def cancelled() -> bool:
             return worker.is_cancelled or token != self._find_token
@@ -142,21 +139,7 @@ class FindScanning:
                 times.extend(self._times_of(positions[timed:MAX_HIT_TIMES]))
             self.post_message(FindProgress(token, positions, scanned, known, times.view()))
 
-        while not cancelled():
-            known, finished = self._known, self._finished
-            for positions in live.advance(known, cancelled=cancelled, step=_FIND_CHUNK):
-                if time.monotonic() - last_post > _FIND_REPORT and not cancelled():
-                    post(positions, known)
-                    last_post = time.monotonic()
-            if cancelled():
-                return
-            post(live.positions.view(), known)
-            last_post = time.monotonic()
-            if finished and live.scanned >= known:
-                return
-            self._wait_for_growth(live.scanned, generation)
-            if generation != self._generation:
-                return
+        self._match_as_it_grows(live, cancelled, post, step=_FIND_CHUNK, every=_FIND_REPORT)
 
     def _times_of(self, positions: np.ndarray) -> np.ndarray:
         """Epoch seconds of the records at ``positions`` (NaN: no time, or unreadable)."""
@@ -182,4 +165,4 @@ class FindScanning:
     post_message: Any
     query: Any
     _show_status: Any
-    _wait_for_growth: Any
+    _match_as_it_grows: Any

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -189,23 +190,33 @@ class StoreWorkers:
         """Scan the store in chunks, post the matches so far, then match new records."""
         worker = get_current_worker()
         live = LiveFilter(self.store, query)
-        generation = self._generation
-        last_post = 0.0
 
         def cancelled() -> bool:
             return worker.is_cancelled or token != self._filter_token
 
+        def post(positions: np.ndarray, known: int) -> None:
+            self._prefetch_tail(positions[-_TAIL_ROWS:])
+            self.post_message(FilterProgress(token, positions, live.scanned, known))
+
+        self._match_as_it_grows(live, cancelled, post, step=_FILTER_CHUNK, every=0.1)
+
+    def _match_as_it_grows(self, live: LiveFilter, cancelled: Callable[[], bool],
+                           post: Callable[[np.ndarray, int], None], *, step: int,
+                           every: float) -> None:
+        """Run ``live`` over the store and then over each growth (a worker):
+        ``post(positions, known)`` at most every ``every`` seconds during a pass and at its
+        end; returns once cancelled, at the end of a finished store, or when it restarts."""
+        generation = self._generation
+        last_post = 0.0
         while not cancelled():
             known, finished = self._known, self._finished
-            for positions in live.advance(known, cancelled=cancelled, step=_FILTER_CHUNK):
-                if time.monotonic() - last_post > 0.1 and not cancelled():
-                    self._prefetch_tail(positions[-_TAIL_ROWS:])
-                    self.post_message(FilterProgress(token, positions, live.scanned, known))
+            for positions in live.advance(known, cancelled=cancelled, step=step):
+                if time.monotonic() - last_post > every and not cancelled():
+                    post(positions, known)
                     last_post = time.monotonic()
             if cancelled():
                 return
-            self._prefetch_tail(live.positions.view()[-_TAIL_ROWS:])
-            self.post_message(FilterProgress(token, live.positions.view(), live.scanned, known))
+            post(live.positions.view(), known)
             last_post = time.monotonic()
             if finished and live.scanned >= known:
                 return

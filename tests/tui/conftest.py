@@ -16,6 +16,7 @@ from logview.formats.base import LogFormat
 from logview.record import Record, level_from_name, split_exception
 from logview.sources.base import MemorySource, StaticFileSource
 from logview.store import LogStore
+from logview.tui.widgets.record_list import RecordList
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -120,6 +121,21 @@ async def until(pilot, condition: Callable[[], object], timeout: float = 5.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await pilot.pause(0.01)
+
+
+def record_list(app) -> RecordList:
+    """The main screen's record list."""
+    return app.screen.query_one(RecordList)
+
+
+async def loaded(pilot, app, count: int) -> RecordList:
+    """The record list once it has ``count`` rows, scrolled to its end, the rows on screen
+    fetched (a worker fetches them)."""
+    records = record_list(app)
+    await until(pilot, lambda: records.row_count == count
+                and records.scroll_y == records.max_scroll_y)
+    await until(pilot, lambda: records.rows_ready)
+    return records
 
 
 def screen_text(app) -> str:

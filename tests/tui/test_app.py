@@ -19,11 +19,7 @@ from logview.tui.app import LogviewApp
 from logview.tui.screens.main import MainScreen
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import DashFormat, log_line, screen_text, until, write_log
-
-
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
+from tui.conftest import DashFormat, log_line, record_list, screen_text, until, write_log
 
 
 def _bar(app: LogviewApp) -> QueryBar:
@@ -31,7 +27,7 @@ def _bar(app: LogviewApp) -> QueryBar:
 
 
 async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
-    records = _list(app)
+    records = record_list(app)
     await until(pilot, lambda: records.length == count)
     return records
 
@@ -146,7 +142,7 @@ async def test_new_records_are_matched_while_filtered(memory_store):
     source, store = memory_store(16)
     app = LogviewApp(store, query="level>=ERROR")
     async with app.run_test(size=(80, 24)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: records.positions is not None and records.row_count == 4)
         source.append("".join(log_line(i) for i in range(16, 32)).encode())
         await until(pilot, lambda: records.row_count >= 7)  # the newest ERROR may be pending
@@ -283,7 +279,7 @@ async def test_keys_stay_responsive_while_a_big_file_is_indexed(tmp_path):
     store = LogStore(FileSource(str(path), follow=False, name="big.log"), DashFormat())
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: records.length > 1000, timeout=20)
         records.go_to_row(100, follow=False)
         await asyncio.sleep(0.3)  # the jump's own repaint is not the first key's latency
@@ -306,7 +302,7 @@ async def test_keys_stay_responsive_while_a_stream_pours_in(memory_store):
     app = LogviewApp(store)
     producer = threading.Thread(target=produce, daemon=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         producer.start()
         try:
             await until(pilot, lambda: records.length > 3000, timeout=10)

@@ -6,18 +6,7 @@ from __future__ import annotations
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.record_list import RecordList
 from logview.tui.widgets.status_bar import StatusBar
-from tui.conftest import TRACEBACK, log_line, screen_text, until
-
-
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
-
-
-async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
-    records = _list(app)
-    await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
-    await until(pilot, lambda: records.rows_ready)
-    return records
+from tui.conftest import TRACEBACK, loaded, log_line, record_list, screen_text, until
 
 
 async def _press(pilot, records: RecordList, *keys: str) -> None:
@@ -26,7 +15,7 @@ async def _press(pilot, records: RecordList, *keys: str) -> None:
 
 
 def _lines(app: LogviewApp) -> list[str]:
-    region = _list(app).content_region
+    region = record_list(app).content_region
     lines = screen_text(app).split("\n")[region.y : region.y + region.height]
     return [line[region.x : region.x + region.width] for line in lines]
 
@@ -50,7 +39,7 @@ def _log(count: int) -> str:
 async def test_z_shows_every_record_whole_and_z_again_one_row_each(make_store):
     app = LogviewApp(make_store(text=_log(30)))
     async with app.run_test(size=(100, 30)) as pilot:
-        records = await _loaded(pilot, app, 30)
+        records = await loaded(pilot, app, 30)
         await _press(pilot, records, "g")
         assert not any("ValueError: bad value" in line for line in _lines(app))
         await _press(pilot, records, "z")
@@ -76,7 +65,7 @@ async def test_z_shows_every_record_whole_and_z_again_one_row_each(make_store):
 async def test_expanded_traceback_is_coloured_like_the_detail_view(make_store):
     app = LogviewApp(make_store(text=_log(8)))
     async with app.run_test(size=(100, 30)) as pilot:
-        records = await _loaded(pilot, app, 8)
+        records = await loaded(pilot, app, 8)
         await _press(pilot, records, "g", "z")
         strips = records._record_lines(5)
         assert len(strips) == 5
@@ -89,7 +78,7 @@ async def test_expanded_traceback_is_coloured_like_the_detail_view(make_store):
 async def test_moving_paging_jumping_and_following_with_expanded_records(make_store):
     app = LogviewApp(make_store(text=_log(60)))
     async with app.run_test(size=(100, 24)) as pilot:
-        records = await _loaded(pilot, app, 60)
+        records = await loaded(pilot, app, 60)
         await _press(pilot, records, "z")
         lines = _lines(app)
         assert "event 59 " in lines[-1] and "ValueError: bad value" in lines[-7]  # record 53
@@ -119,7 +108,7 @@ async def test_expanded_without_wrap_cuts_long_lines_and_wrap_wraps_them(make_st
     text = "".join(log_line(i, "INFO", f"m{i}\n{long}" if i == 1 else None) for i in range(5))
     app = LogviewApp(make_store(text=text))
     async with app.run_test(size=(100, 24)) as pilot:
-        records = await _loaded(pilot, app, 5)
+        records = await loaded(pilot, app, 5)
         await _press(pilot, records, "g", "z")
         assert len(records._record_lines(1)) == 2
         await _press(pilot, records, "backslash")

@@ -27,12 +27,7 @@ from logview.tui.export import (
     json_by_name,
 )
 from logview.tui.widgets.export_dialog import ExportDialog
-from logview.tui.widgets.record_list import RecordList
-from tui.conftest import log_line, screen_text, until, write_log
-
-
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
+from tui.conftest import log_line, record_list, screen_text, until, write_log
 
 
 def _store(path: Path):
@@ -170,7 +165,7 @@ async def test_s_exports_the_filtered_view_as_original_text_and_as_json_lines(tm
     query = "level>=WARNING"
     app = LogviewApp(store, query=query)
     async with app.run_test(size=(100, 30)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: app.screen._filter_progress is None
                     and records.positions is not None and records.row_count == 22)
         shown = records.positions.tolist()
@@ -198,7 +193,7 @@ async def test_export_writes_only_the_marked_records_when_asked(tmp_path):
     store = _store(log)
     app = LogviewApp(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: records.row_count == 30)
         for row in (4, 9, 17):
             records.go_to_row(row, follow=False)
@@ -220,7 +215,7 @@ async def test_export_asks_before_overwriting_a_file(tmp_path):
     log = write_log(tmp_path / "app.log", 10)
     app = LogviewApp(_store(log))
     async with app.run_test(size=(100, 30)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: records.row_count == 10)
         target = tmp_path / "there.log"
         target.write_text("precious\n")
@@ -238,7 +233,7 @@ async def test_export_asks_before_overwriting_a_file(tmp_path):
 async def test_export_says_why_it_cannot_write(tmp_path):
     app = LogviewApp(_store(write_log(tmp_path / "app.log", 10)))
     async with app.run_test(size=(100, 30)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: records.row_count == 10)
         dialog = await _dialog(pilot, app)
         await _submit(pilot, dialog, tmp_path / "missing" / "x.log")
@@ -267,7 +262,7 @@ async def test_a_long_export_shows_progress_and_cancel_leaves_nothing(tmp_path, 
     monkeypatch.setattr(export_dialog, "DutyCycle", Slow)
     app = LogviewApp(_store(write_log(tmp_path / "app.log", 5000)))
     async with app.run_test(size=(100, 30)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: records.row_count == 5000)
         dialog = await _dialog(pilot, app)
         await _submit(pilot, dialog, tmp_path / "big.log")

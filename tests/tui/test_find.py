@@ -16,15 +16,11 @@ from logview.tui.widgets import record_search
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import log_line, screen_text, until
+from tui.conftest import log_line, record_list, screen_text, until
 from tui.test_startup_keys import burst
 
 #: In the sample log, "u2" is in the records i % 7 == 2 (record 59 is the last of 60).
 U2_HITS = [2, 9, 16, 23, 30, 37, 44, 51, 58]
-
-
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
 
 
 def _bar(app: LogviewApp) -> QueryBar:
@@ -33,7 +29,7 @@ def _bar(app: LogviewApp) -> QueryBar:
 
 async def _find(pilot, app: LogviewApp, text: str, count: int | None = None) -> RecordList:
     """Open the bar with /, type ``text``, Enter; wait for the count of hits to be complete."""
-    records = _list(app)
+    records = record_list(app)
     await pilot.press("slash", "ctrl+u", *text, "enter")
     screen = app.screen
     await until(pilot, lambda: screen.find_hits is not None and screen.find_hits.complete)
@@ -43,7 +39,7 @@ async def _find(pilot, app: LogviewApp, text: str, count: int | None = None) -> 
 
 
 async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
-    records = _list(app)
+    records = record_list(app)
     await until(pilot, lambda: records.length == count)
     return records
 

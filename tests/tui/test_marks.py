@@ -10,18 +10,7 @@ from logview.store import LogStore
 from logview.tui.app import LogviewApp
 from logview.tui.marks import Marks
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import DashFormat, screen_text, until, write_log
-
-
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
-
-
-async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
-    records = _list(app)
-    await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
-    await until(pilot, lambda: records.rows_ready)
-    return records
+from tui.conftest import DashFormat, loaded, record_list, screen_text, until, write_log
 
 
 def _said(app: LogviewApp, text: str) -> bool:
@@ -68,7 +57,7 @@ def test_marks_state():
 async def test_m_marks_and_unmarks_the_cursor_record_with_a_bar(make_store):
     app = LogviewApp(make_store(30))
     async with app.run_test(size=(100, 24)) as pilot:
-        records = await _loaded(pilot, app, 30)
+        records = await loaded(pilot, app, 30)
         await pilot.press("up", "up")
         assert records.cursor_position == 27
         await pilot.press("m")
@@ -90,7 +79,7 @@ async def test_m_marks_and_unmarks_the_cursor_record_with_a_bar(make_store):
 async def test_the_mark_shows_on_every_line_of_a_wrapped_record(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 8)
+        records = await loaded(pilot, app, 8)
         await pilot.press("up", "up", "m", "backslash")  # the ERROR record, traceback whole
         await until(pilot, lambda: "ValueError: bad value" in screen_text(app))
         screen = records._wrap_screen()
@@ -105,7 +94,7 @@ async def test_the_mark_shows_on_every_line_of_a_wrapped_record(make_store):
 async def test_u_and_U_go_to_the_next_and_previous_mark(make_store):
     app = LogviewApp(make_store(60))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 60)
+        records = await loaded(pilot, app, 60)
         for row in (5, 20, 41):
             await _go(pilot, records, row)
             await pilot.press("m")
@@ -129,7 +118,7 @@ async def test_M_shows_only_the_marked_records_that_match_the_query(make_store):
     store = make_store(40)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 40)
+        records = await loaded(pilot, app, 40)
         await pilot.press("M")  # nothing marked: says so, shows everything
         await until(pilot, lambda: _said(app, "No marks"))
         assert not records.marked_only and records.positions is None
@@ -160,7 +149,7 @@ async def test_M_shows_only_the_marked_records_that_match_the_query(make_store):
 async def test_C_clears_every_mark_and_says_how_many(make_store):
     app = LogviewApp(make_store(30))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 30)
+        records = await loaded(pilot, app, 30)
         for row in (2, 4, 6):
             await _go(pilot, records, row)
             await pilot.press("m")
@@ -176,7 +165,7 @@ async def test_c_copies_the_marked_records_else_the_cursor_record(make_store):
     store = make_store(12)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 12)
+        records = await loaded(pilot, app, 12)
         await _go(pilot, records, 3)
         await pilot.press("c")
         await until(pilot, lambda: app.clipboard == store.record(3).raw)
@@ -196,7 +185,7 @@ async def test_a_store_restart_drops_the_marks(tmp_path):
     store = LogStore(FileSource(str(path), name="live.log"), DashFormat())
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = _list(app)
+        records = record_list(app)
         await until(pilot, lambda: records.length == 30)
         await _go(pilot, records, 10)
         await pilot.press("m", "M")
@@ -214,7 +203,7 @@ async def test_a_store_restart_drops_the_marks(tmp_path):
 async def test_the_command_palette_has_the_mark_and_export_commands(make_store):
     app = LogviewApp(make_store(20))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 20)
+        records = await loaded(pilot, app, 20)
         commands = {command.title: command for command in app.get_system_commands(app.screen)}
         for title in ("Mark", "Next mark", "Show only marked", "Clear marks", "Export view"):
             assert title in commands, title
@@ -232,7 +221,7 @@ async def test_searches_keep_to_the_marked_records_after_M(make_store):
     store = make_store(40)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 40)
+        records = await loaded(pilot, app, 40)
         for row in (2, 6, 13, 20, 29):  # 13 and 29 are ERRORs; 5, 21 and 37 are not marked
             await _go(pilot, records, row)
             await pilot.press("m")
@@ -257,7 +246,7 @@ async def test_find_hits_after_M_are_the_marked_ones(make_store):
     store = make_store(40)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 40)
+        records = await loaded(pilot, app, 40)
         for row in (3, 5, 12, 17, 24):  # u3 is in records 3, 10, 17, 24, 31, 38; 5, 12 are not
             await _go(pilot, records, row)
             await pilot.press("m")

@@ -8,26 +8,14 @@ from logview.record import printable
 from logview.scan import RecordTest
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.query_bar import QueryBar
-from logview.tui.widgets.record_list import RecordList
 from logview.tui.widgets.row_text import first_line, format_time
-from tui.conftest import screen_text, until
-
-
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
-
-
-async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
-    records = _list(app)
-    await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
-    await until(pilot, lambda: records.rows_ready)  # rows are fetched in a worker
-    return records
+from tui.conftest import loaded, screen_text, until
 
 
 async def test_opens_at_newest_record_following(make_store):
     app = LogviewApp(make_store(100))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 100)
+        records = await loaded(pilot, app, 100)
         assert records.following
         assert records.cursor_row == 99
         assert records.cursor_position == 99
@@ -39,7 +27,7 @@ async def test_opens_at_newest_record_following(make_store):
 async def test_movement_keys(make_store):
     app = LogviewApp(make_store(100))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 100)
+        records = await loaded(pilot, app, 100)
         await pilot.press("up")
         assert records.cursor_row == 98 and not records.following
         await pilot.press("k", "k")
@@ -69,7 +57,7 @@ async def test_movement_keys(make_store):
 async def test_rows_show_time_level_logger_and_more_lines_marker(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(pilot, app, 8)
+        await loaded(pilot, app, 8)
         lines = screen_text(app).splitlines()
         error = next(line for line in lines if "event 5 " in line)
         assert error.startswith("12:00:07.500 ERROR app.db")
@@ -80,7 +68,7 @@ async def test_rows_show_time_level_logger_and_more_lines_marker(make_store):
 async def test_wide_terminal_shows_the_date(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(160, 30)) as pilot:
-        await _loaded(pilot, app, 8)
+        await loaded(pilot, app, 8)
         assert "2024-05-01 12:00:07.500 ERROR app.db" in screen_text(app)
 
 
@@ -88,7 +76,7 @@ async def test_hostile_text_cannot_reach_the_terminal(make_store):
     evil = "2024-05-01 12:00:00,000 INFO app: pwn \x1b]0;title\x07 \x1b[2J \x9b31m bell\x07\n"
     app = LogviewApp(make_store(text=evil))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _loaded(pilot, app, 1)
+        await loaded(pilot, app, 1)
         text = screen_text(app)
         assert "pwn" in text
         assert not any(ch in text for ch in "\x1b\x07\x9b")
@@ -98,7 +86,7 @@ async def test_error_and_warning_keys(make_store):
     """e/E: next/previous ERROR or worse; w/W: next/previous WARNING or worse (as lnav's w)."""
     app = LogviewApp(make_store(40))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 40)
+        records = await loaded(pilot, app, 40)
         steps = [("e", 5), ("e", 7), ("E", 5), ("w", 7), ("W", 5), ("W", 3)]
         await pilot.press("g")
         for key, row in steps:  # ERROR at 5, CRITICAL at 7, WARNING at 3 and 11
@@ -113,7 +101,7 @@ async def test_error_and_warning_keys(make_store):
 async def test_far_search_runs_in_a_worker(make_store):
     app = LogviewApp(make_store(1000))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 1000)
+        records = await loaded(pilot, app, 1000)
         records.go_to_row(0, follow=False)
         records.find(RecordTest(lambda record: "event 900 " in record.message), 1, "x")
         await until(pilot, lambda: records.cursor_row == 900)
@@ -124,7 +112,7 @@ async def test_far_search_runs_in_a_worker(make_store):
 async def test_copy_puts_the_raw_record_on_the_clipboard(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 8)
+        records = await loaded(pilot, app, 8)
         await pilot.press("up", "up")  # the ERROR record with its traceback
         assert records.cursor_position == 5
         await pilot.press("c")
@@ -135,7 +123,7 @@ async def test_copy_puts_the_raw_record_on_the_clipboard(make_store):
 async def test_wrap_toggle_shows_the_whole_cursor_record(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 8)
+        records = await loaded(pilot, app, 8)
         await pilot.press("up", "up", "backslash")
         assert records.wrap
         await until(pilot, lambda: "ValueError: bad value" in screen_text(app))
@@ -147,7 +135,7 @@ async def test_wrap_toggle_shows_the_whole_cursor_record(make_store):
 async def test_positions_array_maps_rows_and_keeps_the_cursor_record(make_store):
     app = LogviewApp(make_store(50))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 50)
+        records = await loaded(pilot, app, 50)
         records.go_to_row(20, follow=False)
         records.set_positions(np.arange(0, 50, 5, dtype=np.int64))
         assert records.row_count == 10
@@ -170,7 +158,7 @@ async def test_a_filter_applied_while_scrolled_up_keeps_the_cursor_on_its_record
     screen, and the matches found while the filter runs are not counted as new rows."""
     app = LogviewApp(make_store(3000))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 3000)
+        records = await loaded(pilot, app, 3000)
         records.go_to_row(1000, follow=False)
         bar = app.screen.query_one(QueryBar)
         # 1000 % 7 == 6 (it matches); WARNING or worse at 999 (CRITICAL) and 1003: the nearer
@@ -191,7 +179,7 @@ async def test_a_search_hit_keeps_rows_of_context_around_it(make_store):
     less's and vim's scrolloff, instead of putting it on the last (or first) row."""
     app = LogviewApp(make_store(300))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 300)
+        records = await loaded(pilot, app, 300)
         records.go_to_row(0, follow=False)
         height = records.scrollable_content_region.height
         records.find(RecordTest(lambda record: "event 150 " in record.message), 1, "x")
@@ -218,7 +206,7 @@ def test_long_logger_names_shorten_by_segments_and_tabs_go_to_tab_stops():
 async def test_a_smaller_terminal_keeps_the_cursor_on_screen(make_store):
     app = LogviewApp(make_store(300))
     async with app.run_test(size=(80, 40)) as pilot:
-        records = await _loaded(pilot, app, 300)
+        records = await loaded(pilot, app, 300)
         records.go_to_row(0, follow=False)
         height = records.scrollable_content_region.height
         records.go_to_row(height - 2, follow=False)  # near the bottom of the tall screen
@@ -237,7 +225,7 @@ async def test_the_cursor_bar_covers_every_column_and_a_match_on_it_stays_visibl
     the cursor row keeps a background of its own (distinct from the cursor's)."""
     app = LogviewApp(make_store(30), query="event")
     async with app.run_test(size=(100, 24)) as pilot:
-        records = await _loaded(pilot, app, 30)
+        records = await loaded(pilot, app, 30)
         await until(pilot, lambda: records.positions is not None and records.rows_ready)
         await pilot.pause()
         y = records.cursor_row - round(records.scroll_y)

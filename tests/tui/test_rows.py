@@ -16,8 +16,7 @@ from logview.sources.base import StaticFileSource
 from logview.store import LogStore
 from logview.tui.app import LogviewApp
 from logview.tui.rows import RowRecords, Unavailable
-from logview.tui.widgets.record_list import RecordList
-from tui.conftest import DashFormat, log_line, screen_text, until, write_log
+from tui.conftest import DashFormat, loaded, log_line, record_list, screen_text, until, write_log
 
 LONG = " ".join(f"w{i:03d}" for i in range(100))
 
@@ -48,29 +47,18 @@ def _gated(tmp_path: Path, count: int = 200, text: str | None = None) -> GatedSt
     return GatedStore(path)
 
 
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
-
-
 def _list_lines(app: LogviewApp) -> list[str]:
-    records = _list(app)
+    records = record_list(app)
     region = records.content_region
     lines = screen_text(app).split("\n")[region.y : region.y + region.height]
     return [line[region.x : region.x + region.width] for line in lines]
-
-
-async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
-    records = _list(app)
-    await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
-    await until(pilot, lambda: records.rows_ready)
-    return records
 
 
 async def test_keys_move_the_cursor_while_the_store_is_stuck_and_rows_fill_in_later(tmp_path):
     store = _gated(tmp_path)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 200)
+        records = await loaded(pilot, app, 200)
         assert "event 199 " in screen_text(app)
         store.gate.clear()  # from now on every read waits (10 s at most)
         calls = store.calls
@@ -99,7 +87,7 @@ async def test_render_line_never_reads_the_store(tmp_path):
     store = _gated(tmp_path, 500)
     app = LogviewApp(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        records = await _loaded(pilot, app, 500)
+        records = await loaded(pilot, app, 500)
         for keys in (("g",), ("pagedown", "pagedown"), ("backslash",), ("down",) * 5,
                      ("end",), ("backslash", "pageup")):
             await pilot.press(*keys)
@@ -115,7 +103,7 @@ async def test_the_cursor_record_shows_whole_once_wrapped_rows_arrive(tmp_path):
     store = _gated(tmp_path, text=text)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 400)
+        records = await loaded(pilot, app, 400)
         await pilot.press("g", "backslash")
         await until(pilot, lambda: records.rows_ready)
         store.gate.clear()
@@ -139,7 +127,7 @@ async def test_copy_of_a_record_not_fetched_yet_does_not_block(tmp_path):
     store = _gated(tmp_path)
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 200)
+        records = await loaded(pilot, app, 200)
         store.gate.clear()
         try:
             records.go_to_row(101, follow=False)  # mid-file: not fetched yet
@@ -155,7 +143,7 @@ async def test_copy_of_a_record_not_fetched_yet_does_not_block(tmp_path):
 async def test_a_reset_forgets_the_fetched_rows(make_store):
     app = LogviewApp(make_store(40))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 40)
+        records = await loaded(pilot, app, 40)
         generation = records.store.generation
         assert records.rows.peek(generation, 39) is not None
         records.reset()
@@ -244,7 +232,7 @@ async def test_a_list_that_follows_a_growing_file_never_shows_placeholders(tmp_p
     store = LogStore(FileSource(str(path), name="live.log"), DashFormat())
     app = LogviewApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 50)
+        records = await loaded(pilot, app, 50)
         await until(pilot, lambda: records.rows_ready)
         misses: list[int] = []
         real_get = records.rows.get

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import log_line, screen_text, until
+from tui.conftest import loaded, log_line, record_list, screen_text, until
 
 LONG = " ".join(f"w{i:03d}" for i in range(100))  # 499 characters, words to break at
-
-
-def _list(app: LogviewApp) -> RecordList:
-    return app.screen.query_one(RecordList)
-
-
-async def _loaded(pilot, app: LogviewApp, count: int) -> RecordList:
-    records = _list(app)
-    await until(pilot, lambda: records.row_count == count and records.scroll_y == records.max_scroll_y)
-    await until(pilot, lambda: records.rows_ready)  # rows are fetched in a worker
-    return records
 
 
 async def _press(pilot, records: RecordList, *keys: str) -> None:
@@ -28,7 +17,7 @@ async def _press(pilot, records: RecordList, *keys: str) -> None:
 
 def _list_lines(app: LogviewApp) -> list[str]:
     """The record list's screen lines as text."""
-    records = _list(app)
+    records = record_list(app)
     region = records.content_region
     lines = screen_text(app).split("\n")[region.y : region.y + region.height]
     return [line[region.x : region.x + region.width] for line in lines]
@@ -43,7 +32,7 @@ def _long_log(count: int, long_every: int) -> str:
 async def test_a_long_message_wraps_under_the_message_column(make_store):
     app = LogviewApp(make_store(text=_long_log(10, 5)))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 10)
+        records = await loaded(pilot, app, 10)
         await _press(pilot, records, "g", "backslash")
         assert records.wrap
         lines = _list_lines(app)
@@ -61,7 +50,7 @@ async def test_a_long_message_wraps_under_the_message_column(make_store):
 async def test_cursor_down_through_wrapped_records_keeps_the_cursor_visible(make_store):
     app = LogviewApp(make_store(text=_long_log(40, 2)))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 40)
+        records = await loaded(pilot, app, 40)
         await _press(pilot, records, "g", "backslash")
         for row in range(1, 17):
             await _press(pilot, records, "down")
@@ -81,7 +70,7 @@ async def test_cursor_down_through_wrapped_records_keeps_the_cursor_visible(make
 async def test_follow_shows_the_newest_records_last_line_at_the_bottom(make_store):
     app = LogviewApp(make_store(text=_long_log(31, 10)))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 31)
+        records = await loaded(pilot, app, 31)
         await pilot.press("g", "backslash", "G")
         assert records.following and records.cursor_row == 30
         await until(pilot, lambda: "w099" in _list_lines(app)[-1])
@@ -93,7 +82,7 @@ async def test_follow_shows_the_newest_records_last_line_at_the_bottom(make_stor
 async def test_toggling_back_gives_one_line_per_record_and_horizontal_scroll(make_store):
     app = LogviewApp(make_store(text=_long_log(10, 5)))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 10)
+        records = await loaded(pilot, app, 10)
         await _press(pilot, records, "g", "backslash")
         assert len([line for line in _list_lines(app) if line.strip()]) > 10
         await pilot.press("backslash")
@@ -108,7 +97,7 @@ async def test_toggling_back_gives_one_line_per_record_and_horizontal_scroll(mak
 async def test_the_cursor_record_shows_whole_with_its_traceback(make_store):
     app = LogviewApp(make_store(8))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 8)
+        records = await loaded(pilot, app, 8)
         await _press(pilot, records, "backslash")
         text = "\n".join(_list_lines(app))
         assert "ValueError: bad value" not in text and "+4" in text
@@ -122,7 +111,7 @@ async def test_hostile_text_stays_printable_when_wrapped(make_store):
     evil = "\x1b]52;c;AAAA\x07 \x1b[2J" + "x\x08\x1b[31m" * 100
     app = LogviewApp(make_store(text=log_line(0, "INFO", evil)))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, 1)
+        records = await loaded(pilot, app, 1)
         await _press(pilot, records, "backslash")
         lines = _list_lines(app)
         assert all("\x1b" not in line for line in lines)
@@ -133,7 +122,7 @@ async def test_a_large_store_lays_out_only_a_screenful(make_store, monkeypatch):
     count = 199_999  # the newest record (199998) is a long one
     app = LogviewApp(make_store(text=_long_log(count, 3)))
     async with app.run_test(size=(80, 24)) as pilot:
-        records = await _loaded(pilot, app, count)
+        records = await loaded(pilot, app, count)
         store = records.store
         touched: set[int] = set()
         real_record = store.record
@@ -165,7 +154,7 @@ async def test_wrapped_lines_are_never_hidden_behind_the_scrollbar(tmp_path):
     path.write_text(_long_log(200, 50), encoding="utf-8")
     app = LogviewApp(LogStore(StaticFileSource(str(path), name="sample.log"), DashFormat()))
     async with app.run_test(size=(80, 40)) as pilot:
-        records = await _loaded(pilot, app, 200)
+        records = await loaded(pilot, app, 200)
         assert records.show_vertical_scrollbar
         await _press(pilot, records, "backslash")
         records.go_to_row(150, follow=False)  # a long record, wrapped whole on the cursor

@@ -12,6 +12,7 @@ toolong when ``pip install toolong`` into a throwaway venv works. Not part of th
 from __future__ import annotations
 
 import argparse
+import atexit
 import filecmp
 import json
 import os
@@ -25,6 +26,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: The viewer's session state (query history, the place in each file) goes here, not to
+#: the runner's home: no run restores the place another run left (tmux panes get the
+#: server's environment, so each pane command exports it).
+STATE_DIR = tempfile.mkdtemp(prefix="logview-bench-state-")
+atexit.register(shutil.rmtree, STATE_DIR, True)
 DATA = ROOT / "bench" / "data"
 PY = sys.executable
 DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -161,7 +168,8 @@ def time_first_screen(command: str, total: int | None = None, timeout: float = 1
     times: dict[str, float] = {}
     start = time.perf_counter()
     made = subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
-                           command], check=False, cwd=ROOT, capture_output=True)
+                           f"export XDG_STATE_HOME={STATE_DIR}; {command}"], check=False,
+                          cwd=ROOT, capture_output=True)
     if made.returncode != 0:
         print(f"tmux could not start {command!r}: {made.stderr.decode().strip()}",
               file=sys.stderr)

@@ -15,9 +15,11 @@ Usage: ``.venv/bin/python bench/bench_startup.py [--runs 7] [--file bench/data/d
 from __future__ import annotations
 
 import argparse
+import atexit
 import itertools
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The viewer's session state (query history, the place in each file) goes here, not to
+#: the runner's home: no run restores the place another run left (tmux panes get the
+#: server's environment, so each pane command exports it).
+STATE_DIR = tempfile.mkdtemp(prefix="logview-bench-state-")
+atexit.register(shutil.rmtree, STATE_DIR, True)
 PYTHON = sys.executable
 FLOOR_APP = """\
 from textual.app import App
@@ -51,7 +59,8 @@ def time_until(command: str, shown: re.Pattern[str], keys: str | None = None,
     session = f"logview-startup-{os.getpid()}-{next(_RUNS)}"  # kill-session is not instant
     start = time.perf_counter()
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
-                    f"{command}; sleep 30"], check=True, cwd=ROOT)
+                    f"export XDG_STATE_HOME={STATE_DIR}; {command}; sleep 30"], check=True,
+                   cwd=ROOT)
     try:
         if keys:
             tmux("send-keys", "-t", session, "-l", keys)

@@ -30,9 +30,11 @@ Usage (from the repository root): ``python bench/cpu.py [--window 20] [--warmup 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -42,6 +44,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The viewer's session state (query history, the place in each file) goes here, not to
+#: the runner's home: no run restores the place another run left (tmux panes get the
+#: server's environment, so each pane command exports it).
+STATE_DIR = tempfile.mkdtemp(prefix="logview-bench-state-")
+atexit.register(shutil.rmtree, STATE_DIR, True)
 PYTHON = sys.executable
 #: A private tmux server, so other tmux users on the machine cannot disturb a measurement.
 TMUX = ("tmux", "-L", "logview-cpu")
@@ -225,7 +233,8 @@ def measure(situation: str, work: Path, warmup: float, window: float,
     """CPU% of the viewer in ``situation`` over ``window`` s, and the records it showed."""
     command, client_argv = command_for(situation, work, source)
     session = f"cpu-{situation}-{os.getpid()}"
-    made = tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+    made = tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                f"export XDG_STATE_HOME={STATE_DIR}; {command}")
     if made.returncode != 0:
         raise SystemExit(f"tmux could not start {command!r}: {made.stderr.strip()}")
     client = None

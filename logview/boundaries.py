@@ -203,11 +203,18 @@ class StartDetector:
             result = np.ones(count, dtype=bool)
         elif self.signature is None:
             match = self.pattern.match  # type: ignore[union-attr]
-            result = np.fromiter(
-                (match(data[s:e]) is not None for s, e in zip(starts.tolist(), ends.tolist())),
-                dtype=bool,
-                count=count,
-            )
+            sure = self.format.sure_start_bytes
+            if sure and count:
+                # Lines whose first byte alone decides (a JSON object line) skip the regex.
+                # (Every line ends at a newline of ``arr``: its first byte is in ``arr``.)
+                result = np.isin(arr[starts], np.frombuffer(sure, dtype=np.uint8))
+                rest = np.flatnonzero(~result)
+            else:
+                result = np.zeros(count, dtype=bool)
+                rest = np.arange(count)
+            if len(rest):
+                rs, re_ = starts[rest].tolist(), ends[rest].tolist()
+                result[rest] = [match(data[s:e]) is not None for s, e in zip(rs, re_)]
         else:
             result = self._signature_mask(data, arr, starts)
             if not self.signature.exact and self.pattern is not None:

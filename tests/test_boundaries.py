@@ -62,3 +62,38 @@ def test_every_reader_of_boundaries_equals_the_reference(fmt):
         following = [t for t in sorted(starts) if t >= s]
         assert first_start(source, detector, s, len(MIXED)) == (
             following[0] if following else len(MIXED))
+
+
+def test_sure_start_bytes_agree_with_the_start_pattern():
+    """A format's sure start bytes are a shortcut of its start pattern: the bulk test gives
+    what the pattern gives on every line, hostile lines included."""
+    import numpy as np
+
+    import logview.formats.detect  # noqa: F401  (imports every format class)
+    from logview.boundaries import StartDetector
+    from logview.formats.base import LogFormat
+
+    lines = [b'{"a": 1}', b"{", b"{broken", b"  {}", b"}", b"],",
+             b"Traceback (most recent call last):", b'  File "x.py", line 1', b'\x1e{"a": 1}',
+             b'\x1b[31m{"a": 2}\x1b[0m', b"", b"plain text", b"{\xff\xfe", b'\t{"x": 1}',
+             b'\xc2\x9b31m{"b": 1}']
+    data = b"\n".join(lines) + b"\n"
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    classes, seen = [LogFormat], []
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if cls.__dict__.get("sure_start_bytes"):
+            seen.append(cls)
+    assert [cls.__name__ for cls in seen] == ["JsonFormat"]  # lines opening an object
+    declaring = [cls() for cls in seen]
+    for fmt in declaring:
+        for byte in fmt.sure_start_bytes:
+            for tail in (b"", b"x", b" }", b"\\", b'"a": 1}'):
+                assert fmt.start_pattern.match(bytes([byte]) + tail), (fmt.name, byte, tail)
+        detector = StartDetector(fmt)
+        got = detector.mask(data, arr, starts, ends).tolist()
+        want = [detector.line_starts_record(line) for line in lines]
+        assert got == want, fmt.name

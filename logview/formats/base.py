@@ -29,6 +29,10 @@ class LogFormat(ABC):
     #: A bytes regex that matches at the start of a line that starts a record, for bulk
     #: scanning (used with ``match`` at line starts). ``None`` means "every line starts one".
     start_pattern: re.Pattern[bytes] | None = None
+    #: First bytes that alone make a line start a record: ``start_pattern`` matches every
+    #: line that begins with one of them, so the bulk start test skips its regex for those
+    #: lines (a JSON object line: ``{``). Empty: no such shortcut.
+    sure_start_bytes: bytes = b""
 
     # -- facts the scanner relies on (``logview.scan``) to skip records by their bytes --------
 

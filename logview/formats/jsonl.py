@@ -173,6 +173,8 @@ class JsonFormat(LogFormat):
     #: line (a traceback's quoted source line ``    {}["missing"]`` stays in the traceback).
     start_pattern = re.compile(rb"\x1e?\{|\x1e[ \t]*\{|[ \t]+\{.*\}[ \t\r]*\Z|(?![}\]])"
                                + PLAIN_START.pattern)
+    #: A line that begins with ``{`` is an object line (the pattern's first branch).
+    sure_start_bytes = b"{"
 
     def __init__(self, keys: Mapping[str, str] | None = None, name: str | None = None) -> None:
         if name is not None:

@@ -31,6 +31,10 @@ from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
 GROW_INTERVAL = 0.4
 #: Least time between two ``store.update`` calls while input keeps coming (batches appends).
 _UPDATE_INTERVAL = 0.05
+#: Longest a trickle waits untaken before the next ``store.update`` (less than a growth
+#: interval: a file rotated many times a second must be looked at often, or the names of its
+#: rotated copies shift under the look; the soak lost records at 0.4 s).
+_TRICKLE_LOOK = 0.2
 #: Most records one step may add for the input to count as a trickle (see ``_follow``).
 _TRICKLE = 50
 #: Longest one ``store.update`` call may index before the view hears of what it found.
@@ -99,7 +103,8 @@ class StoreWorkers:
                 # in by one step then (not one step and one index pass per record). A fast
                 # stream keeps its short steps: a quarter second of it in one step would hold
                 # the interpreter long enough to delay keys.
-                time.sleep(max(0.0, last_post + GROW_INTERVAL - time.monotonic()))
+                time.sleep(max(0.0, min(last_post + GROW_INTERVAL, started + _TRICKLE_LOOK)
+                               - time.monotonic()))
                 continue
             if change.added:  # input keeps coming: let it gather into one batch
                 time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))

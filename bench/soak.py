@@ -23,7 +23,11 @@ Scenarios (R = --rotations):
                      without delaycompress R times the same way: shift app.log.N.gz -> N+1.gz,
                      rename app.log -> app.log.1, create an empty app.log, gzip app.log.1 to
                      app.log.1.gz (written under that name as it is compressed), delete
-                     app.log.1. --rotator-pause spaces the rotations of these three.
+                     app.log.1.
+  delaycompress      the same with delaycompress: shift app.log.N.gz -> N+1.gz from 2, rename
+                     app.log.1 -> app.log.2 and app.log -> app.log.1, create an empty app.log,
+                     gzip app.log.2 to app.log.2.gz, delete app.log.2. --rotator-pause spaces
+                     the rotations of these four.
   writers4           4 writers appending to one file (FileHandler, O_APPEND), no rotation
   writers4-rotating  4 writers: w0 RotatingFileHandler (about R rotations), w1-w3 FileHandler,
                      which keep writing to the renamed file through their old descriptor
@@ -299,7 +303,7 @@ def main() -> int:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="copytruncate, create, compress: pause before each rotation (default 0: back to "
+        help="copytruncate, create, compress, delaycompress: pause before each rotation (default 0: back to "
         "back, each once app.log has a line)",
     )
     parser.add_argument(

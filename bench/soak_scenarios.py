@@ -122,14 +122,18 @@ print(json.dumps([{"start": stamps[w][0], "end": ends[w], "stamps": stamps[w],
 
 #: logrotate's copytruncate, create or compress, ``rotations`` times as fast as it can (each
 #: time once app.log has a line; ``pause`` seconds before each, 0 by default), until the stop
-#: file appears; prints how many rotations it did. compress (without delaycompress): shift the .N.gz names, rename app.log -> app.log.1,
-#: create an empty app.log, then gzip app.log.1 to app.log.1.gz (written under that name as
-#: it is compressed) and delete app.log.1, as logrotate does.
+#: file appears; prints how many rotations it did. compress (without delaycompress): shift the
+#: .N.gz names, rename app.log -> app.log.1, create an empty app.log, then gzip app.log.1 to
+#: app.log.1.gz (written under that name as it is compressed) and delete app.log.1, as
+#: logrotate does. delaycompress (compress with delaycompress): shift the .N.gz names from 2,
+#: rename app.log.1 -> app.log.2 and app.log -> app.log.1, create an empty app.log, then gzip
+#: app.log.2 to app.log.2.gz and delete app.log.2 (the previous file is compressed a rotation
+#: late, while the writer is done with it).
 ROTATOR = r"""
 import gzip, os, shutil, sys, time
 mode, path, rotations, stop_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 pause = float(sys.argv[5])
-ext = ".gz" if mode == "compress" else ""
+ext = ".gz" if mode in ("compress", "delaycompress") else ""
 
 def wait_for_a_line():
     while True:
@@ -148,18 +152,21 @@ while done < rotations:
         time.sleep(pause)
     if not wait_for_a_line():
         break
-    for n in range(done, 0, -1):
+    for n in range(done, 1 if mode == "delaycompress" else 0, -1):
         os.rename("%s.%d%s" % (path, n, ext), "%s.%d%s" % (path, n + 1, ext))
+    if mode == "delaycompress" and done:
+        os.rename(path + ".1", path + ".2")
     if mode == "copytruncate":
         shutil.copyfile(path, path + ".1")
         os.truncate(path, 0)
     else:
         os.rename(path, path + ".1")
         open(path, "a").close()
-    if mode == "compress":
-        with open(path + ".1", "rb") as src, gzip.open(path + ".1.gz", "wb") as dst:
+    late = {"compress": ".1", "delaycompress": ".2" if done else None}.get(mode)
+    if late:
+        with open(path + late, "rb") as src, gzip.open(path + late + ".gz", "wb") as dst:
             shutil.copyfileobj(src, dst)
-        os.unlink(path + ".1")
+        os.unlink(path + late)
     done += 1
 print(done)
 """
@@ -188,6 +195,7 @@ SCENARIOS = {
         Scenario("writers4-rotating", ("rotating", "file", "file", "file")),
         Scenario("queue", ("queue",) * 4, one_process=True),
         Scenario("compress", ("watched",), "compress"),
+        Scenario("delaycompress", ("watched",), "delaycompress"),
     ]
 }
 READERS = ("print", "viewer")

@@ -20,6 +20,8 @@ import tempfile
 import time
 import zlib
 
+from logview.record import printable
+
 #: Decompressed bytes read to know a compressed rotation by its start.
 HEAD_BYTES = 256
 #: Decompressed bytes of one escaped file kept at most (the rest is said to be left out).
@@ -51,6 +53,11 @@ class CompressedRotations:
         self.before = {(st.st_dev, st.st_ino) for _, st in self._files()}
         #: What decompressing escaped files could not give (damaged, cut, too big): said.
         self.damaged: list[str] = []
+
+    def take_damaged(self) -> list[str]:
+        """What was said about damaged compressed copies since the last call."""
+        damaged, self.damaged = self.damaged, []
+        return damaged
 
     def is_compressed_rotation(self, name: str) -> bool:
         return (name.endswith(_NAMES) and name.startswith(self._base)
@@ -126,7 +133,8 @@ class CompressedRotations:
                 out.close()
                 raise Incomplete(path)
             if error is not None:
-                self.damaged.append(f"{path}: {error}")
+                self.damaged.append(f"{printable(os.path.basename(path))}: {error}: what decoded before it is read, the rest "
+                                    "of that rotated file is lost")
             out.flush()
             fd = os.dup(out.fileno())
             out.close()

@@ -460,6 +460,8 @@ class FileSource(ByteSource):
     def _tell_escaped(self) -> None:
         """Say how many files took the name but were gone before they could be opened (only
         at full speed with few rotated files kept: they are opened the moment they appear)."""
+        for text in self._siblings.compressed.take_damaged():
+            self.note(text)
         lost = self._siblings.escaped(self._files[-1].key)
         if lost:
             self.note(f"{lost:,} file{'s' if lost > 1 else ''} took the name and "

@@ -148,7 +148,8 @@ def run_one(scenario: Scenario, reader_name: str, args: argparse.Namespace, base
         writers = start_writers(scenario, path, args)
         if scenario.rotator:
             cmd = [sys.executable, "-c", ROTATOR, scenario.rotator, path, str(args.rotations)]
-            rotator = spawn([*cmd, stop_file, str(args.rotator_pause)], directory, "rotator")
+            rotator = spawn([*cmd, stop_file, str(args.rotator_pause), str(args.backup_count)],
+                            directory, "rotator")
         deadline = time.monotonic() + args.timeout
         while any(w.poll() is None for w in writers):
             if time.monotonic() > deadline:
@@ -305,6 +306,15 @@ def main() -> int:
         metavar="SECONDS",
         help="copytruncate, create, compress, delaycompress: pause before each rotation (default 0: back to "
         "back, each once app.log has a line)",
+    )
+    parser.add_argument(
+        "--backup-count",
+        type=int,
+        default=0,
+        metavar="N",
+        help="rotated files kept, older ones deleted (the handlers' backupCount, logrotate's "
+        "rotate N); default 0: all are kept, so the files at the end hold every record. With "
+        "N, records of deleted files count as 'not in files': compare seen with written",
     )
     parser.add_argument(
         "--scenarios", default="all", help=f"comma-separated, or all: {', '.join(SCENARIOS)}"

@@ -132,7 +132,7 @@ print(json.dumps([{"start": stamps[w][0], "end": ends[w], "stamps": stamps[w],
 ROTATOR = r"""
 import gzip, os, shutil, sys, time
 mode, path, rotations, stop_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-pause = float(sys.argv[5])
+pause, keep = float(sys.argv[5]), int(sys.argv[6])  # keep: rotated files kept (0: all)
 ext = ".gz" if mode in ("compress", "delaycompress") else ""
 
 def wait_for_a_line():
@@ -152,7 +152,7 @@ while done < rotations:
         time.sleep(pause)
     if not wait_for_a_line():
         break
-    for n in range(done, 1 if mode == "delaycompress" else 0, -1):
+    for n in range(min(done, keep) if keep else done, 1 if mode == "delaycompress" else 0, -1):
         os.rename("%s.%d%s" % (path, n, ext), "%s.%d%s" % (path, n + 1, ext))
     if mode == "delaycompress" and done:
         os.rename(path + ".1", path + ".2")
@@ -167,6 +167,8 @@ while done < rotations:
         with open(path + late, "rb") as src, gzip.open(path + late + ".gz", "wb") as dst:
             shutil.copyfileobj(src, dst)
         os.unlink(path + late)
+    if keep and os.path.exists("%s.%d%s" % (path, keep + 1, ext)):
+        os.unlink("%s.%d%s" % (path, keep + 1, ext))  # logrotate's "rotate N"
     done += 1
 print(done)
 """
@@ -239,7 +241,8 @@ def start_writers(
     # Bytes of all the records that go through one handler, over the rotations wanted.
     through = args.records * (writers if scenario.one_process else 1)
     max_bytes = max(4096, through * LINE_BYTES // max(1, args.rotations))
-    backups = 4 * args.rotations + 100  # never reached: nothing is deleted
+    # (never reached by default: nothing is deleted)
+    backups = args.backup_count or 4 * args.rotations + 100
     seconds = timed_seconds(args)
     kinds = scenario.handlers[:1] if scenario.one_process else scenario.handlers
     procs = []
@@ -254,7 +257,7 @@ def start_writers(
             str(wid),
             str(args.records),
             str(max_bytes),
-            str(backups if kind in ("rotating", "queue") else 1_000_000),
+            str(backups if kind in ("rotating", "queue") or args.backup_count else 1_000_000),
             str(STEP),
             str(seconds if kind == "timed" else 0),
             str(writers),

@@ -87,6 +87,8 @@ class FileSource(ByteSource):
             self._watcher = DirectoryWatcher(os.path.dirname(os.path.abspath(path)),
                                              self._siblings.is_ours, self._siblings.pin)
             self._watcher.watch_file(path)
+            if not self._watcher.available:  # (from now: rotated files are found by polls)
+                self._poller = NamePoller(path, self._siblings)
         self.update()
 
     def current_file(self) -> tuple[int, int]:
@@ -566,8 +568,7 @@ class FileSource(ByteSource):
         watcher = self._watcher
         if watcher is not None and watcher.available:
             return watcher.wait(timeout)
-        if self._poller is None:
-            self._poller = NamePoller(self.path, self._siblings)
+        self._poller = self._poller or NamePoller(self.path, self._siblings)
         return self._poller.wait(timeout, self._unread)
 
     def _unread(self) -> list[int]:
@@ -584,6 +585,8 @@ class FileSource(ByteSource):
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.close()
+        if self._poller is not None:
+            self._poller.close()
         self._siblings.close()
         with self._lock:
             for file in self._files:

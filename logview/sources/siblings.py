@@ -60,12 +60,19 @@ class Siblings:
         self.arrived_at = 0.0
         self.taken = 0
         self._empty: set[Key] = set()
-        #: logrotate's ``compress``: copies of files that had the name, the only trace left
-        #: of one deleted before it could be opened.
-        self.compressed = CompressedRotations(self.directory, _ROTATION_SUFFIX, self.base)
+        self._compressed: CompressedRotations | None = None  # (made by the first listing)
         self._settled: set[Key] = set()  # compressed copies of files we have (or had)
         self._fallback: dict[Key, tuple[str, Key]] = {}  # a file's compressed copy
         self._ready: dict[Key, int] = {}  # escaped files' compressed copies, decompressed
+
+    @property
+    def compressed(self) -> CompressedRotations:
+        """logrotate's ``compress``: copies of files that had the name, the only trace left of
+        one deleted before it could be opened; those there at the first listing (when
+        following began) are not ours."""
+        if self._compressed is None:
+            self._compressed = CompressedRotations(self.directory, _ROTATION_SUFFIX, self.base)
+        return self._compressed
 
     def is_ours(self, entry: str) -> bool:
         """The followed name, or it with a rotation suffix."""
@@ -107,6 +114,7 @@ class Siblings:
         Names are what orders rotated files, so the listing is taken again when a rotation
         renamed files while it was taken (a name must still be the file found under it).
         """
+        self.compressed  # noqa: B018 - the compressed files there now are known from here on
         for _ in range(LISTING_TRIES):
             found = self._list_names()
             if all(_names_same_file(path, st) for path, st, _ in found):

@@ -108,3 +108,22 @@ def test_a_damaged_gz_of_a_file_never_opened_gives_what_decodes_and_says_so(tmp_
     [notice] = source.notices
     assert "app.log.1.gz" in notice and "the rest of that rotated file is lost" in notice
     source.close()
+
+
+def test_a_file_there_before_compressed_later_is_not_read(tmp_path):
+    """delaycompress gzips yesterday's app.log.1 at today's rotation: logview never read it
+    (it was there before it started), so its .gz is no file that escaped."""
+    path = str(tmp_path / "app.log")
+    write(path + ".1", lines("yesterday"))
+    write(path, lines("a"))
+    source = FileSource(path)
+    instance = shared_instance()
+    assert instance is not None
+    with instance.lock:
+        rotate(path, 1, delay=True)  # app.log.1 -> .2 -> .2.gz; app.log -> .1
+        write(path, lines("b"))
+    source.update()
+    expected = "".join(f"{line}\n" for name in "ab" for line in lines(name))
+    assert read_all(source).decode() == expected
+    assert source.notices == ()
+    source.close()

@@ -432,8 +432,8 @@ class FileSource(ByteSource):
         return [(key, path) for _, key, path in sorted(found)]
 
     def _known_heads(self) -> list[bytes]:
-        """The first bytes of every file of the space (open ones read now)."""
-        heads = [f.head for f in self._closed.values()]
+        """The first bytes of the space's files (open ones read now) and of those there before."""
+        heads = [f.head for f in self._closed.values()] + list(self._before.values())
         for file in self._files:
             heads.append(os.pread(file.fd, FINGERPRINT_BYTES, 0) if file.fd >= 0 else file.head)
         return heads

@@ -143,3 +143,13 @@ class _Looker:
 
 
 _looker = _Looker()
+
+
+def _forget_after_fork() -> None:
+    """A forked child has no looking thread and may have inherited a held lock."""
+    global _looker
+    _looker = _Looker()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)

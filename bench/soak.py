@@ -23,7 +23,11 @@ Scenarios (R = --rotations):
                      without delaycompress R times the same way: shift app.log.N.gz -> N+1.gz,
                      rename app.log -> app.log.1, create an empty app.log, gzip app.log.1 to
                      app.log.1.gz (written under that name as it is compressed), delete
-                     app.log.1. --rotator-pause spaces the rotations of these three.
+                     app.log.1.
+  delaycompress      the same with delaycompress: shift app.log.N.gz -> N+1.gz from 2, rename
+                     app.log.1 -> app.log.2 and app.log -> app.log.1, create an empty app.log,
+                     gzip app.log.2 to app.log.2.gz, delete app.log.2. --rotator-pause spaces
+                     the rotations of these four.
   writers4           4 writers appending to one file (FileHandler, O_APPEND), no rotation
   writers4-rotating  4 writers: w0 RotatingFileHandler (about R rotations), w1-w3 FileHandler,
                      which keep writing to the renamed file through their old descriptor
@@ -144,7 +148,8 @@ def run_one(scenario: Scenario, reader_name: str, args: argparse.Namespace, base
         writers = start_writers(scenario, path, args)
         if scenario.rotator:
             cmd = [sys.executable, "-c", ROTATOR, scenario.rotator, path, str(args.rotations)]
-            rotator = spawn([*cmd, stop_file, str(args.rotator_pause)], directory, "rotator")
+            rotator = spawn([*cmd, stop_file, str(args.rotator_pause), str(args.backup_count)],
+                            directory, "rotator")
         deadline = time.monotonic() + args.timeout
         while any(w.poll() is None for w in writers):
             if time.monotonic() > deadline:
@@ -299,8 +304,17 @@ def main() -> int:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="copytruncate, create, compress: pause before each rotation (default 0: back to "
+        help="copytruncate, create, compress, delaycompress: pause before each rotation (default 0: back to "
         "back, each once app.log has a line)",
+    )
+    parser.add_argument(
+        "--backup-count",
+        type=int,
+        default=0,
+        metavar="N",
+        help="rotated files kept, older ones deleted (the handlers' backupCount, logrotate's "
+        "rotate N); default 0: all are kept, so the files at the end hold every record. With "
+        "N, records of deleted files count as 'not in files': compare seen with written",
     )
     parser.add_argument(
         "--scenarios", default="all", help=f"comma-separated, or all: {', '.join(SCENARIOS)}"

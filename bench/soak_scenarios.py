@@ -122,14 +122,18 @@ print(json.dumps([{"start": stamps[w][0], "end": ends[w], "stamps": stamps[w],
 
 #: logrotate's copytruncate, create or compress, ``rotations`` times as fast as it can (each
 #: time once app.log has a line; ``pause`` seconds before each, 0 by default), until the stop
-#: file appears; prints how many rotations it did. compress (without delaycompress): shift the .N.gz names, rename app.log -> app.log.1,
-#: create an empty app.log, then gzip app.log.1 to app.log.1.gz (written under that name as
-#: it is compressed) and delete app.log.1, as logrotate does.
+#: file appears; prints how many rotations it did. compress (without delaycompress): shift the
+#: .N.gz names, rename app.log -> app.log.1, create an empty app.log, then gzip app.log.1 to
+#: app.log.1.gz (written under that name as it is compressed) and delete app.log.1, as
+#: logrotate does. delaycompress (compress with delaycompress): shift the .N.gz names from 2,
+#: rename app.log.1 -> app.log.2 and app.log -> app.log.1, create an empty app.log, then gzip
+#: app.log.2 to app.log.2.gz and delete app.log.2 (the previous file is compressed a rotation
+#: late, while the writer is done with it).
 ROTATOR = r"""
 import gzip, os, shutil, sys, time
 mode, path, rotations, stop_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-pause = float(sys.argv[5])
-ext = ".gz" if mode == "compress" else ""
+pause, keep = float(sys.argv[5]), int(sys.argv[6])  # keep: rotated files kept (0: all)
+ext = ".gz" if mode in ("compress", "delaycompress") else ""
 
 def wait_for_a_line():
     while True:
@@ -148,18 +152,23 @@ while done < rotations:
         time.sleep(pause)
     if not wait_for_a_line():
         break
-    for n in range(done, 0, -1):
+    for n in range(min(done, keep) if keep else done, 1 if mode == "delaycompress" else 0, -1):
         os.rename("%s.%d%s" % (path, n, ext), "%s.%d%s" % (path, n + 1, ext))
+    if mode == "delaycompress" and done:
+        os.rename(path + ".1", path + ".2")
     if mode == "copytruncate":
         shutil.copyfile(path, path + ".1")
         os.truncate(path, 0)
     else:
         os.rename(path, path + ".1")
         open(path, "a").close()
-    if mode == "compress":
-        with open(path + ".1", "rb") as src, gzip.open(path + ".1.gz", "wb") as dst:
+    late = {"compress": ".1", "delaycompress": ".2" if done else None}.get(mode)
+    if late:
+        with open(path + late, "rb") as src, gzip.open(path + late + ".gz", "wb") as dst:
             shutil.copyfileobj(src, dst)
-        os.unlink(path + ".1")
+        os.unlink(path + late)
+    if keep and os.path.exists("%s.%d%s" % (path, keep + 1, ext)):
+        os.unlink("%s.%d%s" % (path, keep + 1, ext))  # logrotate's "rotate N"
     done += 1
 print(done)
 """
@@ -188,6 +197,7 @@ SCENARIOS = {
         Scenario("writers4-rotating", ("rotating", "file", "file", "file")),
         Scenario("queue", ("queue",) * 4, one_process=True),
         Scenario("compress", ("watched",), "compress"),
+        Scenario("delaycompress", ("watched",), "delaycompress"),
     ]
 }
 READERS = ("print", "viewer")
@@ -231,7 +241,8 @@ def start_writers(
     # Bytes of all the records that go through one handler, over the rotations wanted.
     through = args.records * (writers if scenario.one_process else 1)
     max_bytes = max(4096, through * LINE_BYTES // max(1, args.rotations))
-    backups = 4 * args.rotations + 100  # never reached: nothing is deleted
+    # (never reached by default: nothing is deleted)
+    backups = args.backup_count or 4 * args.rotations + 100
     seconds = timed_seconds(args)
     kinds = scenario.handlers[:1] if scenario.one_process else scenario.handlers
     procs = []
@@ -246,7 +257,7 @@ def start_writers(
             str(wid),
             str(args.records),
             str(max_bytes),
-            str(backups if kind in ("rotating", "queue") else 1_000_000),
+            str(backups if kind in ("rotating", "queue") or args.backup_count else 1_000_000),
             str(STEP),
             str(seconds if kind == "timed" else 0),
             str(writers),

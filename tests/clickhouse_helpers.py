@@ -11,6 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
+import shutil
+import ssl
+import subprocess
 import threading
 import warnings
 from collections.abc import Iterator
@@ -216,8 +220,10 @@ class HttpServer:
     chDB with the parameters bound server-side, in the format asked. Checks the user and
     password; ``down`` makes it refuse requests (a dropped connection)."""
 
-    def __init__(self, user: str = "default", password: str = "") -> None:
+    def __init__(self, user: str = "default", password: str = "",
+                 tls: ssl.SSLContext | None = None) -> None:
         raw_connection()  # (skips the test when it cannot be had)
+        self.tls = tls
         self.user = user
         self.password = password
         self.down = False
@@ -283,14 +289,58 @@ class HttpServer:
                         self.headers.get("X-ClickHouse-Key") or args.get("password", ""))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            # The handshake happens on the first read, in the request's own thread: a client
+            # that refuses the certificate never holds up the accepting loop.
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True,
+                                                do_handshake_on_connect=False)
+            self.httpd.handle_error = lambda request, address: None  # refused: the client says
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
 
     def url(self, database: str, table: str = "otel_logs", user: str | None = None) -> str:
         who = f"{user}@" if user else ""
-        return f"clickhouse://{who}127.0.0.1:{self.port}/{database}/{table}"
+        scheme = "clickhouses" if self.tls is not None else "clickhouse"
+        return f"{scheme}://{who}127.0.0.1:{self.port}/{database}/{table}"
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def make_certificates(directory: str) -> dict[str, str]:
+    """A CA, a server certificate for 127.0.0.1 signed by it, and another CA that signed
+    nothing, made with the ``openssl`` command (skips the test without it): paths of
+    ``ca``, ``other_ca``, ``cert`` and ``key`` (PEM) in ``directory``."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a test certificate")
+    paths = {name: os.path.join(directory, name + ".pem")
+             for name in ("ca", "ca_key", "other_ca", "other_key", "cert", "key", "csr")}
+    ext = os.path.join(directory, "server.ext")
+    with open(ext, "w") as handle:
+        handle.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                     "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
+    curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca, key, name in (("ca", "ca_key", "logview test CA"),
+                          ("other_ca", "other_key", "some other CA")):
+        _openssl("req", "-x509", *curve, "-keyout", paths[key], "-out", paths[ca],
+                 "-days", "2", "-subj", f"/CN={name}")
+    _openssl("req", *curve, "-keyout", paths["key"], "-out", paths["csr"],
+             "-subj", "/CN=127.0.0.1")
+    _openssl("x509", "-req", "-in", paths["csr"], "-CA", paths["ca"], "-CAkey", paths["ca_key"],
+             "-CAcreateserial", "-out", paths["cert"], "-days", "2", "-extfile", ext)
+    return paths
+
+
+def _openssl(*args: str) -> None:
+    done = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def server_tls(certificates: dict[str, str]) -> ssl.SSLContext:
+    """The test server's TLS side, presenting the certificate ``make_certificates`` made."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificates["cert"], certificates["key"])
+    return context

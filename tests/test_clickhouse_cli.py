@@ -16,7 +16,17 @@ from pathlib import Path
 
 import orjson
 import pytest
-from clickhouse_helpers import SECOND, T0, HttpServer, insert, make_table, needs_chdb, row
+from clickhouse_helpers import (
+    SECOND,
+    T0,
+    HttpServer,
+    insert,
+    make_certificates,
+    make_table,
+    needs_chdb,
+    row,
+    server_tls,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cret"
@@ -148,6 +158,52 @@ def test_a_wrong_password_is_one_line_and_status_2(runs):
     assert done.returncode == 2
     err = done.stderr.decode()
     assert err.count("\n") == 1 and "Authentication failed" in err and "nope" not in err
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """The same table served over HTTPS with a certificate of a CA made for the test."""
+    certificates = make_certificates(str(tmp_path_factory.mktemp("tls")))
+    make_table("lv_tls")
+    insert("lv_tls", [row(T0 + n * SECOND, f"secure {n}") for n in range(3)])
+    https = HttpServer(password=PASSWORD, tls=server_tls(certificates))
+    yield https, certificates
+    https.close()
+
+
+def _run(url: str, *args: str, **environ: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "logview", url, *args], capture_output=True,
+                          check=False,
+                          cwd=ROOT, env={**env(), **environ}, timeout=60)
+
+
+@needs_chdb
+def test_https_with_the_ca_given_in_the_url_or_the_environment(tls):
+    https, certificates = tls
+    url = https.url("lv_tls")
+    assert url.startswith("clickhouses://")
+    for done in (_run(f"{url}?ca={certificates['ca']}", "--print", "-o", "jsonl"),
+                 _run(url, "--print", "-o", "jsonl", SSL_CERT_FILE=certificates["ca"])):
+        assert done.returncode == 0, done.stderr
+        messages = [orjson.loads(line)["message"] for line in done.stdout.splitlines()]
+        assert messages == ["secure 0", "secure 1", "secure 2"] and done.stderr == b""
+
+
+@needs_chdb
+def test_https_with_a_certificate_not_trusted_is_one_line_and_status_2(tls):
+    https, certificates = tls
+    url = https.url("lv_tls")
+    queries = len(https.queries)
+    for done in (_run(f"{url}?ca={certificates['other_ca']}", "--print"),
+                 _run(url, "--print")):  # the system's CAs: none signed it
+        assert done.returncode == 2 and done.stdout == b""
+        err = done.stderr.decode()
+        assert err.count("\n") == 1, err
+        where = url.replace("://", "://default@")
+        assert err.startswith(f"logview: cannot connect to {where}: TLS certificate verify "
+                              "failed: unable to get local issuer certificate (give the CA")
+        assert "?ca=PATH" in err and "Traceback" not in err
+    assert len(https.queries) == queries  # no request got through
 
 
 def test_without_the_client_the_core_starts_and_says_what_to_install(monkeypatch, capsys):

@@ -265,6 +265,21 @@ def test_the_url_and_the_password():
         parse_target("clickhouse://h/a?password=x", environ={}, config_dir="/none")
 
 
+def test_the_ca_file_from_the_url_or_the_config_file(tmp_path: Path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert parse_target(f"clickhouses://h/db?ca={ca}", environ={}, config_dir="/none").ca == str(ca)
+    (tmp_path / "clickhouse.toml").write_text(f'[servers.h]\nsecure = true\nca = "{ca}"\n')
+    target = parse_target("clickhouse://h/db", environ={}, config_dir=str(tmp_path))
+    assert (target.secure, target.ca, target.port) == (True, str(ca), 8443)
+    assert parse_target("clickhouse://h/db", environ={}, config_dir="/none").ca is None
+    with pytest.raises(SourceError, match="cannot read the CA file .*missing.pem"):
+        parse_target(f"clickhouses://h/db?ca={tmp_path}/missing.pem", environ={},
+                     config_dir="/none")
+    with pytest.raises(SourceError, match="a CA file .* is for HTTPS"):
+        parse_target(f"clickhouse://h/db?ca={ca}", environ={}, config_dir="/none")
+
+
 def test_the_password_from_the_config_file(tmp_path: Path):
     config = tmp_path / "clickhouse.toml"
     config.write_text('[servers."ch.example.com"]\nuser = "reader"\npassword = "filepw"\n')

@@ -41,6 +41,9 @@ CONNECT_TIMEOUT = 10
 REQUEST_TIMEOUT = 120
 _INSTALL = "pip install 'logview-tui[clickhouse]'"
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^\"')]+|Read timed out[^\"')]*")
+#: OpenSSL's words in a failed handshake (``[SSL: CERTIFICATE_VERIFY_FAILED] certificate
+#: verify failed: self-signed certificate (_ssl.c:1006)``).
+_TLS_ERROR = re.compile(r"\[SSL: (?P<code>[A-Z0-9_]+)\] (?P<text>[^\"'(]+)")
 
 
 def connect(target: Target) -> Client:
@@ -58,7 +61,7 @@ def connect(target: Target) -> Client:
     try:
         return clickhouse_connect.get_client(
             host=target.host, port=target.port, username=target.user, password=target.password,
-            secure=target.secure, connect_timeout=CONNECT_TIMEOUT,
+            secure=target.secure, ca_cert=target.ca, connect_timeout=CONNECT_TIMEOUT,
             send_receive_timeout=REQUEST_TIMEOUT, autogenerate_session_id=False)
     except client_errors() as exc:
         raise SourceError(f"cannot connect to {target.name}: {one_line(exc)}") from exc
@@ -76,6 +79,13 @@ def client_errors() -> tuple[type[BaseException], ...]:
 def one_line(exc: BaseException) -> str:
     """An error of the client or the server as one short line."""
     text = " ".join(str(exc).split()) or type(exc).__name__
+    tls = _TLS_ERROR.search(text)
+    if tls is not None:
+        words = tls["text"].strip().rstrip(".")
+        if tls["code"] == "CERTIFICATE_VERIFY_FAILED":
+            return (f"TLS {words} (give the CA that signed the server's certificate: "
+                    "?ca=PATH, ca in clickhouse.toml, or SSL_CERT_FILE)")
+        return f"TLS failed: {words}"
     refused = _OS_ERROR.search(text)  # the network's own words, not the HTTP library's story
     if refused is not None:
         return refused.group(0).rstrip(". ")

@@ -8,6 +8,8 @@ The password comes from ``LOGVIEW_CLICKHOUSE_PASSWORD``, else the config file
     [servers."ch.example.com"]
     user = "reader"
     password = "..."
+    secure = true                 # HTTPS (as clickhouses://)
+    ca = "/etc/ssl/our-ca.pem"    # the CA that signed the server's certificate (as ?ca=PATH)
 
     [tables."logs.app_logs"]      # database.table
     time = "ts"
@@ -56,6 +58,8 @@ class Target:
     secure: bool = False
     overlap: float = DEFAULT_OVERLAP
     rows: int = VIEWER_ROWS
+    #: A PEM file of the CA(s) to trust for HTTPS instead of the system's (``?ca=PATH``).
+    ca: str | None = None
     mapping: dict[str, str] | None = None
     warnings: tuple[str, ...] = ()
 
@@ -72,10 +76,10 @@ def parse_target(spec: str, *, environ: dict[str, str] | None = None,
     environ = dict(os.environ) if environ is None else environ
     parts = urlsplit(spec)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    unknown = sorted(set(query) - {"secure", "overlap", "rows"})
+    unknown = sorted(set(query) - {"secure", "overlap", "rows", "ca"})
     if unknown:
-        raise SourceError(f"{spec}: unknown option {', '.join(unknown)} (use secure, overlap, "
-                          "rows)")
+        raise SourceError(f"{spec}: unknown option {', '.join(unknown)} (use secure, ca, "
+                          "overlap, rows)")
     secure = parts.scheme == "clickhouses" or query.get("secure", "0") in ("1", "true", "yes")
     try:
         host, port = parts.hostname or "", parts.port
@@ -97,6 +101,7 @@ def parse_target(spec: str, *, environ: dict[str, str] | None = None,
                         f"{PASSWORD_VARIABLE} or put it in {CONFIG_FILE}")
     if server.get("secure") is True:
         secure = True
+    ca = _ca_file(spec, query.get("ca") or server.get("ca"), secure)
     mapping = config.get("tables", {}).get(f"{database}.{table}")
     try:
         overlap = float(query.get("overlap", DEFAULT_OVERLAP))
@@ -107,8 +112,25 @@ def parse_target(spec: str, *, environ: dict[str, str] | None = None,
         raise SourceError(f"{spec}: overlap must be 0 or more, rows 1 or more")
     return Target(host=host, port=port or (8443 if secure else 8123), database=database,
                   table=table, user=user, password=password, secure=secure, overlap=overlap,
-                  rows=rows, mapping=dict(mapping) if isinstance(mapping, dict) else None,
+                  rows=rows, ca=ca, mapping=dict(mapping) if isinstance(mapping, dict) else None,
                   warnings=tuple(warnings))
+
+
+def _ca_file(spec: str, value: Any, secure: bool) -> str | None:
+    """The CA file to trust (``?ca=`` or the server's ``ca`` key), checked to be readable now
+    rather than failing later as a TLS error."""
+    if value is None or value == "":
+        return None
+    if not secure:
+        raise SourceError(f"{spec}: a CA file (ca) is for HTTPS: use clickhouses:// or "
+                          "?secure=1")
+    path = os.path.expanduser(str(value))
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise SourceError(f"{spec}: cannot read the CA file {path}: {exc.strerror}") from exc
+    return path
 
 
 def _config(config_dir: str | None) -> tuple[dict[str, Any], list[str]]:

@@ -29,12 +29,11 @@ import threading
 import time
 
 from logview.sources.base import ByteSource, SourceError
+from logview.sources.file_poll import NamePoller
 from logview.sources.segments import Segment, SpaceFile, last_line_end, lose_beyond, same_start
 from logview.sources.siblings import FINGERPRINT_BYTES, Siblings
 from logview.sources.watch import DirectoryWatcher
 
-#: How often ``wait`` stats the file where inotify is not available.
-POLL_INTERVAL = 0.1
 #: Seconds between two attempts to re-open a closed old file whose range is read again.
 REOPEN_INTERVAL = 1.0
 #: Times a read tries to find the copy of a file truncated under it (truncated again while
@@ -71,7 +70,7 @@ class FileSource(ByteSource):
         self._closed: dict[tuple[int, int], SpaceFile] = {}  # closed old files, by inode
         self._size = 0
         self._read_to = 0  # the space was read up to here at least once (by the index)
-        self._last_stat: tuple[int, ...] | None = None
+        self._poller: NamePoller | None = None  # where inotify is missing
         fd = self._open(path)
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -88,6 +87,8 @@ class FileSource(ByteSource):
             self._watcher = DirectoryWatcher(os.path.dirname(os.path.abspath(path)),
                                              self._siblings.is_ours, self._siblings.pin)
             self._watcher.watch_file(path)
+            if not self._watcher.available:  # (from now: rotated files are found by polls)
+                self._poller = NamePoller(path, self._siblings)
         self.update()
 
     def current_file(self) -> tuple[int, int]:
@@ -371,6 +372,8 @@ class FileSource(ByteSource):
         try:
             fd = self._open(self.path)
         except SourceError as exc:
+            if isinstance(exc.__cause__, FileNotFoundError):
+                return  # renamed away since the stat: the next update looks again
             if key not in self._refused:  # said once per file; tried again on each update
                 self._refused.add(key)
                 self.note(f"the new file that has the name cannot be read ({exc}): still "
@@ -382,9 +385,9 @@ class FileSource(ByteSource):
             still = os.stat(self.path)
         except OSError:
             still = None
-        if (newest.st_dev, newest.st_ino) != key or still is None or (
+        if between is None or (newest.st_dev, newest.st_ino) != key or still is None or (
                 (still.st_dev, still.st_ino) != key):
-            os.close(fd)  # rotated again while we looked
+            os.close(fd)  # rotated again while we looked (or a compressed copy is being made)
             return
         self._take_current()  # the old file's last lines come first
         for file in self._open_all(between):
@@ -397,13 +400,14 @@ class FileSource(ByteSource):
             self._watcher.watch_file(self.path)
         self._take_current()
 
-    def _between(self, exclude: set[tuple[int, int]], present: bytes, *,
-                 until: int | None = None, copies: bool = False) -> list[tuple[tuple, str]]:
+    def _between(self, exclude: set[tuple[int, int]], present: bytes, *, until: int | None = None,
+                 copies: bool = False) -> list[tuple[tuple, str]] | None:
         """Rotated files that are none we know, oldest first: they had the name (or were
         copied from it: ``copies``) after the file we followed. ``present``: the first bytes
         of the file that has the name now (a copy of it, not yet truncated, is not in
         between); ``until``: only files last written by then (st_mtime_ns)."""
         found: list[tuple[tuple, tuple[int, int], str]] = []
+        candidates: list[tuple[str, os.stat_result, bytes]] = []
         ours = {f.key for f in self._files} | exclude
         heads = {f.head for f in self._files}
         for path, st, head in self._siblings.listing():
@@ -421,9 +425,18 @@ class FileSource(ByteSource):
             if present and head and (present.startswith(head) or head.startswith(present)):
                 continue  # a copy of what has the name now
             # (copies are not written once made: mtimes order them; names shift under a listing)
-            age = (st.st_mtime_ns,) if copies else self._siblings.age_key(path, st)
-            found.append((age, key, path))
+            found.append(((st.st_mtime_ns,), key, path))
+            candidates.append((path, st, head))
+        if not copies:  # (with the compressed rotations of files that escaped: ``in_order``)
+            return self._siblings.in_order(candidates, self._known_heads, present, ours)
         return [(key, path) for _, key, path in sorted(found)]
+
+    def _known_heads(self) -> list[bytes]:
+        """The first bytes of the space's files (open ones read now) and of those there before."""
+        heads = [f.head for f in self._closed.values()] + list(self._before.values())
+        for file in self._files:
+            heads.append(os.pread(file.fd, FINGERPRINT_BYTES, 0) if file.fd >= 0 else file.head)
+        return heads
 
     def _closed_file(self, key: tuple[int, int], head: bytes) -> bool:
         """Is this an old file of ours, closed for now? (A file that only has the inode of
@@ -449,6 +462,8 @@ class FileSource(ByteSource):
     def _tell_escaped(self) -> None:
         """Say how many files took the name but were gone before they could be opened (only
         at full speed with few rotated files kept: they are opened the moment they appear)."""
+        for text in self._siblings.compressed.take_damaged():
+            self.note(text)
         lost = self._siblings.escaped(self._files[-1].key)
         if lost:
             self.note(f"{lost:,} file{'s' if lost > 1 else ''} took the name and "
@@ -546,28 +561,18 @@ class FileSource(ByteSource):
             raise SourceError(f"cannot open {path}: {exc.strerror}") from exc
 
     def wait(self, timeout: float) -> bool:
-        """Block until the file may have changed (inotify, else a stat every 100 ms)."""
+        """Block until the file may have changed (inotify, else polls: ``file_poll``)."""
         if not self.follow:
             time.sleep(timeout)
             return False
         watcher = self._watcher
         if watcher is not None and watcher.available:
             return watcher.wait(timeout)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._stat_changed():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            time.sleep(min(POLL_INTERVAL, remaining))
+        self._poller = self._poller or NamePoller(self.path, self._siblings)
+        return self._poller.wait(timeout, self._unread)
 
-    def _stat_changed(self) -> bool:
-        try:
-            st = os.stat(self.path)
-            key: tuple[int, ...] = (st.st_ino, st.st_size, st.st_mtime_ns)
-        except OSError:
-            key = (0, 0, 0)
+    def _unread(self) -> list[int]:
+        """Bytes of each open file not yet taken (-1: it cannot be looked at)."""
         with self._lock:
             sizes = []
             for file in self._files:
@@ -575,14 +580,13 @@ class FileSource(ByteSource):
                     sizes.append(os.fstat(file.fd).st_size - file.taken)
                 except OSError:
                     sizes.append(-1)
-        key = (*key, *sizes)
-        changed = self._last_stat is not None and key != self._last_stat
-        self._last_stat = key
-        return changed or sizes[-1] != 0
+        return sizes
 
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.close()
+        if self._poller is not None:
+            self._poller.close()
         self._siblings.close()
         with self._lock:
             for file in self._files:

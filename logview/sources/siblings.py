@@ -15,6 +15,10 @@ import re
 import stat
 import threading
 import time
+from collections.abc import Callable
+
+from logview.sources.compressed_siblings import CompressedRotations, Incomplete
+from logview.sources.segments import same_start
 
 #: Bytes of a file's start remembered to recognise it (a copy of it, or it after a rename).
 FINGERPRINT_BYTES = 256
@@ -56,6 +60,19 @@ class Siblings:
         self.arrived_at = 0.0
         self.taken = 0
         self._empty: set[Key] = set()
+        self._compressed: CompressedRotations | None = None  # (made by the first listing)
+        self._settled: set[Key] = set()  # compressed copies of files we have (or had)
+        self._fallback: dict[Key, tuple[str, Key]] = {}  # a file's compressed copy
+        self._ready: dict[Key, int] = {}  # escaped files' compressed copies, decompressed
+
+    @property
+    def compressed(self) -> CompressedRotations:
+        """logrotate's ``compress``: copies of files that had the name, the only trace left of
+        one deleted before it could be opened; those there at the first listing (when
+        following began) are not ours."""
+        if self._compressed is None:
+            self._compressed = CompressedRotations(self.directory, _ROTATION_SUFFIX, self.base)
+        return self._compressed
 
     def is_ours(self, entry: str) -> bool:
         """The followed name, or it with a rotation suffix."""
@@ -97,6 +114,7 @@ class Siblings:
         Names are what orders rotated files, so the listing is taken again when a rotation
         renamed files while it was taken (a name must still be the file found under it).
         """
+        self.compressed  # noqa: B018 - the compressed files there now are known from here on
         for _ in range(LISTING_TRIES):
             found = self._list_names()
             if all(_names_same_file(path, st) for path, st, _ in found):
@@ -148,20 +166,94 @@ class Siblings:
         return more
 
     def open(self, path: str, key: Key) -> int | None:
-        """A descriptor of the file ``key`` (its pin, or ``path`` opened); None if gone."""
+        """A descriptor of the file ``key`` (its pin, or ``path`` opened, or its compressed
+        copy decompressed: see ``in_order``); None if gone."""
         with self._lock:
             pin = self._pins.pop(key, None)
+        twin = self._fallback.get(key)
+        if twin is not None:
+            self._settled.add(twin[1])  # the file is read, its compressed copy never
         if pin is not None:
             return pin[0]
+        if key in self._ready:
+            self._settled.add(key)
+            return self._ready.pop(key)
+        if path.endswith(_COMPRESSED_NAME):
+            return self._decompressed(path, key)
+        fd = _open_file(path, key)
+        if fd < 0:  # renamed on since the listing (``.1`` -> ``.2``)?
+            found = next((p for p, st, _ in self._list_names() if (st.st_dev, st.st_ino) == key),
+                         None)
+            fd = -1 if found is None else _open_file(found, key)
+        if fd < 0 and twin is not None:  # deleted since the listing, its copy is left
+            return self._decompressed(*twin)
+        return fd if fd >= 0 else None
+
+    def _decompressed(self, path: str, key: Key) -> int | None:
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            return None
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) != key:
-            os.close(fd)
-            return None
+            fd = self.compressed.open(path, key)
+        except Incomplete:
+            return None  # still being compressed: taken at a later look
+        if fd is not None:
+            self._settled.add(key)
         return fd
+
+    def in_order(self, candidates: list[Sibling], known_heads: Callable[[], list[bytes]],
+                 present: bytes, ours: set[Key]) -> list[tuple[Key, str]] | None:
+        """Files that had the name between two looks, oldest first, with the compressed
+        rotations that hold a file that did and was deleted before it could be opened.
+
+        ``candidates``: rotated files none of ours; ``known_heads()``: the first bytes of the
+        files we have, read after the compressed ones are listed (so that a compressed copy of
+        one of them, complete by then, is known); ``present``: those of the file that has the
+        name. Compressed copies are made in the order files were rotated and never written
+        again, so their mtimes order them, and a file with a compressed copy takes its place;
+        deleted files without one (rotated out) come first, the others by ``age_key``.
+        None: a compressed copy of a file that escaped is still being written (look again).
+        """
+        self._drop_ready()
+        for _ in range(LISTING_TRIES):  # (a name renamed while listed can be missed)
+            compressed = self.compressed.listing()
+            if not compressed or all(
+                    any(c[2] and head and same_start(c[2], head) for c in compressed)
+                    for _, st, head in candidates if st.st_nlink == 0):
+                break
+        known = [head for head in known_heads() if head]
+        keyed: list[tuple[tuple, Key, str]] = []
+        self._fallback.clear()
+        for path, st, head in candidates:
+            key = (st.st_dev, st.st_ino)
+            twin = next((c for c in compressed if head and c[2] and same_start(c[2], head)),
+                        None)
+            if twin is not None:
+                twin_key = (twin[1].st_dev, twin[1].st_ino)
+                self._fallback[key] = (twin[0], twin_key)  # (settled once the file is opened)
+                keyed.append(((1, twin[1].st_mtime_ns), key, path))
+            elif st.st_nlink == 0:
+                keyed.append(((0, st.st_mtime_ns), key, path))
+            else:
+                keyed.append(((2, *self.age_key(path, st)), key, path))
+        twins = {twin_key for _, twin_key in self._fallback.values()}
+        for path, st, head in compressed:
+            key = (st.st_dev, st.st_ino)
+            if not head or key in self._settled or key in ours or key in twins:
+                continue
+            if any(same_start(head, known_head) for known_head in known):
+                self._settled.add(key)  # a compressed copy of a file we have
+                continue
+            if present and same_start(head, present):
+                continue  # of the file that has the name now (not ours yet: not settled)
+            try:  # decompressed now: one still being written is waited for, not cut
+                fd = self.compressed.open(path, key)
+            except Incomplete:
+                self._drop_ready()
+                return None
+            if fd is not None:
+                self._ready[key] = fd
+                keyed.append(((1, st.st_mtime_ns), key, path))
+        if len(self._settled) > 4 * MAX_PINS:  # only those still there matter
+            self._settled &= {(c[1].st_dev, c[1].st_ino) for c in self.compressed.listing()}
+        return [(key, path) for _, key, path in sorted(keyed)]
 
     def age_key(self, path: str, st: os.stat_result) -> tuple:
         """Sorts rotated files oldest first: by their rotated names (``.3`` before ``.2``,
@@ -175,6 +267,11 @@ class Siblings:
         if match["num"] is not None:
             return (1, -int(match["num"]), "", st.st_mtime_ns)
         return (2, 0, re.sub(r"\D", "", match["date"]), st.st_mtime_ns)
+
+    def _drop_ready(self) -> None:
+        for fd in self._ready.values():
+            os.close(fd)
+        self._ready.clear()
 
     def release(self, known: set[Key]) -> None:
         """Let go of pinned files that are known (ours, or there before), or empty and gone."""
@@ -209,10 +306,24 @@ class Siblings:
         return lost
 
     def close(self) -> None:
+        self._drop_ready()
         with self._lock:
             for fd, _ in self._pins.values():
                 os.close(fd)
             self._pins.clear()
+
+
+def _open_file(path: str, key: Key) -> int:
+    """A descriptor of ``path`` if it is the file ``key``, else -1."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != key:
+        os.close(fd)
+        return -1
+    return fd
 
 
 def _names_same_file(path: str, st: os.stat_result) -> bool:

@@ -3,7 +3,7 @@
 ``DirectoryWatcher`` watches one directory (creations, renames, deletions and writes of the
 entries a filter accepts) plus the inodes of the files being read (writes to a file that was
 renamed away still wake us). Where inotify is missing (not Linux, no libc, no instance or watch
-to be had) ``available`` is False and the caller polls ``stat`` instead.
+to be had, or ``LOGVIEW_NO_INOTIFY`` set) ``available`` is False and the caller polls instead.
 
 All watchers of a process share ONE inotify instance (``_Inotify``): Linux allows 128 instances
 per user by default (``fs.inotify.max_user_instances``), so one instance per followed file ran
@@ -71,7 +71,10 @@ def _load_libc():
     return libc
 
 
-_libc = _load_libc() if hasattr(os, "pread") else None
+#: ``LOGVIEW_NO_INOTIFY=1``: behave as where inotify is missing (files are polled), to try
+#: that path on Linux.
+_libc = (_load_libc() if hasattr(os, "pread") and not os.environ.get("LOGVIEW_NO_INOTIFY")
+         else None)
 
 
 class _Inotify:

@@ -1,0 +1,129 @@
+"""Rotated files that logrotate's ``compress`` gzipped and deleted before logview could open
+them: read from their compressed copies, in order, once; the copies of files logview read
+are not read again, nor the ones that were there before it came.
+
+The inotify thread is held (its lock) while the rotations happen, so the files are gone
+before it could open them, as at back-to-back rotations."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+
+from logview.sources.file import FileSource
+from logview.sources.watch import shared_instance
+
+
+def read_all(source: FileSource) -> bytes:
+    return source.read_at(0, source.size())
+
+
+def write(path: str, lines: list[str]) -> None:
+    with open(path, "a") as out:
+        out.writelines(f"{line}\n" for line in lines)
+
+
+def rotate(path: str, done: int, *, delay: bool = False, corrupt: bool = False) -> None:
+    """logrotate's compress (``delay``: with delaycompress), as it does it."""
+    for n in range(done, 1 if delay else 0, -1):
+        os.replace(f"{path}.{n}.gz", f"{path}.{n + 1}.gz")
+    if delay and done:
+        os.replace(path + ".1", path + ".2")
+    os.replace(path, path + ".1")
+    open(path, "w").close()
+    late = (".2" if done else None) if delay else ".1"
+    if late:
+        with open(path + late, "rb") as src, gzip.open(path + late + ".gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        if corrupt:  # cut short: the end of the file is not in it
+            with open(path + late + ".gz", "r+b") as gz:
+                gz.truncate(os.path.getsize(path + late + ".gz") - 12)
+        os.remove(path + late)
+
+
+def lines(name: str, count: int = 5) -> list[str]:
+    return [f"{name} record {i} with some padding to make the file longer" for i in range(count)]
+
+
+def test_files_gzipped_and_deleted_before_they_were_opened_are_read_from_the_gz(tmp_path):
+    path = str(tmp_path / "app.log")
+    with gzip.open(path + ".9.gz", "wt") as old:  # there before: not ours to read
+        old.write("an old rotation\n")
+    write(path, lines("a"))
+    source = FileSource(path)
+    instance = shared_instance()
+    assert instance is not None
+    with instance.lock:  # the inotify thread cannot open anything meanwhile
+        for n, name in enumerate("bcd"):
+            rotate(path, n)
+            write(path, lines(name))
+    source.update()
+    expected = "".join(f"{line}\n" for name in "abcd" for line in lines(name))
+    assert read_all(source).decode() == expected  # a from its descriptor, b and c from .gz
+    assert source.notices == ()
+    with instance.lock:
+        rotate(path, 3)
+        write(path, lines("e"))
+    source.update()
+    assert read_all(source).decode() == expected + "".join(f"{x}\n" for x in lines("e"))
+    source.close()
+
+
+def test_delaycompress_files_deleted_unseen_are_read_from_the_gz(tmp_path):
+    path = str(tmp_path / "app.log")
+    write(path, lines("a"))
+    source = FileSource(path)
+    instance = shared_instance()
+    assert instance is not None
+    with instance.lock:
+        for n, name in enumerate("bcdef"):
+            rotate(path, n, delay=True)
+            write(path, lines(name))
+    source.update()
+    expected = "".join(f"{line}\n" for name in "abcdef" for line in lines(name))
+    assert read_all(source).decode() == expected
+    assert source.notices == ()
+    source.close()
+
+
+def test_a_damaged_gz_of_a_file_never_opened_gives_what_decodes_and_says_so(tmp_path):
+    path = str(tmp_path / "app.log")
+    write(path, lines("a"))
+    source = FileSource(path)
+    instance = shared_instance()
+    assert instance is not None
+    many = lines("b", 2000)
+    with instance.lock:
+        rotate(path, 0)
+        write(path, many)
+        rotate(path, 1, corrupt=True)
+        write(path, lines("c"))
+    os.utime(path + ".1.gz", (1, 1))  # long written: no compressor still at work on it
+    source.update()
+    got = read_all(source).decode().splitlines()
+    assert got[:5] == lines("a") and got[-5:] == lines("c")
+    middle = got[5:-5]
+    assert middle and middle == many[: len(middle)] and len(middle) < len(many)
+    [notice] = source.notices
+    assert "app.log.1.gz" in notice and "the rest of that rotated file is lost" in notice
+    source.close()
+
+
+def test_a_file_there_before_compressed_later_is_not_read(tmp_path):
+    """delaycompress gzips yesterday's app.log.1 at today's rotation: logview never read it
+    (it was there before it started), so its .gz is no file that escaped."""
+    path = str(tmp_path / "app.log")
+    write(path + ".1", lines("yesterday"))
+    write(path, lines("a"))
+    source = FileSource(path)
+    instance = shared_instance()
+    assert instance is not None
+    with instance.lock:
+        rotate(path, 1, delay=True)  # app.log.1 -> .2 -> .2.gz; app.log -> .1
+        write(path, lines("b"))
+    source.update()
+    expected = "".join(f"{line}\n" for name in "ab" for line in lines(name))
+    assert read_all(source).decode() == expected
+    assert source.notices == ()
+    source.close()

@@ -132,6 +132,27 @@ def test_a_half_written_line_comes_in_once_it_is_whole(log_path):
     static.close()
 
 
+def test_a_half_line_looked_at_twice_still_waits_for_its_end(log_path):
+    """The half line seen by one look is remembered as searched; a second look that finds
+    no newline after it must not take it (it used to: the end of the searched part was
+    taken for a line end, and the next file's first line then joined the half line)."""
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"half")
+    for _ in range(3):
+        source.update()
+        assert read_all(source) == b"first\n"
+    with open(log_path, "ab") as out:
+        out.write(b" more")
+    source.update()
+    assert read_all(source) == b"first\n"
+    with open(log_path, "ab") as out:
+        out.write(b" done\nnext\n")
+    source.update()
+    assert read_all(source) == b"first\nhalf more done\nnext\n"
+    source.close()
+
+
 def test_truncation_hidden_by_a_larger_size_is_noticed(log_path):
     source = FileSource(log_path)
     with open(log_path, "wb") as out:  # truncate and write more than there was

@@ -209,8 +209,9 @@ class FileSource(ByteSource):
         """Where the whole lines of ``file`` below ``physical`` end (a half line being
         written is not searched twice)."""
         searched = file.no_newline_to if file.taken <= file.no_newline_to <= physical else 0
-        end = last_line_end(file.fd, max(file.taken, searched), physical)
-        if end <= file.taken:
+        start = max(file.taken, searched)
+        end = last_line_end(file.fd, start, physical)
+        if end <= start:  # no newline after the searched part: still the same half line
             file.no_newline_to = physical
             return file.taken
         file.no_newline_to = 0

@@ -163,6 +163,44 @@ def test_truncation_hidden_by_a_larger_size_is_noticed(log_path):
     source.close()
 
 
+def test_a_truncation_in_the_middle_of_a_look_is_not_read_as_growth(log_path, monkeypatch):
+    """The file is truncated just before its first bytes are read (they come back empty) and
+    refilled past the old size before its size is taken: an empty head is no sign of the same
+    file. (It used to match any known head, and the new content was appended from the old
+    offset, mid-line: the viewer's copytruncate soak showed records out of order.) The real
+    file operations run at that moment; the hook only times them."""
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"old line one\nold line two\n")
+    source.update()
+    assert read_all(source) == b"first\nold line one\nold line two\n"
+    real_pread = os.pread
+    armed = [True]
+
+    def racing_pread(fd, size, offset):
+        data = real_pread(fd, size, offset)
+        if armed[0] and offset == 0 and size >= 256:
+            armed[0] = False
+            os.truncate(log_path, 0)
+            data = real_pread(fd, size, offset)  # b"": the truncation seen
+            with open(log_path, "ab") as out:  # refilled before the size is looked at
+                out.write(b"".join(b"new line %d\n" % i for i in range(10)))
+        return data
+
+    monkeypatch.setattr(os, "pread", racing_pread)
+    source.update()
+    monkeypatch.setattr(os, "pread", real_pread)
+    assert not armed[0]
+    new = b"".join(b"new line %d\n" % i for i in range(10))
+    # Seen as the truncation it is (no copy: the space starts over, and says so), or left
+    # for the next look; never the new bytes from the old offset.
+    assert read_all(source) in (b"first\nold line one\nold line two\n", new)
+    source.update()
+    assert read_all(source) == new
+    assert source.generation == 1
+    source.close()
+
+
 def test_rename_and_create_keeps_lines_written_to_the_old_file(log_path):
     source = FileSource(log_path)
     old = open(log_path, "ab", buffering=0)  # noqa: SIM115 - a writer that keeps its fd
@@ -432,6 +470,51 @@ def test_copytruncate_reads_the_rest_from_the_copy(log_path):
     assert source.generation == 0
     assert source.copies_found == 1
     assert source.notices == ()
+    source.close()
+
+
+def test_a_copy_that_ends_inside_a_line_keeps_that_line_apart(log_path):
+    """logrotate copied while a write was half done: the copy ends inside a line whose rest
+    the truncation took. The part is kept, ended by logview, and said; the next file's first
+    line does not join it."""
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"seen before the rotation\ncut in ha")
+    source.update()
+    source.update()  # the half line seen twice: still not taken
+    assert read_all(source) == b"first\nseen before the rotation\n"
+    shutil.copyfile(log_path, log_path + ".1")
+    os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"after the truncation\n")
+    source.update()
+    assert read_all(source) == (b"first\nseen before the rotation\ncut in ha\n"
+                                b"after the truncation\n")
+    assert source.read_at(source.size() - 22, 22) == b"\nafter the truncation\n"
+    assert any("cut by a copytruncate" in notice for notice in source.notices)
+    with open(log_path, "ab") as out:
+        out.write(b"later\n")
+    source.update()
+    assert read_all(source).endswith(b"cut in ha\nafter the truncation\nlater\n")
+    source.close()
+
+
+def test_a_copy_shorter_than_what_was_read_cuts_inside_a_line(log_path):
+    """The copy holds less than logview had read (the writer wrote between logrotate's copy
+    and its truncation) and ends inside a line: the space keeps the copy's part of it, ended,
+    and the truncated file's lines come after it, each a line of its own."""
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"line two\n")
+    source.update()
+    with open(log_path + ".1", "wb") as copy:
+        copy.write(b"first\nline t")  # what logrotate's copy got
+    os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"after\n")
+    source.update()
+    assert read_all(source) == b"first\nline t\nafter\n"
+    assert source.generation == 0
     source.close()
 
 

@@ -29,7 +29,14 @@ import threading
 import time
 
 from logview.sources.base import ByteSource, SourceError
-from logview.sources.segments import Segment, SpaceFile, last_line_end, lose_beyond, same_start
+from logview.sources.segments import (
+    LINE_END,
+    Segment,
+    SpaceFile,
+    last_line_end,
+    lose_beyond,
+    same_start,
+)
 from logview.sources.siblings import FINGERPRINT_BYTES, Siblings
 from logview.sources.watch import DirectoryWatcher
 
@@ -40,6 +47,8 @@ REOPEN_INTERVAL = 1.0
 #: Times a read tries to find the copy of a file truncated under it (truncated again while
 #: it looked: copytruncate at full speed).
 TRUNCATION_TRIES = 20
+#: Seconds a followed file's last half line stays as it is before it is taken as it is.
+HALF_LINE_QUIET = 0.5
 #: Seconds an old file stays open after the index read all of it (a printer or a filter
 #: reads its records a little later; a deleted file cannot be opened again).
 CLOSE_AFTER = 5.0
@@ -114,10 +123,15 @@ class FileSource(ByteSource):
             tries = TRUNCATION_TRIES
             while offset < end and 0 <= index < len(self._segments):
                 seg = self._segments[index]
-                if seg.file.fd < 0 and not self._reopen(seg.file):
-                    break
                 within = offset - seg.logical
                 want = min(end, seg.logical + seg.length) - offset
+                if seg.file is LINE_END:
+                    parts.append(b"\n" * want)
+                    offset += want
+                    index += 1
+                    continue
+                if seg.file.fd < 0 and not self._reopen(seg.file):
+                    break
                 if want > 0:
                     data = os.pread(seg.file.fd, want, seg.physical + within)
                     if (self.follow and seg.file is self._files[-1]
@@ -169,6 +183,8 @@ class FileSource(ByteSource):
         if last is not None and last.file is file and last.physical + last.length == file.taken:
             last.length += upto - file.taken
         else:
+            if last is not None and not self._ends_with_newline():
+                self._add_line_end()  # another file's bytes never join a half line
             self._segments.append(Segment(file, file.taken, self._size, upto - file.taken))
             self._starts.append(self._size)
         self._size += upto - file.taken
@@ -176,6 +192,13 @@ class FileSource(ByteSource):
         file.grown_at = time.monotonic()
         if len(file.head) < FINGERPRINT_BYTES and file is not self._files[-1]:
             file.head = os.pread(file.fd, FINGERPRINT_BYTES, 0)  # (the current's: see below)
+
+    def _add_line_end(self) -> None:
+        """End the space's half line with a line end of logview's own (``LINE_END``): the
+        half line no writer will finish (a quiet one, one a copy was cut in)."""
+        self._segments.append(Segment(LINE_END, 0, self._size, 1))
+        self._starts.append(self._size)
+        self._size += 1
 
     def _ends_with_newline(self) -> bool:
         if not self._segments:
@@ -188,34 +211,43 @@ class FileSource(ByteSource):
     def _take_old(self, old: SpaceFile) -> None:
         """Lines writers added to a rotated-away file through descriptors they still hold.
 
-        Whole lines only, and only where the space ends with a whole line: a file's half line
-        must never join another file's line.
+        Whole lines only (a half line there is being written); a half line the space ends in
+        is ended first (``_append``): a file's half line never joins another file's line.
         """
         try:
             physical = os.fstat(old.fd).st_size
         except OSError:
             return
-        if physical <= old.taken or not self._ends_with_newline():
+        if physical <= old.taken:
             return
         self._append(old, self._whole_lines_end(old, physical))
 
     def _take_whole(self, file: SpaceFile) -> None:
         """The whole lines of a file that had the name between two looks."""
-        if self._ends_with_newline():
-            self._append(file, self._whole_lines_end(file, os.fstat(file.fd).st_size))
+        self._append(file, self._whole_lines_end(file, os.fstat(file.fd).st_size))
 
     @staticmethod
-    def _whole_lines_end(file: SpaceFile, physical: int) -> int:
+    def _whole_lines_end(file: SpaceFile, physical: int, *, quiet: float | None = None) -> int:
         """Where the whole lines of ``file`` below ``physical`` end (a half line being
-        written is not searched twice)."""
+        written is not searched twice). ``quiet``: a half line that stayed as it is for that
+        many seconds is taken too (a prompt, a writer that died mid-line)."""
+        if physical <= file.taken:
+            return file.taken
         searched = file.no_newline_to if file.taken <= file.no_newline_to <= physical else 0
         start = max(file.taken, searched)
         end = last_line_end(file.fd, start, physical)
-        if end <= start:  # no newline after the searched part: still the same half line
+        if end > start:
+            file.no_newline_to = 0
+            return end
+        # No newline in [taken, physical): a half line.
+        now = time.monotonic()
+        if physical != file.no_newline_to:
             file.no_newline_to = physical
-            return file.taken
-        file.no_newline_to = 0
-        return end
+            file.half_since = now
+        elif quiet is not None and now - file.half_since >= quiet:
+            file.no_newline_to = 0
+            return physical
+        return file.taken
 
     def _take_current(self) -> None:
         """Extend the current file to its size, or handle its truncation."""
@@ -227,7 +259,9 @@ class FileSource(ByteSource):
         except OSError:
             return
         physical = st.st_size
-        if physical < current.taken or not same_start(head, current.head):
+        # (Its first bytes only grow: fewer than we knew, even none, is a truncation too,
+        # whatever the size says by the time it is looked at.)
+        if physical < current.taken or not head.startswith(current.head):
             self._truncated(current)
             return
         if physical == current.taken and not (current.taken == 0 and self._siblings.pinned):
@@ -247,8 +281,8 @@ class FileSource(ByteSource):
             current.head = head
         # Following: whole lines only, so that the next file's bytes never join a half line
         # (the follower would not show a half line anyway).
-        self._append(current, self._whole_lines_end(current, physical) if self.follow
-                     else physical)
+        self._append(current, self._whole_lines_end(current, physical, quiet=HALF_LINE_QUIET)
+                     if self.follow else physical)
 
     def _has_the_name(self, file: SpaceFile) -> bool:
         try:
@@ -291,6 +325,7 @@ class FileSource(ByteSource):
         self._lose_beyond_copy(copy_file)
         self._files.insert(len(self._files) - 1, copy_file)
         self._take_whole(copy_file)
+        self._end_cut_line(copy_file)
         for file in self._open_all(between):  # whole cycles that came and went meanwhile
             self._files.insert(len(self._files) - 1, file)
             self._take_whole(file)
@@ -310,6 +345,18 @@ class FileSource(ByteSource):
                       "neither the copy nor the truncated file (logrotate's own race between "
                       "its copy and its truncation): the records in them are lost")
 
+    def _end_cut_line(self, copy: SpaceFile) -> None:
+        """A copy that ends inside a line (logrotate copied while a write was half done; the
+        line's rest went with the truncation): no writer finishes that line, so its part is
+        taken as it is, and said; the next file's bytes end it (``_append``). (A copy is not
+        written once the file is truncated: its size is final.)"""
+        size = os.fstat(copy.fd).st_size
+        if size <= copy.taken:
+            return
+        self._append(copy, size)
+        self.note("a line was cut by a copytruncate rotation (logrotate copied it half "
+                  "written; its rest is in neither file): shown as far as the copy holds it")
+
     def _find_copy(self, current: SpaceFile) -> tuple[tuple[int, int], str] | None:
         """The file beside the followed one that starts with the same bytes (its copy)."""
         if not current.head:
@@ -317,8 +364,8 @@ class FileSource(ByteSource):
         best: tuple[int, tuple[int, int], str] | None = None
         for path, st, head in self._siblings.listing():
             key = (st.st_dev, st.st_ino)
-            if key == current.key or self._closed_file(key, head) or (
-                    not head.startswith(current.head)):
+            if key == current.key or self._closed_file(key, head) or not head or (
+                    not same_start(head, current.head)):  # (shorter: copied before we read)
                 continue
             if best is None or st.st_mtime_ns > best[0]:
                 best = (st.st_mtime_ns, key, path)
@@ -526,7 +573,8 @@ class FileSource(ByteSource):
             end = unsaid = offset
             while 0 <= index < len(self._segments):
                 seg = self._segments[index]
-                if seg.file.fd >= 0 or not (seg.file.gone or not self._reopen(seg.file)):
+                if seg.file is LINE_END or seg.file.fd >= 0 or not (
+                        seg.file.gone or not self._reopen(seg.file)):
                     break
                 if not seg.file.gone:
                     break  # not looked for yet (a search at most every REOPEN_INTERVAL)

@@ -153,6 +153,27 @@ def test_a_half_line_looked_at_twice_still_waits_for_its_end(log_path):
     source.close()
 
 
+def test_a_quiet_half_line_is_taken_and_never_joins_the_next_file(log_path):
+    """A half line that stays as it is (a prompt, a writer that died mid-line) is taken after
+    a quiet spell; its end, if it comes, follows it; after a rotation the next file's first
+    line is a line of its own (logview ends the half line)."""
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"password: ")
+    source.update()
+    assert read_all(source) == b"first\n"
+    wait_for(lambda: updated_to(source, b"first\npassword: "), 3)
+    with open(log_path, "ab") as out:
+        out.write(b"ok\nstill ")
+    wait_for(lambda: updated_to(source, b"first\npassword: ok\nstill "), 3)
+    os.rename(log_path, log_path + ".1")
+    with open(log_path, "wb") as out:
+        out.write(b"new file\n")
+    source.update()
+    assert read_all(source) == b"first\npassword: ok\nstill \nnew file\n"
+    source.close()
+
+
 def test_truncation_hidden_by_a_larger_size_is_noticed(log_path):
     source = FileSource(log_path)
     with open(log_path, "wb") as out:  # truncate and write more than there was

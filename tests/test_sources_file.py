@@ -555,6 +555,34 @@ def test_two_copytruncates_between_two_looks(log_path):
     source.close()
 
 
+def test_copies_made_within_one_tick_of_the_file_clock_keep_their_order(log_path):
+    """Copies are ordered by when they were written, but file times move in ticks of a few
+    milliseconds: copies with one time are ordered by their rotated names (``.8`` first)."""
+    source = FileSource(log_path)
+    # Files made beforehand take the copies, the last made first: inode numbers (reused in
+    # any order on a busy file system) must not be what orders them.
+    spare = [f"{log_path}-spare{i}" for i in range(8)]
+    for path in spare:
+        open(path, "wb").close()
+    for cycle in range(8):
+        with open(log_path, "ab") as out:
+            out.write(f"cycle {cycle}\n".encode())
+        for n in range(cycle, 0, -1):
+            os.replace(f"{log_path}.{n}", f"{log_path}.{n + 1}")
+        shutil.copyfile(log_path, spare[7 - cycle])  # logrotate's copy...
+        os.replace(spare[7 - cycle], log_path + ".1")  # ...under the rotated name
+        os.truncate(log_path, 0)
+    stamp = os.stat(log_path + ".1").st_mtime_ns
+    for n in range(1, 9):
+        os.utime(f"{log_path}.{n}", ns=(stamp, stamp))
+    with open(log_path, "ab") as out:
+        out.write(b"now\n")
+    source.update()
+    assert read_all(source) == b"first\n" + b"".join(
+        f"cycle {cycle}\n".encode() for cycle in range(8)) + b"now\n"
+    source.close()
+
+
 def test_truncation_without_a_copy_restarts_and_says_so(log_path):
     source = FileSource(log_path)
     with open(log_path, "ab") as out:

@@ -468,8 +468,11 @@ class FileSource(ByteSource):
                 continue  # a copy of a file we have (``cp app.log app.log.bak``)
             if present and head and (present.startswith(head) or head.startswith(present)):
                 continue  # a copy of what has the name now
-            # (copies are not written once made: mtimes order them; names shift under a listing)
-            age = (st.st_mtime_ns,) if copies else self._siblings.age_key(path, st)
+            # (copies are not written once made: mtimes order them; names shift under a
+            # listing, but break the ties of copies made within one tick of the file clock)
+            age = self._siblings.age_key(path, st)
+            if copies:
+                age = (st.st_mtime_ns, *age)
             found.append((age, key, path))
         return [(key, path) for _, key, path in sorted(found)]
 

@@ -520,6 +520,28 @@ def test_a_copy_that_ends_inside_a_line_keeps_that_line_apart(log_path):
     source.close()
 
 
+def test_a_copy_of_a_whole_cycle_that_ends_inside_a_line_is_read_to_its_end(log_path):
+    """Two copytruncates between two looks; the second cycle's copy (read whole, the file
+    never seen) ends inside a line: its part is kept (it used to be left out: the last
+    record of such a copy was missing in the soak)."""
+    source = FileSource(log_path)
+    with open(log_path, "ab") as out:
+        out.write(b"cycle 1\n")
+    shutil.copyfile(log_path, log_path + ".1")
+    os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"cycle 2\ncut in ha")
+    os.replace(log_path + ".1", log_path + ".2")
+    shutil.copyfile(log_path, log_path + ".1")
+    os.truncate(log_path, 0)
+    with open(log_path, "ab") as out:
+        out.write(b"now\n")
+    source.update()
+    assert read_all(source) == b"first\ncycle 1\ncycle 2\ncut in ha\nnow\n"
+    assert any("cut by a copytruncate" in notice for notice in source.notices)
+    source.close()
+
+
 def test_a_copy_shorter_than_what_was_read_cuts_inside_a_line(log_path):
     """The copy holds less than logview had read (the writer wrote between logrotate's copy
     and its truncation) and ends inside a line: the space keeps the copy's part of it, ended,

@@ -276,7 +276,7 @@ class FileSource(ByteSource):
             return  # truncated again while we looked: the next update sees it
         for file in self._open_all(between):
             self._files.insert(len(self._files) - 1, file)
-            self._take_whole(file)
+            self._take_copy(file)
         if len(head) > len(current.head):
             current.head = head
         # Following: whole lines only, so that the next file's bytes never join a half line
@@ -324,11 +324,10 @@ class FileSource(ByteSource):
         copy_file.taken = current.taken
         self._lose_beyond_copy(copy_file)
         self._files.insert(len(self._files) - 1, copy_file)
-        self._take_whole(copy_file)
-        self._end_cut_line(copy_file)
+        self._take_copy(copy_file)
         for file in self._open_all(between):  # whole cycles that came and went meanwhile
             self._files.insert(len(self._files) - 1, file)
-            self._take_whole(file)
+            self._take_copy(file)
         current.taken = current.no_newline_to = 0
         current.head = b""
         self._take_current()
@@ -345,15 +344,17 @@ class FileSource(ByteSource):
                       "neither the copy nor the truncated file (logrotate's own race between "
                       "its copy and its truncation): the records in them are lost")
 
-    def _end_cut_line(self, copy: SpaceFile) -> None:
-        """A copy that ends inside a line (logrotate copied while a write was half done; the
-        line's rest went with the truncation): no writer finishes that line, so its part is
-        taken as it is, and said; the next file's bytes end it (``_append``). (A copy is not
-        written once the file is truncated: its size is final.)"""
+    def _take_copy(self, copy: SpaceFile) -> None:
+        """All of a copytruncate copy: it is not written once the file is truncated (its size
+        is final), so one that ends inside a line (logrotate copied while a write was half
+        done; the line's rest went with the truncation) has its part taken as it is, and
+        said; the next file's bytes end it (``_append``)."""
         size = os.fstat(copy.fd).st_size
         if size <= copy.taken:
             return
         self._append(copy, size)
+        if self._ends_with_newline():
+            return
         self.note("a line was cut by a copytruncate rotation (logrotate copied it half "
                   "written; its rest is in neither file): shown as far as the copy holds it")
 

@@ -61,7 +61,8 @@ class QueryLike(Protocol):
     def matches(self, record: Record) -> bool: ...
 
     def prefilter(self, *, level_text: bool, json_escaped: bool,
-                  level_case: str | None = None) -> Prefilter | None: ...
+                  level_case: str | None = None,
+                  fields_named: frozenset[str] | None = None) -> Prefilter | None: ...
 
 
 class RecordTest:
@@ -176,7 +177,8 @@ def query_prefilter(fmt: LogFormat, query: QueryLike,
                    for name in fmt.custom_levels)
     level_text = fmt.level_text and not unlisted
     prefilter = query.prefilter(level_text=level_text, json_escaped=fmt.json_escaped,
-                                level_case=fmt.level_case if level_text else None)
+                                level_case=fmt.level_case if level_text else None,
+                                fields_named=fmt.fields_named)
     prefilter = redaction_safe(prefilter, redactor)
     if prefilter is not None and fmt.opaque_text:
         prefilter = prefilter.admitting(fmt.opaque_text)

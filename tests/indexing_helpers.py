@@ -106,7 +106,8 @@ class StandInQuery:
         return record.levelno >= self.min_level and all(w in record.raw for w in self.words)
 
     def prefilter(self, *, level_text: bool, json_escaped: bool,
-                  level_case: str | None = None) -> Prefilter | None:
+                  level_case: str | None = None,
+                  fields_named: frozenset[str] | None = None) -> Prefilter | None:
         if not self.use_prefilter:
             return None
         groups = [re.compile(re.escape(w.encode())) for w in self.words]

@@ -10,7 +10,7 @@ import orjson
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from logview.query import Prefilter, parse_query
+from logview.query import Prefilter, QueryError, parse_query
 from logview.record import Record, level_from_name
 
 NOW = datetime(2024, 3, 10, 12, 0, 0, tzinfo=UTC)
@@ -319,3 +319,68 @@ def test_alternatives_that_imply_each_other_keep_one():
     prefilter = query.prefilter(level_text=True, json_escaped=False)
     assert prefilter is not None
     assert prefilter.may_match(b"a Warning here") and not prefilter.may_match(b"nothing")
+
+
+# ---------------------------------------------------------------------------------------------
+# Field terms over JSON lines: the key is a needle where the format names every field.
+
+FIELD_KEYS = ["status", "user", "http", "id", "items", "0", "user.id", "_extra", "stack_info",
+              "stack", "levelno", "fields", "log", "level", "name", "message", "record", "a.b"]
+field_values = st.recursive(
+    st.one_of(st.integers(-5, 600), st.text(max_size=4), st.none(), st.booleans()),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.sampled_from(FIELD_KEYS), inner, max_size=3)),
+    max_leaves=6,
+)
+field_paths = st.lists(st.sampled_from(FIELD_KEYS), min_size=1, max_size=3).map(".".join)
+field_queries = st.tuples(
+    field_paths, st.sampled_from(["=", "!=", ">=", "<", "~"]),
+    st.sampled_from(["503", "1", "a", "true", "null", "x"]),
+).map(lambda t: f"{t[0]}{t[1]}{t[2]}")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field_queries, st.dictionaries(st.sampled_from(FIELD_KEYS), field_values, max_size=5),
+       st.sampled_from(["json", "ascii", "orjson", "loguru", "own"]))
+@example("user.id=1", {"user": {"id": 1}}, "json")
+@example("user.id=1", {"user.id": 1}, "json")
+@example("items.0.id=1", {"items": [{"id": 1}]}, "json")
+@example("extra=1", {"_extra": 1, "version": "1.1", "short_message": "m"}, "json")
+@example("stack_info~a", {"stack": ["a"], "message": "m"}, "json")
+def test_field_needles_never_exclude_what_the_json_parser_gives(query_text, obj, how):
+    """The parser itself makes the record (python-json-logger, GELF, loguru's and logview's own
+    schemas, ECS's nested objects): a field term it matches always passes the prefilter."""
+    from logview.formats.jsonl import JsonFormat
+
+    fmt = JsonFormat()
+    if how == "loguru":
+        obj = {"text": "m\n", "record": {**obj, "message": "m", "level": {"name": "INFO", "no": 20},
+                                         "extra": dict(obj)}}
+    elif how == "own":
+        obj = {"time": "2024-03-10T11:30:00", "message": "m", "fields": obj.get("fields", obj)}
+    raw = {"json": lambda o: json.dumps(o, ensure_ascii=False),
+           "ascii": json.dumps, "orjson": lambda o: orjson.dumps(o).decode()}.get(
+        how, json.dumps)(obj)
+    try:
+        query = parse_query(query_text, now=NOW)
+    except QueryError:  # (level=a: the special keys take their own values)
+        return
+    pf = query.prefilter(level_text=False, json_escaped=True, fields_named=fmt.fields_named)
+    record = fmt.parse_raw(raw)
+    if query.matches(record) and pf is not None:
+        assert pf.may_match(raw.encode()), (query_text, raw, record.fields)
+
+
+def test_a_field_term_is_a_needle_only_where_fields_are_named_in_the_bytes():
+    query = parse_query("status>=500", now=NOW)
+    assert query.prefilter(level_text=False, json_escaped=True) is None  # (a template's fields)
+    pf = query.prefilter(level_text=False, json_escaped=True, fields_named=frozenset())
+    assert pf is not None
+    assert pf.may_match(b'{"message": "m", "status": 503}')
+    assert not pf.may_match(b'{"message": "m", "user": 7}')
+    # A name the parser makes itself is no needle; list indexes are none either.
+    made = frozenset({"levelno"})
+    assert parse_query("levelno=40").prefilter(level_text=False, json_escaped=True,
+                                                fields_named=made) is None
+    assert parse_query("items.0=1").prefilter(level_text=False, json_escaped=True,
+                                              fields_named=made).may_match(b'{"items": [1]}')

@@ -45,6 +45,10 @@ class LogFormat(ABC):
     #: Byte markers of records whose text the bytes do not show as such (journald's message
     #: as an array of byte values): a record holding one is always a candidate.
     opaque_text: tuple[bytes, ...] = ()
+    #: Every field a record has is named in its raw bytes (JSON keys), but for these names,
+    #: which the parser makes itself: a field term (``status>=500``) may look for its key in
+    #: the bytes. None: fields come from elsewhere too (a template's positions).
+    fields_named: frozenset[str] | None = None
     #: A record prints as its own lines (``--print`` text); False: its text is made from its
     #: fields (JSON objects are shown as ``time level logger message key=value``).
     prints_raw: bool = True

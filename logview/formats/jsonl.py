@@ -163,6 +163,11 @@ class JsonFormat(LogFormat):
     level_text = False
     #: Strings in the raw bytes are JSON-escaped (``\\"``, ``\\n``, ``\\u00e9``).
     json_escaped = True
+    #: Fields are the objects' keys (journald's, loguru's ``record`` and ``extra``, GELF's
+    #: without their ``_``), but for what the parser names itself when a user's key mapping
+    #: puts a role elsewhere: a stack that is no text (``stack_info``), a level number
+    #: (``levelno``).
+    fields_named = frozenset({"stack_info", "levelno"})
     prints_raw = False  # records are JSON objects: shown from their fields
     #: Records whose message the raw bytes do not show as text: journald writes a message that
     #: is not clean UTF-8 (colour codes, binary) as an array of byte values.

@@ -224,24 +224,24 @@ def highlights(node: Node) -> list[re.Pattern[str]]:
 
 
 def groups(
-    node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None
+    node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None,
+    fields_named: frozenset[str] | None = None,
 ) -> list[frozenset[Alt]]:
     """The AND of needle groups every match of ``node`` satisfies (possibly none)."""
+    facts = (level_text, json_escaped, level_case, fields_named)
     if isinstance(node, Term):
         if node.needle is None:
             return []
         alts = needle_alts(node.needle, level_text=level_text, json_escaped=json_escaped,
-                           level_case=level_case)
+                           level_case=level_case, fields_named=fields_named)
         return [minimise(alts)] if alts else []
     if isinstance(node, NotNode):
         return []
     if isinstance(node, AndNode):
-        return [
-            g for child in node.children for g in groups(child, level_text, json_escaped, level_case)
-        ]
+        return [g for child in node.children for g in groups(child, *facts)]
     union: set[Alt] = set()
     for child in node.children:  # OR: each alternative must bring a group, else no group
-        child_groups = groups(child, level_text, json_escaped, level_case)
+        child_groups = groups(child, *facts)
         if not child_groups:
             return []
         union |= max(child_groups, key=selectivity)
@@ -249,9 +249,10 @@ def groups(
 
 
 def build_prefilter(
-    node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None
+    node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None,
+    fields_named: frozenset[str] | None = None,
 ) -> Prefilter | None:
-    found = set(groups(node, level_text, json_escaped, level_case))
+    found = set(groups(node, level_text, json_escaped, level_case, fields_named))
     # A group that is a superset of another one is implied by it.
     kept = [g for g in found if not any(other < g for other in found)]
     if not kept:
@@ -272,14 +273,16 @@ class Query:
         self.min_level = 0 if root is None else min_level(root)
         #: The predicate itself, for hot loops that want to skip a method call.
         self.predicate: Predicate = _always if root is None else compile_predicate(root)
-        self._prefilters: dict[tuple[bool, bool, str | None], Prefilter | None] = {}
+        self._prefilters: dict[tuple[bool, bool, str | None, frozenset[str] | None],
+                               Prefilter | None] = {}
 
     def matches(self, record: Record) -> bool:
         """Whether the record matches the query exactly."""
         return self.predicate(record)
 
     def prefilter(
-        self, *, level_text: bool, json_escaped: bool, level_case: str | None = None
+        self, *, level_text: bool, json_escaped: bool, level_case: str | None = None,
+        fields_named: frozenset[str] | None = None,
     ) -> Prefilter | None:
         """A necessary condition on raw bytes, or None when the query gives none.
 
@@ -288,8 +291,10 @@ class Query:
         in the bytes may be escaped (JSON, logfmt), so needles with quotes, backslashes or
         non-ASCII are not used. ``level_case="upper"``: level names are written upper-case
         (Python's logging without custom level names), so lower/Title spellings are not needles.
+        ``fields_named``: every field is named in the bytes but these (``LogFormat``), so a
+        field term looks for its key.
         """
-        key = (level_text, json_escaped, level_case)
+        key = (level_text, json_escaped, level_case, fields_named)
         if key not in self._prefilters:
             self._prefilters[key] = (
                 None if self._root is None else build_prefilter(self._root, *key)

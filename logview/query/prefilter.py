@@ -41,7 +41,16 @@ class LevelNeedle:
     levels: frozenset[int]  # the named level numbers that satisfy (may be empty)
 
 
-Needle = TextNeedle | LevelNeedle
+@dataclass(frozen=True, slots=True)
+class FieldNeedle:
+    """The record has the field ``key`` (dotted: a path through nested objects). Where a
+    format's fields are all named in its bytes (``LogFormat.fields_named``), a part of the key
+    is written there."""
+
+    key: str
+
+
+Needle = TextNeedle | LevelNeedle | FieldNeedle
 #: One alternative inside a group: (literal, ignorecase).
 Alt = tuple[str, bool]
 #: How a format writes level names: ``None`` (any alias in UPPER, lower or Title case),
@@ -94,9 +103,25 @@ class Prefilter:
 
 
 def needle_alts(
-    needle: Needle, *, level_text: bool, json_escaped: bool, level_case: str | None = None
+    needle: Needle, *, level_text: bool, json_escaped: bool, level_case: str | None = None,
+    fields_named: frozenset[str] | None = None,
 ) -> frozenset[Alt] | None:
-    """The alternatives a needle contributes under these raw-byte assumptions, or None."""
+    """The alternatives a needle contributes under these raw-byte assumptions, or None.
+
+    ``fields_named``: the format names every field of a record in its bytes, except these
+    (made by its parser): a field's key then has a part written in the bytes. A dotted key
+    walks nested objects by its parts, or parts joined (``_walk``), so every part that is no
+    list index is in some key the bytes hold; the longest one is the needle.
+    """
+    if isinstance(needle, FieldNeedle):
+        if fields_named is None:
+            return None
+        parts = [part for part in needle.key.split(".")
+                 if part and not part.isdigit() and part not in fields_named]
+        if not parts:
+            return None
+        return needle_alts(TextNeedle(max(parts, key=len)), level_text=level_text,
+                           json_escaped=json_escaped)
     if isinstance(needle, LevelNeedle):
         if not level_text:
             return None

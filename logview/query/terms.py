@@ -16,7 +16,7 @@ from typing import Any
 
 from logview.query.errors import QueryError
 from logview.query.lexer import COMPARE, REGEX, WORD, Token
-from logview.query.prefilter import LevelNeedle, Needle, TextNeedle, regex_literal
+from logview.query.prefilter import FieldNeedle, LevelNeedle, Needle, TextNeedle, regex_literal
 from logview.query.values import MISSING, as_number, as_text, field_getter, parse_time_value
 from logview.record import _ALIASES, Record, level_from_name
 from logview.source_names import shown_forms
@@ -302,6 +302,8 @@ _BUILTINS: dict[str, Callable[[Token, datetime], Term]] = {
 
 def _field_term(token: Token) -> Term:
     get = field_getter(token.key)
+    # Every form below is false for a record without the field.
+    needle = FieldNeedle(token.key)
     value = token.value
     op = token.op
     if op == "~":
@@ -311,18 +313,18 @@ def _field_term(token: Token) -> Term:
             found = get(r.fields)
             return found is not MISSING and search(as_text(found)) is not None
 
-        return Term(field_matches, 8)
+        return Term(field_matches, 8, needle)
     query_number = as_number(value)
     if op in ("=", "!="):
         equal = _equality(value, query_number)
         if op == "=":
-            return Term(lambda r: equal(get(r.fields)), 3)
+            return Term(lambda r: equal(get(r.fields)), 3, needle)
 
         def field_differs(r: Record) -> bool:
             found = get(r.fields)
             return found is not MISSING and not equal(found)
 
-        return Term(field_differs, 3)
+        return Term(field_differs, 3, needle)
     compare = _ORDER_OPS[op]
     if query_number is not None:
 
@@ -330,13 +332,13 @@ def _field_term(token: Token) -> Term:
             found = as_number(get(r.fields))
             return found is not None and compare(found, query_number)
 
-        return Term(number_ok, 3)
+        return Term(number_ok, 3, needle)
 
     def text_ok(r: Record) -> bool:  # "ts>=2024-01-02": text order when the value is no number
         found = get(r.fields)
         return isinstance(found, str) and compare(found, value)
 
-    return Term(text_ok, 3)
+    return Term(text_ok, 3, needle)
 
 
 def _equality(value: str, query_number: float | None) -> Callable[[object], bool]:

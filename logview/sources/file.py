@@ -29,8 +29,15 @@ import threading
 import time
 
 from logview.sources.base import ByteSource, SourceError
+from logview.sources.file_copies import CopyTruncation
 from logview.sources.file_poll import NamePoller
-from logview.sources.segments import Segment, SpaceFile, last_line_end, lose_beyond, same_start
+from logview.sources.segments import (
+    LINE_END,
+    Segment,
+    SpaceFile,
+    last_line_end,
+    same_start,
+)
 from logview.sources.siblings import FINGERPRINT_BYTES, Siblings
 from logview.sources.watch import DirectoryWatcher
 
@@ -39,6 +46,8 @@ REOPEN_INTERVAL = 1.0
 #: Times a read tries to find the copy of a file truncated under it (truncated again while
 #: it looked: copytruncate at full speed).
 TRUNCATION_TRIES = 20
+#: Seconds a followed file's last half line stays as it is before it is taken as it is.
+HALF_LINE_QUIET = 0.5
 #: Seconds an old file stays open after the index read all of it (a printer or a filter
 #: reads its records a little later; a deleted file cannot be opened again).
 CLOSE_AFTER = 5.0
@@ -46,7 +55,7 @@ CLOSE_AFTER = 5.0
 KEEP_DELETED = 64
 
 
-class FileSource(ByteSource):
+class FileSource(CopyTruncation, ByteSource):
     """A regular file, followed across rotation and truncation when ``follow`` is true.
 
     ``keep_rotations``: old files kept open (re-read without a search, and still read when
@@ -115,10 +124,15 @@ class FileSource(ByteSource):
             tries = TRUNCATION_TRIES
             while offset < end and 0 <= index < len(self._segments):
                 seg = self._segments[index]
-                if seg.file.fd < 0 and not self._reopen(seg.file):
-                    break
                 within = offset - seg.logical
                 want = min(end, seg.logical + seg.length) - offset
+                if seg.file is LINE_END:
+                    parts.append(b"\n" * want)
+                    offset += want
+                    index += 1
+                    continue
+                if seg.file.fd < 0 and not self._reopen(seg.file):
+                    break
                 if want > 0:
                     data = os.pread(seg.file.fd, want, seg.physical + within)
                     if (self.follow and seg.file is self._files[-1]
@@ -170,6 +184,8 @@ class FileSource(ByteSource):
         if last is not None and last.file is file and last.physical + last.length == file.taken:
             last.length += upto - file.taken
         else:
+            if last is not None and not self._ends_with_newline():
+                self._add_line_end()  # another file's bytes never join a half line
             self._segments.append(Segment(file, file.taken, self._size, upto - file.taken))
             self._starts.append(self._size)
         self._size += upto - file.taken
@@ -177,6 +193,13 @@ class FileSource(ByteSource):
         file.grown_at = time.monotonic()
         if len(file.head) < FINGERPRINT_BYTES and file is not self._files[-1]:
             file.head = os.pread(file.fd, FINGERPRINT_BYTES, 0)  # (the current's: see below)
+
+    def _add_line_end(self) -> None:
+        """End the space's half line with a line end of logview's own (``LINE_END``): the
+        half line no writer will finish (a quiet one, one a copy was cut in)."""
+        self._segments.append(Segment(LINE_END, 0, self._size, 1))
+        self._starts.append(self._size)
+        self._size += 1
 
     def _ends_with_newline(self) -> bool:
         if not self._segments:
@@ -189,33 +212,43 @@ class FileSource(ByteSource):
     def _take_old(self, old: SpaceFile) -> None:
         """Lines writers added to a rotated-away file through descriptors they still hold.
 
-        Whole lines only, and only where the space ends with a whole line: a file's half line
-        must never join another file's line.
+        Whole lines only (a half line there is being written); a half line the space ends in
+        is ended first (``_append``): a file's half line never joins another file's line.
         """
         try:
             physical = os.fstat(old.fd).st_size
         except OSError:
             return
-        if physical <= old.taken or not self._ends_with_newline():
+        if physical <= old.taken:
             return
         self._append(old, self._whole_lines_end(old, physical))
 
     def _take_whole(self, file: SpaceFile) -> None:
         """The whole lines of a file that had the name between two looks."""
-        if self._ends_with_newline():
-            self._append(file, self._whole_lines_end(file, os.fstat(file.fd).st_size))
+        self._append(file, self._whole_lines_end(file, os.fstat(file.fd).st_size))
 
     @staticmethod
-    def _whole_lines_end(file: SpaceFile, physical: int) -> int:
+    def _whole_lines_end(file: SpaceFile, physical: int, *, quiet: float | None = None) -> int:
         """Where the whole lines of ``file`` below ``physical`` end (a half line being
-        written is not searched twice)."""
-        searched = file.no_newline_to if file.taken <= file.no_newline_to <= physical else 0
-        end = last_line_end(file.fd, max(file.taken, searched), physical)
-        if end <= file.taken:
-            file.no_newline_to = physical
+        written is not searched twice). ``quiet``: a half line that stayed as it is for that
+        many seconds is taken too (a prompt, a writer that died mid-line)."""
+        if physical <= file.taken:
             return file.taken
-        file.no_newline_to = 0
-        return end
+        searched = file.no_newline_to if file.taken <= file.no_newline_to <= physical else 0
+        start = max(file.taken, searched)
+        end = last_line_end(file.fd, start, physical)
+        if end > start:
+            file.no_newline_to = 0
+            return end
+        # No newline in [taken, physical): a half line.
+        now = time.monotonic()
+        if physical != file.no_newline_to:
+            file.no_newline_to = physical
+            file.half_since = now
+        elif quiet is not None and now - file.half_since >= quiet:
+            file.no_newline_to = 0
+            return physical
+        return file.taken
 
     def _take_current(self) -> None:
         """Extend the current file to its size, or handle its truncation."""
@@ -227,7 +260,9 @@ class FileSource(ByteSource):
         except OSError:
             return
         physical = st.st_size
-        if physical < current.taken or not same_start(head, current.head):
+        # (Its first bytes only grow: fewer than we knew, even none, is a truncation too,
+        # whatever the size says by the time it is looked at.)
+        if physical < current.taken or not head.startswith(current.head):
             self._truncated(current)
             return
         if physical == current.taken and not (current.taken == 0 and self._siblings.pinned):
@@ -242,13 +277,13 @@ class FileSource(ByteSource):
             return  # truncated again while we looked: the next update sees it
         for file in self._open_all(between):
             self._files.insert(len(self._files) - 1, file)
-            self._take_whole(file)
+            self._take_copy(file)
         if len(head) > len(current.head):
             current.head = head
         # Following: whole lines only, so that the next file's bytes never join a half line
         # (the follower would not show a half line anyway).
-        self._append(current, self._whole_lines_end(current, physical) if self.follow
-                     else physical)
+        self._append(current, self._whole_lines_end(current, physical, quiet=HALF_LINE_QUIET)
+                     if self.follow else physical)
 
     def _has_the_name(self, file: SpaceFile) -> bool:
         try:
@@ -261,87 +296,6 @@ class FileSource(ByteSource):
     def _still_same(file: SpaceFile) -> bool:
         """Does the file still start as it did (no copytruncate since we took its bytes)?"""
         return not file.head or os.pread(file.fd, len(file.head), 0) == file.head
-
-    def _truncated(self, current: SpaceFile) -> None:
-        """Copytruncate: read on through the copy, or start over where there is none.
-
-        The copy and the copies of whole cycles after it are looked for before anything
-        changes; when the file was truncated again meanwhile, the next update looks again.
-        """
-        head = os.pread(current.fd, FINGERPRINT_BYTES, 0)  # of what has the name now
-        copy = self._find_copy(current) if self.follow else None
-        if copy is None:
-            self._restart(current)
-            return
-        between = self._between({current.key, copy[0]}, head, copies=True)
-        if os.pread(current.fd, FINGERPRINT_BYTES, 0) != head:
-            return
-        opened = self._open_all([copy])
-        if not opened:
-            self._restart(current)
-            return
-        self.copies_found += 1
-        copy_file = opened[0]
-        copy_file.head = current.head
-        # Earlier ranges of the file are the copy's now (same offsets); its rest comes next.
-        for seg in self._segments:
-            if seg.file is current:
-                seg.file = copy_file
-        copy_file.taken = current.taken
-        self._lose_beyond_copy(copy_file)
-        self._files.insert(len(self._files) - 1, copy_file)
-        self._take_whole(copy_file)
-        for file in self._open_all(between):  # whole cycles that came and went meanwhile
-            self._files.insert(len(self._files) - 1, file)
-            self._take_whole(file)
-        current.taken = current.no_newline_to = 0
-        current.head = b""
-        self._take_current()
-
-    def _lose_beyond_copy(self, copy: SpaceFile) -> None:
-        """Bytes taken from the file before it was cut that its copy does not hold (what the
-        writer added between logrotate's copy and its truncation) are in neither file: the
-        space loses them (``segments.lose_beyond``) and what no reader had read is said."""
-        removed, unread = lose_beyond(self._segments, self._starts, self._size, self._read_to,
-                                      copy, os.fstat(copy.fd).st_size)
-        self._size -= removed
-        if unread:
-            self.note(f"{unread:,} bytes written just before a copytruncate rotation are in "
-                      "neither the copy nor the truncated file (logrotate's own race between "
-                      "its copy and its truncation): the records in them are lost")
-
-    def _find_copy(self, current: SpaceFile) -> tuple[tuple[int, int], str] | None:
-        """The file beside the followed one that starts with the same bytes (its copy)."""
-        if not current.head:
-            return None
-        best: tuple[int, tuple[int, int], str] | None = None
-        for path, st, head in self._siblings.listing():
-            key = (st.st_dev, st.st_ino)
-            if key == current.key or self._closed_file(key, head) or (
-                    not head.startswith(current.head)):
-                continue
-            if best is None or st.st_mtime_ns > best[0]:
-                best = (st.st_mtime_ns, key, path)
-        return None if best is None else (best[1], best[2])
-
-    def _restart(self, current: SpaceFile) -> None:
-        """A truncation with no copy: the current file starts over; so does the space."""
-        self.note(f"truncated at byte {current.taken:,} and no copy of it was found beside "
-                  "it: reading it again from its start (what was written just before the "
-                  "truncation and not yet read is lost)")
-        for old in self._files[:-1]:
-            os.close(old.fd)
-            old.fd = -1
-            self._closed[old.key] = old  # known: never read again as a file in between
-        current.taken = current.no_newline_to = 0
-        current.head = b""
-        self._files = [current]
-        self._segments = []
-        self._starts = []
-        self._size = 0
-        self._read_to = 0
-        self.generation += 1
-        self._take_current()
 
     def _check_path(self) -> None:
         """When the path names a new file: first the files that had the name in between (in
@@ -424,8 +378,9 @@ class FileSource(ByteSource):
                 continue  # a copy of a file we have (``cp app.log app.log.bak``)
             if present and head and (present.startswith(head) or head.startswith(present)):
                 continue  # a copy of what has the name now
-            # (copies are not written once made: mtimes order them; names shift under a listing)
-            found.append(((st.st_mtime_ns,), key, path))
+            # (copies are not written once made: mtimes order them; names shift under a
+            # listing, but break the ties of copies made within one tick of the file clock)
+            found.append(((st.st_mtime_ns, *self._siblings.age_key(path, st)), key, path))
             candidates.append((path, st, head))
         if not copies:  # (with the compressed rotations of files that escaped: ``in_order``)
             return self._siblings.in_order(candidates, self._known_heads, present, ours)
@@ -540,7 +495,8 @@ class FileSource(ByteSource):
             end = unsaid = offset
             while 0 <= index < len(self._segments):
                 seg = self._segments[index]
-                if seg.file.fd >= 0 or not (seg.file.gone or not self._reopen(seg.file)):
+                if seg.file is LINE_END or seg.file.fd >= 0 or not (
+                        seg.file.gone or not self._reopen(seg.file)):
                     break
                 if not seg.file.gone:
                     break  # not looked for yet (a search at most every REOPEN_INTERVAL)

@@ -26,6 +26,7 @@ class SpaceFile:
     taken: int  # physical bytes of it already in the space
     head: bytes = b""  # its first bytes, to recognise it
     no_newline_to: int = 0  # no newline in [taken, this): the half line being written
+    half_since: float = 0.0  # since when that half line is as it is (monotonic)
     gone: bool = False  # closed, and not found again: deleted
     read_since: float = 0.0  # when the index had read all of it (monotonic), 0: not yet
     grown_at: float = field(default_factory=time.monotonic)  # when it last grew
@@ -34,6 +35,12 @@ class SpaceFile:
     @property
     def key(self) -> tuple[int, int]:
         return self.dev, self.ino
+
+
+#: The line end logview puts after a half line that will never be finished (a copytruncate
+#: copy cut inside a line): the next file's first line stays a line of its own. Read as
+#: ``b"\n"``; never opened, closed or looked for.
+LINE_END = SpaceFile(-1, -1, -2, 0, reopen_at=float("inf"))
 
 
 @dataclass(slots=True)

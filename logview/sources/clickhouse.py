@@ -32,7 +32,8 @@ from logview.sources.clickhouse_feed import Client, RowFeed
 from logview.sources.clickhouse_pushdown import SqlPushDown, clickhouse_pushdown
 from logview.sources.clickhouse_table import TableError, TableShape, mapped_shape, otel_shape
 from logview.sources.clickhouse_url import Target, parse_target
-from logview.sources.spool import InputSpool, SpoolSource, stream_spool
+from logview.sources.narrowing import RestartableSpoolSource, SpoolRun
+from logview.sources.spool import InputSpool, stream_spool
 
 #: Seconds between two polls when following.
 POLL_SECONDS = 1.0
@@ -118,7 +119,7 @@ class ClickHouseOptions:
     config_dir: str | None = None
 
 
-class ClickHouseSource(SpoolSource):
+class ClickHouseSource(RestartableSpoolSource):
     """The rows of a ClickHouse table as logview JSON lines, fetched by a thread."""
 
     format_hint = "jsonl"
@@ -135,79 +136,108 @@ class ClickHouseSource(SpoolSource):
             None if self.viewer else clickhouse_pushdown(options.query, self.shape))
         self.feed = RowFeed(client, self.shape, target.database, target.table,
                             pushdown=self.pushdown, overlap=int(target.overlap * 1e9))
+        self._fetch = options.fetch
         self.follow = follow
         self.fatal_errors = options.fatal_errors
         super().__init__(target.name, spool or stream_spool())
         self._pending: list[str] = list(target.warnings)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"logview-{target.name}",
-                                        daemon=True)
-        if options.fetch:
-            self._thread.start()
-        else:
+        self._thread = self._start(self.run, self.feed)
+        if not options.fetch:
             self.finish()
 
-    def _say(self, text: str) -> None:
-        """A notice from the fetching thread, handed over at the next ``update``."""
-        with self._lock:
-            self._pending.append(text)
+    def _start(self, run: SpoolRun, feed: RowFeed) -> threading.Thread | None:
+        """A thread that fetches ``feed``'s rows into ``run`` (None: --explain, no rows)."""
+        if self._stop.is_set() or not self._fetch:
+            return None
+        thread = threading.Thread(target=self._run, args=(run, feed),
+                                  name=f"logview-{self.target.name}", daemon=True)
+        thread.start()
+        return thread
 
-    def _write(self, rows: list[dict[str, Any]]) -> bool:
+    def _say(self, run: SpoolRun, text: str) -> None:
+        """A notice from the fetching thread, handed over at the next ``update`` (none from a
+        request that was superseded)."""
+        with self._lock:
+            if not run.stopped.is_set():
+                self._pending.append(text)
+
+    @staticmethod
+    def _write(run: SpoolRun, rows: list[dict[str, Any]]) -> bool:
         if not rows:
-            return True
+            return not run.stopped.is_set()
         data = b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE
                                      | orjson.OPT_NON_STR_KEYS) for row in rows)
-        return self.append(data)
+        return run.append(data)
 
-    def _run(self) -> None:
+    def _run(self, run: SpoolRun, feed: RowFeed) -> None:
         error = None
         try:
-            if self._read_history() and self.follow:
-                self._poll()
+            if self._read_history(run, feed) and self.follow:
+                self._poll(run, feed)
         except client_errors() as exc:  # the client's errors end the input, in one line
             error = f"{self.name}: {one_line(exc)}"
         except Exception as exc:  # noqa: BLE001 - anything else must end the input too (said):
             # a reader thread that died silently would leave --print waiting for good
             error = f"{self.name}: {type(exc).__name__}: {one_line(exc)}"
-        self.finish(error)
+        run.finish(error)
 
-    def _read_history(self) -> bool:
+    def _read_history(self, run: SpoolRun, feed: RowFeed) -> bool:
         """What is there now: every matching row (--print), or the newest ``rows`` (the
-        viewer). False when reading must stop (closed, or the spool takes no more)."""
-        feed = self.feed
+        viewer). False when reading must stop (closed, superseded, or the spool takes no
+        more)."""
         if self.viewer:
             total = feed.count()
             rows = feed.newest(self.target.rows)
             if total > len(rows):
-                self._say(f"showing the newest {len(rows):,} of {total:,} rows: older rows "
-                          "are not loaded (narrow with since:/until: and --print, or "
-                          "?rows=N)")
-            return self._write(rows) and not self._stop.is_set()
+                what = "matching rows" if feed.pushed else "rows"
+                self._say(run, f"showing the newest {len(rows):,} of {total:,} {what}: older "
+                          "rows are loaded when you scroll to the top")
+            return self._write(run, rows) and not self._stop.is_set()
         for page in feed.pages():
-            if not self._write(page) or self._stop.is_set():
+            if not self._write(run, page) or self._stop.is_set():
                 return False
         return True
 
-    def _poll(self) -> None:
+    def narrow(self, query: Query | None) -> str | None:
+        """The viewer's query changed: the newest window of the rows its push-down admits,
+        fetched by a new thread into a new run (the request in flight is abandoned: its rows
+        go nowhere); None when the push-down is the one in use."""
+        pushdown = None if query is None or query.is_empty else clickhouse_pushdown(
+            query, self.shape)
+        if _same(pushdown, self.pushdown):
+            return None
+        self.pushdown = pushdown
+        feed = RowFeed(self.feed.client, self.shape, self.target.database, self.target.table,
+                       pushdown=pushdown, overlap=int(self.target.overlap * 1e9))
+        self.feed = feed
+        self._thread = self._start(self.start_run(stream_spool()), feed)
+        if pushdown is None or not pushdown.pushed:
+            return "ClickHouse asked again for the newest rows of the whole table"
+        pushed = ", ".join(text for text, _sql in pushdown.pushed)
+        local = "; only here: " + ", ".join(pushdown.remaining) if pushdown.local else ""
+        return f"ClickHouse asked again for the newest rows of {pushed}{local}"
+
+    def _poll(self, run: SpoolRun, feed: RowFeed) -> None:
         """Follow: late rows of the overlap window, then the new ones, every poll; a failed
         poll is said once and retried from the same key."""
         failing = False
-        while not self._stop.wait(POLL_SECONDS):
+        while not self._stop.wait(POLL_SECONDS) and not run.stopped.is_set():
             try:
-                if not self._write(self.feed.late()):
+                if not self._write(run, feed.late()):
                     return
-                for page in self.feed.pages():
-                    if not self._write(page) or self._stop.is_set():
+                for page in feed.pages():
+                    if not self._write(run, page) or self._stop.is_set():
                         return
             except client_errors() as exc:  # a dropped connection: retried at the next poll
                 if not failing:
-                    self._say(f"lost the connection ({one_line(exc)}); retrying every "
+                    self._say(run, f"lost the connection ({one_line(exc)}); retrying every "
                               f"{POLL_SECONDS:g} s, from the last row read")
                 failing = True
                 continue
             if failing:
-                self._say("connection back: reading on from the last row read")
+                self._say(run, "connection back: reading on from the last row read")
                 failing = False
 
     def counts(self, query: Query) -> TableCounts | None:
@@ -247,6 +277,16 @@ class ClickHouseSource(SpoolSource):
     def close(self) -> None:
         self._stop.set()
         self.spool.interrupt()
-        if self._thread.is_alive():
-            self._thread.join(2.0)  # a request in flight is not waited for (a daemon)
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            thread.join(2.0)  # a request in flight is not waited for (a daemon)
         super().close()
+
+
+def _same(one: SqlPushDown | None, other: SqlPushDown | None) -> bool:
+    """Whether two push-downs ask the server the same (None: everything)."""
+    def key(pushdown: SqlPushDown | None) -> tuple[str, list[tuple[str, str]]]:
+        if pushdown is None or not pushdown.pushed:
+            return "1", []
+        return pushdown.where(), sorted((k, repr(v)) for k, v in pushdown.params.items())
+    return key(one) == key(other)

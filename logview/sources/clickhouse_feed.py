@@ -60,6 +60,8 @@ class RowFeed:
         self.page = page
         self.overlap = overlap
         self.state = FeedState()
+        #: Whether the server filters the rows (a push-down with conditions).
+        self.pushed = pushdown is not None and bool(pushdown.arguments)
         where = pushdown.where() if pushdown is not None else "1"
         self._params: dict[str, Any] = {**shape.params, "lv_db": database, "lv_table": table,
                                         **(pushdown.params if pushdown is not None else {})}

@@ -27,7 +27,12 @@ import orjson
 
 from logview.query.plan import Query
 from logview.sources.base import SourceError
-from logview.sources.clickhouse_counts import TableCounts, histogram, level_and_logger_counts
+from logview.sources.clickhouse_counts import (
+    TableCounts,
+    histogram,
+    level_and_logger_counts,
+    time_span,
+)
 from logview.sources.clickhouse_feed import Client, RowFeed
 from logview.sources.clickhouse_pushdown import SqlPushDown, clickhouse_pushdown
 from logview.sources.clickhouse_table import TableError, TableShape, mapped_shape, otel_shape
@@ -123,6 +128,8 @@ class ClickHouseSource(RestartableSpoolSource):
     """The rows of a ClickHouse table as logview JSON lines, fetched by a thread."""
 
     format_hint = "jsonl"
+    #: What a request may raise (the server, the network): for callers of ``counts``.
+    errors = staticmethod(client_errors)
 
     def __init__(self, spec: str, *, follow: bool, options: ClickHouseOptions | None = None,
                  spool: InputSpool | None = None) -> None:
@@ -193,7 +200,7 @@ class ClickHouseSource(RestartableSpoolSource):
             if total > len(rows):
                 what = "matching rows" if feed.pushed else "rows"
                 self._say(run, f"showing the newest {len(rows):,} of {total:,} {what}: older "
-                          "rows are loaded when you scroll to the top")
+                          "rows are not loaded (a query is asked of the server)")
             return self._write(run, rows) and not self._stop.is_set()
         for page in feed.pages():
             if not self._write(run, page) or self._stop.is_set():
@@ -252,6 +259,19 @@ class ClickHouseSource(RestartableSpoolSource):
         ``query`` matches (``clickhouse_counts.histogram``); None as for ``counts``."""
         feed = self._query_feed(query)
         return None if feed is None else histogram(feed, seconds)
+
+    def histogram_over(self, query: Query,
+                       buckets: int = 240) -> list[tuple[int, int, int]] | None:
+        """``histogram`` with buckets as wide as it takes for the rows ``query`` matches to
+        span about ``buckets`` of them (a whole second at least)."""
+        feed = self._query_feed(query)
+        if feed is None:
+            return None
+        span = time_span(feed)
+        if span is None:
+            return []
+        seconds = max(1, -(-(span[1] - span[0]) // (buckets * 1_000_000_000)))
+        return histogram(feed, seconds)
 
     def older(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` rows before the viewer's window (logview JSON objects, oldest first),

@@ -98,7 +98,9 @@ class RowFeed:
 
     def count(self) -> int:
         """How many rows the push-down admits in the whole table."""
-        return int(self._run(f"SELECT count() {self._from}").result_rows[0][0])
+        shape = self.shape  # (the WITH clause: a push-down may name the exception text)
+        return int(self._run(f"{shape.with_clause()}SELECT count() {self._from}")
+                   .result_rows[0][0])
 
     def _edge(self, condition: str, extra: dict[str, Any], order: str,
               offset: int) -> int | None:

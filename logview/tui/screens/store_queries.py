@@ -1,0 +1,118 @@
+"""The main screen and stores that filter and count by themselves (ClickHouse, the journal):
+the query pushed down again when it changes, and the server's counts of the whole table.
+
+A source that narrows itself (``logview.sources.narrowing``) is asked again, off the UI
+thread, whenever the applied query changes: its byte space restarts on what the new
+push-down admits (the record list, the filter and the counts start over, as for a new input;
+a notice says what the store now filters), and the local filter still applies the whole
+query. A source that counts by itself (``counts``/``histogram_over``: a ClickHouse table) gives
+the level bar, the logger tree and the histogram the counts of the current query over the
+whole table, not the rows loaded, asked again when the query changes and every
+``SERVER_COUNT_INTERVAL`` seconds while following; when part of the query is only filtered
+here the server cannot count it and the rows loaded are counted, as for a file, and the
+status line says which.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from textual import work
+from textual.worker import Worker, get_current_worker
+
+from logview.record import LEVEL_BUCKETS
+from logview.sources.narrowing import narrowing_sources
+from logview.store import Store
+from logview.tui.messages import ServerCounts, StoresNarrowed
+from logview.tui.widgets.status_bar import count_of
+
+#: Seconds between two refreshes of the server's counts while following.
+SERVER_COUNT_INTERVAL = 10.0
+#: Time buckets the server's histogram is asked for (the widget re-bins them to its width).
+SERVER_BUCKETS = 240
+#: The level number a level bucket is drawn with in the histogram (-1: no level).
+_BUCKET_LEVELNO = {index: levelno for index, (_name, levelno) in enumerate(LEVEL_BUCKETS)}
+
+
+def counting_source(store: Store) -> Any:
+    """The store's one source when it counts by itself (a single ClickHouse table), else
+    None (several inputs: the server's counts would be of one of them only)."""
+    parts = store.parts()
+    if len(parts) != 1:
+        return None
+    source = parts[0].source
+    return source if hasattr(source, "counts") and hasattr(source, "histogram_over") else None
+
+
+def server_counts_label(message: ServerCounts) -> str:
+    """What the status line says of the counts."""
+    if message.counts is None:
+        return f"counts: rows loaded ({message.why})" if message.why else ""
+    return f"counts: server, {count_of(message.counts.total, 'row')}"
+
+
+class StoreQueries:
+    """Pushing the query into stores that filter and count by themselves (a mixin of
+    ``MainScreen``; the state is the screen's)."""
+
+    store: Store
+    active_query: Any
+    post_message: Any
+    _server_token: int
+    _follow_worker: Worker[None] | None
+
+    def push_query(self, query: Any) -> None:
+        """The applied query changed: stores that narrow themselves are asked again, and
+        the server's counts of it."""
+        if narrowing_sources(part.source for part in self.store.parts()):
+            self._narrow(query)
+        self.refresh_server_counts()
+
+    @work(thread=True, group="narrow", exclusive=True, exit_on_error=False)
+    def _narrow(self, query: Any) -> None:
+        texts = []
+        for source in narrowing_sources(part.source for part in self.store.parts()):
+            if get_current_worker().is_cancelled:
+                return
+            said = source.narrow(query)
+            if said:
+                texts.append(f"{source.name}: {said}")
+        if texts:
+            self.post_message(StoresNarrowed(texts))
+
+    def refresh_server_counts(self) -> None:
+        """Ask the server for the counts of the current query (a newer ask supersedes)."""
+        source = counting_source(self.store)
+        if source is None:
+            return
+        self._server_token += 1
+        self._server_counts(source, self.active_query, self._server_token)
+
+    @work(thread=True, group="server-counts", exclusive=True, exit_on_error=False)
+    def _server_counts(self, source: Any, query: Any, token: int) -> None:
+        from logview.query import parse_query
+
+        query = parse_query("") if query is None else query
+        try:
+            counts = source.counts(query)
+            histogram = None if counts is None else source.histogram_over(query, SERVER_BUCKETS)
+        except source.errors() as exc:  # the server, the network: the rows loaded are counted
+            text = " ".join(str(exc).split())[:200]
+            self.post_message(ServerCounts(token, None, None, f"the server failed: {text}"))
+            return
+        if counts is None:
+            self.post_message(ServerCounts(token, None, None,
+                                           "part of the query is only filtered here"))
+            return
+        self.post_message(ServerCounts(token, counts, histogram))
+
+    def server_histogram(self, buckets: list[tuple[int, int, int]]
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The server's (start, level bucket, rows) as the histogram's times, levels and
+        weights."""
+        times = np.array([start for start, _bucket, _rows in buckets], dtype=np.float64)
+        levels = np.array([_BUCKET_LEVELNO.get(bucket, 0) for _s, bucket, _r in buckets],
+                          dtype=np.int64)
+        weights = np.array([rows for _start, _bucket, rows in buckets], dtype=np.int64)
+        return times, levels, weights

@@ -45,6 +45,8 @@ POLL_SECONDS = 1.0
 #: Seconds the connection and each request may take.
 CONNECT_TIMEOUT = 10
 REQUEST_TIMEOUT = 120
+#: Bytes copied at a time when older rows are put in front of those loaded.
+_COPY_CHUNK = 1 << 20
 _INSTALL = "pip install 'logview-tui[clickhouse]'"
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^\"')]+|Read timed out[^\"')]*")
 
@@ -144,53 +146,54 @@ class ClickHouseSource(RestartableSpoolSource):
         self.feed = RowFeed(client, self.shape, target.database, target.table,
                             pushdown=self.pushdown, overlap=int(target.overlap * 1e9))
         self._fetch = options.fetch
+        self.closed = False
         self.follow = follow
         self.fatal_errors = options.fatal_errors
         super().__init__(target.name, spool or stream_spool())
         self._pending: list[str] = list(target.warnings)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = self._start(self.run, self.feed)
+        self._fetching = _Fetch(self.run)
+        self._paging = threading.Lock()  # one restart at a time: a new query, a page back
+        self._thread = self._start(self._fetching, self.feed)
         if not options.fetch:
             self.finish()
 
-    def _start(self, run: SpoolRun, feed: RowFeed) -> threading.Thread | None:
-        """A thread that fetches ``feed``'s rows into ``run`` (None: --explain, no rows)."""
+    def _start(self, fetch: _Fetch, feed: RowFeed) -> threading.Thread | None:
+        """A thread that fetches ``feed``'s rows into ``fetch`` (None: --explain, no rows)."""
         if self._stop.is_set() or not self._fetch:
             return None
-        thread = threading.Thread(target=self._run, args=(run, feed),
+        thread = threading.Thread(target=self._run, args=(fetch, feed),
                                   name=f"logview-{self.target.name}", daemon=True)
         thread.start()
         return thread
 
-    def _say(self, run: SpoolRun, text: str) -> None:
+    def _say(self, fetch: _Fetch, text: str) -> None:
         """A notice from the fetching thread, handed over at the next ``update`` (none from a
         request that was superseded)."""
         with self._lock:
-            if not run.stopped.is_set():
+            if not fetch.stopped:
                 self._pending.append(text)
 
     @staticmethod
-    def _write(run: SpoolRun, rows: list[dict[str, Any]]) -> bool:
+    def _write(fetch: _Fetch, rows: list[dict[str, Any]]) -> bool:
         if not rows:
-            return not run.stopped.is_set()
-        data = b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE
-                                     | orjson.OPT_NON_STR_KEYS) for row in rows)
-        return run.append(data)
+            return not fetch.stopped
+        return fetch.write(_json_lines(rows))
 
-    def _run(self, run: SpoolRun, feed: RowFeed) -> None:
+    def _run(self, fetch: _Fetch, feed: RowFeed) -> None:
         error = None
         try:
-            if self._read_history(run, feed) and self.follow:
-                self._poll(run, feed)
+            if self._read_history(fetch, feed) and self.follow:
+                self._poll(fetch, feed)
         except client_errors() as exc:  # the client's errors end the input, in one line
             error = f"{self.name}: {one_line(exc)}"
         except Exception as exc:  # noqa: BLE001 - anything else must end the input too (said):
             # a reader thread that died silently would leave --print waiting for good
             error = f"{self.name}: {type(exc).__name__}: {one_line(exc)}"
-        run.finish(error)
+        fetch.finish(error)
 
-    def _read_history(self, run: SpoolRun, feed: RowFeed) -> bool:
+    def _read_history(self, fetch: _Fetch, feed: RowFeed) -> bool:
         """What is there now: every matching row (--print), or the newest ``rows`` (the
         viewer). False when reading must stop (closed, superseded, or the spool takes no
         more)."""
@@ -199,11 +202,11 @@ class ClickHouseSource(RestartableSpoolSource):
             rows = feed.newest(self.target.rows)
             if total > len(rows):
                 what = "matching rows" if feed.pushed else "rows"
-                self._say(run, f"showing the newest {len(rows):,} of {total:,} {what}: older "
+                self._say(fetch, f"showing the newest {len(rows):,} of {total:,} {what}: older "
                           "rows are not loaded (a query is asked of the server)")
-            return self._write(run, rows) and not self._stop.is_set()
+            return self._write(fetch, rows) and not self._stop.is_set()
         for page in feed.pages():
-            if not self._write(run, page) or self._stop.is_set():
+            if not self._write(fetch, page) or self._stop.is_set():
                 return False
         return True
 
@@ -213,38 +216,80 @@ class ClickHouseSource(RestartableSpoolSource):
         go nowhere); None when the push-down is the one in use."""
         pushdown = None if query is None or query.is_empty else clickhouse_pushdown(
             query, self.shape)
-        if _same(pushdown, self.pushdown):
-            return None
-        self.pushdown = pushdown
-        feed = RowFeed(self.feed.client, self.shape, self.target.database, self.target.table,
-                       pushdown=pushdown, overlap=int(self.target.overlap * 1e9))
-        self.feed = feed
-        self._thread = self._start(self.start_run(stream_spool()), feed)
+        with self._paging:
+            if _same(pushdown, self.pushdown):
+                return None
+            self.pushdown = pushdown
+            feed = RowFeed(self.feed.client, self.shape, self.target.database,
+                           self.target.table, pushdown=pushdown,
+                           overlap=int(self.target.overlap * 1e9))
+            self.feed = feed
+            self._fetching.cancelled.set()
+            self._fetching = _Fetch(self.start_run(stream_spool()))
+            self._thread = self._start(self._fetching, feed)
         if pushdown is None or not pushdown.pushed:
             return "ClickHouse asked again for the newest rows of the whole table"
         pushed = ", ".join(text for text, _sql in pushdown.pushed)
         local = "; only here: " + ", ".join(pushdown.remaining) if pushdown.local else ""
         return f"ClickHouse asked again for the newest rows of {pushed}{local}"
 
-    def _poll(self, run: SpoolRun, feed: RowFeed) -> None:
+    def page_back(self, limit: int) -> int:
+        """The ``limit`` rows before the oldest one loaded (keyset, ``RowFeed.older``, of the
+        query pushed down), put in front of those loaded; returns how many (0: none older).
+
+        The spool is append-only, so the space restarts (``start_run``) on a new spool that
+        holds them and then a copy of the old one, and the fetching thread writes on into it:
+        the switch happens under its write lock, so no row is lost or doubled between the copy
+        and the switch. ``shifts`` tells a viewer how far its records moved. Blocking: call
+        it off the UI."""
+        feed = self.feed
+        if not self.viewer:
+            return 0
+        rows = feed.older(limit)  # (not under the lock: a new query need not wait for it)
+        if not rows:
+            return 0
+        with self._paging:
+            fetch = self._fetching
+            if feed is not self.feed or self.closed:  # a new query came meanwhile
+                return 0
+            with fetch.lock:
+                old = fetch.run
+                if fetch.stopped or old.spool.first_kept() > 0:
+                    return 0  # superseded, or bytes dropped by the cap: nothing to copy whole
+                spool = stream_spool()
+                spool.append(_json_lines(rows))
+                size, offset = old.spool.size(), 0
+                while offset < size:
+                    chunk = old.spool.read_at(offset, min(_COPY_CHUNK, size - offset))
+                    if not chunk or not spool.append(chunk):
+                        spool.close()
+                        return 0
+                    offset += len(chunk)
+                run = self.start_run(spool, shift=len(rows))
+                if old.eof:
+                    run.finish(old.error)
+                fetch.run = run
+        return len(rows)
+
+    def _poll(self, fetch: _Fetch, feed: RowFeed) -> None:
         """Follow: late rows of the overlap window, then the new ones, every poll; a failed
         poll is said once and retried from the same key."""
         failing = False
-        while not self._stop.wait(POLL_SECONDS) and not run.stopped.is_set():
+        while not fetch.cancelled.wait(POLL_SECONDS) and not self._stop.is_set():
             try:
-                if not self._write(run, feed.late()):
+                if not self._write(fetch, feed.late()):
                     return
                 for page in feed.pages():
-                    if not self._write(run, page) or self._stop.is_set():
+                    if not self._write(fetch, page) or self._stop.is_set():
                         return
             except client_errors() as exc:  # a dropped connection: retried at the next poll
                 if not failing:
-                    self._say(run, f"lost the connection ({one_line(exc)}); retrying every "
+                    self._say(fetch, f"lost the connection ({one_line(exc)}); retrying every "
                               f"{POLL_SECONDS:g} s, from the last row read")
                 failing = True
                 continue
             if failing:
-                self._say(run, "connection back: reading on from the last row read")
+                self._say(fetch, "connection back: reading on from the last row read")
                 failing = False
 
     def counts(self, query: Query) -> TableCounts | None:
@@ -295,12 +340,43 @@ class ClickHouseSource(RestartableSpoolSource):
         return added
 
     def close(self) -> None:
+        self.closed = True
         self._stop.set()
+        self._fetching.cancelled.set()
         self.spool.interrupt()
         thread = self._thread
         if thread is not None and thread.is_alive():
             thread.join(2.0)  # a request in flight is not waited for (a daemon)
         super().close()
+
+
+class _Fetch:
+    """Where a fetching thread writes: its request's run, which paging back replaces by one
+    with older rows in front (under ``lock``: no row is written between copy and switch);
+    ``cancelled`` once a new query (or the end) made the request void."""
+
+    def __init__(self, run: SpoolRun) -> None:
+        self.run = run
+        self.lock = threading.Lock()
+        self.cancelled = threading.Event()
+
+    @property
+    def stopped(self) -> bool:
+        return self.cancelled.is_set()
+
+    def write(self, data: bytes) -> bool:
+        with self.lock:
+            return self.run.append(data)
+
+    def finish(self, error: str | None) -> None:
+        with self.lock:
+            self.run.finish(error)
+
+
+def _json_lines(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as logview JSON lines."""
+    return b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE
+                                 | orjson.OPT_NON_STR_KEYS) for row in rows)
 
 
 def _same(one: SqlPushDown | None, other: SqlPushDown | None) -> bool:

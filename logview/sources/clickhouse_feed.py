@@ -41,12 +41,14 @@ class Client(Protocol):
 
 @dataclass(slots=True)
 class FeedState:
-    """Where the feed is: the last key read in order, the keys read in the window, and the
-    time before which rows are left out on purpose (the viewer's window starts there)."""
+    """Where the feed is: the last key read in order, the keys read in the window, the
+    time before which rows are left out on purpose (the viewer's window starts there), and
+    the oldest row read by paging back (``older``)."""
 
     cursor: Key | None = None
     seen: set[Key] = field(default_factory=set)
     floor: Key | None = None
+    back: Key | None = None
 
 
 class RowFeed:
@@ -143,15 +145,15 @@ class RowFeed:
         the cursor moves to the newest."""
         rows = self._bounded("", {}, "DESC", limit)
         if rows:
-            self.state.floor = rows[0][0]
+            self.state.floor = self.state.back = rows[0][0]
         return self._take(rows)
 
     def older(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` rows (and those sharing the oldest one's time) before the oldest one
         read by ``newest``/``older`` (paging back from the viewer's window), oldest first;
         empty when there are none."""
-        floor = self.state.floor
-        if floor is None:
+        floor = self.state.back  # (not ``floor``: late rows are looked for after the window's
+        if floor is None:       # start, never among those paged back)
             return []
         time = self.shape.time
         condition = (f" AND {time} <= fromUnixTimestamp64Nano({{lv_floor_ns:Int64}}) AND "
@@ -160,7 +162,7 @@ class RowFeed:
         rows = self._bounded(condition, {"lv_floor_ns": floor[0], "lv_floor_k": floor[1]},
                              "DESC", limit)
         if rows:
-            self.state.floor = rows[0][0]
+            self.state.back = rows[0][0]
         return [obj for _key, obj in rows]
 
     def aggregate(self, select: str, tail: str = "",

@@ -42,9 +42,11 @@ class NarrowingSource(Protocol):
 class SpoolRun:
     """One request's output: its own spool; ``stopped`` once a newer request replaced it."""
 
-    def __init__(self, owner: RestartableSpoolSource, spool: InputSpool) -> None:
+    def __init__(self, owner: RestartableSpoolSource, spool: InputSpool, shift: int = 0) -> None:
         self.owner = owner
         self.spool = spool
+        #: Records put in front of those the run before held (paging back), else 0.
+        self.shift = shift
         self.stopped = threading.Event()
         self.eof = False
         self.error: str | None = None
@@ -75,11 +77,15 @@ class RestartableSpoolSource(SpoolSource):
         self.run = SpoolRun(self, spool)  # the request whose spool is shown
         self._next: SpoolRun | None = None  # a newer one, shown from the next update
         self._retired: list[InputSpool] = []
+        #: Per generation begun by paging back: the records put in front of the ones before
+        #: (a viewer keeps its cursor on its record: it moved down by that many).
+        self.shifts: dict[int, int] = {}
 
-    def start_run(self, spool: InputSpool) -> SpoolRun:
+    def start_run(self, spool: InputSpool, *, shift: int = 0) -> SpoolRun:
         """A new request's run: shown from the next ``update`` on (the space restarts); the
-        request in flight (and any not shown yet) is stopped."""
-        run = SpoolRun(self, spool)
+        request in flight (and any not shown yet) is stopped. ``shift``: the new spool holds
+        that many records in front of a copy of the old one's (paging back)."""
+        run = SpoolRun(self, spool, shift)
         with self._runs_lock:
             for old in (self.run, self._next):
                 if old is not None:
@@ -95,7 +101,7 @@ class RestartableSpoolSource(SpoolSource):
         with self._runs_lock:
             run.eof = True
             run.error = run.error or error
-            if run is self.run:
+            if run is self.run and not run.stopped.is_set():  # (a superseded one ends void)
                 SpoolSource.finish(self, error)
         self.woken()
 
@@ -122,6 +128,8 @@ class RestartableSpoolSource(SpoolSource):
                 self._eof = run.eof
                 self.error = run.error
                 self.generation += 1
+                if run.shift:
+                    self.shifts[self.generation] = run.shift
         return super().update()
 
     def _retire(self, spool: InputSpool) -> None:
@@ -153,3 +161,18 @@ class RestartableSpoolSource(SpoolSource):
 def narrowing_sources(sources: Iterable[object]) -> list[NarrowingSource]:
     """The sources among ``sources`` that narrow themselves to a query."""
     return [source for source in sources if isinstance(source, NarrowingSource)]
+
+
+def shift_between(source: object, before: int, after: int) -> int | None:
+    """Records put in front by paging back between ``source``'s generations ``before`` and
+    ``after``; None when a restart between them was not a page back (a new query, a
+    truncation): nothing of before is where it was."""
+    shifts = getattr(source, "shifts", None)
+    if shifts is None or after <= before:
+        return None
+    total = 0
+    for generation in range(before + 1, after + 1):
+        if generation not in shifts:
+            return None
+        total += shifts[generation]
+    return total

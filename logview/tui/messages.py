@@ -99,3 +99,14 @@ class StoresNarrowed(Message):
     def __init__(self, texts: list[str]) -> None:
         super().__init__()
         self.texts = texts
+
+
+class PagedBack(Message):
+    """Older rows were put in front of the loaded ones (``rows``: how many; 0: none older)
+    at the source's ``generation``, or fetching them failed (``error``)."""
+
+    def __init__(self, rows: int, generation: int, error: str = "") -> None:
+        super().__init__()
+        self.rows = rows
+        self.generation = generation
+        self.error = error

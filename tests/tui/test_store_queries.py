@@ -186,3 +186,42 @@ def _reaped(pid: int) -> bool:
     except ChildProcessError:
         return True
     return False
+
+
+def _expected(first: int) -> list[str]:
+    """The messages of rows ``first``.. of ``_table``, in time order."""
+    return [("rare disk failure" if n == 0 else
+             f"row {n} fastword" if n > ROWS - 5 else f"row {n}") for n in range(first, ROWS)]
+
+
+@needs_chdb
+async def test_paging_back_shows_older_rows_once_in_order_and_keeps_the_cursor(monkeypatch):
+    from logview.tui.screens import store_queries
+
+    monkeypatch.setattr(store_queries, "PAGE_BACK_ROWS", 60)
+    _table("lv_tui_page")
+    source = _open("lv_tui_page", follow=True)
+    store = build_store([source])
+    app = LogviewApp(store)
+    try:
+        async with app.run_test(size=(140, 30)) as pilot:
+            records = app.screen.query_one(RecordList)
+            await until(pilot, lambda: records.length == WINDOW, timeout=15)
+            for first in (ROWS - WINDOW - 60, ROWS - WINDOW - 120, 0):
+                top = store.record(0).message
+                await pilot.press("g")  # the first row: older ones come above it
+                await until(pilot, lambda first=first: len(store) == ROWS - first
+                            and records.length == ROWS - first, timeout=15)
+                assert _messages(store) == _expected(first)
+                await until(pilot, lambda top=top: records.cursor_position is not None
+                            and store.record(records.cursor_position).message == top)
+                assert not records.following
+            await pilot.press("g")  # nothing older: said, nothing changes
+            await until(pilot, lambda: app.screen._no_older is not None, timeout=15)
+            assert _messages(store) == _expected(0)
+            # Following goes on into the space that took the older rows: a new row, once.
+            insert("lv_tui_page", [row(T0 + ROWS * SECOND, "a new row")])
+            await until(pilot, lambda: len(store) == ROWS + 1, timeout=15)
+            assert _messages(store) == [*_expected(0), "a new row"]
+    finally:
+        store.close()

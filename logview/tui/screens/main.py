@@ -48,6 +48,7 @@ from logview.tui.screens.store_queries import (
     SERVER_COUNT_INTERVAL,
     StoreQueries,
     counting_source,
+    page_shift,
     server_counts_label,
 )
 from logview.tui.screens.store_workers import COUNT_LAG, GROW_INTERVAL, StoreWorkers
@@ -138,6 +139,11 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self._server_token = 0
         self._counts_label = ""
         self._follow_worker: Worker[None] | None = None
+        #: A page back is running; the source generation that had no older rows.
+        self._paging = False
+        self._no_older: int | None = None
+        #: Each part's source generation at the last growth (a page back moves records).
+        self._source_generations = tuple(part.source.generation for part in store.parts())
         self._source_ranks: dict[str, int] = {
             part.name: rank for rank, part in enumerate(store.parts()) if len(store.parts()) > 1
         }
@@ -199,8 +205,13 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
             self._rate_samples.append((self._last_grew, message.length))
         self._indexed = message.indexed
         records = self.records
+        generations = tuple(part.source.generation for part in self.store.parts())
         if restarted:
+            shift = page_shift(self.store, self._source_generations)
+            cursor = records.cursor_position if not records.following else None
             records.reset()
+            if shift is not None and cursor is not None:
+                records.keep_record(cursor + shift)  # older rows came in front of it
             self.query_one(LoggerTree).clear_counts()
             self.query_one(TimeHistogram).clear()
             self._show_server_counts()
@@ -208,6 +219,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
             if self.active_query is not None:
                 self._start_filter(self.active_query)
             self.restart_find()
+        self._source_generations = generations
         records.set_length(message.length)
         self._tell_misfits()
         self._format_text = self._format_status()

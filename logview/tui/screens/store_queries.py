@@ -22,15 +22,17 @@ from textual import work
 from textual.worker import Worker, get_current_worker
 
 from logview.record import LEVEL_BUCKETS
-from logview.sources.narrowing import narrowing_sources
+from logview.sources.narrowing import narrowing_sources, shift_between
 from logview.store import Store
-from logview.tui.messages import ServerCounts, StoresNarrowed
+from logview.tui.messages import PagedBack, ServerCounts, StoresNarrowed
 from logview.tui.widgets.status_bar import count_of
 
 #: Seconds between two refreshes of the server's counts while following.
 SERVER_COUNT_INTERVAL = 10.0
 #: Time buckets the server's histogram is asked for (the widget re-bins them to its width).
 SERVER_BUCKETS = 240
+#: Rows fetched by one page back (the window the viewer loads first is ``?rows=``).
+PAGE_BACK_ROWS = 10_000
 #: The level number a level bucket is drawn with in the histogram (-1: no level).
 _BUCKET_LEVELNO = {index: levelno for index, (_name, levelno) in enumerate(LEVEL_BUCKETS)}
 
@@ -43,6 +45,24 @@ def counting_source(store: Store) -> Any:
         return None
     source = parts[0].source
     return source if hasattr(source, "counts") and hasattr(source, "histogram_over") else None
+
+
+def paging_source(store: Store) -> Any:
+    """The store's one source when it can put older rows in front (``page_back``)."""
+    parts = store.parts()
+    if len(parts) != 1:
+        return None
+    source = parts[0].source
+    return source if hasattr(source, "page_back") else None
+
+
+def page_shift(store: Store, generations: tuple[int, ...]) -> int | None:
+    """Records a single source's page backs put in front since its generation was
+    ``generations`` (one per part); None when it restarted otherwise."""
+    parts = store.parts()
+    if len(parts) != 1 or len(generations) != 1:
+        return None
+    return shift_between(parts[0].source, generations[0], parts[0].source.generation)
 
 
 def server_counts_label(message: ServerCounts) -> str:
@@ -61,6 +81,8 @@ class StoreQueries:
     post_message: Any
     _server_token: int
     _follow_worker: Worker[None] | None
+    _paging: bool
+    _no_older: int | None
 
     def push_query(self, query: Any) -> None:
         """The applied query changed: stores that narrow themselves are asked again, and
@@ -80,6 +102,40 @@ class StoreQueries:
                 texts.append(f"{source.name}: {said}")
         if texts:
             self.post_message(StoresNarrowed(texts))
+
+    def maybe_page_back(self) -> None:
+        """At the first row: fetch older rows, once at a time, not again once there were
+        none (until the query changes)."""
+        source = paging_source(self.store)
+        generation = getattr(source, "generation", None)
+        if source is None or self._paging or generation == self._no_older:
+            return
+        self._paging = True
+        self._page_back(source, generation)
+
+    @work(thread=True, group="page-back", exclusive=True, exit_on_error=False)
+    def _page_back(self, source: Any, generation: int) -> None:
+        try:
+            rows = source.page_back(PAGE_BACK_ROWS)
+        except source.errors() as exc:
+            self.post_message(PagedBack(0, generation, " ".join(str(exc).split())[:200]))
+            return
+        self.post_message(PagedBack(rows, generation))
+
+    def on_paged_back(self, message: PagedBack) -> None:
+        self._paging = False
+        if message.error:
+            self.notify(f"cannot fetch older rows: {message.error}", title="Paging back",
+                        severity="warning", markup=False)
+        elif not message.rows:
+            self._no_older = message.generation
+            self.notify("no older rows", title="Paging back", timeout=3)
+        else:
+            self.notify(f"{message.rows:,} older rows fetched", title="Paging back",
+                        timeout=3)
+
+    def on_record_list_reached_top(self) -> None:
+        self.maybe_page_back()
 
     def refresh_server_counts(self) -> None:
         """Ask the server for the counts of the current query (a newer ask supersedes)."""

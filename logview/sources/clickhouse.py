@@ -227,11 +227,10 @@ class ClickHouseSource(RestartableSpoolSource):
             self._fetching.cancelled.set()
             self._fetching = _Fetch(self.start_run(stream_spool()))
             self._thread = self._start(self._fetching, feed)
-        if pushdown is None or not pushdown.pushed:
-            return "ClickHouse asked again for the newest rows of the whole table"
-        pushed = ", ".join(text for text, _sql in pushdown.pushed)
-        local = "; only here: " + ", ".join(pushdown.remaining) if pushdown.local else ""
-        return f"ClickHouse asked again for the newest rows of {pushed}{local}"
+        pushed = ", ".join(text for text, _sql in pushdown.pushed) if pushdown else ""
+        local = ("; only here: " + ", ".join(pushdown.remaining)
+                 if pushdown is not None and pushdown.local else "")
+        return f"ClickHouse asked again for the newest rows of {pushed or 'the whole table'}{local}"
 
     def page_back(self, limit: int) -> int:
         """The ``limit`` rows before the oldest one loaded (keyset, ``RowFeed.older``, of the

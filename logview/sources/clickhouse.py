@@ -118,6 +118,8 @@ class ClickHouseOptions:
     directory."""
 
     query: Query | None = None
+    #: The viewer's newest window (of what ``query`` admits) even with a query.
+    viewer: bool = False
     fatal_errors: bool = True
     #: False: connect and read the table's columns only (``--explain``).
     fetch: bool = True
@@ -140,9 +142,9 @@ class ClickHouseSource(RestartableSpoolSource):
         client = (options.client or connect)(target)
         self.target = target
         self.shape = table_shape(client, target)
-        self.viewer = options.query is None
+        self.viewer = options.viewer or options.query is None
         self.pushdown: SqlPushDown | None = (
-            None if self.viewer else clickhouse_pushdown(options.query, self.shape))
+            None if options.query is None else clickhouse_pushdown(options.query, self.shape))
         self.feed = RowFeed(client, self.shape, target.database, target.table,
                             pushdown=self.pushdown, overlap=int(target.overlap * 1e9))
         self._fetch = options.fetch

@@ -47,6 +47,13 @@ def counting_source(store: Store) -> Any:
     return source if hasattr(source, "counts") and hasattr(source, "histogram_over") else None
 
 
+def reads_redacted(store: Store) -> bool:
+    """--redact without --redact-search-original: the query reads the redacted text, which
+    a store that filters by itself never sees (nothing is pushed, as with --print)."""
+    return any(part.redactor is not None and not part.redactor.search_original
+               for part in store.parts())
+
+
 def paging_source(store: Store) -> Any:
     """The store's one source when it can put older rows in front (``page_back``)."""
     parts = store.parts()
@@ -86,7 +93,10 @@ class StoreQueries:
 
     def push_query(self, query: Any) -> None:
         """The applied query changed: stores that narrow themselves are asked again, and
-        the server's counts of it."""
+        the server's counts of it (not when the query reads redacted text: a store sees the
+        original)."""
+        if reads_redacted(self.store):
+            return
         if narrowing_sources(part.source for part in self.store.parts()):
             self._narrow(query)
         self.refresh_server_counts()
@@ -140,7 +150,7 @@ class StoreQueries:
     def refresh_server_counts(self) -> None:
         """Ask the server for the counts of the current query (a newer ask supersedes)."""
         source = counting_source(self.store)
-        if source is None:
+        if source is None or reads_redacted(self.store):
             return
         self._server_token += 1
         self._server_counts(source, self.active_query, self._server_token)

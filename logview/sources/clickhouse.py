@@ -4,12 +4,13 @@
 
 Rows are fetched in keyset pages (``clickhouse_feed``) and written into a spool as JSON lines of
 logview's own schema (``otel.row_object``), which the index, the query, the viewer and the
-printer read like any other input. With ``--print`` the query is pushed down
-(``clickhouse_pushdown``) and every matching row is read, oldest first; the viewer pushes
-nothing (its query can be widened) and reads only the newest ``rows`` rows (50,000 by default),
-saying that older rows are not loaded. Following polls every ``POLL_SECONDS`` with an overlap
-window (``?overlap=SECONDS``); a failed poll is said once and retried, resuming from the last
-row read.
+printer read like any other input. The query is pushed down (``clickhouse_pushdown``): with
+``--print`` every matching row is read, oldest first; the viewer reads only the newest ``rows``
+(50,000 by default) and asks again when its query changes (``narrow``, a new request into a new
+spool: ``narrowing``), pages back before them (``page_back``) and has the server count the
+whole table (``counts``, ``histogram_over``). Following polls every ``POLL_SECONDS`` with an
+overlap window (``?overlap=SECONDS``); a failed poll is said once and retried, resuming from
+the last row read.
 
 The URL, the password and the column mappings: ``clickhouse_url``.
 """
@@ -112,8 +113,8 @@ def table_shape(client: Client, target: Target) -> TableShape:
 
 @dataclass(frozen=True, slots=True)
 class ClickHouseOptions:
-    """How ``clickhouse://`` inputs are read: the query to push down (``None``: the viewer,
-    which reads the newest rows and pushes nothing), whether a failure ends the input, and
+    """How ``clickhouse://`` inputs are read: the query to push down (``None``: nothing; the
+    viewer's newest rows of the whole table), whether a failure ends the input, and
     (for tests) the client to use instead of connecting, the environment and the config
     directory."""
 

@@ -64,8 +64,9 @@ def is_journal(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class JournalOptions:
-    """How ``journal:`` inputs are read: the pushed-down filters (``None``: read everything,
-    as the viewer does, whose query can change) and whether a late failure is an error."""
+    """How ``journal:`` inputs are read: the pushed-down filters (``None``: read everything;
+    the viewer changes them with ``JournalSource.narrow``) and whether a late failure is an
+    error."""
 
     pushdown: PushDown | None = None
     fatal_errors: bool = True

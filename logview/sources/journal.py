@@ -227,13 +227,13 @@ class JournalSource(RestartableSpoolSource):
         child = self._child
         if child.run is not self.run:
             return  # the new journalctl is not shown yet
-        try:
+        try:  # (a journalctl stopped meanwhile by ``narrow`` has its stderr closed)
             size = os.fstat(child.stderr.fileno()).st_size
+            if size <= child.told or child.told >= _STDERR_BYTES:
+                return
+            data = os.pread(child.stderr.fileno(), size - child.told, child.told)
         except (OSError, ValueError):
             return
-        if size <= child.told or child.told >= _STDERR_BYTES:
-            return
-        data = os.pread(child.stderr.fileno(), size - child.told, child.told)
         end = data.rfind(b"\n") + 1
         if self._eof:
             end = len(data)

@@ -225,3 +225,31 @@ async def test_paging_back_shows_older_rows_once_in_order_and_keeps_the_cursor(m
             assert _messages(store) == [*_expected(0), "a new row"]
     finally:
         store.close()
+
+
+@needs_chdb
+async def test_nothing_is_pushed_or_counted_by_the_server_while_the_query_reads_redacted_text():
+    from logview.redact import Redactor, choose_rules
+
+    _table("lv_tui_redact")
+    source = _open("lv_tui_redact")
+    store = build_store([source], redactor=Redactor(choose_rules(["all"])))
+    app = LogviewApp(store)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            records = app.screen.query_one(RecordList)
+            await until(pilot, lambda: records.length == WINDOW, timeout=15)
+            app.screen.query_one(QueryBar).submit("level>=ERROR")
+            # (the filter done: a worker asking the store again would have begun before it)
+            await until(pilot, lambda: records.positions is not None
+                        and app.screen._filter_progress is None, timeout=15)
+            await until(pilot, lambda: "counts: rows loaded" in _status(app)
+                        or "counts" not in _status(app))
+            # The window stays the newest rows (the store sees the original text), filtered
+            # here; the bar counts the rows loaded.
+            assert source.generation == 0 and source._next is None
+            assert "rare disk failure" not in _messages(store)
+            assert "counts: server" not in _status(app)
+            assert app.screen.query_one(LevelBar).counts == [0, 45, 5, 0, 0]
+    finally:
+        store.close()

@@ -133,17 +133,16 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         #: --redact: the status line says what is shown is masked.
         self._redacted = any(getattr(part, "redactor", None) is not None
                              for part in store.parts())
-        #: Colour rank per source: the merged stores in command-line order, then first seen.
         #: The server's counts of the current query (None: the rows loaded are counted).
         self._server: ServerCounts | None = None
         self._server_token = 0
         self._counts_label = ""
-        self._follow_worker: Worker[None] | None = None
         #: A page back is running; the source generation that had no older rows.
         self._paging = False
         self._no_older: int | None = None
         #: Each part's source generation at the last growth (a page back moves records).
         self._source_generations = tuple(part.source.generation for part in store.parts())
+        #: Colour rank per source: the merged stores in command-line order, then first seen.
         self._source_ranks: dict[str, int] = {
             part.name: rank for rank, part in enumerate(store.parts()) if len(store.parts()) > 1
         }
@@ -179,7 +178,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self._status_bar = self.query_one(StatusBar)  # asked on every growth: no DOM query
         self.set_interval(1.0, self._refresh_rate)
         self.records.focus()
-        self._follow_worker = self._follow()
+        self._follow()
         self._count_levels()
         if counting_source(self.store) is not None:
             self.refresh_server_counts()
@@ -347,9 +346,6 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         for text in message.texts:
             self.notify(printable(text) + ": the list starts again on the new rows",
                         title="Query pushed down", timeout=6, markup=False)
-        worker = self._follow_worker
-        if worker is None or worker.is_finished:  # it ended with the input: take the new
-            self._follow_worker = self._follow()
 
     # -- filtering ----------------------------------------------------------------------------
 

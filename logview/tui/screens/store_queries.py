@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from textual import work
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from logview.record import LEVEL_BUCKETS
 from logview.sources.narrowing import narrowing_sources, shift_between
@@ -87,7 +87,6 @@ class StoreQueries:
     active_query: Any
     post_message: Any
     _server_token: int
-    _follow_worker: Worker[None] | None
     _paging: bool
     _no_older: int | None
 

@@ -156,11 +156,22 @@ class RowFeed:
         if floor is None:       # start, never among those paged back)
             return []
         time = self.shape.time
-        condition = (f" AND {time} <= fromUnixTimestamp64Nano({{lv_floor_ns:Int64}}) AND "
-                     f"({time} < fromUnixTimestamp64Nano({{lv_floor_ns:Int64}}) OR "
-                     f"{self.shape.key} < {{lv_floor_k:UInt64}})")
-        rows = self._bounded(condition, {"lv_floor_ns": floor[0], "lv_floor_k": floor[1]},
-                             "DESC", limit)
+        not_after = f" AND {time} <= fromUnixTimestamp64Nano({{lv_floor_ns:Int64}})"
+        condition = (f"{not_after} AND ({time} < fromUnixTimestamp64Nano({{lv_floor_ns:Int64}})"
+                     f" OR {self.shape.key} < {{lv_floor_k:UInt64}})")
+        extra = {"lv_floor_ns": floor[0], "lv_floor_k": floor[1]}
+        # The page's edge by time alone: the keyset condition would compute the row hash of
+        # every older row (3.4-4.2 s for 10,000 rows of 2,000,000, 0.11 s without it). The
+        # oldest row read is among them (one more, ``limit``, not ``limit - 1``); others read
+        # at its very time would make the page a few rows shorter.
+        edge = self._edge(not_after, extra, "DESC", limit)
+        if edge is None:  # fewer older rows than a page: all of them
+            rows = self._rows(f"{condition} ORDER BY lv_ns, lv_k", extra)
+        elif edge < floor[0]:
+            rows = self._rows(f"{condition} AND {time} >= fromUnixTimestamp64Nano("
+                              "{lv_edge:Int64}) ORDER BY lv_ns, lv_k", {**extra, "lv_edge": edge})
+        else:  # a page's worth of rows at that very time: the keyset decides
+            rows = self._bounded(condition, extra, "DESC", limit)
         if rows:
             self.state.back = rows[0][0]
         return [obj for _key, obj in rows]

@@ -136,6 +136,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         #: The server's counts of the current query (None: the rows loaded are counted).
         self._server: ServerCounts | None = None
         self._server_token = 0
+        self._narrow_token = 0
+        self._narrow_lock = threading.Lock()
         self._counts_label = ""
         #: A page back is running; the source generation that had no older rows.
         self._paging = False

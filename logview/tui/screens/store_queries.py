@@ -15,6 +15,7 @@ status line says which.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -87,6 +88,8 @@ class StoreQueries:
     active_query: Any
     post_message: Any
     _server_token: int
+    _narrow_token: int
+    _narrow_lock: threading.Lock
     _paging: bool
     _no_older: int | None
 
@@ -97,18 +100,22 @@ class StoreQueries:
         if reads_redacted(self.store):
             return
         if narrowing_sources(part.source for part in self.store.parts()):
-            self._narrow(query)
+            self._narrow_token += 1
+            self._narrow(query, self._narrow_token)
         self.refresh_server_counts()
 
     @work(thread=True, group="narrow", exclusive=True, exit_on_error=False)
-    def _narrow(self, query: Any) -> None:
+    def _narrow(self, query: Any, token: int) -> None:
         texts = []
-        for source in narrowing_sources(part.source for part in self.store.parts()):
-            if get_current_worker().is_cancelled:
-                return
-            said = source.narrow(query)
-            if said:
-                texts.append(f"{source.name}: {said}")
+        # One at a time, and only the newest query: a worker of an older one that was still
+        # running when it was superseded must not restart the store after the newer one.
+        with self._narrow_lock:
+            for source in narrowing_sources(part.source for part in self.store.parts()):
+                if get_current_worker().is_cancelled or token != self._narrow_token:
+                    return
+                said = source.narrow(query)
+                if said:
+                    texts.append(f"{source.name}: {said}")
         if texts:
             self.post_message(StoresNarrowed(texts))
 

@@ -8,10 +8,15 @@ floor, through the same client (clickhouse-connect over chDB: no network in eith
   first screen   the viewer's start: count() and the newest 50,000 rows, spooled
   counts         level and logger counts and a 60-bucket histogram, grouped by the server
   query change   the same counts and the newest window for a new query (level>=ERROR)
+  viewer change  the viewer's query change as it runs it: the source narrowed to level>=ERROR
+                 (the newest 50,000 matching rows spooled and indexed by the store) and the
+                 server's counts and histogram (``ClickHouseSource.counts``/``histogram_over``)
+  page back      the viewer at its first row: the 10,000 rows before the window fetched and
+                 put in front of the 50,000 loaded (a new spool), all 60,000 indexed again
   print          ``--print -q 'level>=ERROR logger:app.db since:-1h'``: the source, the store
                  and the printer into /dev/null, against fetching the same rows raw
 
-    .venv/bin/python bench/bench_clickhouse.py [--rows 10000000] [--runs 3]
+    .venv/bin/python bench/bench_clickhouse.py [--rows 10000000] [--runs 3] [--only viewer]
 """
 
 from __future__ import annotations
@@ -136,6 +141,53 @@ def query_change_floor() -> None:
                    "ORDER BY Timestamp DESC LIMIT 50000")
 
 
+def viewer_change() -> float:
+    """Seconds from the viewer's query change to its new rows indexed and its counts in (the
+    viewer's start is not timed)."""
+    opened = source(None)
+    store = build_store([opened], None)
+    while not store.finished:
+        opened.wait(0.05)
+        store.update()
+    query = parse_query("level>=ERROR")
+    start = time.perf_counter()
+    opened.narrow(query)
+    opened.counts(query)
+    opened.histogram_over(query)
+    store.update()
+    while not store.finished:
+        opened.wait(0.05)
+        store.update()
+    took = time.perf_counter() - start
+    store.close()
+    return took
+
+
+def page_back() -> float:
+    """Seconds from paging back (10,000 rows) to all 60,000 rows indexed (the viewer's start
+    is not timed)."""
+    opened = source(None)
+    store = build_store([opened], None)
+    while not store.finished:
+        opened.wait(0.05)
+        store.update()
+    start = time.perf_counter()
+    added = opened.page_back(10_000)
+    store.update()
+    while not store.finished or len(store) < 50_000 + added:
+        opened.wait(0.05)
+        store.update()
+    took = time.perf_counter() - start
+    store.close()
+    return took
+
+
+def page_back_floor() -> None:
+    engine().query(f"SELECT * FROM {DB}.otel_logs WHERE Timestamp < (SELECT min(Timestamp) "
+                   f"FROM (SELECT Timestamp FROM {DB}.otel_logs ORDER BY Timestamp DESC "
+                   "LIMIT 50000)) ORDER BY Timestamp DESC LIMIT 10000")
+
+
 def print_query() -> int:
     query = parse_query(PRINT_QUERY)
     store = build_store([source(PRINT_QUERY)], None)
@@ -156,6 +208,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["viewer"], help="the viewer's query change (and "
+                        "the query change of the core) only")
     args = parser.parse_args()
     print(f"filling {args.rows:,} rows: {fill(args.rows):.1f} s", flush=True)
     matching = engine().query(
@@ -167,10 +221,22 @@ def main() -> None:
              lambda: counts_floor("1")),
             ("query change (level>=ERROR)", query_change, query_change_floor),
             (f"--print -q '{PRINT_QUERY}' ({matching:,} rows)", print_query, print_floor)]
+    viewer = ("viewer: query change (level>=ERROR), rows indexed and counts in",
+              lambda: None, query_change_floor)
+    paging = ("viewer: page back 10,000 rows, all 60,000 indexed", lambda: None,
+              page_back_floor)
+    rows[3:3] = [viewer, paging]
+    if args.only == "viewer":
+        rows = [rows[2], viewer, paging]
     print(f"| task ({args.rows:,} rows) | logview s | direct SQL s | overhead |")
     print("|---|---|---|---|")
     for name, ours, floor in rows:
-        mine, base = timed(args.runs, ours), timed(args.runs, floor)
+        if name.startswith("viewer:"):
+            work = page_back if "page back" in name else viewer_change
+            mine = statistics.median(work() for _ in range(args.runs))
+        else:
+            mine = timed(args.runs, ours)
+        base = timed(args.runs, floor)
         print(f"| {name} | {mine:.2f} | {base:.2f} | {mine / base:.1f}x |", flush=True)
 
 

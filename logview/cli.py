@@ -285,33 +285,45 @@ def build_sources(args: argparse.Namespace, *,
 
 
 def _journal_options(args: argparse.Namespace, paths: list[str], *, tui: bool):
-    """How ``journal:`` inputs are read: with --print (and for --explain) journalctl filters
-    what it can of the query itself; the viewer reads the whole journal, since its query can
-    be widened (a pushed-down filter would hide what the wider query finds)."""
+    """How ``journal:`` inputs are read: journalctl filters what it can of the query itself
+    (the viewer runs it again when its query changes, ``JournalSource.narrow``)."""
     from logview.sources.journal import JournalOptions, is_journal
 
     if not any(is_journal(path) for path in paths):
         return None
-    pushdown = None
-    if not tui or args.explain:
-        from logview.sources.journal_pushdown import journal_pushdown
+    from logview.sources.journal_pushdown import journal_pushdown
 
-        pushdown = journal_pushdown(build_query(_pushdown_text(args)))
+    query = _viewer_query(args) if tui and not args.explain else build_query(
+        _pushdown_text(args))
+    pushdown = None if query is None else journal_pushdown(query)
     return JournalOptions(pushdown=pushdown, fatal_errors=not tui)
 
 
 def _clickhouse_options(args: argparse.Namespace, paths: list[str], *, tui: bool):
-    """How ``clickhouse://`` inputs are read: with --print (and for --explain) ClickHouse
-    filters what it can of the query; the viewer reads the newest rows of the whole table
-    (its query can be widened), as the journal's does. --explain fetches no rows."""
+    """How ``clickhouse://`` inputs are read: ClickHouse filters what it can of the query
+    (--print reads every row it admits; the viewer the newest ones, and asks again when its
+    query changes, ``ClickHouseSource.narrow``). --explain fetches no rows."""
     from logview.sources.clickhouse_url import is_clickhouse
 
     if not any(is_clickhouse(path) for path in paths):
         return None
     from logview.sources.clickhouse import ClickHouseOptions
 
-    query = build_query(_pushdown_text(args)) if not tui or args.explain else None
-    return ClickHouseOptions(query=query, fatal_errors=not tui, fetch=not args.explain)
+    viewer = tui and not args.explain
+    query = _viewer_query(args) if viewer else build_query(_pushdown_text(args))
+    return ClickHouseOptions(query=query, viewer=viewer, fatal_errors=not tui,
+                             fetch=not args.explain)
+
+
+def _viewer_query(args: argparse.Namespace):
+    """The viewer's first query as the stores take it (None: none, or one the query bar will
+    show as wrong): what they filter from the start, so the viewer need not ask again."""
+    from logview.query import QueryError, parse_query
+
+    try:
+        return parse_query(_pushdown_text(args))
+    except QueryError:
+        return None
 
 
 def build_redactor(args: argparse.Namespace):

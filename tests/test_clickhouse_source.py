@@ -211,7 +211,7 @@ def test_the_viewer_reads_the_newest_rows_in_time_order_and_says_so():
     insert("lv_viewer", [row(T0 + 40 * SECOND, "row 40")])
     assert [r.message for r in records(source, 11)][-1] == "row 40"
     source.close()
-    assert any("showing the newest 10 of 30 rows: older rows are not loaded" in n
+    assert any("showing the newest 10 of 30 rows: older rows are not loaded (a query is asked of the server)" in n
                for n in source.notices)
 
 

@@ -4,12 +4,13 @@
 
 Rows are fetched in keyset pages (``clickhouse_feed``) and written into a spool as JSON lines of
 logview's own schema (``otel.row_object``), which the index, the query, the viewer and the
-printer read like any other input. With ``--print`` the query is pushed down
-(``clickhouse_pushdown``) and every matching row is read, oldest first; the viewer pushes
-nothing (its query can be widened) and reads only the newest ``rows`` rows (50,000 by default),
-saying that older rows are not loaded. Following polls every ``POLL_SECONDS`` with an overlap
-window (``?overlap=SECONDS``); a failed poll is said once and retried, resuming from the last
-row read.
+printer read like any other input. The query is pushed down (``clickhouse_pushdown``): with
+``--print`` every matching row is read, oldest first; the viewer reads only the newest ``rows``
+(50,000 by default) and asks again when its query changes (``narrow``, a new request into a new
+spool: ``narrowing``), pages back before them (``page_back``) and has the server count the
+whole table (``counts``, ``histogram_over``). Following polls every ``POLL_SECONDS`` with an
+overlap window (``?overlap=SECONDS``); a failed poll is said once and retried, resuming from
+the last row read.
 
 The URL, the password and the column mappings: ``clickhouse_url``.
 """
@@ -27,18 +28,26 @@ import orjson
 
 from logview.query.plan import Query
 from logview.sources.base import SourceError
-from logview.sources.clickhouse_counts import TableCounts, histogram, level_and_logger_counts
+from logview.sources.clickhouse_counts import (
+    TableCounts,
+    histogram,
+    level_and_logger_counts,
+    time_span,
+)
 from logview.sources.clickhouse_feed import Client, RowFeed
 from logview.sources.clickhouse_pushdown import SqlPushDown, clickhouse_pushdown
 from logview.sources.clickhouse_table import TableError, TableShape, mapped_shape, otel_shape
 from logview.sources.clickhouse_url import Target, parse_target
-from logview.sources.spool import InputSpool, SpoolSource, stream_spool
+from logview.sources.narrowing import RestartableSpoolSource, SpoolRun
+from logview.sources.spool import InputSpool, stream_spool
 
 #: Seconds between two polls when following.
 POLL_SECONDS = 1.0
 #: Seconds the connection and each request may take.
 CONNECT_TIMEOUT = 10
 REQUEST_TIMEOUT = 120
+#: Bytes copied at a time when older rows are put in front of those loaded.
+_COPY_CHUNK = 1 << 20
 _INSTALL = "pip install 'logview-tui[clickhouse]'"
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^\"')]+|Read timed out[^\"')]*")
 #: OpenSSL's words in a failed handshake (``[SSL: CERTIFICATE_VERIFY_FAILED] certificate
@@ -114,12 +123,14 @@ def table_shape(client: Client, target: Target) -> TableShape:
 
 @dataclass(frozen=True, slots=True)
 class ClickHouseOptions:
-    """How ``clickhouse://`` inputs are read: the query to push down (``None``: the viewer,
-    which reads the newest rows and pushes nothing), whether a failure ends the input, and
+    """How ``clickhouse://`` inputs are read: the query to push down (``None``: nothing; the
+    viewer's newest rows of the whole table), whether a failure ends the input, and
     (for tests) the client to use instead of connecting, the environment and the config
     directory."""
 
     query: Query | None = None
+    #: The viewer's newest window (of what ``query`` admits) even with a query.
+    viewer: bool = False
     fatal_errors: bool = True
     #: False: connect and read the table's columns only (``--explain``).
     fetch: bool = True
@@ -128,10 +139,12 @@ class ClickHouseOptions:
     config_dir: str | None = None
 
 
-class ClickHouseSource(SpoolSource):
+class ClickHouseSource(RestartableSpoolSource):
     """The rows of a ClickHouse table as logview JSON lines, fetched by a thread."""
 
     format_hint = "jsonl"
+    #: What a request may raise (the server, the network): for callers of ``counts``.
+    errors = staticmethod(client_errors)
 
     def __init__(self, spec: str, *, follow: bool, options: ClickHouseOptions | None = None,
                  spool: InputSpool | None = None) -> None:
@@ -140,84 +153,155 @@ class ClickHouseSource(SpoolSource):
         client = (options.client or connect)(target)
         self.target = target
         self.shape = table_shape(client, target)
-        self.viewer = options.query is None
+        self.viewer = options.viewer or options.query is None
         self.pushdown: SqlPushDown | None = (
-            None if self.viewer else clickhouse_pushdown(options.query, self.shape))
+            None if options.query is None else clickhouse_pushdown(options.query, self.shape))
         self.feed = RowFeed(client, self.shape, target.database, target.table,
                             pushdown=self.pushdown, overlap=int(target.overlap * 1e9))
+        self._fetch = options.fetch
+        self.closed = False
         self.follow = follow
         self.fatal_errors = options.fatal_errors
         super().__init__(target.name, spool or stream_spool())
         self._pending: list[str] = list(target.warnings)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"logview-{target.name}",
-                                        daemon=True)
-        if options.fetch:
-            self._thread.start()
-        else:
+        self._fetching = _Fetch(self.run)
+        self._paging = threading.Lock()  # one restart at a time: a new query, a page back
+        self._thread = self._start(self._fetching, self.feed)
+        if not options.fetch:
             self.finish()
 
-    def _say(self, text: str) -> None:
-        """A notice from the fetching thread, handed over at the next ``update``."""
+    def _start(self, fetch: _Fetch, feed: RowFeed) -> threading.Thread | None:
+        """A thread that fetches ``feed``'s rows into ``fetch`` (None: --explain, no rows)."""
+        if self._stop.is_set() or not self._fetch:
+            return None
+        thread = threading.Thread(target=self._run, args=(fetch, feed),
+                                  name=f"logview-{self.target.name}", daemon=True)
+        thread.start()
+        return thread
+
+    def _say(self, fetch: _Fetch, text: str) -> None:
+        """A notice from the fetching thread, handed over at the next ``update`` (none from a
+        request that was superseded)."""
         with self._lock:
-            self._pending.append(text)
+            if not fetch.stopped:
+                self._pending.append(text)
 
-    def _write(self, rows: list[dict[str, Any]]) -> bool:
+    @staticmethod
+    def _write(fetch: _Fetch, rows: list[dict[str, Any]]) -> bool:
         if not rows:
-            return True
-        data = b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE
-                                     | orjson.OPT_NON_STR_KEYS) for row in rows)
-        return self.append(data)
+            return not fetch.stopped
+        return fetch.write(_json_lines(rows))
 
-    def _run(self) -> None:
+    def _run(self, fetch: _Fetch, feed: RowFeed) -> None:
         error = None
         try:
-            if self._read_history() and self.follow:
-                self._poll()
+            if self._read_history(fetch, feed) and self.follow:
+                self._poll(fetch, feed)
         except client_errors() as exc:  # the client's errors end the input, in one line
             error = f"{self.name}: {one_line(exc)}"
         except Exception as exc:  # noqa: BLE001 - anything else must end the input too (said):
             # a reader thread that died silently would leave --print waiting for good
             error = f"{self.name}: {type(exc).__name__}: {one_line(exc)}"
-        self.finish(error)
+        fetch.finish(error)
 
-    def _read_history(self) -> bool:
+    def _read_history(self, fetch: _Fetch, feed: RowFeed) -> bool:
         """What is there now: every matching row (--print), or the newest ``rows`` (the
-        viewer). False when reading must stop (closed, or the spool takes no more)."""
-        feed = self.feed
+        viewer). False when reading must stop (closed, superseded, or the spool takes no
+        more)."""
         if self.viewer:
             total = feed.count()
             rows = feed.newest(self.target.rows)
             if total > len(rows):
-                self._say(f"showing the newest {len(rows):,} of {total:,} rows: older rows "
-                          "are not loaded (narrow with since:/until: and --print, or "
-                          "?rows=N)")
-            return self._write(rows) and not self._stop.is_set()
+                what = "matching rows" if feed.pushed else "rows"
+                self._say(fetch, f"showing the newest {len(rows):,} of {total:,} {what}: older "
+                          "rows are not loaded (a query is asked of the server)")
+            return self._write(fetch, rows) and not self._stop.is_set()
         for page in feed.pages():
-            if not self._write(page) or self._stop.is_set():
+            if not self._write(fetch, page) or self._stop.is_set():
                 return False
         return True
 
-    def _poll(self) -> None:
+    def narrow(self, query: Query | None) -> str | None:
+        """The viewer's query changed: the newest window of the rows its push-down admits,
+        fetched by a new thread into a new run (the request in flight is abandoned: its rows
+        go nowhere); None when the push-down is the one in use."""
+        pushdown = None if query is None or query.is_empty else clickhouse_pushdown(
+            query, self.shape)
+        with self._paging:
+            if _same(pushdown, self.pushdown):
+                return None
+            self.pushdown = pushdown
+            feed = RowFeed(self.feed.client, self.shape, self.target.database,
+                           self.target.table, pushdown=pushdown,
+                           overlap=int(self.target.overlap * 1e9))
+            self.feed = feed
+            self._fetching.cancelled.set()
+            self._fetching = _Fetch(self.start_run(stream_spool()))
+            self._thread = self._start(self._fetching, feed)
+        pushed = ", ".join(text for text, _sql in pushdown.pushed) if pushdown else ""
+        local = ("; only here: " + ", ".join(pushdown.remaining)
+                 if pushdown is not None and pushdown.local else "")
+        return f"ClickHouse asked again for the newest rows of {pushed or 'the whole table'}{local}"
+
+    def page_back(self, limit: int) -> int:
+        """The ``limit`` rows before the oldest one loaded (keyset, ``RowFeed.older``, of the
+        query pushed down), put in front of those loaded; returns how many (0: none older).
+
+        The spool is append-only, so the space restarts (``start_run``) on a new spool that
+        holds them and then a copy of the old one, and the fetching thread writes on into it:
+        the switch happens under its write lock, so no row is lost or doubled between the copy
+        and the switch. ``shifts`` tells a viewer how far its records moved. Blocking: call
+        it off the UI."""
+        feed = self.feed
+        if not self.viewer:
+            return 0
+        rows = feed.older(limit)  # (not under the lock: a new query need not wait for it)
+        if not rows:
+            return 0
+        with self._paging:
+            fetch = self._fetching
+            if feed is not self.feed or self.closed:  # a new query came meanwhile
+                return 0
+            with fetch.lock:
+                old = fetch.run
+                if fetch.stopped or old.spool.first_kept() > 0:
+                    return 0  # superseded, or bytes dropped by the cap: nothing to copy whole
+                spool = stream_spool()
+                spool.append(_json_lines(rows))
+                size, offset = old.spool.size(), 0
+                while offset < size:
+                    chunk = old.spool.read_at(offset, min(_COPY_CHUNK, size - offset))
+                    if not chunk or not spool.append(chunk):
+                        spool.close()
+                        return 0
+                    offset += len(chunk)
+                run = self.start_run(spool, shift=len(rows))
+                if old.eof:
+                    run.finish(old.error)
+                fetch.run = run
+        return len(rows)
+
+    def _poll(self, fetch: _Fetch, feed: RowFeed) -> None:
         """Follow: late rows of the overlap window, then the new ones, every poll; a failed
         poll is said once and retried from the same key."""
         failing = False
-        while not self._stop.wait(POLL_SECONDS):
+        while not fetch.cancelled.wait(POLL_SECONDS) and not self._stop.is_set():
             try:
-                if not self._write(self.feed.late()):
+                if not self._write(fetch, feed.late()):
                     return
-                for page in self.feed.pages():
-                    if not self._write(page) or self._stop.is_set():
+                for page in feed.pages():
+                    if not self._write(fetch, page) or self._stop.is_set():
                         return
             except client_errors() as exc:  # a dropped connection: retried at the next poll
                 if not failing:
-                    self._say(f"lost the connection ({one_line(exc)}); retrying every "
+                    self._say(fetch, f"lost the connection ({one_line(exc)}); retrying every "
                               f"{POLL_SECONDS:g} s, from the last row read")
                 failing = True
                 continue
             if failing:
-                self._say("connection back: reading on from the last row read")
+                self._say(fetch, "connection back: reading on from the last row read")
                 failing = False
 
     def counts(self, query: Query) -> TableCounts | None:
@@ -232,6 +316,19 @@ class ClickHouseSource(SpoolSource):
         ``query`` matches (``clickhouse_counts.histogram``); None as for ``counts``."""
         feed = self._query_feed(query)
         return None if feed is None else histogram(feed, seconds)
+
+    def histogram_over(self, query: Query,
+                       buckets: int = 240) -> list[tuple[int, int, int]] | None:
+        """``histogram`` with buckets as wide as it takes for the rows ``query`` matches to
+        span about ``buckets`` of them (a whole second at least)."""
+        feed = self._query_feed(query)
+        if feed is None:
+            return None
+        span = time_span(feed)
+        if span is None:
+            return []
+        seconds = max(1, -(-(span[1] - span[0]) // (buckets * 1_000_000_000)))
+        return histogram(feed, seconds)
 
     def older(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` rows before the viewer's window (logview JSON objects, oldest first),
@@ -255,8 +352,49 @@ class ClickHouseSource(SpoolSource):
         return added
 
     def close(self) -> None:
+        self.closed = True
         self._stop.set()
+        self._fetching.cancelled.set()
         self.spool.interrupt()
-        if self._thread.is_alive():
-            self._thread.join(2.0)  # a request in flight is not waited for (a daemon)
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            thread.join(2.0)  # a request in flight is not waited for (a daemon)
         super().close()
+
+
+class _Fetch:
+    """Where a fetching thread writes: its request's run, which paging back replaces by one
+    with older rows in front (under ``lock``: no row is written between copy and switch);
+    ``cancelled`` once a new query (or the end) made the request void."""
+
+    def __init__(self, run: SpoolRun) -> None:
+        self.run = run
+        self.lock = threading.Lock()
+        self.cancelled = threading.Event()
+
+    @property
+    def stopped(self) -> bool:
+        return self.cancelled.is_set()
+
+    def write(self, data: bytes) -> bool:
+        with self.lock:
+            return self.run.append(data)
+
+    def finish(self, error: str | None) -> None:
+        with self.lock:
+            self.run.finish(error)
+
+
+def _json_lines(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as logview JSON lines."""
+    return b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE
+                                 | orjson.OPT_NON_STR_KEYS) for row in rows)
+
+
+def _same(one: SqlPushDown | None, other: SqlPushDown | None) -> bool:
+    """Whether two push-downs ask the server the same (None: everything)."""
+    def key(pushdown: SqlPushDown | None) -> tuple[str, list[tuple[str, str]]]:
+        if pushdown is None or not pushdown.pushed:
+            return "1", []
+        return pushdown.where(), sorted((k, repr(v)) for k, v in pushdown.params.items())
+    return key(one) == key(other)

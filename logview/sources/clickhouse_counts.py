@@ -85,3 +85,11 @@ def histogram(feed: RowFeed, seconds: int) -> list[tuple[int, int, int]]:
     for slot, number, level_text, count in rows:
         merged[int(slot) * seconds, _bucket(int(number), str(level_text))] += int(count)
     return sorted((start, bucket, count) for (start, bucket), count in merged.items())
+
+
+def time_span(feed: RowFeed) -> tuple[int, int] | None:
+    """(oldest, newest) time in epoch ns of the rows ``feed`` admits; None when there are
+    none."""
+    ns = f"toUnixTimestamp64Nano(toDateTime64({feed.shape.time}, 9))"
+    ((low, high, count),) = feed.aggregate(f"min({ns}), max({ns}), count()")
+    return None if not int(count) else (int(low), int(high))

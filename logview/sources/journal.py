@@ -27,11 +27,14 @@ import tempfile
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import IO
 
+from logview.query.plan import Query
 from logview.query.pushdown import PushDown
 from logview.sources.base import SourceError
+from logview.sources.narrowing import RestartableSpoolSource, SpoolRun
 from logview.sources.pump import ReaderThread, pump_fd
-from logview.sources.spool import InputSpool, SpoolSource, stream_spool
+from logview.sources.spool import InputSpool, stream_spool
 
 #: How inputs name the journal.
 PREFIX = "journal:"
@@ -61,8 +64,9 @@ def is_journal(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class JournalOptions:
-    """How ``journal:`` inputs are read: the pushed-down filters (``None``: read everything,
-    as the viewer does, whose query can change) and whether a late failure is an error."""
+    """How ``journal:`` inputs are read: the pushed-down filters (``None``: read everything;
+    the viewer changes them with ``JournalSource.narrow``) and whether a late failure is an
+    error."""
 
     pushdown: PushDown | None = None
     fatal_errors: bool = True
@@ -88,8 +92,26 @@ def shell_command(command: list[str]) -> str:
     return shlex.join(["journalctl", *command[1:]])
 
 
-class JournalSource(SpoolSource):
-    """The entries journalctl prints, as JSON lines; with ``follow`` it goes on printing."""
+class _Child:
+    """One journalctl run: the process, its stderr (a file: a pipe could fill up and stall
+    it), the thread that pumps its output into ``run``, and how much stderr was told."""
+
+    def __init__(self, process: subprocess.Popen[bytes], stderr: IO[bytes],
+                 run: SpoolRun) -> None:
+        self.process = process
+        self.stderr = stderr
+        self.run = run
+        self.reader: ReaderThread | None = None
+        self.stopping = False
+        self.told = 0
+
+
+class JournalSource(RestartableSpoolSource):
+    """The entries journalctl prints, as JSON lines; with ``follow`` it goes on printing.
+
+    ``narrow`` (the viewer's query changed) runs journalctl again with the arguments of the
+    query's push-down, stopping the one before.
+    """
 
     format_hint = "jsonl"
 
@@ -106,116 +128,118 @@ class JournalSource(SpoolSource):
         if path and not os.path.exists(path):
             raise SourceError(f"cannot open {path}: No such file or directory")
         self.spec = spec
+        self.journalctl = journalctl
         self.command = journal_command(spec, follow=follow, pushdown=self.pushdown,
                                        journalctl=journalctl)
         super().__init__(spec if path else LOCAL_NAME, spool or stream_spool())
         self.follow = follow
         self._news = threading.Event()  # the first output, or the end
-        self._stopping = False
-        self._stderr_told = 0  # bytes of journalctl's stderr already said as notices
-        # journalctl's stderr, read when it ends (a pipe could fill up and stall it); closed
-        # by ``close``.
-        self._stderr = tempfile.TemporaryFile(prefix="logview-journalctl-")  # noqa: SIM115
-        try:
-            self.process = subprocess.Popen(
-                self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=self._stderr, close_fds=True,
-                env={**os.environ, "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""})
-        except OSError as exc:
-            self._stderr.close()
-            super().close()
-            raise SourceError(f"cannot run {journalctl}: {exc.strerror}") from exc
+        self._closed = False
+        self._child = self._spawn(self.command, self.run)
         _live.add(self)
-        self._reader = ReaderThread(f"logview-journal:{spec}", self._run)
-        self._reader.start()
         self._news.wait(START_WAIT)
         if self._eof and self.error and not self.spool.size():
             error = self.error
             self.close()
             raise SourceError(error)
 
-    def append(self, data: bytes) -> bool:
-        kept = super().append(data)
-        self._news.set()
-        return kept
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        """The journalctl running now."""
+        return self._child.process
 
-    def finish(self, error: str | None = None) -> None:
-        super().finish(error)
-        self._news.set()
+    def _spawn(self, command: list[str], run: SpoolRun) -> _Child:
+        """Start journalctl and the thread that reads its output into ``run``."""
+        stderr = tempfile.TemporaryFile(prefix="logview-journalctl-")  # noqa: SIM115
+        try:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+                close_fds=True, env={**os.environ, "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""})
+        except OSError as exc:
+            stderr.close()
+            if run is self.run:
+                super().close()
+            raise SourceError(f"cannot run {command[0]}: {exc.strerror}") from exc
+        child = _Child(process, stderr, run)
+        child.reader = ReaderThread(f"logview-journal:{self.spec}",
+                                    lambda stop_fd: self._run(child, stop_fd))
+        child.reader.start()
+        return child
 
-    def _run(self, stop_fd: int) -> None:
+    def narrow(self, query: Query | None) -> str | None:
+        """Run journalctl again with the push-down of ``query`` (None: everything), the one
+        before stopped and reaped; None when its arguments would be the same."""
+        from logview.sources.journal_pushdown import journal_pushdown
+
+        pushdown = None if query is None or query.is_empty else journal_pushdown(query)
+        arguments = pushdown.arguments if pushdown is not None else []
+        if arguments == (self.pushdown.arguments if self.pushdown is not None else []):
+            return None
+        if self._closed:
+            return None
+        self.pushdown = pushdown
+        self.command = journal_command(self.spec, follow=self.follow, pushdown=pushdown,
+                                       journalctl=self.journalctl)
+        old = self._child
+        run = self.start_run(stream_spool())
+        self._stop_child(old)
+        try:
+            self._child = self._spawn(self.command, run)
+        except SourceError as exc:
+            run.finish(str(exc))
+            return f"cannot run journalctl again: {exc}"
+        return ("journalctl run again with " + " ".join(arguments) if arguments
+                else "journalctl run again for every entry")
+
+    def woken(self) -> None:
+        super().woken()
+        self._news.set()  # the first output (or the end) ends the start's wait
+
+    def _run(self, child: _Child, stop_fd: int) -> None:
         error = None
-        stdout = self.process.stdout
+        stdout = child.process.stdout
         assert stdout is not None
         try:
-            pump_fd(stdout.fileno(), self, stop_fd)
+            pump_fd(stdout.fileno(), child.run, stop_fd)
         except OSError as exc:
             error = f"cannot read journalctl's output: {exc.strerror}"
         finally:
-            if self.spool.full or error:  # no reader any more: journalctl must not wait
-                self._terminate()
-            status = self._reap()
-            if error is None and not self._stopping:
-                error = self._failure(status)
-            self.finish(error)
+            if child.run.spool.full or child.run.stopped.is_set() or error:
+                _terminate(child.process)  # no reader any more: journalctl must not wait
+            status = _reap(child.process)
+            if error is None and not child.stopping:
+                error = self._failure(child, status)
+            child.run.finish(error)
 
-    def _reap(self) -> int | None:
-        """Wait for journalctl to end (its output ended, or it was told to)."""
-        try:
-            return self.process.wait(timeout=STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            self._terminate()
-            return self.process.wait()
-
-    def _terminate(self) -> None:
-        """SIGTERM, then SIGKILL after ``STOP_WAIT``; reaps it (no zombie is left)."""
-        process = self.process
-        if process.poll() is not None:
-            return
-        try:
-            process.terminate()
-            process.wait(timeout=STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        except ProcessLookupError:
-            process.wait()
-
-    def _failure(self, status: int | None) -> str | None:
+    def _failure(self, child: _Child, status: int | None) -> str | None:
         """What went wrong, from journalctl's exit status and stderr (None: nothing)."""
         if status is None or status == 0 or (status < 0 and -status in _QUIET_SIGNALS):
             return None
         how = (f"killed by signal {-status}" if status < 0 else f"exit status {status}")
-        text = "; ".join(self._stderr_lines()) or "no message"
+        text = "; ".join(_stderr_lines(child.stderr)) or "no message"
         if len(text) > _ERROR_CHARS:
             text = text[: _ERROR_CHARS - 1] + "…"
         return f"{self.name}: journalctl failed ({how}): {text}"
 
-    def _stderr_lines(self, start: int = 0) -> list[str]:
-        """journalctl's stderr from byte ``start``, as lines (at most 64 KiB of it)."""
-        try:
-            data = os.pread(self._stderr.fileno(), _STDERR_BYTES, start)
-        except (OSError, ValueError):
-            return []
-        text = data.decode("utf-8", "replace")
-        return [line.strip() for line in text.splitlines() if line.strip()]
-
     def _tell_stderr(self) -> None:
         """What journalctl says while it works (the permission hint) is a notice, as it
         comes: whole lines, each once."""
-        try:
-            size = os.fstat(self._stderr.fileno()).st_size
+        child = self._child
+        if child.run is not self.run:
+            return  # the new journalctl is not shown yet
+        try:  # (a journalctl stopped meanwhile by ``narrow`` has its stderr closed)
+            size = os.fstat(child.stderr.fileno()).st_size
+            if size <= child.told or child.told >= _STDERR_BYTES:
+                return
+            data = os.pread(child.stderr.fileno(), size - child.told, child.told)
         except (OSError, ValueError):
             return
-        if size <= self._stderr_told or self._stderr_told >= _STDERR_BYTES:
-            return
-        data = os.pread(self._stderr.fileno(), size - self._stderr_told, self._stderr_told)
         end = data.rfind(b"\n") + 1
         if self._eof:
             end = len(data)
         if not end:
             return
-        self._stderr_told += end
+        child.told += end
         for line in data[:end].decode("utf-8", "replace").splitlines():
             if line.strip():
                 self.note(f"journalctl: {line.strip()}")
@@ -227,17 +251,57 @@ class JournalSource(SpoolSource):
         self.tell_error(self.fatal_errors)
         return added
 
-    def close(self) -> None:
-        self._stopping = True
-        self.spool.interrupt()  # a reader waiting for room in the spool returns
-        self._terminate()
-        self._reader.stop()
-        stdout = self.process.stdout
+    @staticmethod
+    def _stop_child(child: _Child) -> None:
+        """Stop a journalctl and its reader; reaped, its stderr closed."""
+        child.stopping = True
+        child.run.stop()  # a reader waiting for room in the spool returns
+        _terminate(child.process)
+        if child.reader is not None:
+            child.reader.stop()
+        stdout = child.process.stdout
         if stdout is not None:
             stdout.close()
-        self._stderr.close()
+        child.stderr.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop_child(self._child)
         _live.discard(self)
         super().close()
+
+
+def _reap(process: subprocess.Popen[bytes]) -> int | None:
+    """Wait for journalctl to end (its output ended, or it was told to)."""
+    try:
+        return process.wait(timeout=STOP_WAIT)
+    except subprocess.TimeoutExpired:
+        _terminate(process)
+        return process.wait()
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after ``STOP_WAIT``; reaps it (no zombie is left)."""
+    if process.poll() is not None:
+        return
+    try:
+        process.terminate()
+        process.wait(timeout=STOP_WAIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    except ProcessLookupError:
+        process.wait()
+
+
+def _stderr_lines(stderr: IO[bytes]) -> list[str]:
+    """journalctl's stderr, as lines (at most 64 KiB of it)."""
+    try:
+        data = os.pread(stderr.fileno(), _STDERR_BYTES, 0)
+    except (OSError, ValueError):
+        return []
+    text = data.decode("utf-8", "replace")
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @atexit.register
@@ -245,5 +309,5 @@ def _stop_children() -> None:
     """journalctl children of sources nobody closed (``--explain`` exits without closing
     them): a followed journal would otherwise outlive logview until its next entry."""
     for source in list(_live):
-        source._stopping = True
-        source._terminate()
+        source._child.stopping = True
+        _terminate(source._child.process)

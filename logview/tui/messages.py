@@ -7,6 +7,8 @@ never falls behind a fast source.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from textual.message import Message
 
@@ -73,3 +75,38 @@ class LevelCounts(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LevelCounts)
+
+
+class ServerCounts(Message):
+    """A store's own counts of the current query over its whole table (``counts`` None: part
+    of the query is only filtered here, ``why`` says so), for the request ``token``."""
+
+    def __init__(self, token: int, counts: Any, histogram: list[tuple[int, int, int]] | None,
+                 why: str = "") -> None:
+        super().__init__()
+        self.token = token
+        self.counts = counts
+        self.histogram = histogram
+        self.why = why
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ServerCounts)
+
+
+class StoresNarrowed(Message):
+    """Stores were asked again for what the new query admits (what each now filters)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__()
+        self.texts = texts
+
+
+class PagedBack(Message):
+    """Older rows were put in front of the loaded ones (``rows``: how many; 0: none older)
+    at the source's ``generation``, or fetching them failed (``error``)."""
+
+    def __init__(self, rows: int, generation: int, error: str = "") -> None:
+        super().__init__()
+        self.rows = rows
+        self.generation = generation
+        self.error = error

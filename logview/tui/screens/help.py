@@ -26,7 +26,7 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Moving", (
         ("↑ ↓  k j", "previous / next record"),
         ("PgUp PgDn", "page up / down"),
-        ("Home g", "first record"),
+        ("Home g", "first record (clickhouse://: at the first, the older rows)"),
         ("End G", "last record, and follow new ones (like tail -f)"),
         ("e E", "next / previous ERROR or worse"),
         ("w W", "next / previous WARNING or worse"),

@@ -27,7 +27,14 @@ from logview.record import Record, printable
 from logview.scan import RecordTest
 from logview.stats import RecordStats
 from logview.store import Store, format_misfits
-from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
+from logview.tui.messages import (
+    FilterProgress,
+    LevelCounts,
+    ServerCounts,
+    SourceNotices,
+    StoreGrew,
+    StoresNarrowed,
+)
 from logview.tui.query_edit import (
     logger_terms,
     min_level_of,
@@ -37,6 +44,13 @@ from logview.tui.query_edit import (
 from logview.tui.screens.filter_panel import FilterPanel
 from logview.tui.screens.find_scan import FindScanning
 from logview.tui.screens.goto import GotoActions
+from logview.tui.screens.store_queries import (
+    SERVER_COUNT_INTERVAL,
+    StoreQueries,
+    counting_source,
+    page_shift,
+    server_counts_label,
+)
 from logview.tui.screens.store_workers import COUNT_LAG, GROW_INTERVAL, StoreWorkers
 from logview.tui.theme import LEVEL_KEYS
 from logview.tui.widgets.filter_list import FilterList
@@ -62,7 +76,7 @@ _RATE_WINDOW = 5.0
 _RATE_MIN_SPAN = 1.5
 
 
-class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
+class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWorkers, Screen):
     """Shows one store through the applied query, following its end."""
 
     #: The record list takes focus, never the query bar (it would eat early keys as text).
@@ -119,6 +133,17 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         #: --redact: the status line says what is shown is masked.
         self._redacted = any(getattr(part, "redactor", None) is not None
                              for part in store.parts())
+        #: The server's counts of the current query (None: the rows loaded are counted).
+        self._server: ServerCounts | None = None
+        self._server_token = 0
+        self._narrow_token = 0
+        self._narrow_lock = threading.Lock()
+        self._counts_label = ""
+        #: A page back is running; the source generation that had no older rows.
+        self._paging = False
+        self._no_older: int | None = None
+        #: Each part's source generation at the last growth (a page back moves records).
+        self._source_generations = tuple(part.source.generation for part in store.parts())
         #: Colour rank per source: the merged stores in command-line order, then first seen.
         self._source_ranks: dict[str, int] = {
             part.name: rank for rank, part in enumerate(store.parts()) if len(store.parts()) > 1
@@ -157,6 +182,9 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         self.records.focus()
         self._follow()
         self._count_levels()
+        if counting_source(self.store) is not None:
+            self.refresh_server_counts()
+            self.set_interval(SERVER_COUNT_INTERVAL, self._tick_server_counts)
         if self.initial_query:
             self.query_one(QueryBar).submit(self.initial_query)
         self._format_text = self._format_status()
@@ -178,14 +206,21 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
             self._rate_samples.append((self._last_grew, message.length))
         self._indexed = message.indexed
         records = self.records
+        generations = tuple(part.source.generation for part in self.store.parts())
         if restarted:
+            shift = page_shift(self.store, self._source_generations)
+            cursor = records.cursor_position if not records.following else None
             records.reset()
+            if shift is not None and cursor is not None:
+                records.keep_record(cursor + shift)  # older rows came in front of it
             self.query_one(LoggerTree).clear_counts()
             self.query_one(TimeHistogram).clear()
+            self._show_server_counts()
             self._count_levels()
             if self.active_query is not None:
                 self._start_filter(self.active_query)
             self.restart_find()
+        self._source_generations = generations
         records.set_length(message.length)
         self._tell_misfits()
         self._format_text = self._format_status()
@@ -259,9 +294,11 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         # none) still lag once they are: "counting…", not a bar of zeros.
         counting = (message.behind or indexing or self._known - counted >= COUNT_LAG
                     or not self._finished and not self._known)
-        self.query_one(LevelBar).set_counts(levels, unknown, counting)
         self._show_sources(message.tally.sources())
         loggers, times, levelnos = message.tally.take()
+        if self._server is not None:  # the server's counts of the whole table are shown
+            return
+        self.query_one(LevelBar).set_counts(levels, unknown, counting)
         for tree in self.query(LoggerTree):
             tree.add_counts(loggers)
         if len(times):
@@ -274,6 +311,43 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         for source in seen:
             ranks.setdefault(source, len(ranks))
         self.records.set_sources(seen, ranks)
+
+    # -- stores that filter and count by themselves (store_queries) --------------------------
+
+    def on_server_counts(self, message: ServerCounts) -> None:
+        if message.token != self._server_token:
+            return  # a superseded ask
+        had = self._server is not None
+        self._server = message if message.counts is not None else None
+        self._counts_label = server_counts_label(message)
+        if self._server is not None:
+            self._show_server_counts()
+        elif had:  # back to the rows loaded: count them all again
+            self.query_one(LoggerTree).clear_counts()
+            self.query_one(TimeHistogram).clear()
+            self._count_levels()
+        self._show_status()
+
+    def _show_server_counts(self) -> None:
+        """Draw the server's counts (kept: a restart of the rows does not change them)."""
+        message = self._server
+        if message is None:
+            return
+        counts = message.counts
+        self.query_one(LevelBar).set_counts(counts.levels, counts.unknown, False)
+        self.query_one(LoggerTree).set_counts(counts.loggers)
+        self.query_one(TimeHistogram).set_weighted(*self.server_histogram(message.histogram
+                                                                          or []))
+
+    def _tick_server_counts(self) -> None:
+        if not self._finished:  # following: new rows change the counts
+            self.refresh_server_counts()
+
+    def on_stores_narrowed(self, message: StoresNarrowed) -> None:
+        """Stores were asked again: the list starts over on their new rows (said)."""
+        for text in message.texts:
+            self.notify(printable(text) + ": the list starts again on the new rows",
+                        title="Query pushed down", timeout=6, markup=False)
 
     # -- filtering ----------------------------------------------------------------------------
 
@@ -291,6 +365,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         if (shown, hidden) != (tree.shown, tree.hidden):
             tree.set_filter(shown, hidden)
         self.records.set_query(query)
+        self.push_query(query)
         if query is None:
             self._cancel_filter()
             self.records.set_positions(None)
@@ -445,6 +520,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
             marks=len(records.marks),
             marked_only=records.marked_only,
             redacted=self._redacted,
+            counts=self._counts_label,
         )
         state.format_label, state.format_warning = self._format_text
         self._status_bar.show(state)

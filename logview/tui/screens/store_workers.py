@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 
 from logview.columns import RecordCounter
 from logview.follow import Follower, LiveFilter
+from logview.sources.narrowing import narrowing_sources
 from logview.stats import RecordStats
 from logview.store import Store
 from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
@@ -75,6 +76,7 @@ class StoreWorkers:
         worker = get_current_worker()
         store = self.store
         follower = Follower(store, slice_seconds=_INDEX_SLICE)
+        narrows = bool(narrowing_sources(part.source for part in store.parts()))
         last_post = 0.0
         pending = True
         while not worker.is_cancelled:
@@ -96,7 +98,12 @@ class StoreWorkers:
                 last_post = now
                 pending = False
             if change.finished and not pending:
-                return
+                if not narrows:
+                    return
+                # A store that narrows itself starts again on a new query: its new request
+                # wakes this wait (``start_run``), so the new rows are taken in.
+                follower.wait(1.0)
+                continue
             if (pending and not change.finished and change.added <= _TRICKLE
                     and indexed_fraction(store) >= 1.0):
                 # A trickle, all of it taken in: what comes until the message is due is taken

@@ -75,26 +75,31 @@ class TimeBins:
         """Seconds per fine bin."""
         return self.QUANTUM * 2.0**self.shift
 
-    def add(self, times: np.ndarray, levelnos: np.ndarray) -> int:
-        """Count records at ``times`` (epoch seconds) with ``levelnos``; returns how many."""
+    def add(self, times: np.ndarray, levelnos: np.ndarray,
+            weights: np.ndarray | None = None) -> int:
+        """Count records at ``times`` (epoch seconds) with ``levelnos`` (``weights``: how
+        many records each stands for, counts grouped by a server); returns how many."""
         t = np.asarray(times, dtype=np.float64).ravel()
         lv = np.asarray(levelnos).ravel()
-        if lv.shape != t.shape:
+        w = None if weights is None else np.asarray(weights, dtype=np.int64).ravel()
+        if lv.shape != t.shape or (w is not None and w.shape != t.shape):
             raise ValueError(f"times ({t.size}) and levelnos ({lv.size}) differ in length")
         keep = np.isfinite(t) & (np.abs(t) < self.MAX_ABS_TIME)
         if not keep.all():
             t, lv = t[keep], lv[keep]
+            w = None if w is None else w[keep]
         if t.size == 0:
             return 0
         cls = (lv >= 30).astype(np.int64) + (lv >= 40)
         self._fit(min(self.tmin, float(t.min())), max(self.tmax, float(t.max())))
         idx = np.floor(t / self.width).astype(np.int64) - self.base
         np.clip(idx, 0, self.FINE - 1, out=idx)  # float rounding at the very edge
-        self.counts += np.bincount(cls * self.FINE + idx, minlength=3 * self.FINE).reshape(
-            3, self.FINE)
-        self.total += int(t.size)
+        self.counts += np.bincount(cls * self.FINE + idx, weights=w,
+                                   minlength=3 * self.FINE).astype(np.int64).reshape(3, self.FINE)
+        added = int(t.size if w is None else w.sum())
+        self.total += added
         self.version += 1
-        return int(t.size)
+        return added
 
     def _fit(self, lo: float, hi: float) -> None:
         """Widen/move the bins so ``[lo, hi]`` fits; re-bin what is counted already."""
@@ -250,6 +255,15 @@ class TimeHistogram(Widget, can_focus=True):
         self.bins.clear()
         self.cursor = self.anchor = -1
         self.bins.add(times, levelnos)
+        self.refresh()
+
+    def set_weighted(self, times: np.ndarray, levelnos: np.ndarray,
+                     weights: np.ndarray) -> None:
+        """Replace all data with counts grouped by a server: ``weights[i]`` records at
+        ``times[i]`` with ``levelnos[i]``."""
+        self.bins.clear()
+        self.cursor = self.anchor = -1
+        self.bins.add(times, levelnos, weights)
         self.refresh()
 
     def add(self, times: np.ndarray, levelnos: np.ndarray) -> None:

@@ -132,6 +132,16 @@ class LoggerTree(Tree[str | None]):
         if created:
             self._keep_cursor(cursor)
 
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """Replace every count with these (a store's own counts of the whole table): the
+        loggers stay where they are (the cursor with them), those not in ``counts`` show 0."""
+        before = [*self._by_name, None]
+        self.counts.clear()
+        self.total = 0
+        self.add_counts(counts)
+        for name in before:
+            self._relabel(name)
+
     def clear_counts(self) -> None:
         """Forget every logger and count (the store restarted from nothing)."""
         self.root.remove_children()

@@ -30,7 +30,7 @@ from textual.events import Click, MouseScrollUp
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
+from textual.scrollbar import ScrollBar, ScrollTo
 from textual.strip import Strip
 
 from logview.query import Query
@@ -108,6 +108,10 @@ class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, Record
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, RecordList.FollowChanged)
+
+    class ReachedTop(Message):
+        """The user scrolled (or moved the cursor) to the first row: a store that can page
+        back may put older records above it."""
 
     class OpenRecord(Message):
         """The user asked for the detail of ``record`` (at store position ``position``)."""
@@ -198,6 +202,32 @@ class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, Record
         self.length = length
         if self.positions is None:
             self._rows_changed(before)
+            anchor = self._anchor
+            if anchor is not None and not self.following and length > anchor:
+                self.new_rows = 0  # (the records of a page back are not new ones)
+                self.go_to_row(anchor)
+                self.scroll_to(y=anchor, animate=False, immediate=True)  # on top, as it was
+                self.post_message(self.FollowChanged(False, 0))
+
+    def keep_record(self, position: int) -> None:
+        """After a restart that put older records in front (paging back): the cursor stays
+        on its record, now at ``position``, once the store (or the filter) has it."""
+        self._anchor = position
+        if self.following:
+            self.following = False
+            self.post_message(self.FollowChanged(False, 0))
+
+    def _tell_if_at_top(self) -> None:
+        """The user brought the first row into view: say so (``ReachedTop``)."""
+        if self.row_count and not self.following and (self.cursor_row == 0
+                                                      or round(self.scroll_y) <= 0):
+            self.post_message(self.ReachedTop())
+
+    def _on_scroll_to(self, message: ScrollTo) -> None:
+        """The scrollbar dragged or clicked: at the top, ``ReachedTop``."""
+        super()._on_scroll_to(message)
+        if message.y is not None and message.y <= 0:
+            self.call_after_refresh(self._tell_if_at_top)
 
     def set_positions(self, positions: np.ndarray | None, *, catching_up: bool = False) -> None:
         """Show only ``positions`` (sorted), or everything with None; keeps the cursor record.
@@ -455,18 +485,21 @@ class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, Record
 
     def action_cursor_up(self) -> None:
         self.go_to_row(self.cursor_row - 1, follow=False)
+        self._tell_if_at_top()
 
     def action_cursor_down(self) -> None:
         self.go_to_row(self.cursor_row + 1)
 
     def action_page_up(self) -> None:
         self.go_to_row(self.cursor_row - max(1, self._rows_on_screen() - 1), follow=False)
+        self._tell_if_at_top()
 
     def action_page_down(self) -> None:
         self.go_to_row(self.cursor_row + max(1, self._rows_on_screen() - 1))
 
     def action_first(self) -> None:
         self.go_to_row(0, follow=False)
+        self._tell_if_at_top()
 
     def action_last(self) -> None:
         self.go_to_row(self.row_count - 1, follow=True)
@@ -482,6 +515,7 @@ class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, Record
 
     def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
         self._reshow_cursor = False
+        self.call_after_refresh(self._tell_if_at_top)
         if self.following:
             self.following = False
             self.post_message(self.FollowChanged(False, self.new_rows))

@@ -54,6 +54,7 @@ class StatusState:
     marks: int = 0  # marked records (m)
     marked_only: bool = False  # only the marked records are shown (M)
     redacted: bool = False  # --redact: what is shown is masked
+    counts: str = ""  # where the level counts come from ("counts: server, 12,345 rows")
 
 
 class StatusBar(Static):
@@ -113,6 +114,8 @@ class StatusBar(Static):
             text.append(f"  indexing {state.indexed:.0%}")
         if state.filter_progress is not None:
             text.append(f"  filtering {state.filter_progress:.0%}")
+        if state.counts:
+            text.append(f"  {printable(state.counts)}", "dim")
         if state.view_modes:
             text.append(f"  {state.view_modes}", "bold")
         if state.redacted:

@@ -9,7 +9,8 @@ levels and loggers (``level>=ERROR`` over JSON lines, where a level may be a num
 answered by columns instead: the range's record starts are found with the same bulk start test
 as the index, the format's column walker reads every record's level and logger with numpy
 (``columns.columns_of``), and only the records the query's ``column_mask`` keeps are parsed.
-Ranges run in forked worker processes when there are several CPUs and come back in file order.
+The empty query (``-o jsonl`` of a whole file) takes every record of a range, found by the same
+bulk test, and hands them to a ``ChunkRenderer`` a chunk at a time. Ranges run in forked worker processes when there are several CPUs and come back in file order.
 
 A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not handled here:
 ``NeedIndex`` tells the caller to continue from that range with the index.
@@ -24,7 +25,7 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -45,6 +46,18 @@ PARALLEL_MIN_BYTES = 64 << 20
 MAX_WORKERS = 4
 
 
+class ChunkRenderer(Protocol):
+    """Renders all the records of a chunk at once (``jsonl_chunks.JsonlChunks``)."""
+
+    def render(self, buf: bytes, starts: np.ndarray, line_idx: np.ndarray, offset: int,
+               first_line: int) -> tuple[bytes, int]: ...
+
+
+#: Makes a ``ChunkRenderer`` for a format (None: records are read with the parser only),
+#: the name records are stamped with and the exact path for one record.
+ChunkRendererFactory = Callable[[Any, str, Callable[[int, int, bytes], bytes]], ChunkRenderer]
+
+
 @dataclass(slots=True)
 class ScanJob:
     """Everything a range scan needs (workers inherit it when they fork)."""
@@ -61,6 +74,8 @@ class ScanJob:
     need_lines: bool
     #: No needles: the query is answered by the format's columns (``_scan_by_columns``).
     by_columns: bool = False
+    #: The query is empty: every record is rendered, a chunk at a time (``ChunkRenderer``).
+    every: ChunkRenderer | None = None
 
 
 def count_lines(job: ScanJob, a: int, b: int) -> int:
@@ -84,6 +99,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         raise NeedIndex(f"{job.name}: the file changed while it was read")
     final = end >= job.size
     line = line_at_a + job.source.read_at(a, first - a).count(b"\n") if job.need_lines else None
+    if job.every is not None:
+        return _scan_everything(job, buf, first, line)
     if job.by_columns:
         return _scan_by_columns(job, buf, first, line)
     hits = Matcher.hits(buf, job.literals, job.folded)
@@ -172,6 +189,17 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
     return b"".join(out), len(out)
 
 
+def _scan_everything(job: ScanJob, buf: bytes, first: int, line: int | None
+                     ) -> tuple[bytes, int]:
+    """``scan_range`` for the empty query: every record of the range, rendered a chunk at a
+    time by ``job.every``."""
+    starts, line_idx = _record_starts(job.detector, buf)
+    if len(starts) and int(np.diff(np.append(starts, len(buf))).max()) > MAX_RECORD_BYTES:
+        raise NeedIndex(f"{job.name}: a record longer than {MAX_RECORD_BYTES} bytes")
+    assert job.every is not None
+    return job.every.render(buf, starts, line_idx, first, 1 if line is None else line)
+
+
 def _columns_answer(fmt: Any, query: QueryLike) -> bool:
     """Whether ``query`` is answered by ``fmt``'s columns alone (levels and loggers) and the
     format has a walker to read them."""
@@ -183,26 +211,45 @@ def _columns_answer(fmt: Any, query: QueryLike) -> bool:
 
 
 def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], *,
-             need_lines: bool) -> ScanJob | None:
+             need_lines: bool, every: ChunkRendererFactory | None = None) -> ScanJob | None:
     """A job for ``store``, or None when a direct scan does not apply: a merged store, a source
-    that may still grow, a query without needles to find that the columns cannot answer.
+    that may still grow, a query without needles to find that the columns cannot answer, an
+    empty query without ``every``.
 
     ``need_lines``: records need their line numbers (jsonl output); they also do whenever the
     query may read them (``line>=N``, ``has:line``), which costs a newline count per range.
+    ``every``: for the empty query, makes what renders whole chunks of records (given the
+    format, or None with ``--redact``: a redacted record is made by the parser).
     """
-    if len(store.parts()) != 1 or not store.source.finished or query.is_empty:
+    if len(store.parts()) != 1 or not store.source.finished:
         return None
-    matcher = Matcher(store.format, query, getattr(store, "redactor", None))
-    needles = matcher.needles()
-    by_columns = needles is None and _columns_answer(store.format, query)
-    if needles is None and not by_columns:
+    if query.is_empty and every is None:
         return None
+    redactor = getattr(store, "redactor", None)
+    matcher = Matcher(store.format, query, redactor)
+    chunks = None
+    if query.is_empty:
+        assert every is not None
+        name, make = store.name, matcher.record
+
+        def one(offset: int, line: int, data: bytes) -> bytes:
+            record = make(RawRecord(offset, line, data), name)
+            assert record is not None  # the empty query matches every record
+            return render(record)
+
+        chunks = every(store.format if redactor is None else None, name, one)
+        needles, by_columns = None, False
+    else:
+        needles = matcher.needles()
+        by_columns = needles is None and _columns_answer(store.format, query)
+        if needles is None and not by_columns:
+            return None
     literals, folded, confirm = needles if needles is not None else ((), False, [])
     need_lines = need_lines or "line" in str(getattr(query, "text", "line")).lower()
     source = store.source
     source.update()
     return ScanJob(source, source.size(), matcher, store.name, StartDetector(store.format),
-                   literals, folded, confirm, render, need_lines, by_columns)
+                   literals, folded, confirm, render, need_lines, by_columns, chunks)
 
 
 # ---------------------------------------------------------------------------------------------

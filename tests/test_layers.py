@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("boundaries, index", ("logview.boundaries", "logview.index")),
     ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
-                       "logview.printer")),
+                       "logview.printer", "logview.jsonl_chunks")),
     ("headless, listen", ("logview.headless", "logview.listen", "logview.explain",
                           "logview.demo", "logview.session")),
     ("tui", ("logview.tui",)),

@@ -197,3 +197,48 @@ def test_cli_prints_everything_as_before(tmp_path):
     fast = subprocess.run([sys.executable, "-m", "logview", *args], capture_output=True,
                           check=True)
     assert fast.stdout == slow.stdout and fast.stdout.count(b"\n") > 300
+
+
+def _job(path, fmt):
+    store = LogStore(StaticFileSource(str(path)), fmt)
+    printer = RecordPrinter(io.BytesIO(), output="jsonl")
+    job = make_job(store, parse_query(""), printer.render, need_lines=True, every=JsonlChunks)
+    assert job is not None
+    return job, printer
+
+
+def test_forked_workers_write_their_ranges_in_order_themselves(tmp_path):
+    path = tmp_path / "app.log"
+    _write(path, DASH)
+    expected = _reference(path, TemplateFormat(DASH))
+    job, printer = _job(path, TemplateFormat(DASH))
+    with open(tmp_path / "out.jsonl", "wb") as out:
+        resume = run_job(job, printer.write_rendered, range_bytes=2048, workers=2,
+                         out_fd=out.fileno())
+    assert resume is None
+    assert (tmp_path / "out.jsonl").read_bytes() == expected
+    assert printer.count == expected.count(b"\n")
+
+
+def test_workers_stop_writing_where_the_index_takes_over(tmp_path, monkeypatch):
+    """A record too long for the direct scan in a later range: the ranges before it are
+    written, none after it, and the caller continues from that range's offset."""
+    from logview import scan_ranges
+
+    path = tmp_path / "app.log"
+    _write(path, DASH)
+    size = path.stat().st_size
+    with open(path, "ab") as f:
+        f.write(b"2024-01-02 03:04:05,123 - app - INFO - long\n" + b"  x\n" * 300)
+        f.write(b"2024-01-02 03:04:05,124 - app - INFO - after it\n")
+    monkeypatch.setattr(scan_ranges, "MAX_RECORD_BYTES", 1000)
+    job, printer = _job(path, TemplateFormat(DASH))
+    with open(tmp_path / "out.jsonl", "wb") as out:
+        resume = run_job(job, printer.write_rendered, range_bytes=2048, workers=2,
+                         out_fd=out.fileno())
+    assert resume is not None and resume <= size and resume % 2048 == 0
+    store = LogStore(StaticFileSource(str(path)), TemplateFormat(DASH))
+    store.update(final=True)
+    before = sum(1 for i in range(len(store)) if store.index.start(i) < resume)
+    expected = _reference(path, TemplateFormat(DASH)).splitlines(keepends=True)[:before]
+    assert (tmp_path / "out.jsonl").read_bytes() == b"".join(expected) and before > 100

@@ -14,6 +14,7 @@ those of ``printer.dumps_record`` (tests compare them on files the logging modul
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import orjson
@@ -26,12 +27,15 @@ PIECE_BYTES = 2 << 20
 #: Distinct heads and times remembered (a hostile file of unique heads stays bounded).
 MEMO = 4096
 
-#: Bytes that a JSON string escapes (controls, quote, backslash); a newline only matters
-#: inside a record of several lines, which is split anyway.
-_ESCAPED = np.zeros(256, dtype=bool)
-_ESCAPED[[*range(0x0A), *range(0x0B, 0x20), 0x22, 0x5C]] = True
+#: Bytes that a JSON string escapes (controls, quote, backslash) as 1, others 0 (a newline
+#: only matters inside a record of several lines, which is split anyway).
+_ESCAPED = bytes(1 if (b < 0x20 and b != 0x0A) or b in (0x22, 0x5C) else 0 for b in range(256))
 
 _PLAIN, _QUOTE, _LINES, _EXACT = 0, 1, 2, 3
+
+#: What follows the second of a time in logging's default form, by its milliseconds: the
+#: ISO fraction and the closing quote.
+_FRACTIONS = {f"{ms:03d}": f".{ms:03d}000\"" if ms else '"' for ms in range(1000)}
 
 #: The exact path for one record: (offset in the file, line number, bytes) -> JSON line.
 OneRecord = Callable[[int, int, bytes], bytes]
@@ -55,9 +59,13 @@ class JsonlChunks:
         self.lines = reader() if reader is not None else None
         self.one = one
         self._source = _dumps(source)
-        self._heads: dict[object, tuple[str, str] | None | bool] = {}
-        self._seconds: dict[str, str | None] = {}
-        self._times: dict[object, str] = {}
+        #: Head key -> the JSON around its message (``_fragments``), None: not JSON.
+        self._heads: dict[Any, tuple[str, str, str, str] | None] = {}
+        #: The first 19 characters of a default-form time -> '{"time":"' and the ISO text of
+        #: its second ("": no valid time).
+        self._seconds: dict[str, str] = {}
+        #: Time key -> '{"time":' and the JSON of the ISO time (other forms).
+        self._times: dict[Any, str] = {}
 
     def render(self, buf: bytes, starts: np.ndarray, line_idx: np.ndarray, offset: int,
                first_line: int) -> tuple[bytes, int]:
@@ -81,102 +89,112 @@ class JsonlChunks:
                first_line: int) -> bytes:
         """The JSON lines of the whole records of ``piece`` (``bounds``: their starts, then
         the end of the piece)."""
-        one = self.one
         lines = (line_idx + first_line).tolist()
         reader = self.lines
         rows = reader.split(piece.decode("utf-8", "replace")) if reader is not None else None
         if rows is None:
+            one = self.one
             return b"".join(one(offset + int(s), ln, piece[int(s):int(e)])
                             for s, e, ln in zip(bounds[:-1], bounds[1:], lines))
         assert reader is not None
-        status = self._status(piece, bounds, line_idx)
+        status = self._status(piece, bounds, line_idx).tolist()
         first = (line_idx - line_idx[0]).tolist()
-        msg_at = reader.message_at
+        msg_at, unread_at = reader.message_at, reader.unread_at
         head_key, time_key, default_at = reader.head_key, reader.time_key, reader.default_time_at
-        heads, seconds, times = self._heads, self._seconds, self._times
-        source = self._source
+        heads, seconds, times, fractions = self._heads, self._seconds, self._times, _FRACTIONS
+        other = self._other
         out: list[str] = []
         add = out.append
-        for j, (row_at, line, kind) in enumerate(zip(first, lines, status.tolist())):
+        for j, (row_at, line, kind) in enumerate(zip(first, lines, status)):
             row = rows[row_at]
-            if kind == _EXACT or not row[0]:  # not read by the strict prefix: parsed
-                add(self._exact(piece, bounds, j, offset, line))
-                continue
-            key = head_key(row)
-            frag = heads.get(key, False)
-            if frag is False:
-                frag = self._head(row, key)
-            if frag is None:
-                add(self._exact(piece, bounds, j, offset, line))
-                continue
-            if default_at is not None:
-                stamp = row[default_at]
-                second = seconds.get(stamp[:19], "")
-                if second == "":
-                    if len(seconds) >= MEMO:
-                        seconds.clear()
-                    second = seconds[stamp[:19]] = reader.second_iso(row)
-                if second is None:
-                    iso = "null"
-                elif stamp[20:] == "000":
-                    iso = f'"{second}"'
+            frag = None if kind or row[unread_at] else heads.get(head_key(row))
+            if frag is not None:  # a plain record of a known head
+                if default_at is not None:
+                    stamp = row[default_at]
+                    second = seconds.get(stamp[:19])
+                    if second:
+                        add(f"{second}{fractions[stamp[20:]]}{frag[0]}{row[msg_at]}{frag[1]}"
+                            f"{line}}}\n")
+                        continue
                 else:
-                    iso = f'"{second}.{stamp[20:]}000"'
-            else:
-                tkey = time_key(row)
-                iso = times.get(tkey)
-                if iso is None:
-                    if len(times) >= MEMO:
-                        times.clear()
-                    value = reader.time_iso(row)
-                    iso = times[tkey] = "null" if value is None else f'"{value}"'
-            if kind == _PLAIN:
-                add(f'{{"time":{iso}{frag[0]}"{row[msg_at]}","exc":null{frag[1]}{source},'
-                    f'"line":{line}}}\n')
-                continue
-            message, exc = row[msg_at], None
-            if kind == _LINES:
-                s, e = int(bounds[j]), int(bounds[j + 1])
-                rest = piece[piece.index(b"\n", s) + 1 : e].decode("utf-8", "replace")
-                message, exc = split_exception(message + ("\n" + rest).rstrip("\n"))
-            add(f'{{"time":{iso}{frag[0]}{_dumps(message)},"exc":{_dumps(exc)}{frag[1]}'
-                f'{source},"line":{line}}}\n')
+                    time = times.get(time_key(row))
+                    if time is not None:
+                        add(f"{time}{frag[0]}{row[msg_at]}{frag[1]}{line}}}\n")
+                        continue
+            add(other(piece, bounds, j, row, kind, offset, line))
         return "".join(out).encode("utf-8")
 
-    def _head(self, row: tuple[str, ...], key: object) -> tuple[str, str] | None:
-        """The JSON around the message for a head: (from the level to ``"message":``, from
-        ``"fields"`` to ``"source":``); None: its fields are not JSON, the exact path says
-        what to do."""
-        assert self.lines is not None
-        level, levelno, logger, fields = self.lines.head(row)
+    def _other(self, piece: bytes, bounds: np.ndarray, j: int, row: tuple[str, ...],
+               kind: int, offset: int, line: int) -> str:
+        """The JSON line of record ``j`` when the loop's shortcut does not apply: a new head
+        or time, a message to escape, several lines, or the exact path."""
+        reader = self.lines
+        assert reader is not None
+        s, e = int(bounds[j]), int(bounds[j + 1])
+        if kind == _EXACT or row[reader.unread_at]:  # not read by the strict prefix: parsed
+            return self.one(offset + s, line, piece[s:e]).decode("utf-8")
+        end = piece.find(b"\n", s, e)
+        first = piece[s : e if end < 0 else end].decode("utf-8", "replace")
+        key = reader.head_key(row)
+        if key in self._heads:
+            frag = self._heads[key]
+        else:
+            frag = self._fragments(*reader.head(first))
+            _remember(self._heads, key, frag)
+        if frag is None:  # fields orjson refuses: dumps_record knows what to write
+            return self.one(offset + s, line, piece[s:e]).decode("utf-8")
+        at = reader.default_time_at
+        if at is not None:
+            stamp = row[at]
+            second = self._seconds.get(stamp[:19])
+            if second is None:
+                iso = reader.second_iso(first)
+                second = "" if iso is None else f'{{"time":"{iso}'
+                _remember(self._seconds, stamp[:19], second)
+            time = second + _FRACTIONS[stamp[20:]] if second else '{"time":null'
+        else:
+            tkey = reader.time_key(row)
+            time = self._times.get(tkey)  # type: ignore[assignment]
+            if time is None:
+                iso = reader.time_iso(first)
+                time = '{"time":null' if iso is None else f'{{"time":"{iso}"'
+                _remember(self._times, tkey, time)
+        message = row[reader.message_at]
+        if kind == _PLAIN:
+            return f"{time}{frag[0]}{message}{frag[1]}{line}}}\n"
+        exc = None
+        if kind == _LINES:
+            rest = piece[end + 1 : e].decode("utf-8", "replace")
+            message, exc = split_exception(message + ("\n" + rest).rstrip("\n"))
+        return (f'{time}{frag[2]}{_dumps(message)},"exc":{_dumps(exc)}{frag[3]}'
+                f"{line}}}\n")
+
+    def _fragments(self, level: str | None, levelno: int, logger: str,
+                   fields: dict[str, Any]) -> tuple[str, str, str, str] | None:
+        """The JSON around a message for a head: from the level to the message, and from
+        after it to the line number; for a message written as is (no escaping, ``"exc"``
+        null) and for one written by orjson (``"exc"`` between). None: fields orjson
+        refuses."""
         try:
             text = orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS).decode()
         except TypeError:
-            frag = None
-        else:
-            before = (f',"level":{_dumps(level)},"levelno":{levelno},'
-                      f'"logger":{_dumps(logger)},"message":')
-            frag = (before, f',"fields":{text},"source":')
-        if len(self._heads) >= MEMO:
-            self._heads.clear()
-        self._heads[key] = frag
-        return frag
-
-    def _exact(self, piece: bytes, bounds: np.ndarray, j: int, offset: int, line: int) -> str:
-        s, e = int(bounds[j]), int(bounds[j + 1])
-        return self.one(offset + s, line, piece[s:e]).decode("utf-8")
+            return None
+        head = (f',"level":{_dumps(level)},"levelno":{levelno},"logger":{_dumps(logger)},'
+                f'"message":')
+        tail = f',"fields":{text},"source":{self._source},"line":'
+        return head + '"', '","exc":null' + tail, head, tail
 
     @staticmethod
     def _status(piece: bytes, bounds: np.ndarray, line_idx: np.ndarray) -> np.ndarray:
         """Per record: plain (one line, nothing to escape), quote (one line, its message
-        needs escaping), lines (several lines) or exact (an escape sequence or a carriage
-        return: the parser's own path)."""
+        needs escaping), lines (several lines) or exact (an escape sequence, a carriage
+        return or an empty first line: the parser's own path)."""
         starts = bounds[:-1]
         count = len(starts)
-        arr = np.frombuffer(piece, dtype=np.uint8)
         status = np.zeros(count, dtype=np.int8)
-        hits = np.flatnonzero(_ESCAPED[arr])
-        if len(hits):
+        escaped = piece.translate(_ESCAPED)
+        if escaped.count(1):
+            hits = np.flatnonzero(np.frombuffer(escaped, dtype=np.uint8))
             status[np.unique(np.searchsorted(starts, hits, side="right") - 1)] = _QUOTE
         # One line: the next record starts on the next line (the last: no newline inside).
         several = np.zeros(count, dtype=bool)
@@ -184,12 +202,20 @@ class JsonlChunks:
         s, e = int(starts[-1]), len(piece)
         several[-1] = piece.find(b"\n", s, e - 1) >= 0
         status[several] = _LINES
-        marks = []
+        arr = np.frombuffer(piece, dtype=np.uint8)
+        marks = [starts[arr[starts] == 0x0A]]  # an empty first line: read as unread
         if b"\r" in piece:
             marks.append(np.flatnonzero(arr == 0x0D))
         if holds_escape(piece):
             marks.append(np.array([m.start() for m in ESCAPE_BYTES_RE.finditer(piece)],
                                   dtype=np.int64))
         for found in marks:
-            status[np.unique(np.searchsorted(starts, found, side="right") - 1)] = _EXACT
+            if len(found):
+                status[np.unique(np.searchsorted(starts, found, side="right") - 1)] = _EXACT
         return status
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= MEMO:  # a hostile file of ever new heads stays bounded
+        memo.clear()
+    memo[key] = value

@@ -29,11 +29,11 @@ Groups = tuple[str | None, ...]
 class TemplateLines:
     """What ``split`` returns and how to read it, for one ``TemplateFormat``.
 
-    A row is one line: ``row[0]`` the text the prefix matched ("" when it did not: the line is
-    unread), then the prefix's groups in order, then the rest of the line (``message_at``).
-    Rows with equal ``head_key`` have equal ``head`` values (the key holds every group the
-    format reads them from) and rows with equal ``time_key`` equal times (the time's own
-    text, and msecs when they add to it).
+    A row is one line: the prefix's groups in order, then the rest of the line
+    (``message_at``), then the whole line when the prefix did not match it (``unread_at``;
+    "" when it did, or when the line is empty). Rows with equal ``head_key`` have equal
+    ``head`` values (the key holds every group the format reads them from) and rows with
+    equal ``time_key`` equal times (the time's own text, and msecs when they add to it).
     """
 
     def __init__(self, prefix: re.Pattern[str],
@@ -45,23 +45,24 @@ class TemplateLines:
         and the time are read from; ``default_asctime``: the time is the group
         ``time_groups[0]``, written in logging's own form ``2024-01-02 03:04:05,678``."""
         self._prefix = prefix.match
-        self.pattern = re.compile(f"^(?:({prefix.pattern})(.*)|.*)", re.MULTILINE | re.ASCII)
-        self.message_at = prefix.groups + 1
-        self.head_key = _getter(tuple(1 + i for i in head_groups))
-        self.time_key = _getter(tuple(1 + i for i in time_groups))
+        self.pattern = re.compile(f"^(?:{prefix.pattern}(.*)|(.*))", re.MULTILINE | re.ASCII)
+        self.message_at = prefix.groups
+        self.unread_at = prefix.groups + 1
+        self.head_key = _getter(head_groups)
+        self.time_key = _getter(time_groups)
         self._head_values = head_values
         self._time_value = time_value
         #: The position in a row of a time in logging's default form: the ISO text of such a
         #: time is that of its second (``second_iso``, which depends on its first 19
         #: characters only), then, unless its milliseconds (its last three digits) are
         #: ``000``, ``.`` + the milliseconds + ``000``. None: another form, ``time_iso``.
-        self.default_time_at = 1 + time_groups[0] if default_asctime else None
+        self.default_time_at = time_groups[0] if default_asctime else None
 
     @staticmethod
     def usable(prefix: re.Pattern[str]) -> bool:
         """Whether a prefix regex reads the same as one alternative of ``pattern`` (no
         anchors or look-behind that would see the chunk around a line) and reads something
-        (an empty match could not tell a read line from an unread one)."""
+        (an empty match could not tell a read line from an unread empty one)."""
         return _CONTEXTUAL.search(prefix.pattern) is None and prefix.match("") is None
 
     def split(self, text: str) -> list[Row] | None:
@@ -71,25 +72,27 @@ class TemplateLines:
         rows = self.pattern.findall(text)
         return rows if len(rows) == text.count("\n") + 1 else None
 
-    def _groups(self, row: Row) -> Groups:
-        """The groups of the prefix matched on the row's line, as the parser matches it."""
-        m = self._prefix(row[0] + row[self.message_at])
-        if m is None or m.end() != len(row[0]):  # pragma: no cover - the same regex, same line
+    def _groups(self, line: str) -> Groups:
+        """The groups of the prefix matched on a read row's line, as the parser matches it."""
+        m = self._prefix(line)
+        if m is None:  # pragma: no cover - the same regex on the same line
             raise ValueError("a line read differently on its own")
         return m.groups()
 
-    def head(self, row: Row) -> tuple[str | None, int, str, dict[str, Any]]:
-        """(level, level number, logger, extra fields) of a read row."""
-        return self._head_values(self._groups(row))
+    def head(self, line: str) -> tuple[str | None, int, str, dict[str, Any]]:
+        """(level, level number, logger, extra fields) of a read row's line."""
+        return self._head_values(self._groups(line))
 
-    def time_iso(self, row: Row) -> str | None:
-        """The ISO text of a read row's time (None: it has none, or it is no valid time)."""
-        value = self._time_value(self._groups(row))[0]
+    def time_iso(self, line: str) -> str | None:
+        """The ISO text of the time of a read row's line (None: it has none, or it is no
+        valid time)."""
+        value = self._time_value(self._groups(line))[0]
         return None if value is None else value.isoformat()
 
-    def second_iso(self, row: Row) -> str | None:
-        """For a row whose time is in logging's default form: the ISO text of its second."""
-        iso = self.time_iso(row)
+    def second_iso(self, line: str) -> str | None:
+        """For a read row's line whose time is in logging's default form: the ISO text of
+        its second."""
+        iso = self.time_iso(line)
         return None if iso is None else iso[:19]
 
 

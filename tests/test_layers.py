@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                "logview.formats.signature", "logview.source_names", "logview.redact")),
     ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources",
                                    "logview.redact_config")),
-    ("boundaries, index", ("logview.boundaries", "logview.index")),
+    ("boundaries, index", ("logview.boundaries", "logview.index", "logview.level_starts")),
     ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
                        "logview.printer", "logview.jsonl_chunks")),

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from logview.formats.base import FormatError, LogFormat
-from logview.formats.signature import StartSignature
+from logview.formats.signature import StartSignature, VocabularyHead
 from logview.formats.template_columns import ColumnWalker, plan_steps, time_layout
 from logview.formats.template_compile import CompiledTemplate, compile_template
 from logview.formats.template_lines import TemplateLines
@@ -228,6 +228,15 @@ class TemplateFormat(LogFormat):
         signature from it and confirms candidates with the regex).
         """
         return self._compiled.head_signature
+
+    def start_vocabulary(self) -> VocabularyHead | None:
+        """A start made of a level name between literals (``%(levelname)s:%(name)s:``), as
+        ``start_pattern`` reads it; None for other templates and subclasses with starts of
+        their own."""
+        if (self.start_pattern is not self._compiled.start_pattern
+                or type(self).start_signature is not TemplateFormat.start_signature):
+            return None
+        return self._compiled.vocabulary
 
     def is_start(self, line: str) -> bool:
         if self._start_head is not None:  # a fixed head (a timestamp) is the whole test

@@ -211,7 +211,7 @@ class StartDetector:
             result = np.ones(count, dtype=bool)
         elif self._vocabulary is not None:
             # Most lines are decided in bulk; the pattern says for the rest.
-            decided = self._vocabulary.decide(arr, starts)
+            decided = self._vocabulary.decide(data, arr, starts)
             result = decided == 1
             rest = np.flatnonzero(decided < 0)
             if len(rest):

@@ -45,31 +45,17 @@ def _words(data: np.ndarray) -> np.ndarray:
     return np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, offset=0, strides=(1,))
 
 
-_L7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_H = np.uint64(0x8080808080808080)
-_ONES = 0x0101010101010101
-#: Gathers the high bit of each byte of a word into one byte (byte k -> bit k).
+_BIT0 = np.uint64(0x0101010101010101)
+#: Gathers bit 0 of each byte of a word into one byte (byte k -> bit k).
 _GATHER = np.uint64(0x0102040810204080)
+_SPACES = b" \t\n\v\f\r"  # what ``\\s`` matches in a bytes regex
 
 
-def _eq(words: np.ndarray, byte: int) -> np.ndarray:
-    """High bit of each byte set where that byte is ``byte`` (ASCII), others clear."""
-    x = (words & _L7) ^ np.uint64(byte * _ONES)
-    return ~((x + _L7) | words) & _H
-
-
-def _space(words: np.ndarray) -> np.ndarray:
-    """High bit of each byte set where that byte is whitespace (``\\s`` of a bytes regex)."""
-    x = words & _L7
-    ge9 = x + np.uint64((0x80 - 9) * _ONES)
-    gt13 = x + np.uint64((0x7F - 13) * _ONES)
-    return ((ge9 & ~gt13) | _eq(words, 0x20)) & ~words & _H
-
-
-def _plane(flags: np.ndarray) -> np.ndarray:
-    """One bit a byte (bit k of byte j: byte 8j + k had its flag), then 8 zero bytes."""
-    out = np.zeros(len(flags) + 8, dtype=np.uint8)
-    out[: len(flags)] = ((flags >> np.uint64(7)) * _GATHER) >> np.uint64(56)
+def _plane(classes: np.ndarray, bit: int) -> np.ndarray:
+    """One bit a byte of the chunk (bit k of byte j: byte 8j + k has class bit ``bit``),
+    then 8 zero bytes; ``classes`` is the chunk translated to class bits, as words."""
+    out = np.zeros(len(classes) + 8, dtype=np.uint8)
+    out[: len(classes)] = (((classes >> np.uint64(bit)) & _BIT0) * _GATHER) >> np.uint64(56)
     return out
 
 
@@ -89,6 +75,15 @@ class VocabularyTest:
         self._level = np.uint64(_word(b"Level "))
         self._after = np.uint64(_word(head.after))
         self._end = np.uint64(_word(head.word_end or b""))
+        #: Each byte to its classes: bit 0 ``after[0]``, bit 1 whitespace, bit 2 the first
+        #: byte of ``word_end``.
+        table = bytearray(256)
+        table[head.after[0]] |= 1
+        for byte in _SPACES:
+            table[byte] |= 2
+        if head.word_end:
+            table[head.word_end[0]] |= 4
+        self._classes = bytes(table)
         self._mix = 0
         self.usable = False
         for mix in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9):
@@ -108,9 +103,9 @@ class VocabularyTest:
     def _slot_of(mix: int, low: int, high: int, length: int) -> int:
         return (((low ^ (high * 31) ^ length) * mix) & _ALL) >> (64 - 12)
 
-    def decide(self, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    def decide(self, data: bytes, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """1 / 0 / -1 (start, not a start, ask the pattern) for the lines starting at
-        ``starts`` (sorted offsets into ``arr``, uint8)."""
+        ``starts`` (sorted offsets into ``data``; ``arr`` is ``data`` as uint8)."""
         head = self.head
         h, a = len(head.head), len(head.after)
         out = np.full(len(starts), -1, dtype=np.int8)
@@ -122,12 +117,12 @@ class VocabularyTest:
         ok = np.ones(full, dtype=bool)
         if h:
             ok &= (words[starts[:full]] & _BYTES[h]) == self._head
-        # Bit planes of the chunk (read as aligned words): which bytes are ``after[0]``,
-        # ``word_end[0]``, whitespace; bit k of a line's plane word: the byte k after ``at``.
-        aligned = np.zeros(-(-len(arr) // 8) * 8, dtype=np.uint8)
-        aligned[: len(arr)] = arr
-        chunk = aligned.view("<u8")
-        seps = _plane(_eq(chunk, head.after[0]))
+        # Bit planes of the chunk: which bytes are ``after[0]``, whitespace, ``word_end[0]``;
+        # bit k of a line's plane word: the byte k after ``at``.
+        classed = data.translate(self._classes)
+        classed += bytes(-len(classed) % 8)
+        chunk = np.frombuffer(classed, dtype="<u8")
+        seps = _plane(chunk, 0)
         shift = (at & 7).astype(np.uint64)
         window = _LOW[WINDOW]
 
@@ -151,11 +146,8 @@ class VocabularyTest:
         decided = ok
         if head.word_end is not None:
             begin = length + a
-            if head.word_end[0] == head.after[0]:
-                ends = sep
-            else:
-                ends = plane(_plane(_eq(chunk, head.word_end[0])))
-            space = plane(_plane(_space(chunk)))
+            ends = sep if head.word_end[0] == head.after[0] else plane(_plane(chunk, 2))
+            space = plane(_plane(chunk, 1))
             decided, unsure = self._word(words, at, begin, ends, space, ok)
             undecided |= unsure
         out[:full] = decided

@@ -151,7 +151,7 @@ def test_a_level_name_head_is_decided_in_bulk_as_the_pattern_decides(template):
     want = [detector.line_starts_record(data[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
     assert got == want
     assert sum(want) > 10 and sum(want) < len(want) - 100
-    decided = VocabularyTest(head).decide(arr, starts)
+    decided = VocabularyTest(head).decide(data, arr, starts)
     assert (decided >= 0).mean() > 0.9  # the pattern runs on few lines
 
 

@@ -17,6 +17,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +30,15 @@ DATA = ROOT / "bench" / "data"
 LOGGERS = ["app", "app.db", "app.db.pool", "app.web", "app.web.request", "worker", "urllib3"]
 
 
-def generate(path: Path, formatter: logging.Formatter, size: int) -> None:
-    """Write about ``size`` bytes of realistic records through a real FileHandler."""
+def user_field(rng: random.Random) -> dict[str, object]:
+    """The extra field of every generated record."""
+    return {"user": rng.randint(1, 500)}
+
+
+def generate(path: Path, formatter: logging.Formatter, size: int,
+             extra: Callable[[random.Random], dict[str, object]] = user_field) -> None:
+    """Write about ``size`` bytes of realistic records through a real FileHandler (``extra``:
+    each record's extra fields)."""
     if path.exists() and path.stat().st_size >= size:
         return
     rng = random.Random(7)
@@ -49,7 +57,7 @@ def generate(path: Path, formatter: logging.Formatter, size: int) -> None:
             level = rng.choices([10, 20, 30, 40], [30, 55, 14, 1])[0]
             record = log.makeRecord(log.name, level, "x.py", 1, "request %d handled in %d ms",
                                     (rng.randint(1, 99999), rng.randint(1, 999)), None,
-                                    extra={"user": rng.randint(1, 500)})
+                                    extra=extra(rng))
             record.created = created
             record.msecs = (created % 1) * 1000
             if level == 40:

@@ -88,6 +88,14 @@ class StartDetector:
         self._anchored = b"^" in text or b"\\A" in text
         self._width = len(signature.classes) if signature else 0
         self._never = bool(signature) and not all(signature.classes)
+        #: A start made of a level name between literals: decided in bulk (``level_starts``).
+        self._vocabulary = None
+        vocabulary = fmt.start_vocabulary() if self.pattern is not None else None
+        if vocabulary is not None:
+            from logview.level_starts import VocabularyTest
+
+            test = VocabularyTest(vocabulary)
+            self._vocabulary = test if test.usable else None
         #: The SWAR word tests and lookup tables of the bulk test, built on its first use.
         self._words: list[_WordTest] | None = None
         self._tables: list[tuple[int, np.ndarray]] = []
@@ -201,6 +209,15 @@ class StartDetector:
         count = len(starts)
         if self.pattern is None and self.signature is None:
             result = np.ones(count, dtype=bool)
+        elif self._vocabulary is not None:
+            # Most lines are decided in bulk; the pattern says for the rest.
+            decided = self._vocabulary.decide(data, arr, starts)
+            result = decided == 1
+            rest = np.flatnonzero(decided < 0)
+            if len(rest):
+                match = self.pattern.match  # type: ignore[union-attr]
+                rs, re_ = starts[rest].tolist(), ends[rest].tolist()
+                result[rest] = [match(data[s:e]) is not None for s, e in zip(rs, re_)]
         elif self.signature is None:
             match = self.pattern.match  # type: ignore[union-attr]
             sure = self.format.sure_start_bytes

@@ -1,8 +1,9 @@
 """Running without a screen: ``--print``, ``--print --follow`` and ``--listen --print``.
 
-A finished file is scanned without its index when the query has needles
-(``logview.scan_ranges``, forked range workers); everything else goes through the ``Follower``
-and a ``LiveFilter``, the same ones the viewer uses.
+A finished file is scanned without its index when the query has needles or the columns answer
+it, and printed whole as JSON lines with no query (``logview.scan_ranges``, forked range
+workers); everything else goes through the ``Follower`` and a ``LiveFilter``, the same ones
+the viewer uses.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from typing import IO
 
 from logview.follow import Follower, LiveFilter, NoticeBoard
+from logview.jsonl_chunks import JsonlChunks
 from logview.printer import RecordPrinter
 from logview.record import MAX_RECORD_BYTES, printable
 from logview.scan import QueryLike, iter_matching_records
@@ -118,12 +120,22 @@ class MatchPrinter:
 
 def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
                   out: IO[bytes]) -> bool:
-    """Print the matches of a finished file without indexing it first; False: not possible."""
-    job = make_job(store, query, printer.render, need_lines=printer.jsonl)
+    """Print the matches of a finished file without indexing it first; False: not possible.
+
+    With no query and JSON lines output every record is printed, whole chunks at a time
+    (``JsonlChunks``)."""
+    job = make_job(store, query, printer.render, need_lines=printer.jsonl,
+                   every=JsonlChunks if printer.jsonl else None)
     if job is None:
         return False
     out.flush()  # forked workers must not inherit unwritten output
-    resume = run_job(job, printer.write_rendered)
+    fd = None
+    if job.every is not None:  # big output: the workers write it
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
+    resume = run_job(job, printer.write_rendered, out_fd=fd)
     if resume is not None:  # a record too long for the direct scan: the index goes on from here
         store.update(final=True)
         index = store.parts()[0].index

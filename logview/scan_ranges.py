@@ -9,7 +9,8 @@ levels and loggers (``level>=ERROR`` over JSON lines, where a level may be a num
 answered by columns instead: the range's record starts are found with the same bulk start test
 as the index, the format's column walker reads every record's level and logger with numpy
 (``columns.columns_of``), and only the records the query's ``column_mask`` keeps are parsed.
-Ranges run in forked worker processes when there are several CPUs and come back in file order.
+The empty query (``-o jsonl`` of a whole file) takes every record of a range, found by the same
+bulk test, and hands them to a ``ChunkRenderer`` a chunk at a time. Ranges run in forked worker processes when there are several CPUs and come back in file order.
 
 A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not handled here:
 ``NeedIndex`` tells the caller to continue from that range with the index.
@@ -24,7 +25,7 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -39,10 +40,25 @@ if TYPE_CHECKING:
 
 #: Bytes per range (one task for a worker).
 RANGE_BYTES = 32 << 20
+#: Bytes per range when every record is rendered (its output, 2.6 times as big for JSON
+#: lines, is held until its turn to be written).
+EVERY_RANGE_BYTES = 8 << 20
 #: Files smaller than this are scanned in this process (forking costs more than it saves).
 PARALLEL_MIN_BYTES = 64 << 20
 #: Most worker processes.
 MAX_WORKERS = 4
+
+
+class ChunkRenderer(Protocol):
+    """Renders all the records of a chunk at once (``jsonl_chunks.JsonlChunks``)."""
+
+    def render(self, buf: bytes, starts: np.ndarray, line_idx: np.ndarray, offset: int,
+               first_line: int) -> tuple[bytes, int]: ...
+
+
+#: Makes a ``ChunkRenderer`` for a format (None: records are read with the parser only),
+#: the name records are stamped with and the exact path for one record.
+ChunkRendererFactory = Callable[[Any, str, Callable[[int, int, bytes], bytes]], ChunkRenderer]
 
 
 @dataclass(slots=True)
@@ -61,6 +77,8 @@ class ScanJob:
     need_lines: bool
     #: No needles: the query is answered by the format's columns (``_scan_by_columns``).
     by_columns: bool = False
+    #: The query is empty: every record is rendered, a chunk at a time (``ChunkRenderer``).
+    every: ChunkRenderer | None = None
 
 
 def count_lines(job: ScanJob, a: int, b: int) -> int:
@@ -84,6 +102,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         raise NeedIndex(f"{job.name}: the file changed while it was read")
     final = end >= job.size
     line = line_at_a + job.source.read_at(a, first - a).count(b"\n") if job.need_lines else None
+    if job.every is not None:
+        return _scan_everything(job, buf, first, line)
     if job.by_columns:
         return _scan_by_columns(job, buf, first, line)
     hits = Matcher.hits(buf, job.literals, job.folded)
@@ -172,6 +192,17 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
     return b"".join(out), len(out)
 
 
+def _scan_everything(job: ScanJob, buf: bytes, first: int, line: int | None
+                     ) -> tuple[bytes, int]:
+    """``scan_range`` for the empty query: every record of the range, rendered a chunk at a
+    time by ``job.every``."""
+    starts, line_idx = _record_starts(job.detector, buf)
+    if len(starts) and int(np.diff(np.append(starts, len(buf))).max()) > MAX_RECORD_BYTES:
+        raise NeedIndex(f"{job.name}: a record longer than {MAX_RECORD_BYTES} bytes")
+    assert job.every is not None
+    return job.every.render(buf, starts, line_idx, first, 1 if line is None else line)
+
+
 def _columns_answer(fmt: Any, query: QueryLike) -> bool:
     """Whether ``query`` is answered by ``fmt``'s columns alone (levels and loggers) and the
     format has a walker to read them."""
@@ -183,26 +214,45 @@ def _columns_answer(fmt: Any, query: QueryLike) -> bool:
 
 
 def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], *,
-             need_lines: bool) -> ScanJob | None:
+             need_lines: bool, every: ChunkRendererFactory | None = None) -> ScanJob | None:
     """A job for ``store``, or None when a direct scan does not apply: a merged store, a source
-    that may still grow, a query without needles to find that the columns cannot answer.
+    that may still grow, a query without needles to find that the columns cannot answer, an
+    empty query without ``every``.
 
     ``need_lines``: records need their line numbers (jsonl output); they also do whenever the
     query may read them (``line>=N``, ``has:line``), which costs a newline count per range.
+    ``every``: for the empty query, makes what renders whole chunks of records (given the
+    format, or None with ``--redact``: a redacted record is made by the parser).
     """
-    if len(store.parts()) != 1 or not store.source.finished or query.is_empty:
+    if len(store.parts()) != 1 or not store.source.finished:
         return None
-    matcher = Matcher(store.format, query, getattr(store, "redactor", None))
-    needles = matcher.needles()
-    by_columns = needles is None and _columns_answer(store.format, query)
-    if needles is None and not by_columns:
+    if query.is_empty and every is None:
         return None
+    redactor = getattr(store, "redactor", None)
+    matcher = Matcher(store.format, query, redactor)
+    chunks = None
+    if query.is_empty:
+        assert every is not None
+        name, make = store.name, matcher.record
+
+        def one(offset: int, line: int, data: bytes) -> bytes:
+            record = make(RawRecord(offset, line, data), name)
+            assert record is not None  # the empty query matches every record
+            return render(record)
+
+        chunks = every(store.format if redactor is None else None, name, one)
+        needles, by_columns = None, False
+    else:
+        needles = matcher.needles()
+        by_columns = needles is None and _columns_answer(store.format, query)
+        if needles is None and not by_columns:
+            return None
     literals, folded, confirm = needles if needles is not None else ((), False, [])
     need_lines = need_lines or "line" in str(getattr(query, "text", "line")).lower()
     source = store.source
     source.update()
     return ScanJob(source, source.size(), matcher, store.name, StartDetector(store.format),
-                   literals, folded, confirm, render, need_lines, by_columns)
+                   literals, folded, confirm, render, need_lines, by_columns, chunks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,12 +271,50 @@ def _count_task(span: tuple[int, int]) -> int:
     return count_lines(_JOB, *span)
 
 
-def _scan_task(task: tuple[int, int, int]) -> tuple[bytes, int] | str:
+def _scan_task(task: tuple[int, int, int, int]) -> tuple[bytes, int] | str:
+    """Range ``k`` = [a, b) whose first line is line ``base``: (output, count), or why the
+    index must take over (a str)."""
     assert _JOB is not None
+    k, a, b, base = task
     try:
-        return scan_range(_JOB, *task)
+        data, count = scan_range(_JOB, a, b, base)
     except NeedIndex as exc:
         return str(exc)
+    if _WRITES is None:
+        return data, count
+    _WRITES.write(k, data)
+    return b"", count
+
+
+class OrderedWrites:
+    """Workers write the output of their ranges themselves, in file order (range ``k`` once
+    ``k - 1`` is written): a whole file's JSON lines, 2.6 times its size, need not be pickled
+    to the parent and written again.
+
+    A range's result reaches the parent only once it is written, so when the parent sees a
+    range hand over to the index, every range before it is written and the ones after it
+    still wait for their turn: the parent ends them (``Pool.terminate``)."""
+
+    def __init__(self, fd: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.fd = fd
+        self._cond = ctx.Condition()
+        self._turn = ctx.RawValue("q", 0)
+
+    def write(self, k: int, data: bytes) -> None:
+        """Write range ``k``'s output in its turn."""
+        with self._cond:
+            while self._turn.value != k:
+                self._cond.wait()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+        with self._cond:
+            self._turn.value = k + 1
+            self._cond.notify_all()
+
+
+_WRITES: OrderedWrites | None = None  # set before forking, with _JOB
 
 
 def _workers(size: int) -> int:
@@ -240,12 +328,18 @@ def _workers(size: int) -> int:
 
 
 def run_job(job: ScanJob, emit: Callable[[bytes, int], None], *,
-            range_bytes: int = RANGE_BYTES, workers: int | None = None) -> int | None:
+            range_bytes: int | None = None, workers: int | None = None,
+            out_fd: int | None = None) -> int | None:
     """Scan every range, calling ``emit(rendered, count)`` in file order.
 
-    Returns None when done, or the offset of the range from which the index must take over.
+    With ``out_fd`` and forked workers, the workers write what they render to ``out_fd``
+    themselves, in order, and ``emit`` gets only the counts (``b""``); flush what was
+    written to ``out_fd`` before. Returns None when done, or the offset of the range from
+    which the index must take over.
     """
-    global _JOB
+    global _JOB, _WRITES
+    if range_bytes is None:
+        range_bytes = EVERY_RANGE_BYTES if job.every is not None else RANGE_BYTES
     spans = [(a, min(a + range_bytes, job.size)) for a in range(0, job.size, range_bytes)]
     if not spans:
         return None
@@ -255,13 +349,14 @@ def run_job(job: ScanJob, emit: Callable[[bytes, int], None], *,
     try:
         if workers <= 1:
             return _run_inline(job, spans, emit)
+        _WRITES = OrderedWrites(out_fd) if out_fd is not None else None
         with multiprocessing.get_context("fork").Pool(workers, _worker_init) as pool:
             try:
                 return _run_pool(pool, job, spans, emit, workers)
             finally:
                 pool.terminate()
     finally:
-        _JOB = None
+        _JOB = _WRITES = None
 
 
 def _line_bases(counts: list[int]) -> list[int]:
@@ -289,7 +384,7 @@ def _run_pool(pool, job: ScanJob, spans, emit, workers: int) -> int | None:
              else [1] * len(spans))
     pending: deque = deque()
     window = 2 * workers  # bounded: results wait for the writer, never pile up
-    tasks = iter(zip(spans, bases))
+    tasks = iter(enumerate(zip(spans, bases)))
     for _ in range(window):
         _submit(pool, pending, tasks)
     while pending:
@@ -305,5 +400,5 @@ def _run_pool(pool, job: ScanJob, spans, emit, workers: int) -> int | None:
 def _submit(pool, pending: deque, tasks) -> None:
     item = next(tasks, None)
     if item is not None:
-        (a, b), base = item
-        pending.append((a, pool.apply_async(_scan_task, ((a, b, base),))))
+        k, ((a, b), base) = item
+        pending.append((a, pool.apply_async(_scan_task, ((k, a, b, base),))))

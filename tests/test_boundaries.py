@@ -97,3 +97,96 @@ def test_sure_start_bytes_agree_with_the_start_pattern():
         got = detector.mask(data, arr, starts, ends).tolist()
         want = [detector.line_starts_record(line) for line in lines]
         assert got == want, fmt.name
+
+
+VOCABULARY_TEMPLATES = ["%(levelname)s:%(name)s:%(message)s", "[%(levelname)s] %(name)s: %(message)s",
+                        "%(levelname)s %(message)s", "%(levelname)s %(name)s %(message)s",
+                        "%(levelname)s - %(module)s - %(message)s"]
+
+
+def _hostile_heads() -> list[bytes]:
+    """Lines around a level-name head: real ones, near misses, tracebacks that mention a
+    level, long words, whitespace, escapes, non-ASCII and CR."""
+    names = [b"ERROR", b"error", b"Error", b"WARN", b"WARNING", b"WARNI", b"INFO", b"INF",
+             b"INFORMATIONAL", b"CRITICAL", b"Trace", b"TRACE", b"Level 15", b"Level", b"ERRORS",
+             b"EROR", b"E", b"", b"Traceback", b"ValueError", b"\xc3\x89RROR", b"FATAL"]
+    seps = [b":", b" ", b"] ", b" - ", b": ", b"::", b"", b"\t"]
+    words = [b"app.db", b"a", b"", b"x y", b"a:b", b"\xc3\xa9t\xc3\xa9", b"w" * 30, b"w" * 60,
+             b"app.db\r", b"-", b"urllib3.connectionpool", b"a\x1b[31mb", b"a\tb",
+             *(b"v" * k for k in range(36, 56))]  # words that end where the window does
+    tails = [b":", b": ", b" ", b" - ", b"", b"message: with: colons", b" x", b"\r"]
+    out = []
+    for n, name in enumerate(names):
+        for k, sep in enumerate(seps):
+            for j, word in enumerate(words):
+                tail = tails[(n + k + j) % len(tails)]
+                for opening in (b"", b"["):
+                    out.append(opening + name + sep + word + tail + b" msg")
+    out += [b"Traceback (most recent call last):", b"ERROR:app:Traceback (most recent call last):",
+            b"  File \"x.py\", line 1, in <module>", b"ValueError: ERROR:app:x", b"\x1b[31mERROR:a:b",
+            b"\xc2\x9bERROR:a:b", b"ERROR:app.db:" + b"x" * 200, b"ERROR:", b"INFO", b"INFO:x"]
+    return out
+
+
+@pytest.mark.parametrize("template", VOCABULARY_TEMPLATES)
+def test_a_level_name_head_is_decided_in_bulk_as_the_pattern_decides(template):
+    """Templates without a time open with a level name: the bulk test (``level_starts``)
+    gives what the start pattern gives on every line, and leaves few lines to it."""
+    import numpy as np
+
+    from logview.formats.template import TemplateFormat
+    from logview.level_starts import VocabularyTest
+
+    fmt = TemplateFormat(template)
+    head = fmt.start_vocabulary()
+    assert head is not None
+    lines = _hostile_heads()
+    data = b"\n".join(lines) + b"\n" + b"x" * 100 + b"\n"
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    detector = StartDetector(fmt)
+    assert detector._vocabulary is not None
+    got = detector.mask(data, arr, starts, ends).tolist()
+    want = [detector.line_starts_record(data[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
+    assert got == want
+    assert sum(want) > 10 and sum(want) < len(want) - 100
+    decided = VocabularyTest(head).decide(data, arr, starts)
+    assert (decided >= 0).mean() > 0.9  # the pattern runs on few lines
+
+
+def test_basic_config_file_written_by_logging_is_cut_as_before(tmp_path):
+    """A basicConfig file with tracebacks (a line of one that says ``ERROR:x:y`` stays in
+    its record): the index cuts it where the splitter (the pattern, line by line) does."""
+    import logging
+    import sys
+
+    from logging_helpers import make_logger
+
+    from logview.formats.template import TemplateFormat
+
+    path = tmp_path / "basic.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    log = make_logger("levelstarts.app.db", handler)
+    for i in range(300):
+        log.log((10, 20, 30, 40, 50)[i % 5], "request %d ünï: ERROR:app:not a start", i)
+        if i % 17 == 0:
+            try:
+                raise ValueError("ERROR:app.db:inside the traceback\nWARNING:x:y second line")
+            except ValueError:
+                log.exception("failed\nERROR: a second line of the message")
+        if i % 23 == 0:
+            log.info("", stack_info=True)
+            print("stray: ERROR:x:y", file=sys.stderr)
+    handler.close()
+    data = path.read_bytes()
+    fmt = TemplateFormat(logging.BASIC_FORMAT)
+    assert fmt.start_vocabulary() is not None
+    expected = reference_records(fmt, data)
+    source = MemorySource("m", data)
+    source.finish()
+    index = RecordIndex(source, fmt, chunk_bytes=4096)
+    index.update(final=True)
+    assert [(index.start(i), index.line(i)) for i in range(len(index))] == expected
+    assert len(expected) > 300

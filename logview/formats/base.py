@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from logview.formats.signature import StartSignature
+from logview.formats.signature import StartSignature, VocabularyHead
 from logview.record import Record, split_exception, strip_ansi
 
 
@@ -77,6 +77,12 @@ class LogFormat(ABC):
         Never raises for bad content: text that does not fit becomes a record whose message
         is the text and whose level is unknown.
         """
+
+    def start_vocabulary(self) -> VocabularyHead | None:
+        """The shape of a record start that opens with a level name, when ``start_pattern``
+        is exactly that shape (the index then decides most lines in bulk); None: no such
+        shape."""
+        return None
 
     def column_walker(self):
         """What reads level, logger and time of many records at once without parsing them

@@ -31,6 +31,24 @@ MAX_SIGNATURE = 48
 
 
 @dataclass(slots=True, frozen=True)
+class VocabularyHead:
+    """A record start that opens with a word of a closed vocabulary (a level name), as
+    templates without a time do (``%(levelname)s:%(name)s:%(message)s``): ``head``, one of
+    ``names``, ``after``, then, when ``word_end`` is set, a word (one or more bytes, no
+    whitespace) and ``word_end``. The word ends at the first ``word_end`` (a lazy
+    ``[^\\s]+?``), or, when ``word_end`` starts with a space or tab, where its whitespace
+    starts (a possessive ``[^\\s]++``). ``after[0]`` is in no name, so at most one name fits
+    a line. Lines that open with ``head`` + ``Level `` (logging's ``Level 15``) are not
+    covered: the format's pattern decides them.
+    """
+
+    head: bytes
+    names: tuple[bytes, ...]
+    after: bytes
+    word_end: bytes | None = None
+
+
+@dataclass(slots=True, frozen=True)
 class StartSignature:
     """Allowed bytes at each position from a line start; ``exact`` if that is the whole test."""
 

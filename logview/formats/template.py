@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from logview.formats.base import FormatError, LogFormat
-from logview.formats.signature import StartSignature
+from logview.formats.signature import StartSignature, VocabularyHead
 from logview.formats.template_columns import ColumnWalker, plan_steps, time_layout
 from logview.formats.template_compile import CompiledTemplate, compile_template
+from logview.formats.template_lines import TemplateLines
 from logview.formats.template_start import TRACEBACK_GUARD
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
 from logview.formats.timefmt import datetime_from_parts
@@ -228,6 +229,15 @@ class TemplateFormat(LogFormat):
         """
         return self._compiled.head_signature
 
+    def start_vocabulary(self) -> VocabularyHead | None:
+        """A start made of a level name between literals (``%(levelname)s:%(name)s:``), as
+        ``start_pattern`` reads it; None for other templates and subclasses with starts of
+        their own."""
+        if (self.start_pattern is not self._compiled.start_pattern
+                or type(self).start_signature is not TemplateFormat.start_signature):
+            return None
+        return self._compiled.vocabulary
+
     def is_start(self, line: str) -> bool:
         if self._start_head is not None:  # a fixed head (a timestamp) is the whole test
             return self._start_head(line) is not None
@@ -292,13 +302,19 @@ class TemplateFormat(LogFormat):
         return Record(message=message, exc=exc)
 
     def _record(self, g: tuple[str | None, ...], message: str, exc: str | None) -> Record:
+        level, levelno, logger, fields = self.head_values(g)
+        time, time_text = self.time_value(g)
+        return Record(message, time, time_text, level, levelno, logger, exc, fields)
+
+    def head_values(self, g: tuple[str | None, ...]
+                    ) -> tuple[str | None, int, str, dict[str, Any]]:
+        """(level, level number, logger, extra fields) of a record from the groups of its
+        prefix (or body) match: everything its head says but the time."""
         plan = self._plan
         strips = plan.strips
         level: str | None = None
         levelno = 0
         logger = ""
-        time: datetime | None = None
-        time_text: str | None = None
         i = plan.level
         if i is not None:
             name = g[i] or ""
@@ -319,25 +335,31 @@ class TemplateFormat(LogFormat):
             logger = g[i] or ""
             if strips and i in strips:
                 logger = logger.strip(strips[i])
-        i = plan.time
-        if i is not None:
-            time_text = g[i] or ""
-            if strips and i in strips:
-                time_text = time_text.strip(strips[i])
-            time = self._time_of(g, time_text)
-        elif plan.created is not None:
-            time_text = (g[plan.created] or "").strip()
-            try:
-                time = datetime.fromtimestamp(float(time_text), tz=UTC)
-            except (ValueError, OverflowError, OSError):
-                time = None
         fields: dict[str, Any] = {}
         for gi, attr, how in plan.extras:
             value = g[gi] or ""
             if strips and gi in strips:
                 value = value.strip(strips[gi])
             fields[attr] = _convert(value, how)
-        return Record(message, time, time_text, level, levelno, logger, exc, fields)
+        return level, levelno, logger, fields
+
+    def time_value(self, g: tuple[str | None, ...]) -> tuple[datetime | None, str | None]:
+        """(time, its text as written) of a record from the groups of its match."""
+        plan = self._plan
+        strips = plan.strips
+        i = plan.time
+        if i is not None:
+            time_text = g[i] or ""
+            if strips and i in strips:
+                time_text = time_text.strip(strips[i])
+            return self._time_of(g, time_text), time_text
+        if plan.created is not None:
+            time_text = (g[plan.created] or "").strip()
+            try:
+                return datetime.fromtimestamp(float(time_text), tz=UTC), time_text
+            except (ValueError, OverflowError, OSError):
+                return None, time_text
+        return None, None
 
     def column_walker(self) -> ColumnWalker | None:
         """Reads level, logger and time of many records at once (None: this template's head
@@ -348,6 +370,31 @@ class TemplateFormat(LogFormat):
                 steps, time_layout(self.datefmt), self._named_level,
                 lambda parts: datetime_from_parts(parts, self.reference), self._msecs_add)
         return self._walker or None
+
+    def line_reader(self) -> TemplateLines | None:
+        """What reads the heads of a chunk's records with one regex call (``-o jsonl`` of a
+        whole file), or None: this template's records are parsed one by one (a suffix after
+        the message, a prefix that reads differently inside a bigger pattern, a subclass
+        that parses in its own way)."""
+        cls = type(self)
+        if (self._body is not None or cls.parse is not TemplateFormat.parse
+                or cls.parse_raw is not LogFormat.parse_raw
+                or cls._record is not TemplateFormat._record
+                or cls.head_values is not TemplateFormat.head_values
+                or cls.time_value is not TemplateFormat.time_value
+                or not TemplateLines.usable(self._compiled.prefix)):
+            return None
+        plan = self._plan
+        heads = [i for i in (plan.level, plan.levelno, plan.logger) if i is not None]
+        heads += [gi for gi, _attr, _how in plan.extras]
+        if plan.time is not None:
+            times = (plan.time, plan.msecs) if self._msecs_add else (plan.time,)
+        else:
+            times = (plan.created,) if plan.created is not None else ()
+        default = (plan.time is not None and self._shape is None
+                   and plan.time not in (plan.strips or {}))
+        return TemplateLines(self._compiled.prefix, self.head_values, self.time_value,
+                             tuple(sorted(set(heads))), times, default)  # type: ignore[arg-type]
 
     def _named_level(self, name: str) -> tuple[str | None, int]:
         """A level name as ``_record`` reads it (a name this template cannot write: none)."""

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from logview.formats.base import FormatError
-from logview.formats.signature import StartSignature
-from logview.formats.template_start import fixed_head, head_source, start_source
+from logview.formats.signature import StartSignature, VocabularyHead
+from logview.formats.template_start import (
+    fixed_head,
+    head_source,
+    start_source,
+    vocabulary_head,
+)
 from logview.formats.template_syntax import TemplateField, detect_style, tokenize
 from logview.formats.timefmt import TimeShape, compile_datefmt
 
@@ -194,6 +199,8 @@ class CompiledTemplate:
     time_shape: TimeShape | None
     has_message: bool
     literal_head: str  # literal text every record starts with ("" when none)
+    #: A start made of a level name between literals (no time head): the bulk test's shape.
+    vocabulary: VocabularyHead | None = None
 
 
 def _build(tokens: list[str | TemplateField], datefmt: str | None, strict: bool,
@@ -258,6 +265,7 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
         lenient, lenient_body = None, None
     head_signature = fixed_head(tokens, parts, lenient_parts)
     head_re = None
+    vocabulary = None
     if head_signature is not None:
         # Records start exactly where a line opens with the head (see template_start).
         start_src = head_source(head_signature)
@@ -268,6 +276,8 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
         prefix = re.compile(start_src, flags)
     else:
         start_src = start_source(prefix_src, lenient_src if lenient is not None else None)
+        if lenient is None:
+            vocabulary = vocabulary_head(tokens, level_names, _WORD_ATTRS)
     try:
         start_pattern = re.compile(start_src.encode("utf-8"), flags)
     except re.error:  # pragma: no cover - non-ASCII literals are escaped the same way
@@ -287,4 +297,5 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
         time_shape=builder.time_shape,
         has_message=any(f.attr == "message" for f in fields),
         literal_head=head,
+        vocabulary=vocabulary,
     )

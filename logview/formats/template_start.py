@@ -9,14 +9,16 @@ lost and a message can never swallow the next timestamped line.
 
 Templates without such a head (``%(levelname)s:%(name)s:%(message)s``) start a record where
 their strict or lenient prefix regex matches; ``start_source`` joins both into one bytes
-pattern so the index and ``is_start`` agree.
+pattern so the index and ``is_start`` agree. When that prefix is a level name (a closed
+vocabulary) between literals and at most one word, ``vocabulary_head`` describes it so the
+index can decide most lines in bulk as the pattern would (``logview.level_starts``).
 """
 
 from __future__ import annotations
 
 import re
 
-from logview.formats.signature import StartSignature, start_signature
+from logview.formats.signature import StartSignature, VocabularyHead, start_signature
 from logview.formats.template_syntax import TemplateField
 
 #: A head must pin at least this many digit positions (a time, not just a bracket).
@@ -122,3 +124,55 @@ def start_source(strict_src: str, lenient_src: str | None) -> str:
 #: Lines of a Python traceback that a template without a fixed head must not take for a start.
 TRACEBACK_GUARD = (r"(?!Traceback \(most recent call last\):|Stack \(most recent call last\):"
                    r"|During handling of the above|The above exception was)")
+
+
+#: The literal texts ``TRACEBACK_GUARD`` turns away (a vocabulary head must not overlap one).
+_GUARDED = ("Traceback (most recent call last):", "Stack (most recent call last):",
+            "During handling of the above", "The above exception was")
+#: Longest head, name and literals a ``VocabularyHead`` holds (bytes).
+_MAX_LITERAL = 8
+_MAX_NAME = 16
+
+
+def vocabulary_head(tokens: list[str | TemplateField], level_names: tuple[str, ...] | None,
+                    word_attrs: frozenset[str]) -> VocabularyHead | None:
+    """The ``VocabularyHead`` of a template whose start pattern is its strict prefix with the
+    level names ``level_names`` (a template without a time), or None when the prefix has
+    another shape or the bulk test could read it differently from the pattern.
+
+    The prefix must be: an optional literal, ``%(levelname)s`` (no padding, not cut), a
+    literal, then optionally a word field (``word_attrs``, not padded) and a literal, then
+    the message.
+    """
+    if level_names is None:
+        return None
+    end = next((i for i, t in enumerate(tokens)
+                if isinstance(t, TemplateField) and t.attr == "message"), None)
+    if end is None:
+        return None
+    parts = list(tokens[:end])
+    head = parts.pop(0) if parts and isinstance(parts[0], str) else ""
+    if len(parts) not in (2, 4) or not all(isinstance(p, str) for p in parts[1::2]):
+        return None
+    level, after = parts[0], parts[1]
+    if (not isinstance(level, TemplateField) or level.attr != "levelname" or level.align
+            or level.precision is not None):
+        return None
+    word_end = None
+    if len(parts) == 4:
+        word, word_end = parts[2], parts[3]
+        if not isinstance(word, TemplateField) or word.attr not in word_attrs or word.align:
+            return None
+    texts = [head, after, word_end or "x", *level_names]
+    if not all(t.isascii() for t in texts) or not after or word_end == "":
+        return None
+    if (len(head) > _MAX_LITERAL or len(after) > _MAX_LITERAL
+            or len(word_end or "") > _MAX_LITERAL
+            or not all(0 < len(n) <= _MAX_NAME and after[0] not in n for n in level_names)):
+        return None
+    for name in level_names:  # a start the traceback guard turns away must not be accepted
+        opening = head + name + after
+        if any(g.startswith(opening) or opening.startswith(g) for g in _GUARDED):
+            return None
+    return VocabularyHead(head.encode(), tuple(n.encode() for n in level_names),
+                          after.encode(), None if word_end is None else word_end.encode())

@@ -1,4 +1,5 @@
-"""Record statistics: counts per level bucket, per logger, per time, per source.
+"""Record statistics: counts per level bucket, per logger, per time, per source; the times of
+the records a filter keeps (``FilteredTimes``, from the record columns).
 
 A counting thread adds records; a reader (the viewer's level bar, logger tree and histogram)
 takes what accumulated since its last look (logger counts and times as deltas, level counts
@@ -11,11 +12,15 @@ from __future__ import annotations
 import math
 import threading
 from array import array
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from logview.columns import CountBatch
+from logview.columns import ColumnView, CountBatch, exact_times
 from logview.record import LEVEL_BUCKETS, Record, level_bucket
+
+if TYPE_CHECKING:
+    from logview.store import Store
 
 #: Distinct sources remembered (a hostile stream of client names stays bounded).
 MAX_SOURCES = 256
@@ -112,3 +117,63 @@ class RecordStats:
             self._pending = 0
             self.room.set()
         return loggers, times, levelnos
+
+
+class FilteredTimes:
+    """Times and levels of the records a query keeps, read from the store's record columns
+    (``column_store``) as far as they are counted: the histogram of a filtered view.
+
+    ``answerable`` is False when the query has a term the columns cannot answer (a word, a
+    field); then it gathers nothing and the histogram shows every record. ``advance`` (any
+    thread) looks at what was counted since its last call; ``take`` (the UI) what it found.
+    """
+
+    def __init__(self, store: Store, query: Any) -> None:
+        self.store = store
+        self.query = query
+        mask_of = getattr(query, "column_mask", None)
+        self.answerable = mask_of is not None and mask_of(ColumnView.empty()) is not None
+        self._lock = threading.Lock()
+        self._done: dict[int, tuple[int, int]] = {}  # part -> (generation, records looked at)
+        self._times: list[np.ndarray] = []
+        self._levelnos: list[np.ndarray] = []
+        self.matched = 0
+
+    def advance(self) -> int:
+        """Take in the records counted since the last call; returns how many matched."""
+        if not self.answerable:
+            return 0
+        found = 0
+        with self._lock:
+            for sid, part in enumerate(self.store.parts()):
+                columns = part.columns
+                view = columns.view()
+                generation, done = self._done.get(sid, (columns.generation, 0))
+                if generation != columns.generation or columns.generation != part.generation:
+                    continue  # restarted: the screen starts a new one
+                if len(view) <= done:
+                    continue
+                piece = view.part(done, len(view),
+                                  exact=lambda which, p=part, at=done: exact_times(p, which + at))
+                mask = self.query.column_mask(piece)
+                if mask is None:  # cannot happen for an answerable query; never wrong anyway
+                    self.answerable = False
+                    return 0
+                which = np.flatnonzero(mask)
+                times = piece.time_values(which)
+                timed = ~np.isnan(times)
+                self._times.append(times[timed])
+                self._levelnos.append(piece.levelnos_of(which[timed]))
+                self._done[sid] = (generation, len(view))
+                found += len(which)
+            self.matched += found
+        return found
+
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (times, levelnos) found since the last take (UI thread)."""
+        with self._lock:
+            times, levelnos = self._times, self._levelnos
+            self._times, self._levelnos = [], []
+        if not times:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.concatenate(times), np.concatenate(levelnos).astype(np.int64)

@@ -25,14 +25,17 @@ from textual.worker import Worker
 
 from logview.record import Record, printable
 from logview.scan import RecordTest
-from logview.stats import RecordStats
+from logview.stats import FilteredTimes, RecordStats
 from logview.store import Store, format_misfits
 from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
 from logview.tui.query_edit import (
+    QueryProblem,
+    compile_query,
     logger_terms,
     min_level_of,
     with_logger,
     with_min_level,
+    without_time_range,
 )
 from logview.tui.screens.filter_panel import FilterPanel
 from logview.tui.screens.find_scan import FindScanning
@@ -112,6 +115,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         #: A query applied from the logger tree leaves the focus in the tree.
         self._keep_tree_focus = False
         self._tally: RecordStats | None = None
+        #: The applied filter's records for the histogram, from the record columns.
+        self._filtered_times: FilteredTimes | None = None
         self._indexed: float | None = None
         #: Sources already told about a forced --format that fits none of their first lines.
         self._misfits_told: set[str] = set()
@@ -267,6 +272,15 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         if len(times):
             for histogram in self.query(TimeHistogram):
                 histogram.add(times, levelnos)
+        self._draw_filtered_times()
+
+    def _draw_filtered_times(self) -> None:
+        """Give the histogram what the filter's ``FilteredTimes`` found since last time."""
+        found = self._filtered_times
+        if found is not None and found.answerable:
+            times, levelnos = found.take()
+            if len(times):
+                self.query_one(TimeHistogram).add_filtered(times, levelnos)
 
     def _show_sources(self, seen: list[str]) -> None:
         """Give the record list the sources seen (it adds a column for more than one)."""
@@ -293,6 +307,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         self.records.set_query(query)
         if query is None:
             self._cancel_filter()
+            self._filtered_times = None
+            self.query_one(TimeHistogram).show_all()
             self.records.set_positions(None)
         else:
             self._start_filter(query)
@@ -313,6 +329,21 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
 
     def _start_filter(self, query: Any) -> None:
         self._cancel_filter()
+        # The histogram follows the filter when the record columns answer it (read by the
+        # filter and counting workers as the columns grow), else it shows every record. Its
+        # since:/until: terms are drawn as a range over it, not zoomed into.
+        drawn = without_time_range(self.query_text)
+        histogram = self.query_one(TimeHistogram)
+        try:
+            drawn_query = query if drawn == self.query_text or not drawn else compile_query(drawn)
+        except QueryProblem:  # cannot happen for the parts of a query that parsed
+            drawn_query = query
+        if not drawn:
+            self._filtered_times = None
+            histogram.show_all()
+        else:
+            found = self._filtered_times = FilteredTimes(self.store, drawn_query)
+            histogram.show_filtered(found.answerable)
         self._filter_token += 1
         self._filter_progress = 0.0
         self.records.set_positions(np.empty(0, dtype=np.int64), catching_up=True)
@@ -338,6 +369,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         )
         self.records.set_positions(message.positions,
                                    catching_up=message.scanned < message.total)
+        self._draw_filtered_times()
         self._show_status()
 
     def action_cancel_filter(self) -> None:

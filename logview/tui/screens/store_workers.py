@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 
 from logview.columns import RecordCounter
 from logview.follow import Follower, LiveFilter
-from logview.stats import RecordStats
+from logview.stats import FilteredTimes, RecordStats
 from logview.store import Store
 from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
 from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
@@ -66,6 +66,7 @@ class StoreWorkers:
     _filter_token: int
     _filter_progress: float | None
     _tally: RecordStats | None
+    _filtered_times: FilteredTimes | None
     records: Any
     post_message: Any
 
@@ -156,6 +157,9 @@ class StoreWorkers:
                                          chunk_bytes=_COUNT_CHUNK):
                 tally.add_batch(batch)
                 counted = counter.counted
+                found = self._filtered_times
+                if found is not None:  # the filtered histogram grows with the columns
+                    found.advance()
                 yield_to_ui()
                 if self._filter_progress is not None or indexing_behind(store):
                     # The index and a running filter are what the user waits for.
@@ -195,11 +199,13 @@ class StoreWorkers:
         """Scan the store in chunks, post the matches so far, then match new records."""
         worker = get_current_worker()
         live = LiveFilter(self.store, query)
-
+        found = self._filtered_times  # the histogram's (set with this filter)
         def cancelled() -> bool:
             return worker.is_cancelled or token != self._filter_token
 
         def post(positions: np.ndarray, known: int) -> None:
+            if found is not None:  # what was counted before the filter came, at once
+                found.advance()
             self._prefetch_tail(positions[-_TAIL_ROWS:])
             self.post_message(FilterProgress(token, positions, live.scanned, known))
 

@@ -271,17 +271,18 @@ class RecordColumns:
 
     def _logger_ids(self, cols: ChunkColumns) -> np.ndarray:
         ids = self._ids
-        table = np.empty(len(cols.names), dtype=np.int64)
-        for k, name in enumerate(cols.names):
+        found = []
+        for name in cols.names:
             got = ids.get(name)
             if got is None:
                 got = ids[name] = len(self._names)
                 self._names.append(name)
-            table[k] = got
+            found.append(got)
         if len(self._names) > 0xFFFF and self._loggers.dtype == np.uint16:
             self._loggers = self._replace(self._loggers, self._loggers.view(), np.uint32)
-        loggers = table[cols.loggers] if len(table) else np.asarray(cols.loggers)
-        return loggers.astype(self._loggers.dtype)
+        if not found:
+            return np.asarray(cols.loggers).astype(self._loggers.dtype)
+        return np.array(found, dtype=self._loggers.dtype).take(cols.loggers)
 
     def _level_codes(self, levelnos: np.ndarray) -> np.ndarray | None:
         """Codes of ``levelnos`` (new numbers added to the table), or None when full."""
@@ -289,6 +290,10 @@ class RecordColumns:
         if not len(levelnos):
             return np.zeros(0, dtype=self._levels.dtype)
         small = int(levelnos.min()) >= 0 and int(levelnos.max()) < 256
+        if small:  # the common case: every number already has its code
+            codes = self._level_lut.take(levelnos)
+            if int(codes.min()) >= 0:
+                return codes.astype(self._levels.dtype)
         present = (np.flatnonzero(np.bincount(levelnos)) if small else np.unique(levelnos))
         for number in present.tolist():
             if number in self._level_ids:
@@ -311,19 +316,26 @@ class RecordColumns:
         return codes.astype(self._levels.dtype)
 
     def _time_codes(self, times: np.ndarray) -> np.ndarray:
-        codes = np.full(len(times), NO_TIME, dtype=np.int32)
         timed = np.isfinite(times)
-        if not timed.any():
-            return codes
+        every = bool(timed.all())
+        if not every and not timed.any():
+            return np.full(len(times), NO_TIME, dtype=np.int32)
         if self._time_base is None:
             self._time_base = math.floor(float(times[np.argmax(timed)]))
         while True:
-            scaled = np.floor((times[timed] - self._time_base) * 10.0 ** -self._time_unit)
-            if self._time_unit >= _COARSEST_UNIT or float(np.abs(scaled).max()) <= _CODE_MAX:
+            scaled = np.floor((times - self._time_base) * 10.0 ** -self._time_unit)
+            if not every:
+                scaled[~timed] = 0.0
+            low, high = float(scaled.min()), float(scaled.max())
+            near = -_CODE_MAX <= low and high <= _CODE_MAX
+            if near or self._time_unit >= _COARSEST_UNIT:
                 break
             self._coarsen()
-        near = np.abs(scaled) <= _CODE_MAX
-        codes[timed] = np.where(near, np.clip(scaled, -_CODE_MAX, _CODE_MAX), FAR_TIME)
+        if not near:
+            scaled = np.where(np.abs(scaled) <= _CODE_MAX, scaled, FAR_TIME)
+        codes = scaled.astype(np.int32)
+        if not every:
+            codes[~timed] = NO_TIME
         return codes
 
     def _coarsen(self) -> None:

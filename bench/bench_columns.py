@@ -1,0 +1,98 @@
+"""The record columns of a file: bytes per record (index + columns), peak RSS, and queries
+answered from the columns (levels, loggers, times) with the records they had to parse.
+
+Usage: python bench/bench_columns.py FILE [--spill-mb MB]
+
+Indexes FILE, counts every record as the viewer does (``RecordCounter``), then times
+``column_positions`` (the filter's answer once counted) and ``FilteredTimes`` (the filtered
+histogram) for a few queries, the time bounds taken from the file's own times with a
+millisecond fraction, as the histogram's range writes them. ``--spill-mb`` sets the size
+past which the columns move to an unlinked temporary file (default: the module's 64 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from logview import column_store, columns
+from logview.columns import RecordCounter
+from logview.query.plan import parse_query
+from logview.scan import column_positions
+from logview.sources.base import StaticFileSource
+from logview.stats import FilteredTimes
+from logview.store import open_store
+
+
+def local(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp).isoformat(timespec="milliseconds")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file")
+    parser.add_argument("--spill-mb", type=float)
+    args = parser.parse_args()
+    if args.spill_mb is not None:
+        column_store.SPILL_BYTES = int(args.spill_mb * (1 << 20))
+    store = open_store(StaticFileSource(args.file))
+    start = time.perf_counter()
+    store.update(final=True)
+    index_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in RecordCounter(store).batches(len(store)):
+        pass
+    count_s = time.perf_counter() - start
+    n = len(store)
+    cols = store.columns
+    view = cols.view()
+    print(f"{Path(args.file).name}: {n:,} records, index {index_s:.2f} s, counted {count_s:.2f} s")
+    print(f"bytes per record: index {store.index.nbytes / n:.2f} + columns {cols.nbytes / n:.2f}"
+          f" = {(store.index.nbytes + cols.nbytes) / n:.2f} (levels {view.levels.dtype}, "
+          f"loggers {view.loggers.dtype}, times {view.times.dtype} in units of "
+          f"1e{view.time_unit} s); spilled to a temporary file: {cols.spilled}")
+    first = store.record(0).timestamp or 0.0
+    last = store.record(n - 1).timestamp or first
+    a, b = first + (last - first) * 0.4 + 0.0004, first + (last - first) * 0.6 + 0.0004
+    parsed = 0
+    real = columns.exact_times
+
+    def counting(part, positions):
+        nonlocal parsed
+        parsed += len(positions)
+        return real(part, positions)
+
+    columns.exact_times = counting
+    import logview.scan as scan_module
+    import logview.stats as stats_module
+
+    scan_module.exact_times = stats_module.exact_times = counting
+    print("| query | column answer s | matches | records parsed | filtered histogram s |")
+    print("|---|---|---|---|---|")
+    for text in ("level>=ERROR", "logger:app.db", f"since:{local(a)}",
+                 f"since:{local(a)} until:{local(b)}", f"level>=ERROR since:{local(a)}"):
+        query = parse_query(text)
+        parsed = 0
+        start = time.perf_counter()
+        answered = column_positions(store, query, 0, n)
+        answer_s = time.perf_counter() - start
+        assert answered is not None, text
+        found = FilteredTimes(store, query)
+        start = time.perf_counter()
+        found.advance()
+        hist_s = time.perf_counter() - start
+        print(f"| `{text}` | {answer_s:.3f} | {len(answered[0]):,} | {parsed} | {hist_s:.3f} |")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MB")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

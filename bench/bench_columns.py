@@ -58,8 +58,9 @@ def main() -> None:
           f" = {(store.index.nbytes + cols.nbytes) / n:.2f} (levels {view.levels.dtype}, "
           f"loggers {view.loggers.dtype}, times {view.times.dtype} in units of "
           f"1e{view.time_unit} s); spilled to a temporary file: {cols.spilled}")
-    first = store.record(0).timestamp or 0.0
-    last = store.record(n - 1).timestamp or first
+    stamps = [store.record(i).timestamp for i in (*range(10), *range(n - 10, n))]
+    known = [stamp for stamp in stamps if stamp is not None] or [0.0]
+    first, last = min(known), max(known)
     a, b = first + (last - first) * 0.4 + 0.0004, first + (last - first) * 0.6 + 0.0004
     parsed = 0
     real = columns.exact_times

@@ -346,17 +346,15 @@ class RecordColumns:
         self._time_unit += 1
 
     def _spill(self) -> None:
-        """Move the columns to unlinked temporary files (memory-mapped)."""
-        try:
-            moved = []
-            for array in self._arrays:
+        """Move the columns to unlinked temporary files (memory-mapped), one at a time (the
+        memory of each is let go before the next is copied)."""
+        for k, array in enumerate(self._arrays):
+            try:
                 mapped = MappedArray(array.dtype)
                 mapped.extend(array.view()[: self._count])
-                moved.append(mapped)
-        except OSError:  # no room in $TMPDIR: they stay in memory, the answers are the same
-            return
-        for array in self._arrays:
+            except OSError:  # no room in $TMPDIR: it stays in memory, answers are the same
+                continue
             array.close()
-        self._levels, self._loggers, self._times = moved
-        self._arrays = moved
+            self._arrays[k] = mapped
+        self._levels, self._loggers, self._times = self._arrays
         self.spilled = True

@@ -61,6 +61,8 @@ class GrowableArray:
 
     def close(self) -> None:
         """Let go of the storage (views taken before keep theirs)."""
+        self._buf = np.empty(0, dtype=self._buf.dtype)
+        self._len = 0
 
 
 class MappedArray(GrowableArray):

@@ -27,7 +27,13 @@ from logview.record import Record, printable
 from logview.scan import RecordTest
 from logview.stats import FilteredTimes, RecordStats
 from logview.store import Store, format_misfits
-from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
+from logview.tui.messages import (
+    FilteredTimesFound,
+    FilterProgress,
+    LevelCounts,
+    SourceNotices,
+    StoreGrew,
+)
 from logview.tui.query_edit import (
     QueryProblem,
     compile_query,
@@ -272,13 +278,11 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         if len(times):
             for histogram in self.query(TimeHistogram):
                 histogram.add(times, levelnos)
-        self._draw_filtered_times()
 
-    def _draw_filtered_times(self) -> None:
+    def on_filtered_times_found(self, message: FilteredTimesFound) -> None:
         """Give the histogram what the filter's ``FilteredTimes`` found since last time."""
-        found = self._filtered_times
-        if found is not None and found.answerable:
-            times, levelnos = found.take()
+        if message.found is self._filtered_times:
+            times, levelnos = message.found.take()
             if len(times):
                 self.query_one(TimeHistogram).add_filtered(times, levelnos)
 
@@ -344,6 +348,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         else:
             found = self._filtered_times = FilteredTimes(self.store, drawn_query)
             histogram.show_filtered(found.answerable)
+            if found.answerable:
+                self._find_filtered_times(found)
         self._filter_token += 1
         self._filter_progress = 0.0
         self.records.set_positions(np.empty(0, dtype=np.int64), catching_up=True)
@@ -369,7 +375,6 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
         )
         self.records.set_positions(message.positions,
                                    catching_up=message.scanned < message.total)
-        self._draw_filtered_times()
         self._show_status()
 
     def action_cancel_filter(self) -> None:

@@ -20,7 +20,13 @@ from logview.columns import RecordCounter
 from logview.follow import Follower, LiveFilter
 from logview.stats import FilteredTimes, RecordStats
 from logview.store import Store
-from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
+from logview.tui.messages import (
+    FilteredTimesFound,
+    FilterProgress,
+    LevelCounts,
+    SourceNotices,
+    StoreGrew,
+)
 from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
 
 #: Least time between two store-growth messages (the worker coalesces between them). Each
@@ -157,9 +163,6 @@ class StoreWorkers:
                                          chunk_bytes=_COUNT_CHUNK):
                 tally.add_batch(batch)
                 counted = counter.counted
-                found = self._filtered_times
-                if found is not None:  # the filtered histogram grows with the columns
-                    found.advance()
                 yield_to_ui()
                 if self._filter_progress is not None or indexing_behind(store):
                     # The index and a running filter are what the user waits for.
@@ -195,17 +198,35 @@ class StoreWorkers:
                 return
             self._wait_for_growth(counted, generation)
 
+    @work(thread=True, group="filtered-times", exclusive=True, exit_on_error=False)
+    def _find_filtered_times(self, found: FilteredTimes) -> None:
+        """The filtered histogram's records, from the record columns as they are counted:
+        a slice at a time, waiting while the UI has not taken what was found."""
+        worker = get_current_worker()
+        store = self.store
+        while not worker.is_cancelled and found is self._filtered_times:
+            looked = found.advance()
+            if found.pending and (not looked or not found.room.is_set()
+                                  or found.caught_up()):
+                self.post_message(FilteredTimesFound(found))
+            if looked:
+                if not found.room.wait(0.2) and worker.is_cancelled:
+                    return
+                continue
+            parts = store.parts()
+            if self._finished and all(part.columns.full or len(part.columns) >= len(part)
+                                      for part in parts) and found.caught_up():
+                return
+            time.sleep(_COUNT_REPORT)  # counting goes on: look again
+
     def _filter(self, token: int, query: Any) -> None:
         """Scan the store in chunks, post the matches so far, then match new records."""
         worker = get_current_worker()
         live = LiveFilter(self.store, query)
-        found = self._filtered_times  # the histogram's (set with this filter)
         def cancelled() -> bool:
             return worker.is_cancelled or token != self._filter_token
 
         def post(positions: np.ndarray, known: int) -> None:
-            if found is not None:  # what was counted before the filter came, at once
-                found.advance()
             self._prefetch_tail(positions[-_TAIL_ROWS:])
             self.post_message(FilterProgress(token, positions, live.scanned, known))
 

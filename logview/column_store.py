@@ -50,6 +50,8 @@ _FINEST_UNIT, _COARSEST_UNIT = -3, 0
 #: Codes either side of a bound's code whose records are read again.
 _UNSURE = 2
 
+#: Times read from a chunk this close to a bound are parsed (an ulp at 2e9 s is 2.4e-7 s).
+_NEAR_SECONDS = 1e-5
 #: Exact times of records (positions into a view): float seconds, NaN for none.
 ExactTimes = Callable[[np.ndarray], np.ndarray]
 
@@ -79,9 +81,10 @@ class ColumnView:
         self.exact = exact
 
     @classmethod
-    def of_chunk(cls, cols: ChunkColumns) -> ColumnView:
-        """A chunk's columns (level numbers and exact times as read)."""
-        return cls(cols.levelnos, cols.loggers, cols.names, cols.times)
+    def of_chunk(cls, cols: ChunkColumns, exact: ExactTimes | None = None) -> ColumnView:
+        """A chunk's columns (level numbers and times as read; ``exact``: the parsed times
+        of records, for those right at a time bound)."""
+        return cls(cols.levelnos, cols.loggers, cols.names, cols.times, exact=exact)
 
     @classmethod
     def empty(cls) -> ColumnView:
@@ -128,8 +131,15 @@ class ColumnView:
         times = self.times
         if times is None:
             return None
-        if times.dtype.kind == "f":  # exact times
-            return ~np.isnan(times) & np.asarray(compare(times, bound), dtype=bool)
+        if times.dtype.kind == "f":  # times as read: a walker's sum may be an ulp off the
+            # parser's at the bound itself, so the records right at it are parsed when we can
+            mask = ~np.isnan(times) & np.asarray(compare(times, bound), dtype=bool)
+            if self.exact is not None:
+                near = np.flatnonzero(np.abs(times - bound) <= _NEAR_SECONDS)
+                if len(near):
+                    exact = np.asarray(self.exact(near), dtype=np.float64)
+                    mask[near] = ~np.isnan(exact) & np.asarray(compare(exact, bound), dtype=bool)
+            return mask
         if self.time_base is None:  # no record had a time
             return np.zeros(len(times), dtype=bool)
         scaled = (bound - self.time_base) * 10.0 ** -self.time_unit

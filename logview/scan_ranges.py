@@ -30,7 +30,7 @@ import numpy as np
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
-from logview.record import RawRecord, Record
+from logview.record import RawRecord, Record, parse_raw_record
 from logview.scan import Matcher, QueryLike
 from logview.sources.base import ByteSource
 
@@ -162,7 +162,17 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
         part = rel[lo:hi + 1] - base
         chunk = buf[base:int(rel[hi])]
         cols = columns_of(fmt, name, chunk, part, first + base)
-        keep = mask_of(ColumnView.of_chunk(cols))
+
+        def exact(which: np.ndarray, part: np.ndarray = part, chunk: bytes = chunk,
+                  at: int = first + base) -> np.ndarray:
+            out = np.full(len(which), np.nan)
+            for k, j in enumerate(which.tolist()):
+                s, e = int(part[j]), int(part[j + 1])
+                stamp = parse_raw_record(fmt, RawRecord(at + s, None, chunk[s:e]), name).timestamp
+                out[k] = np.nan if stamp is None else stamp
+            return out
+
+        keep = mask_of(ColumnView.of_chunk(cols, exact))
         for j in np.flatnonzero(keep).tolist():
             s, e = int(part[j]), int(part[j + 1])
             at = None if line is None else line + int(line_idx[lo + j])

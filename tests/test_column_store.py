@@ -5,6 +5,7 @@ tables grow, and spilling to unlinked temporary files that leave nothing behind.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import operator
@@ -20,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from logview import column_store, growable
+from logview import column_store, growable, scan_ranges
 from logview.column_store import NO_TIME, RecordColumns
 from logview.columns import ChunkColumns, RecordCounter
 from logview.formats.template import TemplateFormat
+from logview.printer import RecordPrinter
 from logview.query.plan import parse_query
 from logview.scan import column_positions, scan
 from logview.sources.base import StaticFileSource
@@ -336,6 +338,7 @@ import sys, tempfile
 from logview import column_store
 from logview.columns import RecordCounter
 from logview.formats.template import TemplateFormat
+from logview.printer import RecordPrinter
 from logview.sources.base import StaticFileSource
 from logview.store import open_store
 column_store.SPILL_BYTES = 2000
@@ -359,3 +362,27 @@ sys.stdin.read()
         child.send_signal(signal.SIGKILL)
         child.wait(10)
     assert os.listdir(spill) == []
+
+
+@pytest.mark.parametrize("kind", ["dash", "json"])  # the formats with a walker
+def test_the_printers_direct_scan_answers_time_terms_by_columns(tmp_path, kind):
+    """``--print`` over a finished file: range workers walk the heads and keep by columns."""
+    store = store_of(tmp_path, kind)
+    fmt = FILES[kind][1]
+    fresh = open_store(StaticFileSource(str(tmp_path / f"{kind}.log")), fmt)
+    bounds = bounds_of(store)
+    for text in [f"since:{bounds[0]}", f"until:{bounds[2]}", f"time>{bounds[3]}",
+                 f"level>=ERROR since:{bounds[1]} until:{bounds[7]}"]:
+        query = parse_query(text)
+        assert scan_ranges._columns_answer(fresh.format, query)
+        want = io.BytesIO()
+        printer = RecordPrinter(want)
+        for i in scanned(store, text):
+            printer.write(store.parse(i))
+        got = io.BytesIO()
+        printer = RecordPrinter(got)
+        job = scan_ranges.make_job(fresh, query, printer.render, need_lines=False)
+        assert job is not None
+        assert scan_ranges.run_job(job, printer.write_rendered, range_bytes=4096,
+                                   workers=1) is None
+        assert got.getvalue() == want.getvalue(), text

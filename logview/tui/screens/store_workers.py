@@ -204,8 +204,10 @@ class StoreWorkers:
         a slice at a time, waiting while the UI has not taken what was found."""
         worker = get_current_worker()
         store = self.store
+        yield_to_ui = DutyCycle()
         while not worker.is_cancelled and found is self._filtered_times:
             looked = found.advance()
+            yield_to_ui()
             if found.pending and (not looked or not found.room.is_set()
                                   or found.caught_up()):
                 self.post_message(FilteredTimesFound(found))

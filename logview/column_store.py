@@ -116,13 +116,13 @@ class ColumnView:
         """Which records' level number passes ``test`` (a numpy test, run once per code)."""
         if self.level_table is None:
             return np.asarray(test(self.levels), dtype=bool)
-        return np.asarray(test(self.level_table), dtype=bool)[self.levels]
+        return _by_code(self.levels, np.asarray(test(self.level_table), dtype=bool))
 
     def by_logger(self, test: Callable[[str], bool]) -> np.ndarray:
         """Which records' logger passes ``test`` (decided once per distinct name)."""
         passing = np.fromiter((test(name) for name in self.names), dtype=bool,
                               count=len(self.names))
-        return passing[self.loggers] if len(self.names) else np.zeros(len(self.loggers), bool)
+        return _by_code(self.loggers, passing)
 
     def by_time(self, compare: Callable[[object, float], object], bound: float
                 ) -> np.ndarray | None:
@@ -174,6 +174,22 @@ class ColumnView:
         unit = 10.0**self.time_unit
         values = self.time_base + (codes.astype(np.float64) + 0.5) * unit
         return np.where((codes == NO_TIME) | (codes == FAR_TIME), np.nan, values)
+
+
+def _by_code(codes: np.ndarray, passing: np.ndarray) -> np.ndarray:
+    """``passing[codes]``: with a few codes on one side, as comparisons (a uint8 comparison
+    is several times faster than a lookup per record)."""
+    inside = np.flatnonzero(passing)
+    if len(inside) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    outside = np.flatnonzero(~passing)
+    few, negate = (inside, False) if len(inside) <= len(outside) else (outside, True)
+    if len(few) > 4:
+        return passing.take(codes)
+    mask = codes == few[0] if len(few) else np.zeros(len(codes), dtype=bool)
+    for code in few[1:].tolist():
+        mask |= codes == code
+    return ~mask if negate else mask
 
 
 class RecordColumns:

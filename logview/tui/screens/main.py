@@ -1,9 +1,10 @@
 """The main screen: query bar, level counts, the record list, status line and footer.
 
-Three thread workers keep the UI free (``store_workers``): one follows the store (``update`` +
+Thread workers keep the UI free (``store_workers``): one follows the store (``update`` +
 ``wait``), one counts records per level, one runs the applied filter (in batches, cancellable,
-then keeps matching new records as they arrive). They talk to the screen with coalescing
-messages, handled here.
+then keeps matching new records as they arrive), and one reads the filter's records' times
+from the record columns for the histogram. They talk to the screen with coalescing messages,
+handled here.
 """
 
 from __future__ import annotations
@@ -333,9 +334,9 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreWorkers, Screen):
 
     def _start_filter(self, query: Any) -> None:
         self._cancel_filter()
-        # The histogram follows the filter when the record columns answer it (read by the
-        # filter and counting workers as the columns grow), else it shows every record. Its
-        # since:/until: terms are drawn as a range over it, not zoomed into.
+        # The histogram follows the filter when the record columns answer it (its worker reads
+        # them as they are counted), else it shows every record. The filter's since:/until:
+        # terms are drawn as a range over it, not zoomed into.
         drawn = without_time_range(self.query_text)
         histogram = self.query_one(TimeHistogram)
         try:

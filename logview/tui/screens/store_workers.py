@@ -1,8 +1,8 @@
 """The main screen's thread workers: following the store, counting its records, filtering.
 
 They run off the UI thread and talk to the screen only through coalescing messages
-(``StoreGrew``, ``LevelCounts``, ``FilterProgress``); the screen's handlers update what they
-read (``_known``, ``_finished``, ``_generation`` under ``_growth``).
+(``StoreGrew``, ``LevelCounts``, ``FilterProgress``, ``FilteredTimesFound``); the screen's
+handlers update what they read (``_known``, ``_finished``, ``_generation`` under ``_growth``).
 """
 
 from __future__ import annotations
@@ -225,6 +225,7 @@ class StoreWorkers:
         """Scan the store in chunks, post the matches so far, then match new records."""
         worker = get_current_worker()
         live = LiveFilter(self.store, query)
+
         def cancelled() -> bool:
             return worker.is_cancelled or token != self._filter_token
 

@@ -8,6 +8,7 @@ Indexes FILE, counts every record as the viewer does (``RecordCounter``), then t
 histogram) for a few queries, the time bounds taken from the file's own times with a
 millisecond fraction, as the histogram's range writes them. ``--spill-mb`` sets the size
 past which the columns move to an unlinked temporary file (default: the module's 64 MB).
+The counting part runs on older trees too (``PYTHONPATH=OLD_TREE``), for before/after.
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # after PYTHONPATH: an older tree given there is measured
 
-from logview import column_store, columns
+from logview import columns
 from logview.columns import RecordCounter
 from logview.query.plan import parse_query
 from logview.scan import column_positions
 from logview.sources.base import StaticFileSource
-from logview.stats import FilteredTimes
 from logview.store import open_store
+
+
+def peak_rss() -> str:
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
 
 
 def local(stamp: float) -> str:
@@ -40,7 +45,12 @@ def main() -> None:
     parser.add_argument("file")
     parser.add_argument("--spill-mb", type=float)
     args = parser.parse_args()
-    if args.spill_mb is not None:
+    try:
+        from logview import column_store
+        from logview.stats import FilteredTimes
+    except ImportError:  # a tree before the time column: counting only
+        column_store = FilteredTimes = None
+    if args.spill_mb is not None and column_store is not None:
         column_store.SPILL_BYTES = int(args.spill_mb * (1 << 20))
     store = open_store(StaticFileSource(args.file))
     start = time.perf_counter()
@@ -53,11 +63,14 @@ def main() -> None:
     n = len(store)
     cols = store.columns
     view = cols.view()
-    print(f"{Path(args.file).name}: {n:,} records, index {index_s:.2f} s, counted {count_s:.2f} s")
+    print(f"{Path(args.file).name}: {n:,} records, index {index_s:.2f} s, counted {count_s:.2f} s"
+          f"; peak RSS so far {peak_rss()}")
     print(f"bytes per record: index {store.index.nbytes / n:.2f} + columns {cols.nbytes / n:.2f}"
-          f" = {(store.index.nbytes + cols.nbytes) / n:.2f} (levels {view.levels.dtype}, "
-          f"loggers {view.loggers.dtype}, times {view.times.dtype} in units of "
-          f"1e{view.time_unit} s); spilled to a temporary file: {cols.spilled}")
+          f" = {(store.index.nbytes + cols.nbytes) / n:.2f}")
+    if FilteredTimes is None:
+        return
+    print(f"levels {view.levels.dtype}, loggers {view.loggers.dtype}, times {view.times.dtype}"
+          f" in units of 1e{view.time_unit} s; spilled to a temporary file: {cols.spilled}")
     stamps = [store.record(i).timestamp for i in (*range(10), *range(n - 10, n))]
     known = [stamp for stamp in stamps if stamp is not None] or [0.0]
     first, last = min(known), max(known)
@@ -90,8 +103,7 @@ def main() -> None:
         found.advance()
         hist_s = time.perf_counter() - start
         print(f"| `{text}` | {answer_s:.3f} | {len(answered[0]):,} | {parsed} | {hist_s:.3f} |")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:.0f} MB")
+    print(f"peak RSS with the queries' arrays (whole-file masks and positions): {peak_rss()}")
     store.close()
 
 

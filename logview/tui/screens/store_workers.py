@@ -201,11 +201,15 @@ class StoreWorkers:
     @work(thread=True, group="filtered-times", exclusive=True, exit_on_error=False)
     def _find_filtered_times(self, found: FilteredTimes) -> None:
         """The filtered histogram's records, from the record columns as they are counted:
-        a slice at a time, waiting while the UI has not taken what was found."""
+        a slice at a time, after the filter's own pass (the list is what the user waits
+        for), waiting while the UI has not taken what was found."""
         worker = get_current_worker()
         store = self.store
         yield_to_ui = DutyCycle()
         while not worker.is_cancelled and found is self._filtered_times:
+            if self._filter_progress is not None:  # the list first: the filter's pass runs
+                time.sleep(0.02)
+                continue
             looked = found.advance()
             yield_to_ui()
             if found.pending and (not looked or not found.room.is_set()

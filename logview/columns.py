@@ -6,9 +6,11 @@ A chunk of whole records is read through the store's index; the format's ``Colum
 (``formats.template_columns``) reads the header fields of all its records at once, and only
 the records it could not read are parsed, one by one (JSON lines have their own walker,
 ``formats.json_columns``; a format without one, such as syslog, has every record parsed).
-What was read is kept per store in ``RecordColumns`` (a level number and a logger id per
-record, 8 bytes), as far as it was counted: a query whose terms are all about levels and loggers (``level>=ERROR``, the logger tree's
-exclusions) is then a numpy expression over them (``Query.column_mask``), not a scan.
+What was read is kept per store in ``RecordColumns`` (``column_store``: a level code, a
+logger id and a time code per record, 7 bytes), as far as it was counted: a query whose terms
+are all about levels, loggers and times (``level>=ERROR``, the logger tree's exclusions, the
+histogram's ``since:``/``until:``) is then a numpy expression over them
+(``Query.column_mask``), not a scan.
 Counting is order-free, so a merged store is counted part by part, each up to the records
 it has placed in the merged order.
 """
@@ -16,14 +18,13 @@ it has placed in the merged order.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from logview.growable import GrowableArray
+from logview.column_store import MAX_LOGGER_NAMES, ColumnView, RecordColumns
 from logview.record import RawRecord, parse_raw_record
 
 if TYPE_CHECKING:
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
 
 #: Raw bytes read per counting step (whole records).
 COUNT_BYTES = 4 << 20
-#: Distinct logger names a store's columns keep; past it (a hostile stream of unique names)
-#: the columns stop growing and queries scan as before.
-MAX_LOGGER_NAMES = 1 << 20
 
 
 @dataclass(slots=True)
@@ -73,80 +71,6 @@ class ChunkColumns:
                           self.levelnos[timed], self.sources)
 
 
-class ColumnView:
-    """Columns of records ``[0, len)`` as one query sees them (``Query.column_mask``)."""
-
-    __slots__ = ("levelnos", "loggers", "names")
-
-    def __init__(self, levelnos: np.ndarray, loggers: np.ndarray, names: list[str]) -> None:
-        self.levelnos = levelnos
-        self.loggers = loggers
-        self.names = names
-
-    def by_logger(self, test: Callable[[str], bool]) -> np.ndarray:
-        """Which records' logger passes ``test`` (decided once per distinct name)."""
-        passing = np.fromiter((test(name) for name in self.names), dtype=bool,
-                              count=len(self.names))
-        return passing[self.loggers] if len(self.names) else np.zeros(len(self.loggers), bool)
-
-
-class RecordColumns:
-    """A store's level numbers and logger ids for its first ``len(self)`` records.
-
-    Written by one counting thread (``RecordCounter``), read by others: a view is a
-    consistent prefix. ``generation`` is the store's when they were read; a restart empties
-    them (``reset``).
-    """
-
-    def __init__(self, generation: int = 0) -> None:
-        self._lock = threading.Lock()
-        self._empty(generation)
-
-    def _empty(self, generation: int) -> None:
-        self.generation = generation
-        self._levelnos = GrowableArray(np.int32)
-        self._loggers = GrowableArray(np.int32)
-        self._names: list[str] = []
-        self._ids: dict[str, int] = {}
-        self.full = False  # too many logger names: no longer kept
-
-    def __len__(self) -> int:
-        return len(self._loggers)
-
-    @property
-    def nbytes(self) -> int:
-        return 8 * len(self)
-
-    def reset(self, generation: int) -> None:
-        """Forget every record (the store restarted)."""
-        with self._lock:
-            self._empty(generation)
-
-    def append(self, at: int, generation: int, cols: ChunkColumns) -> None:
-        """Keep a chunk read at record ``at`` (ignored unless it continues the columns of
-        this generation)."""
-        with self._lock:
-            if generation != self.generation or at != len(self) or self.full:
-                return
-            ids = self._ids
-            if len(ids) + len(cols.names) > MAX_LOGGER_NAMES:
-                self.full = True
-                return
-            table = np.empty(len(cols.names), dtype=np.int32)
-            for k, name in enumerate(cols.names):
-                got = ids.get(name)
-                if got is None:
-                    got = ids[name] = len(self._names)
-                    self._names.append(name)
-                table[k] = got
-            self._levelnos.extend(cols.levelnos)
-            self._loggers.extend(table[cols.loggers] if len(table) else cols.loggers)
-
-    def view(self) -> ColumnView:
-        with self._lock:
-            return ColumnView(self._levelnos.view(), self._loggers.view(), list(self._names))
-
-
 class RecordCounter:
     """Counts a store's records chunk by chunk, remembering how far each part got, and keeps
     what it read in each part's ``columns``."""
@@ -175,6 +99,21 @@ class RecordCounter:
                 part.columns.append(lo, generation, cols)
                 self._done[sid] = hi
                 yield cols.batch()
+
+
+__all__ = ["MAX_LOGGER_NAMES", "ColumnView", "RecordColumns", "RecordCounter", "columns_of",
+           "exact_times", "read_chunk", "read_records"]
+
+
+def exact_times(store: LogStore, positions: np.ndarray) -> np.ndarray:
+    """The times of records ``positions`` of ``store``, parsed (float seconds, NaN: none): what
+    a time code cannot decide (``ColumnView.by_time``)."""
+    out = np.full(len(positions), np.nan)
+    for k, i in enumerate(np.asarray(positions).tolist()):
+        stamp = store.parse_original(i).timestamp
+        if stamp is not None and math.isfinite(stamp):
+            out[k] = stamp
+    return out
 
 
 def read_records(source: ByteSource, base: int, rel: np.ndarray) -> tuple[bytes, dict[int, bytes]]:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from logview.columns import ColumnView, read_records
+from logview.columns import exact_times, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
 from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter
@@ -450,8 +450,8 @@ def column_positions(store: Store, query: QueryLike, start: int,
     covered = min(stop, len(view.loggers))
     if covered <= start:
         return None
-    mask = mask_of(ColumnView(view.levelnos[start:covered], view.loggers[start:covered],
-                              view.names))
+    mask = mask_of(view.part(start, covered,
+                             exact=lambda which: exact_times(store, which + start)))
     if mask is None:
         return None
     return np.flatnonzero(mask) + start, covered

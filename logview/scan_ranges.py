@@ -31,7 +31,7 @@ import numpy as np
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
-from logview.record import RawRecord, Record
+from logview.record import RawRecord, Record, parse_raw_record
 from logview.scan import Matcher, QueryLike
 from logview.sources.base import ByteSource
 
@@ -169,7 +169,8 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
     rel = np.append(starts, len(buf))
     if len(rel) > 1 and int(np.diff(rel).max()) > MAX_RECORD_BYTES:
         raise NeedIndex(f"{job.name}: a record longer than {MAX_RECORD_BYTES} bytes")
-    # Levels and loggers are never redacted: the columns decide as the redacted record would.
+    # Levels, loggers and times are never redacted: the columns decide as the redacted record
+    # would.
     fmt, name, make, render = job.matcher.format, job.name, job.matcher.record, job.render
     mask_of = job.matcher.query.column_mask
     out: list[bytes] = []
@@ -181,7 +182,17 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
         part = rel[lo:hi + 1] - base
         chunk = buf[base:int(rel[hi])]
         cols = columns_of(fmt, name, chunk, part, first + base)
-        keep = mask_of(ColumnView(cols.levelnos, cols.loggers, cols.names))
+
+        def exact(which: np.ndarray, part: np.ndarray = part, chunk: bytes = chunk,
+                  at: int = first + base) -> np.ndarray:
+            out = np.full(len(which), np.nan)
+            for k, j in enumerate(which.tolist()):
+                s, e = int(part[j]), int(part[j + 1])
+                stamp = parse_raw_record(fmt, RawRecord(at + s, None, chunk[s:e]), name).timestamp
+                out[k] = np.nan if stamp is None else stamp
+            return out
+
+        keep = mask_of(ColumnView.of_chunk(cols, exact))
         for j in np.flatnonzero(keep).tolist():
             s, e = int(part[j]), int(part[j + 1])
             at = None if line is None else line + int(line_idx[lo + j])
@@ -204,13 +215,12 @@ def _scan_everything(job: ScanJob, buf: bytes, first: int, line: int | None
 
 
 def _columns_answer(fmt: Any, query: QueryLike) -> bool:
-    """Whether ``query`` is answered by ``fmt``'s columns alone (levels and loggers) and the
-    format has a walker to read them."""
+    """Whether ``query`` is answered by ``fmt``'s columns alone (levels, loggers and times)
+    and the format has a walker to read them."""
     mask_of = getattr(query, "column_mask", None)
     if mask_of is None or fmt.column_walker() is None:
         return False
-    empty = np.zeros(0, dtype=np.int32)
-    return mask_of(ColumnView(empty, empty, [])) is not None
+    return mask_of(ColumnView.empty()) is not None
 
 
 def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], *,

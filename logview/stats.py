@@ -1,4 +1,5 @@
-"""Record statistics: counts per level bucket, per logger, per time, per source.
+"""Record statistics: counts per level bucket, per logger, per time, per source; the times of
+the records a filter keeps (``FilteredTimes``, from the record columns).
 
 A counting thread adds records; a reader (the viewer's level bar, logger tree and histogram)
 takes what accumulated since its last look (logger counts and times as deltas, level counts
@@ -11,11 +12,15 @@ from __future__ import annotations
 import math
 import threading
 from array import array
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from logview.columns import CountBatch
+from logview.columns import ColumnView, CountBatch, exact_times
 from logview.record import LEVEL_BUCKETS, Record, level_bucket
+
+if TYPE_CHECKING:
+    from logview.store import Store
 
 #: Distinct sources remembered (a hostile stream of client names stays bounded).
 MAX_SOURCES = 256
@@ -112,3 +117,87 @@ class RecordStats:
             self._pending = 0
             self.room.set()
         return loggers, times, levelnos
+
+
+class FilteredTimes:
+    """Times and levels of the records a query keeps, read from the store's record columns
+    (``column_store``) as far as they are counted: the histogram of a filtered view.
+
+    ``answerable`` is False when the query has a term the columns cannot answer (a word, a
+    field); then it gathers nothing and the histogram shows every record. ``advance`` (a
+    worker) looks at up to ``SLICE`` records counted since its last call (bounded temporary
+    arrays) and holds at most about ``MAX_PENDING`` matches until ``take`` (the UI) takes them.
+    """
+
+    #: Records of the columns looked at in one go.
+    SLICE = 1 << 20
+
+    def __init__(self, store: Store, query: Any) -> None:
+        self.store = store
+        self.query = query
+        mask_of = getattr(query, "column_mask", None)
+        self.answerable = mask_of is not None and mask_of(ColumnView.empty()) is not None
+        self._lock = threading.Lock()
+        self._done: dict[int, tuple[int, int]] = {}  # part -> (generation, records looked at)
+        self._times: list[np.ndarray] = []
+        self._levelnos: list[np.ndarray] = []
+        self._pending = 0
+        self.matched = 0
+        #: Set while fewer than ``MAX_PENDING`` matches wait for the UI.
+        self.room = threading.Event()
+        self.room.set()
+
+    @property
+    def pending(self) -> int:
+        """Matches found and not taken yet."""
+        return self._pending
+
+    def caught_up(self) -> bool:
+        """Every record counted so far was looked at."""
+        return all(self._done.get(sid, (0, 0))[1] >= len(part.columns)
+                   for sid, part in enumerate(self.store.parts()))
+
+    def advance(self) -> int:
+        """Look at up to ``SLICE`` records counted since the last call (nothing while the UI
+        has ``MAX_PENDING`` matches to take); returns how many records were looked at."""
+        if not self.answerable or not self.room.is_set():
+            return 0
+        with self._lock:
+            for sid, part in enumerate(self.store.parts()):
+                columns = part.columns
+                generation, done = self._done.get(sid, (columns.generation, 0))
+                if generation != columns.generation or columns.generation != part.generation:
+                    continue  # restarted: the screen starts a new one
+                if len(columns) <= done:
+                    continue
+                view = columns.view()
+                stop = min(len(view), done + self.SLICE)
+                piece = view.part(done, stop,
+                                  exact=lambda which, p=part, at=done: exact_times(p, which + at))
+                mask = self.query.column_mask(piece)
+                if mask is None:  # cannot happen for an answerable query; never wrong anyway
+                    self.answerable = False
+                    return 0
+                which = np.flatnonzero(mask)
+                times = piece.time_values(which)
+                timed = ~np.isnan(times)
+                self._times.append(times[timed])
+                self._levelnos.append(piece.levelnos_of(which[timed]).astype(np.int16))
+                self._done[sid] = (generation, stop)
+                self._pending += int(timed.sum())
+                self.matched += len(which)
+                if self._pending >= MAX_PENDING:
+                    self.room.clear()
+                return stop - done
+        return 0
+
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (times, levelnos) found since the last take (UI thread)."""
+        with self._lock:
+            times, levelnos = self._times, self._levelnos
+            self._times, self._levelnos = [], []
+            self._pending = 0
+            self.room.set()
+        if not times:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.concatenate(times), np.concatenate(levelnos).astype(np.int64)

@@ -134,7 +134,7 @@ class LogStore:
         self.index = RecordIndex(source, self.format)
         self._index_generation = self.index.generation
         self.generation = self.index.generation
-        #: Level and logger of the records counted so far (``columns.RecordCounter``).
+        #: Level, logger and time of the records counted so far (``columns.RecordCounter``).
         self.columns = RecordColumns(self.generation)
 
     def __len__(self) -> int:
@@ -267,6 +267,7 @@ class LogStore:
 
     def close(self) -> None:
         self.source.close()
+        self.columns.close()  # and their temporary files, if they spilled
 
 
 def _place_times(fmt: LogFormat, source: ByteSource) -> None:

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources",
                                    "logview.redact_config")),
     ("boundaries, index", ("logview.boundaries", "logview.index", "logview.level_starts")),
-    ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns")),
+    ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns", "logview.column_store")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
                        "logview.printer", "logview.jsonl_chunks")),
     ("headless, listen", ("logview.headless", "logview.listen", "logview.explain",

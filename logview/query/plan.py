@@ -196,7 +196,7 @@ def min_level(node: Node) -> int:
 
 def column_mask(node: Node, columns: Any) -> Any:
     """The query's answer for every record of ``columns`` (a bool array), or None when a term
-    is not about levels or loggers (the records must be scanned)."""
+    is not about levels, loggers or times (the records must be scanned)."""
     if isinstance(node, Term):
         return None if node.column is None else node.column(columns)
     if isinstance(node, NotNode):
@@ -302,8 +302,9 @@ class Query:
         return self._prefilters[key]
 
     def column_mask(self, columns: Any) -> Any:
-        """Which records of ``columns`` (``columns.ColumnView``) match, as a bool array, when
-        every term is about levels or loggers; None otherwise (and for the empty query)."""
+        """Which records of ``columns`` (``column_store.ColumnView``) match, as a bool array,
+        when every term is about levels, loggers or times; None otherwise (and for the empty
+        query)."""
         return None if self._root is None else column_mask(self._root, columns)
 
     def highlight_patterns(self) -> list[re.Pattern[str]]:

@@ -42,8 +42,9 @@ _HAS_BUILTIN: dict[str, Predicate] = {
 }
 
 
-#: A term's test on record columns (``columns.ColumnView``: ``levelnos``, ``by_logger``),
-#: giving a bool array with the record predicate's answer for every record.
+#: A term's test on record columns (``column_store.ColumnView``: ``by_level``,
+#: ``by_logger``, ``by_time``), giving a bool array with the record predicate's answer for
+#: every record (or None: the columns cannot answer it).
 ColumnTest = Callable[[Any], Any]
 
 
@@ -56,7 +57,7 @@ class Term:
     needle: Needle | None = None
     highlights: list[re.Pattern[str]] = field(default_factory=list)
     min_level: int = 0
-    #: The same test on record columns, when the term is about the level or the logger.
+    #: The same test on record columns, when the term is about the level, logger or time.
     column: ColumnTest | None = None
 
 
@@ -149,7 +150,7 @@ def _level_term(token: Token, _now: datetime) -> Term:
         needle = LevelNeedle(frozenset(n for n in _NAMED_LEVELS if compare(n, number)))
     floor = {">=": number, ">": number + 1, "=": number, ":": number}.get(token.op, 0)
     return Term(level_ok, 1, needle, min_level=max(0, floor),
-                column=lambda cols: compare(cols.levelnos, number))
+                column=lambda cols: cols.by_level(lambda levelnos: compare(levelnos, number)))
 
 
 def _level_number(text: str, position: int) -> int:
@@ -269,7 +270,7 @@ def _time_term(token: Token, now: datetime) -> Term:
         stamp = r.timestamp
         return stamp is not None and compare(stamp, bound)
 
-    return Term(time_ok, 3)
+    return Term(time_ok, 3, column=lambda cols: cols.by_time(compare, bound))
 
 
 def _has_term(token: Token, _now: datetime) -> Term:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from textual.message import Message
 
-from logview.stats import RecordStats
+from logview.stats import FilteredTimes, RecordStats
 
 
 class StoreGrew(Message):
@@ -58,6 +58,17 @@ class FilterProgress(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FilterProgress) and message.token == self.token
+
+
+class FilteredTimesFound(Message):
+    """The filtered histogram's worker found matches (take them from ``found``)."""
+
+    def __init__(self, found: FilteredTimes) -> None:
+        super().__init__()
+        self.found = found
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FilteredTimesFound) and message.found is self.found
 
 
 class LevelCounts(Message):

@@ -139,6 +139,14 @@ def with_time_range(text: str, start: float, end: float) -> str:
     return f"{_grouped(stripped)} {terms}".strip()
 
 
+def without_time_range(text: str) -> str:
+    """``text`` without its top-level ``since:``/``until:`` terms: what the histogram draws
+    (the range those terms keep is drawn over it, not zoomed into)."""
+    kept = [span.text for span in conjunct_spans(text)
+            if not TIME_TERM_RE.fullmatch(span.text.strip())]
+    return " ".join(kept)
+
+
 def time_range_of(text: str) -> tuple[float | None, float | None]:
     """(since, until) in epoch seconds from the query's ``since:``/``until:`` terms (None
     where it has none), for the histogram to draw the range the query keeps."""

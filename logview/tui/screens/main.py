@@ -1,9 +1,10 @@
 """The main screen: query bar, level counts, the record list, status line and footer.
 
-Three thread workers keep the UI free (``store_workers``): one follows the store (``update`` +
+Thread workers keep the UI free (``store_workers``): one follows the store (``update`` +
 ``wait``), one counts records per level, one runs the applied filter (in batches, cancellable,
-then keeps matching new records as they arrive). They talk to the screen with coalescing
-messages, handled here.
+then keeps matching new records as they arrive), and one reads the filter's records' times
+from the record columns for the histogram. They talk to the screen with coalescing messages,
+handled here.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from textual.worker import Worker
 
 from logview.record import Record, printable
 from logview.scan import RecordTest
-from logview.stats import RecordStats
+from logview.stats import FilteredTimes, RecordStats
 from logview.store import Store, format_misfits
 from logview.tui.messages import (
+    FilteredTimesFound,
     FilterProgress,
     LevelCounts,
     ServerCounts,
@@ -36,10 +38,13 @@ from logview.tui.messages import (
     StoresNarrowed,
 )
 from logview.tui.query_edit import (
+    QueryProblem,
+    compile_query,
     logger_terms,
     min_level_of,
     with_logger,
     with_min_level,
+    without_time_range,
 )
 from logview.tui.screens.filter_panel import FilterPanel
 from logview.tui.screens.find_scan import FindScanning
@@ -126,6 +131,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         #: A query applied from the logger tree leaves the focus in the tree.
         self._keep_tree_focus = False
         self._tally: RecordStats | None = None
+        #: The applied filter's records for the histogram, from the record columns.
+        self._filtered_times: FilteredTimes | None = None
         self._indexed: float | None = None
         #: Sources already told about a forced --format that fits none of their first lines.
         self._misfits_told: set[str] = set()
@@ -305,6 +312,13 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
             for histogram in self.query(TimeHistogram):
                 histogram.add(times, levelnos)
 
+    def on_filtered_times_found(self, message: FilteredTimesFound) -> None:
+        """Give the histogram what the filter's ``FilteredTimes`` found since last time."""
+        if message.found is self._filtered_times:
+            times, levelnos = message.found.take()
+            if len(times):
+                self.query_one(TimeHistogram).add_filtered(times, levelnos)
+
     def _show_sources(self, seen: list[str]) -> None:
         """Give the record list the sources seen (it adds a column for more than one)."""
         ranks = self._source_ranks
@@ -368,6 +382,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self.push_query(query)
         if query is None:
             self._cancel_filter()
+            self._filtered_times = None
+            self.query_one(TimeHistogram).show_all()
             self.records.set_positions(None)
         else:
             self._start_filter(query)
@@ -388,6 +404,23 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
 
     def _start_filter(self, query: Any) -> None:
         self._cancel_filter()
+        # The histogram follows the filter when the record columns answer it (its worker reads
+        # them as they are counted), else it shows every record. The filter's since:/until:
+        # terms are drawn as a range over it, not zoomed into.
+        drawn = without_time_range(self.query_text)
+        histogram = self.query_one(TimeHistogram)
+        try:
+            drawn_query = query if drawn == self.query_text or not drawn else compile_query(drawn)
+        except QueryProblem:  # cannot happen for the parts of a query that parsed
+            drawn_query = query
+        if not drawn:
+            self._filtered_times = None
+            histogram.show_all()
+        else:
+            found = self._filtered_times = FilteredTimes(self.store, drawn_query)
+            histogram.show_filtered(found.answerable)
+            if found.answerable:
+                self._find_filtered_times(found)
         self._filter_token += 1
         self._filter_progress = 0.0
         self.records.set_positions(np.empty(0, dtype=np.int64), catching_up=True)

@@ -1,8 +1,8 @@
 """The main screen's thread workers: following the store, counting its records, filtering.
 
 They run off the UI thread and talk to the screen only through coalescing messages
-(``StoreGrew``, ``LevelCounts``, ``FilterProgress``); the screen's handlers update what they
-read (``_known``, ``_finished``, ``_generation`` under ``_growth``).
+(``StoreGrew``, ``LevelCounts``, ``FilterProgress``, ``FilteredTimesFound``); the screen's
+handlers update what they read (``_known``, ``_finished``, ``_generation`` under ``_growth``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,15 @@ from textual.worker import get_current_worker
 from logview.columns import RecordCounter
 from logview.follow import Follower, LiveFilter
 from logview.sources.narrowing import narrowing_sources
-from logview.stats import RecordStats
+from logview.stats import FilteredTimes, RecordStats
 from logview.store import Store
-from logview.tui.messages import FilterProgress, LevelCounts, SourceNotices, StoreGrew
+from logview.tui.messages import (
+    FilteredTimesFound,
+    FilterProgress,
+    LevelCounts,
+    SourceNotices,
+    StoreGrew,
+)
 from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
 
 #: Least time between two store-growth messages (the worker coalesces between them). Each
@@ -67,6 +73,7 @@ class StoreWorkers:
     _filter_token: int
     _filter_progress: float | None
     _tally: RecordStats | None
+    _filtered_times: FilteredTimes | None
     records: Any
     post_message: Any
 
@@ -197,6 +204,33 @@ class StoreWorkers:
             if done:
                 return
             self._wait_for_growth(counted, generation)
+
+    @work(thread=True, group="filtered-times", exclusive=True, exit_on_error=False)
+    def _find_filtered_times(self, found: FilteredTimes) -> None:
+        """The filtered histogram's records, from the record columns as they are counted:
+        a slice at a time, after the filter's own pass (the list is what the user waits
+        for), waiting while the UI has not taken what was found."""
+        worker = get_current_worker()
+        store = self.store
+        yield_to_ui = DutyCycle()
+        while not worker.is_cancelled and found is self._filtered_times:
+            if self._filter_progress is not None:  # the list first: the filter's pass runs
+                time.sleep(0.02)
+                continue
+            looked = found.advance()
+            yield_to_ui()
+            if found.pending and (not looked or not found.room.is_set()
+                                  or found.caught_up()):
+                self.post_message(FilteredTimesFound(found))
+            if looked:
+                if not found.room.wait(0.2) and worker.is_cancelled:
+                    return
+                continue
+            parts = store.parts()
+            if self._finished and all(part.columns.full or len(part.columns) >= len(part)
+                                      for part in parts) and found.caught_up():
+                return
+            time.sleep(_COUNT_REPORT)  # counting goes on: look again
 
     def _filter(self, token: int, query: Any) -> None:
         """Scan the store in chunks, post the matches so far, then match new records."""

@@ -7,6 +7,9 @@ API for the core::
     hist.add(times, levelnos)        # more records (live input); cheap, O(batch)
     hist.clear()
     hist.set_hits(times)             # the find's hits: their buckets are marked (None: none)
+    hist.show_filtered(answerable)   # a filter applied: its records' times (add_filtered)
+    hist.add_filtered(times, levelnos)  # more of the filtered records
+    hist.show_all()                  # no filter: every record again
 
 Message (handle as ``on_time_histogram_bucket_selected``):
 
@@ -16,6 +19,11 @@ Message (handle as ``on_time_histogram_bucket_selected``):
   (or a mouse drag across buckets) chose the buckets from one to the other; the core keeps
   the records of ``[start, end)`` (``since:``/``until:``). Escape drops a range begun.
   ``set_range(since, until)`` draws the range the query keeps.
+
+A filter the record columns answer (levels, loggers, times) has a histogram of its own,
+filled from the columns (``stats.FilteredTimes``); the counts of all records are kept on the
+side and shown again when the filter goes. Under any other filter the histogram shows every
+record and says so ("all N records, not filtered").
 
 Memory is bounded whatever the input: records are counted into ``TimeBins`` (4096 fine bins
 per level class, power-of-two seconds wide, widened by merging as the span grows), and the
@@ -235,12 +243,16 @@ class TimeHistogram(Widget, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.bins = TimeBins()
-        self._cache_key: tuple[int, int] | None = None
+        #: Every record's counts, and the filtered records' (None: no filter drawn).
+        self.all_bins = TimeBins()
+        self.filtered_bins: TimeBins | None = None
+        #: A filter is applied that the columns cannot answer: every record is drawn.
+        self.unfiltered = False
+        self._cache_key: tuple[int, int, int] | None = None
         self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         #: Times of the find's hits (epoch seconds; None: no find).
         self._hits: np.ndarray | None = None
-        self._hit_key: tuple[int, int, int] | None = None
+        self._hit_key: tuple[int, int, int, int] | None = None
         self._hit_columns: np.ndarray = np.zeros(0, dtype=bool)
         #: The time range the query keeps (since, until), drawn highlighted; None: open.
         self.kept: tuple[float | None, float | None] = (None, None)
@@ -250,11 +262,16 @@ class TimeHistogram(Widget, can_focus=True):
 
     # -- data ------------------------------------------------------------------------------
 
+    @property
+    def bins(self) -> TimeBins:
+        """The counts drawn: the filtered records' when a filter has its own, else all."""
+        return self.all_bins if self.filtered_bins is None else self.filtered_bins
+
     def set_data(self, times: np.ndarray, levelnos: np.ndarray) -> None:
-        """Replace all data with these records (e.g. the records a new query matches)."""
-        self.bins.clear()
+        """Replace every record's data with these records."""
+        self.all_bins.clear()
         self.cursor = self.anchor = -1
-        self.bins.add(times, levelnos)
+        self.all_bins.add(times, levelnos)
         self.refresh()
 
     def set_weighted(self, times: np.ndarray, levelnos: np.ndarray,
@@ -268,12 +285,35 @@ class TimeHistogram(Widget, can_focus=True):
 
     def add(self, times: np.ndarray, levelnos: np.ndarray) -> None:
         """Count more records (live input)."""
-        if self.bins.add(times, levelnos):
+        if self.all_bins.add(times, levelnos) and self.filtered_bins is None:
             self.refresh()
 
+    def show_filtered(self, answerable: bool) -> None:
+        """A filter was applied: draw its records (given by ``add_filtered``) when the columns
+        answer it (``answerable``), else every record, saying so."""
+        self.filtered_bins = TimeBins() if answerable else None
+        self.unfiltered = not answerable
+        self.cursor = self.anchor = -1
+        self.refresh()
+
+    def add_filtered(self, times: np.ndarray, levelnos: np.ndarray) -> None:
+        """Count more records of the filter drawn."""
+        if self.filtered_bins is not None and self.filtered_bins.add(times, levelnos):
+            self.refresh()
+
+    def show_all(self) -> None:
+        """No filter: draw every record."""
+        if self.filtered_bins is not None:
+            self.cursor = self.anchor = -1
+        self.filtered_bins = None
+        self.unfiltered = False
+        self.refresh()
+
     def clear(self) -> None:
-        """Show nothing."""
-        self.bins.clear()
+        """Show nothing (the filter's counts too: they are counted again)."""
+        self.all_bins.clear()
+        if self.filtered_bins is not None:
+            self.filtered_bins.clear()
         self.cursor = self.anchor = -1
         self.refresh()
 
@@ -289,7 +329,8 @@ class TimeHistogram(Widget, can_focus=True):
         """For each bucket as drawn: whether it holds a hit of the find."""
         starts, ends, _ = self.buckets()
         hits = self._hits
-        key = (self.bins.version, self.size.width, -1 if hits is None else len(hits))
+        key = (id(self.bins), self.bins.version, self.size.width,
+               -1 if hits is None else len(hits))
         if key != self._hit_key:
             self._hit_key = key
             marked = np.zeros(len(starts), dtype=bool)
@@ -302,7 +343,7 @@ class TimeHistogram(Widget, can_focus=True):
 
     def buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The buckets as drawn at the current width: (starts, ends, counts[3, n])."""
-        key = (self.bins.version, self.size.width)
+        key = (id(self.bins), self.bins.version, self.size.width)
         if self._cache_key != key or self._cache is None:
             self._cache = self.bins.buckets(self.size.width)
             self._cache_key = key
@@ -418,7 +459,8 @@ class TimeHistogram(Widget, can_focus=True):
         bar_rows = max(1, height - 1)
         label_style = self.get_component_rich_style("histogram--label")
         if not len(starts):
-            return Text("\n" * (height - 1) + "no timestamps", style=label_style)
+            empty = "no timestamps" if self.filtered_bins is None else "no matching timestamps"
+            return Text("\n" * (height - 1) + empty, style=label_style)
         totals = counts.sum(axis=0)
         peak = int(totals.max()) or 1
         eighths = np.ceil(totals * (bar_rows * 8) / peak).astype(np.int64)
@@ -476,8 +518,12 @@ class TimeHistogram(Widget, can_focus=True):
             if counts[ERR, c]:
                 middle += f" ({int(counts[ERR, c]):,} err)"
         else:
-            middle = (f"{count_of(self.bins.total, 'record')} · "
-                      f"{format_duration(float(ends[0] - starts[0]))}/col")
+            counted = count_of(self.bins.total, "record")
+            if self.filtered_bins is not None:
+                counted += " matching"
+            elif self.unfiltered:
+                counted = f"all {counted}, not filtered"
+            middle = f"{counted} · {format_duration(float(ends[0] - starts[0]))}/col"
         room = width - len(left) - len(right)
         if room < len(middle) + 2:
             middle = ""

@@ -313,8 +313,9 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
                 histogram.add(times, levelnos)
 
     def on_filtered_times_found(self, message: FilteredTimesFound) -> None:
-        """Give the histogram what the filter's ``FilteredTimes`` found since last time."""
-        if message.found is self._filtered_times:
+        """Give the histogram what the filter's ``FilteredTimes`` found since last time (not
+        while it shows the server's histogram of the query: the rows loaded are a part)."""
+        if message.found is self._filtered_times and self._server is None:
             times, levelnos = message.found.take()
             if len(times):
                 self.query_one(TimeHistogram).add_filtered(times, levelnos)

@@ -2,13 +2,18 @@
 logger tree and histogram show): by columns with the format's walker, and with every record
 parsed.
 
-Usage: python bench/bench_counts.py FILE [--generate MB]
+Usage: python bench/bench_counts.py FILE [--generate MB] [--tui [--runs N] [--code DIR]]
 
 ``--generate MB`` first writes FILE, when it does not exist, with python-json-logger (about MB
 megabytes: the records of ``bench_parse.py``, 1% ERROR with tracebacks). Then it times the
 record index, counting with the walker (``RecordCounter``, as the viewer counts) and counting
 with the walker turned off (every record parsed), checks that both counts are equal, and
 prints records/s and the share of records the walker read itself.
+
+``--tui`` instead opens FILE in the viewer in a tmux pane (``bench.time_first_screen``) and
+prints, per run, the seconds until the status line shows every record (indexed) and until the
+level bar stops saying "counting…" (counted), and their ratio. ``--code DIR`` runs the viewer
+of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -60,12 +66,42 @@ def count(store, walker: bool) -> tuple[float, int, RecordStats]:
     return seconds, parsed, stats
 
 
+def tui(path: Path, runs: int, code: Path) -> None:
+    """Indexed and counted times of the viewer on ``path`` (the viewer of tree ``code``)."""
+    import subprocess
+
+    import bench
+
+    store = open_store(StaticFileSource(str(path)))
+    store.update(final=True)
+    total = len(store)
+    keeper = f"keeper-{os.getpid()}"
+    subprocess.run([*bench.TMUX, "new-session", "-d", "-s", keeper, "sleep 3600"], check=True)
+    try:
+        for run in range(runs):
+            got = bench.time_first_screen(
+                f"PYTHONPATH={code} {bench.PY} -m logview {path}", total, timeout=180)
+            indexed, counted = got.get("indexed"), got.get("counted")
+            ratio = f"{counted / indexed:.2f}" if indexed and counted else "n/a"
+            print(f"run {run + 1}: {total:,} records, first {got.get('first', float('nan')):.2f} s, "
+                  f"indexed {indexed or float('nan'):.2f} s, counted "
+                  f"{counted or float('nan'):.2f} s, ratio {ratio} ({code})", flush=True)
+    finally:
+        subprocess.run([*bench.TMUX, "kill-session", "-t", keeper], check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file")
     parser.add_argument("--generate", type=int, metavar="MB")
+    parser.add_argument("--tui", action="store_true", help="time the viewer under tmux")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose viewer runs")
     args = parser.parse_args()
     path = Path(args.file)
+    if args.tui:
+        tui(path.resolve(), args.runs, args.code.resolve())
+        return
     if args.generate and not path.exists():
         from bench_parse import generate
         from pythonjsonlogger.json import JsonFormatter

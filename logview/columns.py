@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -160,21 +162,58 @@ class RecordCounter:
         return sum(self._done.values())
 
     def batches(self, known: int, *, cancelled: Callable[[], bool] = lambda: False,
-                chunk_bytes: int = COUNT_BYTES) -> Iterator[CountBatch]:
+                chunk_bytes: int = COUNT_BYTES, threads: int = 1) -> Iterator[CountBatch]:
         """Batches for the records not counted yet: the first ``known`` of a single store,
-        or what each part of a merged store has placed."""
+        or what each part of a merged store has placed.
+
+        ``threads`` > 1 reads and walks that many chunks at once on a thread pool (the
+        walk's numpy passes and the reads release the interpreter lock, so chunks overlap
+        on several CPUs); batches still come in order.
+        """
         parts = self.store.parts()
         single = len(parts) == 1 and parts[0] is self.store
+        pool = _pool() if threads > 1 else None
         for sid, part in enumerate(parts):
             upto = known if single else len(self.store.merged_positions(sid))  # type: ignore[attr-defined]
             upto = min(upto, len(part))
-            while self._done.get(sid, 0) < upto and not cancelled():
-                lo = self._done.get(sid, 0)
-                generation = part.generation
-                cols, hi = read_chunk(part, lo, upto, chunk_bytes)
-                part.columns.append(lo, generation, cols)
-                self._done[sid] = hi
-                yield cols.batch()
+            pending: deque[tuple[int, int, int, Future[ChunkColumns]]] = deque()
+            ahead = self._done.get(sid, 0)  # where the next chunk to start reading begins
+            try:
+                while (pending or ahead < upto) and not cancelled():
+                    while ahead < upto and len(pending) < threads:
+                        hi = chunk_end(part, ahead, upto, chunk_bytes)
+                        if pool is None:
+                            future: Future[ChunkColumns] = Future()
+                            future.set_result(read_span(part, ahead, hi))
+                        else:
+                            future = pool.submit(read_span, part, ahead, hi)
+                        pending.append((ahead, hi, part.generation, future))
+                        ahead = hi
+                    lo, hi, generation, future = pending.popleft()
+                    cols = future.result()
+                    part.columns.append(lo, generation, cols)
+                    self._done[sid] = hi
+                    yield cols.batch()
+            finally:
+                for *_, future in pending:  # cancelled: what has not started never does
+                    future.cancel()
+            if cancelled():
+                return
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+#: Chunks read and walked at once when counting on threads (a chunk each).
+COUNT_THREADS = 2
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=COUNT_THREADS,
+                                       thread_name_prefix="logview-count")
+        return _POOL
 
 
 def read_records(source: ByteSource, base: int, rel: np.ndarray) -> tuple[bytes, dict[int, bytes]]:
@@ -200,18 +239,27 @@ def read_records(source: ByteSource, base: int, rel: np.ndarray) -> tuple[bytes,
     return b"".join(parts), short
 
 
+def chunk_end(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES) -> int:
+    """Where a chunk of about ``chunk_bytes`` from record ``lo`` ends (at most ``hi``)."""
+    first = store.index.start(lo)
+    return min(hi, max(lo + 1, store.index.find(first + chunk_bytes)))
+
+
+def read_span(store: LogStore, lo: int, hi: int) -> ChunkColumns:
+    """The fields of records ``lo`` to ``hi`` (read at once)."""
+    bounds = store.index.bounds(lo, hi)
+    base = int(bounds[0])
+    rel = bounds - base
+    buf, short = read_records(store.source, base, rel)
+    return columns_of(store.format, store.name, buf, rel, base, short)
+
+
 def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
                ) -> tuple[ChunkColumns, int]:
     """The fields of records ``lo`` up to at most ``hi`` (about ``chunk_bytes`` of them), and
     where the chunk ended."""
-    index, fmt, name = store.index, store.format, store.name
-    first = index.start(lo)
-    hi = min(hi, max(lo + 1, index.find(first + chunk_bytes)))
-    bounds = index.bounds(lo, hi)
-    base = int(bounds[0])
-    rel = bounds - base
-    buf, short = read_records(store.source, base, rel)
-    return columns_of(fmt, name, buf, rel, base, short), hi
+    end = chunk_end(store, lo, hi, chunk_bytes)
+    return read_span(store, lo, end), end
 
 
 def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int = 0,

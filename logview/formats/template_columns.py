@@ -36,6 +36,7 @@ from logview.formats.byte_chunk import (
     escapes,
     group,
     next_of,
+    same_as_first,
     word_of,
 )
 from logview.formats.template_syntax import TemplateField
@@ -159,14 +160,16 @@ _THREES = np.uint64(0x3030303030303030)
 _SIXES = np.uint64(0x0606060606060606)
 
 
-def _time_words(layout: TimeLayout, to_second: bool
+def _time_words(layout: TimeLayout, to_second: bool, after: bytes = b""
                 ) -> list[tuple[np.uint64, np.uint64, np.uint64, np.uint64]]:
-    """For each 8 bytes of a time: (mask, value) of its separators, the mask of its digits
-    and the mask of the digits that name its minute (its second when ``to_second``)."""
-    size = -(-layout.width // 8) * 8
+    """For each 8 bytes of a time and the literal ``after`` it: (mask, value) of its
+    separators and that literal, the mask of its digits and the mask of the digits that name
+    its minute (its second when ``to_second``)."""
+    size = -(-(layout.width + len(after)) // 8) * 8
     literal, literal_mask = bytearray(size), bytearray(size)
     digit_mask, key_mask = bytearray(size), bytearray(size)
-    for offset, byte in layout.literals:
+    separators = [*layout.literals, *((layout.width + k, b) for k, b in enumerate(after))]
+    for offset, byte in separators:
         literal[offset], literal_mask[offset] = byte, 0xFF
     for comp, offset, width in layout.digits:
         for k in range(offset, offset + width):
@@ -202,7 +205,16 @@ class ColumnWalker:
         self._to_second = layout is not None and not (
             layout.components & {"Y", "y"} and layout.components & {"m", "d", "j"})
         self._stamps: dict[bytes, float] = {}  # a minute's bytes (masked): its epoch seconds
-        self._time_words = None if layout is None else _time_words(layout, self._to_second)
+        #: Literal steps checked by the step before them: a field ends where its literal was
+        #: found, and the literal after a time is compared with the time's own words.
+        self._checked = {i for i, step in enumerate(steps)
+                         if step.kind == "literal" and i and steps[i - 1].kind != "literal"}
+        after_time = b""
+        for i, step in enumerate(steps[:-1]):
+            if step.kind == "time" and steps[i + 1].kind == "literal":
+                after_time = steps[i + 1].literal
+        self._time_words = None if layout is None else _time_words(layout, self._to_second,
+                                                                  after_time)
 
     def read(self, buf: bytes, starts: np.ndarray) -> HeaderColumns:
         """The header columns of the records starting at ``starts`` (offsets into ``buf``)."""
@@ -211,9 +223,10 @@ class ColumnWalker:
         ok = np.ones(len(starts), dtype=bool)
         pos = starts
         values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for step in self.steps:
+        for i, step in enumerate(self.steps):
             if step.kind == "literal":
-                ok &= chunk.holds(pos, step.literal)
+                if i not in self._checked:
+                    ok &= chunk.holds(pos, step.literal)
                 pos = pos + len(step.literal)
                 continue
             if step.kind == "time":
@@ -281,21 +294,20 @@ class ColumnWalker:
         ok = out.ok
         rows = chunk.rows(a, 8 * len(words_of))
         words = rows.view(np.uint64)
+        key_masks = np.array([m for *_, m in words_of], dtype=np.uint64)
+        keys = words & key_masks  # each record's minute: its digits, the rest zeros
         key = np.zeros(len(a), dtype=np.uint64)
-        for j, (literal_mask, literal, digit_mask, key_mask) in enumerate(words_of):
+        for j, (literal_mask, literal, digit_mask, _) in enumerate(words_of):
             w = words[:, j]
             ok &= (w & literal_mask) == literal
             d = w & digit_mask  # digits are 0x30-0x39: high nibble 3, and still 3 plus 6
             high = digit_mask & _HIGH_NIBBLES
             ok &= (d & high) == (digit_mask & _THREES)
             ok &= ((d + (digit_mask & _SIXES)) & high) == (digit_mask & _THREES)
-            key += (w & key_mask) * MIX[j]
+            key += keys[:, j] * MIX[j]
         firsts, inverse = group(key)
-        mine = firsts[inverse]
-        for j, (_, _, _, key_mask) in enumerate(words_of):  # the same minute, not a hash's
-            ok &= (words[:, j] & key_mask) == (words[mine, j] & key_mask)
-        key_masks = np.array([m for *_, m in words_of], dtype=np.uint64)
-        minutes = words[firsts] & key_masks  # each distinct minute's digits, the rest zeros
+        ok &= same_as_first(keys, firsts, inverse)  # the same minute, not only its hash
+        minutes = keys[firsts]
         stamps = np.array([self._stamp(m.tobytes()) for m in minutes], dtype=np.float64)
         ok &= ~np.isnan(stamps)[inverse]
         times = stamps[inverse]

@@ -176,21 +176,34 @@ class RecordCounter:
         for sid, part in enumerate(parts):
             upto = known if single else len(self.store.merged_positions(sid))  # type: ignore[attr-defined]
             upto = min(upto, len(part))
-            pending: deque[tuple[int, int, int, Future[ChunkColumns]]] = deque()
+            pending: deque[tuple[int, int, Future[ChunkColumns]]] = deque()
             ahead = self._done.get(sid, 0)  # where the next chunk to start reading begins
+            generation = part.generation
             try:
                 while (pending or ahead < upto) and not cancelled():
                     while ahead < upto and len(pending) < threads:
-                        hi = chunk_end(part, ahead, upto, chunk_bytes)
-                        if pool is None:
-                            future: Future[ChunkColumns] = Future()
-                            future.set_result(read_span(part, ahead, hi))
-                        else:
-                            future = pool.submit(read_span, part, ahead, hi)
-                        pending.append((ahead, hi, part.generation, future))
+                        future: Future[ChunkColumns] = Future()
+                        try:
+                            hi = chunk_end(part, ahead, upto, chunk_bytes)
+                            if pool is None:
+                                future.set_result(read_span(part, ahead, hi))
+                            else:
+                                future = pool.submit(read_span, part, ahead, hi)
+                        except IndexError:
+                            if part.generation == generation:
+                                raise
+                            return  # the part restarted under the count: counted anew
+                        pending.append((ahead, hi, future))
                         ahead = hi
-                    lo, hi, generation, future = pending.popleft()
-                    cols = future.result()
+                    lo, hi, future = pending.popleft()
+                    try:
+                        cols = future.result()
+                    except IndexError:
+                        if part.generation == generation:
+                            raise
+                        return
+                    if part.generation != generation:
+                        return  # the caller counts the new generation with a new counter
                     part.columns.append(lo, generation, cols)
                     self._done[sid] = hi
                     yield cols.batch()

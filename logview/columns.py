@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -162,71 +160,30 @@ class RecordCounter:
         return sum(self._done.values())
 
     def batches(self, known: int, *, cancelled: Callable[[], bool] = lambda: False,
-                chunk_bytes: int = COUNT_BYTES, threads: int = 1) -> Iterator[CountBatch]:
+                chunk_bytes: int = COUNT_BYTES) -> Iterator[CountBatch]:
         """Batches for the records not counted yet: the first ``known`` of a single store,
-        or what each part of a merged store has placed.
-
-        ``threads`` > 1 reads and walks that many chunks at once on a thread pool (the
-        walk's numpy passes and the reads release the interpreter lock, so chunks overlap
-        on several CPUs); batches still come in order.
-        """
+        or what each part of a merged store has placed. A part that restarts under the
+        count (truncated, rotated) ends it: the caller counts the new records anew."""
         parts = self.store.parts()
         single = len(parts) == 1 and parts[0] is self.store
-        pool = _pool() if threads > 1 else None
         for sid, part in enumerate(parts):
             upto = known if single else len(self.store.merged_positions(sid))  # type: ignore[attr-defined]
             upto = min(upto, len(part))
-            pending: deque[tuple[int, int, Future[ChunkColumns]]] = deque()
-            ahead = self._done.get(sid, 0)  # where the next chunk to start reading begins
             generation = part.generation
-            try:
-                while (pending or ahead < upto) and not cancelled():
-                    while ahead < upto and len(pending) < threads:
-                        future: Future[ChunkColumns] = Future()
-                        try:
-                            hi = chunk_end(part, ahead, upto, chunk_bytes)
-                            if pool is None:
-                                future.set_result(read_span(part, ahead, hi))
-                            else:
-                                future = pool.submit(read_span, part, ahead, hi)
-                        except IndexError:
-                            if part.generation == generation:
-                                raise
-                            return  # the part restarted under the count: counted anew
-                        pending.append((ahead, hi, future))
-                        ahead = hi
-                    lo, hi, future = pending.popleft()
-                    try:
-                        cols = future.result()
-                    except IndexError:
-                        if part.generation == generation:
-                            raise
-                        return
-                    if part.generation != generation:
-                        return  # the caller counts the new generation with a new counter
-                    part.columns.append(lo, generation, cols)
-                    self._done[sid] = hi
-                    yield cols.batch()
-            finally:
-                for *_, future in pending:  # cancelled: what has not started never does
-                    future.cancel()
-            if cancelled():
-                return
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-#: Chunks read and walked at once when counting on threads (a chunk each).
-COUNT_THREADS = 2
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=COUNT_THREADS,
-                                       thread_name_prefix="logview-count")
-        return _POOL
+            while self._done.get(sid, 0) < upto and not cancelled():
+                lo = self._done.get(sid, 0)
+                try:
+                    hi = chunk_end(part, lo, upto, chunk_bytes)
+                    cols = read_span(part, lo, hi)
+                except IndexError:  # the index started over under the count
+                    if part.generation == generation:
+                        raise
+                    return
+                if part.generation != generation:
+                    return  # its record positions mean nothing in the new file
+                part.columns.append(lo, generation, cols)
+                self._done[sid] = hi
+                yield cols.batch()
 
 
 def read_records(source: ByteSource, base: int, rel: np.ndarray) -> tuple[bytes, dict[int, bytes]]:

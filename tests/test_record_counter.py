@@ -1,7 +1,6 @@
-"""How counting is driven (``columns.RecordCounter.batches``): chunks read and walked on
-threads give the counts of parsing every record, in order, also when the file grows between
-passes, when it is cut and rewritten under the count, and when the count is cancelled and
-resumed."""
+"""How counting is driven (``columns.RecordCounter.batches``): chunk by chunk it gives the
+counts of parsing every record, in order, also when the file grows between passes, when it
+is cut and rewritten under the count, and when the count is cancelled and resumed."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import threading
 import time
 
 import numpy as np
-import pytest
 from test_columns import TEMPLATES, assert_same, reference, summary, write_with_logging
 
 from logview.columns import RecordCounter
@@ -23,26 +21,25 @@ from logview.store import open_store
 DASH = TEMPLATES[0][0]
 
 
-def count_all(store, counter: RecordCounter, stats: RecordStats, threads: int) -> int:
+def count_all(store, counter: RecordCounter, stats: RecordStats) -> int:
     """Count what ``counter`` has not counted yet; the batches it gave."""
     batches = 0
-    for batch in counter.batches(len(store), chunk_bytes=1 << 12, threads=threads):
+    for batch in counter.batches(len(store), chunk_bytes=1 << 12):
         stats.add_batch(batch)
         batches += 1
     return batches
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_counting_on_threads_gives_the_counts_of_parsing(tmp_path, threads):
+def test_counting_in_chunks_gives_the_counts_of_parsing_in_order(tmp_path):
     path = tmp_path / "app.log"
     write_with_logging(path, DASH, None, "%", random.Random(11))
     store = open_store(StaticFileSource(str(path)), TemplateFormat(DASH))
     store.update(final=True)
     stats = RecordStats()
     counter = RecordCounter(store)
-    assert count_all(store, counter, stats, threads) > 10  # many chunks in flight
+    assert count_all(store, counter, stats) > 10  # many chunks
     assert counter.counted == len(store) == len(store.columns)
-    assert_same(summary(stats), reference(store), f"{threads} threads")
+    assert_same(summary(stats), reference(store), "chunks")
     # The columns are in record order: each record's level where the parser reads it.
     levels = store.columns.view().levelnos
     assert levels.tolist() == [store.record(i).levelno for i in range(len(store))]
@@ -64,9 +61,9 @@ def test_a_growing_file_is_counted_as_it_grows(tmp_path):
                               f"{level} - grown {n} {i}\n")
                 out.flush()
                 store.update()
-                count_all(store, counter, stats, threads=2)
+                count_all(store, counter, stats)
         store.update(final=True)
-        count_all(store, counter, stats, threads=2)
+        count_all(store, counter, stats)
         assert counter.counted == len(store) == 1000
         assert_same(summary(stats), reference(store), "grown")
     finally:
@@ -81,7 +78,7 @@ def test_a_file_cut_under_the_count_stops_it_and_keeps_no_old_column(tmp_path):
     try:
         store.update(final=True)
         counter = RecordCounter(store)
-        batches = counter.batches(len(store), chunk_bytes=1 << 12, threads=2)
+        batches = counter.batches(len(store), chunk_bytes=1 << 12)
         next(batches)
         assert 0 < len(store.columns) < 3000
         old = store.generation
@@ -97,7 +94,7 @@ def test_a_file_cut_under_the_count_stops_it_and_keeps_no_old_column(tmp_path):
         assert len(store.columns) == 0
         stats = RecordStats()
         fresh = RecordCounter(store)
-        count_all(store, fresh, stats, threads=2)
+        count_all(store, fresh, stats)
         assert fresh.counted == len(store) == len(store.columns) == 10
         assert_same(summary(stats), reference(store), "rewritten")
     finally:
@@ -113,13 +110,12 @@ def test_a_cancelled_count_stops_and_resumes_where_it_stopped(tmp_path):
     stats = RecordStats()
     stop = threading.Event()
     given = 0
-    for batch in counter.batches(len(store), cancelled=stop.is_set, chunk_bytes=1 << 12,
-                                 threads=2):
+    for batch in counter.batches(len(store), cancelled=stop.is_set, chunk_bytes=1 << 12):
         stats.add_batch(batch)
         given += batch.count
         stop.set()
     assert counter.counted == given == len(store.columns) < len(store)
-    count_all(store, counter, stats, threads=2)
+    count_all(store, counter, stats)
     assert counter.counted == len(store)
     assert_same(summary(stats), reference(store), "resumed")
     assert np.array_equal(store.columns.view().levelnos,

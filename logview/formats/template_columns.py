@@ -4,11 +4,13 @@ Counting records per level, logger and time (the viewer's level bar, logger tree
 histogram) needs three header fields of every record, not the record. A ``logging`` template
 says where they are: the head opens with literals and fields in a known order, each field
 ending where the next literal starts. ``ColumnWalker`` walks that order over a whole chunk of
-records at once: a literal at a known place is a byte comparison, a field's end is the first
-occurrence of the literal after it (``searchsorted`` into that literal's occurrences in the
-chunk), a time of fixed width is read as digits at fixed offsets, and the values of a field
-become 64-bit words whose distinct values (a few loggers, five levels, one time a minute) are
-decoded once each.
+records at once, with the word primitives of ``byte_chunk`` (a few numpy passes over the
+records, none over the chunk's bytes): a literal at a known place is a masked word, a field's
+end is the first occurrence of the literal after it (searched from each record a word at a
+time), a time of fixed width is checked as masked words of digits and separators, and the
+values of a field become 64-bit words whose distinct values (a few loggers, five levels, one
+time a minute) are decoded once each. A field read past its line holds the newline, which no
+value passes: the walk needs no line ends.
 
 The walk is the regex's own reading: fields are read shortest first, as the template's regex
 reads them when the next literal could occur inside (``template_compile``), and every field up
@@ -17,7 +19,7 @@ not taken. Records the walk cannot read (a line that does not fit, a level it do
 a head holding an escape, a value too long) are returned as such: the caller parses those
 (``logview.columns``). Templates the walk cannot follow (a field of free text before the
 message, two fields with no literal between them, a time of variable width, a needed field
-after the message) have no walker.
+after the message, a newline or NUL in the head's literals) have no walker.
 """
 
 from __future__ import annotations

@@ -120,3 +120,20 @@ def test_a_cancelled_count_stops_and_resumes_where_it_stopped(tmp_path):
     assert_same(summary(stats), reference(store), "resumed")
     assert np.array_equal(store.columns.view().levelnos,
                           [store.record(i).levelno for i in range(len(store))])
+
+
+def test_a_head_cut_by_its_line_end_is_parsed_as_the_parser_reads_it(tmp_path):
+    """The walk needs no line ends: a field whose literal comes only on a later line holds
+    the newline, and its record is parsed, not read across lines."""
+    data = (b"2024-01-02 03:04:05,123 - app\n - INFO - the level on the next line\n"
+            b"2024-01-02 03:04:06,123 - app.db - WARNING\n - ERROR - a level cut at its line\n"
+            b"2024-01-02 03:04:07,123 - web - ERROR - plain\n"
+            b"2024-01-02 03:04:08,123\n - app - INFO - the time alone on its line\n"
+            b"2024-01-02 03:04:09,123 - app - INFO")  # no newline at the end of the file
+    path = tmp_path / "cut.log"
+    path.write_bytes(data)
+    store = open_store(StaticFileSource(str(path)), TemplateFormat(DASH))
+    store.update(final=True)
+    stats = RecordStats()
+    count_all(store, RecordCounter(store), stats)
+    assert_same(summary(stats), reference(store), "cut heads")

@@ -83,8 +83,10 @@ def tui(path: Path, runs: int, code: Path) -> None:
     subprocess.run([*bench.TMUX, "new-session", "-d", "-s", keeper, "sleep 3600"], check=True)
     try:
         for run in range(runs):
+            # From the tree's own directory: ``-m`` puts the working directory first on the path.
             got = bench.time_first_screen(
-                f"PYTHONPATH={code} {bench.PY} -m logview {path}", total, timeout=180)
+                f"cd {code} && PYTHONPATH={code} {bench.PY} -m logview {path}", total,
+                timeout=180)
             indexed, counted = got.get("indexed"), got.get("counted")
             ratio = f"{counted / indexed:.2f}" if indexed and counted else "n/a"
             print(f"run {run + 1}: {total:,} records, first {got.get('first', float('nan')):.2f} s, "

@@ -2,13 +2,20 @@
 logger tree and histogram show): by columns with the format's walker, and with every record
 parsed.
 
-Usage: python bench/bench_counts.py FILE [--generate MB]
+Usage: python bench/bench_counts.py FILE [--generate MB] [--tui [--runs N] [--code DIR]]
 
 ``--generate MB`` first writes FILE, when it does not exist, with python-json-logger (about MB
 megabytes: the records of ``bench_parse.py``, 1% ERROR with tracebacks). Then it times the
 record index, counting with the walker (``RecordCounter``, as the viewer counts) and counting
 with the walker turned off (every record parsed), checks that both counts are equal, and
-prints records/s and the share of records the walker read itself.
+prints wall and CPU seconds (CPU: steadier while other work runs) and the share of records
+the walker read itself. ``--runs N`` counts by columns N times and shows the run of least CPU;
+``--code DIR`` measures the logview of another tree (``git archive REV | tar -x -C DIR``).
+
+``--tui`` instead opens FILE in the viewer in a tmux pane (``bench.time_first_screen``) and
+prints, per run, the seconds until the status line shows every record (indexed) and until the
+level bar stops saying "counting…" (counted), and their ratio. ``--code DIR`` runs the viewer
+of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs.
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+#: ``--code DIR``: the logview of another tree is the one measured (read before importing it).
+CODE = next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--code"), str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, CODE)
 
 from logview.columns import RecordCounter
 from logview.sources.base import StaticFileSource
@@ -30,8 +40,8 @@ from logview.stats import RecordStats
 from logview.store import open_store
 
 
-def count(store, walker: bool) -> tuple[float, int, RecordStats]:
-    """(seconds, records the walker did not read, the counts)."""
+def count(store, walker: bool) -> tuple[float, float, int, RecordStats]:
+    """(seconds, CPU seconds of the process, records the walker did not read, the counts)."""
     fmt = store.format
     parsed = 0
     real_parse = type(fmt).parse
@@ -47,25 +57,57 @@ def count(store, walker: bool) -> tuple[float, int, RecordStats]:
     stats = RecordStats()
     gc.disable()
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for batch in RecordCounter(store).batches(len(store)):
             stats.add_batch(batch)
             stats.take()  # as the viewer does: what was counted goes to the widgets
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         gc.enable()
         type(fmt).parse = real_parse
         if not walker:
             del fmt.column_walker
-    return seconds, parsed, stats
+    return seconds, cpu, parsed, stats
+
+
+def tui(path: Path, runs: int, code: Path) -> None:
+    """Indexed and counted times of the viewer on ``path`` (the viewer of tree ``code``)."""
+    import subprocess
+
+    import bench
+
+    store = open_store(StaticFileSource(str(path)))
+    store.update(final=True)
+    total = len(store)
+    keeper = f"keeper-{os.getpid()}"
+    subprocess.run([*bench.TMUX, "new-session", "-d", "-s", keeper, "sleep 3600"], check=True)
+    try:
+        for run in range(runs):
+            # From the tree's own directory: ``-m`` puts the working directory first on the path.
+            got = bench.time_first_screen(
+                f"cd {code} && PYTHONPATH={code} {bench.PY} -m logview {path}", total,
+                timeout=180)
+            indexed, counted = got.get("indexed"), got.get("counted")
+            ratio = f"{counted / indexed:.2f}" if indexed and counted else "n/a"
+            print(f"run {run + 1}: {total:,} records, first {got.get('first', float('nan')):.2f} s, "
+                  f"indexed {indexed or float('nan'):.2f} s, counted "
+                  f"{counted or float('nan'):.2f} s, ratio {ratio} ({code})", flush=True)
+    finally:
+        subprocess.run([*bench.TMUX, "kill-session", "-t", keeper], check=False)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file")
     parser.add_argument("--generate", type=int, metavar="MB")
+    parser.add_argument("--tui", action="store_true", help="time the viewer under tmux")
+    parser.add_argument("--runs", type=int, default=1, help="runs (the best CPU is shown)")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose logview runs")
     args = parser.parse_args()
     path = Path(args.file)
+    if args.tui:
+        tui(path.resolve(), args.runs, args.code.resolve())
+        return
     if args.generate and not path.exists():
         from bench_parse import generate
         from pythonjsonlogger.json import JsonFormatter
@@ -77,18 +119,22 @@ def main() -> None:
     store.update(final=True)
     index_s = time.perf_counter() - start
     n = len(store)
-    walk_s, unread, walked = count(store, walker=True)
+    runs = []
+    for _ in range(max(1, args.runs)):  # the best of a few (other work on the machine)
+        store.columns.reset(store.generation)
+        runs.append(count(store, walker=True))
+    walk_s, walk_cpu, unread, walked = min(runs, key=lambda r: r[1])
     store.columns.reset(store.generation)
-    parse_s, _, parsed = count(store, walker=False)
+    parse_s, parse_cpu, _, parsed = count(store, walker=False)
     same = walked.totals() == parsed.totals() and walked.sources() == parsed.sources()
     print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB, {n:,} records, format "
-          f"{store.format.name}, index {index_s:.2f} s")
-    print("| counting | s | records/s |")
-    print("|---|---|---|")
-    print(f"| every record parsed | {parse_s:.2f} | {n / parse_s:,.0f} |")
-    print(f"| by columns ({1 - unread / max(n, 1):.1%} read by the walker) | {walk_s:.2f} | "
-          f"{n / walk_s:,.0f} |")
-    print(f"speedup {parse_s / walk_s:.1f}x; counts equal: {same}")
+          f"{store.format.name}, index {index_s:.2f} s (logview of {CODE})")
+    print("| counting | s | CPU s | ns of CPU a record |")
+    print("|---|---|---|---|")
+    print(f"| every record parsed | {parse_s:.2f} | {parse_cpu:.2f} | {parse_cpu / n * 1e9:,.0f} |")
+    print(f"| by columns ({1 - unread / max(n, 1):.1%} read by the walker, best CPU of "
+          f"{len(runs)}) | {walk_s:.2f} | {walk_cpu:.2f} | {walk_cpu / n * 1e9:,.0f} |")
+    print(f"speedup {parse_cpu / walk_cpu:.1f}x in CPU; counts equal: {same}")
     if not same:
         sys.exit(1)
 

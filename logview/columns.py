@@ -86,16 +86,25 @@ class RecordCounter:
     def batches(self, known: int, *, cancelled: Callable[[], bool] = lambda: False,
                 chunk_bytes: int = COUNT_BYTES) -> Iterator[CountBatch]:
         """Batches for the records not counted yet: the first ``known`` of a single store,
-        or what each part of a merged store has placed."""
+        or what each part of a merged store has placed. A part that restarts under the
+        count (truncated, rotated) ends it: the caller counts the new records anew."""
         parts = self.store.parts()
         single = len(parts) == 1 and parts[0] is self.store
         for sid, part in enumerate(parts):
             upto = known if single else len(self.store.merged_positions(sid))  # type: ignore[attr-defined]
             upto = min(upto, len(part))
+            generation = part.generation
             while self._done.get(sid, 0) < upto and not cancelled():
                 lo = self._done.get(sid, 0)
-                generation = part.generation
-                cols, hi = read_chunk(part, lo, upto, chunk_bytes)
+                try:
+                    hi = chunk_end(part, lo, upto, chunk_bytes)
+                    cols = read_span(part, lo, hi)
+                except IndexError:  # the index started over under the count
+                    if part.generation == generation:
+                        raise
+                    return
+                if part.generation != generation:
+                    return  # its record positions mean nothing in the new file
                 part.columns.append(lo, generation, cols)
                 self._done[sid] = hi
                 yield cols.batch()
@@ -139,18 +148,27 @@ def read_records(source: ByteSource, base: int, rel: np.ndarray) -> tuple[bytes,
     return b"".join(parts), short
 
 
+def chunk_end(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES) -> int:
+    """Where a chunk of about ``chunk_bytes`` from record ``lo`` ends (at most ``hi``)."""
+    first = store.index.start(lo)
+    return min(hi, max(lo + 1, store.index.find(first + chunk_bytes)))
+
+
+def read_span(store: LogStore, lo: int, hi: int) -> ChunkColumns:
+    """The fields of records ``lo`` to ``hi`` (read at once)."""
+    bounds = store.index.bounds(lo, hi)
+    base = int(bounds[0])
+    rel = bounds - base
+    buf, short = read_records(store.source, base, rel)
+    return columns_of(store.format, store.name, buf, rel, base, short)
+
+
 def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
                ) -> tuple[ChunkColumns, int]:
     """The fields of records ``lo`` up to at most ``hi`` (about ``chunk_bytes`` of them), and
     where the chunk ended."""
-    index, fmt, name = store.index, store.format, store.name
-    first = index.start(lo)
-    hi = min(hi, max(lo + 1, index.find(first + chunk_bytes)))
-    bounds = index.bounds(lo, hi)
-    base = int(bounds[0])
-    rel = bounds - base
-    buf, short = read_records(store.source, base, rel)
-    return columns_of(fmt, name, buf, rel, base, short), hi
+    end = chunk_end(store, lo, hi, chunk_bytes)
+    return read_span(store, lo, end), end
 
 
 def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int = 0,

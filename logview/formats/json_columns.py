@@ -28,15 +28,13 @@ from typing import Any
 import numpy as np
 import orjson
 
-from logview.formats.template_columns import (
-    _ALL_ONES,
-    _MIX,
-    MAX_VALUE,
-    HeaderColumns,
-    _Chunk,
-    _escapes,
-    _next_of,
-)
+from logview.formats.byte_chunk import ALL_ONES as _ALL_ONES
+from logview.formats.byte_chunk import MAX_VALUE
+from logview.formats.byte_chunk import MIX as _MIX
+from logview.formats.byte_chunk import ByteChunk as _Chunk
+from logview.formats.byte_chunk import escapes as _escapes
+from logview.formats.byte_chunk import next_of as _next_of
+from logview.formats.template_columns import HeaderColumns
 from logview.timeparse import parse_time, to_timestamp
 
 

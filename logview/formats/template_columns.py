@@ -4,11 +4,13 @@ Counting records per level, logger and time (the viewer's level bar, logger tree
 histogram) needs three header fields of every record, not the record. A ``logging`` template
 says where they are: the head opens with literals and fields in a known order, each field
 ending where the next literal starts. ``ColumnWalker`` walks that order over a whole chunk of
-records at once: a literal at a known place is a byte comparison, a field's end is the first
-occurrence of the literal after it (``searchsorted`` into that literal's occurrences in the
-chunk), a time of fixed width is read as digits at fixed offsets, and the values of a field
-become 64-bit words whose distinct values (a few loggers, five levels, one time a minute) are
-decoded once each.
+records at once, with the word primitives of ``byte_chunk`` (a few numpy passes over the
+records, none over the chunk's bytes): a literal at a known place is a masked word, a field's
+end is the first occurrence of the literal after it (searched from each record a word at a
+time), a time of fixed width is checked as masked words of digits and separators, and the
+values of a field become 64-bit words whose distinct values (a few loggers, five levels, one
+time a minute) are decoded once each. A field read past its line holds the newline, which no
+value passes: the walk needs no line ends.
 
 The walk is the regex's own reading: fields are read shortest first, as the template's regex
 reads them when the next literal could occur inside (``template_compile``), and every field up
@@ -17,7 +19,7 @@ not taken. Records the walk cannot read (a line that does not fit, a level it do
 a head holding an escape, a value too long) are returned as such: the caller parses those
 (``logview.columns``). Templates the walk cannot follow (a field of free text before the
 message, two fields with no literal between them, a time of variable width, a needed field
-after the message) have no walker.
+after the message, a newline or NUL in the head's literals) have no walker.
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from logview.formats.byte_chunk import (
+    MAX_VALUE,
+    MIX,
+    ByteChunk,
+    escapes,
+    group,
+    next_of,
+    same_as_first,
+    word_of,
+)
 from logview.formats.template_syntax import TemplateField
-from logview.record import ESCAPE_BYTES_RE, holds_escape
 from logview.timeparse import to_timestamp
 
 #: Fields whose values hold no whitespace (``template_compile._WORD_ATTRS``).
@@ -39,20 +49,11 @@ _WORD = frozenset({"name", "module", "funcName", "filename", "processName"})
 _NUMBER = frozenset({"lineno", "process", "thread", "levelno", "msecs"})
 #: The fields the counts need (the rest is only checked).
 _WANTED = frozenset({"levelname", "levelno", "name", "asctime"})
-#: Longest value read (bytes); longer ones are parsed.
-MAX_VALUE = 128
 #: strftime directives of one width: (component, digits).
 _FIXED_DIRECTIVES = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "y": 2, "j": 3}
 _DIRECTIVE = re.compile(r"%(.)")
 _NUMBER_TEXT = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _LEVEL_NUMBER = re.compile(r"Level \d+")
-#: Odd 64-bit multipliers of the words of a value (a hash; equal hashes are then verified).
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
-                 0x27D4EB2F165667C5, 0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD,
-                 0xC4CEB9FE1A85EC53, 0x9FB21C651E98DF25] * 2, dtype=np.uint64)
-_ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
-#: What the ASCII zeros of a number of ``n`` digits add when read as values: 48 x 11...1.
-_REPUNIT48 = [48 * int("1" * n or "0") for n in range(20)]
 
 
 @dataclass(slots=True, frozen=True)
@@ -125,8 +126,12 @@ class HeaderColumns:
 def plan_steps(tokens: list[str | TemplateField], datefmt: str | None) -> list[_Step] | None:
     """The walk over a template's head, up to its message; None when it cannot be walked."""
     steps: list[_Step] = []
+    if datefmt is not None and ("\n" in datefmt or "\0" in datefmt):
+        return None
     for i, tok in enumerate(tokens):
         if isinstance(tok, str):
+            if "\n" in tok or "\0" in tok:
+                return None  # the walk reads a head on its first line, and no padding
             steps.append(_Step("literal", literal=tok.encode()))
             continue
         attr = tok.attr
@@ -152,98 +157,32 @@ def plan_steps(tokens: list[str | TemplateField], datefmt: str | None) -> list[_
     return steps
 
 
-def _occurrences(arr: np.ndarray, literal: bytes) -> np.ndarray:
-    """Sorted offsets of ``literal`` in ``arr`` (uint8)."""
-    n = len(literal)
-    if n == 0 or len(arr) < n:
-        return np.zeros(0, dtype=np.int64)
-    # Filter on the least common looking byte first (spaces, digits and letters are
-    # everywhere; dashes, brackets and colons less so).
-    first = max(range(n), key=lambda k: (literal[k] != 32, not chr(literal[k]).isalnum(), -k))
-    cand = np.flatnonzero(arr[first : len(arr) - n + 1 + first] == literal[first])
-    for k in range(n):
-        if k != first and len(cand):
-            cand = cand[arr[cand + k] == literal[k]]
-    return cand.astype(np.int64)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_THREES = np.uint64(0x3030303030303030)
+_SIXES = np.uint64(0x0606060606060606)
 
 
-def _next_of(sorted_offsets: np.ndarray, at: np.ndarray, missing: int) -> np.ndarray:
-    """For each of ``at``, the first of ``sorted_offsets`` at or after it (``missing``: none)."""
-    if len(sorted_offsets) == 0:
-        return np.full(len(at), missing, dtype=np.int64)
-    j = np.searchsorted(sorted_offsets, at)
-    last = len(sorted_offsets) - 1
-    return np.where(j <= last, sorted_offsets[np.minimum(j, last)], missing).astype(np.int64)
-
-
-def _all_along_rows(matrix: np.ndarray) -> np.ndarray:
-    """``matrix.all(axis=1)`` for a few columns (column by column: much faster there)."""
-    out = matrix[:, 0].copy()
-    for k in range(1, matrix.shape[1]):
-        out &= matrix[:, k]
-    return out
-
-
-def _escapes(buf: bytes) -> np.ndarray:
-    """Sorted offsets of the escape introducers in ``buf`` (ESC, UTF-8 C1 introducers)."""
-    if not holds_escape(buf):
-        return np.zeros(0, dtype=np.int64)
-    return np.array([m.start() for m in ESCAPE_BYTES_RE.finditer(buf)], dtype=np.int64)
-
-
-class _Chunk:
-    """A chunk's bytes, padded so that every window of ``MAX_VALUE`` bytes can be taken."""
-
-    def __init__(self, buf: bytes) -> None:
-        self.size = len(buf)
-        self.arr = np.frombuffer(buf, dtype=np.uint8)
-        padded = np.zeros(self.size + MAX_VALUE + 8, dtype=np.uint8)
-        padded[: self.size] = self.arr
-        self.padded = padded
-
-    def rows(self, at: np.ndarray, width: int) -> np.ndarray:
-        """The ``width`` bytes at each offset, one row each (zeros past the end)."""
-        window = as_strided(self.padded, shape=(self.size + 1, width), strides=(1, 1))
-        return window[np.minimum(at, self.size)]
-
-    def holds(self, at: np.ndarray, literal: bytes) -> np.ndarray:
-        """Whether ``literal`` is written at each offset."""
-        rows = self.rows(at, len(literal))
-        out = rows[:, 0] == literal[0]
-        for k in range(1, len(literal)):
-            out &= rows[:, k] == literal[k]
-        return out
-
-    @staticmethod
-    def digits(rows: np.ndarray, offset: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """The number written with ``width`` digits at ``offset`` of each row, and whether
-        they are digits."""
-        value = np.zeros(len(rows), dtype=np.int64)
-        good = np.ones(len(rows), dtype=bool)
+def _time_words(layout: TimeLayout, to_second: bool, after: bytes = b""
+                ) -> list[tuple[np.uint64, np.uint64, np.uint64, np.uint64]]:
+    """For each 8 bytes of a time and the literal ``after`` it: (mask, value) of its
+    separators and that literal, the mask of its digits and the mask of the digits that name
+    its minute (its second when ``to_second``)."""
+    size = -(-(layout.width + len(after)) // 8) * 8
+    literal, literal_mask = bytearray(size), bytearray(size)
+    digit_mask, key_mask = bytearray(size), bytearray(size)
+    separators = [*layout.literals, *((layout.width + k, b) for k, b in enumerate(after))]
+    for offset, byte in separators:
+        literal[offset], literal_mask[offset] = byte, 0xFF
+    for comp, offset, width in layout.digits:
         for k in range(offset, offset + width):
-            d = rows[:, k]
-            good &= (d >= 48) & (d <= 57)
-            value = value * 10 + d
-        return value - _REPUNIT48[width], good
-
-    def distinct(self, a: np.ndarray, lengths: np.ndarray) -> tuple[list[bytes], np.ndarray,
-                                                                   np.ndarray]:
-        """The distinct values ``buf[a:a+length]``, each record's index among them, and
-        whether that index is certain (a record whose hash collides with another value's is
-        not)."""
-        width = int(-(-max(1, int(lengths.max(initial=1))) // 8) * 8)
-        words = np.ascontiguousarray(self.rows(a, width)).view(np.uint64)
-        for j in range(width // 8):  # zero what lies past each value
-            keep = np.clip(lengths - 8 * j, 0, 8).astype(np.uint64)
-            words[:, j] &= np.where(keep >= 8, _ALL_ONES,
-                                    (np.uint64(1) << (keep * np.uint64(8))) - np.uint64(1))
-        hashes = (words * _MIX[: width // 8]).sum(axis=1, dtype=np.uint64)
-        hashes += lengths.astype(np.uint64) * _MIX[-1]
-        _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-        certain = _all_along_rows(words == words[first[inverse]])
-        values = [words[i].tobytes()[: int(lengths[i])] for i in first.tolist()]
-        return values, inverse, certain
+            digit_mask[k] = 0xFF
+            if comp != "S" or to_second:
+                key_mask[k] = 0xFF
+    if layout.fraction is not None:
+        digit_mask[layout.fraction : layout.fraction + 3] = b"\xff" * 3
+    return [(word_of(bytes(literal_mask[k : k + 8])), word_of(bytes(literal[k : k + 8])),
+             word_of(bytes(digit_mask[k : k + 8])), word_of(bytes(key_mask[k : k + 8])))
+            for k in range(0, size, 8)]
 
 
 class ColumnWalker:
@@ -267,38 +206,48 @@ class ColumnWalker:
         #: the second: its distinct values are seconds, not minutes.
         self._to_second = layout is not None and not (
             layout.components & {"Y", "y"} and layout.components & {"m", "d", "j"})
+        self._stamps: dict[bytes, float] = {}  # a minute's bytes (masked): its epoch seconds
+        #: Literal steps checked by the step before them: a field ends where its literal was
+        #: found, and the literal after a time is compared with the time's own words.
+        self._checked = {i for i, step in enumerate(steps)
+                         if step.kind == "literal" and i and steps[i - 1].kind != "literal"}
+        after_time = b""
+        for i, step in enumerate(steps[:-1]):
+            if step.kind == "time" and steps[i + 1].kind == "literal":
+                after_time = steps[i + 1].literal
+        self._time_words = None if layout is None else _time_words(layout, self._to_second,
+                                                                  after_time)
 
     def read(self, buf: bytes, starts: np.ndarray) -> HeaderColumns:
         """The header columns of the records starting at ``starts`` (offsets into ``buf``)."""
-        chunk = _Chunk(buf)
+        chunk = ByteChunk(buf)
         starts = np.asarray(starts, dtype=np.int64)
-        line_end = _next_of(np.flatnonzero(chunk.arr == 10), starts, chunk.size)
-        # A head holding an escape is parsed (the parser strips escapes first).
-        ok = _next_of(_escapes(buf), starts, chunk.size) >= line_end
-        pos = starts.copy()
+        ok = np.ones(len(starts), dtype=bool)
+        pos = starts
         values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        found: dict[bytes, np.ndarray] = {}
-        for step in self.steps:
+        for i, step in enumerate(self.steps):
             if step.kind == "literal":
-                ok &= chunk.holds(pos, step.literal)
+                if i not in self._checked:
+                    ok &= chunk.holds(pos, step.literal)
                 pos = pos + len(step.literal)
-                ok &= pos <= line_end
                 continue
             if step.kind == "time":
                 assert self.layout is not None
                 end = pos + self.layout.width
-                ok &= end <= line_end
             else:
-                occ = found.get(step.literal)
-                if occ is None:
-                    occ = found[step.literal] = _occurrences(chunk.arr, step.literal)
-                end = _next_of(occ, pos + max(1, step.width), chunk.size + 1)
-                ok &= (end <= line_end) & (end - pos <= MAX_VALUE)
-            values[step.attr] = (pos, np.maximum(end, pos))
+                # The first occurrence of the next literal: a field read past its line holds
+                # the newline, which no value read passes (``_columns``).
+                end = chunk.find(step.literal, pos + max(1, step.width), pos + MAX_VALUE)
+                ok &= end >= 0
+                end = np.where(end >= 0, end, pos)
+            values[step.attr] = (pos, end)
             pos = end
+        # A head holding an escape is parsed (the parser strips escapes first; what follows
+        # the head is the message, which the counts do not read).
+        ok &= next_of(escapes(buf), starts, chunk.size) >= pos
         return self._columns(chunk, ok, values)
 
-    def _columns(self, chunk: _Chunk, ok: np.ndarray,
+    def _columns(self, chunk: ByteChunk, ok: np.ndarray,
                  values: dict[str, tuple[np.ndarray, np.ndarray]]) -> HeaderColumns:
         count = len(ok)
         out = HeaderColumns(ok, np.zeros(count, dtype=np.int16), np.full(count, -1, np.int32),
@@ -338,44 +287,53 @@ class ColumnWalker:
         out.ok = ok
         return out
 
-    def _read_time(self, chunk: _Chunk, out: HeaderColumns, a: np.ndarray) -> None:
-        """Times of fixed width: digits at fixed offsets; the distinct minutes (seconds
-        when the time needs a reference) turned into epoch seconds by the format."""
-        layout = self.layout
-        assert layout is not None
+    def _read_time(self, chunk: ByteChunk, out: HeaderColumns, a: np.ndarray) -> None:
+        """Times of fixed width: digits and separators checked as masked words; the distinct
+        minutes (seconds when the time needs a reference) turned into epoch seconds by the
+        format, once each."""
+        layout, words_of = self.layout, self._time_words
+        assert layout is not None and words_of is not None
         ok = out.ok
-        rows = chunk.rows(a, layout.width)
-        for offset, byte in layout.literals:
-            ok &= rows[:, offset] == byte
-        parts: dict[str, np.ndarray] = {}
-        for comp, offset, width in layout.digits:
-            parts[comp], good = chunk.digits(rows, offset, width)
-            ok &= good
-        seconds = parts.pop("S", np.zeros(len(a), dtype=np.int64)) if not self._to_second \
-            else np.zeros(len(a), dtype=np.int64)
-        widths = {c: w for c, _, w in layout.digits}
-        key = np.zeros(len(a), dtype=np.int64)
-        for comp in sorted(parts):
-            key = key * 10 ** widths[comp] + parts[comp]
-        key = np.where(ok, key, -1)
-        uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        stamps = np.full(len(uniq), np.nan)
-        for k, (value, i) in enumerate(zip(uniq.tolist(), first.tolist())):
-            if value < 0:
-                continue
-            when = self.time_of({c: str(int(parts[c][i])).zfill(w)
-                                 for c, _, w in layout.digits if c in parts})
-            stamp = None if when is None else to_timestamp(when)
-            if stamp is not None:
-                stamps[k] = stamp
-        inverse = inverse.ravel()
+        rows = chunk.rows(a, 8 * len(words_of))
+        words = rows.view(np.uint64)
+        key_masks = np.array([m for *_, m in words_of], dtype=np.uint64)
+        keys = words & key_masks  # each record's minute: its digits, the rest zeros
+        key = np.zeros(len(a), dtype=np.uint64)
+        for j, (literal_mask, literal, digit_mask, _) in enumerate(words_of):
+            w = words[:, j]
+            ok &= (w & literal_mask) == literal
+            d = w & digit_mask  # digits are 0x30-0x39: high nibble 3, and still 3 plus 6
+            high = digit_mask & _HIGH_NIBBLES
+            ok &= (d & high) == (digit_mask & _THREES)
+            ok &= ((d + (digit_mask & _SIXES)) & high) == (digit_mask & _THREES)
+            key += keys[:, j] * MIX[j]
+        firsts, inverse = group(key)
+        ok &= same_as_first(keys, firsts, inverse)  # the same minute, not only its hash
+        minutes = keys[firsts]
+        stamps = np.array([self._stamp(m.tobytes()) for m in minutes], dtype=np.float64)
         ok &= ~np.isnan(stamps)[inverse]
-        times = stamps[inverse] + seconds
+        times = stamps[inverse]
+        if not self._to_second and "S" in layout.components:
+            offset = next(o for c, o, _ in layout.digits if c == "S")
+            times = times + ByteChunk.digits(rows, offset, 2)[0]
         if layout.fraction is not None:
-            millis, good = chunk.digits(rows, layout.fraction, 3)
-            ok &= good
-            times = times + millis / 1000.0
+            times = times + ByteChunk.digits(rows, layout.fraction, 3)[0] / 1000.0
         out.times = np.where(ok, times, np.nan)
+
+    def _stamp(self, raw: bytes) -> float:
+        """Epoch seconds of the minute (second) whose digits ``raw`` holds (NaN: none)."""
+        assert self.layout is not None
+        stamp = self._stamps.get(raw)
+        if stamp is None:
+            parts = {c: raw[o : o + w].decode("ascii", "replace")
+                     for c, o, w in self.layout.digits if c != "S" or self._to_second}
+            when = self.time_of(parts) if all(p.isdigit() for p in parts.values()) else None
+            got = None if when is None else to_timestamp(when)
+            stamp = float("nan") if got is None else got
+            if len(self._stamps) >= 4096:
+                self._stamps.clear()
+            self._stamps[raw] = stamp
+        return stamp
 
     def _level(self, raw: bytes, text: str) -> int:
         number = self._levels.get(raw)

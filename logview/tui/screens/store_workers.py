@@ -28,7 +28,7 @@ from logview.tui.messages import (
     SourceNotices,
     StoreGrew,
 )
-from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
+from logview.tui.pacing import DutyCycle, indexed_fraction
 
 #: Least time between two store-growth messages (the worker coalesces between them). Each
 #: one draws a frame (the list scrolls: every line of it is sent again), which costs several
@@ -52,8 +52,9 @@ _TAIL_ROWS = 80
 _FILTER_CHUNK = 50_000
 #: Seconds between two level-count messages while counting a big input.
 _COUNT_REPORT = 0.25
-#: Bytes of records counted at once (a chunk is read, walked and counted in one go).
-_COUNT_CHUNK = 1 << 20
+#: Bytes of records counted at once (a chunk is read, walked and counted in one go; the
+#: walk's numpy passes cost per record, their calls per chunk: 4 MB holds ~50,000 records).
+_COUNT_CHUNK = 4 << 20
 #: Least time between two level-count messages while a live source trickles in: the level
 #: bar, the histogram and the logger tree are drawn again at most this often (each is a frame;
 #: a frame of the whole screen costs milliseconds, and 20 records/s must not cost 20 frames).
@@ -171,12 +172,13 @@ class StoreWorkers:
                 tally.add_batch(batch)
                 counted = counter.counted
                 yield_to_ui()
-                if self._filter_progress is not None or indexing_behind(store):
-                    # The index and a running filter are what the user waits for.
-                    time.sleep(0.005)
+                if self._filter_progress is not None:
+                    time.sleep(0.005)  # a running filter is what the user waits for
                 # Told in the middle of a long pass only (a big input): a live source's few
-                # new records are one short pass, told below at the live pace.
-                if time.monotonic() - max(last, started) > _COUNT_REPORT:
+                # new records are one short pass, told below at the live pace. Told at once
+                # when the tally is full: it waits for the UI to take what it holds.
+                full = not tally.room.is_set()
+                if full or time.monotonic() - max(last, started) > _COUNT_REPORT:
                     self.post_message(LevelCounts(tally, generation, counted < known))
                     last = time.monotonic()
                     told = counted

@@ -15,6 +15,7 @@ import re
 import stat
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from logview.sources.compressed_siblings import CompressedRotations, Incomplete
@@ -28,6 +29,10 @@ MAX_PINS = 256
 ARRIVALS_SETTLE = 1.0
 #: Listings taken while rotations rename files, at most, to get one that holds still.
 LISTING_TRIES = 5
+#: A numbered rotation suffix: separator, number, what follows (``.3``, ``-3.log``).
+_NUMBERED = re.compile(r"([.\-_])(\d{1,6})((?:\.[A-Za-z]+)?)")
+#: Names past the highest numbered one listed that are tried (files a rotation moved up).
+MAX_PROBES = 4
 #: Separators between a followed file's name and a rotation suffix (``.1``, ``-20240102``).
 SUFFIX_SEPARATORS = ".-_"
 #: A rotation suffix (after the separator): ``1`` (RotatingFileHandler, logrotate), a date
@@ -122,28 +127,67 @@ class Siblings:
         return found + self._unlisted_pins(found)
 
     def _list_names(self) -> list[Sibling]:
+        """The rotated files, each once. Numbered names are opened lowest number first, every
+        number (a shift in progress leaves a gap) and past the highest one listed: a rotation
+        shifts files up (``.2`` -> ``.3``) while they are opened, so a file that moves goes to
+        a name still ahead (seen there, or twice: kept once), never to one already passed (in
+        the directory's own order it could be missed by every try, and read a look later,
+        after newer ones)."""
         try:
             names = os.listdir(self.directory)
         except OSError:
             return []
-        found: list[Sibling] = []
+        numbered: list[tuple[str, int, str]] = []  # (separator, number, rest) of ``base.N``
+        others: list[str] = []
         for name in names:
             if name == self.base or not self.is_ours(name) or name.endswith(_COMPRESSED_NAME):
                 continue
-            path = os.path.join(self.directory, name)
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-            except OSError:
+            match = _NUMBERED.fullmatch(name[len(self.base):])
+            if match:
+                numbered.append((match[1], int(match[2]), match[3]))
+            else:
+                others.append(name)
+        found: dict[Key, Sibling] = {}
+        for name in others:
+            self._open_listed(name, found)
+        spans: dict[tuple[str, str], tuple[int, int]] = {}
+        for sep, number, rest in numbered:
+            low, high = spans.get((sep, rest), (number, number))
+            spans[sep, rest] = (min(low, number), max(high, number))
+        listed = Counter((sep, rest) for sep, _, rest in numbered)
+        for (sep, rest), (low, high) in spans.items():
+            if high - low > 2 * listed[sep, rest] + MAX_PROBES:  # sparse numbers: no shifting
+                for number in sorted(n for sp, n, r in numbered if (sp, r) == (sep, rest)):
+                    self._open_listed(f"{self.base}{sep}{number}{rest}", found)
                 continue
-            try:
-                st = os.fstat(fd)
-                if stat.S_ISREG(st.st_mode):
-                    head = os.pread(fd, FINGERPRINT_BYTES, 0)
-                    if not head.startswith(_COMPRESSED_MAGIC):
-                        found.append((path, st, head))
-            finally:
-                os.close(fd)
-        return found
+            # Every number up from the lowest, gaps too (a shift in progress leaves one), and
+            # past the highest while names are there (moved up since the directory was read).
+            number, missing = low, 0
+            while number <= high or missing < MAX_PROBES:
+                there = self._open_listed(f"{self.base}{sep}{number}{rest}", found)
+                missing = 0 if there else missing + 1
+                number += 1
+        return list(found.values())
+
+    def _open_listed(self, name: str, found: dict[Key, Sibling]) -> bool:
+        """Add the regular, uncompressed file under ``name`` (once per file, under the name it
+        was last seen with); False when there is no such name."""
+        path = os.path.join(self.directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            return False
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode):
+                head = os.pread(fd, FINGERPRINT_BYTES, 0)
+                if not head.startswith(_COMPRESSED_MAGIC):
+                    key = (st.st_dev, st.st_ino)
+                    found.pop(key, None)
+                    found[key] = (path, st, head)
+        finally:
+            os.close(fd)
+        return True
 
     def _unlisted_pins(self, found: list[Sibling]) -> list[Sibling]:
         listed = {(st.st_dev, st.st_ino) for _, st, _ in found}

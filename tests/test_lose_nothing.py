@@ -96,13 +96,14 @@ for seq in range(count):
         os.replace(path, path + ".1")
         open(path, "w").close()
 """,
-    # logrotate create every 500 records (about 20 ms), 2 rotated files kept (the oldest is
-    # deleted: each file is gone about 60 ms after it took the name); for the polling path.
+    # logrotate create every 700 records (about 30 ms), 2 rotated files kept (the oldest is
+    # deleted: each file is gone about 90 ms after it took the name, less than the 100 ms the
+    # name alone was polled at, 9 times the 10 ms after a rotation now); for the polling path.
     "create-keep-2": """
 use(logging.handlers.WatchedFileHandler(path))
 for seq in range(count):
     log.info("w%d seq %d", wid, seq)
-    if seq % 500 == 499:
+    if seq % 700 == 699:
         shift(2)
         os.replace(path, path + ".1")
         open(path, "w").close()
@@ -247,7 +248,7 @@ def test_follow_loop_sees_every_record_once(tmp_path, scenario):
 def test_without_inotify_polling_loses_nothing_at_moderate_speed(tmp_path, monkeypatch,
                                                                  reader):
     """Where inotify is missing, rotated files are found by polling: logrotate create every
-    20 ms or so, with only 2 rotated files kept (each one deleted about 60 ms after it took
+    30 ms or so, with only 2 rotated files kept (each one deleted about 90 ms after it took
     the name; polls every 100 ms lost whole files, without a word)."""
     from logview.sources import watch
 

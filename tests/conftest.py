@@ -26,6 +26,19 @@ def wait_for(condition: Callable[[], object], timeout: float = 5.0, interval: fl
         time.sleep(interval)
 
 
+def read_all(source) -> bytes:
+    """Every byte a source's space holds now."""
+    return source.read_at(0, source.size())
+
+
+@pytest.fixture
+def log_path(tmp_path):
+    """A followed file's path, the file holding one line."""
+    path = tmp_path / "app.log"
+    path.write_bytes(b"first\n")
+    return str(path)
+
+
 @pytest.fixture(autouse=True)
 def _session_state_home(tmp_path_factory, monkeypatch):
     """The viewer's session (``logview.session``) goes to a temporary XDG_STATE_HOME in every

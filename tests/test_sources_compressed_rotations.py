@@ -13,10 +13,7 @@ import shutil
 
 from logview.sources.file import FileSource
 from logview.sources.watch import shared_instance
-
-
-def read_all(source: FileSource) -> bytes:
-    return source.read_at(0, source.size())
+from tests.conftest import read_all
 
 
 def write(path: str, lines: list[str]) -> None:

@@ -14,11 +14,7 @@ import pytest
 
 from logview.sources.base import SourceError
 from logview.sources.file import FileSource
-from tests.conftest import wait_for
-
-
-def read_all(source: FileSource) -> bytes:
-    return source.read_at(0, source.size())
+from tests.conftest import read_all, wait_for
 
 
 def updated_to(source: FileSource, expected: bytes) -> bool:
@@ -67,12 +63,6 @@ class Follower:
         self._stop.set()
         self._thread.join(5)
 
-
-@pytest.fixture
-def log_path(tmp_path):
-    path = tmp_path / "app.log"
-    path.write_bytes(b"first\n")
-    return str(path)
 
 
 def test_missing_file_error_says_what_and_why(tmp_path):

@@ -7,20 +7,8 @@ from __future__ import annotations
 import os
 import shutil
 
-import pytest
-
 from logview.sources.file import FileSource
-
-
-def read_all(source: FileSource) -> bytes:
-    return source.read_at(0, source.size())
-
-
-@pytest.fixture
-def log_path(tmp_path):
-    path = tmp_path / "app.log"
-    path.write_bytes(b"first\n")
-    return str(path)
+from tests.conftest import read_all
 
 
 def test_truncation_hidden_by_a_larger_size_is_noticed(log_path):

@@ -18,10 +18,7 @@ from logview.sources.rotated import (
     find_rotated_set,
     order_rotated,
 )
-
-
-def read_all(source) -> bytes:
-    return source.read_at(0, source.size())
+from tests.conftest import read_all
 
 
 def drain(source) -> None:

@@ -254,9 +254,10 @@ class FileSource(CopyTruncation, ByteSource):
         """Extend the current file to its size, or handle its truncation."""
         current = self._files[-1]
         try:
-            # Its first bytes before and after its size: a truncation in between shows.
-            head = os.pread(current.fd, FINGERPRINT_BYTES, 0)
+            # Its size, then its first bytes: a truncation in between shows in them (shorter,
+            # or other bytes), and a file that grew in between has all of them read.
             st = os.fstat(current.fd)
+            head = os.pread(current.fd, FINGERPRINT_BYTES, 0)
         except OSError:
             return
         physical = st.st_size
@@ -265,6 +266,8 @@ class FileSource(CopyTruncation, ByteSource):
         if physical < current.taken or not head.startswith(current.head):
             self._truncated(current)
             return
+        if len(head) < min(physical, FINGERPRINT_BYTES):
+            return  # truncated after its size was read, and rewritten: the next update sees it
         if physical == current.taken and not (current.taken == 0 and self._siblings.pinned):
             return  # (empty, but files arrived beside it: copies of whole cycles, maybe)
         between: list[tuple[tuple[int, int], str]] = []

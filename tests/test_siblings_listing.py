@@ -62,3 +62,47 @@ def _rotated(directory) -> set[tuple[int, int]]:
                 continue
             keys.add((st.st_dev, st.st_ino))
     return keys
+
+
+def test_a_file_found_by_inode_after_a_shift_is_opened_where_it_was_found(tmp_path, monkeypatch):
+    """A listed file moved on (``.2`` -> ``.3``) before it was opened, and moves again between
+    the walk that finds it and the open of the name it was found under: it is opened on the
+    spot, during the walk. (Opened by name afterwards, it was missed, and its records were
+    read a look later, after newer ones.) The renames are real; the hook only times them."""
+    path = tmp_path / "app.log"
+    path.write_bytes(b"current\n")
+    top = [0]
+
+    def shift() -> None:
+        for n in range(top[0], 0, -1):
+            os.replace(f"{path}.{n}", f"{path}.{n + 1}")
+        (tmp_path / "app.log.1").write_bytes(b"rotated %d\n" % top[0])
+        top[0] += 1
+
+    for _ in range(3):
+        shift()
+    siblings = Siblings(str(path))
+    st = os.stat(f"{path}.2")
+    key = (st.st_dev, st.st_ino)
+    shift()  # the file is app.log.3 now, and app.log.2 another one
+    real_open = os.open
+    opened = []
+
+    def moving_open(name, flags, *args, **kwargs):
+        if str(name) == f"{path}.3":
+            opened.append(name)
+            if len(opened) == 2:  # the second open of that name: a rotation just before it
+                shift()
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", moving_open)
+    fd = siblings.open(f"{path}.2", key)
+    monkeypatch.setattr(os, "open", real_open)
+    assert fd is not None and fd >= 0
+    try:
+        found = os.fstat(fd)
+        assert (found.st_dev, found.st_ino) == key
+        assert os.pread(fd, 100, 0) == b"rotated 1\n"
+    finally:
+        os.close(fd)
+    siblings.close()

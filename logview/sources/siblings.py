@@ -126,13 +126,15 @@ class Siblings:
                 break
         return found + self._unlisted_pins(found)
 
-    def _list_names(self) -> list[Sibling]:
+    def _list_names(self, keep: Key | None = None, kept: list[int] | None = None
+                    ) -> list[Sibling]:
         """The rotated files, each once. Numbered names are opened lowest number first, every
         number (a shift in progress leaves a gap) and past the highest one listed: a rotation
         shifts files up (``.2`` -> ``.3``) while they are opened, so a file that moves goes to
         a name still ahead (seen there, or twice: kept once), never to one already passed (in
         the directory's own order it could be missed by every try, and read a look later,
-        after newer ones)."""
+        after newer ones). ``keep``: the file whose descriptor goes to ``kept`` (open, not
+        closed) when it is found; the walk stops there."""
         try:
             names = os.listdir(self.directory)
         except OSError:
@@ -149,7 +151,7 @@ class Siblings:
                 others.append(name)
         found: dict[Key, Sibling] = {}
         for name in others:
-            self._open_listed(name, found)
+            self._open_listed(name, found, keep, kept)
         spans: dict[tuple[str, str], tuple[int, int]] = {}
         for sep, number, rest in numbered:
             low, high = spans.get((sep, rest), (number, number))
@@ -158,20 +160,22 @@ class Siblings:
         for (sep, rest), (low, high) in spans.items():
             if high - low > 2 * listed[sep, rest] + MAX_PROBES:  # sparse numbers: no shifting
                 for number in sorted(n for sp, n, r in numbered if (sp, r) == (sep, rest)):
-                    self._open_listed(f"{self.base}{sep}{number}{rest}", found)
+                    self._open_listed(f"{self.base}{sep}{number}{rest}", found, keep, kept)
                 continue
             # Every number up from the lowest, gaps too (a shift in progress leaves one), and
             # past the highest while names are there (moved up since the directory was read).
             number, missing = low, 0
-            while number <= high or missing < MAX_PROBES:
-                there = self._open_listed(f"{self.base}{sep}{number}{rest}", found)
+            while (number <= high or missing < MAX_PROBES) and not kept:
+                there = self._open_listed(f"{self.base}{sep}{number}{rest}", found, keep, kept)
                 missing = 0 if there else missing + 1
                 number += 1
         return list(found.values())
 
-    def _open_listed(self, name: str, found: dict[Key, Sibling]) -> bool:
+    def _open_listed(self, name: str, found: dict[Key, Sibling], keep: Key | None = None,
+                     kept: list[int] | None = None) -> bool:
         """Add the regular, uncompressed file under ``name`` (once per file, under the name it
-        was last seen with); False when there is no such name."""
+        was last seen with); False when there is no such name. The file ``keep`` stays open,
+        its descriptor in ``kept``."""
         path = os.path.join(self.directory, name)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
@@ -185,9 +189,27 @@ class Siblings:
                     key = (st.st_dev, st.st_ino)
                     found.pop(key, None)
                     found[key] = (path, st, head)
+                    if key == keep and kept is not None:
+                        os.set_blocking(fd, True)
+                        kept.append(fd)
+                        fd = -1
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         return True
+
+    def _find(self, key: Key) -> int:
+        """A descriptor of the file ``key`` wherever rotations moved it since it was listed,
+        taken from the walk over the names that a shift cannot make miss it (``_list_names``);
+        -1 when it is gone. (Found by name and then opened, a file moved on in between, and
+        was taken a look later, after newer ones: the viewer's copytruncate soak showed a
+        whole copy out of order in about one run in 40.)"""
+        for _ in range(LISTING_TRIES):
+            kept: list[int] = []
+            self._list_names(keep=key, kept=kept)
+            if kept:
+                return kept[0]
+        return -1
 
     def _unlisted_pins(self, found: list[Sibling]) -> list[Sibling]:
         listed = {(st.st_dev, st.st_ino) for _, st, _ in found}
@@ -226,9 +248,7 @@ class Siblings:
             return self._decompressed(path, key)
         fd = _open_file(path, key)
         if fd < 0:  # renamed on since the listing (``.1`` -> ``.2``)?
-            found = next((p for p, st, _ in self._list_names() if (st.st_dev, st.st_ino) == key),
-                         None)
-            fd = -1 if found is None else _open_file(found, key)
+            fd = self._find(key)
         if fd < 0 and twin is not None:  # deleted since the listing, its copy is left
             return self._decompressed(*twin)
         return fd if fd >= 0 else None

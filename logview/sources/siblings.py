@@ -69,6 +69,7 @@ class Siblings:
         self._settled: set[Key] = set()  # compressed copies of files we have (or had)
         self._fallback: dict[Key, tuple[str, Key]] = {}  # a file's compressed copy
         self._ready: dict[Key, int] = {}  # escaped files' compressed copies, decompressed
+        self._known: frozenset[Key] = frozenset()  # the reader's files (``release``)
 
     @property
     def compressed(self) -> CompressedRotations:
@@ -104,8 +105,8 @@ class Siblings:
         st = os.fstat(fd)
         key = (st.st_dev, st.st_ino)
         with self._lock:
-            if not stat.S_ISREG(st.st_mode) or key in self._pins:
-                os.close(fd)
+            if not stat.S_ISREG(st.st_mode) or key in self._pins or key in self._known:
+                os.close(fd)  # (a file the reader has, or closed on purpose, is not held)
                 return
             self._pins[key] = (fd, os.path.join(self.directory, entry))
             while len(self._pins) > MAX_PINS:
@@ -338,8 +339,11 @@ class Siblings:
         self._ready.clear()
 
     def release(self, known: set[Key]) -> None:
-        """Let go of pinned files that are known (ours, or there before), or empty and gone."""
+        """Let go of pinned files that are known (ours, or there before), or empty and gone;
+        known files arriving at a name later are not pinned (a pin of an old file the reader
+        closed would hold it after it was deleted, neither readable by name nor gone)."""
         with self._lock:
+            self._known = frozenset(known)
             for key, (fd, _) in list(self._pins.items()):
                 try:
                     st = os.fstat(fd)

@@ -169,8 +169,7 @@ class FileSource(CopyTruncation, ByteSource):
             if self.follow and self.generation == generation:
                 self._check_path()
                 self._close_old_files()
-                self._siblings.release({f.key for f in self._files} | set(self._closed)
-                                      | set(self._before))
+                self._siblings.release(self._known_files())
                 self._tell_escaped()
             if self.generation != generation:
                 return self._size
@@ -388,6 +387,14 @@ class FileSource(CopyTruncation, ByteSource):
         if not copies:  # (with the compressed rotations of files that escaped: ``in_order``)
             return self._siblings.in_order(candidates, self._known_heads, present, ours)
         return [(key, path) for _, key, path in sorted(found)]
+
+    def _known_files(self) -> dict[tuple[int, int], bytes | None]:
+        """The files the reader has, by inode: None for those held open (the inode is theirs
+        for sure), else their first bytes (a closed file's inode may be a new file's now)."""
+        known: dict[tuple[int, int], bytes | None] = dict(self._before)
+        known.update((key, f.head) for key, f in self._closed.items())
+        known.update((f.key, None) for f in self._files)
+        return known
 
     def _known_heads(self) -> list[bytes]:
         """The first bytes of the space's files (open ones read now) and of those there before."""

@@ -69,7 +69,7 @@ class Siblings:
         self._settled: set[Key] = set()  # compressed copies of files we have (or had)
         self._fallback: dict[Key, tuple[str, Key]] = {}  # a file's compressed copy
         self._ready: dict[Key, int] = {}  # escaped files' compressed copies, decompressed
-        self._known: frozenset[Key] = frozenset()  # the reader's files (``release``)
+        self._known: dict[Key, bytes | None] = {}  # the reader's files (``release``)
 
     @property
     def compressed(self) -> CompressedRotations:
@@ -105,7 +105,7 @@ class Siblings:
         st = os.fstat(fd)
         key = (st.st_dev, st.st_ino)
         with self._lock:
-            if not stat.S_ISREG(st.st_mode) or key in self._pins or key in self._known:
+            if not stat.S_ISREG(st.st_mode) or key in self._pins or self._is_known(key, fd):
                 os.close(fd)  # (a file the reader has, or closed on purpose, is not held)
                 return
             self._pins[key] = (fd, os.path.join(self.directory, entry))
@@ -338,20 +338,33 @@ class Siblings:
             os.close(fd)
         self._ready.clear()
 
-    def release(self, known: set[Key]) -> None:
-        """Let go of pinned files that are known (ours, or there before), or empty and gone;
-        known files arriving at a name later are not pinned (a pin of an old file the reader
-        closed would hold it after it was deleted, neither readable by name nor gone)."""
+    def release(self, known: dict[Key, bytes | None]) -> None:
+        """Let go of pinned files that are known (the reader's, or there before), or empty and
+        gone; known files arriving at a name later are not pinned (a pin of an old file the
+        reader closed would hold it after it was deleted, neither readable by name nor gone).
+        ``known``: by inode, None for a file the reader holds open, else its first bytes (a
+        closed file's inode can be a new file's: known only if it starts the same)."""
         with self._lock:
-            self._known = frozenset(known)
+            self._known = known
             for key, (fd, _) in list(self._pins.items()):
                 try:
                     st = os.fstat(fd)
                 except OSError:
                     st = None
-                if key in known or st is None or (st.st_nlink == 0 and st.st_size == 0):
+                if st is None or (st.st_nlink == 0 and st.st_size == 0) or self._is_known(key, fd):
                     os.close(fd)
                     del self._pins[key]
+
+    def _is_known(self, key: Key, fd: int) -> bool:
+        if key not in self._known:
+            return False
+        head = self._known[key]
+        if head is None:
+            return True
+        try:
+            return bool(head) and os.pread(fd, len(head), 0) == head
+        except OSError:
+            return False
 
     def empty(self, key: Key) -> None:
         """A rotated file that never held a byte: it had the name, and nothing was lost."""

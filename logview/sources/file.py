@@ -53,6 +53,9 @@ HALF_LINE_QUIET = 0.5
 CLOSE_AFTER = 5.0
 #: Rotated files already deleted that stay open (read again by inode they cannot be).
 KEEP_DELETED = 64
+#: Seconds between two warnings that polling may have missed rotated files (the count of
+#: looks in between goes into the next one).
+TURNOVER_NOTE_INTERVAL = 10.0
 
 
 class FileSource(CopyTruncation, ByteSource):
@@ -80,6 +83,8 @@ class FileSource(CopyTruncation, ByteSource):
         self._size = 0
         self._read_to = 0  # the space was read up to here at least once (by the index)
         self._poller: NamePoller | None = None  # where inotify is missing
+        self._turnovers = 0  # polling's turnovers not said yet (``file_poll``)
+        self._turnovers_said = -TURNOVER_NOTE_INTERVAL
         fd = self._open(path)
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -429,6 +434,16 @@ class FileSource(CopyTruncation, ByteSource):
         at full speed with few rotated files kept: they are opened the moment they appear)."""
         for text in self._siblings.compressed.take_damaged():
             self.note(text)
+        if self._poller is not None:
+            self._turnovers += self._poller.take_turnovers()
+            now = time.monotonic()
+            if self._turnovers and now >= self._turnovers_said + TURNOVER_NOTE_INTERVAL:
+                self._turnovers_said = now
+                self.note(f"the rotated files all changed between two looks ({self._turnovers:,}"
+                          " time(s); no inotify here: the directory is polled): files that took "
+                          "the name in between may have been rotated away and deleted unread "
+                          "(keep more rotated files)")
+                self._turnovers = 0
         lost = self._siblings.escaped(self._files[-1].key)
         if lost:
             self.note(f"{lost:,} file{'s' if lost > 1 else ''} took the name and "

@@ -8,8 +8,8 @@ object, a journal entry's ``PRIORITY``, or a key mapping's own. The regexes acce
 keys followed by a value that may be read as a satisfying level: a level name of the right
 number in any case (``level_from_name`` folds case and strips spaces), a number that one of the
 numeric readings (Python's numbers, pino's 10..60, syslog's 0..7) maps to a satisfying level,
-and every form they cannot bound (a string opening with an escape, a space or a digit,
-``Level 45``, an object, floats, signs). So the records they skip cannot match, in any mix of
+loguru's object with such a name or number, and every form they cannot bound (a string
+opening with an escape, a space or a digit, ``Level 45``, floats, signs). So the records they skip cannot match, in any mix of
 schemas; the parser confirms the rest. Keys with ``level`` in them share one regex opening with
 ``level`` (``re`` finds its literal prefix fast); the others get one regex each.
 """
@@ -50,7 +50,11 @@ def level_value(op: str, number: int) -> bytes | None:
     names_re = b"|".join(re.escape(a.encode("ascii")) for a in names)
     # A string: a name in any case, "Level 45" or a number (``level_from_name``).
     named = b"(?i:" + names_re + b")|" if names else b""
-    return b"(?:" + json_number_value(ranges, named + rb"[Ll](?i:evel )|[0-9]|") + rb"|\{)"
+    plain = json_number_value(ranges, named + rb"[Ll](?i:evel )|[0-9]|")
+    # An object: loguru's {"icon": ..., "name": "ERROR", "no": 40}, its name or number.
+    sep = _sep()
+    return (b"(?:" + plain + rb'|\{[^{}]*"(?:name' + sep + plain + b"|no" + sep + plain
+            + b"))")
 
 
 def level_scans(keys: Iterable[str], op: str, number: int) -> tuple[bytes, ...] | None:

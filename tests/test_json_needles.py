@@ -97,7 +97,7 @@ def _record(key: str, value, shape: int, separators) -> str:
     return json.dumps(obj, separators=separators)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(key=st.sampled_from(["status", "http.status", "user.id"]), value=VALUES,
        shape=st.integers(0, 3), separators=st.sampled_from(SEPARATORS),
        op=st.sampled_from(OPS), query_value=QUERY_VALUES)

@@ -32,7 +32,7 @@ import numpy as np
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
 from logview.record import RawRecord, Record, parse_raw_record
-from logview.scan import Matcher, QueryLike
+from logview.scan import Matcher, QueryLike, RegexNeedle
 from logview.sources.base import ByteSource
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class ScanJob:
     matcher: Matcher
     name: str
     detector: StartDetector
-    literals: tuple[bytes, ...]
+    literals: tuple[bytes, ...] | RegexNeedle  # or the regex of a ``PatternGroup``
     folded: bool  # literals are lower-case, to be found in lower-cased bytes
     confirm: list[re.Pattern[bytes]]  # every group's regex (AND), checked on each record
     render: Callable[[Record], bytes]

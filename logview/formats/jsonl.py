@@ -21,6 +21,7 @@ import orjson
 from logview.formats.base import FormatError, LogFormat
 from logview.formats.journald import is_journal_entry, record_from_journal
 from logview.formats.json_columns import JsonColumnWalker, JsonReading
+from logview.formats.json_levels import SCHEMA_KEYS, level_scans
 from logview.formats.linewise import (
     ANSI_HINT_RE,
     PLAIN_START,
@@ -28,6 +29,7 @@ from logview.formats.linewise import (
     is_continuation,
     plain_record,
 )
+from logview.formats.structlog_traceback import render_structlog_traceback
 from logview.record import (
     MAX_LEVELNO,
     Record,
@@ -168,6 +170,8 @@ class JsonFormat(LogFormat):
     #: puts a role elsewhere: a stack that is no text (``stack_info``), a level number
     #: (``levelno``).
     fields_named = frozenset({"stack_info", "levelno"})
+    #: Fields are the objects' keys, each written ``"key": value``.
+    json_fields = True
     prints_raw = False  # records are JSON objects: shown from their fields
     #: Records whose message the raw bytes do not show as text: journald writes a message that
     #: is not clean UTF-8 (colour codes, binary) as an array of byte values.
@@ -191,6 +195,15 @@ class JsonFormat(LogFormat):
         marks = [k for r, k in self.keys.items() if _ROLES.get(k, (None,))[0] != KEY_ROLES[r]]
         self._marks = frozenset(marks or self.keys.values())
         self._walker: JsonColumnWalker | bool | None = False
+        keys = [k for k, (role, _) in (self._roles or _ROLES).items()
+                if role in (_LEVEL, _LEVELNO)]
+        #: Every key a level may come from (``json_levels``): the roles', and the schemas'.
+        self._level_keys = tuple(keys) + (SCHEMA_KEYS if self._roles is None else ())
+
+    def level_pattern(self, op: str, number: int) -> tuple[bytes, ...] | None:
+        """The regexes of the records whose level satisfies ``levelno OP number``, under any
+        key a level may come from (``json_levels.level_scans``)."""
+        return level_scans(self._level_keys, op, number)
 
     def column_walker(self) -> JsonColumnWalker | None:
         """Reads level, logger and time of many records at once, as ``record_from_object``
@@ -530,63 +543,3 @@ def _from_loguru(obj: dict[str, Any]) -> Record:
     return Record(message=message, time=time, time_text=time_text, level=level,
                   levelno=levelno, logger=_clean(name) if isinstance(name, str) else "",
                   exc=exc, fields=fields)
-
-
-# ---------------------------------------------------------------------------------------------
-# structlog's dict tracebacks back to text
-
-
-_CAUSE = "\nThe above exception was the direct cause of the following exception:\n"
-_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n"
-
-
-def render_structlog_traceback(stacks: list[dict[str, Any]], indent: str = "") -> str:
-    """Render structlog's ``dict_tracebacks`` (outermost exception first) as Python would.
-
-    Python prints the innermost cause first, then each exception that followed with the
-    sentence saying how they are linked (``is_cause`` on the inner one).
-    """
-    blocks: list[str] = []
-    for i in range(len(stacks) - 1, -1, -1):
-        stack = stacks[i]
-        if i < len(stacks) - 1:
-            blocks.append(_CAUSE if stacks[i + 1].get("is_cause") else _CONTEXT)
-        blocks.append(_render_stack(stack))
-    text = "\n".join(blocks)
-    if indent:
-        text = "\n".join(indent + line for line in text.split("\n"))
-    return text
-
-
-def _render_stack(stack: dict[str, Any]) -> str:
-    lines: list[str] = []
-    frames = stack.get("frames")
-    group = bool(stack.get("is_group"))
-    if isinstance(frames, list) and frames:
-        lines.append(("Exception Group " if group else "") + "Traceback (most recent call last):")
-        for frame in frames:
-            if not isinstance(frame, dict):
-                continue
-            lines.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
-                         f', in {frame.get("name", "?")}')
-            source_line = frame.get("line")
-            if isinstance(source_line, str) and source_line.strip():
-                lines.append("    " + source_line.strip())
-    syntax = stack.get("syntax_error")
-    if isinstance(syntax, dict):
-        lines.append(f'  File "{syntax.get("filename", "?")}", line {syntax.get("lineno", "?")}')
-        code = syntax.get("line")
-        if isinstance(code, str) and code.strip():
-            lines.append("    " + code.strip())
-    exc_type = stack.get("exc_type") or "Exception"
-    exc_value = stack.get("exc_value")
-    lines.append(f"{exc_type}: {exc_value}" if exc_value not in (None, "") else str(exc_type))
-    notes = stack.get("exc_notes")
-    if isinstance(notes, list):
-        lines.extend(str(note) for note in notes)
-    if group and isinstance(stack.get("exceptions"), list):
-        for n, sub in enumerate(stack["exceptions"], 1):
-            if isinstance(sub, list) and all(isinstance(s, dict) for s in sub):
-                lines.append(f"  +---------------- {n} ----------------")
-                lines.append(render_structlog_traceback(sub, indent="    | "))
-    return "\n".join(lines)

@@ -16,7 +16,7 @@ from typing import IO
 
 from logview.follow import Follower, LiveFilter, NoticeBoard
 from logview.jsonl_chunks import JsonlChunks
-from logview.printer import RecordPrinter
+from logview.printer import RecordPrinter, known_original_bytes
 from logview.record import MAX_RECORD_BYTES, printable
 from logview.scan import QueryLike, iter_matching_records
 from logview.scan_ranges import make_job, run_job
@@ -125,7 +125,8 @@ def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
     With no query and JSON lines output every record is printed, whole chunks at a time
     (``JsonlChunks``)."""
     job = make_job(store, query, printer.render, need_lines=printer.jsonl,
-                   every=JsonlChunks if printer.jsonl else None)
+                   every=JsonlChunks if printer.jsonl else None,
+                   as_read=known_original_bytes if printer.original else None)
     if job is None:
         return False
     out.flush()  # forked workers must not inherit unwritten output

@@ -4,9 +4,13 @@ A template without a time (``%(levelname)s:%(name)s:%(message)s``) writes its le
 very start of each record (``VocabularyHead``). For a query about levels, looking at every
 ``ERROR`` in the bytes and walking lines around it with the start test (the generic needle
 path of ``scan_ranges``) costs three passes over the bytes and a dozen Python calls a hit.
-Here one regex pass finds the lines that open with an admitted level name, each is confirmed
-with the format's own start pattern (the index's test for a line without escape bytes), and
-its record runs to the next line that opens with any level name and passes the same test.
+Here one regex pass finds the lines that start a record with an admitted level name: a
+newline, a prefix tree of the admitted names (a line is turned away at its first bytes), then
+the format's own start pattern (the index's test for a line without escape bytes). A match
+that stays within its line is what the pattern says of the line alone; one that read past
+the line's end is asked again on the line. The record runs to the next line that starts one
+(the same pattern behind a prefix tree of every name). A pattern that reads a line's ends
+(``^``, ``$``, ``\\A``, ``\\Z``) is not used this way.
 
 A line that opens with an admitted name but is no record start (``ERROR: x y`` inside a
 message) is skipped: it belongs to a record whose own head line, if that record can match,

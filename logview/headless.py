@@ -192,8 +192,8 @@ def _print_everything(store: Store, printer: RecordPrinter, out: IO[bytes]) -> b
 
 def _send_file(source, out: IO[bytes], size: int) -> int:
     """Copy ``source`` to ``out`` inside the kernel (``ByteSource.send_to``) as far as it
-    can: no copy through this process, a third of the CPU of reading and writing a GB;
-    returns how far it got (0 when it cannot)."""
+    can (no copy of the bytes through this process); returns how far it got (0 when it
+    cannot)."""
     try:
         fd = out.fileno()
     except (AttributeError, OSError, ValueError):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from logview.formats.linewise import (
     is_continuation,
     plain_record,
 )
+from logview.formats.structlog_traceback import render_structlog_traceback
 from logview.record import (
     MAX_LEVELNO,
     Record,
@@ -107,6 +109,8 @@ def _level_name(text: str) -> tuple[str | None, int]:
 
 def _clean(text: str) -> str:
     """Strip ANSI codes that were JSON-escaped inside a value (parse only saw ``\\u001b``)."""
+    if text.isascii() and "\x1b" not in text:  # no C1 introducer either: nothing to strip
+        return text
     return strip_ansi(text) if ANSI_HINT_RE.search(text) else text
 
 
@@ -206,6 +210,26 @@ class JsonFormat(LogFormat):
             self._walker = walker if walker.usable else None
         return self._walker or None
 
+    def object_reader(self):
+        """``LogFormat.object_reader``: the bytes of a one-line record that opens with ``{``
+        and closes with ``}`` (no escape sequence, no carriage return: the caller checks)
+        decoded by orjson and mapped by ``record_from_object``, as ``parse_raw`` does with
+        their text; None for what orjson refuses (invalid UTF-8, NaN, lone surrogates) or
+        what is no object: those are parsed. None for a subclass that parses its own way."""
+        cls = type(self)
+        if cls.parse is not JsonFormat.parse or cls.parse_raw is not JsonFormat.parse_raw:
+            return None
+        roles, loads, error = self._roles, orjson.loads, orjson.JSONDecodeError
+
+        def read(data: bytes) -> Record | None:
+            try:
+                obj = loads(data)
+            except error:
+                return None
+            return record_from_object(obj, roles) if type(obj) is dict else None
+
+        return read
+
     def is_start(self, line: str) -> bool:
         head = line[:1]
         if head == "{" or (head == "\x1e" and line.lstrip(_LEAD)[:1] == "{"):
@@ -249,6 +273,49 @@ class JsonFormat(LogFormat):
         return attach_continuation(record, rest) if nl else record
 
 
+#: Reads an object's time, level, message and logger values at once.
+Plain = Callable[[dict[str, Any]], tuple[Any, ...]] | None
+#: The layouts (``_layout``) of the key orders met with the default roles.
+_LAYOUTS: dict[tuple[str, ...], tuple[tuple[str | None, ...], tuple[str, ...], Plain]] = {}
+_LAYOUTS_MAX = 1024
+
+
+def _layout(shape: tuple[str, ...], roles: dict[str, tuple[int, int]]
+            ) -> tuple[tuple[str | None, ...], tuple[str, ...], Plain]:
+    """For an object's keys in order: the key each role is read from (within a role the
+    lowest rank wins), the keys that stay fields, in the order they enter ``fields`` (a key
+    that lost its role to a better one enters when it loses it), and for a plain record
+    (``record_from_object``'s short way) what reads its time, level, message and logger
+    values (None: not plain). It depends on the keys alone, so it is worked
+    out once per key order."""
+    ranks = [_NO_RANK] * 7
+    keys: list[str | None] = [None] * 7
+    fields: list[str] = []
+    for key in shape:
+        hit = roles.get(key)
+        if hit is None:
+            fields.append(key)
+            continue
+        role, rank = hit
+        if rank < ranks[role]:
+            old = keys[role]
+            if old is not None:
+                fields.append(old)
+            ranks[role] = rank
+            keys[role] = key
+        else:
+            fields.append(key)
+    # Plain: a time, a level, a logger and a message, nothing else the steps below read
+    # (no exception, stack or level number keys, no nested schema part, not GELF, not
+    # structlog's "name" beside "event").
+    plain = (None not in (keys[_TIME], keys[_LEVEL], keys[_MSG], keys[_LOGGER])
+             and keys[_EXC] is None and keys[_STACK] is None and keys[_LEVELNO] is None
+             and _NESTED_KEYS.isdisjoint(fields) and keys[_MSG] != "short_message"
+             and not (keys[_LOGGER] == "name" and keys[_MSG] == "event"))
+    getter = itemgetter(keys[_TIME], keys[_LEVEL], keys[_MSG], keys[_LOGGER]) if plain else None
+    return tuple(keys), tuple(fields), getter
+
+
 def record_from_object(obj: dict[str, Any],
                        roles: dict[str, tuple[int, int]] | None = None) -> Record:
     """Map one decoded JSON log object onto a Record (any of the known schemas).
@@ -267,26 +334,25 @@ def record_from_object(obj: dict[str, Any],
             return record_from_journal(obj)
         roles = _ROLES
 
-    fields: dict[str, Any] = {}
-    ranks = [_NO_RANK] * 7
-    keys: list[str | None] = [None] * 7
-    values: list[Any] = [None] * 7
-    get_role = roles.get
-    for key, value in obj.items():
-        hit = get_role(key)
-        if hit is None:
-            fields[key] = value
-            continue
-        role, rank = hit
-        if rank < ranks[role]:
-            old = keys[role]
-            if old is not None:
-                fields[old] = values[role]
-            ranks[role] = rank
-            keys[role] = key
-            values[role] = value
-        else:
-            fields[key] = value
+    shape = tuple(obj)
+    layout = _LAYOUTS.get(shape) if roles is _ROLES else None
+    if layout is None:
+        layout = _layout(shape, roles)
+        if roles is _ROLES:
+            if len(_LAYOUTS) >= _LAYOUTS_MAX:  # ever new key orders stay bounded
+                _LAYOUTS.clear()
+            _LAYOUTS[shape] = layout
+    keys, field_keys, plain = layout
+    fields: dict[str, Any] = {key: obj[key] for key in field_keys}
+    if plain is not None:  # what the steps below make of text time, level, logger and message
+        time_value, level_value, msg, logger_value = plain(obj)
+        if (type(msg) is str and type(logger_value) is str and type(time_value) is str
+                and type(level_value) is str and "\n" not in msg):
+            level, levelno = _level_name(level_value)
+            return Record(message=_clean(msg), time=parse_time(time_value),
+                          time_text=time_value, level=level, levelno=levelno,
+                          logger=_clean(logger_value), fields=fields)
+    values = [None if key is None else obj[key] for key in keys]
 
     # Message ------------------------------------------------------------------------------
     exc: str | None = None
@@ -530,63 +596,3 @@ def _from_loguru(obj: dict[str, Any]) -> Record:
     return Record(message=message, time=time, time_text=time_text, level=level,
                   levelno=levelno, logger=_clean(name) if isinstance(name, str) else "",
                   exc=exc, fields=fields)
-
-
-# ---------------------------------------------------------------------------------------------
-# structlog's dict tracebacks back to text
-
-
-_CAUSE = "\nThe above exception was the direct cause of the following exception:\n"
-_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n"
-
-
-def render_structlog_traceback(stacks: list[dict[str, Any]], indent: str = "") -> str:
-    """Render structlog's ``dict_tracebacks`` (outermost exception first) as Python would.
-
-    Python prints the innermost cause first, then each exception that followed with the
-    sentence saying how they are linked (``is_cause`` on the inner one).
-    """
-    blocks: list[str] = []
-    for i in range(len(stacks) - 1, -1, -1):
-        stack = stacks[i]
-        if i < len(stacks) - 1:
-            blocks.append(_CAUSE if stacks[i + 1].get("is_cause") else _CONTEXT)
-        blocks.append(_render_stack(stack))
-    text = "\n".join(blocks)
-    if indent:
-        text = "\n".join(indent + line for line in text.split("\n"))
-    return text
-
-
-def _render_stack(stack: dict[str, Any]) -> str:
-    lines: list[str] = []
-    frames = stack.get("frames")
-    group = bool(stack.get("is_group"))
-    if isinstance(frames, list) and frames:
-        lines.append(("Exception Group " if group else "") + "Traceback (most recent call last):")
-        for frame in frames:
-            if not isinstance(frame, dict):
-                continue
-            lines.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
-                         f', in {frame.get("name", "?")}')
-            source_line = frame.get("line")
-            if isinstance(source_line, str) and source_line.strip():
-                lines.append("    " + source_line.strip())
-    syntax = stack.get("syntax_error")
-    if isinstance(syntax, dict):
-        lines.append(f'  File "{syntax.get("filename", "?")}", line {syntax.get("lineno", "?")}')
-        code = syntax.get("line")
-        if isinstance(code, str) and code.strip():
-            lines.append("    " + code.strip())
-    exc_type = stack.get("exc_type") or "Exception"
-    exc_value = stack.get("exc_value")
-    lines.append(f"{exc_type}: {exc_value}" if exc_value not in (None, "") else str(exc_type))
-    notes = stack.get("exc_notes")
-    if isinstance(notes, list):
-        lines.extend(str(note) for note in notes)
-    if group and isinstance(stack.get("exceptions"), list):
-        for n, sub in enumerate(stack["exceptions"], 1):
-            if isinstance(sub, list) and all(isinstance(s, dict) for s in sub):
-                lines.append(f"  +---------------- {n} ----------------")
-                lines.append(render_structlog_traceback(sub, indent="    | "))
-    return "\n".join(lines)

@@ -71,8 +71,9 @@ def format_text(record: Record, *, color: bool = False) -> str:
 
 def _structured(record: Record) -> bool:
     """The record is a JSON object (or has no text): its text is made from its fields."""
-    return not record.raw or (
-        record.raw.lstrip().startswith("{") and bool(record.level or record.logger or record.time))
+    raw = record.raw
+    return not raw or ((raw[:1] == "{" or raw.lstrip().startswith("{"))
+                       and bool(record.level or record.logger or record.time))
 
 
 def original_bytes(record: Record) -> bytes:
@@ -115,8 +116,9 @@ def _synthesise(record: Record) -> str:
         parts.append(record.logger)
     head = " ".join(parts)
     text = f"{head} {record.message}" if head else record.message
+    shown = _SHOWN
     extra = [f"{k}={_field_text(v)}" for k, v in record.fields.items()
-             if k not in _QUIET_FIELDS and not k.startswith(_QUIET_PREFIXES)]
+             if shown.get(k) or (shown.get(k) is None and _shown(k))]
     if extra:
         text += " " + " ".join(extra)
     if record.exc:
@@ -124,7 +126,21 @@ def _synthesise(record: Record) -> str:
     return text
 
 
+#: Field name -> whether one-line text shows it (``_shown``), for the names met so far.
+_SHOWN: dict[str, bool] = {}
+
+
+def _shown(key: str) -> bool:
+    value = key not in _QUIET_FIELDS and not key.startswith(_QUIET_PREFIXES)
+    if len(_SHOWN) >= 4096:  # ever new names stay bounded
+        _SHOWN.clear()
+    _SHOWN[key] = value
+    return value
+
+
 def _field_text(value: Any) -> str:
+    if type(value) is int:  # what orjson writes for it, or repr past 64 bits: the digits
+        return str(value)
     if isinstance(value, str):
         return value if value and " " not in value and '"' not in value else f'"{value}"'
     try:

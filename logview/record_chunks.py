@@ -62,9 +62,10 @@ class RecordChunks:
         for s, e, c, ln in zip(starts.tolist(), ends.tolist(), closes.tolist(), lines):
             data = buf[s:e]
             if c:
-                record = read(buf[s:c])
+                line = buf[s:c]
+                record = read(line)
                 if record is not None:  # what parse_raw_record would make of it
-                    record.raw = data[: c - s].decode()
+                    record.raw = line.decode()
                     record.data = data
                     if not record.source:
                         record.source = source

@@ -125,7 +125,7 @@ def _chunk_renderer(printer: RecordPrinter):
         reader = getattr(fmt, "line_reader", None)
         if printer.jsonl and reader is not None and reader() is not None:
             return JsonlChunks(fmt, name, one)
-        return RecordChunks(fmt, name, one, printer.render)
+        return RecordChunks(fmt, name, one, printer.render, jsonl=printer.jsonl)
     return make
 
 

@@ -16,9 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import orjson
+from orjson import OPT_NON_STR_KEYS, dumps
 
 from logview.formats.base import LogFormat
+from logview.formats.jsonl import PlainValues
 from logview.record import ESCAPE_BYTES_RE, Record, holds_escape
+from logview.timeparse import parse_time
 
 #: The exact path for one record: (offset in the file, line number, bytes) -> rendered.
 OneRecord = Callable[[int, int, bytes], bytes]
@@ -34,11 +38,16 @@ class RecordChunks:
     """
 
     def __init__(self, fmt: LogFormat | None, source: str, one: OneRecord,
-                 render: Callable[[Record], bytes]) -> None:
+                 render: Callable[[Record], bytes], *, jsonl: bool = False) -> None:
         self.read = fmt.object_reader() if fmt is not None else None
         self.one = one
         self._render = render
         self._source = source
+        #: ``-o jsonl``: a plain object's values straight to its JSON line (``_json_line``).
+        plain = getattr(fmt, "plain_reader", None) if jsonl and self.read is not None else None
+        self.plain = plain() if plain is not None else None
+        self._source_json = orjson.dumps(source)
+        self._heads: dict[tuple[str | None, int, str], bytes] = {}
 
     def render(self, buf: bytes, starts: np.ndarray, line_idx: np.ndarray, offset: int,
                first_line: int) -> tuple[bytes, int]:
@@ -57,12 +66,20 @@ class RecordChunks:
                             zip(starts.tolist(), ends.tolist(), lines)), count
         closes = self._object_lines(buf, starts, ends, line_idx)
         read, render, source = self.read, self._render, self._source
+        plain, json_line = self.plain, self._json_line
         out: list[bytes] = []
         add = out.append
         for s, e, c, ln in zip(starts.tolist(), ends.tolist(), closes.tolist(), lines):
             data = buf[s:e]
             if c:
                 line = buf[s:c]
+                if plain is not None:
+                    values = plain(line)
+                    if values is not None:
+                        made = json_line(values, ln)
+                        if made is not None:
+                            add(made)
+                            continue
                 record = read(line)
                 if record is not None:  # what parse_raw_record would make of it
                     record.raw = line.decode()
@@ -75,6 +92,28 @@ class RecordChunks:
                     continue
             add(one(offset + s, ln, data))
         return b"".join(out), count
+
+    def _json_line(self, values: PlainValues, line: int) -> bytes | None:
+        """The ``-o jsonl`` line of a plain record (``dumps_record``'s bytes: its keys in
+        order, compact), or None for fields orjson refuses (``dumps_record`` knows what to
+        write)."""
+        time_text, level, levelno, message, logger, fields = values
+        try:
+            fields_json = dumps(fields, option=OPT_NON_STR_KEYS)
+        except TypeError:
+            return None
+        key = (level, levelno, logger)
+        head = self._heads.get(key)
+        if head is None:
+            head = (b',"level":%b,"levelno":%d,"logger":%b,"message":'
+                    % (dumps(level), levelno, dumps(logger)))
+            if len(self._heads) >= 4096:  # ever new heads stay bounded
+                self._heads.clear()
+            self._heads[key] = head
+        time = parse_time(time_text)
+        stamp = b"null" if time is None else b'"%b"' % time.isoformat().encode()
+        return (b'{"time":%b%b%b,"exc":null,"fields":%b,"source":%b,"line":%d}\n'
+                % (stamp, head, dumps(message), fields_json, self._source_json, line))
 
     @staticmethod
     def _object_lines(buf: bytes, starts: np.ndarray, ends: np.ndarray,

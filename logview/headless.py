@@ -125,7 +125,8 @@ def _chunk_renderer(printer: RecordPrinter):
         reader = getattr(fmt, "line_reader", None)
         if printer.jsonl and reader is not None and reader() is not None:
             return JsonlChunks(fmt, name, one)
-        return RecordChunks(fmt, name, one, printer.render, jsonl=printer.jsonl)
+        return RecordChunks(fmt, name, one, printer.render, jsonl=printer.jsonl,
+                            original=printer.original)
     return make
 
 

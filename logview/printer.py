@@ -107,22 +107,31 @@ _QUIET_FIELDS = frozenset({
 
 
 def _synthesise(record: Record) -> str:
+    time = record.time
+    return synthesise(record.time_text or (time.isoformat(sep=" ") if time else ""),
+                      record.level, record.logger, record.message, record.fields, record.exc)
+
+
+def synthesise(time_text: str, level: str | None, logger: str, message: str,
+               fields: dict[str, Any], exc: str | None) -> str:
+    """The text of a record made from its fields (a JSON object's): time, level, logger,
+    message, the fields a program added as ``key=value``, the traceback on the next lines."""
     parts = []
-    if record.time_text or record.time:
-        parts.append(record.time_text or record.time.isoformat(sep=" "))  # type: ignore[union-attr]
-    if record.level:
-        parts.append(record.level)
-    if record.logger:
-        parts.append(record.logger)
+    if time_text:
+        parts.append(time_text)
+    if level:
+        parts.append(level)
+    if logger:
+        parts.append(logger)
     head = " ".join(parts)
-    text = f"{head} {record.message}" if head else record.message
+    text = f"{head} {message}" if head else message
     shown = _SHOWN
-    extra = [f"{k}={_field_text(v)}" for k, v in record.fields.items()
+    extra = [f"{k}={_field_text(v)}" for k, v in fields.items()
              if shown.get(k) or (shown.get(k) is None and _shown(k))]
     if extra:
         text += " " + " ".join(extra)
-    if record.exc:
-        text += "\n" + record.exc
+    if exc:
+        text += "\n" + exc
     return text
 
 

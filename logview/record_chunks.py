@@ -21,6 +21,7 @@ from orjson import OPT_NON_STR_KEYS, dumps
 
 from logview.formats.base import LogFormat
 from logview.formats.jsonl import PlainValues
+from logview.printer import synthesise
 from logview.record import ESCAPE_BYTES_RE, Record, holds_escape
 from logview.timeparse import parse_time
 
@@ -38,14 +39,20 @@ class RecordChunks:
     """
 
     def __init__(self, fmt: LogFormat | None, source: str, one: OneRecord,
-                 render: Callable[[Record], bytes], *, jsonl: bool = False) -> None:
+                 render: Callable[[Record], bytes], *, jsonl: bool = False,
+                 original: bool = False) -> None:
+        """``jsonl``: ``render`` is ``-o jsonl``'s; ``original``: ``render`` is the text of a
+        printer into a pipe (``printer.original_bytes``)."""
         self.read = fmt.object_reader() if fmt is not None else None
         self.one = one
         self._render = render
         self._source = source
         #: ``-o jsonl``: a plain object's values straight to its JSON line (``_json_line``).
-        plain = getattr(fmt, "plain_reader", None) if jsonl and self.read is not None else None
+        #: Text into a pipe: a plain object's values straight to its text (``_text_line``).
+        plain = (getattr(fmt, "plain_reader", None) if (jsonl or original)
+                 and self.read is not None else None)
         self.plain = plain() if plain is not None else None
+        self._plain_line = self._json_line if jsonl else self._text_line
         self._source_json = orjson.dumps(source)
         self._heads: dict[tuple[str | None, int, str], bytes] = {}
 
@@ -66,7 +73,7 @@ class RecordChunks:
                             zip(starts.tolist(), ends.tolist(), lines)), count
         closes = self._object_lines(buf, starts, ends, line_idx)
         read, render, source = self.read, self._render, self._source
-        plain, json_line = self.plain, self._json_line
+        plain, plain_line = self.plain, self._plain_line
         out: list[bytes] = []
         add = out.append
         for s, e, c, ln in zip(starts.tolist(), ends.tolist(), closes.tolist(), lines):
@@ -76,7 +83,7 @@ class RecordChunks:
                 if plain is not None:
                     values = plain(line)
                     if values is not None:
-                        made = json_line(values, ln)
+                        made = plain_line(values, ln, data)
                         if made is not None:
                             add(made)
                             continue
@@ -93,7 +100,17 @@ class RecordChunks:
             add(one(offset + s, ln, data))
         return b"".join(out), count
 
-    def _json_line(self, values: PlainValues, line: int) -> bytes | None:
+    @staticmethod
+    def _text_line(values: PlainValues, line: int, data: bytes) -> bytes:
+        """``original_bytes`` of a plain record: its text made from its fields, or its bytes
+        when it has no level, logger or time."""
+        time_text, level, _, message, logger, fields = values
+        if not (level or logger) and parse_time(time_text) is None:
+            return data if data.endswith(b"\n") else data + b"\n"
+        text = synthesise(time_text, level, logger, message, fields, None)
+        return (text + "\n").encode("utf-8", "replace")
+
+    def _json_line(self, values: PlainValues, line: int, data: bytes) -> bytes | None:
         """The ``-o jsonl`` line of a plain record (``dumps_record``'s bytes: its keys in
         order, compact), or None for fields orjson refuses (``dumps_record`` knows what to
         write)."""

@@ -1,8 +1,8 @@
 """Running without a screen: ``--print``, ``--print --follow`` and ``--listen --print``.
 
 A finished file is scanned without its index when the query has needles or the columns answer
-it, and printed whole as JSON lines with no query (``logview.scan_ranges``, forked range
-workers); everything else goes through the ``Follower`` and a ``LiveFilter``, the same ones
+it, and printed whole with no query (``logview.scan_ranges``, forked range workers; a text
+file into a pipe is copied as its bytes); everything else goes through the ``Follower`` and a ``LiveFilter``, the same ones
 the viewer uses.
 """
 
@@ -18,6 +18,7 @@ from logview.follow import Follower, LiveFilter, NoticeBoard
 from logview.jsonl_chunks import JsonlChunks
 from logview.printer import RecordPrinter, known_original_bytes
 from logview.record import MAX_RECORD_BYTES, printable
+from logview.record_chunks import RecordChunks
 from logview.scan import QueryLike, iter_matching_records
 from logview.scan_ranges import make_job, run_job
 from logview.sources.base import SourceError
@@ -120,14 +121,26 @@ class MatchPrinter:
             self._printed.clear()
 
 
+def _chunk_renderer(printer: RecordPrinter):
+    """What renders every record of a chunk for ``printer`` (``scan_ranges`` factories)."""
+    def make(fmt, name: str, one) -> JsonlChunks | RecordChunks:
+        reader = getattr(fmt, "line_reader", None)
+        if printer.jsonl and reader is not None and reader() is not None:
+            return JsonlChunks(fmt, name, one)
+        return RecordChunks(fmt, name, one, printer.render, jsonl=printer.jsonl,
+                            original=printer.original)
+    return make
+
+
 def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
                   out: IO[bytes]) -> bool:
     """Print the matches of a finished file without indexing it first; False: not possible.
 
-    With no query and JSON lines output every record is printed, whole chunks at a time
-    (``JsonlChunks``)."""
+    With no query every record is printed, whole chunks at a time: a template's as JSON
+    lines from their heads (``JsonlChunks``), any other's (JSON objects read from their
+    bytes) by the printer's ``render`` (``RecordChunks``)."""
     job = make_job(store, query, printer.render, need_lines=printer.jsonl,
-                   every=JsonlChunks if printer.jsonl else None,
+                   every=_chunk_renderer(printer),
                    as_read=known_original_bytes if printer.original else None)
     if job is None:
         return False

@@ -9,8 +9,9 @@ levels and loggers (``level>=ERROR`` over JSON lines, where a level may be a num
 answered by columns instead: the range's record starts are found with the same bulk start test
 as the index, the format's column walker reads every record's level and logger with numpy
 (``columns.columns_of``), and only the records the query's ``column_mask`` keeps are parsed.
-The empty query (``-o jsonl`` of a whole file) takes every record of a range, found by the same
-bulk test, and hands them to a ``ChunkRenderer`` a chunk at a time. Ranges run in forked worker processes when there are several CPUs and come back in file order.
+The empty query (a whole file printed, but a text file into a pipe, which is copied) takes every
+record of a range, found by the same bulk test, and hands them to a ``ChunkRenderer`` a chunk
+at a time. Ranges run in forked worker processes when there are several CPUs and come back in file order.
 
 A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not handled here:
 ``NeedIndex`` tells the caller to continue from that range with the index.
@@ -55,7 +56,8 @@ MAX_WORKERS = 4
 
 
 class ChunkRenderer(Protocol):
-    """Renders all the records of a chunk at once (``jsonl_chunks.JsonlChunks``)."""
+    """Renders all the records of a chunk at once (``jsonl_chunks.JsonlChunks``,
+    ``record_chunks.RecordChunks``)."""
 
     def render(self, buf: bytes, starts: np.ndarray, line_idx: np.ndarray, offset: int,
                first_line: int) -> tuple[bytes, int]: ...

@@ -100,6 +100,12 @@ class LogFormat(ABC):
         (``template_columns.ColumnWalker``), or None: the records are parsed."""
         return
 
+    def object_reader(self):
+        """What reads a record that is one JSON object on one line straight from its bytes
+        (``bytes -> Record | None``: the record ``parse_raw`` makes of them, or None when the
+        parser must read them), or None: this format's records are parsed."""
+        return
+
     def parse_raw(self, raw: str) -> Record:
         """Parse a record's original text: strips ANSI, parses, keeps ``raw``."""
         record = self.parse(strip_ansi(raw))

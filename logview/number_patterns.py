@@ -93,7 +93,10 @@ def json_number_value(ranges: Ranges, text: bytes = b"") -> bytes:
     plain = [p for p in (int_range(lo, hi) for lo, hi in ranges) if p is not None]
     exact = (b"(?:" + b"|".join(plain) + b")" + _INT_END + b"|") if plain else b""
     loose = rb"[0-9]++[.eE]|"
-    string = rb'" *+(?:' + text + exact + loose + rb"[-+.0\\\x80-\xff])"
+    # (in a string, digits may go on as other scripts' digits, "1\u0660" is 10: the query
+    # reads any Unicode digit, so digits followed by an escape or a non-ASCII byte pass)
+    string = (rb'" *+(?:' + text + exact + rb"[0-9]++[.eE\\\x80-\xff]|"
+              + rb"[-+.0\\\x80-\xff])")
     return b"(?:" + string + b"|" + exact + loose + rb"[-+.IN\[])"
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logview.formats.jsonl import JsonFormat
@@ -101,6 +101,8 @@ def _record(key: str, value, shape: int, separators) -> str:
 @given(key=st.sampled_from(["status", "http.status", "user.id"]), value=VALUES,
        shape=st.integers(0, 3), separators=st.sampled_from(SEPARATORS),
        op=st.sampled_from(OPS), query_value=QUERY_VALUES)
+@example(key="status", value="1\u0660", shape=0, separators=(", ", ": "), op=">=",
+         query_value="2")  # "1" then an Arabic-Indic zero: the query reads 10
 def test_a_field_needle_never_rejects_a_record_the_query_matches(key, value, shape, separators,
                                                                  op, query_value):
     line = _record(key, value, shape, separators)

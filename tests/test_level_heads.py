@@ -73,14 +73,18 @@ def write_log(path, template: str, seed: int, *, escapes: bool) -> None:
     path.write_bytes(b"".join(chunks))
 
 
-_REFERENCES: dict[tuple[int, str, str], bytes] = {}
+#: Each store's references by (query, output); the store is in the value, so a cached
+#: reference is only ever another store's when ``id`` was reused (module-scoped stores are
+#: freed between parameters): then it is computed again.
+_REFERENCES: dict[tuple[int, str, str], tuple[object, bytes]] = {}
 
 
 def reference(store, query, output: str) -> bytes:
     key = (id(store), query.text, output)
-    if key not in _REFERENCES:
-        _REFERENCES[key] = _reference(store, query, output)
-    return _REFERENCES[key]
+    cached = _REFERENCES.get(key)
+    if cached is None or cached[0] is not store:
+        cached = _REFERENCES[key] = (store, _reference(store, query, output))
+    return cached[1]
 
 
 def _reference(store, query, output: str) -> bytes:

@@ -31,13 +31,14 @@ def log_chained_exception(logger: logging.Logger, outer: type[Exception], text: 
         logger.exception(message, *args)
 
 
-def loguru_json(write: Callable[[Any], None]) -> str:
-    """The lines loguru's ``serialize=True`` sink writes for ``write(logger)`` (every level,
-    TRACE up), then for ``logger.exception("failed")`` with a ``KeyError`` raised."""
+def loguru_lines(write: Callable[[Any], None], **sink: Any) -> str:
+    """What a loguru sink made with ``sink`` options (``serialize=True``: its JSON lines;
+    ``colorize=False``: its default text format) writes for ``write(logger)`` at every level,
+    TRACE up, then for ``logger.exception("failed")`` with a ``KeyError`` raised."""
     from loguru import logger
 
     out = io.StringIO()
-    sink = logger.add(out, serialize=True, level="TRACE")
+    handle = logger.add(out, level="TRACE", **sink)
     try:
         write(logger)
         try:
@@ -45,5 +46,10 @@ def loguru_json(write: Callable[[Any], None]) -> str:
         except KeyError:
             logger.exception("failed")
     finally:
-        logger.remove(sink)
+        logger.remove(handle)
     return out.getvalue()
+
+
+def loguru_json(write: Callable[[Any], None]) -> str:
+    """The JSON lines of loguru's ``serialize=True`` sink (see ``loguru_lines``)."""
+    return loguru_lines(write, serialize=True)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import structlog
-from logging_helpers import loguru_json
+from logging_helpers import loguru_json, loguru_lines
 
 from logview.formats import detect
 from logview.formats.base import FormatError, LogFormat, PlainFormat
@@ -197,20 +197,11 @@ def _known() -> list[LogFormat]:
 
 
 def _loguru_text() -> bytes:
-    from loguru import logger
-
-    out = io.StringIO()
-    sink = logger.add(out, colorize=False)  # loguru's default format
-    try:
+    def write(loguru) -> None:
         for i in range(30):
-            logger.log(("INFO", "DEBUG", "WARNING", "SUCCESS")[i % 4], "tick {}", i)
-        try:
-            raise KeyError("x")
-        except KeyError:
-            logger.exception("failed")
-    finally:
-        logger.remove(sink)
-    return out.getvalue().encode()
+            loguru.log(("INFO", "DEBUG", "WARNING", "SUCCESS")[i % 4], f"tick {i}")
+
+    return loguru_lines(write, colorize=False).encode()  # loguru's default format
 
 
 class _UvicornFormatter(logging.Formatter):

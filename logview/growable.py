@@ -25,7 +25,7 @@ import numpy as np
 #: and the writer touches only the pages of the last step through it, so the pages it wrote
 #: before stay in the page cache (written back, reclaimable) but leave the process's
 #: resident set with the old mapping.
-MAP_STEP = 16 << 20
+MAP_STEP = 4 << 20
 #: Values copied at once between arrays (bounded temporaries, whatever the arrays' size).
 COPY_VALUES = 1 << 20
 

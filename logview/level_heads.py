@@ -51,9 +51,11 @@ def _name_trie(words: list[bytes]) -> bytes:
 
 
 def _heads(head: VocabularyHead, names: Iterable[bytes]) -> bytes:
-    """A line's head: the head literal, one of ``names`` (or a numbered level), ``after``."""
-    return (re.escape(head.head) + b"(?:" + _name_trie(list(names)) + b"|" + _NUMBERED + b")"
-            + re.escape(head.after))
+    """A line's head: the head literal, one of ``names`` (or a numbered level), ``after``
+    (the spaces of a padded name around it)."""
+    return (re.escape(head.head) + (b"\\ *" if head.pad_left else b"") + b"(?:"
+            + _name_trie(list(names)) + b"|" + _NUMBERED + b")"
+            + (b"\\ *" if head.pad_right else b"") + re.escape(head.after))
 
 
 class LevelHeads:

@@ -5,15 +5,18 @@ has no fixed-width head: its start pattern is an alternation of every level name
 the rest of the prefix, and running it on every line was most of the time of indexing such a
 file. Its shape (``VocabularyHead``) is tested here with numpy on the first ``REACH`` bytes
 of each line, never on the whole chunk: five aligned 64-bit words are read at each line start
-and the bytes of interest (``after[0]``, whitespace, spaces, ``word_end[0]``) become bit maps
-of the line with exact SWAR byte tests (bit k: byte k of the line). The head literal, the
+and the bytes of interest (``after[0]``, bytes up to a space, spaces, ``word_end[0]``) become
+bit maps of the line (bytes compared with numpy, their flags gathered eight at a time with a
+multiply; bit k: byte k of the line). The head literal, the
 spaces of a right-aligned name, the one name the line can hold (the bytes before the first
 ``after[0]``, or space for a left-aligned name, looked up among the names as 64-bit words),
 the spaces that pad it, ``after``, then the word: its first whitespace or ``word_end`` byte
 say whether the lazy (or possessive) word of the pattern ends there. Each line gets 1 (a
 start), 0 (not one) or -1 (the pattern must say: a ``Level 15`` name, a head that runs past
-``REACH`` bytes, a ``word_end`` whose first byte comes without the rest, a line too close to
-the end of the data).
+``REACH`` bytes, a ``word_end`` whose first byte comes without the rest, a control byte
+where whitespace would decide, a line too close to the end of the data). The arrays of a
+block of lines are reused by each thread: fresh ones of that size are mapped and unmapped
+by malloc on every call, and their page faults cost more than the test.
 """
 
 from __future__ import annotations
@@ -30,17 +33,15 @@ _NAME_MAX = 16
 _WORDS = 5
 REACH = 8 * _WORDS - 7
 _SENTINEL = np.uint64(1 << REACH)
-_ROWS = np.arange(_WORDS + 1)[:, None]
+_ROWS = np.arange(_WORDS)[:, None]
 #: Where each word's byte of bits goes in a line's map.
 _PLACES = (np.arange(_WORDS, dtype=np.uint64) * np.uint64(8))[:, None]
-#: Lines decided at once: each of the test's arrays is then 128 KB.
-BLOCK = 1 << 13
+#: Lines decided at once (the arrays of a block stay in the core's cache).
+BLOCK = 1 << 14
 #: A name's two words (and its length) hash to a slot of this table (no two names share one).
 _SLOTS = 1 << 12
 _ALL = (1 << 64) - 1
 _BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [_ALL], dtype=np.uint64)
-_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_HIGH = np.uint64(0x8080808080808080)
 #: Gathers bit 0 of each byte of a word into one byte (byte k -> bit k).
 _GATHER = np.uint64(0x0102040810204080)
 _U = np.uint64
@@ -48,8 +49,7 @@ _U = np.uint64
 _WHITE_BYTE = np.zeros(256, dtype=bool)
 _WHITE_BYTE[list(b" \t\n\v\f\r")] = True
 
-#: A word's bytes to a mask with bit 7 of each byte that passes (nothing else set), written
-#: into the second array.
+#: Bytes (uint8) to whether each passes, written into the second array (bools).
 ByteTest = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -58,50 +58,24 @@ def _word(data: bytes) -> int:
     return int.from_bytes(data[:8].ljust(8, b"\0"), "little")
 
 
-def _rep(byte: int) -> np.uint64:
-    return np.uint64(0x0101010101010101 * byte)
-
-
 def _in_ranges(ranges: tuple[tuple[int, int], ...]) -> ByteTest:
-    """The exact SWAR test of "the byte is in one of ``ranges``" (ASCII bounds): on the low
-    seven bits of each byte, ``+ (0x80 - lo)`` sets bit 7 iff ``>= lo`` and ``+ (0x7F - hi)``
-    iff ``> hi``, with no carry into the next byte; a byte with bit 7 set is in none. One
-    byte value is tested as an equality (the zero bytes of ``w ^ value``). The test writes
-    into ``out`` (and two more scratch arrays of its shape: no page is mapped a call)."""
-    if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
-        value = _rep(ranges[0][0])
+    """The test of "the byte is in one of ``ranges``", byte by byte (numpy compares 32
+    bytes an instruction), into ``out`` (bools, one a byte)."""
+    (lo, hi), *more = ranges
 
-        def equal(w: np.ndarray, out: np.ndarray) -> np.ndarray:
-            y = np.bitwise_xor(w, value, out=_scratch("y", w.shape))
-            np.bitwise_and(y, _LOW7, out=out)
-            np.add(out, _LOW7, out=out)
-            np.bitwise_or(out, y, out=out)
-            return np.bitwise_and(np.invert(out, out=out), _HIGH, out=out)
-
-        return equal
-    if len(ranges) == 1 and ranges[0][0] == 0:
-        above = _rep(0x7F - ranges[0][1])
-
-        def at_most(w: np.ndarray, out: np.ndarray) -> np.ndarray:
-            np.bitwise_and(w, _LOW7, out=out)
-            np.add(out, above, out=out)
-            np.bitwise_or(out, w, out=out)
-            return np.bitwise_and(np.invert(out, out=out), _HIGH, out=out)
-
-        return at_most
-    adds = [(_rep(0x80 - lo), _rep(0x7F - hi)) for lo, hi in ranges]
-
-    def test(w: np.ndarray, out: np.ndarray) -> np.ndarray:
-        x = np.bitwise_and(w, _LOW7, out=_scratch("x", w.shape))
-        above = _scratch("y", w.shape)
-        out[...] = 0
-        for add_lo, add_hi in adds:
-            np.add(x, add_hi, out=above)
-            np.invert(above, out=above)
-            np.bitwise_and(above, np.add(x, add_lo, out=_scratch("z", w.shape)), out=above)
-            np.bitwise_or(out, above, out=out)
-        np.bitwise_and(out, np.invert(w, out=above), out=out)
-        return np.bitwise_and(out, _HIGH, out=out)
+    def test(data: np.ndarray, out: np.ndarray) -> np.ndarray:
+        if lo == hi:
+            np.equal(data, lo, out=out)
+        elif lo == 0:
+            np.less_equal(data, hi, out=out)
+        else:
+            np.greater_equal(data, lo, out=out)
+            out &= np.less_equal(data, hi, out=_scratch("more", out.shape, np.bool_))
+        for low, high in more:
+            one = np.greater_equal(data, low, out=_scratch("one", out.shape, np.bool_))
+            one &= np.less_equal(data, high, out=_scratch("more", out.shape, np.bool_))
+            out |= one
+        return out
 
     return test
 
@@ -298,7 +272,7 @@ class _Lines:
         self.starts = starts
         aligned = arr[: len(arr) // 8 * 8].view(np.uint64)
         #: Row k: the aligned word k after the one that holds each line's first byte.
-        shape = (_WORDS + 1, len(starts))
+        shape = (_WORDS, len(starts))
         where = np.add(starts >> 3, _ROWS, out=_scratch("where", shape, np.int64))
         self.words = np.take(aligned, where, out=_scratch("words", shape))
         self.skew = (starts & 7).astype(np.uint64)
@@ -307,7 +281,7 @@ class _Lines:
         self._at: dict[int, np.ndarray] = {}
 
     def word_at(self, p: int) -> np.ndarray:
-        """The 8 bytes from byte ``p`` (at most ``8 * (_WORDS - 1)``) of every line."""
+        """The 8 bytes from byte ``p`` (below ``8 * (_WORDS - 2)``) of every line."""
         got = self._at.get(p)
         if got is None:
             q, r = divmod(p, 8)
@@ -328,9 +302,10 @@ class _Lines:
 
     def bit_map(self, test: ByteTest) -> np.ndarray:
         """Bit k of line j: byte k of line j passes ``test`` (bits up to ``REACH``)."""
-        bits = test(self.words[:_WORDS], _scratch("bits", (_WORDS, len(self.starts))))
-        np.right_shift(bits, _U(7), out=bits)
-        np.multiply(bits, _GATHER, out=bits)
+        flags = test(self.words.view(np.uint8),
+                     _scratch("flags", (_WORDS, 8 * len(self.starts)), np.bool_))
+        bits = np.multiply(flags.view(np.uint64), _GATHER,
+                           out=_scratch("bits", self.words.shape))
         np.right_shift(bits, _U(56), out=bits)
         np.left_shift(bits, _PLACES, out=bits)
         return (np.bitwise_or.reduce(bits, axis=0) >> self.skew) & _U((1 << REACH) - 1)

@@ -57,8 +57,9 @@ else:
 
 def run_once(code: str, path: str, mode: str) -> tuple[int, float, float]:
     env = dict(os.environ, PYTHONPATH=code)
+    # (run from the tree itself: ``python -c`` puts the working directory first on the path)
     out = subprocess.run([sys.executable, "-c", CHILD, path, mode], env=env, check=True,
-                         capture_output=True, text=True).stdout.split()
+                         capture_output=True, text=True, cwd=code).stdout.split()
     return int(out[0]), float(out[1]), float(out[2])
 
 

@@ -5,8 +5,10 @@
         'new=python -m logview FILE --print -q "level>=ERROR"' \\
         "grep=grep -E '^(ERROR|CRITICAL):' FILE"
 
-Each ``NAME=COMMAND`` runs through the shell with its output into a file under ``--out``
-(GNU grep stops at the first match when writing to /dev/null). Rounds alternate the commands
+Each ``NAME=COMMAND`` runs through the shell, in the ``--out`` directory (``python -m`` and
+``python -c`` put the working directory first on the path: a tree there would be imported
+whatever ``PYTHONPATH`` says), with its output into a file there (GNU grep stops at the first
+match when writing to /dev/null). Rounds alternate the commands
 (and rotate which goes first); ``--same`` checks that the named ones (all by default) wrote
 the same bytes. Prints each run, then per command the median and range of wall seconds and of
 CPU seconds (user + system of the command and its children), and the ratios of the medians.
@@ -28,7 +30,7 @@ def run(command: str, out: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with out.open("wb") as sink:
-        proc = subprocess.run(command, shell=True, stdout=sink, check=False)
+        proc = subprocess.run(command, shell=True, stdout=sink, check=False, cwd=out.parent)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):

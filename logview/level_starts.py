@@ -139,13 +139,15 @@ class VocabularyTest:
                 break
         else:
             self.usable = False
+        #: Each name's first 8 bytes, and its next ones with its length in the top byte
+        #: (names of 15 bytes at most leave it free; a longer token never has a length there).
         self._lows = np.zeros(_SLOTS, dtype=np.uint64)
-        self._highs = np.zeros(_SLOTS, dtype=np.uint64)
-        self._lengths = np.full(_SLOTS, -1, dtype=np.int64)
+        self._highs = np.full(_SLOTS, _ALL, dtype=np.uint64)
+        if any(len(n) > 15 for n in head.names):
+            self.usable = False
         for n in head.names:
             slot = self._slot_of(self._mix, _word(n), _word(n[8:]), len(n))
-            self._lows[slot], self._highs[slot], self._lengths[slot] = (
-                _word(n), _word(n[8:]), len(n))
+            self._lows[slot], self._highs[slot] = _word(n), _word(n[8:]) | len(n) << 56
 
     @staticmethod
     def _slot_of(mix: int, low: int, high: int, length: int) -> int:
@@ -189,8 +191,8 @@ class VocabularyTest:
         high = second & _BYTES[np.clip(length - 8, 0, 8)]
         mixed = (low ^ (high * _U(31)) ^ length.astype(np.uint64)) * _U(self._mix)
         slot = (mixed >> _U(52)).astype(np.int64)
-        ok &= ((self._lows[slot] == low) & (self._highs[slot] == high)
-               & (self._lengths[slot] == length))
+        ok &= self._lows[slot] == low
+        ok &= self._highs[slot] == high | (length.astype(np.uint64) << _U(56))
         at = stop
         if head.pad_right:  # `` *`` after the name, then ``after`` (its own spaces included)
             after_at = _ctz(_drop_below(~maps["space"], at) | _SENTINEL)
@@ -205,7 +207,7 @@ class VocabularyTest:
             ok &= good
             unsure |= maybe
         decided = ok.view(np.int8)
-        decided[unsure] = -1
+        np.putmask(decided, unsure, -1)
         out[:full] = decided
         return out
 

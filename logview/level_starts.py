@@ -37,7 +37,7 @@ _ROWS = np.arange(_WORDS)[:, None]
 #: Where each word's byte of bits goes in a line's map.
 _PLACES = (np.arange(_WORDS, dtype=np.uint64) * np.uint64(8))[:, None]
 #: Lines decided at once (the arrays of a block stay in the core's cache).
-BLOCK = 1 << 14
+BLOCK = 1 << 13
 #: A name's two words (and its length) hash to a slot of this table (no two names share one).
 _SLOTS = 1 << 12
 _ALL = (1 << 64) - 1

@@ -84,16 +84,20 @@ _LOCAL = threading.local()
 
 
 def _scratch(name: str, shape: tuple[int, ...], dtype: type = np.uint64) -> np.ndarray:
-    """A per-thread array reused from call to call (fresh arrays of this size are mapped
-    and unmapped by malloc each time: page faults on every byte)."""
+    """A per-thread array of ``shape``, its memory reused from call to call (fresh arrays of
+    this size are mapped and unmapped by malloc each time: page faults on every byte); one
+    buffer per name and type, as big as the biggest block asked for."""
     cache = getattr(_LOCAL, "arrays", None)
     if cache is None:
         cache = _LOCAL.arrays = {}
-    key = (name, shape, dtype)
+    size = 1
+    for n in shape:
+        size *= n
+    key = (name, dtype)
     got = cache.get(key)
-    if got is None:
-        got = cache[key] = np.empty(shape, dtype=dtype)
-    return got
+    if got is None or len(got) < size:
+        got = cache[key] = np.empty(size, dtype=dtype)
+    return got[:size].reshape(shape)
 
 
 def _ctz(x: np.ndarray) -> np.ndarray:

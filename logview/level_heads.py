@@ -4,11 +4,12 @@ A template without a time (``%(levelname)s:%(name)s:%(message)s``) writes its le
 very start of each record (``VocabularyHead``). For a query about levels, looking at every
 ``ERROR`` in the bytes and walking lines around it with the start test (the generic needle
 path of ``scan_ranges``) costs three passes over the bytes and a dozen Python calls a hit.
-Here one regex pass finds the lines that start a record with an admitted level name: a
-newline, a prefix tree of the admitted names (a line is turned away at its first bytes), then
-the format's own start pattern (the index's test for a line without escape bytes). A match
-that stays within its line is what the pattern says of the line alone; one that read past
-the line's end is asked again on the line. The record runs to the next line that starts one
+Here one search finds the lines that open with a byte an admitted head may open with (a
+newline and a byte class: trying a prefix tree of the names at every line was most of the
+time of this pass), and at each of them one regex asks for the prefix tree of the admitted
+names, then the format's own start pattern (the index's test for a line without
+escape bytes). A match that stays within its line is what the pattern says of the line
+alone; one that read past the line's end is asked again on the line. The record runs to the next line that starts one
 (the same pattern behind a prefix tree of every name). A pattern that reads a line's ends
 (``^``, ``$``, ``\\A``, ``\\Z``) is not used this way.
 
@@ -51,9 +52,11 @@ def _name_trie(words: list[bytes]) -> bytes:
 
 
 def _heads(head: VocabularyHead, names: Iterable[bytes]) -> bytes:
-    """A line's head: the head literal, one of ``names`` (or a numbered level), ``after``."""
-    return (re.escape(head.head) + b"(?:" + _name_trie(list(names)) + b"|" + _NUMBERED + b")"
-            + re.escape(head.after))
+    """A line's head: the head literal, one of ``names`` (or a numbered level), ``after``
+    (the spaces of a padded name around it)."""
+    return (re.escape(head.head) + (b"\\ *" if head.pad_left else b"") + b"(?:"
+            + _name_trie(list(names)) + b"|" + _NUMBERED + b")"
+            + (b"\\ *" if head.pad_right else b"") + re.escape(head.after))
 
 
 class LevelHeads:
@@ -70,12 +73,19 @@ class LevelHeads:
         #: where it matches within the line, the line starts a record (the pattern matched
         #: on the bytes of the line alone would match too).
         source, flags = pattern.pattern, pattern.flags
-        #: Lines that open with an admitted name and start a record (``_first``: offset 0).
-        self._hits = re.compile(b"\n(?=" + _heads(head, names) + b")(?:" + source + b")", flags)
+        #: A line that opens with an admitted name and starts a record (at a line start).
         self._first = re.compile(b"(?=" + _heads(head, names) + b")(?:" + source + b")", flags)
         #: The next record start: every start opens with a name of the vocabulary.
         self._next = re.compile(b"\n(?=" + _heads(head, head.names) + b")(?:" + source + b")",
                                 flags)
+        #: A newline before a byte an admitted head line may open with: the other lines
+        #: are turned away by one cheap test each, and the pattern is tried at the rest.
+        opening = set(head.head[:1]) if head.head else {n[0] for n in names} | {ord("L")}
+        if head.pad_left and not head.head:
+            opening.add(ord(" "))
+        self._opens = re.compile(b"\n[" + b"".join(re.escape(bytes([b])) for b in sorted(opening))
+                                 + b"]")
+        self._opens_at_0 = frozenset(opening)
 
     @classmethod
     def for_query(cls, detector: StartDetector, min_level: int) -> LevelHeads | None:
@@ -108,10 +118,7 @@ class LevelHeads:
             return None
         search, starts_at = self._next.search, self._starts
         size = len(buf)
-        heads = [(m.start() + 1, m.end()) for m in self._hits.finditer(buf)]
-        first = self._first.match(buf)
-        if first is not None:
-            heads.insert(0, (0, first.end()))
+        heads = self._head_lines(buf)
         out: list[tuple[int, int]] = []
         done = 0
         for s, end in heads:
@@ -133,6 +140,25 @@ class LevelHeads:
             out.append((s, e))
             done = e
         return out
+
+
+    def _head_lines(self, buf: bytes) -> list[tuple[int, int]]:
+        """(start, end of the match) of the lines of ``buf`` that open with an admitted
+        head and start a record: a search for a newline before a byte that may open a head
+        (trying the prefix tree of names at every line was most of the time of this pass),
+        then the pattern at each line found."""
+        match = self._first.match
+        heads = []
+        if buf[:1] and buf[0] in self._opens_at_0:
+            m = match(buf)
+            if m is not None:
+                heads.append((0, m.end()))
+        for hit in self._opens.finditer(buf):
+            s = hit.start() + 1
+            m = match(buf, s)
+            if m is not None:
+                heads.append((s, m.end()))
+        return heads
 
 
 def _line_end(buf: bytes, s: int) -> int:

@@ -3,36 +3,54 @@
 A template without a time (``%(levelname)s:%(name)s:%(message)s``, logging's ``basicConfig``)
 has no fixed-width head: its start pattern is an alternation of every level name followed by
 the rest of the prefix, and running it on every line was most of the time of indexing such a
-file. Its shape (``VocabularyHead``) is tested here with numpy on the first bytes of every
-line instead: the head literal, the one name the line can hold (the bytes before the first
-``after[0]``, looked up among the names as 64-bit words), ``after``, then the word: the first
-whitespace and the first ``word_end`` after it say whether the lazy (or possessive) word of
-the pattern can end there. Each line gets 1 (a start), 0 (not one) or -1 (the pattern must
-say: a ``Level 15`` name, a word longer than the window, a ``word_end`` that only begins
-where the word stops, a line too close to the end of the data).
+file. Its shape (``VocabularyHead``) is tested here with numpy on the first ``REACH`` bytes
+of each line, never on the whole chunk: five aligned 64-bit words are read at each line start
+and the bytes of interest (``after[0]``, bytes up to a space, spaces, ``word_end[0]``) become
+bit maps of the line (bytes compared with numpy, their flags gathered eight at a time with a
+multiply; bit k: byte k of the line). The head literal, the
+spaces of a right-aligned name, the one name the line can hold (the bytes before the first
+``after[0]``, or space for a left-aligned name, looked up among the names as 64-bit words),
+the spaces that pad it, ``after``, then the word: its first whitespace or ``word_end`` byte
+say whether the lazy (or possessive) word of the pattern ends there. Each line gets 1 (a
+start), 0 (not one) or -1 (the pattern must say: a ``Level 15`` name, a head that runs past
+``REACH`` bytes, a ``word_end`` whose first byte comes without the rest, a control byte
+where whitespace would decide, a line too close to the end of the data). The arrays of a
+block of lines are reused by each thread: fresh ones of that size are mapped and unmapped
+by malloc on every call, and their page faults cost more than the test.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
 
 import numpy as np
 
 from logview.formats.signature import VocabularyHead
 
-#: Bytes of each line looked at (after the head literal): the bits of a 64-bit word read at
-#: any byte offset, less the 7 a shift may lose.
-WINDOW = 56
 _NAME_MAX = 16
+#: Aligned words read at each line start; the maps cover ``REACH`` bytes of every line.
+_WORDS = 5
+REACH = 8 * _WORDS - 7
+_SENTINEL = np.uint64(1 << REACH)
+_ROWS = np.arange(_WORDS)[:, None]
+#: Where each word's byte of bits goes in a line's map.
+_PLACES = (np.arange(_WORDS, dtype=np.uint64) * np.uint64(8))[:, None]
+#: Lines decided at once (the arrays of a block stay in the core's cache).
+BLOCK = 1 << 13
 #: A name's two words (and its length) hash to a slot of this table (no two names share one).
 _SLOTS = 1 << 12
 _ALL = (1 << 64) - 1
-#: ``_LOW[k]``: the low ``k`` bits set.
-_LOW = np.array([(1 << k) - 1 for k in range(64)] + [_ALL], dtype=np.uint64)
 _BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [_ALL], dtype=np.uint64)
-#: Count trailing zeros of a power of two (de Bruijn).
-_DEBRUIJN = 0x03F79D71B4CB0A89
-_CTZ = np.zeros(64, dtype=np.int64)
-for _k in range(64):
-    _CTZ[((1 << _k) * _DEBRUIJN & _ALL) >> 58] = _k
+#: Gathers bit 0 of each byte of a word into one byte (byte k -> bit k).
+_GATHER = np.uint64(0x0102040810204080)
+_U = np.uint64
+#: What ``\\s`` matches in a bytes regex.
+_WHITE_BYTE = np.zeros(256, dtype=bool)
+_WHITE_BYTE[list(b" \t\n\v\f\r")] = True
+
+#: Bytes (uint8) to whether each passes, written into the second array (bools).
+ByteTest = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def _word(data: bytes) -> int:
@@ -40,30 +58,53 @@ def _word(data: bytes) -> int:
     return int.from_bytes(data[:8].ljust(8, b"\0"), "little")
 
 
-def _words(data: np.ndarray) -> np.ndarray:
-    """The 64-bit little-endian word at every byte offset of ``data`` (uint8)."""
-    return np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, offset=0, strides=(1,))
+def _in_ranges(ranges: tuple[tuple[int, int], ...]) -> ByteTest:
+    """The test of "the byte is in one of ``ranges``", byte by byte (numpy compares 32
+    bytes an instruction), into ``out`` (bools, one a byte)."""
+    (lo, hi), *more = ranges
+
+    def test(data: np.ndarray, out: np.ndarray) -> np.ndarray:
+        if lo == hi:
+            np.equal(data, lo, out=out)
+        elif lo == 0:
+            np.less_equal(data, hi, out=out)
+        else:
+            np.greater_equal(data, lo, out=out)
+            out &= np.less_equal(data, hi, out=_scratch("more", out.shape, np.bool_))
+        for low, high in more:
+            one = np.greater_equal(data, low, out=_scratch("one", out.shape, np.bool_))
+            one &= np.less_equal(data, high, out=_scratch("more", out.shape, np.bool_))
+            out |= one
+        return out
+
+    return test
 
 
-_BIT0 = np.uint64(0x0101010101010101)
-#: Gathers bit 0 of each byte of a word into one byte (byte k -> bit k).
-_GATHER = np.uint64(0x0102040810204080)
-_SPACES = b" \t\n\v\f\r"  # what ``\\s`` matches in a bytes regex
+_LOCAL = threading.local()
 
 
-def _plane(classes: np.ndarray, bit: int) -> np.ndarray:
-    """One bit a byte of the chunk (bit k of byte j: byte 8j + k has class bit ``bit``),
-    then 8 zero bytes; ``classes`` is the chunk translated to class bits, as words."""
-    out = np.zeros(len(classes) + 8, dtype=np.uint8)
-    out[: len(classes)] = (((classes >> np.uint64(bit)) & _BIT0) * _GATHER) >> np.uint64(56)
-    return out
+def _scratch(name: str, shape: tuple[int, ...], dtype: type = np.uint64) -> np.ndarray:
+    """A per-thread array of ``shape``, its memory reused from call to call (fresh arrays of
+    this size are mapped and unmapped by malloc each time: page faults on every byte); one
+    buffer per name and type, as big as the biggest block asked for."""
+    cache = getattr(_LOCAL, "arrays", None)
+    if cache is None:
+        cache = _LOCAL.arrays = {}
+    size = 1
+    for n in shape:
+        size *= n
+    key = (name, dtype)
+    got = cache.get(key)
+    if got is None or len(got) < size:
+        got = cache[key] = np.empty(size, dtype=dtype)
+    return got[:size].reshape(shape)
 
 
 def _ctz(x: np.ndarray) -> np.ndarray:
-    """Index of the lowest set bit of each word (64 when none)."""
-    low = x & (np.uint64(0) - x)
-    out = _CTZ[((low * np.uint64(_DEBRUIJN)) >> np.uint64(58)).astype(np.int64)]
-    return np.where(x == 0, 64, out)
+    """Index of the lowest set bit of each word (nonzero, below 2**53), as int64: the
+    exponent of the lowest bit as a float."""
+    low = (x & (_U(0) - x)).astype(np.float64)
+    return (low.view(np.int64) >> 52) - 1023
 
 
 class VocabularyTest:
@@ -73,31 +114,44 @@ class VocabularyTest:
         self.head = head
         self._head = np.uint64(_word(head.head))
         self._level = np.uint64(_word(b"Level "))
-        self._after = np.uint64(_word(head.after))
+        #: ``after`` without the spaces a left-aligned name's padding may take (`` *``).
+        rest = head.after.lstrip(b" ") if head.pad_right else head.after
+        self._after_spaces = len(head.after) - len(rest)
+        self._after = np.uint64(_word(rest))
+        self._after_len = len(rest)
         self._end = np.uint64(_word(head.word_end or b""))
-        #: Each byte to its classes: bit 0 ``after[0]``, bit 1 whitespace, bit 2 the first
-        #: byte of ``word_end``.
-        table = bytearray(256)
-        table[head.after[0]] |= 1
-        for byte in _SPACES:
-            table[byte] |= 2
-        if head.word_end:
-            table[head.word_end[0]] |= 4
-        self._classes = bytes(table)
+        end = head.word_end
+        self._lazy = end is not None and end[:1] not in (b" ", b"\t")
+        stops = {head.after[0]} | ({0x20} if head.pad_right else set())
+        #: The bit maps the test reads, by name: the bytes that end a name, bytes up to 0x20
+        #: (whitespace, and control bytes, which the pattern takes for word bytes: lines
+        #: where one decides are left to it), ``word_end[0]``, spaces (padding).
+        self._tests: dict[str, ByteTest] = {
+            "name_stop": _in_ranges(tuple((b, b) for b in sorted(stops))),
+            "low": _in_ranges(((0x00, 0x20),)),
+        }
+        if self._lazy and end is not None and (end[0] != head.after[0] or head.pad_right):
+            self._tests["end"] = _in_ranges(((end[0], end[0]),))
+        if head.pad_left or head.pad_right:
+            self._tests["space"] = _in_ranges(((0x20, 0x20),))
         self._mix = 0
-        self.usable = False
+        self.usable = len(head.head) + _NAME_MAX <= 24
         for mix in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9):
             slots = {self._slot_of(mix, _word(n), _word(n[8:]), len(n)) for n in head.names}
             if len(slots) == len(head.names):
-                self._mix, self.usable = mix, True
+                self._mix = mix
                 break
+        else:
+            self.usable = False
+        #: Each name's first 8 bytes, and its next ones with its length in the top byte
+        #: (names of 15 bytes at most leave it free; a longer token never has a length there).
         self._lows = np.zeros(_SLOTS, dtype=np.uint64)
-        self._highs = np.zeros(_SLOTS, dtype=np.uint64)
-        self._lengths = np.full(_SLOTS, -1, dtype=np.int64)
+        self._highs = np.full(_SLOTS, _ALL, dtype=np.uint64)
+        if any(len(n) > 15 for n in head.names):
+            self.usable = False
         for n in head.names:
             slot = self._slot_of(self._mix, _word(n), _word(n[8:]), len(n))
-            self._lows[slot], self._highs[slot], self._lengths[slot] = (
-                _word(n), _word(n[8:]), len(n))
+            self._lows[slot], self._highs[slot] = _word(n), _word(n[8:]) | len(n) << 56
 
     @staticmethod
     def _slot_of(mix: int, low: int, high: int, length: int) -> int:
@@ -105,75 +159,159 @@ class VocabularyTest:
 
     def decide(self, data: bytes, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """1 / 0 / -1 (start, not a start, ask the pattern) for the lines starting at
-        ``starts`` (sorted offsets into ``data``; ``arr`` is ``data`` as uint8)."""
+        ``starts`` (sorted offsets into ``data``; ``arr`` is ``data`` as uint8), a block of
+        lines at a time (its arrays stay in the core's cache)."""
+        if len(starts) <= BLOCK:
+            return self._decide(arr, starts)
+        return np.concatenate([self._decide(arr, starts[i : i + BLOCK])
+                               for i in range(0, len(starts), BLOCK)])
+
+    def _decide(self, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
         head = self.head
-        h, a = len(head.head), len(head.after)
         out = np.full(len(starts), -1, dtype=np.int8)
-        full = int(np.searchsorted(starts, len(arr) - h - 72, side="right"))
+        full = int(np.searchsorted(starts, len(arr) - 8 * (_WORDS + 2), side="right"))
         if full == 0:
             return out
-        at = starts[:full] + h
-        words = _words(arr)
+        lines = _Lines(arr, starts[:full])
+        maps = {name: lines.bit_map(test) for name, test in self._tests.items()}
         ok = np.ones(full, dtype=bool)
+        h = len(head.head)
         if h:
-            ok &= (words[starts[:full]] & _BYTES[h]) == self._head
-        # Bit planes of the chunk: which bytes are ``after[0]``, whitespace, ``word_end[0]``;
-        # bit k of a line's plane word: the byte k after ``at``.
-        classed = data.translate(self._classes)
-        classed += bytes(-len(classed) % 8)
-        chunk = np.frombuffer(classed, dtype="<u8")
-        seps = _plane(chunk, 0)
-        shift = (at & 7).astype(np.uint64)
-        window = _LOW[WINDOW]
-
-        def plane(bits: np.ndarray) -> np.ndarray:
-            return (_words(bits)[at >> 3] >> shift) & window
-
-        sep = plane(seps)
-        # The name: what comes before the first byte of ``after`` (no name holds that byte).
-        length = _ctz(sep)
+            ok &= (lines.word_at(0) & _BYTES[h]) == self._head
+        name_at: np.ndarray | int = h
+        if head.pad_left:  # `` *`` before the name
+            name_at = _ctz(~maps["space"] >> _U(h) << _U(h) | _SENTINEL)
+        # The name: what comes before the first byte of ``after`` (or space, when padded).
+        stop = _ctz(_drop_below(maps["name_stop"], name_at) | _SENTINEL)
+        length = stop - name_at
         ok &= (length >= 1) & (length <= _NAME_MAX)
-        length = np.minimum(length, _NAME_MAX)
-        low = words[at] & _BYTES[np.minimum(length, 8)]
-        high = words[at + 8] & _BYTES[np.clip(length - 8, 0, 8)]
-        mixed = (low ^ (high * np.uint64(31)) ^ length.astype(np.uint64)) * np.uint64(self._mix)
-        slot = (mixed >> np.uint64(52)).astype(np.int64)
-        ok &= ((self._lows[slot] == low) & (self._highs[slot] == high)
-               & (self._lengths[slot] == length))
-        if a > 1:  # the rest of ``after``
-            ok &= (words[at + length] & _BYTES[a]) == self._after
-        undecided = (words[at] & _BYTES[6]) == self._level  # "Level 15": the pattern says
-        decided = ok
+        length = np.clip(length, 0, _NAME_MAX)
+        if isinstance(name_at, int):
+            first, second = lines.word_at(name_at), lines.word_at(name_at + 8)
+        else:
+            first, second = lines.word_var(name_at), lines.word_var(name_at + 8)
+        unsure = (first & _BYTES[6]) == self._level  # "Level 15": the pattern says
+        low = first & _BYTES[np.minimum(length, 8)]
+        high = second & _BYTES[np.clip(length - 8, 0, 8)]
+        mixed = (low ^ (high * _U(31)) ^ length.astype(np.uint64)) * _U(self._mix)
+        slot = (mixed >> _U(52)).astype(np.int64)
+        ok &= self._lows[slot] == low
+        ok &= self._highs[slot] == high | (length.astype(np.uint64) << _U(56))
+        at = stop
+        if head.pad_right:  # `` *`` after the name, then ``after`` (its own spaces included)
+            after_at = _ctz(_drop_below(~maps["space"], at) | _SENTINEL)
+            ok &= after_at - at >= self._after_spaces
+            at = after_at
+        if self._after_len > 1 or (head.pad_right and self._after_len):
+            ok &= (lines.word_var(np.minimum(at, REACH)) & _BYTES[self._after_len]) == self._after
+        at = at + self._after_len
+        unsure |= ok & (at >= REACH)
         if head.word_end is not None:
-            begin = length + a
-            ends = sep if head.word_end[0] == head.after[0] else plane(_plane(chunk, 2))
-            space = plane(_plane(chunk, 1))
-            decided, unsure = self._word(words, at, begin, ends, space, ok)
-            undecided |= unsure
+            good, maybe = self._word(lines, maps, np.minimum(at, REACH), ok)
+            ok &= good
+            unsure |= maybe
+        decided = ok.view(np.int8)
+        np.putmask(decided, unsure, -1)
         out[:full] = decided
-        out[:full][undecided] = -1
         return out
 
-    def _word(self, words: np.ndarray, at: np.ndarray, begin: np.ndarray, ends: np.ndarray,
-              space: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(start, the pattern must say) for lines whose word begins ``begin`` bytes after
-        ``at``; bit k of ``ends`` / ``space``: byte k is ``word_end[0]`` / whitespace."""
+    def _word(self, lines: _Lines, maps: dict[str, np.ndarray], at: np.ndarray,
+              ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, the pattern must say) for lines whose word begins at ``at``: one or more
+        bytes, no whitespace, then ``word_end`` (lazy: its first occurrence; possessive:
+        where the whitespace starts)."""
         end = self.head.word_end
         assert end is not None
-        first_space = _ctz(space & ~_LOW[begin])
-        if end[:1] in (b" ", b"\t"):  # possessive: the word runs to the first whitespace
-            stop = first_space
-            unsure = ok & (stop >= WINDOW)
-            good = ok & (stop < WINDOW) & (stop > begin)
-        else:  # lazy: the first ``end`` after at least one byte, before any whitespace
-            stop = _ctz(ends & ~_LOW[np.minimum(begin + 1, 64)])
-            good = ok & (stop < first_space)  # (then stop < WINDOW)
-            # No whitespace and no ``end`` in the window: the word may go on past it.
-            unsure = ok & (stop >= WINDOW) & (first_space >= WINDOW)
-        room = good & (stop + len(end) <= WINDOW)
-        unsure |= good & ~room  # ``end`` would run past the window
-        fits = room & ((words[at + np.minimum(stop, WINDOW)] & _BYTES[len(end)]) == self._end)
-        if end[:1] not in (b" ", b"\t"):
-            # ``end``'s first byte without the rest: a later ``end`` may still close the word.
-            unsure |= room & ~fits
-        return fits, unsure
+        low = maps["low"]
+        lead_low = _bit(low, at)  # the word's first byte: whitespace (or a control byte)
+        # Lazy: the first byte up to 0x20 or ``end[0]`` after the first byte; possessive:
+        # the first byte up to 0x20 (``end`` starts with whitespace).
+        ends = maps.get("end", maps["name_stop"]) if self._lazy else None
+        stop = _ctz(_drop_below(low | ends if ends is not None else low, at + 1) | _SENTINEL)
+        room = stop + len(end) <= REACH
+        live = ok & ~lead_low
+        unsure = live & ~room
+        stop = np.minimum(stop, REACH)
+        if ends is not None:
+            is_end = _bit(ends, stop)
+            if len(end) == 1:
+                fits = is_end
+            else:
+                got = lines.word_var(stop) & _BYTES[len(end)]
+                fits = is_end & (got == self._end)
+                # ``end[0]`` without the rest: a later ``end`` may still close the word.
+                unsure |= live & room & is_end & ~fits
+            closed = is_end
+        else:
+            got = lines.word_var(stop) & _BYTES[len(end)]
+            fits = got == self._end
+            closed = fits
+        good = live & room & fits
+        # A byte up to 0x20 that decided (the word's first byte, or where it stopped) is
+        # asked again: a control byte is a word byte to the pattern.
+        ask = np.flatnonzero(ok & (lead_low | (room & ~closed)))
+        if len(ask):
+            where = np.where(lead_low[ask], at[ask], stop[ask])
+            byte = lines.arr[lines.starts[ask] + where]
+            unsure[ask[~_WHITE_BYTE[byte]]] = True
+        return good, unsure
+
+
+def _bit(bits: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Bit ``at[j]`` of ``bits[j]``, as bools."""
+    return ((bits >> at.astype(np.uint64)) & _U(1)).astype(bool)
+
+
+def _drop_below(bits: np.ndarray, at: np.ndarray | int) -> np.ndarray:
+    """``bits`` without its bits below ``at`` (per line)."""
+    if isinstance(at, int) and at == 0:
+        return bits
+    shift = np.uint64(at) if isinstance(at, int) else at.astype(np.uint64)
+    return bits >> shift << shift
+
+
+class _Lines:
+    """The first bytes of many lines as 64-bit words and bit maps (one bit a byte)."""
+
+    def __init__(self, arr: np.ndarray, starts: np.ndarray) -> None:
+        self.arr = arr
+        self.starts = starts
+        aligned = arr[: len(arr) // 8 * 8].view(np.uint64)
+        #: Row k: the aligned word k after the one that holds each line's first byte.
+        shape = (_WORDS, len(starts))
+        where = np.add(starts >> 3, _ROWS, out=_scratch("where", shape, np.int64))
+        self.words = np.take(aligned, where, out=_scratch("words", shape))
+        self.skew = (starts & 7).astype(np.uint64)
+        shift = self.skew << _U(3)
+        self._right, self._left = shift, _U(63) - shift
+        self._at: dict[int, np.ndarray] = {}
+
+    def word_at(self, p: int) -> np.ndarray:
+        """The 8 bytes from byte ``p`` (below ``8 * (_WORDS - 2)``) of every line."""
+        got = self._at.get(p)
+        if got is None:
+            q, r = divmod(p, 8)
+            if r == 0:
+                w = self.words
+                got = (w[q] >> self._right) | ((w[q + 1] << _U(1)) << self._left)
+            else:
+                lo, hi = self.word_at(8 * q), self.word_at(8 * q + 8)
+                got = (lo >> _U(8 * r)) | (hi << _U(64 - 8 * r))
+            self._at[p] = got
+        return got
+
+    def word_var(self, at: np.ndarray) -> np.ndarray:
+        """The 8 bytes from byte ``at[j]`` of line ``j`` (unaligned reads)."""
+        words = np.ndarray((len(self.arr) - 7,), dtype="<u8", buffer=self.arr, offset=0,
+                           strides=(1,))
+        return words[self.starts + at]
+
+    def bit_map(self, test: ByteTest) -> np.ndarray:
+        """Bit k of line j: byte k of line j passes ``test`` (bits up to ``REACH``)."""
+        flags = test(self.words.view(np.uint8),
+                     _scratch("flags", (_WORDS, 8 * len(self.starts)), np.bool_))
+        bits = np.multiply(flags.view(np.uint64), _GATHER,
+                           out=_scratch("bits", self.words.shape))
+        np.right_shift(bits, _U(56), out=bits)
+        np.left_shift(bits, _PLACES, out=bits)
+        return (np.bitwise_or.reduce(bits, axis=0) >> self.skew) & _U((1 << REACH) - 1)

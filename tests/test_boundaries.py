@@ -5,6 +5,8 @@ on a sample that mixes every kind of line, hostile ones included."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from indexing_helpers import dash_log, reference_records
 
@@ -101,7 +103,9 @@ def test_sure_start_bytes_agree_with_the_start_pattern():
 
 VOCABULARY_TEMPLATES = ["%(levelname)s:%(name)s:%(message)s", "[%(levelname)s] %(name)s: %(message)s",
                         "%(levelname)s %(message)s", "%(levelname)s %(name)s %(message)s",
-                        "%(levelname)s - %(module)s - %(message)s"]
+                        "%(levelname)s - %(module)s - %(message)s", "%(levelname)-8s %(message)s",
+                        "%(levelname)-8s %(name)s: %(message)s", "%(levelname)8s:%(message)s",
+                        "[%(levelname)-7s] %(name)s - %(message)s", "%(levelname)-8s- %(message)s"]
 
 
 def _hostile_heads() -> list[bytes]:
@@ -109,10 +113,13 @@ def _hostile_heads() -> list[bytes]:
     level, long words, whitespace, escapes, non-ASCII and CR."""
     names = [b"ERROR", b"error", b"Error", b"WARN", b"WARNING", b"WARNI", b"INFO", b"INF",
              b"INFORMATIONAL", b"CRITICAL", b"Trace", b"TRACE", b"Level 15", b"Level", b"ERRORS",
-             b"EROR", b"E", b"", b"Traceback", b"ValueError", b"\xc3\x89RROR", b"FATAL"]
-    seps = [b":", b" ", b"] ", b" - ", b": ", b"::", b"", b"\t"]
+             b"EROR", b"E", b"", b"Traceback", b"ValueError", b"\xc3\x89RROR", b"FATAL",
+             b"  ERROR", b"   INFO", b" " * 15 + b"WARN", b" " * 17 + b"INFO", b"\tINFO"]
+    seps = [b":", b" ", b"] ", b" - ", b": ", b"::", b"", b"\t", b"    ", b"   - ", b"  :",
+            b" " * 15, b" " * 17 + b":"]
     words = [b"app.db", b"a", b"", b"x y", b"a:b", b"\xc3\xa9t\xc3\xa9", b"w" * 30, b"w" * 60,
              b"app.db\r", b"-", b"urllib3.connectionpool", b"a\x1b[31mb", b"a\tb",
+             b"a\x01b", b"\x0bx", b"\x1f", b"\x0c", b"a\x7fb",  # control bytes are word bytes
              *(b"v" * k for k in range(36, 56))]  # words that end where the window does
     tails = [b":", b": ", b" ", b" - ", b"", b"message: with: colons", b" x", b"\r"]
     out = []
@@ -152,12 +159,18 @@ def test_a_level_name_head_is_decided_in_bulk_as_the_pattern_decides(template):
     assert got == want
     assert sum(want) > 10 and sum(want) < len(want) - 100
     decided = VocabularyTest(head).decide(data, arr, starts)
-    assert (decided >= 0).mean() > 0.9  # the pattern runs on few lines
+    # (the hostile lines crowd the ends of what the test reads: on real files it decides
+    # nearly every line, see test_level_starts)
+    assert (decided >= 0).mean() > 0.85  # the pattern runs on few lines
 
 
-def test_basic_config_file_written_by_logging_is_cut_as_before(tmp_path):
-    """A basicConfig file with tracebacks (a line of one that says ``ERROR:x:y`` stays in
-    its record): the index cuts it where the splitter (the pattern, line by line) does."""
+@pytest.mark.parametrize("template", [logging.BASIC_FORMAT, "%(levelname)-8s %(name)s: %(message)s",
+                                      "[%(levelname)s] %(message)s", "%(levelname)8s:%(message)s",
+                                      "%(levelname)-8s %(message)s"])
+def test_basic_config_file_written_by_logging_is_cut_as_before(tmp_path, template):
+    """A file of a level-first template with tracebacks (a line of one that says
+    ``ERROR:x:y`` stays in its record unless the template reads it as a head): the index,
+    deciding in bulk, cuts it where the splitter (the pattern, line by line) does."""
     import logging
     import sys
 
@@ -167,7 +180,7 @@ def test_basic_config_file_written_by_logging_is_cut_as_before(tmp_path):
 
     path = tmp_path / "basic.log"
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    handler.setFormatter(logging.Formatter(template))
     log = make_logger("levelstarts.app.db", handler)
     for i in range(300):
         log.log((10, 20, 30, 40, 50)[i % 5], "request %d ünï: ERROR:app:not a start", i)
@@ -179,10 +192,12 @@ def test_basic_config_file_written_by_logging_is_cut_as_before(tmp_path):
         if i % 23 == 0:
             log.info("", stack_info=True)
             print("stray: ERROR:x:y", file=sys.stderr)
+        if i % 29 == 0:  # heads the template may or may not read as one, in a message
+            log.warning("multi\nERROR   app: x\n   INFO:y\nCRITICAL:\x01a:b\nINFO \x0bq: r")
     handler.close()
     data = path.read_bytes()
-    fmt = TemplateFormat(logging.BASIC_FORMAT)
-    assert fmt.start_vocabulary() is not None
+    fmt = TemplateFormat(template)
+    assert StartDetector(fmt)._vocabulary is not None  # decided in bulk
     expected = reference_records(fmt, data)
     source = MemorySource("m", data)
     source.finish()

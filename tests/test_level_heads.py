@@ -20,7 +20,7 @@ from logview.sources.base import StaticFileSource
 from logview.store import LogStore
 
 TEMPLATES = [logging.BASIC_FORMAT, "%(levelname)s %(name)s %(message)s",
-             "[%(levelname)s] %(message)s"]
+             "[%(levelname)s] %(message)s", "%(levelname)-8s %(name)s: %(message)s"]
 QUERIES = ["level>=ERROR", "level>=WARNING logger:app",
            "level>=error not logger:app.db", "level>45 or level=critical"]
 #: Lines written as they are between the logging module's records: other spellings, and

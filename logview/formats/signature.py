@@ -38,14 +38,18 @@ class VocabularyHead:
     whitespace) and ``word_end``. The word ends at the first ``word_end`` (a lazy
     ``[^\\s]+?``), or, when ``word_end`` starts with a space or tab, where its whitespace
     starts (a possessive ``[^\\s]++``). ``after[0]`` is in no name, so at most one name fits
-    a line. Lines that open with ``head`` + ``Level `` (logging's ``Level 15``) are not
-    covered: the format's pattern decides them.
+    a line (nor does a space, for a padded name). Lines that open with ``head`` + ``Level ``
+    (logging's ``Level 15``) are not covered: the format's pattern decides them.
     """
 
     head: bytes
     names: tuple[bytes, ...]
     after: bytes
     word_end: bytes | None = None
+    #: A right-aligned name (``%(levelname)8s``): any run of spaces before it (`` *``).
+    pad_left: bool = False
+    #: A left-aligned name (``%(levelname)-8s``): any run of spaces after it (`` *``).
+    pad_right: bool = False
 
 
 @dataclass(slots=True, frozen=True)

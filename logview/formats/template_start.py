@@ -140,7 +140,8 @@ def vocabulary_head(tokens: list[str | TemplateField], level_names: tuple[str, .
     level names ``level_names`` (a template without a time), or None when the prefix has
     another shape or the bulk test could read it differently from the pattern.
 
-    The prefix must be: an optional literal, ``%(levelname)s`` (no padding, not cut), a
+    The prefix must be: an optional literal, ``%(levelname)s`` (not cut; padded to the left
+    or to the right, which the pattern reads as any run of spaces before or after it), a
     literal, then optionally a word field (``word_attrs``, not padded) and a literal, then
     the message.
     """
@@ -155,24 +156,28 @@ def vocabulary_head(tokens: list[str | TemplateField], level_names: tuple[str, .
     if len(parts) not in (2, 4) or not all(isinstance(p, str) for p in parts[1::2]):
         return None
     level, after = parts[0], parts[1]
-    if (not isinstance(level, TemplateField) or level.attr != "levelname" or level.align
-            or level.precision is not None):
+    if (not isinstance(level, TemplateField) or level.attr != "levelname"
+            or level.align not in ("", "<", ">") or level.precision is not None):
         return None
+    pad_left, pad_right = level.align == ">", level.align == "<"
     word_end = None
     if len(parts) == 4:
         word, word_end = parts[2], parts[3]
         if not isinstance(word, TemplateField) or word.attr not in word_attrs or word.align:
             return None
     texts = [head, after, word_end or "x", *level_names]
-    if not all(t.isascii() for t in texts) or not after or word_end == "":
+    if (not all(t.isascii() and "\n" not in t for t in texts) or not after or word_end == ""
+            or (level.align and any(" " in n for n in level_names))):
         return None
     if (len(head) > _MAX_LITERAL or len(after) > _MAX_LITERAL
             or len(word_end or "") > _MAX_LITERAL
             or not all(0 < len(n) <= _MAX_NAME and after[0] not in n for n in level_names)):
         return None
     for name in level_names:  # a start the traceback guard turns away must not be accepted
-        opening = head + name + after
-        if any(g.startswith(opening) or opening.startswith(g) for g in _GUARDED):
-            return None
+        # (a padded name is followed by a space or ``after``: both openings are checked)
+        for opening in {head + name + after, head + name + (" " if pad_right else after)}:
+            if any(g.startswith(opening) or opening.startswith(g) for g in _GUARDED):
+                return None
     return VocabularyHead(head.encode(), tuple(n.encode() for n in level_names),
-                          after.encode(), None if word_end is None else word_end.encode())
+                          after.encode(), None if word_end is None else word_end.encode(),
+                          pad_left=pad_left, pad_right=pad_right)

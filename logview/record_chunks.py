@@ -113,15 +113,9 @@ class RecordChunks:
                 if plain is not None:
                     values = plain(line)
                     if values is not None:
-                        if keep is not None:  # tested on the record read would make
-                            record = record_of_plain(values)
-                            record.raw = line.decode()
-                            record.data = data
-                            record.source = source
-                            record.line = ln
-                            record.offset = offset + s
-                            if not keep(record):
-                                continue
+                        if keep is not None and not keep(record_of_plain(
+                                values, source, ln, offset + s, line.decode(), data)):
+                            continue  # (tested on the record read would make)
                         made = plain_line(values, ln, data)
                         if made is not None:
                             add(made)

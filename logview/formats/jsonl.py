@@ -315,11 +315,15 @@ def plain_values(obj: dict[str, Any], roles: dict[str, tuple[int, int]] | None =
     return _plain_values(obj, plain, field_keys)
 
 
-def record_of_plain(values: PlainValues) -> Record:
-    """The record ``record_from_object`` makes of an object whose ``plain_values`` these are."""
+def record_of_plain(values: PlainValues, source: str = "", line: int | None = None,
+                    offset: int | None = None, raw: str = "", data: bytes | None = None
+                    ) -> Record:
+    """The record ``record_from_object`` makes of an object whose ``plain_values`` these are
+    (stamped with ``source``, ``line``, ``offset``, ``raw`` and ``data`` at once)."""
     time_text, level, levelno, message, logger, fields = values
-    return Record(message=message, time=parse_time(time_text), time_text=time_text,
-                  level=level, levelno=levelno, logger=logger, fields=fields)
+    # (Positional: Record's fields in order, a third cheaper than by keyword.)
+    return Record(message, parse_time(time_text), time_text, level, levelno, logger, None,
+                  fields, source, line, offset, raw, data)
 
 
 def record_from_object(obj: dict[str, Any],

@@ -39,8 +39,8 @@ def main() -> int:
     args = parser.parse_args()
     store = build_store([FileSource(args.path, follow=False)])
     printer = RecordPrinter(io.BytesIO(), original=True)
-    options = dict(need_lines=False, every=headless._chunk_renderer(printer),
-                   as_read=known_original_bytes)
+    options = {"need_lines": False, "every": headless._chunk_renderer(printer),
+               "as_read": known_original_bytes}
     match = getattr(headless, "_match_renderer", None)  # (an older tree has none)
     jobs = {"chunks": make_job(store, parse_query(args.query), printer.render, **options,
                                **({"matching": match(printer)} if match else {}))}
@@ -56,7 +56,7 @@ def main() -> int:
             started = time.process_time()
             outputs[name] = scan_range(job, 0, min(job.size, args.mb << 20), 1)
             best[name] = min(best[name], time.process_time() - started)
-    if len({out for out in outputs.values()}) != 1:
+    if len(set(outputs.values())) != 1:
         raise SystemExit("the two ways printed different bytes")
     for name in jobs:
         print(f"{args.query}: {outputs[name][1]} records, {best[name]:.3f} s of CPU ({name}, "

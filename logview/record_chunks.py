@@ -9,6 +9,11 @@ its line closes with ``}``) and holds no escape sequence is read by the format's
 other record (several lines, a text line, invalid UTF-8, what orjson refuses, no format:
 ``--redact``) takes the exact path, record by record (``one``: parse, render). The chunks come
 from the range workers (``scan_ranges``), which write them in file order.
+
+A query's candidates (the records its needles found) go the same way (``matching``): each is
+read from its bytes as above and tested by the query on the record the parser would make
+(``record_of_plain`` for a plain object, whose output is then written from its values); the
+exact path renders nothing for a record the query does not keep.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ The file is cut into byte ranges; a range owns the records that start in it. For
 matcher's needles (``Matcher.needles``) are found with ``bytes.find``; around each hit the
 record is found by walking lines (back to the line that starts it, forward to the next start)
 with the format's ``StartDetector``, the index's own start test, so the records, their offsets
-and line numbers are exactly the index's. A query with no needle whose terms are all about
+and line numbers are exactly the index's (a line that opens with a sure start byte, JSON's
+``{``, starts a record without the test). For JSON lines the candidates of a range are then
+decided and rendered together (``ScanJob.matching``, ``record_chunks.RecordChunks.matching``:
+one-line objects read from their bytes, not parsed as text). A query with no needle whose terms are all about
 levels and loggers (``level>=ERROR`` over JSON lines, where a level may be a number) is
 answered by columns instead: the range's record starts are found with the same bulk start test
 as the index, the format's column walker reads every record's level and logger with numpy

@@ -281,12 +281,15 @@ def _matching(path, fmt, printer, query, **kw) -> tuple[bytes, int]:
             return one(offset, line, data)
         return make(fmt, name, counted)
 
-    job = make_job(store, parse_query(query), printer.render, need_lines=printer.jsonl,
-                   matching=counting)
-    assert job is not None and isinstance(job.matching, RecordChunks), query
-    EXACT.clear()
-    assert run_job(job, lambda data, count: out.write(data), **kw) is None
-    assert len(store.index) == 0  # no index was built
+    try:
+        job = make_job(store, parse_query(query), printer.render, need_lines=printer.jsonl,
+                       matching=counting)
+        assert job is not None and isinstance(job.matching, RecordChunks), query
+        EXACT.clear()
+        assert run_job(job, lambda data, count: out.write(data), **kw) is None
+        assert len(store.index) == 0  # no index was built
+    finally:
+        store.close()  # (hundreds of runs: their descriptors must not pile up)
     return out.getvalue(), len(EXACT)
 
 
@@ -311,6 +314,7 @@ def test_query_matches_print_what_parsing_each_record_prints(tmp_path, output, c
         store = LogStore(StaticFileSource(str(path)), fmt)
         store.update(final=True)
         records = [store.parse(i) for i in range(len(store))]
+        store.close()
         for text in MATCH_QUERIES:
             query = parse_query(text)
             expected = b"".join(printer.render(r) for r in records if query.matches(r))

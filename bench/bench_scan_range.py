@@ -2,10 +2,16 @@
 range workers: what a query costs per byte of a file, apart from the machine's other load.
 
     python bench/bench_scan_range.py bench/data/compare-json-1G.jsonl 'status>=500' --mb 200
+    python bench/bench_scan_range.py bench/data/compare-json-100M.jsonl 'logger:app.db' \
+        --mb 64 --repeat 5 --each
 
 Prints the query, the records it printed and the process time of the scan (the store's format
-detection and the job's set-up are left out). Run it with ``PYTHONPATH`` set to each tree to
-compare two versions (alternate the runs).
+detection and the job's set-up are left out), the best of ``--repeat``, with ``--print``'s
+printer into a pipe (``RecordPrinter(original=True)``) and its renderers. ``--each`` also
+times the same job with every candidate record made and rendered one by one (no
+``RecordChunks.matching``), alternating with the first, and checks both print the same
+bytes. Run it with ``PYTHONPATH`` set to each tree to compare two versions (alternate the
+runs).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ import argparse
 import io
 import time
 
-from logview.printer import RecordPrinter
+from logview import headless
+from logview.printer import RecordPrinter, known_original_bytes
 from logview.query import parse_query
 from logview.scan_ranges import make_job, scan_range
 from logview.sources.file import FileSource
@@ -26,15 +33,34 @@ def main() -> int:
     parser.add_argument("path")
     parser.add_argument("query")
     parser.add_argument("--mb", type=int, default=200, help="megabytes from the start")
+    parser.add_argument("--repeat", type=int, default=1, help="runs (the best is printed)")
+    parser.add_argument("--each", action="store_true",
+                        help="also without RecordChunks.matching (each record by itself)")
     args = parser.parse_args()
     store = build_store([FileSource(args.path, follow=False)])
-    printer = RecordPrinter(io.BytesIO())
-    job = make_job(store, parse_query(args.query), printer.render, need_lines=False)
-    if job is None:
+    printer = RecordPrinter(io.BytesIO(), original=True)
+    options = {"need_lines": False, "every": headless._chunk_renderer(printer),
+               "as_read": known_original_bytes}
+    match = getattr(headless, "_match_renderer", None)  # (an older tree has none)
+    jobs = {"chunks": make_job(store, parse_query(args.query), printer.render, **options,
+                               **({"matching": match(printer)} if match else {}))}
+    if args.each:
+        jobs["each record"] = make_job(store, parse_query(args.query), printer.render,
+                                       **options)
+    if None in jobs.values():
         raise SystemExit("no direct scan for this query and file")
-    started = time.process_time()
-    _out, count = scan_range(job, 0, min(job.size, args.mb << 20), 1)
-    print(f"{args.query}: {count} records, {time.process_time() - started:.2f} s of CPU")
+    best = dict.fromkeys(jobs, float("inf"))
+    outputs = {}
+    for _ in range(args.repeat):
+        for name, job in jobs.items():
+            started = time.process_time()
+            outputs[name] = scan_range(job, 0, min(job.size, args.mb << 20), 1)
+            best[name] = min(best[name], time.process_time() - started)
+    if len(set(outputs.values())) != 1:
+        raise SystemExit("the two ways printed different bytes")
+    for name in jobs:
+        print(f"{args.query}: {outputs[name][1]} records, {best[name]:.3f} s of CPU ({name}, "
+              f"best of {args.repeat})")
     return 0
 
 

@@ -2,6 +2,8 @@
 
     python bench/compare.py --size 100M             # a quick check
     python bench/compare.py --size 1G --runs 3      # the README table
+    python bench/compare.py --kinds json --no-print --tasks 'logger:app.db,status>=500' \
+        --tools logview,grep --runs 3                # some rows only
 
 Generates once, under ``--data`` (default ``bench/data``), three files of about ``--size``
 written by the real logging module (``bench_parse.generate``: seven loggers, 1% ERROR records
@@ -241,10 +243,17 @@ def main() -> int:
     parser.add_argument("--kinds", default="dash,basicConfig,json",
                         help="which files (dash,basicConfig,json)")
     parser.add_argument("--no-print", action="store_true", help="leave out print-everything")
+    parser.add_argument("--tasks", default=None,
+                        help="only these queries, comma-separated (logger:app.db,status>=500)")
+    parser.add_argument("--tools", default=None,
+                        help="only these tools, comma-separated (logview,grep)")
     args = parser.parse_args()
     size = parse_size(args.size)
     args.data.mkdir(parents=True, exist_ok=True)
     kinds = [k for k in KINDS if k.name in args.kinds.split(",")]
+    if args.tasks is not None:
+        for kind in kinds:
+            kind.tasks = [t for t in kind.tasks if t in args.tasks.split(",")]
     paths: dict[str, Path] = {}
     for kind in kinds:
         path = args.data / f"compare-{kind.name}-{args.size.upper()}.{kind.suffix}"
@@ -258,8 +267,10 @@ def main() -> int:
     subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "logview")], check=True,
                    stdout=subprocess.DEVNULL)
     tools = ["logview", "lnav", "grep"] + (["rg"] if shutil.which("rg") else [])
-    have_lnav = shutil.which("lnav") is not None
-    if not have_lnav:
+    if args.tools is not None:
+        tools = [t for t in tools if t in args.tools.split(",")]
+    have_lnav = "lnav" in tools and shutil.which("lnav") is not None
+    if not have_lnav and "lnav" in tools:
         tools.remove("lnav")
     tmp = Path(tempfile.mkdtemp(prefix="logview-compare-"))
     runner = Runner(tmp)

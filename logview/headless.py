@@ -132,6 +132,17 @@ def _chunk_renderer(printer: RecordPrinter):
     return make
 
 
+def _match_renderer(printer: RecordPrinter):
+    """What decides and renders the records a query's needles found for ``printer``
+    (``scan_ranges`` factories): JSON objects read from their bytes (``RecordChunks``)."""
+    def make(fmt, name: str, one) -> RecordChunks | None:
+        if fmt.object_reader() is None:
+            return None
+        return RecordChunks(fmt, name, one, printer.render, jsonl=printer.jsonl,
+                            original=printer.original)
+    return make
+
+
 def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
                   out: IO[bytes]) -> bool:
     """Print the matches of a finished file without indexing it first; False: not possible.
@@ -141,12 +152,13 @@ def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
     bytes) by the printer's ``render`` (``RecordChunks``)."""
     job = make_job(store, query, printer.render, need_lines=printer.jsonl,
                    every=_chunk_renderer(printer),
-                   as_read=known_original_bytes if printer.original else None)
+                   as_read=known_original_bytes if printer.original else None,
+                   matching=_match_renderer(printer))
     if job is None:
         return False
     out.flush()  # forked workers must not inherit unwritten output
     fd = None
-    if job.every is not None:  # big output: the workers write it
+    if job.every is not None or job.matching is not None:  # big output: the workers write it
         try:
             fd = out.fileno()
         except (AttributeError, OSError, ValueError):

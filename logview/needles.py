@@ -97,13 +97,32 @@ def required_literals(pattern: re.Pattern[bytes]) -> Needles | None:
 
 
 def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
-    """Every offset where one of ``literals`` begins (``bytes.find`` runs at GB/s)."""
+    """Every offset where one of ``literals`` begins (``bytes.find`` runs at GB/s).
+
+    A literal one of whose bytes ``buf`` lacks is not looked for: a byte is found by
+    ``memchr`` (ten times ``bytes.find``'s speed for a longer literal), so a rare marker
+    (journald's ``"MESSAGE":[`` in other JSON lines) costs a fraction of a pass, not a pass."""
     found: list[int] = []
     append = found.append
     find = buf.find
     for literal in literals:
+        if len(literal) > 1 and not all(byte in buf for byte in _distinct_bytes(literal)):
+            continue
         pos = find(literal)
         while pos >= 0:
             append(pos)
             pos = find(literal, pos + 1)
     return found
+
+
+_DISTINCT: dict[bytes, tuple[bytes, ...]] = {}
+
+
+def _distinct_bytes(literal: bytes) -> tuple[bytes, ...]:
+    """The distinct bytes of ``literal``, each a one-byte ``bytes`` (``in`` is ``memchr``)."""
+    got = _DISTINCT.get(literal)
+    if got is None:
+        got = tuple(bytes((b,)) for b in dict.fromkeys(literal))
+        if len(_DISTINCT) < 1024:
+            _DISTINCT[literal] = got
+    return got

@@ -9,10 +9,16 @@ its line closes with ``}``) and holds no escape sequence is read by the format's
 other record (several lines, a text line, invalid UTF-8, what orjson refuses, no format:
 ``--redact``) takes the exact path, record by record (``one``: parse, render). The chunks come
 from the range workers (``scan_ranges``), which write them in file order.
+
+A query's candidates (the records its needles found) go the same way (``matching``): each is
+read from its bytes as above and tested by the query on the record the parser would make
+(``record_of_plain`` for a plain object, whose output is then written from its values); the
+exact path renders nothing for a record the query does not keep.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 
 import numpy as np
@@ -20,7 +26,7 @@ import orjson
 from orjson import OPT_NON_STR_KEYS, dumps
 
 from logview.formats.base import LogFormat
-from logview.formats.jsonl import PlainValues
+from logview.formats.jsonl import PlainValues, record_of_plain
 from logview.printer import synthesise
 from logview.record import ESCAPE_BYTES_RE, Record, holds_escape
 from logview.timeparse import parse_time
@@ -67,22 +73,54 @@ class RecordChunks:
         starts = starts.astype(np.int64)
         ends = np.append(starts[1:], len(buf))
         lines = (line_idx + first_line).tolist()
-        one = self.one
         if self.read is None:
+            one = self.one
             return b"".join(one(offset + s, ln, buf[s:e]) for s, e, ln in
                             zip(starts.tolist(), ends.tolist(), lines)), count
         closes = self._object_lines(buf, starts, ends, line_idx)
-        read, render, source = self.read, self._render, self._source
+        out = self._records(buf, starts.tolist(), ends.tolist(), closes.tolist(), lines,
+                            offset, None)
+        return b"".join(out), count
+
+    def matching(self, buf: bytes, spans: list[tuple[int, int]], lines: list[int | None],
+                 offset: int, keep: Callable[[Record], bool]) -> list[bytes]:
+        """The rendered records ``buf[s:e]`` of ``spans`` (whole records, in file order, the
+        ``j``-th on line ``lines[j]``) that ``keep`` accepts, each tested on the record
+        ``one`` would make (``one`` itself renders b"" for a record it does not keep):
+        the candidates of a query's needles (``scan_ranges``)."""
+        if not spans:
+            return []
+        starts, ends = [s for s, _ in spans], [e for _, e in spans]
+        if self.read is None:
+            one = self.one
+            return [one(offset + s, ln, buf[s:e]) for s, e, ln in zip(starts, ends, lines)]
+        closes = [self._object_line(buf, s, e) for s, e in spans]
+        if holds_escape(buf):  # (rare: one search of the chunk, not one per record)
+            for hit in (m.start() for m in ESCAPE_BYTES_RE.finditer(buf)):
+                j = bisect_right(starts, hit) - 1
+                if j >= 0 and hit < ends[j]:  # the record holds an escape sequence
+                    closes[j] = 0
+        return self._records(buf, starts, ends, closes, lines, offset, keep)
+
+    def _records(self, buf: bytes, starts: list[int], ends: list[int], closes: list[int],
+                 lines: list, offset: int, keep: Callable[[Record], bool] | None
+                 ) -> list[bytes]:
+        """The rendered records ``buf[starts[j]:ends[j]]`` (those ``keep`` accepts, all with
+        None); ``closes[j]``: the end of a one-line object's line (``_object_lines``) or 0."""
+        one, read, render, source = self.one, self.read, self._render, self._source
         plain, plain_line = self.plain, self._plain_line
         out: list[bytes] = []
         add = out.append
-        for s, e, c, ln in zip(starts.tolist(), ends.tolist(), closes.tolist(), lines):
+        for s, e, c, ln in zip(starts, ends, closes, lines):
             data = buf[s:e]
             if c:
                 line = buf[s:c]
                 if plain is not None:
                     values = plain(line)
                     if values is not None:
+                        if keep is not None and not keep(record_of_plain(
+                                values, source, ln, offset + s, line.decode(), data)):
+                            continue  # (tested on the record read would make)
                         made = plain_line(values, ln, data)
                         if made is not None:
                             add(made)
@@ -95,10 +133,11 @@ class RecordChunks:
                         record.source = source
                     record.line = ln
                     record.offset = offset + s
-                    add(render(record))
+                    if keep is None or keep(record):
+                        add(render(record))
                     continue
             add(one(offset + s, ln, data))
-        return b"".join(out), count
+        return out
 
     @staticmethod
     def _text_line(values: PlainValues, line: int, data: bytes) -> bytes:
@@ -131,6 +170,16 @@ class RecordChunks:
         stamp = b"null" if time is None else b'"%b"' % time.isoformat().encode()
         return (b'{"time":%b%b%b,"exc":null,"fields":%b,"source":%b,"line":%d}\n'
                 % (stamp, head, dumps(message), fields_json, self._source_json, line))
+
+    @staticmethod
+    def _object_line(buf: bytes, s: int, e: int) -> int:
+        """``_object_lines`` for the one record ``buf[s:e]``, but for escape sequences (the
+        caller looks for them)."""
+        close = e - 1 if buf[e - 1] == _NEWLINE else e  # (e > s: a record holds a byte)
+        if (close - 1 <= s or buf[s] != _OPEN or buf[close - 1] != _CLOSE
+                or buf.find(b"\n", s, close) >= 0):
+            return 0
+        return close
 
     @staticmethod
     def _object_lines(buf: bytes, starts: np.ndarray, ends: np.ndarray,

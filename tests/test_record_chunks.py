@@ -248,3 +248,98 @@ def test_cli_prints_everything_as_before(tmp_path, output):
                           check=True)
     assert fast.stdout == slow.stdout and fast.stdout.count(b"\n") > 250
     assert fast.stderr == slow.stderr
+
+
+#: Queries with needles over the files of ``_files``: loggers, fields, levels, words, regexes.
+MATCH_QUERIES = [
+    "logger:recordchunks.app.db", "logger:svc.users", "status>=202", "n>=10", "n<5",
+    "ok=true", "user=7", "ratio>3", "level>=WARNING", "plain", "/trap/", "quotes",
+    "status>=202 OR ok=true", "request_id=r-7", "level>=ERROR boom", "logger:recordchunks.app",
+    "bob", "has:exc failed", "source:pjl.jsonl status>=200",
+]
+
+
+def _matching(path, fmt, printer, query, **kw) -> tuple[bytes, int]:
+    """(what ``--print -q QUERY`` prints through ``RecordChunks.matching``, how many records
+    took the exact path)."""
+    store = LogStore(StaticFileSource(str(path)), fmt)
+    out = io.BytesIO()
+    make = headless._match_renderer(printer)
+
+    def counting(fmt, name, one):
+        def counted(offset, line, data):
+            EXACT.append(offset)
+            return one(offset, line, data)
+        return make(fmt, name, counted)
+
+    try:
+        job = make_job(store, parse_query(query), printer.render, need_lines=printer.jsonl,
+                       matching=counting)
+        assert job is not None and isinstance(job.matching, RecordChunks), query
+        EXACT.clear()
+        assert run_job(job, lambda data, count: out.write(data), **kw) is None
+        assert len(store.index) == 0  # no index was built
+    finally:
+        store.close()  # (hundreds of runs: their descriptors must not pile up)
+    return out.getvalue(), len(EXACT)
+
+
+@pytest.mark.parametrize("output,color,original", OUTPUTS)
+def test_query_matches_print_what_parsing_each_record_prints(tmp_path, output, color,
+                                                              original):
+    """Every query's matches, decided and rendered together, are the bytes of every record
+    parsed one by one, tested by the query and rendered."""
+    files = _files(tmp_path)
+    huge = tmp_path / "huge.jsonl"  # lines of megabytes, one with nested objects
+    huge.write_bytes(files["hostile"].read_bytes() + b"\n" + b"\n".join(json.dumps(
+        {"asctime": "2024-01-02 03:04:05,123", "name": "recordchunks.app.db",
+         "levelname": "ERROR", "message": "big " * 200_000, "status": 503,
+         "ctx": {"deep": [{"n": i, "status": 600}] * 3000}}).encode() for i in range(2)))
+    files["huge"] = huge
+    printed = 0
+    for name, path in files.items():
+        if name == "huge" and not original:  # (into a pipe is enough for its size)
+            continue
+        fmt = JsonFormat()
+        printer = RecordPrinter(io.BytesIO(), output=output, color=color, original=original)
+        store = LogStore(StaticFileSource(str(path)), fmt)
+        store.update(final=True)
+        records = [store.parse(i) for i in range(len(store))]
+        store.close()
+        for text in MATCH_QUERIES:
+            query = parse_query(text)
+            expected = b"".join(printer.render(r) for r in records if query.matches(r))
+            # (Forked workers for two files: what they do differently is write in order.)
+            configs = ((997, 1), (1 << 20, 1)) + (
+                ((4096, 2),) if name in ("python-json-logger", "hostile") else ())
+            if name == "huge":  # (each of many small ranges would look for its first start)
+                configs = ((1 << 20, 1), (1 << 20, 2))
+            for range_bytes, workers in configs:
+                got, exact = _matching(path, fmt, printer, text, range_bytes=range_bytes,
+                                       workers=workers)
+                assert got == expected, (name, text, output, color, original, range_bytes)
+            printed += expected.count(b"\n")
+            if name == "python-json-logger" and original and expected:
+                # most records are decided and written from their objects' values
+                assert exact <= expected.count(b"\n") / 4, (text, exact)
+    assert printed > 2000
+
+
+def test_a_plain_object_is_tested_on_the_record_the_parser_makes(tmp_path):
+    """``record_of_plain`` (the record a query is tested on) equals the parsed record, field
+    for field, on the python-json-logger file."""
+    from logview.formats.jsonl import plain_values, record_of_plain
+    from logview.record import RawRecord, parse_raw_record
+
+    path = _files(tmp_path)["python-json-logger"]
+    fmt = JsonFormat()
+    offset, made = 0, 0
+    for number, data in enumerate(path.read_bytes().splitlines(keepends=True), 1):
+        line = data.rstrip(b"\n")
+        values = plain_values(json.loads(line)) if line.startswith(b"{") else None
+        if values is not None:
+            parsed = parse_raw_record(fmt, RawRecord(offset, number, data), "f")
+            assert record_of_plain(values, "f", number, offset, line.decode(), data) == parsed
+            made += 1
+        offset += len(data)
+    assert made > 150

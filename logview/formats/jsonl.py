@@ -315,6 +315,17 @@ def plain_values(obj: dict[str, Any], roles: dict[str, tuple[int, int]] | None =
     return _plain_values(obj, plain, field_keys)
 
 
+def record_of_plain(values: PlainValues, source: str = "", line: int | None = None,
+                    offset: int | None = None, raw: str = "", data: bytes | None = None
+                    ) -> Record:
+    """The record ``record_from_object`` makes of an object whose ``plain_values`` these are
+    (stamped with ``source``, ``line``, ``offset``, ``raw`` and ``data`` at once)."""
+    time_text, level, levelno, message, logger, fields = values
+    # (Positional: Record's fields in order, a third cheaper than by keyword.)
+    return Record(message, parse_time(time_text), time_text, level, levelno, logger, None,
+                  fields, source, line, offset, raw, data)
+
+
 def record_from_object(obj: dict[str, Any],
                        roles: dict[str, tuple[int, int]] | None = None) -> Record:
     """Map one decoded JSON log object onto a Record (any of the known schemas).
@@ -331,9 +342,7 @@ def record_from_object(obj: dict[str, Any],
     keys, field_keys, plain = _layout_of(obj, roles)
     short = _plain_values(obj, plain, field_keys)
     if short is not None:  # what the steps below make of it
-        time_text, level, levelno, message, logger, fields = short
-        return Record(message=message, time=parse_time(time_text), time_text=time_text,
-                      level=level, levelno=levelno, logger=logger, fields=fields)
+        return record_of_plain(short)
     fields: dict[str, Any] = {key: obj[key] for key in field_keys}  # type: ignore[no-redef]
     values = [None if key is None else obj[key] for key in keys]
 

@@ -1,0 +1,31 @@
+"""``needles.find_all``: every offset of every literal, also when a literal is skipped because
+one of its bytes is missing from the buffer (found by ``memchr``)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logview.needles import find_all
+
+_BYTES = st.binary(max_size=200).map(lambda b: bytes(x % 6 + 0x61 for x in b))  # "a".."f"
+
+
+def _every(buf: bytes, literal: bytes) -> list[int]:
+    return [m.start() for m in re.finditer(b"(?=" + re.escape(literal) + b")", buf)]
+
+
+@given(_BYTES, st.lists(st.binary(min_size=1, max_size=4).map(
+    lambda b: bytes(x % 8 + 0x61 for x in b)), min_size=1, max_size=3))
+def test_find_all_finds_every_offset_of_every_literal(buf, literals):
+    # (Literals may hold "g" and "h", bytes the buffer never has: those are skipped.)
+    expected = sorted(pos for literal in literals for pos in _every(buf, literal))
+    assert sorted(find_all(buf, tuple(literals))) == expected
+
+
+def test_a_rare_marker_is_found_and_a_missing_one_is_not():
+    buf = b'{"a": 1}\n' * 1000 + b'{"MESSAGE":[1]}\n'
+    assert find_all(buf, (b'"MESSAGE":[',)) == [9001]
+    assert find_all(buf[:9000], (b'"MESSAGE":[', b'"a"')) == list(range(1, 9000, 9))

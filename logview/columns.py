@@ -78,6 +78,8 @@ class RecordCounter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._done: dict[int, int] = {}
+        for part in store.parts():  # what the index reads from now on is counted with it
+            part.count_with_index()
 
     @property
     def counted(self) -> int:
@@ -94,11 +96,18 @@ class RecordCounter:
             upto = known if single else len(self.store.merged_positions(sid))  # type: ignore[attr-defined]
             upto = min(upto, len(part))
             generation = part.generation
+            ready = part.ready_columns()
             while self._done.get(sid, 0) < upto and not cancelled():
                 lo = self._done.get(sid, 0)
                 try:
-                    hi = chunk_end(part, lo, upto, chunk_bytes)
-                    cols = read_span(part, lo, hi)
+                    cols = None if ready is None else ready.take(lo, upto)
+                    if cols is not None:  # read by the index's workers
+                        hi = lo + len(cols.levelnos)
+                    else:
+                        hi = chunk_end(part, lo, upto, chunk_bytes)
+                        if ready is not None:  # up to the next records read by the workers
+                            hi = min(hi, max(lo + 1, ready.next_at(lo) or hi))
+                        cols = read_span(part, lo, hi)
                 except IndexError:  # the index started over under the count
                     if part.generation == generation:
                         raise

@@ -1,0 +1,140 @@
+"""Counting rides on the index (``range_columns``): a store that counts its records has its
+big backlog scanned by forked workers that read each record's columns too, so when the index
+is complete the counts are ready, and they equal parsing every record."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+
+import pytest
+from test_columns import LOGGERS, TEMPLATES, assert_same, reference, summary, write_with_logging
+
+import logview.columns as columns_module
+from logview import range_columns
+from logview.columns import RecordCounter
+from logview.formats.template import TemplateFormat
+from logview.index import RecordIndex
+from logview.sources.file import FileSource
+from logview.stats import RecordStats
+from logview.store import open_store
+
+DASH = TEMPLATES[0][0]
+CHUNK = 1 << 14  # many ranges in a small file
+
+
+@pytest.fixture(autouse=True)
+def small_ranges(monkeypatch):
+    """Every backlog goes to the workers, in ranges of ``CHUNK`` bytes."""
+    monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
+    monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
+
+
+def write_dash(path, records: int, rng: random.Random, *, long_every: int = 0) -> None:
+    """Records of the dash template, some with tracebacks (a record across ranges), a head
+    with an escape, now and then one longer than the probe."""
+    lines = []
+    for i in range(records):
+        level = rng.choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "NOTICE"])
+        lines.append(f"2024-01-02 03:{i // 600 % 60:02d}:{i // 10 % 60:02d},{i % 1000:03d} - "
+                     f"{rng.choice(LOGGERS)} - {level} - message {i}\n")
+        if i % 37 == 5:
+            lines.append("Traceback (most recent call last):\n" + "  frame\n" * rng.randint(1, 40)
+                         + "ValueError: boom\n")
+        if long_every and i % long_every == long_every - 1:
+            lines.append("x" * 100 + "\n" * 1 + ("y" * 99 + "\n") * 700)  # 70 KB
+        if i % 211 == 3:
+            lines.append(f"2024-01-02 03:04:05,000 - app\x1b[31m - ERROR - escape {i}\n")
+    path.write_text("".join(lines))
+
+
+def index_then_count(store) -> tuple[RecordStats, int]:
+    """Index the whole file (the counter made first, as the viewer does), then count: the
+    counts and how many records the counter had to read itself."""
+    counter = RecordCounter(store)
+    while not store.index.complete:
+        store.update(final=True, budget=0.05)
+    assert store.index.ranges is not None and not store.index.ranges.running  # let go
+    read = 0
+    real = columns_module.read_span
+
+    def counting_read(part, lo, hi):
+        nonlocal read
+        read += hi - lo
+        return real(part, lo, hi)
+
+    columns_module.read_span = counting_read
+    try:
+        stats = RecordStats()
+        for batch in counter.batches(len(store)):
+            stats.add_batch(batch)
+    finally:
+        columns_module.read_span = real
+    assert counter.counted == len(store) == len(store.columns)
+    return stats, read
+
+
+def test_the_counts_are_ready_when_the_index_is(tmp_path):
+    path = tmp_path / "app.log"
+    write_dash(path, 6000, random.Random(3))
+    assert os.path.getsize(path) > 20 * CHUNK
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    try:
+        stats, read = index_then_count(store)
+        # Only the file's last record: no record starts after it to show where it ends.
+        assert read <= 1
+        assert_same(summary(stats), reference(store), "ranges")
+        assert store.columns.view().levelnos.tolist() == [
+            store.record(i).levelno for i in range(len(store))]
+    finally:
+        store.close()
+
+
+def test_records_longer_than_the_probe_are_read_by_the_counter(tmp_path):
+    path = tmp_path / "long.log"
+    write_dash(path, 3000, random.Random(4), long_every=500)
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    try:
+        stats, read = index_then_count(store)
+        assert 1 < read <= 8  # the records no probe saw the end of, and the last
+        assert_same(summary(stats), reference(store), "long records")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("fmt, datefmt", TEMPLATES[1:], ids=range(1, len(TEMPLATES)))
+def test_templates_count_as_parsed_through_the_workers(tmp_path, fmt, datefmt):
+    path = tmp_path / "app.log"
+    rng = random.Random(8)
+    for _ in range(6):
+        write_with_logging(path, fmt, datefmt, "{" if fmt.startswith("{") else "%", rng)
+    style = "{" if fmt.startswith("{") else "%"
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(fmt, datefmt, style))
+    try:
+        stats, _ = index_then_count(store)
+        assert_same(summary(stats), reference(store), fmt)
+    finally:
+        store.close()
+
+
+def test_a_worker_killed_under_the_index_changes_no_count(tmp_path):
+    path = tmp_path / "app.log"
+    write_dash(path, 6000, random.Random(5))
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    try:
+        counter = RecordCounter(store)
+        store.update(budget=0.0)  # the workers are forked, a range or two scanned
+        ranges = store.index.ranges
+        assert ranges is not None and ranges.running
+        for worker in ranges._workers:
+            os.kill(worker.pid, signal.SIGKILL)
+        while not store.index.complete:
+            store.update(final=True, budget=0.05)
+        assert ranges.failed and not ranges.running
+        stats = RecordStats()
+        for batch in counter.batches(len(store)):
+            stats.add_batch(batch)
+        assert_same(summary(stats), reference(store), "killed")
+    finally:
+        store.close()

@@ -14,7 +14,8 @@ the walker read itself. ``--runs N`` counts by columns N times and shows the run
 
 ``--tui`` instead opens FILE in the viewer in a tmux pane (``bench.time_first_screen``) and
 prints, per run, the seconds until the status line shows every record (indexed) and until the
-level bar stops saying "counting…" (counted), and their ratio. ``--code DIR`` runs the viewer
+level bar stops saying "counting…" (counted), their ratio, the viewer's peak RSS against the
+budget of 64 MB + 16 B a record, and the most its range workers held at once. ``--code DIR`` runs the viewer
 of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs.
 """
 
@@ -70,6 +71,53 @@ def count(store, walker: bool) -> tuple[float, float, int, RecordStats]:
     return seconds, cpu, parsed, stats
 
 
+class PeakMemory:
+    """Polls /proc for the viewer started on ``path`` (the process whose parent is not one of
+    them) and its forked range workers: the viewer's peak RSS (VmHWM) and the most RSS its
+    workers held together at one look (shared pages count in each)."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self.needle = f"-m\0logview\0{path}".encode()
+        self.viewer_mb = 0.0
+        self.workers_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _status(self, pid: str) -> dict[str, str]:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.split(":", 1) for line in f if ":" in line)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            found = {}
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if self.needle not in f.read():
+                            continue
+                    found[pid] = self._status(pid)
+                except OSError:
+                    continue
+            workers = 0.0
+            for status in found.values():
+                if status["PPid"].strip() in found:
+                    workers += int(status.get("VmRSS", "0 kB").split()[0]) / 1024
+                else:
+                    hwm = int(status.get("VmHWM", "0 kB").split()[0]) / 1024
+                    self.viewer_mb = max(self.viewer_mb, hwm)
+            self.workers_mb = max(self.workers_mb, workers)
+
+    def stop(self) -> tuple[float, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.viewer_mb, self.workers_mb
+
+
 def tui(path: Path, runs: int, code: Path) -> None:
     """Indexed and counted times of the viewer on ``path`` (the viewer of tree ``code``)."""
     import subprocess
@@ -84,14 +132,18 @@ def tui(path: Path, runs: int, code: Path) -> None:
     try:
         for run in range(runs):
             # From the tree's own directory: ``-m`` puts the working directory first on the path.
+            memory = PeakMemory(path)
             got = bench.time_first_screen(
                 f"cd {code} && PYTHONPATH={code} {bench.PY} -m logview {path}", total,
                 timeout=180)
+            viewer_mb, workers_mb = memory.stop()
             indexed, counted = got.get("indexed"), got.get("counted")
             ratio = f"{counted / indexed:.2f}" if indexed and counted else "n/a"
             print(f"run {run + 1}: {total:,} records, first {got.get('first', float('nan')):.2f} s, "
                   f"indexed {indexed or float('nan'):.2f} s, counted "
-                  f"{counted or float('nan'):.2f} s, ratio {ratio} ({code})", flush=True)
+                  f"{counted or float('nan'):.2f} s, ratio {ratio}, peak RSS {viewer_mb:.0f} MB "
+                  f"(budget {64 + 16 * total / 2**20:.0f}), workers {workers_mb:.0f} MB ({code})",
+                  flush=True)
     finally:
         subprocess.run([*bench.TMUX, "kill-session", "-t", keeper], check=False)
 

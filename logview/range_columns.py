@@ -53,7 +53,7 @@ MAX_WORKERS = 2
 PROBE_BYTES = 64 << 10
 #: Records of columns waiting for the counter; past it a range's columns are dropped and
 #: the counter reads those records itself (memory stays bounded when nobody counts).
-READY_RECORDS = 1 << 20
+READY_RECORDS = 1 << 18
 #: Seconds a worker waits for a task before it checks that the viewer is still there.
 _IDLE_CHECK = 1.0
 _TASK = struct.Struct("<qqqq")  # slot, range bytes, probe bytes, offset of the range
@@ -217,7 +217,7 @@ class RangeColumns:
             return bool(self._workers)
 
     def _start(self, count: int) -> None:
-        self.in_flight = 2 * count
+        self.in_flight = count + 1  # a range waits for each worker to be done with its own
         self._shm = mmap.mmap(-1, self.in_flight * self._slot_bytes)
         for slot in range(self.in_flight):
             self._slots.put(slot)
@@ -240,7 +240,7 @@ class RangeColumns:
             worker = _Worker(pid, mine)
             self._workers.append(worker)
             self._idle.put(worker)
-        self.pool = ThreadPoolExecutor(self.in_flight, thread_name_prefix="logview-ranges")
+        self.pool = ThreadPoolExecutor(count, thread_name_prefix="logview-ranges")
 
     def scan(self, data: bytes, probe: bytes, offset: int
              ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:

@@ -53,6 +53,8 @@ LINE_CHECKPOINT = 1 << 10
 IN_FLIGHT = 2
 #: Bytes compared with the newline byte at once (the per-thread mask buffer's size).
 _MASK_SLICE = 1 << 20
+#: Least seconds of one ``update`` while range workers scan (they idle between calls).
+_RANGES_SLICE = 0.3
 #: Bytes read past a chunk's target end to find the newline that ends it.
 _PROBE = 1 << 16
 
@@ -329,9 +331,11 @@ class RecordIndex:
         published here in order.
         """
         pending: deque[Future[_Scanned]] = deque()
-        ranges = self.ranges
-        if ranges is not None and not ranges.engage(size - self._end):
+        ranges = self.ranges  # not for the first slice: the first rows show at once
+        if ranges is not None and (not self._count or not ranges.engage(size - self._end)):
             ranges = None
+        elif deadline is not None:  # slices long enough that the workers rarely wait
+            deadline = max(deadline, time.monotonic() + _RANGES_SLICE)
         try:
             caught_up = self._index_loop(pending, self._end, size, deadline, ranges)
             if caught_up and ranges is not None:

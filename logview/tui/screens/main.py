@@ -278,10 +278,11 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
     def on_level_counts(self, message: LevelCounts) -> None:
         if message.generation != self._generation or message.tally is not self._tally:
             return
-        if (not message.behind and not self._finished
+        if (not message.behind and not self._finished and message.tally.room.is_set()
                 and time.monotonic() - self._last_grew < 2 * GROW_INTERVAL):
             # Records trickle in: draw the counts with the next rows (one frame, not two);
-            # should none come, a timer draws them.
+            # should none come, a timer draws them. A full tally is taken at once: its
+            # counter waits for that (counting that rides on a big file's index).
             if self._pending_counts is None:
                 self.set_timer(2 * GROW_INTERVAL, self._draw_counts)
             self._pending_counts = message

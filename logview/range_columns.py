@@ -167,9 +167,16 @@ def _part(cols: ChunkColumns, lo: int, hi: int) -> ChunkColumns:
 
 
 class _Worker:
+    """A worker process and its socket: tasks are sent ahead (it always has the next one) and
+    the replies taken in the order of the tasks (``ticket``)."""
+
     def __init__(self, pid: int, conn: Connection) -> None:
         self.pid = pid
         self.conn = conn
+        self.send_lock = threading.Lock()
+        self.turn = threading.Condition()
+        self.sent = 0
+        self.received = 0
 
 
 class RangeColumns:
@@ -189,7 +196,7 @@ class RangeColumns:
         self._slot_bytes = chunk_bytes + 3 * PROBE_BYTES
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._next = 0
         self._slots: queue.Queue[int] = queue.Queue()
         self._shm: mmap.mmap | None = None
         self.pool: ThreadPoolExecutor | None = None
@@ -217,7 +224,7 @@ class RangeColumns:
             return bool(self._workers)
 
     def _start(self, count: int) -> None:
-        self.in_flight = count + 1  # a range waits for each worker to be done with its own
+        self.in_flight = 2 * count  # each worker has its next range at hand
         self._shm = mmap.mmap(-1, self.in_flight * self._slot_bytes)
         for slot in range(self.in_flight):
             self._slots.put(slot)
@@ -237,10 +244,8 @@ class RangeColumns:
                 finally:
                     os._exit(code)
             theirs.close()
-            worker = _Worker(pid, mine)
-            self._workers.append(worker)
-            self._idle.put(worker)
-        self.pool = ThreadPoolExecutor(count, thread_name_prefix="logview-ranges")
+            self._workers.append(_Worker(pid, mine))
+        self.pool = ThreadPoolExecutor(self.in_flight, thread_name_prefix="logview-ranges")
 
     def scan(self, data: bytes, probe: bytes, offset: int
              ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
@@ -252,15 +257,31 @@ class RangeColumns:
             at = slot * self._slot_bytes
             self._shm[at : at + len(data)] = data
             self._shm[at + len(data) : at + len(data) + len(probe)] = probe
-            worker = self._idle.get()
-            try:
-                worker.conn.send_bytes(_TASK.pack(slot, len(data), len(probe), offset))
-                return _receive(worker.conn)
-            except (EOFError, OSError, ValueError) as exc:
-                self.failed = f"a range worker stopped: {exc}"
-                raise RangeWorkerError(self.failed) from exc
-            finally:
-                self._idle.put(worker)
+            with self._lock:
+                worker = self._workers[self._next % len(self._workers)]
+                self._next += 1
+            with worker.send_lock:
+                ticket = worker.sent
+                try:
+                    worker.conn.send_bytes(_TASK.pack(slot, len(data), len(probe), offset))
+                    worker.sent += 1
+                except OSError as exc:
+                    ticket = -1  # never answered
+                    self.failed = f"a range worker stopped: {exc}"
+            with worker.turn:
+                while ticket >= 0 and worker.received != ticket:
+                    worker.turn.wait()
+                try:
+                    if ticket < 0:
+                        raise RangeWorkerError(self.failed or "a range worker stopped")
+                    return _receive(worker.conn)
+                except (EOFError, OSError, ValueError) as exc:
+                    self.failed = f"a range worker stopped: {exc}"
+                    raise RangeWorkerError(self.failed) from exc
+                finally:
+                    if ticket >= 0:
+                        worker.received += 1
+                        worker.turn.notify_all()
         finally:
             self._slots.put(slot)
 
@@ -282,7 +303,6 @@ class RangeColumns:
             worker.conn.close()  # the worker sees the end of its socket and exits
         for worker in gone:
             _reap(worker.pid)
-        self._idle = queue.Queue()
         self._slots = queue.Queue()
         if self._shm is not None:
             self._shm.close()

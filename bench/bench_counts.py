@@ -82,6 +82,7 @@ class PeakMemory:
         self.needle = f"-m\0logview\0{path}".encode()
         self.viewer_mb = 0.0
         self.workers_mb = 0.0
+        self.cpu: dict[str, float] = {}  # CPU seconds of each process, at its last look
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -101,6 +102,9 @@ class PeakMemory:
                         if self.needle not in f.read():
                             continue
                     found[pid] = self._status(pid)
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    self.cpu[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
                 except OSError:
                     continue
             workers = 0.0
@@ -133,16 +137,19 @@ def tui(path: Path, runs: int, code: Path) -> None:
         for run in range(runs):
             # From the tree's own directory: ``-m`` puts the working directory first on the path.
             memory = PeakMemory(path)
+            started = time.perf_counter()
             got = bench.time_first_screen(
                 f"cd {code} && PYTHONPATH={code} {bench.PY} -m logview {path}", total,
                 timeout=180)
             viewer_mb, workers_mb = memory.stop()
+            cpu = sum(memory.cpu.values())
             indexed, counted = got.get("indexed"), got.get("counted")
             ratio = f"{counted / indexed:.2f}" if indexed and counted else "n/a"
             print(f"run {run + 1}: {total:,} records, first {got.get('first', float('nan')):.2f} s, "
                   f"indexed {indexed or float('nan'):.2f} s, counted "
                   f"{counted or float('nan'):.2f} s, ratio {ratio}, peak RSS {viewer_mb:.0f} MB "
-                  f"(budget {64 + 16 * total / 2**20:.0f}), workers {workers_mb:.0f} MB ({code})",
+                  f"(budget {64 + 16 * total / 2**20:.0f}), workers {workers_mb:.0f} MB, CPU {cpu:.1f} s "
+                  f"in {time.perf_counter() - started:.1f} s ({code})",
                   flush=True)
     finally:
         subprocess.run([*bench.TMUX, "kill-session", "-t", keeper], check=False)

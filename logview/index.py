@@ -495,6 +495,8 @@ class RecordIndex:
             new = self._line_starts(found)[line_idx] + pos
             columns = None
         lines = line_idx + self._line_at_end
+        if columns is not None and self.ranges is not None:  # readers are not held up
+            self.ranges.ready.wait_room(len(columns.levelnos))
         with self._lock:
             if columns is not None and self.ranges is not None:
                 self.ranges.publish(self._count, columns)

@@ -53,7 +53,10 @@ MAX_WORKERS = 2
 PROBE_BYTES = 64 << 10
 #: Records of columns waiting for the counter; past it a range's columns are dropped and
 #: the counter reads those records itself (memory stays bounded when nobody counts).
-READY_RECORDS = 1 << 18
+READY_RECORDS = 1 << 20
+#: Seconds the index waits for the counter to take columns before it drops them (and stops
+#: waiting until the counter takes again: nobody may be counting any more).
+READY_WAIT = 1.0
 #: Seconds a worker waits for a task before it checks that the viewer is still there.
 _IDLE_CHECK = 1.0
 _TASK = struct.Struct("<qqqq")  # slot, range bytes, probe bytes, offset of the range
@@ -115,9 +118,21 @@ class ReadyColumns:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
         self._parts: deque[tuple[int, ChunkColumns]] = deque()
         self._records = 0
+        self._stalled = False  # the counter did not take for READY_WAIT seconds
         self.dropped = 0  # records whose columns did not fit (the counter read them)
+
+    def wait_room(self, count: int) -> None:
+        """Wait (the index, holding no lock of its own) until ``count`` records fit, at most
+        ``READY_WAIT`` seconds: a counter that lags a little loses nothing."""
+        with self._room:
+            if self._stalled:
+                return
+            fits = self._room.wait_for(lambda: self._records + count <= READY_RECORDS,
+                                       READY_WAIT)
+            self._stalled = not fits
 
     def put(self, at: int, cols: ChunkColumns) -> None:
         """Keep the columns of records ``at`` on (after every part put before)."""
@@ -136,6 +151,8 @@ class ReadyColumns:
             parts = self._parts
             while parts and parts[0][0] + len(parts[0][1].levelnos) <= lo:
                 self._records -= len(parts.popleft()[1].levelnos)
+            self._stalled = False
+            self._room.notify_all()
             if not parts or parts[0][0] > lo:
                 return None
             at, cols = parts.popleft()
@@ -159,6 +176,7 @@ class ReadyColumns:
         with self._lock:
             self._parts.clear()
             self._records = 0
+            self._room.notify_all()
 
 
 def _part(cols: ChunkColumns, lo: int, hi: int) -> ChunkColumns:

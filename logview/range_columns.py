@@ -9,7 +9,7 @@ shared memory and let one of ``workers()`` forked processes find the range's rec
 starting there (``columns.columns_of``: the format's walker, the rest parsed). Both come
 back as raw numpy arrays over a socket (a JSON header for the names, never a pickle); the
 index publishes the starts and the columns wait, in record order and bounded
-(``ReadyColumns``), for the counter, which keeps them and tallies them without reading
+(``ReadyColumns``: the index waits for the counter when they pile up), for the counter, which keeps them and tallies them without reading
 the records again. The workers only read memory the index gave them: every source's
 reading (rotation, copytruncate) stays in the index's process.
 
@@ -51,8 +51,9 @@ RANGE_MIN_BYTES = 64 << 20
 MAX_WORKERS = 2
 #: Bytes after a range looked at for the start of the record after its last one.
 PROBE_BYTES = 64 << 10
-#: Records of columns waiting for the counter; past it a range's columns are dropped and
-#: the counter reads those records itself (memory stays bounded when nobody counts).
+#: Records of columns waiting for the counter; past it the index waits for the counter
+#: (``READY_WAIT``), then drops a range's columns and the counter reads those records itself
+#: (memory stays bounded when nobody counts).
 READY_RECORDS = 1 << 20
 #: Seconds the index waits for the counter to take columns before it drops them (and stops
 #: waiting until the counter takes again: nobody may be counting any more).

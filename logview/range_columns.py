@@ -9,9 +9,10 @@ shared memory and let one of ``workers()`` forked processes find the range's rec
 starting there (``columns.columns_of``: the format's walker, the rest parsed). Both come
 back as raw numpy arrays over a socket (a JSON header for the names, never a pickle); the
 index publishes the starts and the columns wait, in record order and bounded
-(``ReadyColumns``: the index waits for the counter when they pile up), for the counter, which keeps them and tallies them without reading
-the records again. The workers only read memory the index gave them: every source's
-reading (rotation, copytruncate) stays in the index's process.
+(``ReadyColumns``: the index waits for the counter when they pile up), for the counter,
+which keeps them and tallies them without reading the records again. The workers only read
+memory the index gave them: every source's reading (rotation, copytruncate) stays in the
+index's process.
 
 A record needs its end to be read exactly (the parser reads all of it when the walker cannot
 read its head): the range's last record ends at the first record start in a probe of the

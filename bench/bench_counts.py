@@ -16,7 +16,8 @@ the walker read itself. ``--runs N`` counts by columns N times and shows the run
 prints, per run, the seconds until the status line shows every record (indexed) and until the
 level bar stops saying "counting…" (counted), their ratio, the viewer's peak RSS against the
 budget of 64 MB + 16 B a record, and the most its range workers held at once. ``--code DIR`` runs the viewer
-of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs.
+of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs;
+``--range-workers`` turns on counting in the index's range workers (``range_columns``).
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class PeakMemory:
         return self.viewer_mb, self.workers_mb
 
 
-def tui(path: Path, runs: int, code: Path) -> None:
+def tui(path: Path, runs: int, code: Path, range_workers: bool = False) -> None:
     """Indexed and counted times of the viewer on ``path`` (the viewer of tree ``code``)."""
     import subprocess
 
@@ -139,7 +140,8 @@ def tui(path: Path, runs: int, code: Path) -> None:
             memory = PeakMemory(path)
             started = time.perf_counter()
             got = bench.time_first_screen(
-                f"cd {code} && PYTHONPATH={code} {bench.PY} -m logview {path}", total,
+                f"cd {code} && LOGVIEW_RANGE_WORKERS={int(range_workers)} PYTHONPATH={code} "
+                f"{bench.PY} -m logview {path}", total,
                 timeout=180)
             viewer_mb, workers_mb = memory.stop()
             cpu = sum(memory.cpu.values())
@@ -162,10 +164,12 @@ def main() -> None:
     parser.add_argument("--tui", action="store_true", help="time the viewer under tmux")
     parser.add_argument("--runs", type=int, default=1, help="runs (the best CPU is shown)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose logview runs")
+    parser.add_argument("--range-workers", action="store_true",
+                        help="--tui: the viewer counts in range workers (LOGVIEW_RANGE_WORKERS=1)")
     args = parser.parse_args()
     path = Path(args.file)
     if args.tui:
-        tui(path.resolve(), args.runs, args.code.resolve())
+        tui(path.resolve(), args.runs, args.code.resolve(), args.range_workers)
         return
     if args.generate and not path.exists():
         from bench_parse import generate

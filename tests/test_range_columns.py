@@ -27,7 +27,9 @@ CHUNK = 1 << 14  # many ranges in a small file
 
 @pytest.fixture(autouse=True)
 def small_ranges(monkeypatch):
-    """Every backlog goes to the workers, in ranges of ``CHUNK`` bytes."""
+    """The workers on (``LOGVIEW_RANGE_WORKERS=1``), every backlog to them, in ranges of
+    ``CHUNK`` bytes."""
+    monkeypatch.setattr(range_columns, "ENABLED", True)
     monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
 

@@ -253,6 +253,10 @@ def main() -> int:
             generate(path, kind.formatter(), size, with_status)
             print(f"generated {path} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         paths[kind.name] = path
+    # logview's modules compiled to bytecode once, as pip does when it installs a package (an
+    # editable install under PYTHONDONTWRITEBYTECODE would compile every module at every start).
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "logview")], check=True,
+                   stdout=subprocess.DEVNULL)
     tools = ["logview", "lnav", "grep"] + (["rg"] if shutil.which("rg") else [])
     have_lnav = shutil.which("lnav") is not None
     if not have_lnav:

@@ -115,9 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--print", dest="print_", action="store_true",
                         help="print matching records instead of opening the viewer")
     parser.add_argument("-o", "--output", choices=("text", "jsonl"), default="text",
-                        help="--print output: the records' original text (default; into a "
-                        "pipe or a file byte for byte, on a terminal with control characters "
-                        "shown as symbols) or JSON lines")
+                        help="--print output: text (default: a text log's records as "
+                        "written, byte for byte into a pipe or a file; a JSON record as one "
+                        "line of time, level, logger, message and fields; on a terminal "
+                        "control characters shown as symbols) or JSON lines")
     parser.add_argument("-f", "--follow", action="store_true",
                         help="with --print: keep printing new records until Ctrl-C")
     parser.add_argument("--no-follow", action="store_true",

@@ -1,8 +1,8 @@
 """Running without a screen: ``--print``, ``--print --follow`` and ``--listen --print``.
 
 A finished file is scanned without its index when the query has needles or the columns answer
-it, and printed whole as JSON lines with no query (``logview.scan_ranges``, forked range
-workers); everything else goes through the ``Follower`` and a ``LiveFilter``, the same ones
+it, and printed whole with no query (``logview.scan_ranges``, forked range workers; a text
+file into a pipe is copied as its bytes); everything else goes through the ``Follower`` and a ``LiveFilter``, the same ones
 the viewer uses.
 """
 
@@ -16,8 +16,9 @@ from typing import IO
 
 from logview.follow import Follower, LiveFilter, NoticeBoard
 from logview.jsonl_chunks import JsonlChunks
-from logview.printer import RecordPrinter
+from logview.printer import RecordPrinter, known_original_bytes
 from logview.record import MAX_RECORD_BYTES, printable
+from logview.record_chunks import RecordChunks
 from logview.scan import QueryLike, iter_matching_records
 from logview.scan_ranges import make_job, run_job
 from logview.sources.base import SourceError
@@ -30,6 +31,8 @@ FOLLOW_POLL = 0.25
 LISTEN_POLL = 0.03
 #: Bytes per read when a whole file is copied out.
 COPY_BYTES = 4 << 20
+#: Bytes per ``sendfile`` call when it is copied inside the kernel.
+SEND_BYTES = 1 << 30
 
 
 def is_terminal(out: IO[bytes]) -> bool:
@@ -118,14 +121,27 @@ class MatchPrinter:
             self._printed.clear()
 
 
+def _chunk_renderer(printer: RecordPrinter):
+    """What renders every record of a chunk for ``printer`` (``scan_ranges`` factories)."""
+    def make(fmt, name: str, one) -> JsonlChunks | RecordChunks:
+        reader = getattr(fmt, "line_reader", None)
+        if printer.jsonl and reader is not None and reader() is not None:
+            return JsonlChunks(fmt, name, one)
+        return RecordChunks(fmt, name, one, printer.render, jsonl=printer.jsonl,
+                            original=printer.original)
+    return make
+
+
 def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
                   out: IO[bytes]) -> bool:
     """Print the matches of a finished file without indexing it first; False: not possible.
 
-    With no query and JSON lines output every record is printed, whole chunks at a time
-    (``JsonlChunks``)."""
+    With no query every record is printed, whole chunks at a time: a template's as JSON
+    lines from their heads (``JsonlChunks``), any other's (JSON objects read from their
+    bytes) by the printer's ``render`` (``RecordChunks``)."""
     job = make_job(store, query, printer.render, need_lines=printer.jsonl,
-                   every=JsonlChunks if printer.jsonl else None)
+                   every=_chunk_renderer(printer),
+                   as_read=known_original_bytes if printer.original else None)
     if job is None:
         return False
     out.flush()  # forked workers must not inherit unwritten output
@@ -161,6 +177,9 @@ def _print_everything(store: Store, printer: RecordPrinter, out: IO[bytes]) -> b
         return False
     redactor = getattr(part, "redactor", None)
     size, pos, last, held = source.size(), 0, b"", b""
+    if redactor is None:
+        pos = _send_file(source, out, size)
+        last = source.read_at(pos - 1, 1) if pos else b""
     while pos < size:
         want = min(COPY_BYTES, size - pos)
         chunk = source.read_at(pos, want)
@@ -182,6 +201,27 @@ def _print_everything(store: Store, printer: RecordPrinter, out: IO[bytes]) -> b
         printer.write_rendered(b"\n", 0)
     printer.count += 1 if pos else 0  # records were printed (their number is not counted)
     return True
+
+
+def _send_file(source, out: IO[bytes], size: int) -> int:
+    """Copy ``source`` to ``out`` inside the kernel (``ByteSource.send_to``) as far as it
+    can (no copy of the bytes through this process); returns how far it got (0 when it
+    cannot)."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return 0
+    out.flush()
+    pos = 0
+    while pos < size:
+        sent = source.send_to(fd, pos, min(SEND_BYTES, size - pos))
+        if sent is None:
+            break
+        if sent == 0:  # the file shrank under us: say so, as the index does
+            raise SourceError(f"{source.name} changed while it was being read (it ended at "
+                              f"{pos} of {size} bytes)")
+        pos += sent
+    return pos
 
 
 def run_print(store: Store, query: QueryLike, out: IO[bytes], *, output: str = "text",

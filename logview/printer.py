@@ -71,8 +71,9 @@ def format_text(record: Record, *, color: bool = False) -> str:
 
 def _structured(record: Record) -> bool:
     """The record is a JSON object (or has no text): its text is made from its fields."""
-    return not record.raw or (
-        record.raw.lstrip().startswith("{") and bool(record.level or record.logger or record.time))
+    raw = record.raw
+    return not raw or ((raw[:1] == "{" or raw.lstrip().startswith("{"))
+                       and bool(record.level or record.logger or record.time))
 
 
 def original_bytes(record: Record) -> bytes:
@@ -106,25 +107,49 @@ _QUIET_FIELDS = frozenset({
 
 
 def _synthesise(record: Record) -> str:
+    time = record.time
+    return synthesise(record.time_text or (time.isoformat(sep=" ") if time else ""),
+                      record.level, record.logger, record.message, record.fields, record.exc)
+
+
+def synthesise(time_text: str, level: str | None, logger: str, message: str,
+               fields: dict[str, Any], exc: str | None) -> str:
+    """The text of a record made from its fields (a JSON object's): time, level, logger,
+    message, the fields a program added as ``key=value``, the traceback on the next lines."""
     parts = []
-    if record.time_text or record.time:
-        parts.append(record.time_text or record.time.isoformat(sep=" "))  # type: ignore[union-attr]
-    if record.level:
-        parts.append(record.level)
-    if record.logger:
-        parts.append(record.logger)
+    if time_text:
+        parts.append(time_text)
+    if level:
+        parts.append(level)
+    if logger:
+        parts.append(logger)
     head = " ".join(parts)
-    text = f"{head} {record.message}" if head else record.message
-    extra = [f"{k}={_field_text(v)}" for k, v in record.fields.items()
-             if k not in _QUIET_FIELDS and not k.startswith(_QUIET_PREFIXES)]
+    text = f"{head} {message}" if head else message
+    shown = _SHOWN
+    extra = [f"{k}={_field_text(v)}" for k, v in fields.items()
+             if shown.get(k) or (shown.get(k) is None and _shown(k))]
     if extra:
         text += " " + " ".join(extra)
-    if record.exc:
-        text += "\n" + record.exc
+    if exc:
+        text += "\n" + exc
     return text
 
 
+#: Field name -> whether one-line text shows it (``_shown``), for the names met so far.
+_SHOWN: dict[str, bool] = {}
+
+
+def _shown(key: str) -> bool:
+    value = key not in _QUIET_FIELDS and not key.startswith(_QUIET_PREFIXES)
+    if len(_SHOWN) >= 4096:  # ever new names stay bounded
+        _SHOWN.clear()
+    _SHOWN[key] = value
+    return value
+
+
 def _field_text(value: Any) -> str:
+    if type(value) is int:  # what orjson writes for it, or repr past 64 bits: the digits
+        return str(value)
     if isinstance(value, str):
         return value if value and " " not in value and '"' not in value else f'"{value}"'
     try:

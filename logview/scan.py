@@ -31,7 +31,7 @@ import numpy as np
 from logview.columns import exact_times, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
-from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter
+from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter, Scans
 from logview.record import LEVEL_ALIASES, RawRecord, Record, holds_escape, parse_raw_record
 
 if TYPE_CHECKING:
@@ -62,7 +62,8 @@ class QueryLike(Protocol):
 
     def prefilter(self, *, level_text: bool, json_escaped: bool,
                   level_case: str | None = None,
-                  fields_named: frozenset[str] | None = None) -> Prefilter | None: ...
+                  fields_named: frozenset[str] | None = None, json_fields: bool = False,
+                  level_pattern: Any = None) -> Prefilter | None: ...
 
 
 class RecordTest:
@@ -81,16 +82,23 @@ class GroupMatcher:
     """Finds the records of a chunk in which one prefilter group occurs.
 
     With the group's literal alternatives (``Prefilter.alternatives``) each is found with
-    ``bytes.find`` and nothing needs confirming; otherwise needles are derived from the regex.
+    ``bytes.find`` and nothing needs confirming; a group given as a regex (``PatternGroup``)
+    is found with that regex and the prefilter's ``admit`` markers; otherwise needles are
+    derived from the regex.
     """
 
     def __init__(
         self,
         pattern: re.Pattern[bytes],
-        literals: tuple[tuple[bytes, bool], ...] | None = None,
+        literals: tuple[tuple[bytes, bool], ...] | Scans | None = None,
+        admit: tuple[bytes, ...] = (),
     ) -> None:
         self.pattern = pattern
-        if literals:
+        self.scan: RegexNeedle | None = None
+        if isinstance(literals, Scans):
+            self.scan = RegexNeedle(literals.patterns, admit)
+            self.needles = None  # the regex's matches are the group's hits, nothing to confirm
+        elif literals:
             folded = any(ignorecase for _, ignorecase in literals)
             texts = tuple(text.lower() if folded else text for text, _ in literals)
             # Case-sensitive literals found in lower-cased bytes may be false hits: confirm them.
@@ -102,6 +110,8 @@ class GroupMatcher:
     def hit_list(self, buf: bytes) -> list[int]:
         """Offsets in ``buf`` where a match (or a needle every match contains) begins
         (unsorted when there are several needles)."""
+        if self.scan is not None:
+            return self.scan.hits(buf)
         if self.needles is None:
             return [m.start() for m in self.pattern.finditer(buf)]
         return find_all(buf.lower() if self.needles.ignorecase else buf, self.needles.literals)
@@ -113,8 +123,8 @@ class GroupMatcher:
             return hits
         cand = np.unique(np.searchsorted(rel, hits, side="right") - 1)
         cand = cand[(cand >= 0) & (cand < len(rel) - 1)]
-        if self.needles is not None and self.needles.exact:
-            return cand
+        if self.scan is not None or (self.needles is not None and self.needles.exact):
+            return cand  # the group's own regex (or markers) matched, or exact literals
         search = self.pattern.search
         keep = [search(buf, int(rel[j]), int(rel[j + 1])) is not None for j in cand.tolist()]
         return cand[np.array(keep, dtype=bool)] if len(cand) else cand
@@ -140,6 +150,25 @@ class GroupMatcher:
         return cand[np.array(keep, dtype=bool)] if len(cand) else cand
 
 
+class RegexNeedle:
+    """A group found by regexes (``PatternGroup``): their matches, and the markers of records
+    that always pass (``Prefilter.admit``)."""
+
+    __slots__ = ("admit", "patterns")
+
+    def __init__(self, patterns: tuple[re.Pattern[bytes], ...],
+                 admit: tuple[bytes, ...] = ()) -> None:
+        self.patterns = patterns
+        self.admit = admit
+
+    def hits(self, buf: bytes) -> list[int]:
+        """Offsets where a match or a marker begins (unsorted)."""
+        found = [m.start() for pattern in self.patterns for m in pattern.finditer(buf)]
+        if self.admit:
+            found.extend(find_all(buf, self.admit))
+        return found
+
+
 #: Records holding an escape introducer are always candidates (see ``Prefilter.may_match``).
 _ESCAPED = GroupMatcher(ALWAYS_CANDIDATE_RE, tuple((mark, False) for mark in ALWAYS_CANDIDATES))
 
@@ -156,15 +185,16 @@ def redaction_safe(prefilter: Prefilter | None, redactor: Redactor | None) -> Pr
         return prefilter
     if not prefilter.alternatives:
         return None
+    # A group found by its regex (a field's value) may read text that redaction changes.
     keep = [i for i, alts in enumerate(prefilter.alternatives)
-            if not any(redactor.touches_marker(text.decode("utf-8", "replace"))
+            if isinstance(alts, tuple) and not any(redactor.touches_marker(text.decode("utf-8", "replace"))
                        for text, _ in alts)]
     if not keep:
         return None
     if len(keep) == len(prefilter.groups):
         return prefilter
     return Prefilter([prefilter.groups[i] for i in keep],
-                     [prefilter.alternatives[i] for i in keep])
+                     [prefilter.alternatives[i] for i in keep], prefilter.admit)
 
 
 def query_prefilter(fmt: LogFormat, query: QueryLike,
@@ -178,7 +208,8 @@ def query_prefilter(fmt: LogFormat, query: QueryLike,
     level_text = fmt.level_text and not unlisted
     prefilter = query.prefilter(level_text=level_text, json_escaped=fmt.json_escaped,
                                 level_case=fmt.level_case if level_text else None,
-                                fields_named=fmt.fields_named)
+                                fields_named=fmt.fields_named, json_fields=fmt.json_fields,
+                                level_pattern=None if unlisted else fmt.level_pattern)
     prefilter = redaction_safe(prefilter, redactor)
     if prefilter is not None and fmt.opaque_text:
         prefilter = prefilter.admitting(fmt.opaque_text)
@@ -207,7 +238,8 @@ class Matcher:
             None] * len(groups)
         #: None: no byte-level condition, every record is parsed and tested.
         self.groups: list[GroupMatcher] | None = [
-            GroupMatcher(group, alts) for group, alts in zip(groups, alternatives)] or None
+            GroupMatcher(group, alts, self.prefilter.admit if self.prefilter else ())
+            for group, alts in zip(groups, alternatives)] or None
         self._ordered = False
 
     def candidates(self, buf: bytes, rel: np.ndarray) -> np.ndarray:
@@ -249,23 +281,31 @@ class Matcher:
 
     # -- without an index: needles first, records around them (logview.scan_ranges) ---------
 
-    def needles(self) -> tuple[tuple[bytes, ...], bool, list[re.Pattern[bytes]]] | None:
-        """(literals of the most selective group, whether they are lower-case for lower-cased
-        bytes, the groups each record around a hit must still contain); None: no literals."""
+    def needles(self) -> tuple[tuple[bytes, ...] | RegexNeedle, bool,
+                               list[re.Pattern[bytes]]] | None:
+        """(literals of the most selective group, or its regex when it is found by its regex
+        (``PatternGroup``); whether the literals are lower-case for lower-cased bytes; the
+        groups each record around a hit must still contain); None: no needles."""
         prefilter = self.prefilter
         if prefilter is None or not prefilter.alternatives:
             return None
         first = prefilter.alternatives[0]
+        if isinstance(first, Scans):
+            return RegexNeedle(first.patterns, prefilter.admit), False, list(prefilter.groups[1:])
         folded = any(ignorecase for _, ignorecase in first)
         literals = tuple(text.lower() if folded else text for text, _ in first)
         exact_first = not folded or all(ic or text.islower() for text, ic in first)
         return literals, folded, list(prefilter.groups[1 if exact_first else 0:])
 
     @staticmethod
-    def hits(buf: bytes, literals: tuple[bytes, ...], folded: bool) -> list[int]:
-        """Sorted offsets of the needles in ``buf``, and of escape introducers (always
-        candidates)."""
-        hits = find_all(buf.lower() if folded else buf, literals)
+    def hits(buf: bytes, literals: tuple[bytes, ...] | RegexNeedle,
+             folded: bool) -> list[int]:
+        """Sorted offsets of the needles (or the regex's matches) in ``buf``, and of escape
+        introducers (always candidates)."""
+        if isinstance(literals, RegexNeedle):
+            hits = literals.hits(buf)
+        else:
+            hits = find_all(buf.lower() if folded else buf, literals)
         if holds_escape(buf):
             hits.extend(find_all(buf, ALWAYS_CANDIDATES))
         hits.sort()

@@ -9,8 +9,9 @@ levels and loggers (``level>=ERROR`` over JSON lines, where a level may be a num
 answered by columns instead: the range's record starts are found with the same bulk start test
 as the index, the format's column walker reads every record's level and logger with numpy
 (``columns.columns_of``), and only the records the query's ``column_mask`` keeps are parsed.
-The empty query (``-o jsonl`` of a whole file) takes every record of a range, found by the same
-bulk test, and hands them to a ``ChunkRenderer`` a chunk at a time. Ranges run in forked worker processes when there are several CPUs and come back in file order.
+The empty query (a whole file printed, but a text file into a pipe, which is copied) takes every
+record of a range, found by the same bulk test, and hands them to a ``ChunkRenderer`` a chunk
+at a time. Ranges run in forked worker processes when there are several CPUs and come back in file order.
 
 A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not handled here:
 ``NeedIndex`` tells the caller to continue from that range with the index.
@@ -31,8 +32,9 @@ import numpy as np
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
+from logview.level_heads import LevelHeads
 from logview.record import RawRecord, Record, parse_raw_record
-from logview.scan import Matcher, QueryLike
+from logview.scan import Matcher, QueryLike, RegexNeedle
 from logview.sources.base import ByteSource
 
 if TYPE_CHECKING:
@@ -43,6 +45,10 @@ RANGE_BYTES = 32 << 20
 #: Bytes per range when every record is rendered (its output, 2.6 times as big for JSON
 #: lines, is held until its turn to be written).
 EVERY_RANGE_BYTES = 8 << 20
+#: Bytes per range when records are found by their heads (``level_heads``): a read this
+#: size reuses the process's memory and stays in the cache for the pass that follows (32 MB
+#: reads cost four times as much CPU, in page faults on fresh memory).
+HEADS_RANGE_BYTES = 4 << 20
 #: Files smaller than this are scanned in this process (forking costs more than it saves).
 PARALLEL_MIN_BYTES = 64 << 20
 #: Most worker processes.
@@ -50,7 +56,8 @@ MAX_WORKERS = 4
 
 
 class ChunkRenderer(Protocol):
-    """Renders all the records of a chunk at once (``jsonl_chunks.JsonlChunks``)."""
+    """Renders all the records of a chunk at once (``jsonl_chunks.JsonlChunks``,
+    ``record_chunks.RecordChunks``)."""
 
     def render(self, buf: bytes, starts: np.ndarray, line_idx: np.ndarray, offset: int,
                first_line: int) -> tuple[bytes, int]: ...
@@ -70,7 +77,7 @@ class ScanJob:
     matcher: Matcher
     name: str
     detector: StartDetector
-    literals: tuple[bytes, ...]
+    literals: tuple[bytes, ...] | RegexNeedle  # or the regex of a ``PatternGroup``
     folded: bool  # literals are lower-case, to be found in lower-cased bytes
     confirm: list[re.Pattern[bytes]]  # every group's regex (AND), checked on each record
     render: Callable[[Record], bytes]
@@ -79,6 +86,13 @@ class ScanJob:
     by_columns: bool = False
     #: The query is empty: every record is rendered, a chunk at a time (``ChunkRenderer``).
     every: ChunkRenderer | None = None
+    #: A level query over a template that opens with the level: records found by their
+    #: heads and decided by columns (``level_heads``); None: the generic needle path.
+    heads: LevelHeads | None = None
+    #: A record's output from its bytes alone, or None when it must be parsed
+    #: (``printer.known_original_bytes`` when records are printed as read; used by the
+    #: head path, whose candidates the columns decide without parsing).
+    as_read: Callable[[bytes], bytes | None] | None = None
 
 
 def count_lines(job: ScanJob, a: int, b: int) -> int:
@@ -106,6 +120,11 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         return _scan_everything(job, buf, first, line)
     if job.by_columns:
         return _scan_by_columns(job, buf, first, line)
+    if job.heads is not None and len(buf) <= MAX_RECORD_BYTES:
+        # (A longer range could hold a record the index cuts, that no head shows.)
+        spans = job.heads.spans(buf)
+        if spans is not None:
+            return _scan_heads(job, buf, spans, first, line)
     hits = Matcher.hits(buf, job.literals, job.folded)
     counted = 0
     done = 0  # end of the last record handled: a record start
@@ -161,6 +180,25 @@ def _record_starts(detector: StartDetector, buf: bytes) -> tuple[np.ndarray, np.
     return starts[line_idx], line_idx
 
 
+def _column_keep(job: ScanJob, chunk: bytes, part: np.ndarray, at: int) -> np.ndarray:
+    """Which records ``chunk[part[j]:part[j + 1]]`` (read at offset ``at``) the query's
+    ``column_mask`` keeps, from the format's columns (records they cannot read are parsed)."""
+    fmt, name = job.matcher.format, job.name
+    cols = columns_of(fmt, name, chunk, part, at)
+
+    def exact(which: np.ndarray) -> np.ndarray:
+        out = np.full(len(which), np.nan)
+        for k, j in enumerate(which.tolist()):
+            s, e = int(part[j]), int(part[j + 1])
+            stamp = parse_raw_record(fmt, RawRecord(at + s, None, chunk[s:e]), name).timestamp
+            out[k] = np.nan if stamp is None else stamp
+        return out
+
+    # Levels, loggers and times are never redacted: the columns decide as the redacted record
+    # would.
+    return job.matcher.query.column_mask(ColumnView.of_chunk(cols, exact))
+
+
 def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
                      ) -> tuple[bytes, int]:
     """``scan_range`` for a query the columns answer: walk the records' heads a few MB at a
@@ -169,10 +207,7 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
     rel = np.append(starts, len(buf))
     if len(rel) > 1 and int(np.diff(rel).max()) > MAX_RECORD_BYTES:
         raise NeedIndex(f"{job.name}: a record longer than {MAX_RECORD_BYTES} bytes")
-    # Levels, loggers and times are never redacted: the columns decide as the redacted record
-    # would.
-    fmt, name, make, render = job.matcher.format, job.name, job.matcher.record, job.render
-    mask_of = job.matcher.query.column_mask
+    name, make, render = job.name, job.matcher.record, job.render
     out: list[bytes] = []
     lo, count = 0, len(rel) - 1
     while lo < count:
@@ -181,18 +216,7 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
         base = int(rel[lo])
         part = rel[lo:hi + 1] - base
         chunk = buf[base:int(rel[hi])]
-        cols = columns_of(fmt, name, chunk, part, first + base)
-
-        def exact(which: np.ndarray, part: np.ndarray = part, chunk: bytes = chunk,
-                  at: int = first + base) -> np.ndarray:
-            out = np.full(len(which), np.nan)
-            for k, j in enumerate(which.tolist()):
-                s, e = int(part[j]), int(part[j + 1])
-                stamp = parse_raw_record(fmt, RawRecord(at + s, None, chunk[s:e]), name).timestamp
-                out[k] = np.nan if stamp is None else stamp
-            return out
-
-        keep = mask_of(ColumnView.of_chunk(cols, exact))
+        keep = _column_keep(job, chunk, part, first + base)
         for j in np.flatnonzero(keep).tolist():
             s, e = int(part[j]), int(part[j + 1])
             at = None if line is None else line + int(line_idx[lo + j])
@@ -200,6 +224,46 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
             if record is not None:
                 out.append(render(record))
         lo = hi
+    return b"".join(out), len(out)
+
+
+def _scan_heads(job: ScanJob, buf: bytes, spans: list[tuple[int, int]], first: int,
+                line: int | None) -> tuple[bytes, int]:
+    """``scan_range`` for a level query found by record heads (``level_heads``): the
+    candidate records side by side in one chunk, their columns read at once; the ones kept
+    are printed as their bytes, or made and rendered."""
+    if not spans:
+        return b"", 0
+    pieces = [buf[s:e] for s, e in spans]
+    part = np.zeros(len(spans) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in pieces], out=part[1:])
+    # (Offsets in the joined chunk are not the file's: only the columns are read from it.)
+    chunk = b"".join(pieces)
+    keep = _column_keep(job, chunk, part, first)
+    name, make, render, as_read = job.name, job.matcher.record, job.render, job.as_read
+    kept = np.flatnonzero(keep).tolist()
+    if as_read is not None and all(as_read(pieces[j]) is pieces[j] for j in kept[-1:]) and (
+            b"{" not in chunk):
+        # Every kept record is printed as it is (``printer.known_original_bytes``: text
+        # with no ``{``, ending at a newline as all but the range's last do; that one was
+        # just asked).
+        return b"".join([pieces[j] for j in kept]), len(kept)
+    out: list[bytes] = []
+    counted = 0
+    for j in kept:
+        data = pieces[j]
+        if as_read is not None:
+            text = as_read(data)
+            if text is not None:
+                out.append(text)
+                continue
+        s = spans[j][0]
+        if line is not None:
+            line += buf.count(b"\n", counted, s)
+            counted = s
+        record = make(RawRecord(first + s, line, data), name)  # type: ignore[arg-type]
+        if record is not None:  # matched, and redacted when --redact is on
+            out.append(render(record))
     return b"".join(out), len(out)
 
 
@@ -224,7 +288,8 @@ def _columns_answer(fmt: Any, query: QueryLike) -> bool:
 
 
 def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], *,
-             need_lines: bool, every: ChunkRendererFactory | None = None) -> ScanJob | None:
+             need_lines: bool, every: ChunkRendererFactory | None = None,
+             as_read: Callable[[bytes], bytes | None] | None = None) -> ScanJob | None:
     """A job for ``store``, or None when a direct scan does not apply: a merged store, a source
     that may still grow, a query without needles to find that the columns cannot answer, an
     empty query without ``every``.
@@ -233,6 +298,8 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
     query may read them (``line>=N``, ``has:line``), which costs a newline count per range.
     ``every``: for the empty query, makes what renders whole chunks of records (given the
     format, or None with ``--redact``: a redacted record is made by the parser).
+    ``as_read``: ``render``'s output from a record's bytes alone when it is known without
+    parsing (records printed as read), else None.
     """
     if len(store.parts()) != 1 or not store.source.finished:
         return None
@@ -259,10 +326,15 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
             return None
     literals, folded, confirm = needles if needles is not None else ((), False, [])
     need_lines = need_lines or "line" in str(getattr(query, "text", "line")).lower()
+    detector = StartDetector(store.format)
+    heads = None
+    if needles is not None and _columns_answer(store.format, query):
+        heads = LevelHeads.for_query(detector, getattr(query, "min_level", 0))
     source = store.source
     source.update()
-    return ScanJob(source, source.size(), matcher, store.name, StartDetector(store.format),
-                   literals, folded, confirm, render, need_lines, by_columns, chunks)
+    return ScanJob(source, source.size(), matcher, store.name, detector, literals, folded,
+                   confirm, render, need_lines, by_columns, chunks, heads,
+                   as_read if redactor is None and store.format.prints_raw else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,7 +421,8 @@ def run_job(job: ScanJob, emit: Callable[[bytes, int], None], *,
     """
     global _JOB, _WRITES
     if range_bytes is None:
-        range_bytes = EVERY_RANGE_BYTES if job.every is not None else RANGE_BYTES
+        range_bytes = (EVERY_RANGE_BYTES if job.every is not None
+                       else HEADS_RANGE_BYTES if job.heads is not None else RANGE_BYTES)
     spans = [(a, min(a + range_bytes, job.size)) for a in range(0, job.size, range_bytes)]
     if not spans:
         return None

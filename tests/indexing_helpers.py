@@ -107,7 +107,8 @@ class StandInQuery:
 
     def prefilter(self, *, level_text: bool, json_escaped: bool,
                   level_case: str | None = None,
-                  fields_named: frozenset[str] | None = None) -> Prefilter | None:
+                  fields_named: frozenset[str] | None = None, json_fields: bool = False,
+                  level_pattern: object = None) -> Prefilter | None:
         if not self.use_prefilter:
             return None
         groups = [re.compile(re.escape(w.encode())) for w in self.words]

@@ -190,7 +190,8 @@ def test_cli_prints_everything_as_before(tmp_path):
     with open(path, "ab") as f:
         f.write(HOSTILE_TAIL)
     args = [str(path), "--print", "-o", "jsonl"]
-    before = ("import sys; from logview import headless; headless.JsonlChunks = None;"
+    before = ("import sys; from logview import headless;"
+              " headless._chunk_renderer = lambda printer: None;"
               "from logview.cli import main; sys.exit(main(sys.argv[1:]))")
     slow = subprocess.run([sys.executable, "-c", before, *args], capture_output=True,
                           check=True)

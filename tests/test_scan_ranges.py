@@ -14,6 +14,7 @@ from logview import boundaries, scan_ranges
 from logview.formats.template import TemplateFormat
 from logview.printer import RecordPrinter
 from logview.query import parse_query
+from logview.scan import RegexNeedle
 from logview.scan_ranges import make_job, run_job
 from logview.sources.base import StaticFileSource
 from logview.store import LogStore
@@ -156,7 +157,9 @@ def test_json_queries_without_needles_are_answered_by_columns(tmp_path, text):
     printer = RecordPrinter(io.BytesIO(), output="text")
     job = make_job(fresh, query, printer.render, need_lines=False)
     assert job is not None
-    if text == "level>=ERROR":  # no needle: a numeric level says ERROR without the word
+    if text == "level>=ERROR":  # a numeric level says ERROR without the word: the level
+        assert isinstance(job.literals, RegexNeedle)  # keys' regexes (json_levels) find it
+    if text == "level<=INFO":  # no needle (a record without a level matches): columns
         assert job.by_columns
     for jsonl in (False, True):
         expected = rendered(indexed, query, jsonl)

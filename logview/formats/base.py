@@ -49,6 +49,10 @@ class LogFormat(ABC):
     #: which the parser makes itself: a field term (``status>=500``) may look for its key in
     #: the bytes. None: fields come from elsewhere too (a template's positions).
     fields_named: frozenset[str] | None = None
+    #: Fields are the keys of JSON objects, written ``"key": value``: a field comparison
+    #: (``status>=500``) may look for its key and the values it accepts
+    #: (``query.value_needles``).
+    json_fields: bool = False
     #: A record prints as its own lines (``--print`` text); False: its text is made from its
     #: fields (JSON objects are shown as ``time level logger message key=value``).
     prints_raw: bool = True
@@ -59,6 +63,13 @@ class LogFormat(ABC):
     def level_case(self) -> str | None:
         """How level names are written: ``"python"`` when exactly as ``logging`` writes them
         (``ERROR``, never ``error`` or ``FATAL``, or ``Level 45``); None: any spelling."""
+        return None
+
+    def level_pattern(self, op: str, number: int) -> tuple[bytes, ...] | None:
+        """Bytes regexes, one of which every record whose level number satisfies
+        ``levelno OP number`` contains, for formats that do not write levels as names
+        (``level_text`` False) but know where and how they write them (the keys of JSON
+        lines); None: no such regexes."""
         return None
 
     def start_signature(self) -> StartSignature | None:
@@ -87,6 +98,12 @@ class LogFormat(ABC):
     def column_walker(self):
         """What reads level, logger and time of many records at once without parsing them
         (``template_columns.ColumnWalker``), or None: the records are parsed."""
+        return
+
+    def object_reader(self):
+        """What reads a record that is one JSON object on one line straight from its bytes
+        (``bytes -> Record | None``: the record ``parse_raw`` makes of them, or None when the
+        parser must read them), or None: this format's records are parsed."""
         return
 
     def parse_raw(self, raw: str) -> Record:

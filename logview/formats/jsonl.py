@@ -13,14 +13,30 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-from logview.formats.base import FormatError, LogFormat
+from logview.formats.base import LogFormat
 from logview.formats.journald import is_journal_entry, record_from_journal
 from logview.formats.json_columns import JsonColumnWalker, JsonReading
+from logview.formats.json_levels import SCHEMA_KEYS, level_scans
+from logview.formats.json_roles import (
+    _EXC,
+    _LEVEL,
+    _LEVELNO,
+    _LOGGER,
+    _MSG,
+    _NESTED_KEYS,
+    _ROLES,
+    _STACK,
+    _TIME,
+    KEY_ROLES,
+    Plain,
+    _layout_of,
+    role_table,
+)
 from logview.formats.linewise import (
     ANSI_HINT_RE,
     PLAIN_START,
@@ -28,6 +44,7 @@ from logview.formats.linewise import (
     is_continuation,
     plain_record,
 )
+from logview.formats.structlog_traceback import render_structlog_traceback
 from logview.record import (
     MAX_LEVELNO,
     Record,
@@ -40,51 +57,9 @@ from logview.record import (
 )
 from logview.timeparse import parse_epoch, parse_time
 
-# Roles a top-level key can play; within a role the lowest rank wins and the other keys stay
-# in ``fields`` (a structlog event with a bound ``message=`` keeps it as a field).
-_TIME, _LEVEL, _LEVELNO, _MSG, _LOGGER, _EXC, _STACK = range(7)
-_ROLES: dict[str, tuple[int, int]] = {}
-for _role, _keys in (
-    (_TIME, ("@timestamp", "timestamp", "asctime", "time", "ts", "datetime", "date")),
-    (_LEVEL, ("levelname", "level", "severity", "log.level", "lvl", "loglevel", "log_level",
-              "level_name")),
-    (_LEVELNO, ("levelno",)),
-    (_MSG, ("message", "msg", "event", "short_message", "@message")),
-    (_LOGGER, ("logger", "logger_name", "log.logger", "loggerName", "name")),
-    (_EXC, ("exc", "exc_info", "exception", "stack_trace", "error.stack_trace", "stacktrace",
-            "exc_text")),
-    (_STACK, ("stack_info",)),
-):
-    for _rank, _key in enumerate(_keys):
-        _ROLES[_key] = (_role, _rank)
-_NO_RANK = 1 << 20
-
-#: The roles a key mapping (``JsonFormat(keys=...)``, user formats) may assign keys to.
-KEY_ROLES: dict[str, int] = {"time": _TIME, "level": _LEVEL, "message": _MSG,
-                             "logger": _LOGGER, "exc": _EXC}
-
-
-def role_table(keys: Mapping[str, str]) -> dict[str, tuple[int, int]]:
-    """The role table with ``keys`` (role name -> object key) read before every synonym.
-
-    Raises ``FormatError`` for a role that is not in ``KEY_ROLES`` or a key that is not text.
-    """
-    roles = dict(_ROLES)
-    for role_name, key in keys.items():
-        role = KEY_ROLES.get(role_name)
-        if role is None:
-            raise FormatError(f"unknown role {role_name!r}: use {', '.join(KEY_ROLES)}")
-        if not isinstance(key, str) or not key:
-            raise FormatError(f"{role_name} must name a key (a non-empty string), not {key!r}")
-        roles[key] = (role, -1)
-    return roles
-
 #: Every key of logview's own ``--output jsonl`` schema (see ``logview.printer``).
 _OWN_KEYS = frozenset(("time", "level", "levelno", "logger", "message", "exc", "fields",
                        "source", "line"))
-
-#: Keys holding nested parts of a schema (ECS ``log``/``error``, pino/bunyan ``err``).
-_NESTED_KEYS = frozenset(("log", "error", "err", "error.type"))
 
 _LEVEL_CACHE: dict[str, tuple[str | None, int]] = {}
 _LEVEL_CACHE_MAX = 512
@@ -107,6 +82,8 @@ def _level_name(text: str) -> tuple[str | None, int]:
 
 def _clean(text: str) -> str:
     """Strip ANSI codes that were JSON-escaped inside a value (parse only saw ``\\u001b``)."""
+    if text.isascii() and "\x1b" not in text:  # no C1 introducer either: nothing to strip
+        return text
     return strip_ansi(text) if ANSI_HINT_RE.search(text) else text
 
 
@@ -168,6 +145,8 @@ class JsonFormat(LogFormat):
     #: puts a role elsewhere: a stack that is no text (``stack_info``), a level number
     #: (``levelno``).
     fields_named = frozenset({"stack_info", "levelno"})
+    #: Fields are the objects' keys, each written ``"key": value``.
+    json_fields = True
     prints_raw = False  # records are JSON objects: shown from their fields
     #: Records whose message the raw bytes do not show as text: journald writes a message that
     #: is not clean UTF-8 (colour codes, binary) as an array of byte values.
@@ -191,6 +170,15 @@ class JsonFormat(LogFormat):
         marks = [k for r, k in self.keys.items() if _ROLES.get(k, (None,))[0] != KEY_ROLES[r]]
         self._marks = frozenset(marks or self.keys.values())
         self._walker: JsonColumnWalker | bool | None = False
+        keys = [k for k, (role, _) in (self._roles or _ROLES).items()
+                if role in (_LEVEL, _LEVELNO)]
+        #: Every key a level may come from (``json_levels``): the roles', and the schemas'.
+        self._level_keys = tuple(keys) + (SCHEMA_KEYS if self._roles is None else ())
+
+    def level_pattern(self, op: str, number: int) -> tuple[bytes, ...] | None:
+        """The regexes of the records whose level satisfies ``levelno OP number``, under any
+        key a level may come from (``json_levels.level_scans``)."""
+        return level_scans(self._level_keys, op, number)
 
     def column_walker(self) -> JsonColumnWalker | None:
         """Reads level, logger and time of many records at once, as ``record_from_object``
@@ -205,6 +193,42 @@ class JsonFormat(LogFormat):
             walker = JsonColumnWalker(reading)
             self._walker = walker if walker.usable else None
         return self._walker or None
+
+    def object_reader(self):
+        """``LogFormat.object_reader``: the bytes of a one-line record that opens with ``{``
+        and closes with ``}`` (no escape sequence, no carriage return: the caller checks)
+        decoded by orjson and mapped by ``record_from_object``, as ``parse_raw`` does with
+        their text; None for what orjson refuses (invalid UTF-8, NaN, lone surrogates) or
+        what is no object: those are parsed. None for a subclass that parses its own way."""
+        cls = type(self)
+        if cls.parse is not JsonFormat.parse or cls.parse_raw is not JsonFormat.parse_raw:
+            return None
+        roles, loads, error = self._roles, orjson.loads, orjson.JSONDecodeError
+
+        def read(data: bytes) -> Record | None:
+            try:
+                obj = loads(data)
+            except error:
+                return None
+            return record_from_object(obj, roles) if type(obj) is dict else None
+
+        return read
+
+    def plain_reader(self):
+        """For the bytes ``object_reader`` reads: ``plain_values`` of their object, or None
+        when its record must be made (``object_reader``); None for a subclass."""
+        if self.object_reader() is None:
+            return None
+        roles, loads, error = self._roles, orjson.loads, orjson.JSONDecodeError
+
+        def read(data: bytes) -> PlainValues | None:
+            try:
+                obj = loads(data)
+            except error:
+                return None
+            return plain_values(obj, roles) if type(obj) is dict else None
+
+        return read
 
     def is_start(self, line: str) -> bool:
         head = line[:1]
@@ -249,6 +273,48 @@ class JsonFormat(LogFormat):
         return attach_continuation(record, rest) if nl else record
 
 
+def _own_schema(obj: dict[str, Any]) -> Callable[[dict[str, Any]], Record] | None:
+    """What maps an object of a schema read as a whole (loguru's, logview's own, journald's)."""
+    if "record" in obj and "text" in obj and isinstance(obj["record"], dict):
+        return _from_loguru
+    if "levelno" in obj and "fields" in obj and "exc" in obj and "message" in obj:
+        return _from_own
+    if ("MESSAGE" in obj or "__CURSOR" in obj or "__REALTIME_TIMESTAMP" in obj) and (
+        is_journal_entry(obj)
+    ):
+        return record_from_journal
+    return None
+
+
+PlainValues = tuple[str, str | None, int, str, str, dict[str, Any]]
+
+
+def _plain_values(obj: dict[str, Any], plain: Plain, field_keys: tuple[str, ...]
+                  ) -> PlainValues | None:
+    if plain is None:
+        return None
+    time_value, level_value, msg, logger_value = plain(obj)
+    if (type(msg) is str and type(logger_value) is str and type(time_value) is str
+            and type(level_value) is str and "\n" not in msg):
+        level, levelno = _level_name(level_value)
+        return (time_value, level, levelno, _clean(msg), _clean(logger_value),
+                {key: obj[key] for key in field_keys})
+    return None
+
+
+def plain_values(obj: dict[str, Any], roles: dict[str, tuple[int, int]] | None = None
+                 ) -> PlainValues | None:
+    """For an object ``record_from_object`` maps the short way (text time, level and logger,
+    a one-line message, nothing else it reads): (time text, level, level number, message,
+    logger, fields) of its record, whose time is ``parse_time`` of the text; else None."""
+    if roles is None:
+        if _own_schema(obj) is not None:
+            return None
+        roles = _ROLES
+    _, field_keys, plain = _layout_of(obj, roles)
+    return _plain_values(obj, plain, field_keys)
+
+
 def record_from_object(obj: dict[str, Any],
                        roles: dict[str, tuple[int, int]] | None = None) -> Record:
     """Map one decoded JSON log object onto a Record (any of the known schemas).
@@ -257,36 +323,19 @@ def record_from_object(obj: dict[str, Any],
     truth (the object is not taken for loguru's, journald's or logview's own schema).
     """
     if roles is None:
-        if "record" in obj and "text" in obj and isinstance(obj["record"], dict):
-            return _from_loguru(obj)
-        if "levelno" in obj and "fields" in obj and "exc" in obj and "message" in obj:
-            return _from_own(obj)
-        if ("MESSAGE" in obj or "__CURSOR" in obj or "__REALTIME_TIMESTAMP" in obj) and (
-            is_journal_entry(obj)
-        ):
-            return record_from_journal(obj)
+        schema = _own_schema(obj)
+        if schema is not None:
+            return schema(obj)
         roles = _ROLES
 
-    fields: dict[str, Any] = {}
-    ranks = [_NO_RANK] * 7
-    keys: list[str | None] = [None] * 7
-    values: list[Any] = [None] * 7
-    get_role = roles.get
-    for key, value in obj.items():
-        hit = get_role(key)
-        if hit is None:
-            fields[key] = value
-            continue
-        role, rank = hit
-        if rank < ranks[role]:
-            old = keys[role]
-            if old is not None:
-                fields[old] = values[role]
-            ranks[role] = rank
-            keys[role] = key
-            values[role] = value
-        else:
-            fields[key] = value
+    keys, field_keys, plain = _layout_of(obj, roles)
+    short = _plain_values(obj, plain, field_keys)
+    if short is not None:  # what the steps below make of it
+        time_text, level, levelno, message, logger, fields = short
+        return Record(message=message, time=parse_time(time_text), time_text=time_text,
+                      level=level, levelno=levelno, logger=logger, fields=fields)
+    fields: dict[str, Any] = {key: obj[key] for key in field_keys}  # type: ignore[no-redef]
+    values = [None if key is None else obj[key] for key in keys]
 
     # Message ------------------------------------------------------------------------------
     exc: str | None = None
@@ -530,63 +579,3 @@ def _from_loguru(obj: dict[str, Any]) -> Record:
     return Record(message=message, time=time, time_text=time_text, level=level,
                   levelno=levelno, logger=_clean(name) if isinstance(name, str) else "",
                   exc=exc, fields=fields)
-
-
-# ---------------------------------------------------------------------------------------------
-# structlog's dict tracebacks back to text
-
-
-_CAUSE = "\nThe above exception was the direct cause of the following exception:\n"
-_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n"
-
-
-def render_structlog_traceback(stacks: list[dict[str, Any]], indent: str = "") -> str:
-    """Render structlog's ``dict_tracebacks`` (outermost exception first) as Python would.
-
-    Python prints the innermost cause first, then each exception that followed with the
-    sentence saying how they are linked (``is_cause`` on the inner one).
-    """
-    blocks: list[str] = []
-    for i in range(len(stacks) - 1, -1, -1):
-        stack = stacks[i]
-        if i < len(stacks) - 1:
-            blocks.append(_CAUSE if stacks[i + 1].get("is_cause") else _CONTEXT)
-        blocks.append(_render_stack(stack))
-    text = "\n".join(blocks)
-    if indent:
-        text = "\n".join(indent + line for line in text.split("\n"))
-    return text
-
-
-def _render_stack(stack: dict[str, Any]) -> str:
-    lines: list[str] = []
-    frames = stack.get("frames")
-    group = bool(stack.get("is_group"))
-    if isinstance(frames, list) and frames:
-        lines.append(("Exception Group " if group else "") + "Traceback (most recent call last):")
-        for frame in frames:
-            if not isinstance(frame, dict):
-                continue
-            lines.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
-                         f', in {frame.get("name", "?")}')
-            source_line = frame.get("line")
-            if isinstance(source_line, str) and source_line.strip():
-                lines.append("    " + source_line.strip())
-    syntax = stack.get("syntax_error")
-    if isinstance(syntax, dict):
-        lines.append(f'  File "{syntax.get("filename", "?")}", line {syntax.get("lineno", "?")}')
-        code = syntax.get("line")
-        if isinstance(code, str) and code.strip():
-            lines.append("    " + code.strip())
-    exc_type = stack.get("exc_type") or "Exception"
-    exc_value = stack.get("exc_value")
-    lines.append(f"{exc_type}: {exc_value}" if exc_value not in (None, "") else str(exc_type))
-    notes = stack.get("exc_notes")
-    if isinstance(notes, list):
-        lines.extend(str(note) for note in notes)
-    if group and isinstance(stack.get("exceptions"), list):
-        for n, sub in enumerate(stack["exceptions"], 1):
-            if isinstance(sub, list) and all(isinstance(s, dict) for s in sub):
-                lines.append(f"  +---------------- {n} ----------------")
-                lines.append(render_structlog_traceback(sub, indent="    | "))
-    return "\n".join(lines)

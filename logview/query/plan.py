@@ -10,13 +10,15 @@ from typing import Any
 from logview.query.errors import QueryError
 from logview.query.lexer import AND, LPAREN, NOT, OR, RPAREN, Token, tokenize
 from logview.query.prefilter import (
-    Alt,
+    Group,
+    LevelPattern,
     Prefilter,
     compile_group,
     group_literals,
-    minimise,
-    needle_alts,
+    group_sort_key,
+    needle_group,
     selectivity,
+    union,
 )
 from logview.query.terms import Predicate, Term, build_term
 from logview.record import Record
@@ -225,39 +227,44 @@ def highlights(node: Node) -> list[re.Pattern[str]]:
 
 def groups(
     node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None,
-    fields_named: frozenset[str] | None = None,
-) -> list[frozenset[Alt]]:
+    fields_named: frozenset[str] | None = None, json_fields: bool = False,
+    level_pattern: LevelPattern | None = None,
+) -> list[Group]:
     """The AND of needle groups every match of ``node`` satisfies (possibly none)."""
-    facts = (level_text, json_escaped, level_case, fields_named)
+    facts = (level_text, json_escaped, level_case, fields_named, json_fields, level_pattern)
     if isinstance(node, Term):
         if node.needle is None:
             return []
-        alts = needle_alts(node.needle, level_text=level_text, json_escaped=json_escaped,
-                           level_case=level_case, fields_named=fields_named)
-        return [minimise(alts)] if alts else []
+        group = needle_group(node.needle, level_text=level_text, json_escaped=json_escaped,
+                             level_case=level_case, fields_named=fields_named,
+                             json_fields=json_fields, level_pattern=level_pattern)
+        return [] if group is None else [group]
     if isinstance(node, NotNode):
         return []
     if isinstance(node, AndNode):
         return [g for child in node.children for g in groups(child, *facts)]
-    union: set[Alt] = set()
+    picked: list[Group] = []
     for child in node.children:  # OR: each alternative must bring a group, else no group
         child_groups = groups(child, *facts)
         if not child_groups:
             return []
-        union |= max(child_groups, key=selectivity)
-    return [minimise(frozenset(union))]
+        picked.append(max(child_groups, key=selectivity))
+    return [union(picked)]
 
 
 def build_prefilter(
     node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None,
-    fields_named: frozenset[str] | None = None,
+    fields_named: frozenset[str] | None = None, json_fields: bool = False,
+    level_pattern: LevelPattern | None = None,
 ) -> Prefilter | None:
-    found = set(groups(node, level_text, json_escaped, level_case, fields_named))
+    found = set(groups(node, level_text, json_escaped, level_case, fields_named, json_fields,
+                       level_pattern))
     # A group that is a superset of another one is implied by it.
-    kept = [g for g in found if not any(other < g for other in found)]
+    kept = [g for g in found if not (isinstance(g, frozenset) and any(
+        isinstance(other, frozenset) and other < g for other in found))]
     if not kept:
         return None
-    kept.sort(key=lambda g: (-selectivity(g), sorted(g)))
+    kept.sort(key=lambda g: (-selectivity(g), group_sort_key(g)))
     return Prefilter([compile_group(g) for g in kept], [group_literals(g) for g in kept])
 
 
@@ -273,8 +280,7 @@ class Query:
         self.min_level = 0 if root is None else min_level(root)
         #: The predicate itself, for hot loops that want to skip a method call.
         self.predicate: Predicate = _always if root is None else compile_predicate(root)
-        self._prefilters: dict[tuple[bool, bool, str | None, frozenset[str] | None],
-                               Prefilter | None] = {}
+        self._prefilters: dict[tuple[Any, ...], Prefilter | None] = {}
 
     def matches(self, record: Record) -> bool:
         """Whether the record matches the query exactly."""
@@ -282,7 +288,8 @@ class Query:
 
     def prefilter(
         self, *, level_text: bool, json_escaped: bool, level_case: str | None = None,
-        fields_named: frozenset[str] | None = None,
+        fields_named: frozenset[str] | None = None, json_fields: bool = False,
+        level_pattern: LevelPattern | None = None,
     ) -> Prefilter | None:
         """A necessary condition on raw bytes, or None when the query gives none.
 
@@ -292,9 +299,12 @@ class Query:
         non-ASCII are not used. ``level_case="upper"``: level names are written upper-case
         (Python's logging without custom level names), so lower/Title spellings are not needles.
         ``fields_named``: every field is named in the bytes but these (``LogFormat``), so a
-        field term looks for its key.
+        field term looks for its key. ``json_fields``: fields are the keys of JSON objects, so
+        a field's comparison looks for its key and the values it accepts. ``level_pattern``:
+        the format's regex of the level values a level comparison accepts (levels written as
+        numbers or under a known key), when ``level_text`` is False.
         """
-        key = (level_text, json_escaped, level_case, fields_named)
+        key = (level_text, json_escaped, level_case, fields_named, json_fields, level_pattern)
         if key not in self._prefilters:
             self._prefilters[key] = (
                 None if self._root is None else build_prefilter(self._root, *key)

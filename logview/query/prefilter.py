@@ -8,7 +8,10 @@ the whole point: a record the exact predicate accepts must always pass ``may_mat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from logview.query.value_needles import field_pattern
 
 # _ALIASES: every level spelling level_from_name accepts
 from logview.record import _ALIASES, ESCAPE_BYTES, ESCAPE_BYTES_RE, LEVELS, holds_escape
@@ -39,6 +42,9 @@ class LevelNeedle:
     """The record's level is one of those numbers; the raw bytes then contain its name."""
 
     levels: frozenset[int]  # the named level numbers that satisfy (may be empty)
+    #: The comparison itself (``>=`` and 40), for formats that write levels as numbers.
+    op: str = ""
+    number: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +54,41 @@ class FieldNeedle:
     is written there."""
 
     key: str
+    #: The term's comparison (``>=`` and ``500``; empty for ``has:``-like terms), for formats
+    #: whose fields are JSON keys and values (``value_needles.field_pattern``).
+    op: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatternGroup:
+    """A group given as bytes regexes, one of which every matching record contains, found with
+    the regexes themselves (a key and the values a term accepts, ``"status": 5..``): no
+    literal alone is selective enough. Each regex should open with a literal, which ``re``
+    finds fast; their alternation is the group's regex."""
+
+    scans: tuple[bytes, ...]
+
+    @property
+    def pattern(self) -> bytes:
+        return b"|".join(b"(?:" + scan + b")" for scan in self.scans)
+
+
+@dataclass(frozen=True, slots=True)
+class Scans:
+    """A ``PatternGroup``'s regexes compiled, to scan chunks with (``Prefilter.alternatives``)."""
+
+    patterns: tuple[re.Pattern[bytes], ...]
 
 
 Needle = TextNeedle | LevelNeedle | FieldNeedle
 #: One alternative inside a group: (literal, ignorecase).
 Alt = tuple[str, bool]
+#: A group: literal alternatives, or a regex (``PatternGroup``).
+Group = frozenset[Alt] | PatternGroup
+#: A format's level values as regexes (``LogFormat.level_pattern``): (op, number) -> the
+#: regexes (one of them is in every record whose level satisfies), or None.
+LevelPattern = Callable[[str, int], "tuple[bytes, ...] | None"]
 #: How a format writes level names: ``None`` (any alias in UPPER, lower or Title case),
 #: ``"upper"`` (any alias, upper-case) or ``"python"`` (what ``logging`` writes without custom
 #: level names: the canonical upper-case names ``ERROR``, ``CRITICAL``... or ``Level 45``).
@@ -71,16 +107,22 @@ ALWAYS_CANDIDATE_RE = ESCAPE_BYTES_RE
 class Prefilter:
     """A necessary condition on a record's raw bytes: every record the query matches satisfies it.
 
-    ``groups`` is an AND: each group is a bytes regex (an alternation of needles) that must occur
-    somewhere in the raw record; the most selective group comes first. Records holding an escape
+    ``groups`` is an AND: each group is a bytes regex (an alternation of needles, or a
+    ``PatternGroup``'s regex) that must occur somewhere in the raw record; the most selective
+    group comes first. Records holding an escape
     introducer are always candidates (ANSI stripping can join text that the raw bytes keep apart), and
     ``may_match`` does that check for you.
     """
 
     groups: list[re.Pattern[bytes]]
     #: The same groups as literal alternatives ``(needle bytes, ascii_ignorecase)``, so a scanner
-    #: can use ``bytes.find`` (GB/s) instead of the regex (Python's ``re`` crawls on alternations).
-    alternatives: list[tuple[tuple[bytes, bool], ...]] = field(default_factory=list)
+    #: can use ``bytes.find`` (GB/s) instead of the regex (Python's ``re`` crawls on alternations);
+    #: for a group found by regexes (``PatternGroup``), those regexes (``Scans``).
+    alternatives: list[tuple[tuple[bytes, bool], ...] | Scans] = field(default_factory=list)
+    #: Markers of records that always pass (``admitting``): a scan by a group's regex finds
+    #: them besides its matches (the regex stays without them, so ``re`` keeps its fast
+    #: search for the regex's literal prefix).
+    admit: tuple[bytes, ...] = ()
 
     def admitting(self, markers: tuple[bytes, ...]) -> Prefilter:
         """The same prefilter, but a record holding any of ``markers`` always passes: a format
@@ -89,7 +131,9 @@ class Prefilter:
         extra = b"|".join(re.escape(m) for m in markers)
         return Prefilter(
             [re.compile(group.pattern + b"|" + extra) for group in self.groups],
-            [alts + tuple((m, False) for m in markers) for alts in self.alternatives],
+            [alts + tuple((m, False) for m in markers) if isinstance(alts, tuple) else alts
+             for alts in self.alternatives],
+            self.admit + markers,
         )
 
     def may_match(self, raw: bytes) -> bool:
@@ -136,6 +180,38 @@ def needle_alts(
     return frozenset({(text, needle.ignorecase)})
 
 
+def needle_group(
+    needle: Needle, *, level_text: bool, json_escaped: bool, level_case: str | None = None,
+    fields_named: frozenset[str] | None = None, json_fields: bool = False,
+    level_pattern: LevelPattern | None = None,
+) -> Group | None:
+    """The group a needle contributes (see ``needle_alts``); where the format's fields are
+    JSON keys (``json_fields``) a field comparison is a ``PatternGroup`` of its key and the
+    values it accepts, and where levels are not written as names, the format's
+    ``level_pattern`` may give one."""
+    if isinstance(needle, FieldNeedle) and json_fields and needle.op:
+        last = needle.key.rsplit(".", 1)[-1]
+        pattern = None if fields_named and last in fields_named else field_pattern(
+            needle.key, needle.op, needle.value)
+        if pattern is not None:
+            return PatternGroup((pattern,))
+    if isinstance(needle, LevelNeedle) and not level_text and level_pattern is not None:
+        scans = level_pattern(needle.op, needle.number) if needle.op else None
+        if scans:
+            return PatternGroup(tuple(scans))
+    alts = needle_alts(needle, level_text=level_text, json_escaped=json_escaped,
+                       level_case=level_case, fields_named=fields_named)
+    return minimise(alts) if alts else None
+
+
+def union(groups: list[Group]) -> Group:
+    """One group that any record holding one of ``groups`` satisfies (an OR)."""
+    if not any(isinstance(g, PatternGroup) for g in groups):
+        return minimise(frozenset().union(*groups))  # type: ignore[arg-type]
+    return PatternGroup(tuple(scan for g in groups for scan in (
+        g.scans if isinstance(g, PatternGroup) else (group_pattern(g),))))
+
+
 def _level_alts(needle: LevelNeedle, level_case: str | None = None) -> frozenset[Alt] | None:
     names = {alias for alias, (_, number) in _ALIASES.items() if number in needle.levels}
     # logging writes numbers without a name as "Level 15" (and level_from_name reads
@@ -177,27 +253,51 @@ def minimise(alts: frozenset[Alt]) -> frozenset[Alt]:
     return frozenset(kept)
 
 
-def selectivity(alts: frozenset[Alt]) -> float:
+#: A ``PatternGroup``'s score: a key and its value are rare, but a regex scans slower than
+#: ``bytes.find`` of a literal.
+PATTERN_SELECTIVITY = 4.0
+
+
+def selectivity(alts: Group) -> float:
     """A rough score, higher = rarer and cheaper to scan: long needles, few alternatives."""
+    if isinstance(alts, PatternGroup):
+        return PATTERN_SELECTIVITY
     return min(len(text) for text, _ in alts) - len(alts) / 4
 
 
-def group_literals(alts: frozenset[Alt]) -> tuple[tuple[bytes, bool], ...]:
-    """The alternatives of a group as bytes (sorted, so scans are deterministic)."""
+def group_sort_key(group: Group) -> list[tuple[str, bool]]:
+    """A deterministic order among groups of equal selectivity."""
+    if isinstance(group, PatternGroup):
+        return [(scan.decode("latin-1"), True) for scan in group.scans]
+    return sorted(group)
+
+
+def group_literals(alts: Group) -> tuple[tuple[bytes, bool], ...] | Scans:
+    """The alternatives of a group as bytes (sorted, so scans are deterministic); a
+    ``PatternGroup``'s compiled regexes."""
+    if isinstance(alts, PatternGroup):
+        return Scans(tuple(re.compile(scan) for scan in alts.scans))
     return tuple(sorted((text.encode("ascii"), ignorecase) for text, ignorecase in alts))
 
 
-def compile_group(alts: frozenset[Alt]) -> re.Pattern[bytes]:
+def group_pattern(alts: Group) -> bytes:
+    """The regex source of a group."""
+    if isinstance(alts, PatternGroup):
+        return alts.pattern
+    exact = sorted(text.encode("ascii") for text, ignorecase in alts if not ignorecase)
+    folded = sorted(text.encode("ascii") for text, ignorecase in alts if ignorecase)
+    parts = [_trie(exact)] if exact else []
+    parts.extend(b"(?i:" + re.escape(text) + b")" for text in folded)
+    return b"|".join(parts)
+
+
+def compile_group(alts: Group) -> re.Pattern[bytes]:
     """One bytes regex matching any of the alternatives.
 
     Case-sensitive literals are folded into a trie (``E(?:MERG|RR)|…``): Python's regex engine
     tries alternatives one by one, so sharing prefixes scans level-name groups ~1.5x faster.
     """
-    exact = sorted(text.encode("ascii") for text, ignorecase in alts if not ignorecase)
-    folded = sorted(text.encode("ascii") for text, ignorecase in alts if ignorecase)
-    parts = [_trie(exact)] if exact else []
-    parts.extend(b"(?i:" + re.escape(text) + b")" for text in folded)
-    return re.compile(b"|".join(parts))
+    return re.compile(group_pattern(alts))
 
 
 def _trie(words: list[bytes]) -> bytes:

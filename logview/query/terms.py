@@ -147,7 +147,8 @@ def _level_term(token: Token, _now: datetime) -> Term:
     needle = None
     # Records without a level have levelno 0 and no name in their bytes: no needle if 0 passes.
     if not compare(0, number) and token.op != "!=":
-        needle = LevelNeedle(frozenset(n for n in _NAMED_LEVELS if compare(n, number)))
+        needle = LevelNeedle(frozenset(n for n in _NAMED_LEVELS if compare(n, number)),
+                             "=" if token.op == ":" else token.op, number)
     floor = {">=": number, ">": number + 1, "=": number, ":": number}.get(token.op, 0)
     return Term(level_ok, 1, needle, min_level=max(0, floor),
                 column=lambda cols: cols.by_level(lambda levelnos: compare(levelnos, number)))
@@ -304,7 +305,7 @@ _BUILTINS: dict[str, Callable[[Token, datetime], Term]] = {
 def _field_term(token: Token) -> Term:
     get = field_getter(token.key)
     # Every form below is false for a record without the field.
-    needle = FieldNeedle(token.key)
+    needle = FieldNeedle(token.key, token.op, token.value)
     value = token.value
     op = token.op
     if op == "~":

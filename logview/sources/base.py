@@ -9,6 +9,7 @@ so the index starts over.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -61,6 +62,12 @@ class ByteSource(ABC):
         rotated file deleted since it was read); ``offset`` when they are not gone."""
         return offset
 
+    def send_to(self, fd: int, offset: int, size: int) -> int | None:
+        """Copy up to ``size`` bytes at ``offset`` to descriptor ``fd`` inside the kernel
+        (``sendfile``): how many were sent (0: none left there), or None when this source
+        cannot (read them with ``read_at``)."""
+        return None
+
     def close(self) -> None:
         """Release files and descriptors."""
 
@@ -84,6 +91,17 @@ class StaticFileSource(ByteSource):
 
     def read_at(self, offset: int, size: int) -> bytes:
         return os.pread(self._fd, min(size, max(0, self._size - offset)), offset)
+
+    def send_to(self, fd: int, offset: int, size: int) -> int | None:
+        size = min(size, max(0, self._size - offset))
+        if size == 0:
+            return 0
+        try:
+            return os.sendfile(fd, self._fd, offset, size)
+        except OSError as exc:
+            if exc.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                return None  # (an O_APPEND file, an fd sendfile does not take)
+            raise
 
     def update(self) -> int:
         new = os.fstat(self._fd).st_size

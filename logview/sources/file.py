@@ -53,6 +53,9 @@ HALF_LINE_QUIET = 0.5
 CLOSE_AFTER = 5.0
 #: Rotated files already deleted that stay open (read again by inode they cannot be).
 KEEP_DELETED = 64
+#: Seconds between two warnings that polling may have missed rotated files (the count of
+#: looks in between goes into the next one).
+TURNOVER_NOTE_INTERVAL = 10.0
 
 
 class FileSource(CopyTruncation, ByteSource):
@@ -80,6 +83,8 @@ class FileSource(CopyTruncation, ByteSource):
         self._size = 0
         self._read_to = 0  # the space was read up to here at least once (by the index)
         self._poller: NamePoller | None = None  # where inotify is missing
+        self._turnovers = 0  # polling's turnovers not said yet (``file_poll``)
+        self._turnovers_said = -TURNOVER_NOTE_INTERVAL
         fd = self._open(path)
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -169,8 +174,7 @@ class FileSource(CopyTruncation, ByteSource):
             if self.follow and self.generation == generation:
                 self._check_path()
                 self._close_old_files()
-                self._siblings.release({f.key for f in self._files} | set(self._closed)
-                                      | set(self._before))
+                self._siblings.release(self._known_files())
                 self._tell_escaped()
             if self.generation != generation:
                 return self._size
@@ -254,9 +258,10 @@ class FileSource(CopyTruncation, ByteSource):
         """Extend the current file to its size, or handle its truncation."""
         current = self._files[-1]
         try:
-            # Its first bytes before and after its size: a truncation in between shows.
-            head = os.pread(current.fd, FINGERPRINT_BYTES, 0)
+            # Its size, then its first bytes: a truncation in between shows in them (shorter,
+            # or other bytes), and a file that grew in between has all of them read.
             st = os.fstat(current.fd)
+            head = os.pread(current.fd, FINGERPRINT_BYTES, 0)
         except OSError:
             return
         physical = st.st_size
@@ -265,6 +270,8 @@ class FileSource(CopyTruncation, ByteSource):
         if physical < current.taken or not head.startswith(current.head):
             self._truncated(current)
             return
+        if len(head) < min(physical, FINGERPRINT_BYTES):
+            return  # truncated after its size was read, and rewritten: the next update sees it
         if physical == current.taken and not (current.taken == 0 and self._siblings.pinned):
             return  # (empty, but files arrived beside it: copies of whole cycles, maybe)
         between: list[tuple[tuple[int, int], str]] = []
@@ -386,6 +393,14 @@ class FileSource(CopyTruncation, ByteSource):
             return self._siblings.in_order(candidates, self._known_heads, present, ours)
         return [(key, path) for _, key, path in sorted(found)]
 
+    def _known_files(self) -> dict[tuple[int, int], bytes | None]:
+        """The files the reader has, by inode: None for those held open (the inode is theirs
+        for sure), else their first bytes (a closed file's inode may be a new file's now)."""
+        known: dict[tuple[int, int], bytes | None] = dict(self._before)
+        known.update((key, f.head) for key, f in self._closed.items())
+        known.update((f.key, None) for f in self._files)
+        return known
+
     def _known_heads(self) -> list[bytes]:
         """The first bytes of the space's files (open ones read now) and of those there before."""
         heads = [f.head for f in self._closed.values()] + list(self._before.values())
@@ -419,6 +434,16 @@ class FileSource(CopyTruncation, ByteSource):
         at full speed with few rotated files kept: they are opened the moment they appear)."""
         for text in self._siblings.compressed.take_damaged():
             self.note(text)
+        if self._poller is not None:
+            self._turnovers += self._poller.take_turnovers()
+            now = time.monotonic()
+            if self._turnovers and now >= self._turnovers_said + TURNOVER_NOTE_INTERVAL:
+                self._turnovers_said = now
+                self.note(f"the rotated files all changed between two looks ({self._turnovers:,}"
+                          " time(s); no inotify here: the directory is polled): files that took "
+                          "the name in between may have been rotated away and deleted unread "
+                          "(keep more rotated files)")
+                self._turnovers = 0
         lost = self._siblings.escaped(self._files[-1].key)
         if lost:
             self.note(f"{lost:,} file{'s' if lost > 1 else ''} took the name and "

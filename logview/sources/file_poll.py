@@ -11,7 +11,12 @@ directory per look serve every followed file of the process (``logview /var/log/
 ``NamePoller.wait`` wakes a reader when the name or a file being read changed (a ``stat``
 every look, as ``tail -F`` does). What polling cannot do: see a file that took the name and
 was rotated away and deleted between two looks (read from its compressed copy if logrotate's
-``compress`` made one, else lost without a count).
+``compress`` made one, else lost). Such files cannot be counted, but the look that follows
+shows that it may have happened (``turnovers``): the file that had the followed name at the
+look before, when rotated names were there too, is under none of the names now, so it went
+through all of them and was deleted: at least as many rotations as names came in between, and
+the files in between may have been deleted unread. (That file is held open, by the reader or
+as a pin, so its inode cannot be a new file's; the others' can.)
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class NamePoller:
         self._rotated = threading.Event()  # a look found a new file
         self._lock = threading.Lock()
         self.fast_until = 0.0
+        self.turnovers = 0  # looks that found every file of the look before gone
         _looker.add(self)
 
     def wait(self, timeout: float, unread: Callable[[], list[int]]) -> bool:
@@ -78,6 +84,9 @@ class NamePoller:
         seen = {name: inode for name, inode in entries if siblings.is_ours(name)}
         with self._lock:
             if self._seen is not None:  # (the first look: what is there is known)
+                was = self._seen.get(siblings.base)
+                if len(self._seen) > 1 and was is not None and was not in seen.values():
+                    self.turnovers += 1
                 new = [name for name, inode in seen.items() if self._seen.get(name) != inode]
                 for name in new:
                     siblings.pin(name)
@@ -85,6 +94,12 @@ class NamePoller:
                     self.fast_until = time.monotonic() + FAST_SECONDS
                     self._rotated.set()
             self._seen = seen
+
+    def take_turnovers(self) -> int:
+        """Turnovers (see the module) since the last call."""
+        with self._lock:
+            count, self.turnovers = self.turnovers, 0
+        return count
 
     def close(self) -> None:
         _looker.discard(self)

@@ -69,6 +69,7 @@ class Siblings:
         self._settled: set[Key] = set()  # compressed copies of files we have (or had)
         self._fallback: dict[Key, tuple[str, Key]] = {}  # a file's compressed copy
         self._ready: dict[Key, int] = {}  # escaped files' compressed copies, decompressed
+        self._known: dict[Key, bytes | None] = {}  # the reader's files (``release``)
 
     @property
     def compressed(self) -> CompressedRotations:
@@ -104,8 +105,8 @@ class Siblings:
         st = os.fstat(fd)
         key = (st.st_dev, st.st_ino)
         with self._lock:
-            if not stat.S_ISREG(st.st_mode) or key in self._pins:
-                os.close(fd)
+            if not stat.S_ISREG(st.st_mode) or key in self._pins or self._is_known(key, fd):
+                os.close(fd)  # (a file the reader has, or closed on purpose, is not held)
                 return
             self._pins[key] = (fd, os.path.join(self.directory, entry))
             while len(self._pins) > MAX_PINS:
@@ -126,13 +127,15 @@ class Siblings:
                 break
         return found + self._unlisted_pins(found)
 
-    def _list_names(self) -> list[Sibling]:
+    def _list_names(self, keep: Key | None = None, kept: list[int] | None = None
+                    ) -> list[Sibling]:
         """The rotated files, each once. Numbered names are opened lowest number first, every
         number (a shift in progress leaves a gap) and past the highest one listed: a rotation
         shifts files up (``.2`` -> ``.3``) while they are opened, so a file that moves goes to
         a name still ahead (seen there, or twice: kept once), never to one already passed (in
         the directory's own order it could be missed by every try, and read a look later,
-        after newer ones)."""
+        after newer ones). ``keep``: the file whose descriptor goes to ``kept`` (open, not
+        closed) when it is found; the walk stops there."""
         try:
             names = os.listdir(self.directory)
         except OSError:
@@ -149,7 +152,7 @@ class Siblings:
                 others.append(name)
         found: dict[Key, Sibling] = {}
         for name in others:
-            self._open_listed(name, found)
+            self._open_listed(name, found, keep, kept)
         spans: dict[tuple[str, str], tuple[int, int]] = {}
         for sep, number, rest in numbered:
             low, high = spans.get((sep, rest), (number, number))
@@ -158,20 +161,22 @@ class Siblings:
         for (sep, rest), (low, high) in spans.items():
             if high - low > 2 * listed[sep, rest] + MAX_PROBES:  # sparse numbers: no shifting
                 for number in sorted(n for sp, n, r in numbered if (sp, r) == (sep, rest)):
-                    self._open_listed(f"{self.base}{sep}{number}{rest}", found)
+                    self._open_listed(f"{self.base}{sep}{number}{rest}", found, keep, kept)
                 continue
             # Every number up from the lowest, gaps too (a shift in progress leaves one), and
             # past the highest while names are there (moved up since the directory was read).
             number, missing = low, 0
-            while number <= high or missing < MAX_PROBES:
-                there = self._open_listed(f"{self.base}{sep}{number}{rest}", found)
+            while (number <= high or missing < MAX_PROBES) and not kept:
+                there = self._open_listed(f"{self.base}{sep}{number}{rest}", found, keep, kept)
                 missing = 0 if there else missing + 1
                 number += 1
         return list(found.values())
 
-    def _open_listed(self, name: str, found: dict[Key, Sibling]) -> bool:
+    def _open_listed(self, name: str, found: dict[Key, Sibling], keep: Key | None = None,
+                     kept: list[int] | None = None) -> bool:
         """Add the regular, uncompressed file under ``name`` (once per file, under the name it
-        was last seen with); False when there is no such name."""
+        was last seen with); False when there is no such name. The file ``keep`` stays open,
+        its descriptor in ``kept``."""
         path = os.path.join(self.directory, name)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
@@ -185,9 +190,27 @@ class Siblings:
                     key = (st.st_dev, st.st_ino)
                     found.pop(key, None)
                     found[key] = (path, st, head)
+                    if key == keep and kept is not None:
+                        os.set_blocking(fd, True)
+                        kept.append(fd)
+                        fd = -1
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         return True
+
+    def _find(self, key: Key) -> int:
+        """A descriptor of the file ``key`` wherever rotations moved it since it was listed,
+        taken from the walk over the names that a shift cannot make miss it (``_list_names``);
+        -1 when it is gone. (Found by name and then opened, a file moved on in between, and
+        was taken a look later, after newer ones: the viewer's copytruncate soak showed a
+        whole copy out of order in about one run in 40.)"""
+        for _ in range(LISTING_TRIES):
+            kept: list[int] = []
+            self._list_names(keep=key, kept=kept)
+            if kept:
+                return kept[0]
+        return -1
 
     def _unlisted_pins(self, found: list[Sibling]) -> list[Sibling]:
         listed = {(st.st_dev, st.st_ino) for _, st, _ in found}
@@ -226,9 +249,7 @@ class Siblings:
             return self._decompressed(path, key)
         fd = _open_file(path, key)
         if fd < 0:  # renamed on since the listing (``.1`` -> ``.2``)?
-            found = next((p for p, st, _ in self._list_names() if (st.st_dev, st.st_ino) == key),
-                         None)
-            fd = -1 if found is None else _open_file(found, key)
+            fd = self._find(key)
         if fd < 0 and twin is not None:  # deleted since the listing, its copy is left
             return self._decompressed(*twin)
         return fd if fd >= 0 else None
@@ -317,17 +338,33 @@ class Siblings:
             os.close(fd)
         self._ready.clear()
 
-    def release(self, known: set[Key]) -> None:
-        """Let go of pinned files that are known (ours, or there before), or empty and gone."""
+    def release(self, known: dict[Key, bytes | None]) -> None:
+        """Let go of pinned files that are known (the reader's, or there before), or empty and
+        gone; known files arriving at a name later are not pinned (a pin of an old file the
+        reader closed would hold it after it was deleted, neither readable by name nor gone).
+        ``known``: by inode, None for a file the reader holds open, else its first bytes (a
+        closed file's inode can be a new file's: known only if it starts the same)."""
         with self._lock:
+            self._known = known
             for key, (fd, _) in list(self._pins.items()):
                 try:
                     st = os.fstat(fd)
                 except OSError:
                     st = None
-                if key in known or st is None or (st.st_nlink == 0 and st.st_size == 0):
+                if st is None or (st.st_nlink == 0 and st.st_size == 0) or self._is_known(key, fd):
                     os.close(fd)
                     del self._pins[key]
+
+    def _is_known(self, key: Key, fd: int) -> bool:
+        if key not in self._known:
+            return False
+        head = self._known[key]
+        if head is None:
+            return True
+        try:
+            return bool(head) and os.pread(fd, len(head), 0) == head
+        except OSError:
+            return False
 
     def empty(self, key: Key) -> None:
         """A rotated file that never held a byte: it had the name, and nothing was lost."""

@@ -1,0 +1,88 @@
+"""The byte regexes a level comparison (``level>=ERROR``) looks for in JSON lines, whatever
+library wrote them (``JsonFormat.level_pattern``).
+
+A JSON record gets its level from one of a few keys (``record_from_object``): the level role's
+(python-json-logger's ``levelname``, structlog's, pino's, GELF's and zap's ``level``, ECS's
+``log.level`` flat or nested, ``severity``, ``lvl``...), ``levelno``, loguru's ``record.level``
+object, a journal entry's ``PRIORITY``, or a key mapping's own. The regexes accept any of those
+keys followed by a value that may be read as a satisfying level: a level name of the right
+number in any case (``level_from_name`` folds case and strips spaces), a number that one of the
+numeric readings (Python's numbers, pino's 10..60, syslog's 0..7) maps to a satisfying level,
+loguru's object with such a name or number, and every form they cannot bound (a string
+opening with an escape, a space or a digit, ``Level 45``, floats, signs). So the records they skip cannot match, in any mix of
+schemas; the parser confirms the rest. Keys with ``level`` in them share one regex opening with
+``level`` (``re`` finds its literal prefix fast); the others get one regex each.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable
+
+from logview.number_patterns import json_key, json_number_value, ranges_of
+from logview.record import _ALIASES, level_from_pino, level_from_python_number, level_from_syslog
+
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq}
+
+#: Ways a bare number may be read as a level (``jsonl._numeric_level`` picks one per object).
+_READINGS: tuple[Callable[[int], tuple[str | None, int]], ...] = (
+    level_from_python_number, level_from_pino, level_from_syslog)
+#: Keys a level comes from besides the role table's: a journal entry's, and the nested
+#: ``level`` of ECS's ``log`` and loguru's ``record``.
+SCHEMA_KEYS = ("PRIORITY", "level")
+
+
+def level_value(op: str, number: int) -> bytes | None:
+    """A regex for a JSON value (after the colon and spaces) that may be read as a level
+    number satisfying ``OP number``; None for an operator without a bound."""
+    compare = _COMPARE.get(op)
+    if compare is None:
+        return None
+    names = sorted((alias for alias, (_, no) in _ALIASES.items() if compare(no, number)),
+                   key=lambda a: (-len(a), a))
+
+    def satisfies(n: int) -> bool:
+        return any(0 < (no := read(n)[1]) and compare(no, number) for read in _READINGS)
+
+    ranges = ranges_of(satisfies, max(256, number + 2))
+    names_re = b"|".join(re.escape(a.encode("ascii")) for a in names)
+    # A string: a name in any case, "Level 45" or a number (``level_from_name``).
+    named = b"(?i:" + names_re + b")|" if names else b""
+    plain = json_number_value(ranges, named + rb"[Ll](?i:evel )|[0-9]|")
+    # An object: loguru's {"icon": ..., "name": "ERROR", "no": 40}, its name or number.
+    sep = _sep()
+    return (b"(?:" + plain + rb'|\{[^{}]*"(?:name' + sep + plain + b"|no" + sep + plain
+            + b"))")
+
+
+def level_scans(keys: Iterable[str], op: str, number: int) -> tuple[bytes, ...] | None:
+    """The regexes (one per scan, each opening with a literal) for records whose level under
+    one of ``keys`` satisfies ``OP number``; None when one of the keys cannot be looked for
+    (a writer might escape it) or the operator has no bound."""
+    value = level_value(op, number)
+    if value is None:
+        return None
+    heads: set[str] = set()
+    for key in keys:
+        last = key.rsplit(".", 1)[-1]
+        if json_key(last) is None:
+            return None
+        heads.add(last)
+    sep = _sep()
+    # One regex for the keys that open with "level" (levelname, levelno...) or end with it
+    # (level, log.level, loglevel, log_level): "level", then the rest of the key.
+    tails = sorted({head[5:] for head in heads if head.startswith("level") and head != "level"})
+    branches = [re.escape(tail.encode("ascii")) + sep for tail in tails] + [sep]
+    scans = [b"level(?:" + b"|".join(branches) + b")" + value]
+    scans.extend(re.escape(head.encode("ascii")) + sep + value for head in sorted(heads)
+                 if not head.startswith("level") and not head.endswith("level"))
+    return tuple(scans)
+
+
+def _sep() -> bytes:
+    """The quote that ends a key, and its colon with spaces around it."""
+    key = json_key("x")
+    assert key is not None
+    return key[1:]

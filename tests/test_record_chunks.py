@@ -1,0 +1,259 @@
+"""``--print`` of a whole JSON lines file, a chunk at a time in the range workers
+(``RecordChunks``: one-line objects read from their bytes), prints exactly the bytes of parsing
+every record one by one and rendering it, as text (into a pipe, onto a terminal, coloured) and
+as ``-o jsonl``, on files real libraries wrote (python-json-logger, structlog, loguru) and on
+ECS-, pino- and journald-like objects, logview's own schema and hostile lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+import structlog
+from logging_helpers import log_chained_exception, make_logger
+
+from logview import headless
+from logview.formats.jsonl import JsonFormat
+from logview.printer import RecordPrinter
+from logview.query import parse_query
+from logview.record_chunks import RecordChunks
+from logview.redact import Redactor, choose_rules
+from logview.scan_ranges import make_job, run_job
+from logview.sources.base import StaticFileSource
+from logview.store import LogStore
+
+MESSAGES = [
+    "plain text",
+    'quotes "double" and \\backslash\\ and a tab\there',
+    "ünïcödé ✓ 日本語 😀",
+    "controls \x00 \x07 \x7f end",
+    "escape \x1b[31mred\x1b[0m and a C1 \x9b31m",
+    "two\nlines of message",
+    "Traceback (most recent call last):\n  in a message",
+    "",
+    "mail bob@example.com from 10.1.2.3",
+    'a "},{"time": trap',
+]
+
+#: Lines no library writes, each a record of its own (or continuing the one before).
+HOSTILE = [
+    b'{"asctime": "2024-01-02 03:04:05,123", "levelname": "INFO", "message": "bad \xff\xfe utf-8"}',
+    b"[1, 2, 3]", b"42", b'"a string"', b"plain text line", b"{broken", b"{}",
+    b'{"message": null}', b'{"message": {"nested": [1, 2]}, "level": 30, "time": 1700000000.5}',
+    b'{"time": "yesterday", "level": "warn", "msg": "pino-ish", "v": 1}',
+    b'{"time": "2024-01-02T03:04:05Z", "level": NaN, "message": "nan"}',
+    b'{"time": "2024-01-02T03:04:05Z", "n": 123456789012345678901234567890, "message": "big"}',
+    b'{"time": "2024-01-02T03:04:05Z", "message": "lone \\ud800 surrogate"}',
+    b'{"time": "2024-01-02T03:04:05Z", "message": "dup", "message": "again"}',
+    b'{"time": "2024-01-02T03:04:05Z", "level": "ERROR", "message": "esc \\u001b[31mred"}',
+    b'{"time": "2024-01-02T03:04:05Z", "level": "ERROR", "message": "raw \x1b[31m esc"}',
+    b'{"time": "2024-01-02T03:04:05Z", "level": "ERROR", "message": "raw C1 \xc2\x9b31m"}',
+    b'{"time": "2024-01-02T03:04:05Z", "levelname": "INFO", "message": "crlf"}\r',
+    b'\x1e{"time": "2024-01-02T03:04:05Z", "levelname": "INFO", "message": "json-seq"}',
+    b'\xef\xbb\xbf{"time": "2024-01-02T03:04:05Z", "levelname": "INFO", "message": "bom"}',
+    b'  {"time": "2024-01-02T03:04:05Z", "levelname": "INFO", "message": "indented"}',
+    b'{"time": "2024-01-02T03:04:05Z", "levelname": "INFO", "message": "trailing blank"}  ',
+    b"", b"",
+    b'{"time": "2024-01-02T03:04:05Z",',
+    b'  "levelname": "WARNING", "message": "pretty printed"',
+    b"}",
+    b'{"time": "2024-01-02T03:04:05Z", "levelname": "ERROR", "message": "then a traceback"}',
+    b"Traceback (most recent call last):",
+    b'  File "x.py", line 1, in <module>',
+    b"ValueError: boom",
+    (b'{"time": "2024-01-02T03:04:05Z", "level": "INFO", "message": "x", "source": "elsewhere",'
+    b' "levelno": 20, "fields": {}, "exc": null, "logger": "own", "line": 3}'),
+    (b'{"__REALTIME_TIMESTAMP": "1700000000000000", "MESSAGE": "journal", "PRIORITY": "3",'
+    b' "_PID": "12", "SYSLOG_IDENTIFIER": "sshd", "__CURSOR": "s=1"}'),
+    (b'{"__REALTIME_TIMESTAMP": "1700000000000001", "MESSAGE": [27, 91, 51, 49, 109, 104],'
+    b' "PRIORITY": "6", "_PID": "12", "SYSLOG_IDENTIFIER": "bin"}'),
+    (b'{"@timestamp": "2024-01-02T03:04:05.123Z", "log.level": "error", "message": "ecs",'
+    b' "log": {"logger": "app.ecs", "origin": {"file": {"line": 3}}}, "ecs.version": "1.6.0",'
+    b' "error": {"type": "ValueError", "message": "bad", "stack_trace": "Traceback ...\\nVE"}}'),
+    (b'{"level": 50, "time": 1700000000123, "pid": 7, "hostname": "h", "msg": "pino",'
+    b' "err": {"type": "Error", "message": "x", "stack": "Error: x\\n    at f (a.js:1:2)"}}'),
+    (b'{"version": "1.1", "host": "h", "short_message": "gelf", "full_message": "gelf\\nmore",'
+    b' "level": 3, "_user": 5, "timestamp": 1700000000.25}'),
+    (b'{"asctime": "2024-01-02 03:04:05,123", "name": "bob", "event": "structlog name",'
+    b' "level": "info"}'),
+    b'{"time": "2024-01-02T03:04:05Z", "level": true, "logger": 5, "message": "odd types"}',
+    (b'{"asctime": "2024-01-02 03:04:05,999", "name": "app", "levelname": "Level 45",'
+    b' "message": "no newline at the end"}'),
+]
+
+
+def _python_json_logger(path) -> None:
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    loggers = [make_logger(f"recordchunks.{n}", handler) for n in ("app", "app.db", 'od"d')]
+    try:
+        for i in range(240):
+            logger = loggers[i % len(loggers)]
+            extra = [{"user": i, "status": 200 + i % 5}, {"ctx": {"a": [1, {"b": None}]}},
+                     {"ok": i % 2 == 0, "ratio": i / 7}, {}][i % 4]
+            logger.log((10, 20, 30, 40, 50, 15)[i % 6], MESSAGES[i % len(MESSAGES)],
+                       extra=extra)
+            if i % 37 == 0:
+                log_chained_exception(logger, RuntimeError, "boom ✗", "failed %d", i)
+            if i % 53 == 0:
+                logger.info("with a stack", stack_info=True)
+    finally:
+        handler.close()
+
+
+def _structlog(processors) -> bytes:
+    out = io.StringIO()
+    logger = structlog.wrap_logger(structlog.PrintLogger(out), processors=[
+        structlog.processors.add_log_level, *processors, structlog.processors.JSONRenderer()])
+    for i in range(120):
+        bound = logger.bind(**[{}, {"name": "bob"}, {"logger": "svc.users"}][i % 3])
+        if i % 40 == 5:
+            try:
+                raise RuntimeError("wrapped \x1b[2J")
+            except RuntimeError:
+                bound.exception("failed", n=i)
+        else:
+            bound.info(MESSAGES[i % len(MESSAGES)], n=i, ratio=i / 3)
+    return out.getvalue().encode()
+
+
+def _loguru() -> bytes:
+    from loguru import logger
+
+    out = io.StringIO()
+    sink = logger.add(out, serialize=True, level="TRACE")
+    try:
+        for i in range(60):
+            logger.bind(request_id=f"r-{i}").info("hi {}", i)
+        try:
+            raise KeyError("x")
+        except KeyError:
+            logger.exception("failed")
+    finally:
+        logger.remove(sink)
+    return out.getvalue().encode()
+
+
+def _files(tmp_path) -> dict[str, object]:
+    pjl = tmp_path / "pjl.jsonl"
+    _python_json_logger(pjl)
+    stamps = [structlog.processors.TimeStamper(fmt="iso")]
+    files = {
+        "python-json-logger": pjl,
+        "structlog": _structlog([*stamps, structlog.processors.format_exc_info]),
+        "structlog-dict": _structlog([*stamps, structlog.processors.dict_tracebacks]),
+        "loguru": _loguru(),
+        "hostile": pjl.read_bytes() + b"\n".join(HOSTILE),
+    }
+    for name, value in list(files.items()):
+        if isinstance(value, bytes):
+            path = tmp_path / f"{name}.jsonl"
+            path.write_bytes(value)
+            files[name] = path
+    return files
+
+
+OUTPUTS = [  # (output, colour, original)
+    ("text", False, True), ("text", False, False), ("text", True, False), ("jsonl", False, False)]
+
+
+def _reference(path, fmt, printer, redactor=None) -> bytes:
+    """Every record of the indexed file parsed one by one and rendered."""
+    store = LogStore(StaticFileSource(str(path)), fmt, redactor=redactor)
+    store.update(final=True)
+    return b"".join(printer.render(store.parse(i)) for i in range(len(store)))
+
+
+EXACT: list[int] = []
+
+
+def _direct(path, fmt, printer, *, redactor=None, **kw) -> bytes:
+    """The same file printed by chunks (``RecordChunks`` as ``headless`` makes it)."""
+    store = LogStore(StaticFileSource(str(path)), fmt, redactor=redactor)
+    out = io.BytesIO()
+    make = headless._chunk_renderer(printer)
+
+    def counting(fmt, name, one):
+        def counted(offset, line, data):
+            EXACT.append(offset)
+            return one(offset, line, data)
+        return make(fmt, name, counted)
+
+    job = make_job(store, parse_query(""), printer.render, need_lines=printer.jsonl,
+                   every=counting)
+    assert job is not None and isinstance(job.every, RecordChunks)
+    EXACT.clear()
+    assert run_job(job, lambda data, count: out.write(data), **kw) is None
+    assert len(store.index) == 0  # no index was built
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("output,color,original", OUTPUTS)
+def test_chunks_print_what_parsing_each_record_prints(tmp_path, output, color, original):
+    for name, path in _files(tmp_path).items():
+        fmt = JsonFormat()
+        printer = RecordPrinter(io.BytesIO(), output=output, color=color, original=original)
+        expected = _reference(path, fmt, printer)
+        assert expected.count(b"\n") >= 60, name
+        for range_bytes, workers in ((997, 1), (1 << 20, 1), (4096, 2)):
+            got = _direct(path, fmt, printer, range_bytes=range_bytes, workers=workers)
+            assert got == expected, (name, output, color, original, range_bytes, workers)
+        if name in ("python-json-logger", "structlog"):  # most records read from their bytes
+            assert len(EXACT) < expected.count(b"\n") / 4, (name, len(EXACT))
+
+
+def test_text_never_sends_control_sequences_to_a_terminal(tmp_path):
+    path = _files(tmp_path)["hostile"]
+    printer = RecordPrinter(io.BytesIO(), output="text", original=False)
+    got = _direct(path, JsonFormat(), printer, range_bytes=4096, workers=2)
+    assert b"\x1b" not in got and "\x9b".encode() not in got and b"\x07" not in got
+    assert "␀ ␇ ␡".encode() in got  # controls shown as visible symbols
+    assert b"Traceback (most recent call last):" in got  # tracebacks under their record
+
+
+def test_a_key_mapping_reads_as_the_parser_reads(tmp_path):
+    path = tmp_path / "mapped.jsonl"
+    path.write_bytes(b"".join(json.dumps(
+        {"when": f"2024-01-02T03:04:{i % 60:02d}Z", "sev": "warn", "text": f"m {i}",
+         "message": "kept as a field", "who": "svc"}).encode() + b"\n" for i in range(80)))
+    fmt = JsonFormat(keys={"time": "when", "level": "sev", "message": "text", "logger": "who"})
+    for output in ("text", "jsonl"):
+        printer = RecordPrinter(io.BytesIO(), output=output, original=True)
+        expected = _reference(path, fmt, printer)
+        assert b"kept as a field" in expected and b"m 79" in expected
+        assert _direct(path, fmt, printer, range_bytes=1024, workers=2) == expected
+
+
+def test_with_redact_every_record_is_redacted_as_the_parser_redacts_it(tmp_path):
+    path = _files(tmp_path)["python-json-logger"]
+    redactor = Redactor(choose_rules(["email", "ipv4"]))
+    for output in ("text", "jsonl"):
+        printer = RecordPrinter(io.BytesIO(), output=output, original=True)
+        expected = _reference(path, JsonFormat(), printer, redactor)
+        assert b"[email] from [ipv4]" in expected and b"bob@" not in expected
+        got = _direct(path, JsonFormat(), printer, redactor=redactor, range_bytes=4096,
+                      workers=2)
+        assert got == expected
+
+
+@pytest.mark.parametrize("output", ["text", "jsonl"])
+def test_cli_prints_everything_as_before(tmp_path, output):
+    """The command line into a pipe: the same bytes as through the follower (the path every
+    JSON record of a text print took before)."""
+    path = _files(tmp_path)["hostile"]
+    args = [str(path), "--print", "-o", output]
+    before = ("import sys; from logview import headless; "
+              "headless._chunk_renderer = lambda printer: None; "
+              "from logview.cli import main; sys.exit(main(sys.argv[1:]))")
+    slow = subprocess.run([sys.executable, "-c", before, *args], capture_output=True,
+                          check=True)
+    fast = subprocess.run([sys.executable, "-m", "logview", *args], capture_output=True,
+                          check=True)
+    assert fast.stdout == slow.stdout and fast.stdout.count(b"\n") > 250
+    assert fast.stderr == slow.stderr

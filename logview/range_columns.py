@@ -45,10 +45,26 @@ if TYPE_CHECKING:
     from logview.boundaries import StartDetector
     from logview.formats.base import LogFormat
 
-#: Off unless ``LOGVIEW_RANGE_WORKERS=1``: on the 1 GB dash file at load 2 the viewer's
-#: counts completed at 20.7 s with the workers against 11.3 s without (its counter, paced by
-#: the screen's takes of the tally, holds the workers back); see the README.
-ENABLED = os.environ.get("LOGVIEW_RANGE_WORKERS") == "1"
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _enabled() -> bool:
+    """On with two cores or more (the workers scan beside the index and the viewer);
+    ``LOGVIEW_RANGE_WORKERS=0`` turns them off, ``=1`` on."""
+    setting = os.environ.get("LOGVIEW_RANGE_WORKERS")
+    if setting in ("0", "1"):
+        return setting == "1"
+    return _cpus() >= 2
+
+
+#: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).
+ENABLED = _enabled()
+
 #: Bytes the index must have to catch up on before ranges go to the workers (forking and
 #: shipping arrays cost more than they save on less).
 RANGE_MIN_BYTES = 64 << 20
@@ -76,11 +92,7 @@ def workers() -> int:
     """Worker processes to fork (0: no ``fork`` here)."""
     if not hasattr(os, "fork"):
         return 0
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(MAX_WORKERS, cpus))
+    return max(1, min(MAX_WORKERS, _cpus()))
 
 
 def _first_start(detector: StartDetector, probe: bytes) -> int:

@@ -20,7 +20,7 @@ PACKAGE = ROOT / "logview"
 #: (layer name, module prefixes), lowest first. A module belongs to its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model", ("logview.record", "logview.timeparse", "logview.growable", "logview.needles",
-               "logview.number_patterns",
+               "logview.number_patterns", "logview.time_bins",
                "logview.formats.signature", "logview.source_names", "logview.redact")),
     ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources",
                                    "logview.redact_config")),

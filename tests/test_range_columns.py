@@ -72,7 +72,7 @@ def index_then_count(store) -> tuple[RecordStats, int]:
 
     columns_module.read_span = counting_read
     try:
-        stats = RecordStats()
+        stats = RecordStats(keep_times=True)
         for batch in counter.batches(len(store)):
             stats.add_batch(batch)
     finally:
@@ -141,7 +141,7 @@ def test_a_worker_killed_under_the_index_changes_no_count(tmp_path, monkeypatch)
         while not store.index.complete:
             store.update(final=True, budget=0.05)
         assert ranges.failed and not ranges.running
-        stats = RecordStats()
+        stats = RecordStats(keep_times=True)
         for batch in counter.batches(len(store)):
             stats.add_batch(batch)
         assert_same(summary(stats), reference(store), "killed")

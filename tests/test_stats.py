@@ -19,7 +19,7 @@ def test_counts_match_the_records_and_takes_are_deltas():
     store = LogStore(source, DashFormat())
     store.update(final=True)
     records = list(iter_records(store, 0, len(store)))
-    counted = RecordStats()
+    counted = RecordStats(keep_times=True)
     for record in records:
         counted.add(record)
     levels, unknown, total = counted.totals()
@@ -37,7 +37,7 @@ def test_counts_match_the_records_and_takes_are_deltas():
 
 def test_sources_are_bounded_and_pending_data_waits_for_a_reader(monkeypatch):
     monkeypatch.setattr(stats, "MAX_PENDING", 10)
-    counted = RecordStats()
+    counted = RecordStats(keep_times=True)
     source = MemorySource("x", dash_log(20, seed=3))
     source.finish()
     store = LogStore(source, DashFormat())

@@ -303,15 +303,16 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         counting = (message.behind or indexing or self._known - counted >= COUNT_LAG
                     or not self._finished and not self._known)
         self._show_sources(message.tally.sources())
-        loggers, times, levelnos = message.tally.take()
+        loggers, _times, _levelnos = message.tally.take()
+        bins = message.tally.take_bins()  # binned by the counter: a copy, whatever the records
         if self._server is not None:  # the server's counts of the whole table are shown
             return
         self.query_one(LevelBar).set_counts(levels, unknown, counting)
         for tree in self.query(LoggerTree):
             tree.add_counts(loggers)
-        if len(times):
+        if bins is not None:
             for histogram in self.query(TimeHistogram):
-                histogram.add(times, levelnos)
+                histogram.set_all_bins(bins)
 
     def on_filtered_times_found(self, message: FilteredTimesFound) -> None:
         """Give the histogram what the filter's ``FilteredTimes`` found since last time (not

@@ -161,6 +161,7 @@ class ReadyColumns:
                 return
             self._parts.append((at, cols))
             self._records += count
+            self._room.notify_all()  # a counter waiting for columns (``wait_parts``)
 
     def take(self, lo: int, hi: int) -> ChunkColumns | None:
         """The columns of records ``lo`` up to at most ``hi`` when the next part holds record
@@ -181,6 +182,24 @@ class ReadyColumns:
                 parts.appendleft((at + stop, _part(cols, stop, count)))
                 self._records += count - stop
             return cols if skip == 0 and stop == count else _part(cols, skip, stop)
+
+    def end(self) -> int:
+        """The record after the last one whose columns are ready (0: none are)."""
+        with self._lock:
+            if not self._parts:
+                return 0
+            at, cols = self._parts[-1]
+            return at + len(cols.levelnos)
+
+    def wait_parts(self, after: int, timeout: float) -> bool:
+        """Wait (the counter, which counted ``after`` records) at most ``timeout`` seconds
+        for the columns of records past ``after``; whether some are ready."""
+
+        def past() -> bool:
+            return bool(self._parts) and self._parts[-1][0] + len(self._parts[-1][1].levelnos) > after
+
+        with self._room:
+            return self._room.wait_for(past, timeout)
 
     def next_at(self, lo: int) -> int | None:
         """The first record at or after ``lo`` whose columns are ready (None: none)."""

@@ -7,7 +7,10 @@ from __future__ import annotations
 import os
 import random
 import signal
+import threading
+import time
 
+import numpy as np
 import pytest
 from test_columns import LOGGERS, TEMPLATES, assert_same, reference, summary, write_with_logging
 
@@ -20,6 +23,7 @@ from logview.index import RecordIndex
 from logview.sources.file import FileSource
 from logview.stats import RecordStats
 from logview.store import open_store
+from logview.time_bins import TimeBins
 
 DASH = TEMPLATES[0][0]
 CHUNK = 1 << 14  # many ranges in a small file
@@ -145,5 +149,52 @@ def test_a_worker_killed_under_the_index_changes_no_count(tmp_path, monkeypatch)
         for batch in counter.batches(len(store)):
             stats.add_batch(batch)
         assert_same(summary(stats), reference(store), "killed")
+    finally:
+        store.close()
+
+
+def test_the_workers_columns_are_counted_before_the_viewer_knows_of_their_records(tmp_path):
+    """The viewer's counter is told of no record (``known`` 0, as before the first frame)
+    and nobody takes the tally: what the workers read is counted as it comes all the same,
+    and the times are binned without waiting for a reader."""
+    path = tmp_path / "app.log"
+    write_dash(path, 6000, random.Random(6))
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    try:
+        counter = RecordCounter(store)
+        tally = RecordStats()
+        store.update(budget=0.0)  # the first slice (its records are read by the counter)
+        stop = threading.Event()
+
+        def count() -> None:  # the viewer's counting thread, told of nothing
+            while not stop.is_set():
+                for batch in counter.batches(0):
+                    tally.add_batch(batch)
+                if not counter.riding() or not counter.wait_ready(0.05):
+                    stop.wait(0.01)
+
+        thread = threading.Thread(target=count)
+        thread.start()
+        try:
+            while not store.index.complete:
+                store.update(final=True, budget=0.05)
+            # The last record has no record after it: only the index's end shows its end.
+            deadline = time.monotonic() + 10
+            while counter.counted < len(store) - 1 and time.monotonic() < deadline:
+                stop.wait(0.01)
+        finally:
+            stop.set()
+            thread.join()
+        assert counter.counted >= len(store) - 1
+        assert tally.room.is_set()  # it never waited for a take
+        expected = RecordStats(keep_times=True)  # parsing each record counted
+        for i in range(counter.counted):
+            expected.add(store.record(i))
+        assert tally.totals() == expected.totals()
+        _loggers, times, _levelnos = expected.take()
+        assert tally.bins.total == len(times) > 0
+        whole = TimeBins()
+        whole.add(times, _levelnos)
+        assert np.array_equal(tally.bins.counts.sum(axis=1), whole.counts.sum(axis=1))  # per class
     finally:
         store.close()

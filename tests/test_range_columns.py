@@ -18,6 +18,7 @@ import logview.columns as columns_module
 import logview.index as index_module
 from logview import range_columns
 from logview.columns import RecordCounter
+from logview.formats.jsonl import JsonFormat
 from logview.formats.template import TemplateFormat
 from logview.index import RecordIndex
 from logview.sources.file import FileSource
@@ -196,5 +197,22 @@ def test_the_workers_columns_are_counted_before_the_viewer_knows_of_their_record
         whole = TimeBins()
         whole.add(times, _levelnos)
         assert np.array_equal(tally.bins.counts.sum(axis=1), whole.counts.sum(axis=1))  # per class
+    finally:
+        store.close()
+
+
+def test_json_lines_count_as_parsed_through_the_workers(tmp_path):
+    """python-json-logger's lines (the 1 GB JSON bench file's flavour), some with a traceback
+    in the object, read by the workers' JSON walker."""
+    from test_json_columns import _pjl
+
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(b"".join(_pjl(random.Random(seed), 1000) for seed in range(6)))
+    assert os.path.getsize(path) > 20 * CHUNK
+    store = open_store(FileSource(str(path), follow=True), JsonFormat())
+    try:
+        stats, read = index_then_count(store)
+        assert read <= 2
+        assert_same(summary(stats), reference(store), "json")
     finally:
         store.close()

@@ -17,7 +17,8 @@ prints, per run, the seconds until the status line shows every record (indexed) 
 level bar stops saying "counting…" (counted), their ratio, the viewer's peak RSS against the
 budget of 64 MB + 16 B a record, and the most its range workers held at once. ``--code DIR`` runs the viewer
 of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs;
-``--range-workers`` turns on counting in the index's range workers (``range_columns``).
+``--range-workers`` turns on counting in the index's range workers (``range_columns``;
+without it the tree's default: on with two cores or more since they were made the default).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def tui(path: Path, runs: int, code: Path, range_workers: bool = False) -> None:
             memory = PeakMemory(path)
             started = time.perf_counter()
             got = bench.time_first_screen(
-                f"cd {code} && LOGVIEW_RANGE_WORKERS={int(range_workers)} PYTHONPATH={code} "
+                f"cd {code} && {'LOGVIEW_RANGE_WORKERS=1 ' if range_workers else ''}PYTHONPATH={code} "
                 f"{bench.PY} -m logview {path}", total,
                 timeout=180)
             viewer_mb, workers_mb = memory.stop()
@@ -165,7 +166,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs (the best CPU is shown)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose logview runs")
     parser.add_argument("--range-workers", action="store_true",
-                        help="--tui: the viewer counts in range workers (LOGVIEW_RANGE_WORKERS=1)")
+                        help="--tui: the viewer counts in range workers (LOGVIEW_RANGE_WORKERS=1; "
+                             "without it the tree's default)")
     args = parser.parse_args()
     path = Path(args.file)
     if args.tui:

@@ -3,6 +3,7 @@ logger tree and histogram show): by columns with the format's walker, and with e
 parsed.
 
 Usage: python bench/bench_counts.py FILE [--generate MB] [--tui [--runs N] [--code DIR]]
+       python bench/bench_counts.py FILE --headless
 
 ``--generate MB`` first writes FILE, when it does not exist, with python-json-logger (about MB
 megabytes: the records of ``bench_parse.py``, 1% ERROR with tracebacks). Then it times the
@@ -158,6 +159,51 @@ def tui(path: Path, runs: int, code: Path, range_workers: bool = False) -> None:
         subprocess.run([*bench.TMUX, "kill-session", "-t", keeper], check=False)
 
 
+def headless(path: Path) -> None:
+    """Index and count ``path`` the viewer's way without a screen (the index's slices in this
+    thread, the counter in another, counting the range workers' columns as they come; the
+    workers as ``LOGVIEW_RANGE_WORKERS`` says): when each completed, CPU seconds, the totals."""
+    import resource
+    import threading
+
+    from logview.follow import Follower
+    from logview.sources.file import FileSource
+
+    started = time.perf_counter()
+    store = open_store(FileSource(str(path), follow=False))
+    tally, counter = RecordStats(), RecordCounter(store)
+    known, indexed = [0], threading.Event()
+
+    def count() -> None:
+        while True:
+            for batch in counter.batches(known[0]):
+                tally.add_batch(batch)
+            if counter.riding():
+                counter.wait_ready(0.25)
+            elif indexed.is_set() and counter.counted >= len(store):
+                return
+            else:
+                indexed.wait(0.05)
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    follower = Follower(store, slice_seconds=0.1)
+    while not follower.step().finished:
+        known[0] = len(store)
+    known[0] = len(store)
+    index_s = time.perf_counter() - started
+    indexed.set()
+    thread.join()
+    count_s = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    levels, unknown, total = tally.totals()
+    print(f"{path.name}: {len(store):,} records, indexed {index_s:.2f} s, counted {count_s:.2f} s, "
+          f"CPU {own.ru_utime + own.ru_stime:.1f} s + workers {kids.ru_utime + kids.ru_stime:.1f} s;"
+          f" levels {levels}, no level {unknown}, counted {total:,}, loggers "
+          f"{len(tally.take()[0])}, times binned {tally.bins.total:,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file")
@@ -168,8 +214,13 @@ def main() -> None:
     parser.add_argument("--range-workers", action="store_true",
                         help="--tui: the viewer counts in range workers (LOGVIEW_RANGE_WORKERS=1; "
                              "without it the tree's default)")
+    parser.add_argument("--headless", action="store_true",
+                        help="index and count the viewer's way, without a screen")
     args = parser.parse_args()
     path = Path(args.file)
+    if args.headless:
+        headless(path)
+        return
     if args.tui:
         tui(path.resolve(), args.runs, args.code.resolve(), args.range_workers)
         return

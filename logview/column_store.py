@@ -16,7 +16,11 @@ read again (``exact``: their times parsed), the rest are decided by their codes.
 histogram's millisecond bounds that is the records of 5 ms around each bound.
 
 Past ``SPILL_BYTES`` the columns move to unlinked temporary files (``growable.MappedArray``):
-a 10 GB file's columns are paged by the kernel, not held by the process.
+a 10 GB file's columns are paged by the kernel, not held by the process. The threshold is
+small (4 MB): below it a column grows by doubling, a copy (old and new buffers alive at
+once); past it a column grows by remapping its file, which copies nothing. Recoding a column
+(a wider logger id, a coarser time unit) goes a slice at a time: no temporary is as big as
+the column.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from logview.growable import GrowableArray, MappedArray
+from logview.growable import COPY_VALUES, GrowableArray, MappedArray
 
 if TYPE_CHECKING:
     from logview.columns import ChunkColumns
 
-#: Bytes of columns kept in memory; past it they move to unlinked temporary files.
-SPILL_BYTES = 64 << 20
+#: Bytes of columns kept in memory; past it they move to unlinked temporary files (small:
+#: in memory a column grows by doubling, so growth holds two copies of it for a moment).
+SPILL_BYTES = 4 << 20
 #: Distinct logger names a store's columns keep; past it (a hostile stream of unique names)
 #: the columns stop growing and queries scan as before.
 MAX_LOGGER_NAMES = 1 << 20
@@ -290,7 +295,7 @@ class RecordColumns:
         """A new array of ``dtype`` holding ``values``, stored like ``old`` (which is let go;
         views of it stay as they were)."""
         new = MappedArray(dtype) if self.spilled else GrowableArray(dtype)
-        new.extend(values.astype(dtype))
+        new.extend_converted(values)
         old.close()
         self._arrays[self._arrays.index(old)] = new
         return new
@@ -366,9 +371,16 @@ class RecordColumns:
 
     def _coarsen(self) -> None:
         """A unit ten times wider: the codes kept are recoded (a new array)."""
-        old = self._times.view()[: self._count]
-        coded = (old != NO_TIME) & (old != FAR_TIME)
-        self._times = self._replace(self._times, np.where(coded, old // 10, old), np.int32)
+        old = self._times
+        new = MappedArray(np.int32) if self.spilled else GrowableArray(np.int32)
+        values = old.view()[: self._count]
+        for lo in range(0, len(values), COPY_VALUES):  # bounded temporaries
+            part = values[lo : lo + COPY_VALUES]
+            coded = (part != NO_TIME) & (part != FAR_TIME)
+            new.extend(np.where(coded, part // 10, part))
+        old.close()
+        self._arrays[self._arrays.index(old)] = new
+        self._times = new
         self._time_unit += 1
 
     def _spill(self) -> None:

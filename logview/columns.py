@@ -21,20 +21,27 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from logview.column_store import MAX_LOGGER_NAMES, ColumnView, RecordColumns
+from logview.formats.template_columns import HeaderColumns
 from logview.record import RawRecord, parse_raw_record
 
 if TYPE_CHECKING:
     from logview.formats.base import LogFormat
+    from logview.formats.json_columns import JsonColumnWalker
+    from logview.formats.template_columns import ColumnWalker
     from logview.sources.base import ByteSource
     from logview.store import LogStore, Store
 
 #: Raw bytes read per counting step (whole records).
 COUNT_BYTES = 4 << 20
+#: Bytes of records a column walker reads at once: its numpy temporaries are several times
+#: the bytes it is given (up to 9 x for JSON lines), so a bigger chunk is walked in pieces.
+WALK_BYTES = 1 << 20
 
 
 @dataclass(slots=True)
@@ -202,6 +209,39 @@ def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
     return read_span(store, lo, end), end
 
 
+def walk(walker: ColumnWalker | JsonColumnWalker, buf: bytes, rel: np.ndarray
+         ) -> HeaderColumns:
+    """The walker's columns of the records ``buf[rel[j]:rel[j + 1]]``, read ``WALK_BYTES``
+    of records at a time (bounded temporaries; logger ids renumbered into one table)."""
+    n = len(rel) - 1
+    if n <= 1 or int(rel[-1] - rel[0]) <= WALK_BYTES:
+        return walker.read(buf, rel[:-1])
+    cuts = np.searchsorted(rel, np.arange(int(rel[0]) + WALK_BYTES, int(rel[-1]), WALK_BYTES))
+    cuts = np.unique(np.clip(cuts, 1, n))
+    edges = [0, *cuts.tolist(), n] if cuts[-1] < n else [0, *cuts.tolist()]
+    names: list[str] = []
+    ids: dict[str, int] = {}
+    parts = []
+    for a, b in pairwise(edges):
+        lo = int(rel[a])
+        got = walker.read(buf[lo : int(rel[b])], rel[a:b] - lo)
+        table = []
+        for logger in got.logger_names:
+            k = ids.get(logger)
+            if k is None:
+                k = ids[logger] = len(names)
+                names.append(logger)
+            table.append(k)
+        if table:
+            got.loggers = np.where(got.loggers < 0, -1, np.array(table, dtype=np.int32)
+                                   .take(np.maximum(got.loggers, 0)))
+        parts.append(got)
+    return HeaderColumns(np.concatenate([got.ok for got in parts]),
+                         np.concatenate([got.levelnos for got in parts]),
+                         np.concatenate([got.loggers for got in parts]), names,
+                         np.concatenate([got.times for got in parts]))
+
+
 def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int = 0,
                short: dict[int, bytes] | None = None) -> ChunkColumns:
     """The fields of the records ``buf[rel[j]:rel[j + 1]]`` (read at offset ``base`` of
@@ -211,7 +251,7 @@ def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int
     n = len(rel) - 1
     walker = fmt.column_walker()
     if walker is not None:
-        got = walker.read(buf, rel[:-1])
+        got = walk(walker, buf, rel)
         ok = got.ok
         for j in short:  # cut short (bytes gone for good): parsed from what is left
             ok[j] = False

@@ -21,8 +21,13 @@ import tempfile
 
 import numpy as np
 
-#: Least growth of a mapped array's file, in bytes (remapping is rare: big steps).
-MAP_STEP = 16 << 20
+#: Growth of a mapped array's file, in bytes: each step is a new mapping of the whole file,
+#: and the writer touches only the pages of the last step through it, so the pages it wrote
+#: before stay in the page cache (written back, reclaimable) but leave the process's
+#: resident set with the old mapping.
+MAP_STEP = 4 << 20
+#: Values copied at once between arrays (bounded temporaries, whatever the arrays' size).
+COPY_VALUES = 1 << 20
 
 
 class GrowableArray:
@@ -56,6 +61,12 @@ class GrowableArray:
         self._buf[self._len : need] = values
         self._len = need
 
+    def extend_converted(self, values: np.ndarray) -> None:
+        """Append ``values`` converted to this array's dtype a slice at a time (no whole
+        converted copy of a big array alive at once)."""
+        for lo in range(0, len(values), COPY_VALUES):
+            self.extend(values[lo : lo + COPY_VALUES].astype(self._buf.dtype))
+
     def view(self) -> np.ndarray:
         return self._buf[: self._len]
 
@@ -66,7 +77,8 @@ class GrowableArray:
 
 
 class MappedArray(GrowableArray):
-    """A ``GrowableArray`` in an unlinked temporary file, mapped; grows by remapping."""
+    """A ``GrowableArray`` in an unlinked temporary file, mapped; grows by remapping, a
+    ``MAP_STEP`` at a time (never a copy: the new mapping shows what the old one wrote)."""
 
     def __init__(self, dtype: type[np.generic] | np.dtype = np.int64,
                  directory: str | None = None) -> None:
@@ -82,7 +94,9 @@ class MappedArray(GrowableArray):
         if self._fd < 0:
             raise ValueError("mapped array closed")
         itemsize = self._buf.itemsize
-        size = max(need * itemsize, 2 * self._buf.nbytes, self._buf.nbytes + MAP_STEP)
+        # Fixed steps, not doubling: what the process keeps resident of a big column is the
+        # pages written through the current mapping (at most a step), not half the column.
+        size = max(need * itemsize, self._buf.nbytes + MAP_STEP)
         size = -(-size // mmap.PAGESIZE) * mmap.PAGESIZE
         old = self._buf.nbytes
         os.posix_fallocate(self._fd, old, size - old)  # OSError (ENOSPC) here, not SIGBUS

@@ -1,8 +1,12 @@
-"""Loggers the tests write through: the real logging module, one handler, every level."""
+"""Loggers the tests write through: the real logging module, one handler, every level; and
+loguru's own JSON sink."""
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Callable
+from typing import Any
 
 
 def make_logger(name: str, handler: logging.Handler) -> logging.Logger:
@@ -25,3 +29,27 @@ def log_chained_exception(logger: logging.Logger, outer: type[Exception], text: 
             raise outer(text) from exc
     except outer:
         logger.exception(message, *args)
+
+
+def loguru_lines(write: Callable[[Any], None], **sink: Any) -> str:
+    """What a loguru sink made with ``sink`` options (``serialize=True``: its JSON lines;
+    ``colorize=False``: its default text format) writes for ``write(logger)`` at every level,
+    TRACE up, then for ``logger.exception("failed")`` with a ``KeyError`` raised."""
+    from loguru import logger
+
+    out = io.StringIO()
+    handle = logger.add(out, level="TRACE", **sink)
+    try:
+        write(logger)
+        try:
+            raise KeyError("x")
+        except KeyError:
+            logger.exception("failed")
+    finally:
+        logger.remove(handle)
+    return out.getvalue()
+
+
+def loguru_json(write: Callable[[Any], None]) -> str:
+    """The JSON lines of loguru's ``serialize=True`` sink (see ``loguru_lines``)."""
+    return loguru_lines(write, serialize=True)

@@ -386,3 +386,87 @@ def test_the_printers_direct_scan_answers_time_terms_by_columns(tmp_path, kind):
         assert scan_ranges.run_job(job, printer.write_rendered, range_bytes=4096,
                                    workers=1) is None
         assert got.getvalue() == want.getvalue(), text
+
+
+def test_growing_columns_never_hold_two_copies_of_them(tmp_path, monkeypatch):
+    """3 M records (21 MB of columns) appended chunk by chunk: the memory the process
+    allocates for them (tracemalloc sees numpy's buffers, not the mapped files) stays near
+    the in-memory threshold, never a doubling copy of the whole columns."""
+    import tracemalloc
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    n, step = 3_000_000, 100_000
+    levelnos = np.tile(np.array([10, 20, 30, 40, 50], np.int32), step // 5)
+    loggers = np.arange(step, dtype=np.int32) % 3
+    stamps = 1.7e9 + np.arange(step, dtype=np.float64) * 1e-3
+    columns = RecordColumns()
+    tracemalloc.start()
+    try:
+        for at in range(0, n, step):
+            columns.append(at, 0, ChunkColumns(levelnos, loggers, ["a", "b", "c"],
+                                               stamps + at * 1e-3, []))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # 21 MB of columns: in memory up to SPILL_BYTES (4 MB, with its doubling), plus one
+    # chunk's temporaries; doubling the whole columns in memory peaked at 30 MB
+    assert peak < 12 << 20, peak
+    assert len(columns) == n and columns.nbytes == 7 * n and columns.spilled
+    view = columns.view()
+    assert view.levelnos[-5:].tolist() == [10, 20, 30, 40, 50]
+    assert view.times[-1] == n - 1 and view.times[step] == step
+    assert [view.names[k] for k in view.loggers[-3:]] == ["b", "c", "a"]
+    columns.close()
+
+
+def mapped_rss(marker: str) -> int:
+    """Resident bytes of this process's mappings of files whose path holds ``marker``."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5 and ":" in head[3]:
+                inside = len(head) >= 6 and marker in line
+            elif inside and line.startswith("Rss:"):
+                total += int(head[1]) * 1024
+    return total
+
+
+def test_a_mapped_array_keeps_at_most_a_step_resident_while_it_grows(tmp_path, monkeypatch):
+    """A big column written through its mapping: the pages written before the last step
+    leave the process's resident set (they stay in the file), so RSS does not grow with
+    the column."""
+    monkeypatch.setattr(growable, "MAP_STEP", 1 << 20)
+    array = growable.MappedArray(np.int32, directory=str(tmp_path))
+    values = np.arange(1 << 16, dtype=np.int32)  # 256 kB a write
+    for k in range(32):  # 8 MB
+        array.extend(values + k)
+    assert mapped_rss(str(tmp_path)) <= (1 << 20) + (256 << 10)
+    view = array.view()
+    assert len(view) == 32 << 16 and view[-1] == (1 << 16) - 1 + 31 and view[5 << 16] == 5
+    array.close()
+
+
+def test_recoding_spilled_columns_a_slice_at_a_time_keeps_every_code(tmp_path, monkeypatch):
+    monkeypatch.setattr(column_store, "SPILL_BYTES", 2000)
+    monkeypatch.setattr(column_store, "COPY_VALUES", 1000)
+    monkeypatch.setattr(growable, "COPY_VALUES", 1000)
+    monkeypatch.setattr(growable, "MAP_STEP", 4096)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    base = 1_700_000_000.0
+    stamps = base + np.arange(5000) * 0.0137
+    columns = RecordColumns()
+    columns.append(0, 0, chunk(np.full(5000, 20), ["a"], np.zeros(5000), stamps))
+    assert columns.spilled and columns.view().time_unit == -3
+    names = [f"n{k}" for k in range(70_000)]  # loggers widen to uint32
+    far = [base + 40 * 86400]  # the unit coarsens to hundredths
+    columns.append(5000, 0, chunk([30], names[:1], [0], far))
+    columns.append(5001, 0, chunk(np.full(70_000, 30), names, np.arange(70_000),
+                                  np.full(70_000, np.nan)))
+    view = columns.view()
+    assert view.time_unit == -2 and view.loggers.dtype == np.uint32
+    assert view.times[:5000].tolist() == np.floor((stamps - base) * 100).astype(int).tolist()
+    assert view.times[5000] == 40 * 86400 * 100
+    assert [view.names[k] for k in view.loggers[[0, 4999, 5000, 5001, -1]]] == [
+        "a", "a", "n0", "n0", "n69999"]
+    columns.close()

@@ -248,3 +248,55 @@ def test_a_restart_empties_the_columns(tmp_path):
         assert filtered(store, parse_query("level>=ERROR")) == []
     finally:
         store.close()
+
+
+def _json_lines(path: Path, rng) -> None:
+    import orjson
+
+    with path.open("wb") as out:
+        for i in range(600):
+            obj = {"asctime": f"2024-01-02 03:04:{i % 60:02d},{i % 1000:03d}",
+                   "levelname": rng.choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+                   "name": rng.choice(LOGGERS), "message": f"message {i}"}
+            if i % 97 == 5:
+                del obj["name"]
+            out.write(orjson.dumps(obj) + b"\n")
+
+
+@pytest.mark.parametrize("kind", ["dash", "json"])
+def test_a_chunk_walked_in_pieces_counts_as_parsed(tmp_path, monkeypatch, kind):
+    """A walker reads a chunk ``WALK_BYTES`` of records at a time (its temporaries stay
+    bounded): pieces of a few records each, their logger tables joined, count as parsing."""
+    from logview import columns as columns_module
+    from logview.formats.jsonl import JsonFormat
+
+    rng = random.Random(f"{SEED}:pieces:{kind}")
+    path = tmp_path / "app.log"
+    if kind == "dash":
+        write_with_logging(path, TEMPLATES[0][0], None, "%", rng)
+        form = TemplateFormat(TEMPLATES[0][0])
+    else:
+        _json_lines(path, rng)
+        form = JsonFormat()
+    store = open_store(StaticFileSource(str(path)), form)
+    store.update(final=True)
+    whole = by_columns(store, chunk_bytes=1 << 22)
+    walked = []
+    walker_type = type(form.column_walker())
+    real = walker_type.read
+
+    def spy(self, buf, starts):
+        walked.append(len(buf))
+        return real(self, buf, starts)
+
+    monkeypatch.setattr(walker_type, "read", spy)
+    monkeypatch.setattr(columns_module, "WALK_BYTES", 700)
+    store.columns.reset(store.generation)
+    pieces = by_columns(store, chunk_bytes=1 << 22)
+    # in pieces of about 700 bytes (a record longer than that is a piece of its own)
+    assert len(walked) > 50 and sorted(walked)[len(walked) // 2] < 1400
+    assert_same(pieces, whole, kind)
+    assert_same(pieces, reference(store), kind)
+    view = store.columns.view()
+    want = [store.record(i).logger for i in range(len(store))]
+    assert [view.names[k] for k in view.loggers.tolist()] == want

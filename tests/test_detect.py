@@ -10,6 +10,7 @@ import time
 
 import pytest
 import structlog
+from logging_helpers import loguru_json, loguru_lines
 
 from logview.formats import detect
 from logview.formats.base import FormatError, LogFormat, PlainFormat
@@ -77,20 +78,11 @@ def _structlog(renderer) -> bytes:
 
 
 def _loguru_serialized() -> bytes:
-    from loguru import logger
-
-    out = io.StringIO()
-    sink = logger.add(out, serialize=True)
-    try:
+    def write(loguru) -> None:
         for i in range(20):
-            logger.info("tick {}", i)
-        try:
-            raise KeyError("x")
-        except KeyError:
-            logger.exception("failed")
-    finally:
-        logger.remove(sink)
-    return out.getvalue().encode()
+            loguru.info(f"tick {i}")
+
+    return loguru_json(write).encode()
 
 
 def test_python_json_logger_is_jsonl():
@@ -205,20 +197,11 @@ def _known() -> list[LogFormat]:
 
 
 def _loguru_text() -> bytes:
-    from loguru import logger
-
-    out = io.StringIO()
-    sink = logger.add(out, colorize=False)  # loguru's default format
-    try:
+    def write(loguru) -> None:
         for i in range(30):
-            logger.log(("INFO", "DEBUG", "WARNING", "SUCCESS")[i % 4], "tick {}", i)
-        try:
-            raise KeyError("x")
-        except KeyError:
-            logger.exception("failed")
-    finally:
-        logger.remove(sink)
-    return out.getvalue().encode()
+            loguru.log(("INFO", "DEBUG", "WARNING", "SUCCESS")[i % 4], f"tick {i}")
+
+    return loguru_lines(write, colorize=False).encode()  # loguru's default format
 
 
 class _UvicornFormatter(logging.Formatter):

@@ -18,6 +18,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from logging_helpers import loguru_json
 
 from logview.formats.jsonl import JsonFormat
 from logview.number_patterns import int_range
@@ -186,20 +187,11 @@ def _structlog() -> list[str]:
 
 
 def _loguru() -> list[str]:
-    from loguru import logger
-
-    out = io.StringIO()
-    sink = logger.add(out, serialize=True, level=0)
-    try:
+    def write(loguru) -> None:
         for name in ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"):
-            logger.log(name, "ERROR is only a word here at {}", name)
-        try:
-            raise KeyError("x")
-        except KeyError:
-            logger.exception("failed")
-    finally:
-        logger.remove(sink)
-    return out.getvalue().splitlines()
+            loguru.log(name, "ERROR is only a word here at {}", name)
+
+    return loguru_json(write).splitlines()
 
 
 OTHER_SCHEMAS = [

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 import structlog
-from logging_helpers import log_chained_exception, make_logger
+from logging_helpers import log_chained_exception, loguru_json, make_logger
 
 from logview import headless
 from logview.formats.jsonl import JsonFormat
@@ -124,20 +124,11 @@ def _structlog(processors) -> bytes:
 
 
 def _loguru() -> bytes:
-    from loguru import logger
-
-    out = io.StringIO()
-    sink = logger.add(out, serialize=True, level="TRACE")
-    try:
+    def write(loguru) -> None:
         for i in range(60):
-            logger.bind(request_id=f"r-{i}").info("hi {}", i)
-        try:
-            raise KeyError("x")
-        except KeyError:
-            logger.exception("failed")
-    finally:
-        logger.remove(sink)
-    return out.getvalue().encode()
+            loguru.bind(request_id=f"r-{i}").info("hi {}", i)
+
+    return loguru_json(write).encode()
 
 
 def _files(tmp_path) -> dict[str, object]:

@@ -444,3 +444,36 @@ def test_templates_without_a_time_head_keep_the_prefix_test(template):
     lines = [formatted(template, "ok"), "info:app:lower-case level", "  File x", "Traceback (most"]
     for line in lines:
         assert bool(fmt.start_pattern.match(line.encode())) == fmt.is_start(line), line
+
+
+def test_detection_compiles_only_the_chosen_templates_body_and_start_test(tmp_path):
+    """Detection scores every known template by its prefixes; the others' whole-body regexes,
+    start tests and signatures (most of a start's compiling) are built only when used."""
+    import logging
+
+    from logview.formats.detect import _all_candidates, detect, reset_candidates
+    from logview.formats.template_compile import compile_template
+
+    path = tmp_path / "app.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - %(message)s"))
+    log = logging.getLogger("lazy.compile")
+    log.addHandler(handler)
+    log.propagate = False
+    for i in range(20):
+        log.warning("request %d done", i)
+    handler.close()
+    compile_template.cache_clear()
+    reset_candidates()
+    found = detect(path.read_bytes())
+    assert found.label == "python-dash"
+    record = found.format.parse(path.read_text().splitlines()[3])
+    assert (record.logger, record.message) == ("lazy.compile", "request 3 done")
+    assert found.format.start_pattern.match(path.read_bytes()) is not None
+    deferred = []
+    for candidate in _all_candidates():
+        compiled = getattr(candidate.scorer, "_compiled", None)
+        if compiled is None or candidate.name == "python-dash":
+            continue
+        deferred.append(not {"body", "start_pattern", "head_signature"} & set(vars(compiled)))
+    assert len(deferred) >= 8 and all(deferred)

@@ -133,6 +133,10 @@ def _starts_without_time(fmt: str, style: str) -> bool:
     return first is not None and first.attr not in ("asctime", "created")
 
 
+#: ``TemplateFormat.start_pattern`` when no one set another: the template's own.
+_TEMPLATE_START = object()
+
+
 class TemplateFormat(LogFormat):
     """Records written by ``logging.Formatter(fmt, datefmt, style)``."""
 
@@ -163,7 +167,6 @@ class TemplateFormat(LogFormat):
         self._compiled = compiled
         self._level_names = frozenset(level_names) if level_names is not None else None
         self._walker: ColumnWalker | None | bool = False  # False: not built yet
-        self.start_pattern = compiled.start_pattern
         attrs = {f.attr for f in compiled.tokens if isinstance(f, TemplateField)}
         cuts = [f.precision for f in compiled.tokens
                 if isinstance(f, TemplateField) and f.attr == "levelname"]
@@ -175,12 +178,8 @@ class TemplateFormat(LogFormat):
         self.has_time = "asctime" in attrs or "created" in attrs
         self._prefix = compiled.prefix.match
         self._lenient = compiled.lenient_prefix.match if compiled.lenient_prefix else None
-        self._body = compiled.body
-        self._lenient_body = compiled.lenient_body
         self._head = compiled.literal_head
         self._guard = _TRACEBACK_GUARD.match
-        self._start_head = compiled.head.match if compiled.head is not None else None
-        self._plan = _read_plan(compiled)
         #: Level names are written as ``logging`` writes them (``ERROR``, ``Level 45``); an
         #: inferred template whose sample spells them otherwise (``error``, ``WARN``) says not.
         self.python_levels = True
@@ -194,18 +193,43 @@ class TemplateFormat(LogFormat):
         #: What places a time without a date or year (the file's mtime; None: now).
         self.reference: datetime | None = None
         self._shape = compiled.time_shape
+
+    #: Set on first use by ``_read_back``: detection scores every known template with its
+    #: prefixes alone, so only the template chosen compiles its body and start test.
+    _DEFERRED = frozenset({"_body", "_lenient_body", "_start_head", "_plan", "_time_parts",
+                           "_msecs_add"})
+
+    def __getattr__(self, name: str):
+        if name not in TemplateFormat._DEFERRED or "_compiled" not in self.__dict__:
+            raise AttributeError(name)
+        self._read_back()
+        return self.__dict__[name]
+
+    def _read_back(self) -> None:
+        """What parsing reads a record with (plain attributes after this: no cost per use)."""
+        compiled = self._compiled
+        plan = _read_plan(compiled)
         index = (compiled.body or compiled.prefix).groupindex
-        self._time_parts = (
-            {c: index[group] - 1 for c, group in self._shape.components.items()}
-            if self._shape is not None
-            else {}
+        shape = self._shape
+        self.__dict__.update(
+            _body=compiled.body,
+            _lenient_body=compiled.lenient_body,
+            _start_head=compiled.head.match if compiled.head is not None else None,
+            _plan=plan,
+            _time_parts=({c: index[group] - 1 for c, group in shape.components.items()}
+                         if shape is not None else {}),
+            # A datefmt without a fraction plus %(msecs)d: the milliseconds come from msecs.
+            _msecs_add=plan.msecs is not None and shape is not None and not shape.has_fraction,
         )
-        # A datefmt without a fraction plus %(msecs)d: the milliseconds come from msecs.
-        self._msecs_add = (
-            self._plan.msecs is not None
-            and self._shape is not None
-            and not self._shape.has_fraction
-        )
+
+    @property
+    def start_pattern(self) -> re.Pattern[bytes] | None:  # type: ignore[override]
+        own = self.__dict__.get("_own_start", _TEMPLATE_START)
+        return self._compiled.start_pattern if own is _TEMPLATE_START else own
+
+    @start_pattern.setter
+    def start_pattern(self, value: re.Pattern[bytes] | None) -> None:
+        self.__dict__["_own_start"] = value
 
     def __repr__(self) -> str:
         return f"TemplateFormat({self.template!r}, datefmt={self.datefmt!r}, name={self.name!r})"

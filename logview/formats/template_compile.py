@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from logview.formats.base import FormatError
 from logview.formats.signature import StartSignature, VocabularyHead
@@ -181,26 +181,88 @@ class _RegexBuilder:
         return f"(?P<{group}>{value})"
 
 
-@dataclass(slots=True)
 class CompiledTemplate:
-    """The regexes and read-back plan of one template (shared through a cache)."""
+    """The regexes and read-back plan of one template (shared through a cache).
 
-    tokens: list[str | TemplateField]
-    prefix: re.Pattern[str]  # everything before the message, anchored at line start
-    lenient_prefix: re.Pattern[str] | None  # same with a looser level name, or None
-    body: re.Pattern[str] | None  # the whole body when fields follow the message
-    lenient_body: re.Pattern[str] | None
-    start_pattern: re.Pattern[bytes]
-    #: The exact record-start test when the template opens with a fixed-shape head.
-    head_signature: StartSignature | None
-    head: re.Pattern[str] | None
-    captures: list[_Capture]
-    time_group: str | None
-    time_shape: TimeShape | None
-    has_message: bool
-    literal_head: str  # literal text every record starts with ("" when none)
-    #: A start made of a level name between literals (no time head): the bulk test's shape.
-    vocabulary: VocabularyHead | None = None
+    Detection tries every known template on a sample with ``prefix`` and ``lenient_prefix``
+    alone, so the rest (the whole body, the start test and its signatures) is compiled when
+    first asked for: a command that reads one format does not compile the others'.
+    """
+
+    def __init__(self, tokens: list[str | TemplateField], prefix: re.Pattern[str],
+                 lenient_prefix: re.Pattern[str] | None, builder: _RegexBuilder,
+                 sources: _Sources, level_names: tuple[str, ...] | None) -> None:
+        self.tokens = tokens
+        self.prefix = prefix  # everything before the message, anchored at line start
+        self.lenient_prefix = lenient_prefix  # same with a looser level name, or None
+        self.captures: list[_Capture] = builder.captures
+        self.time_group: str | None = builder.time_group
+        self.time_shape: TimeShape | None = builder.time_shape
+        self.has_message = any(isinstance(t, TemplateField) and t.attr == "message"
+                               for t in tokens)
+        #: Literal text every record starts with ("" when none).
+        self.literal_head: str = tokens[0] if isinstance(tokens[0], str) else ""
+        self._sources = sources
+        self._level_names = level_names
+
+    @cached_property
+    def body(self) -> re.Pattern[str] | None:
+        """The whole body when fields follow the message."""
+        src = self._sources.body
+        return re.compile(src, re.ASCII) if src is not None else None
+
+    @cached_property
+    def lenient_body(self) -> re.Pattern[str] | None:
+        src = self._sources.lenient_body
+        return re.compile(src, re.ASCII) if src is not None else None
+
+    @cached_property
+    def head_signature(self) -> StartSignature | None:
+        """The exact record-start test when the template opens with a fixed-shape head."""
+        return fixed_head(self.tokens, self._sources.parts, self._sources.lenient_parts)
+
+    @cached_property
+    def head(self) -> re.Pattern[str] | None:
+        signature = self.head_signature
+        return re.compile(head_source(signature), re.ASCII) if signature is not None else None
+
+    @cached_property
+    def _start_source(self) -> str:
+        if self.head_signature is not None:
+            # Records start exactly where a line opens with the head (see template_start).
+            return head_source(self.head_signature)
+        if self._sources.message_first:
+            return self.prefix.pattern
+        return start_source(self._sources.prefix, self._sources.lenient_prefix)
+
+    @cached_property
+    def start_pattern(self) -> re.Pattern[bytes]:
+        try:
+            return re.compile(self._start_source.encode("utf-8"), re.ASCII)
+        except re.error:  # pragma: no cover - non-ASCII literals are escaped the same way
+            return re.compile(re.escape(b""))
+
+    @cached_property
+    def vocabulary(self) -> VocabularyHead | None:
+        """A start made of a level name between literals (no time head): the bulk test's
+        shape."""
+        if (self.head_signature is not None or self._sources.message_first
+                or self.lenient_prefix is not None):
+            return None
+        return vocabulary_head(self.tokens, self._level_names, _WORD_ATTRS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sources:
+    """The regex sources a ``CompiledTemplate`` compiles on demand."""
+
+    parts: list[str]
+    lenient_parts: list[str]
+    prefix: str
+    lenient_prefix: str | None  # None: no lenient variant
+    body: str | None
+    lenient_body: str | None
+    message_first: bool  # ``%(message)s [%(filename)s]``: only the full line tells a start
 
 
 def _build(tokens: list[str | TemplateField], datefmt: str | None, strict: bool,
@@ -243,7 +305,7 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
     if not isinstance(tokens[0], TemplateField) or tokens[0].attr != "message":
         pass
     flags = re.ASCII
-    patterns = []
+    built = []
     for strict in (True, False):
         builder, parts, msg_at = _build(tokens, datefmt, strict, level_names)
         if msg_at is None:  # no message: the whole template is the prefix, leftovers are text
@@ -252,50 +314,20 @@ def compile_template(fmt: str, datefmt: str | None = None, style: str | None = N
             prefix_src = "".join(parts[:msg_at])
             after = parts[msg_at + 1 :]
             body_src = "".join(parts[: msg_at + 1]) + "".join(after) if after else None
-        try:
-            prefix = re.compile(prefix_src, flags)
-            body = re.compile(body_src, flags) if body_src is not None else None
-        except re.error as exc:  # pragma: no cover - the builder escapes everything
-            raise FormatError(f"template {fmt!r} did not compile: {exc}") from None
-        patterns.append((builder, prefix_src, prefix, body, parts))
-    (builder, prefix_src, prefix, body, parts), lenient_build = patterns
-    _, lenient_src, lenient, lenient_body, lenient_parts = lenient_build
+        built.append((builder, prefix_src, body_src, parts))
+    (builder, prefix_src, body_src, parts), (_, lenient_src, lenient_body_src, lenient_parts) = (
+        built)
     has_level = any(f.attr == "levelname" for f in fields)
     if not has_level or lenient_src == prefix_src:
-        lenient, lenient_body = None, None
-    head_signature = fixed_head(tokens, parts, lenient_parts)
-    head_re = None
-    vocabulary = None
-    if head_signature is not None:
-        # Records start exactly where a line opens with the head (see template_start).
-        start_src = head_source(head_signature)
-        head_re = re.compile(start_src, flags)
-    elif not prefix_src and body is not None:
-        # Message first (``%(message)s [%(filename)s]``): only the full line can tell.
-        start_src = body.pattern.replace("(?s:.*)", "[^\\n]*", 1) + r"\Z"
-        prefix = re.compile(start_src, flags)
-    else:
-        start_src = start_source(prefix_src, lenient_src if lenient is not None else None)
-        if lenient is None:
-            vocabulary = vocabulary_head(tokens, level_names, _WORD_ATTRS)
+        lenient_src, lenient_body_src = None, None
+    message_first = not prefix_src and body_src is not None
+    if message_first:  # ``%(message)s [%(filename)s]``: only the full line can tell
+        prefix_src = body_src.replace("(?s:.*)", "[^\\n]*", 1) + r"\Z"  # type: ignore[union-attr]
     try:
-        start_pattern = re.compile(start_src.encode("utf-8"), flags)
-    except re.error:  # pragma: no cover - non-ASCII literals are escaped the same way
-        start_pattern = re.compile(re.escape(b""))
-    head = tokens[0] if isinstance(tokens[0], str) else ""
-    return CompiledTemplate(
-        tokens=tokens,
-        prefix=prefix,
-        lenient_prefix=lenient,
-        body=body,
-        lenient_body=lenient_body,
-        start_pattern=start_pattern,
-        head_signature=head_signature,
-        head=head_re,
-        captures=builder.captures,
-        time_group=builder.time_group,
-        time_shape=builder.time_shape,
-        has_message=any(f.attr == "message" for f in fields),
-        literal_head=head,
-        vocabulary=vocabulary,
-    )
+        prefix = re.compile(prefix_src, flags)
+        lenient = re.compile(lenient_src, flags) if lenient_src is not None else None
+    except re.error as exc:  # pragma: no cover - the builder escapes everything
+        raise FormatError(f"template {fmt!r} did not compile: {exc}") from None
+    sources = _Sources(parts, lenient_parts, prefix_src, lenient_src, body_src,
+                       lenient_body_src, message_first)
+    return CompiledTemplate(tokens, prefix, lenient, builder, sources, level_names)

@@ -225,8 +225,10 @@ async def test_searches_keep_to_the_marked_records_after_M(make_store):
         for row in (2, 6, 13, 20, 29):  # 13 and 29 are ERRORs; 5, 21 and 37 are not marked
             await _go(pilot, records, row)
             await pilot.press("m")
-        await pilot.press("M", "g")
-        assert records.cursor_position == 2
+        await pilot.press("M")
+        await until(pilot, lambda: records.marked_only and records.row_count == 5)
+        await pilot.press("g")
+        await until(pilot, lambda: records.cursor_position == 2)
         await pilot.press("e")
         await until(pilot, lambda: records.cursor_position == 13)
         await pilot.press("e")

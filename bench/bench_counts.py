@@ -19,7 +19,7 @@ level bar stops saying "counting…" (counted), their ratio, the viewer's peak R
 budget of 64 MB + 16 B a record, and the most its range workers held at once. ``--code DIR`` runs the viewer
 of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs;
 ``--range-workers`` turns on counting in the index's range workers (``range_columns``;
-without it the tree's default: on with two cores or more since they were made the default).
+without it the tree's default).
 """
 
 from __future__ import annotations

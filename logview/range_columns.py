@@ -54,12 +54,10 @@ def _cpus() -> int:
 
 
 def _enabled() -> bool:
-    """On with two cores or more (the workers scan beside the index and the viewer);
-    ``LOGVIEW_RANGE_WORKERS=0`` turns them off, ``=1`` on."""
-    setting = os.environ.get("LOGVIEW_RANGE_WORKERS")
-    if setting in ("0", "1"):
-        return setting == "1"
-    return _cpus() >= 2
+    """Off unless ``LOGVIEW_RANGE_WORKERS=1`` (and two cores or more): a worker forked while
+    another of the viewer's threads was importing a module hung on that module's import lock
+    (once in five runs on the 1 GB JSON file; the index then waited for it forever)."""
+    return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and _cpus() >= 2
 
 
 #: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).

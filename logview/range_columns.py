@@ -23,6 +23,7 @@ by the index and the counter as without workers: the counts are the same either 
 
 from __future__ import annotations
 
+import importlib
 import json
 import mmap
 import os
@@ -56,7 +57,9 @@ def _cpus() -> int:
 def _enabled() -> bool:
     """Off unless ``LOGVIEW_RANGE_WORKERS=1`` (and two cores or more): a worker forked while
     another of the viewer's threads was importing a module hung on that module's import lock
-    (once in five runs on the 1 GB JSON file; the index then waited for it forever)."""
+    (once in five runs on the 1 GB JSON file; the index then waited for it forever). Workers
+    now drop those locks (``_forget_module_locks``), but others can be inherited held (3.11's
+    ``cached_property`` has one), and a worker's reply has no deadline yet."""
     return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and _cpus() >= 2
 
 
@@ -254,6 +257,7 @@ class RangeColumns:
         self._shm: mmap.mmap | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.in_flight = 0
+        self.served = 0  # ranges the workers answered
 
     @property
     def running(self) -> bool:
@@ -292,6 +296,7 @@ class RangeColumns:
             if pid == 0:  # the worker: it never returns into the viewer's code
                 code = 1
                 try:
+                    _forget_module_locks()
                     for end in ends:
                         end.close()
                     self._serve(theirs, parent)
@@ -329,7 +334,9 @@ class RangeColumns:
                 try:
                     if ticket < 0:
                         raise RangeWorkerError(self.failed or "a range worker stopped")
-                    return _receive(worker.conn)
+                    got = _receive(worker.conn)
+                    self.served += 1
+                    return got
                 except (EOFError, OSError, ValueError) as exc:
                     self.failed = f"a range worker stopped: {exc}"
                     raise RangeWorkerError(self.failed) from exc
@@ -428,6 +435,17 @@ def _receive(conn: Connection) -> tuple[np.ndarray, np.ndarray, int, ChunkColumn
         cols = ChunkColumns(array(np.int32, n), array(np.int32, n), list(meta["names"]),
                             array(np.float64, n), list(meta["sources"]))
     return starts, line_idx, head["lines"], cols
+
+
+def _forget_module_locks() -> None:
+    """In a forked worker: drop the per-module import locks. One that another of the
+    viewer's threads held at the fork is never released here (Python resets the global import
+    lock in a child, not these), and the worker's next import of that module hung for good;
+    with fresh locks the import returns the module as far as it got, and what fails on it is
+    an error the index answers by scanning the range itself."""
+    locks = getattr(importlib._bootstrap, "_module_locks", None)  # type: ignore[attr-defined]
+    if isinstance(locks, dict):
+        locks.clear()
 
 
 def _reap(pid: int) -> None:

@@ -216,3 +216,49 @@ def test_json_lines_count_as_parsed_through_the_workers(tmp_path):
         assert_same(summary(stats), reference(store), "json")
     finally:
         store.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_forked_while_a_thread_imports_a_module_does_not_hang(tmp_path, monkeypatch):
+    """A thread of the viewer is in the middle of importing a module when the workers are
+    forked, and the workers import it too: they used to wait for its import lock forever
+    (the index with them)."""
+    flag = tmp_path / "go"
+    (tmp_path / "slow_module_for_fork.py").write_text(
+        "import os, time\n"
+        f"while not os.path.exists({str(flag)!r}):\n"
+        "    time.sleep(0.01)\n"
+        "VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importing = threading.Thread(target=lambda: __import__("slow_module_for_fork"))
+    importing.start()
+    real = range_columns.scan_range
+
+    def scan_importing(*args):
+        import slow_module_for_fork  # noqa: F401 - the import under test
+
+        return real(*args)
+
+    monkeypatch.setattr(range_columns, "scan_range", scan_importing)
+    path = tmp_path / "app.log"
+    write_dash(path, 3000, random.Random(7))
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    try:
+        counter = RecordCounter(store)  # the workers read columns for it
+        store.update(budget=0.0)  # the first slice, here; the workers take the rest
+        deadline = time.monotonic() + 30
+        while not store.index.complete and time.monotonic() < deadline:
+            store.update(final=True, budget=0.05)
+            assert importing.is_alive()  # the lock is held all along
+        assert store.index.complete
+        assert store.index.ranges is not None and store.index.ranges.failed is None
+        assert store.index.ranges.served > 0
+        flag.touch()
+        importing.join(10)
+        stats = RecordStats(keep_times=True)
+        for batch in counter.batches(len(store)):
+            stats.add_batch(batch)
+        assert_same(summary(stats), reference(store), "forked under an import")
+    finally:
+        flag.touch()
+        store.close()

@@ -3,6 +3,7 @@ logger tree and histogram show): by columns with the format's walker, and with e
 parsed.
 
 Usage: python bench/bench_counts.py FILE [--generate MB] [--tui [--runs N] [--code DIR]]
+       python bench/bench_counts.py FILE --headless
 
 ``--generate MB`` first writes FILE, when it does not exist, with python-json-logger (about MB
 megabytes: the records of ``bench_parse.py``, 1% ERROR with tracebacks). Then it times the
@@ -14,8 +15,11 @@ the walker read itself. ``--runs N`` counts by columns N times and shows the run
 
 ``--tui`` instead opens FILE in the viewer in a tmux pane (``bench.time_first_screen``) and
 prints, per run, the seconds until the status line shows every record (indexed) and until the
-level bar stops saying "counting…" (counted), and their ratio. ``--code DIR`` runs the viewer
-of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs.
+level bar stops saying "counting…" (counted), their ratio, the viewer's peak RSS against the
+budget of 64 MB + 16 B a record, and the most its range workers held at once. ``--code DIR`` runs the viewer
+of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs;
+``--range-workers`` turns on counting in the index's range workers (``range_columns``;
+without it the tree's default).
 """
 
 from __future__ import annotations
@@ -70,7 +74,58 @@ def count(store, walker: bool) -> tuple[float, float, int, RecordStats]:
     return seconds, cpu, parsed, stats
 
 
-def tui(path: Path, runs: int, code: Path) -> None:
+class PeakMemory:
+    """Polls /proc for the viewer started on ``path`` (the process whose parent is not one of
+    them) and its forked range workers: the viewer's peak RSS (VmHWM) and the most RSS its
+    workers held together at one look (shared pages count in each)."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self.needle = f"-m\0logview\0{path}".encode()
+        self.viewer_mb = 0.0
+        self.workers_mb = 0.0
+        self.cpu: dict[str, float] = {}  # CPU seconds of each process, at its last look
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _status(self, pid: str) -> dict[str, str]:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.split(":", 1) for line in f if ":" in line)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            found = {}
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if self.needle not in f.read():
+                            continue
+                    found[pid] = self._status(pid)
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    self.cpu[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                except OSError:
+                    continue
+            workers = 0.0
+            for status in found.values():
+                if status["PPid"].strip() in found:
+                    workers += int(status.get("VmRSS", "0 kB").split()[0]) / 1024
+                else:
+                    hwm = int(status.get("VmHWM", "0 kB").split()[0]) / 1024
+                    self.viewer_mb = max(self.viewer_mb, hwm)
+            self.workers_mb = max(self.workers_mb, workers)
+
+    def stop(self) -> tuple[float, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.viewer_mb, self.workers_mb
+
+
+def tui(path: Path, runs: int, code: Path, range_workers: bool = False) -> None:
     """Indexed and counted times of the viewer on ``path`` (the viewer of tree ``code``)."""
     import subprocess
 
@@ -84,16 +139,69 @@ def tui(path: Path, runs: int, code: Path) -> None:
     try:
         for run in range(runs):
             # From the tree's own directory: ``-m`` puts the working directory first on the path.
+            memory = PeakMemory(path)
+            started = time.perf_counter()
             got = bench.time_first_screen(
-                f"cd {code} && PYTHONPATH={code} {bench.PY} -m logview {path}", total,
+                f"cd {code} && {'LOGVIEW_RANGE_WORKERS=1 ' if range_workers else ''}PYTHONPATH={code} "
+                f"{bench.PY} -m logview {path}", total,
                 timeout=180)
+            viewer_mb, workers_mb = memory.stop()
+            cpu = sum(memory.cpu.values())
             indexed, counted = got.get("indexed"), got.get("counted")
             ratio = f"{counted / indexed:.2f}" if indexed and counted else "n/a"
             print(f"run {run + 1}: {total:,} records, first {got.get('first', float('nan')):.2f} s, "
                   f"indexed {indexed or float('nan'):.2f} s, counted "
-                  f"{counted or float('nan'):.2f} s, ratio {ratio} ({code})", flush=True)
+                  f"{counted or float('nan'):.2f} s, ratio {ratio}, peak RSS {viewer_mb:.0f} MB "
+                  f"(budget {64 + 16 * total / 2**20:.0f}), workers {workers_mb:.0f} MB, CPU {cpu:.1f} s "
+                  f"in {time.perf_counter() - started:.1f} s ({code})",
+                  flush=True)
     finally:
         subprocess.run([*bench.TMUX, "kill-session", "-t", keeper], check=False)
+
+
+def headless(path: Path) -> None:
+    """Index and count ``path`` the viewer's way without a screen (the index's slices in this
+    thread, the counter in another, counting the range workers' columns as they come; the
+    workers as ``LOGVIEW_RANGE_WORKERS`` says): when each completed, CPU seconds, the totals."""
+    import resource
+    import threading
+
+    from logview.follow import Follower
+    from logview.sources.file import FileSource
+
+    started = time.perf_counter()
+    store = open_store(FileSource(str(path), follow=False))
+    tally, counter = RecordStats(), RecordCounter(store)
+    known, indexed = [0], threading.Event()
+
+    def count() -> None:
+        while True:
+            for batch in counter.batches(known[0]):
+                tally.add_batch(batch)
+            if counter.riding():
+                counter.wait_ready(0.25)
+            elif indexed.is_set() and counter.counted >= len(store):
+                return
+            else:
+                indexed.wait(0.05)
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    follower = Follower(store, slice_seconds=0.1)
+    while not follower.step().finished:
+        known[0] = len(store)
+    known[0] = len(store)
+    index_s = time.perf_counter() - started
+    indexed.set()
+    thread.join()
+    count_s = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    levels, unknown, total = tally.totals()
+    print(f"{path.name}: {len(store):,} records, indexed {index_s:.2f} s, counted {count_s:.2f} s, "
+          f"CPU {own.ru_utime + own.ru_stime:.1f} s + workers {kids.ru_utime + kids.ru_stime:.1f} s;"
+          f" levels {levels}, no level {unknown}, counted {total:,}, loggers "
+          f"{len(tally.take()[0])}, times binned {tally.bins.total:,}")
 
 
 def main() -> None:
@@ -103,10 +211,18 @@ def main() -> None:
     parser.add_argument("--tui", action="store_true", help="time the viewer under tmux")
     parser.add_argument("--runs", type=int, default=1, help="runs (the best CPU is shown)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose logview runs")
+    parser.add_argument("--range-workers", action="store_true",
+                        help="--tui: the viewer counts in range workers (LOGVIEW_RANGE_WORKERS=1; "
+                             "without it the tree's default)")
+    parser.add_argument("--headless", action="store_true",
+                        help="index and count the viewer's way, without a screen")
     args = parser.parse_args()
     path = Path(args.file)
+    if args.headless:
+        headless(path)
+        return
     if args.tui:
-        tui(path.resolve(), args.runs, args.code.resolve())
+        tui(path.resolve(), args.runs, args.code.resolve(), args.range_workers)
         return
     if args.generate and not path.exists():
         from bench_parse import generate

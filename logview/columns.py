@@ -18,6 +18,7 @@ it has placed in the merged order.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -85,10 +86,31 @@ class RecordCounter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._done: dict[int, int] = {}
+        self._waited_at = -1  # records counted at the last ``wait_ready``
+        for part in store.parts():  # what the index reads from now on is counted with it
+            part.count_with_index()
 
     @property
     def counted(self) -> int:
         return sum(self._done.values())
+
+    def riding(self) -> bool:
+        """Whether the index's range workers read columns for this counter now (the counts
+        then come with the index, not with what the viewer was told of)."""
+        parts = self.store.parts()
+        return len(parts) == 1 and parts[0] is self.store and parts[0].ranges_running()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for columns the index's workers read; whether
+        some are ready to count."""
+        ready = self.store.parts()[0].ready_columns()
+        counted = self._done.get(0, 0)
+        if counted == self._waited_at:  # ready, yet nothing counted since: the index shows
+            time.sleep(0.001)  # columns just before it appends their records; let it
+        self._waited_at = counted
+        # Past the record after the last counted: the index's last record is not complete
+        # (not in ``len``) until the next range begins the record after it.
+        return ready is not None and ready.wait_parts(counted + 1, timeout)
 
     def batches(self, known: int, *, cancelled: Callable[[], bool] = lambda: False,
                 chunk_bytes: int = COUNT_BYTES) -> Iterator[CountBatch]:
@@ -99,13 +121,22 @@ class RecordCounter:
         single = len(parts) == 1 and parts[0] is self.store
         for sid, part in enumerate(parts):
             upto = known if single else len(self.store.merged_positions(sid))  # type: ignore[attr-defined]
-            upto = min(upto, len(part))
             generation = part.generation
+            ready = part.ready_columns()
+            if ready is not None and single:  # what the workers read is counted as it comes,
+                upto = max(upto, ready.end())  # not when the viewer knows of those records
+            upto = min(upto, len(part))
             while self._done.get(sid, 0) < upto and not cancelled():
                 lo = self._done.get(sid, 0)
                 try:
-                    hi = chunk_end(part, lo, upto, chunk_bytes)
-                    cols = read_span(part, lo, hi)
+                    cols = None if ready is None else ready.take(lo, upto)
+                    if cols is not None:  # read by the index's workers
+                        hi = lo + len(cols.levelnos)
+                    else:
+                        hi = chunk_end(part, lo, upto, chunk_bytes)
+                        if ready is not None:  # up to the next records read by the workers
+                            hi = min(hi, max(lo + 1, ready.next_at(lo) or hi))
+                        cols = read_span(part, lo, hi)
                 except IndexError:  # the index started over under the count
                     if part.generation == generation:
                         raise

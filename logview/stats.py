@@ -2,9 +2,10 @@
 the records a filter keeps (``FilteredTimes``, from the record columns).
 
 A counting thread adds records; a reader (the viewer's level bar, logger tree and histogram)
-takes what accumulated since its last look (logger counts and times as deltas, level counts
-and sources as totals). Between two takes the pending data is bounded: past ``MAX_PENDING``
-records the counting thread waits (``room``) for the reader.
+takes what accumulated since its last look (logger counts as deltas, level counts, sources
+and the binned times as totals). The times are binned by the counting thread, so it never
+waits for the reader; only a flood of distinct logger names (``MAX_PENDING_LOGGERS``) or raw
+times kept for tests (``MAX_PENDING``) make it wait (``room``) for a take.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from logview.columns import ColumnView, CountBatch, exact_times
 from logview.record import LEVEL_BUCKETS, Record, level_bucket
+from logview.time_bins import TimeBins
 
 if TYPE_CHECKING:
     from logview.store import Store
@@ -28,20 +30,38 @@ MAX_SOURCES = 256
 #: The lowest level number of each bucket (``level_bucket`` in bulk).
 _BUCKET_FLOORS = np.array([floor for _, floor in LEVEL_BUCKETS])
 
-#: Records whose times and loggers may wait for the UI before the worker pauses.
+#: Records whose raw times may wait for ``take`` before the counting thread pauses (only a
+#: tally that keeps raw times: ``keep_times``).
 MAX_PENDING = 500_000
+#: Distinct loggers whose counts may wait for ``take`` before the counting thread pauses (a
+#: hostile stream of fresh logger names stays bounded; real logs have a few hundred).
+MAX_PENDING_LOGGERS = 100_000
+#: Times counted one by one (``add``) that wait before they are binned at once.
+_UNBINNED = 4096
 
 
 class RecordStats:
-    """Level totals plus pending per-logger counts and (time, level) pairs."""
+    """Level totals, pending per-logger counts and the times binned for the histogram.
 
-    def __init__(self) -> None:
+    The counting thread bins the times itself (``bins``, ``time_bins.TimeBins``: bounded, a
+    numpy pass per batch), so the counts never wait for the viewer to take them: the viewer
+    copies the bins (``take_bins``) when it draws, a few times a second. ``keep_times``
+    also keeps the raw (time, level) pairs until ``take`` (tests compare them with parsing).
+    """
+
+    def __init__(self, *, keep_times: bool = False) -> None:
         self._lock = threading.Lock()
         self.levels = [0] * len(LEVEL_BUCKETS)
         self.unknown = 0
         self.counted = 0
         self._loggers: dict[str, int] = {}
-        # Compact arrays (10 B per pending record, not ~60 B of Python floats and ints).
+        self.bins = TimeBins()
+        self._taken_version = -1  # ``bins.version`` at the last ``take_bins``
+        # Compact arrays (10 B per record, not ~60 B of Python floats and ints): times added
+        # one by one and not binned yet; with ``keep_times``, every time until ``take``.
+        self._keep = keep_times
+        self._unbinned_times = array("d")
+        self._unbinned_levelnos = array("h")
         self._times = array("d")
         self._levelnos = array("h")
         self._pending = 0
@@ -50,6 +70,17 @@ class RecordStats:
         self._last_source: str | None = None
         self.room = threading.Event()
         self.room.set()
+
+    def _check_room(self) -> None:
+        if ((self._keep and self._pending >= MAX_PENDING)
+                or len(self._loggers) >= MAX_PENDING_LOGGERS):
+            self.room.clear()
+
+    def _bin_unbinned(self) -> None:
+        if self._unbinned_times:
+            self.bins.add(np.frombuffer(self._unbinned_times, dtype=np.float64),
+                          np.frombuffer(self._unbinned_levelnos, dtype=np.int16))
+            self._unbinned_times, self._unbinned_levelnos = array("d"), array("h")
 
     def add(self, record: Record) -> None:
         """Count one record (worker thread)."""
@@ -63,23 +94,30 @@ class RecordStats:
             self._loggers[record.logger] = self._loggers.get(record.logger, 0) + 1
             stamp = record.timestamp
             if stamp is not None and math.isfinite(stamp):
-                self._times.append(stamp)
-                self._levelnos.append(max(-32768, min(32767, record.levelno)))
+                levelno = max(-32768, min(32767, record.levelno))
+                self._unbinned_times.append(stamp)
+                self._unbinned_levelnos.append(levelno)
+                if len(self._unbinned_times) >= _UNBINNED:
+                    self._bin_unbinned()
+                if self._keep:
+                    self._times.append(stamp)
+                    self._levelnos.append(levelno)
             source = record.source
             if source != self._last_source:  # runs of one source are the common case
                 self._last_source = source
                 if source not in self._sources and len(self._sources) < MAX_SOURCES:
                     self._sources[source] = None
             self._pending += 1
-            if self._pending >= MAX_PENDING:
-                self.room.clear()
+            self._check_room()
 
     def add_batch(self, batch: CountBatch) -> None:
-        """Count a chunk's records at once (worker thread; ``columns.RecordCounter``)."""
+        """Count a chunk's records at once (worker thread; ``columns.RecordCounter``): numpy
+        passes over the batch, its times binned here."""
         levelnos = batch.levelnos.astype(np.int64)
         known = levelnos > 0
         buckets = np.searchsorted(_BUCKET_FLOORS, levelnos[known], side="right") - 1
         per_bucket = np.bincount(buckets, minlength=len(LEVEL_BUCKETS)).tolist()
+        time_levelnos = np.clip(batch.time_levelnos, -32768, 32767).astype(np.int16)
         with self._lock:
             for i, count in enumerate(per_bucket):
                 self.levels[i] += count
@@ -87,15 +125,15 @@ class RecordStats:
             self.counted += batch.count
             for logger, count in batch.loggers.items():
                 self._loggers[logger] = self._loggers.get(logger, 0) + count
-            self._times.frombytes(batch.times.astype(np.float64).tobytes())
-            self._levelnos.frombytes(np.clip(batch.time_levelnos, -32768, 32767)
-                                     .astype(np.int16).tobytes())
+            self.bins.add(batch.times, time_levelnos)
+            if self._keep:
+                self._times.frombytes(batch.times.astype(np.float64).tobytes())
+                self._levelnos.frombytes(time_levelnos.tobytes())
             for source in batch.sources:
                 if source not in self._sources and len(self._sources) < MAX_SOURCES:
                     self._sources[source] = None
             self._pending += batch.count
-            if self._pending >= MAX_PENDING:
-                self.room.clear()
+            self._check_room()
 
     def totals(self) -> tuple[list[int], int, int]:
         """(level bucket counts, records without a level, records counted)."""
@@ -108,7 +146,8 @@ class RecordStats:
             return list(self._sources)
 
     def take(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-        """Logger counts and (times, levelnos) added since the last take (UI thread)."""
+        """Logger counts and (times, levelnos) added since the last take (UI thread; the
+        times are empty unless the tally ``keep_times``)."""
         with self._lock:
             loggers, self._loggers = self._loggers, {}
             times = np.frombuffer(self._times, dtype=np.float64).copy()
@@ -117,6 +156,16 @@ class RecordStats:
             self._pending = 0
             self.room.set()
         return loggers, times, levelnos
+
+    def take_bins(self) -> TimeBins | None:
+        """A copy of the binned times of every record counted, None when nothing was binned
+        since the last copy (UI thread: 96 KB copied, whatever the records)."""
+        with self._lock:
+            self._bin_unbinned()
+            if self.bins.version == self._taken_version:
+                return None
+            self._taken_version = self.bins.version
+            return self.bins.copy()
 
 
 class FilteredTimes:

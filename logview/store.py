@@ -25,6 +25,7 @@ from logview.columns import RecordColumns
 from logview.formats.base import LogFormat
 from logview.index import RecordIndex
 from logview.merge import MergedStore
+from logview.range_columns import RangeColumns, ReadyColumns
 from logview.record import RawRecord, Record, parse_raw_record
 from logview.sources.base import ByteSource
 
@@ -136,9 +137,27 @@ class LogStore:
         self.generation = self.index.generation
         #: Level, logger and time of the records counted so far (``columns.RecordCounter``).
         self.columns = RecordColumns(self.generation)
+        self._count_with_index = False
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def count_with_index(self) -> None:
+        """Read the records' columns while a big input is indexed (forked workers,
+        ``range_columns``): a counter of this store then finds them ready."""
+        self._count_with_index = True
+        if self.index.ranges is None:
+            self.index.ranges = RangeColumns(self.index.detector, self.format, self.name)
+
+    def ranges_running(self) -> bool:
+        """Whether the index's range workers are scanning (``count_with_index``)."""
+        ranges = self.index.ranges
+        return ranges is not None and ranges.running
+
+    def ready_columns(self) -> ReadyColumns | None:
+        """Columns the index's workers read and no counter took yet (None: none are read)."""
+        ranges = self.index.ranges
+        return None if ranges is None else ranges.ready
 
     @property
     def finished(self) -> bool:
@@ -211,9 +230,13 @@ class LogStore:
         self.detection = detection
         self.format = detection.format
         _place_times(self.format, self.source)
+        if self.index.ranges is not None:
+            self.index.ranges.stop()
         self.index = RecordIndex(self.source, self.format)
         self._index_generation = self.index.generation
         self._bump_generation()
+        if self._count_with_index:
+            self.count_with_index()
         return True
 
     def _detect_sample(self) -> Detection | None:
@@ -266,6 +289,8 @@ class LogStore:
         return [self]
 
     def close(self) -> None:
+        if self.index.ranges is not None:
+            self.index.ranges.stop()
         self.source.close()
         self.columns.close()  # and their temporary files, if they spilled
 

@@ -45,7 +45,7 @@ LOGGERS = ["app", "app.db", "app.web.handlers", "urllib3.connectionpool", "caf\u
 
 def reference(store) -> tuple[list[int], int, int, dict[str, int], np.ndarray, np.ndarray,
                               list[str]]:
-    stats = RecordStats()
+    stats = RecordStats(keep_times=True)
     for i in range(len(store)):
         stats.add(store.record(i))
     return summary(stats)
@@ -59,7 +59,7 @@ def summary(stats: RecordStats):
 
 
 def by_columns(store, chunk_bytes: int = 1 << 12):
-    stats = RecordStats()
+    stats = RecordStats(keep_times=True)
     counter = RecordCounter(store)
     for batch in counter.batches(len(store), chunk_bytes=chunk_bytes):
         stats.add_batch(batch)

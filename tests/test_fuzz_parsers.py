@@ -327,7 +327,7 @@ def check_records(store, data: bytes, where: object) -> int:
     raws = [store.raw(i) for i in range(count)]
     assert b"".join(raws) == data, f"{where}: the records' bytes are not the file's"
     assert all(raws) or not data, f"{where}: an empty record"
-    stats = RecordStats()
+    stats = RecordStats(keep_times=True)
     offset = 0
     for i in range(count):
         record = store.record(i)

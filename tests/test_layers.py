@@ -20,13 +20,14 @@ PACKAGE = ROOT / "logview"
 #: (layer name, module prefixes), lowest first. A module belongs to its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model", ("logview.record", "logview.timeparse", "logview.growable", "logview.needles",
-               "logview.number_patterns",
+               "logview.number_patterns", "logview.time_bins",
                "logview.formats.signature", "logview.source_names", "logview.redact")),
     ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources",
                                    "logview.redact_config")),
     ("boundaries, index", ("logview.boundaries", "logview.index", "logview.level_starts",
                             "logview.level_heads")),
-    ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns", "logview.column_store")),
+    ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns", "logview.column_store",
+              "logview.range_columns")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
                        "logview.printer", "logview.jsonl_chunks",
                        "logview.record_chunks")),

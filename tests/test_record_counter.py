@@ -35,7 +35,7 @@ def test_counting_in_chunks_gives_the_counts_of_parsing_in_order(tmp_path):
     write_with_logging(path, DASH, None, "%", random.Random(11))
     store = open_store(StaticFileSource(str(path)), TemplateFormat(DASH))
     store.update(final=True)
-    stats = RecordStats()
+    stats = RecordStats(keep_times=True)
     counter = RecordCounter(store)
     assert count_all(store, counter, stats) > 10  # many chunks
     assert counter.counted == len(store) == len(store.columns)
@@ -49,7 +49,7 @@ def test_a_growing_file_is_counted_as_it_grows(tmp_path):
     path = tmp_path / "app.log"
     path.write_bytes(b"")
     store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
-    stats = RecordStats()
+    stats = RecordStats(keep_times=True)
     counter = RecordCounter(store)
     rng = random.Random(5)
     try:
@@ -92,7 +92,7 @@ def test_a_file_cut_under_the_count_stops_it_and_keeps_no_old_column(tmp_path):
         rest = list(batches)  # the count of the old file stops: its positions mean nothing now
         assert rest == []
         assert len(store.columns) == 0
-        stats = RecordStats()
+        stats = RecordStats(keep_times=True)
         fresh = RecordCounter(store)
         count_all(store, fresh, stats)
         assert fresh.counted == len(store) == len(store.columns) == 10
@@ -107,7 +107,7 @@ def test_a_cancelled_count_stops_and_resumes_where_it_stopped(tmp_path):
     store = open_store(StaticFileSource(str(path)), TemplateFormat(DASH))
     store.update(final=True)
     counter = RecordCounter(store)
-    stats = RecordStats()
+    stats = RecordStats(keep_times=True)
     stop = threading.Event()
     given = 0
     for batch in counter.batches(len(store), cancelled=stop.is_set, chunk_bytes=1 << 12):
@@ -134,6 +134,6 @@ def test_a_head_cut_by_its_line_end_is_parsed_as_the_parser_reads_it(tmp_path):
     path.write_bytes(data)
     store = open_store(StaticFileSource(str(path)), TemplateFormat(DASH))
     store.update(final=True)
-    stats = RecordStats()
+    stats = RecordStats(keep_times=True)
     count_all(store, RecordCounter(store), stats)
     assert_same(summary(stats), reference(store), "cut heads")

@@ -3,6 +3,7 @@ bucket, logger, time and source, taken as deltas, bounded while nobody takes the
 
 from __future__ import annotations
 
+import numpy as np
 from indexing_helpers import DashFormat, dash_log
 
 from logview import stats
@@ -11,6 +12,7 @@ from logview.scan import iter_records
 from logview.sources.base import MemorySource
 from logview.stats import RecordStats
 from logview.store import LogStore
+from logview.time_bins import TimeBins
 
 
 def test_counts_match_the_records_and_takes_are_deltas():
@@ -19,7 +21,7 @@ def test_counts_match_the_records_and_takes_are_deltas():
     store = LogStore(source, DashFormat())
     store.update(final=True)
     records = list(iter_records(store, 0, len(store)))
-    counted = RecordStats()
+    counted = RecordStats(keep_times=True)
     for record in records:
         counted.add(record)
     levels, unknown, total = counted.totals()
@@ -37,7 +39,7 @@ def test_counts_match_the_records_and_takes_are_deltas():
 
 def test_sources_are_bounded_and_pending_data_waits_for_a_reader(monkeypatch):
     monkeypatch.setattr(stats, "MAX_PENDING", 10)
-    counted = RecordStats()
+    counted = RecordStats(keep_times=True)
     source = MemorySource("x", dash_log(20, seed=3))
     source.finish()
     store = LogStore(source, DashFormat())
@@ -55,3 +57,29 @@ def test_sources_are_bounded_and_pending_data_waits_for_a_reader(monkeypatch):
         counted.add(record)
         counted.take()
     assert len(counted.sources()) == stats.MAX_SOURCES
+
+
+def test_the_times_are_binned_by_the_counting_thread_and_copied_when_drawn():
+    source = MemorySource("app.log", dash_log(300, seed=4, error_rate=0.2))
+    source.finish()
+    store = LogStore(source, DashFormat())
+    store.update(final=True)
+    records = list(iter_records(store, 0, len(store)))
+    counted = RecordStats()  # the viewer's: no raw times kept, nothing waits for a take
+    for record in records[:200]:
+        counted.add(record)
+    first = counted.take_bins()
+    assert first is not None and first.total == 200
+    assert counted.take_bins() is None  # nothing new: nothing to draw
+    for record in records[200:]:
+        counted.add(record)
+    assert counted.take()[1].size == 0 and counted.room.is_set()
+    bins = counted.take_bins()
+    whole = TimeBins()
+    whole.add(np.array([r.timestamp for r in records]), np.array([r.levelno for r in records]))
+    assert bins is not None and bins.total == first.total + 100 == whole.total
+    assert (bins.shift, bins.base) == (whole.shift, whole.base)
+    assert np.array_equal(bins.counts, whole.counts)
+    drawn = TimeBins()
+    drawn.copy_from(bins)
+    assert drawn.version == 1 and np.array_equal(drawn.counts, whole.counts)

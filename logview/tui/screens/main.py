@@ -278,10 +278,11 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
     def on_level_counts(self, message: LevelCounts) -> None:
         if message.generation != self._generation or message.tally is not self._tally:
             return
-        if (not message.behind and not self._finished
+        if (not message.behind and not self._finished and message.tally.room.is_set()
                 and time.monotonic() - self._last_grew < 2 * GROW_INTERVAL):
             # Records trickle in: draw the counts with the next rows (one frame, not two);
-            # should none come, a timer draws them.
+            # should none come, a timer draws them. A full tally is taken at once: its
+            # counter waits for that (counting that rides on a big file's index).
             if self._pending_counts is None:
                 self.set_timer(2 * GROW_INTERVAL, self._draw_counts)
             self._pending_counts = message
@@ -302,15 +303,16 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         counting = (message.behind or indexing or self._known - counted >= COUNT_LAG
                     or not self._finished and not self._known)
         self._show_sources(message.tally.sources())
-        loggers, times, levelnos = message.tally.take()
+        loggers, _times, _levelnos = message.tally.take()
+        bins = message.tally.take_bins()  # binned by the counter: a copy, whatever the records
         if self._server is not None:  # the server's counts of the whole table are shown
             return
         self.query_one(LevelBar).set_counts(levels, unknown, counting)
         for tree in self.query(LoggerTree):
             tree.add_counts(loggers)
-        if len(times):
+        if bins is not None:
             for histogram in self.query(TimeHistogram):
-                histogram.add(times, levelnos)
+                histogram.set_all_bins(bins)
 
     def on_filtered_times_found(self, message: FilteredTimesFound) -> None:
         """Give the histogram what the filter's ``FilteredTimes`` found since last time (not

@@ -185,6 +185,15 @@ class StoreWorkers:
                 while not tally.room.wait(0.2):  # the UI has not taken the last batch
                     if worker.is_cancelled:
                         return
+            if counter.riding():
+                # The index's range workers read the columns: counted as they come (not as the
+                # rows are drawn), the UI told at the report pace, no pause between passes.
+                if counted != told and time.monotonic() - last >= _COUNT_REPORT:
+                    self.post_message(LevelCounts(tally, generation, True))
+                    last = time.monotonic()
+                    told = counted
+                counter.wait_ready(_COUNT_REPORT)
+                continue
             done = finished and counted >= known
             if counted != told or done:  # nothing new: nothing to draw (an idle source)
                 due = last + _LIVE_COUNT_INTERVAL - time.monotonic()

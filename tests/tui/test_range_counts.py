@@ -1,0 +1,54 @@
+"""The viewer's level bar, logger tree and histogram with counting riding on the index
+(``range_columns``' workers forced on for a small file): complete when the index is, equal to
+parsing every record, and drawn from the counter's bins, not from times held for a frame."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from test_columns import reference
+from test_range_columns import CHUNK, DASH, write_dash
+
+from logview import range_columns
+from logview.formats.template import TemplateFormat
+from logview.index import RecordIndex
+from logview.sources.file import FileSource
+from logview.store import open_store
+from logview.tui.app import LogviewApp
+from logview.tui.widgets.histogram import TimeHistogram
+from logview.tui.widgets.level_bar import LevelBar
+from logview.tui.widgets.logger_tree import LoggerTree
+from tui.conftest import until
+
+
+@pytest.fixture(autouse=True)
+def small_ranges(monkeypatch):
+    monkeypatch.setattr(range_columns, "ENABLED", True)
+    monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
+    monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
+
+
+@pytest.mark.timeout(60)
+async def test_the_level_bar_tree_and_histogram_count_every_record_through_the_workers(tmp_path):
+    path = tmp_path / "app.log"
+    write_dash(path, 8000, random.Random(9))
+    store = open_store(FileSource(str(path), follow=False), TemplateFormat(DASH))
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        bar = screen.query_one(LevelBar)
+        await until(pilot, lambda: store.index.complete and not bar.counting, timeout=30)
+        assert store.index.ranges is not None and not store.index.ranges.running
+        levels, unknown, counted, loggers, times, _levelnos, _sources = reference(store)
+        assert counted == len(store) > 8000
+        assert bar.counts == levels and bar.unknown == unknown
+        tree = screen.query_one(LoggerTree)
+        assert tree.total == counted
+        for name, count in loggers.items():  # a node counts its subtree
+            below = sum(n for other, n in loggers.items() if other.startswith(f"{name}."))
+            assert tree.counts[name] == count + below, name
+        bins = screen.query_one(TimeHistogram).all_bins
+        assert bins.total == np.count_nonzero(np.isfinite(times)) > 0
+        assert screen._tally.room.is_set() and screen._tally.take()[1].size == 0  # binned

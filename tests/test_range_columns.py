@@ -146,10 +146,7 @@ def test_a_worker_killed_under_the_index_changes_no_count(tmp_path, monkeypatch)
         while not store.index.complete:
             store.update(final=True, budget=0.05)
         assert ranges.failed and not ranges.running
-        stats = RecordStats(keep_times=True)
-        for batch in counter.batches(len(store)):
-            stats.add_batch(batch)
-        assert_same(summary(stats), reference(store), "killed")
+        _assert_counts_as_parsed(counter, store, "killed")
     finally:
         store.close()
 
@@ -255,10 +252,15 @@ def test_a_worker_forked_while_a_thread_imports_a_module_does_not_hang(tmp_path,
         assert store.index.ranges.served > 0
         flag.touch()
         importing.join(10)
-        stats = RecordStats(keep_times=True)
-        for batch in counter.batches(len(store)):
-            stats.add_batch(batch)
-        assert_same(summary(stats), reference(store), "forked under an import")
+        _assert_counts_as_parsed(counter, store, "forked under an import")
     finally:
         flag.touch()
         store.close()
+
+
+def _assert_counts_as_parsed(counter: RecordCounter, store, what: str) -> None:
+    """What ``counter`` counts over the whole store equals parsing every record."""
+    stats = RecordStats(keep_times=True)
+    for batch in counter.batches(len(store)):
+        stats.add_batch(batch)
+    assert_same(summary(stats), reference(store), what)

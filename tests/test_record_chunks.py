@@ -164,17 +164,22 @@ def _reference(path, fmt, printer, redactor=None) -> bytes:
 EXACT: list[int] = []
 
 
-def _direct(path, fmt, printer, *, redactor=None, **kw) -> bytes:
-    """The same file printed by chunks (``RecordChunks`` as ``headless`` makes it)."""
-    store = LogStore(StaticFileSource(str(path)), fmt, redactor=redactor)
-    out = io.BytesIO()
-    make = headless._chunk_renderer(printer)
-
+def _counting(make):
+    """``make`` (a chunk renderer factory) whose exact path notes each record's offset in
+    ``EXACT``."""
     def counting(fmt, name, one):
         def counted(offset, line, data):
             EXACT.append(offset)
             return one(offset, line, data)
         return make(fmt, name, counted)
+    return counting
+
+
+def _direct(path, fmt, printer, *, redactor=None, **kw) -> bytes:
+    """The same file printed by chunks (``RecordChunks`` as ``headless`` makes it)."""
+    store = LogStore(StaticFileSource(str(path)), fmt, redactor=redactor)
+    out = io.BytesIO()
+    counting = _counting(headless._chunk_renderer(printer))
 
     job = make_job(store, parse_query(""), printer.render, need_lines=printer.jsonl,
                    every=counting)
@@ -264,13 +269,7 @@ def _matching(path, fmt, printer, query, **kw) -> tuple[bytes, int]:
     took the exact path)."""
     store = LogStore(StaticFileSource(str(path)), fmt)
     out = io.BytesIO()
-    make = headless._match_renderer(printer)
-
-    def counting(fmt, name, one):
-        def counted(offset, line, data):
-            EXACT.append(offset)
-            return one(offset, line, data)
-        return make(fmt, name, counted)
+    counting = _counting(headless._match_renderer(printer))
 
     try:
         job = make_job(store, parse_query(query), printer.render, need_lines=printer.jsonl,

@@ -15,12 +15,17 @@ from logview.store import LogStore
 from logview.time_bins import TimeBins
 
 
-def test_counts_match_the_records_and_takes_are_deltas():
-    source = MemorySource("app.log", dash_log(300, seed=2, error_rate=0.2))
+def _records(seed: int) -> list:
+    """300 dash-template records (a fifth of them errors) read from a finished store."""
+    source = MemorySource("app.log", dash_log(300, seed=seed, error_rate=0.2))
     source.finish()
     store = LogStore(source, DashFormat())
     store.update(final=True)
-    records = list(iter_records(store, 0, len(store)))
+    return list(iter_records(store, 0, len(store)))
+
+
+def test_counts_match_the_records_and_takes_are_deltas():
+    records = _records(2)
     counted = RecordStats(keep_times=True)
     for record in records:
         counted.add(record)
@@ -60,11 +65,7 @@ def test_sources_are_bounded_and_pending_data_waits_for_a_reader(monkeypatch):
 
 
 def test_the_times_are_binned_by_the_counting_thread_and_copied_when_drawn():
-    source = MemorySource("app.log", dash_log(300, seed=4, error_rate=0.2))
-    source.finish()
-    store = LogStore(source, DashFormat())
-    store.update(final=True)
-    records = list(iter_records(store, 0, len(store)))
+    records = _records(4)
     counted = RecordStats()  # the viewer's: no raw times kept, nothing waits for a take
     for record in records[:200]:
         counted.add(record)

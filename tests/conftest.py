@@ -13,6 +13,11 @@ import pytest
 #: Fixtures shared by the listener tests (``listening``).
 pytest_plugins = ["listen_helpers"]
 
+# A test run started in the background (``cmd &`` in a script, as CI runners may) inherits
+# SIGINT ignored, and so would every logview the tests start: the Ctrl-C tests (exit 130)
+# would wait for an end that never comes. Children get the default action back on exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def wait_for(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.01):
     """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""

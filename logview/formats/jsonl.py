@@ -203,30 +203,26 @@ class JsonFormat(LogFormat):
         cls = type(self)
         if cls.parse is not JsonFormat.parse or cls.parse_raw is not JsonFormat.parse_raw:
             return None
-        roles, loads, error = self._roles, orjson.loads, orjson.JSONDecodeError
-
-        def read(data: bytes) -> Record | None:
-            try:
-                obj = loads(data)
-            except error:
-                return None
-            return record_from_object(obj, roles) if type(obj) is dict else None
-
-        return read
+        return self._reader(record_from_object)
 
     def plain_reader(self):
         """For the bytes ``object_reader`` reads: ``plain_values`` of their object, or None
         when its record must be made (``object_reader``); None for a subclass."""
         if self.object_reader() is None:
             return None
+        return self._reader(plain_values)
+
+    def _reader(self, make):
+        """A reader of one object's bytes: ``make(obj, roles)``, or None for what orjson
+        refuses or what is no object."""
         roles, loads, error = self._roles, orjson.loads, orjson.JSONDecodeError
 
-        def read(data: bytes) -> PlainValues | None:
+        def read(data: bytes):
             try:
                 obj = loads(data)
             except error:
                 return None
-            return plain_values(obj, roles) if type(obj) is dict else None
+            return make(obj, roles) if type(obj) is dict else None
 
         return read
 

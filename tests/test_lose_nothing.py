@@ -20,6 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Self
 
 import pytest
 
@@ -30,6 +32,8 @@ from logview.store import LogStore
 
 FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 RECORD = re.compile(rb"w(\d+) seq (\d+)")
+#: What a polled source says when files may have been rotated away unread (``file_poll``).
+UNREAD_SAID = "may have been rotated away and deleted unread"
 
 #: Writers: a script run with (path, writer id, records); each logs "w<id> seq <n>" lines,
 #: pausing 1 ms every 30 records (about 25k records/s: a rotation every 10-20 ms; the soak
@@ -224,16 +228,17 @@ def wait_for_records(count, written: int) -> None:
         time.sleep(0.05)
 
 
-def check_each_once_in_order(found: list[tuple[int, int]], scenario: str) -> None:
-    """Each record once, in order per writer, none missing."""
+def check_each_once_in_order(found: list[tuple[int, int]], scenario: str,
+                             complete: bool = True) -> None:
+    """Each record once, in order per writer, none missing (unless not ``complete``)."""
     writers, count = SIZES[scenario]
     per_writer: dict[int, list[int]] = {w: [] for w in range(writers)}
     for wid, seq in found:
         per_writer[wid].append(seq)
     for wid, seqs in per_writer.items():
         missing = sorted(set(range(count)) - set(seqs))
-        assert not missing, f"writer {wid} lost {len(missing)}: {missing[:10]}"
-        assert len(seqs) == count, f"writer {wid}: duplicates"
+        assert not (complete and missing), f"writer {wid} lost {len(missing)}: {missing[:10]}"
+        assert len(seqs) == len(set(seqs)), f"writer {wid}: duplicates"
         assert seqs == sorted(seqs), f"writer {wid}: out of order"
 
 
@@ -244,23 +249,57 @@ def test_follow_loop_sees_every_record_once(tmp_path, scenario):
     follow_loop_sees_every_record_once(tmp_path, scenario)
 
 
+class Timekeeper:
+    """A thread that asks to wake every 10 ms and keeps the longest it overslept: whether the
+    machine kept threads waiting (a loaded CI machine can, for 50-100 ms)."""
+
+    def __init__(self) -> None:
+        self.late = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            before = time.monotonic()
+            if self._stop.wait(0.01):
+                return
+            self.late = max(self.late, time.monotonic() - before - 0.01)
+
+    def starved(self) -> bool:
+        """A 10 ms wait took 40 ms or more: a polling thread may have missed a file."""
+        return self.late >= 0.04
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
 @pytest.mark.parametrize("reader", ["follow loop", "--print --follow"])
 def test_without_inotify_polling_loses_nothing_at_moderate_speed(tmp_path, monkeypatch,
                                                                  reader):
     """Where inotify is missing, rotated files are found by polling: logrotate create every
     30 ms or so, with only 2 rotated files kept (each one deleted about 90 ms after it took
-    the name; polls every 100 ms lost whole files, without a word)."""
+    the name; polls every 100 ms lost whole files, without a word). Polling can lose a file
+    only when the machine keeps the polling thread waiting longer than the file lives: then,
+    and only then, a loss is accepted if it is said."""
     from logview.sources import watch
 
     monkeypatch.setattr(watch, "_libc", None)  # in this process
     monkeypatch.setenv("LOGVIEW_NO_INOTIFY", "1")  # in logview --print's
-    if reader == "follow loop":
-        follow_loop_sees_every_record_once(tmp_path, "create-keep-2")
-    else:
-        print_follow_prints_every_record_once(tmp_path, "create-keep-2")
+    with Timekeeper() as clock:
+        if reader == "follow loop":
+            follow_loop_sees_every_record_once(tmp_path, "create-keep-2", clock.starved)
+        else:
+            print_follow_prints_every_record_once(tmp_path, "create-keep-2", clock.starved)
 
 
-def follow_loop_sees_every_record_once(tmp_path, scenario: str) -> None:
+def follow_loop_sees_every_record_once(tmp_path, scenario: str,
+                                       excused: Callable[[], bool] = lambda: False) -> None:
+    """``excused()``: whether a loss that the source said may pass (see ``Timekeeper``)."""
     path = str(tmp_path / "app.log")
     open(path, "w").close()
     source = FileSource(path)
@@ -295,10 +334,12 @@ def follow_loop_sees_every_record_once(tmp_path, scenario: str) -> None:
         stop.set()
         thread.join(10)
         assert not errors, errors
-        check_each_once_in_order(found, scenario)
+        said = any(UNREAD_SAID in notice for notice in source.notices)
+        lossy = said and excused()
+        check_each_once_in_order(found, scenario, complete=not lossy)
         assert not odd, odd[:3]
         assert source.generation == 0  # no restart of the bytes (the store may re-detect)
-        assert not source.notices, source.notices
+        assert lossy or not source.notices, source.notices
     finally:
         stop.set()
         thread.join(10)
@@ -310,7 +351,8 @@ def test_print_follow_prints_every_record_once(tmp_path, scenario):
     print_follow_prints_every_record_once(tmp_path, scenario)
 
 
-def print_follow_prints_every_record_once(tmp_path, scenario: str) -> None:
+def print_follow_prints_every_record_once(tmp_path, scenario: str,
+                                          excused: Callable[[], bool] = lambda: False) -> None:
     path = str(tmp_path / "app.log")
     open(path, "w").close()
     proc = subprocess.Popen([sys.executable, "-m", "logview", "--print", "--follow", path],
@@ -342,10 +384,11 @@ def print_follow_prints_every_record_once(tmp_path, scenario: str) -> None:
         reader.join(10)
     err = proc.stderr.read().decode()
     assert status == 130, err
-    assert err == "", err
+    lossy = UNREAD_SAID in err and excused()
+    assert lossy or err == "", err
     found = [(int(w), int(s)) for w, s in RECORD.findall(out)]
-    check_each_once_in_order(found, scenario)
-    assert len(found) == written
+    check_each_once_in_order(found, scenario, complete=not lossy)
+    assert lossy or len(found) == written
     odd = [line for line in bytes(out).splitlines() if len(RECORD.findall(line)) != 1]
     assert not odd, odd[:3]
 

@@ -8,6 +8,7 @@ moment the test chooses (the thread's automatic ones are stopped)."""
 from __future__ import annotations
 
 import os
+import time
 
 from logview.sources import file_poll, watch
 from logview.sources.file import FileSource
@@ -54,3 +55,29 @@ def test_rotations_that_outran_the_looks_are_said(tmp_path, monkeypatch):
     source.update()
     assert len(source.notices) == 1
     source.close()
+
+
+def test_a_file_being_written_is_looked_at_fast(tmp_path, monkeypatch):
+    """A rotation can follow any write, and with few names kept a burst of them outlives no
+    slow look: a wait that saw the file grow puts the looks at their fast pace (and wakes the
+    looking thread to choose it)."""
+    monkeypatch.setattr(watch, "_libc", None)
+    path = str(tmp_path / "app.log")
+    with open(path, "wb") as out:
+        out.write(b"line 0\n")
+    source = FileSource(path)
+    poller = source._poller
+    assert poller is not None
+    try:
+        source.update()
+        assert not source.wait(0.05)  # nothing written: no wake-up, slow looks
+        assert poller.fast_until < time.monotonic()
+        woken = []
+        monkeypatch.setattr(file_poll._looker, "wake", lambda: woken.append(True))
+        with open(path, "ab") as out:
+            out.write(b"line 1\n")
+        assert source.wait(1.0)
+        assert poller.fast_until > time.monotonic() + file_poll.FAST_SECONDS / 2
+        assert woken == [True]
+    finally:
+        source.close()

@@ -2,7 +2,8 @@
 
 Where inotify would open a rotated file the moment it appears, a thread looks instead: every
 ``POLL_INTERVAL`` (every ``FAST_INTERVAL`` for ``FAST_SECONDS`` after a look that saw a
-rotation) it lists the directories of the followed files and opens (``Siblings.pin``) every
+rotation or a wait that saw the file grow: a file being written may be rotated in the next
+few milliseconds, and with a few names kept it lives only a few rotations) it lists the directories of the followed files and opens (``Siblings.pin``) every
 file it has not seen under its name before, found by inode (``scandir`` gives it without a
 ``stat``): a rotated file then stays readable even when it is deleted before the reader gets
 to it, and a file that took the name counts as arrived. ONE thread and one listing per
@@ -76,7 +77,18 @@ class NamePoller:
         key = (*key, *sizes)
         changed = self._last is not None and key != self._last
         self._last = key
+        if changed:
+            self.hurry()
         return changed or (bool(sizes) and sizes[-1] != 0)
+
+    def hurry(self) -> None:
+        """Fast looks from now (the file is being written: rotations may come in a burst,
+        before a slow look would see the first one)."""
+        now = time.monotonic()
+        was_fast = now < self.fast_until
+        self.fast_until = now + FAST_SECONDS
+        if not was_fast:
+            _looker.wake()
 
     def look(self, entries: list[tuple[str, int]]) -> None:
         """The directory's (name, inode) now (the looking thread): open what is new."""
@@ -123,6 +135,10 @@ class _Looker:
                                                 daemon=True)
                 self._thread.start()
         self._look_once([poller])
+
+    def wake(self) -> None:
+        """Look now (and choose the next interval anew)."""
+        self._wake.set()
 
     def discard(self, poller: NamePoller) -> None:
         with self._lock:

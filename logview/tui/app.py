@@ -13,6 +13,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 
 from logview.session import Session
@@ -46,6 +47,16 @@ class LogviewApp(App[None]):
         self._signals: list[tuple[asyncio.AbstractEventLoop, int]] = []
         #: Keys from the terminal wait here until the main screen is ready, then go one by one.
         self.key_sequencer = KeySequencer(self, self._route_key)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver; on Linux and macOS, one that exits when the terminal goes away
+        (``terminal``)."""
+        driver = super().get_driver_class()
+        if driver.__name__ != "LinuxDriver":
+            return driver
+        from logview.tui.terminal import HangupDriver  # (imports termios: not on Windows)
+
+        return HangupDriver
 
     def on_mount(self) -> None:
         self.key_sequencer.start()

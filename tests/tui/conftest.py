@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -141,3 +142,8 @@ async def loaded(pilot, app, count: int) -> RecordList:
 def screen_text(app) -> str:
     """What the terminal shows now, as plain text lines (for asserting on the layout)."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def tmux(*args: str) -> str:
+    """Run a tmux command; its standard output (the tests that need a real terminal)."""
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout

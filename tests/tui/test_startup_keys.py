@@ -22,7 +22,7 @@ from logview.tui.app import LogviewApp
 from logview.tui.query_edit import with_min_level
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import until
+from tui.conftest import tmux, until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,10 +125,6 @@ async def test_a_burst_on_the_settled_app_keeps_its_order(make_store):
 # -- under a real terminal ---------------------------------------------------------------------
 
 
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
-
-
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 @pytest.mark.parametrize("piped", [False, True], ids=["demo", "stdin-pipe"])
 def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter):
@@ -142,17 +138,17 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
     else:
         command = f"{logview} --demo"
     session = f"logview-keys-{os.getpid()}-{int(piped)}"
-    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "30",
           # (a tmux server started before has its own environment: the session dir given)
           f"cd {ROOT} && export XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} && {command}; "
           "sleep 30")
     try:
-        _tmux("send-keys", "-t", session, "-l", "/qqtt")
-        screen = waiter(lambda: (text := _tmux("capture-pane", "-p", "-t", session))
+        tmux("send-keys", "-t", session, "-l", "/qqtt")
+        screen = waiter(lambda: (text := tmux("capture-pane", "-p", "-t", session))
                         and re.search(r"^ find / qqtt", text, re.MULTILINE) and text, timeout=15)
         assert "records" in screen  # the viewer is up (status line), not a shell
     finally:
-        _tmux("kill-session", "-t", session)
+        tmux("kill-session", "-t", session)
 
 
 def test_start_up_does_not_import_the_detail_view_highlighter():

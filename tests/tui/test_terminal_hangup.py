@@ -1,0 +1,84 @@
+"""The viewer ends when its terminal goes away (an SSH session dropped, a tmux window killed),
+whatever order the hangup, SIGHUP and SIGCONT come in: it was left running, blocked for good
+in Textual's writer, about one time in three."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from logview.tui.terminal import TerminalOutput
+from tui.conftest import tmux
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_write_to_a_hung_up_terminal_says_it_is_gone_once():
+    leader, follower = os.openpty()
+    out = open(follower, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    gone: list[bool] = []
+    terminal = TerminalOutput(out, lambda: gone.append(True))
+    try:
+        terminal.write("before\n")
+        terminal.flush()
+        assert os.read(leader, 100) == b"before\r\n" and not gone
+        os.close(leader)  # the terminal hangs up: writes to it fail (EIO)
+        for _ in range(3):
+            terminal.write("x" * 100)
+            terminal.flush()
+        assert terminal.lost and gone == [True]
+    finally:
+        with pytest.raises(OSError):
+            out.close()  # (its last flush fails too)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_the_viewer_exits_when_its_terminal_is_killed(waiter):
+    """Under a shell that does not pass SIGHUP on (``sh -c``), typing as the window dies,
+    from start-up on."""
+    for attempt in range(5):
+        session = f"logview-hangup-{os.getpid()}-{attempt}"
+        tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+             f"cd {ROOT} && export XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} && "
+             f"{sys.executable} -m logview --demo; sleep 30")
+        viewer = None
+        try:
+            shell = int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").strip())
+            viewer = waiter(lambda shell=shell: next(iter(_children(shell)), None), timeout=10)
+            tmux("send-keys", "-t", session, "-l", "/qqtt")
+            # (not a wait for something: the window dies at moments from start-up on)
+            time.sleep(0.3 * (attempt + 1))
+        finally:
+            tmux("kill-session", "-t", session)
+        try:
+            waiter(lambda viewer=viewer: not _alive(viewer), timeout=10)
+        finally:
+            if _alive(viewer):
+                os.kill(viewer, 9)

@@ -75,7 +75,8 @@ class MatchRenderer(Protocol):
     (``record_chunks.RecordChunks``)."""
 
     def matching(self, buf: bytes, spans: list[tuple[int, int]], lines: list[int | None],
-                 offset: int, keep: Callable[[Record], bool]) -> list[bytes]: ...
+                 offset: int, keep: Callable[[Record], bool], *,
+                 fields_only: bool = False) -> list[bytes]: ...
 
 
 #: Makes a ``ChunkRenderer`` for a format (None: records are read with the parser only),
@@ -192,8 +193,9 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         if record is not None:  # matched, and redacted when --redact is on
             out.append(render(record))
     if chunks is not None:
-        out = [piece for piece in chunks.matching(buf, spans, lines, first,
-                                                  job.matcher.matches) if piece]
+        out = [piece for piece in chunks.matching(
+            buf, spans, lines, first, job.matcher.matches,
+            fields_only=getattr(job.matcher.query, "fields_only", False)) if piece]
     return b"".join(out), len(out)
 
 

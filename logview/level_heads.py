@@ -20,13 +20,24 @@ C1 controls) are judged on their decoded, stripped text by the start test: such 
 left to the generic path (``LevelHeads.spans`` says None). The records found are exactly the
 index's (the range starts and ends at record starts; a record longer than
 ``MAX_RECORD_BYTES`` hands the range to the index), and only candidates: which of them match
-is for the query's columns to say.
+is for the query's columns to say. Each comes with the name its head opens with, and
+``levelnos`` gives the level number the parser reads from that name, so a query about
+levels alone is decided without reading the records' columns (``scan_ranges``).
+
+The search for line openings is a pass over every byte (``re``'s loop stops at each
+newline; about the cost of ``bytes.count(b"\n")``, 1.3 s of CPU a GB here); a search for
+the admitted heads as literals (``bytes.find``, one pass per spelling: 40 for
+``level>=ERROR``) was 15 times slower, and numpy's masks cost as much once the newlines
+are turned into offsets.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
+
+import numpy as np
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector
 from logview.formats.signature import VocabularyHead
@@ -51,11 +62,11 @@ def _name_trie(words: list[bytes]) -> bytes:
     return parts[0] if len(parts) == 1 else b"(?:" + b"|".join(parts) + b")"
 
 
-def _heads(head: VocabularyHead, names: Iterable[bytes]) -> bytes:
+def _heads(head: VocabularyHead, names: Iterable[bytes], capture: bool = False) -> bytes:
     """A line's head: the head literal, one of ``names`` (or a numbered level), ``after``
-    (the spaces of a padded name around it)."""
-    return (re.escape(head.head) + (b"\\ *" if head.pad_left else b"") + b"(?:"
-            + _name_trie(list(names)) + b"|" + _NUMBERED + b")"
+    (the spaces of a padded name around it); ``capture``: the name is the first group."""
+    return (re.escape(head.head) + (b"\\ *" if head.pad_left else b"")
+            + (b"(" if capture else b"(?:") + _name_trie(list(names)) + b"|" + _NUMBERED + b")"
             + (b"\\ *" if head.pad_right else b"") + re.escape(head.after))
 
 
@@ -74,7 +85,9 @@ class LevelHeads:
         #: on the bytes of the line alone would match too).
         source, flags = pattern.pattern, pattern.flags
         #: A line that opens with an admitted name and starts a record (at a line start).
-        self._first = re.compile(b"(?=" + _heads(head, names) + b")(?:" + source + b")", flags)
+        #: Its first group is the name the line opens with.
+        self._first = re.compile(b"(?=" + _heads(head, names, capture=True) + b")(?:"
+                                 + source + b")", flags)
         #: The next record start: every start opens with a name of the vocabulary.
         self._next = re.compile(b"\n(?=" + _heads(head, head.names) + b")(?:" + source + b")",
                                 flags)
@@ -86,6 +99,12 @@ class LevelHeads:
         self._opens = re.compile(b"\n[" + b"".join(re.escape(bytes([b])) for b in sorted(opening))
                                  + b"]")
         self._opens_at_0 = frozenset(opening)
+        self._format = detector.format
+        self._sample_tail = head.after + (b"" if head.word_end is None
+                                          else b"x" + head.word_end) + b"m"
+        self._head = head.head
+        #: A head name -> the level number the parser reads from it (None: it reads none).
+        self._levelnos: dict[bytes, int | None] = {}
 
     @classmethod
     def for_query(cls, detector: StartDetector, min_level: int) -> LevelHeads | None:
@@ -114,58 +133,70 @@ class LevelHeads:
         """``(start, end)`` of the records of ``buf`` (which starts a record and ends where
         one starts or where the file ends) whose head names an admitted level; None when
         ``buf`` holds escape bytes (the generic path decides those)."""
+        named = self.named_spans(buf)
+        return None if named is None else [(s, e) for s, e, _ in named]
+
+    def named_spans(self, buf: bytes) -> list[tuple[int, int, bytes]] | None:
+        """``spans`` with the name each record's head opens with (``levelnos``)."""
         if b"\x1b" in buf or b"\xc2" in buf:
             return None
-        search, starts_at = self._next.search, self._starts
+        search, starts_at, match, find = self._next.search, self._starts, self._first.match, buf.find
         size = len(buf)
-        heads = self._head_lines(buf)
-        out: list[tuple[int, int]] = []
+        out: list[tuple[int, int, bytes]] = []
+        append = out.append
         done = 0
-        for s, end in heads:
+        if buf[:1] and buf[0] in self._opens_at_0:
+            lines: Iterable[int] = itertools.chain((0,), (hit.start() + 1 for hit in
+                                                          self._opens.finditer(buf)))
+        else:
+            lines = (hit.start() + 1 for hit in self._opens.finditer(buf))
+        for s in lines:
             if s < done:
                 continue
-            if not _within_line(buf, s, end) and not starts_at(buf, s, _line_end(buf, s)):
-                continue  # the pattern read past the line: the line alone is no start
+            m = match(buf, s)
+            if m is None:
+                continue
+            # (a match that read past the line: the line alone is asked)
+            if find(b"\n", s, m.end()) >= 0 and not starts_at(buf, s, _line_end(buf, s)):
+                continue
+            name = m.group(1)
             e = s
             while True:  # the record's end: the next line that starts one
-                m = search(buf, e)
-                if m is None:
+                n = search(buf, e)
+                if n is None:
                     e = size
                     break
-                e = m.start() + 1
-                if _within_line(buf, e, m.end()) or starts_at(buf, e, _line_end(buf, e)):
+                e = n.start() + 1
+                if find(b"\n", e, n.end()) < 0 or starts_at(buf, e, _line_end(buf, e)):
                     break
             if e - s > MAX_RECORD_BYTES:
                 raise NeedIndex(f"a record longer than {MAX_RECORD_BYTES} bytes")
-            out.append((s, e))
+            append((s, e, name))
             done = e
         return out
 
+    def levelnos(self, names: list[bytes]) -> np.ndarray | None:
+        """The level number the parser reads from a record whose head opens with each of
+        ``names`` (``named_spans``), or None when it reads none from one of them."""
+        known = self._levelnos
+        out = np.empty(len(names), dtype=np.int64)
+        for k, name in enumerate(names):
+            levelno = known.get(name, -1)
+            if levelno == -1:
+                levelno = self._levelno_of(name)
+            if levelno is None:
+                return None
+            out[k] = levelno
+        return out
 
-    def _head_lines(self, buf: bytes) -> list[tuple[int, int]]:
-        """(start, end of the match) of the lines of ``buf`` that open with an admitted
-        head and start a record: a search for a newline before a byte that may open a head
-        (trying the prefix tree of names at every line was most of the time of this pass),
-        then the pattern at each line found."""
-        match = self._first.match
-        heads = []
-        if buf[:1] and buf[0] in self._opens_at_0:
-            m = match(buf)
-            if m is not None:
-                heads.append((0, m.end()))
-        for hit in self._opens.finditer(buf):
-            s = hit.start() + 1
-            m = match(buf, s)
-            if m is not None:
-                heads.append((s, m.end()))
-        return heads
+    def _levelno_of(self, name: bytes) -> int | None:
+        record = self._format.parse((self._head + name + self._sample_tail).decode("ascii"))
+        levelno = record.levelno if record.level else None
+        if len(self._levelnos) < 4096:  # (numbered levels: ever new names stay bounded)
+            self._levelnos[name] = levelno
+        return levelno
 
 
 def _line_end(buf: bytes, s: int) -> int:
     end = buf.find(b"\n", s)
     return len(buf) if end < 0 else end
-
-
-def _within_line(buf: bytes, s: int, end: int) -> bool:
-    """The match ``buf[s:end]`` lies in the line starting at ``s`` (it read no newline)."""
-    return buf.find(b"\n", s, end) < 0

@@ -12,8 +12,10 @@ from the range workers (``scan_ranges``), which write them in file order.
 
 A query's candidates (the records its needles found) go the same way (``matching``): each is
 read from its bytes as above and tested by the query on the record the parser would make
-(``record_of_plain`` for a plain object, whose output is then written from its values); the
-exact path renders nothing for a record the query does not keep.
+(``record_of_plain`` for a plain object, whose output is then written from its values; a
+query that reads nothing but extra fields, ``status>=500``, is asked of the object's fields
+alone: making the record was a third of a match's cost); the exact path renders nothing for
+a record the query does not keep.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ from logview.timeparse import parse_time
 OneRecord = Callable[[int, int, bytes], bytes]
 
 _OPEN, _CLOSE, _NEWLINE = 0x7B, 0x7D, 0x0A
+
+
+class _Fields:
+    """A record's fields alone, for a query that reads nothing else (``Query.fields_only``):
+    making the record costs more than the rest of its test (2.4 µs against 0.3 µs)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict) -> None:
+        self.fields = fields
 
 
 class RecordChunks:
@@ -83,11 +95,14 @@ class RecordChunks:
         return b"".join(out), count
 
     def matching(self, buf: bytes, spans: list[tuple[int, int]], lines: list[int | None],
-                 offset: int, keep: Callable[[Record], bool]) -> list[bytes]:
+                 offset: int, keep: Callable[[Record], bool], *,
+                 fields_only: bool = False) -> list[bytes]:
         """The rendered records ``buf[s:e]`` of ``spans`` (whole records, in file order, the
         ``j``-th on line ``lines[j]``) that ``keep`` accepts, each tested on the record
         ``one`` would make (``one`` itself renders b"" for a record it does not keep):
-        the candidates of a query's needles (``scan_ranges``)."""
+        the candidates of a query's needles (``scan_ranges``). ``fields_only``: ``keep``
+        reads nothing but a record's ``fields`` (``Query.fields_only``), so a plain
+        object's is tested on its fields alone, without making its record."""
         if not spans:
             return []
         starts, ends = [s for s, _ in spans], [e for _, e in spans]
@@ -100,11 +115,11 @@ class RecordChunks:
                 j = bisect_right(starts, hit) - 1
                 if j >= 0 and hit < ends[j]:  # the record holds an escape sequence
                     closes[j] = 0
-        return self._records(buf, starts, ends, closes, lines, offset, keep)
+        return self._records(buf, starts, ends, closes, lines, offset, keep, fields_only)
 
     def _records(self, buf: bytes, starts: list[int], ends: list[int], closes: list[int],
-                 lines: list, offset: int, keep: Callable[[Record], bool] | None
-                 ) -> list[bytes]:
+                 lines: list, offset: int, keep: Callable[[Record], bool] | None,
+                 fields_only: bool = False) -> list[bytes]:
         """The rendered records ``buf[starts[j]:ends[j]]`` (those ``keep`` accepts, all with
         None); ``closes[j]``: the end of a one-line object's line (``_object_lines``) or 0."""
         one, read, render, source = self.one, self.read, self._render, self._source
@@ -118,9 +133,11 @@ class RecordChunks:
                 if plain is not None:
                     values = plain(line)
                     if values is not None:
-                        if keep is not None and not keep(record_of_plain(
-                                values, source, ln, offset + s, line.decode(), data)):
-                            continue  # (tested on the record read would make)
+                        if keep is not None and not (
+                                keep(_Fields(values[5])) if fields_only else
+                                keep(record_of_plain(values, source, ln, offset + s,
+                                                     line.decode(), data))):
+                            continue  # (tested on the record read would make, or its fields)
                         made = plain_line(values, ln, data)
                         if made is not None:
                             add(made)

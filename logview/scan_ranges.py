@@ -75,7 +75,8 @@ class MatchRenderer(Protocol):
     (``record_chunks.RecordChunks``)."""
 
     def matching(self, buf: bytes, spans: list[tuple[int, int]], lines: list[int | None],
-                 offset: int, keep: Callable[[Record], bool]) -> list[bytes]: ...
+                 offset: int, keep: Callable[[Record], bool], *,
+                 fields_only: bool = False) -> list[bytes]: ...
 
 
 #: Makes a ``ChunkRenderer`` for a format (None: records are read with the parser only),
@@ -147,9 +148,9 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         return _scan_by_columns(job, buf, first, line)
     if job.heads is not None and len(buf) <= MAX_RECORD_BYTES:
         # (A longer range could hold a record the index cuts, that no head shows.)
-        spans = job.heads.spans(buf)
-        if spans is not None:
-            return _scan_heads(job, buf, spans, first, line)
+        named = job.heads.named_spans(buf)
+        if named is not None:
+            return _scan_heads(job, buf, named, first, line)
     hits = Matcher.hits(buf, job.literals, job.folded)
     counted = 0
     done = 0  # end of the last record handled: a record start
@@ -192,8 +193,9 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         if record is not None:  # matched, and redacted when --redact is on
             out.append(render(record))
     if chunks is not None:
-        out = [piece for piece in chunks.matching(buf, spans, lines, first,
-                                                  job.matcher.matches) if piece]
+        out = [piece for piece in chunks.matching(
+            buf, spans, lines, first, job.matcher.matches,
+            fields_only=getattr(job.matcher.query, "fields_only", False)) if piece]
     return b"".join(out), len(out)
 
 
@@ -265,27 +267,58 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
     return b"".join(out), len(out)
 
 
-def _scan_heads(job: ScanJob, buf: bytes, spans: list[tuple[int, int]], first: int,
+class _NotLevels(Exception):
+    """A query read more of a record than its level (``_levels_keep``)."""
+
+
+class _NoLoggers(list):
+    """The logger names of a view that has only levels: asking for them is refused."""
+
+    def __iter__(self):
+        raise _NotLevels
+
+    def __len__(self) -> int:
+        raise _NotLevels
+
+
+def _levels_keep(query: QueryLike, levelnos: np.ndarray) -> np.ndarray | None:
+    """The query's ``column_mask`` on records of which only the level numbers are known,
+    or None when it asks for more (a logger: refused; a time: there is none, so the
+    columns do not answer)."""
+    view = ColumnView(levelnos, np.zeros(len(levelnos), dtype=np.int32), _NoLoggers())
+    try:
+        return query.column_mask(view)  # type: ignore[attr-defined]
+    except _NotLevels:
+        return None
+
+
+def _scan_heads(job: ScanJob, buf: bytes, named: list[tuple[int, int, bytes]], first: int,
                 line: int | None) -> tuple[bytes, int]:
-    """``scan_range`` for a level query found by record heads (``level_heads``): the
-    candidate records side by side in one chunk, their columns read at once; the ones kept
-    are printed as their bytes, or made and rendered."""
-    if not spans:
+    """``scan_range`` for a level query found by record heads (``level_heads``): when the
+    query reads only levels, the level each head names decides (the number the parser reads
+    from the name); else the candidate records side by side in one chunk, their columns read
+    at once. The ones kept are printed as their bytes, or made and rendered."""
+    if not named:
         return b"", 0
+    assert job.heads is not None
+    spans = [(s, e) for s, e, _ in named]
     pieces = [buf[s:e] for s, e in spans]
-    part = np.zeros(len(spans) + 1, dtype=np.int64)
-    np.cumsum([len(p) for p in pieces], out=part[1:])
-    # (Offsets in the joined chunk are not the file's: only the columns are read from it.)
-    chunk = b"".join(pieces)
-    keep = _column_keep(job, chunk, part, first)
+    levelnos = job.heads.levelnos([name for _, _, name in named])
+    keep = None if levelnos is None else _levels_keep(job.matcher.query, levelnos)
+    if keep is None:
+        part = np.zeros(len(spans) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in pieces], out=part[1:])
+        # (Offsets in the joined chunk are not the file's: only the columns are read from it.)
+        keep = _column_keep(job, b"".join(pieces), part, first)
     name, make, render, as_read = job.name, job.matcher.record, job.render, job.as_read
     kept = np.flatnonzero(keep).tolist()
-    if as_read is not None and all(as_read(pieces[j]) is pieces[j] for j in kept[-1:]) and (
-            b"{" not in chunk):
-        # Every kept record is printed as it is (``printer.known_original_bytes``: text
-        # with no ``{``, ending at a newline as all but the range's last do; that one was
-        # just asked).
-        return b"".join([pieces[j] for j in kept]), len(kept)
+    if as_read is not None and all(as_read(pieces[j]) is pieces[j] for j in kept[-1:]):
+        joined = b"".join([pieces[j] for j in kept])
+        if b"{" not in joined:
+            # Every kept record is printed as it is (``printer.known_original_bytes``: text
+            # with no ``{``, ending at a newline as all but the range's last do; that one
+            # was just asked).
+            return joined, len(kept)
     out: list[bytes] = []
     counted = 0
     for j in kept:

@@ -22,7 +22,8 @@ from logview.store import LogStore
 TEMPLATES = [logging.BASIC_FORMAT, "%(levelname)s %(name)s %(message)s",
              "[%(levelname)s] %(message)s", "%(levelname)-8s %(name)s: %(message)s"]
 QUERIES = ["level>=ERROR", "level>=WARNING logger:app",
-           "level>=error not logger:app.db", "level>45 or level=critical"]
+           "level>=error not logger:app.db", "level>45 or level=critical",
+           "level>=ERROR not level>=CRITICAL"]
 #: Lines written as they are between the logging module's records: other spellings, and
 #: lines a record's message or traceback holds that look like heads (some are starts by the
 #: start test, some are not: both paths must cut the same records).
@@ -30,7 +31,10 @@ RAW_LINES = [b"ERR:app:short spelling\n", b"error:app.db:lower case\n",
              b"FATAL:worker:fatal spelling\n", b"ERROR: no logger word here\n",
              b"ERROR:\n", b"CRITICAL:app:{\"json\": \"in a message\"}\n",
              b"Error:app:title case\r\n", b"ERROR:app:caf\xc3\xa9 unicode\n",
-             b"Traceback (most recent call last):\n", b"ERRORS:app:not a level name\n"]
+             b"Traceback (most recent call last):\n", b"ERRORS:app:not a level name\n",
+             b"INFO:app:a head ERROR:app:in the middle of a line\n",
+             b"Level 5:app:a numbered level below every floor\n",
+             b"Level 50:app:a numbered level above\n", b"ERROR:app:{\"status\": 500}\n"]
 
 
 def write_log(path, template: str, seed: int, *, escapes: bool) -> None:
@@ -146,14 +150,14 @@ def test_ranges_are_read_by_heads_unless_they_hold_escapes(stores, monkeypatch):
     """The head path takes the ranges (a range with an escape byte goes the generic way)."""
     _indexed, fresh = stores
     seen: list[bool] = []
-    spans = LevelHeads.spans
+    spans = LevelHeads.named_spans
 
     def counted(self, buf):
         got = spans(self, buf)
         seen.append(got is not None)
         return got
 
-    monkeypatch.setattr(LevelHeads, "spans", counted)
+    monkeypatch.setattr(LevelHeads, "named_spans", counted)
     direct(fresh, parse_query("level>=ERROR"), "original", range_bytes=4096, workers=1)
     assert seen.count(True) > 5
     escaped = b"\x1b" in fresh.source.read_at(0, fresh.source.size())
@@ -182,3 +186,26 @@ def test_which_queries_and_formats_take_the_head_path():
     assert heads is not None
     got = heads.spans(b"ERROR:a:x\nINFO:b:y\nERROR: z\nCRITICAL:c:w\n  more\nDEBUG:d:v\n")
     assert got == [(0, 10), (28, 48)]  # "ERROR: z" is no start: it is in INFO's record
+
+
+@pytest.mark.parametrize(("text", "by_levels"), [
+    ("level>=ERROR", True), ("level>45 or level=critical", True),
+    ("level>=ERROR not level>=CRITICAL", True), ("level>=WARNING logger:app", False),
+    ("level>=error not logger:app.db", False)])
+def test_queries_about_levels_alone_are_decided_by_the_head_names(stores, monkeypatch, text,
+                                                                    by_levels):
+    """A query that reads only levels is decided by the level each head names (no column
+    walk); one that reads a logger walks the columns. Both print what parsing prints."""
+    indexed, fresh = stores
+    walked: list[int] = []
+    column_keep = scan_ranges._column_keep
+
+    def counted(job, chunk, part, at):
+        walked.append(len(part))
+        return column_keep(job, chunk, part, at)
+
+    monkeypatch.setattr(scan_ranges, "_column_keep", counted)
+    query = parse_query(text)
+    got = direct(fresh, query, "original", range_bytes=4096, workers=1)
+    assert got == reference(indexed, query, "original")
+    assert bool(walked) != by_levels

@@ -81,6 +81,15 @@ HOSTILE = [
     (b'{"asctime": "2024-01-02 03:04:05,123", "name": "bob", "event": "structlog name",'
     b' "level": "info"}'),
     b'{"time": "2024-01-02T03:04:05Z", "level": true, "logger": 5, "message": "odd types"}',
+    *(b'{"asctime": "2024-01-02 03:04:05,321", "name": "recordchunks.app", "levelname": '
+      b'"INFO", "message": "status %d", %s}' % (k, rest) for k, rest in enumerate((
+          b'"note": "\\"status\\": 500 in a string", "status": 200',
+          b'"ctx": {"status": 503}, "status": 200', b'"ctx": {"status": 503}',
+          b'"status": "500"', b'"status": 500.0', b'"status":5e2', b'"status": -500',
+          b'"status": 500, "status": 200', b'"status": 200, "status": 500',
+          b'"sta\\"tus": 500', b'"status\\u0022": 500', b'"status" :  503',
+          b'"status": [500]', b'"status": true', b'"status": null', b'"status": 1e400',
+          b'"http": {"status": 502}, "http.status": 200'))),
     (b'{"asctime": "2024-01-02 03:04:05,999", "name": "app", "levelname": "Level 45",'
     b' "message": "no newline at the end"}'),
 ]
@@ -261,6 +270,9 @@ MATCH_QUERIES = [
     "ok=true", "user=7", "ratio>3", "level>=WARNING", "plain", "/trap/", "quotes",
     "status>=202 OR ok=true", "request_id=r-7", "level>=ERROR boom", "logger:recordchunks.app",
     "bob", "has:exc failed", "source:pjl.jsonl status>=200",
+    # (extra fields alone: a plain object is tested on its fields, no record made)
+    "status>=500", "status=500", "status>=500 not status=503", "http.status>=500",
+    "ctx.status=503", "status~^5", "user>=100 OR ratio>3",
 ]
 
 
@@ -342,3 +354,30 @@ def test_a_plain_object_is_tested_on_the_record_the_parser_makes(tmp_path):
             made += 1
         offset += len(data)
     assert made > 150
+
+
+def test_a_query_of_extra_fields_alone_makes_no_record_for_a_plain_object(tmp_path,
+                                                                         monkeypatch):
+    """``status>=500`` tests a plain object's fields without making its record (the query
+    reads nothing else, ``Query.fields_only``); with a level term the record is made. Both
+    print what parsing prints (the test above)."""
+    from logview import record_chunks
+
+    assert parse_query("status>=500").fields_only
+    assert parse_query("not (status=1 or user.id>=3)").fields_only
+    for text in ("status>=500 level>=ERROR", "status>=500 boom", "", "has:exc"):
+        assert not parse_query(text).fields_only, text
+    made: list[int] = []
+    of_plain = record_chunks.record_of_plain
+
+    def counted(*args, **kw):
+        made.append(1)
+        return of_plain(*args, **kw)
+
+    monkeypatch.setattr(record_chunks, "record_of_plain", counted)
+    path = _files(tmp_path)["hostile"]
+    printer = RecordPrinter(io.BytesIO(), original=True)
+    got, _ = _matching(path, JsonFormat(), printer, "status>=202", workers=1)
+    assert got.count(b"\n") >= 40 and not made
+    _matching(path, JsonFormat(), printer, "status>=202 level>=INFO", workers=1)
+    assert made

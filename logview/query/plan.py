@@ -196,6 +196,15 @@ def min_level(node: Node) -> int:
     return max(levels) if isinstance(node, AndNode) else min(levels)
 
 
+def fields_only(node: Node) -> bool:
+    """Whether the query reads nothing of a record but its extra fields."""
+    if isinstance(node, Term):
+        return node.fields_only
+    if isinstance(node, NotNode):
+        return fields_only(node.child)
+    return all(fields_only(child) for child in node.children)
+
+
 def column_mask(node: Node, columns: Any) -> Any:
     """The query's answer for every record of ``columns`` (a bool array), or None when a term
     is not about levels, loggers or times (the records must be scanned)."""
@@ -271,13 +280,17 @@ def build_prefilter(
 class Query:
     """A parsed query: the exact predicate, its byte prefilter and what to highlight."""
 
-    __slots__ = ("_prefilters", "_root", "is_empty", "min_level", "predicate", "text")
+    __slots__ = ("_prefilters", "_root", "fields_only", "is_empty", "min_level", "predicate",
+                 "text")
 
     def __init__(self, text: str, root: Node | None) -> None:
         self.text = text
         self._root = root
         self.is_empty = root is None
         self.min_level = 0 if root is None else min_level(root)
+        #: The predicate reads nothing of a record but ``fields`` (``status>=500``): it may
+        #: be asked of any object with the record's ``fields`` (``record_chunks``).
+        self.fields_only = root is not None and fields_only(root)
         #: The predicate itself, for hot loops that want to skip a method call.
         self.predicate: Predicate = _always if root is None else compile_predicate(root)
         self._prefilters: dict[tuple[Any, ...], Prefilter | None] = {}

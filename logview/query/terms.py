@@ -59,6 +59,8 @@ class Term:
     min_level: int = 0
     #: The same test on record columns, when the term is about the level, logger or time.
     column: ColumnTest | None = None
+    #: ``pred`` reads nothing of a record but its ``fields`` (an extra field's comparison).
+    fields_only: bool = False
 
 
 def build_term(token: Token, now: datetime) -> Term:
@@ -315,18 +317,18 @@ def _field_term(token: Token) -> Term:
             found = get(r.fields)
             return found is not MISSING and search(as_text(found)) is not None
 
-        return Term(field_matches, 8, needle)
+        return Term(field_matches, 8, needle, fields_only=True)
     query_number = as_number(value)
     if op in ("=", "!="):
         equal = _equality(value, query_number)
         if op == "=":
-            return Term(lambda r: equal(get(r.fields)), 3, needle)
+            return Term(lambda r: equal(get(r.fields)), 3, needle, fields_only=True)
 
         def field_differs(r: Record) -> bool:
             found = get(r.fields)
             return found is not MISSING and not equal(found)
 
-        return Term(field_differs, 3, needle)
+        return Term(field_differs, 3, needle, fields_only=True)
     compare = _ORDER_OPS[op]
     if query_number is not None:
 
@@ -334,13 +336,13 @@ def _field_term(token: Token) -> Term:
             found = as_number(get(r.fields))
             return found is not None and compare(found, query_number)
 
-        return Term(number_ok, 3, needle)
+        return Term(number_ok, 3, needle, fields_only=True)
 
     def text_ok(r: Record) -> bool:  # "ts>=2024-01-02": text order when the value is no number
         found = get(r.fields)
         return isinstance(found, str) and compare(found, value)
 
-    return Term(text_ok, 3, needle)
+    return Term(text_ok, 3, needle, fields_only=True)
 
 
 def _equality(value: str, query_number: float | None) -> Callable[[object], bool]:

@@ -1,10 +1,10 @@
-"""Record starts and record columns of the index's ranges, found in forked worker processes
-while the index is built: counting rides on the index instead of following it on one core.
+"""Record starts and record columns of the index's ranges, found in worker processes while
+the index is built: counting rides on the index instead of following it on one core.
 
 A store that counts its records (``columns.RecordCounter``) hands its index a
 ``RangeColumns``. When the index has much to catch up on (``RANGE_MIN_BYTES``: a big file
 opened), its threads read each line-aligned range as before, put the bytes in a slot of
-shared memory and let one of ``workers()`` forked processes find the range's record starts
+shared memory and let one of ``workers()`` processes find the range's record starts
 (the index's own bulk start test) and read the level, logger and time of each record
 starting there (``columns.columns_of``: the format's walker, the rest parsed). Both come
 back as raw numpy arrays over a socket (a JSON header for the names, never a pickle); the
@@ -19,11 +19,16 @@ read its head): the range's last record ends at the first record start in a prob
 bytes after the range; when the probe holds none, that record is left to the counter, which
 reads it as before. Whatever a worker cannot do (a record too long, a worker gone) is done
 by the index and the counter as without workers: the counts are the same either way.
+
+The workers are forked by multiprocessing's fork server (a fresh interpreter that imported
+``_PRELOAD``, one thread), never by the viewer, whose threads may hold any lock when it
+forks; the format and the start detector go to them pickled by the viewer (never a pickle
+back). Every reply has a deadline (``reply_seconds``): a worker that misses it, or whose
+socket fails, is killed and the index scans its ranges itself from then on.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import mmap
 import os
@@ -31,9 +36,9 @@ import queue
 import signal
 import struct
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection, Pipe
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,6 +48,10 @@ from logview.index import CHUNK_BYTES, line_bounds
 from logview.record import MAX_RECORD_BYTES
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
+
     from logview.boundaries import StartDetector
     from logview.formats.base import LogFormat
 
@@ -55,12 +64,13 @@ def _cpus() -> int:
 
 
 def _enabled() -> bool:
-    """Off unless ``LOGVIEW_RANGE_WORKERS=1`` (and two cores or more): a worker forked while
-    another of the viewer's threads was importing a module hung on that module's import lock
-    (once in five runs on the 1 GB JSON file; the index then waited for it forever). Workers
-    now drop those locks (``_forget_module_locks``), but others can be inherited held (3.11's
-    ``cached_property`` has one), and a worker's reply has no deadline yet."""
-    return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and _cpus() >= 2
+    """On with two cores or more, unless ``LOGVIEW_RANGE_WORKERS=0``. The workers are safe to
+    run under the threaded viewer: they are forked by a fork server started from a fresh
+    interpreter (``_context``), never from the viewer (a worker forked from it once hung on
+    an import lock another thread held at the fork, and the index waited for it forever),
+    and every reply has a deadline (``reply_seconds``): a worker that misses it is killed and
+    the index scans the range itself."""
+    return os.environ.get("LOGVIEW_RANGE_WORKERS", "1") != "0" and _cpus() >= 2
 
 
 #: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).
@@ -69,6 +79,9 @@ ENABLED = _enabled()
 #: Bytes the index must have to catch up on before ranges go to the workers (forking and
 #: shipping arrays cost more than they save on less).
 RANGE_MIN_BYTES = 64 << 20
+#: Seconds ``engage`` waits for workers it starts (0: the index goes on by itself while
+#: they start, ~0.2-0.5 s for the fork server's fresh interpreter and its imports).
+START_WAIT = 0.0
 #: Most worker processes.
 MAX_WORKERS = 2
 #: Bytes after a range looked at for the start of the record after its last one.
@@ -80,7 +93,11 @@ READY_RECORDS = 1 << 20
 #: Seconds the index waits for the counter to take columns before it drops them (and stops
 #: waiting until the counter takes again: nobody may be counting any more).
 READY_WAIT = 1.0
-#: Seconds a worker waits for a task before it checks that the viewer is still there.
+#: Seconds a worker may take to answer any range, plus one per ``REPLY_BYTES_PER_SECOND``
+#: of the range (9 s for a 4 MB range: a worker reads ~30 MB/s on a loaded core).
+REPLY_SECONDS = 5.0
+REPLY_BYTES_PER_SECOND = 1 << 20
+#: Seconds a worker waits for a task before it looks again (its socket's end wakes it).
 _IDLE_CHECK = 1.0
 _TASK = struct.Struct("<qqqq")  # slot, range bytes, probe bytes, offset of the range
 
@@ -90,8 +107,8 @@ class RangeWorkerError(RuntimeError):
 
 
 def workers() -> int:
-    """Worker processes to fork (0: no ``fork`` here)."""
-    if not hasattr(os, "fork"):
+    """Worker processes to start (0: no fork server or memfd here)."""
+    if not hasattr(os, "fork") or not hasattr(os, "memfd_create"):
         return 0
     return max(1, min(MAX_WORKERS, _cpus()))
 
@@ -226,20 +243,32 @@ class _Worker:
     """A worker process and its socket: tasks are sent ahead (it always has the next one) and
     the replies taken in the order of the tasks (``ticket``)."""
 
-    def __init__(self, pid: int, conn: Connection) -> None:
-        self.pid = pid
+    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+        self.process = process
         self.conn = conn
         self.send_lock = threading.Lock()
         self.turn = threading.Condition()
         self.sent = 0
         self.received = 0
+        self.dead = False  # it missed a deadline or its socket failed: never asked again
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+
+def reply_seconds(size: int) -> float:
+    """How long a worker may take to answer a range of ``size`` bytes."""
+    return REPLY_SECONDS + size / REPLY_BYTES_PER_SECOND
 
 
 class RangeColumns:
-    """The forked workers of one index and the columns they read (``ready``).
+    """The workers of one index and the columns they read (``ready``).
 
     ``scan`` is called by the index's threads (``pool``, ``in_flight`` ranges at once);
-    ``publish`` when the index took a range's starts as the worker found them.
+    ``publish`` when the index took a range's starts as the worker found them. The workers are
+    started in the background (``engage`` says no until they are up: the index goes on here
+    meanwhile) by the fork server (``_context``), never forked from this threaded process.
     """
 
     def __init__(self, detector: StartDetector, fmt: LogFormat, name: str,
@@ -255,16 +284,20 @@ class RangeColumns:
         self._next = 0
         self._slots: queue.Queue[int] = queue.Queue()
         self._shm: mmap.mmap | None = None
+        self._starting: threading.Thread | None = None
+        self._generation = 0  # one more at each stop: a start that ends after it lets go
         self.pool: ThreadPoolExecutor | None = None
         self.in_flight = 0
         self.served = 0  # ranges the workers answered
+        self.started = 0  # workers started, over the index's life
 
     @property
     def running(self) -> bool:
         return bool(self._workers)
 
     def engage(self, backlog: int) -> bool:
-        """Whether the index hands ranges to the workers now (forked when first needed)."""
+        """Whether the index hands ranges to the workers now (started when first needed, in
+        the background: not yet)."""
         if self.failed is not None:
             self.stop()  # what is left of them
             return False
@@ -273,72 +306,118 @@ class RangeColumns:
         with self._lock:
             if self._workers:
                 return True
-            if backlog < RANGE_MIN_BYTES:
+            if self._starting is not None or backlog < RANGE_MIN_BYTES:
                 return False
             count = workers()
             if not count:
-                self.failed = "no fork on this system"
+                self.failed = "no fork server on this system"
                 return False
-            self._start(count)
-            return bool(self._workers)
+            self._starting = threading.Thread(target=self._start,
+                                              args=(count, self._generation),
+                                              name="logview-ranges-start", daemon=True)
+            self._starting.start()
+            starting = self._starting
+        if START_WAIT > 0:
+            starting.join(START_WAIT)
+        return self.running
 
-    def _start(self, count: int) -> None:
-        self.in_flight = 2 * count  # each worker has its next range at hand
-        self._shm = mmap.mmap(-1, self.in_flight * self._slot_bytes)
-        for slot in range(self.in_flight):
-            self._slots.put(slot)
-        ends: list[Connection] = []
-        for _ in range(count):
-            mine, theirs = Pipe(duplex=True)
-            ends.append(mine)
-            parent = os.getpid()
-            pid = os.fork()
-            if pid == 0:  # the worker: it never returns into the viewer's code
-                code = 1
+    def wait_started(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for a start under way; whether workers run."""
+        starting = self._starting
+        if starting is not None:
+            starting.join(timeout)
+        return self.running
+
+    def _start(self, count: int, generation: int) -> None:
+        """Start ``count`` workers through the fork server (in a thread of its own)."""
+        in_flight = 2 * count  # each worker has its next range at hand
+        size = in_flight * self._slot_bytes
+        started: list[_Worker] = []
+        fd = -1
+        shm: mmap.mmap | None = None
+        try:
+            fd = os.memfd_create("logview-ranges", os.MFD_CLOEXEC)
+            os.ftruncate(fd, size)
+            shm = mmap.mmap(fd, size)
+            ctx = _context()
+            for i in range(count):
+                mine, theirs = ctx.Pipe(duplex=True)
+                process = ctx.Process(
+                    target=_work, name=f"logview-ranges-{i}", daemon=True,
+                    args=(theirs, _SharedMemory(fd, size), self._slot_bytes, self.detector,
+                          self.format, self.name))
                 try:
-                    _forget_module_locks()
-                    for end in ends:
-                        end.close()
-                    self._serve(theirs, parent)
-                    code = 0
+                    process.start()
                 finally:
-                    os._exit(code)
-            theirs.close()
-            self._workers.append(_Worker(pid, mine))
-        self.pool = ThreadPoolExecutor(self.in_flight, thread_name_prefix="logview-ranges")
+                    theirs.close()
+                started.append(_Worker(process, mine))
+        except Exception as exc:  # noqa: BLE001 - the index then does it all itself
+            self.failed = f"range workers could not start: {type(exc).__name__}: {exc}"
+        finally:
+            if fd >= 0:
+                os.close(fd)  # the mapping and the workers keep the memory
+        with self._lock:
+            self._starting = None
+            keep = self.failed is None and generation == self._generation and shm is not None
+            if keep:
+                self._shm = shm
+                self._slots = queue.Queue()
+                for slot in range(in_flight):
+                    self._slots.put(slot)
+                self.in_flight = in_flight
+                self._workers = started
+                self.started += len(started)
+                self.pool = ThreadPoolExecutor(in_flight, thread_name_prefix="logview-ranges")
+        if not keep:
+            _end_workers(started)
+            if shm is not None:
+                shm.close()
 
     def scan(self, data: bytes, probe: bytes, offset: int
              ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
-        """``scan_range`` in a worker (thread-safe; blocks until it answers)."""
-        if self._shm is None or len(data) + len(probe) > self._slot_bytes:
+        """``scan_range`` in a worker (thread-safe; blocks until it answers, at most
+        ``reply_seconds``: a worker that misses it is killed and never asked again)."""
+        shm = self._shm
+        if shm is None or len(data) + len(probe) > self._slot_bytes:
             raise RangeWorkerError("no worker, or a range larger than a slot")
+        due = time.monotonic() + reply_seconds(len(data) + len(probe))
         slot = self._slots.get()
         try:
             at = slot * self._slot_bytes
-            self._shm[at : at + len(data)] = data
-            self._shm[at + len(data) : at + len(data) + len(probe)] = probe
+            shm[at : at + len(data)] = data
+            shm[at + len(data) : at + len(data) + len(probe)] = probe
             with self._lock:
+                if not self._workers:
+                    raise RangeWorkerError(self.failed or "the range workers stopped")
                 worker = self._workers[self._next % len(self._workers)]
                 self._next += 1
             with worker.send_lock:
                 ticket = worker.sent
                 try:
+                    if worker.dead:
+                        raise OSError("it was given up")
                     worker.conn.send_bytes(_TASK.pack(slot, len(data), len(probe), offset))
                     worker.sent += 1
                 except OSError as exc:
                     ticket = -1  # never answered
-                    self.failed = f"a range worker stopped: {exc}"
+                    self._give_up(worker, f"a range worker stopped: {exc}")
             with worker.turn:
-                while ticket >= 0 and worker.received != ticket:
-                    worker.turn.wait()
                 try:
-                    if ticket < 0:
+                    while ticket >= 0 and worker.received != ticket and not worker.dead:
+                        if not worker.turn.wait(max(0.0, due - time.monotonic())):
+                            self._give_up(worker, "a range worker did not answer in "
+                                          f"{reply_seconds(len(data) + len(probe)):.1f} s")
+                    if ticket < 0 or worker.dead:
                         raise RangeWorkerError(self.failed or "a range worker stopped")
-                    got = _receive(worker.conn)
+                    got = _receive(worker.conn, due)  # TimeoutError (an OSError) first
                     self.served += 1
                     return got
+                except TimeoutError as exc:
+                    self._give_up(worker, f"a range worker did not answer in "
+                                  f"{reply_seconds(len(data) + len(probe)):.1f} s")
+                    raise RangeWorkerError(self.failed) from exc
                 except (EOFError, OSError, ValueError) as exc:
-                    self.failed = f"a range worker stopped: {exc}"
+                    self._give_up(worker, f"a range worker stopped: {exc}")
                     raise RangeWorkerError(self.failed) from exc
                 finally:
                     if ticket >= 0:
@@ -346,6 +425,19 @@ class RangeColumns:
                         worker.turn.notify_all()
         finally:
             self._slots.put(slot)
+
+    def _give_up(self, worker: _Worker, why: str) -> None:
+        """Never ask ``worker`` again (its replies may be out of step now) and kill it: the
+        index scans what it had itself, the counter reads those records."""
+        if self.failed is None:
+            self.failed = why
+        worker.dead = True
+        try:
+            worker.process.kill()
+        except (OSError, ValueError):  # gone already
+            pass
+        with worker.turn:
+            worker.turn.notify_all()
 
     def publish(self, at: int, cols: ChunkColumns) -> None:
         self.ready.put(at, cols)
@@ -357,48 +449,101 @@ class RangeColumns:
     def stop(self) -> None:
         """End the workers (the index caught up, or the store closes)."""
         with self._lock:
+            self._generation += 1  # a start under way lets go of what it started
             gone, self._workers = self._workers, []
             pool, self.pool = self.pool, None
+            shm, self._shm = self._shm, None
         if pool is not None:
             pool.shutdown(wait=True)
-        for worker in gone:
-            worker.conn.close()  # the worker sees the end of its socket and exits
-        for worker in gone:
-            _reap(worker.pid)
-        self._slots = queue.Queue()
-        if self._shm is not None:
-            self._shm.close()
-            self._shm = None
+        _end_workers(gone)
+        if shm is not None:
+            shm.close()
 
-    # -- the worker process ------------------------------------------------------------------
 
-    def _serve(self, conn: Connection, parent: int) -> None:
-        """Scan the ranges the index sends until its socket ends (or the viewer is gone)."""
-        for sig in (signal.SIGINT, signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):
-            signal.signal(sig, signal.SIG_IGN)  # the viewer's terminal is not ours
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.set_wakeup_fd(-1)  # never wake the viewer's event loop
-        shm = self._shm
-        assert shm is not None
-        while True:
+# -- the worker process ----------------------------------------------------------------------
+
+_PRELOAD = ["logview.range_columns", "logview.formats", "logview.boundaries"]
+
+
+def _context() -> BaseContext:
+    """multiprocessing's fork server, started (once) from a fresh interpreter that imported
+    what the workers need: each worker is forked from it, a process with one thread, never
+    from the viewer, whose other threads may hold any lock at a fork (the import locks, 3.11's
+    ``cached_property`` lock, ours). The server and the workers end with the viewer: the
+    server when no process holds its "alive" pipe, a worker when its socket ends."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+class _SharedMemory:
+    """The slots' memory, sent to a worker as a descriptor (the fork server passes it)."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self.fd = fd
+        self.size = size
+
+    def __reduce__(self) -> tuple[object, tuple[object, int]]:
+        from multiprocessing.reduction import DupFd
+
+        return _map_shared, (DupFd(self.fd), self.size)
+
+
+def _map_shared(dup: object, size: int) -> mmap.mmap:
+    fd = dup.detach()  # type: ignore[attr-defined]
+    try:
+        return mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+
+
+def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, detector: StartDetector,
+          fmt: LogFormat, name: str) -> None:
+    """A worker: scan the ranges the index sends until its socket ends (the viewer closed
+    it, or is gone). What it got (the format, the detector) came pickled FROM the viewer;
+    what it sends back is raw arrays and JSON."""
+    for sig in (signal.SIGINT, signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):
+        signal.signal(sig, signal.SIG_IGN)  # the viewer's terminal is not ours
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)  # never a byte onto the viewer's screen
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    while True:
+        try:
             if not conn.poll(_IDLE_CHECK):
-                if os.getppid() != parent:
-                    return
                 continue
+            task = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        slot, size, probe_size, offset = _TASK.unpack(task)
+        at = slot * slot_bytes
+        data = shm[at : at + size]
+        probe = shm[at + size : at + size + probe_size]
+        try:
             try:
-                task = conn.recv_bytes()
-            except (EOFError, OSError):
-                return
-            slot, size, probe_size, offset = _TASK.unpack(task)
-            at = slot * self._slot_bytes
-            data = shm[at : at + size]
-            probe = shm[at + size : at + size + probe_size]
-            try:
-                got = scan_range(self.detector, self.format, self.name, data, probe, offset)
+                got = scan_range(detector, fmt, name, data, probe, offset)
             except Exception as exc:  # noqa: BLE001 - said to the index, which scans it itself
                 conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
                 continue
             _send(conn, *got)
+        except OSError:  # the viewer is gone
+            return
+
+
+def _end_workers(workers: list[_Worker]) -> None:
+    """Close the workers' sockets (they exit at its end) and wait for them; kill the ones that
+    linger (a stalled one)."""
+    for worker in workers:
+        worker.conn.close()
+    deadline = time.monotonic() + 1.0
+    for worker in workers:
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+        if worker.process.exitcode is None:
+            worker.process.kill()
+            worker.process.join(5.0)
 
 
 def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int,
@@ -415,14 +560,22 @@ def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int
         conn.send_bytes(array.tobytes())
 
 
-def _receive(conn: Connection) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
-    head = json.loads(conn.recv_bytes())
+def _receive(conn: Connection, due: float
+             ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
+    """A worker's reply; TimeoutError if a part of it is not there by ``due``."""
+
+    def message() -> bytes:
+        if not conn.poll(max(0.0, due - time.monotonic())):
+            raise TimeoutError("no reply in time")
+        return conn.recv_bytes()
+
+    head = json.loads(message())
     if "error" in head:
         raise RangeWorkerError(head["error"])
     count = head["count"]
 
     def array(dtype: type[np.generic], n: int) -> np.ndarray:
-        got = np.frombuffer(conn.recv_bytes(), dtype=dtype)
+        got = np.frombuffer(message(), dtype=dtype)
         if len(got) != n:
             raise ValueError(f"a worker sent {len(got)} values for {n} records")
         return got
@@ -435,31 +588,3 @@ def _receive(conn: Connection) -> tuple[np.ndarray, np.ndarray, int, ChunkColumn
         cols = ChunkColumns(array(np.int32, n), array(np.int32, n), list(meta["names"]),
                             array(np.float64, n), list(meta["sources"]))
     return starts, line_idx, head["lines"], cols
-
-
-def _forget_module_locks() -> None:
-    """In a forked worker: drop the per-module import locks. One that another of the
-    viewer's threads held at the fork is never released here (Python resets the global import
-    lock in a child, not these), and the worker's next import of that module hung for good;
-    with fresh locks the import returns the module as far as it got, and what fails on it is
-    an error the index answers by scanning the range itself."""
-    locks = getattr(importlib._bootstrap, "_module_locks", None)  # type: ignore[attr-defined]
-    if isinstance(locks, dict):
-        locks.clear()
-
-
-def _reap(pid: int) -> None:
-    """Wait for a worker to exit (it does once its socket ends); killed if it lingers."""
-    for _ in range(100):
-        try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        threading.Event().wait(0.01)
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass

@@ -20,8 +20,8 @@ bytes after the range; when the probe holds none, that record is left to the cou
 reads it as before. Whatever a worker cannot do (a record too long, a worker gone) is done
 by the index and the counter as without workers: the counts are the same either way.
 
-The workers are forked by multiprocessing's fork server (a fresh interpreter that imported
-``_PRELOAD``, one thread), never by the viewer, whose threads may hold any lock when it
+The workers are forked by a fork server (``fork_server``: a fresh interpreter with one
+thread), never by the viewer, whose threads may hold any lock when it
 forks; the format and the start detector go to them pickled by the viewer (never a pickle
 back). Every reply has a deadline (``reply_seconds``): a worker that misses it, or whose
 socket fails, is killed and the index scans its ranges itself from then on.
@@ -32,7 +32,9 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import pickle
 import queue
+import select
 import signal
 import struct
 import threading
@@ -44,13 +46,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from logview.columns import ChunkColumns, columns_of
+from logview.fork_server import server as fork_server
 from logview.index import CHUNK_BYTES, line_bounds
 from logview.record import MAX_RECORD_BYTES
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from multiprocessing.context import BaseContext
-    from multiprocessing.process import BaseProcess
 
     from logview.boundaries import StartDetector
     from logview.formats.base import LogFormat
@@ -65,8 +66,8 @@ def _cpus() -> int:
 
 def _enabled() -> bool:
     """On with two cores or more, unless ``LOGVIEW_RANGE_WORKERS=0``. The workers are safe to
-    run under the threaded viewer: they are forked by a fork server started from a fresh
-    interpreter (``_context``), never from the viewer (a worker forked from it once hung on
+    run under the threaded viewer: they are forked by a fork server started as a fresh
+    interpreter (``fork_server``), never by the viewer (a worker forked from it once hung on
     an import lock another thread held at the fork, and the index waited for it forever),
     and every reply has a deadline (``reply_seconds``): a worker that misses it is killed and
     the index scans the range itself."""
@@ -107,8 +108,9 @@ class RangeWorkerError(RuntimeError):
 
 
 def workers() -> int:
-    """Worker processes to start (0: no fork server or memfd here)."""
-    if not hasattr(os, "fork") or not hasattr(os, "memfd_create"):
+    """Worker processes to start (0: no fork, memfd or fd passing here)."""
+    if not all(hasattr(os, f) for f in ("fork", "memfd_create")) or not hasattr(
+            __import__("socket"), "send_fds"):
         return 0
     return max(1, min(MAX_WORKERS, _cpus()))
 
@@ -243,18 +245,44 @@ class _Worker:
     """A worker process and its socket: tasks are sent ahead (it always has the next one) and
     the replies taken in the order of the tasks (``ticket``)."""
 
-    def __init__(self, process: BaseProcess, conn: Connection) -> None:
-        self.process = process
+    def __init__(self, pid: int, conn: Connection) -> None:
+        self.pid = pid
         self.conn = conn
         self.send_lock = threading.Lock()
         self.turn = threading.Condition()
         self.sent = 0
         self.received = 0
         self.dead = False  # it missed a deadline or its socket failed: never asked again
+        try:  # not the viewer's child: a pidfd kills it and shows its end, whatever its pid
+            self._pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self._pidfd = -1
 
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
+    def kill(self) -> None:
+        try:
+            if self._pidfd >= 0:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except (OSError, ValueError):  # gone already
+            pass
+
+    def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the worker to end; whether it did."""
+        if self._pidfd >= 0:
+            return bool(select.select([self._pidfd], [], [], timeout)[0])
+        deadline = time.monotonic() + timeout
+        while os.path.exists(f"/proc/{self.pid}"):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
 
 
 def reply_seconds(size: int) -> float:
@@ -268,7 +296,7 @@ class RangeColumns:
     ``scan`` is called by the index's threads (``pool``, ``in_flight`` ranges at once);
     ``publish`` when the index took a range's starts as the worker found them. The workers are
     started in the background (``engage`` says no until they are up: the index goes on here
-    meanwhile) by the fork server (``_context``), never forked from this threaded process.
+    meanwhile) by the fork server (``fork_server``), never forked from this threaded process.
     """
 
     def __init__(self, detector: StartDetector, fmt: LogFormat, name: str,
@@ -339,18 +367,23 @@ class RangeColumns:
             fd = os.memfd_create("logview-ranges", os.MFD_CLOEXEC)
             os.ftruncate(fd, size)
             shm = mmap.mmap(fd, size)
-            ctx = _context()
-            for i in range(count):
-                mine, theirs = ctx.Pipe(duplex=True)
-                process = ctx.Process(
-                    target=_work, name=f"logview-ranges-{i}", daemon=True,
-                    args=(theirs, _SharedMemory(fd, size), self._slot_bytes, self.detector,
-                          self.format, self.name))
+            from multiprocessing.connection import Pipe
+
+            # Outgoing only: the worker rebuilds the viewer's format and detector from it.
+            payload = pickle.dumps((self._slot_bytes, size, self.detector, self.format,
+                                    self.name))
+            forks = fork_server()
+            for _ in range(count):
+                mine, theirs = Pipe(duplex=True)
                 try:
-                    process.start()
+                    pid = forks.fork("logview.range_columns:_work_child", payload,
+                                     [theirs.fileno(), fd])
+                except BaseException:
+                    mine.close()
+                    raise
                 finally:
                     theirs.close()
-                started.append(_Worker(process, mine))
+                started.append(_Worker(pid, mine))
         except Exception as exc:  # noqa: BLE001 - the index then does it all itself
             self.failed = f"range workers could not start: {type(exc).__name__}: {exc}"
         finally:
@@ -432,10 +465,7 @@ class RangeColumns:
         if self.failed is None:
             self.failed = why
         worker.dead = True
-        try:
-            worker.process.kill()
-        except (OSError, ValueError):  # gone already
-            pass
+        worker.kill()
         with worker.turn:
             worker.turn.notify_all()
 
@@ -462,41 +492,18 @@ class RangeColumns:
 
 # -- the worker process ----------------------------------------------------------------------
 
-_PRELOAD = ["logview.range_columns", "logview.formats", "logview.boundaries"]
+def _work_child(payload: bytes, fds: list[int]) -> None:
+    """A worker as the fork server starts it: its socket and the slots' memory passed, the
+    rest (pickled by the viewer, for it) in ``payload``."""
+    from multiprocessing.connection import Connection
 
-
-def _context() -> BaseContext:
-    """multiprocessing's fork server, started (once) from a fresh interpreter that imported
-    what the workers need: each worker is forked from it, a process with one thread, never
-    from the viewer, whose other threads may hold any lock at a fork (the import locks, 3.11's
-    ``cached_property`` lock, ours). The server and the workers end with the viewer: the
-    server when no process holds its "alive" pipe, a worker when its socket ends."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
-    return ctx
-
-
-class _SharedMemory:
-    """The slots' memory, sent to a worker as a descriptor (the fork server passes it)."""
-
-    def __init__(self, fd: int, size: int) -> None:
-        self.fd = fd
-        self.size = size
-
-    def __reduce__(self) -> tuple[object, tuple[object, int]]:
-        from multiprocessing.reduction import DupFd
-
-        return _map_shared, (DupFd(self.fd), self.size)
-
-
-def _map_shared(dup: object, size: int) -> mmap.mmap:
-    fd = dup.detach()  # type: ignore[attr-defined]
+    slot_bytes, size, detector, fmt, name = pickle.loads(payload)  # sent by the viewer, to it
+    conn = Connection(fds[0])
     try:
-        return mmap.mmap(fd, size)
+        shm = mmap.mmap(fds[1], size)
     finally:
-        os.close(fd)
+        os.close(fds[1])
+    _work(conn, shm, slot_bytes, detector, fmt, name)
 
 
 def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, detector: StartDetector,
@@ -540,10 +547,10 @@ def _end_workers(workers: list[_Worker]) -> None:
         worker.conn.close()
     deadline = time.monotonic() + 1.0
     for worker in workers:
-        worker.process.join(max(0.0, deadline - time.monotonic()))
-        if worker.process.exitcode is None:
-            worker.process.kill()
-            worker.process.join(5.0)
+        if not worker.wait(max(0.0, deadline - time.monotonic())):
+            worker.kill()
+            worker.wait(5.0)
+        worker.close()
 
 
 def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int,

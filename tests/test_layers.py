@@ -21,7 +21,8 @@ PACKAGE = ROOT / "logview"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model", ("logview.record", "logview.timeparse", "logview.growable", "logview.needles",
                "logview.number_patterns", "logview.time_bins",
-               "logview.formats.signature", "logview.source_names", "logview.redact")),
+               "logview.formats.signature", "logview.source_names", "logview.redact",
+               "logview.fork_server")),
     ("formats, queries, sources", ("logview.formats", "logview.query", "logview.sources",
                                    "logview.redact_config")),
     ("boundaries, index", ("logview.boundaries", "logview.index", "logview.level_starts",

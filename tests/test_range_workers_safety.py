@@ -15,11 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
+from test_json_columns import _pjl
 from test_range_columns import CHUNK, DASH, _assert_counts_as_parsed, write_dash
 
 import logview.index as index_module
-from logview import range_columns
+from logview import fork_server, range_columns
 from logview.columns import RecordCounter
+from logview.formats.jsonl import JsonFormat
 from logview.formats.template import TemplateFormat
 from logview.index import RecordIndex
 from logview.sources.file import FileSource
@@ -61,17 +63,27 @@ def _start_workers(store) -> range_columns.RangeColumns:
     return ranges
 
 
-def test_the_workers_are_not_forked_by_the_viewer(tmp_path):
+@pytest.mark.parametrize("kind", ["dash", "json"])
+def test_the_workers_are_not_forked_by_the_viewer(tmp_path, kind):
+    """They are the fork server's children, and they get the format as the viewer has it
+    (its column walker built: the counter read the first slice with it)."""
     path = tmp_path / "app.log"
-    write_dash(path, 3000, random.Random(11))
-    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    if kind == "dash":
+        write_dash(path, 3000, random.Random(11))
+        fmt = TemplateFormat(DASH)
+    else:
+        path.write_bytes(b"".join(_pjl(random.Random(seed), 300) for seed in range(6)))
+        fmt = JsonFormat()
+    store = open_store(FileSource(str(path), follow=True), fmt)
     try:
         RecordCounter(store)
+        assert fmt.column_walker() is not None  # built, as when the counter has read records
         ranges = _start_workers(store)
+        assert ranges.failed is None
         pids = [worker.pid for worker in ranges._workers]
         assert len(pids) == range_columns.workers()
         for pid in pids:
-            assert _ppid(pid) not in (os.getpid(), 1)  # the fork server's children
+            assert _ppid(pid) == fork_server.server().pid != os.getpid()
         while not store.index.complete:
             store.update(final=True, budget=0.05)
         assert ranges.served > 0 and not ranges.running
@@ -94,8 +106,8 @@ def test_a_stalled_worker_is_killed_and_its_ranges_scanned_by_the_index(tmp_path
     try:
         counter = RecordCounter(store)
         ranges = _start_workers(store)
-        stalled = ranges._workers[0].process
-        os.kill(stalled.pid, signal.SIGSTOP)
+        stalled = ranges._workers[0].pid
+        os.kill(stalled, signal.SIGSTOP)
         began = time.monotonic()
         while not store.index.complete and time.monotonic() - began < 30:
             store.update(final=True, budget=0.05)
@@ -103,16 +115,18 @@ def test_a_stalled_worker_is_killed_and_its_ranges_scanned_by_the_index(tmp_path
         assert time.monotonic() - began < 20
         assert ranges.failed is not None and "did not answer" in ranges.failed
         assert not ranges.running
-        stalled.join(10)
-        assert stalled.exitcode == -signal.SIGKILL
+        deadline = time.monotonic() + 10
+        while _alive(stalled) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _alive(stalled)  # killed (a stopped process does not exit by itself)
         _assert_counts_as_parsed(counter, store, "stalled")
     finally:
         store.close()
 
 
 _VIEWER = textwrap.dedent("""
-    import multiprocessing.forkserver as fs, multiprocessing.resource_tracker as rt, random
-    import sys, time
+    import random, sys, time
+    open({ran!r}, "a").write("ran\\n")  # a script without a main guard: never run again
     sys.path.insert(0, {tests!r})
     from test_range_columns import CHUNK, DASH, write_dash
     from logview import range_columns
@@ -134,8 +148,8 @@ _VIEWER = textwrap.dedent("""
     store.update(budget=0.0)
     ranges = store.index.ranges
     assert ranges.running
-    pids = [w.pid for w in ranges._workers] + [fs._forkserver._forkserver_pid]
-    pids.append(rt._resource_tracker._pid)
+    from logview import fork_server
+    pids = [w.pid for w in ranges._workers] + [fork_server.server().pid]
     print(" ".join(map(str, pids)), flush=True)
     time.sleep(600)
 """)
@@ -143,14 +157,19 @@ _VIEWER = textwrap.dedent("""
 
 @pytest.mark.timeout(60)
 def test_killing_the_viewer_leaves_no_worker_and_no_server(tmp_path):
-    code = _VIEWER.format(tests=str(ROOT / "tests"), path=str(tmp_path / "app.log"))
+    """SIGKILL of the viewer (a script without a main guard): its workers and their server
+    end within seconds."""
+    ran = tmp_path / "ran"
+    code = _VIEWER.format(tests=str(ROOT / "tests"), path=str(tmp_path / "app.log"),
+                          ran=str(ran))
     viewer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         line = viewer.stdout.readline()
         pids = [int(p) for p in line.split()]
-        assert len(pids) == range_columns.workers() + 2, line
+        assert len(pids) == range_columns.workers() + 1, line
         assert all(_alive(pid) for pid in pids)
+        assert ran.read_text() == "ran\n"  # not in the workers (a fork server's main fixup)
         viewer.kill()
         viewer.wait(10)
         deadline = time.monotonic() + 5

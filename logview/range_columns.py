@@ -40,7 +40,7 @@ import struct
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -80,6 +80,14 @@ ENABLED = _enabled()
 #: Bytes the index must have to catch up on before ranges go to the workers (forking and
 #: shipping arrays cost more than they save on less).
 RANGE_MIN_BYTES = 64 << 20
+#: Seconds the index waits for a worker to be free to give it a range it scanned (0: none;
+#: the counter reads those records): workers slower than the index (the JSON walker reads
+#: ~0.3 M records/s a core, the index finds starts at ~4 M/s) never hold the index back.
+BUSY_WAIT = 0.0
+#: How much lower the workers' scheduling priority is than the viewer's (``os.nice``).
+WORKER_NICE = 10
+#: Ranges a worker holds at once (2: it has its next one at hand).
+SLOTS_PER_WORKER = 2
 #: Seconds ``engage`` waits for workers it starts (0: the index goes on by itself while
 #: they start, ~0.2-0.5 s for the fork server's fresh interpreter and its imports).
 START_WAIT = 0.0
@@ -87,13 +95,10 @@ START_WAIT = 0.0
 MAX_WORKERS = 2
 #: Bytes after a range looked at for the start of the record after its last one.
 PROBE_BYTES = 64 << 10
-#: Records of columns waiting for the counter; past it the index waits for the counter
-#: (``READY_WAIT``), then drops a range's columns and the counter reads those records itself
-#: (memory stays bounded when nobody counts).
-READY_RECORDS = 1 << 20
-#: Seconds the index waits for the counter to take columns before it drops them (and stops
-#: waiting until the counter takes again: nobody may be counting any more).
-READY_WAIT = 1.0
+#: Bytes of columns waiting for the counter (16 a record: 512 Ki records); past it the index
+#: gives no range to the workers and the counter reads those records itself (memory stays
+#: bounded when nobody counts).
+READY_BYTES = 8 << 20
 #: Seconds a worker may take to answer any range, plus one per ``REPLY_BYTES_PER_SECOND``
 #: of the range (9 s for a 4 MB range: a worker reads ~30 MB/s on a loaded core).
 REPLY_SECONDS = 5.0
@@ -150,90 +155,156 @@ def scan_range(detector: StartDetector, fmt: LogFormat, name: str, data: bytes, 
     return rel, line_idx, len(ends), columns_of(fmt, name, buf, bounds, offset + first)
 
 
+class _Part:
+    """Columns of records ``at`` on: ``cols`` read, or None while a worker reads them."""
+
+    __slots__ = ("at", "cols", "count", "gone")
+
+    def __init__(self, at: int, count: int, cols: ChunkColumns | None) -> None:
+        self.at = at
+        self.count = count
+        self.cols = cols
+        self.gone = False  # let go (taken, dropped, or the index started over)
+
+
 class ReadyColumns:
     """Columns of records read by the workers, in record order, until the counter takes
-    them (at most ``READY_RECORDS``)."""
+    them (at most ``READY_BYTES``). A part the index gave a worker waits here from the
+    moment its records are indexed (``expect``) until the worker's columns come (``fill``)
+    or do not (``drop``: the counter reads those records itself)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
-        self._parts: deque[tuple[int, ChunkColumns]] = deque()
-        self._records = 0
-        self._stalled = False  # the counter did not take for READY_WAIT seconds
-        self.dropped = 0  # records whose columns did not fit (the counter read them)
+        self._parts: deque[_Part] = deque()
+        self._bytes = 0
+        self._changes = 0  # parts filled or dropped (what a waiting counter wakes for)
+        self.dropped = 0  # records whose columns did not fit or did not come
 
-    def wait_room(self, count: int) -> None:
-        """Wait (the index, holding no lock of its own) until ``count`` records fit, at most
-        ``READY_WAIT`` seconds: a counter that lags a little loses nothing."""
-        with self._room:
-            if self._stalled:
-                return
-            fits = self._room.wait_for(lambda: self._records + count <= READY_RECORDS,
-                                       READY_WAIT)
-            self._stalled = not fits
+    def room(self, count: int) -> bool:
+        """Whether the columns of ``count`` more records fit (the index gives a range to a
+        worker only then: when the counter lags, it reads those records itself)."""
+        with self._lock:
+            return self._bytes + count * _RECORD_BYTES <= READY_BYTES
+
+    def expect(self, at: int, count: int) -> _Part:
+        """Records ``at`` to ``at + count`` (after every part before) are read by a worker."""
+        part = _Part(at, count, None)
+        with self._lock:
+            self._parts.append(part)
+            self._bytes += count * _RECORD_BYTES
+        return part
 
     def put(self, at: int, cols: ChunkColumns) -> None:
         """Keep the columns of records ``at`` on (after every part put before)."""
+        self.fill(self.expect(at, len(cols.levelnos)), cols)
+
+    def fill(self, part: _Part, cols: ChunkColumns) -> None:
+        """The columns of ``part``'s first records (its last one may be left to the counter:
+        the worker did not see where it ends)."""
         count = len(cols.levelnos)
+        if count == 0 or count > part.count:
+            self.drop(part)
+            return
         with self._lock:
-            if self._records + count > READY_RECORDS:
-                self.dropped += count
-                return
-            self._parts.append((at, cols))
-            self._records += count
+            if not part.gone:
+                self._bytes -= (part.count - count) * _RECORD_BYTES
+                part.count = count
+                part.cols = cols
+            self._changes += 1
             self._room.notify_all()  # a counter waiting for columns (``wait_parts``)
+
+    def drop(self, part: _Part) -> None:
+        """The columns of ``part`` will not come: the counter reads its records."""
+        with self._lock:
+            if not part.gone:
+                part.gone = True
+                self._parts.remove(part)
+                self._bytes -= part.count * _RECORD_BYTES
+                self.dropped += part.count
+            self._changes += 1
+            self._room.notify_all()
+
+    def pending(self, lo: int) -> bool:
+        """Whether record ``lo`` is in a part a worker still reads (the counter waits)."""
+        with self._lock:
+            for part in self._parts:
+                if part.at > lo:
+                    return False
+                if part.at + part.count > lo:
+                    return part.cols is None
+            return False
 
     def take(self, lo: int, hi: int) -> ChunkColumns | None:
         """The columns of records ``lo`` up to at most ``hi`` when the next part holds record
-        ``lo`` (what lies before ``lo`` is let go); None otherwise."""
+        ``lo`` and is read (what lies before ``lo`` is let go); None otherwise."""
         with self._lock:
             parts = self._parts
-            while parts and parts[0][0] + len(parts[0][1].levelnos) <= lo:
-                self._records -= len(parts.popleft()[1].levelnos)
-            self._stalled = False
-            self._room.notify_all()
-            if not parts or parts[0][0] > lo:
+            while parts and parts[0].at + parts[0].count <= lo:
+                self._let_go(parts.popleft())
+            if not parts or parts[0].at > lo or parts[0].cols is None:
                 return None
-            at, cols = parts.popleft()
-            count = len(cols.levelnos)
-            self._records -= count
+            part = parts.popleft()
+            self._let_go(part)
+            cols, at, count = part.cols, part.at, part.count
+            assert cols is not None
             skip, stop = lo - at, min(count, hi - at)
             if stop < count:  # the rest waits for a later take
-                parts.appendleft((at + stop, _part(cols, stop, count)))
-                self._records += count - stop
+                rest = _Part(at + stop, count - stop, _part(cols, stop, count))
+                parts.appendleft(rest)
+                self._bytes += rest.count * _RECORD_BYTES
             return cols if skip == 0 and stop == count else _part(cols, skip, stop)
 
+    def _let_go(self, part: _Part) -> None:
+        part.gone = True
+        self._bytes -= part.count * _RECORD_BYTES
+
     def end(self) -> int:
-        """The record after the last one whose columns are ready (0: none are)."""
+        """The record after the last one whose columns are read (0: none are)."""
         with self._lock:
-            if not self._parts:
-                return 0
-            at, cols = self._parts[-1]
-            return at + len(cols.levelnos)
+            for part in reversed(self._parts):
+                if part.cols is not None:
+                    return part.at + part.count
+            return 0
 
     def wait_parts(self, after: int, timeout: float) -> bool:
         """Wait (the counter, which counted ``after`` records) at most ``timeout`` seconds
-        for the columns of records past ``after``; whether some are ready."""
+        for the columns of records past ``after`` (or a part given up); whether some are
+        ready."""
+        changes = self._changes
 
         def past() -> bool:
-            return bool(self._parts) and self._parts[-1][0] + len(self._parts[-1][1].levelnos) > after
+            return self._changes != changes or any(
+                p.cols is not None and p.at + p.count > after for p in self._parts)
 
         with self._room:
             return self._room.wait_for(past, timeout)
 
     def next_at(self, lo: int) -> int | None:
-        """The first record at or after ``lo`` whose columns are ready (None: none)."""
+        """The first record at or after ``lo`` whose columns are ready or being read (None:
+        none are)."""
         with self._lock:
-            for at, cols in self._parts:
-                if at + len(cols.levelnos) > lo:
-                    return max(at, lo)
+            for part in self._parts:
+                if part.at + part.count > lo:
+                    return max(part.at, lo)
             return None
 
     def clear(self) -> None:
         with self._lock:
+            for part in self._parts:
+                part.gone = True
             self._parts.clear()
-            self._records = 0
+            self._bytes = 0
+            self._changes += 1
             self._room.notify_all()
+
+
+#: Bytes of columns a record takes here (int32 level, int32 logger, float64 time).
+_RECORD_BYTES = 16
+
+
+def _nbytes(cols: ChunkColumns) -> int:
+    return cols.levelnos.nbytes + cols.loggers.nbytes + cols.times.nbytes
 
 
 def _part(cols: ChunkColumns, lo: int, hi: int) -> ChunkColumns:
@@ -285,6 +356,10 @@ class _Worker:
             self._pidfd = -1
 
 
+#: A worker's reply: the range's record starts, which line each is, its lines, the columns.
+_Reply = tuple[np.ndarray, np.ndarray, int, "ChunkColumns | None"]
+
+
 def reply_seconds(size: int) -> float:
     """How long a worker may take to answer a range of ``size`` bytes."""
     return REPLY_SECONDS + size / REPLY_BYTES_PER_SECOND
@@ -317,6 +392,7 @@ class RangeColumns:
         self.pool: ThreadPoolExecutor | None = None
         self.in_flight = 0
         self.served = 0  # ranges the workers answered
+        self.busy = 0  # ranges the index scanned itself because every worker was busy
         self.started = 0  # workers started, over the index's life
 
     @property
@@ -358,7 +434,7 @@ class RangeColumns:
 
     def _start(self, count: int, generation: int) -> None:
         """Start ``count`` workers through the fork server (in a thread of its own)."""
-        in_flight = 2 * count  # each worker has its next range at hand
+        in_flight = SLOTS_PER_WORKER * count
         size = in_flight * self._slot_bytes
         started: list[_Worker] = []
         fd = -1
@@ -400,64 +476,98 @@ class RangeColumns:
                 self.in_flight = in_flight
                 self._workers = started
                 self.started += len(started)
-                self.pool = ThreadPoolExecutor(in_flight, thread_name_prefix="logview-ranges")
+                self.pool = ThreadPoolExecutor(self.in_flight,
+                                               thread_name_prefix="logview-ranges")
         if not keep:
             _end_workers(started)
             if shm is not None:
                 shm.close()
 
-    def scan(self, data: bytes, probe: bytes, offset: int
-             ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
-        """``scan_range`` in a worker (thread-safe; blocks until it answers, at most
-        ``reply_seconds``: a worker that misses it is killed and never asked again)."""
-        shm = self._shm
-        if shm is None or len(data) + len(probe) > self._slot_bytes:
-            raise RangeWorkerError("no worker, or a range larger than a slot")
-        due = time.monotonic() + reply_seconds(len(data) + len(probe))
-        slot = self._slots.get()
+    def submit(self, data: bytes, probe: bytes, offset: int) -> Future[_Reply] | None:
+        """``scan_range`` of a range the index scanned, in a worker (thread-safe): the reply
+        to come (``expect`` it when the index takes the range's records), or None when every
+        worker is busy (``BUSY_WAIT``) or there is none: the counter reads those records.
+        A worker that does not answer within ``reply_seconds`` is killed, never asked again."""
+        shm, pool = self._shm, self.pool
+        if shm is None or pool is None or len(data) + len(probe) > self._slot_bytes:
+            return None
+        try:
+            slot = self._slots.get(timeout=BUSY_WAIT) if BUSY_WAIT > 0 else self._slots.get_nowait()
+        except queue.Empty:
+            self.busy += 1
+            return None
+        size = len(data) + len(probe)
+        due = time.monotonic() + reply_seconds(size)
         try:
             at = slot * self._slot_bytes
             shm[at : at + len(data)] = data
-            shm[at + len(data) : at + len(data) + len(probe)] = probe
+            shm[at + len(data) : at + size] = probe
             with self._lock:
                 if not self._workers:
                     raise RangeWorkerError(self.failed or "the range workers stopped")
                 worker = self._workers[self._next % len(self._workers)]
                 self._next += 1
             with worker.send_lock:
-                ticket = worker.sent
+                if worker.dead:
+                    raise RangeWorkerError(self.failed or "a range worker stopped")
                 try:
-                    if worker.dead:
-                        raise OSError("it was given up")
                     worker.conn.send_bytes(_TASK.pack(slot, len(data), len(probe), offset))
-                    worker.sent += 1
                 except OSError as exc:
-                    ticket = -1  # never answered
                     self._give_up(worker, f"a range worker stopped: {exc}")
+                    raise RangeWorkerError(self.failed) from exc
+                ticket = worker.sent
+                worker.sent += 1
+            return pool.submit(self._reply, worker, ticket, slot, due, size)
+        except (RangeWorkerError, RuntimeError):  # RuntimeError: the pool shut down
+            self._slots.put(slot)
+            return None
+
+    def _reply(self, worker: _Worker, ticket: int, slot: int, due: float, size: int) -> _Reply:
+        """The worker's reply to task ``ticket`` (a thread of ``pool``; the slot let go)."""
+        try:
             with worker.turn:
                 try:
-                    while ticket >= 0 and worker.received != ticket and not worker.dead:
+                    while worker.received != ticket and not worker.dead:
                         if not worker.turn.wait(max(0.0, due - time.monotonic())):
                             self._give_up(worker, "a range worker did not answer in "
-                                          f"{reply_seconds(len(data) + len(probe)):.1f} s")
-                    if ticket < 0 or worker.dead:
+                                          f"{reply_seconds(size):.1f} s")
+                    if worker.dead:
                         raise RangeWorkerError(self.failed or "a range worker stopped")
                     got = _receive(worker.conn, due)  # TimeoutError (an OSError) first
                     self.served += 1
                     return got
                 except TimeoutError as exc:
-                    self._give_up(worker, f"a range worker did not answer in "
-                                  f"{reply_seconds(len(data) + len(probe)):.1f} s")
+                    self._give_up(worker, "a range worker did not answer in "
+                                  f"{reply_seconds(size):.1f} s")
                     raise RangeWorkerError(self.failed) from exc
                 except (EOFError, OSError, ValueError) as exc:
                     self._give_up(worker, f"a range worker stopped: {exc}")
                     raise RangeWorkerError(self.failed) from exc
                 finally:
-                    if ticket >= 0:
-                        worker.received += 1
-                        worker.turn.notify_all()
+                    worker.received += 1
+                    worker.turn.notify_all()
         finally:
             self._slots.put(slot)
+
+    def expect(self, at: int, starts: np.ndarray, reply: Future[_Reply]) -> None:
+        """The records ``at`` on, which start at ``starts`` of the range ``reply`` is for,
+        are the index's now: their columns wait for the counter when the reply comes (the
+        counter waits for them meanwhile), and are dropped when it does not come or the
+        worker found other starts."""
+        part = self.ready.expect(at, len(starts))
+
+        def settle(done: Future[_Reply]) -> None:
+            try:
+                found, _line_idx, _lines, cols = done.result()
+            except Exception:  # noqa: BLE001 - the worker is given up; the counter reads them
+                self.ready.drop(part)
+                return
+            if cols is None or not np.array_equal(found, starts):
+                self.ready.drop(part)
+            else:
+                self.ready.fill(part, cols)
+
+        reply.add_done_callback(settle)
 
     def _give_up(self, worker: _Worker, why: str) -> None:
         """Never ask ``worker`` again (its replies may be out of step now) and kill it: the
@@ -468,9 +578,6 @@ class RangeColumns:
         worker.kill()
         with worker.turn:
             worker.turn.notify_all()
-
-    def publish(self, at: int, cols: ChunkColumns) -> None:
-        self.ready.put(at, cols)
 
     def reset(self) -> None:
         """The index started over: what was read belongs to the old records."""
@@ -514,6 +621,10 @@ def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, detector: StartDete
     for sig in (signal.SIGINT, signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):
         signal.signal(sig, signal.SIG_IGN)  # the viewer's terminal is not ours
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:  # the viewer's index and screen first: the workers take the CPU they leave
+        os.nice(WORKER_NICE)
+    except OSError:
+        pass
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # never a byte onto the viewer's screen
     os.dup2(quiet, 2)

@@ -37,6 +37,7 @@ def small_ranges(monkeypatch):
     monkeypatch.setattr(range_columns, "ENABLED", True)
     monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
     monkeypatch.setattr(range_columns, "START_WAIT", 30.0)
+    monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
     monkeypatch.setattr(index_module, "_RANGES_SLICE", 0.0)  # a slice scans a range or two
 
@@ -135,7 +136,7 @@ _VIEWER = textwrap.dedent("""
     from logview.sources.file import FileSource
     from logview.store import open_store
     range_columns.ENABLED, range_columns.RANGE_MIN_BYTES = True, 0
-    range_columns.START_WAIT = 30.0
+    range_columns.START_WAIT = range_columns.BUSY_WAIT = 30.0
     import logview.index as index_module
     index_module._RANGES_SLICE = 0.0
     index_module.RecordIndex.__init__.__kwdefaults__["chunk_bytes"] = CHUNK

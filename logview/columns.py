@@ -130,8 +130,6 @@ class RecordCounter:
                 lo = self._done.get(sid, 0)
                 try:
                     cols = None if ready is None else ready.take(lo, upto)
-                    if cols is None and ready is not None and ready.pending(lo):
-                        break  # a worker reads these records now: counted when it is done
                     if cols is not None:  # read by the index's workers
                         hi = lo + len(cols.levelnos)
                     else:

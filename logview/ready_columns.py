@@ -2,9 +2,9 @@
 record order for the counter (``columns.RecordCounter``), bounded by bytes.
 
 A range the index gives a worker is expected here from the moment its records are indexed
-(``expect``), so the counter waits for it instead of reading those records itself; the
-worker's columns fill it (``fill``), or it is dropped (``drop``: the worker failed, or found
-other starts) and the counter reads them after all.
+(``expect``); the worker's columns fill it (``fill``), or it is dropped (``drop``: the worker
+failed, or found other starts). The counter takes a part that is filled when it reaches it
+and reads the records of any other itself: it never waits for a worker.
 """
 
 from __future__ import annotations
@@ -90,16 +90,6 @@ class ReadyColumns:
             self._changes += 1
             self._room.notify_all()
 
-    def pending(self, lo: int) -> bool:
-        """Whether record ``lo`` is in a part a worker still reads (the counter waits)."""
-        with self._lock:
-            for part in self._parts:
-                if part.at > lo:
-                    return False
-                if part.at + part.count > lo:
-                    return part.cols is None
-            return False
-
     def take(self, lo: int, hi: int) -> ChunkColumns | None:
         """The columns of records ``lo`` up to at most ``hi`` when the next part holds record
         ``lo`` and is read (what lies before ``lo`` is let go); None otherwise."""
@@ -146,11 +136,12 @@ class ReadyColumns:
             return self._room.wait_for(past, timeout)
 
     def next_at(self, lo: int) -> int | None:
-        """The first record at or after ``lo`` whose columns are ready or being read (None:
-        none are)."""
+        """The first record at or after ``lo`` whose columns are ready (None: none are). The
+        counter reads what comes before itself, a part a worker still reads too: it never
+        waits for a worker (a late part is let go when the counter is past it)."""
         with self._lock:
             for part in self._parts:
-                if part.at + part.count > lo:
+                if part.cols is not None and part.at + part.count > lo:
                     return max(part.at, lo)
             return None
 

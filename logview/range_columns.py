@@ -70,7 +70,7 @@ def _enabled() -> bool:
     interpreter (``fork_server``), never by the viewer (a worker forked from it once hung on
     an import lock another thread held at the fork, and the index waited for it forever),
     and every reply has a deadline (``reply_seconds``): a worker that misses it is killed and
-    the index scans the range itself."""
+    the counter reads its records itself. Neither the index nor the counter waits for them."""
     return os.environ.get("LOGVIEW_RANGE_WORKERS", "1") != "0" and _cpus() >= 2
 
 
@@ -105,7 +105,8 @@ _TASK = struct.Struct("<qqqq")  # slot, range bytes, probe bytes, offset of the 
 
 
 class RangeWorkerError(RuntimeError):
-    """A worker could not scan a range (it died, or said why): the index scans it itself."""
+    """A worker could not read a range (it died, was late, or said why): the counter reads
+    its records itself."""
 
 
 def workers() -> int:
@@ -207,8 +208,9 @@ def reply_seconds(size: int) -> float:
 class RangeColumns:
     """The workers of one index and the columns they read (``ready``).
 
-    ``scan`` is called by the index's threads (``pool``, ``in_flight`` ranges at once);
-    ``publish`` when the index took a range's starts as the worker found them. The workers are
+    ``submit`` is called by the index's threads with a range they scanned (a worker's reply
+    comes in a thread of ``pool``, one a slot); ``expect`` when the index took the range's
+    records, so their columns wait for the counter when the reply comes. The workers are
     started in the background (``engage`` says no until they are up: the index goes on here
     meanwhile) by the fork server (``fork_server``), never forked from this threaded process.
     """

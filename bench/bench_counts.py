@@ -18,8 +18,8 @@ prints, per run, the seconds until the status line shows every record (indexed) 
 level bar stops saying "counting…" (counted), their ratio, the viewer's peak RSS against the
 budget of 64 MB + 16 B a record, and the most its range workers held at once. ``--code DIR`` runs the viewer
 of another tree (``git archive REV | tar -x -C DIR``), for paired before/after runs;
-``--range-workers`` turns on counting in the index's range workers (``range_columns``;
-without it the tree's default).
+``--range-workers [0|1]`` sets ``LOGVIEW_RANGE_WORKERS`` for the viewer (the index's range
+workers, ``range_columns``: 1 on, 0 off; without it the tree's default).
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ def count(store, walker: bool) -> tuple[float, float, int, RecordStats]:
 
 class PeakMemory:
     """Polls /proc for the viewer started on ``path`` (the process whose parent is not one of
-    them) and its forked range workers: the viewer's peak RSS (VmHWM) and the most RSS its
-    workers held together at one look (shared pages count in each)."""
+    them) and the processes below it (its range workers, their fork server): the viewer's
+    peak RSS (VmHWM) and the most RSS those held together at one look (shared pages count in
+    each)."""
 
     def __init__(self, path: Path) -> None:
         import threading
@@ -96,23 +97,36 @@ class PeakMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            found = {}
+            viewers, parents = set(), {}
             for pid in os.listdir("/proc"):
                 if not pid.isdigit():
                     continue
                 try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if self.needle not in f.read():
-                            continue
-                    found[pid] = self._status(pid)
                     with open(f"/proc/{pid}/stat") as f:
                         fields = f.read().rsplit(")", 1)[1].split()
-                    self.cpu[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                    parents[pid] = fields[1]
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if self.needle in f.read():
+                            viewers.add(pid)
                 except OSError:
                     continue
+            # The viewer and every process below it (its fork server and the server's workers).
+            found = {pid: None for pid in viewers if parents.get(pid) not in viewers}
+            grew = True
+            while grew:
+                below = [pid for pid, ppid in parents.items() if ppid in found and pid not in found]
+                grew = bool(below)
+                found.update(dict.fromkeys(below))
             workers = 0.0
-            for status in found.values():
-                if status["PPid"].strip() in found:
+            for pid in found:
+                try:
+                    status = self._status(pid)
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                self.cpu[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                if parents[pid] in found:
                     workers += int(status.get("VmRSS", "0 kB").split()[0]) / 1024
                 else:
                     hwm = int(status.get("VmHWM", "0 kB").split()[0]) / 1024
@@ -125,7 +139,7 @@ class PeakMemory:
         return self.viewer_mb, self.workers_mb
 
 
-def tui(path: Path, runs: int, code: Path, range_workers: bool = False) -> None:
+def tui(path: Path, runs: int, code: Path, range_workers: str = "") -> None:
     """Indexed and counted times of the viewer on ``path`` (the viewer of tree ``code``)."""
     import subprocess
 
@@ -142,7 +156,7 @@ def tui(path: Path, runs: int, code: Path, range_workers: bool = False) -> None:
             memory = PeakMemory(path)
             started = time.perf_counter()
             got = bench.time_first_screen(
-                f"cd {code} && {'LOGVIEW_RANGE_WORKERS=1 ' if range_workers else ''}PYTHONPATH={code} "
+                f"cd {code} && {f'LOGVIEW_RANGE_WORKERS={range_workers} ' if range_workers else ''}PYTHONPATH={code} "
                 f"{bench.PY} -m logview {path}", total,
                 timeout=180)
             viewer_mb, workers_mb = memory.stop()
@@ -211,9 +225,9 @@ def main() -> None:
     parser.add_argument("--tui", action="store_true", help="time the viewer under tmux")
     parser.add_argument("--runs", type=int, default=1, help="runs (the best CPU is shown)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose logview runs")
-    parser.add_argument("--range-workers", action="store_true",
-                        help="--tui: the viewer counts in range workers (LOGVIEW_RANGE_WORKERS=1; "
-                             "without it the tree's default)")
+    parser.add_argument("--range-workers", nargs="?", const="1", default="", choices=["0", "1"],
+                        help="--tui: LOGVIEW_RANGE_WORKERS for the viewer (1 when given alone; "
+                             "0: no range workers; without it the tree's default)")
     parser.add_argument("--headless", action="store_true",
                         help="index and count the viewer's way, without a screen")
     args = parser.parse_args()

@@ -141,7 +141,7 @@ class _Scanned:
     lines: int  # lines in the range
     line_starts: np.ndarray | None = None  # all lines, only kept when already at hand
     line_ends: np.ndarray | None = None
-    columns: Any = None  # what ``ranges`` read of the records starting here (ChunkColumns)
+    columns: Any = None  # a worker's reply to come: what ``ranges`` read of these records
 
 
 class RecordIndex:
@@ -386,8 +386,7 @@ class RecordIndex:
         submitted = 0
         pool, in_flight, scan = _pool(), IN_FLIGHT, self._scan
         if ranges is not None and ranges.pool is not None:
-            pool, in_flight = ranges.pool, ranges.in_flight
-            scan = partial(self._scan_elsewhere, ranges, size)
+            scan = partial(self._scan_also_elsewhere, ranges, size)
         while True:
             while len(pending) < in_flight and pos < size:
                 if submitted and deadline is not None and time.monotonic() >= deadline:
@@ -437,18 +436,19 @@ class RecordIndex:
         line_idx = np.flatnonzero(self.detector.mask(data, arr, starts, ends))
         return _Scanned(a, b, starts[line_idx], line_idx, len(ends))
 
-    def _scan_elsewhere(self, ranges: RangeColumns, size: int, a: int, b: int) -> _Scanned:
-        """``_scan`` by ``ranges`` (with the columns of the records), or here if it cannot."""
+    def _scan_also_elsewhere(self, ranges: RangeColumns, size: int, a: int, b: int
+                             ) -> _Scanned:
+        """``_scan``, then the range to a worker of ``ranges`` (when one is free) to read the
+        records' columns: the index never waits for it."""
         data = self._read_exact(a, b - a)
         if not data.endswith(b"\n"):
             raise _ShortRead(f"{self.source.name} changed while it was being read (the "
                              f"{b - a} bytes at offset {a} no longer end a line)", a)
-        probe = self.source.read_at(b, min(_PROBE, size - b)) if b < size else b""
-        try:
-            starts, line_idx, lines, columns = ranges.scan(data, probe, a)
-        except RuntimeError:  # a worker is gone: the range is scanned here, counted later
-            return self._scan_bytes(a, b, data)
-        return _Scanned(a, b, starts, line_idx, lines, columns=columns)
+        found = self._scan_bytes(a, b, data)
+        if len(found.starts) and ranges.ready.room(len(found.starts)):
+            probe = self.source.read_at(b, min(_PROBE, size - b)) if b < size else b""
+            found.columns = ranges.submit(data, probe, a)
+        return found
 
     def _index_chunk(self, pos: int, size: int) -> int:
         """Index the complete lines of one read at ``pos``; return bytes consumed (0: none)."""
@@ -497,11 +497,9 @@ class RecordIndex:
             new = self._line_starts(found)[line_idx] + pos
             columns = None
         lines = line_idx + self._line_at_end
-        if columns is not None and self.ranges is not None:  # readers are not held up
-            self.ranges.ready.wait_room(len(columns.levelnos))
         with self._lock:
-            if columns is not None and self.ranges is not None:
-                self.ranges.publish(self._count, columns)
+            if columns is not None and self.ranges is not None:  # the worker's reply
+                self.ranges.expect(self._count, found.starts, columns)
             self._append(new, lines)
             self._end = found.end
             self._line_at_end += found.lines

@@ -1,48 +1,58 @@
-"""Record starts and record columns of the index's ranges, found in forked worker processes
-while the index is built: counting rides on the index instead of following it on one core.
+"""Record starts and record columns of the index's ranges, found in worker processes while
+the index is built: counting rides on the index instead of following it on one core.
 
 A store that counts its records (``columns.RecordCounter``) hands its index a
 ``RangeColumns``. When the index has much to catch up on (``RANGE_MIN_BYTES``: a big file
-opened), its threads read each line-aligned range as before, put the bytes in a slot of
-shared memory and let one of ``workers()`` forked processes find the range's record starts
-(the index's own bulk start test) and read the level, logger and time of each record
-starting there (``columns.columns_of``: the format's walker, the rest parsed). Both come
-back as raw numpy arrays over a socket (a JSON header for the names, never a pickle); the
-index publishes the starts and the columns wait, in record order and bounded
-(``ReadyColumns``: the index waits for the counter when they pile up), for the counter,
-which keeps them and tallies them without reading the records again. The workers only read
-memory the index gave them: every source's reading (rotation, copytruncate) stays in the
-index's process.
+opened), it scans each line-aligned range itself as without workers and, when one of
+``workers()`` processes is free (``BUSY_WAIT``), puts a copy of the bytes in a slot of shared
+memory for it: the worker finds the range's record starts again (the index's own bulk start
+test; they must be the index's) and reads the level, logger and time of each record starting
+there (``columns.columns_of``: the format's walker, the rest parsed). Both come back as raw
+numpy arrays over a socket (a JSON header for the names, never a pickle) and the columns wait,
+in record order and bounded (``ready_columns.ReadyColumns``), for the counter, which keeps
+them and tallies them without reading the records again; the index never waits for a worker.
+The workers only read memory the index gave them: every source's reading (rotation,
+copytruncate) stays in the index's process.
 
 A record needs its end to be read exactly (the parser reads all of it when the walker cannot
 read its head): the range's last record ends at the first record start in a probe of the
 bytes after the range; when the probe holds none, that record is left to the counter, which
 reads it as before. Whatever a worker cannot do (a record too long, a worker gone) is done
 by the index and the counter as without workers: the counts are the same either way.
+
+The workers are forked by a fork server (``fork_server``: a fresh interpreter with one
+thread), never by the viewer, whose threads may hold any lock when it
+forks; the format and the start detector go to them pickled by the viewer (never a pickle
+back). Every reply has a deadline (``reply_seconds``): a worker that misses it, or whose
+socket fails, is killed and the counter reads its records (no range goes to workers again).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import mmap
 import os
+import pickle
 import queue
+import select
 import signal
 import struct
 import threading
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection, Pipe
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from logview.columns import ChunkColumns, columns_of
+from logview.fork_server import server as fork_server
 from logview.index import CHUNK_BYTES, line_bounds
+from logview.ready_columns import ReadyColumns
 from logview.record import MAX_RECORD_BYTES
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from logview.boundaries import StartDetector
     from logview.formats.base import LogFormat
 
@@ -55,12 +65,13 @@ def _cpus() -> int:
 
 
 def _enabled() -> bool:
-    """Off unless ``LOGVIEW_RANGE_WORKERS=1`` (and two cores or more): a worker forked while
-    another of the viewer's threads was importing a module hung on that module's import lock
-    (once in five runs on the 1 GB JSON file; the index then waited for it forever). Workers
-    now drop those locks (``_forget_module_locks``), but others can be inherited held (3.11's
-    ``cached_property`` has one), and a worker's reply has no deadline yet."""
-    return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and _cpus() >= 2
+    """On with two cores or more, unless ``LOGVIEW_RANGE_WORKERS=0``. The workers are safe to
+    run under the threaded viewer: they are forked by a fork server started as a fresh
+    interpreter (``fork_server``), never by the viewer (a worker forked from it once hung on
+    an import lock another thread held at the fork, and the index waited for it forever),
+    and every reply has a deadline (``reply_seconds``): a worker that misses it is killed and
+    the counter reads its records itself. Neither the index nor the counter waits for them."""
+    return os.environ.get("LOGVIEW_RANGE_WORKERS", "1") != "0" and _cpus() >= 2
 
 
 #: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).
@@ -69,29 +80,39 @@ ENABLED = _enabled()
 #: Bytes the index must have to catch up on before ranges go to the workers (forking and
 #: shipping arrays cost more than they save on less).
 RANGE_MIN_BYTES = 64 << 20
+#: Seconds the index waits for a worker to be free to give it a range it scanned (0: none;
+#: the counter reads those records): workers slower than the index (the JSON walker reads
+#: ~0.3 M records/s a core, the index finds starts at ~4 M/s) never hold the index back.
+BUSY_WAIT = 0.0
+#: How much lower the workers' scheduling priority is than the viewer's (``os.nice``).
+WORKER_NICE = 10
+#: Ranges a worker holds at once (2: it has its next one at hand).
+SLOTS_PER_WORKER = 2
+#: Seconds ``engage`` waits for workers it starts (0: the index goes on by itself while
+#: they start, ~0.2-0.5 s for the fork server's fresh interpreter and its imports).
+START_WAIT = 0.0
 #: Most worker processes.
 MAX_WORKERS = 2
 #: Bytes after a range looked at for the start of the record after its last one.
 PROBE_BYTES = 64 << 10
-#: Records of columns waiting for the counter; past it the index waits for the counter
-#: (``READY_WAIT``), then drops a range's columns and the counter reads those records itself
-#: (memory stays bounded when nobody counts).
-READY_RECORDS = 1 << 20
-#: Seconds the index waits for the counter to take columns before it drops them (and stops
-#: waiting until the counter takes again: nobody may be counting any more).
-READY_WAIT = 1.0
-#: Seconds a worker waits for a task before it checks that the viewer is still there.
+#: Seconds a worker may take to answer any range, plus one per ``REPLY_BYTES_PER_SECOND``
+#: of the range (9 s for a 4 MB range: a worker reads ~30 MB/s on a loaded core).
+REPLY_SECONDS = 5.0
+REPLY_BYTES_PER_SECOND = 1 << 20
+#: Seconds a worker waits for a task before it looks again (its socket's end wakes it).
 _IDLE_CHECK = 1.0
 _TASK = struct.Struct("<qqqq")  # slot, range bytes, probe bytes, offset of the range
 
 
 class RangeWorkerError(RuntimeError):
-    """A worker could not scan a range (it died, or said why): the index scans it itself."""
+    """A worker could not read a range (it died, was late, or said why): the counter reads
+    its records itself."""
 
 
 def workers() -> int:
-    """Worker processes to fork (0: no ``fork`` here)."""
-    if not hasattr(os, "fork"):
+    """Worker processes to start (0: no fork, memfd or fd passing here)."""
+    if not all(hasattr(os, f) for f in ("fork", "memfd_create")) or not hasattr(
+            __import__("socket"), "send_fds"):
         return 0
     return max(1, min(MAX_WORKERS, _cpus()))
 
@@ -131,97 +152,6 @@ def scan_range(detector: StartDetector, fmt: LogFormat, name: str, data: bytes, 
     return rel, line_idx, len(ends), columns_of(fmt, name, buf, bounds, offset + first)
 
 
-class ReadyColumns:
-    """Columns of records read by the workers, in record order, until the counter takes
-    them (at most ``READY_RECORDS``)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._room = threading.Condition(self._lock)
-        self._parts: deque[tuple[int, ChunkColumns]] = deque()
-        self._records = 0
-        self._stalled = False  # the counter did not take for READY_WAIT seconds
-        self.dropped = 0  # records whose columns did not fit (the counter read them)
-
-    def wait_room(self, count: int) -> None:
-        """Wait (the index, holding no lock of its own) until ``count`` records fit, at most
-        ``READY_WAIT`` seconds: a counter that lags a little loses nothing."""
-        with self._room:
-            if self._stalled:
-                return
-            fits = self._room.wait_for(lambda: self._records + count <= READY_RECORDS,
-                                       READY_WAIT)
-            self._stalled = not fits
-
-    def put(self, at: int, cols: ChunkColumns) -> None:
-        """Keep the columns of records ``at`` on (after every part put before)."""
-        count = len(cols.levelnos)
-        with self._lock:
-            if self._records + count > READY_RECORDS:
-                self.dropped += count
-                return
-            self._parts.append((at, cols))
-            self._records += count
-            self._room.notify_all()  # a counter waiting for columns (``wait_parts``)
-
-    def take(self, lo: int, hi: int) -> ChunkColumns | None:
-        """The columns of records ``lo`` up to at most ``hi`` when the next part holds record
-        ``lo`` (what lies before ``lo`` is let go); None otherwise."""
-        with self._lock:
-            parts = self._parts
-            while parts and parts[0][0] + len(parts[0][1].levelnos) <= lo:
-                self._records -= len(parts.popleft()[1].levelnos)
-            self._stalled = False
-            self._room.notify_all()
-            if not parts or parts[0][0] > lo:
-                return None
-            at, cols = parts.popleft()
-            count = len(cols.levelnos)
-            self._records -= count
-            skip, stop = lo - at, min(count, hi - at)
-            if stop < count:  # the rest waits for a later take
-                parts.appendleft((at + stop, _part(cols, stop, count)))
-                self._records += count - stop
-            return cols if skip == 0 and stop == count else _part(cols, skip, stop)
-
-    def end(self) -> int:
-        """The record after the last one whose columns are ready (0: none are)."""
-        with self._lock:
-            if not self._parts:
-                return 0
-            at, cols = self._parts[-1]
-            return at + len(cols.levelnos)
-
-    def wait_parts(self, after: int, timeout: float) -> bool:
-        """Wait (the counter, which counted ``after`` records) at most ``timeout`` seconds
-        for the columns of records past ``after``; whether some are ready."""
-
-        def past() -> bool:
-            return bool(self._parts) and self._parts[-1][0] + len(self._parts[-1][1].levelnos) > after
-
-        with self._room:
-            return self._room.wait_for(past, timeout)
-
-    def next_at(self, lo: int) -> int | None:
-        """The first record at or after ``lo`` whose columns are ready (None: none)."""
-        with self._lock:
-            for at, cols in self._parts:
-                if at + len(cols.levelnos) > lo:
-                    return max(at, lo)
-            return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._parts.clear()
-            self._records = 0
-            self._room.notify_all()
-
-
-def _part(cols: ChunkColumns, lo: int, hi: int) -> ChunkColumns:
-    return ChunkColumns(cols.levelnos[lo:hi], cols.loggers[lo:hi], cols.names,
-                        cols.times[lo:hi], cols.sources)
-
-
 class _Worker:
     """A worker process and its socket: tasks are sent ahead (it always has the next one) and
     the replies taken in the order of the tasks (``ticket``)."""
@@ -233,13 +163,56 @@ class _Worker:
         self.turn = threading.Condition()
         self.sent = 0
         self.received = 0
+        self.dead = False  # it missed a deadline or its socket failed: never asked again
+        try:  # not the viewer's child: a pidfd kills it and shows its end, whatever its pid
+            self._pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self._pidfd = -1
+
+    def kill(self) -> None:
+        try:
+            if self._pidfd >= 0:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except (OSError, ValueError):  # gone already
+            pass
+
+    def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the worker to end; whether it did."""
+        if self._pidfd >= 0:
+            return bool(select.select([self._pidfd], [], [], timeout)[0])
+        deadline = time.monotonic() + timeout
+        while os.path.exists(f"/proc/{self.pid}"):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+
+
+#: A worker's reply: the range's record starts, which line each is, its lines, the columns.
+_Reply = tuple[np.ndarray, np.ndarray, int, "ChunkColumns | None"]
+
+
+def reply_seconds(size: int) -> float:
+    """How long a worker may take to answer a range of ``size`` bytes."""
+    return REPLY_SECONDS + size / REPLY_BYTES_PER_SECOND
 
 
 class RangeColumns:
-    """The forked workers of one index and the columns they read (``ready``).
+    """The workers of one index and the columns they read (``ready``).
 
-    ``scan`` is called by the index's threads (``pool``, ``in_flight`` ranges at once);
-    ``publish`` when the index took a range's starts as the worker found them.
+    ``submit`` is called by the index's threads with a range they scanned (a worker's reply
+    comes in a thread of ``pool``, one a slot); ``expect`` when the index took the range's
+    records, so their columns wait for the counter when the reply comes. The workers are
+    started in the background (``engage`` says no until they are up: the index goes on here
+    meanwhile) by the fork server (``fork_server``), never forked from this threaded process.
     """
 
     def __init__(self, detector: StartDetector, fmt: LogFormat, name: str,
@@ -255,16 +228,21 @@ class RangeColumns:
         self._next = 0
         self._slots: queue.Queue[int] = queue.Queue()
         self._shm: mmap.mmap | None = None
+        self._starting: threading.Thread | None = None
+        self._generation = 0  # one more at each stop: a start that ends after it lets go
         self.pool: ThreadPoolExecutor | None = None
         self.in_flight = 0
         self.served = 0  # ranges the workers answered
+        self.busy = 0  # ranges the index scanned itself because every worker was busy
+        self.started = 0  # workers started, over the index's life
 
     @property
     def running(self) -> bool:
         return bool(self._workers)
 
     def engage(self, backlog: int) -> bool:
-        """Whether the index hands ranges to the workers now (forked when first needed)."""
+        """Whether the index hands ranges to the workers now (started when first needed, in
+        the background: not yet)."""
         if self.failed is not None:
             self.stop()  # what is left of them
             return False
@@ -273,82 +251,174 @@ class RangeColumns:
         with self._lock:
             if self._workers:
                 return True
-            if backlog < RANGE_MIN_BYTES:
+            if self._starting is not None or backlog < RANGE_MIN_BYTES:
                 return False
             count = workers()
             if not count:
-                self.failed = "no fork on this system"
+                self.failed = "no fork server on this system"
                 return False
-            self._start(count)
-            return bool(self._workers)
+            self._starting = threading.Thread(target=self._start,
+                                              args=(count, self._generation),
+                                              name="logview-ranges-start", daemon=True)
+            self._starting.start()
+            starting = self._starting
+        if START_WAIT > 0:
+            starting.join(START_WAIT)
+        return self.running
 
-    def _start(self, count: int) -> None:
-        self.in_flight = 2 * count  # each worker has its next range at hand
-        self._shm = mmap.mmap(-1, self.in_flight * self._slot_bytes)
-        for slot in range(self.in_flight):
-            self._slots.put(slot)
-        ends: list[Connection] = []
-        for _ in range(count):
-            mine, theirs = Pipe(duplex=True)
-            ends.append(mine)
-            parent = os.getpid()
-            pid = os.fork()
-            if pid == 0:  # the worker: it never returns into the viewer's code
-                code = 1
+    def wait_started(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for a start under way; whether workers run."""
+        starting = self._starting
+        if starting is not None:
+            starting.join(timeout)
+        return self.running
+
+    def _start(self, count: int, generation: int) -> None:
+        """Start ``count`` workers through the fork server (in a thread of its own)."""
+        in_flight = SLOTS_PER_WORKER * count
+        size = in_flight * self._slot_bytes
+        started: list[_Worker] = []
+        fd = -1
+        shm: mmap.mmap | None = None
+        try:
+            fd = os.memfd_create("logview-ranges", os.MFD_CLOEXEC)
+            os.ftruncate(fd, size)
+            shm = mmap.mmap(fd, size)
+            from multiprocessing.connection import Pipe
+
+            # Outgoing only: the worker rebuilds the viewer's format and detector from it.
+            payload = pickle.dumps((self._slot_bytes, size, self.detector, self.format,
+                                    self.name))
+            forks = fork_server()
+            for _ in range(count):
+                mine, theirs = Pipe(duplex=True)
                 try:
-                    _forget_module_locks()
-                    for end in ends:
-                        end.close()
-                    self._serve(theirs, parent)
-                    code = 0
+                    pid = forks.fork("logview.range_columns:_work_child", payload,
+                                     [theirs.fileno(), fd])
+                except BaseException:
+                    mine.close()
+                    raise
                 finally:
-                    os._exit(code)
-            theirs.close()
-            self._workers.append(_Worker(pid, mine))
-        self.pool = ThreadPoolExecutor(self.in_flight, thread_name_prefix="logview-ranges")
+                    theirs.close()
+                started.append(_Worker(pid, mine))
+        except Exception as exc:  # noqa: BLE001 - the index then does it all itself
+            self.failed = f"range workers could not start: {type(exc).__name__}: {exc}"
+        finally:
+            if fd >= 0:
+                os.close(fd)  # the mapping and the workers keep the memory
+        with self._lock:
+            self._starting = None
+            keep = self.failed is None and generation == self._generation and shm is not None
+            if keep:
+                self._shm = shm
+                self._slots = queue.Queue()
+                for slot in range(in_flight):
+                    self._slots.put(slot)
+                self.in_flight = in_flight
+                self._workers = started
+                self.started += len(started)
+                self.pool = ThreadPoolExecutor(self.in_flight,
+                                               thread_name_prefix="logview-ranges")
+        if not keep:
+            _end_workers(started)
+            if shm is not None:
+                shm.close()
 
-    def scan(self, data: bytes, probe: bytes, offset: int
-             ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
-        """``scan_range`` in a worker (thread-safe; blocks until it answers)."""
-        if self._shm is None or len(data) + len(probe) > self._slot_bytes:
-            raise RangeWorkerError("no worker, or a range larger than a slot")
-        slot = self._slots.get()
+    def submit(self, data: bytes, probe: bytes, offset: int) -> Future[_Reply] | None:
+        """``scan_range`` of a range the index scanned, in a worker (thread-safe): the reply
+        to come (``expect`` it when the index takes the range's records), or None when every
+        worker is busy (``BUSY_WAIT``) or there is none: the counter reads those records.
+        A worker that does not answer within ``reply_seconds`` is killed, never asked again."""
+        shm, pool = self._shm, self.pool
+        if shm is None or pool is None or len(data) + len(probe) > self._slot_bytes:
+            return None
+        try:
+            slot = self._slots.get(timeout=BUSY_WAIT) if BUSY_WAIT > 0 else self._slots.get_nowait()
+        except queue.Empty:
+            self.busy += 1
+            return None
+        size = len(data) + len(probe)
+        due = time.monotonic() + reply_seconds(size)
         try:
             at = slot * self._slot_bytes
-            self._shm[at : at + len(data)] = data
-            self._shm[at + len(data) : at + len(data) + len(probe)] = probe
+            shm[at : at + len(data)] = data
+            shm[at + len(data) : at + size] = probe
             with self._lock:
+                if not self._workers:
+                    raise RangeWorkerError(self.failed or "the range workers stopped")
                 worker = self._workers[self._next % len(self._workers)]
                 self._next += 1
             with worker.send_lock:
-                ticket = worker.sent
+                if worker.dead:
+                    raise RangeWorkerError(self.failed or "a range worker stopped")
                 try:
                     worker.conn.send_bytes(_TASK.pack(slot, len(data), len(probe), offset))
-                    worker.sent += 1
                 except OSError as exc:
-                    ticket = -1  # never answered
-                    self.failed = f"a range worker stopped: {exc}"
+                    self._give_up(worker, f"a range worker stopped: {exc}")
+                    raise RangeWorkerError(self.failed) from exc
+                ticket = worker.sent
+                worker.sent += 1
+            return pool.submit(self._reply, worker, ticket, slot, due, size)
+        except (RangeWorkerError, RuntimeError):  # RuntimeError: the pool shut down
+            self._slots.put(slot)
+            return None
+
+    def _reply(self, worker: _Worker, ticket: int, slot: int, due: float, size: int) -> _Reply:
+        """The worker's reply to task ``ticket`` (a thread of ``pool``; the slot let go)."""
+        try:
             with worker.turn:
-                while ticket >= 0 and worker.received != ticket:
-                    worker.turn.wait()
                 try:
-                    if ticket < 0:
+                    while worker.received != ticket and not worker.dead:
+                        if not worker.turn.wait(max(0.0, due - time.monotonic())):
+                            self._give_up(worker, "a range worker did not answer in "
+                                          f"{reply_seconds(size):.1f} s")
+                    if worker.dead:
                         raise RangeWorkerError(self.failed or "a range worker stopped")
-                    got = _receive(worker.conn)
+                    got = _receive(worker.conn, due)  # TimeoutError (an OSError) first
                     self.served += 1
                     return got
+                except TimeoutError as exc:
+                    self._give_up(worker, "a range worker did not answer in "
+                                  f"{reply_seconds(size):.1f} s")
+                    raise RangeWorkerError(self.failed) from exc
                 except (EOFError, OSError, ValueError) as exc:
-                    self.failed = f"a range worker stopped: {exc}"
+                    self._give_up(worker, f"a range worker stopped: {exc}")
                     raise RangeWorkerError(self.failed) from exc
                 finally:
-                    if ticket >= 0:
-                        worker.received += 1
-                        worker.turn.notify_all()
+                    worker.received += 1
+                    worker.turn.notify_all()
         finally:
             self._slots.put(slot)
 
-    def publish(self, at: int, cols: ChunkColumns) -> None:
-        self.ready.put(at, cols)
+    def expect(self, at: int, starts: np.ndarray, reply: Future[_Reply]) -> None:
+        """The records ``at`` on, which start at ``starts`` of the range ``reply`` is for,
+        are the index's now: their columns wait for the counter when the reply comes (the
+        counter waits for them meanwhile), and are dropped when it does not come or the
+        worker found other starts."""
+        part = self.ready.expect(at, len(starts))
+
+        def settle(done: Future[_Reply]) -> None:
+            try:
+                found, _line_idx, _lines, cols = done.result()
+            except Exception:  # noqa: BLE001 - the worker is given up; the counter reads them
+                self.ready.drop(part)
+                return
+            if cols is None or not np.array_equal(found, starts):
+                self.ready.drop(part)
+            else:
+                self.ready.fill(part, cols)
+
+        reply.add_done_callback(settle)
+
+    def _give_up(self, worker: _Worker, why: str) -> None:
+        """Never ask ``worker`` again (its replies may be out of step now) and kill it: the
+        index scans what it had itself, the counter reads those records."""
+        if self.failed is None:
+            self.failed = why
+        worker.dead = True
+        worker.kill()
+        with worker.turn:
+            worker.turn.notify_all()
 
     def reset(self) -> None:
         """The index started over: what was read belongs to the old records."""
@@ -357,48 +427,82 @@ class RangeColumns:
     def stop(self) -> None:
         """End the workers (the index caught up, or the store closes)."""
         with self._lock:
+            self._generation += 1  # a start under way lets go of what it started
             gone, self._workers = self._workers, []
             pool, self.pool = self.pool, None
+            shm, self._shm = self._shm, None
         if pool is not None:
             pool.shutdown(wait=True)
-        for worker in gone:
-            worker.conn.close()  # the worker sees the end of its socket and exits
-        for worker in gone:
-            _reap(worker.pid)
-        self._slots = queue.Queue()
-        if self._shm is not None:
-            self._shm.close()
-            self._shm = None
+        _end_workers(gone)
+        if shm is not None:
+            shm.close()
 
-    # -- the worker process ------------------------------------------------------------------
 
-    def _serve(self, conn: Connection, parent: int) -> None:
-        """Scan the ranges the index sends until its socket ends (or the viewer is gone)."""
-        for sig in (signal.SIGINT, signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):
-            signal.signal(sig, signal.SIG_IGN)  # the viewer's terminal is not ours
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.set_wakeup_fd(-1)  # never wake the viewer's event loop
-        shm = self._shm
-        assert shm is not None
-        while True:
+# -- the worker process ----------------------------------------------------------------------
+
+def _work_child(payload: bytes, fds: list[int]) -> None:
+    """A worker as the fork server starts it: its socket and the slots' memory passed, the
+    rest (pickled by the viewer, for it) in ``payload``."""
+    from multiprocessing.connection import Connection
+
+    slot_bytes, size, detector, fmt, name = pickle.loads(payload)  # sent by the viewer, to it
+    conn = Connection(fds[0])
+    try:
+        shm = mmap.mmap(fds[1], size)
+    finally:
+        os.close(fds[1])
+    _work(conn, shm, slot_bytes, detector, fmt, name)
+
+
+def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, detector: StartDetector,
+          fmt: LogFormat, name: str) -> None:
+    """A worker: scan the ranges the index sends until its socket ends (the viewer closed
+    it, or is gone). What it got (the format, the detector) came pickled FROM the viewer;
+    what it sends back is raw arrays and JSON."""
+    for sig in (signal.SIGINT, signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):
+        signal.signal(sig, signal.SIG_IGN)  # the viewer's terminal is not ours
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:  # the viewer's index and screen first: the workers take the CPU they leave
+        os.nice(WORKER_NICE)
+    except OSError:
+        pass
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)  # never a byte onto the viewer's screen
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    while True:
+        try:
             if not conn.poll(_IDLE_CHECK):
-                if os.getppid() != parent:
-                    return
                 continue
+            task = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        slot, size, probe_size, offset = _TASK.unpack(task)
+        at = slot * slot_bytes
+        data = shm[at : at + size]
+        probe = shm[at + size : at + size + probe_size]
+        try:
             try:
-                task = conn.recv_bytes()
-            except (EOFError, OSError):
-                return
-            slot, size, probe_size, offset = _TASK.unpack(task)
-            at = slot * self._slot_bytes
-            data = shm[at : at + size]
-            probe = shm[at + size : at + size + probe_size]
-            try:
-                got = scan_range(self.detector, self.format, self.name, data, probe, offset)
+                got = scan_range(detector, fmt, name, data, probe, offset)
             except Exception as exc:  # noqa: BLE001 - said to the index, which scans it itself
                 conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
                 continue
             _send(conn, *got)
+        except OSError:  # the viewer is gone
+            return
+
+
+def _end_workers(workers: list[_Worker]) -> None:
+    """Close the workers' sockets (they exit at its end) and wait for them; kill the ones that
+    linger (a stalled one)."""
+    for worker in workers:
+        worker.conn.close()
+    deadline = time.monotonic() + 1.0
+    for worker in workers:
+        if not worker.wait(max(0.0, deadline - time.monotonic())):
+            worker.kill()
+            worker.wait(5.0)
+        worker.close()
 
 
 def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int,
@@ -415,14 +519,22 @@ def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int
         conn.send_bytes(array.tobytes())
 
 
-def _receive(conn: Connection) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
-    head = json.loads(conn.recv_bytes())
+def _receive(conn: Connection, due: float
+             ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
+    """A worker's reply; TimeoutError if a part of it is not there by ``due``."""
+
+    def message() -> bytes:
+        if not conn.poll(max(0.0, due - time.monotonic())):
+            raise TimeoutError("no reply in time")
+        return conn.recv_bytes()
+
+    head = json.loads(message())
     if "error" in head:
         raise RangeWorkerError(head["error"])
     count = head["count"]
 
     def array(dtype: type[np.generic], n: int) -> np.ndarray:
-        got = np.frombuffer(conn.recv_bytes(), dtype=dtype)
+        got = np.frombuffer(message(), dtype=dtype)
         if len(got) != n:
             raise ValueError(f"a worker sent {len(got)} values for {n} records")
         return got
@@ -435,31 +547,3 @@ def _receive(conn: Connection) -> tuple[np.ndarray, np.ndarray, int, ChunkColumn
         cols = ChunkColumns(array(np.int32, n), array(np.int32, n), list(meta["names"]),
                             array(np.float64, n), list(meta["sources"]))
     return starts, line_idx, head["lines"], cols
-
-
-def _forget_module_locks() -> None:
-    """In a forked worker: drop the per-module import locks. One that another of the
-    viewer's threads held at the fork is never released here (Python resets the global import
-    lock in a child, not these), and the worker's next import of that module hung for good;
-    with fresh locks the import returns the module as far as it got, and what fails on it is
-    an error the index answers by scanning the range itself."""
-    locks = getattr(importlib._bootstrap, "_module_locks", None)  # type: ignore[attr-defined]
-    if isinstance(locks, dict):
-        locks.clear()
-
-
-def _reap(pid: int) -> None:
-    """Wait for a worker to exit (it does once its socket ends); killed if it lingers."""
-    for _ in range(100):
-        try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        threading.Event().wait(0.01)
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass

@@ -25,7 +25,8 @@ from logview.columns import RecordColumns
 from logview.formats.base import LogFormat
 from logview.index import RecordIndex
 from logview.merge import MergedStore
-from logview.range_columns import RangeColumns, ReadyColumns
+from logview.range_columns import RangeColumns
+from logview.ready_columns import ReadyColumns
 from logview.record import RawRecord, Record, parse_raw_record
 from logview.sources.base import ByteSource
 

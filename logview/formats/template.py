@@ -385,6 +385,11 @@ class TemplateFormat(LogFormat):
                 return None, time_text
         return None, None
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled for the index's range workers (``range_columns``): the walker holds a
+        closure and is built again there."""
+        return {**self.__dict__, "_walker": False}
+
     def column_walker(self) -> ColumnWalker | None:
         """Reads level, logger and time of many records at once (None: this template's head
         cannot be walked; its records are parsed)."""

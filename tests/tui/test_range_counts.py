@@ -27,6 +27,8 @@ from tui.conftest import until
 def small_ranges(monkeypatch):
     monkeypatch.setattr(range_columns, "ENABLED", True)
     monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
+    monkeypatch.setattr(range_columns, "START_WAIT", 30.0)  # the workers take every range
+    monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
 
 

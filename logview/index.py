@@ -130,6 +130,18 @@ def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+@dataclass(slots=True, frozen=True)
+class _Lines:
+    """Line numbers of starts, ``base`` plus each line index: read for the checkpoints
+    alone (one in ``LINE_CHECKPOINT``), never made whole."""
+
+    index: np.ndarray
+    base: int
+
+    def __getitem__(self, k: int) -> int:
+        return int(self.index[k]) + self.base
+
+
 @dataclass(slots=True)
 class _Scanned:
     """Record starts found in one line-aligned range ``[pos, end)``."""
@@ -491,12 +503,15 @@ class RecordIndex:
             columns = None
         new = rel + pos
         prev = self._last_start()
-        edges = np.concatenate([[prev if prev >= 0 else pos], new, [found.end]])
-        if int(np.diff(edges).max()) > MAX_RECORD_BYTES:
+        # (no record can be too long when the whole span is not: the common case, without
+        # a pass over the starts)
+        if found.end - (prev if prev >= 0 else pos) > MAX_RECORD_BYTES and int(np.diff(
+                np.concatenate([[prev if prev >= 0 else pos], new, [found.end]])).max()) \
+                > MAX_RECORD_BYTES:
             line_idx = self._cut_long_records(found, line_idx, prev)
             new = self._line_starts(found)[line_idx] + pos
             columns = None
-        lines = line_idx + self._line_at_end
+        lines = _Lines(line_idx, self._line_at_end)
         if columns is not None and self.ranges is not None:  # readers are not held up
             self.ranges.ready.wait_room(len(columns.levelnos))
         with self._lock:
@@ -539,7 +554,7 @@ class RecordIndex:
         b, k = divmod(self._count - 1, self._block)
         return int(self._blocks[b][k]) + self._bases[b]
 
-    def _append(self, offsets: np.ndarray, lines: np.ndarray) -> None:
+    def _append(self, offsets: np.ndarray, lines: np.ndarray | _Lines) -> None:
         """Store offsets (and line checkpoints); the count is published last."""
         count = self._count
         block = self._block

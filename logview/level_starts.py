@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -286,14 +287,41 @@ _PLAIN_ROUNDS = 5
 _PLAIN_REACH = 8 + 1 + 7 * _PLAIN_ROUNDS + 8
 
 
-def _stop_flags(w: np.ndarray, byte: np.uint64) -> tuple[np.ndarray, np.ndarray]:
-    """(bytes equal to ``byte``, bytes up to 0x20) of each word as its bytes' top bits
-    (SWAR: a borrow can flag a byte above a flagged one, never below: the lowest flag of
-    each, and of their union, is exact)."""
+def _stop_flags(w: np.ndarray, byte: np.uint64, union: bool = False) -> Any:
+    """(bytes equal to ``byte``, bytes up to 0x20) of each word as its bytes' top bits, or
+    with ``union`` both in one word (SWAR: a borrow can flag a byte above a flagged one,
+    never below: the lowest flag of each, and of their union, is exact)."""
     x = w ^ byte
-    eq = (x - _L) & ~x & _H
-    low = (w - _LOW) & ~w & _H
+    eq = x - _L
+    eq &= ~x
+    low = w - _LOW
+    low &= ~w
+    if union:
+        eq |= low
+        eq &= _H
+        return eq
+    eq &= _H
+    low &= _H
     return eq, low
+
+
+#: Byte 7 - k holds k: a word's byte k moved to the top by multiplying by ``1 << 8 * k``.
+_BYTE_OF = np.uint64(sum(k << 8 * (7 - k) for k in range(8)))
+
+
+def _byte_of(top: np.ndarray) -> np.ndarray:
+    """For words holding one bit, the top bit of byte k: k (int64; 0 for no bit). Integer
+    operations only (a cast to float holds the GIL)."""
+    k = top >> _U(7)
+    k *= _BYTE_OF
+    k >>= _U(56)
+    return k.view(np.int64)
+
+
+def _control_byte(byte: np.ndarray) -> np.ndarray:
+    """Bytes (uint8) up to 0x20 that ``\\s`` does not match (the pattern takes them for word
+    bytes): not space, not 9-13."""
+    return (byte != 0x20) & ((byte - np.uint8(9)) > 4)
 
 
 class _PlainHead:
@@ -320,12 +348,13 @@ class _PlainHead:
         else:
             raise ValueError("no slot for each name")
         self._mix = np.uint64(mix)
-        self._table = np.zeros(1 << 12, dtype=np.uint64)  # no key is 0 (each holds ``after``)
+        #: Empty slots hold 0x100: no first word reads so (its first byte, 0, would end the
+        #: name, with nothing after it) and no key either.
+        self._table = np.full(1 << 12, 0x100, dtype=np.uint64)
         for k in keys:
             self._table[(k * mix & _ALL) >> 52] = k
-        #: The first 8 bytes of the names of 8 bytes or more (0 in the other slots: no first
-        #: word without a stop byte is 0), looked up the same way.
-        self._prefixes = np.zeros(1 << 12, dtype=np.uint64)
+        #: The first 8 bytes of the names of 8 bytes or more, looked up the same way.
+        self._prefixes = np.full(1 << 12, 0x100, dtype=np.uint64)
         for k in prefixes:
             self._prefixes[(k * mix & _ALL) >> 52] = k
 
@@ -354,8 +383,7 @@ class _PlainHead:
         at = starts[:full]
         # The name: up to the first ``after`` byte or byte up to 0x20 of the first word.
         w = words[at]
-        eq, low = _stop_flags(w, self._after)
-        stop = eq | low
+        stop = _stop_flags(w, self._after, union=True)
         stop &= _U(0) - stop  # that byte's top bit alone (0: none in the word)
         key = w & ((stop << _U(1)) - _U(1))  # the name and that byte (all of w if none)
         slot = ((key * self._mix) >> _U(52)).astype(np.intp)
@@ -367,11 +395,12 @@ class _PlainHead:
             odd[long[self._prefixes[((head * self._mix) >> _U(52)).astype(np.intp)] == head]] = True
         # The word: its first byte (any but whitespace), then its first ``end`` or byte up
         # to 0x20 after it, 7 bytes at a time (the word's first 8 bytes read for all lines).
-        pos = at + ((stop.astype(np.float64).view(np.int64) >> 55) & 7) + 1
+        pos = at + _byte_of(stop)
+        pos += 1
         w = words[pos]
-        first = (w & _U(0xFF)).astype(np.uint8)
+        first = w.astype(np.uint8)
         lead = first <= 0x20  # whitespace: not a start; a control byte: the pattern says
-        odd |= named & lead & ~_WHITE_BYTE[first]
+        odd |= named & lead & _control_byte(first)
         named &= ~lead
         w >>= _U(8)
         eq, low = _stop_flags(w, self._end)
@@ -411,7 +440,7 @@ class _PlainHead:
         """Lines whose word ended at a byte up to 0x20: whitespace says not a start (as
         ``decided`` has it), a control byte is a word byte to the pattern (-1)."""
         if len(lines):
-            byte = arr[pos + ((stop.astype(np.float64).view(np.int64) >> 55) & 7)]
+            byte = arr[pos + _byte_of(stop)]
             decided[lines[~_WHITE_BYTE[byte]]] = -1
 
 

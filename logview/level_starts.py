@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -287,20 +286,17 @@ _PLAIN_ROUNDS = 5
 _PLAIN_REACH = 8 + 1 + 7 * _PLAIN_ROUNDS + 8
 
 
-def _stop_flags(w: np.ndarray, byte: np.uint64, union: bool = False) -> Any:
-    """(bytes equal to ``byte``, bytes up to 0x20) of each word as its bytes' top bits, or
-    with ``union`` both in one word (SWAR: a borrow can flag a byte above a flagged one,
-    never below: the lowest flag of each, and of their union, is exact)."""
+def _stop_flags(w: np.ndarray, byte: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes equal to ``byte``, those and bytes up to 0x20) of each word as its bytes' top
+    bits (SWAR: a borrow can flag a byte above a flagged one, never below: the lowest flag
+    of each, and of their union, is exact). Bits other than the top ones of the first are
+    left as they fall: it is only read where the second has its lowest bit."""
     x = w ^ byte
     eq = x - _L
     eq &= ~x
     low = w - _LOW
     low &= ~w
-    if union:
-        eq |= low
-        eq &= _H
-        return eq
-    eq &= _H
+    low |= eq
     low &= _H
     return eq, low
 
@@ -336,27 +332,27 @@ class _PlainHead:
     ``Level 15``, a control byte that decides, a word longer than the words read, a line
     close to the end of the data."""
 
-    def __init__(self, keys: list[int], prefixes: set[int], after: int, end: int) -> None:
+    def __init__(self, keys: list[int], asks: list[int], after: int, end: int) -> None:
         self._after = np.uint64(after * 0x0101010101010101)
         self._end = np.uint64(end * 0x0101010101010101)
-        self._level = np.uint64(_word(b"Level "))
         for mix in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                     0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53):
-            if len({(k * mix & _ALL) >> 52 for k in keys}) == len(keys) and len(
-                    {(k * mix & _ALL) >> 52 for k in prefixes}) == len(prefixes):
+            if all(len({(k * mix & _ALL) >> 52 for k in group}) == len(group)
+                   for group in (keys, asks)):
                 break
         else:
             raise ValueError("no slot for each name")
         self._mix = np.uint64(mix)
-        #: Empty slots hold 0x100: no first word reads so (its first byte, 0, would end the
-        #: name, with nothing after it) and no key either.
+        #: The keys by slot. Empty slots hold 0x100: no first word reads so (its first byte,
+        #: 0, would end the name, with nothing after it) and no key either.
         self._table = np.full(1 << 12, 0x100, dtype=np.uint64)
         for k in keys:
             self._table[(k * mix & _ALL) >> 52] = k
-        #: The first 8 bytes of the names of 8 bytes or more, looked up the same way.
-        self._prefixes = np.full(1 << 12, 0x100, dtype=np.uint64)
-        for k in prefixes:
-            self._prefixes[(k * mix & _ALL) >> 52] = k
+        #: The first words ``_decide`` says for, by the same slots: the first 8 bytes of the
+        #: names of 8 bytes or more, and ``Level `` (``Level 15``).
+        self._asks = np.full(1 << 12, 0x100, dtype=np.uint64)
+        for k in asks:
+            self._asks[(k * mix & _ALL) >> 52] = k
 
     @classmethod
     def of(cls, head: VocabularyHead) -> _PlainHead | None:
@@ -364,12 +360,12 @@ class _PlainHead:
         if (head.head or head.pad_left or head.pad_right or len(head.after) != 1
                 or end is None or len(end) != 1 or end[0] <= 0x20 or head.after[0] <= 0x20):
             return None
-        keys = [_word(n + head.after) for n in head.names if len(n) < 8]
         if any(b <= 0x20 for n in head.names for b in n):
             return None
+        keys = [_word(n + head.after) for n in head.names if len(n) < 8]
+        asks = sorted({_word(n) for n in head.names if len(n) >= 8} | {_word(b"Level ")})
         try:
-            return cls(keys, {_word(n) for n in head.names if len(n) >= 8}, head.after[0],
-                       end[0])
+            return cls(keys, asks, head.after[0], end[0])
         except ValueError:
             return None
 
@@ -383,16 +379,12 @@ class _PlainHead:
         at = starts[:full]
         # The name: up to the first ``after`` byte or byte up to 0x20 of the first word.
         w = words[at]
-        stop = _stop_flags(w, self._after, union=True)
+        _eq, stop = _stop_flags(w, self._after)
         stop &= _U(0) - stop  # that byte's top bit alone (0: none in the word)
         key = w & ((stop << _U(1)) - _U(1))  # the name and that byte (all of w if none)
         slot = ((key * self._mix) >> _U(52)).astype(np.intp)
         named = self._table[slot] == key
-        odd = (w & _BYTES[6]) == self._level  # Level 15
-        long = np.flatnonzero(stop == _U(0))  # no name of 8 bytes or more opens these?
-        if len(long):
-            head = w[long]
-            odd[long[self._prefixes[((head * self._mix) >> _U(52)).astype(np.intp)] == head]] = True
+        odd = self._asks[slot] == key  # a long name, Level 15
         # The word: its first byte (any but whitespace), then its first ``end`` or byte up
         # to 0x20 after it, 7 bytes at a time (the word's first 8 bytes read for all lines).
         pos = at + _byte_of(stop)
@@ -403,32 +395,33 @@ class _PlainHead:
         odd |= named & lead & _control_byte(first)
         named &= ~lead
         w >>= _U(8)
-        eq, low = _stop_flags(w, self._end)
-        stop = eq | low
-        stop &= _U(0) - stop
-        start = named & ((eq & stop) != _U(0))
-        on = named & (stop == _TOP)  # nothing in these 7 bytes: read on
-        gap = named & ((low & stop) != _U(0))  # ended by whitespace or a control byte
-        gap &= ~on
+        eq, stop = _stop_flags(w, self._end)
+        stop &= _U(0) - stop  # never 0: the top byte is 0
+        start = (eq & stop) != _U(0)
+        start &= named
+        on = stop == _TOP  # nothing in these 7 bytes: read on
+        on &= named
+        gap = named & ~start & ~on  # ended by whitespace or a control byte
         decided = out[:full]
         decided[:] = start.view(np.int8)
         gap = np.flatnonzero(gap)
         if len(gap):
             self._control(arr, decided, gap, pos[gap] + 1, stop[gap])
-        decided[odd] = -1
+        np.putmask(decided, odd, -1)
         cand = np.flatnonzero(on)
         pos = pos[cand] + 8
         for _ in range(_PLAIN_ROUNDS - 1):
             if not len(cand):
                 return out
             w = words[pos] & _SEVEN
-            eq, low = _stop_flags(w, self._end)
-            stop = eq | low
+            eq, stop = _stop_flags(w, self._end)
             stop &= _U(0) - stop
-            decided[cand[(eq & stop) != _U(0)]] = 1
+            end = (eq & stop) != _U(0)
+            decided[cand[end]] = 1
             on = stop == _TOP
-            gap = np.flatnonzero(~on & ((low & stop) != _U(0)))
-            self._control(arr, decided, cand[gap], pos[gap], stop[gap])
+            gap = np.flatnonzero(~end & ~on)
+            if len(gap):
+                self._control(arr, decided, cand[gap], pos[gap], stop[gap])
             more = np.flatnonzero(on)
             cand, pos = cand[more], pos[more] + 7
         decided[cand] = -1

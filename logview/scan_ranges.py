@@ -118,6 +118,10 @@ class ScanJob:
     #: (``record_chunks.RecordChunks.matching``: one-line JSON objects read from their
     #: bytes); None: each is made and rendered here.
     matching: MatchRenderer | None = None
+    #: The columns answer the query (``logger:app.db``): the records the needles found are
+    #: decided by their columns and printed as the head path prints (``_scan_heads``), not
+    #: each made and matched.
+    hit_columns: bool = False
 
 
 def count_lines(job: ScanJob, a: int, b: int) -> int:
@@ -163,6 +167,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     spans: list[tuple[int, int]] = []
     lines: list[int | None] = []
     size = len(buf)
+    by_columns = chunks is None and job.hit_columns and size <= MAX_RECORD_BYTES
+    line_at_first = line
     for hit in hits:
         if hit < done:
             continue
@@ -181,6 +187,9 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         done = e
         if confirm and not admits(buf[s:e], confirm):
             continue
+        if by_columns:
+            spans.append((s, e))
+            continue
         if line is not None:
             line += buf.count(b"\n", counted, s)
             counted = s
@@ -191,6 +200,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         record = make(RawRecord(first + s, line, buf[s:e]), name)  # type: ignore[arg-type]
         if record is not None:  # matched, and redacted when --redact is on
             out.append(render(record))
+    if by_columns:
+        return _scan_heads(job, buf, spans, first, line_at_first)
     if chunks is not None:
         out = [piece for piece in chunks.matching(buf, spans, lines, first,
                                                   job.matcher.matches) if piece]
@@ -383,9 +394,11 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
         found = matching(store.format, name, one_match)
     source = store.source
     source.update()
+    hit_columns = needles is not None and heads is None and _columns_answer(store.format, query)
     return ScanJob(source, source.size(), matcher, store.name, detector, literals, folded,
                    confirm, render, need_lines, by_columns, chunks, heads,
-                   as_read if redactor is None and store.format.prints_raw else None, found)
+                   as_read if redactor is None and store.format.prints_raw else None, found,
+                   hit_columns)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -278,7 +278,8 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
 
 def _scan_heads(job: ScanJob, buf: bytes, spans: list[tuple[int, int]], first: int,
                 line: int | None) -> tuple[bytes, int]:
-    """``scan_range`` for a level query found by record heads (``level_heads``): the
+    """``scan_range`` for a level query found by record heads (``level_heads``), or for the
+    records the needles found of a query the columns answer (``ScanJob.hit_columns``): the
     candidate records side by side in one chunk, their columns read at once; the ones kept
     are printed as their bytes, or made and rendered."""
     if not spans:

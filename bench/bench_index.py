@@ -29,7 +29,7 @@ from logview.sources.base import StaticFileSource
 from logview.store import open_store
 store = open_store(StaticFileSource(sys.argv[1]))
 if sys.argv[2] == "mask":
-    from logview.index import CHUNK_BYTES, _line_bounds
+    from logview.index import CHUNK_BYTES, line_bounds
     det = store.index.detector
     starts_found = 0
     with open(sys.argv[1], "rb") as f:
@@ -43,7 +43,7 @@ if sys.argv[2] == "mask":
             cut = data.rfind(b"\n") + 1
             data, rest = data[:cut], data[cut:]
             arr = np.frombuffer(data, dtype=np.uint8)
-            s, e = _line_bounds(arr)
+            s, e = line_bounds(arr)
             starts_found += int(np.count_nonzero(det.mask(data, arr, s, e)))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(starts_found, wall, cpu)

@@ -130,6 +130,18 @@ def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+@dataclass(slots=True, frozen=True)
+class _Lines:
+    """Line numbers of starts, ``base`` plus each line index: read for the checkpoints
+    alone (one in ``LINE_CHECKPOINT``), never made whole."""
+
+    index: np.ndarray
+    base: int
+
+    def __getitem__(self, k: int) -> int:
+        return int(self.index[k]) + self.base
+
+
 @dataclass(slots=True)
 class _Scanned:
     """Record starts found in one line-aligned range ``[pos, end)``."""
@@ -489,21 +501,23 @@ class RecordIndex:
             line_idx = np.concatenate([np.zeros(1, dtype=line_idx.dtype), line_idx])
             rel = np.concatenate([np.zeros(1, dtype=rel.dtype), rel])
             columns = None
-        new = rel + pos
         prev = self._last_start()
-        edges = np.concatenate([[prev if prev >= 0 else pos], new, [found.end]])
-        if int(np.diff(edges).max()) > MAX_RECORD_BYTES:
+        # (no record can be too long when the whole span is not: the common case, without
+        # a pass over the starts)
+        if found.end - (prev if prev >= 0 else pos) > MAX_RECORD_BYTES and int(np.diff(
+                np.concatenate([[prev if prev >= 0 else pos], rel + pos, [found.end]])).max()) \
+                > MAX_RECORD_BYTES:
             line_idx = self._cut_long_records(found, line_idx, prev)
-            new = self._line_starts(found)[line_idx] + pos
+            rel = self._line_starts(found)[line_idx]
             columns = None
-        lines = line_idx + self._line_at_end
+        lines = _Lines(line_idx, self._line_at_end)
         with self._lock:
             if columns is not None and self.ranges is not None:  # the worker's reply
                 self.ranges.expect(self._count, found.starts, columns)
-            self._append(new, lines)
+            self._append(rel, lines, pos)
             self._end = found.end
             self._line_at_end += found.lines
-            if len(new):
+            if len(rel):
                 self._committed = False
             self._force_start = False
 
@@ -537,8 +551,9 @@ class RecordIndex:
         b, k = divmod(self._count - 1, self._block)
         return int(self._blocks[b][k]) + self._bases[b]
 
-    def _append(self, offsets: np.ndarray, lines: np.ndarray) -> None:
-        """Store offsets (and line checkpoints); the count is published last."""
+    def _append(self, offsets: np.ndarray, lines: np.ndarray | _Lines, at: int = 0) -> None:
+        """Store offsets (``at`` plus each; and line checkpoints); the count is published
+        last."""
         count = self._count
         block = self._block
         done = 0
@@ -546,17 +561,18 @@ class RecordIndex:
         while done < total:
             b, k = divmod(count + done, block)
             if b == len(self._blocks):
-                first = int(offsets[done])
+                first = int(offsets[done]) + at
                 self._blocks.append(_new_block(block))
                 self._bases.append(first)
                 self._firsts.append(first)
             take = min(total - done, block - k)
             piece = offsets[done : done + take]
-            base = self._bases[b]
-            if self._blocks[b].dtype == np.uint32 and int(piece[-1]) - base > _SPAN_MAX:
+            shift = at - self._bases[b]
+            if self._blocks[b].dtype == np.uint32 and int(piece[-1]) + shift > _SPAN_MAX:
                 self._widen(b, k)  # starts only grow: the last one has the largest span
-                base = 0
-            self._blocks[b][k : k + take] = piece - base if base else piece
+                shift = at
+            # (into the block at once: no array of absolute offsets in between)
+            np.add(piece, shift, out=self._blocks[b][k : k + take], casting="unsafe")
             done += take
         if total:
             first_cp = -(-count // LINE_CHECKPOINT) * LINE_CHECKPOINT

@@ -17,6 +17,12 @@ start), 0 (not one) or -1 (the pattern must say: a ``Level 15`` name, a head tha
 where whitespace would decide, a line too close to the end of the data). The arrays of a
 block of lines are reused by each thread: fresh ones of that size are mapped and unmapped
 by malloc on every call, and their page faults cost more than the test.
+
+A plain head (no literal before the name, no padding, one byte after it and one ending a
+lazy word: ``basicConfig``'s ``NAME:word:``) is decided first by ``_PlainHead``, with SWAR
+on 64-bit words read at the line start and where the word begins (some forty numpy
+operations a line against the hundred-odd of the bit maps); the lines it cannot say (long
+names, ``Level 15``, control bytes, long words) go to the test above, all at once.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ _ROWS = np.arange(_WORDS)[:, None]
 _PLACES = (np.arange(_WORDS, dtype=np.uint64) * np.uint64(8))[:, None]
 #: Lines decided at once (the arrays of a block stay in the core's cache).
 BLOCK = 1 << 13
+#: Lines decided at once by the plain test (``_PlainHead``: fewer arrays, of 8 bytes a line).
+PLAIN_BLOCK = 1 << 15
 #: A name's two words (and its length) hash to a slot of this table (no two names share one).
 _SLOTS = 1 << 12
 _ALL = (1 << 64) - 1
@@ -152,6 +160,8 @@ class VocabularyTest:
         for n in head.names:
             slot = self._slot_of(self._mix, _word(n), _word(n[8:]), len(n))
             self._lows[slot], self._highs[slot] = _word(n), _word(n[8:]) | len(n) << 56
+        #: The short test of a head without literal or padding (``basicConfig``'s).
+        self._plain = _PlainHead.of(head) if self.usable else None
 
     @staticmethod
     def _slot_of(mix: int, low: int, high: int, length: int) -> int:
@@ -161,6 +171,19 @@ class VocabularyTest:
         """1 / 0 / -1 (start, not a start, ask the pattern) for the lines starting at
         ``starts`` (sorted offsets into ``data``; ``arr`` is ``data`` as uint8), a block of
         lines at a time (its arrays stay in the core's cache)."""
+        if self._plain is not None:
+            # Most lines by the plain test, in big blocks (fewer calls, so the GIL is held
+            # less between them); the few it leaves by the general test, all at once.
+            plain = self._plain.decide
+            out = plain(arr, starts) if len(starts) <= PLAIN_BLOCK else np.concatenate(
+                [plain(arr, starts[i : i + PLAIN_BLOCK]) for i in range(0, len(starts), PLAIN_BLOCK)])
+            rest = np.flatnonzero(out < 0)
+            if len(rest):
+                out[rest] = self._decide_blocks(arr, starts[rest])
+            return out
+        return self._decide_blocks(arr, starts)
+
+    def _decide_blocks(self, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
         if len(starts) <= BLOCK:
             return self._decide(arr, starts)
         return np.concatenate([self._decide(arr, starts[i : i + BLOCK])
@@ -255,6 +278,169 @@ class VocabularyTest:
             byte = lines.arr[lines.starts[ask] + where]
             unsure[ask[~_WHITE_BYTE[byte]]] = True
         return good, unsure
+
+
+_L = np.uint64(0x0101010101010101)
+_H = np.uint64(0x8080808080808080)
+_LOW = np.uint64(0x21 * 0x0101010101010101)
+#: The bytes of a word below its top byte (whose zero then stands for "not found here").
+_SEVEN = np.uint64((1 << 56) - 1)
+_TOP = np.uint64(0x80 << 56)
+#: Words gathered for a name's word (7 bytes each, after its first byte).
+_PLAIN_ROUNDS = 5
+#: Bytes the plain test may read from a line start (the name's word and its first byte).
+_PLAIN_REACH = 8 + 1 + 7 * _PLAIN_ROUNDS + 8
+
+
+def _stop_flags(w: np.ndarray, byte: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes equal to ``byte``, those and bytes up to 0x20) of each word as its bytes' top
+    bits (SWAR: a borrow can flag a byte above a flagged one, never below: the lowest flag
+    of each, and of their union, is exact). Bits other than the top ones of the first are
+    left as they fall: it is only read where the second has its lowest bit."""
+    x = w ^ byte
+    eq = x - _L
+    eq &= ~x
+    low = w - _LOW
+    low &= ~w
+    low |= eq
+    low &= _H
+    return eq, low
+
+
+#: Byte 7 - k holds k: a word's byte k moved to the top by multiplying by ``1 << 8 * k``.
+_BYTE_OF = np.uint64(sum(k << 8 * (7 - k) for k in range(8)))
+
+
+def _byte_of(top: np.ndarray) -> np.ndarray:
+    """For words holding one bit, the top bit of byte k: k (int64; 0 for no bit). Integer
+    operations only (a cast to float holds the GIL)."""
+    k = top >> _U(7)
+    k *= _BYTE_OF
+    k >>= _U(56)
+    return k.view(np.int64)
+
+
+def _control_byte(byte: np.ndarray) -> np.ndarray:
+    """Bytes (uint8) up to 0x20 that ``\\s`` does not match (the pattern takes them for word
+    bytes): not space, not 9-13."""
+    return (byte != 0x20) & ((byte - np.uint8(9)) > 4)
+
+
+class _PlainHead:
+    """A line start of the shape ``NAME<after><word><end>`` (one byte each for ``after``
+    and ``end``, ``end`` not whitespace, a lazy word: ``basicConfig``'s ``%(levelname)s:
+    %(name)s:``), decided with 64-bit words read at each line start (SWAR: the top bit of a
+    byte that ends something). The name is what comes before the first ``after`` byte or
+    byte up to 0x20 in the line's first word; with that byte it is one 64-bit key, looked
+    up in a table (no two keys share a slot). The word then ends at its first ``end`` or
+    byte up to 0x20 after its first byte, looked for 7 bytes at a time on the lines still
+    undecided. -1 for what ``VocabularyTest._decide`` says: a name of 8 bytes or more,
+    ``Level 15``, a control byte that decides, a word longer than the words read, a line
+    close to the end of the data."""
+
+    def __init__(self, keys: list[int], asks: list[int], after: int, end: int) -> None:
+        self._after = np.uint64(after * 0x0101010101010101)
+        self._end = np.uint64(end * 0x0101010101010101)
+        for mix in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                    0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53):
+            if all(len({(k * mix & _ALL) >> 52 for k in group}) == len(group)
+                   for group in (keys, asks)):
+                break
+        else:
+            raise ValueError("no slot for each name")
+        self._mix = np.uint64(mix)
+        #: The keys by slot. Empty slots hold 0x100: no first word reads so (its first byte,
+        #: 0, would end the name, with nothing after it) and no key either.
+        self._table = np.full(1 << 12, 0x100, dtype=np.uint64)
+        for k in keys:
+            self._table[(k * mix & _ALL) >> 52] = k
+        #: The first words ``_decide`` says for, by the same slots: the first 8 bytes of the
+        #: names of 8 bytes or more, and ``Level `` (``Level 15``).
+        self._asks = np.full(1 << 12, 0x100, dtype=np.uint64)
+        for k in asks:
+            self._asks[(k * mix & _ALL) >> 52] = k
+
+    @classmethod
+    def of(cls, head: VocabularyHead) -> _PlainHead | None:
+        end = head.word_end
+        if (head.head or head.pad_left or head.pad_right or len(head.after) != 1
+                or end is None or len(end) != 1 or end[0] <= 0x20 or head.after[0] <= 0x20):
+            return None
+        if any(b <= 0x20 for n in head.names for b in n):
+            return None
+        keys = [_word(n + head.after) for n in head.names if len(n) < 8]
+        asks = sorted({_word(n) for n in head.names if len(n) >= 8} | {_word(b"Level ")})
+        try:
+            return cls(keys, asks, head.after[0], end[0])
+        except ValueError:
+            return None
+
+    def decide(self, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """1 / 0 / -1 (start, not one, ``_decide`` says) for the lines at ``starts``."""
+        out = np.full(len(starts), -1, dtype=np.int8)
+        full = int(np.searchsorted(starts, len(arr) - _PLAIN_REACH, side="right"))
+        if full == 0:
+            return out
+        words = np.ndarray((len(arr) - 7,), dtype="<u8", buffer=arr, offset=0, strides=(1,))
+        at = starts[:full]
+        # The name: up to the first ``after`` byte or byte up to 0x20 of the first word.
+        w = words[at]
+        _eq, stop = _stop_flags(w, self._after)
+        stop &= _U(0) - stop  # that byte's top bit alone (0: none in the word)
+        key = w & ((stop << _U(1)) - _U(1))  # the name and that byte (all of w if none)
+        slot = ((key * self._mix) >> _U(52)).astype(np.intp)
+        named = self._table[slot] == key
+        odd = self._asks[slot] == key  # a long name, Level 15
+        # The word: its first byte (any but whitespace), then its first ``end`` or byte up
+        # to 0x20 after it, 7 bytes at a time (the word's first 8 bytes read for all lines).
+        pos = at + _byte_of(stop)
+        pos += 1
+        w = words[pos]
+        first = w.astype(np.uint8)
+        lead = first <= 0x20  # whitespace: not a start; a control byte: the pattern says
+        odd |= named & lead & _control_byte(first)
+        named &= ~lead
+        w >>= _U(8)
+        eq, stop = _stop_flags(w, self._end)
+        stop &= _U(0) - stop  # never 0: the top byte is 0
+        start = (eq & stop) != _U(0)
+        start &= named
+        on = stop == _TOP  # nothing in these 7 bytes: read on
+        on &= named
+        gap = named & ~start & ~on  # ended by whitespace or a control byte
+        decided = out[:full]
+        decided[:] = start.view(np.int8)
+        gap = np.flatnonzero(gap)
+        if len(gap):
+            self._control(arr, decided, gap, pos[gap] + 1, stop[gap])
+        np.putmask(decided, odd, -1)
+        cand = np.flatnonzero(on)
+        pos = pos[cand] + 8
+        for _ in range(_PLAIN_ROUNDS - 1):
+            if not len(cand):
+                return out
+            w = words[pos] & _SEVEN
+            eq, stop = _stop_flags(w, self._end)
+            stop &= _U(0) - stop
+            end = (eq & stop) != _U(0)
+            decided[cand[end]] = 1
+            on = stop == _TOP
+            gap = np.flatnonzero(~end & ~on)
+            if len(gap):
+                self._control(arr, decided, cand[gap], pos[gap], stop[gap])
+            more = np.flatnonzero(on)
+            cand, pos = cand[more], pos[more] + 7
+        decided[cand] = -1
+        return out
+
+    @staticmethod
+    def _control(arr: np.ndarray, decided: np.ndarray, lines: np.ndarray, pos: np.ndarray,
+                 stop: np.ndarray) -> None:
+        """Lines whose word ended at a byte up to 0x20: whitespace says not a start (as
+        ``decided`` has it), a control byte is a word byte to the pattern (-1)."""
+        if len(lines):
+            byte = arr[pos + _byte_of(stop)]
+            decided[lines[~_WHITE_BYTE[byte]]] = -1
 
 
 def _bit(bits: np.ndarray, at: np.ndarray) -> np.ndarray:

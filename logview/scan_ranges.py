@@ -119,6 +119,10 @@ class ScanJob:
     #: (``record_chunks.RecordChunks.matching``: one-line JSON objects read from their
     #: bytes); None: each is made and rendered here.
     matching: MatchRenderer | None = None
+    #: The columns answer the query (``logger:app.db``): the records the needles found are
+    #: decided by their columns and printed as the head path prints (``_scan_heads``), not
+    #: each made and matched.
+    hit_columns: bool = False
 
 
 def count_lines(job: ScanJob, a: int, b: int) -> int:
@@ -164,6 +168,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     spans: list[tuple[int, int]] = []
     lines: list[int | None] = []
     size = len(buf)
+    by_columns = chunks is None and job.hit_columns and size <= MAX_RECORD_BYTES
+    line_at_first = line
     for hit in hits:
         if hit < done:
             continue
@@ -182,6 +188,9 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         done = e
         if confirm and not admits(buf[s:e], confirm):
             continue
+        if by_columns:
+            spans.append((s, e))
+            continue
         if line is not None:
             line += buf.count(b"\n", counted, s)
             counted = s
@@ -192,6 +201,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         record = make(RawRecord(first + s, line, buf[s:e]), name)  # type: ignore[arg-type]
         if record is not None:  # matched, and redacted when --redact is on
             out.append(render(record))
+    if by_columns:
+        return _scan_heads(job, buf, [(s, e, None) for s, e in spans], first, line_at_first)
     if chunks is not None:
         out = [piece for piece in chunks.matching(
             buf, spans, lines, first, job.matcher.matches,
@@ -292,18 +303,22 @@ def _levels_keep(query: QueryLike, levelnos: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _scan_heads(job: ScanJob, buf: bytes, named: list[tuple[int, int, bytes]], first: int,
-                line: int | None) -> tuple[bytes, int]:
-    """``scan_range`` for a level query found by record heads (``level_heads``): when the
-    query reads only levels, the level each head names decides (the number the parser reads
-    from the name); else the candidate records side by side in one chunk, their columns read
-    at once. The ones kept are printed as their bytes, or made and rendered."""
+def _scan_heads(job: ScanJob, buf: bytes, named: list[tuple[int, int, bytes | None]],
+                first: int, line: int | None) -> tuple[bytes, int]:
+    """``scan_range`` for a level query found by record heads (``level_heads``), or for the
+    records the needles found of a query the columns answer (``ScanJob.hit_columns``; their
+    names None): when the query reads only levels and the heads name them, the level each
+    head names decides (the number the parser reads from the name); else the candidate
+    records side by side in one chunk, their columns read at once. The ones kept are printed
+    as their bytes, or made and rendered."""
     if not named:
         return b"", 0
-    assert job.heads is not None
     spans = [(s, e) for s, e, _ in named]
     pieces = [buf[s:e] for s, e in spans]
-    levelnos = job.heads.levelnos([name for _, _, name in named])
+    names = [name for _, _, name in named]
+    levelnos = None
+    if job.heads is not None and None not in names:
+        levelnos = job.heads.levelnos(names)  # type: ignore[arg-type]
     keep = None if levelnos is None else _levels_keep(job.matcher.query, levelnos)
     if keep is None:
         part = np.zeros(len(spans) + 1, dtype=np.int64)
@@ -416,9 +431,11 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
         found = matching(store.format, name, one_match)
     source = store.source
     source.update()
+    hit_columns = needles is not None and heads is None and _columns_answer(store.format, query)
     return ScanJob(source, source.size(), matcher, store.name, detector, literals, folded,
                    confirm, render, need_lines, by_columns, chunks, heads,
-                   as_read if redactor is None and store.format.prints_raw else None, found)
+                   as_read if redactor is None and store.format.prints_raw else None, found,
+                   hit_columns)
 
 
 # ---------------------------------------------------------------------------------------------

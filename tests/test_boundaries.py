@@ -205,3 +205,88 @@ def test_basic_config_file_written_by_logging_is_cut_as_before(tmp_path, templat
     index.update(final=True)
     assert [(index.start(i), index.line(i)) for i in range(len(index))] == expected
     assert len(expected) > 300
+
+
+PLAIN_TEMPLATES = ["%(levelname)s:%(name)s:%(message)s", "%(levelname)s|%(name)s|%(message)s",
+                   "%(levelname)s|%(name)s:%(message)s"]
+
+
+def _plain_hostile_lines(seed: int) -> list[bytes]:
+    """Random lines made of what decides a plain head: level names (short, long, cased,
+    near misses, ``Level 15``), the separators and their neighbours (``;`` is ``:`` + 1),
+    whitespace, control bytes, CR, non-ASCII, words of every length around 7 and 8 bytes."""
+    import random
+
+    rng = random.Random(seed)
+    names = [b"INFO", b"info", b"Info", b"ERROR", b"WARNING", b"WARN", b"CRITICAL", b"DEBUG",
+             b"Critical", b"INFORMATIONAL", b"EMERGENCY", b"ERR", b"INF", b"Level 15",
+             b"Level", b"ERRORS", b"Traceback", b"ValueError", b"E", b"", b" ERROR", b"\tINFO",
+             b"\xc3\x89RROR", b"IN\x00FO"]
+    pieces = [b":", b"|", b";", b"}", b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"\x01", b"\x1f",
+              b"\x00", b"!", b"a", b"app", b".", b"db", b"\xc3\xa9", b"\x7f", b"request", b"-"]
+    out = []
+    for _ in range(4000):
+        word = b"".join(rng.choice(pieces) for _ in range(rng.choice((0, 1, 2, 3, 5, 8, 12, 20))))
+        tail = b"".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
+        name, sep = rng.choice(names), rng.choice((b":", b"|", b";", b" ", b""))
+        if rng.random() < 0.5:  # most real lines: a name, a separator, a word, another
+            word = b"".join(rng.choice(pieces[13:]) for _ in range(rng.randrange(1, 30)))
+            name, sep, tail = rng.choice(names[:8]), rng.choice((b":", b"|")), sep + tail
+        out.append(name + sep + word + tail + b" message")
+    return out
+
+
+@pytest.mark.parametrize("template", PLAIN_TEMPLATES)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_plain_head_test_decides_as_the_pattern(template, seed):
+    """``basicConfig``'s head (``NAME:word:``) is decided by a short test on two 64-bit
+    words a line (``_PlainHead``), the general test and the pattern only for what it leaves:
+    on random lines around every byte that decides, each line it decides is decided as the
+    pattern does, the mask equals the line-by-line test, and it decides most lines."""
+    import numpy as np
+
+    from logview.formats.template import TemplateFormat
+    from logview.level_starts import VocabularyTest
+
+    fmt = TemplateFormat(template)
+    test = VocabularyTest(fmt.start_vocabulary())
+    assert test._plain is not None
+    lines = _plain_hostile_lines(seed)
+    data = b"\n".join(lines) + b"\n" + b"x" * 100 + b"\n"
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    pattern = fmt.start_pattern
+    want = [pattern.match(data[s:e]) is not None for s, e in zip(starts.tolist(), ends.tolist())]
+    plain = test._plain.decide(arr, starts)
+    sure = np.flatnonzero(plain >= 0)
+    assert [bool(plain[j]) for j in sure.tolist()] == [want[j] for j in sure.tolist()]
+    assert len(sure) > 0.6 * len(lines) and 200 < sum(want) < len(lines) - 200
+    detector = StartDetector(fmt)
+    got = detector.mask(data, arr, starts, ends).tolist()
+    assert got == [detector.line_starts_record(data[s:e])
+                   for s, e in zip(starts.tolist(), ends.tolist())]
+
+
+def test_records_over_the_longest_are_cut_as_the_splitter_cuts(monkeypatch):
+    """A traceback longer than ``MAX_RECORD_BYTES`` is cut by the index before the line that
+    would overflow it, as the splitter cuts it; ranges whose whole span fits skip the test."""
+    from logview import boundaries, index
+    from logview.formats.template import TemplateFormat
+
+    monkeypatch.setattr(index, "MAX_RECORD_BYTES", 300)
+    monkeypatch.setattr(boundaries, "MAX_RECORD_BYTES", 300)
+    lines = []
+    for i in range(200):
+        lines.append(b"ERROR:app.db:failed %d" % i)
+        lines += [b"  File \"x.py\", line %d, in f" % k for k in range(i % 40)]
+    data = b"\n".join(lines) + b"\n"
+    fmt = TemplateFormat(logging.BASIC_FORMAT)
+    splitter = RecordSplitter(fmt)
+    expected = [(r.offset, r.line) for r in splitter.feed(data) + splitter.flush()]
+    source = MemorySource("m", data)
+    source.finish()
+    idx = RecordIndex(source, fmt, chunk_bytes=4096)
+    idx.update(final=True)
+    assert [(idx.start(i), idx.line(i)) for i in range(len(idx))] == expected
+    assert len(expected) > 260  # the long tracebacks were cut

@@ -26,10 +26,13 @@ HOSTILE = (
     + b"\x1b[31m2024-01-02 03:04:05,124 - app - INFO - coloured start line\x1b[0m\n"
     + b"2024-01-02 03:04:05,125 - app.db - WARNING - mentions ERROR in the message\n"
     + b"2024-01-02 03:04:05,126 - app - Level 45 - a custom level\n"
+    + b"2024-01-02 03:04:05,126 - app - INFO - connecting to app.db now\n"  # the needle, not
+    + b"  File \"app.db/x.py\", line 2, in <module>\n"  # the logger (a hit in a later line)
     + b"2024-01-02 03:04:05,127 - app - CRITICAL - no newline at the end"
 )
 QUERIES = ["level>=ERROR", "level>=error logger:app", "level=critical", "timeout or ERROR",
-           "level>=ERROR line>100", "has:exc level>=error", "level>=WARNING /ERR(OR)?/"]
+           "level>=ERROR line>100", "has:exc level>=error", "level>=WARNING /ERR(OR)?/",
+           "logger:app.db", "logger:app.db level<=INFO"]
 
 
 def rendered(store, query, jsonl: bool) -> bytes:

@@ -90,21 +90,15 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _new_block(records: int, dtype: type[np.integer] = np.uint32) -> np.ndarray:
-    """Storage for ``records`` offsets of ``dtype`` in its own anonymous mapping.
-
-    Blocks live as long as the index; on the malloc heap they would pin the freed chunk
-    buffers around them, so RSS would keep what indexing once needed (not file-backed: no
-    SIGBUS on truncation).
-    """
+    """Storage for ``records`` offsets of ``dtype`` in its own anonymous mapping (on the
+    malloc heap, blocks that live as long as the index pinned the freed chunk buffers around
+    them; not file-backed: no SIGBUS on truncation)."""
     return np.frombuffer(mmap.mmap(-1, records * np.dtype(dtype).itemsize), dtype=dtype)
 
 
 def _newline_positions(arr: np.ndarray) -> np.ndarray:
-    """Positions of the newlines of ``arr`` (int64), via a small per-thread mask buffer.
-
-    ``arr == 10`` in slices into a reused buffer: fresh chunk-sized masks cost page faults
-    and memory for every chunk in flight.
-    """
+    """Positions of the newlines of ``arr`` (int64): ``arr == 10`` in slices into a reused
+    per-thread buffer (fresh chunk-sized masks cost page faults and memory per chunk)."""
     buf = getattr(_SCRATCH, "newlines", None)
     if buf is None:
         buf = _SCRATCH.newlines = np.empty(_MASK_SLICE, dtype=bool)

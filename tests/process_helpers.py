@@ -1,4 +1,5 @@
-"""Reading a child process's output with a deadline (never a blind sleep)."""
+"""Child processes: reading their output with a deadline (never a blind sleep), and their
+state in ``/proc``."""
 
 from __future__ import annotations
 
@@ -24,3 +25,34 @@ def read_until(proc: subprocess.Popen, needle: bytes, timeout: float = 10, *,
             assert chunk, f"process ended early: {data!r}"
             data += chunk
     return data
+
+
+def _stat(pid: int) -> list[str]:
+    """``/proc/PID/stat``'s fields after the command name (state, parent, ...)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def parent_of(pid: int) -> int:
+    return int(_stat(pid)[1])
+
+
+def alive(pid: int | None) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return pid is not None and _stat(pid)[0] != "Z"
+    except OSError:
+        return False
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if parent_of(int(entry)) == pid:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found

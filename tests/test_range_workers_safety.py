@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_helpers import alive, parent_of
 from test_json_columns import _pjl
 from test_range_columns import CHUNK, DASH, _assert_counts_as_parsed, write_dash
 
@@ -40,20 +41,6 @@ def small_ranges(monkeypatch):
     monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
     monkeypatch.setattr(index_module, "_RANGES_SLICE", 0.0)  # a slice scans a range or two
-
-
-def _ppid(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _start_workers(store) -> range_columns.RangeColumns:
@@ -84,14 +71,14 @@ def test_the_workers_are_not_forked_by_the_viewer(tmp_path, kind):
         pids = [worker.pid for worker in ranges._workers]
         assert len(pids) == range_columns.workers()
         for pid in pids:
-            assert _ppid(pid) == fork_server.server().pid != os.getpid()
+            assert parent_of(pid) == fork_server.server().pid != os.getpid()
         while not store.index.complete:
             store.update(final=True, budget=0.05)
         assert ranges.served > 0 and not ranges.running
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert not any(_alive(pid) for pid in pids)  # let go when the index caught up
+        assert not any(alive(pid) for pid in pids)  # let go when the index caught up
     finally:
         store.close()
 
@@ -117,9 +104,9 @@ def test_a_stalled_worker_is_killed_and_its_ranges_scanned_by_the_index(tmp_path
         assert ranges.failed is not None and "did not answer" in ranges.failed
         assert not ranges.running
         deadline = time.monotonic() + 10
-        while _alive(stalled) and time.monotonic() < deadline:
+        while alive(stalled) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert not _alive(stalled)  # killed (a stopped process does not exit by itself)
+        assert not alive(stalled)  # killed (a stopped process does not exit by itself)
         _assert_counts_as_parsed(counter, store, "stalled")
     finally:
         store.close()
@@ -169,14 +156,14 @@ def test_killing_the_viewer_leaves_no_worker_and_no_server(tmp_path):
         line = viewer.stdout.readline()
         pids = [int(p) for p in line.split()]
         assert len(pids) == range_columns.workers() + 1, line
-        assert all(_alive(pid) for pid in pids)
+        assert all(alive(pid) for pid in pids)
         assert ran.read_text() == "ran\n"  # not in the workers (a fork server's main fixup)
         viewer.kill()
         viewer.wait(10)
         deadline = time.monotonic() + 5
-        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert [pid for pid in pids if _alive(pid)] == []
+        assert [pid for pid in pids if alive(pid)] == []
     finally:
         viewer.kill()
         viewer.wait()

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_helpers import alive, children
 
 from logview.tui.terminal import TerminalOutput
 from tui.conftest import tmux
@@ -37,28 +38,6 @@ def test_a_write_to_a_hung_up_terminal_says_it_is_gone_once():
             out.close()  # (its last flush fails too)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 def test_the_viewer_exits_when_its_terminal_is_killed(waiter):
     """Under a shell that does not pass SIGHUP on (``sh -c``), typing as the window dies,
@@ -71,14 +50,14 @@ def test_the_viewer_exits_when_its_terminal_is_killed(waiter):
         viewer = None
         try:
             shell = int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").strip())
-            viewer = waiter(lambda shell=shell: next(iter(_children(shell)), None), timeout=10)
+            viewer = waiter(lambda shell=shell: next(iter(children(shell)), None), timeout=10)
             tmux("send-keys", "-t", session, "-l", "/qqtt")
             # (not a wait for something: the window dies at moments from start-up on)
             time.sleep(0.3 * (attempt + 1))
         finally:
             tmux("kill-session", "-t", session)
         try:
-            waiter(lambda viewer=viewer: not _alive(viewer), timeout=10)
+            waiter(lambda viewer=viewer: not alive(viewer), timeout=10)
         finally:
-            if _alive(viewer):
+            if alive(viewer):
                 os.kill(viewer, 9)

@@ -430,11 +430,15 @@ class RecordIndex:
 
     def _scan(self, a: int, b: int) -> _Scanned:
         """Record starts among the lines of the line-aligned range ``[a, b)`` (thread-safe)."""
+        return self._scan_bytes(a, b, self._read_lines(a, b))
+
+    def _read_lines(self, a: int, b: int) -> bytes:
+        """The bytes of the line-aligned range ``[a, b)``, which must still end a line."""
         data = self._read_exact(a, b - a)
         if not data.endswith(b"\n"):
             raise _ShortRead(f"{self.source.name} changed while it was being read (the "
                              f"{b - a} bytes at offset {a} no longer end a line)", a)
-        return self._scan_bytes(a, b, data)
+        return data
 
     def _scan_bytes(self, a: int, b: int, data: bytes) -> _Scanned:
         arr = np.frombuffer(data, dtype=np.uint8)
@@ -446,10 +450,7 @@ class RecordIndex:
                              ) -> _Scanned:
         """``_scan``, then the range to a worker of ``ranges`` (when one is free) to read the
         records' columns: the index never waits for it."""
-        data = self._read_exact(a, b - a)
-        if not data.endswith(b"\n"):
-            raise _ShortRead(f"{self.source.name} changed while it was being read (the "
-                             f"{b - a} bytes at offset {a} no longer end a line)", a)
+        data = self._read_lines(a, b)
         found = self._scan_bytes(a, b, data)
         if len(found.starts) and ranges.ready.room(len(found.starts)):
             probe = self.source.read_at(b, min(_PROBE, size - b)) if b < size else b""

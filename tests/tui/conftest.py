@@ -147,3 +147,13 @@ def screen_text(app) -> str:
 def tmux(*args: str) -> str:
     """Run a tmux command; its standard output (the tests that need a real terminal)."""
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def tmux_window(session: str, command: str, width: int = 120) -> int | None:
+    """A detached tmux session of ``width`` x 30 running ``command``: its shell's pid (None:
+    tmux was still ending the server a killed last session had, and made nothing; try again
+    through ``wait_for``)."""
+    tmux("kill-session", "-t", session)  # (one half made by a try before)
+    out = tmux("new-session", "-d", "-P", "-F", "#{pane_pid}", "-s", session, "-x",
+               str(width), "-y", "30", command).strip()
+    return int(out) if out.isdigit() else None

@@ -22,7 +22,7 @@ from logview.tui.app import LogviewApp
 from logview.tui.query_edit import with_min_level
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import tmux, until
+from tui.conftest import tmux, tmux_window, until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,10 +138,9 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
     else:
         command = f"{logview} --demo"
     session = f"logview-keys-{os.getpid()}-{int(piped)}"
-    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "30",
-          # (a tmux server started before has its own environment: the session dir given)
-          f"cd {ROOT} && export XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} && {command}; "
-          "sleep 30")
+    # (a tmux server started before has its own environment: the session dir given)
+    window = f"cd {ROOT} && export XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} && {command}; "
+    waiter(lambda: tmux_window(session, window + "sleep 30"), timeout=10, interval=0.1)
     try:
         tmux("send-keys", "-t", session, "-l", "/qqtt")
         screen = waiter(lambda: (text := tmux("capture-pane", "-p", "-t", session))

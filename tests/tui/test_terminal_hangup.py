@@ -14,7 +14,7 @@ import pytest
 from process_helpers import alive, children
 
 from logview.tui.terminal import TerminalOutput
-from tui.conftest import tmux
+from tui.conftest import tmux, tmux_window
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,12 +44,12 @@ def test_the_viewer_exits_when_its_terminal_is_killed(waiter):
     from start-up on."""
     for attempt in range(5):
         session = f"logview-hangup-{os.getpid()}-{attempt}"
-        tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-             f"cd {ROOT} && export XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} && "
-             f"{sys.executable} -m logview --demo; sleep 30")
+        command = (f"cd {ROOT} && export XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} && "
+                   f"{sys.executable} -m logview --demo; sleep 30")
         viewer = None
         try:
-            shell = int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").strip())
+            shell = waiter(lambda s=session, c=command: tmux_window(s, c, 100),
+                           timeout=10, interval=0.1)
             viewer = waiter(lambda shell=shell: next(iter(children(shell)), None), timeout=10)
             tmux("send-keys", "-t", session, "-l", "/qqtt")
             # (not a wait for something: the window dies at moments from start-up on)

@@ -354,7 +354,6 @@ def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
                     cancelled: Cancelled, scan_bytes: int) -> Iterator[tuple[np.ndarray, list[Record]]]:
     """Read raw chunks of whole records; find candidates in bulk; parse only those."""
     index, name, source = store.index, store.name, store.source
-    make = matcher.record
     if matcher.everything:
         scan_bytes = min(scan_bytes, ALL_BYTES)  # every record of a chunk is held at once
     lo = start
@@ -367,25 +366,37 @@ def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
         base = int(bounds[0])
         rel = bounds - base
         buf, short = read_records(source, base, rel)
-        cand = matcher.candidates(buf, rel)
-        positions: list[int] = []
-        records: list[Record] = []
-        if len(cand):
-            line = index.line(lo)
-            prev = 0
-            for j in cand.tolist():
-                s, e = int(rel[j]), int(rel[j + 1])
-                line += buf.count(b"\n", prev, s)
-                prev = s
-                data = short.get(j, buf[s:e]) if short else buf[s:e]
-                if not data:
-                    continue  # its bytes are gone for good (said by the source)
-                record = make(RawRecord(base + s, line, data), name)
-                if record is not None:
-                    positions.append(lo + j)
-                    records.append(record)
-        yield np.array(positions, dtype=np.int64), records
+        found, records = match_chunk(matcher, buf, rel, short, base, index.line, lo, name)
+        yield np.array(found, dtype=np.int64) + lo, records
         lo = hi
+
+
+def match_chunk(matcher: Matcher, buf: bytes, rel: np.ndarray, short: dict[int, bytes],
+                base: int, line_of: Callable[[int], int], lo: int,
+                name: str) -> tuple[list[int], list[Record]]:
+    """The records ``buf[rel[j]:rel[j+1]]`` (read at ``base``; record ``lo`` of the store
+    first, whose line ``line_of(lo)`` says) that match: their ``j`` and the records.
+    ``short``: the bytes of records that could not be read whole (``read_records``)."""
+    cand = matcher.candidates(buf, rel)
+    found: list[int] = []
+    records: list[Record] = []
+    if not len(cand):
+        return found, records
+    make = matcher.record
+    line = line_of(lo)
+    prev = 0
+    for j in cand.tolist():
+        s, e = int(rel[j]), int(rel[j + 1])
+        line += buf.count(b"\n", prev, s)
+        prev = s
+        data = short.get(j, buf[s:e]) if short else buf[s:e]
+        if not data:
+            continue  # its bytes are gone for good (said by the source)
+        record = make(RawRecord(base + s, line, data), name)
+        if record is not None:
+            found.append(j)
+            records.append(record)
+    return found, records
 
 
 def _merged_chunks(store: Store, matchers: _Matchers, start: int, stop: int,

@@ -265,7 +265,8 @@ class FilterWorkers:
         base = int(bounds[0])
         rel = bounds - base
         buf, short = read_records(store.source, base, rel)
-        found, _ = match_chunk(self.matcher, buf, rel, short, base, index.line, lo, store.name)
+        found, _ = match_chunk(self.matcher, buf, rel, short, base, index.line, lo, store.name,
+                               want_records=False)
         return np.array(found, dtype=np.int64)
 
 
@@ -305,7 +306,8 @@ def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, matcher: Matcher,
             try:
                 if len(rel) != count + 1:
                     raise ValueError(f"{len(rel)} bounds for {count} records")
-                found, _ = match_chunk(matcher, buf, rel, {}, base, lambda _lo, at=line: at, 0, name)
+                found, _ = match_chunk(matcher, buf, rel, {}, base, lambda _lo, at=line: at, 0, name,
+                                       want_records=False)
             except Exception as exc:  # noqa: BLE001 - said to the viewer, which tests it itself
                 conn.send_bytes(_FAILED + f"{type(exc).__name__}: {exc}".encode())
                 continue

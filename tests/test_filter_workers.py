@@ -196,3 +196,28 @@ def _gone(pid: int, timeout: float = 10.0) -> None:
     while alive(pid):
         assert time.monotonic() < deadline, f"worker {pid} still alive"
         time.sleep(0.01)
+
+
+@pytest.mark.parametrize("text", ["status>=202", "not (status=1 or user.id>=3)", "status=500",
+                                  "user>=3", "http.status=200", "status>=202 level>=INFO"])
+def test_a_query_of_fields_alone_is_decided_as_parsing_decides(tmp_path, text):
+    """The viewer's scan tests a plain object's fields without making its record for a
+    query of extra fields alone (``Matcher.fields_test``), in its thread and in the
+    workers: on hostile objects (strings holding ``"status": 500``, nested and dotted keys,
+    ``5e2``, ``1e400``, escapes) it keeps exactly the records parsing keeps."""
+    from test_record_chunks import _files
+
+    from logview.formats.jsonl import JsonFormat
+    from logview.scan import Matcher, scan
+    from logview.sources.base import StaticFileSource
+    from logview.store import LogStore
+
+    path = _files(tmp_path)["hostile"]
+    store = LogStore(StaticFileSource(str(path)), JsonFormat())
+    store.update(final=True)
+    query = parse_query(text)
+    expected = [i for i in range(len(store)) if query.matches(store.parse(i))]
+    assert expected
+    assert (Matcher(store.format, query).fields_test is not None) == query.fields_only
+    assert [p for batch in scan(store, query) for p in batch.tolist()] == expected
+    assert _positions(store, query, workers=True) == expected

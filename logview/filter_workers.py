@@ -25,6 +25,7 @@ import os
 import pickle
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 MIN_BYTES = 32 << 20
 #: Bytes of records a worker tests at once (whole records: a span holds at least one).
 SPAN_BYTES = 4 << 20
+#: Spans a worker holds at once (2: it has its next one at hand when it answers).
+SLOTS_PER_WORKER = 2
 #: Most worker processes.
 MAX_WORKERS = 2
 #: Seconds a worker waits for a task before it looks again (its socket's end wakes it).
@@ -104,7 +107,7 @@ class FilterWorkers:
         if self._count < 1 or recipe is None or self.matcher.everything:
             self.failed = "no workers for this query"
             return False
-        slots = self._count
+        slots = SLOTS_PER_WORKER * self._count
         size = slots * self._slot_bytes
         fd = -1
         try:
@@ -158,55 +161,53 @@ class FilterWorkers:
     def scan(self, lo: int, hi: int, *, cancelled: Callable[[], bool] = lambda: False
              ) -> Iterator[tuple[np.ndarray, int]]:
         """(positions that match, records decided up to) for records ``[lo, hi)``, span by
-        span in order. Work is shared: a worker without a span gets the next one, and while
-        every worker is busy this thread tests the next span itself, so the scan is never
-        slower than this thread alone (a loaded machine leaves the workers no core)."""
+        span in order. Work is shared: each worker holds up to ``SLOTS_PER_WORKER`` spans (its
+        next one at hand when it answers), and while every worker's are taken this thread
+        tests the next span itself, so the scan is never slower than this thread alone (a
+        loaded machine leaves the workers no core)."""
         index = self.store.index  # type: ignore[attr-defined]
-        out: dict[int, tuple[int, Any]] = {}  # span start: (its end, matches or (worker, due, n))
-        busy: dict[int, int] = {}  # worker number: start of the span it tests
-        slots = {k: k for k in range(len(self._workers))}  # one slot a worker
+        out: dict[int, tuple[int, Any]] = {}  # span start: (its end, matches or what was sent)
+        held: list[deque[int]] = [deque() for _ in self._workers]  # a worker's spans, in order
+        free = [[k * SLOTS_PER_WORKER + j for j in range(SLOTS_PER_WORKER)]
+                for k in range(len(self._workers))]
         at = told = lo
         while told < hi and not cancelled():
-            self._collect(out, busy, block=False)
+            self._collect(out, held, free, block=False)
             if at < hi:
                 first = index.start(at)
                 end = min(hi, max(at + 1, index.find(first + self._slot_bytes)))
-                idle = [k for k in range(len(self._workers)) if k not in busy]
-                sent = self._send(at, end, idle[0], slots[idle[0]]) if idle else None
+                k = min(range(len(held)), key=lambda w: len(held[w]), default=-1)
+                sent = self._send(at, end, k, free[k][-1]) if k >= 0 and free[k] else None
                 if sent is not None:
+                    free[k].pop()
+                    held[k].append(at)
                     out[at] = (end, sent)
-                    busy[idle[0]] = at
                 else:
                     out[at] = (end, self._here(at, end))
                 at = end
-            elif busy:
-                self._collect(out, busy, block=True)
+            elif any(held):
+                self._collect(out, held, free, block=True)
             while told in out and not isinstance(out[told][1], tuple):
                 end, found = out.pop(told)
                 yield found + told, end
                 told = end
-            if at >= hi and not busy and told < hi:  # given up: what was out is tested here
-                end, _sent = out.pop(told)
-                out[told] = (end, self._here(told, end))
 
-    def _collect(self, out: dict[int, tuple[int, Any]], busy: dict[int, int], *,
-                 block: bool) -> None:
-        """Take the replies that are there (with ``block``: wait for the first one due)."""
-        if not self._workers:  # given up: the spans out are tested here
-            for k, start in list(busy.items()):
-                end, _sent = out[start]
-                out[start] = (end, self._here(start, end))
-                del busy[k]
-            return
-        for k, start in sorted(busy.items(), key=lambda item: item[1]):
-            end, (worker, due, count) = out[start]
-            if not block and not worker.conn.poll(0):
-                continue
-            found = self._receive(worker, due, count)
-            del busy[k]
-            out[start] = (end, self._here(start, end) if found is None else found)
-            if block:
-                return
+    def _collect(self, out: dict[int, tuple[int, Any]], held: list[deque[int]],
+                 free: list[list[int]], *, block: bool) -> None:
+        """Take the replies that are there (with ``block``: wait for the first one due); a
+        worker given up has its spans tested here."""
+        for k in sorted(range(len(held)), key=lambda w: held[w][0] if held[w] else 1 << 62):
+            while held[k]:
+                start = held[k][0]
+                end, (worker, due, count, slot) = out[start]
+                if self._workers and not block and not worker.conn.poll(0):
+                    break
+                found = self._receive(worker, due, count) if self._workers else None
+                held[k].popleft()
+                free[k].append(slot)
+                out[start] = (end, self._here(start, end) if found is None else found)
+                if block and found is not None:
+                    return
 
     def _send(self, lo: int, hi: int, worker_no: int, slot: int) -> Any:
         """Records ``[lo, hi)`` to worker ``worker_no``: ``(worker, deadline, records)``;
@@ -232,7 +233,7 @@ class FilterWorkers:
         except OSError as exc:
             self._give_up(f"a filter worker stopped: {exc}")
             return None
-        return worker, time.monotonic() + reply_seconds(size), hi - lo
+        return worker, time.monotonic() + reply_seconds(size), hi - lo, slot
 
     def _receive(self, worker: WorkerProcess, due: float, count: int) -> np.ndarray | None:
         """A worker's matches for a span of ``count`` records (None: given up)."""

@@ -422,12 +422,16 @@ def match_chunk(matcher: Matcher, buf: bytes, rel: np.ndarray, short: dict[int, 
         return found, records
     make = matcher.record
     test = None if want_records else matcher.fields_test
-    line = line_of(lo)
+    # Only the records' reader and a ``line`` term read line numbers (counting them is a
+    # pass over the chunk up to its last candidate).
+    count_lines = want_records or getattr(matcher.query, "reads_line", True)
+    line = line_of(lo) if count_lines else 0
     prev = 0
     for j in cand.tolist():
         s, e = int(rel[j]), int(rel[j + 1])
-        line += buf.count(b"\n", prev, s)
-        prev = s
+        if count_lines:
+            line += buf.count(b"\n", prev, s)
+            prev = s
         data = short.get(j, buf[s:e]) if short else buf[s:e]
         if not data:
             continue  # its bytes are gone for good (said by the source)

@@ -205,6 +205,15 @@ def fields_only(node: Node) -> bool:
     return all(fields_only(child) for child in node.children)
 
 
+def reads_line(node: Node) -> bool:
+    """Whether a term of the query reads the record's line number."""
+    if isinstance(node, Term):
+        return node.reads_line
+    if isinstance(node, NotNode):
+        return reads_line(node.child)
+    return any(reads_line(child) for child in node.children)
+
+
 def column_mask(node: Node, columns: Any) -> Any:
     """The query's answer for every record of ``columns`` (a bool array), or None when a term
     is not about levels, loggers or times (the records must be scanned)."""
@@ -281,7 +290,7 @@ class Query:
     """A parsed query: the exact predicate, its byte prefilter and what to highlight."""
 
     __slots__ = ("_prefilters", "_root", "fields_only", "is_empty", "min_level", "predicate",
-                 "recipe", "text")
+                 "reads_line", "recipe", "text")
 
     def __init__(self, text: str, root: Node | None, recipe: Recipe | None = None) -> None:
         self.text = text
@@ -294,6 +303,9 @@ class Query:
         #: The predicate reads nothing of a record but ``fields`` (``status>=500``): it may
         #: be asked of any object with the record's ``fields`` (``record_chunks``).
         self.fields_only = root is not None and fields_only(root)
+        #: A term reads the record's line number (a scan that makes no record for its
+        #: reader need not count lines otherwise).
+        self.reads_line = root is not None and reads_line(root)
         #: The predicate itself, for hot loops that want to skip a method call.
         self.predicate: Predicate = _always if root is None else compile_predicate(root)
         self._prefilters: dict[tuple[Any, ...], Prefilter | None] = {}

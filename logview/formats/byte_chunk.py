@@ -220,3 +220,35 @@ class ByteChunk:
         certain &= lengths[first].take(inverse) == lengths
         values = [words[i].tobytes()[: int(lengths[i])] for i in first.tolist()]
         return values, inverse, certain
+
+
+_ONE = np.uint64(1)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_THREES = np.uint64(0x3030303030303030)
+_SIXES = np.uint64(0x0606060606060606)
+
+
+def digits_at(words: np.ndarray, mask: np.uint64) -> np.ndarray:
+    """Whether the bytes of each word that ``mask`` selects (0xFF each) are ASCII digits:
+    high nibble 3, and still 3 with 6 added."""
+    d = words & mask
+    high = mask & _HIGH_NIBBLES
+    return ((d & high) == (mask & _THREES)) & (((d + (mask & _SIXES)) & high)
+                                               == (mask & _THREES))
+
+
+def byte_bits(rows: np.ndarray, values: bytes) -> np.ndarray:
+    """For rows of 64 bytes: a word per row whose bit ``i`` says byte ``i`` is one of
+    ``values``."""
+    hit = rows == values[0]
+    for value in values[1:]:
+        hit |= rows == value
+    return np.packbits(hit, axis=1, bitorder="little").view(np.uint64)[:, 0]
+
+
+def first_bit(bits: np.ndarray, start: np.ndarray | int) -> np.ndarray:
+    """The lowest set bit of each of ``bits`` at or above ``start`` (0 to 63); 64 or more
+    when there is none."""
+    start = np.asarray(start, dtype=np.int64)
+    shifted = bits >> start.astype(np.uint64)
+    return np.bitwise_count((shifted & (~shifted + _ONE)) - _ONE).astype(np.int64) + start

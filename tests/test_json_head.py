@@ -76,6 +76,7 @@ def test_the_head_is_learned_and_reads_every_plain_line(tmp_path):
     heads = walker._heads
     assert heads is not None
     assert heads.layout.roles == ("time", "logger", "level", "")
+    assert heads.layout.tail == ((b', "user": ', False),)  # walked without reading its key
     got = heads.read(ByteChunk(data), data, starts)
     line_starts = np.r_[0, np.flatnonzero(np.frombuffer(data, np.uint8) == 10)[:-1] + 1]
     for at, kind in zip(line_starts.tolist(), kinds, strict=False):

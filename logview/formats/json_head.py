@@ -57,6 +57,9 @@ _ROW = 64
 _JOURNAL = ("MESSAGE", "__CURSOR", "__REALTIME_TIMESTAMP")
 #: A head field: separator, key, colon, a string value (no escape, no control byte).
 _FIELD = re.compile(rb'(\{|, ?)"([^"\\\x00-\x1f]*)"(: ?)"([^"\\\x00-\x1f]*)"')
+#: A field after the head whose key may be learned: separator, key, colon, a value.
+_TAIL_FIELD = re.compile(rb'(, ?)"([^"\\\x00-\x1f]*)"(: ?)'
+                         rb'("[^"\\\x00-\x1f]*"|-?[0-9][0-9.eE+-]*|true|false|null)')
 #: Naive ISO times of a fixed layout (``fixed_iso_times``).
 _FIXED_TIME = re.compile(rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,](?:\d{3}|\d{6}))?")
 _KEEP = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
@@ -125,12 +128,16 @@ class HeadLayout:
     roles: tuple[str, ...]
     time_shape: bytes
     danger: np.ndarray
+    #: The fields after the head that most lines have (walked first, without reading their
+    #: keys): the literal before each value and whether the value is text.
+    tail: tuple[tuple[bytes, bool], ...] = ()
 
 
-def _head_of(reading: JsonReading, line: bytes
-             ) -> tuple[tuple[bytes, ...], tuple[str, ...], bytes, tuple[bytes, ...]] | None:
+def _head_of(reading: JsonReading, line: bytes) -> tuple[tuple, tuple] | None:
     """The head of one sample line (its literals, roles, time shape and the keys the rest
-    must not hold), or None when it has none the walk can read."""
+    must not hold) and the fields after it when they are plain (the literal before each
+    value and whether it is text; empty: another rest), or None when it has no head the walk
+    can read."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -173,20 +180,37 @@ def _head_of(reading: JsonReading, line: bytes
                              and rank <= ranks.get(role, (1 << 30,))[0])]
     if reading.schemas:
         danger += _JOURNAL
-    return (tuple(literals), tuple(roles), shape,
-            tuple(sorted({k.encode() for k in danger})))
+    danger_keys = {k.encode() for k in danger}
+    tail: list[tuple[bytes, bool]] = []
+    while line[pos : pos + 1] != b"}":  # the usual fields after the head, if plain
+        m = _TAIL_FIELD.match(line, pos)
+        if m is None or m[2] in danger_keys:
+            tail = []
+            break
+        text = m[4][:1] == b'"'
+        tail.append((m[1] + b'"' + m[2] + b'"' + m[3] + (b'"' if text else b""), text))
+        pos = m.end()
+    if line[pos:] != b"}":
+        tail = []
+    return (tuple(literals), tuple(roles), shape, tuple(sorted(danger_keys))), tuple(tail)
 
 
 def learn_head(reading: JsonReading, lines: list[bytes]) -> HeadLayout | None:
-    """The head most sample lines share (at least half of them), or None."""
-    votes = Counter(h for h in (_head_of(reading, line) for line in lines) if h is not None)
+    """The head most sample lines share (at least half of them), or None; with the fields
+    after it that most of those lines share (none when fewer than half do)."""
+    seen = [h for h in (_head_of(reading, line) for line in lines) if h is not None]
+    votes = Counter(head for head, _ in seen)
     if not votes:
         return None
     (literals, roles, shape, danger), count = votes.most_common(1)[0]
     if (2 * count < len(lines) or any(len(k) > _KEY_WIDTH for k in danger)
             or max(map(len, literals)) > _ROW - 16):
         return None
-    return HeadLayout(literals, roles, shape, _codes_of(list(danger)))
+    tails = Counter(tail for head, tail in seen if head == (literals, roles, shape, danger))
+    tail, times = tails.most_common(1)[0]
+    if 2 * times < count or any(len(literal) > _ROW - 16 for literal, _ in tail):
+        tail = ()
+    return HeadLayout(literals, roles, shape, _codes_of(list(danger)), tail)
 
 
 def line_stops(chunk: ByteChunk, buf: bytes, starts: np.ndarray
@@ -227,8 +251,8 @@ class HeadWalker:
         self.layout = layout
         self._levels: dict[bytes, int] = {}
         #: Per literal, (mask, value) of each of its words.
-        self._masks = [[(word_of(b"\xff" * len(literal[k : k + 8])), word_of(literal[k : k + 8]))
-                        for k in range(0, len(literal), 8)] for literal in layout.literals]
+        self._tail = [(literal, _masks(literal), text) for literal, text in layout.tail]
+        self._masks = [_masks(literal) for literal in layout.literals]
         self._loggers: dict[bytes, str] = {}
 
     def read(self, chunk: ByteChunk, buf: bytes, starts: np.ndarray) -> HeaderColumns:
@@ -264,7 +288,10 @@ class HeadWalker:
         keep = np.flatnonzero(good)
         idx, pos, stop = idx[keep], pos[keep], stop[keep]
         values = {role: (a[keep], b[keep]) for role, (a, b) in values.items()}
-        good = self._rest(chunk, pos, stop)
+        good = self._known_rest(chunk, pos, stop)
+        other = np.flatnonzero(~good)
+        if len(other):
+            good[other] = self._rest(chunk, pos[other], stop[other])
         if not good.any():
             return out
         levelnos = np.zeros(len(idx), dtype=np.int64)
@@ -287,6 +314,35 @@ class HeadWalker:
         out.loggers[idx] = loggers[good]
         out.times[idx] = times[good]
         return out
+
+    def _known_rest(self, chunk: ByteChunk, pos: np.ndarray, stop: np.ndarray
+                    ) -> np.ndarray:
+        """Whether the rest of each line is the learned fields (their literals compared,
+        their values' ends found, numbers checked) and ``}`` at its end."""
+        act = np.arange(len(pos))
+        for literal, masks, text in self._tail:
+            row = chunk.rows(pos, _ROW)
+            words = row.view(np.uint64)
+            on = np.ones(len(act), dtype=bool)
+            for j, (mask, value) in enumerate(masks):
+                on &= (words[:, j] & mask) == value
+            if text:
+                end = first_bit(byte_bits(row, b'"'), len(literal))
+                far = np.flatnonzero(end >= _ROW)  # a longer string: searched on
+                if len(far):
+                    end[far] = chunk.find(b'"', pos[far] + _ROW, stop[act[far]] - 1) - pos[far]
+                on &= (end >= len(literal)) & (pos + end < stop[act])
+                nxt = pos + end + 1
+            else:
+                end = first_bit(byte_bits(row, b",}"), len(literal))
+                on &= end < _ROW
+                keep = np.flatnonzero(on)
+                on[keep] = scalars(chunk, pos[keep] + len(literal), pos[keep] + end[keep])[0]
+                nxt = pos + end
+            act, pos = act[on], nxt[on]
+        good = np.zeros(len(stop), dtype=bool)
+        good[act] = (chunk.padded[pos] == ord("}")) & (pos + 1 == stop[act])
+        return good
 
     def _rest(self, chunk: ByteChunk, pos: np.ndarray, stop: np.ndarray) -> np.ndarray:
         """Whether the rest of each line (from ``pos``, after the head's last value) is
@@ -369,6 +425,12 @@ class HeadWalker:
 
     def _logger_name(self, value: bytes) -> str:
         return self.reading.clean(value.decode("utf-8", "replace"))
+
+
+def _masks(literal: bytes) -> list[tuple[np.uint64, np.uint64]]:
+    """(mask, value) of each word of ``literal``."""
+    return [(word_of(b"\xff" * len(literal[k : k + 8])), word_of(literal[k : k + 8]))
+            for k in range(0, len(literal), 8)]
 
 
 def _member(codes: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:

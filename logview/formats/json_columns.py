@@ -1,16 +1,17 @@
 """The level, logger and time of many JSON-lines records at once, read with numpy.
 
-``JsonColumnWalker`` reads them over a whole chunk without decoding any object. Each record's
-first line is split into strings (quotes not escaped by an odd run of backslashes) and the
-gaps between them, which say all of a flat object's shape: ``{`` opens it, ``: `` or
-``: 12, `` follows a key, ``, `` or ``}`` a value. The usual gaps are known by two bytes, a
+``JsonColumnWalker`` reads them over a whole chunk without decoding any object. Most records
+open with the head the first records share, read as a template by ``json_head.HeadWalker``
+(4 MB of records at once); each record it leaves (another head, a backslash, a nested value,
+a key that could change the reading...) has its first line split into strings (quotes not
+escaped by an odd run of backslashes) and the gaps between them, which say all of a flat
+object's shape: ``{`` opens it, ``: `` or ``: 12, `` follows a key, ``, `` or ``}`` a value. The usual gaps are known by two bytes, a
 number's by its colon and comma or brace; a line is taken only when every gap and string
 agrees with a flat object. Then it is valid JSON (numbers pass an automaton, escapes checked, raw
 controls and ANSI introducers leave it unread) and its keys and values are known: keys are
 matched to the role table of ``jsonl.record_from_object`` (the lowest rank present wins),
 values read once per distinct value with the parser's own functions, epoch times digit by
-digit, and ISO-8601 times of a fixed layout as digits at fixed offsets (the distinct minutes
-parsed by ``parse_time``; full parses of each minute's first and last second check the sum).
+digit, and ISO-8601 times of a fixed layout as digits at fixed offsets (``json_times``).
 
 A record that might read differently is left unread (``ok`` false: the caller parses it): not
 one flat object on its first line (nested values, other spacing), a chosen key twice, a value

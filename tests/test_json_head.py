@@ -126,3 +126,51 @@ def test_a_head_without_logger_and_compact_separators(tmp_path):
     assert_same(by_columns(store, 1 << 22), reference(store), "ecs")
     walker = store.format.column_walker()
     assert walker._heads is not None and walker._heads.layout.roles == ("time", "level")
+
+
+_SWAPS = (b'"levelname"', b'"name"', b'"asctime"', b'"logger"', b'"levelno"', b'"message"',
+          b'"event"', b'"@timestamp"', b'\\"', b"\\u0041", b'{"a": 1}', b"[1, 2]", b": ",
+          b",", b"}", b'"', b"\t", b"\r", b"40", b"null", b"\xc2\x9b", b"\xff")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_mutated_lines_read_by_the_head_read_as_parsed(tmp_path, seed):
+    """Random mutations of python-json-logger lines (hostile bytes, key names, quotes, escapes
+    and nested values put anywhere, duplicates, cuts): each record the walker reads gives the
+    parser's level, logger and time, and the counts stay equal."""
+    import random
+
+    from test_fuzz_parsers import mutate_line
+
+    rng = random.Random(f"json-head:{seed}")
+    lines = []
+    for i in range(1500):
+        line = BASE % (i, i % 7)
+        if i % 6 == 0:
+            b = bytearray(line)
+            for _ in range(rng.randint(1, 2)):
+                at = rng.randint(1, len(b) - 1)
+                if rng.random() < 0.5:
+                    b[at:at] = rng.choice(_SWAPS)
+                else:
+                    b[at : at + rng.randint(1, 6)] = rng.choice(_SWAPS)
+            line = bytes(b)
+        elif i % 6 == 1:
+            line = mutate_line(rng, line)
+        elif rng.random() < 0.2:  # a field of the head again, later, with another value
+            line = line[:-1] + rng.choice((b', "levelname": "ERROR"}', b', "name": "x"}',
+                                           b', "asctime": "2020-01-01 00:00:00,000"}'))
+        lines.append(line.replace(b"\n", b" "))
+    data = b"\n".join(lines) + b"\n"
+    store = _store(tmp_path, data)
+    starts = np.array([store.index.start(i) for i in range(len(store))], dtype=np.int64)
+    walker = store.format.column_walker()
+    got = walker.read(data, starts)
+    assert walker._heads is not None and got.ok.mean() > 0.5
+    for i in np.flatnonzero(got.ok).tolist():
+        record = store.record(i)
+        logger = got.logger_names[got.loggers[i]] if got.loggers[i] >= 0 else ""
+        assert (int(got.levelnos[i]), logger) == (record.levelno, record.logger), i
+        stamp = record.timestamp
+        assert (np.isnan(got.times[i]) and stamp is None) or got.times[i] == stamp, i
+    assert_same(by_columns(store, 1 << 22), reference(store), f"seed {seed}")

@@ -38,6 +38,7 @@ from logview.formats.byte_chunk import (
     escapes,
     first_bit,
     next_of,
+    row_bits,
     word_of,
 )
 from logview.formats.json_times import fixed_iso_times, iso_times
@@ -334,10 +335,20 @@ class HeadWalker:
                 on &= (end >= len(literal)) & (pos + end < stop[act])
                 nxt = pos + end + 1
             else:
-                end = first_bit(byte_bits(row, b",}"), len(literal))
-                on &= end < _ROW
-                keep = np.flatnonzero(on)
-                on[keep] = scalars(chunk, pos[keep] + len(literal), pos[keep] + end[keep])[0]
+                # Most numbers are whole: digits up to a delimiter, no leading zero.
+                start = len(literal)
+                end = first_bit(~row_bits((row - 48) < 10), start)
+                after = chunk.padded[pos + np.minimum(end, _ROW)]
+                whole = (end > start) & (end - start <= 18) & (
+                    (after == ord(",")) | (after == ord("}"))) & (
+                    (row[:, start] != 48) | (end == start + 1))
+                other = np.flatnonzero(on & ~whole)  # any other value: the delimiter found
+                if len(other):
+                    end[other] = first_bit(byte_bits(row[other], b",}"), start)
+                    fine = end[other] < _ROW
+                    fine[fine] = scalars(chunk, pos[other[fine]] + start,
+                                         pos[other[fine]] + end[other[fine]])[0]
+                    on[other] = fine
                 nxt = pos + end
             act, pos = act[on], nxt[on]
         good = np.zeros(len(stop), dtype=bool)

@@ -4,9 +4,11 @@ column walkers (``template_columns``, ``json_columns``).
 Each primitive costs a few numpy passes over the records, not over the chunk's bytes: 8 bytes
 at each offset are one gather through an unaligned little-endian word view; a literal is
 compared as masked words; the next occurrence of a literal is searched a word at a time, only
-for the records still searching; the distinct values of many slices are grouped by a hash into
-a small table (one scatter and one gather; a sort only for the keys that share a slot), and
-every grouping is verified against its representative's bytes.
+for the records still searching; which bytes of a 64-byte row are quotes (or digits...) is
+one bit word a row, whose lowest bit past an offset is the next one; the distinct values of
+many slices are grouped by a hash into a small table (one scatter and one gather; a sort only
+for the keys that share a slot), and every grouping is verified against its
+representative's bytes.
 """
 
 from __future__ import annotations

@@ -4,9 +4,11 @@ column walkers (``template_columns``, ``json_columns``).
 Each primitive costs a few numpy passes over the records, not over the chunk's bytes: 8 bytes
 at each offset are one gather through an unaligned little-endian word view; a literal is
 compared as masked words; the next occurrence of a literal is searched a word at a time, only
-for the records still searching; the distinct values of many slices are grouped by a hash into
-a small table (one scatter and one gather; a sort only for the keys that share a slot), and
-every grouping is verified against its representative's bytes.
+for the records still searching; which bytes of a 64-byte row are quotes (or digits...) is
+one bit word a row, whose lowest bit past an offset is the next one; the distinct values of
+many slices are grouped by a hash into a small table (one scatter and one gather; a sort only
+for the keys that share a slot), and every grouping is verified against its
+representative's bytes.
 """
 
 from __future__ import annotations
@@ -220,3 +222,41 @@ class ByteChunk:
         certain &= lengths[first].take(inverse) == lengths
         values = [words[i].tobytes()[: int(lengths[i])] for i in first.tolist()]
         return values, inverse, certain
+
+
+_ONE = np.uint64(1)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_THREES = np.uint64(0x3030303030303030)
+_SIXES = np.uint64(0x0606060606060606)
+
+
+def digits_at(words: np.ndarray, mask: np.uint64) -> np.ndarray:
+    """Whether the bytes of each word that ``mask`` selects (0xFF each) are ASCII digits:
+    high nibble 3, and still 3 with 6 added."""
+    d = words & mask
+    high = mask & _HIGH_NIBBLES
+    return ((d & high) == (mask & _THREES)) & (((d + (mask & _SIXES)) & high)
+                                               == (mask & _THREES))
+
+
+def byte_bits(rows: np.ndarray, values: bytes) -> np.ndarray:
+    """For rows of 64 bytes (contiguous): a word per row whose bit ``i`` says byte ``i`` is one of
+    ``values``."""
+    hit = rows == values[0]
+    for value in values[1:]:
+        hit |= rows == value
+    return row_bits(hit)
+
+
+def row_bits(hit: np.ndarray) -> np.ndarray:
+    """For rows of 64 booleans (contiguous): a word per row whose bit ``i`` is ``hit[:, i]``.
+    The flat packing is each row's 8 bytes in turn (4 x faster than packing along rows)."""
+    return np.packbits(hit.reshape(-1), bitorder="little").view(np.uint64)
+
+
+def first_bit(bits: np.ndarray, start: np.ndarray | int) -> np.ndarray:
+    """The lowest set bit of each of ``bits`` at or above ``start`` (0 to 63); 64 or more
+    when there is none."""
+    start = np.asarray(start, dtype=np.int64)
+    shifted = bits >> start.astype(np.uint64)
+    return np.bitwise_count((shifted & (~shifted + _ONE)) - _ONE).astype(np.int64) + start

@@ -77,7 +77,7 @@ def test_complement_holds_exactly_the_numbers_outside(cuts, open_end):
     def within(n: int, rs) -> bool:
         return any(lo <= n and (hi is None or n <= hi) for lo, hi in rs)
 
-    for n in range(0, 2100):
+    for n in range(2100):
         assert within(n, outside) != within(n, ranges), (n, ranges, outside)
 
 

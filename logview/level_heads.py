@@ -13,6 +13,13 @@ alone; one that read past the line's end is asked again on the line. The record 
 (the same pattern behind a prefix tree of every name). A pattern that reads a line's ends
 (``^``, ``$``, ``\\A``, ``\\Z``) is not used this way.
 
+When the start pattern can never match a newline (``_may_read_newline``: no class, literal or
+lookaround of it holds one; basicConfig's does not), what it says within the buffer is what
+it says of each line alone, so one search finds whole records (``_record_spans``): the
+newline before a head, the head's first byte (one step for most lines), the admitted names
+and the start pattern, then the lines that do not start a record; a match per record, no
+Python step and regex call per line or head (basicConfig ``level>=ERROR``: 9 % less CPU).
+
 A line that opens with an admitted name but is no record start (``ERROR: x y`` inside a
 message) is skipped: it belongs to a record whose own head line, if that record can match,
 is found by the same pass. Bytes holding an escape introducer (ESC, or 0xC2 that leads UTF-8
@@ -28,7 +35,12 @@ The search for line openings is a pass over every byte (``re``'s loop stops at e
 newline; about the cost of ``bytes.count(b"\n")``, 1.3 s of CPU a GB here); a search for
 the admitted heads as literals (``bytes.find``, one pass per spelling: 40 for
 ``level>=ERROR``) was 15 times slower, and numpy's masks cost as much once the newlines
-are turned into offsets.
+are turned into offsets. Even the spellings one file uses are no faster as literals: on a
+4 MB range ``bytes.count`` of ``\\nERROR:`` and of ``\\nCRITICAL:`` took 2.95 and 2.06 ms
+against 3.84 ms for the byte-class search of every spelling (``bytes.find`` of a longer
+literal reads every byte here too; only one byte, by ``memchr``, goes ten times faster);
+numpy's newline offsets (``flatnonzero``, 2.8 ms) and a walk of records' ends by the
+index's bulk test were slower than the regex as a whole.
 """
 
 from __future__ import annotations
@@ -108,8 +120,8 @@ class LevelHeads:
         #: says what it says of each line alone. None: ``_opens`` and ``_next`` line by line.
         self._records = None
         if not _may_read_newline(pattern):
-            record = (b"(?=[" + b"".join(re.escape(bytes([b])) for b in sorted(opening))
-                      + b"])(?=" + _heads(head, names, capture=True) + b")(?:" + source
+            record = (b"(?=(?-i:[" + b"".join(re.escape(bytes([b])) for b in sorted(opening))
+                      + b"]))(?=" + _heads(head, names, capture=True) + b")(?:" + source
                       + b")[^\n]*+(?:\n(?!" + start + b")[^\n]*+)*+")
             self._records = (re.compile(record, flags), re.compile(b"\n" + record, flags))
         self._format = detector.format

@@ -157,10 +157,12 @@ def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
     if job is None:
         return False
     out.flush()  # forked workers must not inherit unwritten output
-    try:  # the workers write what they print (``scan_ranges.OrderedWrites``)
-        fd = out.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = None
+    fd = None
+    if job.every is not None or job.matching is not None:  # big output: the workers write it
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
     resume = run_job(job, printer.write_rendered, out_fd=fd)
     if resume is not None:  # a record too long for the direct scan: the index goes on from here
         store.update(final=True)

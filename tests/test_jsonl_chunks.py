@@ -208,13 +208,7 @@ def _job(path, fmt):
     return job, printer
 
 
-@pytest.mark.parametrize("patience", [0.0, 5.0])
-def test_forked_workers_write_their_ranges_in_order_themselves(tmp_path, monkeypatch, patience):
-    """Each range written once and in order, by its worker or (its turn not come within
-    ``WRITE_PATIENCE``) by the parent."""
-    from logview import scan_ranges
-
-    monkeypatch.setattr(scan_ranges, "WRITE_PATIENCE", patience)
+def test_forked_workers_write_their_ranges_in_order_themselves(tmp_path):
     path = tmp_path / "app.log"
     _write(path, DASH)
     expected = _reference(path, TemplateFormat(DASH))
@@ -227,13 +221,11 @@ def test_forked_workers_write_their_ranges_in_order_themselves(tmp_path, monkeyp
     assert printer.count == expected.count(b"\n")
 
 
-@pytest.mark.parametrize("patience", [0.0, 5.0])
-def test_workers_stop_writing_where_the_index_takes_over(tmp_path, monkeypatch, patience):
+def test_workers_stop_writing_where_the_index_takes_over(tmp_path, monkeypatch):
     """A record too long for the direct scan in a later range: the ranges before it are
     written, none after it, and the caller continues from that range's offset."""
     from logview import scan_ranges
 
-    monkeypatch.setattr(scan_ranges, "WRITE_PATIENCE", patience)
     path = tmp_path / "app.log"
     _write(path, DASH)
     size = path.stat().st_size
@@ -251,18 +243,3 @@ def test_workers_stop_writing_where_the_index_takes_over(tmp_path, monkeypatch, 
     before = sum(1 for i in range(len(store)) if store.index.start(i) < resume)
     expected = _reference(path, TemplateFormat(DASH)).splitlines(keepends=True)[:before]
     assert (tmp_path / "out.jsonl").read_bytes() == b"".join(expected) and before > 100
-
-
-def test_a_range_is_written_only_in_its_turn(tmp_path):
-    """``OrderedWrites``: a range whose turn has not come is not written (its writer hands
-    it on when its patience ends); once the ranges before it are, it is."""
-    from logview.scan_ranges import OrderedWrites
-
-    with open(tmp_path / "out", "wb") as out:
-        writes = OrderedWrites(out.fileno())
-        assert writes.write(1, b"second ", patience=0.0) is False
-        assert writes.write(2, b"third", patience=0.01) is False
-        assert writes.write(0, b"first ") is True
-        assert writes.write(1, b"second ", patience=0.0) is True
-        assert writes.write(2, b"third", patience=0.0) is True
-    assert (tmp_path / "out").read_bytes() == b"first second third"

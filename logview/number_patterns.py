@@ -52,9 +52,15 @@ def int_range(lo: int, hi: int | None) -> bytes | None:
     """A regex matching exactly the plain decimal forms of the whole numbers in ``[lo, hi]``
     (``hi`` None: no bound) that are not negative, or None when there is none. The caller says
     where the number ends (``int_range`` does not look past it)."""
+    parts = _int_parts(lo, hi)
+    return ("(?:" + "|".join(parts) + ")").encode("ascii") if parts else None
+
+
+def _int_parts(lo: int, hi: int | None) -> list[str]:
+    """``int_range``'s alternatives, shortest numbers first (none: the range is empty)."""
     lo = max(lo, 0)
     if hi is not None and hi < lo:
-        return None
+        return []
     parts: list[str] = []
     length = len(str(lo))
     top = len(str(hi)) if hi is not None else length
@@ -64,7 +70,7 @@ def int_range(lo: int, hi: int | None) -> bytes | None:
         parts.extend(_same_length(str(first), str(last)))
     if hi is None:
         parts.append(f"[1-9][0-9]{{{top},}}")
-    return ("(?:" + "|".join(parts) + ")").encode("ascii")
+    return parts
 
 
 def ranges_of(test, limit: int = 256) -> Ranges:
@@ -84,12 +90,35 @@ def ranges_of(test, limit: int = 256) -> Ranges:
     return out
 
 
+def complement(ranges: Ranges) -> Ranges:
+    """The whole numbers ``n >= 0`` outside ``ranges`` (sorted, disjoint), as ranges."""
+    out: Ranges = []
+    low: int | None = 0
+    for lo, hi in sorted(ranges):
+        if low is None:
+            break
+        if lo > low:
+            out.append((low, lo - 1))
+        low = None if hi is None else max(low, hi + 1)
+    if low is not None:
+        out.append((low, None))
+    return out
+
+
 def json_number_value(ranges: Ranges, text: bytes = b"") -> bytes:
     """A regex for a JSON value (after the colon and spaces) that may be read as a number in
     ``ranges``: a plain integer in them, or any form a range cannot bound (a float, exponent,
     sign, leading zero, ``Infinity``/``NaN``, a string holding one of these or opening with
     spaces, an escape or a non-ASCII byte, an array of bytes a journal entry decodes to text).
-    ``text``: more alternatives for what a string may open with (level names)."""
+    ``text``: more alternatives for what a string may open with (level names).
+
+    It opens with a quick refusal of the common value no range holds, a whole plain integer
+    outside them (``200,`` for ``>=500``; the longest numbers tried first): a lookahead that
+    turns most records away in a few steps instead of trying every alternative (a fifth of
+    the search's time over JSON lines). It refuses nothing the alternatives accept: its
+    digits end the value (a comma, bracket, brace or space follows), they are not a range's,
+    and nothing else opens with a digit but a float, whose ``.``, ``e`` or ``E`` the refusal
+    does not allow."""
     plain = [p for p in (int_range(lo, hi) for lo, hi in ranges) if p is not None]
     exact = (b"(?:" + b"|".join(plain) + b")" + _INT_END + b"|") if plain else b""
     loose = rb"[0-9]++[.eE]|"
@@ -97,7 +126,11 @@ def json_number_value(ranges: Ranges, text: bytes = b"") -> bytes:
     # reads any Unicode digit, so digits followed by an escape or a non-ASCII byte pass)
     string = (rb'" *+(?:' + text + exact + rb"[0-9]++[.eE\\\x80-\xff]|"
               + rb"[-+.0\\\x80-\xff])")
-    return b"(?:" + string + b"|" + exact + loose + rb"[-+.IN\[])"
+    # (the longest numbers first: a common value is refused by the first alternative tried)
+    outside = [part for lo, hi in complement(ranges) for part in _int_parts(lo, hi)][::-1]
+    refuse = (b"(?!(?:" + "|".join(outside).encode("ascii") + rb")[,}\] \t\r\n])"
+              if outside else b"")
+    return refuse + b"(?:" + string + b"|" + exact + loose + rb"[-+.IN\[])"
 
 
 #: Characters a JSON writer may escape in a key: such a key is not looked for in the bytes.

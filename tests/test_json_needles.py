@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from logging_helpers import loguru_json
 
 from logview.formats.jsonl import JsonFormat
-from logview.number_patterns import int_range
+from logview.number_patterns import complement, int_range, json_number_value
 from logview.printer import RecordPrinter
 from logview.query import parse_query
 from logview.query.value_needles import field_pattern
@@ -63,6 +63,48 @@ def test_int_range_is_none_when_empty():
     assert int_range(5, 4) is None
     assert int_range(-10, -1) is None
     assert re.fullmatch(int_range(-5, 3), b"0")  # negative bounds are clipped to 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(cuts=st.lists(st.integers(0, 2000), max_size=5, unique=True), open_end=st.booleans())
+def test_complement_holds_exactly_the_numbers_outside(cuts, open_end):
+    bounds = sorted(cuts)
+    ranges = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds) - 1, 2)]
+    if open_end and len(bounds) % 2:
+        ranges.append((bounds[-1], None))
+    outside = complement(ranges)
+
+    def within(n: int, rs) -> bool:
+        return any(lo <= n and (hi is None or n <= hi) for lo, hi in rs)
+
+    for n in range(2100):
+        assert within(n, outside) != within(n, ranges), (n, ranges, outside)
+
+
+#: Value texts after a key's colon: digits in every length, leading zeros, fractions,
+#: exponents (``5e2``, ``1e400``), signs, strings, and what may follow a number.
+VALUE_TEXT = st.from_regex(
+    r'\A(-|\+|"| ?)?(0|0?[0-9]{1,5})([.eE][+-]?[0-9]{0,3})?"?[,}\] \t\r\nx.]?[0-9]?\Z')
+
+
+@settings(max_examples=1500, deadline=None)
+@given(ranges=st.sampled_from([[(500, None)], [(501, None)], [(0, 499)], [(0, 4)], [(404, 404)],
+                               [], [(0, None)], [(10, 20), (40, 45)], [(1, 1), (5, None)]]),
+       text=VALUE_TEXT)
+@example(ranges=[(500, None)], text="499}")
+@example(ranges=[(500, None)], text="200\n")
+@example(ranges=[(500, None)], text="0500,")
+@example(ranges=[(500, None)], text="5e2,")
+@example(ranges=[(500, None)], text="499.9,")
+def test_the_quick_refusal_never_changes_what_a_value_pattern_matches(ranges, text):
+    """``json_number_value`` opens with a refusal of whole integers outside the ranges: the
+    pattern without it matches exactly the same texts (so no candidate is lost)."""
+    pattern = json_number_value(ranges)
+    refusal = pattern[:pattern.index(b"(?:\"")]
+    assert refusal.startswith(b"(?!") or not refusal
+    bare = pattern[len(refusal):]
+    data = text.encode()
+    assert (re.match(pattern, data) is None) == (re.match(bare, data) is None), (ranges, text)
 
 
 NUMBER_TEXT = st.from_regex(r"\A ?[+-]?(\d{1,4}(\.\d{0,2})?|\.\d{1,2})([eE][+-]?\d)? ?\Z")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import random
+import re
 
 import pytest
 
@@ -209,3 +210,36 @@ def test_queries_about_levels_alone_are_decided_by_the_head_names(stores, monkey
     got = direct(fresh, query, "original", range_bytes=4096, workers=1)
     assert got == reference(indexed, query, "original")
     assert bool(walked) != by_levels
+
+
+@pytest.mark.parametrize(("pattern", "reads"), [
+    (rb"ERROR:(?:[^\s]+?):", False), (rb"[A-Z]+ \w+\b", False), (rb"a.b", False),
+    (rb"(?!Traceback \(x\):)(?:INFO|Level \d+):", False), (rb"a(?=[^:]*:)", True),
+    (rb"a[^x]", True), (rb"a\s", True), (rb"(?s:a.)", True), (rb"a\W", True), (rb"a\D", True),
+    (rb"(?!a\n)b", True), (rb"^a", True), (rb"a$", True), (rb"[\x00-\x20]", True),
+    (rb"(a)\1", False), (rb"a(?:b|[\n])", True)])
+def test_which_start_patterns_may_read_a_newline(pattern, reads):
+    """The one-search path is taken only for start patterns that never match a newline
+    (what they say within a buffer is then what they say of the line alone)."""
+    assert level_heads._may_read_newline(re.compile(pattern)) is reads
+
+
+def test_the_record_search_finds_what_the_line_walk_finds(stores):
+    """Records whose heads name an admitted level, found by one search of whole records,
+    are exactly those the walk line by line finds (hostile heads, tracebacks, messages that
+    hold heads, a last line without a newline), in ranges cut anywhere."""
+    _indexed, fresh = stores
+    detector = StartDetector(fresh.format)
+    heads = LevelHeads.for_query(detector, 40)
+    assert heads is not None and heads._records is not None  # (the templates above)
+    walk = LevelHeads.for_query(detector, 40)
+    walk._records = None
+    data = fresh.source.read_at(0, fresh.source.size())
+    assert heads.named_spans(data) == walk.named_spans(data) or b"\x1b" in data
+    rng = random.Random(3)
+    cuts = sorted(rng.sample(range(1, len(data)), 40))
+    for a, b in zip([0, *cuts], [*cuts, len(data)]):
+        # a piece that starts at a line start, as a range does
+        a = data.rfind(b"\n", 0, a) + 1
+        piece = data[a:b]
+        assert heads.named_spans(piece) == walk.named_spans(piece), (a, b)

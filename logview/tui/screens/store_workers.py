@@ -77,6 +77,7 @@ class StoreWorkers:
     _filtered_times: FilteredTimes | None
     records: Any
     post_message: Any
+    app: Any
 
     @work(thread=True, group="follow", exit_on_error=False)
     def _follow(self) -> None:
@@ -162,7 +163,7 @@ class StoreWorkers:
         counter = RecordCounter(store)
         last = time.monotonic()
         told = -1  # records counted when the UI was last told (-1: never told)
-        yield_to_ui = DutyCycle()
+        yield_to_ui = DutyCycle(clock=getattr(self.app, "input_clock", None))
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
             counted = counter.counted

@@ -31,6 +31,10 @@ _HIGH_BITS = np.uint64(0x8080808080808080)
 #: Slots of the hash table that groups values (a power of two; ``_SLOT_SHIFT`` picks them).
 _SLOTS = 1 << 12
 _SLOT_SHIFT = np.uint64(64 - 12)
+#: Bytes ``ByteChunk.first_byte`` looks at from each offset (a row of words).
+FIRST_ROW = 32
+#: Times a word holding 0 or 1 in each byte's low bit: those bits, in order, in its top byte.
+_GATHER_BITS = np.uint64(sum(1 << (56 - 7 * k) for k in range(8)))
 #: What the ASCII zeros of a number of ``n`` digits add when read as values: 48 x 11...1.
 REPUNIT48 = [48 * int("1" * n or "0") for n in range(20)]
 
@@ -74,6 +78,12 @@ def _lowest_byte(hits: np.ndarray) -> np.ndarray:
     """Which byte (0-7) holds the lowest set bit of ``hits``; 8 when none is set."""
     below = (hits & (~hits + np.uint64(1))) - np.uint64(1)  # the bits below the lowest set bit
     return (np.bitwise_count(below) >> np.uint8(3)).astype(np.int64)
+
+
+def _lowest_bit(x: np.ndarray) -> np.ndarray:
+    """The index of the lowest set bit of each of ``x`` (uint64; 64 when none)."""
+    below = (x & (~x + np.uint64(1))) - np.uint64(1)
+    return np.bitwise_count(below).astype(np.int64)
 
 
 def _first_hit(x: np.ndarray, offset: int, later: np.ndarray | None) -> np.ndarray:
@@ -190,6 +200,22 @@ class ByteChunk:
             going = ~good & (at <= limit)
             idx, at, limit = idx[going], at[going], limit[going]
         return out
+
+    def first_byte(self, byte: int, lo: np.ndarray) -> np.ndarray:
+        """Where ``byte`` first occurs in the ``FIRST_ROW`` bytes from each of ``lo`` (-1:
+        not there): the zero-byte hits of each word's 8 bytes gathered into one bit each
+        (a multiply), the words' bits side by side, the lowest set bit found."""
+        words = self.rows(lo, FIRST_ROW).view(np.uint64)
+        spread = _LOW_BITS * np.uint64(byte)
+        mask = np.zeros(len(lo), dtype=np.uint64)
+        for j in range(FIRST_ROW // 8):
+            hits = _hits(words[:, j] ^ spread)  # exact up to each word's first hit
+            bits = ((hits >> np.uint64(7)) * _GATHER_BITS) >> np.uint64(56)
+            mask |= bits << np.uint64(8 * j) if j else bits
+        # Bits above a word's first hit may be wrong, and so may later words' bits: the
+        # lowest set bit is exact.
+        at = _lowest_bit(mask)
+        return np.where(mask != 0, np.minimum(lo, self.size) + at, -1)
 
     @staticmethod
     def digits(rows: np.ndarray, offset: int, width: int) -> tuple[np.ndarray, np.ndarray]:

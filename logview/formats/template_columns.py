@@ -50,6 +50,8 @@ from logview.timeparse import to_timestamp
 #: Fields whose values hold no whitespace (``template_compile._WORD_ATTRS``).
 _WORD = frozenset({"name", "module", "funcName", "filename", "processName"})
 _NUMBER = frozenset({"lineno", "process", "thread", "levelno", "msecs"})
+#: Fields whose values a whitespace in them makes unreadable (``_columns``).
+_NO_SPACE = _WORD | _NUMBER
 #: The fields the counts need (the rest is only checked).
 _WANTED = frozenset({"levelname", "levelno", "name", "asctime"})
 #: strftime directives of one width: (component, digits).
@@ -299,7 +301,19 @@ class ColumnWalker:
         occurrence of the next literal. A field read past its line holds the newline, which
         no value read passes (``_columns``); a record whose literal is not found is not ok."""
         at = pos if which is None else pos[which]
-        end = chunk.find(step.literal, at + max(1, step.width), at + MAX_VALUE)
+        lo = at + max(1, step.width)
+        if step.attr in _NO_SPACE and step.literal[:1] in (b" ", b"\t"):
+            # A value that holds no whitespace ends at the first byte the literal begins
+            # with: the literal is there, or the search would end the field further on and
+            # the value, holding that byte, would not pass (``_columns``). Found in a row
+            # of words; past it, searched.
+            first = chunk.first_byte(step.literal[0], lo)
+            end = np.where(chunk.holds(first, step.literal) & (first >= 0), first, -2)
+            far = np.flatnonzero(first < 0)
+            if len(far):
+                end[far] = chunk.find(step.literal, lo[far], at[far] + MAX_VALUE)
+        else:
+            end = chunk.find(step.literal, lo, at + MAX_VALUE)
         if which is None:
             ok &= end >= 0
         else:

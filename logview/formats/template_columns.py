@@ -302,13 +302,16 @@ class ColumnWalker:
         no value read passes (``_columns``); a record whose literal is not found is not ok."""
         at = pos if which is None else pos[which]
         lo = at + max(1, step.width)
-        if step.attr in _NO_SPACE and step.literal[:1] in (b" ", b"\t"):
-            # A value that holds no whitespace ends at the first byte the literal begins
-            # with: the literal is there, or the search would end the field further on and
-            # the value, holding that byte, would not pass (``_columns``). Found in a row
-            # of words; past it, searched.
+        single = len(step.literal) == 1
+        if single or step.attr in _NO_SPACE and step.literal[:1] in (b" ", b"\t"):
+            # A literal of one byte is where that byte first is. A value that holds no
+            # whitespace ends at the first byte the literal begins with: the literal is
+            # there, or the search would end the field further on and the value, holding
+            # that byte, would not pass (``_columns``). Found in a row of words; past it,
+            # searched.
             first = chunk.first_byte(step.literal[0], lo)
-            end = np.where(chunk.holds(first, step.literal) & (first >= 0), first, -2)
+            held = first >= 0 if single else chunk.holds(first, step.literal) & (first >= 0)
+            end = np.where(held & (first <= at + MAX_VALUE), first, -2)
             far = np.flatnonzero(first < 0)
             if len(far):
                 end[far] = chunk.find(step.literal, lo[far], at[far] + MAX_VALUE)

@@ -363,7 +363,7 @@ def test_runs_of_minutes_and_known_level_names_read_as_parsed(tmp_path, seed):
     data = _tricky_lines(random.Random(f"{SEED}:tricky:{seed}"))
     form = TemplateFormat(TEMPLATES[0][0])
     assert 0.85 < assert_walk_reads_as_parsed(form, data, 100) < 0.97
-    assert form.column_walker()._level_words is not None  # level names matched as words
+    assert any(form.column_walker()._level_words.values())  # level names matched as words
     path = tmp_path / "app.log"
     path.write_bytes(data)
     store = open_store(StaticFileSource(str(path)), TemplateFormat(TEMPLATES[0][0]))
@@ -388,3 +388,17 @@ def test_times_of_day_in_runs_count_as_parsed(tmp_path):
     store = open_store(StaticFileSource(str(path)), form)
     store.update(final=True)
     assert_same(by_columns(store, 1 << 10), reference(store), "time of day")
+
+
+def test_a_head_with_a_field_twice_is_parsed(tmp_path):
+    """A template that writes a field twice has no walker: its records count as parsed."""
+    rng = random.Random(f"{SEED}:two-levels")
+    names = ["INFO", "ERROR", "DEBUG"]
+    lines = [f"[{rng.choice(names)}] app {rng.choice(names)}: message {i}\n" for i in range(300)]
+    path = tmp_path / "app.log"
+    path.write_text("".join(lines))
+    form = TemplateFormat("[%(levelname)s] %(name)s %(levelname)s: %(message)s")
+    assert form.column_walker() is None
+    store = open_store(StaticFileSource(str(path)), form)
+    store.update(final=True)
+    assert_same(by_columns(store), reference(store), "a field twice")

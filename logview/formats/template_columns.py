@@ -117,6 +117,10 @@ class _Step:
     fill: str = " "
 
 
+#: A field matched by a vocabulary: the vocabulary, and each record's entry (-1: none).
+_Matched = tuple[WordVocabulary, np.ndarray]
+
+
 @dataclass(slots=True)
 class HeaderColumns:
     """What the walk read from a chunk's records (one entry per record start given)."""
@@ -140,6 +144,8 @@ def plan_steps(tokens: list[str | TemplateField], datefmt: str | None) -> list[_
             steps.append(_Step("literal", literal=tok.encode()))
             continue
         attr = tok.attr
+        if any(step.attr == attr for step in steps):
+            return None  # a field written twice: the parser does not read such a head
         if attr == "message":
             rest = {t.attr for t in tokens[i + 1 :] if isinstance(t, TemplateField)}
             if rest & _WANTED:
@@ -239,8 +245,9 @@ class ColumnWalker:
         self.time_of = time_of
         self.msecs_add = msecs_add
         self._levels: dict[bytes, int] = {}
-        self._level_words: WordVocabulary | None = None  # ``_levels`` as a vocabulary
-        self._vocabulary_of = 0  # how many ``_levels`` it was built of
+        #: ``_levels`` as a vocabulary, per level field's literal and least width.
+        self._level_words: dict[tuple[bytes, int], WordVocabulary | None] = {}
+        self._vocabulary_of = 0  # how many ``_levels`` they were built of
         #: A time without a year or a date is placed by comparing it with a reference, to
         #: the second: its distinct values are seconds, not minutes.
         self._to_second = layout is not None and not (
@@ -264,7 +271,7 @@ class ColumnWalker:
         ok = np.ones(len(starts), dtype=bool)
         pos = starts
         #: Each field's start and end, and its vocabulary entry when it was matched as one.
-        values: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+        values: dict[str, tuple[np.ndarray, np.ndarray, _Matched | None]] = {}
         for i, step in enumerate(self.steps):
             if step.kind == "literal":
                 if i not in self._checked:
@@ -282,7 +289,7 @@ class ColumnWalker:
                 missed = np.flatnonzero(entry < 0)
                 if len(missed):
                     end[missed] = self._field_end(chunk, ok, step, pos, missed)
-                values[step.attr] = (pos, end, entry)
+                values[step.attr] = (pos, end, (vocabulary, entry))
                 pos = end
                 continue
             else:
@@ -328,12 +335,15 @@ class ColumnWalker:
         format met new ones."""
         if self._vocabulary_of != len(self._levels):
             self._vocabulary_of = len(self._levels)
+            self._level_words.clear()
+        key = (step.literal, max(1, step.width))
+        if key not in self._level_words:
             known = {raw: number for raw, number in self._levels.items() if number > 0}
-            self._level_words = WordVocabulary.build(known, step.literal, max(1, step.width))
-        return self._level_words
+            self._level_words[key] = WordVocabulary.build(known, *key)
+        return self._level_words[key]
 
     def _columns(self, chunk: ByteChunk, ok: np.ndarray,
-                 values: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
+                 values: dict[str, tuple[np.ndarray, np.ndarray, _Matched | None]]
                  ) -> HeaderColumns:
         count = len(ok)
         out = HeaderColumns(ok, np.zeros(count, dtype=np.int16), np.full(count, -1, np.int32),
@@ -341,12 +351,12 @@ class ColumnWalker:
         for step in self.steps:
             if step.kind == "literal" or not ok.any():
                 continue
-            a, b, entry = values[step.attr]
+            a, b, matched = values[step.attr]
             if step.kind == "time":
                 self._read_time(chunk, out, a)
                 continue
-            if entry is not None:
-                self._vocabulary_levels(chunk, out, ok, step, a, b, entry)
+            if matched is not None:
+                self._vocabulary_levels(chunk, out, ok, step, a, b, *matched)
                 continue
             raw, inverse, certain = chunk.distinct(a, np.where(ok, b - a, 0))
             ok &= certain
@@ -377,12 +387,10 @@ class ColumnWalker:
         return out
 
     def _vocabulary_levels(self, chunk: ByteChunk, out: HeaderColumns, ok: np.ndarray,
-                           step: _Step, a: np.ndarray, b: np.ndarray, entry: np.ndarray
-                           ) -> None:
+                           step: _Step, a: np.ndarray, b: np.ndarray,
+                           vocabulary: WordVocabulary, entry: np.ndarray) -> None:
         """Level numbers of the records whose name the vocabulary matched; the others' names
         read as distinct values, as any field's."""
-        vocabulary = self._level_words
-        assert vocabulary is not None
         levelnos = vocabulary.numbers[entry]
         missed = np.flatnonzero((entry < 0) & ok)
         if len(missed):

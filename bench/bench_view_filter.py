@@ -63,7 +63,8 @@ async def run(path: str, queries: list[str]) -> None:
                 shown = (records.positions is None if not text else
                          screen._filter_progress is None and records.positions is not None)
                 found = getattr(screen, "_filtered_times", None)
-                drawn = not text or found is None or (found.caught_up() and not found.pending)
+                drawn = (not text or found is None or not getattr(found, "answerable", True)
+                         or (found.caught_up() and not found.pending))
                 if shown and listed is None:
                     listed = time.monotonic() - start
                 if shown and drawn:

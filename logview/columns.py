@@ -214,9 +214,10 @@ def walk(walker: ColumnWalker | JsonColumnWalker, buf: bytes, rel: np.ndarray
     """The walker's columns of the records ``buf[rel[j]:rel[j + 1]]``, read ``WALK_BYTES``
     of records at a time (bounded temporaries; logger ids renumbered into one table)."""
     n = len(rel) - 1
-    if n <= 1 or int(rel[-1] - rel[0]) <= WALK_BYTES:
+    limit = getattr(walker, "walk_bytes", WALK_BYTES)  # a walker may take more at once
+    if n <= 1 or int(rel[-1] - rel[0]) <= limit:
         return walker.read(buf, rel[:-1])
-    cuts = np.searchsorted(rel, np.arange(int(rel[0]) + WALK_BYTES, int(rel[-1]), WALK_BYTES))
+    cuts = np.searchsorted(rel, np.arange(int(rel[0]) + limit, int(rel[-1]), limit))
     cuts = np.unique(np.clip(cuts, 1, n))
     edges = [0, *cuts.tolist(), n] if cuts[-1] < n else [0, *cuts.tolist()]
     names: list[str] = []

@@ -24,7 +24,14 @@ import numpy as np
 
 from logview.growable import GrowableArray
 from logview.record import Record
-from logview.scan import Cancelled, QueryLike, iter_matching_records, never, scan
+from logview.scan import (
+    Cancelled,
+    QueryLike,
+    column_positions,
+    iter_matching_records,
+    never,
+    scan,
+)
 from logview.store import Store, ends_with_whole_line
 
 #: Quiet time after which the pending last record of a live source is taken anyway.
@@ -130,9 +137,11 @@ class LiveFilter:
     (``restarted`` tells the caller once).
     """
 
-    def __init__(self, store: Store, query: QueryLike) -> None:
+    def __init__(self, store: Store, query: QueryLike, *, workers: bool = False) -> None:
         self.store = store
         self.query = query
+        #: A big backlog is tested by worker processes (``filter_workers``), on every core.
+        self.workers = workers
         self.positions = GrowableArray()
         #: Records looked at so far (positions below this are decided).
         self.scanned = 0
@@ -152,6 +161,8 @@ class LiveFilter:
         """Scan up to ``stop`` (default: what the store has), yielding the positions view
         after every batch (about every ``batch_seconds``) so a viewer can show progress."""
         stop = len(self.store) if stop is None else stop
+        if self.workers:
+            yield from self._advance_in_workers(stop, cancelled)
         while self.scanned < stop and not cancelled():
             hi = min(stop, self.scanned + step)
             for batch in scan(self.store, self.query, self.scanned, hi, cancelled=cancelled,
@@ -162,6 +173,32 @@ class LiveFilter:
                 return
             self.scanned = hi
             yield self.positions.view()
+
+    def _advance_in_workers(self, stop: int, cancelled: Cancelled) -> Iterator[np.ndarray]:
+        """What the record columns answer, then a big rest in worker processes, span by
+        span (nothing when the rest is small or the workers cannot run)."""
+        from logview.filter_workers import FilterWorkers
+
+        store, generation = self.store, self.generation
+        answered = column_positions(store, self.query, self.scanned, stop)
+        if answered is not None:
+            found, self.scanned = answered
+            self.positions.extend(found)
+            yield self.positions.view()
+        if not FilterWorkers.worth(store, self.scanned, stop):
+            return
+        workers = FilterWorkers(store, self.query)
+        try:
+            if not workers.start():
+                return
+            for found, upto in workers.scan(self.scanned, stop, cancelled=cancelled):
+                if store.generation != generation:
+                    return  # started over: the caller sees it and begins again
+                self.positions.extend(found)
+                self.scanned = upto
+                yield self.positions.view()
+        finally:
+            workers.close()
 
     def new_records(self, *, cancelled: Cancelled = never) -> Iterator[Record]:
         """The matching records the store gained since the last call, in order."""

@@ -31,7 +31,7 @@ import threading
 from pathlib import Path
 
 #: Modules the server imports before it forks anything (each worker starts with them).
-PRELOAD = ("logview.store", "logview.range_columns")
+PRELOAD = ("logview.store", "logview.range_columns", "logview.filter_workers")
 #: Seconds the server waits for a request before it looks whether its caller is gone.
 _IDLE = 1.0
 _HEAD = struct.Struct("<qq")  # bytes of the target's name, bytes of the payload

@@ -34,8 +34,6 @@ import mmap
 import os
 import pickle
 import queue
-import select
-import signal
 import struct
 import threading
 import time
@@ -49,19 +47,13 @@ from logview.fork_server import server as fork_server
 from logview.index import CHUNK_BYTES, line_bounds
 from logview.ready_columns import ReadyColumns
 from logview.record import MAX_RECORD_BYTES
+from logview.worker_procs import WorkerProcess, cpus, detach_worker, end_workers, reply_seconds
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from logview.boundaries import StartDetector
     from logview.formats.base import LogFormat
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _enabled() -> bool:
@@ -73,7 +65,7 @@ def _enabled() -> bool:
     the counter reads its records itself. Neither the index nor the counter waits for them.
     But on two cores they gain nothing yet: the counts complete when they do without them and
     the JSON index is slower (the README's figures), so they stay off by default."""
-    return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and _cpus() >= 2
+    return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and cpus() >= 2
 
 
 #: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).
@@ -97,10 +89,6 @@ START_WAIT = 0.0
 MAX_WORKERS = 2
 #: Bytes after a range looked at for the start of the record after its last one.
 PROBE_BYTES = 64 << 10
-#: Seconds a worker may take to answer any range, plus one per ``REPLY_BYTES_PER_SECOND``
-#: of the range (9 s for a 4 MB range: a worker reads ~30 MB/s on a loaded core).
-REPLY_SECONDS = 5.0
-REPLY_BYTES_PER_SECOND = 1 << 20
 #: Seconds a worker waits for a task before it looks again (its socket's end wakes it).
 _IDLE_CHECK = 1.0
 _TASK = struct.Struct("<qqqq")  # slot, range bytes, probe bytes, offset of the range
@@ -116,7 +104,7 @@ def workers() -> int:
     if not all(hasattr(os, f) for f in ("fork", "memfd_create")) or not hasattr(
             __import__("socket"), "send_fds"):
         return 0
-    return max(1, min(MAX_WORKERS, _cpus()))
+    return max(1, min(MAX_WORKERS, cpus()))
 
 
 def _first_start(detector: StartDetector, probe: bytes) -> int:
@@ -154,57 +142,8 @@ def scan_range(detector: StartDetector, fmt: LogFormat, name: str, data: bytes, 
     return rel, line_idx, len(ends), columns_of(fmt, name, buf, bounds, offset + first)
 
 
-class _Worker:
-    """A worker process and its socket: tasks are sent ahead (it always has the next one) and
-    the replies taken in the order of the tasks (``ticket``)."""
-
-    def __init__(self, pid: int, conn: Connection) -> None:
-        self.pid = pid
-        self.conn = conn
-        self.send_lock = threading.Lock()
-        self.turn = threading.Condition()
-        self.sent = 0
-        self.received = 0
-        self.dead = False  # it missed a deadline or its socket failed: never asked again
-        try:  # not the viewer's child: a pidfd kills it and shows its end, whatever its pid
-            self._pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            self._pidfd = -1
-
-    def kill(self) -> None:
-        try:
-            if self._pidfd >= 0:
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
-        except (OSError, ValueError):  # gone already
-            pass
-
-    def wait(self, timeout: float) -> bool:
-        """Wait at most ``timeout`` seconds for the worker to end; whether it did."""
-        if self._pidfd >= 0:
-            return bool(select.select([self._pidfd], [], [], timeout)[0])
-        deadline = time.monotonic() + timeout
-        while os.path.exists(f"/proc/{self.pid}"):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-        return True
-
-    def close(self) -> None:
-        self.conn.close()
-        if self._pidfd >= 0:
-            os.close(self._pidfd)
-            self._pidfd = -1
-
-
 #: A worker's reply: the range's record starts, which line each is, its lines, the columns.
 _Reply = tuple[np.ndarray, np.ndarray, int, "ChunkColumns | None"]
-
-
-def reply_seconds(size: int) -> float:
-    """How long a worker may take to answer a range of ``size`` bytes."""
-    return REPLY_SECONDS + size / REPLY_BYTES_PER_SECOND
 
 
 class RangeColumns:
@@ -226,7 +165,7 @@ class RangeColumns:
         self.failed: str | None = None  # why the workers are not used any more
         self._slot_bytes = chunk_bytes + 3 * PROBE_BYTES
         self._lock = threading.Lock()
-        self._workers: list[_Worker] = []
+        self._workers: list[WorkerProcess] = []
         self._next = 0
         self._slots: queue.Queue[int] = queue.Queue()
         self._shm: mmap.mmap | None = None
@@ -279,7 +218,7 @@ class RangeColumns:
         """Start ``count`` workers through the fork server (in a thread of its own)."""
         in_flight = SLOTS_PER_WORKER * count
         size = in_flight * self._slot_bytes
-        started: list[_Worker] = []
+        started: list[WorkerProcess] = []
         fd = -1
         shm: mmap.mmap | None = None
         try:
@@ -302,7 +241,7 @@ class RangeColumns:
                     raise
                 finally:
                     theirs.close()
-                started.append(_Worker(pid, mine))
+                started.append(WorkerProcess(pid, mine))
         except Exception as exc:  # noqa: BLE001 - the index then does it all itself
             self.failed = f"range workers could not start: {type(exc).__name__}: {exc}"
         finally:
@@ -322,7 +261,7 @@ class RangeColumns:
                 self.pool = ThreadPoolExecutor(self.in_flight,
                                                thread_name_prefix="logview-ranges")
         if not keep:
-            _end_workers(started)
+            end_workers(started)
             if shm is not None:
                 shm.close()
 
@@ -365,7 +304,7 @@ class RangeColumns:
             self._slots.put(slot)
             return None
 
-    def _reply(self, worker: _Worker, ticket: int, slot: int, due: float, size: int) -> _Reply:
+    def _reply(self, worker: WorkerProcess, ticket: int, slot: int, due: float, size: int) -> _Reply:
         """The worker's reply to task ``ticket`` (a thread of ``pool``; the slot let go)."""
         try:
             with worker.turn:
@@ -412,7 +351,7 @@ class RangeColumns:
 
         reply.add_done_callback(settle)
 
-    def _give_up(self, worker: _Worker, why: str) -> None:
+    def _give_up(self, worker: WorkerProcess, why: str) -> None:
         """Never ask ``worker`` again (its replies may be out of step now) and kill it: the
         index scans what it had itself, the counter reads those records."""
         if self.failed is None:
@@ -435,7 +374,7 @@ class RangeColumns:
             shm, self._shm = self._shm, None
         if pool is not None:
             pool.shutdown(wait=True)
-        _end_workers(gone)
+        end_workers(gone)
         if shm is not None:
             shm.close()
 
@@ -461,17 +400,7 @@ def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, detector: StartDete
     """A worker: scan the ranges the index sends until its socket ends (the viewer closed
     it, or is gone). What it got (the format, the detector) came pickled FROM the viewer;
     what it sends back is raw arrays and JSON."""
-    for sig in (signal.SIGINT, signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):
-        signal.signal(sig, signal.SIG_IGN)  # the viewer's terminal is not ours
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:  # the viewer's index and screen first: the workers take the CPU they leave
-        os.nice(WORKER_NICE)
-    except OSError:
-        pass
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 1)  # never a byte onto the viewer's screen
-    os.dup2(quiet, 2)
-    os.close(quiet)
+    detach_worker(WORKER_NICE)  # the viewer's index and screen first
     while True:
         try:
             if not conn.poll(_IDLE_CHECK):
@@ -492,19 +421,6 @@ def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, detector: StartDete
             _send(conn, *got)
         except OSError:  # the viewer is gone
             return
-
-
-def _end_workers(workers: list[_Worker]) -> None:
-    """Close the workers' sockets (they exit at its end) and wait for them; kill the ones that
-    linger (a stalled one)."""
-    for worker in workers:
-        worker.conn.close()
-    deadline = time.monotonic() + 1.0
-    for worker in workers:
-        if not worker.wait(max(0.0, deadline - time.monotonic())):
-            worker.kill()
-            worker.wait(5.0)
-        worker.close()
 
 
 def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int,

@@ -32,7 +32,14 @@ from logview.columns import exact_times, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
 from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter, Scans
-from logview.record import LEVEL_ALIASES, RawRecord, Record, holds_escape, parse_raw_record
+from logview.record import (
+    LEVEL_ALIASES,
+    FieldsOnly,
+    RawRecord,
+    Record,
+    holds_escape,
+    parse_raw_record,
+)
 
 if TYPE_CHECKING:
     from logview.redact import Redactor
@@ -241,6 +248,9 @@ class Matcher:
             GroupMatcher(group, alts, self.prefilter.admit if self.prefilter else ())
             for group, alts in zip(groups, alternatives)] or None
         self._ordered = False
+        #: For a query of extra fields alone (``status>=500``): ``fields_test(data)`` decides a
+        #: record from its object's fields without making the record (None: make it).
+        self.fields_test = None if self.everything else _fields_test(fmt, query, redactor)
 
     def candidates(self, buf: bytes, rel: np.ndarray) -> np.ndarray:
         """Indexes ``j`` of the records ``buf[rel[j]:rel[j+1]]`` that may match."""
@@ -317,6 +327,29 @@ class Matcher:
         return holds_escape(data) or all(group.search(data) for group in confirm)
 
 
+def _fields_test(fmt: LogFormat, query: QueryLike, redactor: Redactor | None
+                 ) -> Callable[[bytes], bool | None] | None:
+    """``Matcher.fields_test`` for ``query`` on ``fmt`` (None: every candidate is made)."""
+    make = getattr(fmt, "plain_reader", None)
+    if redactor is not None or not getattr(query, "fields_only", False) or make is None:
+        return None
+    plain = make()
+    if plain is None:
+        return None
+    keep = query.matches
+
+    def test(data: bytes) -> bool | None:
+        line = data[:-1] if data[-1:] == b"\n" else data
+        # A one-line object, as ``object_reader`` reads it (``record_chunks``); an escape
+        # sequence is stripped by the parser first: that record is made.
+        if line[:1] != b"{" or line[-1:] != b"}" or b"\n" in line or holds_escape(line):
+            return None
+        values = plain(line)
+        return None if values is None else keep(FieldsOnly(values[5]))
+
+    return test
+
+
 class _Matchers:
     """One matcher per format met while scanning (a store may detect its format anew)."""
 
@@ -336,7 +369,8 @@ class _Matchers:
 
 
 def _chunks(store: Store, matchers: _Matchers, start: int, stop: int, cancelled: Cancelled,
-            scan_bytes: int = SCAN_BYTES) -> Iterator[tuple[np.ndarray, list[Record]]]:
+            scan_bytes: int = SCAN_BYTES, *, want_records: bool = True
+            ) -> Iterator[tuple[np.ndarray, list[Record]]]:
     """(positions, records) of the matches in ``[start, stop)``, chunk by chunk, in order."""
     stop = min(stop, len(store))
     start = max(0, start)
@@ -345,16 +379,17 @@ def _chunks(store: Store, matchers: _Matchers, start: int, stop: int, cancelled:
     parts = store.parts()
     if len(parts) == 1 and parts[0] is store:
         matcher = matchers.for_format(store.format, getattr(store, "redactor", None))
-        yield from _indexed_chunks(store, matcher, start, stop, cancelled, scan_bytes)
+        yield from _indexed_chunks(store, matcher, start, stop, cancelled, scan_bytes,
+                                   want_records)
     else:
         yield from _merged_chunks(store, matchers, start, stop, cancelled, scan_bytes)
 
 
 def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
-                    cancelled: Cancelled, scan_bytes: int) -> Iterator[tuple[np.ndarray, list[Record]]]:
+                    cancelled: Cancelled, scan_bytes: int, want_records: bool = True
+                    ) -> Iterator[tuple[np.ndarray, list[Record]]]:
     """Read raw chunks of whole records; find candidates in bulk; parse only those."""
     index, name, source = store.index, store.name, store.source
-    make = matcher.record
     if matcher.everything:
         scan_bytes = min(scan_bytes, ALL_BYTES)  # every record of a chunk is held at once
     lo = start
@@ -367,25 +402,51 @@ def _indexed_chunks(store: Store, matcher: Matcher, start: int, stop: int,
         base = int(bounds[0])
         rel = bounds - base
         buf, short = read_records(source, base, rel)
-        cand = matcher.candidates(buf, rel)
-        positions: list[int] = []
-        records: list[Record] = []
-        if len(cand):
-            line = index.line(lo)
-            prev = 0
-            for j in cand.tolist():
-                s, e = int(rel[j]), int(rel[j + 1])
-                line += buf.count(b"\n", prev, s)
-                prev = s
-                data = short.get(j, buf[s:e]) if short else buf[s:e]
-                if not data:
-                    continue  # its bytes are gone for good (said by the source)
-                record = make(RawRecord(base + s, line, data), name)
-                if record is not None:
-                    positions.append(lo + j)
-                    records.append(record)
-        yield np.array(positions, dtype=np.int64), records
+        found, records = match_chunk(matcher, buf, rel, short, base, index.line, lo, name,
+                                     want_records=want_records)
+        yield np.array(found, dtype=np.int64) + lo, records
         lo = hi
+
+
+def match_chunk(matcher: Matcher, buf: bytes, rel: np.ndarray, short: dict[int, bytes],
+                base: int, line_of: Callable[[int], int], lo: int, name: str, *,
+                want_records: bool = True) -> tuple[list[int], list[Record]]:
+    """The records ``buf[rel[j]:rel[j+1]]`` (read at ``base``; record ``lo`` of the store
+    first, whose line ``line_of(lo)`` says) that match: their ``j`` and the records (none
+    without ``want_records``: a query of fields alone then makes none it need not).
+    ``short``: the bytes of records that could not be read whole (``read_records``)."""
+    cand = matcher.candidates(buf, rel)
+    found: list[int] = []
+    records: list[Record] = []
+    if not len(cand):
+        return found, records
+    make = matcher.record
+    test = None if want_records else matcher.fields_test
+    # Only the records' reader and a ``line`` term read line numbers (counting them is a
+    # pass over the chunk up to its last candidate).
+    count_lines = want_records or getattr(matcher.query, "reads_line", True)
+    line = line_of(lo) if count_lines else 0
+    prev = 0
+    for j in cand.tolist():
+        s, e = int(rel[j]), int(rel[j + 1])
+        if count_lines:
+            line += buf.count(b"\n", prev, s)
+            prev = s
+        data = short.get(j, buf[s:e]) if short else buf[s:e]
+        if not data:
+            continue  # its bytes are gone for good (said by the source)
+        if test is not None:
+            kept = test(data)
+            if kept is not None:
+                if kept:
+                    found.append(j)
+                continue
+        record = make(RawRecord(base + s, line, data), name)
+        if record is not None:
+            found.append(j)
+            if want_records:
+                records.append(record)
+    return found, records
 
 
 def _merged_chunks(store: Store, matchers: _Matchers, start: int, stop: int,
@@ -429,7 +490,8 @@ def scan(store: Store, query: QueryLike, start: int = 0, stop: int | None = None
         positions, start = answered
         if len(positions):
             yield positions
-    for positions, _records in _chunks(store, _Matchers(query), start, stop, cancelled):
+    for positions, _records in _chunks(store, _Matchers(query), start, stop, cancelled,
+                                       want_records=False):
         if len(positions):
             pending.append(positions)
         now = time.monotonic()

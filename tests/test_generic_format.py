@@ -408,7 +408,7 @@ LINES = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(_CHARS, max_size=
                  max_size=8).map("".join)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(text=st.one_of(st.sampled_from(HOSTILE), LINES))
 def test_start_pattern_agrees_with_is_start(text):
     for fmt in (GENERIC, PlainFormat()):

@@ -253,13 +253,13 @@ def check_sound(query_text: str, recs: list[tuple[Record, str]]) -> None:
                     assert as_json.may_match(raw), (query_text, record, raw)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(queries(), st.lists(records(), min_size=1, max_size=4))
 def test_prefilter_never_excludes_a_matching_record(query_text, recs):
     check_sound(query_text, recs)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(text_terms, level_terms, other_terms), st.lists(records(), min_size=1, max_size=12))
 def test_prefilter_of_single_terms_never_excludes_a_matching_record(query_text, recs):
     check_sound(query_text, recs)
@@ -270,7 +270,7 @@ def plain(message: str, written: str = "INFO", **kw) -> tuple[Record, str]:
     return Record(message, level=name, levelno=kw.pop("levelno", number), **kw), written
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(level_terms, st.lists(records(), min_size=1, max_size=12))
 @example("level>=error", [plain("m", "Level 40")])
 @example("level>=warning", [plain("m", "Level 35")])
@@ -279,7 +279,7 @@ def test_level_prefilter_never_excludes_a_matching_record(query_text, recs):
     check_sound(query_text, recs)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text_terms, st.lists(records(), min_size=1, max_size=12))
 @example("/kelvin/i", [plain("\u212aelvin")])
 @example("k", [plain("\u212a")])

@@ -20,7 +20,7 @@ from test_json_columns import _pjl
 from test_range_columns import CHUNK, DASH, _assert_counts_as_parsed, write_dash
 
 import logview.index as index_module
-from logview import fork_server, range_columns
+from logview import fork_server, range_columns, worker_procs
 from logview.columns import RecordCounter
 from logview.formats.jsonl import JsonFormat
 from logview.formats.template import TemplateFormat
@@ -87,7 +87,7 @@ def test_the_workers_are_not_forked_by_the_viewer(tmp_path, kind):
 def test_a_stalled_worker_is_killed_and_its_ranges_scanned_by_the_index(tmp_path, monkeypatch):
     """A worker stopped (SIGSTOP) never answers: past the deadline the index scans its range
     itself, the worker is killed, and every count equals parsing every record."""
-    monkeypatch.setattr(range_columns, "REPLY_SECONDS", 0.5)
+    monkeypatch.setattr(worker_procs, "REPLY_SECONDS", 0.5)
     path = tmp_path / "app.log"
     write_dash(path, 6000, random.Random(12))
     store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))

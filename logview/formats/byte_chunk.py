@@ -4,9 +4,11 @@ column walkers (``template_columns``, ``json_columns``).
 Each primitive costs a few numpy passes over the records, not over the chunk's bytes: 8 bytes
 at each offset are one gather through an unaligned little-endian word view; a literal is
 compared as masked words; the next occurrence of a literal is searched a word at a time, only
-for the records still searching; the distinct values of many slices are grouped by a hash into
-a small table (one scatter and one gather; a sort only for the keys that share a slot), and
-every grouping is verified against its representative's bytes.
+for the records still searching; which bytes of a 64-byte row are quotes (or digits...) is
+one bit word a row, whose lowest bit past an offset is the next one; the distinct values of
+many slices are grouped by a hash into a small table (one scatter and one gather; a sort only
+for the keys that share a slot), and every grouping is verified against its
+representative's bytes.
 """
 
 from __future__ import annotations
@@ -31,10 +33,8 @@ _HIGH_BITS = np.uint64(0x8080808080808080)
 #: Slots of the hash table that groups values (a power of two; ``_SLOT_SHIFT`` picks them).
 _SLOTS = 1 << 12
 _SLOT_SHIFT = np.uint64(64 - 12)
-#: Bytes ``ByteChunk.first_byte`` looks at from each offset (a row of words).
-FIRST_ROW = 32
-#: Times a word holding 0 or 1 in each byte's low bit: those bits, in order, in its top byte.
-_GATHER_BITS = np.uint64(sum(1 << (56 - 7 * k) for k in range(8)))
+#: Bytes ``ByteChunk.first_byte`` looks at from each offset (a row and its bit word).
+FIRST_ROW = 64
 #: What the ASCII zeros of a number of ``n`` digits add when read as values: 48 x 11...1.
 REPUNIT48 = [48 * int("1" * n or "0") for n in range(20)]
 
@@ -78,12 +78,6 @@ def _lowest_byte(hits: np.ndarray) -> np.ndarray:
     """Which byte (0-7) holds the lowest set bit of ``hits``; 8 when none is set."""
     below = (hits & (~hits + np.uint64(1))) - np.uint64(1)  # the bits below the lowest set bit
     return (np.bitwise_count(below) >> np.uint8(3)).astype(np.int64)
-
-
-def _lowest_bit(x: np.ndarray) -> np.ndarray:
-    """The index of the lowest set bit of each of ``x`` (uint64; 64 when none)."""
-    below = (x & (~x + np.uint64(1))) - np.uint64(1)
-    return np.bitwise_count(below).astype(np.int64)
 
 
 def _first_hit(x: np.ndarray, offset: int, later: np.ndarray | None) -> np.ndarray:
@@ -202,20 +196,10 @@ class ByteChunk:
         return out
 
     def first_byte(self, byte: int, lo: np.ndarray) -> np.ndarray:
-        """Where ``byte`` first occurs in the ``FIRST_ROW`` bytes from each of ``lo`` (-1:
-        not there): the zero-byte hits of each word's 8 bytes gathered into one bit each
-        (a multiply), the words' bits side by side, the lowest set bit found."""
-        words = self.rows(lo, FIRST_ROW).view(np.uint64)
-        spread = _LOW_BITS * np.uint64(byte)
-        mask = np.zeros(len(lo), dtype=np.uint64)
-        for j in range(FIRST_ROW // 8):
-            hits = _hits(words[:, j] ^ spread)  # exact up to each word's first hit
-            bits = ((hits >> np.uint64(7)) * _GATHER_BITS) >> np.uint64(56)
-            mask |= bits << np.uint64(8 * j) if j else bits
-        # Bits above a word's first hit may be wrong, and so may later words' bits: the
-        # lowest set bit is exact.
-        at = _lowest_bit(mask)
-        return np.where(mask != 0, np.minimum(lo, self.size) + at, -1)
+        """Where ``byte`` first occurs in the ``FIRST_ROW`` bytes from each of ``lo`` (-1: not
+        there): the lowest bit of each row's bit word (``byte_bits``)."""
+        at = first_bit(byte_bits(self.rows(lo, FIRST_ROW), bytes([byte])), 0)
+        return np.where(at < FIRST_ROW, np.minimum(lo, self.size) + at, -1)
 
     @staticmethod
     def digits(rows: np.ndarray, offset: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -246,3 +230,41 @@ class ByteChunk:
         certain &= lengths[first].take(inverse) == lengths
         values = [words[i].tobytes()[: int(lengths[i])] for i in first.tolist()]
         return values, inverse, certain
+
+
+_ONE = np.uint64(1)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_THREES = np.uint64(0x3030303030303030)
+_SIXES = np.uint64(0x0606060606060606)
+
+
+def digits_at(words: np.ndarray, mask: np.uint64) -> np.ndarray:
+    """Whether the bytes of each word that ``mask`` selects (0xFF each) are ASCII digits:
+    high nibble 3, and still 3 with 6 added."""
+    d = words & mask
+    high = mask & _HIGH_NIBBLES
+    return ((d & high) == (mask & _THREES)) & (((d + (mask & _SIXES)) & high)
+                                               == (mask & _THREES))
+
+
+def byte_bits(rows: np.ndarray, values: bytes) -> np.ndarray:
+    """For rows of 64 bytes (contiguous): a word per row whose bit ``i`` says byte ``i`` is one of
+    ``values``."""
+    hit = rows == values[0]
+    for value in values[1:]:
+        hit |= rows == value
+    return row_bits(hit)
+
+
+def row_bits(hit: np.ndarray) -> np.ndarray:
+    """For rows of 64 booleans (contiguous): a word per row whose bit ``i`` is ``hit[:, i]``.
+    The flat packing is each row's 8 bytes in turn (4 x faster than packing along rows)."""
+    return np.packbits(hit.reshape(-1), bitorder="little").view(np.uint64)
+
+
+def first_bit(bits: np.ndarray, start: np.ndarray | int) -> np.ndarray:
+    """The lowest set bit of each of ``bits`` at or above ``start`` (0 to 63); 64 or more
+    when there is none."""
+    start = np.asarray(start, dtype=np.int64)
+    shifted = bits >> start.astype(np.uint64)
+    return np.bitwise_count((shifted & (~shifted + _ONE)) - _ONE).astype(np.int64) + start

@@ -1,16 +1,17 @@
 """The level, logger and time of many JSON-lines records at once, read with numpy.
 
-``JsonColumnWalker`` reads them over a whole chunk without decoding any object. Each record's
-first line is split into strings (quotes not escaped by an odd run of backslashes) and the
-gaps between them, which say all of a flat object's shape: ``{`` opens it, ``: `` or
-``: 12, `` follows a key, ``, `` or ``}`` a value. The usual gaps are known by two bytes, a
+``JsonColumnWalker`` reads them over a whole chunk without decoding any object. Most records
+open with the head the first records share, read as a template by ``json_head.HeadWalker``
+(4 MB of records at once); each record it leaves (another head, a backslash, a nested value,
+a key that could change the reading...) has its first line split into strings (quotes not
+escaped by an odd run of backslashes) and the gaps between them, which say all of a flat
+object's shape: ``{`` opens it, ``: `` or ``: 12, `` follows a key, ``, `` or ``}`` a value. The usual gaps are known by two bytes, a
 number's by its colon and comma or brace; a line is taken only when every gap and string
 agrees with a flat object. Then it is valid JSON (numbers pass an automaton, escapes checked, raw
 controls and ANSI introducers leave it unread) and its keys and values are known: keys are
 matched to the role table of ``jsonl.record_from_object`` (the lowest rank present wins),
 values read once per distinct value with the parser's own functions, epoch times digit by
-digit, and ISO-8601 times of a fixed layout as digits at fixed offsets (the distinct minutes
-parsed by ``parse_time``; full parses of each minute's first and last second check the sum).
+digit, and ISO-8601 times of a fixed layout as digits at fixed offsets (``json_times``).
 
 A record that might read differently is left unread (``ok`` false: the caller parses it): not
 one flat object on its first line (nested values, other spacing), a chosen key twice, a value
@@ -34,8 +35,9 @@ from logview.formats.byte_chunk import MIX as _MIX
 from logview.formats.byte_chunk import ByteChunk as _Chunk
 from logview.formats.byte_chunk import escapes as _escapes
 from logview.formats.byte_chunk import next_of as _next_of
+from logview.formats.json_head import HeadWalker, learn_head, scalars
+from logview.formats.json_times import epoch_times, iso_times
 from logview.formats.template_columns import HeaderColumns
-from logview.timeparse import parse_time, to_timestamp
 
 
 @dataclass(slots=True, frozen=True)
@@ -86,25 +88,13 @@ _HEX = np.zeros(256, dtype=bool)
 _HEX[list(b"0123456789abcdefABCDEF")] = True
 _ESCAPABLE = np.zeros(256, dtype=bool)
 _ESCAPABLE[list(b'"\\/bfnrtu')] = True
-#: JSON numbers: states of ``-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`` by byte class
-#: (0, 1-9, -, +, ., e/E, other); 9 is dead, 2 3 5 8 accept.
-_NUM_CLASS = np.full(256, 6, dtype=np.int64)
-_NUM_CLASS[list(b"0123456789-+.eE")] = [0, *[1] * 9, 2, 3, 4, 5, 5]
-_NUM_NEXT = np.full((10, 7), 9, dtype=np.int64)
-for _state, _moves in {0: {2: 1, 0: 2, 1: 3}, 1: {0: 2, 1: 3}, 2: {4: 4, 5: 6},
-                       3: {0: 3, 1: 3, 4: 4, 5: 6}, 4: {0: 5, 1: 5}, 5: {0: 5, 1: 5, 5: 6},
-                       6: {2: 7, 3: 7, 0: 8, 1: 8}, 7: {0: 8, 1: 8}, 8: {0: 8, 1: 8}}.items():
-    for _cls, _to in _moves.items():
-        _NUM_NEXT[_state, _cls] = _to
-_NUM_ACCEPT = np.zeros(10, dtype=bool)
-_NUM_ACCEPT[[2, 3, 5, 8]] = True
-#: Longest number or word read (bytes); longer ones leave their record unread.
-_MAX_SCALAR = 32
-_WORDS = (b"true", b"false", b"null")
-_POW10 = 10 ** np.arange(19, dtype=np.int64)
-#: ISO-8601 times read as digits: ``YYYY-MM-DD?HH:MM:SS``, a fraction, ``Z`` or ``+HH:MM``.
-_ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-_ISO_WIDTH = 36
+#: Bytes of records split into strings at once (``read_objects``: its temporaries are up to
+#: 9 times the bytes), and read at once while a head is read.
+OBJECT_BYTES = 1 << 20
+HEAD_BYTES = 4 << 20
+#: Sample lines a head is learned from, and reads between looks while there is none.
+_SAMPLE = 64
+_LEARN_EVERY = 8
 
 
 @dataclass(slots=True)
@@ -220,27 +210,9 @@ def _number_gaps(chunk: _Chunk, gap_a: np.ndarray, gap_b: np.ndarray
     word = np.zeros(len(gap_a), dtype=bool)
     take = np.flatnonzero(kind >= 0)
     if len(take):
-        good, word[take] = _scalars(chunk, run_a[take], run_b[take])
+        good, word[take] = scalars(chunk, run_a[take], run_b[take])
         kind[take[~good]] = -1
     return kind, run_a, run_b, word
-
-
-def _scalars(chunk: _Chunk, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each run is a JSON number or word (short enough to read), and which are words."""
-    length = b - a
-    width = min(int(length.max()), _MAX_SCALAR)
-    rows = chunk.rows(a, width)
-    word = np.zeros(len(a), dtype=bool)
-    lead = chunk.padded[a]
-    maybe = np.flatnonzero((lead == ord("t")) | (lead == ord("f")) | (lead == ord("n")))
-    for literal in _WORDS if len(maybe) else ():
-        word[maybe] |= (length[maybe] == len(literal)) & chunk.holds(a[maybe], literal)
-    state = np.zeros(len(a), dtype=np.int64)
-    classes = _NUM_CLASS[rows]
-    for col in range(width):
-        state = np.where(col < length, _NUM_NEXT[state, classes[:, col]], state)
-    good = (length <= _MAX_SCALAR) & (word | _NUM_ACCEPT[state])
-    return good, word & good
 
 
 def _key_code(head: np.ndarray, tail: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -273,9 +245,74 @@ class JsonColumnWalker:
         self._flag = np.zeros(len(raw) + 1, dtype=np.int64)
         for bit, key in enumerate(_FLAGS):
             self._flag[self._id[key]] = 1 << bit
+        self._heads: HeadWalker | None = None  # the head most records open with
+        self._learn_in = 0  # reads until the head is looked for (again)
 
     def read(self, buf: bytes, starts: np.ndarray) -> HeaderColumns:
-        """The level, logger and time columns of the records starting at ``starts``."""
+        """The level, logger and time columns of the records starting at ``starts``: those
+        that open with the usual head are read by ``HeadWalker``, the others by splitting
+        their lines (``read_objects``)."""
+        starts = np.asarray(starts, dtype=np.int64)
+        heads = self._head_walker(buf, starts)
+        if heads is None and len(buf) <= OBJECT_BYTES:
+            return self.read_objects(buf, starts)
+        n = len(starts)
+        if heads is None:
+            got = HeaderColumns(np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int16),
+                                np.full(n, -1, dtype=np.int32), [], np.full(n, np.nan))
+        else:
+            got = heads.read(_Chunk(buf), buf, starts)
+        rest = np.flatnonzero(~got.ok)
+        if 2 * len(rest) > n:  # most records have another head: look for it again
+            self._heads = None
+        ends = np.append(starts[1:], len(buf))
+        sizes = ends[rest] - starts[rest]
+        cuts = np.searchsorted(np.cumsum(sizes), np.arange(OBJECT_BYTES, int(sizes.sum()),
+                                                           OBJECT_BYTES))
+        for part in np.split(rest, np.unique(cuts)) if len(rest) else ():
+            self._read_into(got, buf, starts[part], ends[part], part)
+        return got
+
+    @property
+    def walk_bytes(self) -> int:
+        """Bytes of records to read at once (``columns.walk``): more while a head is read
+        (its temporaries are a few bytes a record, and the records it leaves are split into
+        strings together), ``OBJECT_BYTES`` else (up to 9 times as many bytes of
+        temporaries)."""
+        return HEAD_BYTES if self._heads is not None else OBJECT_BYTES
+
+    def _read_into(self, got: HeaderColumns, buf: bytes, starts: np.ndarray,
+                   ends: np.ndarray, where: np.ndarray) -> None:
+        """Records ``buf[starts[j]:ends[j]]`` read by ``read_objects`` into ``got`` at
+        ``where`` (their logger names added to its table)."""
+        pieces = [buf[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        other = self.read_objects(b"".join(pieces),
+                                  np.cumsum([0] + [len(p) for p in pieces[:-1]]))
+        ids = {name: k for k, name in enumerate(got.logger_names)}
+        table = np.array([ids.setdefault(name, len(ids)) for name in other.logger_names]
+                         + [-1], dtype=np.int32)
+        got.logger_names = list(ids)
+        got.ok[where] = other.ok
+        got.levelnos[where] = other.levelnos
+        got.loggers[where] = table[other.loggers]  # -1 (none) is the table's last entry
+        got.times[where] = other.times
+
+    def _head_walker(self, buf: bytes, starts: np.ndarray) -> HeadWalker | None:
+        """The walker of the head the first records of ``buf`` share (looked for again
+        every ``_LEARN_EVERY`` reads while there is none)."""
+        if self._heads is None and self._learn_in <= 0 and len(starts):
+            self._learn_in = _LEARN_EVERY
+            lines = []
+            for s in starts[:_SAMPLE].tolist():
+                end = buf.find(b"\n", s)
+                lines.append(buf[s : end if end >= 0 else len(buf)])
+            layout = learn_head(self.reading, lines)
+            self._heads = None if layout is None else HeadWalker(self.reading, layout)
+        self._learn_in -= 1
+        return self._heads
+
+    def read_objects(self, buf: bytes, starts: np.ndarray) -> HeaderColumns:
+        """As ``read``, every record's line split into strings and the gaps between them."""
         starts = np.asarray(starts, dtype=np.int64)
         n = len(starts)
         out = HeaderColumns(np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int16),
@@ -450,12 +487,12 @@ class JsonColumnWalker:
                out: HeaderColumns) -> None:
         recs, a, b = self._values(flat, chosen, _STR, chunk.size)
         if len(recs):
-            stamps = _iso_times(chunk, a, b)
+            stamps = iso_times(chunk, a, b)
             flat.ok[recs[np.isnan(stamps)]] = False
             out.times[recs] = stamps
         recs, a, b = self._values(flat, chosen, _NUM, chunk.size, plain=False)
         if len(recs):
-            stamps, good = _epoch_times(chunk, a, b)
+            stamps, good = epoch_times(chunk, a, b)
             flat.ok[recs[~good]] = False
             out.times[recs] = stamps
 
@@ -469,129 +506,3 @@ def _json_number(text: bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
-
-
-def _digits(rows: np.ndarray, cols: tuple[int, ...]) -> np.ndarray:
-    value = np.zeros(len(rows), dtype=np.int64)
-    for col in cols:
-        value = value * 10 + (rows[:, col].astype(np.int64) - 48)
-    return value
-
-
-def _iso_times(chunk: _Chunk, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Epoch seconds of ISO-8601 times of a fixed layout (NaN: another shape, or a time the
-    parser does not read the same way): ``YYYY-MM-DD`` ``T`` or space ``HH:MM:SS``, ``.`` or
-    ``,`` and 1 to 9 digits, then nothing, ``Z`` or ``+HH:MM``."""
-    length = b - a
-    rows = chunk.rows(a, _ISO_WIDTH)
-    digit = (rows - 48) < 10
-    good = (length >= 19) & (length < _ISO_WIDTH)
-    for col in _ISO_DIGITS:
-        good &= digit[:, col]
-    good &= (rows[:, 4] == 45) & (rows[:, 7] == 45) & (rows[:, 13] == 58) & (rows[:, 16] == 58)
-    good &= (rows[:, 10] == ord("T")) | (rows[:, 10] == 32)
-    comma = rows[:, 19] == 44
-    dotted = comma | (rows[:, 19] == 46)
-    places = np.where(dotted, np.cumprod(digit[:, 20:30], axis=1).sum(axis=1), 0)
-    good &= ~dotted | ((places >= 1) & (places <= 9))
-    zone = np.where(dotted, 20 + places, 19)
-    zone_len = length - zone
-    zone_code = np.zeros(len(a), dtype=np.int64)  # 0 none, 1 Z, else the signed offset
-    zoned = np.flatnonzero(good & (zone_len > 0))
-    if len(zoned):
-        tz = np.take_along_axis(rows[zoned], np.minimum(
-            zone[zoned, None] + np.arange(6), _ISO_WIDTH - 1), axis=1).astype(np.int64)
-        utc = (zone_len[zoned] == 1) & (tz[:, 0] == ord("Z"))
-        offset = (zone_len[zoned] == 6) & ((tz[:, 0] == 43) | (tz[:, 0] == 45)) & (
-            tz[:, 3] == 58) & ((tz[:, [1, 2, 4, 5]] - 48) % 256 < 10).all(axis=1)
-        good[zoned] &= utc | offset
-        zone_code[zoned] = np.where(utc, 1, 2 + (tz[:, 0] == 45) * 10000 + _digits(
-            tz, (1, 2, 4, 5)))
-    seconds = _digits(rows, (17, 18))
-    good &= seconds <= 59
-    micros = np.zeros(len(a), dtype=np.int64)
-    for j in range(6):  # digits past the sixth are cut, as fromisoformat does
-        micros = micros * 10 + np.where(j < places, rows[:, 20 + j].astype(np.int64) - 48, 0)
-    minute = _digits(rows, (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15))
-    key = (((minute * 2 + (rows[:, 10] == 32)) * 2 + comma) * 10 + places) * 20002 + zone_code
-    key = np.where(good, key, -1)
-    runs = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # times come in order
-    uniq, group = np.unique(key[runs], return_inverse=True)
-    group = group.ravel()
-    inverse = np.repeat(group, np.diff(np.r_[runs, len(key)]))
-    # Each minute's earliest and latest second (seconds * count + index: which record) are
-    # parsed in full to check the sum (a naive time's offset may change within a minute).
-    tagged = seconds * len(key) + np.arange(len(key))
-    lows, highs = np.full(len(uniq), 1 << 62), np.full(len(uniq), -1)
-    np.minimum.at(lows, group, np.minimum.reduceat(tagged, runs))
-    np.maximum.at(highs, group, np.maximum.reduceat(tagged, runs))
-    bases = np.full(len(uniq), np.nan)
-    aware = np.zeros(len(uniq), dtype=bool)
-    for u, (low, high) in enumerate(zip((lows % len(key)).tolist(),
-                                        (highs % len(key)).tolist())):
-        if uniq[u] < 0:
-            continue
-        text = rows[low, : length[low]].tobytes().decode()
-        when = parse_time(text[:16] + ":00" + text[int(zone[low]):])
-        stamp = None if when is None else to_timestamp(when)
-        if stamp is None:
-            continue
-        aware[u] = when.tzinfo is not None  # type: ignore[union-attr]
-        for i in (low, high):
-            full = parse_time(rows[i, : length[i]].tobytes().decode())
-            want = None if full is None else to_timestamp(full)
-            got = _add(np.array([stamp]), seconds[i : i + 1], micros[i : i + 1],
-                       aware[u : u + 1])
-            if want is None or got[0] != want:
-                break
-        else:
-            bases[u] = stamp
-    return _add(bases[inverse], seconds, micros, aware[inverse])
-
-
-def _add(minutes: np.ndarray, seconds: np.ndarray, micros: np.ndarray, aware: np.ndarray
-         ) -> np.ndarray:
-    """``datetime.timestamp()`` of a minute's time plus seconds and microseconds: an aware
-    time's is exact microseconds over 10**6, a naive one's the local seconds plus them."""
-    whole = minutes + seconds
-    return np.where(aware, (whole * 1e6 + micros) / 1e6, whole + micros / 1e6)
-
-
-def _epoch_times(chunk: _Chunk, a: np.ndarray, b: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Times of epoch numbers as ``parse_epoch`` reads them (s, ms, us or ns: the unit that
-    lands between 1973 and 2286; NaN: none), and which were read (negative, or no exponent
-    and at most 18 digits before the point and 9 after)."""
-    length = b - a
-    width = int(length.max())
-    rows = chunk.rows(a, width).astype(np.int64) - 48
-    whole, frac, places = (np.zeros(len(a), dtype=np.int64) for _ in range(3))
-    digits, point, plain = np.zeros(len(a), dtype=np.int64), np.zeros(len(a), bool), True
-    for col in range(width):
-        inside, d = col < length, rows[:, col]
-        digit = inside & (d >= 0) & (d <= 9)
-        dot = inside & (d == -2) & ~point
-        plain &= ~inside | digit | dot
-        point |= dot
-        whole = np.where(digit & ~point, whole * 10 + d, whole)
-        frac = np.where(digit & point, frac * 10 + d, frac)
-        places += digit & point
-        digits += digit
-    negative = rows[:, 0] == -3
-    good = negative | (plain & (digits - places <= 18) & (places <= 9))
-    scale = _POW10[np.minimum(places, 18)].astype(np.float64)
-    exact = np.where(digits <= 18, whole * _POW10[np.minimum(places, 18)] + frac, 0) / scale
-    number = np.where(digits <= 18, exact, whole + frac / scale)
-    number = np.where(negative | ~good, 0.0, number)
-    seconds = np.full(len(a), np.nan)
-    found = number <= 0  # not a plausible time
-    for divisor in (1, 1e3, 1e6, 1e9):
-        scaled = number / divisor
-        take = ~found & (scaled < 1e10)
-        seconds = np.where(take & (scaled >= 1e8), scaled, seconds)
-        found |= take
-    # datetime.fromtimestamp rounds to microseconds (half to even), timestamp() divides back.
-    whole_s = np.floor(seconds)
-    micros = np.rint((seconds - whole_s) * 1e6)
-    carry = micros >= 1e6
-    return ((whole_s + carry) * 1e6 + micros - carry * 1e6) / 1e6, good

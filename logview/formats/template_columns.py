@@ -37,6 +37,7 @@ from logview.formats.byte_chunk import (
     MIX,
     REPUNIT48,
     ByteChunk,
+    digits_at,
     escapes,
     group,
     next_of,
@@ -168,9 +169,6 @@ def plan_steps(tokens: list[str | TemplateField], datefmt: str | None) -> list[_
     return steps
 
 
-_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
-_THREES = np.uint64(0x3030303030303030)
-_SIXES = np.uint64(0x0606060606060606)
 
 
 @dataclass(slots=True, frozen=True)
@@ -206,15 +204,6 @@ def _time_words(layout: TimeLayout, to_second: bool, after: bytes = b"") -> list
                       word_of(bytes(digit_mask[k : k + 8])), word_of(bytes(key_mask[k : k + 8])),
                       word_of(own[k : k + 8]))
             for k in range(0, size, 8)]
-
-
-def _digits_ok(words: np.ndarray, mask: np.uint64) -> np.ndarray:
-    """Whether the bytes ``mask`` keeps of each word are ASCII digits: high nibble 3, and
-    still 3 with 6 added."""
-    d = words & mask
-    high = mask & _HIGH_NIBBLES
-    threes = mask & _THREES
-    return ((d & high) == threes) & (((d + (mask & _SIXES)) & high) == threes)
 
 
 def _number(words: np.ndarray, offset: int, width: int) -> np.ndarray:
@@ -314,8 +303,8 @@ class ColumnWalker:
             # A literal of one byte is where that byte first is. A value that holds no
             # whitespace ends at the first byte the literal begins with: the literal is
             # there, or the search would end the field further on and the value, holding
-            # that byte, would not pass (``_columns``). Found in a row of words; past it,
-            # searched.
+            # that byte, would not pass (``_columns``). Found in a 64-byte row's bit word;
+            # past it, searched.
             first = chunk.first_byte(step.literal[0], lo)
             held = first >= 0 if single else chunk.holds(first, step.literal) & (first >= 0)
             end = np.where(held & (first <= at + MAX_VALUE), first, -2)
@@ -424,7 +413,7 @@ class ColumnWalker:
                 key = words[:, j] if word.key_mask == ALL_ONES else words[:, j] & word.key_mask
                 change[1:] |= key[1:] != key[:-1]
             if word.own_digits:
-                ok &= _digits_ok(words[:, j], word.own_digits)
+                ok &= digits_at(words[:, j], word.own_digits)
         firsts = np.flatnonzero(change)
         heads = words[firsts]  # each run's first record: its separators and minute checked
         run_ok = np.ones(len(firsts), dtype=bool)
@@ -432,7 +421,7 @@ class ColumnWalker:
         for j, word in enumerate(words_of):
             w = heads[:, j]
             run_ok &= (w & word.literal_mask) == word.literal
-            run_ok &= _digits_ok(w, word.digit_mask & word.key_mask)
+            run_ok &= digits_at(w, word.digit_mask & word.key_mask)
             key += (w & word.key_mask) * MIX[j]
         keys = heads & np.array([word.key_mask for word in words_of], dtype=np.uint64)
         reps, inverse = group(key)

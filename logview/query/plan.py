@@ -205,6 +205,15 @@ def fields_only(node: Node) -> bool:
     return all(fields_only(child) for child in node.children)
 
 
+def reads_line(node: Node) -> bool:
+    """Whether a term of the query reads the record's line number."""
+    if isinstance(node, Term):
+        return node.reads_line
+    if isinstance(node, NotNode):
+        return reads_line(node.child)
+    return any(reads_line(child) for child in node.children)
+
+
 def column_mask(node: Node, columns: Any) -> Any:
     """The query's answer for every record of ``columns`` (a bool array), or None when a term
     is not about levels, loggers or times (the records must be scanned)."""
@@ -281,16 +290,22 @@ class Query:
     """A parsed query: the exact predicate, its byte prefilter and what to highlight."""
 
     __slots__ = ("_prefilters", "_root", "fields_only", "is_empty", "min_level", "predicate",
-                 "text")
+                 "reads_line", "recipe", "text")
 
-    def __init__(self, text: str, root: Node | None) -> None:
+    def __init__(self, text: str, root: Node | None, recipe: Recipe | None = None) -> None:
         self.text = text
+        #: How to make this query again in another process (its predicate is closures, which
+        #: do not pickle): ``query_from_recipe``; None when it cannot be.
+        self.recipe = recipe
         self._root = root
         self.is_empty = root is None
         self.min_level = 0 if root is None else min_level(root)
         #: The predicate reads nothing of a record but ``fields`` (``status>=500``): it may
         #: be asked of any object with the record's ``fields`` (``record_chunks``).
         self.fields_only = root is not None and fields_only(root)
+        #: A term reads the record's line number (a scan that makes no record for its
+        #: reader need not count lines otherwise).
+        self.reads_line = root is not None and reads_line(root)
         #: The predicate itself, for hot loops that want to skip a method call.
         self.predicate: Predicate = _always if root is None else compile_predicate(root)
         self._prefilters: dict[tuple[Any, ...], Prefilter | None] = {}
@@ -358,10 +373,25 @@ def all_of(*queries: Query | None) -> Query:
     """One query that matches what every one of ``queries`` matches (None ones are left out)."""
     parts = [q for q in queries if q is not None and q._root is not None]
     if not parts:
-        return Query("", None)
+        return Query("", None, ("all", []))
     if len(parts) == 1:
         return parts[0]
-    return Query(" ".join(f"({q.text})" for q in parts), AndNode([q._root for q in parts]))
+    recipes = [q.recipe for q in parts]
+    recipe: Recipe | None = None if None in recipes else ("all", recipes)
+    return Query(" ".join(f"({q.text})" for q in parts), AndNode([q._root for q in parts]),
+                 recipe)
+
+
+#: ``("text", text, now as ISO 8601)`` or ``("all", [recipes])``: plain data that pickles.
+Recipe = tuple[Any, ...]
+
+
+def query_from_recipe(recipe: Recipe) -> Query:
+    """The query ``recipe`` (``Query.recipe``) makes: the same terms, relative times anchored
+    at the same moment."""
+    if recipe[0] == "text":
+        return parse_query(recipe[1], now=datetime.fromisoformat(recipe[2]))
+    return all_of(*(query_from_recipe(part) for part in recipe[1]))
 
 
 def parse_query(text: str, *, now: datetime | None = None) -> Query:
@@ -374,7 +404,7 @@ def parse_query(text: str, *, now: datetime | None = None) -> Query:
     try:
         tokens = tokenize(text)
         root = _Parser(tokens, now).parse() if tokens else None
-        return Query(text, root)
+        return Query(text, root, ("text", text, now.isoformat()))
     except QueryError as err:
         err.text = text
         raise

@@ -61,6 +61,8 @@ class Term:
     column: ColumnTest | None = None
     #: ``pred`` reads nothing of a record but its ``fields`` (an extra field's comparison).
     fields_only: bool = False
+    #: ``pred`` reads the record's line number (``line>=N``, ``has:line``).
+    reads_line: bool = False
 
 
 def build_term(token: Token, now: datetime) -> Term:
@@ -248,7 +250,7 @@ def _line_term(token: Token, _now: datetime) -> Term:
     def line_ok(r: Record) -> bool:
         return r.line is not None and compare(r.line, number)
 
-    return Term(line_ok, 1)
+    return Term(line_ok, 1, reads_line=True)
 
 
 def _time_term(token: Token, now: datetime) -> Term:
@@ -281,7 +283,7 @@ def _has_term(token: Token, _now: datetime) -> Term:
         raise _unsupported(token, "'has:'")
     builtin = _HAS_BUILTIN.get(token.value)
     if builtin is not None:
-        return Term(builtin, 1)
+        return Term(builtin, 1, reads_line=token.value == "line")
     get = field_getter(token.value)
     return Term(lambda r: get(r.fields) is not MISSING, 2)
 

@@ -96,9 +96,9 @@ async def test_the_scrollbar_drawn_from_its_cache_is_the_one_a_fresh_view_draws(
     app = LogviewApp(store)
     async with app.run_test(size=(100, 30)) as pilot:
         records = await settled(pilot, app, 2000)
-        for start in range(2000, 2600, 60):  # ten growths
-            source.append("".join(log_line(i) for i in range(start, start + 60)).encode())
-            await until(pilot, lambda n=start + 60: records.length >= n)
+        for start in range(2000, 2600, 150):  # four growths, the thumb moved by each
+            source.append("".join(log_line(i) for i in range(start, start + 150)).encode())
+            await until(pilot, lambda n=start + 150: records.length >= n)
             await pilot.pause()
         await until(pilot, lambda: records.rows_ready and records.scroll_y == records.max_scroll_y)
         await pilot.pause()

@@ -270,7 +270,7 @@ class StoreWorkers:
     def _filter(self, token: int, query: Any) -> None:
         """Scan the store in chunks, post the matches so far, then match new records."""
         worker = get_current_worker()
-        live = LiveFilter(self.store, query)
+        live = LiveFilter(self.store, query, workers=True)
 
         def cancelled() -> bool:
             return worker.is_cancelled or token != self._filter_token

@@ -115,8 +115,16 @@ class RecordStats:
         passes over the batch, its times binned here."""
         levelnos = batch.levelnos.astype(np.int64)
         known = levelnos > 0
-        buckets = np.searchsorted(_BUCKET_FLOORS, levelnos[known], side="right") - 1
-        per_bucket = np.bincount(buckets, minlength=len(LEVEL_BUCKETS)).tolist()
+        levels = levelnos[known]
+        if int(levels.max(initial=0)) < 4096:  # records per level number, then per bucket
+            per_level = np.bincount(levels)
+            numbers = np.flatnonzero(per_level)
+            buckets = np.searchsorted(_BUCKET_FLOORS, numbers, side="right") - 1
+            per_bucket = np.bincount(buckets, weights=per_level[numbers],
+                                     minlength=len(LEVEL_BUCKETS)).astype(np.int64).tolist()
+        else:
+            buckets = np.searchsorted(_BUCKET_FLOORS, levels, side="right") - 1
+            per_bucket = np.bincount(buckets, minlength=len(LEVEL_BUCKETS)).tolist()
         time_levelnos = np.clip(batch.time_levelnos, -32768, 32767).astype(np.int16)
         with self._lock:
             for i, count in enumerate(per_bucket):

@@ -302,3 +302,106 @@ def test_a_chunk_walked_in_pieces_counts_as_parsed(tmp_path, monkeypatch, kind):
     view = store.columns.view()
     want = [store.record(i).logger for i in range(len(store))]
     assert [view.names[k] for k in view.loggers.tolist()] == want
+
+
+def _tricky_lines(rng: random.Random) -> bytes:
+    """Dash records whose times mostly come in order (runs of one minute) and whose levels
+    are mostly the usual names, with lines that break a run or resemble a known level, and
+    loggers short and long (past a row of 64 bytes) with now and then a space inside."""
+    odd_levels = [b"INFOX", b"INF", b"WARNINGS", b"Level 5", b"ERROR -", b"DEBUG ", b"info",
+                  b"CRITICAL\t"]
+    lines = []
+    minute = 0
+    for i in range(1500):
+        if rng.random() < 0.02:
+            minute = rng.randrange(0, 50)  # back or forward: a new run
+        elif rng.random() < 0.01:
+            minute += 1
+        stamp = f"2024-01-02 03:{minute:02d}:{rng.randrange(60):02d},{rng.randrange(1000):03d}"
+        line = bytearray(stamp.encode())
+        spoil = rng.random()
+        if spoil < 0.02:  # a separator of the minute, a digit of the minute or of the seconds,
+            line[rng.choice([4, 7, 10, 13, 16, 19])] = ord(rng.choice(".;T/"))
+        elif spoil < 0.04:  # or of the fraction, not a digit
+            line[rng.choice([11, 14, 17, 18, 20, 21, 22])] = ord(rng.choice("x :\xff"[:3]))
+        level = (rng.choice(odd_levels) if rng.random() < 0.05
+                 else rng.choice([b"DEBUG", b"INFO", b"WARNING", b"ERROR", b"CRITICAL"]))
+        sep = b" - " if rng.random() > 0.01 else rng.choice([b" -", b"- ", b" + "])
+        name = (rng.choice([b"app", b"app.db", b"urllib3.connectionpool", b"x" * 40,
+                             b"y" * 80])
+                if rng.random() > 0.03 else rng.choice([b"app with space", b"a\tb", b"a -xERROR"]))
+        lines.append(bytes(line) + b" - " + name + b" - " + level
+                     + sep + f"message {i}".encode() + b"\n")
+    return b"".join(lines)
+
+
+def assert_walk_reads_as_parsed(form, data: bytes, piece_lines: int) -> float:
+    """Every line of ``data`` given to the format's walker as a record start (a piece of
+    ``piece_lines`` at a time, so that later pieces use what earlier ones met): what it reads
+    is what parsing the line reads. The share it read."""
+    from logview.record import RawRecord, parse_raw_record
+
+    walker = form.column_walker()
+    lines = data.splitlines(keepends=True)
+    read = 0
+    for k in range(0, len(lines), piece_lines):
+        piece = lines[k : k + piece_lines]
+        starts = np.cumsum([0] + [len(line) for line in piece[:-1]])
+        got = walker.read(b"".join(piece), starts)
+        for j in np.flatnonzero(got.ok).tolist():
+            record = parse_raw_record(form, RawRecord(0, 0, piece[j]))
+            assert got.levelnos[j] == record.levelno, piece[j]
+            assert got.logger_names[got.loggers[j]] == record.logger, piece[j]
+            assert abs(got.times[j] - record.timestamp) < 1e-6, piece[j]
+        read += int(got.ok.sum())
+    return read / len(lines)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_runs_of_minutes_and_known_level_names_read_as_parsed(tmp_path, seed):
+    """The walk's fast paths (a minute compared with the previous record's, level names met
+    before matched as words) read what parsing reads, and leave to it what does not fit:
+    on every line as a record start (spoiled times included, which the index would not take
+    for starts), and counting a file."""
+    data = _tricky_lines(random.Random(f"{SEED}:tricky:{seed}"))
+    form = TemplateFormat(TEMPLATES[0][0])
+    assert 0.85 < assert_walk_reads_as_parsed(form, data, 100) < 0.97
+    assert any(form.column_walker()._level_words.values())  # level names matched as words
+    path = tmp_path / "app.log"
+    path.write_bytes(data)
+    store = open_store(StaticFileSource(str(path)), TemplateFormat(TEMPLATES[0][0]))
+    store.update(final=True)
+    assert_same(by_columns(store, 1 << 11), reference(store), "tricky")
+
+
+def test_times_of_day_in_runs_count_as_parsed(tmp_path):
+    """A time of day alone (placed by a reference, to the second): runs of one second."""
+    rng = random.Random(f"{SEED}:time-of-day")
+    lines = []
+    for i in range(800):
+        second = i // 7 if rng.random() > 0.05 else rng.randrange(100)
+        text = f"03:{second // 60 % 60:02d}:{second % 60:02d}"
+        if rng.random() < 0.02:
+            text = text[:2] + "." + text[3:]
+        lines.append(f"{text} {rng.choice(['INFO', 'ERROR', 'BAD'])} app message {i}\n")
+    form = TemplateFormat("%(asctime)s %(levelname)s %(name)s %(message)s", "%H:%M:%S")
+    assert 0.6 < assert_walk_reads_as_parsed(form, "".join(lines).encode(), 50) < 0.7
+    path = tmp_path / "app.log"
+    path.write_text("".join(lines))
+    store = open_store(StaticFileSource(str(path)), form)
+    store.update(final=True)
+    assert_same(by_columns(store, 1 << 10), reference(store), "time of day")
+
+
+def test_a_head_with_a_field_twice_is_parsed(tmp_path):
+    """A template that writes a field twice has no walker: its records count as parsed."""
+    rng = random.Random(f"{SEED}:two-levels")
+    names = ["INFO", "ERROR", "DEBUG"]
+    lines = [f"[{rng.choice(names)}] app {rng.choice(names)}: message {i}\n" for i in range(300)]
+    path = tmp_path / "app.log"
+    path.write_text("".join(lines))
+    form = TemplateFormat("[%(levelname)s] %(name)s %(levelname)s: %(message)s")
+    assert form.column_walker() is None
+    store = open_store(StaticFileSource(str(path)), form)
+    store.update(final=True)
+    assert_same(by_columns(store), reference(store), "a field twice")

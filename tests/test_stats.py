@@ -84,3 +84,23 @@ def test_the_times_are_binned_by_the_counting_thread_and_copied_when_drawn():
     drawn = TimeBins()
     drawn.copy_from(bins)
     assert drawn.version == 1 and np.array_equal(drawn.counts, whole.counts)
+
+
+def test_a_batch_counts_every_level_number_in_its_bucket():
+    """``add_batch`` counts per level number, then per bucket (numbers past 4096 per record):
+    the buckets of the record-by-record reading, whatever the numbers."""
+    from logview.columns import CountBatch
+
+    rng = np.random.default_rng(5)
+    for top in (60, 10**6):
+        levelnos = rng.integers(-3, top, 5000).astype(np.int32)
+        levelnos[:5] = [0, 9, 10, 50, top - 1]
+        batch = CountBatch(len(levelnos), levelnos, {}, np.zeros(0), np.zeros(0, np.int32))
+        counted = RecordStats()
+        counted.add_batch(batch)
+        want = [0] * len(LEVEL_BUCKETS)
+        for levelno in levelnos.tolist():
+            if level_bucket(levelno) >= 0:
+                want[level_bucket(levelno)] += 1
+        levels, unknown, total = counted.totals()
+        assert levels == want and unknown == int((levelnos <= 0).sum()) and total == 5000

@@ -33,6 +33,8 @@ _HIGH_BITS = np.uint64(0x8080808080808080)
 #: Slots of the hash table that groups values (a power of two; ``_SLOT_SHIFT`` picks them).
 _SLOTS = 1 << 12
 _SLOT_SHIFT = np.uint64(64 - 12)
+#: Bytes ``ByteChunk.first_byte`` looks at from each offset (a row and its bit word).
+FIRST_ROW = 64
 #: What the ASCII zeros of a number of ``n`` digits add when read as values: 48 x 11...1.
 REPUNIT48 = [48 * int("1" * n or "0") for n in range(20)]
 
@@ -192,6 +194,12 @@ class ByteChunk:
             going = ~good & (at <= limit)
             idx, at, limit = idx[going], at[going], limit[going]
         return out
+
+    def first_byte(self, byte: int, lo: np.ndarray) -> np.ndarray:
+        """Where ``byte`` first occurs in the ``FIRST_ROW`` bytes from each of ``lo`` (-1: not
+        there): the lowest bit of each row's bit word (``byte_bits``)."""
+        at = first_bit(byte_bits(self.rows(lo, FIRST_ROW), bytes([byte])), 0)
+        return np.where(at < FIRST_ROW, np.minimum(lo, self.size) + at, -1)
 
     @staticmethod
     def digits(rows: np.ndarray, offset: int, width: int) -> tuple[np.ndarray, np.ndarray]:

@@ -32,9 +32,12 @@ from datetime import datetime
 import numpy as np
 
 from logview.formats.byte_chunk import (
+    ALL_ONES,
     MAX_VALUE,
     MIX,
+    REPUNIT48,
     ByteChunk,
+    digits_at,
     escapes,
     group,
     next_of,
@@ -42,11 +45,14 @@ from logview.formats.byte_chunk import (
     word_of,
 )
 from logview.formats.template_syntax import TemplateField
+from logview.formats.word_vocabulary import WordVocabulary
 from logview.timeparse import to_timestamp
 
 #: Fields whose values hold no whitespace (``template_compile._WORD_ATTRS``).
 _WORD = frozenset({"name", "module", "funcName", "filename", "processName"})
 _NUMBER = frozenset({"lineno", "process", "thread", "levelno", "msecs"})
+#: Fields whose values a whitespace in them makes unreadable (``_columns``).
+_NO_SPACE = _WORD | _NUMBER
 #: The fields the counts need (the rest is only checked).
 _WANTED = frozenset({"levelname", "levelno", "name", "asctime"})
 #: strftime directives of one width: (component, digits).
@@ -112,6 +118,10 @@ class _Step:
     fill: str = " "
 
 
+#: A field matched by a vocabulary: the vocabulary, and each record's entry (-1: none).
+_Matched = tuple[WordVocabulary, np.ndarray]
+
+
 @dataclass(slots=True)
 class HeaderColumns:
     """What the walk read from a chunk's records (one entry per record start given)."""
@@ -135,6 +145,8 @@ def plan_steps(tokens: list[str | TemplateField], datefmt: str | None) -> list[_
             steps.append(_Step("literal", literal=tok.encode()))
             continue
         attr = tok.attr
+        if any(step.attr == attr for step in steps):
+            return None  # a field written twice: the parser does not read such a head
         if attr == "message":
             rest = {t.attr for t in tokens[i + 1 :] if isinstance(t, TemplateField)}
             if rest & _WANTED:
@@ -157,22 +169,29 @@ def plan_steps(tokens: list[str | TemplateField], datefmt: str | None) -> list[_
     return steps
 
 
-_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
-_THREES = np.uint64(0x3030303030303030)
-_SIXES = np.uint64(0x0606060606060606)
 
 
-def _time_words(layout: TimeLayout, to_second: bool, after: bytes = b""
-                ) -> list[tuple[np.uint64, np.uint64, np.uint64, np.uint64]]:
-    """For each 8 bytes of a time and the literal ``after`` it: (mask, value) of its
-    separators and that literal, the mask of its digits and the mask of the digits that name
-    its minute (its second when ``to_second``)."""
+@dataclass(slots=True, frozen=True)
+class _TimeWord:
+    """8 bytes of a time (and of the literal after it), as masks over the word view."""
+
+    literal_mask: np.uint64  # its separators and the literal after the time
+    literal: np.uint64
+    digit_mask: np.uint64  # its digits
+    key_mask: np.uint64  # what a minute (second) shares: its separators and key digits
+    own_digits: np.uint64  # the digits each record writes anew (seconds, fraction)
+
+
+def _time_words(layout: TimeLayout, to_second: bool, after: bytes = b"") -> list[_TimeWord]:
+    """The words of a time and of the literal ``after`` it: its minute (its second when
+    ``to_second``) is what the key masks keep, separators included, so that a record whose
+    key equals its predecessor's has the same separators and key digits."""
     size = -(-(layout.width + len(after)) // 8) * 8
     literal, literal_mask = bytearray(size), bytearray(size)
     digit_mask, key_mask = bytearray(size), bytearray(size)
     separators = [*layout.literals, *((layout.width + k, b) for k, b in enumerate(after))]
     for offset, byte in separators:
-        literal[offset], literal_mask[offset] = byte, 0xFF
+        literal[offset], literal_mask[offset], key_mask[offset] = byte, 0xFF, 0xFF
     for comp, offset, width in layout.digits:
         for k in range(offset, offset + width):
             digit_mask[k] = 0xFF
@@ -180,9 +199,22 @@ def _time_words(layout: TimeLayout, to_second: bool, after: bytes = b""
                 key_mask[k] = 0xFF
     if layout.fraction is not None:
         digit_mask[layout.fraction : layout.fraction + 3] = b"\xff" * 3
-    return [(word_of(bytes(literal_mask[k : k + 8])), word_of(bytes(literal[k : k + 8])),
-             word_of(bytes(digit_mask[k : k + 8])), word_of(bytes(key_mask[k : k + 8])))
+    own = bytes(d & ~k & 0xFF for d, k in zip(digit_mask, key_mask))
+    return [_TimeWord(word_of(bytes(literal_mask[k : k + 8])), word_of(bytes(literal[k : k + 8])),
+                      word_of(bytes(digit_mask[k : k + 8])), word_of(bytes(key_mask[k : k + 8])),
+                      word_of(own[k : k + 8]))
             for k in range(0, size, 8)]
+
+
+def _number(words: np.ndarray, offset: int, width: int) -> np.ndarray:
+    """The number written with ``width`` digits (checked) at byte ``offset`` of each row of
+    ``words`` (n x k uint64), a few shifts a digit."""
+    value = None
+    for k in range(offset, offset + width):
+        byte = (words[:, k // 8] >> np.uint64(8 * (k % 8))) & np.uint64(0xFF)
+        value = byte if value is None else value * np.uint64(10) + byte
+    assert value is not None
+    return value.astype(np.int64) - REPUNIT48[width]
 
 
 class ColumnWalker:
@@ -202,6 +234,9 @@ class ColumnWalker:
         self.time_of = time_of
         self.msecs_add = msecs_add
         self._levels: dict[bytes, int] = {}
+        #: ``_levels`` as a vocabulary, per level field's literal and least width.
+        self._level_words: dict[tuple[bytes, int], WordVocabulary | None] = {}
+        self._vocabulary_of = 0  # how many ``_levels`` they were built of
         #: A time without a year or a date is placed by comparing it with a reference, to
         #: the second: its distinct values are seconds, not minutes.
         self._to_second = layout is not None and not (
@@ -224,7 +259,8 @@ class ColumnWalker:
         starts = np.asarray(starts, dtype=np.int64)
         ok = np.ones(len(starts), dtype=bool)
         pos = starts
-        values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        #: Each field's start and end, and its vocabulary entry when it was matched as one.
+        values: dict[str, tuple[np.ndarray, np.ndarray, _Matched | None]] = {}
         for i, step in enumerate(self.steps):
             if step.kind == "literal":
                 if i not in self._checked:
@@ -234,30 +270,82 @@ class ColumnWalker:
             if step.kind == "time":
                 assert self.layout is not None
                 end = pos + self.layout.width
+            elif step.attr == "levelname" and (vocabulary := self._vocabulary(step)) is not None:
+                # The level names met so far, matched as words where the field begins; the
+                # other records search where it ends.
+                entry = vocabulary.match(chunk, pos)
+                end = pos + vocabulary.lengths[entry]
+                missed = np.flatnonzero(entry < 0)
+                if len(missed):
+                    end[missed] = self._field_end(chunk, ok, step, pos, missed)
+                values[step.attr] = (pos, end, (vocabulary, entry))
+                pos = end
+                continue
             else:
-                # The first occurrence of the next literal: a field read past its line holds
-                # the newline, which no value read passes (``_columns``).
-                end = chunk.find(step.literal, pos + max(1, step.width), pos + MAX_VALUE)
-                ok &= end >= 0
-                end = np.where(end >= 0, end, pos)
-            values[step.attr] = (pos, end)
+                end = self._field_end(chunk, ok, step, pos)
+            values[step.attr] = (pos, end, None)
             pos = end
         # A head holding an escape is parsed (the parser strips escapes first; what follows
         # the head is the message, which the counts do not read).
         ok &= next_of(escapes(buf), starts, chunk.size) >= pos
         return self._columns(chunk, ok, values)
 
+    @staticmethod
+    def _field_end(chunk: ByteChunk, ok: np.ndarray, step: _Step, pos: np.ndarray,
+                   which: np.ndarray | None = None) -> np.ndarray:
+        """Where the field at ``pos`` (of records ``which``: all when None) ends: the first
+        occurrence of the next literal. A field read past its line holds the newline, which
+        no value read passes (``_columns``); a record whose literal is not found is not ok."""
+        at = pos if which is None else pos[which]
+        lo = at + max(1, step.width)
+        single = len(step.literal) == 1
+        if single or step.attr in _NO_SPACE and step.literal[:1] in (b" ", b"\t"):
+            # A literal of one byte is where that byte first is. A value that holds no
+            # whitespace ends at the first byte the literal begins with: the literal is
+            # there, or the search would end the field further on and the value, holding
+            # that byte, would not pass (``_columns``). Found in a 64-byte row's bit word;
+            # past it, searched.
+            first = chunk.first_byte(step.literal[0], lo)
+            held = first >= 0 if single else chunk.holds(first, step.literal) & (first >= 0)
+            end = np.where(held & (first <= at + MAX_VALUE), first, -2)
+            far = np.flatnonzero(first < 0)
+            if len(far):
+                end[far] = chunk.find(step.literal, lo[far], at[far] + MAX_VALUE)
+        else:
+            end = chunk.find(step.literal, lo, at + MAX_VALUE)
+        if which is None:
+            ok &= end >= 0
+        else:
+            ok[which] &= end >= 0
+        return np.where(end >= 0, end, at)
+
+    def _vocabulary(self, step: _Step) -> WordVocabulary | None:
+        """The level names met so far (with a number) as a vocabulary, rebuilt when the
+        format met new ones."""
+        if self._vocabulary_of != len(self._levels):
+            self._vocabulary_of = len(self._levels)
+            self._level_words.clear()
+        key = (step.literal, max(1, step.width))
+        if key not in self._level_words:
+            known = {raw: number for raw, number in self._levels.items() if number > 0}
+            self._level_words[key] = WordVocabulary.build(known, *key)
+        return self._level_words[key]
+
     def _columns(self, chunk: ByteChunk, ok: np.ndarray,
-                 values: dict[str, tuple[np.ndarray, np.ndarray]]) -> HeaderColumns:
+                 values: dict[str, tuple[np.ndarray, np.ndarray, _Matched | None]]
+                 ) -> HeaderColumns:
         count = len(ok)
         out = HeaderColumns(ok, np.zeros(count, dtype=np.int16), np.full(count, -1, np.int32),
                             [], np.full(count, np.nan))
         for step in self.steps:
             if step.kind == "literal" or not ok.any():
                 continue
-            a, b = values[step.attr]
+            a, b, matched = values[step.attr]
             if step.kind == "time":
                 self._read_time(chunk, out, a)
+                continue
+            if matched is not None:
+                self._vocabulary_levels(chunk, out, ok, step, a, b, *matched)
                 continue
             raw, inverse, certain = chunk.distinct(a, np.where(ok, b - a, 0))
             ok &= certain
@@ -287,37 +375,66 @@ class ColumnWalker:
         out.ok = ok
         return out
 
+    def _vocabulary_levels(self, chunk: ByteChunk, out: HeaderColumns, ok: np.ndarray,
+                           step: _Step, a: np.ndarray, b: np.ndarray,
+                           vocabulary: WordVocabulary, entry: np.ndarray) -> None:
+        """Level numbers of the records whose name the vocabulary matched; the others' names
+        read as distinct values, as any field's."""
+        levelnos = vocabulary.numbers[entry]
+        missed = np.flatnonzero((entry < 0) & ok)
+        if len(missed):
+            raw, inverse, certain = chunk.distinct(a[missed], (b - a)[missed])
+            texts = [v.decode("utf-8", "replace") for v in raw]
+            if step.width:
+                texts = [t.strip(step.fill) for t in texts]
+            numbers = np.array([self._level(v, t) for v, t in zip(raw, texts)], dtype=np.int32)
+            ok[missed] &= certain
+            levelnos[missed] = numbers[inverse]
+        ok &= levelnos > 0
+        out.levelnos = np.where(ok, levelnos, 0).astype(np.int16)
+
     def _read_time(self, chunk: ByteChunk, out: HeaderColumns, a: np.ndarray) -> None:
-        """Times of fixed width: digits and separators checked as masked words; the distinct
-        minutes (seconds when the time needs a reference) turned into epoch seconds by the
-        format, once each."""
+        """Times of fixed width, as masked words. Times mostly come in order: each record's
+        minute (its digits and separators; its second when the time needs a reference) is
+        compared with the previous record's, and only the first record of each run of equal
+        minutes is checked and turned into epoch seconds (the runs' distinct minutes once
+        each, by the format); the seconds and fraction each record writes are checked and
+        read per record."""
         layout, words_of = self.layout, self._time_words
         assert layout is not None and words_of is not None
         ok = out.ok
-        rows = chunk.rows(a, 8 * len(words_of))
-        words = rows.view(np.uint64)
-        key_masks = np.array([m for *_, m in words_of], dtype=np.uint64)
-        keys = words & key_masks  # each record's minute: its digits, the rest zeros
-        key = np.zeros(len(a), dtype=np.uint64)
-        for j, (literal_mask, literal, digit_mask, _) in enumerate(words_of):
-            w = words[:, j]
-            ok &= (w & literal_mask) == literal
-            d = w & digit_mask  # digits are 0x30-0x39: high nibble 3, and still 3 plus 6
-            high = digit_mask & _HIGH_NIBBLES
-            ok &= (d & high) == (digit_mask & _THREES)
-            ok &= ((d + (digit_mask & _SIXES)) & high) == (digit_mask & _THREES)
-            key += keys[:, j] * MIX[j]
-        firsts, inverse = group(key)
-        ok &= same_as_first(keys, firsts, inverse)  # the same minute, not only its hash
-        minutes = keys[firsts]
-        stamps = np.array([self._stamp(m.tobytes()) for m in minutes], dtype=np.float64)
-        ok &= ~np.isnan(stamps)[inverse]
-        times = stamps[inverse]
+        n = len(a)
+        words = chunk.rows(a, 8 * len(words_of)).view(np.uint64)
+        change = np.empty(n, dtype=bool)
+        change[:1] = True
+        change[1:] = False
+        for j, word in enumerate(words_of):
+            if word.key_mask:
+                key = words[:, j] if word.key_mask == ALL_ONES else words[:, j] & word.key_mask
+                change[1:] |= key[1:] != key[:-1]
+            if word.own_digits:
+                ok &= digits_at(words[:, j], word.own_digits)
+        firsts = np.flatnonzero(change)
+        heads = words[firsts]  # each run's first record: its separators and minute checked
+        run_ok = np.ones(len(firsts), dtype=bool)
+        key = np.zeros(len(firsts), dtype=np.uint64)
+        for j, word in enumerate(words_of):
+            w = heads[:, j]
+            run_ok &= (w & word.literal_mask) == word.literal
+            run_ok &= digits_at(w, word.digit_mask & word.key_mask)
+            key += (w & word.key_mask) * MIX[j]
+        keys = heads & np.array([word.key_mask for word in words_of], dtype=np.uint64)
+        reps, inverse = group(key)
+        run_ok &= same_as_first(keys, reps, inverse)  # the same minute, not only its hash
+        stamps = np.array([self._stamp(m.tobytes()) for m in keys[reps]], dtype=np.float64)
+        stamps = np.where(run_ok, stamps[inverse], np.nan)
+        times = np.repeat(stamps, np.diff(firsts, append=n))
+        ok &= ~np.isnan(times)
         if not self._to_second and "S" in layout.components:
             offset = next(o for c, o, _ in layout.digits if c == "S")
-            times = times + ByteChunk.digits(rows, offset, 2)[0]
+            times = times + _number(words, offset, 2)
         if layout.fraction is not None:
-            times = times + ByteChunk.digits(rows, layout.fraction, 3)[0] / 1000.0
+            times = times + _number(words, layout.fraction, 3) / 1000.0
         out.times = np.where(ok, times, np.nan)
 
     def _stamp(self, raw: bytes) -> float:

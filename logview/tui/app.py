@@ -19,9 +19,13 @@ from textual.screen import Screen
 from logview.session import Session
 from logview.store import Store
 from logview.tui.key_order import KeySequencer
+from logview.tui.pacing import InputClock
 from logview.tui.screens.help import HelpScreen, source_formats
 from logview.tui.screens.main import MainScreen
 from logview.tui.session_keeper import SessionKeeper
+
+#: What the user does (moving the mouse is not): workers pace themselves for a while after.
+_INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
 
 class LogviewApp(App[None]):
@@ -47,6 +51,7 @@ class LogviewApp(App[None]):
         self._signals: list[tuple[asyncio.AbstractEventLoop, int]] = []
         #: Keys from the terminal wait here until the main screen is ready, then go one by one.
         self.key_sequencer = KeySequencer(self, self._route_key)
+        self.input_clock = InputClock()  # the workers pace themselves after input
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver; on Linux and macOS, one that exits when the terminal goes away
@@ -93,6 +98,8 @@ class LogviewApp(App[None]):
         gc.freeze()
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _INPUT_EVENTS):
+            self.input_clock.touch()
         if isinstance(event, events.Key) and not event.is_forwarded:
             # From the terminal: routed by ``_route_key`` once the keys before it are done.
             self.key_sequencer.hold(event)

@@ -28,7 +28,7 @@ from logview.tui.messages import (
     SourceNotices,
     StoreGrew,
 )
-from logview.tui.pacing import DutyCycle, indexed_fraction
+from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
 
 #: Least time between two store-growth messages (the worker coalesces between them). Each
 #: one draws a frame (the list scrolls: every line of it is sent again), which costs several
@@ -59,6 +59,8 @@ _COUNT_CHUNK = 4 << 20
 #: bar, the histogram and the logger tree are drawn again at most this often (each is a frame;
 #: a frame of the whole screen costs milliseconds, and 20 records/s must not cost 20 frames).
 _LIVE_COUNT_INTERVAL = 1.0
+#: How often counting looks for records the index found (while a big input is indexed).
+_BACKLOG_LOOK = 0.02
 #: Records not counted yet that make the level bar say "counting…" between two passes.
 COUNT_LAG = 1000
 
@@ -77,6 +79,7 @@ class StoreWorkers:
     _filtered_times: FilteredTimes | None
     records: Any
     post_message: Any
+    app: Any
 
     @work(thread=True, group="follow", exit_on_error=False)
     def _follow(self) -> None:
@@ -162,9 +165,15 @@ class StoreWorkers:
         counter = RecordCounter(store)
         last = time.monotonic()
         told = -1  # records counted when the UI was last told (-1: never told)
-        yield_to_ui = DutyCycle()
+        yield_to_ui = DutyCycle(clock=getattr(self.app, "input_clock", None))
+        # A single input is counted as far as its index got, not as far as the list was
+        # told (every ``GROW_INTERVAL``): the counts keep up with the index.
+        single = store.parts() == [store]
+        backlog = False  # the last pass ran while a big input was being indexed
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
+            if single:
+                known = max(known, len(store))
             counted = counter.counted
             started = time.monotonic()
             for batch in counter.batches(known, cancelled=lambda: worker.is_cancelled,
@@ -194,18 +203,33 @@ class StoreWorkers:
                     told = counted
                 counter.wait_ready(_COUNT_REPORT)
                 continue
+            if single and not finished and (indexing_behind(store) or backlog
+                                            and indexed_fraction(store) < 1.0):
+                # A big input being indexed (until its index ends): its records are counted
+                # as the index finds them, the UI told at the report pace (the live pace
+                # below would leave the counts up to a second behind the index at its end).
+                if counted != told and time.monotonic() - last >= _COUNT_REPORT:
+                    self.post_message(LevelCounts(tally, generation, True))
+                    last = time.monotonic()
+                    told = counted
+                backlog = True
+                self._pause(_BACKLOG_LOOK, generation)
+                continue
             done = finished and counted >= known
             if counted != told or done:  # nothing new: nothing to draw (an idle source)
                 due = last + _LIVE_COUNT_INTERVAL - time.monotonic()
-                if told <= 0 or done or due <= 0:  # the first records show at once
+                if told <= 0 or done or due <= 0 or backlog:  # the first records show at once
                     # The store's count now (not the one this pass began with): a few live
                     # records that came meanwhile are counted next pass, not "counting…".
                     behind = self._known - counted >= COUNT_LAG
                     self.post_message(LevelCounts(tally, generation, behind))
                     last = time.monotonic()
                     told = counted
-                    if counted and not done and not behind:  # live: next count in a second
+                    if backlog and not done:  # the index just ended: the UI hears it soon
+                        self._wait_for_growth(counted, generation)
+                    elif counted and not done and not behind:  # live: next count in a second
                         self._pause(_LIVE_COUNT_INTERVAL, generation)
+                    backlog = False
                 else:
                     # A trickle: count again (and tell the UI) once the interval is over, in
                     # one pass whatever came meanwhile, not one pass per growth. The UI draws

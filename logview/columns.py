@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -148,8 +148,8 @@ class RecordCounter:
                 yield cols.batch()
 
 
-__all__ = ["MAX_LOGGER_NAMES", "ColumnView", "RecordColumns", "RecordCounter", "columns_of",
-           "exact_times", "read_chunk", "read_records"]
+__all__ = ["MAX_LOGGER_NAMES", "ColumnView", "RecordColumns", "RecordCounter",
+           "column_positions", "columns_of", "exact_times", "read_chunk", "read_records"]
 
 
 def exact_times(store: LogStore, positions: np.ndarray) -> np.ndarray:
@@ -284,3 +284,26 @@ def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int
                 seen_sources.add(record.source)
                 sources.append(record.source)
     return ChunkColumns(levelnos, loggers, names, times, sources)
+
+
+def column_positions(store: Store, query: Any, start: int,
+                     stop: int) -> tuple[np.ndarray, int] | None:
+    """Positions in ``[start, stop)`` that match, answered from the store's record columns
+    (``columns.RecordColumns``) without reading a record, and where the columns ended; None
+    when the query has a term the columns cannot answer or they do not reach ``start``."""
+    mask_of = getattr(query, "column_mask", None)
+    parts = store.parts()
+    if mask_of is None or len(parts) != 1 or parts[0] is not store:
+        return None
+    columns = store.columns  # type: ignore[attr-defined]
+    view = columns.view()
+    if columns.generation != store.generation:
+        return None
+    covered = min(stop, len(view.loggers))
+    if covered <= start:
+        return None
+    mask = mask_of(view.part(start, covered,
+                             exact=lambda which: exact_times(store, which + start)))
+    if mask is None:
+        return None
+    return np.flatnonzero(mask) + start, covered

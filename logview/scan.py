@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from logview.columns import exact_times, read_records
+from logview.columns import column_positions, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, required_literals
 from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter, Scans
@@ -534,29 +534,6 @@ def iter_records(store: Store, start: int, stop: int, *,
     """Every record in ``[start, stop)``, in order, read in whole chunks (bulk readers: they
     leave the store's record cache to the rows on screen)."""
     return iter_matching_records(store, EVERYTHING, start, stop, cancelled=cancelled)
-
-
-def column_positions(store: Store, query: QueryLike, start: int,
-                     stop: int) -> tuple[np.ndarray, int] | None:
-    """Positions in ``[start, stop)`` that match, answered from the store's record columns
-    (``columns.RecordColumns``) without reading a record, and where the columns ended; None
-    when the query has a term the columns cannot answer or they do not reach ``start``."""
-    mask_of = getattr(query, "column_mask", None)
-    parts = store.parts()
-    if mask_of is None or len(parts) != 1 or parts[0] is not store:
-        return None
-    columns = store.columns  # type: ignore[attr-defined]
-    view = columns.view()
-    if columns.generation != store.generation:
-        return None
-    covered = min(stop, len(view.loggers))
-    if covered <= start:
-        return None
-    mask = mask_of(view.part(start, covered,
-                             exact=lambda which: exact_times(store, which + start)))
-    if mask is None:
-        return None
-    return np.flatnonzero(mask) + start, covered
 
 
 def find_next(store: Store, query: QueryLike, start: int, stop: int | None = None, *,

@@ -32,10 +32,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from logview.columns import read_records
-from logview.fork_server import server as fork_server
 from logview.query.plan import query_from_recipe
 from logview.scan import Matcher, match_chunk
-from logview.worker_procs import WorkerProcess, cpus, detach_worker, end_workers, reply_seconds
+from logview.worker_procs import (
+    WorkerProcess,
+    cpus,
+    detach_worker,
+    end_workers,
+    reply_seconds,
+    start_workers,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -107,37 +113,17 @@ class FilterWorkers:
         if self._count < 1 or recipe is None or self.matcher.everything:
             self.failed = "no workers for this query"
             return False
-        slots = SLOTS_PER_WORKER * self._count
-        size = slots * self._slot_bytes
-        fd = -1
+        size = SLOTS_PER_WORKER * self._count * self._slot_bytes
         try:
             # Outgoing only: the worker makes the format, the query and the redactor again.
             payload = pickle.dumps((self._slot_bytes, size, self.format, recipe,
                                     self.matcher.redactor, self.store.name))
-            fd = os.memfd_create("logview-filter", os.MFD_CLOEXEC)
-            os.ftruncate(fd, size)
-            self._shm = mmap.mmap(fd, size)
-            from multiprocessing.connection import Pipe
-
-            forks = fork_server()
-            for _ in range(self._count):
-                mine, theirs = Pipe(duplex=True)
-                try:
-                    pid = forks.fork("logview.filter_workers:_work_child", payload,
-                                     [theirs.fileno(), fd])
-                except BaseException:
-                    mine.close()
-                    raise
-                finally:
-                    theirs.close()
-                self._workers.append(WorkerProcess(pid, mine))
+            self._shm, self._workers = start_workers("logview.filter_workers:_work_child",
+                                                     payload, self._count, size,
+                                                     "logview-filter")
         except Exception as exc:  # noqa: BLE001 - the viewer's thread then tests every span
             self.failed = f"filter workers could not start: {type(exc).__name__}: {exc}"
-            self.close()
             return False
-        finally:
-            if fd >= 0:
-                os.close(fd)  # the mapping and the workers keep the memory
         return True
 
     def close(self) -> None:

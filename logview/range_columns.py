@@ -43,11 +43,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from logview.columns import ChunkColumns, columns_of
-from logview.fork_server import server as fork_server
 from logview.index import CHUNK_BYTES, line_bounds
 from logview.ready_columns import ReadyColumns
 from logview.record import MAX_RECORD_BYTES
-from logview.worker_procs import WorkerProcess, cpus, detach_worker, end_workers, reply_seconds
+from logview.worker_procs import (
+    WorkerProcess,
+    cpus,
+    detach_worker,
+    end_workers,
+    reply_seconds,
+    start_workers,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -219,34 +225,15 @@ class RangeColumns:
         in_flight = SLOTS_PER_WORKER * count
         size = in_flight * self._slot_bytes
         started: list[WorkerProcess] = []
-        fd = -1
         shm: mmap.mmap | None = None
         try:
-            fd = os.memfd_create("logview-ranges", os.MFD_CLOEXEC)
-            os.ftruncate(fd, size)
-            shm = mmap.mmap(fd, size)
-            from multiprocessing.connection import Pipe
-
             # Outgoing only: the worker rebuilds the viewer's format and detector from it.
             payload = pickle.dumps((self._slot_bytes, size, self.detector, self.format,
                                     self.name))
-            forks = fork_server()
-            for _ in range(count):
-                mine, theirs = Pipe(duplex=True)
-                try:
-                    pid = forks.fork("logview.range_columns:_work_child", payload,
-                                     [theirs.fileno(), fd])
-                except BaseException:
-                    mine.close()
-                    raise
-                finally:
-                    theirs.close()
-                started.append(WorkerProcess(pid, mine))
+            shm, started = start_workers("logview.range_columns:_work_child", payload, count,
+                                         size, "logview-ranges")
         except Exception as exc:  # noqa: BLE001 - the index then does it all itself
             self.failed = f"range workers could not start: {type(exc).__name__}: {exc}"
-        finally:
-            if fd >= 0:
-                os.close(fd)  # the mapping and the workers keep the memory
         with self._lock:
             self._starting = None
             keep = self.failed is None and generation == self._generation and shm is not None

@@ -8,6 +8,7 @@ The workers are forked by the fork server (``fork_server``); the index's range w
 
 from __future__ import annotations
 
+import mmap
 import os
 import select
 import signal
@@ -111,3 +112,39 @@ def end_workers(workers: list[WorkerProcess]) -> None:
             worker.kill()
             worker.wait(5.0)
         worker.close()
+
+
+def start_workers(target: str, payload: bytes, count: int, size: int, name: str
+                  ) -> tuple[mmap.mmap, list[WorkerProcess]]:
+    """``count`` workers running ``target(payload, [socket, memory])``, forked by the fork
+    server, sharing ``size`` bytes of memory (``memfd`` ``name``) with the caller: the
+    mapping and the caller's handles. Raises what stopped it (the workers it started ended)."""
+    from multiprocessing.connection import Pipe
+
+    from logview.fork_server import server as fork_server
+
+    started: list[WorkerProcess] = []
+    shm: mmap.mmap | None = None
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, size)
+        shm = mmap.mmap(fd, size)
+        forks = fork_server()
+        for _ in range(count):
+            mine, theirs = Pipe(duplex=True)
+            try:
+                pid = forks.fork(target, payload, [theirs.fileno(), fd])
+            except BaseException:
+                mine.close()
+                raise
+            finally:
+                theirs.close()
+            started.append(WorkerProcess(pid, mine))
+    except BaseException:
+        end_workers(started)
+        if shm is not None:
+            shm.close()
+        raise
+    finally:
+        os.close(fd)  # the mapping and the workers keep the memory
+    return shm, started

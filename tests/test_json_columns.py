@@ -455,6 +455,11 @@ def test_walker_columns_equal_parsed_records_one_by_one(tmp_path):
     assert got.ok.sum() > len(store) // 2
     for line in (TRICKY[0], b'{"a": "\\u00e9\\/\\b", "level": "ERROR"}'):  # escapes
         assert got.ok[int(np.searchsorted(starts, data.index(b"\n" + line) + 1))], line
+    assert_read_as_parsed(store, got)
+
+
+def assert_read_as_parsed(store, got) -> None:
+    """Each record the walker read (``got.ok``) has the level, logger and time it parses to."""
     for i in np.flatnonzero(got.ok).tolist():
         record = store.record(i)
         logger = got.logger_names[got.loggers[i]] if got.loggers[i] >= 0 else ""

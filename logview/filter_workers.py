@@ -31,17 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import logview.worker_procs as procs
 from logview.columns import read_records
 from logview.query.plan import query_from_recipe
 from logview.scan import Matcher, match_chunk
-from logview.worker_procs import (
-    WorkerProcess,
-    cpus,
-    detach_worker,
-    end_workers,
-    reply_seconds,
-    start_workers,
-)
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -72,7 +65,7 @@ def worker_count() -> int:
     if not all(hasattr(os, f) for f in ("fork", "memfd_create")) or not hasattr(
             __import__("socket"), "send_fds"):
         return 0
-    count = min(MAX_WORKERS, cpus())
+    count = min(MAX_WORKERS, procs.cpus())
     return count if count >= 2 else 0
 
 
@@ -92,7 +85,7 @@ class FilterWorkers:
         self.served = 0  # spans the workers answered
         self._count = worker_count() if count is None else count
         self._slot_bytes = SPAN_BYTES
-        self._workers: list[WorkerProcess] = []
+        self._workers: list[procs.WorkerProcess] = []
         self._shm: mmap.mmap | None = None
 
     @staticmethod
@@ -118,9 +111,8 @@ class FilterWorkers:
             # Outgoing only: the worker makes the format, the query and the redactor again.
             payload = pickle.dumps((self._slot_bytes, size, self.format, recipe,
                                     self.matcher.redactor, self.store.name))
-            self._shm, self._workers = start_workers("logview.filter_workers:_work_child",
-                                                     payload, self._count, size,
-                                                     "logview-filter")
+            self._shm, self._workers = procs.start_workers(
+                "logview.filter_workers:_work_child", payload, self._count, size, "logview-filter")
         except Exception as exc:  # noqa: BLE001 - the viewer's thread then tests every span
             self.failed = f"filter workers could not start: {type(exc).__name__}: {exc}"
             return False
@@ -129,7 +121,7 @@ class FilterWorkers:
     def close(self) -> None:
         """End the workers (they exit at the end of their sockets)."""
         gone, self._workers = self._workers, []
-        end_workers(gone)
+        procs.end_workers(gone)
         shm, self._shm = self._shm, None
         if shm is not None:
             shm.close()
@@ -219,9 +211,9 @@ class FilterWorkers:
         except OSError as exc:
             self._give_up(f"a filter worker stopped: {exc}")
             return None
-        return worker, time.monotonic() + reply_seconds(size), hi - lo, slot
+        return worker, time.monotonic() + procs.reply_seconds(size), hi - lo, slot
 
-    def _receive(self, worker: WorkerProcess, due: float, count: int) -> np.ndarray | None:
+    def _receive(self, worker: procs.WorkerProcess, due: float, count: int) -> np.ndarray | None:
         """A worker's matches for a span of ``count`` records (None: given up)."""
         if worker.dead or not self._workers:
             return None
@@ -270,7 +262,7 @@ def _work_child(payload: bytes, fds: list[int]) -> None:
         shm = mmap.mmap(fds[1], size)
     finally:
         os.close(fds[1])
-    detach_worker(0)  # the user waits for the filter: no lower priority
+    procs.detach_worker(0)  # the user waits for the filter: no lower priority
     _work(conn, shm, slot_bytes, Matcher(fmt, query_from_recipe(recipe), redactor), name)
 
 

@@ -24,6 +24,7 @@ import mmap
 import os
 import pickle
 import struct
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ import numpy as np
 
 import logview.worker_procs as procs
 from logview.columns import read_records
+from logview.fork_server import server as fork_server
 from logview.query.plan import query_from_recipe
 from logview.scan import Matcher, match_chunk
 
@@ -67,6 +69,17 @@ def worker_count() -> int:
         return 0
     count = min(MAX_WORKERS, procs.cpus())
     return count if count >= 2 else 0
+
+
+def prepare(store: Store) -> bool:
+    """Start the fork server in the background when ``store`` has input enough for filter
+    workers (the viewer's index holds one core: the server's start takes the other, and the
+    first filter need not wait for it); whether it was asked to."""
+    if not worker_count() or store.progress()[1] < MIN_BYTES:
+        return False
+    threading.Thread(target=fork_server().start, name="logview-fork-server-start",
+                     daemon=True).start()
+    return True
 
 
 class FilterWorkers:

@@ -81,6 +81,15 @@ class ForkServer:
                 raise ForkServerError(f"the fork server could not fork (errno {-pid})")
             return pid
 
+    def start(self) -> None:
+        """Start the server now, if it is not running (its first ``fork`` then need not wait
+        for a fresh interpreter's imports)."""
+        try:
+            with self._lock:
+                self._running()
+        except ForkServerError:
+            pass  # the first ``fork`` says so
+
     def close(self) -> None:
         """End the server (its workers end by their own sockets)."""
         with self._lock:

@@ -221,3 +221,19 @@ def test_a_query_of_fields_alone_is_decided_as_parsing_decides(tmp_path, text):
     assert (Matcher(store.format, query).fields_test is not None) == query.fields_only
     assert [p for batch in scan(store, query) for p in batch.tolist()] == expected
     assert _positions(store, query, workers=True) == expected
+
+
+def test_a_big_input_starts_the_fork_server_before_the_first_filter(store, monkeypatch):
+    """The viewer asks for it as its index takes in a big input (``prepare``); a small one
+    starts nothing."""
+    monkeypatch.setattr(filter_workers, "MIN_BYTES", store.progress()[1] + 1)
+    assert not filter_workers.prepare(store)
+    monkeypatch.setattr(filter_workers, "MIN_BYTES", 0)
+    fork_server.server().close()
+    assert fork_server.server().pid is None
+    assert filter_workers.prepare(store)
+    deadline = time.monotonic() + 30
+    while fork_server.server().pid is None:
+        assert time.monotonic() < deadline, "the fork server did not start"
+        time.sleep(0.01)
+    assert parent_of(fork_server.server().pid) == os.getpid()

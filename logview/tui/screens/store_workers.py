@@ -17,6 +17,7 @@ from textual import work
 from textual.worker import get_current_worker
 
 from logview.columns import RecordCounter
+from logview.filter_workers import prepare as prepare_filter_workers
 from logview.follow import Follower, LiveFilter
 from logview.sources.narrowing import narrowing_sources
 from logview.stats import FilteredTimes, RecordStats
@@ -90,9 +91,12 @@ class StoreWorkers:
         narrows = bool(narrowing_sources(part.source for part in store.parts()))
         last_post = 0.0
         pending = True
+        prepared = False  # the filter workers' fork server started (a big input)
         while not worker.is_cancelled:
             started = time.monotonic()
             change = follower.step()
+            if not prepared and change.added:
+                prepared = prepare_filter_workers(store)
             if change.notices:
                 self.post_message(SourceNotices(change.notices))
             # A restart (truncation, a format detected anew) is news even with no records yet.

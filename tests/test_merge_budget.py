@@ -27,7 +27,7 @@ def merged(paths) -> MergedStore:
 
 
 def order(store: MergedStore) -> list[tuple[str, int]]:
-    return [(store.record(i).source, store.record(i).line) for i in range(len(store))]
+    return [(record.source, record.line) for record in map(store.record, range(len(store)))]
 
 
 def test_sliced_merge_equals_one_go(tmp_path):
@@ -44,6 +44,7 @@ def test_sliced_merge_equals_one_go(tmp_path):
         assert calls < 10_000
     assert calls > 1  # it really was built in several slices
     assert len(sliced) == len(whole) == 40_000
-    assert order(sliced) == order(whole)
-    times = [sliced.record(i).time for i in range(len(sliced))]
+    records = [sliced.record(i) for i in range(len(sliced))]
+    assert [(r.source, r.line) for r in records] == order(whole)
+    times = [r.time for r in records]
     assert times == sorted(times)

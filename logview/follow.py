@@ -163,6 +163,8 @@ class LiveFilter:
         stop = len(self.store) if stop is None else stop
         if self.workers:
             yield from self._advance_in_workers(stop, cancelled)
+            if self.store.generation != self.generation:
+                return  # started over under the workers: the caller begins again
         while self.scanned < stop and not cancelled():
             hi = min(stop, self.scanned + step)
             for batch in scan(self.store, self.query, self.scanned, hi, cancelled=cancelled,

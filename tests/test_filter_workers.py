@@ -237,3 +237,24 @@ def test_a_big_input_starts_the_fork_server_before_the_first_filter(store, monke
         assert time.monotonic() < deadline, "the fork server did not start"
         time.sleep(0.01)
     assert parent_of(fork_server.server().pid) == os.getpid()
+
+
+def test_a_file_truncated_under_the_workers_ends_the_pass(tmp_path):
+    """copytruncate while the workers scan: the pass stops at the restart (no position of
+    the old file is mixed with the new one) and the filter starts over."""
+    path = tmp_path / "app.log"
+    _write_log(path)
+    store = open_store(FileSource(str(path), follow=True))
+    store.update(final=True)
+    total = len(store)
+    live = LiveFilter(store, parse_query("timeout"), workers=True)
+    passes = live.advance(total)
+    next(passes)  # the first span's matches
+    path.write_bytes(b"")  # truncated in place
+    store.update(final=True)
+    assert store.generation != live.generation
+    for _ in passes:
+        pass
+    assert live.scanned < total  # not marked as scanned to the old end
+    assert live.check_restart() and live.scanned == 0 and not len(live.positions.view())
+    store.close()

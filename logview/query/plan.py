@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -142,12 +143,19 @@ def _always(_record: Record) -> bool:
     return True
 
 
-def cost(node: Node) -> int:
+def terms(node: Node) -> Iterator[Term]:
+    """The query's terms, negated ones too."""
     if isinstance(node, Term):
-        return node.cost
-    if isinstance(node, NotNode):
-        return cost(node.child)
-    return sum(cost(child) for child in node.children)
+        yield node
+    elif isinstance(node, NotNode):
+        yield from terms(node.child)
+    else:
+        for child in node.children:
+            yield from terms(child)
+
+
+def cost(node: Node) -> int:
+    return sum(term.cost for term in terms(node))
 
 
 def compile_predicate(node: Node) -> Predicate:
@@ -198,20 +206,12 @@ def min_level(node: Node) -> int:
 
 def fields_only(node: Node) -> bool:
     """Whether the query reads nothing of a record but its extra fields."""
-    if isinstance(node, Term):
-        return node.fields_only
-    if isinstance(node, NotNode):
-        return fields_only(node.child)
-    return all(fields_only(child) for child in node.children)
+    return all(term.fields_only for term in terms(node))
 
 
 def reads_line(node: Node) -> bool:
     """Whether a term of the query reads the record's line number."""
-    if isinstance(node, Term):
-        return node.reads_line
-    if isinstance(node, NotNode):
-        return reads_line(node.child)
-    return any(reads_line(child) for child in node.children)
+    return any(term.reads_line for term in terms(node))
 
 
 def column_mask(node: Node, columns: Any) -> Any:

@@ -168,13 +168,12 @@ class FilterWorkers:
                 first = index.start(at)
                 end = min(hi, max(at + 1, index.find(first + self._slot_bytes)))
                 k = min(range(len(held)), key=lambda w: len(held[w]), default=-1)
-                sent = self._send(at, end, k, free[k][-1]) if k >= 0 and free[k] else None
-                if sent is not None:
+                sent = (self._send(at, end, k, free[k][-1]) if k >= 0 and free[k]
+                        else self._here(at, end))
+                if isinstance(sent, tuple):
                     free[k].pop()
                     held[k].append(at)
-                    out[at] = (end, sent)
-                else:
-                    out[at] = (end, self._here(at, end))
+                out[at] = (end, sent)
                 at = end
             elif any(held):
                 self._collect(out, held, free, block=True)
@@ -201,9 +200,9 @@ class FilterWorkers:
                     return
 
     def _send(self, lo: int, hi: int, worker_no: int, slot: int) -> Any:
-        """Records ``[lo, hi)`` to worker ``worker_no``: ``(worker, deadline, records)``;
-        None when they are tested here (bytes gone for good, a span too big, a worker that
-        could not take it)."""
+        """Records ``[lo, hi)`` to worker ``worker_no`` in ``slot``: ``(worker, deadline,
+        records, slot)``; or their matches (span numbers), tested here when no worker can
+        take them (bytes gone for good, a span too big, a worker gone)."""
         store = self.store
         index = store.index  # type: ignore[attr-defined]
         bounds = index.bounds(lo, hi)
@@ -212,19 +211,18 @@ class FilterWorkers:
         size = int(rel[-1])
         shm = self._shm
         if shm is None or size > self._slot_bytes:
-            return None
+            return self._here(lo, hi)
         buf, short = read_records(store.source, base, rel)
-        if short:  # bytes gone for good: the scan's own handling of them, here
-            return None
-        worker = self._workers[worker_no]
-        shm[slot * self._slot_bytes : slot * self._slot_bytes + size] = buf
-        try:
-            worker.conn.send_bytes(_TASK.pack(slot, size, hi - lo, base, index.line(lo)))
-            worker.conn.send_bytes(rel.astype(np.int64).tobytes())
-        except OSError as exc:
-            self._give_up(f"a filter worker stopped: {exc}")
-            return None
-        return worker, time.monotonic() + procs.reply_seconds(size), hi - lo, slot
+        if not short:  # (bytes gone for good: the scan's own handling of them, here)
+            worker = self._workers[worker_no]
+            shm[slot * self._slot_bytes : slot * self._slot_bytes + size] = buf
+            try:
+                worker.conn.send_bytes(_TASK.pack(slot, size, hi - lo, base, index.line(lo)))
+                worker.conn.send_bytes(rel.astype(np.int64).tobytes())
+                return worker, time.monotonic() + procs.reply_seconds(size), hi - lo, slot
+            except OSError as exc:
+                self._give_up(f"a filter worker stopped: {exc}")
+        return self._match(buf, rel, short, base, lo)
 
     def _receive(self, worker: procs.WorkerProcess, due: float, count: int) -> np.ndarray | None:
         """A worker's matches for a span of ``count`` records (None: given up)."""
@@ -257,7 +255,14 @@ class FilterWorkers:
         base = int(bounds[0])
         rel = bounds - base
         buf, short = read_records(store.source, base, rel)
-        found, _ = match_chunk(self.matcher, buf, rel, short, base, index.line, lo, store.name,
+        return self._match(buf, rel, short, base, lo)
+
+    def _match(self, buf: bytes, rel: np.ndarray, short: dict[int, bytes], base: int,
+               lo: int) -> np.ndarray:
+        """Span numbers of the records of ``buf`` (record ``lo`` first) that match."""
+        store = self.store
+        found, _ = match_chunk(self.matcher, buf, rel, short, base,
+                               store.index.line, lo, store.name,  # type: ignore[attr-defined]
                                want_records=False)
         return np.array(found, dtype=np.int64)
 

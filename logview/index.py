@@ -342,8 +342,9 @@ class RecordIndex:
         ranges = self.ranges  # not for the first slice: the first rows show at once
         if ranges is not None and (not self._count or not ranges.engage(size - self._end)):
             ranges = None
-        if ranges is not None and deadline is not None:  # slices long enough that the
-            deadline = max(deadline, time.monotonic() + _RANGES_SLICE)  # workers rarely wait
+        if ranges is not None and ranges.running and deadline is not None:  # slices long
+            deadline = max(deadline, time.monotonic() + _RANGES_SLICE)  # enough that the
+            # workers rarely wait
         try:
             caught_up = self._index_loop(pending, self._end, size, deadline, ranges)
             if caught_up and ranges is not None:
@@ -391,8 +392,8 @@ class RecordIndex:
         """The loop of ``_index_until`` (``pending`` is its to cancel on an error)."""
         submitted = 0
         pool, in_flight, scan = _pool(), IN_FLIGHT, self._scan
-        if ranges is not None and ranges.pool is not None:
-            scan = partial(self._scan_also_elsewhere, ranges, size)
+        if ranges is not None:
+            scan = partial(self._scan_with_columns, ranges, size)
         while True:
             while len(pending) < in_flight and pos < size:
                 if submitted and deadline is not None and time.monotonic() >= deadline:
@@ -446,15 +447,16 @@ class RecordIndex:
         line_idx = np.flatnonzero(self.detector.mask(data, arr, starts, ends))
         return _Scanned(a, b, starts[line_idx], line_idx, len(ends))
 
-    def _scan_also_elsewhere(self, ranges: RangeColumns, size: int, a: int, b: int
-                             ) -> _Scanned:
-        """``_scan``, then the range to a worker of ``ranges`` (when one is free) to read the
-        records' columns: the index never waits for it."""
+    def _scan_with_columns(self, ranges: RangeColumns, size: int, a: int, b: int
+                           ) -> _Scanned:
+        """``_scan``, and the records' columns read while the bytes are at hand (counting
+        rides on the index): by a worker of ``ranges`` when one is free (the index never
+        waits for it), else here. Not when the counter lags (``room``): it reads them."""
         data = self._read_lines(a, b)
         found = self._scan_bytes(a, b, data)
         if len(found.starts) and ranges.ready.room(len(found.starts)):
             probe = self.source.read_at(b, min(_PROBE, size - b)) if b < size else b""
-            found.columns = ranges.submit(data, probe, a)
+            found.columns = ranges.read(data, probe, a, found.starts)
         return found
 
     def _index_chunk(self, pos: int, size: int) -> int:

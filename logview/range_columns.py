@@ -77,6 +77,9 @@ def _enabled() -> bool:
 #: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).
 ENABLED = _enabled()
 
+#: Bytes the index must have to catch up on before it reads its ranges' columns (a live
+#: tail's few records are counted by the counter as they come).
+RIDE_MIN_BYTES = 16 << 20
 #: Bytes the index must have to catch up on before ranges go to the workers (forking and
 #: shipping arrays cost more than they save on less).
 RANGE_MIN_BYTES = 64 << 20
@@ -133,19 +136,28 @@ def scan_range(detector: StartDetector, fmt: LogFormat, name: str, data: bytes, 
     starts, ends = line_bounds(arr)
     line_idx = np.flatnonzero(detector.mask(data, arr, starts, ends))
     rel = starts[line_idx]
+    return rel, line_idx, len(ends), range_columns(detector, fmt, name, data, probe, offset,
+                                                   rel)
+
+
+def range_columns(detector: StartDetector, fmt: LogFormat, name: str, data: bytes,
+                  probe: bytes, offset: int, rel: np.ndarray) -> ChunkColumns | None:
+    """The columns of the records starting at ``rel`` in the range ``data`` (read at
+    ``offset``), the last one only when ``probe`` (the bytes after the range) shows where it
+    ends; None when there is none or a record is too long."""
     if not len(rel):
-        return rel, line_idx, len(ends), None
+        return None
     after = _first_start(detector, probe)
     first = int(rel[0])
     if after >= 0:
         bounds = np.append(rel, len(data) + after) - first
-        buf = data[first:] + probe[:after]
+        buf = data if first == after == 0 else data[first:] + probe[:after]
     else:  # where the last record ends is not known: the counter reads it
         bounds = rel - first
         buf = data[first : int(rel[-1])]
     if len(bounds) < 2 or int(np.diff(bounds).max()) > MAX_RECORD_BYTES:
-        return rel, line_idx, len(ends), None
-    return rel, line_idx, len(ends), columns_of(fmt, name, buf, bounds, offset + first)
+        return None
+    return columns_of(fmt, name, buf, bounds, offset + first)
 
 
 #: A worker's reply: the range's record starts, which line each is, its lines, the columns.
@@ -182,28 +194,42 @@ class RangeColumns:
         self.served = 0  # ranges the workers answered
         self.busy = 0  # ranges the index scanned itself because every worker was busy
         self.started = 0  # workers started, over the index's life
+        self.here = 0  # ranges whose columns the index's threads read
+        self._riding = False
 
     @property
     def running(self) -> bool:
+        """Whether workers run (started, not stopped or given up)."""
         return bool(self._workers)
 
+    @property
+    def riding(self) -> bool:
+        """Whether the index reads its ranges' columns now (in its threads or workers)."""
+        return self._riding or bool(self._workers)
+
     def engage(self, backlog: int) -> bool:
-        """Whether the index hands ranges to the workers now (started when first needed, in
-        the background: not yet)."""
+        """Whether the index reads its ranges' columns now: while it catches up on a
+        backlog of ``RIDE_MIN_BYTES`` or more, until ``stop``. Workers, when on, are started
+        when first needed, in the background: the index's threads read the columns of the
+        ranges no worker takes."""
+        if not self._riding and backlog < RIDE_MIN_BYTES:
+            return False
+        self._riding = True
         if self.failed is not None:
-            self.stop()  # what is left of them
-            return False
-        if not ENABLED:
-            return False
+            self._end_workers()  # what is left of them
+            return True
+        if ENABLED:
+            self._start_workers(backlog)
+        return True
+
+    def _start_workers(self, backlog: int) -> None:
         with self._lock:
-            if self._workers:
-                return True
-            if self._starting is not None or backlog < RANGE_MIN_BYTES:
-                return False
+            if self._workers or self._starting is not None or backlog < RANGE_MIN_BYTES:
+                return
             count = workers()
             if not count:
                 self.failed = "no fork server on this system"
-                return False
+                return
             self._starting = threading.Thread(target=self._start,
                                               args=(count, self._generation),
                                               name="logview-ranges-start", daemon=True)
@@ -211,7 +237,6 @@ class RangeColumns:
             starting = self._starting
         if START_WAIT > 0:
             starting.join(START_WAIT)
-        return self.running
 
     def wait_started(self, timeout: float) -> bool:
         """Wait at most ``timeout`` seconds for a start under way; whether workers run."""
@@ -291,6 +316,25 @@ class RangeColumns:
             self._slots.put(slot)
             return None
 
+    def read(self, data: bytes, probe: bytes, offset: int, starts: np.ndarray
+             ) -> Future[_Reply]:
+        """The columns of the records starting at ``starts`` of a range the index scanned
+        (thread-safe): a worker's reply to come when one is free, else read at once in the
+        calling thread (the index's: its bytes are at hand, no second read or line split)."""
+        reply = self.submit(data, probe, offset)
+        if reply is not None:
+            return reply
+        reply = Future()
+        try:
+            cols = range_columns(self.detector, self.format, self.name, data, probe, offset,
+                                 starts)
+        except Exception as exc:  # noqa: BLE001 - the counter reads those records, as before
+            reply.set_exception(exc)
+        else:
+            reply.set_result((starts, starts, 0, cols))
+            self.here += 1
+        return reply
+
     def _reply(self, worker: WorkerProcess, ticket: int, slot: int, due: float, size: int) -> _Reply:
         """The worker's reply to task ``ticket`` (a thread of ``pool``; the slot let go)."""
         try:
@@ -353,7 +397,12 @@ class RangeColumns:
         self.ready.clear()
 
     def stop(self) -> None:
-        """End the workers (the index caught up, or the store closes)."""
+        """Stop reading columns with the index, and end the workers (the index caught up, or
+        the store closes)."""
+        self._riding = False
+        self._end_workers()
+
+    def _end_workers(self) -> None:
         with self._lock:
             self._generation += 1  # a start under way lets go of what it started
             gone, self._workers = self._workers, []

@@ -151,9 +151,9 @@ class LogStore:
             self.index.ranges = RangeColumns(self.index.detector, self.format, self.name)
 
     def ranges_running(self) -> bool:
-        """Whether the index's range workers are scanning (``count_with_index``)."""
+        """Whether the index reads its ranges' columns now (``count_with_index``)."""
         ranges = self.index.ranges
-        return ranges is not None and ranges.running
+        return ranges is not None and ranges.riding
 
     def ready_columns(self) -> ReadyColumns | None:
         """Columns the index's workers read and no counter took yet (None: none are read)."""

@@ -36,6 +36,7 @@ def small_ranges(monkeypatch):
     ``CHUNK`` bytes."""
     monkeypatch.setattr(range_columns, "ENABLED", True)
     monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
+    monkeypatch.setattr(range_columns, "RIDE_MIN_BYTES", 0)
     monkeypatch.setattr(range_columns, "START_WAIT", 30.0)  # the workers take every range
     monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
@@ -99,6 +100,26 @@ def test_the_counts_are_ready_when_the_index_is(tmp_path):
         # file's last record (no record starts after it to show where it ends).
         assert read <= 2
         assert_same(summary(stats), reference(store), "ranges")
+        assert store.columns.view().levelnos.tolist() == [
+            store.record(i).levelno for i in range(len(store))]
+    finally:
+        store.close()
+
+
+def test_without_workers_the_index_threads_read_the_columns(tmp_path, monkeypatch):
+    """The default (no range workers): each range's columns are read by the index's thread
+    that scanned it, so the counter reads only what the first slice and the last record
+    left, and nothing is forked."""
+    monkeypatch.setattr(range_columns, "ENABLED", False)
+    path = tmp_path / "app.log"
+    write_dash(path, 6000, random.Random(5))
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    try:
+        stats, read = index_then_count(store)
+        assert read <= 2
+        ranges = store.index.ranges
+        assert ranges.here > 20 and ranges.started == ranges.served == 0
+        assert_same(summary(stats), reference(store), "index threads")
         assert store.columns.view().levelnos.tolist() == [
             store.record(i).levelno for i in range(len(store))]
     finally:

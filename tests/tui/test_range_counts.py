@@ -1,6 +1,7 @@
 """The viewer's level bar, logger tree and histogram with counting riding on the index
-(``range_columns``' workers forced on for a small file): complete when the index is, equal to
-parsing every record, and drawn from the counter's bins, not from times held for a frame."""
+(forced for a small file: in the index's threads, and with ``range_columns``' workers on):
+complete when the index is, equal to parsing every record, and drawn from the counter's bins,
+not from times held for a frame."""
 
 from __future__ import annotations
 
@@ -27,13 +28,17 @@ from tui.conftest import until
 def small_ranges(monkeypatch):
     monkeypatch.setattr(range_columns, "ENABLED", True)
     monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
+    monkeypatch.setattr(range_columns, "RIDE_MIN_BYTES", 0)
     monkeypatch.setattr(range_columns, "START_WAIT", 30.0)  # the workers take every range
     monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
 
 
 @pytest.mark.timeout(60)
-async def test_the_level_bar_tree_and_histogram_count_every_record_through_the_workers(tmp_path):
+@pytest.mark.parametrize("workers", [False, True], ids=["index-threads", "workers"])
+async def test_the_level_bar_tree_and_histogram_count_every_record_as_indexed(
+        tmp_path, monkeypatch, workers):
+    monkeypatch.setattr(range_columns, "ENABLED", workers)
     path = tmp_path / "app.log"
     write_dash(path, 8000, random.Random(9))
     store = open_store(FileSource(str(path), follow=False), TemplateFormat(DASH))
@@ -42,7 +47,12 @@ async def test_the_level_bar_tree_and_histogram_count_every_record_through_the_w
         screen = app.screen
         bar = screen.query_one(LevelBar)
         await until(pilot, lambda: store.index.complete and not bar.counting, timeout=30)
-        assert store.index.ranges is not None and not store.index.ranges.running
+        ranges = store.index.ranges
+        assert ranges is not None and not ranges.riding
+        if workers:  # they take every range here
+            assert ranges.served > 0 and ranges.started > 0
+        else:  # read in the index's threads, nothing forked
+            assert ranges.here > 0 and ranges.started == 0
         levels, unknown, counted, loggers, times, _levelnos, _sources = reference(store)
         assert counted == len(store) > 8000
         # (The bar stops saying "counting…" while fewer than COUNT_LAG records wait: the last

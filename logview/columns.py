@@ -130,12 +130,17 @@ class RecordCounter:
                 lo = self._done.get(sid, 0)
                 try:
                     cols = None if ready is None else ready.take(lo, upto)
-                    if cols is not None:  # read by the index's workers
+                    if cols is not None:  # read with the index
                         hi = lo + len(cols.levelnos)
                     else:
                         hi = chunk_end(part, lo, upto, chunk_bytes)
-                        if ready is not None:  # up to the next records read by the workers
+                        if ready is not None:  # up to the next records read with the index
                             hi = min(hi, max(lo + 1, ready.next_at(lo) or hi))
+                            pending = ready.pending_at(lo)
+                            if pending == lo:  # a worker reads them: wait (``wait_ready``)
+                                break
+                            if pending is not None:
+                                hi = min(hi, pending)
                         cols = read_span(part, lo, hi)
                 except IndexError:  # the index started over under the count
                     if part.generation == generation:

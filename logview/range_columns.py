@@ -1,24 +1,27 @@
-"""Record starts and record columns of the index's ranges, found in worker processes while
-the index is built: counting rides on the index instead of following it on one core.
+"""Record columns of the index's ranges, read while the index is built: counting rides on
+the index instead of following it.
 
 A store that counts its records (``columns.RecordCounter``) hands its index a
-``RangeColumns``. When the index has much to catch up on (``RANGE_MIN_BYTES``: a big file
-opened), it scans each line-aligned range itself as without workers and, when one of
-``workers()`` processes is free (``BUSY_WAIT``), puts a copy of the bytes in a slot of shared
-memory for it: the worker finds the range's record starts again (the index's own bulk start
-test; they must be the index's) and reads the level, logger and time of each record starting
-there (``columns.columns_of``: the format's walker, the rest parsed). Both come back as raw
-numpy arrays over a socket (a JSON header for the names, never a pickle) and the columns wait,
-in record order and bounded (``ready_columns.ReadyColumns``), for the counter, which keeps
-them and tallies them without reading the records again; the index never waits for a worker.
-The workers only read memory the index gave them: every source's reading (rotation,
-copytruncate) stays in the index's process.
+``RangeColumns``. While the index catches up on a backlog (``RIDE_MIN_BYTES``: a big file
+opened), each line-aligned range it scans has the level, logger and time of each record
+starting there read (``columns.columns_of``: the format's walker, the rest parsed) while its
+bytes are at hand: by a worker process when one is on and free, else at once by the index's
+thread that scanned it (no second read, no second line split). The columns wait, in record
+order and bounded (``ready_columns.ReadyColumns``), for the counter, which keeps them and
+tallies them without reading the records again.
+
+Workers (``LOGVIEW_RANGE_WORKERS=1``, two cores or more; ``RANGE_MIN_BYTES``): a copy of the
+range's bytes goes to a slot of shared memory and its record starts (the index's) over a
+socket; the columns come back as raw numpy arrays (a JSON header for the names, never a
+pickle); the index never waits for a worker (``BUSY_WAIT``). The workers only read memory
+the index gave them: every source's reading (rotation, copytruncate) stays in the index's
+process.
 
 A record needs its end to be read exactly (the parser reads all of it when the walker cannot
 read its head): the range's last record ends at the first record start in a probe of the
 bytes after the range; when the probe holds none, that record is left to the counter, which
-reads it as before. Whatever a worker cannot do (a record too long, a worker gone) is done
-by the index and the counter as without workers: the counts are the same either way.
+reads it as before. Whatever cannot be read with the range (a record too long, a worker gone)
+is read by the counter as without riding: the counts are the same either way.
 
 The workers are forked by a fork server (``fork_server``: a fresh interpreter with one
 thread), never by the viewer, whose threads may hold any lock when it
@@ -127,19 +130,6 @@ def _first_start(detector: StartDetector, probe: bytes) -> int:
     return int(starts[hits[0]]) if len(hits) else -1
 
 
-def scan_range(detector: StartDetector, fmt: LogFormat, name: str, data: bytes, probe: bytes,
-               offset: int) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
-    """The record starts of the line-aligned range ``data`` (read at ``offset``): (starts,
-    which line each is, lines in the range, the columns of the records starting there, the
-    last one only when the probe shows where it ends; None when a record is too long)."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = line_bounds(arr)
-    line_idx = np.flatnonzero(detector.mask(data, arr, starts, ends))
-    rel = starts[line_idx]
-    return rel, line_idx, len(ends), range_columns(detector, fmt, name, data, probe, offset,
-                                                   rel)
-
-
 def range_columns(detector: StartDetector, fmt: LogFormat, name: str, data: bytes,
                   probe: bytes, offset: int, rel: np.ndarray) -> ChunkColumns | None:
     """The columns of the records starting at ``rel`` in the range ``data`` (read at
@@ -160,8 +150,8 @@ def range_columns(detector: StartDetector, fmt: LogFormat, name: str, data: byte
     return columns_of(fmt, name, buf, bounds, offset + first)
 
 
-#: A worker's reply: the range's record starts, which line each is, its lines, the columns.
-_Reply = tuple[np.ndarray, np.ndarray, int, "ChunkColumns | None"]
+#: The columns of a range's records (None: a record too long, or none starts there).
+_Reply = "ChunkColumns | None"
 
 
 class RangeColumns:
@@ -277,8 +267,9 @@ class RangeColumns:
             if shm is not None:
                 shm.close()
 
-    def submit(self, data: bytes, probe: bytes, offset: int) -> Future[_Reply] | None:
-        """``scan_range`` of a range the index scanned, in a worker (thread-safe): the reply
+    def submit(self, data: bytes, probe: bytes, offset: int, starts: np.ndarray
+               ) -> Future[_Reply] | None:
+        """``range_columns`` of a range the index scanned, in a worker (thread-safe): the reply
         to come (``expect`` it when the index takes the range's records), or None when every
         worker is busy (``BUSY_WAIT``) or there is none: the counter reads those records.
         A worker that does not answer within ``reply_seconds`` is killed, never asked again."""
@@ -306,6 +297,7 @@ class RangeColumns:
                     raise RangeWorkerError(self.failed or "a range worker stopped")
                 try:
                     worker.conn.send_bytes(_TASK.pack(slot, len(data), len(probe), offset))
+                    worker.conn.send_bytes(np.ascontiguousarray(starts, dtype=np.int64))
                 except OSError as exc:
                     self._give_up(worker, f"a range worker stopped: {exc}")
                     raise RangeWorkerError(self.failed) from exc
@@ -321,7 +313,7 @@ class RangeColumns:
         """The columns of the records starting at ``starts`` of a range the index scanned
         (thread-safe): a worker's reply to come when one is free, else read at once in the
         calling thread (the index's: its bytes are at hand, no second read or line split)."""
-        reply = self.submit(data, probe, offset)
+        reply = self.submit(data, probe, offset, starts)
         if reply is not None:
             return reply
         reply = Future()
@@ -331,7 +323,7 @@ class RangeColumns:
         except Exception as exc:  # noqa: BLE001 - the counter reads those records, as before
             reply.set_exception(exc)
         else:
-            reply.set_result((starts, starts, 0, cols))
+            reply.set_result(cols)
             self.here += 1
         return reply
 
@@ -371,11 +363,11 @@ class RangeColumns:
 
         def settle(done: Future[_Reply]) -> None:
             try:
-                found, _line_idx, _lines, cols = done.result()
+                cols = done.result()
             except Exception:  # noqa: BLE001 - the worker is given up; the counter reads them
                 self.ready.drop(part)
                 return
-            if cols is None or not np.array_equal(found, starts):
+            if cols is None:
                 self.ready.drop(part)
             else:
                 self.ready.fill(part, cols)
@@ -450,19 +442,21 @@ def _work(conn: Connection, shm: mmap.mmap, slot_bytes: int, detector: StartDete
         probe = shm[at + size : at + size + probe_size]
         try:
             try:
-                got = scan_range(detector, fmt, name, data, probe, offset)
-            except Exception as exc:  # noqa: BLE001 - said to the index, which scans it itself
+                starts = np.frombuffer(conn.recv_bytes(), dtype=np.int64)
+                cols = range_columns(detector, fmt, name, data, probe, offset, starts)
+            except (EOFError, OSError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - said to the index, which reads them
                 conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
                 continue
-            _send(conn, *got)
-        except OSError:  # the viewer is gone
+            _send(conn, cols)
+        except (EOFError, OSError):  # the viewer is gone
             return
 
 
-def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int,
-          cols: ChunkColumns | None) -> None:
-    head = {"lines": lines, "count": len(starts), "cols": None}
-    arrays = [starts.astype(np.int64), line_idx.astype(np.int64)]
+def _send(conn: Connection, cols: ChunkColumns | None) -> None:
+    head: dict = {"cols": None}
+    arrays = []
     if cols is not None:
         head["cols"] = {"count": len(cols.levelnos), "names": cols.names,
                         "sources": cols.sources}
@@ -473,8 +467,7 @@ def _send(conn: Connection, starts: np.ndarray, line_idx: np.ndarray, lines: int
         conn.send_bytes(array.tobytes())
 
 
-def _receive(conn: Connection, due: float
-             ) -> tuple[np.ndarray, np.ndarray, int, ChunkColumns | None]:
+def _receive(conn: Connection, due: float) -> ChunkColumns | None:
     """A worker's reply; TimeoutError if a part of it is not there by ``due``."""
 
     def message() -> bytes:
@@ -485,19 +478,16 @@ def _receive(conn: Connection, due: float
     head = json.loads(message())
     if "error" in head:
         raise RangeWorkerError(head["error"])
-    count = head["count"]
+    meta = head["cols"]
+    if meta is None:
+        return None
+    n = meta["count"]
 
-    def array(dtype: type[np.generic], n: int) -> np.ndarray:
+    def array(dtype: type[np.generic]) -> np.ndarray:
         got = np.frombuffer(message(), dtype=dtype)
         if len(got) != n:
             raise ValueError(f"a worker sent {len(got)} values for {n} records")
         return got
 
-    starts, line_idx = array(np.int64, count), array(np.int64, count)
-    cols = None
-    if head["cols"] is not None:
-        meta = head["cols"]
-        n = meta["count"]
-        cols = ChunkColumns(array(np.int32, n), array(np.int32, n), list(meta["names"]),
-                            array(np.float64, n), list(meta["sources"]))
-    return starts, line_idx, head["lines"], cols
+    return ChunkColumns(array(np.int32), array(np.int32), list(meta["names"]),
+                        array(np.float64), list(meta["sources"]))

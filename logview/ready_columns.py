@@ -3,8 +3,9 @@ record order for the counter (``columns.RecordCounter``), bounded by bytes.
 
 A range the index gives a worker is expected here from the moment its records are indexed
 (``expect``); the worker's columns fill it (``fill``), or it is dropped (``drop``: the worker
-failed, or found other starts). The counter takes a part that is filled when it reaches it
-and reads the records of any other itself: it never waits for a worker.
+failed). The counter takes a part that is filled when it reaches it, waits for one a worker
+still reads (``pending_at``: each reply has a deadline), and reads the records of no part
+itself.
 """
 
 from __future__ import annotations
@@ -142,6 +143,16 @@ class ReadyColumns:
         with self._lock:
             for part in self._parts:
                 if part.cols is not None and part.at + part.count > lo:
+                    return max(part.at, lo)
+            return None
+
+    def pending_at(self, lo: int) -> int | None:
+        """The first record at or after ``lo`` of a part a worker still reads (None: none
+        is): the counter counts up to it and waits for its columns (or for the part to be
+        dropped: a worker that misses its deadline is given up), never reading it twice."""
+        with self._lock:
+            for part in self._parts:
+                if part.cols is None and part.at + part.count > lo:
                     return max(part.at, lo)
             return None
 

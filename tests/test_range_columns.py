@@ -177,15 +177,26 @@ def test_a_worker_killed_under_the_index_changes_no_count(tmp_path, monkeypatch)
 def test_the_workers_columns_are_counted_before_the_viewer_knows_of_their_records(tmp_path):
     """The viewer's counter is told of no record (``known`` 0, as before the first frame)
     and nobody takes the tally: what the workers read is counted as it comes all the same,
-    and the times are binned without waiting for a reader."""
+    the times are binned without waiting for a reader, and the counter waits for a range a
+    worker still reads instead of reading its records a second time."""
     path = tmp_path / "app.log"
     write_dash(path, 6000, random.Random(6))
     store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    real = columns_module.read_span
+    read = 0
+
+    def counting_read(part, lo, hi):
+        nonlocal read
+        read += hi - lo
+        return real(part, lo, hi)
+
     try:
         counter = RecordCounter(store)
         tally = RecordStats()
         store.update(budget=0.0)  # the first slice (its records are read by the counter)
+        first = len(store)
         stop = threading.Event()
+        columns_module.read_span = counting_read
 
         def count() -> None:  # the viewer's counting thread, told of nothing
             while not stop.is_set():
@@ -206,7 +217,9 @@ def test_the_workers_columns_are_counted_before_the_viewer_knows_of_their_record
         finally:
             stop.set()
             thread.join()
+        columns_module.read_span = real
         assert counter.counted >= len(store) - 1
+        assert read <= first + 2, (read, first)
         assert tally.room.is_set()  # it never waited for a take
         expected = RecordStats(keep_times=True)  # parsing each record counted
         for i in range(counter.counted):
@@ -218,6 +231,7 @@ def test_the_workers_columns_are_counted_before_the_viewer_knows_of_their_record
         whole.add(times, _levelnos)
         assert np.array_equal(tally.bins.counts.sum(axis=1), whole.counts.sum(axis=1))  # per class
     finally:
+        columns_module.read_span = real
         store.close()
 
 

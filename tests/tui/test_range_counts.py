@@ -18,6 +18,7 @@ from logview.index import RecordIndex
 from logview.sources.file import FileSource
 from logview.store import open_store
 from logview.tui.app import LogviewApp
+from logview.tui.screens import store_workers
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.level_bar import LevelBar
 from logview.tui.widgets.logger_tree import LoggerTree
@@ -32,6 +33,9 @@ def small_ranges(monkeypatch):
     monkeypatch.setattr(range_columns, "START_WAIT", 30.0)  # the workers take every range
     monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
+    # A chunk or two an index step: the first slice (never ridden: the first rows show at
+    # once) is not the whole small file.
+    monkeypatch.setattr(store_workers, "_INDEX_SLICE", 0.0)
 
 
 @pytest.mark.timeout(60)
@@ -42,6 +46,9 @@ async def test_the_level_bar_tree_and_histogram_count_every_record_as_indexed(
     path = tmp_path / "app.log"
     write_dash(path, 8000, random.Random(9))
     store = open_store(FileSource(str(path), follow=False), TemplateFormat(DASH))
+    # As the viewer's counter does when it starts (here before the first slice: a small file
+    # could be indexed before the counting worker runs, and nothing would ride).
+    store.count_with_index()
     app = LogviewApp(store)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen

@@ -126,6 +126,33 @@ def test_without_workers_the_index_threads_read_the_columns(tmp_path, monkeypatc
         store.close()
 
 
+def test_a_file_cut_and_rewritten_under_the_riding_index_is_counted_anew(tmp_path, monkeypatch):
+    """copytruncate while the index reads columns in its threads: the columns read from the
+    old bytes are let go with the old records, and the new file counts as parsed."""
+    monkeypatch.setattr(range_columns, "ENABLED", False)
+    path = tmp_path / "app.log"
+    write_dash(path, 4000, random.Random(11))
+    store = open_store(FileSource(str(path), follow=True), TemplateFormat(DASH))
+    try:
+        RecordCounter(store)
+        store.update(budget=0.0)
+        store.update(budget=0.0)  # some ranges ridden, their columns waiting
+        assert store.index.ranges.here > 0
+        before = store.generation
+        write_dash(path, 3000, random.Random(12))  # truncated and rewritten in place
+        while not store.index.complete:
+            store.update(final=True, budget=0.05)
+        assert store.generation != before
+        counter = RecordCounter(store)  # the viewer's counter starts again on a restart
+        stats = RecordStats(keep_times=True)
+        for batch in counter.batches(len(store)):
+            stats.add_batch(batch)
+        assert counter.counted == len(store)
+        assert_same(summary(stats), reference(store), "rewritten")
+    finally:
+        store.close()
+
+
 def test_records_longer_than_the_probe_are_read_by_the_counter(tmp_path):
     path = tmp_path / "long.log"
     write_dash(path, 3000, random.Random(4), long_every=500)

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 #: Raw bytes read per counting step (whole records).
 COUNT_BYTES = 4 << 20
+#: Seconds the counter waits for a range a worker reads before it reads it itself.
+PENDING_WAIT = 0.5
 #: Bytes of records a column walker reads at once: its numpy temporaries are several times
 #: the bytes it is given (up to 9 x for JSON lines), so a bigger chunk is walked in pieces.
 WALK_BYTES = 1 << 20
@@ -87,6 +89,7 @@ class RecordCounter:
         self.store = store
         self._done: dict[int, int] = {}
         self._waited_at = -1  # records counted at the last ``wait_ready``
+        self._pending: tuple[int, float] | None = None  # (record, since): a worker reads it
         for part in store.parts():  # what the index reads from now on is counted with it
             part.count_with_index()
 
@@ -99,6 +102,16 @@ class RecordCounter:
         then come with the index, not with what the viewer was told of)."""
         parts = self.store.parts()
         return len(parts) == 1 and parts[0] is self.store and parts[0].ranges_running()
+
+    def _wait_for_worker(self, at: int) -> bool:
+        """Whether to wait for the worker reading the part that begins at record ``at`` (a
+        busy machine starves the workers, which run at a lower priority: after
+        ``PENDING_WAIT`` seconds the counter reads those records itself and the worker's
+        reply is let go)."""
+        now = time.monotonic()
+        if self._pending is None or self._pending[0] != at:
+            self._pending = (at, now)
+        return now - self._pending[1] < PENDING_WAIT
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait at most ``timeout`` seconds for columns the index's workers read; whether
@@ -137,10 +150,10 @@ class RecordCounter:
                         if ready is not None:  # up to the next records read with the index
                             hi = min(hi, max(lo + 1, ready.next_at(lo) or hi))
                             pending = ready.pending_at(lo)
-                            if pending == lo:  # a worker reads them: wait (``wait_ready``)
-                                break
-                            if pending is not None:
+                            if pending is not None and pending > lo:
                                 hi = min(hi, pending)
+                            elif pending is not None and self._wait_for_worker(pending):
+                                break  # a worker reads them: wait (``wait_ready``)
                         cols = read_span(part, lo, hi)
                 except IndexError:  # the index started over under the count
                     if part.generation == generation:

@@ -342,9 +342,8 @@ class RecordIndex:
         ranges = self.ranges  # not for the first slice: the first rows show at once
         if ranges is not None and (not self._count or not ranges.engage(size - self._end)):
             ranges = None
-        if ranges is not None and ranges.running and deadline is not None:  # slices long
-            deadline = max(deadline, time.monotonic() + _RANGES_SLICE)  # enough that the
-            # workers rarely wait
+        if ranges is not None and deadline is not None:  # slices long enough that the
+            deadline = max(deadline, time.monotonic() + _RANGES_SLICE)  # workers rarely wait
         try:
             caught_up = self._index_loop(pending, self._end, size, deadline, ranges)
             if caught_up and ranges is not None:

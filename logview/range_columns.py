@@ -1,27 +1,26 @@
-"""Record columns of the index's ranges, read while the index is built: counting rides on
-the index instead of following it.
+"""Record columns of the index's ranges, read by worker processes while the index is built:
+counting rides on the index instead of following it on the viewer's one core.
 
 A store that counts its records (``columns.RecordCounter``) hands its index a
-``RangeColumns``. While the index catches up on a backlog (``RIDE_MIN_BYTES``: a big file
-opened), each line-aligned range it scans has the level, logger and time of each record
-starting there read (``columns.columns_of``: the format's walker, the rest parsed) while its
-bytes are at hand: by a worker process when one is on and free, else at once by the index's
-thread that scanned it (no second read, no second line split). The columns wait, in record
+``RangeColumns``. When the index has much to catch up on (``RANGE_MIN_BYTES``: a big file
+opened) and the machine has two cores or more, each line-aligned range it scans has the
+level, logger and time of each record starting there read (``columns.columns_of``: the
+format's walker, the rest parsed) while its bytes are at hand: by one of ``workers()``
+processes when one is free (a copy of the bytes in a slot of shared memory, the index's
+record starts over a socket; the columns back as raw numpy arrays, a JSON header for the
+names, never a pickle), else by the index's thread that scanned it (``READ_HERE``: no second
+read or line split, and the index keeps pace with the workers). The columns wait, in record
 order and bounded (``ready_columns.ReadyColumns``), for the counter, which keeps them and
-tallies them without reading the records again.
-
-Workers (``LOGVIEW_RANGE_WORKERS=1``, two cores or more; ``RANGE_MIN_BYTES``): a copy of the
-range's bytes goes to a slot of shared memory and its record starts (the index's) over a
-socket; the columns come back as raw numpy arrays (a JSON header for the names, never a
-pickle); the index never waits for a worker (``BUSY_WAIT``). The workers only read memory
-the index gave them: every source's reading (rotation, copytruncate) stays in the index's
-process.
+tallies them without reading the records again. The index never waits for a worker. The
+workers only read memory the index gave them: every source's reading (rotation,
+copytruncate) stays in the index's process.
 
 A record needs its end to be read exactly (the parser reads all of it when the walker cannot
 read its head): the range's last record ends at the first record start in a probe of the
 bytes after the range; when the probe holds none, that record is left to the counter, which
-reads it as before. Whatever cannot be read with the range (a record too long, a worker gone)
-is read by the counter as without riding: the counts are the same either way.
+reads it as before. Whatever a worker cannot do (a record too long, a worker gone or starved
+on a busy machine) is read by the counter as without workers: the counts are the same
+either way.
 
 The workers are forked by a fork server (``fork_server``: a fresh interpreter with one
 thread), never by the viewer, whose threads may hold any lock when it
@@ -66,23 +65,24 @@ if TYPE_CHECKING:
 
 
 def _enabled() -> bool:
-    """Off unless ``LOGVIEW_RANGE_WORKERS=1`` (and two cores or more). The workers are safe to
+    """On with two cores or more, unless ``LOGVIEW_RANGE_WORKERS=0``. The workers are safe to
     run under the threaded viewer: they are forked by a fork server started as a fresh
     interpreter (``fork_server``), never by the viewer (a worker forked from it once hung on
     an import lock another thread held at the fork, and the index waited for it forever),
     and every reply has a deadline (``reply_seconds``): a worker that misses it is killed and
-    the counter reads its records itself. Neither the index nor the counter waits for them.
-    But on two cores they gain nothing yet: the counts complete when they do without them and
-    the JSON index is slower (the README's figures), so they stay off by default."""
-    return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and cpus() >= 2
+    the counter reads its records itself. The index never waits for them; the counter waits
+    for a range a worker reads at most ``columns.PENDING_WAIT``. With one core they would
+    only take turns with the index: off."""
+    wanted = os.environ.get("LOGVIEW_RANGE_WORKERS", "")
+    return wanted != "0" and cpus() >= 2
 
 
 #: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).
 ENABLED = _enabled()
 
-#: Bytes the index must have to catch up on before it reads its ranges' columns (a live
-#: tail's few records are counted by the counter as they come).
-RIDE_MIN_BYTES = 16 << 20
+#: Whether the index's threads read the columns of a range no worker is free to take
+#: (else the counter reads those records after the index).
+READ_HERE = True
 #: Bytes the index must have to catch up on before ranges go to the workers (forking and
 #: shipping arrays cost more than they save on less).
 RANGE_MIN_BYTES = 64 << 20
@@ -185,41 +185,29 @@ class RangeColumns:
         self.busy = 0  # ranges the index scanned itself because every worker was busy
         self.started = 0  # workers started, over the index's life
         self.here = 0  # ranges whose columns the index's threads read
-        self._riding = False
 
     @property
     def running(self) -> bool:
         """Whether workers run (started, not stopped or given up)."""
         return bool(self._workers)
 
-    @property
-    def riding(self) -> bool:
-        """Whether the index reads its ranges' columns now (in its threads or workers)."""
-        return self._riding or bool(self._workers)
-
     def engage(self, backlog: int) -> bool:
-        """Whether the index reads its ranges' columns now: while it catches up on a
-        backlog of ``RIDE_MIN_BYTES`` or more, until ``stop``. Workers, when on, are started
-        when first needed, in the background: the index's threads read the columns of the
-        ranges no worker takes."""
-        if not self._riding and backlog < RIDE_MIN_BYTES:
-            return False
-        self._riding = True
+        """Whether the index reads its ranges' columns now: while workers run (started when
+        first needed, in the background: not yet), until ``stop``."""
         if self.failed is not None:
-            self._end_workers()  # what is left of them
-            return True
-        if ENABLED:
-            self._start_workers(backlog)
-        return True
-
-    def _start_workers(self, backlog: int) -> None:
+            self.stop()  # what is left of them
+            return False
+        if not ENABLED:
+            return False
         with self._lock:
-            if self._workers or self._starting is not None or backlog < RANGE_MIN_BYTES:
-                return
+            if self._workers:
+                return True
+            if self._starting is not None or backlog < RANGE_MIN_BYTES:
+                return False
             count = workers()
             if not count:
                 self.failed = "no fork server on this system"
-                return
+                return False
             self._starting = threading.Thread(target=self._start,
                                               args=(count, self._generation),
                                               name="logview-ranges-start", daemon=True)
@@ -227,6 +215,7 @@ class RangeColumns:
             starting = self._starting
         if START_WAIT > 0:
             starting.join(START_WAIT)
+        return self.running
 
     def wait_started(self, timeout: float) -> bool:
         """Wait at most ``timeout`` seconds for a start under way; whether workers run."""
@@ -309,12 +298,14 @@ class RangeColumns:
             return None
 
     def read(self, data: bytes, probe: bytes, offset: int, starts: np.ndarray
-             ) -> Future[_Reply]:
+             ) -> Future[_Reply] | None:
         """The columns of the records starting at ``starts`` of a range the index scanned
-        (thread-safe): a worker's reply to come when one is free, else read at once in the
-        calling thread (the index's: its bytes are at hand, no second read or line split)."""
+        (thread-safe): a worker's reply to come when one is free, else (``READ_HERE``) read
+        at once in the calling thread, the index's: its bytes are at hand, no second read or
+        line split, and the index keeps pace with the workers (None: the counter reads
+        them)."""
         reply = self.submit(data, probe, offset, starts)
-        if reply is not None:
+        if reply is not None or not READ_HERE or not self.running:
             return reply
         reply = Future()
         try:
@@ -389,12 +380,7 @@ class RangeColumns:
         self.ready.clear()
 
     def stop(self) -> None:
-        """Stop reading columns with the index, and end the workers (the index caught up, or
-        the store closes)."""
-        self._riding = False
-        self._end_workers()
-
-    def _end_workers(self) -> None:
+        """End the workers (the index caught up, or the store closes)."""
         with self._lock:
             self._generation += 1  # a start under way lets go of what it started
             gone, self._workers = self._workers, []

@@ -3,9 +3,8 @@ record order for the counter (``columns.RecordCounter``), bounded by bytes.
 
 A range the index gives a worker is expected here from the moment its records are indexed
 (``expect``); the worker's columns fill it (``fill``), or it is dropped (``drop``: the worker
-failed). The counter takes a part that is filled when it reaches it, waits for one a worker
-still reads (``pending_at``: each reply has a deadline), and reads the records of no part
-itself.
+failed). The counter takes a part that is filled when it reaches it, waits a moment for one a
+worker still reads (``pending_at``), and reads the records of any other itself.
 """
 
 from __future__ import annotations
@@ -147,13 +146,13 @@ class ReadyColumns:
             return None
 
     def pending_at(self, lo: int) -> int | None:
-        """The first record at or after ``lo`` of a part a worker still reads (None: none
-        is): the counter counts up to it and waits for its columns (or for the part to be
-        dropped: a worker that misses its deadline is given up), never reading it twice."""
+        """Where the first part a worker still reads that ends past ``lo`` begins (None:
+        none does): the counter counts up to it, then waits a moment for its columns
+        (``columns.PENDING_WAIT``) rather than read its records a second time."""
         with self._lock:
             for part in self._parts:
                 if part.cols is None and part.at + part.count > lo:
-                    return max(part.at, lo)
+                    return part.at
             return None
 
     def clear(self) -> None:

@@ -153,7 +153,7 @@ class LogStore:
     def ranges_running(self) -> bool:
         """Whether the index reads its ranges' columns now (``count_with_index``)."""
         ranges = self.index.ranges
-        return ranges is not None and ranges.riding
+        return ranges is not None and ranges.running
 
     def ready_columns(self) -> ReadyColumns | None:
         """Columns the index's workers read and no counter took yet (None: none are read)."""

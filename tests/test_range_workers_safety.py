@@ -37,7 +37,6 @@ pytestmark = pytest.mark.skipif(range_columns.workers() == 0, reason="no fork se
 def small_ranges(monkeypatch):
     monkeypatch.setattr(range_columns, "ENABLED", True)
     monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
-    monkeypatch.setattr(range_columns, "RIDE_MIN_BYTES", 0)
     monkeypatch.setattr(range_columns, "START_WAIT", 30.0)
     monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
@@ -124,7 +123,6 @@ _VIEWER = textwrap.dedent("""
     from logview.sources.file import FileSource
     from logview.store import open_store
     range_columns.ENABLED, range_columns.RANGE_MIN_BYTES = True, 0
-    range_columns.RIDE_MIN_BYTES = 0
     range_columns.START_WAIT = range_columns.BUSY_WAIT = 30.0
     import logview.index as index_module
     index_module._RANGES_SLICE = 0.0

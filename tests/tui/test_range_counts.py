@@ -1,5 +1,6 @@
 """The viewer's level bar, logger tree and histogram with counting riding on the index
-(forced for a small file: in the index's threads, and with ``range_columns``' workers on):
+(forced for a small file: ``range_columns``' workers, and the index's threads when they are
+busy):
 complete when the index is, equal to parsing every record, and drawn from the counter's bins,
 not from times held for a frame."""
 
@@ -10,7 +11,7 @@ import random
 import numpy as np
 import pytest
 from test_columns import reference
-from test_range_columns import CHUNK, DASH, write_dash
+from test_range_columns import CHUNK, DASH, every_other_range_declined, write_dash
 
 from logview import range_columns
 from logview.formats.template import TemplateFormat
@@ -29,7 +30,6 @@ from tui.conftest import until
 def small_ranges(monkeypatch):
     monkeypatch.setattr(range_columns, "ENABLED", True)
     monkeypatch.setattr(range_columns, "RANGE_MIN_BYTES", 0)
-    monkeypatch.setattr(range_columns, "RIDE_MIN_BYTES", 0)
     monkeypatch.setattr(range_columns, "START_WAIT", 30.0)  # the workers take every range
     monkeypatch.setattr(range_columns, "BUSY_WAIT", 30.0)
     monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", CHUNK)
@@ -39,10 +39,11 @@ def small_ranges(monkeypatch):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("workers", [False, True], ids=["index-threads", "workers"])
+@pytest.mark.parametrize("busy", [False, True], ids=["workers", "workers-busy"])
 async def test_the_level_bar_tree_and_histogram_count_every_record_as_indexed(
-        tmp_path, monkeypatch, workers):
-    monkeypatch.setattr(range_columns, "ENABLED", workers)
+        tmp_path, monkeypatch, busy):
+    if busy:  # the index's threads read the ranges the workers do not take
+        every_other_range_declined(monkeypatch)
     path = tmp_path / "app.log"
     write_dash(path, 8000, random.Random(9))
     store = open_store(FileSource(str(path), follow=False), TemplateFormat(DASH))
@@ -55,11 +56,8 @@ async def test_the_level_bar_tree_and_histogram_count_every_record_as_indexed(
         bar = screen.query_one(LevelBar)
         await until(pilot, lambda: store.index.complete and not bar.counting, timeout=30)
         ranges = store.index.ranges
-        assert ranges is not None and not ranges.riding
-        if workers:  # they take every range here
-            assert ranges.served > 0 and ranges.started > 0
-        else:  # read in the index's threads, nothing forked
-            assert ranges.here > 0 and ranges.started == 0
+        assert ranges is not None and not ranges.running
+        assert ranges.served > 0 and (ranges.here > 0) == busy
         levels, unknown, counted, loggers, times, _levelnos, _sources = reference(store)
         assert counted == len(store) > 8000
         # (The bar stops saying "counting…" while fewer than COUNT_LAG records wait: the last

@@ -1,4 +1,8 @@
-"""Headless end-to-end tests: the real command on files written by the real logging module."""
+"""Headless end-to-end tests: the command on files written by the real logging module.
+
+What a run prints is checked through ``cli.main`` in this process (``run_main``); the real
+``python -m logview`` runs where the process matters: a piped stdin, exit statuses, one
+error line, ``--help``."""
 
 from __future__ import annotations
 
@@ -52,23 +56,31 @@ def jsonl(stdout: bytes) -> list[dict]:
     return [orjson.loads(line) for line in stdout.splitlines()]
 
 
-def test_print_errors_with_tracebacks(tmp_path):
+@pytest.fixture
+def main(run_main, monkeypatch):
+    """``cli.main`` in this process with the environment ``run`` gives the real command:
+    (status, stdout bytes, stderr text)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    return run_main
+
+
+def test_print_errors_with_tracebacks(tmp_path, main):
     log = tmp_path / "app.log"
     counts = write_log(log)
-    result = run(str(log), "--print", "-q", "level>=ERROR")
-    assert result.returncode == 0, result.stderr
-    text = result.stdout.decode()
+    status, out, err = main(str(log), "--print", "-q", "level>=ERROR")
+    assert status == 0, err
+    text = out.decode()
     assert text.count("Traceback (most recent call last):") == counts["ERROR"]
     assert text.count(" - ERROR - ") == counts["ERROR"]
     assert " - INFO - " not in text
 
 
-def test_jsonl_output_schema_and_lines(tmp_path):
+def test_jsonl_output_schema_and_lines(tmp_path, main):
     log = tmp_path / "app.log"
     counts = write_log(log)
-    result = run(str(log), "--print", "--output", "jsonl")
-    assert result.returncode == 0, result.stderr
-    rows = jsonl(result.stdout)
+    status, out, err = main(str(log), "--print", "--output", "jsonl")
+    assert status == 0, err
+    rows = jsonl(out)
     assert len(rows) == sum(counts.values())
     assert all(tuple(row) == JSONL_KEYS for row in rows)
     lines = log.read_text().splitlines()
@@ -84,10 +96,10 @@ def test_jsonl_output_schema_and_lines(tmp_path):
     assert warnings[0]["exc"] is None
 
 
-def test_logger_subtree_query(tmp_path):
+def test_logger_subtree_query(tmp_path, main):
     log = tmp_path / "app.log"
     write_log(log)
-    rows = jsonl(run(str(log), "--print", "-o", "jsonl", "-q", "logger:app.db").stdout)
+    rows = jsonl(main(str(log), "--print", "-o", "jsonl", "-q", "logger:app.db")[1])
     assert rows and {row["logger"] for row in rows} == {"app.db"}
 
 
@@ -117,24 +129,26 @@ def test_no_match_exits_1(tmp_path):
         (["--print", "--demo", "--format", "%(asctime)s %(levelname"], "format"),
     ],
 )
-def test_errors_are_one_clear_line(args, needle):
-    result = run(*args)
-    assert result.returncode == 2
-    err = result.stderr.decode()
+def test_errors_are_one_clear_line(args, needle, main):
+    if needle == "app.log":  # the real command: its exit status and stderr
+        result = run(*args)
+        status, err = result.returncode, result.stderr.decode()
+    else:
+        status, _, err = main(*args)
+    assert status == 2
     assert err.startswith("logview: ")
     assert needle.lower() in err.lower()
     assert "Traceback" not in err
 
 
-def test_control_sequences_never_reach_the_terminal(tmp_path):
+def test_control_sequences_never_reach_the_terminal(tmp_path, main):
     log = tmp_path / "evil.log"
     log.write_bytes(
         b"2024-01-02 03:04:05,123 - app - ERROR - title \x1b]0;pwned\x07 clear \x1b[2J bell \x07\n"
         b"2024-01-02 03:04:06,123 - app - INFO - bad utf8 \xff\xfe and NUL \x00 end\r\n"
     )
-    result = run(str(log), "--print", "--color", "always")
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    status, out, err = main(str(log), "--print", "--color", "always")
+    assert status == 0, err
     # Our own colour codes are SGR only; nothing from the log is an escape sequence.
     stripped = out.replace(b"\x1b[0m", b"")
     for sgr in (b"\x1b[1;31m", b"\x1b[32m", b"\x1b[2m", b"\x1b[1;97;41m", b"\x1b[33m"):
@@ -144,27 +158,28 @@ def test_control_sequences_never_reach_the_terminal(tmp_path):
     assert b"title" in out and b"end" in out
 
 
-def test_forced_format(tmp_path):
+def test_forced_format(tmp_path, main):
     log = tmp_path / "custom.log"
     fmt = "%(levelname)-8s|%(name)s|%(message)s"
     counts = write_log(log, fmt=fmt)
-    result = run(str(log), "--print", "-o", "jsonl", "--format", fmt, "-q", "level>=WARNING")
-    assert result.returncode == 0, result.stderr
-    rows = jsonl(result.stdout)
+    status, out, err = main(str(log), "--print", "-o", "jsonl", "--format", fmt, "-q",
+                            "level>=WARNING")
+    assert status == 0, err
+    rows = jsonl(out)
     assert len(rows) == counts["ERROR"] + counts["WARNING"]
 
 
-def test_demo_print_is_realistic():
-    result = run("--demo", "--print", "-o", "jsonl")
-    assert result.returncode == 0, result.stderr
-    rows = jsonl(result.stdout)
+def test_demo_print_is_realistic(main):
+    status, out, err = main("--demo", "--print", "-o", "jsonl")
+    assert status == 0, err
+    rows = jsonl(out)
     assert len(rows) > 100
     levels = {row["level"] for row in rows}
     assert {"DEBUG", "INFO", "WARNING"} <= levels
     assert any(row["exc"] for row in rows)
     assert any(row["fields"] for row in rows)
     assert len({row["logger"] for row in rows}) >= 4
-    text = run("--demo", "--print").stdout.decode()
+    text = main("--demo", "--print")[1].decode()
     assert not text.lstrip().startswith("{")  # JSON records print as readable text
 
 

@@ -48,10 +48,13 @@ def loggers(stdout: bytes) -> list[str]:
     ["-pq", "-logger:app", "-o", "jsonl"],
     ["-o", "jsonl", "--print", "-q", "-logger:app"],
 ])
-def test_negated_query_after_q(log, args):
-    result = run(*args, str(log))
-    assert result.returncode == 0, result.stderr
-    assert loggers(result.stdout) == ["worker", "worker.jobs"]
+def test_negated_query_after_q(log, args, run_main, monkeypatch):
+    """The whole argument list through ``cli.main`` (in this process: the real command runs
+    in the tests below)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    status, out, err = run_main(*args, str(log))
+    assert status == 0, err
+    assert loggers(out) == ["worker", "worker.jobs"]
 
 
 def test_negation_with_other_terms(log):

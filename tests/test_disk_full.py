@@ -193,9 +193,11 @@ FULL = (rb"logview: warning: disk full[^\n]*: stopped (?:keeping|saving) receive
         rb"[^\n]* after ([\d,]+)[^\n]*\n")
 
 
-def send_until_full(port: int, proc: subprocess.Popen, seen: bytearray) -> re.Match:
+def send_until_full(port: int, proc: subprocess.Popen, seen: bytearray, out: Path) -> re.Match:
     """Send records (about 250 bytes each as JSON lines) until logview says the disk is
-    full."""
+    full. A batch is sent once logview has printed the records of the batch before it (or
+    said the disk is full): without that pacing the sender runs far ahead into the socket's
+    buffers, and logview has to work through all 40,000 records before its warning is read."""
     handler = logging.handlers.SocketHandler("127.0.0.1", port)
     log = logging.getLogger("diskfull")
     log.propagate = False
@@ -205,7 +207,12 @@ def send_until_full(port: int, proc: subprocess.Popen, seen: bytearray) -> re.Ma
         for batch in range(40):  # at most 40,000 records: about 10 MB for a 2 MiB disk
             for i in range(batch * 1000, batch * 1000 + 1000):
                 log.info("record %d %s", i, "z" * 100)
-            if match := read_stderr_until(proc, FULL, seen, timeout=0):
+            deadline = time.monotonic() + TIMEOUT
+            while not (match := read_stderr_until(proc, FULL, seen, timeout=0.01)):
+                if out.read_bytes().count(b"\n") >= batch * 1000:
+                    break  # the batch before this one is printed: send the next
+                assert time.monotonic() < deadline, f"logview stalled: {bytes(seen)!r}"
+            if match:
                 return match
         match = read_stderr_until(proc, FULL, seen)
         assert match, f"no disk full warning: {bytes(seen)!r}"
@@ -225,7 +232,7 @@ def listen_until_full(tmp_path, small_disk, *extra: str):
             bound = read_stderr_until(proc, rb"tcp 127\.0\.0\.1:(\d+)", seen)
             assert bound, f"not listening: {bytes(seen)!r}"
             port = int(bound.group(1))
-            saved = int(send_until_full(port, proc, seen).group(1).replace(b",", b""))
+            saved = int(send_until_full(port, proc, seen, out).group(1).replace(b",", b""))
             assert proc.poll() is None  # still serving
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=TIMEOUT)

@@ -97,20 +97,28 @@ def _print(*args: str) -> bytes:
     return done.stdout
 
 
-def test_print_into_a_pipe_writes_the_original_bytes(tmp_path):
+def test_print_into_a_pipe_writes_the_original_bytes(tmp_path, run_main):
     """Into a pipe or a file, --print writes records byte for byte (ESC, CRLF, invalid UTF-8
-    and all): `logview --print | less -R` and extraction work; only a terminal gets symbols."""
+    and all): `logview --print | less -R` and extraction work; only a terminal gets symbols.
+    (The real command into a pipe for everything; the queries through ``cli.main`` here,
+    into a file-like that is no terminal either.)"""
     log = tmp_path / "app.log"
     log.write_bytes(HOSTILE)
     assert _print(str(log)) == HOSTILE + b"\n"  # everything: the file, plus a final newline
+
+    def printed(*args: str) -> bytes:
+        status, out, err = run_main(*args, "--print")
+        assert status == 0, err
+        return out
+
     second, third, last = (HOSTILE.index(b"2024-01-02 03:04:0" + n) for n in (b"6", b"7", b"8"))
     errors = HOSTILE[second:third] + HOSTILE[last:] + b"\n"
-    assert _print(str(log), "-q", "level>=ERROR") == errors
+    assert printed(str(log), "-q", "level>=ERROR") == errors
     other = tmp_path / "other.log"
     other.write_bytes(b"2024-01-02 03:04:05,500 - other - ERROR - merged \x1b[1mbold\x1b[0m\n")
-    merged = _print(str(log), str(other), "-q", "level>=ERROR")  # the index path, merged
+    merged = printed(str(log), str(other), "-q", "level>=ERROR")  # the index path, merged
     assert merged.count(b"\x1b[") == 4 and b"\xff\xfe" in merged
-    coloured = _print(str(log), "--color", "always")  # colour is for a reader of escapes:
+    coloured = printed(str(log), "--color", "always")  # colour is for a reader of escapes:
     assert "␛".encode() in coloured and b"\x1b[31mERROR" not in coloured  # log text escaped
 
 

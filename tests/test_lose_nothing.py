@@ -73,13 +73,13 @@ def compress(done, delay):  # logrotate compress, as it does it (delay: delaycom
         os.remove(path + late)
 """
 WRITERS = {
-    # ~80 rotations of 20 kB files at full speed, 20 kept (each lives ~0.3 s).
+    # ~40 rotations of 20 kB files at full speed, 20 kept (each lives ~0.3 s).
     "rotating": """
 use(logging.handlers.RotatingFileHandler(path, maxBytes=20000, backupCount=20))
 for seq in range(count):
     log.info("w%d seq %d", wid, seq)
 """,
-    # logrotate copytruncate every 300 records (shift, copy, truncate), 100 times, 20 kept.
+    # logrotate copytruncate every 300 records (shift, copy, truncate), 50 times, 20 kept.
     "copytruncate": """
 use(logging.FileHandler(path))
 for seq in range(count):
@@ -89,7 +89,7 @@ for seq in range(count):
         shutil.copyfile(path, path + ".1")
         os.truncate(path, 0)
 """,
-    # logrotate create every 300 records (shift, rename away, create empty), 100 times, 20
+    # logrotate create every 300 records (shift, rename away, create empty), 50 times, 20
     # kept; WatchedFileHandler reopens the name.
     "create": """
 use(logging.handlers.WatchedFileHandler(path))
@@ -120,7 +120,7 @@ use(logging.FileHandler(path))
 for seq in range(count):
     log.info("w%d seq %d", wid, seq)
 """,
-    # logrotate compress without delaycompress every 300 records, 100 times: shift the .N.gz
+    # logrotate compress without delaycompress every 300 records, 50 times: shift the .N.gz
     # names, rename away, create empty, gzip app.log.1 to app.log.1.gz and delete app.log.1.
     "compress": """
 use(logging.handlers.WatchedFileHandler(path))
@@ -151,7 +151,7 @@ for seq in range(count):
 """,
     # The multi-process pipeline: 4 processes (forked by this one) each log through a
     # QueueHandler onto one multiprocessing.Queue; a QueueListener here writes them through a
-    # RotatingFileHandler (about 60 rotations).
+    # RotatingFileHandler (about 30 rotations).
     "queue": """
 import multiprocessing
 context = multiprocessing.get_context("fork")  # (a -c script cannot be imported by a child)
@@ -190,11 +190,12 @@ for seq in range(count):
     log.info("w%d seq %d", wid, seq)
 """,
 }
-#: scenario -> (writers, records each)
-SIZES = {"rotating": (1, 30000), "copytruncate": (1, 30000), "create": (1, 30000),
-         "compress": (1, 30000), "delaycompress": (1, 30000),
-         "compress-back-to-back": (1, 3000), "create-keep-2": (1, 20000), "append": (4, 5000), "rotating-shared": (4, 5000),
-         "queue": (4, 5000)}
+#: scenario -> (writers, records each). (Tens of rotations each, at full speed: the many more
+#: of the soak, bench/soak.py, cost minutes.)
+SIZES = {"rotating": (1, 15000), "copytruncate": (1, 15000), "create": (1, 15000),
+         "compress": (1, 15000), "delaycompress": (1, 15000),
+         "compress-back-to-back": (1, 3000), "create-keep-2": (1, 20000), "append": (4, 2500),
+         "rotating-shared": (4, 2500), "queue": (4, 2500)}
 #: Scenarios whose writers all run in one process tree (queue's listener process forks them).
 ONE_PROCESS = {"queue"}
 

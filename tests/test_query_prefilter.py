@@ -142,30 +142,38 @@ messages = st.one_of(
 )
 
 
+# (The strategies a record draws from are made once: building and validating them again for
+# every record drawn was most of these tests' time.)
+_LEVEL_WRITTEN = st.sampled_from(LEVEL_NAMES)
+_CASES = st.sampled_from((0, 1, 2))  # as written, lower case, title case
+_EXCS = st.none() | messages.map(lambda m: "Traceback (most recent call last):\n" + m)
+_FIELDS = st.dictionaries(
+    st.sampled_from(["status", "user", "http"]),
+    st.one_of(st.integers(400, 600), st.text(max_size=5), st.just({"status": 503})),
+    max_size=3,
+)
+_LOGGERS = st.sampled_from(LOGGERS)
+_TIMES = st.none() | st.just(datetime(2024, 3, 10, 11, 30, tzinfo=UTC))
+
+
 @st.composite
 def records(draw) -> tuple[Record, str]:
-    written = draw(st.sampled_from(LEVEL_NAMES))
+    written = draw(_LEVEL_WRITTEN)
     if written is not None:
-        written = draw(st.sampled_from([written, written.lower(), written.title()]))
+        written = [written, written.lower(), written.title()][draw(_CASES)]
     name, number = level_from_name(written) if written else (None, 0)
     if written and written.upper() == "SUCCESS":
         number = 25  # loguru's JSON carries the number along with the name
-    exc = draw(st.none() | messages.map(lambda m: "Traceback (most recent call last):\n" + m))
-    fields = draw(
-        st.dictionaries(
-            st.sampled_from(["status", "user", "http"]),
-            st.one_of(st.integers(400, 600), st.text(max_size=5), st.just({"status": 503})),
-            max_size=3,
-        )
-    )
+    exc = draw(_EXCS)
+    fields = draw(_FIELDS)
     record = Record(
         message=draw(messages),
         level=name,
         levelno=number,
-        logger=draw(st.sampled_from(LOGGERS)),
+        logger=draw(_LOGGERS),
         exc=exc,
         fields=fields,
-        time=draw(st.none() | st.just(datetime(2024, 3, 10, 11, 30, tzinfo=UTC))),
+        time=draw(_TIMES),
     )
     return record, written or ""
 

@@ -140,6 +140,12 @@ def _loguru() -> bytes:
     return loguru_json(write).encode()
 
 
+@pytest.fixture(scope="module")
+def module_files(tmp_path_factory) -> dict[str, object]:
+    """``_files`` made once for the module (the tests only read them)."""
+    return _files(tmp_path_factory.mktemp("files"))
+
+
 def _files(tmp_path) -> dict[str, object]:
     pjl = tmp_path / "pjl.jsonl"
     _python_json_logger(pjl)
@@ -200,8 +206,8 @@ def _direct(path, fmt, printer, *, redactor=None, **kw) -> bytes:
 
 
 @pytest.mark.parametrize("output,color,original", OUTPUTS)
-def test_chunks_print_what_parsing_each_record_prints(tmp_path, output, color, original):
-    for name, path in _files(tmp_path).items():
+def test_chunks_print_what_parsing_each_record_prints(module_files, output, color, original):
+    for name, path in module_files.items():
         fmt = JsonFormat()
         printer = RecordPrinter(io.BytesIO(), output=output, color=color, original=original)
         expected = _reference(path, fmt, printer)
@@ -213,8 +219,8 @@ def test_chunks_print_what_parsing_each_record_prints(tmp_path, output, color, o
             assert len(EXACT) < expected.count(b"\n") / 4, (name, len(EXACT))
 
 
-def test_text_never_sends_control_sequences_to_a_terminal(tmp_path):
-    path = _files(tmp_path)["hostile"]
+def test_text_never_sends_control_sequences_to_a_terminal(module_files):
+    path = module_files["hostile"]
     printer = RecordPrinter(io.BytesIO(), output="text", original=False)
     got = _direct(path, JsonFormat(), printer, range_bytes=4096, workers=2)
     assert b"\x1b" not in got and "\x9b".encode() not in got and b"\x07" not in got
@@ -235,8 +241,8 @@ def test_a_key_mapping_reads_as_the_parser_reads(tmp_path):
         assert _direct(path, fmt, printer, range_bytes=1024, workers=2) == expected
 
 
-def test_with_redact_every_record_is_redacted_as_the_parser_redacts_it(tmp_path):
-    path = _files(tmp_path)["python-json-logger"]
+def test_with_redact_every_record_is_redacted_as_the_parser_redacts_it(module_files):
+    path = module_files["python-json-logger"]
     redactor = Redactor(choose_rules(["email", "ipv4"]))
     for output in ("text", "jsonl"):
         printer = RecordPrinter(io.BytesIO(), output=output, original=True)
@@ -248,20 +254,18 @@ def test_with_redact_every_record_is_redacted_as_the_parser_redacts_it(tmp_path)
 
 
 @pytest.mark.parametrize("output", ["text", "jsonl"])
-def test_cli_prints_everything_as_before(tmp_path, output):
+def test_cli_prints_everything_as_before(module_files, output, run_main, monkeypatch):
     """The command line into a pipe: the same bytes as through the follower (the path every
-    JSON record of a text print took before)."""
-    path = _files(tmp_path)["hostile"]
+    JSON record of a text print took before, run in this process)."""
+    path = module_files["hostile"]
     args = [str(path), "--print", "-o", output]
-    before = ("import sys; from logview import headless; "
-              "headless._chunk_renderer = lambda printer: None; "
-              "from logview.cli import main; sys.exit(main(sys.argv[1:]))")
-    slow = subprocess.run([sys.executable, "-c", before, *args], capture_output=True,
-                          check=True)
     fast = subprocess.run([sys.executable, "-m", "logview", *args], capture_output=True,
                           check=True)
-    assert fast.stdout == slow.stdout and fast.stdout.count(b"\n") > 250
-    assert fast.stderr == slow.stderr
+    monkeypatch.setattr(headless, "_chunk_renderer", lambda printer: None)
+    status, slow_out, slow_err = run_main(*args)
+    assert status == 0
+    assert fast.stdout == slow_out and fast.stdout.count(b"\n") > 250
+    assert fast.stderr.decode() == slow_err
 
 
 #: Queries with needles over the files of ``_files``: loggers, fields, levels, words, regexes.
@@ -296,11 +300,11 @@ def _matching(path, fmt, printer, query, **kw) -> tuple[bytes, int]:
 
 
 @pytest.mark.parametrize("output,color,original", OUTPUTS)
-def test_query_matches_print_what_parsing_each_record_prints(tmp_path, output, color,
-                                                              original):
+def test_query_matches_print_what_parsing_each_record_prints(tmp_path, module_files, output,
+                                                              color, original):
     """Every query's matches, decided and rendered together, are the bytes of every record
     parsed one by one, tested by the query and rendered."""
-    files = _files(tmp_path)
+    files = dict(module_files)
     huge = tmp_path / "huge.jsonl"  # lines of megabytes, one with nested objects
     huge.write_bytes(files["hostile"].read_bytes() + b"\n" + b"\n".join(json.dumps(
         {"asctime": "2024-01-02 03:04:05,123", "name": "recordchunks.app.db",
@@ -320,11 +324,12 @@ def test_query_matches_print_what_parsing_each_record_prints(tmp_path, output, c
         for text in MATCH_QUERIES:
             query = parse_query(text)
             expected = b"".join(printer.render(r) for r in records if query.matches(r))
-            # (Forked workers for two files: what they do differently is write in order.)
+            # (Forked workers for one file: what they do differently is write in order.)
             # Small ranges (records across every boundary) for each file; one range of the
-            # whole file and forked workers for two of them.
-            configs = ((997, 1),) + (((1 << 20, 1), (4096, 2))
-                                     if name in ("python-json-logger", "hostile") else ())
+            # whole file for two of them; forked workers for the hostile file, which is the
+            # python-json-logger file's bytes (cut at the same offsets) and hostile lines.
+            configs = ((997, 1),) + (((1 << 20, 1),) if name == "python-json-logger" else
+                                     ((1 << 20, 1), (4096, 2)) if name == "hostile" else ())
             if name == "huge":  # (each of many small ranges would look for its first start)
                 configs = ((1 << 20, 1), (1 << 20, 2))
             elif color:  # (colour is in the rendering, not in how ranges are cut)
@@ -340,13 +345,13 @@ def test_query_matches_print_what_parsing_each_record_prints(tmp_path, output, c
     assert printed > 2000
 
 
-def test_a_plain_object_is_tested_on_the_record_the_parser_makes(tmp_path):
+def test_a_plain_object_is_tested_on_the_record_the_parser_makes(module_files):
     """``record_of_plain`` (the record a query is tested on) equals the parsed record, field
     for field, on the python-json-logger file."""
     from logview.formats.jsonl import plain_values, record_of_plain
     from logview.record import RawRecord, parse_raw_record
 
-    path = _files(tmp_path)["python-json-logger"]
+    path = module_files["python-json-logger"]
     fmt = JsonFormat()
     offset, made = 0, 0
     for number, data in enumerate(path.read_bytes().splitlines(keepends=True), 1):
@@ -360,7 +365,7 @@ def test_a_plain_object_is_tested_on_the_record_the_parser_makes(tmp_path):
     assert made > 150
 
 
-def test_a_query_of_extra_fields_alone_makes_no_record_for_a_plain_object(tmp_path,
+def test_a_query_of_extra_fields_alone_makes_no_record_for_a_plain_object(module_files,
                                                                          monkeypatch):
     """``status>=500`` tests a plain object's fields without making its record (the query
     reads nothing else, ``Query.fields_only``); with a level term the record is made. Both
@@ -379,7 +384,7 @@ def test_a_query_of_extra_fields_alone_makes_no_record_for_a_plain_object(tmp_pa
         return of_plain(*args, **kw)
 
     monkeypatch.setattr(record_chunks, "record_of_plain", counted)
-    path = _files(tmp_path)["hostile"]
+    path = module_files["hostile"]
     printer = RecordPrinter(io.BytesIO(), original=True)
     got, _ = _matching(path, JsonFormat(), printer, "status>=202", workers=1)
     assert got.count(b"\n") >= 40 and not made

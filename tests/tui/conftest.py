@@ -124,6 +124,18 @@ async def until(pilot, condition: Callable[[], object], timeout: float = 5.0) ->
         await pilot.pause(0.01)
 
 
+async def type_text(pilot, app, text: str) -> None:
+    """Type ``text`` into the focused field as its key handler does for each printable key
+    (``Input.insert_text_at_cursor``), at once: each key the pilot presses waits for the app
+    to idle, tenths of a second a character."""
+    from textual.widgets import Input
+
+    field = app.focused
+    assert isinstance(field, Input), field
+    field.insert_text_at_cursor(text)
+    await pilot.pause()
+
+
 def record_list(app) -> RecordList:
     """The main screen's record list."""
     return app.screen.query_one(RecordList)

@@ -16,7 +16,7 @@ from logview.tui.widgets import record_search
 from logview.tui.widgets.histogram import TimeHistogram
 from logview.tui.widgets.query_bar import QueryBar
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import log_line, record_list, screen_text, until
+from tui.conftest import log_line, record_list, screen_text, type_text, until
 from tui.test_startup_keys import burst
 
 #: In the sample log, "u2" is in the records i % 7 == 2 (record 59 is the last of 60).
@@ -146,7 +146,8 @@ async def test_ampersand_filters_and_a_find_keeps_to_the_filter(make_store):
         records = await _loaded(pilot, app, 60)
         await pilot.press("ampersand")
         assert _bar(app).mode == "filter" and "filter &" in screen_text(app)
-        await pilot.press(*"level>=WARNING", "enter")
+        await type_text(pilot, app, "level>=WARNING")
+        await pilot.press("enter")
         shown = sum(store.record(p).levelno >= 30 for p in range(60))
         await until(pilot, lambda: records.positions is not None and records.row_count == shown)
         await _find(pilot, app, "u2")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from textual.widgets import Input
 
 from logview.tui.app import LogviewApp
 from logview.tui.goto_target import (
@@ -65,10 +66,16 @@ def _told(app, text: str) -> bool:
     return any(n.message == text for n in app._notifications)
 
 
-async def _go(pilot, app, text: str) -> None:
+async def _go(pilot, app, text: str, *, typed: bool = False) -> None:
+    """``:`` then ``text`` and Enter: ``typed`` key by key, else put in the prompt's field at
+    once (each key the pilot presses waits for the app to idle: 50 keys took seconds)."""
     await pilot.press("colon")
     await until(pilot, lambda: isinstance(app.screen, GotoScreen))
-    await pilot.press(*text, "enter")
+    if typed:
+        await pilot.press(*text)
+    else:
+        app.screen.query_one(Input).value = text
+    await pilot.press("enter")
 
 
 async def test_colon_goes_to_a_record_number_of_the_view(make_store):
@@ -76,7 +83,7 @@ async def test_colon_goes_to_a_record_number_of_the_view(make_store):
     async with app.run_test(size=(100, 30)) as pilot:
         records = app.screen.query_one(RecordList)
         await until(pilot, lambda: records.length == 200)
-        await _go(pilot, app, "42")
+        await _go(pilot, app, "42", typed=True)
         await until(pilot, lambda: records.cursor_row == 41 and not records.following)
         assert records.cursor_position == 41
         app.screen.query_one(QueryBar).submit("logger:app.db")  # every 4th record

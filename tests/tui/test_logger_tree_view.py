@@ -8,7 +8,7 @@ from textual.app import App, ComposeResult
 from logview.tui.app import LogviewApp
 from logview.tui.widgets.logger_tree import LoggerTree
 from logview.tui.widgets.record_list import RecordList
-from tui.conftest import until
+from tui.conftest import type_text, until
 
 
 class TreeApp(App):
@@ -55,7 +55,9 @@ async def test_typed_logger_query_marks_the_tree_and_t_shows_it(make_store):
         records = app.screen.query_one(RecordList)
         tree = app.screen.query_one(LoggerTree)
         await until(pilot, lambda: records.length == 40 and tree.total == 40)
-        await pilot.press("ampersand", *"logger:app.db", "enter")
+        await pilot.press("ampersand")
+        await type_text(pilot, app, "logger:app.db")
+        await pilot.press("enter")
         await until(pilot, lambda: records.positions is not None and records.row_count == 10)
         assert tree.active == "app.db" and not tree.active_exclude
         assert "● db" in str(tree.node_for("app.db").label)

@@ -119,7 +119,9 @@ async def test_hostile_text_stays_printable_when_wrapped(make_store):
 
 
 async def test_a_large_store_lays_out_only_a_screenful(make_store, monkeypatch):
-    count = 199_999  # the newest record (199998) is a long one
+    # 20,000 records (5 MB) is 200 times the records a screen needs; laying out all of
+    # them would touch every one. The newest record (19998) is a long one.
+    count = 19_999
     app = LogviewApp(make_store(text=_long_log(count, 3)))
     async with app.run_test(size=(80, 24)) as pilot:
         records = await loaded(pilot, app, count)

@@ -309,14 +309,14 @@ class Matcher:
 
     @staticmethod
     def hits(buf: bytes, literals: tuple[bytes, ...] | RegexNeedle,
-             folded: bool) -> list[int]:
+             folded: bool, escaped: bool | None = None) -> list[int]:
         """Sorted offsets of the needles (or the regex's matches) in ``buf``, and of escape
-        introducers (always candidates)."""
+        introducers (always candidates); ``escaped``: ``holds_escape(buf)``, when known."""
         if isinstance(literals, RegexNeedle):
             hits = literals.hits(buf)
         else:
             hits = find_all(buf.lower() if folded else buf, literals)
-        if holds_escape(buf):
+        if holds_escape(buf) if escaped is None else escaped:
             hits.extend(find_all(buf, ALWAYS_CANDIDATES))
         hits.sort()
         return hits

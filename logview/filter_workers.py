@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 MIN_BYTES = 32 << 20
 #: Bytes of records a worker tests at once (whole records: a span holds at least one).
 SPAN_BYTES = 4 << 20
+#: Bytes of records the viewer's thread tests at once while every worker is busy (a worker
+#: that answers meanwhile waits for its next span until this one is done).
+HERE_BYTES = 1 << 20
 #: Spans a worker holds at once (2: it has its next one at hand when it answers).
 SLOTS_PER_WORKER = 2
 #: Most worker processes.
@@ -165,11 +168,13 @@ class FilterWorkers:
         while told < hi and not cancelled():
             self._collect(out, held, free, block=False)
             if at < hi:
-                first = index.start(at)
-                end = min(hi, max(at + 1, index.find(first + self._slot_bytes)))
                 k = min(range(len(held)), key=lambda w: len(held[w]), default=-1)
-                sent = (self._send(at, end, k, free[k][-1]) if k >= 0 and free[k]
-                        else self._here(at, end))
+                send = k >= 0 and bool(free[k])
+                # (A span tested here is smaller: the workers' next spans wait for it.)
+                first = index.start(at)
+                step = self._slot_bytes if send or not self._workers else HERE_BYTES
+                end = min(hi, max(at + 1, index.find(first + step)))
+                sent = self._send(at, end, k, free[k][-1]) if send else self._here(at, end)
                 if isinstance(sent, tuple):
                     free[k].pop()
                     held[k].append(at)

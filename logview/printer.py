@@ -116,20 +116,20 @@ def synthesise(time_text: str, level: str | None, logger: str, message: str,
                fields: dict[str, Any], exc: str | None) -> str:
     """The text of a record made from its fields (a JSON object's): time, level, logger,
     message, the fields a program added as ``key=value``, the traceback on the next lines."""
-    parts = []
-    if time_text:
-        parts.append(time_text)
-    if level:
-        parts.append(level)
-    if logger:
-        parts.append(logger)
-    head = " ".join(parts)
-    text = f"{head} {message}" if head else message
+    if time_text and level and logger:  # (the usual record: one format, no list)
+        text = f"{time_text} {level} {logger} {message}"
+    else:
+        head = " ".join([part for part in (time_text, level, logger) if part])
+        text = f"{head} {message}" if head else message
     shown = _SHOWN
-    extra = [f"{k}={_field_text(v)}" for k, v in fields.items()
-             if shown.get(k) or (shown.get(k) is None and _shown(k))]
-    if extra:
-        text += " " + " ".join(extra)
+    for k, v in fields.items():
+        is_shown = shown.get(k)
+        if is_shown or (is_shown is None and _shown(k)):
+            # (``_field_text`` of the usual values written here: one call fewer a field)
+            if type(v) is int or (type(v) is str and v and " " not in v and '"' not in v):
+                text += f" {k}={v}"
+            else:
+                text += f" {k}={_field_text(v)}"
     if exc:
         text += "\n" + exc
     return text

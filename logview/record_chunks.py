@@ -86,21 +86,27 @@ class RecordChunks:
 
     def matching(self, buf: bytes, spans: list[tuple[int, int]], lines: list[int | None],
                  offset: int, keep: Callable[[Record], bool], *,
-                 fields_only: bool = False) -> list[bytes]:
+                 fields_only: bool = False, escaped: bool | None = None) -> list[bytes]:
         """The rendered records ``buf[s:e]`` of ``spans`` (whole records, in file order, the
         ``j``-th on line ``lines[j]``) that ``keep`` accepts, each tested on the record
         ``one`` would make (``one`` itself renders b"" for a record it does not keep):
         the candidates of a query's needles (``scan_ranges``). ``fields_only``: ``keep``
         reads nothing but a record's ``fields`` (``Query.fields_only``), so a plain
-        object's is tested on its fields alone, without making its record."""
+        object's is tested on its fields alone, without making its record. ``escaped``:
+        ``holds_escape(buf)``, when the caller knows it."""
         if not spans:
             return []
         starts, ends = [s for s, _ in spans], [e for _, e in spans]
         if self.read is None:
             one = self.one
             return [one(offset + s, ln, buf[s:e]) for s, e, ln in zip(starts, ends, lines)]
-        closes = [self._object_line(buf, s, e) for s, e in spans]
-        if holds_escape(buf):  # (rare: one search of the chunk, not one per record)
+        find = buf.find
+        # Per record: the end of its line when it is one object on one line (no escape yet),
+        # else 0, inline (a call a candidate costs as much as the test).
+        closes = [c if (c - 1 > s and buf[s] == _OPEN and buf[c - 1] == _CLOSE
+                        and find(b"\n", s, c) < 0) else 0
+                  for s, e in spans for c in (e - 1 if buf[e - 1] == _NEWLINE else e,)]
+        if holds_escape(buf) if escaped is None else escaped:  # (rare: one search a chunk)
             for hit in (m.start() for m in ESCAPE_BYTES_RE.finditer(buf)):
                 j = bisect_right(starts, hit) - 1
                 if j >= 0 and hit < ends[j]:  # the record holds an escape sequence
@@ -177,16 +183,6 @@ class RecordChunks:
         stamp = b"null" if time is None else b'"%b"' % time.isoformat().encode()
         return (b'{"time":%b%b%b,"exc":null,"fields":%b,"source":%b,"line":%d}\n'
                 % (stamp, head, dumps(message), fields_json, self._source_json, line))
-
-    @staticmethod
-    def _object_line(buf: bytes, s: int, e: int) -> int:
-        """``_object_lines`` for the one record ``buf[s:e]``, but for escape sequences (the
-        caller looks for them)."""
-        close = e - 1 if buf[e - 1] == _NEWLINE else e  # (e > s: a record holds a byte)
-        if (close - 1 <= s or buf[s] != _OPEN or buf[close - 1] != _CLOSE
-                or buf.find(b"\n", s, close) >= 0):
-            return 0
-        return close
 
     @staticmethod
     def _object_lines(buf: bytes, starts: np.ndarray, ends: np.ndarray,

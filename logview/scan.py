@@ -252,8 +252,10 @@ class Matcher:
         #: record from its object's fields without making the record (None: make it).
         self.fields_test = None if self.everything else _fields_test(fmt, query, redactor)
 
-    def candidates(self, buf: bytes, rel: np.ndarray) -> np.ndarray:
-        """Indexes ``j`` of the records ``buf[rel[j]:rel[j+1]]`` that may match."""
+    def candidates(self, buf: bytes, rel: np.ndarray, escaped: bool | None = None
+                   ) -> np.ndarray:
+        """Indexes ``j`` of the records ``buf[rel[j]:rel[j+1]]`` that may match
+        (``escaped``: ``holds_escape(buf)``, when known)."""
         groups = self.groups
         if groups is None:
             return np.arange(len(rel) - 1, dtype=np.int64)
@@ -271,7 +273,7 @@ class Matcher:
                 cand = group.within(buf, rel, cand)
             else:
                 cand = np.intersect1d(cand, group.records(buf, rel), assume_unique=True)
-        if holds_escape(buf):
+        if holds_escape(buf) if escaped is None else escaped:
             cand = np.union1d(cand, _ESCAPED.records(buf, rel))
         return cand
 
@@ -309,14 +311,14 @@ class Matcher:
 
     @staticmethod
     def hits(buf: bytes, literals: tuple[bytes, ...] | RegexNeedle,
-             folded: bool) -> list[int]:
+             folded: bool, escaped: bool | None = None) -> list[int]:
         """Sorted offsets of the needles (or the regex's matches) in ``buf``, and of escape
-        introducers (always candidates)."""
+        introducers (always candidates); ``escaped``: ``holds_escape(buf)``, when known."""
         if isinstance(literals, RegexNeedle):
             hits = literals.hits(buf)
         else:
             hits = find_all(buf.lower() if folded else buf, literals)
-        if holds_escape(buf):
+        if holds_escape(buf) if escaped is None else escaped:
             hits.extend(find_all(buf, ALWAYS_CANDIDATES))
         hits.sort()
         return hits
@@ -338,11 +340,13 @@ def _fields_test(fmt: LogFormat, query: QueryLike, redactor: Redactor | None
         return None
     keep = query.matches
 
-    def test(data: bytes) -> bool | None:
+    def test(data: bytes, clean: bool = False) -> bool | None:
+        """``clean``: ``data`` is known to hold no escape sequence."""
         line = data[:-1] if data[-1:] == b"\n" else data
         # A one-line object, as ``object_reader`` reads it (``record_chunks``); an escape
         # sequence is stripped by the parser first: that record is made.
-        if line[:1] != b"{" or line[-1:] != b"}" or b"\n" in line or holds_escape(line):
+        if line[:1] != b"{" or line[-1:] != b"}" or b"\n" in line or (
+                not clean and holds_escape(line)):
             return None
         values = plain(line)
         return None if values is None else keep(FieldsOnly(values[5]))
@@ -415,7 +419,8 @@ def match_chunk(matcher: Matcher, buf: bytes, rel: np.ndarray, short: dict[int, 
     first, whose line ``line_of(lo)`` says) that match: their ``j`` and the records (none
     without ``want_records``: a query of fields alone then makes none it need not).
     ``short``: the bytes of records that could not be read whole (``read_records``)."""
-    cand = matcher.candidates(buf, rel)
+    escaped = holds_escape(buf)  # (asked once: no record of a chunk without one holds one)
+    cand = matcher.candidates(buf, rel, escaped)
     found: list[int] = []
     records: list[Record] = []
     if not len(cand):
@@ -427,8 +432,8 @@ def match_chunk(matcher: Matcher, buf: bytes, rel: np.ndarray, short: dict[int, 
     count_lines = want_records or getattr(matcher.query, "reads_line", True)
     line = line_of(lo) if count_lines else 0
     prev = 0
-    for j in cand.tolist():
-        s, e = int(rel[j]), int(rel[j + 1])
+    clean = not escaped
+    for j, s, e in zip(cand.tolist(), rel[cand].tolist(), rel[cand + 1].tolist()):
         if count_lines:
             line += buf.count(b"\n", prev, s)
             prev = s
@@ -436,7 +441,7 @@ def match_chunk(matcher: Matcher, buf: bytes, rel: np.ndarray, short: dict[int, 
         if not data:
             continue  # its bytes are gone for good (said by the source)
         if test is not None:
-            kept = test(data)
+            kept = test(data, clean and j not in short)
             if kept is not None:
                 if kept:
                     found.append(j)

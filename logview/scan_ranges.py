@@ -36,7 +36,7 @@ import numpy as np
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
 from logview.level_heads import LevelHeads
-from logview.record import RawRecord, Record, parse_raw_record
+from logview.record import RawRecord, Record, holds_escape, parse_raw_record
 from logview.scan import Matcher, QueryLike, RegexNeedle
 from logview.sources.base import ByteSource
 
@@ -76,7 +76,7 @@ class MatchRenderer(Protocol):
 
     def matching(self, buf: bytes, spans: list[tuple[int, int]], lines: list[int | None],
                  offset: int, keep: Callable[[Record], bool], *,
-                 fields_only: bool = False) -> list[bytes]: ...
+                 fields_only: bool = False, escaped: bool | None = None) -> list[bytes]: ...
 
 
 #: Makes a ``ChunkRenderer`` for a format (None: records are read with the parser only),
@@ -155,13 +155,15 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         named = job.heads.named_spans(buf)
         if named is not None:
             return _scan_heads(job, buf, named, first, line)
-    hits = Matcher.hits(buf, job.literals, job.folded)
+    escaped = holds_escape(buf)  # (a pass over the range: asked once)
+    hits = Matcher.hits(buf, job.literals, job.folded, escaped)
     counted = 0
     done = 0  # end of the last record handled: a record start
     out: list[bytes] = []
     test_at, record_end = job.detector.starts_at, job.detector.next_start
     # A line that opens with one of these bytes starts a record (JSON's ``{``): no test.
     sure = job.detector.format.sure_start_bytes if job.detector.signature is None else b""
+    sure_byte = sure[0] if len(sure) == 1 else -1  # (one byte: compared, not searched)
     rfind, find, admits = buf.rfind, buf.find, Matcher.admits
     name, make = job.name, job.matcher.record
     render, confirm, chunks = job.render, job.confirm, job.matching
@@ -174,14 +176,14 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
         if hit < done:
             continue
         s = rfind(b"\n", done, hit) + 1 or done
-        if not (sure and buf[s:s + 1] in sure):
+        if buf[s] != sure_byte and not (sure and buf[s:s + 1] in sure):
             line_start = s
             while s > done and not test_at(buf, s, final):
                 s = rfind(b"\n", done, s - 1) + 1 or done
                 if line_start - s > MAX_RECORD_BYTES:
                     raise NeedIndex(f"{name}: a record longer than {MAX_RECORD_BYTES} bytes")
         e = find(b"\n", hit) + 1 or size
-        if not (sure and buf[e:e + 1] in sure):
+        if not (e < size and buf[e] == sure_byte) and not (sure and buf[e:e + 1] in sure):
             e = record_end(buf, e, final)
         if e - s > MAX_RECORD_BYTES:
             raise NeedIndex(f"{name}: a record longer than {MAX_RECORD_BYTES} bytes")
@@ -206,7 +208,8 @@ def scan_range(job: ScanJob, a: int, b: int, line_at_a: int) -> tuple[bytes, int
     if chunks is not None:
         out = [piece for piece in chunks.matching(
             buf, spans, lines, first, job.matcher.matches,
-            fields_only=getattr(job.matcher.query, "fields_only", False)) if piece]
+            fields_only=getattr(job.matcher.query, "fields_only", False), escaped=escaped)
+            if piece]
     return b"".join(out), len(out)
 
 

@@ -22,6 +22,7 @@ from logview.formats.base import LogFormat
 from logview.formats.journald import is_journal_entry, record_from_journal
 from logview.formats.json_columns import JsonColumnWalker, JsonReading
 from logview.formats.json_levels import SCHEMA_KEYS, level_scans
+from logview.formats.json_plain import plain_reader
 from logview.formats.json_roles import (
     _EXC,
     _LEVEL,
@@ -210,7 +211,8 @@ class JsonFormat(LogFormat):
         when its record must be made (``object_reader``); None for a subclass."""
         if self.object_reader() is None:
             return None
-        return self._reader(plain_values)
+        roles = self._roles
+        return plain_reader(roles, lambda obj: plain_values(obj, roles), _level_name, _clean)
 
     def _reader(self, make):
         """A reader of one object's bytes: ``make(obj, roles)``, or None for what orjson

@@ -158,7 +158,9 @@ def _print_direct(store: Store, query: QueryLike, printer: RecordPrinter,
         return False
     out.flush()  # forked workers must not inherit unwritten output
     fd = None
-    if job.every is not None or job.matching is not None:  # big output: the workers write it
+    # Big output (every record, or records with their tracebacks found by their heads):
+    # the workers write it, not pickle it to this process to be written again.
+    if job.every is not None or job.matching is not None or job.heads is not None:
         try:
             fd = out.fileno()
         except (AttributeError, OSError, ValueError):

@@ -36,6 +36,7 @@ import numpy as np
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
 from logview.level_heads import LevelHeads
+from logview.level_verdicts import keep_by_names
 from logview.record import RawRecord, Record, holds_escape, parse_raw_record
 from logview.scan import Matcher, QueryLike, RegexNeedle
 from logview.sources.base import ByteSource
@@ -281,31 +282,6 @@ def _scan_by_columns(job: ScanJob, buf: bytes, first: int, line: int | None
     return b"".join(out), len(out)
 
 
-class _NotLevels(Exception):
-    """A query read more of a record than its level (``_levels_keep``)."""
-
-
-class _NoLoggers(list):
-    """The logger names of a view that has only levels: asking for them is refused."""
-
-    def __iter__(self):
-        raise _NotLevels
-
-    def __len__(self) -> int:
-        raise _NotLevels
-
-
-def _levels_keep(query: QueryLike, levelnos: np.ndarray) -> np.ndarray | None:
-    """The query's ``column_mask`` on records of which only the level numbers are known,
-    or None when it asks for more (a logger: refused; a time: there is none, so the
-    columns do not answer)."""
-    view = ColumnView(levelnos, np.zeros(len(levelnos), dtype=np.int32), _NoLoggers())
-    try:
-        return query.column_mask(view)  # type: ignore[attr-defined]
-    except _NotLevels:
-        return None
-
-
 def _scan_heads(job: ScanJob, buf: bytes, named: list[tuple[int, int, bytes | None]],
                 first: int, line: int | None) -> tuple[bytes, int]:
     """``scan_range`` for a level query found by record heads (``level_heads``), or for the
@@ -319,19 +295,18 @@ def _scan_heads(job: ScanJob, buf: bytes, named: list[tuple[int, int, bytes | No
     spans = [(s, e) for s, e, _ in named]
     pieces = [buf[s:e] for s, e in spans]
     names = [name for _, _, name in named]
-    levelnos = None
+    keep = None
     if job.heads is not None and None not in names:
-        levelnos = job.heads.levelnos(names)  # type: ignore[arg-type]
-    keep = None if levelnos is None else _levels_keep(job.matcher.query, levelnos)
+        keep = keep_by_names(job.heads, job.matcher.query, names)  # type: ignore[arg-type]
     if keep is None:
         part = np.zeros(len(spans) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in pieces], out=part[1:])
         # (Offsets in the joined chunk are not the file's: only the columns are read from it.)
         keep = _column_keep(job, b"".join(pieces), part, first)
     name, make, render, as_read = job.name, job.matcher.record, job.render, job.as_read
-    kept = np.flatnonzero(keep).tolist()
+    kept = range(len(pieces)) if keep is True else np.flatnonzero(keep).tolist()
     if as_read is not None and all(as_read(pieces[j]) is pieces[j] for j in kept[-1:]):
-        joined = b"".join([pieces[j] for j in kept])
+        joined = b"".join(pieces if keep is True else [pieces[j] for j in kept])
         if b"{" not in joined:
             # Every kept record is printed as it is (``printer.known_original_bytes``: text
             # with no ``{``, ending at a newline as all but the range's last do; that one

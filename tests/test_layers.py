@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("boundaries, index", ("logview.boundaries", "logview.index", "logview.level_starts",
                             "logview.level_heads")),
     ("scan", ("logview.scan", "logview.scan_ranges", "logview.columns", "logview.column_store",
+              "logview.level_verdicts",
               "logview.range_columns", "logview.ready_columns", "logview.filter_workers")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
                        "logview.printer", "logview.jsonl_chunks",

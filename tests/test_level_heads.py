@@ -243,3 +243,41 @@ def test_the_record_search_finds_what_the_line_walk_finds(stores):
         a = data.rfind(b"\n", 0, a) + 1
         piece = data[a:b]
         assert heads.named_spans(piece) == walk.named_spans(piece), (a, b)
+
+
+def test_forked_workers_write_the_records_they_find_by_heads_themselves(tmp_path,
+                                                                       monkeypatch):
+    """``--print`` into a file: the workers write their ranges' records in order (nothing
+    goes back to the parent to be written again), the same bytes as parsing prints."""
+    from logview import headless
+
+    path = tmp_path / "app.log"
+    write_log(path, logging.BASIC_FORMAT, seed=1, escapes=False)
+    fmt = TemplateFormat(logging.BASIC_FORMAT)
+    indexed = LogStore(StaticFileSource(str(path)), fmt)
+    indexed.update(final=True)
+    monkeypatch.setattr(scan_ranges, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(scan_ranges, "HEADS_RANGE_BYTES", 8192)
+    written: list[bytes] = []
+    monkeypatch.setattr(RecordPrinter, "write_rendered",
+                        lambda self, data, count: written.append(data) or None)
+    query = parse_query("level>=ERROR")
+    with open(tmp_path / "out.log", "wb") as out:
+        headless.run_print(LogStore(StaticFileSource(str(path)), fmt), query, out,
+                           original=True)
+    assert (tmp_path / "out.log").read_bytes() == reference(indexed, query, "original")
+    assert len(written) > 5 and not any(written)  # counts only came back
+
+
+def test_the_names_of_the_start_pattern_become_their_prefix_tree():
+    """The record search reads the start pattern's 87 level names as a prefix tree of the
+    same names (one step turns a line away); any other alternation is left as it is."""
+    fmt = TemplateFormat(logging.BASIC_FORMAT)
+    source, names = fmt.start_pattern.pattern, fmt.start_vocabulary().names
+    tree = level_heads._with_name_trie(source, names)
+    assert tree != source and b"INFORMATIONAL|" not in tree
+    lines = [b"ERROR:a:b", b"ERRORS:a:b", b"ERR:a:", b"Level 5:x:y", b"Traceback:x:y",
+             b"warni:a.b:c", b"WARNINGS:a:b", b"INFO: a:b", b"informationa:x:y"]
+    for line in lines:
+        assert (re.match(tree, line) is None) == (re.match(source, line) is None), line
+    assert level_heads._with_name_trie(source, names[:-1]) == source  # not the same names

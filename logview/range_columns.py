@@ -2,8 +2,9 @@
 counting rides on the index instead of following it on the viewer's one core.
 
 A store that counts its records (``columns.RecordCounter``) hands its index a
-``RangeColumns``. When the index has much to catch up on (``RANGE_MIN_BYTES``: a big file
-opened) and the machine has two cores or more, each line-aligned range it scans has the
+``RangeColumns``. When the workers are on (``_enabled``: off by default), the machine has two
+cores or more and the index has much to catch up on (``RANGE_MIN_BYTES``: a big file
+opened), each line-aligned range it scans has the
 level, logger and time of each record starting there read (``columns.columns_of``: the
 format's walker, the rest parsed) while its bytes are at hand: by one of ``workers()``
 processes when one is free (a copy of the bytes in a slot of shared memory, the index's
@@ -65,16 +66,16 @@ if TYPE_CHECKING:
 
 
 def _enabled() -> bool:
-    """On with two cores or more, unless ``LOGVIEW_RANGE_WORKERS=0``. The workers are safe to
+    """Off unless ``LOGVIEW_RANGE_WORKERS=1`` (and two cores or more). The workers are safe to
     run under the threaded viewer: they are forked by a fork server started as a fresh
     interpreter (``fork_server``), never by the viewer (a worker forked from it once hung on
     an import lock another thread held at the fork, and the index waited for it forever),
     and every reply has a deadline (``reply_seconds``): a worker that misses it is killed and
     the counter reads its records itself. The index never waits for them; the counter waits
-    for a range a worker reads at most ``columns.PENDING_WAIT``. With one core they would
-    only take turns with the index: off."""
-    wanted = os.environ.get("LOGVIEW_RANGE_WORKERS", "")
-    return wanted != "0" and cpus() >= 2
+    for a range a worker reads at most ``columns.PENDING_WAIT``. But on two cores they
+    gain nothing clear yet (the whole viewer still uses about one core) and their shared
+    memory puts a JSON file's viewer over its memory budget (the README's figures): off."""
+    return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and cpus() >= 2
 
 
 #: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).

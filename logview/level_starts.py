@@ -288,9 +288,8 @@ _SEVEN = np.uint64((1 << 56) - 1)
 _TOP = np.uint64(0x80 << 56)
 #: Words gathered for a name's word (7 bytes each, after its first byte).
 _PLAIN_ROUNDS = 5
-#: Bytes the plain test may read from a line start (the name's word and its first byte;
-#: 8 more: each word is read as the two aligned words it straddles).
-_PLAIN_REACH = 8 + 1 + 7 * _PLAIN_ROUNDS + 16
+#: Bytes the plain test may read from a line start (the name's word and its first byte).
+_PLAIN_REACH = 8 + 1 + 7 * _PLAIN_ROUNDS + 8
 
 
 def _stop_flags(w: np.ndarray, byte: np.uint64) -> tuple[np.ndarray, np.ndarray]:
@@ -377,47 +376,26 @@ class _PlainHead:
             return None
 
     def decide(self, arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        """1 / 0 / -1 (start, not one, ``_decide`` says) for the lines at ``starts``.
-
-        Words are read as the aligned words they straddle, shifted together: numpy gathers
-        aligned 64-bit words at 12 instructions each, unaligned ones (a view with a stride
-        of one byte) at 57; the shifts are a few more vector operations."""
+        """1 / 0 / -1 (start, not one, ``_decide`` says) for the lines at ``starts``."""
         out = np.full(len(starts), -1, dtype=np.int8)
         full = int(np.searchsorted(starts, len(arr) - _PLAIN_REACH, side="right"))
         if full == 0:
             return out
-        if arr.ctypes.data % 8:  # (bytes objects are aligned; a view into one may not be)
-            arr = arr.copy()
-        aligned = arr[: len(arr) // 8 * 8].view(np.uint64)
-        at = starts[:full].astype(np.int64, copy=False)
-        # The line's first 16 bytes: three aligned words shifted by the line's skew.
-        q = at >> 3
-        skew = ((at & 7) << 3).view(np.uint64)
-        back = _U(64) - skew  # (a shift by 64 gives 0 in numpy: skew 0 takes no bits)
-        w = aligned[q] >> skew
-        w1 = aligned[q + 1]
-        w |= w1 << back
-        w1 >>= skew
-        q += 2
-        w1 |= aligned[q] << back
+        words = np.ndarray((len(arr) - 7,), dtype="<u8", buffer=arr, offset=0, strides=(1,))
+        at = starts[:full]
         # The name: up to the first ``after`` byte or byte up to 0x20 of the first word.
+        w = words[at]
         _eq, stop = _stop_flags(w, self._after)
         stop &= _U(0) - stop  # that byte's top bit alone (0: none in the word)
         key = w & ((stop << _U(1)) - _U(1))  # the name and that byte (all of w if none)
-        slot = ((key * self._mix) >> _U(52)).view(np.int64)
+        slot = ((key * self._mix) >> _U(52)).astype(np.intp)
         named = self._table[slot] == key
-        # A long name or Level 15 (the general test says): asked of the other lines only.
-        other = np.flatnonzero(~named)
-        odd = np.zeros(full, dtype=bool)
-        odd[other] = self._asks[slot[other]] == key[other]
+        odd = self._asks[slot] == key  # a long name, Level 15
         # The word: its first byte (any but whitespace), then its first ``end`` or byte up
         # to 0x20 after it, 7 bytes at a time (the word's first 8 bytes read for all lines).
-        skip = _byte_of(stop)
-        skip += 1  # the word's first byte, 1 to 8 bytes into the line
-        shift = (skip << 3).view(np.uint64)
-        w >>= shift
-        w1 <<= _U(64) - shift
-        w |= w1
+        pos = at + _byte_of(stop)
+        pos += 1
+        w = words[pos]
         first = w.astype(np.uint8)
         lead = first <= 0x20  # whitespace: not a start; a control byte: the pattern says
         odd |= named & lead & _control_byte(first)
@@ -434,14 +412,14 @@ class _PlainHead:
         decided[:] = start.view(np.int8)
         gap = np.flatnonzero(gap)
         if len(gap):
-            self._control(arr, decided, gap, at[gap] + skip[gap] + 1, stop[gap])
+            self._control(arr, decided, gap, pos[gap] + 1, stop[gap])
         np.putmask(decided, odd, -1)
         cand = np.flatnonzero(on)
-        pos = at[cand] + skip[cand] + 8
+        pos = pos[cand] + 8
         for _ in range(_PLAIN_ROUNDS - 1):
             if not len(cand):
                 return out
-            w = _word_at(aligned, pos) & _SEVEN
+            w = words[pos] & _SEVEN
             eq, stop = _stop_flags(w, self._end)
             stop &= _U(0) - stop
             end = (eq & stop) != _U(0)
@@ -463,16 +441,6 @@ class _PlainHead:
         if len(lines):
             byte = arr[pos + _byte_of(stop)]
             decided[lines[~_WHITE_BYTE[byte]]] = -1
-
-
-def _word_at(aligned: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """The 8 bytes from byte ``pos[j]`` (int64) of the data ``aligned`` holds as words."""
-    q = pos >> 3
-    skew = ((pos & 7) << 3).view(np.uint64)
-    w = aligned[q] >> skew
-    q += 1
-    w |= aligned[q] << (_U(64) - skew)
-    return w
 
 
 def _bit(bits: np.ndarray, at: np.ndarray) -> np.ndarray:

@@ -20,11 +20,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from logging_helpers import loguru_json
 
+from logview.formats import json_levels
 from logview.formats.jsonl import JsonFormat
 from logview.number_patterns import complement, int_range, json_number_value
 from logview.printer import RecordPrinter
 from logview.query import parse_query
 from logview.query.value_needles import field_pattern
+from logview.record import LEVEL_SPELLINGS
 from logview.scan import Matcher, RegexNeedle
 from logview.scan_ranges import make_job
 from logview.sources.base import StaticFileSource
@@ -105,6 +107,39 @@ def test_the_quick_refusal_never_changes_what_a_value_pattern_matches(ranges, te
     bare = pattern[len(refusal):]
     data = text.encode()
     assert (re.match(pattern, data) is None) == (re.match(bare, data) is None), (ranges, text)
+
+
+LEVEL_WORDS = st.sampled_from(sorted(LEVEL_SPELLINGS | {"Level 45", "WARNING ", " INFO", "ERRORS"}))
+LEVEL_VALUE_TEXT = st.one_of(
+    st.tuples(LEVEL_WORDS, st.sampled_from(['"', '",', '"}', '" ', 'x"', ""]),
+              st.text("\"ab, :}{", max_size=6)).map(lambda t: '"' + "".join(t)),
+    st.text('"INFOWARNIGEeroinfa0123456789{}:, .\\-', max_size=14))
+
+
+@settings(max_examples=250, deadline=None)
+@given(op=st.sampled_from(OPS), number=st.sampled_from([5, 10, 20, 25, 30, 40, 45, 50, 60]),
+       text=LEVEL_VALUE_TEXT)
+@example(op=">=", number=40, text='"INFO"')
+@example(op=">=", number=40, text='"ERROR"')
+@example(op="<", number=30, text='"warn"')
+def test_the_refusal_of_lower_level_names_never_changes_what_a_level_value_matches(op, number,
+                                                                                  text):
+    """``level_value`` opens with a refusal of the names the comparison does not admit, as
+    whole strings: the pattern without it matches exactly the same texts."""
+    pattern = json_levels.level_value(op, number)
+    assert pattern is not None
+    refusal = pattern[:pattern.index(b'")') + 2] if pattern.startswith(b'(?!"(?:') else b""
+    bare = pattern[len(refusal):]
+    data = text.encode()
+    assert (re.match(pattern, data) is None) == (re.match(bare, data) is None), (op, number, text)
+
+
+def test_the_refusal_turns_away_the_common_lower_levels():
+    pattern = json_levels.level_value(">=", 40)
+    for text in (b'"INFO"', b'"debug",', b'"Warning"}'):
+        assert re.match(pattern[:pattern.index(b'")') + 2], text) is None  # refused at once
+        assert re.match(pattern, text) is None
+    assert re.match(pattern, b'"ERROR"') and re.match(pattern, b'"Level 45"')
 
 
 NUMBER_TEXT = st.from_regex(r"\A ?[+-]?(\d{1,4}(\.\d{0,2})?|\.\d{1,2})([eE][+-]?\d)? ?\Z")

@@ -96,6 +96,15 @@ def required_literals(pattern: re.Pattern[bytes]) -> Needles | None:
     return Needles(unique, exact, ignorecase)
 
 
+def gate_literals(pattern: re.Pattern[bytes]) -> tuple[bytes, ...] | None:
+    """Literals one of which every match of ``pattern`` holds as they are (not case-folded),
+    or None: a chunk that ``lacks`` them all holds no match."""
+    needles = required_literals(pattern)
+    if needles is None or needles.ignorecase or not all(needles.literals):
+        return None
+    return needles.literals
+
+
 def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
     """Every offset where one of ``literals`` begins (``bytes.find`` runs at GB/s).
 
@@ -106,13 +115,19 @@ def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
     append = found.append
     find = buf.find
     for literal in literals:
-        if len(literal) > 1 and not all(byte in buf for byte in _distinct_bytes(literal)):
+        if len(literal) > 1 and lacks(buf, (literal,)):
             continue
         pos = find(literal)
         while pos >= 0:
             append(pos)
             pos = find(literal, pos + 1)
     return found
+
+
+def lacks(buf: bytes, literals: tuple[bytes, ...]) -> bool:
+    """Whether ``buf`` cannot hold any of ``literals``: each misses a byte of its own in it
+    (one ``memchr`` a distinct byte, which stops at the first it finds)."""
+    return all(not all(byte in buf for byte in _distinct_bytes(literal)) for literal in literals)
 
 
 _DISTINCT: dict[bytes, tuple[bytes, ...]] = {}

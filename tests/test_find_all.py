@@ -8,7 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from logview.needles import find_all
+from logview.needles import find_all, lacks
+from logview.scan import RegexNeedle
 
 _BYTES = st.binary(max_size=200).map(lambda b: bytes(x % 6 + 0x61 for x in b))  # "a".."f"
 
@@ -29,3 +30,27 @@ def test_a_rare_marker_is_found_and_a_missing_one_is_not():
     buf = b'{"a": 1}\n' * 1000 + b'{"MESSAGE":[1]}\n'
     assert find_all(buf, (b'"MESSAGE":[',)) == [9001]
     assert find_all(buf[:9000], (b'"MESSAGE":[', b'"a"')) == list(range(1, 9000, 9))
+
+
+_PIECES = st.lists(st.sampled_from([b'"lvl": 50', b'"level": "x"', b'"severity":"E"', b"lv",
+                                    b'PRIORITY"', b"PRIORIT", b"y", b'"', b"\n", b"ab"]),
+                   max_size=12).map(b"".join)
+_KEYS = [rb'level"[ ]*:[ ]*"', rb'lvl"[ ]*:[ ]*[0-9]', rb'severity"[ ]*:[ ]*"E', rb'PRIORITY"',
+         rb'(?:lvl|severity)"', rb'PRIORITY"|l(?:v|e)', rb"y*"]
+
+
+@given(_PIECES)
+def test_a_regex_needle_finds_what_its_patterns_find(buf):
+    """``RegexNeedle`` runs a pattern only over a chunk holding every byte of one of its
+    literals: it finds what the patterns find, also when a pattern is skipped."""
+    patterns = tuple(re.compile(key) for key in _KEYS)
+    expected = sorted(m.start() for p in patterns for m in p.finditer(buf))
+    assert sorted(RegexNeedle(patterns).hits(buf)) == expected
+
+
+def test_a_regex_needle_skips_a_pattern_whose_literal_a_chunk_lacks():
+    needle = RegexNeedle((re.compile(rb'PRIORITY"[ ]*:'), re.compile(rb'lvl"[ ]*:')))
+    assert [gate for _, gate in needle._gated] == [(b'PRIORITY"',), (b'lvl"',)]
+    buf = b'{"lvl": 5, "prio": 1}\n'
+    assert lacks(buf, (b'PRIORITY"',)) and not lacks(buf, (b'lvl"',))
+    assert needle.hits(buf) == [2]

@@ -7,10 +7,13 @@ give ``None`` and callers run the regex itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+
+import numpy as np
 
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT}
 
@@ -126,8 +129,59 @@ def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
 
 def lacks(buf: bytes, literals: tuple[bytes, ...]) -> bool:
     """Whether ``buf`` cannot hold any of ``literals``: each misses a byte of its own in it
-    (one ``memchr`` a distinct byte, which stops at the first it finds)."""
-    return all(not all(byte in buf for byte in _distinct_bytes(literal)) for literal in literals)
+    (one ``memchr`` a distinct byte, which stops at the first it finds) or, in a big chunk, one
+    of its two rarest pairs of adjacent bytes (``_lacks_pair``)."""
+    pairs = None
+    for literal in literals:
+        if not all(byte in buf for byte in _distinct_bytes(literal)):
+            continue
+        if len(literal) < 2 or len(buf) < PAIR_TEST_BYTES or buf.find(literal, 0, _PEEK) >= 0:
+            return False
+        if pairs is None:
+            pairs = _pair_views(buf)
+        if not _lacks_pair(pairs, literal):
+            return False
+    return True
+
+
+#: A chunk from this size on has its literals' byte pairs tested (two numpy compares over its
+#: 16-bit words, about 0.25 ms for 4 MB, against 1.5-2.5 ms for a pass of ``re`` or
+#: ``bytes.find``): a key like ``lvl"`` whose bytes all occur elsewhere (``levelname``) is
+#: ruled out by ``lv``.
+PAIR_TEST_BYTES = 256 * 1024
+#: A literal found this near the chunk's start is there: no pair is tested.
+_PEEK = 16 * 1024
+#: Bytes of log text from the most common to the rarer (a literal's rarest pairs are tested;
+#: any byte not listed counts as rarer than all of these; `v` is common in JSON lines, whose
+#: every record holds a `level` key). Only the speed depends on it.
+_COMMON = b' "e:,t0a12o3n4i5s6r7l8h9du.c-m_vpgTfyw/IbENOkRSAxDqLCjz'
+_RANK = {b: k for k, b in enumerate(_COMMON)}
+
+
+def _pair_views(buf: bytes):
+    """``buf``'s little-endian 16-bit words at its even and its odd offsets."""
+    n = len(buf)
+    return (np.frombuffer(buf, dtype="<u2", count=n // 2),
+            np.frombuffer(buf, dtype="<u2", offset=1, count=(n - 1) // 2))
+
+
+def _lacks_pair(pairs, literal: bytes) -> bool:
+    """Whether one of the two rarest pairs of adjacent bytes of ``literal`` is nowhere in the
+    chunk whose word views are ``pairs`` (every pair of adjacent bytes is one of its words)."""
+    even, odd = pairs
+    for word in _rare_words(literal):
+        if not ((even == word).any() or (odd == word).any()):
+            return True
+    return False
+
+
+@functools.cache
+def _rare_words(literal: bytes) -> tuple[int, ...]:
+    """The 16-bit words of ``literal``'s two rarest adjacent pairs (by ``_COMMON``)."""
+    rank = len(_COMMON)
+    pairs = sorted({literal[k:k + 2] for k in range(len(literal) - 1)},
+                   key=lambda p: -(_RANK.get(p[0], rank) + _RANK.get(p[1], rank)))
+    return tuple(p[0] | p[1] << 8 for p in pairs[:2])
 
 
 _DISTINCT: dict[bytes, tuple[bytes, ...]] = {}

@@ -3,11 +3,13 @@ one of its bytes is missing from the buffer (found by ``memchr``)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from logview import needles
 from logview.needles import find_all, lacks
 from logview.scan import RegexNeedle
 
@@ -39,13 +41,37 @@ _KEYS = [rb'level"[ ]*:[ ]*"', rb'lvl"[ ]*:[ ]*[0-9]', rb'severity"[ ]*:[ ]*"E',
          rb'(?:lvl|severity)"', rb'PRIORITY"|l(?:v|e)', rb"y*"]
 
 
-@given(_PIECES)
-def test_a_regex_needle_finds_what_its_patterns_find(buf):
+@given(_PIECES, st.booleans())
+def test_a_regex_needle_finds_what_its_patterns_find(buf, pairs):
     """``RegexNeedle`` runs a pattern only over a chunk holding every byte of one of its
-    literals: it finds what the patterns find, also when a pattern is skipped."""
+    literals (and, in a big chunk, their rarest pairs): it finds what the patterns find, also
+    when a pattern is skipped. (``pairs``: the pair test as for a big chunk.)"""
     patterns = tuple(re.compile(key) for key in _KEYS)
     expected = sorted(m.start() for p in patterns for m in p.finditer(buf))
-    assert sorted(RegexNeedle(patterns).hits(buf)) == expected
+    with _pair_tests(pairs):
+        assert sorted(RegexNeedle(patterns).hits(buf)) == expected
+
+
+@contextlib.contextmanager
+def _pair_tests(on: bool):
+    saved = needles.PAIR_TEST_BYTES, needles._PEEK
+    if on:
+        needles.PAIR_TEST_BYTES, needles._PEEK = 0, 0
+    try:
+        yield
+    finally:
+        needles.PAIR_TEST_BYTES, needles._PEEK = saved
+
+
+def test_a_chunk_lacking_a_rare_pair_lacks_the_literal():
+    # Every byte of 'lvl"' and of 'severity"' is in levelname's lines, not 'lv' nor 'ty'.
+    big = b'{"levelname": "INFO", "message": "served", "user": 7}\n' * 6000
+    assert len(big) > needles.PAIR_TEST_BYTES
+    assert needles.lacks(big, (b'lvl"',)) and needles.lacks(big, (b'severity"', b'lvl"'))
+    assert not needles.lacks(big, (b'levelname',)) and not needles.lacks(big, (b'user"',))
+    late = big + b'{"lvl": 50}\n'  # found past the peek at the start: by its pairs
+    assert not needles.lacks(late, (b'lvl"',))
+    assert RegexNeedle((re.compile(rb'lvl"[ ]*:'),)).hits(late) == [len(big) + 2]
 
 
 def test_a_regex_needle_skips_a_pattern_whose_literal_a_chunk_lacks():

@@ -74,11 +74,11 @@ def _enabled() -> bool:
     the counter reads its records itself. The index never waits for them; the counter waits
     for a range a worker reads at most ``columns.PENDING_WAIT``. But on two cores they
     gain nothing clear yet (the whole viewer still uses about one core) and their shared
-    memory puts a JSON file's viewer over its memory budget (the README's figures): off."""
+    memory puts a JSON file's viewer over its memory budget (docs/performance.md): off."""
     return os.environ.get("LOGVIEW_RANGE_WORKERS") == "1" and cpus() >= 2
 
 
-#: Whether a big backlog goes to the workers (see ``_enabled`` and the README's figures).
+#: Whether a big backlog goes to the workers (see ``_enabled`` and docs/performance.md).
 ENABLED = _enabled()
 
 #: Whether the index's threads read the columns of a range no worker is free to take

@@ -1,5 +1,5 @@
 """Allow ``python -m logview``."""
 
-from logview.cli import main
+from logview.cli import run
 
-raise SystemExit(main())
+run()

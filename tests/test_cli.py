@@ -188,3 +188,39 @@ def test_help_has_examples_and_query_language():
     assert result.returncode == 0
     out = result.stdout.decode()
     assert "examples:" in out and "--print" in out and "logger:" in out
+
+
+def test_the_command_leaves_at_once_after_printing(tmp_path, monkeypatch, capfd):
+    """``run`` (the ``logview`` command) ends a headless run with ``os._exit``: after the
+    exit functions ran and the output was flushed, with main's status."""
+    from logview import cli
+
+    log = tmp_path / "app.log"
+    write_log(log)
+    calls: list = []
+
+    def leave(status: int) -> None:
+        calls.append(status)
+        raise SystemExit(status)
+
+    monkeypatch.setattr(cli.os, "_exit", leave)
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: calls.append("exit functions"))
+    monkeypatch.setattr(sys, "argv", ["logview", str(log), "--print", "-q", "level>=ERROR"])
+    with pytest.raises(SystemExit):
+        cli.run()
+    assert calls == ["exit functions", 0]
+    assert capfd.readouterr().out.count("ValueError: bad value") == 3
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    """``logview big.log --print | head``: status 0 and nothing on stderr (EPIPE is quiet)."""
+    log = tmp_path / "big.log"
+    write_log(log, count=4_000)  # far more than a pipe holds
+    proc = subprocess.Popen([sys.executable, "-m", "logview", str(log), "--print"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert err == b""

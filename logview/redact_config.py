@@ -17,12 +17,11 @@ denied: then it is another user's file, not the runner's).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from logview.formats.config import default_config_dir
+from logview.formats.config import ConfigFileError, default_config_dir, read_toml
 from logview.redact import RedactError, Redactor, Rule, choose_rules, custom_rule
 
 CONFIG_FILE = "config.toml"
@@ -57,16 +56,13 @@ def load_config(config_dir: Path | None = None) -> RedactConfig:
     rule or key) when it cannot be used."""
     path = config_path(config_dir)
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
+        data = read_toml(path)
+    except ConfigFileError as exc:
+        if exc.unreadable:
+            raise ConfigUnreadable(str(exc), denied=exc.denied) from None
+        raise RedactError(str(exc)) from None
+    if data is None:
         return RedactConfig()
-    except OSError as exc:
-        raise ConfigUnreadable(f"{path}: cannot read it: {exc.strerror or exc}",
-                               denied=isinstance(exc, PermissionError)) from None
-    except UnicodeDecodeError as exc:
-        raise RedactError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RedactError(f"{path}: not valid TOML: {exc}") from None
     table = data.get("redact")
     if table is None:
         return RedactConfig()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,38 @@ def default_config_dir() -> Path:
     return root / "logview"
 
 
+class ConfigFileError(Exception):
+    """A config file that is there but cannot be used (the message names it); ``unreadable``:
+    it could not be read at all, ``denied``: for want of permission."""
+
+    def __init__(self, message: str, *, unreadable: bool = False, denied: bool = False) -> None:
+        super().__init__(message)
+        self.unreadable = unreadable
+        self.denied = denied
+
+
+def read_toml(path: Path) -> dict[str, Any] | None:
+    """The TOML document of the file at ``path``; None when there is no such file.
+    ``ConfigFileError`` when it cannot be read, is not UTF-8 or is not TOML. (``tomllib`` is
+    imported only for a file that is there: most runs have none.)"""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot read it: {exc.strerror or exc}", unreadable=True,
+                              denied=isinstance(exc, PermissionError)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                              ) from None
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
+
+
 def user_formats(config_dir: Path | None = None) -> tuple[list[LogFormat], list[str]]:
     """The formats the config file names, and a warning for each thing that could not be used.
 
@@ -43,15 +74,11 @@ def user_formats(config_dir: Path | None = None) -> tuple[list[LogFormat], list[
     """
     path = (config_dir if config_dir is not None else default_config_dir()) / CONFIG_FILE
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
+        data = read_toml(path)
+    except ConfigFileError as exc:
+        return [], [str(exc)]
+    if data is None:
         return [], []
-    except OSError as exc:
-        return [], [f"{path}: cannot read it: {exc.strerror or exc}"]
-    except UnicodeDecodeError as exc:
-        return [], [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]
-    except tomllib.TOMLDecodeError as exc:
-        return [], [f"{path}: not valid TOML: {exc}"]
 
     warnings = [f"{path}: unknown key {key!r} (formats are [formats.NAME] tables)"
                 for key in data if key != "formats"]

@@ -22,12 +22,12 @@ The password comes from ``LOGVIEW_CLICKHOUSE_PASSWORD``, else the config file
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from logview.formats.config import default_config_dir
+from logview.formats.config import ConfigFileError, default_config_dir, read_toml
 from logview.sources.base import SourceError
 
 #: Seconds a poll looks back for late rows, by default (``?overlap=SECONDS``).
@@ -138,12 +138,13 @@ def _config(config_dir: str | None) -> tuple[dict[str, Any], list[str]]:
     directory = config_dir if config_dir is not None else str(default_config_dir())
     path = os.path.join(directory, CONFIG_FILE)
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = read_toml(Path(path))
+        if data is None:
+            return {}, []
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return {}, []
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ConfigFileError as exc:
+        return {}, [f"not read: {exc}"]
+    except OSError as exc:
         return {}, [f"{path} not read: {exc}"]
     warnings = []
     if mode & 0o077 and any("password" in entry for entry in data.get("servers", {}).values()

@@ -22,7 +22,6 @@ A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not han
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import signal
@@ -457,6 +456,8 @@ class OrderedWrites:
     still wait for their turn: the parent ends them (``Pool.terminate``)."""
 
     def __init__(self, fd: int) -> None:
+        import multiprocessing
+
         ctx = multiprocessing.get_context("fork")
         self.fd = fd
         self._cond = ctx.Condition()
@@ -479,7 +480,11 @@ _WRITES: OrderedWrites | None = None  # set before forking, with _JOB
 
 
 def _workers(size: int) -> int:
-    if size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    import multiprocessing  # (here: a small input never forks, and its start saves 7 ms)
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -513,6 +518,8 @@ def run_job(job: ScanJob, emit: Callable[[bytes, int], None], *,
         if workers <= 1:
             return _run_inline(job, spans, emit)
         _WRITES = OrderedWrites(out_fd) if out_fd is not None else None
+        import multiprocessing
+
         with multiprocessing.get_context("fork").Pool(workers, _worker_init) as pool:
             try:
                 return _run_pool(pool, job, spans, emit, workers)

@@ -520,6 +520,7 @@ def test_query_help_is_compact_and_mentions_each_construct():
         assert construct in QUERY_HELP, construct
 
 
+@pytest.mark.serial  # (a time per call)
 def test_matches_costs_a_few_microseconds():
     record = Record(
         "GET /api/users/42 answered in 12 ms",

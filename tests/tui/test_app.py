@@ -272,6 +272,7 @@ async def _assert_responsive(app: LogviewApp, records: RecordList) -> None:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.serial  # (key latencies)
 async def test_keys_stay_responsive_while_a_big_file_is_indexed(tmp_path):
     path = tmp_path / "big.log"
     line = log_line(1, "INFO")
@@ -288,6 +289,7 @@ async def test_keys_stay_responsive_while_a_big_file_is_indexed(tmp_path):
         assert counting  # level counting was still running in the background
 
 
+@pytest.mark.serial  # (key latencies)
 async def test_keys_stay_responsive_while_a_stream_pours_in(memory_store):
     source, store = memory_store(100)
     stop = threading.Event()

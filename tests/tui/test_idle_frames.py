@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from logview.sources.file import FileSource
 from logview.store import LogStore
 from logview.tui.app import LogviewApp
@@ -61,6 +63,7 @@ async def test_an_idle_followed_file_draws_no_frame(tmp_path):
         assert frames == []
 
 
+@pytest.mark.serial  # (frames a second, latencies)
 async def test_a_trickle_draws_a_few_frames_a_second_and_records_show_at_once(memory_store):
     source, store = memory_store(50)
     app = LogviewApp(store)

@@ -90,7 +90,10 @@ async def test_no_color_badges_rank_levels_by_text_attributes(make_store, monkey
 
 async def test_no_follow_opens_at_the_end_and_says_at_end(tmp_path):
     path = write_log(tmp_path / "static.log", 300)
-    app = LogviewApp(LogStore(FileSource(str(path), follow=False), DashFormat()))
+    # (a short name: the status line cuts what does not fit, and the temporary path is
+    # longer under pytest-xdist, /tmp/pytest-of-USER/pytest-N/popen-gwN/...)
+    source = FileSource(str(path), follow=False, name="static.log")
+    app = LogviewApp(LogStore(source, DashFormat()))
     async with app.run_test(size=(100, 30)) as pilot:
         records = await _opened(pilot, app, 300)
         await until(pilot, lambda: "at end" in screen_text(app))

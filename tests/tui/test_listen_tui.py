@@ -95,7 +95,10 @@ async def test_socket_handler_records_show_up_live_with_their_client(listening):
         # The detail of the newest record (the list follows the end) names its client.
         await pilot.press("end", "enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
-        detail = screen_text(app)
+        # (the screen is pushed before it is drawn: on a busy machine the text read at once
+        # could still be the list's)
+        detail = await until(pilot, lambda: (text := screen_text(app)) and "RuntimeError" in text
+                             and text)
         assert by_logger["svc.beta"] in detail
         assert "RuntimeError: beta broke" in detail
 

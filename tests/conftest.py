@@ -71,6 +71,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(os.environ.pop(LOCK_DIR), ignore_errors=True)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Serial tests first: they run before the workers have run hundreds of other tests (a
+    worker's leftovers, such as the threads and processes earlier tests started, are its
+    own and no lock holds them still)."""
+    items.sort(key=lambda item: item.get_closest_marker("serial") is None)
+
+
 _locks: list[int] = []
 
 

@@ -248,9 +248,11 @@ async def _keypress_latencies(app: LogviewApp, records: RecordList, presses: int
         before = records.cursor_row
         started = time.perf_counter()
         app._driver.send_message(events.Key("k", "k"))
-        while records.cursor_row == before and time.perf_counter() - started < 2:
+        # (a key late by seconds is a stall the caller may measure again; one never handled
+        # is lost: that fails at once)
+        while records.cursor_row == before and time.perf_counter() - started < 10:
             await asyncio.sleep(0.001)
-        assert records.cursor_row == before - 1
+        assert records.cursor_row == before - 1, "a key was never handled"
         latencies.append(time.perf_counter() - started)
         await asyncio.sleep(0.02)
     return sorted(latencies)
@@ -260,7 +262,9 @@ async def _assert_responsive(app: LogviewApp, records: RecordList) -> None:
     """Every one of 10 keypresses is handled within 100 ms (the issue's bar).
 
     One retry of the whole measurement is allowed: on a shared 2-core machine a single
-    unlucky scheduling slice of another process must not fail the test.
+    unlucky scheduling slice of another process must not fail the test (nor, once in a long
+    run, a stall of the whole process: a key handled seconds late; a key never handled
+    fails at once).
     """
     for attempt in range(2):
         latencies = await _keypress_latencies(app, records)

@@ -5,7 +5,7 @@ Each run starts a 120x40 tmux session and polls ``capture-pane`` every 20 ms (so
 
 - ``textual floor``: a two-widget Textual app (the least any Textual viewer can take);
 - ``logview --demo``: until the level bar shows;
-- ``logview FILE``: until the file's first record text shows (``--file``, optional);
+- ``logview FILE``: until the file's last record shows (``--file``, optional; the viewer opens at the end);
 - ``keys at start``: ``/abc`` sent the instant the session starts, until the query bar shows it
   (the keys were typed before Python ran: they must neither be lost nor act as commands).
 
@@ -90,16 +90,18 @@ def main() -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as floor:
         floor.write(FLOOR_APP)
     logview = f"{PYTHON} -m logview"
-    typed = re.compile(r"^ /abc", re.MULTILINE)
+    typed = re.compile(r"^ (?:find )?/ ?abc", re.MULTILINE)  # (the query bar: " find / abc")
     cases = [
         ("textual floor", f"{PYTHON} {floor.name}", re.compile("FLOOR-READY"), None),
         ("logview --demo", f"{logview} --demo", re.compile(r"DEBUG \d"), None),
         ("keys at start (--demo)", f"{logview} --demo", typed, "/abc"),
     ]
     if args.file:
-        with Path(args.file).open(encoding="utf-8", errors="replace") as log:
-            first = log.readline()
-        words = re.escape(" ".join(first.split()[-3:])[:40])
+        # (the viewer opens at the end, following, as tail -F: the last record is on screen)
+        with Path(args.file).open("rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
+            last = log.read().decode("utf-8", "replace").rstrip("\n").rsplit("\n", 1)[-1]
+        words = re.escape(" ".join(last.split()[-3:])[:40])
         cases.append((f"logview {Path(args.file).name}", f"{logview} {args.file}",
                       re.compile(words), None))
     # A session that outlives the runs: without it the tmux server exits with each run's

@@ -424,8 +424,8 @@ def run() -> None:
     """The ``logview`` command: ``main``, then, when it ran without the viewer, out of the
     process at once (``os._exit``) once the exit functions have run and stdout and stderr
     are flushed. Everything it opened is closed by then (its inputs, range workers); what is
-    left is the interpreter's teardown of every module and object (some 30 ms of a
-    ``--print`` that may take 0.4 s in all)."""
+    left is the interpreter's teardown of every module and object (60-100 ms of a
+    ``--print`` that may take 0.5 s in all)."""
     status = main()
     if _headless:
         atexit._run_exitfuncs()  # (what modules asked to do at exit: journalctl children)

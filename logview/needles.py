@@ -118,7 +118,7 @@ def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
     append = found.append
     find = buf.find
     for literal in literals:
-        if len(literal) > 1 and lacks(buf, (literal,)):
+        if len(literal) > 1 and lacks(buf, (literal,), by_pairs=False):
             continue
         pos = find(literal)
         while pos >= 0:
@@ -127,15 +127,17 @@ def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
     return found
 
 
-def lacks(buf: bytes, literals: tuple[bytes, ...]) -> bool:
+def lacks(buf: bytes, literals: tuple[bytes, ...], *, by_pairs: bool = True) -> bool:
     """Whether ``buf`` cannot hold any of ``literals``: each misses a byte of its own in it
-    (one ``memchr`` a distinct byte, which stops at the first it finds) or, in a big chunk, one
-    of its two rarest pairs of adjacent bytes (``_lacks_pair``)."""
+    (one ``memchr`` a distinct byte, which stops at the first it finds) or, in a big chunk and
+    ``by_pairs``, one of its two rarest pairs of adjacent bytes (``_lacks_pair``: worth it
+    before a pass of ``re``; ``find_all``'s own search of a literal costs little more)."""
     pairs = None
     for literal in literals:
         if not all(byte in buf for byte in _distinct_bytes(literal)):
             continue
-        if len(literal) < 2 or len(buf) < PAIR_TEST_BYTES or buf.find(literal, 0, _PEEK) >= 0:
+        if (not by_pairs or len(literal) < 2 or len(buf) < PAIR_TEST_BYTES
+                or buf.find(literal, 0, _PEEK) >= 0):
             return False
         if pairs is None:
             pairs = _pair_views(buf)

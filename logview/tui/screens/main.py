@@ -37,6 +37,7 @@ from logview.tui.messages import (
     StoreGrew,
     StoresNarrowed,
 )
+from logview.tui.pacing import BUSY_FRAME
 from logview.tui.query_edit import (
     QueryProblem,
     compile_query,
@@ -278,13 +279,16 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
     def on_level_counts(self, message: LevelCounts) -> None:
         if message.generation != self._generation or message.tally is not self._tally:
             return
-        if (not message.behind and not self._finished and message.tally.room.is_set()
-                and time.monotonic() - self._last_grew < 2 * GROW_INTERVAL):
-            # Records trickle in: draw the counts with the next rows (one frame, not two);
-            # should none come, a timer draws them. A full tally is taken at once: its
-            # counter waits for that (counting that rides on a big file's index).
+        indexing = self._indexed is not None and self._indexed < 1.0
+        if (not self._finished and message.tally.room.is_set()
+                and (indexing or not message.behind
+                     and time.monotonic() - self._last_grew < 2 * GROW_INTERVAL)):
+            # Records trickle in, or a big input is being indexed: draw the counts with the
+            # next rows (one frame, not two); should none come, a timer draws them. A full
+            # tally is taken at once: its counter waits for that (counting that rides on a
+            # big file's index).
             if self._pending_counts is None:
-                self.set_timer(2 * GROW_INTERVAL, self._draw_counts)
+                self.set_timer(2 * max(GROW_INTERVAL, BUSY_FRAME), self._draw_counts)
             self._pending_counts = message
             return
         self._pending_counts = message

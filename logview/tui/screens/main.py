@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker
 
@@ -126,6 +127,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self._last_grew = 0.0
         #: Level counts held back to be drawn in the frame of the next growth (see below).
         self._pending_counts: LevelCounts | None = None
+        #: Draws the counts held back should no growth come (stopped when one draws them).
+        self._counts_timer: Timer | None = None
         #: What the status line says the input was read as (worked out as records come).
         self._format_text = ("", "")
         self._list = RecordList(store, id="records")
@@ -288,7 +291,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
             # tally is taken at once: its counter waits for that (counting that rides on a
             # big file's index).
             if self._pending_counts is None:
-                self.set_timer(2 * max(GROW_INTERVAL, BUSY_FRAME), self._draw_counts)
+                self._counts_timer = self.set_timer(2 * max(GROW_INTERVAL, BUSY_FRAME),
+                                                    self._draw_counts)
             self._pending_counts = message
             return
         self._pending_counts = message
@@ -297,6 +301,9 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
     def _draw_counts(self) -> None:
         """Show the level counts, loggers and times of the last ``LevelCounts`` held back."""
         message, self._pending_counts = self._pending_counts, None
+        if self._counts_timer is not None:  # (a timer left would draw later counts alone)
+            self._counts_timer.stop()
+            self._counts_timer = None
         if (message is None or message.generation != self._generation
                 or message.tally is not self._tally):
             return

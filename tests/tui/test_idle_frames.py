@@ -238,3 +238,11 @@ async def test_a_big_input_being_indexed_draws_a_frame_a_busy_interval(tmp_path,
         # its end.
         await until(pilot, lambda: not bar.counting and sum(bar.counts) + bar.unknown == 9000,
                     timeout=30)
+
+
+def test_a_long_job_reports_at_its_own_pace_for_a_second_then_once_a_busy_frame():
+    from logview.tui.pacing import BUSY_FRAME, QUICK_SECONDS, report_interval
+
+    assert report_interval(0.1, since=10.0, now=10.0 + QUICK_SECONDS / 2) == 0.1
+    assert report_interval(0.1, since=10.0, now=10.0 + QUICK_SECONDS) == BUSY_FRAME
+    assert report_interval(2.0, since=10.0, now=100.0) == 2.0  # (a slower pace stays)

@@ -25,6 +25,25 @@ def indexing_behind(store: Store) -> bool:
     return total - done > _INDEX_BACKLOG
 
 
+#: Seconds between two progress frames of a long background job (a big input indexed,
+#: counted or filtered) once its first second is over. Each frame draws the list, the
+#: level bar, the logger tree and the histogram again: tens of milliseconds of the
+#: interpreter that the job's threads wait for (at the quick paces, 6-10 frames a second,
+#: about half of it while a 1 GB file was indexed and counted).
+BUSY_FRAME = 0.75
+#: How long a background job reports at its own quick pace: its first rows and counts
+#: show at once.
+QUICK_SECONDS = 1.0
+
+
+def report_interval(quick: float, since: float, now: float | None = None) -> float:
+    """Seconds between two progress reports of a job running since ``since`` (monotonic):
+    ``quick`` during its first ``QUICK_SECONDS``, then ``BUSY_FRAME`` (or ``quick``, if
+    slower)."""
+    now = time.monotonic() if now is None else now
+    return quick if now - since < QUICK_SECONDS else max(quick, BUSY_FRAME)
+
+
 #: Seconds after the user's last key, click or scroll during which workers pace themselves.
 INPUT_RECENT = 3.0
 

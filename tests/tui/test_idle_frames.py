@@ -197,3 +197,52 @@ async def test_scrollbar_lines_are_those_textual_draws(memory_store):
             bar._styles_cache.clear()
             theirs = ScrollBar.render_lines(bar, crop)
             assert [list(line) for line in mine] == [list(line) for line in theirs], position
+
+
+@pytest.mark.serial  # (frames a second)
+async def test_a_big_input_being_indexed_draws_a_frame_a_busy_interval(tmp_path, monkeypatch):
+    """While a big backlog is indexed and counted, the rows and the level counts are drawn
+    together, once a ``BUSY_FRAME`` (after the first second, here from the start): each frame
+    costs the interpreter the index's and the counter's threads wait for. Before, the rows came
+    every 0.4 s and the counts in frames of their own every 0.25 s."""
+    from logview.index import RecordIndex
+    from logview.tui import pacing
+    from logview.tui.screens import store_workers
+
+    # A slow index: a 16 KB chunk a step, a step every 50 ms; every byte not indexed a backlog.
+    monkeypatch.setitem(RecordIndex.__init__.__kwdefaults__, "chunk_bytes", 1 << 14)
+    monkeypatch.setattr(store_workers, "_INDEX_SLICE", 0.0)
+    monkeypatch.setattr(pacing, "_INDEX_BACKLOG", 0)
+    monkeypatch.setattr(pacing, "QUICK_SECONDS", 0.0)
+    path = write_log(tmp_path / "big.log", 9000)  # ~50 steps: 2-3 s to index
+    store = LogStore(FileSource(str(path), follow=False, name="big.log"), DashFormat())
+    app = LogviewApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        frames = count_frames(app)
+        started = time.monotonic()
+        records = app.screen.query_one(RecordList)
+        bar = app.screen.query_one(LevelBar)
+        await until(pilot, lambda: records.length >= 1000, timeout=10)
+        await asyncio.sleep(0.3)  # (the first rows' frames: the list, its scrollbar)
+        first = time.monotonic()
+        await until(pilot, lambda: store.index.complete, timeout=30)
+        indexed = time.monotonic()
+        loading = [t for t in frames if first <= t < indexed]
+        assert indexed - first > 1.0, "the index was too quick to show its pace"
+        # A growth a busy interval, drawn with the counts (its frame, and the one of the rows
+        # and the status line it moved): not the 0.4 s growths and the 0.25 s counts of a
+        # trickle (10-13 frames here before).
+        assert len(loading) <= 2 * (indexed - first) / pacing.BUSY_FRAME + 2, (
+            len(loading), indexed - first, [round(t - started, 2) for t in frames])
+        # The counts still come while the index runs (drawn with the rows), and are whole at
+        # its end.
+        await until(pilot, lambda: not bar.counting and sum(bar.counts) + bar.unknown == 9000,
+                    timeout=30)
+
+
+def test_a_long_job_reports_at_its_own_pace_for_a_second_then_once_a_busy_frame():
+    from logview.tui.pacing import BUSY_FRAME, QUICK_SECONDS, report_interval
+
+    assert report_interval(0.1, since=10.0, now=10.0 + QUICK_SECONDS / 2) == 0.1
+    assert report_interval(0.1, since=10.0, now=10.0 + QUICK_SECONDS) == BUSY_FRAME
+    assert report_interval(2.0, since=10.0, now=100.0) == 2.0  # (a slower pace stays)

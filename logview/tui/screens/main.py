@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker
 
@@ -37,6 +38,7 @@ from logview.tui.messages import (
     StoreGrew,
     StoresNarrowed,
 )
+from logview.tui.pacing import BUSY_FRAME
 from logview.tui.query_edit import (
     QueryProblem,
     compile_query,
@@ -125,6 +127,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self._last_grew = 0.0
         #: Level counts held back to be drawn in the frame of the next growth (see below).
         self._pending_counts: LevelCounts | None = None
+        #: Draws the counts held back should no growth come (stopped when one draws them).
+        self._counts_timer: Timer | None = None
         #: What the status line says the input was read as (worked out as records come).
         self._format_text = ("", "")
         self._list = RecordList(store, id="records")
@@ -278,13 +282,17 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
     def on_level_counts(self, message: LevelCounts) -> None:
         if message.generation != self._generation or message.tally is not self._tally:
             return
-        if (not message.behind and not self._finished and message.tally.room.is_set()
-                and time.monotonic() - self._last_grew < 2 * GROW_INTERVAL):
-            # Records trickle in: draw the counts with the next rows (one frame, not two);
-            # should none come, a timer draws them. A full tally is taken at once: its
-            # counter waits for that (counting that rides on a big file's index).
+        indexing = self._indexed is not None and self._indexed < 1.0
+        if (not self._finished and message.tally.room.is_set()
+                and (indexing or not message.behind
+                     and time.monotonic() - self._last_grew < 2 * GROW_INTERVAL)):
+            # Records trickle in, or a big input is being indexed: draw the counts with the
+            # next rows (one frame, not two); should none come, a timer draws them. A full
+            # tally is taken at once: its counter waits for that (counting that rides on a
+            # big file's index).
             if self._pending_counts is None:
-                self.set_timer(2 * GROW_INTERVAL, self._draw_counts)
+                self._counts_timer = self.set_timer(2 * max(GROW_INTERVAL, BUSY_FRAME),
+                                                    self._draw_counts)
             self._pending_counts = message
             return
         self._pending_counts = message
@@ -293,6 +301,9 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
     def _draw_counts(self) -> None:
         """Show the level counts, loggers and times of the last ``LevelCounts`` held back."""
         message, self._pending_counts = self._pending_counts, None
+        if self._counts_timer is not None:  # (a timer left would draw later counts alone)
+            self._counts_timer.stop()
+            self._counts_timer = None
         if (message is None or message.generation != self._generation
                 or message.tally is not self._tally):
             return

@@ -29,13 +29,14 @@ from logview.tui.messages import (
     SourceNotices,
     StoreGrew,
 )
-from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind
+from logview.tui.pacing import DutyCycle, indexed_fraction, indexing_behind, report_interval
 
 #: Least time between two store-growth messages (the worker coalesces between them). Each
 #: one draws a frame (the list scrolls: every line of it is sent again), which costs several
 #: milliseconds: at most 2.5 a second while records stream in (0.25 s cost a point of CPU
 #: more at 20 records/s, bench/cpu.py). The first record after a quiet spell shows at once,
-#: the next within 0.4 s.
+#: the next within 0.4 s. While a big backlog is indexed, after its first second, one a
+#: ``pacing.BUSY_FRAME``.
 GROW_INTERVAL = 0.4
 #: Least time between two ``store.update`` calls while input keeps coming (batches appends).
 _UPDATE_INTERVAL = 0.05
@@ -92,9 +93,17 @@ class StoreWorkers:
         last_post = 0.0
         pending = True
         prepared = False  # the filter workers' fork server started (a big input)
+        behind_since: float | None = None  # when the index fell behind a big backlog
         while not worker.is_cancelled:
             started = time.monotonic()
             change = follower.step()
+            behind = indexing_behind(store)
+            if not behind:
+                behind_since = None
+            elif behind_since is None:
+                behind_since = started
+            interval = (GROW_INTERVAL if behind_since is None
+                        else report_interval(GROW_INTERVAL, behind_since))
             if not prepared and change.added:
                 prepared = prepare_filter_workers(store)
             if change.notices:
@@ -102,7 +111,7 @@ class StoreWorkers:
             # A restart (truncation, a format detected anew) is news even with no records yet.
             pending = pending or change.added > 0 or change.restarted
             now = time.monotonic()
-            if pending and (now - last_post >= GROW_INTERVAL or change.finished):
+            if pending and (now - last_post >= interval or change.finished):
                 if self.records.positions is None:
                     count = len(store)
                     self._prefetch_tail(np.arange(max(0, count - _TAIL_ROWS), count))
@@ -131,7 +140,7 @@ class StoreWorkers:
             if change.added:  # input keeps coming: let it gather into one batch
                 time.sleep(max(0.0, _UPDATE_INTERVAL - (time.monotonic() - started)))
                 continue
-            follower.wait(0.2 if not pending else max(0.01, GROW_INTERVAL - (now - last_post)))
+            follower.wait(0.2 if not pending else max(0.01, interval - (now - last_post)))
 
     def _prefetch_tail(self, positions: np.ndarray) -> None:
         """In a worker, before telling the UI of new rows: fetch the last rows when the list
@@ -174,6 +183,9 @@ class StoreWorkers:
         # told (every ``GROW_INTERVAL``): the counts keep up with the index.
         single = store.parts() == [store]
         backlog = False  # the last pass ran while a big input was being indexed
+        #: When the current big job began (a backlog indexed and counted): its reports slow
+        #: down after its first second (``report_interval``). None: no such job.
+        busy_since: float | None = None
         while not worker.is_cancelled and generation == self._generation:
             known, finished = self._known, self._finished
             if single:
@@ -191,7 +203,9 @@ class StoreWorkers:
                 # new records are one short pass, told below at the live pace. Told at once
                 # when the tally is full: it waits for the UI to take what it holds.
                 full = not tally.room.is_set()
-                if full or time.monotonic() - max(last, started) > _COUNT_REPORT:
+                pace = report_interval(_COUNT_REPORT, started if busy_since is None
+                                       else busy_since)
+                if full or time.monotonic() - max(last, started) > pace:
                     self.post_message(LevelCounts(tally, generation, counted < known))
                     last = time.monotonic()
                     told = counted
@@ -201,7 +215,9 @@ class StoreWorkers:
             if counter.riding():
                 # The index's range workers read the columns: counted as they come (not as the
                 # rows are drawn), the UI told at the report pace, no pause between passes.
-                if counted != told and time.monotonic() - last >= _COUNT_REPORT:
+                busy_since = started if busy_since is None else busy_since
+                if counted != told and time.monotonic() - last >= report_interval(
+                        _COUNT_REPORT, busy_since):
                     self.post_message(LevelCounts(tally, generation, True))
                     last = time.monotonic()
                     told = counted
@@ -212,13 +228,16 @@ class StoreWorkers:
                 # A big input being indexed (until its index ends): its records are counted
                 # as the index finds them, the UI told at the report pace (the live pace
                 # below would leave the counts up to a second behind the index at its end).
-                if counted != told and time.monotonic() - last >= _COUNT_REPORT:
+                busy_since = started if busy_since is None else busy_since
+                if counted != told and time.monotonic() - last >= report_interval(
+                        _COUNT_REPORT, busy_since):
                     self.post_message(LevelCounts(tally, generation, True))
                     last = time.monotonic()
                     told = counted
                 backlog = True
                 self._pause(_BACKLOG_LOOK, generation)
                 continue
+            busy_since = None  # (caught up with what is known: the big job is over)
             done = finished and counted >= known
             if counted != told or done:  # nothing new: nothing to draw (an idle source)
                 due = last + _LIVE_COUNT_INTERVAL - time.monotonic()
@@ -289,14 +308,17 @@ class StoreWorkers:
                            post: Callable[[np.ndarray, int], None], *, step: int,
                            every: float) -> None:
         """Run ``live`` over the store and then over each growth (a worker):
-        ``post(positions, known)`` at most every ``every`` seconds during a pass and at its
+        ``post(positions, known)`` at most every ``every`` seconds during a pass's first
+        second, then every ``report_interval`` (a long pass over a big input), and at its
         end; returns once cancelled, at the end of a finished store, or when it restarts."""
         generation = self._generation
         last_post = 0.0
         while not cancelled():
             known, finished = self._known, self._finished
+            started = time.monotonic()
             for positions in live.advance(known, cancelled=cancelled, step=step):
-                if time.monotonic() - last_post > every and not cancelled():
+                now = time.monotonic()
+                if now - last_post > report_interval(every, started, now) and not cancelled():
                     post(positions, known)
                     last_post = time.monotonic()
             if cancelled():

@@ -301,7 +301,8 @@ def _unwrapped(lines: list[str]) -> Detection | None:
     inner = detect(inner_lines, _wrapped=True)
     if inner.kind == "plain" and prefix.name != "cri":
         return None
-    if prefix.name == "timestamped" and not _own_time(inner, inner_lines):
+    if (prefix.name == "timestamped" and not _own_time(inner, inner_lines)
+            and not _wrapper_reads_more(inner, inner_lines, lines)):
         return None  # the stamp is the record's own time (an ISO asctime), not a wrapper's
     by_key: dict[str, LogFormat] = {}
     if len(groups) > 1:
@@ -323,6 +324,24 @@ def _own_time(inner: Detection, lines: list[str]) -> bool:
         return True
     starts = [line for line in lines if not is_continuation(line)][:50]
     return bool(time_pieces(starts))
+
+
+def _wrapper_reads_more(inner: Detection, inner_lines: list[str], lines: list[str]) -> bool:
+    """Stamped lines whose rest has no time of its own are still a wrapper's (``kubectl logs
+    --timestamps`` of uvicorn's ``INFO:     ...``) when reading them unwrapped keeps more:
+    a stamped traceback or indented line (a program never stamps its own continuation
+    lines, a wrapper stamps every line; read flat, each would be a record), or more levels
+    than the stamp read as the program's own time does."""
+    if any(is_continuation(line) for line in inner_lines):
+        return True
+    if inner.kind == "plain":
+        return False
+    flat = detect(lines, _wrapped=True)
+    inner_starts = [line for line in inner_lines if not is_continuation(line)][:64]
+    flat_starts = [line for line in lines if not is_continuation(line)][:64]
+    inner_levels = sum(inner.format.parse(line).level is not None for line in inner_starts)
+    flat_levels = sum(flat.format.parse(line).level is not None for line in flat_starts)
+    return inner_levels > flat_levels
 
 
 #: The generic format replaces a weak best guess when it starts at least this share of lines.

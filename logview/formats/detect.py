@@ -213,7 +213,7 @@ class Detection:
 
 
 def detect(sample: bytes | list[str], *, hint: str | None = None,
-           _wrapped: bool = False) -> Detection:
+           _wrapped: bool = False, _union: bool = True) -> Detection:
     """Detect a sample's format and say how well it fits (see ``Detection``).
 
     The candidates are the named formats (JSON, the user's, the known text formats, syslog,
@@ -267,6 +267,8 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
     best = _or_generic(best, starts)
     if best is None:
         return Detection(PlainFormat(), "plain", "plain", total=total)
+    if _union:
+        best = _with_second(best, starts)
     runner = max((d for d in options
                   if d.label != best.label and (d.template is None or d.template != best.template)),
                  key=lambda d: d.fitted, default=None)
@@ -332,7 +334,7 @@ def _wrapper_reads_more(inner: Detection, inner_lines: list[str], lines: list[st
     a stamped traceback or indented line (a program never stamps its own continuation
     lines, a wrapper stamps every line; read flat, each would be a record), or more levels
     than the stamp read as the program's own time does."""
-    if any(is_continuation(line) for line in inner_lines):
+    if any(_stamped_continuation(line) for line in inner_lines):
         return True
     if inner.kind == "plain":
         return False
@@ -342,6 +344,15 @@ def _wrapper_reads_more(inner: Detection, inner_lines: list[str], lines: list[st
     inner_levels = sum(inner.format.parse(line).level is not None for line in inner_starts)
     flat_levels = sum(flat.format.parse(line).level is not None for line in flat_starts)
     return inner_levels > flat_levels
+
+
+def _stamped_continuation(line: str) -> bool:
+    """A line that continues a record for certain: a traceback's or stack trace's (indented
+    by a tab or two spaces, or unindented ``Traceback``, ``File "..."``, ``...Error:``); not
+    a level padded by one space (``%5s``: `` INFO``) after a program's own time."""
+    if line[:1] == "\t" or line[:2] == "  ":
+        return True
+    return line[:1] not in (" ", "") and is_continuation(line)
 
 
 #: The generic format replaces a weak best guess when it starts at least this share of lines.
@@ -368,6 +379,44 @@ def _or_generic(best: Detection | None, starts: list[str]) -> Detection | None:
         if best is not None:
             found.runner_up = (best.label, best.fitted)
         return found
+    return best
+
+
+def _with_second(best: Detection, starts: list[str]) -> Detection:
+    """``best`` and a second text format in one (``formats.union``) when the start lines
+    ``best`` leaves are another format's records, each with a time (gunicorn's access lines
+    between its error lines); else ``best``."""
+    fmt = best.format
+    if best.kind not in ("named", "inferred") or best.fitted >= best.total:
+        return best
+    if fmt.start_pattern is None:
+        return best
+    rest = [line for line in starts if not fmt.is_start(line)]
+    if not rest:
+        return best
+    from logview.formats.union import UnionFormat, second_format, union_pattern
+
+    found = detect(rest, _wrapped=True, _union=False)
+    tried: list[tuple[LogFormat, str, bool]] = []
+    if found.kind in ("named", "inferred"):
+        tried.append((found.format, found.label, found.kind == "named"))
+    # a known format that reads only a few of them (one Flask error among werkzeug's
+    # request lines) loses the sample to generic, yet its one line is a record of its own
+    ranked = sorted(((score, c.tier, c.specificity, c) for c, score in score_formats(rest)
+                     if score > 0 and c.tier >= _SYSLOG_TIER and c.name != found.label),
+                    key=lambda item: item[:3], reverse=True)
+    tried.extend((c.make(None), c.name, True) for *_, c in ranked)
+    for candidate, label, named in tried:
+        second = second_format(fmt, starts, named, candidate)
+        if second is None or second.start_pattern is None:
+            continue
+        pattern = union_pattern(fmt.start_pattern, second.start_pattern)
+        if pattern is None:
+            continue
+        union = UnionFormat(fmt, second, pattern)
+        return Detection(union, best.kind, f"{best.label} + {label}", best.template,
+                         best.datefmt, round(union.score(starts) * len(starts)), len(starts),
+                         best.runner_up)
     return best
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from logview.formats.access import AccessLogFormat
 from logview.formats.base import LogFormat
 from logview.formats.linewise import ANSI_HINT_RE
 from logview.formats.signature import StartSignature
@@ -409,6 +410,7 @@ def known_text_formats() -> list[LogFormat]:
         TemplateFormat(SCRAPY, SCRAPY_DATEFMT, name="scrapy"),
         TemplateFormat(LOGURU, LOGURU_DATEFMT, style="{", name="loguru-text", levels=LOGURU_LEVELS),
         UvicornFormat(),
+        AccessLogFormat(),
         TemplateFormat(PYTHON_DASH, name="python-dash"),
         TemplateFormat(PYTHON_BRACKET, name="python-bracket"),
         TemplateFormat(PYTHON_SPACE, name="python-space"),

@@ -477,3 +477,37 @@ def test_an_access_logs_remote_address_is_a_field_not_the_logger():
     record = detect("\n".join(lines).encode()).format.parse(lines[3])
     assert (record.logger, record.fields["client"]) == ("", "10.0.3.3")
     assert record.message.startswith('"GET /items/3 HTTP/1.1" 200')
+
+
+def test_a_message_word_glued_to_a_bracket_is_not_a_logger_column():
+    # A celery worker's messages (its default worker_log_format, written by logging): some
+    # open with 'tasks.add[<id>]', a dotted word right before a bracket. The inference took
+    # that column for the logger with nothing after it, '%(name)s%(message)s', which read
+    # the first letter of every message as the logger ('N', 'o hostname was supplied').
+    from logview.formats.detect import detect
+    from logview.formats.infer import infer_template
+    from logview.formats.presets import CELERY
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(CELERY))
+    log = logging.getLogger("celery.test_infer_glued")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.warning("No hostname was supplied. Reverting to default 'localhost'")
+    log.info("Connected to filesystem://:**@localhost//")
+    log.info("celery@vm ready.")
+    for i in range(4):
+        task = f"tasks.add[e9c679ce-820a-4674-81b7-85e390edcb4{i}]"
+        log.info("Task %s received", task)
+        log.info("%s: adding %d + 1", task, i)
+        log.info("Task %s succeeded in 0.0002s: %d", task, i + 1)
+    log.handlers[:] = []
+    lines = out.getvalue().splitlines()
+    inference = infer_template(lines)
+    assert inference is None or "%(name)s%(message)s" not in inference.template
+    found = detect(out.getvalue().encode())
+    assert found.format.name == "celery"
+    record = found.format.parse(lines[0])
+    assert record.message.startswith("No hostname") and not record.logger

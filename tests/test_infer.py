@@ -511,3 +511,33 @@ def test_a_message_word_glued_to_a_bracket_is_not_a_logger_column():
     assert found.format.name == "celery"
     record = found.format.parse(lines[0])
     assert record.message.startswith("No hostname") and not record.logger
+
+
+#: twisted.logger's textFileLogObserver (Twisted 26.10), captured from a real run.
+_TWISTED = """\
+2026-12-01T19:28:12+0000 [myapp.server#info] starting on port 8080
+2026-12-01T19:28:12+0000 [myapp.server#warn] slow client 10.0.0.1
+2026-12-01T19:28:12+0000 [myapp.server#critical] request failed
+\tTraceback (most recent call last):
+\t  File "/tmp/rl/gen_tw.py", line 9, in <module>
+\t    try: 1/0
+\tbuiltins.ZeroDivisionError: division by zero
+\t
+2026-12-01T19:28:12+0000 [myapp.server#error] multi
+\tline error
+2026-12-01T19:28:12+0000 [myapp.server#info] done
+"""
+
+
+def test_twisted_namespace_and_level_after_a_hash_are_read():
+    # '#info' was part of one word: no level, and journalctl's short-iso (syslog) took the
+    # lines with '[myapp.server#info]' as the host.
+    from logview.formats.detect import detect
+
+    found = detect(_TWISTED.encode())
+    assert found.template == "%(asctime)s [%(name)s#%(levelname)s] %(message)s"
+    fmt = found.format
+    starts = [line for line in _TWISTED.splitlines() if fmt.is_start(line)]
+    records = [fmt.parse(line) for line in starts]
+    assert [r.level for r in records] == ["INFO", "WARNING", "CRITICAL", "ERROR", "INFO"]
+    assert {r.logger for r in records} == {"myapp.server"}

@@ -27,8 +27,10 @@ __all__ = ["AccessLogFormat", "level_of_status"]
 _TIME = r"\d\d/[A-Z][a-z]{2}/\d{4}(?::\d\d:\d\d:\d\d [+-]\d{4}| \d\d:\d\d:\d\d)"
 #: Client, ident and user (each one token, ``-`` when unknown; ident and user are left out
 #: by aiohttp and Django leaves out all three), then the time.
-_HEAD = (r"(?:(?P<client>[^\s\[\]\"]+) (?:(?P<ident>[^\s\[\]\"]+) (?P<user>[^\s\[\]\"]+) )?)?"
-         r"\[(?P<time>" + _TIME + r")\] ")
+_HEAD = (r"(?:(?P<client>[^\s\[\]\"]+) (?:(?P<ident>[^\s\[\]\"]+) (?P<user>[^\s\[\]\"]+) )?"
+         r"\[(?P<time>" + _TIME + r")\] "
+         # without a client only Django's request line, not a template's "[%(asctime)s] INFO"
+         r"|\[(?P<time2>" + _TIME + r")\] (?=\"))")
 _HEAD_RE = re.compile(_HEAD, re.ASCII)
 #: What follows the head: the request line's rest, status, size, then referer and user agent
 #: when written (combined); anything after them stays in the message.
@@ -68,8 +70,8 @@ class AccessLogFormat(LogFormat):
             return Record(message=message, exc=exc)
         message, exc = split_exception(text[head.end():])
         record = Record(message=message, exc=exc)
-        record.time_text = head["time"]
-        record.time = parse_time(head["time"])
+        record.time_text = head["time"] or head["time2"]
+        record.time = parse_time(record.time_text)
         fields = record.fields
         for key in ("client", "ident", "user"):
             value = head[key]

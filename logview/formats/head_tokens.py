@@ -51,7 +51,10 @@ _LEXER = re.compile(
     + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]))"
     + r"|(?P<path>(?<!\w)(?:/|\./|~/)[\w.~/+-]*[\w])"
     + r"|(?P<number>\d+(?![\w.]))"
-    + r"|(?P<word><[\w.-]+>|[\w.$@#*~+'][\w.$<>@#*~+'-]*(?<=[\w$>*'])(?:\(\))?)"
+    # (a word ends before "#level": twisted's "[namespace#info]" is a logger and a level)
+    + rf"|(?P<word><[\w.-]+>|(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$@#*~+']"
+    + rf"(?:(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$<>@#*~+'-])*"
+    + r"(?<=[\w$>*'])(?:\(\))?)"
     + r"|(?P<open>[\[({])|(?P<close>[\])}])"
     + r"|(?P<ws>[ \t]+)"
     + r"|(?P<punct>[^\w\s\[\](){}])",

@@ -151,3 +151,69 @@ def test_bytes_and_text_start_tests_agree_on_every_line():
         fmt = detect(text.encode()).format
         for line in text.splitlines() + ["[01/Dec/2026 18:48:35] x", "- - [01/Dec/2026 1", ""]:
             assert bool(fmt.start_pattern.match(line.encode())) == fmt.is_start(line), line
+
+
+#: ``pytest -o log_cli=true --log-cli-level=INFO`` (pytest 9.2), captured: its own progress
+#: lines with the live log lines (pytest's default log_cli_format) between them.
+_PYTEST_LIVE = """\
+============================= test session starts ==============================
+collected 2 items
+
+test_x.py::test_ok 
+-------------------------------- live log call ---------------------------------
+INFO     app.tests:test_x.py:4 starting ok
+WARNING  app.tests:test_x.py:5 careful
+PASSED                                                                   [ 50%]
+test_x.py::test_fail 
+-------------------------------- live log call ---------------------------------
+ERROR    app.tests:test_x.py:7 about to fail
+FAILED                                                                   [100%]
+=========================== short test summary info ============================
+FAILED test_x.py::test_fail - assert 1 == 2
+========================= 1 failed, 1 passed in 0.05s ==========================
+"""
+
+#: Django 5.2 ``runserver`` with DEBUG on, captured: messages printed bare, request lines.
+_DJANGO = """\
+Performing system checks...
+
+System check identified no issues (0 silenced).
+
+You have 18 unapplied migration(s). Your project may not work properly until you apply the migrations for app(s): admin, auth, contenttypes, sessions.
+Run 'python manage.py migrate' to apply them.
+December 01, 2026 - 19:23:09
+Django version 5.2.19, using settings 'site1.settings'
+Starting development server at http://127.0.0.1:8718/
+Quit the server with CONTROL-C.
+
+WARNING: This is a development server. Do not use it in a production setting. Use a production WSGI or ASGI server instead.
+For more information on production servers see: https://docs.djangoproject.com/en/5.2/howto/deployment/
+Not Found: /
+[01/Dec/2026 19:23:11] "GET / HTTP/1.1" 404 2448
+custom warning
+[01/Dec/2026 19:23:11] "GET /ok HTTP/1.1" 200 2
+Internal Server Error: /boom
+Traceback (most recent call last):
+  File "/tmp/rl/dj/site1/urls.py", line 25, in boom
+    def boom(request): raise RuntimeError("boom in django")
+RuntimeError: boom in django
+[01/Dec/2026 19:23:11] "GET /boom HTTP/1.1" 500 57145
+"""
+
+
+def test_log_lines_among_plain_output_get_their_levels_and_lines_stay_records():
+    # Before: plain text, every line a record with no level ('level>=WARNING' found none).
+    plain_lines = [line for line in _PYTEST_LIVE.splitlines() if line.strip()]
+    fmt, records = _records(_PYTEST_LIVE.encode())
+    assert fmt.name.endswith("+plain")
+    assert len(records) == len(plain_lines)  # the same records as plain text
+    leveled = [(r.level, r.logger, r.message) for r in records if r.level]
+    assert leveled == [("INFO", "app.tests", "starting ok"), ("WARNING", "app.tests", "careful"),
+                       ("ERROR", "app.tests", "about to fail")]
+
+    fmt, records = _records(_DJANGO.encode())
+    assert fmt.name == "access+plain"
+    assert len(records) == 16
+    assert [r.fields.get("status") for r in records if r.time] == [404, 200, 500]
+    error = next(r for r in records if r.message == "Internal Server Error: /boom")
+    assert error.exc.endswith("RuntimeError: boom in django")

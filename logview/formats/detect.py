@@ -30,8 +30,8 @@ SAMPLE_BYTES = 256 * 1024
 MIN_SCORE = 0.3
 
 #: The tier of the ready-made text formats (``logview.formats.presets``).
-_KNOWN_TIER = 3
-_SYSLOG_TIER = 2
+_KNOWN_TIER = KNOWN_TIER = 3
+_SYSLOG_TIER = SYSLOG_TIER = 2
 
 #: Scores closer than this count as a tie and specificity decides.
 _TIE = 1e-9
@@ -86,7 +86,7 @@ _candidates_lock = threading.Lock()
 #: What was wrong with the user's formats file when the candidates were built.
 _user_warnings: list[str] = []
 #: The user's formats (``formats/config.py``) rank above every built-in one: the most specific.
-_USER_TIER = 5
+_USER_TIER = USER_TIER = 5
 
 
 def _user_candidates(taken: set[str]) -> tuple[list[_Candidate], list[str]]:
@@ -139,6 +139,11 @@ def _all_candidates() -> list[_Candidate]:
             _user_warnings[:] = warnings
             _candidates = user + found
         return _candidates
+
+
+def all_candidates() -> list[_Candidate]:
+    """Every detectable format (named, the user's, plain), for ``formats.detect_union``."""
+    return _all_candidates()
 
 
 def format_names() -> tuple[str, ...]:
@@ -266,9 +271,16 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
         options.append(guess)
     best = _or_generic(best, starts)
     if best is None:
-        return Detection(PlainFormat(), "plain", "plain", total=total)
+        plain = Detection(PlainFormat(), "plain", "plain", total=total)
+        if not _union:
+            return plain
+        from logview.formats.detect_union import plain_with_template
+
+        return plain_with_template(plain, starts)
     if _union:
-        best = _with_second(best, starts)
+        from logview.formats.detect_union import with_second
+
+        best = with_second(best, starts)
     runner = max((d for d in options
                   if d.label != best.label and (d.template is None or d.template != best.template)),
                  key=lambda d: d.fitted, default=None)
@@ -379,44 +391,6 @@ def _or_generic(best: Detection | None, starts: list[str]) -> Detection | None:
         if best is not None:
             found.runner_up = (best.label, best.fitted)
         return found
-    return best
-
-
-def _with_second(best: Detection, starts: list[str]) -> Detection:
-    """``best`` and a second text format in one (``formats.union``) when the start lines
-    ``best`` leaves are another format's records, each with a time (gunicorn's access lines
-    between its error lines); else ``best``."""
-    fmt = best.format
-    if best.kind not in ("named", "inferred") or best.fitted >= best.total:
-        return best
-    if fmt.start_pattern is None:
-        return best
-    rest = [line for line in starts if not fmt.is_start(line)]
-    if not rest:
-        return best
-    from logview.formats.union import UnionFormat, second_format, union_pattern
-
-    found = detect(rest, _wrapped=True, _union=False)
-    tried: list[tuple[LogFormat, str, bool]] = []
-    if found.kind in ("named", "inferred"):
-        tried.append((found.format, found.label, found.kind == "named"))
-    # a known format that reads only a few of them (one Flask error among werkzeug's
-    # request lines) loses the sample to generic, yet its one line is a record of its own
-    ranked = sorted(((score, c.tier, c.specificity, c) for c, score in score_formats(rest)
-                     if score > 0 and c.tier >= _SYSLOG_TIER and c.name != found.label),
-                    key=lambda item: item[:3], reverse=True)
-    tried.extend((c.make(None), c.name, True) for *_, c in ranked)
-    for candidate, label, named in tried:
-        second = second_format(fmt, starts, named, candidate)
-        if second is None or second.start_pattern is None:
-            continue
-        pattern = union_pattern(fmt.start_pattern, second.start_pattern)
-        if pattern is None:
-            continue
-        union = UnionFormat(fmt, second, pattern)
-        return Detection(union, best.kind, f"{best.label} + {label}", best.template,
-                         best.datefmt, round(union.score(starts) * len(starts)), len(starts),
-                         best.runner_up)
     return best
 
 

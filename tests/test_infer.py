@@ -541,3 +541,18 @@ def test_twisted_namespace_and_level_after_a_hash_are_read():
     records = [fmt.parse(line) for line in starts]
     assert [r.level for r in records] == ["INFO", "WARNING", "CRITICAL", "ERROR", "INFO"]
     assert {r.logger for r in records} == {"myapp.server"}
+
+
+def test_a_rust_module_path_is_one_logger_word():
+    # env_logger's default '[time LEVEL target] msg' (hand-written, no Rust toolchain): the
+    # '::' of 'myapp::config' split the target into pieces no column held, and the whole
+    # bracket was read as one logger.
+    from logview.formats.infer import infer_template
+
+    targets = ["myapp", "myapp::config", "hyper::proto::h1::io", "myapp::server", "tokio::rt"]
+    levels = ["INFO ", "DEBUG", "WARN ", "ERROR", "TRACE"]
+    lines = [f"[2026-12-01T10:00:{i:02d}Z {levels[i % 5]} {targets[i % 5]}] message {i}"
+             for i in range(20)]
+    inference = infer_template(lines)
+    assert inference is not None
+    assert inference.template == "[%(asctime)s %(levelname)-5s %(name)s] %(message)s"

@@ -217,3 +217,14 @@ def test_log_lines_among_plain_output_get_their_levels_and_lines_stay_records():
     assert [r.fields.get("status") for r in records if r.time] == [404, 200, 500]
     error = next(r for r in records if r.message == "Internal Server Error: /boom")
     assert error.exc.endswith("RuntimeError: boom in django")
+
+
+def test_explain_names_both_kinds_and_offers_no_single_template_to_pin():
+    # '--format TEMPLATE' would glue pytest's own lines to the log records: not the same.
+    from logview.explain import explain_lines
+
+    lines = explain_lines("live.log", detect(_PYTEST_LIVE.encode()))
+    assert any(line.endswith(" + plain") and "format:" in line for line in lines)
+    assert not any("pin it" in line for line in lines)
+    lines = explain_lines("g.log", detect(_GUNICORN.encode()))
+    assert "  format:    gunicorn + access" in lines

@@ -95,6 +95,6 @@ def plain_with_template(plain: Detection, starts: list[str]) -> Detection:
             continue
         union = UnionFormat(fmt, plain_format, pattern)
         return Detection(union, kind, f"{label} + plain", getattr(fmt, "template", None),
-                         getattr(fmt, "datefmt", None), len(taken), len(starts),
+                         getattr(fmt, "datefmt", None), len(starts), len(starts),
                          ("plain", len(starts)))
     return plain

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from logview.formats.base import LogFormat
 from logview.formats.detect import Detection, check_format, detect, sample_lines
+from logview.formats.union import UnionFormat
 from logview.query.pushdown import PushDown
 from logview.record import printable
 from logview.sources.base import ByteSource
@@ -48,8 +49,9 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
         "generic": "generic (time or level at the start of a line)",
         "plain": "plain text (no format fits: every line is a record)",
     }.get(detection.kind, detection.kind)
+    two = isinstance(detection.format, UnionFormat)  # two kinds of line: no one template says it
     out = [f"{name}: {kind}"]
-    if detection.kind != "inferred":
+    if detection.kind != "inferred" or two:
         out.append(f"  format:    {detection.label}")
     if detection.template:
         out.append(f"  template:  {detection.template}")
@@ -71,7 +73,7 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
                    f"time={record.time.isoformat() if record.time else None}")
         message = record.message if redactor is None else redactor.text(record.message)
         out.append(f"             message={printable(message[:100])!r}")
-    if detection.template and detection.kind == "inferred":
+    if detection.template and detection.kind == "inferred" and not two:
         pin = f"--format {shlex.quote(detection.template)}"
         if detection.datefmt:
             pin += f" --datefmt {shlex.quote(detection.datefmt)}"

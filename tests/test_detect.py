@@ -219,6 +219,18 @@ def _sample_for(fmt: LogFormat) -> bytes | None:
         return _loguru_text()
     if fmt.name == "uvicorn":
         return _stdlib_lines(_UvicornFormatter("%(levelprefix)s %(message)s"))
+    if fmt.name == "access":  # http.server's request log, the lines werkzeug writes
+        import contextlib
+        import http.server
+
+        handler = object.__new__(http.server.BaseHTTPRequestHandler)
+        handler.client_address = ("10.0.0.1", 5000)
+        out = io.StringIO()
+        with contextlib.redirect_stderr(out):
+            for i in range(40):
+                handler.requestline = f"GET /item/{i} HTTP/1.1"
+                handler.log_request((200, 404, 500)[i % 3], i)
+        return out.getvalue().encode()
     template = getattr(fmt, "template", None)
     if not isinstance(template, str):
         return None

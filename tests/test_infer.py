@@ -477,3 +477,82 @@ def test_an_access_logs_remote_address_is_a_field_not_the_logger():
     record = detect("\n".join(lines).encode()).format.parse(lines[3])
     assert (record.logger, record.fields["client"]) == ("", "10.0.3.3")
     assert record.message.startswith('"GET /items/3 HTTP/1.1" 200')
+
+
+def test_a_message_word_glued_to_a_bracket_is_not_a_logger_column():
+    # A celery worker's messages (its default worker_log_format, written by logging): some
+    # open with 'tasks.add[<id>]', a dotted word right before a bracket. The inference took
+    # that column for the logger with nothing after it, '%(name)s%(message)s', which read
+    # the first letter of every message as the logger ('N', 'o hostname was supplied').
+    from logview.formats.detect import detect
+    from logview.formats.infer import infer_template
+    from logview.formats.presets import CELERY
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(CELERY))
+    log = logging.getLogger("celery.test_infer_glued")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.warning("No hostname was supplied. Reverting to default 'localhost'")
+    log.info("Connected to filesystem://:**@localhost//")
+    log.info("celery@vm ready.")
+    for i in range(4):
+        task = f"tasks.add[e9c679ce-820a-4674-81b7-85e390edcb4{i}]"
+        log.info("Task %s received", task)
+        log.info("%s: adding %d + 1", task, i)
+        log.info("Task %s succeeded in 0.0002s: %d", task, i + 1)
+    log.handlers[:] = []
+    lines = out.getvalue().splitlines()
+    inference = infer_template(lines)
+    assert inference is None or "%(name)s%(message)s" not in inference.template
+    found = detect(out.getvalue().encode())
+    assert found.format.name == "celery"
+    record = found.format.parse(lines[0])
+    assert record.message.startswith("No hostname") and not record.logger
+
+
+#: twisted.logger's textFileLogObserver (Twisted 26.10), captured from a real run.
+_TWISTED = """\
+2026-12-01T19:28:12+0000 [myapp.server#info] starting on port 8080
+2026-12-01T19:28:12+0000 [myapp.server#warn] slow client 10.0.0.1
+2026-12-01T19:28:12+0000 [myapp.server#critical] request failed
+\tTraceback (most recent call last):
+\t  File "/tmp/rl/gen_tw.py", line 9, in <module>
+\t    try: 1/0
+\tbuiltins.ZeroDivisionError: division by zero
+\t
+2026-12-01T19:28:12+0000 [myapp.server#error] multi
+\tline error
+2026-12-01T19:28:12+0000 [myapp.server#info] done
+"""
+
+
+def test_twisted_namespace_and_level_after_a_hash_are_read():
+    # '#info' was part of one word: no level, and journalctl's short-iso (syslog) took the
+    # lines with '[myapp.server#info]' as the host.
+    from logview.formats.detect import detect
+
+    found = detect(_TWISTED.encode())
+    assert found.template == "%(asctime)s [%(name)s#%(levelname)s] %(message)s"
+    fmt = found.format
+    starts = [line for line in _TWISTED.splitlines() if fmt.is_start(line)]
+    records = [fmt.parse(line) for line in starts]
+    assert [r.level for r in records] == ["INFO", "WARNING", "CRITICAL", "ERROR", "INFO"]
+    assert {r.logger for r in records} == {"myapp.server"}
+
+
+def test_a_rust_module_path_is_one_logger_word():
+    # env_logger's default '[time LEVEL target] msg' (hand-written, no Rust toolchain): the
+    # '::' of 'myapp::config' split the target into pieces no column held, and the whole
+    # bracket was read as one logger.
+    from logview.formats.infer import infer_template
+
+    targets = ["myapp", "myapp::config", "hyper::proto::h1::io", "myapp::server", "tokio::rt"]
+    levels = ["INFO ", "DEBUG", "WARN ", "ERROR", "TRACE"]
+    lines = [f"[2026-12-01T10:00:{i:02d}Z {levels[i % 5]} {targets[i % 5]}] message {i}"
+             for i in range(20)]
+    inference = infer_template(lines)
+    assert inference is not None
+    assert inference.template == "[%(asctime)s %(levelname)-5s %(name)s] %(message)s"

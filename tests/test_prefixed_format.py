@@ -151,3 +151,36 @@ def test_kubernetes_cri_lines_keep_the_stream_and_the_traceback():
     failed = next(r for r in records if r.message == "failed")
     assert "RuntimeError: wrapped" in failed.exc and " F " not in failed.exc
     assert {r.fields["stream"] for r in records} == {"stdout", "stderr"}
+
+
+#: What uvicorn 0.54 wrote to stderr for a request whose app raised (captured from a real
+#: run, paths shortened): its lines carry no time, so the stamp is the only one.
+_UVICORN = """\
+INFO:     Started server process [4055]
+INFO:     Application startup complete.
+INFO:     127.0.0.1:43146 - "GET /missing HTTP/1.1" 404 Not Found
+ERROR:    Exception in ASGI application
+Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/uvicorn/protocols/http/h11_impl.py", line 411, in run_asgi
+    result = await app(  # type: ignore[func-returns-value]
+             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/tmp/rl/asgiapp.py", line 9, in app
+    raise RuntimeError("boom in asgi")
+RuntimeError: boom in asgi
+INFO:     127.0.0.1:43162 - "GET /boom HTTP/1.1" 500 Internal Server Error
+INFO:     Shutting down
+"""
+
+
+def test_kubectl_timestamps_over_lines_without_their_own_time_are_unwrapped():
+    # kubectl logs --timestamps of uvicorn: read flat, the stamp looked like the records'
+    # own time, so the level stayed in the message and every traceback line was a record.
+    text = "".join(f"2024-01-05T10:11:{i:02d}.123456789Z {line}\n"
+                   for i, line in enumerate(_UVICORN.splitlines()))
+    fmt, records = _records(text)
+    assert fmt.name == "timestamped+uvicorn"
+    assert [r.level for r in records] == ["INFO"] * 3 + ["ERROR"] + ["INFO"] * 2
+    failed = records[3]
+    assert failed.message == "Exception in ASGI application"
+    assert failed.exc.startswith("Traceback") and failed.exc.endswith("boom in asgi")
+    assert failed.time is not None and failed.time.second == 3  # the stamp's time

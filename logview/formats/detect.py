@@ -30,8 +30,8 @@ SAMPLE_BYTES = 256 * 1024
 MIN_SCORE = 0.3
 
 #: The tier of the ready-made text formats (``logview.formats.presets``).
-_KNOWN_TIER = 3
-_SYSLOG_TIER = 2
+_KNOWN_TIER = KNOWN_TIER = 3
+_SYSLOG_TIER = SYSLOG_TIER = 2
 
 #: Scores closer than this count as a tie and specificity decides.
 _TIE = 1e-9
@@ -86,7 +86,7 @@ _candidates_lock = threading.Lock()
 #: What was wrong with the user's formats file when the candidates were built.
 _user_warnings: list[str] = []
 #: The user's formats (``formats/config.py``) rank above every built-in one: the most specific.
-_USER_TIER = 5
+_USER_TIER = USER_TIER = 5
 
 
 def _user_candidates(taken: set[str]) -> tuple[list[_Candidate], list[str]]:
@@ -139,6 +139,11 @@ def _all_candidates() -> list[_Candidate]:
             _user_warnings[:] = warnings
             _candidates = user + found
         return _candidates
+
+
+def all_candidates() -> list[_Candidate]:
+    """Every detectable format (named, the user's, plain), for ``formats.detect_union``."""
+    return _all_candidates()
 
 
 def format_names() -> tuple[str, ...]:
@@ -213,7 +218,7 @@ class Detection:
 
 
 def detect(sample: bytes | list[str], *, hint: str | None = None,
-           _wrapped: bool = False) -> Detection:
+           _wrapped: bool = False, _union: bool = True) -> Detection:
     """Detect a sample's format and say how well it fits (see ``Detection``).
 
     The candidates are the named formats (JSON, the user's, the known text formats, syslog,
@@ -266,7 +271,16 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
         options.append(guess)
     best = _or_generic(best, starts)
     if best is None:
-        return Detection(PlainFormat(), "plain", "plain", total=total)
+        plain = Detection(PlainFormat(), "plain", "plain", total=total)
+        if not _union:
+            return plain
+        from logview.formats.detect_union import plain_with_template
+
+        return plain_with_template(plain, starts)
+    if _union:
+        from logview.formats.detect_union import with_second
+
+        best = with_second(best, starts)
     runner = max((d for d in options
                   if d.label != best.label and (d.template is None or d.template != best.template)),
                  key=lambda d: d.fitted, default=None)
@@ -301,7 +315,8 @@ def _unwrapped(lines: list[str]) -> Detection | None:
     inner = detect(inner_lines, _wrapped=True)
     if inner.kind == "plain" and prefix.name != "cri":
         return None
-    if prefix.name == "timestamped" and not _own_time(inner, inner_lines):
+    if (prefix.name == "timestamped" and not _own_time(inner, inner_lines)
+            and not _wrapper_reads_more(inner, inner_lines, lines)):
         return None  # the stamp is the record's own time (an ISO asctime), not a wrapper's
     by_key: dict[str, LogFormat] = {}
     if len(groups) > 1:
@@ -323,6 +338,33 @@ def _own_time(inner: Detection, lines: list[str]) -> bool:
         return True
     starts = [line for line in lines if not is_continuation(line)][:50]
     return bool(time_pieces(starts))
+
+
+def _wrapper_reads_more(inner: Detection, inner_lines: list[str], lines: list[str]) -> bool:
+    """Stamped lines whose rest has no time of its own are still a wrapper's (``kubectl logs
+    --timestamps`` of uvicorn's ``INFO:     ...``) when reading them unwrapped keeps more:
+    a stamped traceback or indented line (a program never stamps its own continuation
+    lines, a wrapper stamps every line; read flat, each would be a record), or more levels
+    than the stamp read as the program's own time does."""
+    if any(_stamped_continuation(line) for line in inner_lines):
+        return True
+    if inner.kind == "plain":
+        return False
+    flat = detect(lines, _wrapped=True)
+    inner_starts = [line for line in inner_lines if not is_continuation(line)][:64]
+    flat_starts = [line for line in lines if not is_continuation(line)][:64]
+    inner_levels = sum(inner.format.parse(line).level is not None for line in inner_starts)
+    flat_levels = sum(flat.format.parse(line).level is not None for line in flat_starts)
+    return inner_levels > flat_levels
+
+
+def _stamped_continuation(line: str) -> bool:
+    """A line that continues a record for certain: a traceback's or stack trace's (indented
+    by a tab or two spaces, or unindented ``Traceback``, ``File "..."``, ``...Error:``); not
+    a level padded by one space (``%5s``: `` INFO``) after a program's own time."""
+    if line[:1] == "\t" or line[:2] == "  ":
+        return True
+    return line[:1] not in (" ", "") and is_continuation(line)
 
 
 #: The generic format replaces a weak best guess when it starts at least this share of lines.

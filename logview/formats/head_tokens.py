@@ -51,7 +51,11 @@ _LEXER = re.compile(
     + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]))"
     + r"|(?P<path>(?<!\w)(?:/|\./|~/)[\w.~/+-]*[\w])"
     + r"|(?P<number>\d+(?![\w.]))"
-    + r"|(?P<word><[\w.-]+>|[\w.$@#*~+'][\w.$<>@#*~+'-]*(?<=[\w$>*'])(?:\(\))?)"
+    # (a word ends before "#level": twisted's "[namespace#info]" is a logger and a level)
+    + rf"|(?P<word><[\w.-]+>|(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$@#*~+']"
+    # (and a Rust or C++ path, "myapp::db", is one word: a logger, as env_logger writes it)
+    + rf"(?:(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$<>@#*~+'-]|::(?=\w))*"
+    + r"(?<=[\w$>*'])(?:\(\))?)"
     + r"|(?P<open>[\[({])|(?P<close>[\])}])"
     + r"|(?P<ws>[ \t]+)"
     + r"|(?P<punct>[^\w\s\[\](){}])",

@@ -474,8 +474,16 @@ def _adjacent_fields(template: str) -> bool:
 
     tokens = tokenize(template, "%")
     fixed = ("asctime", "message")  # a time has a shape; the message takes the rest
+    if any(isinstance(a, TemplateField) and isinstance(b, TemplateField)
+           and a.attr not in fixed and b.attr not in fixed
+           for a, b in pairwise(tokens)):
+        return True
+    # A word glued to the message (``%(name)s%(message)s``, from a column that some lines
+    # end with a space and others with ``[``: celery's ``tasks.add[id]: ...`` messages) would
+    # be one letter of the message; a padded field has a width and a level its names.
     return any(isinstance(a, TemplateField) and isinstance(b, TemplateField)
-               and a.attr not in fixed and b.attr not in fixed
+               and b.attr == "message" and a.attr not in ("asctime", "levelname")
+               and a.kind == "s" and not a.width and a.precision is None
                for a, b in pairwise(tokens))
 
 

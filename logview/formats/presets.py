@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from logview.formats.access import AccessLogFormat
 from logview.formats.base import LogFormat
+from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
 from logview.formats.signature import StartSignature
 from logview.formats.template import TemplateFormat
@@ -409,6 +411,8 @@ def known_text_formats() -> list[LogFormat]:
         TemplateFormat(SCRAPY, SCRAPY_DATEFMT, name="scrapy"),
         TemplateFormat(LOGURU, LOGURU_DATEFMT, style="{", name="loguru-text", levels=LOGURU_LEVELS),
         UvicornFormat(),
+        AccessLogFormat(),
+        KlogFormat(),
         TemplateFormat(PYTHON_DASH, name="python-dash"),
         TemplateFormat(PYTHON_BRACKET, name="python-bracket"),
         TemplateFormat(PYTHON_SPACE, name="python-space"),

@@ -1,0 +1,100 @@
+"""Detection of two kinds of line in one log (``formats.union``).
+
+A second format for the start lines the detected one leaves (gunicorn's access lines between
+its error lines, a Flask error between werkzeug's request lines), and a template for the log
+lines among plain program output (pytest's live log between its progress lines). Called by
+``formats.detect.detect`` once it has chosen; kept apart so that module stays the chooser.
+"""
+
+from __future__ import annotations
+
+from logview.formats.base import LogFormat
+from logview.formats.detect import (
+    KNOWN_TIER,
+    SYSLOG_TIER,
+    USER_TIER,
+    Detection,
+    all_candidates,
+    detect,
+    score_formats,
+)
+from logview.formats.generic import GenericFormat
+from logview.formats.union import MIN_LINES, UnionFormat, second_format, union_pattern
+
+__all__ = ["plain_with_template", "with_second"]
+
+
+def with_second(best: Detection, starts: list[str]) -> Detection:
+    """``best`` and a second text format in one (``formats.union``) when the start lines
+    ``best`` leaves are another format's records, each with a time (gunicorn's access lines
+    between its error lines); else ``best``."""
+    fmt = best.format
+    if best.kind not in ("named", "inferred") or best.fitted >= best.total:
+        return best
+    if fmt.start_pattern is None:
+        return best
+    rest = [line for line in starts if not fmt.is_start(line)]
+    if not rest:
+        return best
+    found = detect(rest, _wrapped=True, _union=False)
+    tried: list[tuple[LogFormat, str, bool]] = []
+    if found.kind in ("named", "inferred"):
+        tried.append((found.format, found.label, found.kind == "named"))
+    # a known format that reads only a few of them (one Flask error among werkzeug's
+    # request lines) loses the sample to generic, yet its one line is a record of its own
+    ranked = sorted(((score, c.tier, c.specificity, c) for c, score in score_formats(rest)
+                     if score > 0 and c.tier >= SYSLOG_TIER and c.name != found.label),
+                    key=lambda item: item[:3], reverse=True)
+    tried.extend((c.make(None), c.name, True) for *_, c in ranked)
+    for candidate, label, named in tried:
+        second = second_format(fmt, starts, named, candidate)
+        if second is None or second.start_pattern is None:
+            continue
+        pattern = union_pattern(fmt.start_pattern, second.start_pattern)
+        if pattern is None:
+            continue
+        union = UnionFormat(fmt, second, pattern)
+        return Detection(union, best.kind, f"{best.label} + {label}", best.template,
+                         best.datefmt, round(union.score(starts) * len(starts)), len(starts),
+                         best.runner_up)
+    return best
+
+
+def plain_with_template(plain: Detection, starts: list[str]) -> Detection:
+    """Plain lines, with the few log lines among them read by their template (pytest's live
+    log between its progress lines, Django's request lines among its printed messages).
+
+    Every line still starts a record as in plain text (the union starts a record where
+    either format does, and plain starts every line a traceback does not continue), so only
+    what those lines say changes: their level, time and logger. The template is detected
+    on the lines that open with a time or a level or that a named format starts, and must
+    read a level or a time from at least ``MIN_LINES`` of them."""
+    heads = [GenericFormat().is_start] + [c.scorer.is_start for c in all_candidates()
+                                          if c.tier in (SYSLOG_TIER, KNOWN_TIER, USER_TIER)]
+    headed = [line for line in starts if any(is_start(line) for is_start in heads)]
+    if len(headed) < MIN_LINES:
+        return plain
+    found = detect(headed, _wrapped=True, _union=False)
+    tried: list[tuple[LogFormat, str, str]] = []
+    if found.kind in ("named", "inferred"):
+        tried.append((found.format, found.kind, found.label))
+    ranked = sorted(((score, c.tier, c.specificity, c) for c, score in score_formats(headed)
+                     if score > 0 and c.tier >= SYSLOG_TIER and c.name != found.label),
+                    key=lambda item: item[:3], reverse=True)  # generic took them all
+    tried.extend((c.make(None), "named", c.name) for *_, c in ranked)
+    plain_format = plain.format
+    assert plain_format.start_pattern is not None
+    for fmt, kind, label in tried:
+        if fmt.start_pattern is None:
+            continue
+        taken = [fmt.parse(line) for line in starts if fmt.is_start(line)]
+        if sum(1 for r in taken if r.level is not None or r.time is not None) < MIN_LINES:
+            continue
+        pattern = union_pattern(fmt.start_pattern, plain_format.start_pattern)
+        if pattern is None:
+            continue
+        union = UnionFormat(fmt, plain_format, pattern)
+        return Detection(union, kind, f"{label} + plain", getattr(fmt, "template", None),
+                         getattr(fmt, "datefmt", None), len(starts), len(starts),
+                         ("plain", len(starts)))
+    return plain

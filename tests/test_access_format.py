@@ -1,0 +1,230 @@
+"""Access lines (Common/Combined Log Format) and two line kinds on one stream: the lines come
+from the real writers (``http.server``'s request log, ``logging`` with Flask's and gunicorn's
+templates) or are captured from gunicorn and nginx as they wrote them."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import io
+import logging
+
+from logview.formats.detect import detect, detect_format
+from logview.formats.presets import FLASK
+from logview.sources.base import MemorySource
+from logview.store import LogStore
+
+
+def _records(data: bytes):
+    fmt = detect(data).format
+    source = MemorySource("t", data)
+    source.finish()
+    store = LogStore(source, fmt)
+    store.update(final=True)
+    return fmt, [store.record(i) for i in range(len(store))]
+
+
+def _request_lines(requests: list[tuple[str, int]]) -> str:
+    """What ``http.server`` (werkzeug's ancestor) writes to stderr for each request."""
+    handler = object.__new__(http.server.BaseHTTPRequestHandler)
+    handler.client_address = ("127.0.0.1", 51234)
+    out = io.StringIO()
+    with contextlib.redirect_stderr(out):
+        for line, status in requests:
+            handler.requestline = line
+            handler.log_request(status, 12)
+    return out.getvalue()
+
+
+_REQUESTS = [("GET / HTTP/1.1", 200), ("GET /missing HTTP/1.1", 404),
+             ("POST /api/x HTTP/1.1", 500), ("GET /health HTTP/1.1", 200)]
+
+
+def test_http_server_request_lines_are_access_records_with_status_levels():
+    text = _request_lines(_REQUESTS * 3)
+    fmt, records = _records(text.encode())
+    assert fmt.name == "access"
+    assert len(records) == 12
+    assert [r.fields["status"] for r in records[:4]] == [200, 404, 500, 200]
+    assert [r.level for r in records[:4]] == ["INFO", "WARNING", "ERROR", "INFO"]
+    assert records[2].fields["method"] == "POST" and records[2].fields["path"] == "/api/x"
+    assert all(r.time is not None for r in records)
+
+
+#: nginx's default "combined" lines; the fourth has a user, as basic auth writes it. Read as
+#: an inferred template, the sample's ``- -`` became literals and that line was glued to the
+#: one before it.
+_NGINX = """\
+192.168.1.10 - - [01/Dec/2026:10:00:01 +0000] "GET /index.html HTTP/1.1" 200 612 "-" "Mozilla/5.0 (X11; Linux x86_64)"
+10.0.0.5 - - [01/Dec/2026:10:00:03 +0000] "GET /missing HTTP/1.1" 404 153 "-" "python-requests/2.31.0"
+10.0.0.6 - - [01/Dec/2026:10:00:04 +0000] "GET /api/boom HTTP/2.0" 502 157 "-" "Go-http-client/1.1"
+192.168.1.11 - alice [01/Dec/2026:10:00:05 +0000] "POST /api/login HTTP/1.1" 302 0 "https://example.com/login" "curl/8.0.1"
+2001:db8::1 - - [01/Dec/2026:10:00:06 +0000] "\\x16\\x03\\x01\\x00\\xca\\x01\\x00\\x00" 400 157 "-" "-"
+"""
+
+
+def test_combined_lines_with_a_user_each_stay_a_record():
+    fmt, records = _records(_NGINX.encode())
+    assert fmt.name == "access"
+    assert len(records) == 5
+    assert records[3].fields["user"] == "alice" and records[3].fields["status"] == 302
+    assert records[3].fields["user_agent"] == "curl/8.0.1"
+    assert records[4].fields["client"] == "2001:db8::1" and records[4].level == "WARNING"
+    assert records[0].time.isoformat() == "2026-12-01T10:00:01+00:00"
+
+
+#: gunicorn 27 with ``--access-logfile - --error-logfile -`` (one stream, as containers run
+#: it), captured from a real run; the app logged ``handling /`` through logging's last resort.
+_GUNICORN = """\
+[2026-12-01 18:48:13 +0000] [4137] [INFO] Starting gunicorn 27.0.1
+[2026-12-01 18:48:13 +0000] [4151] [INFO] Booting worker with pid: 4151
+handling /
+127.0.0.1 - - [01/Dec/2026:18:48:14 +0000] "GET / HTTP/1.1" 200 2 "-" "curl/7.88.1"
+[2026-12-01 18:48:14 +0000] [4151] [ERROR] Error handling request GET /boom
+Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/gunicorn/workers/sync.py", line 141, in handle
+    self.handle_request(listener, req, client, addr)
+  File "/tmp/rl/wsgiapp.py", line 5, in app
+    raise RuntimeError("boom in wsgi")
+RuntimeError: boom in wsgi
+127.0.0.1 - - [01/Dec/2026:18:48:14 +0000] "GET /boom HTTP/1.1" 500 0 "-" "-"
+127.0.0.1 - - [01/Dec/2026:18:48:15 +0000] "GET /q?a=1 HTTP/1.1" 200 2 "-" "curl/7.88.1"
+[2026-12-01 18:48:15 +0000] [4137] [INFO] Handling signal: term
+[2026-12-01 18:48:15 +0000] [4137] [INFO] Shutting down: Master
+"""
+
+
+def test_gunicorn_error_and_access_lines_on_one_stream_are_each_records():
+    # Before: every access line was glued to the gunicorn record before it.
+    fmt, records = _records(_GUNICORN.encode())
+    assert fmt.name == "gunicorn+access"
+    assert len(records) == 8
+    access = [r for r in records if "status" in r.fields]
+    assert [r.fields["status"] for r in access] == [200, 500, 200]
+    failed = next(r for r in records if r.level == "ERROR" and "process" in r.fields)
+    assert failed.exc.endswith("RuntimeError: boom in wsgi")
+    assert "GET /boom" not in failed.exc
+    assert records[1].message == "Booting worker with pid: 4151\nhandling /"  # no head: joined
+    assert records[-1].message == "Shutting down: Master"
+
+
+def test_a_flask_error_between_request_lines_is_its_own_record():
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(FLASK))  # flask.logging's default_handler
+    log = logging.getLogger("flaskapp.test_access")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    text = _request_lines(_REQUESTS[:2])
+    try:
+        raise RuntimeError("boom in flask")
+    except RuntimeError:
+        log.exception("Exception on /boom [GET]")
+    text += out.getvalue() + _request_lines(_REQUESTS[2:] * 2)
+    log.handlers[:] = []
+    fmt, records = _records(text.encode())
+    assert fmt.name == "access+flask"
+    assert len(records) == 2 + 1 + 4
+    failed = records[2]
+    assert failed.level == "ERROR" and failed.message == "Exception on /boom [GET]"
+    assert failed.exc.endswith("RuntimeError: boom in flask")
+    assert records[3].fields["status"] == 500 and "Traceback" not in records[3].message
+
+
+def test_message_lines_under_a_template_do_not_make_a_second_format():
+    # SQLAlchemy's echo: a statement's later lines start nothing and carry no time.
+    text = ("2026-12-01 18:59:54,571 INFO sqlalchemy.engine.Engine SELECT users.id\n"
+            "FROM users\nWHERE users.id = ?\n"
+            "2026-12-01 18:59:54,571 INFO sqlalchemy.engine.Engine [generated in 0.0001s] (1,)\n"
+            ) * 10
+    fmt, records = _records(text.encode())
+    assert fmt.name == "python-space"
+    assert len(records) == 20 and records[0].message == "SELECT users.id\nFROM users\nWHERE users.id = ?"
+
+
+def test_access_format_has_a_name_format_accepts():
+    assert detect_format(_NGINX.encode(), hint="access").name == "access"
+
+
+def test_bytes_and_text_start_tests_agree_on_every_line():
+    for text in (_GUNICORN, _NGINX, _request_lines(_REQUESTS) + _GUNICORN):
+        fmt = detect(text.encode()).format
+        for line in text.splitlines() + ["[01/Dec/2026 18:48:35] x", "- - [01/Dec/2026 1", ""]:
+            assert bool(fmt.start_pattern.match(line.encode())) == fmt.is_start(line), line
+
+
+#: ``pytest -o log_cli=true --log-cli-level=INFO`` (pytest 9.2), captured: its own progress
+#: lines with the live log lines (pytest's default log_cli_format) between them.
+_PYTEST_LIVE = """\
+============================= test session starts ==============================
+collected 2 items
+
+test_x.py::test_ok 
+-------------------------------- live log call ---------------------------------
+INFO     app.tests:test_x.py:4 starting ok
+WARNING  app.tests:test_x.py:5 careful
+PASSED                                                                   [ 50%]
+test_x.py::test_fail 
+-------------------------------- live log call ---------------------------------
+ERROR    app.tests:test_x.py:7 about to fail
+FAILED                                                                   [100%]
+=========================== short test summary info ============================
+FAILED test_x.py::test_fail - assert 1 == 2
+========================= 1 failed, 1 passed in 0.05s ==========================
+"""
+
+#: Django 5.2 ``runserver`` with DEBUG on, captured: messages printed bare, request lines.
+_DJANGO = """\
+Performing system checks...
+
+System check identified no issues (0 silenced).
+
+You have 18 unapplied migration(s). Your project may not work properly until you apply the migrations for app(s): admin, auth, contenttypes, sessions.
+Run 'python manage.py migrate' to apply them.
+December 01, 2026 - 19:23:09
+Django version 5.2.19, using settings 'site1.settings'
+Starting development server at http://127.0.0.1:8718/
+Quit the server with CONTROL-C.
+
+WARNING: This is a development server. Do not use it in a production setting. Use a production WSGI or ASGI server instead.
+For more information on production servers see: https://docs.djangoproject.com/en/5.2/howto/deployment/
+Not Found: /
+[01/Dec/2026 19:23:11] "GET / HTTP/1.1" 404 2448
+custom warning
+[01/Dec/2026 19:23:11] "GET /ok HTTP/1.1" 200 2
+Internal Server Error: /boom
+Traceback (most recent call last):
+  File "/tmp/rl/dj/site1/urls.py", line 25, in boom
+    def boom(request): raise RuntimeError("boom in django")
+RuntimeError: boom in django
+[01/Dec/2026 19:23:11] "GET /boom HTTP/1.1" 500 57145
+"""
+
+
+def test_log_lines_among_plain_output_get_their_levels_and_lines_stay_records():
+    # Before: plain text, every line a record with no level ('level>=WARNING' found none).
+    plain_lines = [line for line in _PYTEST_LIVE.splitlines() if line.strip()]
+    fmt, records = _records(_PYTEST_LIVE.encode())
+    assert fmt.name.endswith("+plain")
+    assert len(records) == len(plain_lines)  # the same records as plain text
+    leveled = [(r.level, r.logger, r.message) for r in records if r.level]
+    assert leveled == [("INFO", "app.tests", "starting ok"), ("WARNING", "app.tests", "careful"),
+                       ("ERROR", "app.tests", "about to fail")]
+
+    fmt, records = _records(_DJANGO.encode())
+    assert fmt.name == "access+plain"
+    assert len(records) == 16
+    assert [r.fields.get("status") for r in records if r.time] == [404, 200, 500]
+    error = next(r for r in records if r.message == "Internal Server Error: /boom")
+    assert error.exc.endswith("RuntimeError: boom in django")
+
+
+def test_explain_names_both_kinds_and_offers_no_single_template_to_pin():
+    # '--format TEMPLATE' would glue pytest's own lines to the log records: not the same.
+    from logview.explain import explain_lines
+
+    lines = explain_lines("live.log", detect(_PYTEST_LIVE.encode()))
+    assert any(line.endswith(" + plain") and "format:" in line for line in lines)
+    assert not any("pin it" in line for line in lines)
+    lines = explain_lines("g.log", detect(_GUNICORN.encode()))
+    assert "  format:    gunicorn + access" in lines

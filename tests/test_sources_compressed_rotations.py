@@ -10,8 +10,10 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from collections.abc import Callable
 
 from logview.sources.file import FileSource
+from logview.sources.siblings import Siblings
 from logview.sources.watch import shared_instance
 from tests.conftest import read_all
 
@@ -124,3 +126,71 @@ def test_a_file_there_before_compressed_later_is_not_read(tmp_path):
     assert read_all(source).decode() == expected
     assert source.notices == ()
     source.close()
+
+
+def _stop_pins(monkeypatch) -> Callable[[Siblings, str], None]:
+    """The inotify thread opens no file on arrival (as when the machine keeps it waiting):
+    rotated files are taken by name, at a look. Returns the real ``pin``."""
+    pin = Siblings.pin
+    monkeypatch.setattr(Siblings, "pin", lambda self, entry: None)
+    return pin
+
+
+def _start_second_rotation(path: str, name: str) -> None:
+    """logrotate compress, stopped before its gzip: ``.1.gz`` -> ``.2.gz``, app.log -> .1,
+    a new app.log holding ``name``'s lines."""
+    os.replace(path + ".1.gz", path + ".2.gz")
+    os.replace(path, path + ".1")
+    open(path, "w").close()
+    write(path, lines(name))
+
+
+def _gzip_away(path: str) -> None:
+    """The rest of logrotate compress: app.log.1 -> app.log.1.gz, app.log.1 deleted."""
+    with open(path + ".1", "rb") as src, gzip.open(path + ".1.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.remove(path + ".1")
+
+
+def _when_opened(monkeypatch, name: str, step: Callable[[], None]) -> list[str]:
+    """Run ``step`` once, when the follower opens the rotated file listed as ``name`` (after
+    the look listed it and chose the order, before it is read); returns the names opened."""
+    opened: list[str] = []
+    real_open = Siblings.open
+
+    def open_(self, path, key):
+        if os.path.basename(path) == name and name not in opened:
+            step()
+        opened.append(os.path.basename(path))
+        return real_open(self, path, key)
+
+    monkeypatch.setattr(Siblings, "open", open_)
+    return opened
+
+
+def expected(names: str) -> str:
+    return "".join(f"{line}\n" for name in names for line in lines(name))
+
+
+def test_a_rotated_file_gzipped_and_deleted_after_it_was_listed_is_read_in_its_place(
+        tmp_path, monkeypatch):
+    """Back-to-back compress: b is app.log.1 when the look lists it, gzipped and deleted by
+    the time it is opened. Its lines come from its .gz, before c's (they were skipped at that
+    look and read from the .gz at the next one, after c's: the out-of-order records of
+    test_lose_nothing's compress-back-to-back)."""
+    _stop_pins(monkeypatch)
+    path = str(tmp_path / "app.log")
+    write(path, lines("a"))
+    source = FileSource(path)
+    rotate(path, 0)  # a -> .1 -> .1.gz (a is held open: its .gz is a copy of ours)
+    write(path, lines("b"))
+    _start_second_rotation(path, "c")
+    opened = _when_opened(monkeypatch, "app.log.1", lambda: _gzip_away(path))
+    source.update()
+    assert opened == ["app.log.1"]
+    assert read_all(source).decode() == expected("abc")
+    source.update()
+    assert read_all(source).decode() == expected("abc")
+    assert source.notices == ()
+    source.close()
+

@@ -12,6 +12,8 @@ import os
 import shutil
 from collections.abc import Callable
 
+import pytest
+
 from logview.sources.file import FileSource
 from logview.sources.siblings import Siblings
 from logview.sources.watch import shared_instance
@@ -194,3 +196,66 @@ def test_a_rotated_file_gzipped_and_deleted_after_it_was_listed_is_read_in_its_p
     assert source.notices == ()
     source.close()
 
+
+def test_a_new_file_with_the_inode_of_a_listed_one_is_not_read_as_it(tmp_path, monkeypatch):
+    """b is listed as app.log.1, then gzipped and deleted, and the next rotation's new
+    app.log (d) gets b's inode (ext4 hands a freed inode out again at once) and is opened on
+    arrival: d is not read in b's place (b's lines come from its .gz), and d is read as the
+    file that has the name after c."""
+    real_pin = _stop_pins(monkeypatch)
+    path = str(tmp_path / "app.log")
+    write(path, lines("a"))
+    source = FileSource(path)
+    rotate(path, 0)
+    write(path, lines("b"))
+    _start_second_rotation(path, "c")
+    b_inode = os.stat(path + ".1").st_ino
+    reused: list[bool] = []
+
+    def next_rotation() -> None:
+        _gzip_away(path)  # b's inode is free
+        os.replace(path + ".2.gz", path + ".3.gz")
+        os.replace(path + ".1.gz", path + ".2.gz")
+        os.replace(path, path + ".1")  # c
+        open(path, "w").close()  # d
+        reused.append(os.stat(path).st_ino == b_inode)
+        real_pin(source._siblings, "app.log")  # the inotify thread opens d as it arrives
+
+    _when_opened(monkeypatch, "app.log.1", next_rotation)
+    source.update()
+    if not reused[0]:
+        source.close()
+        pytest.skip("this file system did not give the freed inode to the next new file")
+    assert read_all(source).decode() == expected("abc")
+    write(path, lines("d"))
+    source.update()
+    assert read_all(source).decode() == expected("abcd")
+    assert source.notices == ()
+    source.close()
+
+
+def test_a_file_read_from_its_gz_is_not_read_again_from_a_late_descriptor(tmp_path,
+                                                                         monkeypatch):
+    """b was deleted (only its .gz left) when the look read it from the .gz; the inotify
+    thread had opened b just before, and its descriptor comes in after that look: b is not
+    read a second time from it."""
+    _stop_pins(monkeypatch)
+    path = str(tmp_path / "app.log")
+    write(path, lines("a"))
+    source = FileSource(path)
+    rotate(path, 0)
+    write(path, lines("b"))
+    _start_second_rotation(path, "c")
+    late = os.open(path + ".1", os.O_RDONLY)  # what the inotify thread's pin opened
+    st = os.fstat(late)
+    _gzip_away(path)
+    source.update()
+    assert read_all(source).decode() == expected("abc")
+    siblings = source._siblings
+    with siblings._lock:  # (pin's last step, as it runs on the inotify thread)
+        siblings._pins[st.st_dev, st.st_ino] = (late, path + ".1")
+    rotate(path, 2)  # c -> .1 -> .1.gz; e has the name
+    write(path, lines("e"))
+    source.update()
+    assert read_all(source).decode() == expected("abce")
+    source.close()

@@ -31,6 +31,10 @@ WRITING_SECONDS = 2.0
 _READ = 1 << 16
 _MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
 _NAMES = (".gz", ".bz2", ".xz")
+#: A numbered compressed rotation's suffix after the separator (``12.gz``).
+_NUMBERED = re.compile(r"(\d{1,6})(\.(?:gz|bz2|xz))")
+#: Numbers past the highest one listed that are tried (files a shift moved up meanwhile).
+MAX_PROBES = 4
 
 Key = tuple[int, int]
 #: A compressed rotation: its path, stat and first decompressed bytes.
@@ -65,30 +69,52 @@ class CompressedRotations:
                 and self._rotation_name.match(name[len(self._base) + 1 :]) is not None)
 
     def _files(self, heads: bool = False) -> list[tuple[str, os.stat_result]]:
-        """The compressed rotations (path, stat); with ``heads``, their first decompressed
-        bytes read from the same open file (names shift under a listing: ``.1.gz`` ->
-        ``.2.gz`` while it is taken)."""
+        """The compressed rotations (path, stat), each once; with ``heads``, their first
+        decompressed bytes read from the same open file (names shift under a listing:
+        ``.1.gz`` -> ``.2.gz`` while it is taken; see ``_walk``)."""
         try:
             names = os.listdir(self.directory)
         except OSError:
             return []
-        found = []
-        for name in names:
-            if not self.is_compressed_rotation(name):
-                continue
+        found: dict[Key, tuple] = {}
+        for name in self._walk([n for n in names if self.is_compressed_rotation(n)]):
             path = os.path.join(self.directory, name)
             try:
                 with open(path, "rb") as source:
                     st = os.fstat(source.fileno())
                     if not stat.S_ISREG(st.st_mode):
                         continue
-                    if heads:
-                        found.append((path, st, self._head(source, st)))
-                    else:
-                        found.append((path, st))
+                    key = (st.st_dev, st.st_ino)
+                    found.pop(key, None)  # (seen again under a higher number: moved there)
+                    found[key] = (path, st, self._head(source, st)) if heads else (path, st)
             except OSError:
                 continue
-        return found
+        return list(found.values())
+
+    def _walk(self, names: list[str]) -> list[str]:
+        """The order to open ``names`` in: numbered ones lowest number first, every number up
+        to a few past the highest. A shift renames ``.N.gz`` -> ``.N+1.gz`` from the
+        highest down, so a file moves to a name still ahead of the walk, never to one passed
+        (in the directory's order the newest, ``.1.gz``, could be missed: a file that
+        escaped was read a look later, after newer records)."""
+        start = len(self._base) + 1
+        others: list[str] = []
+        numbered: dict[tuple[str, str], list[int]] = {}  # (prefix, extension) -> numbers
+        for name in names:
+            match = _NUMBERED.fullmatch(name[start:])
+            if match is None:
+                others.append(name)
+            else:
+                numbered.setdefault((name[:start], match[2]), []).append(int(match[1]))
+        walk = others
+        for (prefix, ext), numbers in numbered.items():
+            low, top = min(numbers), max(numbers)
+            if top - low > 2 * len(numbers) + MAX_PROBES:  # sparse numbers: no shifting
+                walk += [f"{prefix}{n}{ext}" for n in sorted(numbers)]
+                continue
+            # Gaps too (a shift in progress leaves one, filled while the walk goes on).
+            walk += [f"{prefix}{n}{ext}" for n in range(low, top + 1 + MAX_PROBES)]
+        return walk
 
     def _head(self, source, st: os.stat_result) -> bytes:
         if (st.st_dev, st.st_ino) in self.before:

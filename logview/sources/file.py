@@ -424,7 +424,12 @@ class FileSource(CopyTruncation, ByteSource):
         for key, path in files:
             fd = self._siblings.open(path, key)
             if fd is not None:
-                opened.append(SpaceFile(fd, *key, 0))
+                # Known by what it is: a compressed copy's bytes are a file of their own (the
+                # deleted file's inode may be a new file's now), and by its first bytes (a
+                # late descriptor of a file read from its copy is a copy of ours).
+                st = os.fstat(fd)
+                opened.append(SpaceFile(fd, st.st_dev, st.st_ino, 0,
+                                        os.pread(fd, FINGERPRINT_BYTES, 0)))
                 self.rotations += 1
                 self._siblings.taken += 1  # (a file that may have had the name: see escaped)
         return opened

@@ -70,6 +70,7 @@ class Siblings:
         self._fallback: dict[Key, tuple[str, Key]] = {}  # a file's compressed copy
         self._ready: dict[Key, int] = {}  # escaped files' compressed copies, decompressed
         self._known: dict[Key, bytes | None] = {}  # the reader's files (``release``)
+        self._listed: dict[Key, bytes] = {}  # first bytes of the files the last listing saw
 
     @property
     def compressed(self) -> CompressedRotations:
@@ -125,7 +126,9 @@ class Siblings:
             found = self._list_names()
             if all(_names_same_file(path, st) for path, st, _ in found):
                 break
-        return found + self._unlisted_pins(found)
+        found += self._unlisted_pins(found)
+        self._listed = {(st.st_dev, st.st_ino): head for _, st, head in found}  # for ``open``
+        return found
 
     def _list_names(self, keep: Key | None = None, kept: list[int] | None = None
                     ) -> list[Sibling]:
@@ -199,17 +202,21 @@ class Siblings:
                 os.close(fd)
         return True
 
-    def _find(self, key: Key) -> int:
+    def _find(self, key: Key, head: bytes = b"") -> int:
         """A descriptor of the file ``key`` wherever rotations moved it since it was listed,
         taken from the walk over the names that a shift cannot make miss it (``_list_names``);
-        -1 when it is gone. (Found by name and then opened, a file moved on in between, and
-        was taken a look later, after newer ones: the viewer's copytruncate soak showed a
-        whole copy out of order in about one run in 40.)"""
+        -1 when it is gone (or the inode is a file not starting with ``head``: another one).
+        (Found by name and then opened, a file moved on in between, and was taken a look
+        later, after newer ones: the viewer's copytruncate soak showed a whole copy out of
+        order in about one run in 40.)"""
         for _ in range(LISTING_TRIES):
             kept: list[int] = []
             self._list_names(keep=key, kept=kept)
             if kept:
-                return kept[0]
+                if _starts_with(kept[0], head):
+                    return kept[0]
+                os.close(kept[0])
+                return -1
         return -1
 
     def _unlisted_pins(self, found: list[Sibling]) -> list[Sibling]:
@@ -233,26 +240,62 @@ class Siblings:
         return more
 
     def open(self, path: str, key: Key) -> int | None:
-        """A descriptor of the file ``key`` (its pin, or ``path`` opened, or its compressed
-        copy decompressed: see ``in_order``); None if gone."""
-        with self._lock:
-            pin = self._pins.pop(key, None)
-        twin = self._fallback.get(key)
-        if twin is not None:
-            self._settled.add(twin[1])  # the file is read, its compressed copy never
-        if pin is not None:
-            return pin[0]
+        """A descriptor of the file ``key`` as the last listing saw it (its pin, or ``path``
+        opened, or its compressed copy decompressed: see ``in_order``); None if gone.
+
+        The file is the one listed only while it starts with the bytes listed: ext4 gives a
+        deleted file's inode to the next new file at once, and a pin or a name can hold that
+        one by then. A file deleted since the listing is read from its compressed copy, here,
+        in its place: logrotate ``compress`` deletes a file once its copy is complete, which
+        can be between the listing and now (skipped, it was read from the copy a look later,
+        after newer files: records out of order at back-to-back rotations)."""
         if key in self._ready:
             self._settled.add(key)
             return self._ready.pop(key)
         if path.endswith(_COMPRESSED_NAME):
             return self._decompressed(path, key)
-        fd = _open_file(path, key)
+        head = self._listed.get(key, b"")
+        fd = self._take_pin(key, head)
+        if fd < 0:
+            fd = _open_file(path, key, head)
         if fd < 0:  # renamed on since the listing (``.1`` -> ``.2``)?
-            fd = self._find(key)
-        if fd < 0 and twin is not None:  # deleted since the listing, its copy is left
-            return self._decompressed(*twin)
-        return fd if fd >= 0 else None
+            fd = self._find(key, head)
+        twin = self._fallback.get(key)
+        if fd >= 0:
+            if twin is not None:
+                self._settled.add(twin[1])  # the file is read, its compressed copy never
+            return fd
+        copy = twin or self._copy_of(head)  # deleted since the listing, its copy is left
+        return None if copy is None else self._decompressed(*copy)
+
+    def _take_pin(self, key: Key, head: bytes) -> int:
+        """The pinned descriptor of ``key`` if it starts with ``head``, else -1 (a pin of
+        another file that got the inode stays pinned, for its own turn)."""
+        with self._lock:
+            pin = self._pins.pop(key, None)
+        if pin is None:
+            return -1
+        if _starts_with(pin[0], head):
+            return pin[0]
+        with self._lock:
+            if key in self._pins:
+                os.close(pin[0])
+            else:
+                self._pins[key] = pin
+        return -1
+
+    def _copy_of(self, head: bytes) -> tuple[str, Key] | None:
+        """The compressed rotation (path, key) whose decompressed start is ``head`` and that
+        was not read; listed again while names shift under the listing (``.1.gz`` ->
+        ``.2.gz``: a name can be passed while its file moves)."""
+        if not head:
+            return None
+        for _ in range(LISTING_TRIES):
+            for path, st, copy_head in self.compressed.listing():
+                key = (st.st_dev, st.st_ino)
+                if copy_head and key not in self._settled and same_start(copy_head, head):
+                    return path, key
+        return None
 
     def _decompressed(self, path: str, key: Key) -> int | None:
         try:
@@ -394,17 +437,25 @@ class Siblings:
             self._pins.clear()
 
 
-def _open_file(path: str, key: Key) -> int:
-    """A descriptor of ``path`` if it is the file ``key``, else -1."""
+def _open_file(path: str, key: Key, head: bytes = b"") -> int:
+    """A descriptor of ``path`` if it is the file ``key`` starting with ``head``, else -1."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return -1
     st = os.fstat(fd)
-    if (st.st_dev, st.st_ino) != key:
+    if (st.st_dev, st.st_ino) != key or not _starts_with(fd, head):
         os.close(fd)
         return -1
     return fd
+
+
+def _starts_with(fd: int, head: bytes) -> bool:
+    """Does the open file start with ``head`` (b"": not known, taken as yes)?"""
+    try:
+        return not head or os.pread(fd, len(head), 0) == head
+    except OSError:
+        return False
 
 
 def _names_same_file(path: str, st: os.stat_result) -> bool:

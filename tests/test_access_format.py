@@ -9,19 +9,14 @@ import http.server
 import io
 import logging
 
+from test_infer import read_back
+
 from logview.formats.detect import detect, detect_format
 from logview.formats.presets import FLASK
-from logview.sources.base import MemorySource
-from logview.store import LogStore
 
 
 def _records(data: bytes):
-    fmt = detect(data).format
-    source = MemorySource("t", data)
-    source.finish()
-    store = LogStore(source, fmt)
-    store.update(final=True)
-    return fmt, [store.record(i) for i in range(len(store))]
+    return read_back(data.decode())
 
 
 def _request_lines(requests: list[tuple[str, int]]) -> str:

@@ -9,11 +9,10 @@ import logging
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from logging_helpers import log_chained_exception, make_logger
+from test_infer import read_back
 
 from logview.formats.detect import detect
 from logview.formats.prefixed import PrefixedFormat
-from logview.sources.base import MemorySource
-from logview.store import LogStore
 
 
 def _logging_lines(fmt: str, name: str, n: int = 12) -> list[str]:
@@ -42,13 +41,7 @@ def _blocks(lines: list[str]) -> list[list[str]]:
 
 
 def _records(text: str):
-    data = text.encode()
-    fmt = detect(data).format
-    source = MemorySource("t", data)
-    source.finish()
-    store = LogStore(source, fmt)
-    store.update(final=True)
-    return fmt, [store.record(i) for i in range(len(store))]
+    return read_back(text)
 
 
 def test_docker_compose_services_each_read_with_their_own_format():

@@ -45,13 +45,13 @@ async def test_query_bar_validates_while_typing_and_applies_on_enter(make_store)
         assert app.focused is _bar(app).input
         await pilot.press(*"level>=LOUD")
         bar = _bar(app)
-        assert bar.has_class("-invalid")
+        await until(pilot, lambda: bar.has_class("-invalid"))  # (checked as the input changes)
         assert "unknown level" in screen_text(app)
         assert "^" in screen_text(app)
         await pilot.press("enter")
         assert records.positions is None and records.row_count == 50  # view unchanged
         await pilot.press(*["backspace"] * 4, *"ERROR")
-        assert not bar.has_class("-invalid")
+        await until(pilot, lambda: not bar.has_class("-invalid"))
         await pilot.press("enter")
         await until(pilot, lambda: records.positions is not None and records.row_count == 12)
         assert min(_levels(store, records)) >= 40

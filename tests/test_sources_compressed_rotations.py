@@ -147,6 +147,18 @@ def _start_second_rotation(path: str, name: str) -> None:
     write(path, lines(name))
 
 
+def _mid_second_rotation(tmp_path) -> tuple[str, FileSource]:
+    """A followed app.log: a rotated and gzipped (held open), b rotated to ``.1`` by a
+    second rotation stopped before its gzip, c in the new app.log."""
+    path = str(tmp_path / "app.log")
+    write(path, lines("a"))
+    source = FileSource(path)
+    rotate(path, 0)  # a -> .1 -> .1.gz (a is held open: its .gz is a copy of ours)
+    write(path, lines("b"))
+    _start_second_rotation(path, "c")
+    return path, source
+
+
 def _gzip_away(path: str) -> None:
     """The rest of logrotate compress: app.log.1 -> app.log.1.gz, app.log.1 deleted."""
     with open(path + ".1", "rb") as src, gzip.open(path + ".1.gz", "wb") as dst:
@@ -181,12 +193,7 @@ def test_a_rotated_file_gzipped_and_deleted_after_it_was_listed_is_read_in_its_p
     look and read from the .gz at the next one, after c's: the out-of-order records of
     test_lose_nothing's compress-back-to-back)."""
     _stop_pins(monkeypatch)
-    path = str(tmp_path / "app.log")
-    write(path, lines("a"))
-    source = FileSource(path)
-    rotate(path, 0)  # a -> .1 -> .1.gz (a is held open: its .gz is a copy of ours)
-    write(path, lines("b"))
-    _start_second_rotation(path, "c")
+    path, source = _mid_second_rotation(tmp_path)
     opened = _when_opened(monkeypatch, "app.log.1", lambda: _gzip_away(path))
     source.update()
     assert opened == ["app.log.1"]
@@ -203,12 +210,7 @@ def test_a_new_file_with_the_inode_of_a_listed_one_is_not_read_as_it(tmp_path, m
     arrival: d is not read in b's place (b's lines come from its .gz), and d is read as the
     file that has the name after c."""
     real_pin = _stop_pins(monkeypatch)
-    path = str(tmp_path / "app.log")
-    write(path, lines("a"))
-    source = FileSource(path)
-    rotate(path, 0)
-    write(path, lines("b"))
-    _start_second_rotation(path, "c")
+    path, source = _mid_second_rotation(tmp_path)
     b_inode = os.stat(path + ".1").st_ino
     reused: list[bool] = []
 
@@ -240,12 +242,7 @@ def test_a_file_read_from_its_gz_is_not_read_again_from_a_late_descriptor(tmp_pa
     thread had opened b just before, and its descriptor comes in after that look: b is not
     read a second time from it."""
     _stop_pins(monkeypatch)
-    path = str(tmp_path / "app.log")
-    write(path, lines("a"))
-    source = FileSource(path)
-    rotate(path, 0)
-    write(path, lines("b"))
-    _start_second_rotation(path, "c")
+    path, source = _mid_second_rotation(tmp_path)
     late = os.open(path + ".1", os.O_RDONLY)  # what the inotify thread's pin opened
     st = os.fstat(late)
     _gzip_away(path)

@@ -428,7 +428,7 @@ def infer_template(lines: list[str]) -> Inference | None:
     if len(starts) < 1:
         return None
     heads = [tokenize_head(line) for line in starts]
-    best = _infer_from(heads, starts, starts)
+    best = _infer_from(heads, starts, starts, heads)
     if best is not None and best.share >= SURE_FIT:
         return best
     openings = Counter(shape(head[0]) for head in heads if head)
@@ -438,15 +438,17 @@ def infer_template(lines: list[str]) -> Inference | None:
         chosen = [i for i, head in enumerate(heads) if head and shape(head[0]) == opening]
         if len(chosen) == len(heads):
             continue
-        other = _infer_from([heads[i] for i in chosen], [starts[i] for i in chosen], starts)
+        other = _infer_from([heads[i] for i in chosen], [starts[i] for i in chosen], starts,
+                            heads)
         if other is not None and (best is None or other.fitted > best.fitted):
             best = other
     return best
 
 
-def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
-                ) -> Inference | None:
-    """The template the aligned ``heads`` (of ``lines``) share, checked on all ``starts``."""
+def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str],
+                start_heads: list[list[Token]]) -> Inference | None:
+    """The template the aligned ``heads`` (of ``lines``) share, checked on all ``starts``
+    (whose heads are ``start_heads``)."""
     columns, alive = align(heads)
     end = _header_end(columns, len(alive))
     if end == 0:
@@ -463,7 +465,7 @@ def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
         names = tuple(sorted(seen | LEVEL_SPELLINGS))
     inference = _checked(template, datefmt, starts, names)
     if inference is not None and names is not None and inference.fitted < len(starts):
-        inference = _with_level_words(inference, starts) or inference
+        inference = _with_level_words(inference, starts, start_heads) or inference
     if inference is not None:
         seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}
         seen.update(inference.level_words)
@@ -477,7 +479,8 @@ def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
 MAX_LEVEL_WORDS = 8
 
 
-def _with_level_words(inference: Inference, starts: list[str]) -> Inference | None:
+def _with_level_words(inference: Inference, starts: list[str], heads: list[list[Token]]
+                      ) -> Inference | None:
     """``inference`` (a template without a time, its level names closed) widened by the
     program's own level names: the start lines it does not fit that open as the fitted ones
     do, head token for head token, but for a plain word where their level is (npm's ``12
@@ -492,8 +495,7 @@ def _with_level_words(inference: Inference, starts: list[str]) -> Inference | No
     shapes: Counter[tuple] = Counter()
     cases: set[str] = set()
     misfits = []
-    for line in starts:
-        head = tokenize_head(line)
+    for line, head in zip(starts, heads, strict=True):
         if fmt_fits(line):
             at = next((k for k, t in enumerate(head) if t.kind == "level"), None)
             # (a level that opens the line has nothing before it to tell a record's head

@@ -74,24 +74,23 @@ class PostgresFormat(LogFormat):
         record = Record(message="")
         record.level, record.levelno = level_from_name(
             "INFO" if severity == "LOG" else "DEBUG" if severity.startswith("DEBUG") else severity)
-        prefix = head["prefix"]
-        fields: dict[str, object] = {}
+        # Lists joined once (a 64 MB record of short lines must not be copied per line).
+        parts: dict[str, list[str]] = {}
         message = [head["text"]]
-        part: str | None = None
+        part: list[str] | None = None
         for line in lines[1:]:
             other = _LINE_RE.match(line)
             if other is not None and other["severity"] in _PART_NAMES:
-                part = other["severity"].lower()
-                text_part = other["text"]
-                fields[part] = (f"{fields[part]}\n{text_part}" if part in fields
-                                else text_part)
-                message.append(f"{other['severity']}:  {text_part}")
+                part = parts.setdefault(other["severity"].lower(), [])
+                part.append(other["text"])
+                message.append(f"{other['severity']}:  {other['text']}")
                 continue
             if part is not None:  # a multi-line statement or context goes on
-                fields[part] = f"{fields[part]}\n{line}"
+                part.append(line)
             message.append(line)
         record.message = "\n".join(message)
-        self._read_prefix(prefix, record, fields)
+        fields: dict[str, object] = {name: "\n".join(got) for name, got in parts.items()}
+        self._read_prefix(head["prefix"], record, fields)
         record.logger = "postgres"
         record.fields = fields
         return record

@@ -144,3 +144,25 @@ def test_any_text_keeps_every_byte_and_prints(text):
     assert b"".join(r.data for r in raws) == data
     for raw in raws:
         dumps_record(parse_raw_record(GENERIC, raw))
+
+
+def test_pips_log_reads_the_levels_of_its_warnings_and_errors(tmp_path):
+    """pip's ``--log`` file (``%(asctime)s,%(msecs)03d`` then the message) names a level only
+    on its warnings and errors (``ERROR: No matching distribution``): the inferred template
+    reads every line but no level, so the generic format is chosen, which reads them."""
+    import subprocess
+    import sys
+
+    from logview.formats.detect import detect
+
+    log = tmp_path / "pip.log"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-index",
+                    "--disable-pip-version-check", "no-such-project-for-logview", "--log",
+                    str(log)], capture_output=True, timeout=120, check=False)
+    data = log.read_bytes()
+    detection = detect(data)
+    assert detection.format.name == "generic", detection
+    records = split(detection.format, data.decode())
+    errors = [r.message for r in records if r.level == "ERROR"]
+    assert errors and errors[-1].startswith("No matching distribution found")
+    assert sum(1 for r in records if r.level is None) > 0.8 * len(records)  # pip's info lines

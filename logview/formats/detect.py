@@ -9,6 +9,7 @@ fallback when nothing fits well enough.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from logview.formats.linewise import is_continuation
 from logview.formats.logfmt import LogfmtFormat
 from logview.formats.presets import known_text_formats
 from logview.formats.syslog import SyslogFormat
-from logview.record import strip_ansi
+from logview.record import LEVEL_SPELLINGS, strip_ansi
 
 #: How much of a source detection looks at.
 SAMPLE_LINES = 200
@@ -379,7 +380,14 @@ def _or_generic(best: Detection | None, starts: list[str]) -> Detection | None:
         return best
     best_share = best.fitted / total if best is not None else 0.0
     if best_share >= 1.0 - _NEAR:
-        return best  # generic cannot read more (and need not be loaded)
+        if best is None or not _levels_left_in_messages(best.format, starts):
+            return best  # generic cannot read more (and need not be loaded)
+        from logview.formats.generic import GenericFormat
+
+        found = Detection(GenericFormat.for_sample(starts), "generic", "generic",
+                          fitted=best.fitted, total=total)
+        found.runner_up = (best.label, best.fitted)
+        return found
     from logview.formats.generic import GenericFormat
 
     share = GenericFormat().score(starts)
@@ -392,6 +400,30 @@ def _or_generic(best: Detection | None, starts: list[str]) -> Detection | None:
             found.runner_up = (best.label, best.fitted)
         return found
     return best
+
+
+#: Least sample lines whose level only the generic format reads (``_levels_left_in_messages``).
+_LEFT_LEVELS = 2
+#: A level name that opens a message, then a colon (pip's ``WARNING: Location ...``).
+_MESSAGE_LEVEL = re.compile(
+    r"(?:{}):\s".format("|".join(sorted(LEVEL_SPELLINGS, key=len, reverse=True))))
+
+
+def _levels_left_in_messages(fmt: LogFormat, starts: list[str]) -> bool:
+    """Whether ``fmt`` (which reads every start line) reads no level at all while some
+    messages open with one and a colon (``2024-01-02T03:04:05,678 ERROR: No matching
+    distribution``: pip writes a level only on its warnings and errors): the generic format,
+    which reads a level after the time, reads those."""
+    if getattr(fmt, "has_time", False) is False:
+        return False  # (the generic format reads a level after a time)
+    left = 0
+    for line in starts[:200]:
+        record = fmt.parse(line)
+        if record.level is not None:
+            return False
+        if _MESSAGE_LEVEL.match(record.message):
+            left += 1
+    return left >= _LEFT_LEVELS
 
 
 #: A named format this close to the inferred template's share still counts as as good.

@@ -58,5 +58,16 @@ def test_print_finds_the_reports_by_level_and_field(tmp_path):
 
     reports = [line for line in run("level>=ERROR") if " ERROR:  " in line or " FATAL:  " in line]
     assert len(reports) == 5
+    # LOG reads as INFO: the level's needles are the severities as written (LOG:  , INFO:  ).
+    assert run("level=INFO") == [line for line in DEBIAN.splitlines() if " LOG:  " in line]
     assert run("statement~nosuchcol")[1].endswith("STATEMENT:  select *")
     assert run("db=nosuchdb") == [line for line in DEBIAN.splitlines() if "@nosuchdb" in line]
+
+
+def test_level_queries_look_for_the_severities_as_written():
+    from logview.formats.postgres import PostgresFormat
+    from logview.query import parse_query
+    from logview.scan import Matcher
+
+    scans = Matcher(PostgresFormat(), parse_query("level>=ERROR")).prefilter.alternatives[0]
+    assert [p.pattern for p in scans.patterns] == [b"ERROR:  ", b"FATAL:  ", b"PANIC:  "]

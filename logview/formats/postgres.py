@@ -18,6 +18,7 @@ are DEBUG.
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -46,6 +47,11 @@ _PID_RE = re.compile(r"\[(\d+)\]")
 _SESSION_RE = re.compile(r"(?:^|\s)([\w.$-]*)@([\w.$-]*)(?=\s|$)")
 _PAIR_RE = re.compile(r"(?:^|[\s,])(user|db|app|client|host)=([^\s,]*)")
 _UTC_NAMES = frozenset({"UTC", "GMT", "Z", "UCT"})
+#: Each severity's level number as ``parse`` reads it.
+_LEVELNOS = {**{f"DEBUG{n}": 10 for n in range(1, 6)}, "INFO": 20, "LOG": 20, "NOTICE": 25,
+             "WARNING": 30, "ERROR": 40, "FATAL": 50, "PANIC": 50}
+_COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+            "=": operator.eq}
 
 
 class PostgresFormat(LogFormat):
@@ -58,6 +64,16 @@ class PostgresFormat(LogFormat):
 
     def is_start(self, line: str) -> bool:
         return _START_RE.match(line) is not None
+
+    def level_pattern(self, op: str, number: int) -> tuple[bytes, ...] | None:
+        """The severities a level comparison accepts, as written (``ERROR:  ``): one scan
+        each, so ``level>=ERROR`` reads only the reports that name one (``LOG`` names no
+        level the needles of level names know); None for an operator without a bound."""
+        compare = _COMPARE.get(op)
+        if compare is None:
+            return None
+        names = [name for name, levelno in _LEVELNOS.items() if compare(levelno, number)]
+        return tuple(name.encode("ascii") + b":  " for name in names) or None
 
     def score(self, lines: list[str]) -> float:
         """The share of lines that are PostgreSQL's (a report's first line or another part)."""

@@ -338,3 +338,24 @@ def test_format_from_option_known_name_with_datefmt():
     assert (rec.level, rec.levelno, rec.message) == ("SUCCESS", 25, "done")
     with pytest.raises(FormatError, match="celery"):
         format_from_option("celery", "%H:%M")
+
+
+# supervisord's own log (supervisor 4, run on this project's machine): logging's layout, but
+# supervisor's level names (WARN, CRIT), not logging's.
+SUPERVISORD = "2026-12-01 22:18:25,862 CRIT Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.\n2026-12-01 22:18:25,869 INFO daemonizing the supervisord process\n2026-12-01 22:18:25,881 INFO supervisord started with pid 15661\n2026-12-01 22:18:26,886 INFO spawned: 'crash' with pid 15677\n2026-12-01 22:18:26,893 INFO spawned: 'ok' with pid 15678\n2026-12-01 22:18:27,901 INFO success: crash entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)\n2026-12-01 22:18:27,901 INFO success: ok entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)\n2026-12-01 22:18:27,901 WARN exited: crash (exit status 3; not expected)\n2026-12-01 22:18:28,906 INFO spawned: 'crash' with pid 15700\n2026-12-01 22:18:28,917 WARN exited: crash (exit status 3; not expected)\n2026-12-01 22:18:29,922 INFO spawned: 'crash' with pid 15709\n2026-12-01 22:18:29,933 WARN exited: crash (exit status 3; not expected)\n2026-12-01 22:18:31,938 INFO spawned: 'crash' with pid 15733\n2026-12-01 22:18:31,938 WARN received SIGTERM indicating exit request\n2026-12-01 22:18:31,945 INFO waiting for crash, ok to die\n2026-12-01 22:18:31,946 WARN stopped: ok (terminated by SIGTERM)\n2026-12-01 22:18:31,946 WARN exited: crash (exit status 3; not expected)\n"
+
+
+def test_a_known_template_with_other_level_spellings_keeps_level_queries_exact(tmp_path):
+    """supervisord writes ``WARN`` and ``CRIT``: the known template reads them as WARNING and
+    CRITICAL, so level queries must look for those spellings too (they looked for
+    ``WARNING`` alone, as ``logging`` writes it, and found none of supervisord's warnings)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "supervisord.log"
+    path.write_text(SUPERVISORD)
+    assert getattr(detect.detect(SUPERVISORD.encode()).format, "python_levels", None) is False
+    out = subprocess.run([sys.executable, "-m", "logview", str(path), "--print", "-q",
+                          "level>=WARNING"], capture_output=True, text=True, timeout=60,
+                         check=True).stdout.splitlines()
+    assert out == [line for line in SUPERVISORD.splitlines() if " WARN " in line or " CRIT " in line]

@@ -271,6 +271,8 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
                 break
         options.append(guess)
     best = _or_generic(best, starts)
+    if best is not None and best.kind == "named":
+        _note_level_spelling(best.format, starts)  # (supervisord's WARN in python-space)
     if best is None:
         plain = Detection(PlainFormat(), "plain", "plain", total=total)
         if not _union:
@@ -506,8 +508,8 @@ def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forc
 
 
 def _note_level_spelling(fmt: LogFormat, starts: list[str]) -> None:
-    """A given template whose sample spells levels otherwise than ``logging`` does
-    (``warning``, ``WARN``) says so, so level queries look for every spelling."""
+    """A given or known template whose sample spells levels otherwise than ``logging``
+    does (``warning``, ``WARN``) says so, so level queries look for every spelling."""
     if not getattr(fmt, "python_levels", False):
         return
     for line in starts[:64]:

@@ -299,13 +299,15 @@ def _unwrapped(lines: list[str]) -> Detection | None:
         DockerJsonFormat,
         PrefixedFormat,
         docker_lines,
+        plain_lanes,
         split_prefix,
     )
 
     in_docker = docker_lines(lines) if lines and lines[0][:1] == "{" else None
     if in_docker is not None:  # docker's json-file: the wrapper is certain, plain inside too
-        inner = detect(in_docker, _wrapped=True)
-        return Detection(DockerJsonFormat(inner.format), inner.kind, f"docker+{inner.label}",
+        inner = detect([log for _, log in in_docker], _wrapped=True)
+        fmt = DockerJsonFormat(inner.format, plain_lanes(in_docker, inner.format))
+        return Detection(fmt, inner.kind, f"docker+{inner.label}",
                          inner.template, inner.datefmt, inner.fitted, inner.total,
                          inner.runner_up)
     found = split_prefix(lines)
@@ -324,7 +326,13 @@ def _unwrapped(lines: list[str]) -> Detection | None:
             own = detect(group, _wrapped=True) if len(group) >= 3 else inner
             if own.kind != "plain" and own.format.name != inner.format.name:
                 by_key[key] = own.format
-    fmt = PrefixedFormat(prefix, inner.format, by_key)
+    lanes = frozenset()
+    if prefix.name == "cri":
+        match = prefix.compiled().match
+        pairs = [(m["stream"], line[m.end():]) for line in lines
+                 if (m := match(line)) and m["_tag"] == "F"]  # a P piece: part of a line
+        lanes = plain_lanes(pairs, inner.format)
+    fmt = PrefixedFormat(prefix, inner.format, by_key, lanes)
     return Detection(fmt, inner.kind, f"{prefix.name}+{inner.label}", inner.template,
                      inner.datefmt, inner.fitted, inner.total, inner.runner_up)
 

@@ -149,6 +149,24 @@ def test_timestamp_forms(fmt, datefmt, expect_datefmt):
         assert abs(got.time.timestamp() - want["created"]) < 1.0 or got.time.tzinfo is None
 
 
+@pytest.mark.parametrize(("fmt", "datefmt"), [
+    ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%H:%M:%S"),
+    ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%d/%m/%Y %H:%M:%S"),
+    ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%Y%m%dT%H%M%S"),
+    ("%(asctime)sZ [%(levelname)s] %(name)s - %(message)s", "%Y/%m/%d %H:%M:%S"),
+    ("%(asctime)s+01:00 %(levelname)s %(name)s: %(message)s", "%d.%m.%Y %H:%M:%S"),
+    ("%(asctime)sZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"),
+])
+def test_a_zone_glued_to_the_time_is_read_as_its_zone(fmt, datefmt):
+    # A literal Z (or offset) right after the time: only ISO's extended form read it, so a
+    # time of day, a day-first date or ISO's basic form left it glued and nothing was read.
+    text, truth = write_log(fmt, datefmt)
+    assert inferred(text).datefmt.endswith("%z")
+    assert_exact(text, truth)
+    _, records = read_back(text)
+    assert all(r.time is not None and r.time.utcoffset() is not None for r in records)
+
+
 def test_time_only_takes_its_date_from_the_reference():
     fmt = format_from_option("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
     assert isinstance(fmt, TemplateFormat)

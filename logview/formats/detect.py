@@ -477,8 +477,8 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
         if candidate.tier == _SYSLOG_TIER:
             # syslog's host and app[pid] are read by its own rules; the inferred template
             # wins only where it finds a level syslog does not (a Python app's "INFO ...").
-            if b.level is not None and a.level is None:
-                return False
+            if (b.level is not None and a.level is None) or (b.logger and not a.logger):
+                return False  # (or a logger: "TIME app.db WARNING ...", whose host it is not)
             continue
         if (a.level, a.time) != (b.level, b.time):
             return False

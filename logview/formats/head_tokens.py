@@ -60,8 +60,11 @@ _LEXER = re.compile(
     # (a word ends before "#level": twisted's "[namespace#info]" is a logger and a level)
     + rf"|(?P<word><[\w.-]+>|(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$@#*~+']"
     # (and a Rust or C++ path, "myapp::db", is one word: a logger, as env_logger writes it)
-    + rf"(?:(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$<>@#*~+'-]|::(?=\w))*"
-    + r"(?<=[\w$>*'])(?:\(\))?)"
+    # (and so is a dotted name with bracketed parts, as logback abbreviates Tomcat's loggers:
+    # "o.a.c.c.C.[Tomcat].[localhost].[/]", "o.a.c.c.C.[.[.[/].[dispatcherServlet]")
+    + rf"(?:(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$<>@#*~+'-]|::(?=\w)"
+    + r"|(?<=\.)\[[^\s\]]*\](?=\.|\s|$))*"
+    + r"(?<=[\w$>*'\]])(?:\(\))?)"
     + r"|(?P<open>[\[({])|(?P<close>[\])}])"
     + r"|(?P<ws>[ \t]+)"
     + r"|(?P<punct>[^\w\s\[\](){}])",

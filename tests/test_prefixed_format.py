@@ -271,3 +271,39 @@ def test_the_pieces_of_a_long_line_are_read_as_one_line(wrap):
     assert [r.level for r in records] == ["WARNING"] * 5
     assert records[2].message == long and records[2].logger == "app.db"
     assert records[3].message == "short 3"
+
+
+@pytest.mark.parametrize("wrap", [_docker, _cri])
+def test_the_pieces_of_a_long_json_line_are_one_record(wrap):
+    # JSON lines read any text line as a record of its own; inside a runtime that cuts
+    # long lines only an object starts one, so the middle of a cut object continues it.
+    long = "payload " + "x" * 3000 + " end"
+    writes = [("stdout", orjson.dumps({"level": "warning", "logger": "app.db",
+                                       "message": long if i == 2 else f"short {i}"}).decode())
+              for i in range(5)]
+    _, records = _records(wrap(writes, pieces=1000))
+    assert [r.level for r in records] == ["WARNING"] * 5
+    assert records[2].message == long and records[2].logger == "app.db"
+    assert records[2].time is not None  # the wrapper's: the object has none
+
+
+def _cri_wrapped(inner):
+    from logview.formats.prefixed import PREFIXES
+
+    return PrefixedFormat(next(p for p in PREFIXES if p.name == "cri"), inner,
+                          lanes=frozenset({"stdout"}))
+
+
+_CRI_FORMATS = [_cri_wrapped(detect(b'{"level": "info", "msg": "x"}\n' * 5).format),
+                _cri_wrapped(_WRAPPED.inner)]
+_CRI_PIECES = ["2024-01-05T10:11:14.000000001Z ", "stdout ", "stderr ", "F ", "P ", "{", "}",
+               " ", "\t", "\x1e", "Traceback (most recent call last):", "  File", "x",
+               "2024-01-05 10:11:14,002 ", "ERROR ", "app ", "\r"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_CRI_FORMATS) - 1),
+       st.lists(st.sampled_from(_CRI_PIECES), max_size=7).map("".join))
+def test_cri_bytes_and_text_start_tests_agree_with_lanes(k, line):
+    fmt = _CRI_FORMATS[k]
+    assert bool(fmt.start_pattern.match(line.encode())) == fmt.is_start(line)

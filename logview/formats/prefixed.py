@@ -93,6 +93,8 @@ class PrefixedFormat(LogFormat):
         ``lanes`` are the plain lanes (streams whose lines are records of their own)."""
         self.prefix = prefix
         self.lanes = lanes
+        if prefix.name == "cri":
+            inner = objects_only(inner)
         self.inner = inner
         self.by_key = dict(by_key or {})
         self.name = f"{prefix.name}+{inner.name}"
@@ -180,6 +182,46 @@ class _LaneFormat(PlainFormat):
 
 
 _PLAIN = _LaneFormat()
+
+
+class _ObjectStarts(LogFormat):
+    """JSON lines inside a runtime that cuts long lines (CRI, docker's json-file): only an
+    object line starts a record, so the pieces after a cut line's first (text from the
+    middle of an object) continue its record and are joined to it. A text line among the
+    objects continues one too: the sample held none (or detection would have read the lane
+    as JSON and text, ``MixedFormat``)."""
+
+    start_pattern = re.compile(rb"\x1e?\{|\x1e[ \t]*\{|[ \t]+\{.*\}[ \t\r]*\Z")
+
+    def __init__(self, inner: LogFormat) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.level_text = inner.level_text
+        self.custom_levels = inner.custom_levels
+
+    def __repr__(self) -> str:
+        return f"_ObjectStarts({self.inner!r})"
+
+    def is_start(self, line: str) -> bool:
+        head = line[:1]
+        if head == "{" or (head == "\x1e" and line[1:].lstrip(" \t")[:1] == "{"):
+            return True
+        return (head in (" ", "\t") and line.lstrip(" \t")[:1] == "{"
+                and line.rstrip(" \t\r")[-1:] == "}")
+
+    def parse(self, text: str) -> Record:
+        return self.inner.parse(text)
+
+    def score(self, lines: list[str]) -> float:
+        return self.inner.score(lines)
+
+
+def objects_only(fmt: LogFormat) -> LogFormat:
+    """``fmt`` inside a runtime that cuts long lines: JSON lines start records only at an
+    object (``_ObjectStarts``); other formats as they are."""
+    from logview.formats.jsonl import JsonFormat
+
+    return _ObjectStarts(fmt) if isinstance(fmt, JsonFormat) else fmt
 
 
 def _start_pattern(prefix: Prefix, formats: list[LogFormat], lanes: frozenset[str] = frozenset()
@@ -276,6 +318,7 @@ class DockerJsonFormat(LogFormat):
 
     def __init__(self, inner: LogFormat, lanes: frozenset[str] = frozenset()) -> None:
         """``lanes``: the plain lanes (streams whose lines are records of their own)."""
+        inner = objects_only(inner)
         self.inner = inner
         self.lanes = lanes
         self.name = f"docker+{inner.name}"

@@ -647,3 +647,10 @@ def test_spring_boot_default_console_lines(variant):
     assert failed.exc.startswith("java.lang.IllegalStateException: order 42 has no lines\n\tat ")
     assert failed.exc.endswith("\t... 48 common frames omitted")
     assert records[14].message.startswith("spring.jpa.open-in-view is enabled")
+
+
+def test_a_one_line_log_keeps_the_words_after_its_logger_in_the_message():
+    # (the share of dotted words a column needs after a logger column must not round to 0)
+    _, records = read_back("2024-01-02 03:04:05,000 - app.file - INFO - from the file\n")
+    assert (records[0].logger, records[0].message, records[0].fields) == (
+        "app.file", "from the file", {})

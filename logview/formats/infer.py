@@ -156,7 +156,7 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
     logger_before = any(c.kind == "word" and any(_LOGGERISH_RE.match(v) for v in c.values)
                         for c in columns[:i])
     # (after a logger column, a few dotted words are a message's: "spring.jpa.x is enabled")
-    if dotted >= (len(values) // 2 if logger_before else max(1, len(values) // 20)):
+    if dotted >= max(1, len(values) // 2 if logger_before else len(values) // 20):
         return True
     if all(_THREAD_RE.match(v) or _PROCESS_RE.match(v) for v in values):
         return True

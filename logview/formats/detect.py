@@ -444,7 +444,7 @@ def _with_message_format(option: Detection, starts: list[str]) -> Detection:
     option as it was when most messages carry no level that format reads."""
     syslog = option.format
     assert isinstance(syslog, SyslogFormat)
-    messages = syslog.messages(starts[:200])
+    messages = syslog.messages(starts[:64])  # (enough to infer a template; detection stays fast)
     if len(messages) < 3:
         return option
     inner = detect(messages, _wrapped=True, _union=False, _nested=True)

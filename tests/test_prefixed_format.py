@@ -307,3 +307,14 @@ _CRI_PIECES = ["2024-01-05T10:11:14.000000001Z ", "stdout ", "stderr ", "F ", "P
 def test_cri_bytes_and_text_start_tests_agree_with_lanes(k, line):
     fmt = _CRI_FORMATS[k]
     assert bool(fmt.start_pattern.match(line.encode())) == fmt.is_start(line)
+
+
+def test_explain_names_the_wrapper_and_its_plain_lanes_and_offers_no_template():
+    from logview.explain import explain_lines
+    from logview.formats.detect import detect
+
+    text = _cri(_writes_of_an_app())
+    lines = explain_lines("pod.log", detect(text.encode()), text.splitlines()[0])
+    assert lines[1].startswith("  format:    cri+")
+    assert any(line.startswith("  lanes:     stdout:") for line in lines)
+    assert not any("pin it" in line for line in lines)

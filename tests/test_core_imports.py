@@ -50,3 +50,17 @@ def test_the_command_line_starts_without_numpy_or_the_listener():
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_numpy_starts_no_blas_threads_under_logview():
+    """numpy's OpenBLAS would start a thread per core at import (CPU at every start, and
+    spinning under load); logview does no linear algebra, so its command line asks for none."""
+    import os
+
+    code = ("import logview.cli, numpy\n"
+            "print(open('/proc/self/status').read().split('Threads:')[1].split()[0])\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60, check=False, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"

@@ -219,6 +219,10 @@ def _sample_for(fmt: LogFormat) -> bytes | None:
         return _loguru_text()
     if fmt.name == "uvicorn":
         return _stdlib_lines(_UvicornFormatter("%(levelprefix)s %(message)s"))
+    if fmt.name == "postgresql":  # what PostgreSQL 15 wrote (test_postgres_format)
+        from tests.test_postgres_format import DEBIAN
+
+        return DEBIAN.encode()
     if fmt.name == "access":  # http.server's request log, the lines werkzeug writes
         import contextlib
         import http.server

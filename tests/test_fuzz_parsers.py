@@ -106,6 +106,10 @@ FAMILIES: dict[str, Callable[[random.Random], str]] = {
     "python-bracket": lambda r: f"{_stamp(r)} [{_level(r)}] app.http: {_message(r)}",
     "python-space": lambda r: f"{_stamp(r)} {_level(r)} app.cache {_message(r)}",
     "basicconfig": lambda r: f"{_level(r)}:app.x:{_message(r)}",
+    "postgresql": lambda r: f"{_stamp(r, frac='.')} UTC [{r.randint(1, 99999)}] app@shop "
+                            f"{r.choice(['LOG', 'ERROR', 'WARNING', 'FATAL'])}:  {_message(r)}"
+                            + (f"\n{_stamp(r, frac='.')} UTC [7] app@shop STATEMENT:  select "
+                               "*\n\t  from t" if r.random() < 0.2 else ""),
     # A template no preset has: inferred from the sample (``formats/infer.py``).
     "inferred": lambda r: f"{_stamp(r)} | {_level(r):<8} | pid={r.randint(1, 9999)} | "
                           f"worker.{r.randint(1, 4)} | {_message(r)}"

@@ -654,3 +654,54 @@ def test_a_one_line_log_keeps_the_words_after_its_logger_in_the_message():
     _, records = read_back("2024-01-02 03:04:05,000 - app.file - INFO - from the file\n")
     assert (records[0].logger, records[0].message, records[0].fields) == (
         "app.file", "from the file", {})
+
+
+# npm's debug log (~/.npm/_logs/*-debug-0.log), as npm 10 wrote it on this project's machine:
+# a line counter, npm's own level (silly, verbose, info, http, notice...), the message.
+NPM_DEBUG_LOG = """\
+0 verbose cli /usr/bin/node /usr/bin/npm
+1 info using npm@10.8.2
+2 info using node@v20.20.2
+3 silly config load:file:/usr/lib/node_modules/npm/npmrc
+4 silly config load:file:/tmp/tmp.xe9HXaRt7C/.npmrc
+5 silly config load:file:/root/.npmrc
+6 silly config load:file:/usr/etc/npmrc
+7 verbose title npm pack npm@11.19.1
+8 verbose argv "pack" "npm@11.19.1"
+9 verbose logfile logs-max:10 dir:/root/.npm/_logs/2026-12-01T13_37_00_948Z-
+10 verbose logfile /root/.npm/_logs/2026-12-01T13_37_00_948Z-debug-0.log
+11 silly logfile done cleaning log files
+12 http fetch GET 200 https://registry.npmjs.org/npm 348ms (cache miss)
+13 http fetch GET 200 https://registry.npmjs.org/npm 122ms (cache updated)
+14 silly tarball no local data for https://registry.npmjs.org/npm/-/npm-11.19.1.tgz. Extracting by manifest.
+15 http fetch GET 200 https://registry.npmjs.org/npm/-/npm-11.19.1.tgz 75ms (cache miss)
+17 notice Tarball Contents
+19 notice 9.7kB LICENSE
+19 notice 3.4kB README.md
+"""
+
+
+def test_a_programs_own_level_names_in_the_level_column_start_records():
+    """npm's ``silly`` and ``http`` are no level names logview knows: lines that open like the
+    records (a number, a word, a space) but with one of a few such words where the level is
+    are records of those levels, not lines glued to the record before."""
+    _, records = read_back(NPM_DEBUG_LOG)
+    lines = NPM_DEBUG_LOG.splitlines()
+    assert [r.message for r in records] == [line.split(" ", 2)[2] for line in lines]
+    assert [r.level for r in records][:6] == ["DEBUG", "INFO", "INFO", "SILLY", "SILLY", "SILLY"]
+    assert records[12].level == "HTTP" and records[12].message.startswith("fetch GET 200")
+    inference = inferred(NPM_DEBUG_LOG)
+    assert set(inference.level_words) == {"http", "silly"}
+    assert inference.python_levels is False
+
+
+def test_numbered_prose_lines_add_no_level_names():
+    """A headless template's misfits whose words differ (numbered prose in a message) are no
+    vocabulary: they stay with the record they continue."""
+    text = ("1 INFO app starting\n2 INFO app loading\n3 ERROR app failed: list follows\n"
+            "4 apples were left\n5 pears were left\n6 plums were left\n7 INFO app done\n"
+            "8 WARNING app slow\n")
+    _, records = read_back(text)
+    assert [r.level for r in records] == ["INFO", "INFO", "ERROR", "INFO", "WARNING"]
+    assert "5 pears were left" in records[2].message
+    assert inferred(text).level_words == ()

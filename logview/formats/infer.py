@@ -65,6 +65,9 @@ class Inference:
     level_names: tuple[str, ...] | None = None
     #: Every level in the sample is spelled as ``logging`` spells it (``ERROR``, ``Level 5``).
     python_levels: bool = True
+    #: Words of the sample's level column that name no level logview knows (npm's ``silly``,
+    #: a ``logging.addLevelName`` level): the program's own levels (``_with_level_words``).
+    level_words: tuple[str, ...] = ()
 
     @property
     def share(self) -> float:
@@ -431,7 +434,7 @@ def infer_template(lines: list[str]) -> Inference | None:
     if len(starts) < 1:
         return None
     heads = [tokenize_head(line) for line in starts]
-    best = _infer_from(heads, starts, starts)
+    best = _infer_from(heads, starts, starts, heads)
     if best is not None and best.share >= SURE_FIT:
         return best
     openings = Counter(shape(head[0]) for head in heads if head)
@@ -441,15 +444,17 @@ def infer_template(lines: list[str]) -> Inference | None:
         chosen = [i for i, head in enumerate(heads) if head and shape(head[0]) == opening]
         if len(chosen) == len(heads):
             continue
-        other = _infer_from([heads[i] for i in chosen], [starts[i] for i in chosen], starts)
+        other = _infer_from([heads[i] for i in chosen], [starts[i] for i in chosen], starts,
+                            heads)
         if other is not None and (best is None or other.fitted > best.fitted):
             best = other
     return best
 
 
-def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
-                ) -> Inference | None:
-    """The template the aligned ``heads`` (of ``lines``) share, checked on all ``starts``."""
+def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str],
+                start_heads: list[list[Token]]) -> Inference | None:
+    """The template the aligned ``heads`` (of ``lines``) share, checked on all ``starts``
+    (whose heads are ``start_heads``)."""
     columns, alive = align(heads)
     end = _header_end(columns, len(alive))
     if end == 0:
@@ -465,11 +470,92 @@ def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str]
         seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}
         names = tuple(sorted(seen | LEVEL_SPELLINGS))
     inference = _checked(template, datefmt, starts, names)
+    if inference is not None and names is not None and inference.fitted < len(starts):
+        inference = _with_level_words(inference, starts, start_heads) or inference
     if inference is not None:
         seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}
+        seen.update(inference.level_words)
         inference.python_levels = all(v in _PYTHON_LEVELS or v.startswith("Level ")
                                       for v in seen)
     return inference
+
+
+#: Most words a level column may add to the known level names (a closed vocabulary: more
+#: different words there are messages, not levels).
+MAX_LEVEL_WORDS = 8
+
+
+def _with_level_words(inference: Inference, starts: list[str], heads: list[list[Token]]
+                      ) -> Inference | None:
+    """``inference`` (a template without a time, its level names closed) widened by the
+    program's own level names: the start lines it does not fit that open as the fitted ones
+    do, head token for head token, but for a plain word where their level is (npm's ``12
+    silly ...`` among ``11 info ...``; a level added with ``logging.addLevelName``). Without
+    them such lines were glued to the record before. The words must be few (at most
+    ``MAX_LEVEL_WORDS``), letters only, each met twice, written in the case the known levels
+    are, after a head token (a level that opens the line is not widened: a message line
+    opens with a word as well), and make the template fit more lines; else None."""
+    fmt_fits = _fitting(inference)
+    if fmt_fits is None:
+        return None
+    shapes: Counter[tuple] = Counter()
+    cases: set[str] = set()
+    misfits = []
+    for line, head in zip(starts, heads, strict=True):
+        if fmt_fits(line):
+            at = next((k for k, t in enumerate(head) if t.kind == "level"), None)
+            # (a level that opens the line has nothing before it to tell a record's head
+            # from a message line that opens with a word: ``second line`` of a message)
+            if at and at + 1 < len(head):
+                shapes[(at, _opening(head, at), head[at + 1].text)] += 1
+                cases.add(_case(head[at].text))
+        else:
+            misfits.append(head)
+    if not shapes or not misfits:
+        return None
+    (at, opening, after), _ = shapes.most_common(1)[0]
+    words: Counter[str] = Counter()
+    for head in misfits:
+        if (len(head) > at + 1 and head[at].kind == "word" and head[at + 1].text == after
+                and _opening(head, at) == opening):
+            words[head[at].text] += 1
+    # Written as the program writes its other levels (npm: all lower case; a Python
+    # level: upper case), met twice, letters only.
+    kept = sorted(w for w, n in words.items() if n >= 2 and w.isascii() and w.isalpha()
+                  and len(w) <= 12 and _case(w) in cases)
+    if not kept or len(kept) > MAX_LEVEL_WORDS:
+        return None
+    spellings = {v for w in kept for v in (w, w.lower(), w.upper(), w.title())}
+    names = tuple(sorted(set(inference.level_names or ()) | spellings))
+    wider = _checked(inference.template, inference.datefmt, starts, names)
+    if wider is None or wider.fitted <= inference.fitted:
+        return None
+    wider.level_words = tuple(kept)
+    return wider
+
+
+def _case(word: str) -> str:
+    """How a word is written: "upper", "lower", "title" or "mixed"."""
+    return ("upper" if word.isupper() else "lower" if word.islower()
+            else "title" if word.istitle() else "mixed")
+
+
+def _opening(head: list[Token], at: int) -> tuple[tuple[str, str], ...]:
+    """The head's first ``at`` tokens as kinds, the text of separators and brackets kept."""
+    return tuple((t.kind, t.text if t.kind in ("punct", "open", "close", "ws") else "")
+                 for t in head[:at])
+
+
+def _fitting(inference: Inference):
+    """The test of one line against the inference's template (None: it does not compile)."""
+    from logview.formats.template import TemplateFormat
+
+    try:
+        fmt = TemplateFormat(inference.template, datefmt=inference.datefmt,
+                             level_names=inference.level_names)
+    except FormatError:
+        return None
+    return lambda line: fmt.score([line]) > 0
 
 
 def _adjacent_fields(template: str) -> bool:

@@ -15,6 +15,7 @@ from logview.formats.access import AccessLogFormat
 from logview.formats.base import LogFormat
 from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
+from logview.formats.postgres import PostgresFormat
 from logview.formats.signature import StartSignature
 from logview.formats.template import TemplateFormat
 from logview.record import Record, level_from_name, split_exception, strip_ansi
@@ -413,6 +414,7 @@ def known_text_formats() -> list[LogFormat]:
         UvicornFormat(),
         AccessLogFormat(),
         KlogFormat(),
+        PostgresFormat(),
         TemplateFormat(PYTHON_DASH, name="python-dash"),
         TemplateFormat(PYTHON_BRACKET, name="python-bracket"),
         TemplateFormat(PYTHON_SPACE, name="python-space"),

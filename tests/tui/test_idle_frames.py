@@ -246,3 +246,21 @@ def test_a_long_job_reports_at_its_own_pace_for_a_second_then_once_a_busy_frame(
     assert report_interval(0.1, since=10.0, now=10.0 + QUICK_SECONDS / 2) == 0.1
     assert report_interval(0.1, since=10.0, now=10.0 + QUICK_SECONDS) == BUSY_FRAME
     assert report_interval(2.0, since=10.0, now=100.0) == 2.0  # (a slower pace stays)
+
+
+@pytest.mark.serial  # (a latency)
+async def test_a_followed_files_last_record_is_counted_soon_after_it_shows(tmp_path):
+    """A followed file's last record is taken when the file has been quiet a moment (the
+    quiet flush) and no growth comes after it: its count, held for a growth's frame, was
+    drawn by a timer 1.5 s later, 2 s after the status line showed it."""
+    path = write_log(tmp_path / "eight.log", 8)
+    store = LogStore(FileSource(str(path), follow=True, name="eight.log"), DashFormat())
+    app = LogviewApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        records = app.screen.query_one(RecordList)
+        bar = app.screen.query_one(LevelBar)
+        await until(pilot, lambda: records.length == 8)
+        shown = time.monotonic()
+        await until(pilot, lambda: sum(bar.counts) + bar.unknown == 8, timeout=5)
+        # The live count pass (at most a second after the last) and a growth interval.
+        assert time.monotonic() - shown < 1.7

@@ -81,6 +81,9 @@ NARROW_WIDTH = 100
 _RATE_WINDOW = 5.0
 #: Least time growth must go on for before a rate is shown.
 _RATE_MIN_SPAN = 1.5
+#: Seconds level counts held for a trickle's next growth wait at most (a growth comes every
+#: ``GROW_INTERVAL`` while records come; none may come after a file's last record).
+_TRICKLE_HOLD = GROW_INTERVAL + 0.1
 
 
 class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWorkers, Screen):
@@ -287,12 +290,15 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
                 and (indexing or not message.behind
                      and time.monotonic() - self._last_grew < 2 * GROW_INTERVAL)):
             # Records trickle in, or a big input is being indexed: draw the counts with the
-            # next rows (one frame, not two); should none come, a timer draws them. A full
-            # tally is taken at once: its counter waits for that (counting that rides on a
-            # big file's index).
+            # next rows (one frame, not two); should none come, a timer draws them: a trickle
+            # grows every GROW_INTERVAL, so a little more than one (a file's last record,
+            # committed by the quiet flush, is counted with no growth after it: a longer
+            # wait left its count behind the status line's for 2 s), a big input's growths
+            # come every ``BUSY_FRAME``. A full tally is taken at once: its counter waits
+            # for that (counting that rides on a big file's index).
             if self._pending_counts is None:
-                self._counts_timer = self.set_timer(2 * max(GROW_INTERVAL, BUSY_FRAME),
-                                                    self._draw_counts)
+                wait = 2 * max(GROW_INTERVAL, BUSY_FRAME) if indexing else _TRICKLE_HOLD
+                self._counts_timer = self.set_timer(wait, self._draw_counts)
             self._pending_counts = message
             return
         self._pending_counts = message

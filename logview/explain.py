@@ -50,9 +50,16 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
         "plain": "plain text (no format fits: every line is a record)",
     }.get(detection.kind, detection.kind)
     two = isinstance(detection.format, UnionFormat)  # two kinds of line: no one template says it
+    # A wrapper's lines (CRI, docker, compose) read by an inferred template: no template
+    # alone reads them, so the wrapper is named and no --format is offered.
+    wrapped = detection.kind == "inferred" and getattr(detection.format, "inner", None) is not None
     out = [f"{name}: {kind}"]
-    if detection.kind != "inferred" or two:
+    if detection.kind != "inferred" or two or wrapped:
         out.append(f"  format:    {detection.label}")
+    lanes = getattr(detection.format, "lanes", None)
+    if lanes:
+        out.append(f"  lanes:     {', '.join(sorted(lanes))}: no record of the program's format "
+                   "there, each line (or traceback) a record of its own")
     if detection.template:
         out.append(f"  template:  {detection.template}")
     if detection.datefmt:
@@ -73,7 +80,7 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
                    f"time={record.time.isoformat() if record.time else None}")
         message = record.message if redactor is None else redactor.text(record.message)
         out.append(f"             message={printable(message[:100])!r}")
-    if detection.template and detection.kind == "inferred" and not two:
+    if detection.template and detection.kind == "inferred" and not two and not wrapped:
         pin = f"--format {shlex.quote(detection.template)}"
         if detection.datefmt:
             pin += f" --datefmt {shlex.quote(detection.datefmt)}"

@@ -272,7 +272,11 @@ def printable(text: str) -> str:
 #: group's header (``  + Exception Group Traceback``), at any indentation (some formatters
 #: indent the whole exception text, others strip it).
 _EXC_LINE_RE = re.compile(
-    r"^[ \t]*(?:\+ )?(?:Traceback|Stack|Exception Group Traceback) \(most recent call last\):",
+    r"^[ \t]*(?:\+ )?(?:Traceback|Stack|Exception Group Traceback) \(most recent call last\):"
+    # A JVM stack trace: the exception's class (a package-qualified name), optionally after
+    # 'Exception in thread "..." ', then its first "at" frame on the next line.
+    r"|^(?:Exception in thread \"[^\"\n]*\" )?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?::[^\n]*)?"
+    r"\n[ \t]+at [\w$.]",
     re.MULTILINE,
 )
 

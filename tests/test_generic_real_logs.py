@@ -78,9 +78,11 @@ def test_log4j_style_java_log_keeps_its_stack_trace():
         ("ERROR", "com.example.web.OrderController", "http-nio-8080-exec-1"),
         ("DEBUG", "com.example.App$ShutdownHook", "main")]
     assert records[1].message == "Connection pool at 90% capacity"
-    assert records[2].message.startswith("Order 42 failed\njava.lang.IllegalStateException")
-    assert records[2].message.endswith("Caused by: java.sql.SQLException: row locked\n"
-                                       "\tat com.example.db.Dao.update(Dao.java:12)\n\t... 2 more")
+    # the JVM's stack trace is the record's exception, as a Python traceback is
+    assert records[2].message == "Order 42 failed"
+    assert records[2].exc.startswith("java.lang.IllegalStateException")
+    assert records[2].exc.endswith("Caused by: java.sql.SQLException: row locked\n"
+                                   "\tat com.example.db.Dao.update(Dao.java:12)\n\t... 2 more")
 
 
 JOURNAL = """\

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import random
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -147,6 +148,24 @@ def test_timestamp_forms(fmt, datefmt, expect_datefmt):
         if datefmt and "%Y" not in datefmt and "%y" not in datefmt:
             continue  # year-less or time-only: the date comes from the reference
         assert abs(got.time.timestamp() - want["created"]) < 1.0 or got.time.tzinfo is None
+
+
+@pytest.mark.parametrize(("fmt", "datefmt"), [
+    ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%H:%M:%S"),
+    ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%d/%m/%Y %H:%M:%S"),
+    ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%Y%m%dT%H%M%S"),
+    ("%(asctime)sZ [%(levelname)s] %(name)s - %(message)s", "%Y/%m/%d %H:%M:%S"),
+    ("%(asctime)s+01:00 %(levelname)s %(name)s: %(message)s", "%d.%m.%Y %H:%M:%S"),
+    ("%(asctime)sZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"),
+])
+def test_a_zone_glued_to_the_time_is_read_as_its_zone(fmt, datefmt):
+    # A literal Z (or offset) right after the time: only ISO's extended form read it, so a
+    # time of day, a day-first date or ISO's basic form left it glued and nothing was read.
+    text, truth = write_log(fmt, datefmt)
+    assert inferred(text).datefmt.endswith("%z")
+    assert_exact(text, truth)
+    _, records = read_back(text)
+    assert all(r.time is not None and r.time.utcoffset() is not None for r in records)
 
 
 def test_time_only_takes_its_date_from_the_reference():
@@ -556,6 +575,85 @@ def test_a_rust_module_path_is_one_logger_word():
     inference = infer_template(lines)
     assert inference is not None
     assert inference.template == "[%(asctime)s %(levelname)-5s %(name)s] %(message)s"
+
+
+#: Spring Boot 3.1's default console output (its documented CONSOLE_LOG_PATTERN: ISO time
+#: with offset, %5p level, pid, "---", [%15.15t] thread, %-40.40logger{39}, " : ", message;
+#: %wEx puts a blank line before a stack trace).
+_SPRING_BOOT = """\
+2024-01-05T10:11:12.345+01:00  INFO 48213 --- [           main] com.example.demo.DemoApplication         : Starting DemoApplication v0.0.1-SNAPSHOT using Java 17.0.9 with PID 48213 (/app/demo.jar started by app in /app)
+2024-01-05T10:11:12.349+01:00  INFO 48213 --- [           main] com.example.demo.DemoApplication         : No active profile set, falling back to 1 default profile: "default"
+2024-01-05T10:11:13.101+01:00  INFO 48213 --- [           main] .s.d.r.c.RepositoryConfigurationDelegate : Bootstrapping Spring Data JPA repositories in DEFAULT mode.
+2024-01-05T10:11:13.164+01:00  INFO 48213 --- [           main] .s.d.r.c.RepositoryConfigurationDelegate : Finished Spring Data repository scanning in 52 ms. Found 2 JPA repository interfaces.
+2024-01-05T10:11:13.702+01:00  INFO 48213 --- [           main] o.s.b.w.embedded.tomcat.TomcatWebServer  : Tomcat initialized with port(s): 8080 (http)
+2024-01-05T10:11:13.713+01:00  INFO 48213 --- [           main] o.apache.catalina.core.StandardService   : Starting service [Tomcat]
+2024-01-05T10:11:13.713+01:00  INFO 48213 --- [           main] o.apache.catalina.core.StandardEngine    : Starting Servlet engine: [Apache Tomcat/10.1.15]
+2024-01-05T10:11:13.801+01:00  INFO 48213 --- [           main] o.a.c.c.C.[Tomcat].[localhost].[/]       : Initializing Spring embedded WebApplicationContext
+2024-01-05T10:11:13.803+01:00  INFO 48213 --- [           main] w.s.c.ServletWebServerApplicationContext : Root WebApplicationContext: initialization completed in 1321 ms
+2024-01-05T10:11:13.990+01:00  INFO 48213 --- [           main] o.hibernate.jpa.internal.util.LogHelper  : HHH000204: Processing PersistenceUnitInfo [name: default]
+2024-01-05T10:11:14.040+01:00  INFO 48213 --- [           main] org.hibernate.Version                    : HHH000412: Hibernate ORM core version 6.2.13.Final
+2024-01-05T10:11:14.190+01:00  INFO 48213 --- [           main] com.zaxxer.hikari.HikariDataSource       : HikariPool-1 - Starting...
+2024-01-05T10:11:14.402+01:00  INFO 48213 --- [           main] com.zaxxer.hikari.pool.HikariPool        : HikariPool-1 - Added connection conn0: url=jdbc:h2:mem:testdb user=SA
+2024-01-05T10:11:14.404+01:00  INFO 48213 --- [           main] com.zaxxer.hikari.HikariDataSource       : HikariPool-1 - Start completed.
+2024-01-05T10:11:15.021+01:00  WARN 48213 --- [           main] JpaBaseConfiguration$JpaWebConfiguration : spring.jpa.open-in-view is enabled by default. Therefore, database queries may be performed during view rendering. Explicitly configure spring.jpa.open-in-view to disable this warning
+2024-01-05T10:11:15.402+01:00  INFO 48213 --- [           main] o.s.b.w.embedded.tomcat.TomcatWebServer  : Tomcat started on port(s): 8080 (http) with context path ''
+2024-01-05T10:11:15.412+01:00  INFO 48213 --- [           main] com.example.demo.DemoApplication         : Started DemoApplication in 3.456 seconds (process running for 3.912)
+2024-01-05T10:11:20.007+01:00  INFO 48213 --- [nio-8080-exec-1] o.a.c.c.C.[Tomcat].[localhost].[/]       : Initializing Spring DispatcherServlet 'dispatcherServlet'
+2024-01-05T10:11:20.007+01:00  INFO 48213 --- [nio-8080-exec-1] o.s.web.servlet.DispatcherServlet        : Initializing Servlet 'dispatcherServlet'
+2024-01-05T10:11:20.009+01:00  INFO 48213 --- [nio-8080-exec-1] o.s.web.servlet.DispatcherServlet        : Completed initialization in 2 ms
+2024-01-05T10:11:20.031+01:00 DEBUG 48213 --- [nio-8080-exec-1] c.example.demo.web.OrderController       : GET /orders/42 by user alice
+2024-01-05T10:11:20.077+01:00 ERROR 48213 --- [nio-8080-exec-1] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() for servlet [dispatcherServlet] in context with path [] threw exception [Request processing failed: java.lang.IllegalStateException: order 42 has no lines] with root cause
+
+java.lang.IllegalStateException: order 42 has no lines
+	at com.example.demo.service.OrderService.total(OrderService.java:31) ~[classes!/:0.0.1-SNAPSHOT]
+	at com.example.demo.web.OrderController.get(OrderController.java:24) ~[classes!/:0.0.1-SNAPSHOT]
+	at java.base/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method) ~[na:na]
+	at org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885) ~[spring-webmvc-6.0.13.jar!/:6.0.13]
+	at java.base/java.lang.Thread.run(Thread.java:840) ~[na:na]
+Caused by: java.sql.SQLException: lines table is locked
+	at com.example.demo.repo.LineRepository.find(LineRepository.java:18) ~[classes!/:0.0.1-SNAPSHOT]
+	... 48 common frames omitted
+
+2024-01-05T10:11:21.510+01:00  INFO 48213 --- [nio-8080-exec-2] c.example.demo.web.OrderController       : GET /orders/7 by user bob
+2024-01-05T10:11:22.800+01:00  WARN 48213 --- [   scheduling-1] c.example.demo.jobs.CleanupJob           : cleanup skipped: 3 orders still open
+2024-01-05T10:11:23.000+01:00 TRACE 48213 --- [   scheduling-1] c.example.demo.jobs.CleanupJob           : next run at 10:12:23
+2024-01-05T10:11:30.120+01:00  INFO 48213 --- [ionShutdownHook] o.s.b.w.e.tomcat.GracefulShutdown        : Commencing graceful shutdown. Waiting for active requests to complete
+2024-01-05T10:11:30.131+01:00  INFO 48213 --- [tomcat-shutdown] o.s.b.w.e.tomcat.GracefulShutdown        : Graceful shutdown complete
+2024-01-05T10:11:30.140+01:00  INFO 48213 --- [ionShutdownHook] j.LocalContainerEntityManagerFactoryBean : Closing JPA EntityManagerFactory for persistence unit 'default'
+2024-01-05T10:11:30.144+01:00  INFO 48213 --- [ionShutdownHook] com.zaxxer.hikari.HikariDataSource       : HikariPool-1 - Shutdown initiated...
+2024-01-05T10:11:30.150+01:00  INFO 48213 --- [ionShutdownHook] com.zaxxer.hikari.HikariDataSource       : HikariPool-1 - Shutdown completed.
+"""
+
+
+@pytest.mark.parametrize("variant", ["3.1", "2.x", "3.2"])
+def test_spring_boot_default_console_lines(variant):
+    text = _SPRING_BOOT
+    if variant == "2.x":  # no offset: "2024-01-05 10:11:12.345  INFO ..."
+        text = re.sub(r"(?m)^(\S+)T(\S+)\+01:00", r"\1 \2", text)
+    elif variant == "3.2":  # spring.application.name before the thread
+        text = text.replace(" --- [", " --- [demo] [")
+    fmt, records = read_back(text)
+    assert fmt.template.endswith("%(name)-40s : %(message)s"), fmt.template
+    assert len(records) == 30
+    assert [r.level for r in records[20:25]] == ["DEBUG", "ERROR", "INFO", "WARNING", "TRACE"]
+    assert records[0].logger == "com.example.demo.DemoApplication"
+    assert records[0].message.startswith("Starting DemoApplication v0.0.1-SNAPSHOT")
+    assert records[0].fields["threadName"] == "main"
+    failed = records[21]
+    # logback abbreviates Tomcat's logger with its brackets: one logger, not a message
+    assert failed.logger == "o.a.c.c.C.[.[.[/].[dispatcherServlet]"
+    assert failed.message.startswith("Servlet.service() for servlet [dispatcherServlet]")
+    assert failed.message.endswith("with root cause")
+    assert failed.exc.startswith("java.lang.IllegalStateException: order 42 has no lines\n\tat ")
+    assert failed.exc.endswith("\t... 48 common frames omitted")
+    assert records[14].message.startswith("spring.jpa.open-in-view is enabled")
+
+
+def test_a_one_line_log_keeps_the_words_after_its_logger_in_the_message():
+    # (the share of dotted words a column needs after a logger column must not round to 0)
+    _, records = read_back("2024-01-02 03:04:05,000 - app.file - INFO - from the file\n")
+    assert (records[0].logger, records[0].message, records[0].fields) == (
+        "app.file", "from the file", {})
 
 
 # npm's debug log (~/.npm/_logs/*-debug-0.log), as npm 10 wrote it on this project's machine:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import logging
 
+import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from logging_helpers import log_chained_exception, make_logger
@@ -177,3 +179,142 @@ def test_kubectl_timestamps_over_lines_without_their_own_time_are_unwrapped():
     assert failed.message == "Exception in ASGI application"
     assert failed.exc.startswith("Traceback") and failed.exc.endswith("boom in asgi")
     assert failed.time is not None and failed.time.second == 3  # the stamp's time
+
+
+def _writes_of_an_app() -> list[tuple[str, str]]:
+    """(stream, line) as a Python app in a container writes them: ``logging`` on stderr (one
+    write per record, a traceback in one of them), ``print()`` on stdout between them."""
+    err = io.StringIO()
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log = make_logger("app.web", handler)
+    out: list[tuple[str, str]] = []
+    for i in range(6):
+        log.info("request %d ok", i)
+        if i == 3:
+            log_chained_exception(log, RuntimeError, "db down", "request failed")
+        out += [("stderr", line) for line in err.getvalue().splitlines()]
+        err.seek(0)
+        err.truncate()
+        out.append(("stdout", f"handling /page/{i}"))
+    log.handlers[:] = []
+    # docker's two copiers race: a stdout line lands just after a traceback's header
+    at = next(k for k, (_, line) in enumerate(out) if line.startswith("Traceback")) + 1
+    out.insert(at, ("stdout", "handling /interleaved"))
+    return out
+
+
+def _docker(writes: list[tuple[str, str]], pieces: int = 0) -> str:
+    """docker's json-file lines; a ``log`` longer than ``pieces`` characters is cut in
+    pieces, all but the last without the newline, as docker does every 16 KB."""
+    out = []
+    for k, (stream, line) in enumerate(writes):
+        text = line + "\n"
+        cuts = [text[i:i + pieces] for i in range(0, len(text), pieces)] if pieces else [text]
+        for piece in cuts:
+            out.append(orjson.dumps({"log": piece, "stream": stream,
+                                     "time": f"2024-01-05T10:11:{k:02d}.000000001Z"}).decode())
+    return "\n".join(out) + "\n"
+
+
+def _cri(writes: list[tuple[str, str]], pieces: int = 0) -> str:
+    """Kubernetes' CRI log lines; a line longer than ``pieces`` is cut in ``P`` pieces and
+    a last ``F`` one, as the runtime does."""
+    out = []
+    for k, (stream, line) in enumerate(writes):
+        cuts = [line[i:i + pieces] for i in range(0, len(line), pieces)] if pieces else [line]
+        for n, piece in enumerate(cuts):
+            tag = "F" if n == len(cuts) - 1 else "P"
+            out.append(f"2024-01-05T10:11:{k:02d}.123456789Z {stream} {tag} {piece}")
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("wrap", [_docker, _cri])
+def test_stdout_lines_are_never_glued_into_a_stderr_traceback(wrap):
+    # stdout (print) carries no record start: it is a plain lane, each line a record.
+    fmt, records = _records(wrap(_writes_of_an_app()))
+    assert getattr(fmt, "lanes", None) == frozenset({"stdout"}), fmt
+    failed = next(r for r in records if r.message == "request failed")
+    assert failed.level == "ERROR" and failed.exc.startswith("Traceback")
+    assert "handling" not in failed.exc
+    printed = [r for r in records if r.message.startswith("handling")]
+    assert [r.message.split("\n")[0] for r in printed] == (
+        [f"handling /page/{i}" for i in range(3)] + ["handling /interleaved"]
+        + [f"handling /page/{i}" for i in range(3, 6)])
+    assert all(r.level is None and r.fields["stream"] == "stdout" for r in printed)
+    assert all(r.time is not None and r.time.year == 2024 for r in printed)  # the wrapper's
+    oks = [r for r in records if r.message.startswith("request ") and r.level == "INFO"]
+    assert [r.message for r in oks] == [f"request {i} ok" for i in range(6)]
+    assert all("\n" not in r.message for r in oks)
+
+
+@pytest.mark.parametrize("wrap", [_docker, _cri])
+def test_an_uncaught_traceback_on_its_own_stream_is_one_record(wrap):
+    # logging to stdout, the interpreter's traceback on stderr (which has no record start):
+    # the header opens a record of its own, not a line of the stdout record before it.
+    writes = [("stdout", f"2024-01-05 10:11:{i:02d},000 INFO app: step {i}") for i in range(5)]
+    tb = ["Traceback (most recent call last):", '  File "/app/main.py", line 3, in <module>',
+          "    main()", "ValueError: bad input"]
+    _, records = _records(wrap(writes + [("stderr", line) for line in tb]))
+    assert [r.message for r in records[:5]] == [f"step {i}" for i in range(5)]
+    assert records[-1].exc == "\n".join(tb) and records[-1].fields["stream"] == "stderr"
+    assert records[-1].message == "ValueError: bad input"
+    assert len(records) == 6
+
+
+@pytest.mark.parametrize("wrap", [_docker, _cri])
+def test_the_pieces_of_a_long_line_are_read_as_one_line(wrap):
+    long = "payload " + "x" * 3000 + " end"
+    writes = [("stderr", f"2024-01-05 10:11:{i:02d},000 WARNING app.db: "
+                         + (long if i == 2 else f"short {i}")) for i in range(5)]
+    _, records = _records(wrap(writes, pieces=1000))
+    assert [r.level for r in records] == ["WARNING"] * 5
+    assert records[2].message == long and records[2].logger == "app.db"
+    assert records[3].message == "short 3"
+
+
+@pytest.mark.parametrize("wrap", [_docker, _cri])
+def test_the_pieces_of_a_long_json_line_are_one_record(wrap):
+    # JSON lines read any text line as a record of its own; inside a runtime that cuts
+    # long lines only an object starts one, so the middle of a cut object continues it.
+    long = "payload " + "x" * 3000 + " end"
+    writes = [("stdout", orjson.dumps({"level": "warning", "logger": "app.db",
+                                       "message": long if i == 2 else f"short {i}"}).decode())
+              for i in range(5)]
+    _, records = _records(wrap(writes, pieces=1000))
+    assert [r.level for r in records] == ["WARNING"] * 5
+    assert records[2].message == long and records[2].logger == "app.db"
+    assert records[2].time is not None  # the wrapper's: the object has none
+
+
+def _cri_wrapped(inner):
+    from logview.formats.prefixed import PREFIXES
+
+    return PrefixedFormat(next(p for p in PREFIXES if p.name == "cri"), inner,
+                          lanes=frozenset({"stdout"}))
+
+
+_CRI_FORMATS = [_cri_wrapped(detect(b'{"level": "info", "msg": "x"}\n' * 5).format),
+                _cri_wrapped(_WRAPPED.inner)]
+_CRI_PIECES = ["2024-01-05T10:11:14.000000001Z ", "stdout ", "stderr ", "F ", "P ", "{", "}",
+               " ", "\t", "\x1e", "Traceback (most recent call last):", "  File", "x",
+               "2024-01-05 10:11:14,002 ", "ERROR ", "app ", "\r"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_CRI_FORMATS) - 1),
+       st.lists(st.sampled_from(_CRI_PIECES), max_size=7).map("".join))
+def test_cri_bytes_and_text_start_tests_agree_with_lanes(k, line):
+    fmt = _CRI_FORMATS[k]
+    assert bool(fmt.start_pattern.match(line.encode())) == fmt.is_start(line)
+
+
+def test_explain_names_the_wrapper_and_its_plain_lanes_and_offers_no_template():
+    from logview.explain import explain_lines
+    from logview.formats.detect import detect
+
+    text = _cri(_writes_of_an_app())
+    lines = explain_lines("pod.log", detect(text.encode()), text.splitlines()[0])
+    assert lines[1].startswith("  format:    cri+")
+    assert any(line.startswith("  lanes:     stdout:") for line in lines)
+    assert not any("pin it" in line for line in lines)

@@ -45,3 +45,13 @@ def test_split_exception():
     assert message == "boom\nmore"
     assert exc.startswith("Traceback") and exc.endswith("ValueError: x")
     assert split_exception("one line") == ("one line", None)
+
+
+def test_a_jvm_stack_trace_is_the_exception():
+    from logview.record import split_exception
+
+    text = ('worker died\nException in thread "main" java.lang.IllegalStateException: x\n'
+            "\tat com.example.App.main(App.java:5)\n")
+    assert split_exception(text) == ("worker died", text.split("\n", 1)[1].rstrip("\n"))
+    # a dotted word and a colon alone, with no "at" frame after it, is message text
+    assert split_exception("done\norg.example.Note: see the docs")[1] is None

@@ -162,3 +162,83 @@ def test_file_split_into_records():
     assert [r.logger for r in records] == ["a", "b", "c"]
     for line in data.split(b"\n")[:-1]:
         assert bool(FMT.start_pattern.match(line)) == FMT.is_start(line.decode())
+
+
+def _sysloghandler_datagrams(sock: socket.socket) -> list[bytes]:
+    """What SysLogHandler sends for a Formatter that writes the level and the logger's name
+    (``ident`` as an app writes it), one chained traceback among them."""
+    port = sock.getsockname()[1]
+    log, handler = _handler_logger(port, "%(levelname)s %(name)s: %(message)s", "app.db")
+    handler.ident = "myapp[4242]: "
+    levels = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+    out = []
+    try:
+        for i in range(10):
+            log.log(levels[i % 5], "step %d: pool at %d%%", i, i * 10)
+            out.append(sock.recvfrom(65536)[0])
+            if i == 4:
+                try:
+                    {}["missing"]
+                except KeyError:
+                    log.exception("connection lost")
+                out.append(sock.recvfrom(65536)[0])
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    return out
+
+
+def _as_file(datagrams: list[bytes], form: str) -> bytes:
+    """The lines rsyslog writes from them: no PRI, newlines escaped as #012, a traditional
+    (RFC 3164) or RSYSLOG_FileFormat (ISO) stamp and the host; ``relay``: an RFC 3164
+    relay's lines, which keep the PRI."""
+    lines = []
+    for k, data in enumerate(datagrams):
+        pri, body = data.decode().rstrip("\x00")[1:].split(">", 1)
+        body = body.replace("\n", "#012")
+        stamp = {"bsd": f"Dec  1 10:00:{k:02d}", "relay": f"<{pri}>Dec  1 10:00:{k:02d}",
+                 "iso": f"2024-12-01T10:00:{k:02d}.123456+00:00"}[form]
+        lines.append(f"{stamp} web01 {body}\n")
+    return "".join(lines).encode()
+
+
+@pytest.mark.parametrize("form", ["bsd", "iso", "relay"])
+def test_a_python_formatters_level_and_logger_inside_syslog_lines(udp_receiver, form):
+    from test_infer import read_back
+
+    fmt, records = read_back(_as_file(_sysloghandler_datagrams(udp_receiver), form).decode())
+    assert isinstance(fmt, SyslogFormat) and fmt.inner is not None, fmt
+    assert [r.level for r in records] == (
+        ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "ERROR"] + ["DEBUG", "INFO", "WARNING",
+                                                                      "ERROR", "CRITICAL"])
+    assert {r.logger for r in records} == {"app.db"}  # the Python logger, not the app
+    assert records[0].message == "step 0: pool at 0%"
+    assert all(r.fields["app"] == "myapp" and r.fields["pid"] == 4242 for r in records)
+    failed = records[5]
+    assert failed.message == "connection lost" and failed.exc.startswith("Traceback")
+    assert failed.exc.endswith("KeyError: 'missing'")
+
+
+def test_pri_wins_over_a_level_word_in_the_message():
+    # SysLogHandler.mapPriority wrote the PRI from the record's level; the word is text.
+    lines = [f"<{14 if i == 3 else 11}>Dec  1 10:00:0{i} web01 myapp[1]: ERROR app.db: x {i}"
+             for i in range(6)]
+    from test_infer import read_back
+
+    fmt, records = read_back("\n".join(lines) + "\n")
+    assert fmt.inner is not None
+    assert [r.level for r in records] == ["ERROR"] * 3 + ["INFO"] + ["ERROR"] * 2
+    assert {r.logger for r in records} == {"app.db"}
+
+
+def test_a_time_then_a_level_is_no_syslog_host():
+    # '2024-12-01T10:00:00Z DEBUG step 0 done' has the shape of an ISO syslog line whose host
+    # is "DEBUG": syslog read no level at all.
+    lines = [f"2024-12-01T10:00:{i:02d}Z {('DEBUG', 'INFO', 'WARNING', 'ERROR')[i % 4]} "
+             f"step {i} done" for i in range(12)]
+    from test_infer import read_back
+
+    fmt, records = read_back("\n".join(lines) + "\n")
+    assert not isinstance(fmt, SyslogFormat), fmt
+    assert [r.level for r in records] == ["DEBUG", "INFO", "WARNING", "ERROR"] * 3
+    assert FMT.score(lines) == 0.0

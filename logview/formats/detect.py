@@ -219,7 +219,7 @@ class Detection:
 
 
 def detect(sample: bytes | list[str], *, hint: str | None = None,
-           _wrapped: bool = False, _union: bool = True) -> Detection:
+           _wrapped: bool = False, _union: bool = True, _nested: bool = False) -> Detection:
     """Detect a sample's format and say how well it fits (see ``Detection``).
 
     The candidates are the named formats (JSON, the user's, the known text formats, syslog,
@@ -257,6 +257,9 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
     inferred = _inferred(lines) if lines else None
     named = [(key[0], c) for key, c in ranked if key[0] >= MIN_SCORE]
     options = [_named(c, score, total) for score, c in named]
+    if not _nested:  # syslog's messages may be a program's own lines: read them by their format
+        options = [_with_message_format(o, starts) if o.label == "syslog" else o
+                   for o in options]
     best: Detection | None = options[0] if options else None
     if inferred is not None:
         fmt, inference = inferred
@@ -266,7 +269,8 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
         for (score, candidate), option in zip(named, options, strict=True):
             if score + _NEAR < inference.share:
                 break
-            if score > inference.share + _NEAR or _keeps_name(candidate, fmt, starts):
+            if score > inference.share + _NEAR or _keeps_name(candidate, fmt, starts,
+                                                               option.format):
                 best = option
                 break
         options.append(guess)
@@ -302,13 +306,15 @@ def _unwrapped(lines: list[str]) -> Detection | None:
         DockerJsonFormat,
         PrefixedFormat,
         docker_lines,
+        plain_lanes,
         split_prefix,
     )
 
     in_docker = docker_lines(lines) if lines and lines[0][:1] == "{" else None
     if in_docker is not None:  # docker's json-file: the wrapper is certain, plain inside too
-        inner = detect(in_docker, _wrapped=True)
-        return Detection(DockerJsonFormat(inner.format), inner.kind, f"docker+{inner.label}",
+        inner = detect([log for _, log in in_docker], _wrapped=True)
+        fmt = DockerJsonFormat(inner.format, plain_lanes(in_docker, inner.format))
+        return Detection(fmt, inner.kind, f"docker+{inner.label}",
                          inner.template, inner.datefmt, inner.fitted, inner.total,
                          inner.runner_up)
     found = split_prefix(lines)
@@ -327,7 +333,13 @@ def _unwrapped(lines: list[str]) -> Detection | None:
             own = detect(group, _wrapped=True) if len(group) >= 3 else inner
             if own.kind != "plain" and own.format.name != inner.format.name:
                 by_key[key] = own.format
-    fmt = PrefixedFormat(prefix, inner.format, by_key)
+    lanes = frozenset()
+    if prefix.name == "cri":
+        match = prefix.compiled().match
+        pairs = [(m["stream"], line[m.end():]) for line in lines
+                 if (m := match(line)) and m["_tag"] == "F"]  # a P piece: part of a line
+        lanes = plain_lanes(pairs, inner.format)
+    fmt = PrefixedFormat(prefix, inner.format, by_key, lanes)
     return Detection(fmt, inner.kind, f"{prefix.name}+{inner.label}", inner.template,
                      inner.datefmt, inner.fitted, inner.total, inner.runner_up)
 
@@ -460,9 +472,31 @@ def _inferred(lines: list[str]):
     return fmt, inference
 
 
-def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -> bool:
+def _with_message_format(option: Detection, starts: list[str]) -> Detection:
+    """Syslog whose messages are a program's formatted lines (``SysLogHandler`` with a
+    ``%(levelname)s %(name)s: %(message)s`` Formatter), with the format that reads them; the
+    option as it was when most messages carry no level that format reads."""
+    syslog = option.format
+    assert isinstance(syslog, SyslogFormat)
+    messages = syslog.messages(starts[:64])  # (enough to infer a template; detection stays fast)
+    if len(messages) < 3:
+        return option
+    inner = detect(messages, _wrapped=True, _union=False, _nested=True)
+    fmt = inner.format
+    if inner.kind == "plain" or isinstance(fmt, PlainFormat):
+        return option
+    levels = sum(1 for m in messages if fmt.is_start(m) and fmt.parse(m).level is not None)
+    if 2 * levels < len(messages):
+        return option
+    return Detection(SyslogFormat(fmt), option.kind, f"syslog+{inner.label}", None, None,
+                     option.fitted, option.total)
+
+
+def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
+                own: LogFormat | None = None) -> bool:
     """A named format beats the inferred template: any structured or user format that reads
-    as many lines, and a known template that reads the sample's records the same way."""
+    as many lines, and a known template that reads the sample's records the same way.
+    ``own``: the candidate's format as detection built it (syslog with its messages')."""
     from logview.formats.template import TemplateFormat
 
     scorer = candidate.scorer
@@ -473,12 +507,12 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str]) -
     for line in starts[:64]:
         if not scorer.score([line]):
             continue
-        a, b = scorer.parse(line), inferred.parse(line)
+        a, b = (own or scorer).parse(line), inferred.parse(line)
         if candidate.tier == _SYSLOG_TIER:
             # syslog's host and app[pid] are read by its own rules; the inferred template
             # wins only where it finds a level syslog does not (a Python app's "INFO ...").
-            if b.level is not None and a.level is None:
-                return False
+            if (b.level is not None and a.level is None) or (b.logger and not a.logger):
+                return False  # (or a logger: "TIME app.db WARNING ...", whose host it is not)
             continue
         if (a.level, a.time) != (b.level, b.time):
             return False

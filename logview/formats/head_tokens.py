@@ -27,22 +27,28 @@ _LEVEL_WORDS = "|".join(
 #: Time forms Python programs write, most specific first: (name, regex). The datefmt is
 #: worked out from the matched text by ``time_piece``. A fraction may be a literal ``%f``:
 #: ``time.strftime`` (what logging uses) writes a datefmt's ``%f`` as it is.
+#: A zone glued to a time: ``Z`` (not a word's first letter) or a numeric offset. A
+#: template that writes ``%(asctime)sZ`` or ``%(asctime)s.%(msecs)03dZ`` glues a literal
+#: ``Z`` to whatever time form its datefmt makes; read as the time's zone (``%z``), the
+#: literal neither splits the head nor hides the field after it.
+_ZONE = r"(?:Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?![\d:]))?"
 _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))? [+-]\d{4}(?!\d)"),
     ("iso", (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+"
              r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)")),
-    ("slash-ymd", r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("slash-ymd", (r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
+                   + _ZONE + r"(?!\d)")),
     ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
     ("dmy", (r"\d{2}[/.-]\d{2}[/.-]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
-             r"(?: [AaPp][Mm])?(?!\d)")),
-    ("md", r"\d{2}[/.-]\d{2} \d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+             rf"(?: [AaPp][Mm])?{_ZONE}(?!\d)")),
+    ("md", rf"\d{{2}}[/.-]\d{{2}} \d{{2}}:\d{{2}}(?::\d{{2}})?+(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
     ("ctime", (r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
                r"(?:[.,](?:\d{1,9}|%f))? \d{4}(?!\d)")),
     ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
-    ("tornado", r"\d{6} \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
-    ("compact", r"\d{8}[ T]\d{6}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("tornado", rf"\d{{6}} \d{{2}}:\d{{2}}:\d{{2}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
+    ("compact", rf"\d{{8}}[ T]\d{{6}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
     ("compact-short", r"\d{6} \d{6}(?!\d)"),
-    ("clock", r"\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
+    ("clock", rf"\d{{2}}:\d{{2}}:\d{{2}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
     ("epoch", r"1[4-9]\d{8}(?:\.\d{1,9})?+(?![\d:])"),
 )
 
@@ -54,8 +60,11 @@ _LEXER = re.compile(
     # (a word ends before "#level": twisted's "[namespace#info]" is a logger and a level)
     + rf"|(?P<word><[\w.-]+>|(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$@#*~+']"
     # (and a Rust or C++ path, "myapp::db", is one word: a logger, as env_logger writes it)
-    + rf"(?:(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$<>@#*~+'-]|::(?=\w))*"
-    + r"(?<=[\w$>*'])(?:\(\))?)"
+    # (and so is a dotted name with bracketed parts, as logback abbreviates Tomcat's loggers:
+    # "o.a.c.c.C.[Tomcat].[localhost].[/]", "o.a.c.c.C.[.[.[/].[dispatcherServlet]")
+    + rf"(?:(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$<>@#*~+'-]|::(?=\w)"
+    + r"|(?<=\.)\[[^\s\]]*\](?=\.|\s|$))*"
+    + r"(?<=[\w$>*'\]])(?:\(\))?)"
     + r"|(?P<open>[\[({])|(?P<close>[\])}])"
     + r"|(?P<ws>[ \t]+)"
     + r"|(?P<punct>[^\w\s\[\](){}])",
@@ -91,6 +100,15 @@ def tokenize_head(line: str) -> list[Token]:
 def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
     """The template text and datefmt that write times like ``values``."""
     sample = values[0]
+    zone = _GLUED_ZONE.search(sample) if form in _ZONED_FORMS else None
+    if zone is not None:  # the form's own datefmt, then the zone (%z reads Z and offsets)
+        template, datefmt = time_piece([sample[:zone.start()]], form)
+        if datefmt is None:
+            return template, datefmt
+        if "%(msecs)" in template:  # the zone follows the fraction: one datefmt reads both
+            frac = re.search(r"([.,])(\d{1,9})$", sample[:zone.start()])
+            template, datefmt = "%(asctime)s", datefmt + (f"{frac[1]}%f" if frac else "")
+        return template, datefmt + "%z"
     frac = re.search(r"[.,](\d{1,9}|%f)(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
     digits = (6 if frac.group(1) == "%f" else len(frac.group(1))) if frac else 0
     sep = frac.group(0)[0] if frac else ""
@@ -133,6 +151,11 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
     if form == "epoch":
         return (f"%(created).{digits}f", None) if digits else ("%(created)d", None)
     raise FormatError(f"unknown time form {form!r}")  # pragma: no cover
+
+
+#: The forms whose regex reads a glued zone (``_ZONE``); iso reads its own.
+_ZONED_FORMS = frozenset({"slash-ymd", "dmy", "md", "tornado", "compact", "clock"})
+_GLUED_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 def with_fraction(datefmt: str, sep: str, digits: int) -> tuple[str, str | None]:

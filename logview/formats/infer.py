@@ -36,7 +36,9 @@ MAX_LOOSE_WORDS = 2
 _ONE_LETTER_LEVELS = frozenset("TDINWECFV")
 _THREAD_RE = re.compile(
     r"(?:MainThread|Thread-\d+.*|Dummy-\d+|\w*(?:Executor|Worker|Pool|Thread)\w*[-_]\d+(?:_\d+)?"
-    r"|asyncio_\d+|SyncWorker_\d+)$"
+    r"|asyncio_\d+|SyncWorker_\d+"
+    # the JVM's: "main", Tomcat's "http-nio-8080-exec-1", "pool-1-thread-2", "scheduling-1"
+    r"|main|[\w.-]*-(?:exec|thread|worker)-\d+|scheduling-\d+)$"
 )
 _PROCESS_RE = re.compile(r"(?:MainProcess|(?:Fork|Spawn)?(?:Pool)?(?:Worker|Process)-\d+[\w:-]*)$")
 _LOGGERISH_RE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$|root$|__main__$")
@@ -154,13 +156,15 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
         return True  # syslog's "app[1234]:"
     values = [v.strip("<>") for v in values]  # "<MainProcess>"
     dotted = sum(1 for v in values if _LOGGERISH_RE.match(v))
-    if dotted >= max(1, len(values) // 20):
+    logger_before = any(c.kind == "word" and any(_LOGGERISH_RE.match(v) for v in c.values)
+                        for c in columns[:i])
+    # (after a logger column, a few dotted words are a message's: "spring.jpa.x is enabled")
+    if dotted >= max(1, len(values) // 2 if logger_before else len(values) // 20):
         return True
     if all(_THREAD_RE.match(v) or _PROCESS_RE.match(v) for v in values):
         return True
     distinct = len(set(values))
-    if any(c.kind == "word" and any(_LOGGERISH_RE.match(v) for v in c.values)
-           for c in columns[:i]):
+    if logger_before:
         return False  # the logger came earlier: a plain word now begins the message
     before = _at(columns, i - 2)
     if before is None or before.kind not in ("time", "level"):
@@ -261,6 +265,8 @@ def _name_columns(columns: list[Column], end: int) -> None:
             take(i, "filename")
         elif "module" not in taken and all(re.fullmatch(r"\w+", v) for v in values):
             take(i, "module")
+        elif "threadName" not in taken and any(_THREAD_RE.match(v) for v in values):
+            take(i, "threadName")  # (a thread column cut to its width: "ionShutdownHook")
         else:
             take(i, "hostname")
     for i in fields:

@@ -9,6 +9,16 @@ traceback lines carry the prefix too. ``PrefixedFormat`` takes the prefix off ev
 reads what is left with the inner format (one per compose service when they differ), and
 keeps the prefix as fields (``service``, ``stamp``, ``pod``); a record the inner format gives
 no time takes the prefix's.
+
+Docker and CRI name the stream (stdout, stderr) of every line. A stream on which the sample shows
+no record start of the inner format (``print()`` output beside ``logging`` on stderr) is a
+*plain lane*: its lines are records of their own (a traceback header opens one, traceback lines
+continue it), so they are never glued into a record of the other stream. The start test sees
+one line (the index, the direct scan and the splitter cut records with it anywhere in a file),
+so it cannot know the stream of the line before: a lane is decided for the whole file.
+The runtimes split a long line into pieces (CRI: ``P`` tags before the last ``F`` piece;
+json-file: a ``log`` string without its final newline, every 16 KB): the pieces of a record are
+joined into one line before the inner format reads it.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from logview.formats.base import LogFormat
+from logview.formats.base import CONTINUATION_PATTERN, LogFormat, PlainFormat
 from logview.record import Record, strip_ansi
 from logview.timeparse import parse_time
 
@@ -39,8 +49,9 @@ class Prefix:
 #: numbers its containers), so a template that opens with ``%(name)s | `` is not taken for one.
 PREFIXES = (
     # Kubernetes' CRI log files (/var/log/containers/*.log): time, stream, full/partial tag.
+    # Groups named with a leading ``_`` are no fields (the piece tag).
     Prefix("cri", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
-                  r"(?:Z|[+-]\d\d:?\d\d)) (?P<stream>stdout|stderr) [FP] "),
+                  r"(?:Z|[+-]\d\d:?\d\d)) (?P<stream>stdout|stderr) (?P<_tag>[FP]) "),
     Prefix("compose", r"(?P<service>[A-Za-z0-9][\w.-]*[-_]\d+) *\| "),
     Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
                           r"(?:Z|[+-]\d\d:?\d\d)) "),
@@ -49,14 +60,41 @@ PREFIXES = (
 #: A sample is wrapped when at least this share of its lines carry one prefix.
 MIN_SHARE = 0.8
 
+#: What continues a record on a plain lane: traceback lines (``CONTINUATION_PATTERN``) but a
+#: traceback's header, which opens a record there (an uncaught exception printed on stderr).
+_LANE_CONTINUES = (r"(?!Traceback \(most recent call last\):)(?:" + CONTINUATION_PATTERN + ")")
+_lane_continues = re.compile(_LANE_CONTINUES, re.ASCII).match
+#: The named group of a prefix that says the line's stream.
+_LANE_GROUP = re.compile(r"\(\?P<stream>[^)]*\)")
+
+
+def plain_lanes(pairs: list[tuple[str, str]], inner: LogFormat) -> frozenset[str]:
+    """The streams of ``(stream, inner line)`` sample pairs on which ``inner`` finds no record
+    start while another stream has some: their lines are not the program's records."""
+    starts: dict[str, int] = {}
+    for lane, line in pairs:
+        starts[lane] = starts.get(lane, 0) + bool(inner.is_start(line))
+    if not any(starts.values()):
+        return frozenset()
+    return frozenset(lane for lane, n in starts.items() if n == 0)
+
+
+def _lane_start(rest: str) -> bool:
+    return _lane_continues(rest) is None
+
 
 class PrefixedFormat(LogFormat):
     """Lines ``PREFIX + inner line``: the inner format reads what follows the prefix."""
 
     def __init__(self, prefix: Prefix, inner: LogFormat,
-                 by_key: dict[str, LogFormat] | None = None) -> None:
-        """``by_key`` gives a compose service its own format (``inner`` serves the rest)."""
+                 by_key: dict[str, LogFormat] | None = None,
+                 lanes: frozenset[str] = frozenset()) -> None:
+        """``by_key`` gives a compose service its own format (``inner`` serves the rest);
+        ``lanes`` are the plain lanes (streams whose lines are records of their own)."""
         self.prefix = prefix
+        self.lanes = lanes
+        if prefix.name == "cri":
+            inner = objects_only(inner)
         self.inner = inner
         self.by_key = dict(by_key or {})
         self.name = f"{prefix.name}+{inner.name}"
@@ -66,12 +104,13 @@ class PrefixedFormat(LogFormat):
         formats = [inner, *(f for f in self.by_key.values() if f is not inner)]
         self._formats = formats
         self._starts: list[Callable[[str], bool]] = [f.is_start for f in formats]
-        self.start_pattern = _start_pattern(prefix, formats)
+        self.start_pattern = _start_pattern(prefix, formats, lanes)
         #: Level names appear as written only if every inner format says so.
         self.level_text = all(getattr(f, "level_text", False) for f in formats)
 
     def __repr__(self) -> str:
-        return f"PrefixedFormat({self.prefix.name!r}, {self.inner!r}, {self.by_key!r})"
+        return (f"PrefixedFormat({self.prefix.name!r}, {self.inner!r}, {self.by_key!r}, "
+                f"{self.lanes!r})")
 
     def _format_for(self, match: re.Match[str]) -> LogFormat:
         key = match.groupdict().get("service")
@@ -82,18 +121,29 @@ class PrefixedFormat(LogFormat):
         if m is None:
             return True  # a line the wrapper did not write ("Attaching to web-1") stands alone
         rest = line[m.end():]
-        return any(start(rest) for start in self._starts)
+        if any(start(rest) for start in self._starts):
+            return True
+        return bool(self.lanes) and m.groupdict().get("stream") in self.lanes and _lane_start(rest)
 
     def parse(self, text: str) -> Record:
         lines = text.split("\n")
         first = self._match(lines[0])
         if first is None:
             return self.inner.parse(text)
-        inner_lines = []
+        inner_lines: list[str] = []
+        piece = False  # the line before was a piece a runtime cut off a longer line (CRI P)
         for line in lines:
             m = self._match(line)
-            inner_lines.append(line[m.end():] if m is not None else line)
-        record = self._format_for(first).parse("\n".join(inner_lines))
+            rest = line[m.end():] if m is not None else line
+            if piece and inner_lines:
+                inner_lines[-1] += rest
+            else:
+                inner_lines.append(rest)
+            piece = m is not None and m.groupdict().get("_tag") == "P"
+        fmt = self._format_for(first)
+        if first.groupdict().get("stream") in self.lanes and not fmt.is_start(inner_lines[0]):
+            fmt = _PLAIN  # a plain lane's line (or traceback) is no record of the inner format
+        record = fmt.parse("\n".join(inner_lines))
         return _with_wrapper(record, first.groupdict())
 
     def score(self, lines: list[str]) -> float:
@@ -111,7 +161,7 @@ def _with_wrapper(record: Record, wrapper: dict[str, object]) -> Record:
     """What the wrapper said becomes fields the record does not have yet; its ``stamp`` is
     the time of a record that has none of its own."""
     for key, value in wrapper.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and not key.startswith("_"):
             record.fields.setdefault(key, value)
     stamp = wrapper.get("stamp")
     if record.time is None and isinstance(stamp, str):
@@ -120,15 +170,80 @@ def _with_wrapper(record: Record, wrapper: dict[str, object]) -> Record:
     return record
 
 
-def _start_pattern(prefix: Prefix, formats: list[LogFormat]) -> re.Pattern[bytes] | None:
-    """``PREFIX (inner start | ...) | a line without the prefix``, over bytes."""
-    head = re.sub(rb"\(\?P<\w+>", b"(?:", prefix.source.encode("ascii"))  # no captures
-    return _wrapped_pattern(head, formats)
+class _LaneFormat(PlainFormat):
+    """A plain lane's records: a line and its traceback, or a traceback of its own (whose
+    last line, the exception, is the message)."""
+
+    def parse(self, text: str) -> Record:
+        if text.startswith("Traceback (most recent call last):"):
+            last = text.rstrip("\n").rsplit("\n", 1)[-1].strip()
+            return Record(message=last, exc=text.rstrip("\n"))
+        return super().parse(text)
 
 
-def _wrapped_pattern(head: bytes, formats: list[LogFormat]) -> re.Pattern[bytes]:
-    """``HEAD (inner start | ...) | a line without HEAD``: the inner formats' start patterns
-    (global flags lifted, group names made unique) after a wrapper's own head."""
+_PLAIN = _LaneFormat()
+
+
+class _ObjectStarts(LogFormat):
+    """JSON lines inside a runtime that cuts long lines (CRI, docker's json-file): only an
+    object line starts a record, so the pieces after a cut line's first (text from the
+    middle of an object) continue its record and are joined to it. A text line among the
+    objects continues one too: the sample held none (or detection would have read the lane
+    as JSON and text, ``MixedFormat``)."""
+
+    start_pattern = re.compile(rb"\x1e?\{|\x1e[ \t]*\{|[ \t]+\{.*\}[ \t\r]*\Z")
+
+    def __init__(self, inner: LogFormat) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.level_text = inner.level_text
+        self.custom_levels = inner.custom_levels
+
+    def __repr__(self) -> str:
+        return f"_ObjectStarts({self.inner!r})"
+
+    def is_start(self, line: str) -> bool:
+        head = line[:1]
+        if head == "{" or (head == "\x1e" and line[1:].lstrip(" \t")[:1] == "{"):
+            return True
+        return (head in (" ", "\t") and line.lstrip(" \t")[:1] == "{"
+                and line.rstrip(" \t\r")[-1:] == "}")
+
+    def parse(self, text: str) -> Record:
+        return self.inner.parse(text)
+
+    def score(self, lines: list[str]) -> float:
+        return self.inner.score(lines)
+
+
+def objects_only(fmt: LogFormat) -> LogFormat:
+    """``fmt`` inside a runtime that cuts long lines: JSON lines start records only at an
+    object (``_ObjectStarts``); other formats as they are."""
+    from logview.formats.jsonl import JsonFormat
+
+    return _ObjectStarts(fmt) if isinstance(fmt, JsonFormat) else fmt
+
+
+def _start_pattern(prefix: Prefix, formats: list[LogFormat], lanes: frozenset[str] = frozenset()
+                   ) -> re.Pattern[bytes] | None:
+    """``PREFIX (inner start | ...) | PLAIN-LANE PREFIX lane start | a line without the
+    prefix``, over bytes."""
+    source = prefix.source
+    lane_head = None
+    if lanes and _LANE_GROUP.search(source):
+        only = "|".join(re.escape(lane) for lane in sorted(lanes))
+        lane_head = _LANE_GROUP.sub(lambda _: f"(?:{only})", source)
+    head = re.sub(rb"\(\?P<\w+>", b"(?:", source.encode("ascii"))  # no captures
+    if lane_head is not None:
+        lane_head = re.sub(rb"\(\?P<\w+>", b"(?:", lane_head.encode("ascii"))
+    return _wrapped_pattern(head, formats, lane_head)
+
+
+def _wrapped_pattern(head: bytes, formats: list[LogFormat], lane_head: bytes | None = None
+                     ) -> re.Pattern[bytes]:
+    """``HEAD (inner start | ...) | LANE-HEAD lane start | a line without HEAD``: the inner
+    formats' start patterns (global flags lifted, group names made unique) after a wrapper's
+    own head; ``LANE-HEAD`` is the head of a plain lane's lines (None: no plain lane)."""
     inner: list[bytes] = []
     flags = re.ASCII
     for k, fmt in enumerate(formats):
@@ -141,7 +256,11 @@ def _wrapped_pattern(head: bytes, formats: list[LogFormat]) -> re.Pattern[bytes]
         inner.append(b"(?:" + source + b")")
         flags |= pattern.flags & (re.IGNORECASE | re.DOTALL)
     body = b"|".join(inner)
-    return re.compile(b"(?:" + head + b"(?:" + body + b"))|(?!" + head + b")", flags)
+    lane = b""
+    if lane_head is not None:
+        # (?-i: an inner format's ignore-case flag must not reach the traceback test)
+        lane = b"|(?-i:" + lane_head + b"(?!" + _LANE_CONTINUES.encode("ascii") + b"))"
+    return re.compile(b"(?:" + head + b"(?:" + body + b"))" + lane + b"|(?!" + head + b")", flags)
 
 
 _GLOBAL_FLAGS = re.compile(rb"\A\(\?[aiLmsux]+\)")
@@ -162,14 +281,19 @@ def split_prefix(lines: list[str]) -> tuple[Prefix, dict[str, list[str]], list[s
         groups: dict[str, list[str]] = {}
         inner: list[str] = []
         hits = 0
+        piece = False
         for line in lines:
             m = match(line)
             if m is None:
                 continue
             hits += 1
             rest = line[m.end():]
-            inner.append(rest)
-            groups.setdefault(m.groupdict().get("service") or "", []).append(rest)
+            if piece and inner:  # the rest of a line the runtime cut (CRI ``P``)
+                inner[-1] += rest
+            else:
+                inner.append(rest)
+                groups.setdefault(m.groupdict().get("service") or "", []).append(rest)
+            piece = m.groupdict().get("_tag") == "P"
         if hits >= MIN_SHARE * len(lines):
             return prefix, groups, inner
     return None
@@ -192,15 +316,25 @@ class DockerJsonFormat(LogFormat):
     level_text = False
     prints_raw = False  # records are JSON objects: shown from their fields
 
-    def __init__(self, inner: LogFormat) -> None:
+    def __init__(self, inner: LogFormat, lanes: frozenset[str] = frozenset()) -> None:
+        """``lanes``: the plain lanes (streams whose lines are records of their own)."""
+        inner = objects_only(inner)
         self.inner = inner
+        self.lanes = lanes
         self.name = f"docker+{inner.name}"
         self.template = getattr(inner, "template", None)
         self.datefmt = getattr(inner, "datefmt", None)
-        self.start_pattern = _wrapped_pattern(_DOCKER_HEAD, [inner])
+        lane_head = None
+        if lanes:
+            # docker writes "stream" after "log"; ``,"`` cannot occur inside the escaped log
+            # string (its quotes are ``\"``), so this finds the key, never the text.
+            only = b"|".join(re.escape(lane.encode()) for lane in sorted(lanes))
+            lane_head = (_DOCKER_HEAD + rb'(?=[^\n]*,\s*"stream"\s*:\s*"(?:' + only
+                         + rb')")')
+        self.start_pattern = _wrapped_pattern(_DOCKER_HEAD, [inner], lane_head)
 
     def __repr__(self) -> str:
-        return f"DockerJsonFormat({self.inner!r})"
+        return f"DockerJsonFormat({self.inner!r}, {self.lanes!r})"
 
     def is_start(self, line: str) -> bool:
         return self.start_pattern.match(line.encode("utf-8", "surrogatepass")) is not None
@@ -208,14 +342,21 @@ class DockerJsonFormat(LogFormat):
     def parse(self, text: str) -> Record:
         parts: list[str] = []
         first: dict | None = None
+        piece = False  # the line before was a piece of a longer line (no final newline)
         for line in text.split("\n"):
             obj = docker_object(line)
-            if obj is None:
-                parts.append(line)
-                continue
+            log = line if obj is None else obj["log"]
             first = first or obj
-            parts.append(obj["log"].rstrip("\n"))
-        record = self.inner.parse(strip_ansi("\n".join(parts)))
+            if piece and parts:
+                parts[-1] += log.rstrip("\n")
+            else:
+                parts.append(log.rstrip("\n"))
+            piece = obj is not None and not log.endswith("\n")
+        inner_text = strip_ansi("\n".join(parts))
+        fmt = self.inner
+        if first is not None and first.get("stream") in self.lanes and not fmt.is_start(parts[0]):
+            fmt = _PLAIN  # a plain lane's line (or traceback) is no record of the inner format
+        record = fmt.parse(inner_text)
         if first is None:
             return record
         return _with_wrapper(record, {"stream": first.get("stream"), "stamp": first.get("time")})
@@ -237,7 +378,21 @@ def docker_object(line: str) -> dict | None:
     return obj if isinstance(obj, dict) and isinstance(obj.get("log"), str) else None
 
 
-def docker_lines(lines: list[str]) -> list[str] | None:
-    """The programs' lines inside a sample of json-file lines, or None when it is not one."""
-    inner = [obj["log"].rstrip("\n") for line in lines if (obj := docker_object(line))]
-    return inner if lines and len(inner) >= MIN_SHARE * len(lines) else None
+def docker_lines(lines: list[str]) -> list[tuple[str, str]] | None:
+    """The programs' lines inside a sample of json-file lines, each with its stream, or None
+    when it is not one."""
+    inner: list[tuple[str, str]] = []
+    piece = False
+    found = 0
+    for line in lines:
+        obj = docker_object(line)
+        if obj is None:
+            continue
+        found += 1
+        log = obj["log"]
+        if piece and inner:  # the rest of a line docker cut (every 16 KB)
+            inner[-1] = (inner[-1][0], inner[-1][1] + log.rstrip("\n"))
+        else:
+            inner.append((str(obj.get("stream")), log.rstrip("\n")))
+        piece = not log.endswith("\n")
+    return inner if lines and found >= MIN_SHARE * len(lines) else None

@@ -5,6 +5,13 @@ RFC 3164 (``<PRI>Jan  2 03:04:05 host app[123]: msg``, also without PRI as in
 (``<PRI>1 2024-01-02T03:04:05Z host app procid msgid [sd] msg``) and Python's
 ``SysLogHandler`` (``<PRI>`` + formatted text, NUL-terminated). PRI gives the level (severity)
 and the facility; host, app and pid become fields and the app name the logger.
+
+The message is often a program's own formatted line (``SysLogHandler`` with a Formatter such
+as ``%(levelname)s %(name)s: %(message)s``). Detection then gives the format an ``inner``
+format for the messages: its logger (the Python logger's name) replaces the app as the logger
+(the app stays a field), and its level is the record's when the line has no PRI (rsyslog's
+files). PRI wins when both are there: ``SysLogHandler.mapPriority`` wrote it from the record's
+own level, while a level word is only text.
 """
 
 from __future__ import annotations
@@ -13,7 +20,14 @@ import re
 from typing import Any
 
 from logview.formats.base import LogFormat
-from logview.record import Record, decimal, level_from_syslog, split_exception, strip_ansi
+from logview.record import (
+    LEVEL_ALIASES,
+    Record,
+    decimal,
+    level_from_syslog,
+    split_exception,
+    strip_ansi,
+)
 from logview.timeparse import parse_time
 
 FACILITIES = (
@@ -49,6 +63,12 @@ _SD_ELEMENT = re.compile(
 _SD_PARAM = re.compile(r" ([^\s=\]\"]+)=\"((?:[^\"\\]|\\.)*)\"")
 _SD_UNESCAPE = re.compile(r"\\([\"\\\]])")
 _START = re.compile(rf"<\d{{1,3}}>|{_BSD_TIME} \S|{_ISO_TIME} \S")
+#: A line without PRI whose "host" is a level name (``2024-01-02T03:04:05Z INFO started``):
+#: a program's time and level, not syslog's host.
+_LEVEL_HOST = re.compile(
+    rf"(?:{_BSD_TIME}(?: \d{{4}})?|{_ISO_TIME}) (?:"
+    + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")(?=[\s:\]]|$)",
+    re.IGNORECASE)
 
 
 def _pri_fields(pri: str | None, record: Record) -> bool:
@@ -94,11 +114,33 @@ class SyslogFormat(LogFormat):
     level_text = False  # severities are numbers in PRI, not names in the text
     has_time = True
 
+    def __init__(self, inner: LogFormat | None = None) -> None:
+        """``inner``: the format of the messages (None: they are plain text)."""
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return f"SyslogFormat({self.inner!r})"
+
     def is_start(self, line: str) -> bool:
         return _START.match(line) is not None
 
+    def score(self, lines: list[str]) -> float:
+        """Start lines, but for those whose "host" is a level name (no syslog wrote them)."""
+        if not lines:
+            return 0.0
+        return sum(1 for line in lines
+                   if _START.match(line) is not None and _LEVEL_HOST.match(line) is None
+                   ) / len(lines)
+
     def parse(self, text: str) -> Record:
-        text = text.rstrip("\x00")
+        record = self._header(text.rstrip("\x00"))
+        if record is None:
+            message, exc = split_exception(text.rstrip("\x00"))
+            return Record(message=message, exc=exc)
+        return record if self.inner is None else self._with_inner(record, self.inner)
+
+    def _header(self, text: str) -> Record | None:
+        """The record a syslog header makes of ``text``, or None when none fits."""
         if text.startswith("<"):
             m = _RFC5424.match(text)
             if m is not None:
@@ -106,17 +148,45 @@ class SyslogFormat(LogFormat):
                 if record is not None:
                     return record
         m = _RFC3164.match(text)
-        if m is not None:
+        if m is not None and (m["pri"] is not None or _LEVEL_HOST.match(text) is None):
             record = self._rfc3164(m)
             if record is not None:
                 return record
         m = _PYTHON.match(text)
         if m is not None:
-            record = self._python(m)
-            if record is not None:
-                return record
-        message, exc = split_exception(text)
-        return Record(message=message, exc=exc)
+            return self._python(m)
+        return None
+
+    @staticmethod
+    def _with_inner(record: Record, inner: LogFormat) -> Record:
+        """The message read by ``inner``: its logger, message, traceback and fields, and its
+        level when PRI gave none."""
+        if not inner.is_start(record.message.partition("\n")[0]):
+            return record  # a line the program did not format (a library's, a banner)
+        text = record.message if record.exc is None else f"{record.message}\n{record.exc}"
+        got = inner.parse(text)
+        if record.level is None and got.level is not None:
+            record.level, record.levelno = got.level, got.levelno
+        if got.logger:
+            record.logger = got.logger  # the app stays in the fields
+        record.message, record.exc = got.message, got.exc
+        if record.time is None and got.time is not None:
+            record.time, record.time_text = got.time, got.time_text
+        for key, value in got.fields.items():
+            record.fields.setdefault(key, value)
+        return record
+
+    def messages(self, lines: list[str]) -> list[str]:
+        """The first message lines of the syslog lines among ``lines`` (what ``inner`` is
+        detected from)."""
+        out = []
+        for line in lines:
+            if _START.match(line) is None:
+                continue
+            record = self._header(line.rstrip("\x00"))
+            if record is not None and record.message:
+                out.append(record.message.partition("\n")[0])
+        return out
 
     @staticmethod
     def _rfc5424(m: re.Match[str]) -> Record | None:

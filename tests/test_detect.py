@@ -354,7 +354,12 @@ def test_a_known_template_with_other_level_spellings_keeps_level_queries_exact(t
 
     path = tmp_path / "supervisord.log"
     path.write_text(SUPERVISORD)
-    assert getattr(detect.detect(SUPERVISORD.encode()).format, "python_levels", None) is False
+    fmt = detect.detect(SUPERVISORD.encode()).format
+    assert getattr(fmt, "python_levels", None) is False
+    # Its first words are no loggers (python-space read "spawned:" and "exited:" as ones).
+    spawned = next(line for line in SUPERVISORD.splitlines() if " spawned: " in line)
+    record = fmt.parse(spawned)
+    assert record.logger == "" and record.message.startswith("spawned: 'crash' with pid")
     out = subprocess.run([sys.executable, "-m", "logview", str(path), "--print", "-q",
                           "level>=WARNING"], capture_output=True, text=True, timeout=60,
                          check=True).stdout.splitlines()

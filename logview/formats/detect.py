@@ -420,6 +420,7 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
         return True  # uvicorn's fixed columns and access lines: no template says that better
     if candidate.tier not in (_KNOWN_TIER, _SYSLOG_TIER):
         return True  # JSON, logfmt and the user's own formats
+    taken: list[str] = []  # loggers the known template reads where the inferred reads none
     for line in starts[:64]:
         if not scorer.score([line]):
             continue
@@ -437,7 +438,18 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
             # that reads a logger the inferred template left in the message reads more)
         if a.message not in b.message or (b.message and not a.message):
             return False  # (celery reads task ids off the front, structlog pairs off the end)
-    return True
+        if a.logger and not b.logger:
+            taken.append(a.logger)
+    return not _message_words(taken)
+
+
+def _message_words(loggers: list[str]) -> bool:
+    """Whether what a known template reads as loggers, where the inferred template found no
+    logger column, are the first words of messages (supervisord's ``spawned:``,
+    ``exited:``, ``daemonizing``): a word glued to a colon, or hardly any repeats."""
+    if any(name.endswith((":", ",", ";")) for name in loggers):
+        return True
+    return len(loggers) >= 8 and len(set(loggers)) > len(loggers) // 2
 
 
 def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forced") -> Detection:

@@ -135,6 +135,11 @@ def inferred(text: str):
     ("%(created)f %(levelname)s %(name)s: %(message)s", None, None),
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%d.%m.%Y %H:%M:%S", None),
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%y%m%d %H%M%S", "%y%m%d %H%M%S"),
+    # two spaces between date and time, as apt's history.log writes them
+    ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d  %H:%M:%S",
+     "%Y-%m-%d  %H:%M:%S"),
+    ("%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%Y-%m-%d  %H:%M:%S",
+     "%Y-%m-%d  %H:%M:%S"),
 ])
 def test_timestamp_forms(fmt, datefmt, expect_datefmt):
     text, truth = write_log(fmt, datefmt)

@@ -34,7 +34,7 @@ _LEVEL_WORDS = "|".join(
 _ZONE = r"(?:Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?![\d:]))?"
 _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))? [+-]\d{4}(?!\d)"),
-    ("iso", (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+"
+    ("iso", (r"\d{4}-\d{2}-\d{2}(?:[T ]| {2}(?=\d))\d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+"
              r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)")),
     ("slash-ymd", (r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
                    + _ZONE + r"(?!\d)")),
@@ -109,6 +109,11 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
             frac = re.search(r"([.,])(\d{1,9})$", sample[:zone.start()])
             template, datefmt = "%(asctime)s", datefmt + (f"{frac[1]}%f" if frac else "")
         return template, datefmt + "%z"
+    if form == "iso" and sample[10:12] == "  ":  # apt's "2025-06-24  14:36:25": one space more
+        template, datefmt = time_piece([sample[:10] + sample[11:]], form)
+        if datefmt is None:  # logging's default shape, but for the space
+            template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
+        return template, datefmt.replace("%d ", "%d  ", 1)
     frac = re.search(r"[.,](\d{1,9}|%f)(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
     digits = (6 if frac.group(1) == "%f" else len(frac.group(1))) if frac else 0
     sep = frac.group(0)[0] if frac else ""

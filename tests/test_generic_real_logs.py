@@ -148,10 +148,11 @@ def test_any_text_keeps_every_byte_and_prints(text):
         dumps_record(parse_raw_record(GENERIC, raw))
 
 
-def test_pips_log_reads_the_levels_of_its_warnings_and_errors(tmp_path):
-    """pip's ``--log`` file (``%(asctime)s,%(msecs)03d`` then the message) names a level only
-    on its warnings and errors (``ERROR: No matching distribution``): the inferred template
-    reads every line but no level, so the generic format is chosen, which reads them."""
+def test_pips_log_reads_its_levels_and_keeps_its_traceback_whole(tmp_path):
+    """pip's ``--log`` file stamps every line, a traceback's too, with an ISO time without a
+    zone, and names a level only on its warnings and errors (``ERROR: No matching
+    distribution``): the stamp is a wrapper's (it stands on the traceback's lines), the
+    levels are read, and the traceback is one record's, not a record a line."""
     import subprocess
     import sys
 
@@ -163,8 +164,39 @@ def test_pips_log_reads_the_levels_of_its_warnings_and_errors(tmp_path):
                     str(log)], capture_output=True, timeout=120, check=False)
     data = log.read_bytes()
     detection = detect(data)
-    assert detection.format.name == "generic", detection
+    assert detection.format.name.startswith("timestamped+"), detection
     records = split(detection.format, data.decode())
     errors = [r.message for r in records if r.level == "ERROR"]
     assert errors and errors[-1].startswith("No matching distribution found")
     assert sum(1 for r in records if r.level is None) > 0.8 * len(records)  # pip's info lines
+    failed = [r for r in records if r.exc]
+    assert [r.message for r in failed] == ["Exception information:"]
+    assert failed[0].exc.startswith("Traceback (most recent call last):")
+    assert "DistributionNotFound: No matching distribution" in failed[0].exc
+    assert failed[0].time is not None  # the stamp's
+
+
+def test_a_template_that_reads_no_level_gives_way_to_levels_in_messages():
+    """A program that writes a level only into some messages (``ERROR: ...`` after logging's
+    default time): the inferred template reads every line but no level, so the generic
+    format, which reads a level after the time, is chosen."""
+    from logview.formats.detect import detect
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log = logging.getLogger("tests.generic.levels_in_messages")
+    log.propagate = False
+    log.addHandler(handler)
+    said = ("fetched %d rows", "cache warm after %d s", "Using pool of %d", "sent batch %d",
+            "%d files left", "watching /srv/in for %d", "opened db %d")
+    for i in range(40):
+        log.warning(said[i % len(said)], i)
+        if i % 10 == 3:
+            log.warning("ERROR: step %d failed", i)
+        if i % 10 == 7:
+            log.warning("WARNING: step %d slow", i)
+    detection = detect(stream.getvalue().encode())
+    assert detection.format.name == "generic", detection
+    records = split(detection.format, stream.getvalue())
+    assert [r.level for r in records if r.level] == ["ERROR", "WARNING"] * 4

@@ -5,6 +5,8 @@ detected like any log (``detect``), per compose service when services write diff
 
 from __future__ import annotations
 
+import re
+
 from logview.formats.base import LogFormat
 from logview.formats.detect import Detection, detect
 from logview.formats.linewise import is_continuation
@@ -35,6 +37,12 @@ def unwrapped(lines: list[str]) -> Detection | None:
     if found is None:
         return None
     prefix, groups, inner_lines = found
+    if (prefix.name == "timestamped" and not _zoned(lines[0])
+            and not any(_stamped_continuation(line) for line in inner_lines)):
+        # An ISO time without a zone is most often a program's own asctime: a wrapper's
+        # only when it stamps continuation lines too (pip's --log file stamps every line of
+        # a traceback). Decided before the inner lines' detection, which costs as much again.
+        return None
     inner = detect(inner_lines, _wrapped=True)
     if inner.kind == "plain" and prefix.name != "cri":
         return None
@@ -94,3 +102,12 @@ def _stamped_continuation(line: str) -> bool:
     if line[:1] == "\t" or line[:2] == "  ":
         return True
     return line[:1] not in (" ", "") and is_continuation(line)
+
+
+_ZONED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d) ")
+
+
+def _zoned(line: str) -> bool:
+    """Whether a stamped line's stamp carries a zone (what ``docker logs -t``, ``kubectl logs
+    --timestamps`` and CI runners write)."""
+    return _ZONED.match(line) is not None

@@ -53,8 +53,8 @@ PREFIXES = (
     Prefix("cri", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
                   r"(?:Z|[+-]\d\d:?\d\d)) (?P<stream>stdout|stderr) (?P<_tag>[FP]) "),
     Prefix("compose", r"(?P<service>[A-Za-z0-9][\w.-]*[-_]\d+) *\| "),
-    Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
-                          r"(?:Z|[+-]\d\d:?\d\d)) "),
+    Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
+                          r"(?:Z|[+-]\d\d:?\d\d)?) "),
     Prefix("kubectl", r"\[(?P<pod>pod/[^\]\s]+)\] "),
 )
 #: A sample is wrapped when at least this share of its lines carry one prefix.

@@ -180,14 +180,14 @@ def test_a_template_that_reads_no_level_gives_way_to_levels_in_messages():
     """A program that writes a level only into some messages (``ERROR: ...`` after logging's
     default time): the inferred template reads every line but no level, so the generic
     format, which reads a level after the time, is chosen."""
+    from logging_helpers import make_logger
+
     from logview.formats.detect import detect
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    log = logging.getLogger("tests.generic.levels_in_messages")
-    log.propagate = False
-    log.addHandler(handler)
+    log = make_logger("tests.generic.levels_in_messages", handler)
     said = ("fetched %d rows", "cache warm after %d s", "Using pool of %d", "sent batch %d",
             "%d files left", "watching /srv/in for %d", "opened db %d")
     for i in range(40):

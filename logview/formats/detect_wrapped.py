@@ -37,7 +37,7 @@ def unwrapped(lines: list[str]) -> Detection | None:
     if found is None:
         return None
     prefix, groups, inner_lines = found
-    if (prefix.name == "timestamped" and not _zoned(lines[0])
+    if (prefix.name == "timestamped" and not _zoned(lines)
             and not any(_stamped_continuation(line) for line in inner_lines)):
         # An ISO time without a zone is most often a program's own asctime: a wrapper's
         # only when it stamps continuation lines too (pip's --log file stamps every line of
@@ -107,7 +107,7 @@ def _stamped_continuation(line: str) -> bool:
 _ZONED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d) ")
 
 
-def _zoned(line: str) -> bool:
-    """Whether a stamped line's stamp carries a zone (what ``docker logs -t``, ``kubectl logs
-    --timestamps`` and CI runners write)."""
-    return _ZONED.match(line) is not None
+def _zoned(lines: list[str]) -> bool:
+    """Whether the stamps carry a zone (what ``docker logs -t``, ``kubectl logs --timestamps``
+    and CI runners write), judged on the first stamped lines (a banner may come first)."""
+    return any(_ZONED.match(line) is not None for line in lines[:64])

@@ -6,7 +6,9 @@ their name (loguru's SUCCESS) with the number the source gave, or 0 when it gave
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -70,6 +72,11 @@ LEVEL_ALIASES = _ALIASES
 LEVEL_SPELLINGS = frozenset(
     spelling for alias in _ALIASES for spelling in (alias, alias.lower(), alias.title())
 )
+
+#: The comparisons a level term may ask a format that writes levels its own way
+#: (``LogFormat.level_pattern``): ``levelno OP number``.
+LEVEL_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq}
 
 #: Syslog severities 0..7 (RFC 5424) to Python levels.
 SYSLOG_SEVERITY: dict[int, tuple[str, int]] = {

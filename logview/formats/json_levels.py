@@ -17,15 +17,17 @@ schemas; the parser confirms the rest. Keys with ``level`` in them share one reg
 from __future__ import annotations
 
 import functools
-import operator
 import re
 from collections.abc import Callable, Iterable
 
 from logview.number_patterns import json_key, json_number_value, ranges_of
-from logview.record import _ALIASES, level_from_pino, level_from_python_number, level_from_syslog
-
-_COMPARE: dict[str, Callable[[int, int], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq}
+from logview.record import (
+    _ALIASES,
+    LEVEL_COMPARE,
+    level_from_pino,
+    level_from_python_number,
+    level_from_syslog,
+)
 
 #: Ways a bare number may be read as a level (``jsonl._numeric_level`` picks one per object).
 _READINGS: tuple[Callable[[int], tuple[str | None, int]], ...] = (
@@ -39,7 +41,7 @@ SCHEMA_KEYS = ("PRIORITY", "level")
 def level_value(op: str, number: int) -> bytes | None:
     """A regex for a JSON value (after the colon and spaces) that may be read as a level
     number satisfying ``OP number``; None for an operator without a bound."""
-    compare = _COMPARE.get(op)
+    compare = LEVEL_COMPARE.get(op)
     if compare is None:
         return None
     names = sorted((alias for alias, (_, no) in _ALIASES.items() if compare(no, number)),

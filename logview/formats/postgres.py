@@ -18,12 +18,11 @@ are DEBUG.
 
 from __future__ import annotations
 
-import operator
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from logview.formats.base import LogFormat
-from logview.record import Record, level_from_name
+from logview.record import LEVEL_COMPARE, Record, level_from_name
 from logview.timeparse import parse_time
 
 __all__ = ["PostgresFormat"]
@@ -50,8 +49,6 @@ _UTC_NAMES = frozenset({"UTC", "GMT", "Z", "UCT"})
 #: Each severity's level number as ``parse`` reads it.
 _LEVELNOS = {**{f"DEBUG{n}": 10 for n in range(1, 6)}, "INFO": 20, "LOG": 20, "NOTICE": 25,
              "WARNING": 30, "ERROR": 40, "FATAL": 50, "PANIC": 50}
-_COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-            "=": operator.eq}
 
 
 class PostgresFormat(LogFormat):
@@ -69,7 +66,7 @@ class PostgresFormat(LogFormat):
         """The severities a level comparison accepts, as written (``ERROR:  ``): one scan
         each, so ``level>=ERROR`` reads only the reports that name one (``LOG`` names no
         level the needles of level names know); None for an operator without a bound."""
-        compare = _COMPARE.get(op)
+        compare = LEVEL_COMPARE.get(op)
         if compare is None:
             return None
         names = [name for name, levelno in _LEVELNOS.items() if compare(levelno, number)]

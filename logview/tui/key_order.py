@@ -20,9 +20,13 @@ from textual import events
 if TYPE_CHECKING:
     from textual.app import App
 
-#: Longest a key may take before the next one is let through anyway (a key sent to a widget
-#: that went away never reports back).
+#: Longest a handled key's effects may keep the screen busy before the next key is let through
+#: anyway (under load the screen is hardly ever idle).
 KEY_TIMEOUT = 0.5
+#: Longest a key may stay unhandled while the widget it was sent to is still there. A key in
+#: transit is not lost: under load it can take seconds to bubble up to its binding, and letting
+#: the next key through first sent it to the old focus (``/qtq`` typed ``tq``).
+KEY_GIVE_UP = 5.0
 #: How often a key in flight is checked for having been consumed by a widget.
 POLL_INTERVAL = 0.002
 #: Keys opened to the app anyway this long after the gate was set up (a screen that never
@@ -45,6 +49,7 @@ class KeySequencer:
         self._route = route
         self._held: deque[events.Key] = deque(maxlen=MAX_HELD)
         self._in_flight: events.Key | None = None
+        self._target: Any = None
         self._handled = False
         self._sent_at = 0.0
         self.is_open = False
@@ -86,6 +91,7 @@ class KeySequencer:
         self._in_flight = key
         self._handled = False
         self._sent_at = time.monotonic()
+        self._target = self._app.focused or (self._app.screen if self._app.screen_stack else None)
         await self._route(key)
         if not key.is_forwarded:  # a priority binding took it
             self._handled = True
@@ -103,7 +109,11 @@ class KeySequencer:
             # sits in the app's queue already, and ``finished`` comes before this callback.
             self._app.call_later(self._consumed, key)
             return
-        timed_out = time.monotonic() - self._sent_at > KEY_TIMEOUT
+        waited = time.monotonic() - self._sent_at
+        if self._handled:
+            timed_out = waited > KEY_TIMEOUT
+        else:  # a key sent to a widget that went away never reports back
+            timed_out = waited > (KEY_GIVE_UP if self._target_is_there() else KEY_TIMEOUT)
         if timed_out or self._handled and self._screen_is_idle():
             self._in_flight = None
             # Behind whatever the key's action queued on the app (a deferred focus change).
@@ -115,6 +125,10 @@ class KeySequencer:
         if key is self._in_flight:
             self._handled = True
             self._check_in_flight()
+
+    def _target_is_there(self) -> bool:
+        target = self._target
+        return target is not None and target.is_attached and not target._closing
 
     def _screen_is_idle(self) -> bool:
         """No message waits on the screen or its widgets (a key's effects often travel as

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,16 @@ from tui.conftest import tmux, tmux_window, until
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Textual key names of the characters the tests type.
-_KEY_NAMES = {"/": "slash", "&": "ampersand", ">": "greater_than_sign", "=": "equals_sign",
-              " ": "space",
-              "?": "question_mark", "\r": "enter", "\x1b": "escape"}
+_KEY_NAMES = {
+    "/": "slash",
+    "&": "ampersand",
+    ">": "greater_than_sign",
+    "=": "equals_sign",
+    " ": "space",
+    "?": "question_mark",
+    "\r": "enter",
+    "\x1b": "escape",
+}
 
 
 def burst(app: LogviewApp, text: str) -> None:
@@ -132,8 +140,9 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
     logview = f"{sys.executable} -m logview"
     if piped:
         log = tmp_path / "app.log"
-        log.write_text("".join(f"2024-05-01 12:00:{i % 60:02d},000 INFO app: line {i}\n"
-                               for i in range(2000)))
+        log.write_text(
+            "".join(f"2024-05-01 12:00:{i % 60:02d},000 INFO app: line {i}\n" for i in range(2000))
+        )
         command = f"cat {log} | {logview}"
     else:
         command = f"{logview} --demo"
@@ -143,8 +152,14 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
     waiter(lambda: tmux_window(session, window + "sleep 30"), timeout=10, interval=0.1)
     try:
         tmux("send-keys", "-t", session, "-l", "/qqtt")
-        screen = waiter(lambda: (text := tmux("capture-pane", "-p", "-t", session))
-                        and re.search(r"^ find / qqtt", text, re.MULTILINE) and text, timeout=15)
+        screen = waiter(
+            lambda: (
+                (text := tmux("capture-pane", "-p", "-t", session))
+                and re.search(r"^ find / qqtt", text, re.MULTILINE)
+                and text
+            ),
+            timeout=15,
+        )
         assert "records" in screen  # the viewer is up (status line), not a shell
     finally:
         tmux("kill-session", "-t", session)
@@ -153,6 +168,43 @@ def test_keys_typed_at_process_start_reach_the_query_bar(tmp_path, piped, waiter
 def test_start_up_does_not_import_the_detail_view_highlighter():
     """pygments is only needed once a record is opened; the first screen should not wait on it."""
     code = "import sys, logview.cli, logview.tui.app; print('pygments' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert result.stdout.strip() == "False"
+
+
+async def test_a_key_slower_than_the_timeout_is_waited_for(make_store, monkeypatch):
+    """Under load a key can take longer than ``KEY_TIMEOUT`` to bubble up to its binding. It
+    is not lost while the widget it went to is there: the next key waits for it, or ``/qtq``
+    would send ``q`` to the list before ``/`` moved the focus (it typed ``tq``)."""
+    from logview.tui import key_order
+
+    monkeypatch.setattr(key_order, "KEY_TIMEOUT", 0.0)  # every key is "late"
+    store = make_store(50)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, "/qtq")
+        bar = await until(pilot, lambda: app.is_mounted and _bar(app))
+        await until(pilot, lambda: bar.input.value == "qtq")
+        assert app.is_running
+        assert not app.screen.query_one("#loggers").display
+
+
+async def test_a_key_whose_widget_went_away_does_not_hold_the_keyboard(make_store):
+    """A key sent to a widget that is removed before it handles the key never reports back;
+    the keys behind it go through after ``KEY_TIMEOUT``, not ``KEY_GIVE_UP``."""
+    from logview.tui import key_order
+
+    store = make_store(50)
+    app = LogviewApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.key_sequencer.is_open and app.key_sequencer.pending == 0)
+        records = app.screen.query_one(RecordList)
+        assert app.focused is records
+        burst(app, "x/ab")
+        await records.remove()
+        start = time.monotonic()
+        bar = _bar(app)
+        await until(pilot, lambda: bar.input.value == "ab", timeout=key_order.KEY_GIVE_UP)
+        assert time.monotonic() - start < key_order.KEY_GIVE_UP

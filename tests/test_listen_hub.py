@@ -7,10 +7,12 @@ import inspect
 
 from logview.listen import ListenerStats, LogListener, connection, parse_listen_address
 from logview.listen.connection import DatagramReceiver, ListenerHub, StreamConnection
+from logview.listen.syslog_messages import SyslogMessages
 from logview.record import Record
 
 HUB_MEMBERS = {"stats", "max_frame", "max_connections", "idle_timeout", "connections",
-               "refusing", "unix_serial", "loop_time", "deliver", "deliver_warning"}
+               "refusing", "unix_serial", "loop_time", "deliver", "deliver_warning",
+               "syslog_messages"}
 
 
 def _hub_members() -> set[str]:
@@ -49,6 +51,7 @@ class FakeHub:
         "max_frame",
         "refusing",
         "stats",
+        "syslog_messages",
         "unix_serial",
         "warnings",
     )
@@ -61,6 +64,7 @@ class FakeHub:
         self.connections: set[StreamConnection] = set()
         self.refusing = False
         self.unix_serial = 0
+        self.syslog_messages = SyslogMessages()
         self.delivered: list[tuple[str, str]] = []
         self.warnings: list[str] = []
 

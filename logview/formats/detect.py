@@ -389,23 +389,31 @@ def _inferred(lines: list[str]):
 
 
 def _with_message_format(option: Detection, starts: list[str]) -> Detection:
-    """Syslog whose messages are a program's formatted lines (``SysLogHandler`` with a
-    ``%(levelname)s %(name)s: %(message)s`` Formatter), with the format that reads them; the
-    option as it was when most messages carry no level that format reads."""
+    """Syslog whose messages are a program's formatted lines, with the format that reads
+    them (``message_format``); the option as it was otherwise."""
     syslog = option.format
     assert isinstance(syslog, SyslogFormat)
-    messages = syslog.messages(starts[:64])  # (enough to infer a template; detection stays fast)
-    if len(messages) < 3:
+    # (64 messages: enough to infer a template; detection stays fast)
+    inner = message_format(syslog.messages(starts[:64]))
+    if inner is None:
         return option
+    return Detection(SyslogFormat(inner.format), option.kind, f"syslog+{inner.label}", None,
+                     None, option.fitted, option.total)
+
+
+def message_format(messages: list[str]) -> Detection | None:
+    """The format of syslog messages that are a program's formatted lines (``SysLogHandler``
+    with a ``%(levelname)s %(name)s: %(message)s`` Formatter), or None: fewer than 3
+    messages, plain text, or a format that reads no level in most of them (a level read is
+    what tells a program's own head from words that happen to line up)."""
+    if len(messages) < 3:
+        return None
     inner = detect(messages, _wrapped=True, _union=False, _nested=True)
     fmt = inner.format
     if inner.kind == "plain" or isinstance(fmt, PlainFormat):
-        return option
+        return None
     levels = sum(1 for m in messages if fmt.is_start(m) and fmt.parse(m).level is not None)
-    if 2 * levels < len(messages):
-        return option
-    return Detection(SyslogFormat(fmt), option.kind, f"syslog+{inner.label}", None, None,
-                     option.fitted, option.total)
+    return None if 2 * levels < len(messages) else inner
 
 
 def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],

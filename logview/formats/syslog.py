@@ -137,7 +137,7 @@ class SyslogFormat(LogFormat):
         if record is None:
             message, exc = split_exception(text.rstrip("\x00"))
             return Record(message=message, exc=exc)
-        return record if self.inner is None else self._with_inner(record, self.inner)
+        return record if self.inner is None else with_message_format(record, self.inner)
 
     def _header(self, text: str) -> Record | None:
         """The record a syslog header makes of ``text``, or None when none fits."""
@@ -156,25 +156,6 @@ class SyslogFormat(LogFormat):
         if m is not None:
             return self._python(m)
         return None
-
-    @staticmethod
-    def _with_inner(record: Record, inner: LogFormat) -> Record:
-        """The message read by ``inner``: its logger, message, traceback and fields, and its
-        level when PRI gave none."""
-        if not inner.is_start(record.message.partition("\n")[0]):
-            return record  # a line the program did not format (a library's, a banner)
-        text = record.message if record.exc is None else f"{record.message}\n{record.exc}"
-        got = inner.parse(text)
-        if record.level is None and got.level is not None:
-            record.level, record.levelno = got.level, got.levelno
-        if got.logger:
-            record.logger = got.logger  # the app stays in the fields
-        record.message, record.exc = got.message, got.exc
-        if record.time is None and got.time is not None:
-            record.time, record.time_text = got.time, got.time_text
-        for key, value in got.fields.items():
-            record.fields.setdefault(key, value)
-        return record
 
     def messages(self, lines: list[str]) -> list[str]:
         """The first message lines of the syslog lines among ``lines`` (what ``inner`` is
@@ -237,6 +218,25 @@ class SyslogFormat(LogFormat):
         if m["pid"]:
             record.fields["pid"] = _pid(m["pid"])
         return record
+
+
+def with_message_format(record: Record, inner: LogFormat) -> Record:
+    """The message read by ``inner``: its logger, message, traceback and fields, and its
+    level when PRI gave none."""
+    if not inner.is_start(record.message.partition("\n")[0]):
+        return record  # a line the program did not format (a library's, a banner)
+    text = record.message if record.exc is None else f"{record.message}\n{record.exc}"
+    got = inner.parse(text)
+    if record.level is None and got.level is not None:
+        record.level, record.levelno = got.level, got.levelno
+    if got.logger:
+        record.logger = got.logger  # the app stays in the fields
+    record.message, record.exc = got.message, got.exc
+    if record.time is None and got.time is not None:
+        record.time, record.time_text = got.time, got.time_text
+    for key, value in got.fields.items():
+        record.fields.setdefault(key, value)
+    return record
 
 
 _FORMAT = SyslogFormat()

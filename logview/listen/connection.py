@@ -24,6 +24,7 @@ from logview.listen.streams import (
     SyslogStreamDecoder,
     TextStreamDecoder,
 )
+from logview.listen.syslog_messages import SyslogMessages
 from logview.record import Record
 
 #: After this long without data, records waiting only for a terminator are emitted.
@@ -46,6 +47,10 @@ class ListenerHub(Protocol):
     @property
     def stats(self) -> ListenerStats:
         """The counters: connections, datagrams, idle closes, rejects by reason."""
+
+    @property
+    def syslog_messages(self) -> SyslogMessages:
+        """Each syslog client's message format, learned from its first messages."""
 
     @property
     def max_frame(self) -> int:
@@ -204,7 +209,8 @@ class StreamConnection(asyncio.Protocol):
         elif kind == "jsonl":
             self.decoder = JsonLineDecoder(max_frame)
         elif kind == "syslog":
-            self.decoder = SyslogStreamDecoder(max_frame)
+            messages, client = self.listener.syslog_messages, self.source
+            self.decoder = SyslogStreamDecoder(max_frame, lambda r: messages.read(r, client))
         elif kind == "http":
             assert self.transport is not None
             self.decoder = HttpDecoder(max_frame, self.transport.write)
@@ -302,7 +308,9 @@ class DatagramReceiver(asyncio.DatagramProtocol):
             if len(data) > listener.max_frame + 4:
                 raise ListenError("frame too large", f"a datagram of {len(data)} bytes; the "
                                   f"limit is {listener.max_frame}")
-            records = decode_datagram(data, listener.max_frame)
+            messages = listener.syslog_messages
+            records = decode_datagram(data, listener.max_frame,
+                                      lambda r: messages.read(r, source))
         except ListenError as exc:
             listener.stats.reject(exc.reason)
             if self.peers.warn_once(key):

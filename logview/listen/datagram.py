@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 
 from logview.listen.decode import (
     plain_record,
@@ -38,8 +39,10 @@ def _inflate(data: bytes, max_size: int, wbits: int) -> bytes:
     return out
 
 
-def decode_datagram(data: bytes, max_frame: int) -> list[Record]:
-    """The records of one datagram; ``ListenError`` when it is unusable."""
+def decode_datagram(data: bytes, max_frame: int,
+                    syslog_read: Callable[[Record], Record] | None = None) -> list[Record]:
+    """The records of one datagram; ``ListenError`` when it is unusable. ``syslog_read``:
+    what reads a syslog message by its sender's format (``SyslogMessages``)."""
     if not data:
         return []
     if len(data) >= 5 and data[0] == 0:
@@ -50,18 +53,18 @@ def decode_datagram(data: bytes, max_frame: int) -> list[Record]:
         raise ListenError("chunked gelf", "chunked GELF datagrams are not supported; "
                           "raise the sender's chunk size or use GELF over TCP")
     if data[:2] in _ZLIB_HEADERS:
-        return _decode_text(_inflate(data, max_frame, zlib.MAX_WBITS))
+        return _decode_text(_inflate(data, max_frame, zlib.MAX_WBITS), syslog_read)
     if data[:2] == _GZIP:
-        return _decode_text(_inflate(data, max_frame, zlib.MAX_WBITS | 16))
-    return _decode_text(data)
+        return _decode_text(_inflate(data, max_frame, zlib.MAX_WBITS | 16), syslog_read)
+    return _decode_text(data, syslog_read)
 
 
-def _decode_text(data: bytes) -> list[Record]:
+def _decode_text(data: bytes, syslog_read: Callable[[Record], Record] | None) -> list[Record]:
     stripped = data.strip(b"\x00\r\n\t ")
     if not stripped:
         return []
     if stripped[:1] == b"<" and stripped[1:2].isdigit():
-        return [record_from_syslog(stripped, "")]
+        return [record_from_syslog(stripped, "", syslog_read)]
     if stripped[:1] == b"{":
         return [record_from_json_bytes(line, "") for line in stripped.split(b"\n")
                 if line.strip()]

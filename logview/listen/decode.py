@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -249,13 +250,18 @@ def plain_record(data: bytes | str, source: str) -> Record:
 _PRI_RE = re.compile(rb"<(\d{1,3})>")
 
 
-def record_from_syslog(data: bytes, source: str) -> Record:
-    """One syslog message (``<PRI>`` RFC 3164/5424 or Python's SysLogHandler form)."""
+def record_from_syslog(data: bytes, source: str,
+                       read: Callable[[Record], Record] | None = None) -> Record:
+    """One syslog message (``<PRI>`` RFC 3164/5424 or Python's SysLogHandler form);
+    ``read``: what reads its message by the client's format (``SyslogMessages``), before
+    a record without a time gets the time it arrived."""
     data = data.rstrip(b"\x00\r\n")
     try:
         record = parse_syslog_message(data)
     except ValueError:
         record = _minimal_syslog(data)
+    if read is not None:
+        record = read(record)
     record.source = source
     if record.time is None:
         record.time = now()

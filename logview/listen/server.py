@@ -24,6 +24,7 @@ from logview.listen.address import ListenAddress
 from logview.listen.connection import DatagramReceiver, StreamConnection
 from logview.listen.decode import client_source, listener_warning
 from logview.listen.stats import ListenerStats
+from logview.listen.syslog_messages import SyslogMessages
 from logview.record import Record
 
 _TICK = 0.1
@@ -52,6 +53,7 @@ class LogListener:
         self.idle_timeout = idle_timeout
         self.bound: list[tuple[str, ...]] = []
         self.stats = ListenerStats()
+        self.syslog_messages = SyslogMessages()
         self.warnings: list[str] = []
         self.sink_error: str | None = None
         self.connections: set[StreamConnection] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 
 from logview.boundaries import RecordSplitter
 from logview.formats.base import LogFormat
@@ -158,10 +159,16 @@ class SyslogStreamDecoder(StreamDecoder):
     terminator, a message ends where the next ``<PRI>`` starts, or when the client goes quiet.
     """
 
-    def __init__(self, max_frame: int) -> None:
+    def __init__(self, max_frame: int,
+                 read: Callable[[Record], Record] | None = None) -> None:
+        """``read``: what reads each message by the client's format (``SyslogMessages``)."""
         super().__init__(max_frame)
         self._buf = bytearray()
         self._mode: str | None = None
+        self._read = read
+
+    def _record(self, data: bytes) -> Record:
+        return record_from_syslog(data, "", self._read)
 
     def _decide(self) -> None:
         buf = self._buf
@@ -197,7 +204,7 @@ class SyslogStreamDecoder(StreamDecoder):
                 end = match.end() + length
                 if end > len(buf):
                     break
-                out.append(record_from_syslog(bytes(buf[match.end() : end]), ""))
+                out.append(self._record(bytes(buf[match.end() : end])))
                 pos = end
         elif self._mode in ("nul", "lf"):
             sep = b"\x00" if self._mode == "nul" else b"\n"
@@ -206,14 +213,14 @@ class SyslogStreamDecoder(StreamDecoder):
                 if end < 0:
                     break
                 if end > pos and buf[pos:end].strip():
-                    out.append(record_from_syslog(bytes(buf[pos:end]), ""))
+                    out.append(self._record(bytes(buf[pos:end])))
                 pos = end + 1
         elif self._mode == "pri":
             while True:
                 match = _PRI_START.search(buf, pos + 1)
                 if match is None:
                     break
-                out.append(record_from_syslog(bytes(buf[pos : match.start()]), ""))
+                out.append(self._record(bytes(buf[pos : match.start()])))
                 pos = match.start()
         del buf[:pos]
         if len(buf) > self.max_frame:
@@ -228,7 +235,7 @@ class SyslogStreamDecoder(StreamDecoder):
         if self._mode == "octets" and data:
             raise ListenError("truncated frame", "the connection closed inside a syslog message")
         if data.strip(b"\x00\r\n "):
-            out.append(record_from_syslog(data, ""))
+            out.append(self._record(data))
 
 
 def _detect(sample: bytes) -> LogFormat:

@@ -155,6 +155,27 @@ def test_timestamp_forms(fmt, datefmt, expect_datefmt):
         assert abs(got.time.timestamp() - want["created"]) < 1.0 or got.time.tzinfo is None
 
 
+@pytest.mark.parametrize("datefmt", ["%Y-%m-%d, %H:%M:%S UTC", "%Y-%m-%d %H:%M:%S UTC",
+                                     "%Y-%m-%dT%H:%M:%S GMT"])
+@pytest.mark.parametrize("fmt", [
+    # Airflow's task logs: "[2024-01-02, 03:04:05 UTC] {taskinstance.py:1157} INFO - ..."
+    "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s",
+    "%(asctime)s %(levelname)s %(name)s: %(message)s",
+])
+def test_a_zone_named_after_the_time_is_part_of_it(monkeypatch, fmt, datefmt):
+    """A time written in UTC with the zone's name after it (``%Z``, or Airflow's own
+    formatter) is one time, read as UTC, not a time and a logger called ``UTC``."""
+    monkeypatch.setattr(logging.Formatter, "converter", time.gmtime)
+    text, truth = write_log(fmt, datefmt)
+    inference = inferred(text)
+    assert "%(asctime)s" in inference.template and "UTC" not in inference.template
+    assert_exact(text, truth, logger="%(name)s" in fmt)
+    _, records = read_back(text)
+    for got, want in zip(records, truth, strict=True):
+        assert got.time is not None and got.time.utcoffset() == timedelta(0)
+        assert abs(got.time.timestamp() - want["created"]) < 1.0
+
+
 @pytest.mark.parametrize(("fmt", "datefmt"), [
     ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%H:%M:%S"),
     ("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%d/%m/%Y %H:%M:%S"),

@@ -34,8 +34,9 @@ _LEVEL_WORDS = "|".join(
 _ZONE = r"(?:Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?![\d:]))?"
 _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))? [+-]\d{4}(?!\d)"),
-    ("iso", (r"\d{4}-\d{2}-\d{2}(?:[T ]| {2}(?=\d))\d{2}:\d{2}(?::\d{2})?+(?:[.,](?:\d{1,9}|%f))?+"
-             r"(?:Z|[+-]\d{2}:?\d{2})?(?!\d)")),
+    # (also apt's two spaces before the time, and Airflow's "2024-01-02, 03:04:05 UTC")
+    ("iso", (r"\d{4}-\d{2}-\d{2}(?:[T ]| {2}(?=\d)|, (?=\d))\d{2}:\d{2}(?::\d{2})?+"
+             r"(?:[.,](?:\d{1,9}|%f))?+(?:Z|[+-]\d{2}:?\d{2}| (?:UTC|GMT)(?![\w.-]))?(?!\d)")),
     ("slash-ymd", (r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
                    + _ZONE + r"(?!\d)")),
     ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}[: ]\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?(?!\d)"),
@@ -109,11 +110,21 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
             frac = re.search(r"([.,])(\d{1,9})$", sample[:zone.start()])
             template, datefmt = "%(asctime)s", datefmt + (f"{frac[1]}%f" if frac else "")
         return template, datefmt + "%z"
-    if form == "iso" and sample[10:12] == "  ":  # apt's "2025-06-24  14:36:25": one space more
+    if form == "iso" and sample[10:12] in ("  ", ", "):  # apt's "2025-06-24  14:36:25",
+        # Airflow's "2025-06-24, 14:36:25 UTC": the ISO shape with a mark before the time
         template, datefmt = time_piece([sample[:10] + sample[11:]], form)
-        if datefmt is None:  # logging's default shape, but for the space
+        if datefmt is None:  # logging's default shape, but for the mark
             template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
-        return template, datefmt.replace("%d ", "%d  ", 1)
+        return template, datefmt.replace("%d ", "%d" + sample[10:12], 1)
+    named = re.search(r" (UTC|GMT)$", sample) if form == "iso" else None
+    if named is not None:  # a zone's name (%Z): UTC and GMT are read as UTC
+        template, datefmt = time_piece([sample[:named.start()]], form)
+        if datefmt is None:
+            template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
+        if "%(msecs)" in template:  # the zone follows the fraction: one datefmt reads both
+            frac = re.search(r"([.,])(\d{1,9})$", sample[:named.start()])
+            template, datefmt = "%(asctime)s", datefmt + (f"{frac[1]}%f" if frac else "")
+        return template, datefmt + " %Z"
     frac = re.search(r"[.,](\d{1,9}|%f)(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
     digits = (6 if frac.group(1) == "%f" else len(frac.group(1))) if frac else 0
     sep = frac.group(0)[0] if frac else ""

@@ -63,11 +63,13 @@ _SD_ELEMENT = re.compile(
 _SD_PARAM = re.compile(r" ([^\s=\]\"]+)=\"((?:[^\"\\]|\\.)*)\"")
 _SD_UNESCAPE = re.compile(r"\\([\"\\\]])")
 _START = re.compile(rf"<\d{{1,3}}>|{_BSD_TIME} \S|{_ISO_TIME} \S")
-#: A line without PRI whose "host" is a level name (``2024-01-02T03:04:05Z INFO started``):
-#: a program's time and level, not syslog's host.
+#: A line without PRI whose "host" is a level name (``2024-01-02T03:04:05Z INFO started``)
+#: or a zone's name (``2024-01-02T03:04:05 UTC INFO ...``, a ``%Z`` datefmt): a program's
+#: time and level, not syslog's host.
 _LEVEL_HOST = re.compile(
     rf"(?:{_BSD_TIME}(?: \d{{4}})?|{_ISO_TIME}) (?:"
-    + "|".join(sorted(LEVEL_ALIASES, key=len, reverse=True)) + r")(?=[\s:\]]|$)",
+    + "|".join(sorted((*LEVEL_ALIASES, "utc", "gmt"), key=len, reverse=True))
+    + r")(?=[\s:\]]|$)",
     re.IGNORECASE)
 
 

@@ -223,3 +223,41 @@ def test_explain_names_both_kinds_and_offers_no_single_template_to_pin():
     assert not any("pin it" in line for line in lines)
     lines = explain_lines("g.log", detect(_GUNICORN.encode()))
     assert "  format:    gunicorn + access" in lines
+
+
+def test_lines_between_request_lines_are_records_of_their_own():
+    """Request lines are the file's main kind, with a program's own output between them
+    (Django's ``runserver``: ``Internal Server Error: /x`` and its traceback, ``Not Found:``;
+    a Flask app's ``print``): a request line is one line, so what follows it is not its
+    message. Before, every such line was glued to the request line above it."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)  # logging's default "%(message)s", as Django's
+    log = logging.getLogger("django.request.test")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    pieces = []
+    for n in range(6):
+        pieces.append(_request_lines([(f"GET /items/{n} HTTP/1.1", 200)]))
+        if n == 2:
+            try:
+                raise KeyError("order")
+            except KeyError:
+                log.exception("Internal Server Error: /items/%d", n)
+        if n == 4:
+            log.warning("Not Found: /favicon.ico")
+        pieces.append(out.getvalue())
+        out.seek(0)
+        out.truncate()
+        pieces.append(f"processing batch {n}\n")  # a print() on the same stream
+    text = "".join(pieces)
+    fmt, records = _records(text.encode())
+    assert fmt.name == "access+plain"
+    assert [r.message for r in records if r.time is None] == [
+        "processing batch 0", "processing batch 1", "Internal Server Error: /items/2",
+        "processing batch 2", "processing batch 3", "Not Found: /favicon.ico",
+        "processing batch 4", "processing batch 5"]
+    requests = [r for r in records if r.time is not None]
+    assert [r.fields["path"] for r in requests] == [f"/items/{n}" for n in range(6)]
+    assert all(r.exc is None for r in requests)
+    error = next(r for r in records if r.message.startswith("Internal Server Error"))
+    assert error.exc.startswith("Traceback") and error.exc.endswith("KeyError: 'order'")

@@ -464,9 +464,11 @@ def test_a_banner_longer_than_a_short_log_does_not_hide_its_records():
     assert (inference.template, inference.datefmt) == ("[%(asctime)s] %(message)s",
                                                        "%d/%b/%Y %H:%M:%S")
     _, records = read_back(text)
-    # Lines before the first record start stay together as one record (none is lost).
-    assert len(records) == 3 and records[0].message.count("\n") == 2
-    assert records[1].time == datetime(2024, 1, 5, 10, 11, 20)
+    # Request lines are one line each, so the banner's lines are records of their own (none
+    # is lost, none is glued to a request: see test_access_format).
+    assert [r.message.count("\n") for r in records] == [0] * 5
+    assert records[3].time == datetime(2024, 1, 5, 10, 11, 20)
+    assert records[4].fields["status"] == 500
 
 
 def test_android_logcat_threadtime():

@@ -287,9 +287,9 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
 
         return plain_with_template(plain, starts)
     if _union:
-        from logview.formats.detect_union import with_second
+        from logview.formats.detect_union import lines_between_access_lines, with_second
 
-        best = with_second(best, starts)
+        best = lines_between_access_lines(with_second(best, starts), starts)
     runner = max((d for d in options
                   if d.label != best.label and (d.template is None or d.template != best.template)),
                  key=lambda d: d.fitted, default=None)

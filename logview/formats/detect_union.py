@@ -8,7 +8,8 @@ lines among plain program output (pytest's live log between its progress lines).
 
 from __future__ import annotations
 
-from logview.formats.base import LogFormat
+from logview.formats.access import AccessLogFormat
+from logview.formats.base import LogFormat, PlainFormat
 from logview.formats.detect import (
     KNOWN_TIER,
     SYSLOG_TIER,
@@ -21,7 +22,7 @@ from logview.formats.detect import (
 from logview.formats.generic import GenericFormat
 from logview.formats.union import MIN_LINES, UnionFormat, second_format, union_pattern
 
-__all__ = ["plain_with_template", "with_second"]
+__all__ = ["lines_between_access_lines", "plain_with_template", "with_second"]
 
 
 def with_second(best: Detection, starts: list[str]) -> Detection:
@@ -98,3 +99,19 @@ def plain_with_template(plain: Detection, starts: list[str]) -> Detection:
                          getattr(fmt, "datefmt", None), len(starts), len(starts),
                          ("plain", len(starts)))
     return plain
+
+
+def lines_between_access_lines(best: Detection, starts: list[str]) -> Detection:
+    """Access lines with other output between them (Django's ``runserver``: its request
+    lines, then ``Internal Server Error: /polls/`` and the traceback, ``Not Found: ...``)
+    as plain lines with the access lines read as such: a request line is never more than a
+    line, so the unindented lines after one are records of their own, not its message.
+    ``best`` as it is when it is not bare access lines or starts every line."""
+    if not isinstance(best.format, AccessLogFormat) or best.fitted >= best.total:
+        return best
+    plain = Detection(PlainFormat(), "plain", "plain", total=len(starts))
+    found = plain_with_template(plain, starts)
+    if not isinstance(found.format, UnionFormat):
+        return best
+    found.runner_up = (best.label, best.fitted)
+    return found

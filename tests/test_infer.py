@@ -155,6 +155,35 @@ def test_timestamp_forms(fmt, datefmt, expect_datefmt):
         assert abs(got.time.timestamp() - want["created"]) < 1.0 or got.time.tzinfo is None
 
 
+@pytest.mark.parametrize("fmt", [
+    "%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+    "%(levelname)-8s %(name)s: %(message)s",
+    "%(asctime)s [%(levelname)-8s] %(name)s: %(message)s",
+    "%(asctime)s | %(levelname)-8s | %(name)s | %(message)s",
+    "%(asctime)s %(levelname)-10s| %(name)s: %(message)s",
+    "%(asctime)s %(levelname)s  %(name)s: %(message)s",  # two literal spaces: no padding
+])
+def test_a_padded_level_is_inferred_from_a_sample_of_one_level(fmt):
+    """Many programs start with hundreds of INFO lines: the spaces after ``INFO`` in every
+    sampled line are the padding of ``%(levelname)-8s``, not a literal, or the first
+    WARNING after the sample would not start a record (and ``level>=WARNING`` found none)."""
+    rng = random.Random(5)
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(logging.Formatter(fmt))
+    truth: list[tuple[str, str]] = []
+    for n in range(260):
+        name = rng.choice(LOGGERS)
+        level = logging.INFO if n < 250 else rng.choice(
+            (logging.DEBUG, logging.WARNING, logging.ERROR, logging.CRITICAL))
+        record = logging.LogRecord(name, level, __file__, 1, rng.choice(MESSAGES), (n,), None)
+        handler.emit(record)
+        truth.append((record.levelname, record.getMessage()))
+    text = buf.getvalue()
+    _, records = read_back(text)
+    assert [(r.level, r.message) for r in records] == truth
+
+
 @pytest.mark.parametrize("datefmt", ["%Y-%m-%d, %H:%M:%S UTC", "%Y-%m-%d %H:%M:%S UTC",
                                      "%Y-%m-%dT%H:%M:%S GMT"])
 @pytest.mark.parametrize("fmt", [

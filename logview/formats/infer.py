@@ -365,6 +365,16 @@ def _padding(columns: list[Column], i: int) -> str:
         gaps = [len(w) for w in gap_col.values]
         low = min(gaps)
         if max(gaps) == low:
+            total = len(col.values[0]) + low
+            if side == "-" and col.kind == "level" and total >= _LEVEL_WIDTH and len(
+                    {len(v) for v in col.values}) == 1:
+                # A sample of one level's lines ("INFO     app", all INFO): spaces that
+                # make the level as wide as CRITICAL are its padding (``%(levelname)-8s``),
+                # or a WARNING further on would not fit the template and be glued to the
+                # record before it. (Fewer spaces are a literal: ``INFO  app``.)
+                sep = 1 if total > _LEVEL_WIDTH else 0
+                gap_col.width, gap_col.form = sep, "sep"
+                return f"-{total - sep}"
             continue
         totals = Counter(len(v) + g for v, g in zip(col.values, gaps, strict=True) if g > low)
         total, count = totals.most_common(1)[0]

@@ -135,6 +135,12 @@ def inferred(text: str):
     ("%(created)f %(levelname)s %(name)s: %(message)s", None, None),
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%d.%m.%Y %H:%M:%S", None),
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%y%m%d %H%M%S", "%y%m%d %H%M%S"),
+    # log4j's yy/MM/dd (Spark): "23/11/14" is 2023-11-14, not the 23rd of November 2014;
+    # a day-first short date stays day first
+    ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%y/%m/%d %H:%M:%S",
+     "%y/%m/%d %H:%M:%S"),
+    ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%d/%m/%y %H:%M:%S",
+     "%d/%m/%y %H:%M:%S"),
     # two spaces between date and time, as apt's history.log writes them
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d  %H:%M:%S",
      "%Y-%m-%d  %H:%M:%S"),

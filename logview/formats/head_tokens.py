@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from logview.formats.base import FormatError
 from logview.record import LEVEL_ALIASES
@@ -182,6 +183,34 @@ def with_fraction(datefmt: str, sep: str, digits: int) -> tuple[str, str | None]
     return "%(asctime)s", datefmt
 
 
+def _year_first(values: list[str], day_first: bool) -> bool:
+    """Whether short dates like ``17/06/09`` are year first (log4j's ``yy/MM/dd``, Spark's
+    and Hadoop's tools) rather than the day or month first ``dmy_piece`` would read: when
+    read so every date is valid and none is in the future, and the latest is later than
+    the other reading's latest or that one's is in the future (logs are read soon after
+    they are written; 09/06/17 stays the 9th of June 2017)."""
+    def latest(order: tuple[int, int, int]) -> date | None:
+        found = None
+        for value in values:
+            parts = [value[0:2], value[3:5], value[6:8]]
+            if not all(p.isdigit() for p in parts):
+                continue
+            y, m, d = (int(parts[k]) for k in order)
+            try:
+                day = date(2000 + y, m, d)
+            except ValueError:
+                return None
+            found = day if found is None or day > found else found
+        return found
+
+    today = date.today()
+    year_first = latest((0, 1, 2))
+    if year_first is None or year_first > today:
+        return False
+    other = latest((2, 1, 0) if day_first else (2, 0, 1))
+    return other is None or other > today or year_first > other
+
+
 def dmy_piece(values: list[str], sep: str, digits: int) -> tuple[str, str | None]:
     first = values[0]
     mark = first[2]
@@ -191,6 +220,8 @@ def dmy_piece(values: list[str], sep: str, digits: int) -> tuple[str, str | None
     b = [int(v[3:5]) for v in values if v[3:5].isdigit()]
     day_first = (max(a, default=0) > 12 or mark == ".") and max(b, default=0) <= 12
     date = f"%d{mark}%m{mark}{year}" if day_first else f"%m{mark}%d{mark}{year}"
+    if not long_year and _year_first(values, day_first):
+        date = f"%y{mark}%m{mark}%d"
     ampm = first.rstrip()[-2:].upper() in ("AM", "PM")
     clock = "%I:%M:%S" if ampm else "%H:%M:%S"
     template, datefmt = with_fraction(f"{date} {clock}", sep, digits)

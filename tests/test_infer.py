@@ -167,27 +167,33 @@ def test_timestamp_forms(fmt, datefmt, expect_datefmt):
     "%(asctime)s [%(levelname)-8s] %(name)s: %(message)s",
     "%(asctime)s | %(levelname)-8s | %(name)s | %(message)s",
     "%(asctime)s %(levelname)-10s| %(name)s: %(message)s",
+    "%(asctime)s %(levelname)8s %(name)s: %(message)s",
+    "%(asctime)s %(name)-12s %(levelname)-8s %(message)s",  # logging's cookbook
+    "%(asctime)s %(name)-20s %(levelname)s %(message)s",
+    "%(asctime)s [%(name)-12s] %(levelname)s: %(message)s",
     "%(asctime)s %(levelname)s  %(name)s: %(message)s",  # two literal spaces: no padding
 ])
-def test_a_padded_level_is_inferred_from_a_sample_of_one_level(fmt):
-    """Many programs start with hundreds of INFO lines: the spaces after ``INFO`` in every
-    sampled line are the padding of ``%(levelname)-8s``, not a literal, or the first
-    WARNING after the sample would not start a record (and ``level>=WARNING`` found none)."""
+def test_padding_is_inferred_from_a_sample_of_one_level_and_logger(fmt):
+    """Many programs start with hundreds of INFO lines from one logger: the spaces after
+    ``INFO`` or ``app`` in every sampled line are the padding of ``%(levelname)-8s`` or
+    ``%(name)-12s``, not literals, or the first WARNING (or a longer logger's line) after
+    the sample would not start a record: it was glued to the one before, and
+    ``level>=WARNING`` found none."""
     rng = random.Random(5)
     buf = io.StringIO()
     handler = logging.StreamHandler(buf)
     handler.setFormatter(logging.Formatter(fmt))
-    truth: list[tuple[str, str]] = []
+    truth: list[tuple[str, str, str]] = []
     for n in range(260):
-        name = rng.choice(LOGGERS)
-        level = logging.INFO if n < 250 else rng.choice(
-            (logging.DEBUG, logging.WARNING, logging.ERROR, logging.CRITICAL))
+        late = n >= 250
+        name = rng.choice(LOGGERS) if late else "app"
+        level = rng.choice((logging.DEBUG, logging.WARNING, logging.ERROR, logging.CRITICAL)
+                           ) if late else logging.INFO
         record = logging.LogRecord(name, level, __file__, 1, rng.choice(MESSAGES), (n,), None)
         handler.emit(record)
-        truth.append((record.levelname, record.getMessage()))
-    text = buf.getvalue()
-    _, records = read_back(text)
-    assert [(r.level, r.message) for r in records] == truth
+        truth.append((record.levelname, record.name, record.getMessage()))
+    _, records = read_back(buf.getvalue())
+    assert [(r.level, r.logger, r.message) for r in records] == truth
 
 
 @pytest.mark.parametrize("datefmt", ["%Y-%m-%d, %H:%M:%S UTC", "%Y-%m-%d %H:%M:%S UTC",

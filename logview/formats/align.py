@@ -176,3 +176,8 @@ def _column_kind(top: str, kinds: Counter, tokens: list[Token | None]) -> tuple[
     if kind == "ws":
         return "ws", members
     return kind, members
+
+
+def column_at(columns: list[Column], i: int) -> Column | None:
+    """The column at ``i``, or None outside the list."""
+    return columns[i] if 0 <= i < len(columns) else None

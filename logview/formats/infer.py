@@ -18,9 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 
-from logview.formats.align import FIELD_KINDS, Column, align, shape
+from logview.formats.align import FIELD_KINDS, Column, align, column_at, shape
 from logview.formats.base import FormatError
 from logview.formats.head_tokens import Token, time_piece, tokenize_head
+from logview.formats.infer_padding import padding
 from logview.formats.linewise import is_continuation
 from logview.record import LEVEL_SPELLINGS
 
@@ -111,7 +112,7 @@ def _header_end(columns: list[Column], nlines: int) -> int:
             if loose > MAX_LOOSE_WORDS:
                 break
         elif col.kind == "word":
-            nxt = _at(columns, i + 1)
+            nxt = column_at(columns, i + 1)
             if nxt is not None and nxt.kind == "punct" and nxt.literal == "=":
                 continue  # the key of a key=value pair
             loose += 1
@@ -150,7 +151,7 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
         after = columns[i + 2]
         if after.kind == "punct" and after.literal in "|-:>»":
             return True
-    after = _at(columns, i + 2)
+    after = column_at(columns, i + 2)
     if (nxt is not None and nxt.kind == "open" and nxt.literal == "[" and after is not None
             and after.kind == "number"):
         return True  # syslog's "app[1234]:"
@@ -166,7 +167,7 @@ def _is_header_word(columns: list[Column], i: int, nlines: int) -> bool:
     distinct = len(set(values))
     if logger_before:
         return False  # the logger came earlier: a plain word now begins the message
-    before = _at(columns, i - 2)
+    before = column_at(columns, i - 2)
     if before is None or before.kind not in ("time", "level"):
         return False  # only right after the time or the level may a plain word be the logger
     if distinct <= max(3, len(values) // 6) and all(re.fullmatch(r"[\w.-]+", v) for v in values):
@@ -194,7 +195,7 @@ def _name_columns(columns: list[Column], end: int) -> None:
     # ``key=value`` pair, are literal text.
     for i in fields:
         col = columns[i]
-        nxt = _at(columns, i + 1)
+        nxt = column_at(columns, i + 1)
         if col.kind == "word" and len(set(col.values)) == 1 and (
                 col.values[0] in _SEPARATOR_WORDS
                 or (nxt is not None and nxt.kind == "punct" and nxt.literal == "=")):
@@ -217,7 +218,7 @@ def _name_columns(columns: list[Column], end: int) -> None:
         col = columns[i]
         if col.attr or col.kind not in ("word", "path", "number"):
             continue
-        nxt, after = _at(columns, i + 1), _at(columns, i + 2)
+        nxt, after = column_at(columns, i + 1), column_at(columns, i + 2)
         if (nxt is not None and nxt.kind == "punct" and nxt.literal == ":"
                 and after is not None and after.kind == "number"):
             if col.kind == "path":
@@ -246,7 +247,7 @@ def _name_columns(columns: list[Column], end: int) -> None:
     if words and "name" not in taken:
         def loggerish(i: int) -> tuple[int, bool, int, int]:
             values = columns[i].values
-            nxt, after = _at(columns, i + 1), _at(columns, i + 2)
+            nxt, after = column_at(columns, i + 1), column_at(columns, i + 2)
             program = (nxt is not None and nxt.literal == "[" and after is not None
                        and after.kind == "number")  # syslog's "app[1234]:"
             return (sum(1 for v in values if _LOGGERISH_RE.match(v)), program,
@@ -297,10 +298,6 @@ def _spare(attr: str, taken: set[str]) -> str:
     return f"field{n}"
 
 
-def _at(columns: list[Column], i: int) -> Column | None:
-    return columns[i] if 0 <= i < len(columns) else None
-
-
 # ---------------------------------------------------------------------------------------------
 # Writing the template
 
@@ -311,7 +308,7 @@ def _escape(text: str) -> str:
 
 def _write(columns: list[Column], end: int, suffix: str) -> tuple[str, str | None]:
     """The template (and datefmt) for the header columns, the message and a suffix."""
-    paddings = {i: _padding(columns, i) for i in range(end)
+    paddings = {i: padding(columns, i) for i in range(end)
                 if columns[i].kind in FIELD_KINDS and columns[i].attr}
     parts: list[str] = []
     datefmt: str | None = None
@@ -338,58 +335,6 @@ def _ws_literal(col: Column) -> str:
         return " " * col.width
     widths = [len(v) for v in col.values] or [1]
     return col.literal[:1] * min(widths) if col.literal else " "
-
-
-#: The longest standard level name: a padded level column is at least this wide.
-_LEVEL_WIDTH = len("CRITICAL")
-
-
-def _padding(columns: list[Column], i: int) -> str:
-    """How a field is padded: ``-W`` when spaces after it fill it to W characters
-    (``%(levelname)-8s``), ``W`` when spaces before it do (``%(levelname)8s``).
-
-    A sample need not hold the longest value (few logs start with a CRITICAL record), so a
-    level column is taken to be at least 8 wide, and the separator beside a padded field at
-    most one space: the rest is padding.
-    """
-    col = columns[i]
-    sides = (("-", _at(columns, i + 1)), ("", _at(columns, i - 1)))
-    if col.kind == "number":
-        sides = sides[::-1]  # numbers are padded on the left (``%(process)5d``)
-    for side, gap_col in sides:
-        if gap_col is None or gap_col.kind != "ws" or len(gap_col.values) != len(col.values):
-            continue
-        beyond = _at(columns, i + 2)
-        if side == "-" and col.kind == "number" and beyond is not None and beyond.kind == "number":
-            continue  # "1702  2395": the second number's left padding, not the first's right
-        gaps = [len(w) for w in gap_col.values]
-        low = min(gaps)
-        if max(gaps) == low:
-            total = len(col.values[0]) + low
-            if side == "-" and col.kind == "level" and total >= _LEVEL_WIDTH and len(
-                    {len(v) for v in col.values}) == 1:
-                # A sample of one level's lines ("INFO     app", all INFO): spaces that
-                # make the level as wide as CRITICAL are its padding (``%(levelname)-8s``),
-                # or a WARNING further on would not fit the template and be glued to the
-                # record before it. (Fewer spaces are a literal: ``INFO  app``.)
-                sep = 1 if total > _LEVEL_WIDTH else 0
-                gap_col.width, gap_col.form = sep, "sep"
-                return f"-{total - sep}"
-            continue
-        totals = Counter(len(v) + g for v, g in zip(col.values, gaps, strict=True) if g > low)
-        total, count = totals.most_common(1)[0]
-        if count < 0.9 * totals.total():  # the gap is some other field's padding
-            continue
-        sep = min(low, 1)
-        if col.kind == "level" and total - sep < _LEVEL_WIDTH <= total - 1:
-            sep = total - _LEVEL_WIDTH
-        if side == "" and _at(columns, i - 2) is not None and columns[i - 2].kind == "open":
-            sep = 0 if total - 0 >= _LEVEL_WIDTH or col.kind != "level" else sep
-        width = total - sep
-        if width > 1:
-            gap_col.width, gap_col.form = sep, "sep"
-            return f"{side}{width}"
-    return ""
 
 
 _SUFFIX_RE = re.compile(

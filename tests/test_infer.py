@@ -141,6 +141,9 @@ def inferred(text: str):
      "%y/%m/%d %H:%M:%S"),
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%d/%m/%y %H:%M:%S",
      "%d/%m/%y %H:%M:%S"),
+    # a compact date, a dash, milliseconds after a colon (an Android app's, in loghub)
+    ("%(asctime)s:%(msecs)03d %(levelname)s %(name)s: %(message)s", "%Y%m%d-%H:%M:%S",
+     "%Y%m%d-%H:%M:%S"),
     # two spaces between date and time, as apt's history.log writes them
     ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d  %H:%M:%S",
      "%Y-%m-%d  %H:%M:%S"),

@@ -49,6 +49,8 @@ _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("tornado", rf"\d{{6}} \d{{2}}:\d{{2}}:\d{{2}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
     ("compact", rf"\d{{8}}[ T]\d{{6}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
+    # "20171223-22:15:29:606": a compact date, a dash, the time, milliseconds after a colon
+    ("compact-dash", r"\d{8}-\d{2}:\d{2}:\d{2}(?::\d{3})?(?![\d:])"),
     ("compact-short", r"\d{6} \d{6}(?!\d)"),
     ("clock", rf"\d{{2}}:\d{{2}}:\d{{2}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
     ("epoch", r"1[4-9]\d{8}(?:\.\d{1,9})?+(?![\d:])"),
@@ -158,6 +160,9 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
         return with_fraction("%y%m%d %H:%M:%S", sep, digits)
     if form == "compact":
         return with_fraction(f"%Y%m%d{sample[8]}%H%M%S", sep, digits)
+    if form == "compact-dash":
+        return ("%(asctime)s:%(msecs)03d" if len(sample) > 17 else "%(asctime)s",
+                "%Y%m%d-%H:%M:%S")
     if form == "compact-short":  # log4j's "yyMMdd HHmmss" (HDFS)
         return "%(asctime)s", "%y%m%d %H%M%S"
     if form == "md":

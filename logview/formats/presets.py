@@ -16,6 +16,7 @@ from logview.formats.base import LogFormat
 from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
 from logview.formats.postgres import PostgresFormat
+from logview.formats.rich_console import RichConsoleFormat
 from logview.formats.signature import StartSignature
 from logview.formats.template import TemplateFormat
 from logview.record import Record, level_from_name, split_exception, strip_ansi
@@ -412,6 +413,7 @@ def known_text_formats() -> list[LogFormat]:
         TemplateFormat(SCRAPY, SCRAPY_DATEFMT, name="scrapy"),
         TemplateFormat(LOGURU, LOGURU_DATEFMT, style="{", name="loguru-text", levels=LOGURU_LEVELS),
         UvicornFormat(),
+        RichConsoleFormat(),
         AccessLogFormat(),
         KlogFormat(),
         PostgresFormat(),

@@ -15,6 +15,7 @@ from logview.formats.access import AccessLogFormat
 from logview.formats.base import LogFormat
 from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
+from logview.formats.oslo import OsloFormat
 from logview.formats.postgres import PostgresFormat
 from logview.formats.rich_console import RichConsoleFormat
 from logview.formats.signature import StartSignature
@@ -416,6 +417,7 @@ def known_text_formats() -> list[LogFormat]:
         RichConsoleFormat(),
         AccessLogFormat(),
         KlogFormat(),
+        OsloFormat(),
         PostgresFormat(),
         TemplateFormat(PYTHON_DASH, name="python-dash"),
         TemplateFormat(PYTHON_BRACKET, name="python-bracket"),

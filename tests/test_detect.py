@@ -219,6 +219,14 @@ def _sample_for(fmt: LogFormat) -> bytes | None:
         return _loguru_text()
     if fmt.name == "uvicorn":
         return _stdlib_lines(_UvicornFormatter("%(levelprefix)s %(message)s"))
+    if fmt.name == "rich":  # rich's RichHandler writing to a file console
+        from tests.test_rich_console_format import _RECORDS, _rich_log
+
+        return _rich_log(_RECORDS).encode()
+    if fmt.name == "oslo":  # what oslo.log 7 wrote (test_oslo_format)
+        from tests.test_oslo_format import _REAL
+
+        return _REAL.encode()
     if fmt.name == "postgresql":  # what PostgreSQL 15 wrote (test_postgres_format)
         from tests.test_postgres_format import DEBIAN
 

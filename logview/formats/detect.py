@@ -401,12 +401,12 @@ def _with_message_format(option: Detection, starts: list[str]) -> Detection:
                      None, option.fitted, option.total)
 
 
-def message_format(messages: list[str]) -> Detection | None:
+def message_format(messages: list[str], least: int = 3) -> Detection | None:
     """The format of syslog messages that are a program's formatted lines (``SysLogHandler``
-    with a ``%(levelname)s %(name)s: %(message)s`` Formatter), or None: fewer than 3
+    with a ``%(levelname)s %(name)s: %(message)s`` Formatter), or None: fewer than ``least``
     messages, plain text, or a format that reads no level in most of them (a level read is
     what tells a program's own head from words that happen to line up)."""
-    if len(messages) < 3:
+    if len(messages) < least:
         return None
     inner = detect(messages, _wrapped=True, _union=False, _nested=True)
     fmt = inner.format

@@ -5,18 +5,20 @@
 logger, the program's time and the level as text are in the message. A file of syslog lines
 gets a format for its messages at detection (``formats.detect.message_format``); a listener
 sees one message at a time, so each client's first messages are kept (the first line of
-each, cut to ``MAX_LINE`` characters) and the format detected from them as they come: at 3
-messages, then at 4, 8, 16, 32 and 64 (a detection of a few messages takes 1-7 ms), after
-which the sample is let go. Every record from then on is read by the format found
-(``formats.syslog.with_message_format``): its logger replaces the app name (kept as a
+each, cut to ``MAX_LINE`` characters) and the format detected from them as they come: at
+the first message, then at 2, 3, 4, 8, 16, 32 and 64 (a detection of a few messages takes
+1-7 ms), after which the sample is let go. A format must read a level in most of the sample
+(``formats.detect.message_format``): a plain message read as a head loses nothing but its
+first words, and the next detection, on more messages, corrects it. Every record from then
+on is read by the format found (``formats.syslog.with_message_format``): its logger replaces the app name (kept as a
 field), the message loses the head, and the program's time is the record's when the syslog
 header had none (Python's handler sends none). PRI stays the level: ``SysLogHandler``
 wrote it from the record's level.
 
 A client is a connection, or a datagram sender's address. The records before a format is
-found (the first two at least), and messages the format does not start (a library's line),
-keep their syslog reading. At most ``MAX_CLIENTS`` clients are remembered (the oldest are
-forgotten: a client seen again learns again).
+found, and messages the format does not start (a library's line), keep their syslog
+reading. At most ``MAX_CLIENTS`` clients are remembered (the oldest are forgotten: a client
+seen again learns again).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from logview.formats.syslog import with_message_format
 from logview.record import Record
 
 #: Messages sampled per client; detection runs when the sample reaches one of these sizes.
-DETECT_AT = (3, 4, 8, 16, 32, 64)
+DETECT_AT = (1, 2, 3, 4, 8, 16, 32, 64)
 #: Characters of a message's first line kept for detection (the head is what it reads).
 MAX_LINE = 1000
 #: Clients remembered at once.
@@ -64,7 +66,7 @@ class SyslogMessages:
         if sample is not None and record.message:
             sample.append(record.message.partition("\n")[0][:MAX_LINE])
             if len(sample) in DETECT_AT:
-                found = message_format(sample)
+                found = message_format(sample, least=1)
                 state.format = None if found is None else found.format
                 if len(sample) >= DETECT_AT[-1]:
                     state.sample = None

@@ -777,3 +777,16 @@ def test_numbered_prose_lines_add_no_level_names():
     assert [r.level for r in records] == ["INFO", "INFO", "ERROR", "INFO", "WARNING"]
     assert "5 pears were left" in records[2].message
     assert inferred(text).level_words == ()
+
+
+def test_a_dotted_name_that_opens_with_a_level_word_is_no_level():
+    """A program that prints its settings before logging (``config.workers = 4``): ``config``
+    is java.util.logging's CONFIG, but ``config.workers`` is a name. Read as a level, every
+    settings line became a CONFIG record and the template a glued ``%(levelname)s%(message)s``."""
+    banner = "".join(f"{word}.option_{i} = {i * 7}\n" for i in range(150)
+                     for word in ("config", "info", "error")[i % 3:i % 3 + 1])
+    text, truth = write_log("%(asctime)s %(levelname)-8s %(name)s: %(message)s", n=200,
+                            exceptions=False)
+    _, records = read_back(banner + text)
+    assert [r.level for r in records if r.level] == [t["level"] for t in truth]
+    assert all(r.level is None for r in records[:150])

@@ -58,7 +58,8 @@ _TIME_FORMS: tuple[tuple[str, str], ...] = (
 
 _LEXER = re.compile(
     "|".join(f"(?P<t_{name.replace('-', '_')}>{rx})" for name, rx in _TIME_FORMS)
-    + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]))"
+    # (not the first part of a dotted name: "config.option = 1", "error.log" are no levels)
+    + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]|\.\w))"
     + r"|(?P<path>(?<!\w)(?:/|\./|~/)[\w.~/+-]*[\w])"
     + r"|(?P<number>\d+(?![\w.]))"
     # (a word ends before "#level": twisted's "[namespace#info]" is a logger and a level)

@@ -22,6 +22,7 @@ import re
 from datetime import datetime
 
 from logview.formats.base import LogFormat
+from logview.formats.linewise import plain_record
 from logview.record import Record, level_from_name, split_exception
 
 _TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"
@@ -64,8 +65,7 @@ class OsloFormat(LogFormat):
     def parse(self, text: str) -> Record:
         m = _HEAD_RE.match(text)
         if m is None:
-            message, exc = split_exception(text)
-            return Record(message=message, exc=exc)
+            return plain_record(text)
         lines = text[m.end():].split("\n")
         fields: dict[str, object] = {"process": int(m["pid"])}
         first = lines[0]

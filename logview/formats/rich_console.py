@@ -21,6 +21,7 @@ import re
 from datetime import datetime
 
 from logview.formats.base import LogFormat
+from logview.formats.linewise import plain_record
 from logview.record import Record, level_from_name, split_exception
 from logview.timeparse import parse_time
 
@@ -65,8 +66,7 @@ class RichConsoleFormat(LogFormat):
     def parse(self, text: str) -> Record:
         m = _START.match(text)
         if m is None:
-            message, exc = split_exception(text)
-            return Record(message=message, exc=exc)
+            return plain_record(text)
         nl = text.find("\n")
         first = text[m.end():] if nl < 0 else text[m.end():nl]
         fields: dict[str, object] = {}

@@ -181,14 +181,7 @@ async def test_a_key_slower_than_the_timeout_is_waited_for(make_store, monkeypat
     from logview.tui import key_order
 
     monkeypatch.setattr(key_order, "KEY_TIMEOUT", 0.0)  # every key is "late"
-    store = make_store(50)
-    app = LogviewApp(store)
-    async with app.run_test(size=(100, 30)) as pilot:
-        burst(app, "/qtq")
-        bar = await until(pilot, lambda: app.is_mounted and _bar(app))
-        await until(pilot, lambda: bar.input.value == "qtq")
-        assert app.is_running
-        assert not app.screen.query_one("#loggers").display
+    await test_letters_after_slash_are_typed_not_run_as_commands(make_store)
 
 
 async def test_a_key_whose_widget_went_away_does_not_hold_the_keyboard(make_store):

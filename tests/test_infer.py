@@ -790,3 +790,21 @@ def test_a_dotted_name_that_opens_with_a_level_word_is_no_level():
     _, records = read_back(banner + text)
     assert [r.level for r in records if r.level] == [t["level"] for t in truth]
     assert all(r.level is None for r in records[:150])
+
+
+def test_a_level_glued_to_the_message_is_no_template():
+    """No Formatter writes ``%(levelname)s%(message)s``: inferred, its "levels" were the first
+    words of lines (``ERROR: No matching ...``, ``Exception information:`` read as an
+    EXCEPTION record that took the lines after it)."""
+    stamp = "2026-12-01T22:12:59,{:03d} "
+    lines = ["Created temporary directory: /tmp/pip-ephem", "ERROR: No matching distribution",
+             "Exception information:", "Traceback (most recent call last):",
+             '  File "/x.py", line 3, in main', "ValueError: boom",
+             "Remote version of pip: 24.0", "Removed build tracker: /tmp/pip-build"]
+    text = "".join(stamp.format(i) + line + "\n" for i, line in enumerate(lines))
+    inference = infer_template(sample_lines(text))
+    assert inference is None or not re.search(r"%\(levelname\)[-\d.]*s%\(message\)s",
+                                              inference.template)
+    _, records = read_back(text)
+    assert not any(r.level == "EXCEPTION" for r in records)
+    assert any("Remote version of pip" in r.message for r in records)

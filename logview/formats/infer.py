@@ -406,6 +406,11 @@ def infer_template(lines: list[str]) -> Inference | None:
     return best
 
 
+#: A level followed by the message with nothing between: no Formatter writes that; the
+#: "levels" were the first words of lines (pip's "ERROR: ..." and "Exception information:").
+_GLUED_LEVEL = re.compile(r"%\(levelname\)[-\d.]*s%\(message\)s")
+
+
 def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str],
                 start_heads: list[list[Token]]) -> Inference | None:
     """The template the aligned ``heads`` (of ``lines``) share, checked on all ``starts``
@@ -420,6 +425,8 @@ def _infer_from(heads: list[list[Token]], lines: list[str], starts: list[str],
     alive_lines = [lines[i] for i in alive]
     suffix = _suffix(alive_lines) if alive_lines else ""
     template, datefmt = _write(columns, end, suffix)
+    if _GLUED_LEVEL.search(template):
+        return None  # no separator after the level: words that open messages, not a column
     names = None
     if not template.startswith(("%(asctime)s", "[%(asctime)s", "%(created)")):
         seen = {v.strip() for c in columns[:end] if c.attr == "levelname" for v in c.values}

@@ -194,7 +194,7 @@ def _year_first(values: list[str], day_first: bool) -> bool:
     and Hadoop's tools) rather than the day or month first ``dmy_piece`` would read: when
     read so every date is valid and none is in the future, and the latest is later than
     the other reading's latest or that one's is in the future (logs are read soon after
-    they are written; 09/06/17 stays the 9th of June 2017)."""
+    they are written; 09/06/17 stays a date of 2017, not 2009)."""
     def latest(order: tuple[int, int, int]) -> date | None:
         found = None
         for value in values:

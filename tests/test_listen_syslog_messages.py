@@ -134,3 +134,23 @@ def test_a_huge_message_is_sampled_cut():
     messages = SyslogMessages()
     messages.read(Record(message="x" * 10_000_000), "c")
     assert len(messages._clients["c"].sample[0]) == syslog_messages.MAX_LINE
+
+
+def test_detection_is_budgeted_when_every_message_is_a_new_client(monkeypatch):
+    """A flood from ever new ports: past the budget, messages are passed on as received
+    instead of each costing a detection; the budget comes back the next second."""
+    now = [100.0]
+    calls = []
+
+    def slow_detection(sample, least=3):
+        calls.append(len(sample))
+        now[0] += 0.03  # each detection "takes" 30 ms of the listener's clock
+
+    monkeypatch.setattr(syslog_messages, "message_format", slow_detection)
+    messages = SyslogMessages(clock=lambda: now[0])
+    for port in range(50):
+        messages.read(Record(message="INFO app: hello"), f"udp:127.0.0.1:{port}")
+    assert len(calls) == 4  # 4 x 30 ms reaches the 0.1 s budget of this second
+    now[0] += 1.0
+    messages.read(Record(message="INFO app: hello"), "udp:127.0.0.1:9999")
+    assert len(calls) == 5

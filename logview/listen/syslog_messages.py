@@ -15,7 +15,9 @@ field), the message loses the head, and the program's time is the record's when 
 header had none (Python's handler sends none). PRI stays the level: ``SysLogHandler``
 wrote it from the record's level.
 
-A client is a connection, or a datagram sender's address. The records before a format is
+Detection is budgeted (``DETECT_BUDGET``: a tenth of a second in each second), so senders
+that open a new connection or port per message cannot make each message cost one. A client
+is a connection, or a datagram sender's address. The records before a format is
 found, and messages the format does not start (a library's line), keep their syslog
 reading. At most ``MAX_CLIENTS`` clients are remembered (the oldest are forgotten: a client
 seen again learns again).
@@ -23,7 +25,9 @@ seen again learns again).
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from logview.formats.base import LogFormat
 from logview.formats.detect import message_format
@@ -36,6 +40,10 @@ DETECT_AT = (1, 2, 3, 4, 8, 16, 32, 64)
 MAX_LINE = 1000
 #: Clients remembered at once.
 MAX_CLIENTS = 256
+#: Most seconds of detection per second of the listener's time: a sender that opens a new
+#: connection or port for every message (or a flood of them) must not make each message cost
+#: a detection. Past it, a detection due is left for the client's next sample size.
+DETECT_BUDGET = 0.1
 
 
 class _Client:
@@ -49,8 +57,11 @@ class _Client:
 class SyslogMessages:
     """The message format of each client, learned from its first messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clients: OrderedDict[str, _Client] = OrderedDict()
+        self._clock = clock
+        self._window = 0.0  # start of the current second
+        self._spent = 0.0  # detection seconds spent in it
 
     def read(self, record: Record, client: str) -> Record:
         """``record`` (a syslog message from ``client``) with its message read by the
@@ -65,14 +76,22 @@ class SyslogMessages:
         sample = state.sample
         if sample is not None and record.message:
             sample.append(record.message.partition("\n")[0][:MAX_LINE])
-            if len(sample) in DETECT_AT:
+            if len(sample) in DETECT_AT and self._may_detect():
+                started = self._clock()
                 found = message_format(sample, least=1)
+                self._spent += self._clock() - started
                 state.format = None if found is None else found.format
-                if len(sample) >= DETECT_AT[-1]:
-                    state.sample = None
+            if len(sample) >= DETECT_AT[-1]:
+                state.sample = None
         if state.format is None:
             return record
         return with_message_format(record, state.format)
+
+    def _may_detect(self) -> bool:
+        now = self._clock()
+        if now - self._window >= 1.0:
+            self._window, self._spent = now, 0.0
+        return self._spent < DETECT_BUDGET
 
     def format_of(self, client: str) -> LogFormat | None:
         """The format ``client``'s messages are read by (None: none found yet)."""

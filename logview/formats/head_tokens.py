@@ -102,18 +102,28 @@ def tokenize_head(line: str) -> list[Token]:
     return out
 
 
+def _with_zone(time_text: str, form: str, zone: str, *, spell_default: bool
+               ) -> tuple[str, str | None]:
+    """The template text and datefmt of ``time_text`` followed by a zone written as ``zone``
+    (``%z``, `` %Z``). The zone follows the fraction, so one datefmt reads both; logging's
+    default shape (no datefmt) is spelled out when ``spell_default``, else left as it is."""
+    template, datefmt = time_piece([time_text], form)
+    if datefmt is None:
+        if not spell_default:
+            return template, datefmt
+        template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
+    if "%(msecs)" in template:
+        frac = re.search(r"([.,])(\d{1,9})$", time_text)
+        template, datefmt = "%(asctime)s", datefmt + (f"{frac[1]}%f" if frac else "")
+    return template, datefmt + zone
+
+
 def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
     """The template text and datefmt that write times like ``values``."""
     sample = values[0]
     zone = _GLUED_ZONE.search(sample) if form in _ZONED_FORMS else None
     if zone is not None:  # the form's own datefmt, then the zone (%z reads Z and offsets)
-        template, datefmt = time_piece([sample[:zone.start()]], form)
-        if datefmt is None:
-            return template, datefmt
-        if "%(msecs)" in template:  # the zone follows the fraction: one datefmt reads both
-            frac = re.search(r"([.,])(\d{1,9})$", sample[:zone.start()])
-            template, datefmt = "%(asctime)s", datefmt + (f"{frac[1]}%f" if frac else "")
-        return template, datefmt + "%z"
+        return _with_zone(sample[:zone.start()], form, "%z", spell_default=False)
     if form == "iso" and sample[10:12] in ("  ", ", "):  # apt's "2025-06-24  14:36:25",
         # Airflow's "2025-06-24, 14:36:25 UTC": the ISO shape with a mark before the time
         template, datefmt = time_piece([sample[:10] + sample[11:]], form)
@@ -122,13 +132,7 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
         return template, datefmt.replace("%d ", "%d" + sample[10:12], 1)
     named = re.search(r" (UTC|GMT)$", sample) if form == "iso" else None
     if named is not None:  # a zone's name (%Z): UTC and GMT are read as UTC
-        template, datefmt = time_piece([sample[:named.start()]], form)
-        if datefmt is None:
-            template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
-        if "%(msecs)" in template:  # the zone follows the fraction: one datefmt reads both
-            frac = re.search(r"([.,])(\d{1,9})$", sample[:named.start()])
-            template, datefmt = "%(asctime)s", datefmt + (f"{frac[1]}%f" if frac else "")
-        return template, datefmt + " %Z"
+        return _with_zone(sample[:named.start()], form, " %Z", spell_default=True)
     frac = re.search(r"[.,](\d{1,9}|%f)(?=$|Z|[ +-])", sample[10:] if form != "clock" else sample)
     digits = (6 if frac.group(1) == "%f" else len(frac.group(1))) if frac else 0
     sep = frac.group(0)[0] if frac else ""

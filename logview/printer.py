@@ -139,6 +139,13 @@ def synthesise(time_text: str, level: str | None, logger: str, message: str,
 _SHOWN: dict[str, bool] = {}
 
 
+def shown_field(key: str) -> bool:
+    """Whether one-line text shows the field ``key`` (a program's extra, not one of the
+    attributes every record carries)."""
+    is_shown = _SHOWN.get(key)
+    return _shown(key) if is_shown is None else is_shown
+
+
 def _shown(key: str) -> bool:
     value = key not in _QUIET_FIELDS and not key.startswith(_QUIET_PREFIXES)
     if len(_SHOWN) >= 4096:  # ever new names stay bounded

@@ -29,7 +29,8 @@ from orjson import OPT_NON_STR_KEYS, dumps
 
 from logview.formats.base import LogFormat
 from logview.formats.jsonl import PlainValues, record_of_plain
-from logview.printer import synthesise
+from logview.json_shape_text import ShapeText
+from logview.printer import shown_field, synthesise
 from logview.record import ESCAPE_BYTES_RE, FieldsOnly, Record, holds_escape
 from logview.timeparse import parse_time
 
@@ -60,6 +61,9 @@ class RecordChunks:
         plain = (getattr(fmt, "plain_reader", None) if (jsonl or original)
                  and self.read is not None else None)
         self.plain = plain() if plain is not None else None
+        #: Text into a pipe: an object of a key order met, its text made by one regex.
+        self._shape_text = (ShapeText(self.plain.layout, self.plain.level_name, shown_field)
+                            if self.plain is not None and original and not jsonl else None)
         self._plain_line = self._json_line if jsonl else self._text_line
         self._source_json = orjson.dumps(source)
         self._heads: dict[tuple[str | None, int, str], bytes] = {}
@@ -80,8 +84,15 @@ class RecordChunks:
             return b"".join(one(offset + s, ln, buf[s:e]) for s, e, ln in
                             zip(starts.tolist(), ends.tolist(), lines)), count
         closes = self._object_lines(buf, starts, ends, line_idx)
-        out = self._records(buf, starts.tolist(), ends.tolist(), closes.tolist(), lines,
-                            offset, None)
+        starts_list, ends_list = starts.tolist(), ends.tolist()
+        if self._shape_text is not None and closes.all():  # (every record one object line)
+            made = self._shape_text.chunk(buf, count)
+            if made is not None:
+                for j in [j for j, text in enumerate(made) if text is None]:
+                    made[j] = self._records(buf, starts_list[j:j + 1], ends_list[j:j + 1],
+                                            [int(closes[j])], lines[j:j + 1], offset, None)[0]
+                return b"".join(made), count  # type: ignore[arg-type]
+        out = self._records(buf, starts_list, ends_list, closes.tolist(), lines, offset, None)
         return b"".join(out), count
 
     def matching(self, buf: bytes, spans: list[tuple[int, int]], lines: list[int | None],
@@ -120,6 +131,7 @@ class RecordChunks:
         None); ``closes[j]``: the end of a one-line object's line (``_object_lines``) or 0."""
         one, read, render, source = self.one, self.read, self._render, self._source
         plain, plain_line = self.plain, self._plain_line
+        shapes = self._shape_text if keep is None else None
         out: list[bytes] = []
         add = out.append
         for s, e, c, ln in zip(starts, ends, closes, lines):
@@ -129,6 +141,8 @@ class RecordChunks:
                 if plain is not None:
                     values = plain(line)
                     if values is not None:
+                        if shapes is not None:
+                            shapes.learn(line)
                         if keep is not None and not (
                                 keep(FieldsOnly(values[5])) if fields_only else
                                 keep(record_of_plain(values, source, ln, offset + s,

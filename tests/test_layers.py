@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "logview.range_columns", "logview.ready_columns", "logview.filter_workers")),
     ("store, follow", ("logview.store", "logview.merge", "logview.follow", "logview.stats",
                        "logview.printer", "logview.jsonl_chunks",
-                       "logview.record_chunks")),
+                       "logview.record_chunks", "logview.json_shape_text")),
     ("headless, listen", ("logview.headless", "logview.listen", "logview.explain",
                           "logview.demo", "logview.session")),
     ("tui", ("logview.tui",)),

@@ -100,4 +100,6 @@ def plain_reader(roles: Mapping[str, tuple[int, int]] | None,
                     else clean(logger_value), fields)
         return None
 
+    read.layout = shapes.get  # type: ignore[attr-defined]  # (``json_shape_text``)
+    read.level_name = level_name  # type: ignore[attr-defined]
     return read

@@ -242,3 +242,49 @@ def test_a_time_then_a_level_is_no_syslog_host():
     assert not isinstance(fmt, SyslogFormat), fmt
     assert [r.level for r in records] == ["DEBUG", "INFO", "WARNING", "ERROR"] * 3
     assert FMT.score(lines) == 0.0
+
+
+#: Lines other programs write into a system's log (rsyslog's traditional file, no PRI).
+SYSTEM_LINES = [
+    "CRON[4242]: (root) CMD (cd / && run-parts --report /etc/cron.hourly)",
+    "sshd[4300]: Accepted publickey for deploy from 10.0.0.5 port 51234 ssh2",
+    "kernel: Out of memory: Killed process 1234 (python3)",
+    "systemd[1]: Started Session 12 of user deploy.",
+    "sshd[4301]: Failed password for invalid user admin from 10.0.0.9 port 40000 ssh2",
+    "postfix/smtp[777]: connect to mx.example.com[1.2.3.4]:25: Connection timed out",
+]
+
+
+@pytest.mark.parametrize("form", ["bsd", "iso"])
+def test_each_programs_own_format_in_a_system_log(udp_receiver, form):
+    # A system's log mixes programs: the Python service's lines are a minority, and a second
+    # service of the same code base wrote only two. Each app's messages are read by their
+    # own format; the others' stay as they are.
+    from test_infer import read_back
+
+    ours = _as_file(_sysloghandler_datagrams(udp_receiver), form).decode().splitlines()
+    lines = []
+    for k, line in enumerate(ours):
+        stamp_end = line.index(" web01 ") + len(" web01 ")
+        stamp = line[:stamp_end]
+        lines += [stamp + SYSTEM_LINES[(2 * k + j) % len(SYSTEM_LINES)] for j in range(2)]
+        lines.append(line)
+        if k in (3, 7):
+            lines.append(stamp + f"worker[77]: WARNING jobs.queue: backlog of {k} jobs")
+    fmt, records = read_back("\n".join(lines) + "\n")
+    assert isinstance(fmt, SyslogFormat), fmt  # (rsyslog's ISO stamp is no wrapper's)
+    assert len(records) == len(lines)
+    by_app = {}
+    for r in records:
+        by_app.setdefault(r.fields.get("app"), []).append(r)
+    assert [r.level for r in by_app["myapp"]] == (
+        ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "ERROR"] + ["DEBUG", "INFO", "WARNING",
+                                                                      "ERROR", "CRITICAL"])
+    assert {r.logger for r in by_app["myapp"]} == {"app.db"}
+    assert by_app["myapp"][5].exc.endswith("KeyError: 'missing'")
+    assert [(r.level, r.logger, r.message) for r in by_app["worker"]] == [
+        ("WARNING", "jobs.queue", "backlog of 3 jobs"), ("WARNING", "jobs.queue", "backlog of 7 jobs")]
+    sshd = by_app["sshd"]
+    assert all(r.level is None and r.logger == "sshd" for r in sshd)
+    assert sshd[0].message.startswith("Accepted publickey for deploy")
+    assert {r.fields["host"] for r in records} == {"web01"}

@@ -390,15 +390,46 @@ def _inferred(lines: list[str]):
 
 def _with_message_format(option: Detection, starts: list[str]) -> Detection:
     """Syslog whose messages are a program's formatted lines, with the format that reads
-    them (``message_format``); the option as it was otherwise."""
+    them (``message_format``): all of them, or else each app's own (a system's log mixes
+    programs: a Python service's lines among sshd's and cron's); the option as it was
+    otherwise."""
     syslog = option.format
     assert isinstance(syslog, SyslogFormat)
     # (64 messages: enough to infer a template; detection stays fast)
     inner = message_format(syslog.messages(starts[:64]))
-    if inner is None:
+    if inner is not None:
+        return Detection(SyslogFormat(inner.format), option.kind, f"syslog+{inner.label}",
+                         None, None, option.fitted, option.total)
+    by_app: dict[str, LogFormat] = {}
+    labels: dict[LogFormat, str] = {}
+    apps = syslog.messages_by_app(starts[:_APP_SAMPLE])
+    ranked = sorted(apps.items(), key=lambda item: -len(item[1]))
+    for app, messages in ranked[:_MAX_APPS]:
+        found = message_format(messages[:64])
+        if found is not None:
+            by_app[app] = found.format
+            labels[found.format] = found.label
+    if not by_app:
         return option
-    return Detection(SyslogFormat(inner.format), option.kind, f"syslog+{inner.label}", None,
-                     None, option.fitted, option.total)
+    # An app with too few messages to infer from takes a format found for another app
+    # when it reads a level in each of them (services of one code base log alike).
+    for app, messages in ranked:
+        if app in by_app:
+            continue
+        for fmt in labels:
+            if all(fmt.is_start(m) and fmt.parse(m).level is not None for m in messages[:16]):
+                by_app[app] = fmt
+                break
+    label = "; ".join(", ".join(app for app, f in by_app.items() if f is fmt) + ": " + text
+                      for fmt, text in labels.items())
+    return Detection(SyslogFormat(None, by_app), option.kind, f"syslog+{label}",
+                     None, None, option.fitted, option.total)
+
+
+#: Syslog lines whose messages are grouped by app to find each app's format, and the apps
+#: (those with the most messages) whose format is looked for.
+_APP_SAMPLE = 512
+_MAX_APPS = 8
 
 
 def message_format(messages: list[str], least: int = 3) -> Detection | None:

@@ -37,6 +37,8 @@ def unwrapped(lines: list[str]) -> Detection | None:
     if found is None:
         return None
     prefix, groups, inner_lines = found
+    if prefix.name == "timestamped" and _syslog_lines(lines):
+        return None  # (rsyslog's ISO stamp, then host and tag: syslog reads the whole line)
     if (prefix.name == "timestamped" and not _zoned(lines)
             and not any(_stamped_continuation(line) for line in inner_lines)):
         # An ISO time without a zone is most often a program's own asctime: a wrapper's
@@ -93,6 +95,16 @@ def _wrapper_reads_more(inner: Detection, inner_lines: list[str], lines: list[st
     inner_levels = sum(inner.format.parse(line).level is not None for line in inner_starts)
     flat_levels = sum(flat.format.parse(line).level is not None for line in flat_starts)
     return inner_levels > flat_levels
+
+
+def _syslog_lines(lines: list[str]) -> bool:
+    """Whether most stamped lines go on as syslog's do: a host, then a program's tag
+    (``vm sshd[4300]: ...``, rsyslog's files since Debian 12)."""
+    from logview.formats.syslog import SyslogFormat
+
+    starts = [line for line in lines if not is_continuation(line)][:64]
+    tagged = SyslogFormat().tagged(starts)
+    return bool(starts) and tagged * 5 >= len(starts) * 4
 
 
 def _stamped_continuation(line: str) -> bool:

@@ -116,12 +116,17 @@ class SyslogFormat(LogFormat):
     level_text = False  # severities are numbers in PRI, not names in the text
     has_time = True
 
-    def __init__(self, inner: LogFormat | None = None) -> None:
-        """``inner``: the format of the messages (None: they are plain text)."""
+    def __init__(self, inner: LogFormat | None = None,
+                 by_app: dict[str, LogFormat] | None = None) -> None:
+        """``inner``: the format of the messages (None: they are plain text); ``by_app``:
+        the format of the messages of each of these apps (a system's log mixes programs,
+        each writing its own way; the others' messages are read by ``inner``)."""
         self.inner = inner
+        self.by_app = by_app or None
 
     def __repr__(self) -> str:
-        return f"SyslogFormat({self.inner!r})"
+        return (f"SyslogFormat({self.inner!r})" if self.by_app is None
+                else f"SyslogFormat({self.inner!r}, by_app={self.by_app!r})")
 
     def is_start(self, line: str) -> bool:
         return _START.match(line) is not None
@@ -139,7 +144,10 @@ class SyslogFormat(LogFormat):
         if record is None:
             message, exc = split_exception(text.rstrip("\x00"))
             return Record(message=message, exc=exc)
-        return record if self.inner is None else with_message_format(record, self.inner)
+        inner = self.inner
+        if self.by_app is not None:
+            inner = self.by_app.get(record.fields.get("app"), inner)  # type: ignore[arg-type]
+        return record if inner is None else with_message_format(record, inner)
 
     def _header(self, text: str) -> Record | None:
         """The record a syslog header makes of ``text``, or None when none fits."""
@@ -159,16 +167,36 @@ class SyslogFormat(LogFormat):
             return self._python(m)
         return None
 
+    def tagged(self, lines: list[str]) -> int:
+        """How many of ``lines`` are syslog lines with an app's tag (``app[pid]:``)."""
+        count = 0
+        for line in lines:
+            m = _RFC3164.match(line)
+            count += m is not None and bool(m["app"]) and _LEVEL_HOST.match(line) is None
+        return count
+
     def messages(self, lines: list[str]) -> list[str]:
         """The first message lines of the syslog lines among ``lines`` (what ``inner`` is
         detected from)."""
+        return [message for _, message in self._messages(lines)]
+
+    def messages_by_app(self, lines: list[str]) -> dict[str, list[str]]:
+        """``messages`` grouped by the app that wrote them (what ``by_app`` is detected
+        from); messages without an app are left out."""
+        out: dict[str, list[str]] = {}
+        for app, message in self._messages(lines):
+            if app:
+                out.setdefault(app, []).append(message)
+        return out
+
+    def _messages(self, lines: list[str]) -> list[tuple[str | None, str]]:
         out = []
         for line in lines:
             if _START.match(line) is None:
                 continue
             record = self._header(line.rstrip("\x00"))
             if record is not None and record.message:
-                out.append(record.message.partition("\n")[0])
+                out.append((record.fields.get("app"), record.message.partition("\n")[0]))
         return out
 
     @staticmethod

@@ -149,6 +149,15 @@ def inferred(text: str):
      "%Y-%m-%d  %H:%M:%S"),
     ("%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%Y-%m-%d  %H:%M:%S",
      "%Y-%m-%d  %H:%M:%S"),
+    # month names: a common tutorial's %d-%b-%y, Redis's and email's orders, Java's %b %d, %Y
+    ("%(asctime)s - %(levelname)s - %(name)s - %(message)s", "%d-%b-%y %H:%M:%S",
+     "%d-%b-%y %H:%M:%S"),
+    ("%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%d %b %Y %H:%M:%S",
+     "%d %b %Y %H:%M:%S"),
+    ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%a, %d %b %Y %H:%M:%S %z",
+     "%a, %d %b %Y %H:%M:%S %z"),
+    ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%b %d, %Y %I:%M:%S %p",
+     "%b %d, %Y %I:%M:%S %p"),
 ])
 def test_timestamp_forms(fmt, datefmt, expect_datefmt):
     text, truth = write_log(fmt, datefmt)

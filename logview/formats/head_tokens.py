@@ -33,6 +33,8 @@ _LEVEL_WORDS = "|".join(
 #: ``Z`` to whatever time form its datefmt makes; read as the time's zone (``%z``), the
 #: literal neither splits the head nor hides the field after it.
 _ZONE = r"(?:Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?![\d:]))?"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))? [+-]\d{4}(?!\d)"),
     # (also apt's two spaces before the time, and Airflow's "2024-01-02, 03:04:05 UTC")
@@ -46,6 +48,16 @@ _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("md", rf"\d{{2}}[/.-]\d{{2}} \d{{2}}:\d{{2}}(?::\d{{2}})?+(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
     ("ctime", (r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
                r"(?:[.,](?:\d{1,9}|%f))? \d{4}(?!\d)")),
+    # A day, a month's name, a year: "02-Dec-26 10:00:00" (%d-%b-%y, a common datefmt),
+    # Redis's "02 Dec 2026 10:00:00.123", an email's "Wed, 02 Dec 2026 10:00:00 +0000"
+    # (a two-digit year only after dashes or slashes: "12 Nov 14 22:13:20" is more likely a
+    # line number before syslog's "%b %d" than a date)
+    ("dmy-name", (rf"(?:{_WEEKDAY}, )?\d{{2}}(?:(?:-{_MONTH}-|/{_MONTH}/)(?:\d{{4}}|\d{{2}})"
+                  rf"| {_MONTH} \d{{4}}) "
+                  r"\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?: [+-]\d{4})?(?!\d)")),
+    # "Dec 02, 2026 10:00:00" (%b %d, %Y), with "PM" after a 12-hour time (java.util.logging)
+    ("mdy-name", (rf"{_MONTH} \d{{2}}, \d{{4}} \d{{1,2}}:\d{{2}}:\d{{2}}"
+                  r"(?:[.,](?:\d{1,9}|%f))?+(?: [AaPp][Mm](?!\w))?(?!\d)")),
     ("bsd", r"[A-Z][a-z]{2} [ \d]\d(?: \d{4})? \d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+(?!\d)"),
     ("tornado", rf"\d{{6}} \d{{2}}:\d{{2}}:\d{{2}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
     ("compact", rf"\d{{8}}[ T]\d{{6}}(?:[.,](?:\d{{1,9}}|%f))?+{_ZONE}(?!\d)"),
@@ -158,6 +170,21 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
         return dmy_piece(values, sep, digits)
     if form == "ctime":
         return "%(asctime)s", f"%a %b %e %H:%M:%S{sep + '%f' if digits else ''} %Y"
+    if form == "dmy-name":
+        m = re.match(r"((?:\w{3}, )?)\d{2}(.)\w{3}.(\d+)", sample)
+        assert m is not None
+        weekday, mark, year = m.group(1), m.group(2), m.group(3)
+        datefmt = (f"{'%a, ' if weekday else ''}%d{mark}%b{mark}"
+                   f"{'%Y' if len(year) == 4 else '%y'} %H:%M:%S")
+        if re.search(r" [+-]\d{4}$", sample):
+            return "%(asctime)s", datefmt + (f"{sep}%f" if digits else "") + " %z"
+        return with_fraction(datefmt, sep, digits)
+    if form == "mdy-name":
+        twelve = re.search(r" [AaPp][Mm]$", sample)
+        datefmt = f"%b %d, %Y {'%I' if twelve else '%H'}:%M:%S"
+        if twelve:
+            return "%(asctime)s", datefmt + (f"{sep}%f" if digits else "") + " %p"
+        return with_fraction(datefmt, sep, digits)
     if form == "bsd":
         year = " %Y" if re.match(r"[A-Z][a-z]{2} [ \d]\d \d{4} ", sample) else ""
         return with_fraction(f"%b %e{year} %H:%M:%S", sep, digits)

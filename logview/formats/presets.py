@@ -17,6 +17,7 @@ from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
 from logview.formats.oslo import OsloFormat
 from logview.formats.postgres import PostgresFormat
+from logview.formats.redis import RedisFormat
 from logview.formats.rich_console import RichConsoleFormat
 from logview.formats.signature import StartSignature
 from logview.formats.template import TemplateFormat
@@ -419,6 +420,7 @@ def known_text_formats() -> list[LogFormat]:
         KlogFormat(),
         OsloFormat(),
         PostgresFormat(),
+        RedisFormat(),
         TemplateFormat(PYTHON_DASH, name="python-dash"),
         TemplateFormat(PYTHON_BRACKET, name="python-bracket"),
         TemplateFormat(PYTHON_SPACE, name="python-space"),

@@ -211,6 +211,27 @@ def redaction_safe(prefilter: Prefilter | None, redactor: Redactor | None) -> Pr
                      [prefilter.alternatives[i] for i in keep], prefilter.admit)
 
 
+def loggers_safe(prefilter: Prefilter | None, made: frozenset[str]) -> Prefilter | None:
+    """The groups of ``prefilter`` that stay necessary when the parser gives records logger
+    names their bytes do not hold (``LogFormat.made_loggers``): a term on the logger or on
+    free text (which reads the logger too) holds for such a record without its bytes
+    holding the literal, so a group with a literal found in one of those names (any case)
+    is dropped."""
+    if prefilter is None or not made:
+        return prefilter
+    names = [name.lower() for name in made]
+    keep = [i for i, alts in enumerate(prefilter.alternatives)
+            if not isinstance(alts, tuple) or not any(
+                text.decode("utf-8", "replace").lower() in name
+                for text, _ in alts for name in names)]
+    if not keep:
+        return None
+    if len(keep) == len(prefilter.groups):
+        return prefilter
+    return Prefilter([prefilter.groups[i] for i in keep],
+                     [prefilter.alternatives[i] for i in keep], prefilter.admit)
+
+
 def query_prefilter(fmt: LogFormat, query: QueryLike,
                     redactor: Redactor | None = None) -> Prefilter | None:
     """The query's prefilter for what ``fmt`` writes (None: no byte-level condition); with
@@ -224,7 +245,7 @@ def query_prefilter(fmt: LogFormat, query: QueryLike,
                                 level_case=fmt.level_case if level_text else None,
                                 fields_named=fmt.fields_named, json_fields=fmt.json_fields,
                                 level_pattern=None if unlisted else fmt.level_pattern)
-    prefilter = redaction_safe(prefilter, redactor)
+    prefilter = loggers_safe(redaction_safe(prefilter, redactor), fmt.made_loggers)
     if prefilter is not None and fmt.opaque_text:
         prefilter = prefilter.admitting(fmt.opaque_text)
     return prefilter

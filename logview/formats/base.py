@@ -49,6 +49,10 @@ class LogFormat(ABC):
     #: which the parser makes itself: a field term (``status>=500``) may look for its key in
     #: the bytes. None: fields come from elsewhere too (a template's positions).
     fields_named: frozenset[str] | None = None
+    #: Logger names the parser gives records whose bytes do not hold them (uvicorn's
+    #: ``uvicorn.access``, PostgreSQL's ``postgres``): a logger or text term that such a name
+    #: may satisfy is not looked for in the bytes (``scan.loggers_safe``).
+    made_loggers: frozenset[str] = frozenset()
     #: Fields are the keys of JSON objects, written ``"key": value``: a field comparison
     #: (``status>=500``) may look for its key and the values it accepts
     #: (``query.value_needles``).

@@ -84,6 +84,7 @@ class MixedFormat(LogFormat):
     def __init__(self, json_format: LogFormat, text_format: LogFormat) -> None:
         self.json = json_format
         self.text = text_format
+        self.made_loggers = json_format.made_loggers | text_format.made_loggers
         self.name = f"jsonl+{text_format.name}"
         #: The text side's template, for ``--explain`` and the status line.
         self.template: str | None = getattr(text_format, "template", None)

@@ -57,6 +57,7 @@ class PostgresFormat(LogFormat):
     name = "postgresql"
     start_pattern = re.compile(_START_RE.pattern.encode("ascii"))
     level_text = False  # LOG and DEBUG1 are no level names the needles know
+    made_loggers = frozenset({"postgres"})
     has_time = True
 
     def is_start(self, line: str) -> bool:

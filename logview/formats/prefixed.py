@@ -107,6 +107,7 @@ class PrefixedFormat(LogFormat):
         self.start_pattern = _start_pattern(prefix, formats, lanes)
         #: Level names appear as written only if every inner format says so.
         self.level_text = all(getattr(f, "level_text", False) for f in formats)
+        self.made_loggers = frozenset().union(*(f.made_loggers for f in formats))
 
     def __repr__(self) -> str:
         return (f"PrefixedFormat({self.prefix.name!r}, {self.inner!r}, {self.by_key!r}, "
@@ -198,6 +199,7 @@ class _ObjectStarts(LogFormat):
         self.name = inner.name
         self.level_text = inner.level_text
         self.custom_levels = inner.custom_levels
+        self.made_loggers = inner.made_loggers
 
     def __repr__(self) -> str:
         return f"_ObjectStarts({self.inner!r})"
@@ -321,6 +323,7 @@ class DockerJsonFormat(LogFormat):
         inner = objects_only(inner)
         self.inner = inner
         self.lanes = lanes
+        self.made_loggers = inner.made_loggers
         self.name = f"docker+{inner.name}"
         self.template = getattr(inner, "template", None)
         self.datefmt = getattr(inner, "datefmt", None)

@@ -371,6 +371,7 @@ class UvicornFormat(LogFormat):
     """
 
     name = "uvicorn"
+    made_loggers = frozenset({"uvicorn.error", "uvicorn.access"})
     level_text = True
     has_time = False
     # levelname + ":" + spaces up to column 9 + " ": the padding is exact.

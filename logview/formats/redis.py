@@ -44,6 +44,7 @@ class RedisFormat(LogFormat):
     name = "redis"
     start_pattern = re.compile(_START_RE.pattern.encode("ascii"))
     level_text = False  # the level is a mark, not a name
+    made_loggers = frozenset({"redis"})
     has_time = True
 
     def is_start(self, line: str) -> bool:

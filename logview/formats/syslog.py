@@ -123,6 +123,8 @@ class SyslogFormat(LogFormat):
         each writing its own way; the others' messages are read by ``inner``)."""
         self.inner = inner
         self.by_app = by_app or None
+        self.made_loggers = frozenset().union(
+            *(f.made_loggers for f in (inner, *(by_app or {}).values()) if f is not None))
 
     def __repr__(self) -> str:
         return (f"SyslogFormat({self.inner!r})" if self.by_app is None

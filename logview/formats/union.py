@@ -69,6 +69,7 @@ class UnionFormat(LogFormat):
         self.datefmt: str | None = getattr(first, "datefmt", None)
         # What the scanner may rely on holds only where it holds for both.
         self.level_text = first.level_text and second.level_text
+        self.made_loggers = first.made_loggers | second.made_loggers
         self.has_time = bool(getattr(first, "has_time", False)
                              and getattr(second, "has_time", False))
         self.prints_raw = first.prints_raw and second.prints_raw

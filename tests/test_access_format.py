@@ -261,3 +261,103 @@ def test_lines_between_request_lines_are_records_of_their_own():
     assert all(r.exc is None for r in requests)
     error = next(r for r in records if r.message.startswith("Internal Server Error"))
     assert error.exc.startswith("Traceback") and error.exc.endswith("KeyError: 'order'")
+
+
+_WSGI_APP = '''
+import logging
+# (Flask's default handler's format: a third kind of line beside gunicorn's two)
+logging.basicConfig(format="[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+log = logging.getLogger("shop")
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/boom":
+        {}["missing"]
+    if environ["PATH_INFO"] == "/warn":
+        log.warning("stock low for item 7")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+'''
+
+
+def test_gunicorns_access_lines_on_its_error_stream(tmp_path):
+    # gunicorn --access-logfile - --error-logfile -: its own lines, the access lines, the
+    # app's (Flask's format) and tracebacks on one stream, as a container's log holds them.
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    (tmp_path / "shopapp.py").write_text(_WSGI_APP)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
+             "--access-logfile", "-", "--error-logfile", "-", "--chdir", str(tmp_path),
+             "shopapp:app"], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            deadline = time.monotonic() + 20
+            paths = ["/", "/warn", "/boom", "/", "/boom", "/x"]
+            while paths:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{paths[0]}", timeout=5)
+                except urllib.error.HTTPError:
+                    pass
+                except OSError:
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.05)
+                    continue
+                paths.pop(0)
+            deadline = time.monotonic() + 10
+            while log.read_text().count('"GET ') < 6 and time.monotonic() < deadline:
+                time.sleep(0.02)  # (the access line is written after the response)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+    text = log.read_text()
+    fmt, records = read_back(text)
+    access = [r for r in records if "status" in r.fields]
+    assert [r.fields["status"] for r in access] == [200, 200, 500, 200, 500, 200], fmt
+    assert [r.level for r in access if r.fields["status"] == 500] == ["ERROR", "ERROR"]
+    errors = [r for r in records if r.exc and "KeyError: 'missing'" in r.exc]
+    assert len(errors) == 2 and all('"GET ' not in (r.exc + r.message) for r in errors)
+    assert any(r.message.startswith("Starting gunicorn") for r in records)
+    warned = [r for r in records if "stock low" in r.message]
+    assert [(r.level, r.message) for r in warned] == [("WARNING", "stock low for item 7")]
+
+
+def test_uvicorns_access_lines_under_gunicorn():
+    # gunicorn with uvicorn's worker: gunicorn's lines, and uvicorn's access messages
+    # without a level or a time between them (uvicorn's own AccessFormatter writes them).
+    import uvicorn.logging
+
+    from logview.formats.presets import GUNICORN, GUNICORN_DATEFMT
+
+    out = io.StringIO()
+    access = logging.Handler()
+    access.setFormatter(uvicorn.logging.AccessFormatter(
+        '%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False))
+    server = logging.Formatter(GUNICORN, GUNICORN_DATEFMT)
+    statuses = [200, 200, 500, 404, 200, 500, 200, 200]
+    for k, status in enumerate(statuses):
+        record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1,
+                                   "Booting worker with pid: %d", (100 + k,), None)
+        out.write(server.format(record) + "\n")
+        record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                                   '%s - "%s %s HTTP/%s" %d',
+                                   ("127.0.0.1:5000", "GET", f"/p{k}", "1.1", status), None)
+        out.write(access.format(record) + "\n")
+    _, records = read_back(out.getvalue())
+    assert detect(out.getvalue().splitlines()).label.endswith("+ request-lines")
+    taken = [r for r in records if "status" in r.fields]
+    assert [r.fields["status"] for r in taken] == statuses
+    assert [r.fields["path"] for r in taken] == [f"/p{k}" for k in range(len(statuses))]
+    assert [r.level for r in taken][2:4] == ["ERROR", "WARNING"]
+    assert len(records) == 2 * len(statuses)

@@ -21,7 +21,7 @@ from logview.formats.base import LogFormat
 from logview.record import Record, decimal, level_from_name, split_exception
 from logview.timeparse import parse_time
 
-__all__ = ["AccessLogFormat", "level_of_status"]
+__all__ = ["AccessLogFormat", "RequestLineFormat", "level_of_status", "request_line_fields"]
 
 #: ``%d/%b/%Y:%H:%M:%S %z`` (CLF), or werkzeug's and Django's ``%d/%b/%Y %H:%M:%S``.
 _TIME = r"\d\d/[A-Z][a-z]{2}/\d{4}(?::\d\d:\d\d:\d\d [+-]\d{4}| \d\d:\d\d:\d\d)"
@@ -80,14 +80,7 @@ class AccessLogFormat(LogFormat):
         tail = _TAIL_RE.match(text, head.end())  # http.server's errors have no request
         if tail is None:
             return record
-        request = _REQUEST_RE.match(tail["request"])
-        if request is not None:
-            fields["method"] = request["method"]
-            fields["path"] = request["path"]
-            if request["protocol"]:
-                fields["protocol"] = request["protocol"]
-        else:
-            fields["request"] = tail["request"]
+        _request_fields(tail["request"], fields)
         status = int(tail["status"])
         fields["status"] = status
         size = decimal(tail["size"])
@@ -97,4 +90,64 @@ class AccessLogFormat(LogFormat):
             fields["referer"] = tail["referer"]
             fields["user_agent"] = tail["agent"]
         record.level, record.levelno = level_from_name(level_of_status(status))
+        return record
+
+
+def _request_fields(request: str, fields: dict) -> None:
+    """The method, path and protocol of a request line (else the line as ``request``)."""
+    found = _REQUEST_RE.match(request)
+    if found is not None:
+        fields["method"] = found["method"]
+        fields["path"] = found["path"]
+        if found["protocol"]:
+            fields["protocol"] = found["protocol"]
+    else:
+        fields["request"] = request
+
+
+#: uvicorn's access message (``%s - "%s %s HTTP/%s" %d``, the status's phrase after it):
+#: the client with its port, the quoted request line, the status.
+_CLIENT_LINE = (r'(?P<client>[^\s"]+:\d{1,5}) - "(?P<request>[A-Z]{3,10} [^"\s]+'
+                r'(?: HTTP/[\d.]{1,3})?)" (?P<status>\d{3})(?: [A-Za-z][A-Za-z\' -]{0,40})?')
+_CLIENT_LINE_RE = re.compile(_CLIENT_LINE + r"\Z", re.ASCII)
+
+
+def request_line_fields(message: str) -> dict | None:
+    """The fields of uvicorn's access message (client, method, path, protocol, status), or
+    None when ``message`` is not one."""
+    found = _CLIENT_LINE_RE.match(message)
+    if found is None:
+        return None
+    fields: dict = {"client": found["client"]}
+    _request_fields(found["request"], fields)
+    fields["status"] = int(found["status"])
+    return fields
+
+
+class RequestLineFormat(LogFormat):
+    """uvicorn's access lines without a level prefix (``127.0.0.1:5000 - "GET / HTTP/1.1"
+    200``): what gunicorn's access log holds with ``uvicorn_worker.UvicornWorker``, between
+    gunicorn's own lines. No time; the level is the status's, as for access lines. The shape
+    leaves no doubt, so such a line is a record of its own even among another format's
+    lines (``union.second_format``)."""
+
+    name = "request-lines"
+    start_pattern = re.compile(_CLIENT_LINE.replace("(?P<client>", "(?:").replace(
+        "(?P<request>", "(?:").replace("(?P<status>", "(?:").encode("ascii") + rb"[\r]?$")
+    level_text = False
+    has_time = False
+    #: A line of this shape is one record, whatever is around it.
+    certain_lines = True
+
+    def is_start(self, line: str) -> bool:
+        return _CLIENT_LINE_RE.match(line.rstrip("\r")) is not None
+
+    def parse(self, text: str) -> Record:
+        line = text.rstrip("\r\n")
+        fields = request_line_fields(line) if "\n" not in line else None
+        if fields is None:
+            message, exc = split_exception(text)
+            return Record(message=message, exc=exc)
+        record = Record(message=line, fields=fields)
+        record.level, record.levelno = level_from_name(level_of_status(fields["status"]))
         return record

@@ -30,7 +30,7 @@ def with_second(best: Detection, starts: list[str]) -> Detection:
     ``best`` leaves are another format's records, each with a time (gunicorn's access lines
     between its error lines); else ``best``."""
     fmt = best.format
-    if best.kind not in ("named", "inferred") or best.fitted >= best.total:
+    if best.kind not in ("named", "inferred", "generic") or best.fitted >= best.total:
         return best
     if fmt.start_pattern is None:
         return best

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from logview.formats.access import AccessLogFormat
+from logview.formats.access import AccessLogFormat, RequestLineFormat, request_line_fields
 from logview.formats.base import LogFormat
 from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
@@ -377,9 +377,6 @@ class UvicornFormat(LogFormat):
     # levelname + ":" + spaces up to column 9 + " ": the padding is exact.
     start_pattern = re.compile(rb"INFO: {5}|(?:TRACE|DEBUG|ERROR): {4}|WARNING: {2}|CRITICAL: ")
     _start = re.compile(r"(INFO): {5}|(TRACE|DEBUG|ERROR): {4}|(WARNING): {2}|(CRITICAL): ")
-    _access = re.compile(
-        r'(?P<client_addr>\S+) - "(?P<request_line>[^"\n]*)" (?P<status_code>\d{3})(?: (?P<reason>.*))?'
-    )
 
     def is_start(self, line: str) -> bool:
         return self._start.match(line) is not None
@@ -392,14 +389,10 @@ class UvicornFormat(LogFormat):
         message, exc = split_exception(text[m.end() :])
         level, levelno = level_from_name(m[m.lastindex or 1])
         record = Record(message=message, level=level, levelno=levelno, exc=exc)
-        access = self._access.fullmatch(message)
+        access = request_line_fields(message)
         if access is not None:
             record.logger = "uvicorn.access"
-            record.fields = {
-                "client_addr": access["client_addr"],
-                "request_line": access["request_line"],
-                "status_code": int(access["status_code"]),
-            }
+            record.fields = access  # (the names access lines' fields have: status>=500)
         else:
             record.logger = "uvicorn.error"
         return record
@@ -418,6 +411,7 @@ def known_text_formats() -> list[LogFormat]:
         UvicornFormat(),
         RichConsoleFormat(),
         AccessLogFormat(),
+        RequestLineFormat(),
         KlogFormat(),
         OsloFormat(),
         PostgresFormat(),

@@ -111,13 +111,15 @@ def second_format(first: LogFormat, starts: list[str], named: bool,
     """
     if candidate is None or candidate.start_pattern is None or first.start_pattern is None:
         return None
-    if not getattr(candidate, "has_time", False):
+    # (a line of a shape that leaves no doubt needs no time to be a record of its own)
+    certain = getattr(candidate, "certain_lines", False)
+    if not getattr(candidate, "has_time", False) and not certain:
         return None
     rest = [line for line in starts if not first.is_start(line) and not is_continuation(line)]
     taken = [line for line in rest if candidate.is_start(line)]
     if len(taken) < (1 if named else MIN_LINES):
         return None
-    if any(candidate.parse(line).time is None for line in taken):
+    if not certain and any(candidate.parse(line).time is None for line in taken):
         return None
     if any(candidate.is_start(line) for line in starts if first.is_start(line)):
         return None

@@ -42,6 +42,10 @@ _ALIASES: dict[str, tuple[str, int]] = {name: (name, no) for name, no in LEVELS.
 _ALIASES.update(
     {
         "TRC": ("TRACE", TRACE),
+        # supervisord's own: BLAT (blather, below trace), TRAC, DEBG
+        "BLAT": ("TRACE", TRACE),
+        "TRAC": ("TRACE", TRACE),
+        "DEBG": ("DEBUG", DEBUG),
         "VERBOSE": ("DEBUG", DEBUG),
         "DBG": ("DEBUG", DEBUG),
         "DEBU": ("DEBUG", DEBUG),

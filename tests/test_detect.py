@@ -357,6 +357,18 @@ def test_format_from_option_known_name_with_datefmt():
 SUPERVISORD = "2026-12-01 22:18:25,862 CRIT Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.\n2026-12-01 22:18:25,869 INFO daemonizing the supervisord process\n2026-12-01 22:18:25,881 INFO supervisord started with pid 15661\n2026-12-01 22:18:26,886 INFO spawned: 'crash' with pid 15677\n2026-12-01 22:18:26,893 INFO spawned: 'ok' with pid 15678\n2026-12-01 22:18:27,901 INFO success: crash entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)\n2026-12-01 22:18:27,901 INFO success: ok entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)\n2026-12-01 22:18:27,901 WARN exited: crash (exit status 3; not expected)\n2026-12-01 22:18:28,906 INFO spawned: 'crash' with pid 15700\n2026-12-01 22:18:28,917 WARN exited: crash (exit status 3; not expected)\n2026-12-01 22:18:29,922 INFO spawned: 'crash' with pid 15709\n2026-12-01 22:18:29,933 WARN exited: crash (exit status 3; not expected)\n2026-12-01 22:18:31,938 INFO spawned: 'crash' with pid 15733\n2026-12-01 22:18:31,938 WARN received SIGTERM indicating exit request\n2026-12-01 22:18:31,945 INFO waiting for crash, ok to die\n2026-12-01 22:18:31,946 WARN stopped: ok (terminated by SIGTERM)\n2026-12-01 22:18:31,946 WARN exited: crash (exit status 3; not expected)\n"
 
 
+#: The same at ``loglevel=debug`` (supervisor 4.3): DEBG lines, a child's output after them.
+SUPERVISORD_DEBUG = "2026-12-02 02:21:17,003 CRIT Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.\n2026-12-02 02:21:17,011 INFO RPC interface 'supervisor' initialized\n2026-12-02 02:21:17,011 CRIT Server 'unix_http_server' running without any HTTP authentication checking\n2026-12-02 02:21:17,011 INFO supervisord started with pid 29323\n2026-12-02 02:21:18,016 INFO spawned: 'crasher' with pid 29336\n2026-12-02 02:21:18,023 INFO spawned: 'sleeper' with pid 29337\n2026-12-02 02:21:18,075 DEBG 'crasher' stdout output:\ncrasher starting\n2026-12-02 02:21:18,075 DEBG 'crasher' stdout output:\n\n\n2026-12-02 02:21:18,388 DEBG fd 9 closed, stopped monitoring <POutputDispatcher at 140655577543760 for <Subprocess at 140655589220560 with name crasher in state STARTING> (stderr)>\n2026-12-02 02:21:18,389 DEBG fd 7 closed, stopped monitoring <POutputDispatcher at 140655578399440 for <Subprocess at 140655589220560 with name crasher in state STARTING> (stdout)>\n2026-12-02 02:21:18,389 WARN exited: crasher (exit status 3; not expected)\n2026-12-02 02:21:18,389 DEBG received SIGCHLD indicating a child quit\n2026-12-02 02:21:19,395 INFO spawned: 'crasher' with pid 29346\n"
+
+
+def test_supervisords_debug_level_is_a_level():
+    records = [detect.detect(SUPERVISORD_DEBUG.encode()).format.parse(line)
+               for line in SUPERVISORD_DEBUG.splitlines() if line[:2] == "20"]
+    levels = [r.level for r in records]
+    assert levels.count("DEBUG") == 5 and set(levels) == {"DEBUG", "INFO", "WARNING", "CRITICAL"}
+    assert all(r.logger == "" for r in records)  # (DEBG was read as a logger)
+
+
 def test_a_known_template_with_other_level_spellings_keeps_level_queries_exact(tmp_path):
     """supervisord writes ``WARN`` and ``CRIT``: the known template reads them as WARNING and
     CRITICAL, so level queries must look for those spellings too (they looked for

@@ -36,6 +36,8 @@ CANONICAL = {
     "postgresql": "2024-01-02 03:04:05 UTC [1483]: [1-1] user=app,db=shop ERROR:  division by zero",
     "rich": "[01/02/24 03:04:05] WARNING  disk 91% full                              app.py:12",
     "oslo": "2024-01-02 03:04:05.678 2931 WARNING nova.compute.manager [-] Instance is gone",
+    "redis": "1:M 02 Jan 2024 03:04:05.123 # WARNING Memory overcommit must be enabled!",
+    "request-lines": '127.0.0.1:5000 - "GET /items?q=1 HTTP/1.1" 503',
 }
 
 
@@ -105,6 +107,15 @@ def test_celery_worker_and_task_lines():
     assert rec.fields["task_name"] == "tasks.add"
     assert rec.fields["task_id"] == "8f0c3a5e-4b1d-4c2a-9f3e-1a2b3c4d5e6f"
     assert rec.message == "Task succeeded in 0.01s: 4"
+    # the worker's own lines about a task (celery 5's strings) name it too
+    task = "tasks.explode[58df428e-1d92-48c1-a9e2-805f49499a21]"
+    head = "[2026-12-02 02:19:15,452: ERROR/MainProcess] Task"
+    for line in (f"{head} {task} raised unexpected: KeyError('missing')",
+                 f"{head} {task} received"):
+        rec = fmt.parse(line)
+        assert (rec.fields["task_name"], rec.fields["task_id"]) == (
+            "tasks.explode", "58df428e-1d92-48c1-a9e2-805f49499a21")
+        assert rec.message.startswith("Task tasks.explode[58df428e")
 
 
 def test_uvicorn_server_and_access_lines():
@@ -118,10 +129,9 @@ def test_uvicorn_server_and_access_lines():
     access = 'INFO:     127.0.0.1:5000 - "GET /items?q=1 HTTP/1.1" 200 OK'
     rec = fmt.parse(access)
     assert rec.logger == "uvicorn.access"
-    assert rec.fields == {
-        "client_addr": "127.0.0.1:5000",
-        "request_line": "GET /items?q=1 HTTP/1.1",
-        "status_code": 200,
+    assert rec.fields == {  # (named as access lines' are: status>=500)
+        "client": "127.0.0.1:5000", "method": "GET", "path": "/items?q=1",
+        "protocol": "HTTP/1.1", "status": 200,
     }
     for line, level in [
         ("WARNING:  Invalid HTTP request received.", "WARNING"),

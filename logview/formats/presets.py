@@ -57,9 +57,13 @@ STRUCTLOG_EVENT_WIDTH = 30
 
 
 class CeleryFormat(TemplateFormat):
-    """celery worker logs: task lines (``task[id]: ...``) get ``task_name``/``task_id`` fields."""
+    """celery worker logs: task lines (``task[id]: ...``) get ``task_name``/``task_id`` fields,
+    and so do the worker's own lines about a task (``Task tasks.add[id] received``,
+    ``... succeeded in 0.01s``, ``... retry: ...``, ``... raised unexpected: ...``), so a
+    query for a task id finds its failure too."""
 
     _task = re.compile(r"([\w.:-]+)\[([0-9A-Fa-f-]{8,})\]: ")
+    _about_task = re.compile(r"Task ([\w.:-]+)\[([0-9A-Fa-f-]{8,})\] ")
 
     def __init__(self) -> None:
         super().__init__(CELERY, name="celery")
@@ -71,6 +75,11 @@ class CeleryFormat(TemplateFormat):
             record.fields["task_name"] = m[1]
             record.fields["task_id"] = m[2]
             record.message = record.message[m.end() :]
+        elif record.level is not None:
+            m = self._about_task.match(record.message)
+            if m is not None:
+                record.fields["task_name"] = m[1]
+                record.fields["task_id"] = m[2]
         return record
 
 

@@ -403,3 +403,12 @@ def test_unknown_keys_become_fields_unchanged(fields, message):
         "\x90" <= c <= "\x9f" for c in message
     ):
         assert rec.message == message
+
+
+def test_postgresql_jsonlog_severity_is_the_level():
+    # log_destination = jsonlog (PostgreSQL 15, as it wrote them): error_severity
+    fmt = JsonFormat()
+    error = fmt.parse('{"timestamp":"2026-12-02 02:06:01.463 UTC","user":"postgres","dbname":"postgres","pid":21468,"remote_host":"127.0.0.1","remote_port":36224,"session_id":"6b0f7d09.53dc","line_num":3,"ps":"INSERT","session_start":"2026-12-02 02:06:01 UTC","vxid":"3/4","txid":734,"error_severity":"ERROR","state_code":"23505","message":"duplicate key value violates unique constraint \\"orders_pkey\\"","detail":"Key (id)=(1) already exists.","statement":"INSERT INTO orders VALUES (1, 99);","application_name":"psql","backend_type":"client backend","query_id":0}')
+    assert (error.level, error.levelno) == ("ERROR", 40)
+    assert "error_severity" not in error.fields and error.fields["dbname"] == "postgres"
+    assert fmt.parse('{"timestamp":"2026-12-02 02:06:01.228 UTC","pid":21447,"session_id":"6b0f7d09.53c7","line_num":1,"session_start":"2026-12-02 02:06:01 UTC","txid":0,"error_severity":"LOG","message":"starting PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14+deb12u1) 12.2.0, 64-bit","backend_type":"postmaster","query_id":0}').level == "LOG"

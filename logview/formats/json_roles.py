@@ -16,7 +16,7 @@ _ROLES: dict[str, tuple[int, int]] = {}
 for _role, _keys in (
     (_TIME, ("@timestamp", "timestamp", "asctime", "time", "ts", "datetime", "date")),
     (_LEVEL, ("levelname", "level", "severity", "log.level", "lvl", "loglevel", "log_level",
-              "level_name")),
+              "level_name", "error_severity")),  # (the last: PostgreSQL's jsonlog)
     (_LEVELNO, ("levelno",)),
     (_MSG, ("message", "msg", "event", "short_message", "@message")),
     (_LOGGER, ("logger", "logger_name", "log.logger", "loggerName", "name")),

@@ -817,3 +817,18 @@ def test_a_level_glued_to_the_message_is_no_template():
     _, records = read_back(text)
     assert not any(r.level == "EXCEPTION" for r in records)
     assert any("Remote version of pip" in r.message for r in records)
+
+
+#: MariaDB 10.11's error log as it wrote it (Debian 12): the hour padded with a space.
+MARIADB = ["2026-12-02  2:06:33 4 [Warning] Access denied for user 'wrong'@'localhost' (using password: YES)", '2026-12-02  2:06:37 0 [ERROR] InnoDB: innodb_page_size=16384 requires innodb_buffer_pool_size >= 6 MiB current 5 MiB', "2026-12-02  2:06:37 0 [ERROR] Plugin 'InnoDB' registration as a STORAGE ENGINE failed.", '2026-12-02  2:06:29 0 [Note] Starting MariaDB 10.11.19-MariaDB-0+deb12u1 source revision 5843d8475120241667a7ce0f8a1abb6c9b43a273 server_uid jO2TBEpBcq8Ybah9XQoD5ngeR1s= as process 21949', '2026-12-02  2:06:29 0 [Note] InnoDB: Compressed tables use zlib 1.2.13', '2026-12-02  2:06:29 0 [Note] InnoDB: Number of transaction pools: 1', '2026-12-02  2:06:29 0 [Note] InnoDB: Using crc32 + pclmulqdq instructions', '2026-12-02  2:06:29 0 [Note] InnoDB: Using io_uring']
+
+
+def test_an_hour_padded_with_a_space():
+    # MariaDB writes "2026-12-02  2:06:29" before ten o'clock and "2026-12-02 12:06:29" after
+    late = [line.replace("  2:", " 12:", 1) for line in MARIADB]
+    text = "\n".join(MARIADB[:4] + late + MARIADB[4:]) + "\n"
+    assert inferred(text).datefmt == "%Y-%m-%d %k:%M:%S"
+    _, records = read_back(text)
+    assert len(records) == 2 * len(MARIADB)
+    assert sorted({r.time.hour for r in records}) == [2, 12]
+    assert [r.level for r in records[:3]] == ["WARNING", "ERROR", "ERROR"]

@@ -38,7 +38,8 @@ _WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))? [+-]\d{4}(?!\d)"),
     # (also apt's two spaces before the time, and Airflow's "2024-01-02, 03:04:05 UTC")
-    ("iso", (r"\d{4}-\d{2}-\d{2}(?:[T ]| {2}(?=\d)|, (?=\d))\d{2}:\d{2}(?::\d{2})?+"
+    # (and MariaDB's hour padded with a space: "2026-12-02  2:06:29")
+    ("iso", (r"\d{4}-\d{2}-\d{2}(?:(?:[T ]| {2}(?=\d)|, (?=\d))\d{2}| {2}\d(?=:)):\d{2}(?::\d{2})?+"
              r"(?:[.,](?:\d{1,9}|%f))?+(?:Z|[+-]\d{2}:?\d{2}| (?:UTC|GMT)(?![\w.-]))?(?!\d)")),
     ("slash-ymd", (r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
                    + _ZONE + r"(?!\d)")),
@@ -136,6 +137,13 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
     zone = _GLUED_ZONE.search(sample) if form in _ZONED_FORMS else None
     if zone is not None:  # the form's own datefmt, then the zone (%z reads Z and offsets)
         return _with_zone(sample[:zone.start()], form, "%z", spell_default=False)
+    if form == "iso" and any(_SPACE_PADDED_HOUR.match(value) for value in values):
+        # MariaDB's "2026-12-02  2:06:29": the hour padded with a space (%k), not a zero
+        padded = next(v for v in values if _SPACE_PADDED_HOUR.match(v))
+        template, datefmt = time_piece([padded[:11] + "0" + padded[12:]], form)
+        if datefmt is None:  # logging's default shape, but for the hour
+            template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
+        return template, datefmt.replace("%H", "%k", 1)
     if form == "iso" and sample[10:12] in ("  ", ", "):  # apt's "2025-06-24  14:36:25",
         # Airflow's "2025-06-24, 14:36:25 UTC": the ISO shape with a mark before the time
         template, datefmt = time_piece([sample[:10] + sample[11:]], form)
@@ -208,6 +216,7 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
 
 
 #: The forms whose regex reads a glued zone (``_ZONE``); iso reads its own.
+_SPACE_PADDED_HOUR = re.compile(r"\d{4}-\d\d-\d\d  \d:")
 _ZONED_FORMS = frozenset({"slash-ymd", "dmy", "md", "tornado", "compact", "clock"})
 _GLUED_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 

@@ -64,7 +64,9 @@ _SHARED_HEADS = {"oslo": ["loguru-text"]}
 @pytest.mark.parametrize("name", sorted(CANONICAL))
 def test_each_format_claims_its_own_line_and_only_it(name):
     line = CANONICAL[name]
-    claimed = [f.name for f in known_text_formats() if f.is_start(line)]
+    # (a format whose every line but a traceback's starts a record claims no line as its own)
+    claimed = [f.name for f in known_text_formats()
+               if f.is_start(line) and (not f.starts_any_line or f.score([line]))]
     assert sorted(claimed) == sorted([name, *_SHARED_HEADS.get(name, [])])
     fmt = by_name(name)
     assert fmt.start_pattern is not None and fmt.start_pattern.match(line.encode())
@@ -141,7 +143,11 @@ def test_uvicorn_server_and_access_lines():
         assert fmt.is_start(line)
         rec = fmt.parse(line)
         assert rec.level == level and not rec.message.startswith(" ")
-    assert not fmt.is_start("INFO: not uvicorn's padding")
+    # another line is a record of its own, with no level (an app's print or bare warning),
+    # not more of the line before; a traceback's lines are not
+    assert fmt.score(["INFO: not uvicorn's padding"]) == 0
+    assert fmt.is_start("something odd: x") and fmt.parse("something odd: x").level is None
+    assert not fmt.is_start("  File \"x\", line 1") and not fmt.is_start("ValueError: x")
     tb = 'ERROR:    Exception in ASGI application\nTraceback (most recent call last):\n  File "x"\nValueError: x'
     rec = fmt.parse(tb)
     assert rec.message == "Exception in ASGI application" and rec.exc.endswith("ValueError: x")

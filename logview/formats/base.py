@@ -53,6 +53,9 @@ class LogFormat(ABC):
     #: ``uvicorn.access``, PostgreSQL's ``postgres``): a logger or text term that such a name
     #: may satisfy is not looked for in the bytes (``scan.loggers_safe``).
     made_loggers: frozenset[str] = frozenset()
+    #: Any line but a traceback's starts a record (plain text; uvicorn's console output):
+    #: ``is_start`` then says nothing of whether a line is this format's own.
+    starts_any_line: bool = False
     #: Fields are the keys of JSON objects, written ``"key": value``: a field comparison
     #: (``status>=500``) may look for its key and the values it accepts
     #: (``query.value_needles``).
@@ -168,6 +171,7 @@ class PlainFormat(LogFormat):
 
     name = "plain"
     start_pattern = re.compile(b"(?!" + CONTINUATION_PATTERN.encode("ascii") + b")")
+    starts_any_line = True
 
     _continuation = re.compile(CONTINUATION_PATTERN, re.ASCII)
 

@@ -70,8 +70,10 @@ def plain_with_template(plain: Detection, starts: list[str]) -> Detection:
     what those lines say changes: their level, time and logger. The template is detected
     on the lines that open with a time or a level or that a named format starts, and must
     read a level or a time from at least ``MIN_LINES`` of them."""
+    # (a format that starts a record at any line but a traceback's tells no log line apart)
     heads = [GenericFormat().is_start] + [c.scorer.is_start for c in all_candidates()
-                                          if c.tier in (SYSLOG_TIER, KNOWN_TIER, USER_TIER)]
+                                          if c.tier in (SYSLOG_TIER, KNOWN_TIER, USER_TIER)
+                                          and not c.scorer.starts_any_line]
     headed = [line for line in starts if any(is_start(line) for is_start in heads)]
     if len(headed) < MIN_LINES:
         return plain

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 
 from logview.formats.access import AccessLogFormat, RequestLineFormat, request_line_fields
-from logview.formats.base import LogFormat
+from logview.formats.base import LogFormat, PlainFormat
 from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
 from logview.formats.oslo import OsloFormat
@@ -383,12 +383,23 @@ class UvicornFormat(LogFormat):
     made_loggers = frozenset({"uvicorn.error", "uvicorn.access"})
     level_text = True
     has_time = False
-    # levelname + ":" + spaces up to column 9 + " ": the padding is exact.
-    start_pattern = re.compile(rb"INFO: {5}|(?:TRACE|DEBUG|ERROR): {4}|WARNING: {2}|CRITICAL: ")
+    # A line uvicorn wrote (levelname + ":" + spaces up to column 9 + " ": the padding is
+    # exact), or any other line but a traceback's: uvicorn's output is a console's, where a
+    # print(), a warning or an app's bare message (logging's last-resort handler) is a line
+    # of its own, not more of the access line before it.
+    start_pattern = PlainFormat.start_pattern
+    starts_any_line = True
     _start = re.compile(r"(INFO): {5}|(TRACE|DEBUG|ERROR): {4}|(WARNING): {2}|(CRITICAL): ")
+    _plain = PlainFormat()
+
+    def score(self, lines: list[str]) -> float:
+        """The share of lines uvicorn wrote (the others start records too)."""
+        if not lines:
+            return 0.0
+        return sum(1 for line in lines if self._start.match(line) is not None) / len(lines)
 
     def is_start(self, line: str) -> bool:
-        return self._start.match(line) is not None
+        return self._start.match(line) is not None or self._plain.is_start(line)
 
     def parse(self, text: str) -> Record:
         m = self._start.match(text)

@@ -361,3 +361,20 @@ def test_uvicorns_access_lines_under_gunicorn():
     assert [r.fields["path"] for r in taken] == [f"/p{k}" for k in range(len(statuses))]
     assert [r.level for r in taken][2:4] == ["ERROR", "WARNING"]
     assert len(records) == 2 * len(statuses)
+
+
+#: hypercorn 0.17 (its access log on the error log's stream) and aiohttp 3 (its access
+#: logger under logging's handler), as they wrote them: an access line as a message.
+HYPERCORN = ['[2026-12-02 02:07:41 +0000] [22682] [INFO] Running on http://127.0.0.1:49895 (CTRL + C to quit)', '[2026-12-02 02:07:42 +0000] [22682] [INFO] 127.0.0.1:36130 - - [02/Dec/2026:02:07:42 +0000] "GET / 1.1" 200 11 "-" "curl/7.88.1"', 'something odd: x', '[2026-12-02 02:07:42 +0000] [22682] [INFO] 127.0.0.1:36142 - - [02/Dec/2026:02:07:42 +0000] "GET /warn 1.1" 200 7 "-" "curl/7.88.1"', '[2026-12-02 02:07:42 +0000] [22682] [INFO] 127.0.0.1:36154 - - [02/Dec/2026:02:07:42 +0000] "GET /boom 1.1" 500 21 "-" "curl/7.88.1"', '[2026-12-02 02:07:42 +0000] [22682] [ERROR] Error in ASGI Framework']
+AIOHTTP = ['2026-12-02 02:20:30,204 INFO myapp.aio: index hit', '2026-12-02 02:20:30,207 INFO aiohttp.access: 127.0.0.1 [02/Dec/2026:02:20:30 +0000] "GET / HTTP/1.1" 200 154 "-" "curl/7.88.1"', '2026-12-02 02:20:30,220 WARNING myapp.aio: something odd: x', '2026-12-02 02:20:30,224 INFO aiohttp.access: 127.0.0.1 [02/Dec/2026:02:20:30 +0000] "GET /warn HTTP/1.1" 200 153 "-" "curl/7.88.1"', '2026-12-02 02:20:30,237 ERROR aiohttp.server: Error handling request from 127.0.0.1', '2026-12-02 02:20:30,242 INFO aiohttp.access: 127.0.0.1 [02/Dec/2026:02:20:30 +0000] "GET /boom HTTP/1.1" 500 246 "-" "curl/7.88.1"']
+
+
+def test_an_access_line_logged_as_a_message_has_its_fields():
+    for lines in (HYPERCORN, AIOHTTP):
+        _, records = read_back("\n".join(lines) + "\n")
+        requests = [r for r in records if '"GET ' in r.message]
+        assert requests and all(r.fields["method"] == "GET" for r in requests)
+        assert [r.fields["status"] for r in requests if r.fields["status"] >= 500] == [500]
+        assert all(r.level == "INFO" for r in requests)  # (the program's level stays)
+    assert [r.fields.get("path") for r in read_back("\n".join(HYPERCORN) + "\n")[1]
+            if "status" in r.fields] == ["/", "/warn", "/boom"]

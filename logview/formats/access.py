@@ -39,7 +39,9 @@ _TAIL_RE = re.compile(
     r"(?: \"(?P<referer>(?:[^\"\\\n]|\\.)*)\" \"(?P<agent>(?:[^\"\\\n]|\\.)*)\")?",
     re.ASCII,
 )
-_REQUEST_RE = re.compile(r"(?P<method>[A-Z]+) (?P<path>\S+)(?: (?P<protocol>HTTP/[\d.]+))?\Z")
+#: (hypercorn writes the protocol's version alone: ``"GET / 1.1"``)
+_REQUEST_RE = re.compile(
+    r"(?P<method>[A-Z]+) (?P<path>\S+)(?: (?P<protocol>(?:HTTP/)?\d(?:\.\d)?))?\Z")
 
 
 def level_of_status(status: int) -> str:
@@ -91,6 +93,21 @@ class AccessLogFormat(LogFormat):
             fields["user_agent"] = tail["agent"]
         record.level, record.levelno = level_from_name(level_of_status(status))
         return record
+
+
+def access_fields(message: str) -> dict | None:
+    """The fields of an access line that is another format's message (hypercorn's and
+    aiohttp's access loggers write one after their own head; uvicorn's worker under
+    gunicorn writes its short form), or None when ``message`` is none: what lets
+    ``status>=500`` find their failed requests."""
+    head = _HEAD_RE.match(message)
+    if head is None:
+        return request_line_fields(message)
+    tail = _TAIL_RE.match(message, head.end())
+    if tail is None:
+        return None
+    fields = AccessLogFormat().parse(message).fields
+    return fields if "status" in fields else None
 
 
 def _request_fields(request: str, fields: dict) -> None:

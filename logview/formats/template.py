@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from logview.formats.access import access_fields
 from logview.formats.base import FormatError, LogFormat
 from logview.formats.signature import StartSignature, VocabularyHead
 from logview.formats.template_columns import ColumnWalker, plan_steps, time_layout
@@ -327,6 +328,11 @@ class TemplateFormat(LogFormat):
 
     def _record(self, g: tuple[str | None, ...], message: str, exc: str | None) -> Record:
         level, levelno, logger, fields = self.head_values(g)
+        if '" ' in message:  # (cheap: a quoted request line, then the status)
+            access = access_fields(message.partition("\n")[0])
+            if access is not None:  # an access line logged by a program's logger
+                for key, value in access.items():
+                    fields.setdefault(key, value)
         time, time_text = self.time_value(g)
         return Record(message, time, time_text, level, levelno, logger, exc, fields)
 

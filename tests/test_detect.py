@@ -231,6 +231,10 @@ def _sample_for(fmt: LogFormat) -> bytes | None:
         from tests.test_postgres_format import DEBIAN
 
         return DEBIAN.encode()
+    if fmt.name == "haproxy":  # what HAProxy 2.6 wrote (test_haproxy_format)
+        from tests.test_haproxy_format import HTTP
+
+        return HTTP.encode()
     if fmt.name == "redis":  # what redis-server 7 wrote (test_redis_format)
         from tests.test_redis_format import REAL as REDIS
 

@@ -38,6 +38,8 @@ CANONICAL = {
     "oslo": "2024-01-02 03:04:05.678 2931 WARNING nova.compute.manager [-] Instance is gone",
     "redis": "1:M 02 Jan 2024 03:04:05.123 # WARNING Memory overcommit must be enabled!",
     "request-lines": '127.0.0.1:5000 - "GET /items?q=1 HTTP/1.1" 503',
+    "haproxy": ('127.0.0.1:33990 [02/Dec/2026:02:07:58.500] fe be/web1 0/0/0/10/10 200 182 - - '
+                '---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"'),
 }
 
 

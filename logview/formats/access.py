@@ -21,7 +21,8 @@ from logview.formats.base import LogFormat
 from logview.record import Record, decimal, level_from_name, split_exception
 from logview.timeparse import parse_time
 
-__all__ = ["AccessLogFormat", "RequestLineFormat", "level_of_status", "request_line_fields"]
+__all__ = ["AccessLogFormat", "RequestLineFormat", "level_of_status", "request_fields",
+           "request_line_fields"]
 
 #: ``%d/%b/%Y:%H:%M:%S %z`` (CLF), or werkzeug's and Django's ``%d/%b/%Y %H:%M:%S``.
 _TIME = r"\d\d/[A-Z][a-z]{2}/\d{4}(?::\d\d:\d\d:\d\d [+-]\d{4}| \d\d:\d\d:\d\d)"
@@ -82,7 +83,7 @@ class AccessLogFormat(LogFormat):
         tail = _TAIL_RE.match(text, head.end())  # http.server's errors have no request
         if tail is None:
             return record
-        _request_fields(tail["request"], fields)
+        request_fields(tail["request"], fields)
         status = int(tail["status"])
         fields["status"] = status
         size = decimal(tail["size"])
@@ -110,7 +111,7 @@ def access_fields(message: str) -> dict | None:
     return fields if "status" in fields else None
 
 
-def _request_fields(request: str, fields: dict) -> None:
+def request_fields(request: str, fields: dict) -> None:
     """The method, path and protocol of a request line (else the line as ``request``)."""
     found = _REQUEST_RE.match(request)
     if found is not None:
@@ -136,7 +137,7 @@ def request_line_fields(message: str) -> dict | None:
     if found is None:
         return None
     fields: dict = {"client": found["client"]}
-    _request_fields(found["request"], fields)
+    request_fields(found["request"], fields)
     fields["status"] = int(found["status"])
     return fields
 

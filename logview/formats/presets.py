@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from logview.formats.access import AccessLogFormat, RequestLineFormat, request_line_fields
 from logview.formats.base import LogFormat, PlainFormat
+from logview.formats.haproxy import HaproxyFormat
 from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
 from logview.formats.oslo import OsloFormat
@@ -432,6 +433,7 @@ def known_text_formats() -> list[LogFormat]:
         RichConsoleFormat(),
         AccessLogFormat(),
         RequestLineFormat(),
+        HaproxyFormat(),
         KlogFormat(),
         OsloFormat(),
         PostgresFormat(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -12,10 +13,10 @@ from test_infer import read_back
 from logview.formats.detect import detect
 
 
-def _rich_log(records: list[tuple[int, str]], *, width: int = 100) -> str:
+def _rich_log(records: list[tuple[int, str]], *, width: int = 100, **options) -> str:
     out = io.StringIO()
     handler = RichHandler(console=Console(file=out, width=width, color_system=None,
-                                          force_terminal=False))
+                                          force_terminal=False), **options)
     log = logging.getLogger("app.rich.test")
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG)
@@ -60,3 +61,17 @@ def test_a_rich_log_is_not_one_record_under_a_template():
     detection = detect(text.encode())
     assert detection.label == "rich"
     assert len(read_back(text)[1]) == 6
+
+
+def test_rich_documented_setup_time_of_day_and_boxed_tracebacks():
+    # rich's docs: basicConfig(format="%(message)s", datefmt="[%X]", handlers=[RichHandler(
+    # rich_tracebacks=True)]): the time of day alone, tracebacks drawn in a box
+    text = _rich_log(_RECORDS[:6], log_time_format="[%X]", rich_tracebacks=True)
+    assert "\u256d" in text and "Traceback" in text
+    fmt, records = read_back(text)
+    assert fmt.name == "rich"
+    assert [r.level for r in records] == [logging.getLevelName(lv) for lv, _ in _RECORDS[:6]]
+    assert records[0].time is not None and records[0].time.date() == datetime.now().date()
+    boom = records[3]
+    assert boom.message == "boom" and boom.exc.startswith("\u256d") and "KeyError" in boom.exc
+    assert all(r.exc is None for k, r in enumerate(records) if k != 3)

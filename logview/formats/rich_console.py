@@ -10,7 +10,9 @@ indented lines that continue the record before, and a whole log became one recor
 A record starts at a line that has the time, or the time's width of spaces, then one of
 logging's level names padded to exactly 8 columns and a space (a wrapped line or a traceback
 line does not have that shape). The time of a line without one is the record's ``None``
-(each record is read by itself: the time above is not known here). The path at the right
+(each record is read by itself: the time above is not known here); a time of day alone
+(``datefmt="[%X]"``, rich's documented setup) is today's. A boxed traceback
+(``rich_tracebacks=True``) is the record's exception, as a plain one is. The path at the right
 of the first line becomes the ``filename`` and ``lineno`` fields when at least two spaces
 set it apart; the continuation lines lose the message column's indentation.
 """
@@ -23,7 +25,7 @@ from datetime import datetime
 from logview.formats.base import LogFormat
 from logview.formats.linewise import plain_record
 from logview.record import Record, level_from_name, split_exception
-from logview.timeparse import parse_time
+from logview.timeparse import parse_time, parse_time_of_day
 
 #: logging's level names as ``RichHandler`` writes them: padded to 8 (the longest fills it).
 _LEVELS = ("DEBUG   ", "INFO    ", "WARNING ", "ERROR   ", "CRITICAL", "NOTSET  ")
@@ -42,7 +44,9 @@ def _time(text: str) -> datetime | None:
             return datetime.strptime(text, layout)
         except ValueError:
             continue
-    return parse_time(text)
+    # rich's documented setup (basicConfig(datefmt="[%X]")) writes the time of day alone:
+    # today's, as a template with a time alone reads it
+    return parse_time(text) or parse_time_of_day(text)
 
 
 class RichConsoleFormat(LogFormat):
@@ -77,7 +81,13 @@ class RichConsoleFormat(LogFormat):
         indent = " " * m.end()
         rest = [] if nl < 0 else [line.removeprefix(indent).rstrip()
                                   for line in text[nl + 1:].split("\n")]
-        message, exc = split_exception("\n".join([first.rstrip(), *rest]).rstrip("\n"))
+        panel = next((k for k, line in enumerate(rest)
+                      if line.startswith("\u256d") and "Traceback" in line), None)
+        if panel is not None:  # rich_tracebacks=True: the boxed traceback is the exception
+            message = "\n".join([first.rstrip(), *rest[:panel]]).rstrip("\n")
+            exc: str | None = "\n".join(rest[panel:]).rstrip("\n")
+        else:
+            message, exc = split_exception("\n".join([first.rstrip(), *rest]).rstrip("\n"))
         level, levelno = level_from_name(m["level"].strip())
         time_text = m["time"]
         return Record(message=message, time=_time(time_text) if time_text else None,

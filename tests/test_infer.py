@@ -832,3 +832,26 @@ def test_an_hour_padded_with_a_space():
     assert len(records) == 2 * len(MARIADB)
     assert sorted({r.time.hour for r in records}) == [2, 12]
     assert [r.level for r in records[:3]] == ["WARNING", "ERROR", "ERROR"]
+
+
+def test_loguru_readme_datetime_format():
+    # loguru's README: logger.add(..., format="{time:YYYY-MM-DD at HH:mm:ss} | {level} |
+    # {message}"), copied into many projects: "2026-12-02 at 02:55:50 | INFO | ..."
+    import time as clock
+
+    from logging_helpers import loguru_lines
+
+    def write(logger):
+        for k in range(12):
+            logger.log(("INFO", "WARNING", "DEBUG", "ERROR")[k % 4], "step {} done", k)
+
+    before = clock.time()
+    text = loguru_lines(write, colorize=False,
+                        format="{time:YYYY-MM-DD at HH:mm:ss} | {level} | {message}")
+    assert " at " in text.splitlines()[0]
+    assert inferred(text).datefmt == "%Y-%m-%d at %H:%M:%S"
+    _, records = read_back(text)
+    assert [r.level for r in records[:4]] == ["INFO", "WARNING", "DEBUG", "ERROR"]
+    assert all(r.logger == "" and "process" not in r.fields for r in records)
+    assert all(abs(r.time.timestamp() - before) < 5 for r in records)
+    assert records[-1].message == "failed" and records[-1].exc.endswith("KeyError: 'x'")

@@ -39,7 +39,9 @@ _TIME_FORMS: tuple[tuple[str, str], ...] = (
     ("iso-zone", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))? [+-]\d{4}(?!\d)"),
     # (also apt's two spaces before the time, and Airflow's "2024-01-02, 03:04:05 UTC")
     # (and MariaDB's hour padded with a space: "2026-12-02  2:06:29")
-    ("iso", (r"\d{4}-\d{2}-\d{2}(?:(?:[T ]| {2}(?=\d)|, (?=\d))\d{2}| {2}\d(?=:)):\d{2}(?::\d{2})?+"
+    # (and loguru's README example, "{time:YYYY-MM-DD at HH:mm:ss}": "2026-12-02 at 02:55:50")
+    ("iso", (r"\d{4}-\d{2}-\d{2}(?:(?:[T ]| {2}(?=\d)|, (?=\d)| at (?=\d))\d{2}"
+             r"| {2}\d(?=:)):\d{2}(?::\d{2})?+"
              r"(?:[.,](?:\d{1,9}|%f))?+(?:Z|[+-]\d{2}:?\d{2}| (?:UTC|GMT)(?![\w.-]))?(?!\d)")),
     ("slash-ymd", (r"\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,](?:\d{1,9}|%f))?+"
                    + _ZONE + r"(?!\d)")),
@@ -144,6 +146,11 @@ def time_piece(values: list[str], form: str) -> tuple[str, str | None]:
         if datefmt is None:  # logging's default shape, but for the hour
             template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
         return template, datefmt.replace("%H", "%k", 1)
+    if form == "iso" and sample[10:14] == " at ":  # loguru's README: "2026-12-02 at 02:55:50"
+        template, datefmt = time_piece([sample[:10] + " " + sample[14:]], form)
+        if datefmt is None:  # logging's default shape, but for the word
+            template, datefmt = "%(asctime)s,%(msecs)03d", "%Y-%m-%d %H:%M:%S"
+        return template, datefmt.replace("%d ", "%d at ", 1)
     if form == "iso" and sample[10:12] in ("  ", ", "):  # apt's "2025-06-24  14:36:25",
         # Airflow's "2025-06-24, 14:36:25 UTC": the ISO shape with a mark before the time
         template, datefmt = time_piece([sample[:10] + sample[11:]], form)

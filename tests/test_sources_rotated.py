@@ -62,6 +62,25 @@ def test_timed_rotating_suffixes_sort_by_date(tmp_path):
                        "app.log.2024-01-03_04-05-06", "app.log"]
 
 
+def test_loguru_rotation_names_before_the_extension(tmp_path):
+    # loguru's rotation="..." renames app.log to app.2026-12-02_10-00-00_123456.log
+    from loguru import logger
+
+    handle = logger.add(tmp_path / "app.log", rotation="2 KB", format="{time} {level} {message}")
+    try:
+        for k in range(200):
+            logger.info("record {} of the rotated set", k)
+    finally:
+        logger.remove(handle)
+    names = sorted(os.listdir(tmp_path))
+    assert len(names) > 3 and all(n.startswith("app.") and n.endswith(".log") for n in names)
+    members = find_rotated_set(str(tmp_path / "app.log"))
+    assert len(members) == len(names) and members[-1] == str(tmp_path / "app.log")
+    text = b"".join((tmp_path / m).read_bytes() for m in members).decode()
+    assert [int(line.split(" record ")[1].split()[0]) for line in text.splitlines()] == list(
+        range(200))  # oldest first: every record once, in order
+
+
 def test_order_rotated_groups_a_shell_expansion():
     paths = ["b.log", "a.log.10", "a.log", "a.log.2.gz", "b.log.1", "c.jsonl", "a.log.9"]
     random.Random(1).shuffle(paths)

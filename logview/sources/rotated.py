@@ -31,12 +31,13 @@ _CHUNK = 1 << 20
 
 # A rotation suffix after the base name: .N (RotatingFileHandler, logrotate), -YYYYMMDD[HH...]
 # (logrotate dateext), .YYYY-MM-DD[_HH[-MM[-SS]]] (TimedRotatingFileHandler), each optionally
-# compressed.
+# compressed. It may also stand before the live file's extension: loguru names its rotated
+# files app.2026-12-02_10-00-00_123456.log beside app.log (``_INFIX``).
 _SUFFIX = re.compile(
     r"""^(?P<base>.+?)
     (?:
         \.(?P<num>\d{1,6})
-      | [-.](?P<date>\d{4}-?\d{2}-?\d{2}(?:[_T-]?\d{2}(?:[-:]?\d{2}(?:[-:]?\d{2})?)?)?(?:-\d+)?)
+      | [-.](?P<date>\d{4}-?\d{2}-?\d{2}(?:[_T-]?\d{2}(?:[-:]?\d{2}(?:[-:]?\d{2})?)?)?(?:[-_]\d+)?)
     )
     (?:\.(?:gz|bz2|xz))?$""",
     re.VERBOSE,
@@ -56,14 +57,23 @@ def compression_of(path: str) -> str | None:
     return None
 
 
+#: A name's extension (and compression) after which a rotation suffix may stand in its stem.
+_INFIX = re.compile(r"^(?P<stem>.+?)(?P<ext>\.[A-Za-z]{2,5})(?:\.(?:gz|bz2|xz))?$")
+
+
 def _split_name(path: str) -> tuple[str, tuple]:
     """(base path, sort key) of a member; the key sorts oldest first, the live file last."""
     directory, name = os.path.split(path)
     match = _SUFFIX.match(name)
+    ext = ""
     if match is None:
-        bare = _COMPRESSED_EXT.sub("", name)
-        return os.path.join(directory, bare), (2, 0, "")
-    base = os.path.join(directory, match["base"])
+        infix = _INFIX.match(name)
+        match = _SUFFIX.match(infix["stem"]) if infix is not None else None
+        if match is None:
+            bare = _COMPRESSED_EXT.sub("", name)
+            return os.path.join(directory, bare), (2, 0, "")
+        ext = infix["ext"]  # type: ignore[index]
+    base = os.path.join(directory, match["base"] + ext)
     if match["num"] is not None:
         return base, (1, -int(match["num"]), "")
     return base, (0, 0, re.sub(r"\D", "", match["date"]))
@@ -100,7 +110,7 @@ def find_rotated_set(path: str) -> list[str]:
         raise SourceError(f"cannot list {directory or '.'}: {exc.strerror}") from exc
     members = [path]
     for entry in entries:
-        if entry == name or not entry.startswith(os.path.basename(base)):
+        if entry == name or not entry.startswith(os.path.splitext(os.path.basename(base))[0]):
             continue
         candidate = os.path.join(directory, entry)
         if _split_name(candidate)[0] == base and os.path.isfile(candidate):

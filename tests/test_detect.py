@@ -231,6 +231,16 @@ def _sample_for(fmt: LogFormat) -> bytes | None:
         from tests.test_postgres_format import DEBIAN
 
         return DEBIAN.encode()
+    if fmt.name == "request-lines":  # uvicorn's own AccessFormatter, as its worker writes
+        import uvicorn.logging  # them under gunicorn (no level prefix)
+
+        access = logging.Handler()
+        access.setFormatter(uvicorn.logging.AccessFormatter(
+            '%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False))
+        return "".join(access.format(logging.LogRecord(
+            "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5000", "GET", f"/items/{i}", "1.1", (200, 404, 500)[i % 3]), None))
+            + "\n" for i in range(40)).encode()
     if fmt.name == "haproxy":  # what HAProxy 2.6 wrote (test_haproxy_format)
         from tests.test_haproxy_format import HTTP
 

@@ -31,7 +31,14 @@ import numpy as np
 from logview.columns import column_positions, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, gate_literals, lacks, required_literals
-from logview.query.prefilter import ALWAYS_CANDIDATE_RE, ALWAYS_CANDIDATES, Prefilter, Scans
+from logview.query.prefilter import (
+    ALWAYS_CANDIDATE_RE,
+    ALWAYS_CANDIDATES,
+    Prefilter,
+    Scans,
+    loggers_safe,
+    redaction_safe,
+)
 from logview.record import (
     LEVEL_ALIASES,
     FieldsOnly,
@@ -185,51 +192,6 @@ class RegexNeedle:
 
 #: Records holding an escape introducer are always candidates (see ``Prefilter.may_match``).
 _ESCAPED = GroupMatcher(ALWAYS_CANDIDATE_RE, tuple((mark, False) for mark in ALWAYS_CANDIDATES))
-
-
-def redaction_safe(prefilter: Prefilter | None, redactor: Redactor | None) -> Prefilter | None:
-    """The groups of ``prefilter`` that stay necessary when the query reads redacted text.
-
-    A literal found in redacted text lies in a piece the rules left alone (so the raw bytes
-    hold it), unless it overlaps a marker (``Redactor.touches_marker``): a group with such a
-    literal, or one given only as a regex, is dropped. An AND with fewer groups still admits
-    every match; no group left is no byte-level condition.
-    """
-    if prefilter is None or redactor is None or redactor.search_original:
-        return prefilter
-    if not prefilter.alternatives:
-        return None
-    # A group found by its regex (a field's value) may read text that redaction changes.
-    keep = [i for i, alts in enumerate(prefilter.alternatives)
-            if isinstance(alts, tuple) and not any(redactor.touches_marker(text.decode("utf-8", "replace"))
-                       for text, _ in alts)]
-    if not keep:
-        return None
-    if len(keep) == len(prefilter.groups):
-        return prefilter
-    return Prefilter([prefilter.groups[i] for i in keep],
-                     [prefilter.alternatives[i] for i in keep], prefilter.admit)
-
-
-def loggers_safe(prefilter: Prefilter | None, made: frozenset[str]) -> Prefilter | None:
-    """The groups of ``prefilter`` that stay necessary when the parser gives records logger
-    names their bytes do not hold (``LogFormat.made_loggers``): a term on the logger or on
-    free text (which reads the logger too) holds for such a record without its bytes
-    holding the literal, so a group with a literal found in one of those names (any case)
-    is dropped."""
-    if prefilter is None or not made:
-        return prefilter
-    names = [name.lower() for name in made]
-    keep = [i for i, alts in enumerate(prefilter.alternatives)
-            if not isinstance(alts, tuple) or not any(
-                text.decode("utf-8", "replace").lower() in name
-                for text, _ in alts for name in names)]
-    if not keep:
-        return None
-    if len(keep) == len(prefilter.groups):
-        return prefilter
-    return Prefilter([prefilter.groups[i] for i in keep],
-                     [prefilter.alternatives[i] for i in keep], prefilter.admit)
 
 
 def query_prefilter(fmt: LogFormat, query: QueryLike,

@@ -51,7 +51,7 @@ class LogFormat(ABC):
     fields_named: frozenset[str] | None = None
     #: Logger names the parser gives records whose bytes do not hold them (uvicorn's
     #: ``uvicorn.access``, PostgreSQL's ``postgres``): a logger or text term that such a name
-    #: may satisfy is not looked for in the bytes (``scan.loggers_safe``).
+    #: may satisfy is not looked for in the bytes (``query.prefilter.loggers_safe``).
     made_loggers: frozenset[str] = frozenset()
     #: Any line but a traceback's starts a record (plain text; uvicorn's console output):
     #: ``is_start`` then says nothing of whether a line is this format's own.

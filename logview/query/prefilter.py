@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from logview.query.value_needles import field_pattern
 
 # _ALIASES: every level spelling level_from_name accepts
 from logview.record import _ALIASES, ESCAPE_BYTES, ESCAPE_BYTES_RE, LEVELS, holds_escape
+
+if TYPE_CHECKING:
+    from logview.redact import Redactor
 
 #: Characters some JSON/logfmt encoders escape (quotes, backslash, HTML-safe <>&', the slash
 #: PHP escapes). A needle containing one may not appear verbatim in escaped raw bytes.
@@ -337,3 +341,48 @@ def regex_literal(pattern: str, flags: int) -> TextNeedle | None:
     if len(best) < 2:
         return None
     return TextNeedle(best, ignorecase=ignorecase, from_unicode_regex=ignorecase)
+
+
+def redaction_safe(prefilter: Prefilter | None, redactor: Redactor | None) -> Prefilter | None:
+    """The groups of ``prefilter`` that stay necessary when the query reads redacted text.
+
+    A literal found in redacted text lies in a piece the rules left alone (so the raw bytes
+    hold it), unless it overlaps a marker (``Redactor.touches_marker``): a group with such a
+    literal, or one given only as a regex, is dropped. An AND with fewer groups still admits
+    every match; no group left is no byte-level condition.
+    """
+    if prefilter is None or redactor is None or redactor.search_original:
+        return prefilter
+    if not prefilter.alternatives:
+        return None
+    # A group found by its regex (a field's value) may read text that redaction changes.
+    keep = [i for i, alts in enumerate(prefilter.alternatives)
+            if isinstance(alts, tuple) and not any(redactor.touches_marker(text.decode("utf-8", "replace"))
+                       for text, _ in alts)]
+    return _kept(prefilter, keep)
+
+
+def _kept(prefilter: Prefilter, keep: list[int]) -> Prefilter | None:
+    """``prefilter`` with only the groups at ``keep`` (None: no byte-level condition left)."""
+    if not keep:
+        return None
+    if len(keep) == len(prefilter.groups):
+        return prefilter
+    return Prefilter([prefilter.groups[i] for i in keep],
+                     [prefilter.alternatives[i] for i in keep], prefilter.admit)
+
+
+def loggers_safe(prefilter: Prefilter | None, made: frozenset[str]) -> Prefilter | None:
+    """The groups of ``prefilter`` that stay necessary when the parser gives records logger
+    names their bytes do not hold (``LogFormat.made_loggers``): a term on the logger or on
+    free text (which reads the logger too) holds for such a record without its bytes
+    holding the literal, so a group with a literal found in one of those names (any case)
+    is dropped."""
+    if prefilter is None or not made:
+        return prefilter
+    names = [name.lower() for name in made]
+    keep = [i for i, alts in enumerate(prefilter.alternatives)
+            if not isinstance(alts, tuple) or not any(
+                text.decode("utf-8", "replace").lower() in name
+                for text, _ in alts for name in names)]
+    return _kept(prefilter, keep)

@@ -154,7 +154,6 @@ class RequestLineFormat(LogFormat):
         "(?P<request>", "(?:").replace("(?P<status>", "(?:").encode("ascii") + rb"[\r]?$")
     level_text = False
     has_time = False
-    #: A line of this shape is one record, whatever is around it.
     certain_lines = True
 
     def is_start(self, line: str) -> bool:

@@ -56,6 +56,10 @@ class LogFormat(ABC):
     #: Any line but a traceback's starts a record (plain text; uvicorn's console output):
     #: ``is_start`` then says nothing of whether a line is this format's own.
     starts_any_line: bool = False
+    #: A line this format starts is one record for certain, whatever is around it (a shape
+    #: that leaves no doubt): it may be another format's second without a time
+    #: (``union.second_format``).
+    certain_lines: bool = False
     #: Fields are the keys of JSON objects, written ``"key": value``: a field comparison
     #: (``status>=500``) may look for its key and the values it accepts
     #: (``query.value_needles``).

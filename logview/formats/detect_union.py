@@ -27,8 +27,9 @@ __all__ = ["lines_between_access_lines", "plain_with_template", "with_second"]
 
 def with_second(best: Detection, starts: list[str]) -> Detection:
     """``best`` and a second text format in one (``formats.union``) when the start lines
-    ``best`` leaves are another format's records, each with a time (gunicorn's access lines
-    between its error lines); else ``best``."""
+    ``best`` leaves are another format's records, each with a time or of a shape that
+    leaves no doubt (gunicorn's access lines between its error lines, uvicorn's worker's
+    request lines); else ``best``."""
     fmt = best.format
     if best.kind not in ("named", "inferred", "generic") or best.fitted >= best.total:
         return best

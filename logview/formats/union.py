@@ -106,13 +106,14 @@ def second_format(first: LogFormat, starts: list[str], named: bool,
     ``starts`` are the sample's start lines; ``candidate`` is what detection found for the
     ones ``first`` does not start (``named``: a known or user format, not an inferred one).
     It qualifies when it starts at least ``MIN_LINES`` of them (one for a named format) and
-    reads a time from every one it starts, and it starts none of ``first``'s lines (then the
-    two are one format read twice).
+    reads a time from every one it starts (or its lines are records for certain,
+    ``certain_lines``), and it starts none of ``first``'s lines (then the two are one format
+    read twice).
     """
     if candidate is None or candidate.start_pattern is None or first.start_pattern is None:
         return None
     # (a line of a shape that leaves no doubt needs no time to be a record of its own)
-    certain = getattr(candidate, "certain_lines", False)
+    certain = candidate.certain_lines
     if not getattr(candidate, "has_time", False) and not certain:
         return None
     rest = [line for line in starts if not first.is_start(line) and not is_continuation(line)]

@@ -31,6 +31,27 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
+@pytest.fixture(autouse=True)
+def _pressed_keys_are_handled(monkeypatch):
+    """``pilot.press`` returns once the app has handled the keys: the app routes keys one by
+    one (``tui/key_order.py``), and on a loaded machine the last one could still be waiting
+    its turn when ``press`` returned, so a test asserting the key's effect at once failed."""
+    from textual.pilot import Pilot
+
+    press = Pilot.press
+
+    async def press_and_wait(self, *keys: str) -> None:
+        await press(self, *keys)
+        sequencer = getattr(self.app, "key_sequencer", None)
+        if sequencer is None or not sequencer.is_open:
+            return  # (keys typed before the screen is ready stay held: tests look at that)
+        deadline = time.monotonic() + 5.0
+        while sequencer.pending and time.monotonic() < deadline:
+            await self.pause(0.01)
+
+    monkeypatch.setattr(Pilot, "press", press_and_wait)
+
+
 LINE_RE = re.compile(
     r"(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?P<level>[A-Z]+) (?P<logger>\S+): (?P<msg>.*)",
     re.DOTALL,

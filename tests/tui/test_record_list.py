@@ -125,10 +125,10 @@ async def test_wrap_toggle_shows_the_whole_cursor_record(make_store):
     async with app.run_test(size=(80, 24)) as pilot:
         records = await loaded(pilot, app, 8)
         await pilot.press("up", "up", "backslash")
-        assert records.wrap
+        await until(pilot, lambda: records.wrap)  # (keys may wait their turn under load)
         await until(pilot, lambda: "ValueError: bad value" in screen_text(app))
         await pilot.press("backslash")
-        assert not records.wrap
+        await until(pilot, lambda: not records.wrap)
         await until(pilot, lambda: "ValueError: bad value" not in screen_text(app))
 
 

@@ -71,9 +71,10 @@ async def test_the_level_bar_counts_the_whole_table_and_a_query_finds_an_older_r
             await until(pilot, lambda: records.length == WINDOW, timeout=15)
             # 200 rows on the server, 50 loaded: the bar counts the server's.
             await until(pilot, lambda: bar.counts == [0, 180, 19, 1, 0], timeout=15)
-            assert "counts: server, 200 rows" in _status(app)
+            await until(pilot, lambda: "counts: server, 200 rows" in _status(app))
             tree = app.screen.query_one(LoggerTree)
-            assert (tree.counts["app"], tree.counts["app.disk"]) == (200, 1)
+            await until(pilot, lambda: (tree.counts.get("app"), tree.counts.get("app.disk"))
+                        == (200, 1))
             assert "rare disk failure" not in _messages(store)
 
             app.screen.query_one(QueryBar).submit("level>=ERROR")
@@ -81,7 +82,7 @@ async def test_the_level_bar_counts_the_whole_table_and_a_query_finds_an_older_r
             await until(pilot, lambda: records.length == 1 and records.positions is not None
                         and len(records.positions) == 1, timeout=15)
             await until(pilot, lambda: bar.counts == [0, 0, 0, 1, 0], timeout=15)
-            assert "counts: server, 1 row" in _status(app)
+            await until(pilot, lambda: "counts: server, 1 row" in _status(app))
 
             # A word beyond ASCII is filtered here only: the rows loaded are counted.
             app.screen.query_one(QueryBar).submit("-row")

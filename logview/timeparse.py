@@ -6,12 +6,14 @@ import math
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-_MONTHS = {
+#: English month abbreviations (lower-case) -> month number.
+MONTH_NUMBERS = {
     m: i
     for i, m in enumerate(
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
     )
 }
+_MONTHS = MONTH_NUMBERS
 
 _BSD_RE = re.compile(  # syslog: "Jan  2 03:04:05" (optionally with a year or fraction)
     r"([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?$"

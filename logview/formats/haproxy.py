@@ -24,11 +24,10 @@ from datetime import datetime
 from logview.formats.access import level_of_status, request_fields
 from logview.formats.base import LogFormat, PlainFormat
 from logview.record import Record, level_from_name
+from logview.timeparse import MONTH_NUMBERS
 
 __all__ = ["HaproxyFormat"]
 
-_MONTHS = {name: k for k, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _LOG = re.compile(
     r"(?P<client>[^\s\[]+):(?P<port>\d{1,5}) \[(?P<day>\d\d)/(?P<month>[A-Z][a-z]{2})/"
     r"(?P<year>\d{4}):(?P<clock>\d\d:\d\d:\d\d)(?:\.(?P<ms>\d{3}))?\] "
@@ -101,7 +100,8 @@ def _log_record(m: re.Match[str], line: str, rest: str) -> Record:
     record.time_text = line[m.start("day"):m.end("ms") if m["ms"] else m.end("clock")]
     try:
         hour, minute, second = (int(part) for part in m["clock"].split(":"))
-        record.time = datetime(int(m["year"]), _MONTHS[m["month"]], int(m["day"]), hour,
+        month = MONTH_NUMBERS[m["month"].lower()]
+        record.time = datetime(int(m["year"]), month, int(m["day"]), hour,
                                minute, second, int(m["ms"] or 0) * 1000)
     except (KeyError, ValueError):
         record.time = None

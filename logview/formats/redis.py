@@ -4,8 +4,9 @@ cache next to many Python services (celery, rq, django-redis).
 Since Redis 3 a line is ``pid:role DD Mon YYYY HH:MM:SS.mmm MARK message``: the role is the
 process's (``M`` master, ``S`` replica, ``C`` a child such as the RDB writer, ``X``
 sentinel) and the mark the level (``.`` debug, ``-`` verbose, ``*`` notice, ``#``
-warning: read as DEBUG, INFO, NOTICE and WARNING, as lnav reads them). Redis 2 wrote ``[pid] DD Mon HH:MM:SS.mmm MARK message`` (no year, no role). Read as
-a template, the mark stayed in the message and no record had a level.
+warning: read as DEBUG, INFO, NOTICE and WARNING, as lnav reads them). Redis 2 wrote
+``[pid] DD Mon HH:MM:SS.mmm MARK message`` (no year, no role). Read as a template, the mark
+stayed in the message and no record had a level.
 
 A configuration error is a block of lines without that head, opened by ``*** FATAL CONFIG
 FILE ERROR (Redis 7.0.15) ***``: that line starts a CRITICAL record and the block's lines
@@ -19,13 +20,11 @@ from datetime import datetime
 
 from logview.formats.base import LogFormat
 from logview.record import Record, level_from_name
-from logview.timeparse import parse_time
+from logview.timeparse import MONTH_NUMBERS, parse_time
 
 __all__ = ["RedisFormat"]
 
-_MONTHS = {name: k for k, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-_MONTH = "|".join(_MONTHS)
+_MONTH = "|".join(name.title() for name in MONTH_NUMBERS)
 _HEAD = (rf"(?:(?P<pid>\d{{1,10}}):(?P<role>[MSCX]) (?P<day>\d\d) (?P<month>{_MONTH}) "
          rf"(?P<year>\d{{4}})|\[(?P<old_pid>\d{{1,10}})\] (?P<old_day>\d\d) "
          rf"(?P<old_month>{_MONTH})) (?P<clock>\d\d:\d\d:\d\d(?:\.\d{{1,6}})?) "
@@ -83,7 +82,8 @@ def _time(head: re.Match[str]) -> datetime | None:
         try:
             seconds, _, fraction = clock.partition(".")
             hour, minute, second = (int(part) for part in seconds.split(":"))
-            return datetime(int(head["year"]), _MONTHS[head["month"]], int(head["day"]), hour,
+            month = MONTH_NUMBERS[head["month"].lower()]
+            return datetime(int(head["year"]), month, int(head["day"]), hour,
                             minute, second, int(fraction.ljust(6, "0")) if fraction else 0)
         except ValueError:
             return None

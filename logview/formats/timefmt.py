@@ -12,13 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 from logview.formats.base import FormatError
+from logview.timeparse import MONTH_NUMBERS
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
-}
+_MONTHS = MONTH_NUMBERS
 _NAME = r"[^\W\d_][^\s\d,:;/]*?\.?"  # a (possibly localised) day or month name
 
 #: Directive -> (regex, component name or None). C/POSIX locale shapes.

@@ -14,9 +14,10 @@ every look, as ``tail -F`` does). What polling cannot do: see a file that took t
 was rotated away and deleted between two looks (read from its compressed copy if logrotate's
 ``compress`` made one, else lost). Such files cannot be counted, but the look that follows
 shows that it may have happened (``turnovers``): the file that had the followed name at the
-look before, when rotated names were there too, is under none of the names now, so it went
-through all of them and was deleted: at least as many rotations as names came in between, and
-the files in between may have been deleted unread. (That file is held open, by the reader or
+look before, when rotated names were there too (at that look or this one), is under none of the
+names now, so it went through all of them and was deleted: at least as many rotations as names
+came in between, and the files in between may have been deleted unread. (With no rotated name
+at either look, the name was only deleted and made anew.) (That file is held open, by the reader or
 as a pin, so its inode cannot be a new file's; the others' can.)
 """
 
@@ -44,6 +45,7 @@ class NamePoller:
         self.siblings = siblings
         self._last: tuple[int, ...] | None = None
         self._seen: dict[str, int] | None = None  # name -> the inode last found under it
+        self._size = -1  # the followed name's size at the last look
         self._rotated = threading.Event()  # a look found a new file
         self._lock = threading.Lock()
         self.fast_until = 0.0
@@ -97,7 +99,8 @@ class NamePoller:
         with self._lock:
             if self._seen is not None:  # (the first look: what is there is known)
                 was = self._seen.get(siblings.base)
-                if len(self._seen) > 1 and was is not None and was not in seen.values():
+                rotated_names = len(self._seen) > 1 or len(seen) > 1
+                if rotated_names and was is not None and was not in seen.values():
                     self.turnovers += 1
                 new = [name for name, inode in seen.items() if self._seen.get(name) != inode]
                 for name in new:
@@ -106,6 +109,17 @@ class NamePoller:
                     self.fast_until = time.monotonic() + FAST_SECONDS
                     self._rotated.set()
             self._seen = seen
+        # A name being written may be rotated in the next milliseconds: fast looks from the
+        # first look that sees it grow (not only from the reader's next wait, which may be a
+        # slow look away).
+        try:
+            size = os.stat(self.path).st_size
+        except OSError:
+            size = -1
+        if size != self._size:
+            if self._size >= 0 and size >= 0:
+                self.fast_until = time.monotonic() + FAST_SECONDS
+            self._size = size
 
     def take_turnovers(self) -> int:
         """Turnovers (see the module) since the last call."""
@@ -126,6 +140,9 @@ class _Looker:
         self._pollers: set[NamePoller] = set()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        #: The longest this thread overslept a wait, in seconds: a machine that keeps it
+        #: waiting longer than a rotated file lives can lose the file (said by ``turnovers``).
+        self.late = 0.0
 
     def add(self, poller: NamePoller) -> None:
         with self._lock:
@@ -155,7 +172,9 @@ class _Looker:
             self._look_once(pollers)
             now = time.monotonic()
             fast = any(now < poller.fast_until for poller in pollers)
-            self._wake.wait(FAST_INTERVAL if fast else POLL_INTERVAL)
+            interval = FAST_INTERVAL if fast else POLL_INTERVAL
+            if not self._wake.wait(interval):
+                self.late = max(self.late, time.monotonic() - now - interval)
             self._wake.clear()
 
     @staticmethod

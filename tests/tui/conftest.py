@@ -48,6 +48,7 @@ def _pressed_keys_are_handled(monkeypatch):
         deadline = time.monotonic() + 5.0
         while sequencer.pending and time.monotonic() < deadline:
             await self.pause(0.01)
+        await self.pause()  # (and the messages the last key posted: an Input's Changed)
 
     monkeypatch.setattr(Pilot, "press", press_and_wait)
 

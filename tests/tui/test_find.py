@@ -198,7 +198,9 @@ async def test_find_shows_errors_like_the_filter(make_store):
         await _loaded(pilot, app, 20)
         await pilot.press("slash", *"level>=LOUD")
         bar = _bar(app)
-        assert bar.has_class("-invalid") and "unknown level" in screen_text(app)
+        # (the bar checks the text when its Changed message is handled, after the key)
+        await until(pilot, lambda: bar.has_class("-invalid")
+                    and "unknown level" in screen_text(app))
         await pilot.press("enter")
         assert app.screen.find_hits is None
 

@@ -127,6 +127,17 @@ def find_all(buf: bytes, literals: tuple[bytes, ...]) -> list[int]:
     return found
 
 
+def marked(buf: bytes, marks: tuple[bytes, ...], starts: np.ndarray) -> np.ndarray:
+    """Indexes ``j`` (sorted, distinct) of the lines or records starting at ``starts``
+    (offsets into ``buf``, sorted) whose bytes up to the next start hold one of ``marks``; a
+    mark whose rarest byte pairs ``buf`` lacks costs no pass (``lacks``)."""
+    hits = find_all(buf, tuple(mark for mark in marks if not lacks(buf, (mark,))))
+    if not hits:
+        return np.empty(0, dtype=np.int64)
+    where = np.searchsorted(starts, np.array(hits, dtype=np.int64), side="right") - 1
+    return np.unique(where[where >= 0])
+
+
 def lacks(buf: bytes, literals: tuple[bytes, ...], *, by_pairs: bool = True) -> bool:
     """Whether ``buf`` cannot hold any of ``literals``: each misses a byte of its own in it
     (one ``memchr`` a distinct byte, which stops at the first it finds) or, in a big chunk and

@@ -77,7 +77,8 @@ class QueryLike(Protocol):
     def prefilter(self, *, level_text: bool, json_escaped: bool,
                   level_case: str | None = None,
                   fields_named: frozenset[str] | None = None, json_fields: bool = False,
-                  level_pattern: Any = None) -> Prefilter | None: ...
+                  level_pattern: Any = None,
+                  level_marks: tuple[tuple[int, str], ...] = ()) -> Prefilter | None: ...
 
 
 class RecordTest:
@@ -206,7 +207,8 @@ def query_prefilter(fmt: LogFormat, query: QueryLike,
     prefilter = query.prefilter(level_text=level_text, json_escaped=fmt.json_escaped,
                                 level_case=fmt.level_case if level_text else None,
                                 fields_named=fmt.fields_named, json_fields=fmt.json_fields,
-                                level_pattern=None if unlisted else fmt.level_pattern)
+                                level_pattern=None if unlisted else fmt.level_pattern,
+                                level_marks=fmt.level_marks)
     prefilter = loggers_safe(redaction_safe(prefilter, redactor), fmt.made_loggers)
     if prefilter is not None and fmt.opaque_text:
         prefilter = prefilter.admitting(fmt.opaque_text)

@@ -108,12 +108,15 @@ class StandInQuery:
     def prefilter(self, *, level_text: bool, json_escaped: bool,
                   level_case: str | None = None,
                   fields_named: frozenset[str] | None = None, json_fields: bool = False,
-                  level_pattern: object = None) -> Prefilter | None:
+                  level_pattern: object = None,
+                  level_marks: tuple[tuple[int, str], ...] = ()) -> Prefilter | None:
         if not self.use_prefilter:
             return None
         groups = [re.compile(re.escape(w.encode())) for w in self.words]
         if self.min_level >= logging.ERROR and level_text:
-            groups.append(re.compile(rb"\b(?:ERROR|CRITICAL|FATAL)\b"))
+            marks = b"".join(b"|" + re.escape(text.encode()) for number, text in level_marks
+                             if number >= self.min_level)
+            groups.append(re.compile(rb"\b(?:ERROR|CRITICAL|FATAL)\b" + marks))
         return Prefilter(groups) if groups else None
 
 

@@ -42,6 +42,14 @@ class LogFormat(ABC):
     #: The record's text is JSON-escaped in the bytes (``"`` as ``\"``, non-ASCII as
     #: ``\uXXXX``): needles are escaped alike.
     json_escaped: bool = False
+    #: Literals one of which every line this format starts holds: as a union's second format
+    #: (``formats.union``) its lines are found by them, and the first format's own start test
+    #: keeps its speed (``boundaries.StartDetector``). Empty: no such literals.
+    start_marks: tuple[bytes, ...] = ()
+    #: (level number, text) pairs: a record at that level whose bytes hold no level name
+    #: holds the text instead (the interpreter's ``Fatal Python error: `` for CRITICAL,
+    #: ``formats.python_stderr``): a level query looks for it beside the names.
+    level_marks: tuple[tuple[int, str], ...] = ()
     #: Byte markers of records whose text the bytes do not show as such (journald's message
     #: as an array of byte values): a record holding one is always a candidate.
     opaque_text: tuple[bytes, ...] = ()

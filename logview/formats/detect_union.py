@@ -20,6 +20,7 @@ from logview.formats.detect import (
     score_formats,
 )
 from logview.formats.generic import GenericFormat
+from logview.formats.python_stderr import PythonStderrFormat
 from logview.formats.union import MIN_LINES, UnionFormat, second_format, union_pattern
 
 __all__ = ["lines_between_access_lines", "plain_with_template", "with_second"]
@@ -29,7 +30,8 @@ def with_second(best: Detection, starts: list[str]) -> Detection:
     """``best`` and a second text format in one (``formats.union``) when the start lines
     ``best`` leaves are another format's records, each with a time or of a shape that
     leaves no doubt (gunicorn's access lines between its error lines, uvicorn's worker's
-    request lines); else ``best``."""
+    request lines, the interpreter's warnings and crashes on a service's stderr); else
+    ``best``."""
     fmt = best.format
     if best.kind not in ("named", "inferred", "generic") or best.fitted >= best.total:
         return best
@@ -48,6 +50,9 @@ def with_second(best: Detection, starts: list[str]) -> Detection:
                      if score > 0 and c.tier >= SYSLOG_TIER and c.name != found.label),
                     key=lambda item: item[:3], reverse=True)
     tried.extend((c.make(None), c.name, True) for *_, c in ranked)
+    # the interpreter's own lines on a service's stderr (warnings, crashes): never a log's
+    # main format, so not among the candidates above
+    tried.append((PythonStderrFormat(), PythonStderrFormat.name, True))
     for candidate, label, named in tried:
         second = second_format(fmt, starts, named, candidate)
         if second is None or second.start_pattern is None:

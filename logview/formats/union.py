@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 from logview.formats.base import LogFormat
 from logview.formats.linewise import is_continuation
+from logview.needles import marked
 from logview.record import Record
 
 __all__ = ["MIN_LINES", "UnionFormat", "second_format", "union_pattern"]
@@ -69,10 +70,13 @@ class UnionFormat(LogFormat):
         self.datefmt: str | None = getattr(first, "datefmt", None)
         # What the scanner may rely on holds only where it holds for both.
         self.level_text = first.level_text and second.level_text
+        self.opaque_text = first.opaque_text + second.opaque_text
+        self.level_marks = first.level_marks + second.level_marks
         self.made_loggers = first.made_loggers | second.made_loggers
         self.has_time = bool(getattr(first, "has_time", False)
                              and getattr(second, "has_time", False))
         self.prints_raw = first.prints_raw and second.prints_raw
+        self._walker: _MarkedWalker | None | bool = False  # (built on first use)
         levels = {**second.custom_levels, **first.custom_levels}
         self.custom_levels: Mapping[str, int] = MappingProxyType(levels)
 
@@ -87,6 +91,15 @@ class UnionFormat(LogFormat):
     def is_start(self, line: str) -> bool:
         return self.first.is_start(line) or self.second.is_start(line)
 
+    def column_walker(self):
+        """The first format's walker, when the second's lines are found by their marks
+        (``start_marks``): the records those open are parsed, the others walked."""
+        if self._walker is False:
+            marks, pattern = self.second.start_marks, self.second.start_pattern
+            walker = self.first.column_walker() if marks and pattern is not None else None
+            self._walker = None if walker is None else _MarkedWalker(walker, marks, pattern)
+        return self._walker
+
     def parse(self, text: str) -> Record:
         first_line = text.partition("\n")[0]
         if not self.first.is_start(first_line) and self.second.is_start(first_line):
@@ -97,6 +110,29 @@ class UnionFormat(LogFormat):
         if not lines:
             return 0.0
         return sum(1 for line in lines if self.is_start(line)) / len(lines)
+
+
+class _MarkedWalker:
+    """A column walker whose records opened by the second format's lines are left to the
+    parser: its marks are looked for, and each record a mark is in whose first line the second
+    format starts is not ok (``HeaderColumns.ok``)."""
+
+    def __init__(self, walker, marks: tuple[bytes, ...], pattern: re.Pattern[bytes]) -> None:
+        self._walker = walker
+        self._marks = marks
+        self._match = pattern.match
+
+    def __getattr__(self, name: str):
+        return getattr(self._walker, name)  # (``walk_bytes`` and the like)
+
+    def read(self, buf: bytes, starts):
+        got = self._walker.read(buf, starts)
+        for j in marked(buf, self._marks, starts).tolist():
+            s = int(starts[j])
+            e = buf.find(b"\n", s)
+            if got.ok[j] and self._match(buf, s, len(buf) if e < 0 else e) is not None:
+                got.ok[j] = False
+        return got
 
 
 def second_format(first: LogFormat, starts: list[str], named: bool,

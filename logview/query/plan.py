@@ -246,16 +246,18 @@ def highlights(node: Node) -> list[re.Pattern[str]]:
 def groups(
     node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None,
     fields_named: frozenset[str] | None = None, json_fields: bool = False,
-    level_pattern: LevelPattern | None = None,
+    level_pattern: LevelPattern | None = None, level_marks: tuple[tuple[int, str], ...] = (),
 ) -> list[Group]:
     """The AND of needle groups every match of ``node`` satisfies (possibly none)."""
-    facts = (level_text, json_escaped, level_case, fields_named, json_fields, level_pattern)
+    facts = (level_text, json_escaped, level_case, fields_named, json_fields, level_pattern,
+             level_marks)
     if isinstance(node, Term):
         if node.needle is None:
             return []
         group = needle_group(node.needle, level_text=level_text, json_escaped=json_escaped,
                              level_case=level_case, fields_named=fields_named,
-                             json_fields=json_fields, level_pattern=level_pattern)
+                             json_fields=json_fields, level_pattern=level_pattern,
+                             level_marks=level_marks)
         return [] if group is None else [group]
     if isinstance(node, NotNode):
         return []
@@ -273,10 +275,10 @@ def groups(
 def build_prefilter(
     node: Node, level_text: bool, json_escaped: bool, level_case: str | None = None,
     fields_named: frozenset[str] | None = None, json_fields: bool = False,
-    level_pattern: LevelPattern | None = None,
+    level_pattern: LevelPattern | None = None, level_marks: tuple[tuple[int, str], ...] = (),
 ) -> Prefilter | None:
     found = set(groups(node, level_text, json_escaped, level_case, fields_named, json_fields,
-                       level_pattern))
+                       level_pattern, level_marks))
     # A group that is a superset of another one is implied by it.
     kept = [g for g in found if not (isinstance(g, frozenset) and any(
         isinstance(other, frozenset) and other < g for other in found))]
@@ -317,7 +319,7 @@ class Query:
     def prefilter(
         self, *, level_text: bool, json_escaped: bool, level_case: str | None = None,
         fields_named: frozenset[str] | None = None, json_fields: bool = False,
-        level_pattern: LevelPattern | None = None,
+        level_pattern: LevelPattern | None = None, level_marks: tuple[tuple[int, str], ...] = (),
     ) -> Prefilter | None:
         """A necessary condition on raw bytes, or None when the query gives none.
 
@@ -330,9 +332,11 @@ class Query:
         field term looks for its key. ``json_fields``: fields are the keys of JSON objects, so
         a field's comparison looks for its key and the values it accepts. ``level_pattern``:
         the format's regex of the level values a level comparison accepts (levels written as
-        numbers or under a known key), when ``level_text`` is False.
+        numbers or under a known key), when ``level_text`` is False. ``level_marks``: (level
+        number, text) pairs, texts a record at that level holds instead of its name.
         """
-        key = (level_text, json_escaped, level_case, fields_named, json_fields, level_pattern)
+        key = (level_text, json_escaped, level_case, fields_named, json_fields, level_pattern,
+               level_marks)
         if key not in self._prefilters:
             self._prefilters[key] = (
                 None if self._root is None else build_prefilter(self._root, *key)

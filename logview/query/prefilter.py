@@ -152,7 +152,7 @@ class Prefilter:
 
 def needle_alts(
     needle: Needle, *, level_text: bool, json_escaped: bool, level_case: str | None = None,
-    fields_named: frozenset[str] | None = None,
+    fields_named: frozenset[str] | None = None, level_marks: tuple[tuple[int, str], ...] = (),
 ) -> frozenset[Alt] | None:
     """The alternatives a needle contributes under these raw-byte assumptions, or None.
 
@@ -160,6 +160,7 @@ def needle_alts(
     (made by its parser): a field's key then has a part written in the bytes. A dotted key
     walks nested objects by its parts, or parts joined (``_walk``), so every part that is no
     list index is in some key the bytes hold; the longest one is the needle.
+    ``level_marks``: the format's texts that stand for a level's name (``LogFormat``).
     """
     if isinstance(needle, FieldNeedle):
         if fields_named is None:
@@ -173,7 +174,9 @@ def needle_alts(
     if isinstance(needle, LevelNeedle):
         if not level_text:
             return None
-        return _level_alts(needle, level_case)
+        alts = _level_alts(needle, level_case)
+        marks = {(text, False) for number, text in level_marks if number in needle.levels}
+        return alts | marks if alts is not None and marks else alts
     text = needle.text
     if not text or not text.isascii() or _CONTROL_RE.search(text):
         return None
@@ -187,7 +190,7 @@ def needle_alts(
 def needle_group(
     needle: Needle, *, level_text: bool, json_escaped: bool, level_case: str | None = None,
     fields_named: frozenset[str] | None = None, json_fields: bool = False,
-    level_pattern: LevelPattern | None = None,
+    level_pattern: LevelPattern | None = None, level_marks: tuple[tuple[int, str], ...] = (),
 ) -> Group | None:
     """The group a needle contributes (see ``needle_alts``); where the format's fields are
     JSON keys (``json_fields``) a field comparison is a ``PatternGroup`` of its key and the
@@ -204,7 +207,8 @@ def needle_group(
         if scans:
             return PatternGroup(tuple(scans))
     alts = needle_alts(needle, level_text=level_text, json_escaped=json_escaped,
-                       level_case=level_case, fields_named=fields_named)
+                       level_case=level_case, fields_named=fields_named,
+                       level_marks=level_marks)
     return minimise(alts) if alts else None
 
 

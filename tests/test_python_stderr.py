@@ -1,0 +1,207 @@
+"""The interpreter's own lines on a service's stderr (``formats.python_stderr``): warnings, an
+exception in a thread, an exception that could not be raised, a crash. Each is a record of its
+own with its level, not a continuation of the log record before it; the log is written by a
+real Python process (a real segmentation fault at the end)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from logview.boundaries import RecordSplitter
+from logview.formats.detect import detect
+from logview.formats.python_stderr import PythonStderrFormat
+from logview.query import parse_query
+from logview.scan import iter_matching_records
+from logview.sources.base import StaticFileSource
+from logview.store import LogStore
+
+#: A service logging with ``FORMAT`` whose stderr also gets the interpreter's lines; it logs
+#: ``argv[2]`` filler records between them (a file big enough for the chunked scans) and
+#: dies of a segmentation fault with faulthandler on.
+PROGRAM = r"""
+import faulthandler, logging, sys, threading, warnings
+logging.basicConfig(level=logging.DEBUG, format=sys.argv[1])
+log = logging.getLogger("app.main")
+filler = int(sys.argv[2])
+def fill(tag):
+    for n in range(filler):
+        logging.getLogger("app.db" if n % 3 else "app.web").log(
+            (10, 20, 20, 30, 40)[n % 5], "%s filler %d with some words", tag, n)
+log.info("starting")
+warnings.warn("old api", DeprecationWarning)
+warnings.warn("no tls", UserWarning)
+log.info("between")
+fill("a")
+def boom():
+    raise ValueError("in thread")
+thread = threading.Thread(target=boom, name="worker-1")
+thread.start(); thread.join()
+log.warning("after thread")
+fill("b")
+class Leaky:
+    def __del__(self):
+        raise RuntimeError("in del")
+leaky = Leaky(); del leaky
+try:
+    {}["key"]
+except KeyError:
+    log.exception("logged, not stray")
+log.info("ready")
+sys.stderr.flush()
+faulthandler.enable()
+import ctypes
+ctypes.string_at(0)
+"""
+
+TEMPLATES = ["%(levelname)s:%(name)s:%(message)s",
+             "%(asctime)s - %(name)s - %(levelname)s - %(message)s",
+             "%(asctime)s [%(levelname)s] %(name)s: %(message)s"]
+
+
+def _no_core() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # (the crash leaves no core file)
+
+
+def write_log(path, template: str, filler: int) -> bytes:
+    with open(path, "wb") as err:
+        proc = subprocess.run([sys.executable, "-c", PROGRAM, template, str(filler)],
+                              check=False, stderr=err, timeout=60, cwd=path.parent,
+                              preexec_fn=_no_core)
+    assert proc.returncode < 0  # the segmentation fault
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_each_interpreter_line_is_a_record_of_its_own(tmp_path, run_main, template):
+    path = tmp_path / "app.log"
+    data = write_log(path, template, 0)
+    assert b"Fatal Python error: Segmentation fault" in data
+    status, out, _ = run_main("--print", "-o", "jsonl", str(path))
+    assert status == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    shown = [(r["level"], r["logger"], r["message"].partition("\n")[0]) for r in records]
+    assert shown[0] == ("INFO", "app.main", "starting")
+    assert shown[1][:2] == ("WARNING", "py.warnings")
+    assert shown[1][2].endswith(": DeprecationWarning: old api")
+    assert shown[2][:2] == ("WARNING", "py.warnings")
+    assert shown[2][2].endswith(": UserWarning: no tls")
+    assert shown[3] == ("INFO", "app.main", "between")
+    assert shown[4][:2] == ("ERROR", "")
+    assert shown[4][2] == "Exception in thread worker-1:"
+    assert "ValueError: in thread" in records[4]["exc"]
+    assert records[4]["fields"]["thread"] == "worker-1"
+    assert shown[5] == ("WARNING", "app.main", "after thread")
+    assert shown[6][0] == "ERROR" and shown[6][2].startswith("Exception ignored in: ")
+    assert "RuntimeError: in del" in records[6]["exc"]
+    # a traceback that logging wrote stays the logged record's
+    assert shown[7] == ("ERROR", "app.main", "logged, not stray")
+    assert "KeyError: 'key'" in records[7]["exc"]
+    assert shown[8] == ("INFO", "app.main", "ready")
+    assert shown[9] == ("CRITICAL", "", "Fatal Python error: Segmentation fault")
+    assert "most recent call first" in records[9]["exc"]
+    assert len(records) == 10
+    # (the records before the interpreter's lines no longer hold them)
+    assert all("\n" not in r["message"] for r in records if r["logger"] == "app.main")
+
+
+@pytest.mark.parametrize("template", TEMPLATES[:2])
+def test_queries_find_them_on_every_path(tmp_path, run_main, template):
+    """The chunked scans (needles, the level names' search, the column walker) find what
+    parsing every record finds: the interpreter's records carry no level name, and are
+    admitted by their marks; the index, the stream splitter and the scans cut the same
+    records."""
+    path = tmp_path / "app.log"
+    data = write_log(path, template, 30000)
+    status, out, _ = run_main("--print", "-o", "jsonl", str(path))
+    assert status == 0
+    every = [json.loads(line) for line in out.splitlines()]
+    store = LogStore(StaticFileSource(str(path)))
+    store.update()
+    assert "python-stderr" in store.format.name
+    assert len(store) == len(every)
+    splitter = RecordSplitter(store.format)
+    cut = [r.offset for k in range(0, len(data), 65536) for r in splitter.feed(data[k:k + 65536])]
+    cut += [r.offset for r in splitter.flush()]
+    assert cut == [store.index.start(i) for i in range(len(store))]
+    for text in ("level>=ERROR", "level>=WARNING", "level=CRITICAL", "logger:py.warnings",
+                 "level>=ERROR worker", "/Fatal/", "logger:app.main", "level<=INFO logger:app"):
+        query = parse_query(text)
+        want = [r["message"] for r in every if query.predicate(_record(r))]
+        assert want, text
+        status, out, _ = run_main("--print", "-o", "jsonl", "-q", text, str(path))
+        assert [json.loads(line)["message"] for line in out.splitlines()] == want, text
+        assert [r.message for r in iter_matching_records(store, query)] == want, text
+    store.close()
+
+
+def _record(r):
+    from logview.record import Record
+
+    return Record(message=r["message"], level=r["level"], levelno=r["levelno"],
+                  logger=r["logger"], exc=r["exc"], fields=r["fields"])
+
+
+def test_a_log_without_them_keeps_its_own_format():
+    """No such line in the sample: the log's format alone (its fast paths stay)."""
+    sample = b"".join(b"INFO:app.db:query %d took 3 ms\n" % n for n in range(50))
+    assert "python-stderr" not in detect(sample).format.name
+
+
+@pytest.mark.parametrize("line", [
+    "/srv/app/views.py:12: DeprecationWarning: datetime.utcnow() is deprecated",
+    "sys:1: ResourceWarning: unclosed file <_io.TextIOWrapper name='x'>",
+    "<frozen importlib._bootstrap>:241: RuntimeWarning: numpy.ndarray size changed",
+    r"C:\app\main.py:3: UserWarning: no tls",
+    "Fatal Python error: Aborted",
+    "Exception in thread Thread-3 (serve):",
+    "Exception ignored in: <function Popen.__del__ at 0x7f>",
+])
+def test_the_interpreters_shapes(line):
+    assert PythonStderrFormat().is_start(line)
+
+
+@pytest.mark.parametrize("line", [
+    "ValueError: bad value", "Exception: boom", "WARNING:app:Warning: disk low",
+    "Traceback (most recent call last):", "Exception in thread worker",
+    "app.py:12: this is no warning", "  File \"x.py\", line 3, in f",
+])
+def test_other_lines_are_not_taken(line):
+    assert not PythonStderrFormat().is_start(line)
+
+
+def test_the_walker_leaves_the_interpreters_records_to_the_parser():
+    """The main format's column walker reads the heads of its own records; a record that one
+    of the interpreter's lines opens is parsed, whatever the walker made of its head."""
+    import numpy as np
+
+    from logview.formats.template_columns import HeaderColumns
+    from logview.formats.union import UnionFormat, union_pattern
+
+    class TakesAll:  # a walker that reads every head (the worst case)
+        def read(self, buf, starts):
+            n = len(starts)
+            return HeaderColumns(np.ones(n, bool), np.full(n, 20, np.int16),
+                                 np.zeros(n, np.int32), ["app"], np.zeros(n))
+
+    main = detect(b"INFO:app:one\nINFO:app:two\n").format
+    main.column_walker = lambda: TakesAll()
+    second = PythonStderrFormat()
+    union = UnionFormat(main, second, union_pattern(main.start_pattern, second.start_pattern))
+    buf = (b"INFO:app:one\n/x.py:1: UserWarning: w\n  warnings.warn(w)\nINFO:app:two\n"
+           b"Fatal Python error: Aborted\n\nINFO:app:three Warning: in a message\n")
+    starts = np.array([0, 13, 56, 69, 98], dtype=np.int64)
+    assert [buf[s:s + 4] for s in starts.tolist()] == [b"INFO", b"/x.p", b"INFO", b"Fata",
+                                                      b"INFO"]
+    assert union.column_walker().read(buf, starts).ok.tolist() == [True, False, True, False,
+                                                                   True]
+
+
+def test_an_indented_warning_line_continues_its_record():
+    """pytest's warnings summary indents them: such a line belongs to the record above."""
+    assert not PythonStderrFormat().is_start(
+        "  /srv/app/views.py:12: DeprecationWarning: utcnow() is deprecated")

@@ -34,9 +34,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from logview.formats.base import LogFormat
 from logview.formats.signature import StartSignature, start_signature
-from logview.record import MAX_RECORD_BYTES, RawRecord, strip_ansi
+from logview.record import MAX_RECORD_BYTES, RawRecord, decode_record, strip_ansi
 
 if TYPE_CHECKING:  # numpy is imported where the bulk test runs: the splitter needs none
+    from datetime import datetime
+
     import numpy as np
 
 __all__ = ["MAX_RECORD_BYTES", "NeedIndex", "RecordSplitter", "StartDetector", "first_start"]
@@ -385,6 +387,33 @@ def first_start(source: _ReadAt, detector: StartDetector, offset: int, size: int
                 return size
             raise NeedIndex(f"no record starts within {MAX_RECORD_BYTES} bytes of {offset}")
         want *= 4
+
+
+#: How far before a record without a time ``time_before`` looks for one.
+CARRY_BYTES = 64 * 1024
+
+
+def time_before(source: _ReadAt, detector: StartDetector, offset: int) -> datetime | None:
+    """The time of the nearest record before the one starting at ``offset`` that has one,
+    within ``CARRY_BYTES`` before it (None: none there): what a record read without a time
+    takes where its format says so (``LogFormat.time_from_previous``)."""
+    if offset <= 0:
+        return None
+    lo = max(0, offset - CARRY_BYTES)
+    data = source.read_at(lo, offset - lo)
+    fmt = detector.format
+    end = s = len(data)
+    while s > 0:
+        nl = data.rfind(b"\n", 0, s - 1)  # the newline before the line that starts at s
+        if nl < 0 and lo > 0:
+            return None  # (the window's first line may be cut)
+        s = nl + 1
+        if detector.starts_at(data, s, True):
+            record = fmt.parse_raw(decode_record(data[s:end]))
+            if record.time is not None:
+                return record.time
+            end = s
+    return None
 
 
 class RecordSplitter:

@@ -17,6 +17,7 @@ it has placed in the merged order.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from logview.boundaries import time_before
 from logview.column_store import MAX_LOGGER_NAMES, ColumnView, RecordColumns
 from logview.formats.template_columns import HeaderColumns
-from logview.record import RawRecord, parse_raw_record
+from logview.record import RawRecord, Record, parse_raw_record
 
 if TYPE_CHECKING:
     from logview.formats.base import LogFormat
@@ -216,7 +218,10 @@ def read_span(store: LogStore, lo: int, hi: int) -> ChunkColumns:
     base = int(bounds[0])
     rel = bounds - base
     buf, short = read_records(store.source, base, rel)
-    return columns_of(store.format, store.name, buf, rel, base, short)
+    carry = None
+    if store.format.time_from_previous:
+        carry = functools.partial(time_before, store.source, store.index.detector)
+    return columns_of(store.format, store.name, buf, rel, base, short, carry)
 
 
 def read_chunk(store: LogStore, lo: int, hi: int, chunk_bytes: int = COUNT_BYTES
@@ -262,10 +267,16 @@ def walk(walker: ColumnWalker | JsonColumnWalker, buf: bytes, rel: np.ndarray
 
 
 def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int = 0,
-               short: dict[int, bytes] | None = None) -> ChunkColumns:
+               short: dict[int, bytes] | None = None,
+               time_before: Callable[[int], Any] | None = None,
+               offsets: list[int] | None = None) -> ChunkColumns:
     """The fields of the records ``buf[rel[j]:rel[j + 1]]`` (read at offset ``base`` of
     source ``name``): the format's walker reads what it can, the rest is parsed. ``short``:
-    records cut short by bytes gone for good (see ``read_records``), parsed from what is left."""
+    records cut short by bytes gone for good (see ``read_records``), parsed from what is left.
+    A record without a time of a format whose such records take the time before
+    (``LogFormat.time_from_previous``) takes the record before's, or for the first one,
+    ``time_before(offset)``'s (None: it has none); ``offsets``: the records are not one
+    after the other in the source (a scan's hits side by side) but read there."""
     short = short or {}
     n = len(rel) - 1
     walker = fmt.column_walker()
@@ -297,11 +308,20 @@ def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int
                 names.append(record.logger)
             loggers[j] = k
             stamp = record.timestamp
+            if stamp is None and fmt.time_from_previous:
+                stamp = (times[j - 1] if j and offsets is None else
+                         _stamp(time_before, base + s if offsets is None else offsets[j]))
             times[j] = stamp if stamp is not None and math.isfinite(stamp) else np.nan
             if record.source not in seen_sources:
                 seen_sources.add(record.source)
                 sources.append(record.source)
     return ChunkColumns(levelnos, loggers, names, times, sources)
+
+
+def _stamp(time_before: Callable[[int], Any] | None, offset: int) -> float | None:
+    """Seconds of ``time_before(offset)``'s time, or None."""
+    moment = None if time_before is None else time_before(offset)
+    return None if moment is None else Record(message="", time=moment).timestamp
 
 
 def column_positions(store: Store, query: Any, start: int,

@@ -21,6 +21,7 @@ Anything with ``matches(record)``, ``prefilter(level_text=, json_escaped=, level
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from logview.boundaries import time_before
 from logview.columns import column_positions, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, gate_literals, lacks, required_literals
@@ -49,6 +51,8 @@ from logview.record import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from logview.redact import Redactor
     from logview.store import Store
 
@@ -229,6 +233,10 @@ class Matcher:
         self.query = query
         self.redactor = redactor
         self.matches = query.matches
+        #: The time of the nearest timed record before an offset (``boundaries.time_before``
+        #: over the source), for a format whose records without a time take it; set by
+        #: whoever knows the source.
+        self.time_before: Callable[[int], datetime | None] | None = None
         #: The query matches every record: no prefilter, no test.
         self.everything = bool(query.is_empty)
         self.prefilter = None if self.everything else query_prefilter(fmt, query, redactor)
@@ -273,6 +281,8 @@ class Matcher:
         """The record of ``raw`` as readers see it (redacted), or None when the query does
         not match it."""
         record = parse_raw_record(self.format, raw, name)
+        if record.time is None and self.time_before is not None:
+            record.time = self.time_before(raw.offset)
         redactor = self.redactor
         if redactor is None:
             return record if self.everything or self.matches(record) else None
@@ -375,6 +385,9 @@ def _chunks(store: Store, matchers: _Matchers, start: int, stop: int, cancelled:
     parts = store.parts()
     if len(parts) == 1 and parts[0] is store:
         matcher = matchers.for_format(store.format, getattr(store, "redactor", None))
+        if store.format.time_from_previous:
+            matcher.time_before = functools.partial(time_before, store.source,
+                                                    store.index.detector)
         yield from _indexed_chunks(store, matcher, start, stop, cancelled, scan_bytes,
                                    want_records)
     else:

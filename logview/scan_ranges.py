@@ -22,6 +22,7 @@ A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not han
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -32,7 +33,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector, first_start
+from logview.boundaries import (
+    MAX_RECORD_BYTES,
+    NeedIndex,
+    StartDetector,
+    first_start,
+    time_before,
+)
 from logview.columns import COUNT_BYTES, ColumnView, columns_of
 from logview.level_heads import LevelHeads
 from logview.level_verdicts import keep_by_names
@@ -234,17 +241,29 @@ def _record_starts(detector: StartDetector, buf: bytes) -> tuple[np.ndarray, np.
     return starts[line_idx], line_idx
 
 
-def _column_keep(job: ScanJob, chunk: bytes, part: np.ndarray, at: int) -> np.ndarray:
-    """Which records ``chunk[part[j]:part[j + 1]]`` (read at offset ``at``) the query's
-    ``column_mask`` keeps, from the format's columns (records they cannot read are parsed)."""
+def _column_keep(job: ScanJob, chunk: bytes, part: np.ndarray, at: int,
+                 offsets: list[int] | None = None) -> np.ndarray:
+    """Which records ``chunk[part[j]:part[j + 1]]`` (read at offset ``at``; or records
+    side by side read at ``offsets``) the query's ``column_mask`` keeps, from the format's
+    columns (records they cannot read are parsed)."""
     fmt, name = job.matcher.format, job.name
-    cols = columns_of(fmt, name, chunk, part, at)
+    carry = job.matcher.time_before
+    cols = columns_of(fmt, name, chunk, part, at, time_before=carry, offsets=offsets)
+
+    def stamp_of(j: int) -> float | None:
+        s, e = int(part[j]), int(part[j + 1])
+        record = parse_raw_record(fmt, RawRecord(at + s, None, chunk[s:e]), name)
+        if record.time is None and carry is not None:  # (the time before's, exactly)
+            if j and offsets is None:
+                return stamp_of(j - 1)
+            moment = carry(at + s if offsets is None else offsets[j])
+            return None if moment is None else Record(message="", time=moment).timestamp
+        return record.timestamp
 
     def exact(which: np.ndarray) -> np.ndarray:
         out = np.full(len(which), np.nan)
         for k, j in enumerate(which.tolist()):
-            s, e = int(part[j]), int(part[j + 1])
-            stamp = parse_raw_record(fmt, RawRecord(at + s, None, chunk[s:e]), name).timestamp
+            stamp = stamp_of(j)
             out[k] = np.nan if stamp is None else stamp
         return out
 
@@ -301,7 +320,7 @@ def _scan_heads(job: ScanJob, buf: bytes, named: list[tuple[int, int, bytes | No
         part = np.zeros(len(spans) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in pieces], out=part[1:])
         # (Offsets in the joined chunk are not the file's: only the columns are read from it.)
-        keep = _column_keep(job, b"".join(pieces), part, first)
+        keep = _column_keep(job, b"".join(pieces), part, first, [first + s for s, _ in spans])
     name, make, render, as_read = job.name, job.matcher.record, job.render, job.as_read
     kept = range(len(pieces)) if keep is True else np.flatnonzero(keep).tolist()
     if as_read is not None and all(as_read(pieces[j]) is pieces[j] for j in kept[-1:]):
@@ -374,6 +393,9 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
         return None
     redactor = getattr(store, "redactor", None)
     matcher = Matcher(store.format, query, redactor)
+    detector = StartDetector(store.format)
+    if store.format.time_from_previous:
+        matcher.time_before = functools.partial(time_before, store.source, detector)
     chunks = None
     if query.is_empty:
         assert every is not None
@@ -393,7 +415,6 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
             return None
     literals, folded, confirm = needles if needles is not None else ((), False, [])
     need_lines = need_lines or "line" in str(getattr(query, "text", "line")).lower()
-    detector = StartDetector(store.format)
     heads = None
     if needles is not None and _columns_answer(store.format, query):
         heads = LevelHeads.for_query(detector, getattr(query, "min_level", 0))

@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from logview.boundaries import time_before
 from logview.columns import RecordColumns
 from logview.formats.base import LogFormat
 from logview.index import RecordIndex
@@ -190,7 +191,10 @@ class LogStore:
             raise IndexError(f"{self.name}: no record {i} (have {len(index)})")
         start = index.start(i)
         raw = RawRecord(start, index.line(i), self.source.read_at(start, index.end(i) - start))
-        return parse_raw_record(fmt, raw, self.name)
+        record = parse_raw_record(fmt, raw, self.name)
+        if record.time is None and fmt.time_from_previous:
+            record.time = time_before(self.source, index.detector, start)
+        return record
 
     def raw(self, i: int) -> bytes:
         """The original bytes of record ``i`` (never redacted: not for display)."""

@@ -201,9 +201,9 @@ def test_queries_about_levels_alone_are_decided_by_the_head_names(stores, monkey
     walked: list[int] = []
     column_keep = scan_ranges._column_keep
 
-    def counted(job, chunk, part, at):
+    def counted(job, chunk, part, at, *rest):
         walked.append(len(part))
-        return column_keep(job, chunk, part, at)
+        return column_keep(job, chunk, part, at, *rest)
 
     monkeypatch.setattr(scan_ranges, "_column_keep", counted)
     query = parse_query(text)

@@ -9,6 +9,7 @@ import json
 import resource
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
@@ -128,10 +129,19 @@ def test_queries_find_them_on_every_path(tmp_path, run_main, template):
     cut = [r.offset for k in range(0, len(data), 65536) for r in splitter.feed(data[k:k + 65536])]
     cut += [r.offset for r in splitter.flush()]
     assert cut == [store.index.start(i) for i in range(len(store))]
+    # each record as the viewer reads it: the interpreter's records take the time before
+    parsed = [store.parse(i) for i in range(len(store))]
+    assert [r.message for r in parsed] == [r["message"] for r in every]
+    assert [r.time for r in parsed] == [_record(r).time for r in every]
+    timed = "asctime" in template
+    assert all((r.time is not None) == timed for r in parsed[1:])
+    times = ("until:2099-01-01", "level>=ERROR since:2000-01-01",
+             'level>=CRITICAL until:2099-01-01', "/Segmentation/ since:2000-01-01")
     for text in ("level>=ERROR", "level>=WARNING", "level=CRITICAL", "logger:py.warnings",
-                 "level>=ERROR worker", "/Fatal/", "logger:app.main", "level<=INFO logger:app"):
+                 "level>=ERROR worker", "/Fatal/", "logger:app.main", "level<=INFO logger:app",
+                 *(times if timed else ())):
         query = parse_query(text)
-        want = [r["message"] for r in every if query.predicate(_record(r))]
+        want = [r.message for r in parsed if query.predicate(r)]
         assert want, text
         status, out, _ = run_main("--print", "-o", "jsonl", "-q", text, str(path))
         assert [json.loads(line)["message"] for line in out.splitlines()] == want, text
@@ -143,7 +153,8 @@ def _record(r):
     from logview.record import Record
 
     return Record(message=r["message"], level=r["level"], levelno=r["levelno"],
-                  logger=r["logger"], exc=r["exc"], fields=r["fields"])
+                  logger=r["logger"], exc=r["exc"], fields=r["fields"],
+                  time=datetime.fromisoformat(r["time"]) if r["time"] else None)
 
 
 def test_a_log_without_them_keeps_its_own_format():

@@ -42,6 +42,11 @@ class LogFormat(ABC):
     #: The record's text is JSON-escaped in the bytes (``"`` as ``\"``, non-ASCII as
     #: ``\uXXXX``): needles are escaped alike.
     json_escaped: bool = False
+    #: A record it reads without a time takes the time of the nearest record before it that
+    #: has one (lnav's rule for lines without a stamp; ``boundaries.time_before``): the
+    #: interpreter's lines between a log's records (``formats.python_stderr``), so a time
+    #: window (``since:-1h``) keeps a crash that came in it.
+    time_from_previous: bool = False
     #: Literals one of which every line this format starts holds: as a union's second format
     #: (``formats.union``) its lines are found by them, and the first format's own start test
     #: keeps its speed (``boundaries.StartDetector``). Empty: no such literals.

@@ -52,6 +52,7 @@ class PythonStderrFormat(LogFormat):
     # (each kind's first line holds one; "Exception i": "Exception in thread" and "Exception
     # ignored" in one literal)
     start_marks = (b"Warning: ", b"Fatal Python error: ", b"Exception i")
+    time_from_previous = True  # (no time of their own: the record before's)
     certain_lines = True  # (no time, but no other writer's line has these shapes)
     level_text = True  # (every record holds its level's mark: see the module)
     level_marks = ((WARNING, "Warning: "), (ERROR, "Exception i"), (CRITICAL, "Fatal Python error: "))

@@ -72,6 +72,9 @@ class UnionFormat(LogFormat):
         self.level_text = first.level_text and second.level_text
         self.opaque_text = first.opaque_text + second.opaque_text
         self.level_marks = first.level_marks + second.level_marks
+        # (a log whose own records have no time has none to give)
+        self.time_from_previous = first.time_from_previous or (
+            second.time_from_previous and bool(getattr(first, "has_time", False)))
         self.made_loggers = first.made_loggers | second.made_loggers
         self.has_time = bool(getattr(first, "has_time", False)
                              and getattr(second, "has_time", False))

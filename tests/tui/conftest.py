@@ -134,8 +134,10 @@ def memory_store() -> Callable[..., tuple[MemorySource, LogStore]]:
     return make
 
 
-async def until(pilot, condition: Callable[[], object], timeout: float = 5.0) -> object:
-    """Let the app run until ``condition()`` is truthy; fail after ``timeout`` seconds."""
+async def until(pilot, condition: Callable[[], object], timeout: float = 10.0) -> object:
+    """Let the app run until ``condition()`` is truthy; fail after ``timeout`` seconds (10:
+    a CI machine running other tests beside kept a memory store's records from the list for
+    over 5 s once)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -393,27 +393,59 @@ def first_start(source: _ReadAt, detector: StartDetector, offset: int, size: int
 CARRY_BYTES = 64 * 1024
 
 
-def time_before(source: _ReadAt, detector: StartDetector, offset: int) -> datetime | None:
+def time_before(source: _ReadAt, detector: StartDetector, offset: int,
+                known: tuple[int, datetime | None] | None = None) -> datetime | None:
     """The time of the nearest record before the one starting at ``offset`` that has one,
     within ``CARRY_BYTES`` before it (None: none there): what a record read without a time
-    takes where its format says so (``LogFormat.time_from_previous``)."""
+    takes where its format says so (``LogFormat.time_from_previous``). ``known``: an earlier
+    record start without a time and the time it took: the look back stops there."""
     if offset <= 0:
         return None
     lo = max(0, offset - CARRY_BYTES)
+    stop = known is not None and lo <= known[0] < offset
+    if stop:
+        lo = known[0]  # type: ignore[index]
     data = source.read_at(lo, offset - lo)
     fmt = detector.format
     end = s = len(data)
     while s > 0:
-        nl = data.rfind(b"\n", 0, s - 1)  # the newline before the line that starts at s
-        if nl < 0 and lo > 0:
+        s = data.rfind(b"\n", 0, s - 1) + 1  # the line before the one that starts at s
+        if s == 0 and stop:
+            return known[1]  # type: ignore[index]  # (no record between had a time)
+        if s == 0 and lo > 0:
             return None  # (the window's first line may be cut)
-        s = nl + 1
         if detector.starts_at(data, s, True):
             record = fmt.parse_raw(decode_record(data[s:end]))
             if record.time is not None:
                 return record.time
             end = s
     return None
+
+
+class TimeCarrier:
+    """``time_before`` for a reader going through a source in order (a scan): each look back
+    stops at the record asked before, so a run of records without a time costs one pass
+    (RichHandler leaves the time blank for every record of the same second)."""
+
+    def __init__(self, source: _ReadAt, detector: StartDetector) -> None:
+        self.source = source
+        self.detector = detector
+        self._known: tuple[int, datetime | None] | None = None
+        self._end = -1  # where the record last ``seen`` ends
+        self._after: datetime | None = None  # the time a record starting there takes
+
+    def seen(self, offset: int, size: int, moment: datetime | None) -> None:
+        """The reader read a record of ``size`` bytes at ``offset`` whose time (its own or
+        the one it took) is ``moment``: a record right after it takes that, unread."""
+        self._end, self._after = offset + size, moment
+
+    def __call__(self, offset: int) -> datetime | None:
+        if offset == self._end:
+            return self._after
+        known = self._known if self._known is not None and self._known[0] < offset else None
+        moment = time_before(self.source, self.detector, offset, known)
+        self._known = (offset, moment)
+        return moment
 
 
 class RecordSplitter:

@@ -17,7 +17,6 @@ it has placed in the merged order.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from logview.boundaries import time_before
+from logview.boundaries import TimeCarrier
 from logview.column_store import MAX_LOGGER_NAMES, ColumnView, RecordColumns
 from logview.formats.template_columns import HeaderColumns
 from logview.record import RawRecord, Record, parse_raw_record
@@ -220,7 +219,7 @@ def read_span(store: LogStore, lo: int, hi: int) -> ChunkColumns:
     buf, short = read_records(store.source, base, rel)
     carry = None
     if store.format.time_from_previous:
-        carry = functools.partial(time_before, store.source, store.index.detector)
+        carry = TimeCarrier(store.source, store.index.detector)
     return columns_of(store.format, store.name, buf, rel, base, short, carry)
 
 
@@ -309,13 +308,20 @@ def columns_of(fmt: LogFormat, name: str, buf: bytes, rel: np.ndarray, base: int
             loggers[j] = k
             stamp = record.timestamp
             if stamp is None and fmt.time_from_previous:
-                stamp = (times[j - 1] if j and offsets is None else
+                stamp = (times[j - 1] if follows(offsets, rel, j) else
                          _stamp(time_before, base + s if offsets is None else offsets[j]))
             times[j] = stamp if stamp is not None and math.isfinite(stamp) else np.nan
             if record.source not in seen_sources:
                 seen_sources.add(record.source)
                 sources.append(record.source)
     return ChunkColumns(levelnos, loggers, names, times, sources)
+
+
+def follows(offsets: list[int] | None, rel: np.ndarray, j: int) -> bool:
+    """Whether record ``j - 1`` of a chunk is the one before record ``j`` in the source."""
+    if not j:
+        return False
+    return offsets is None or offsets[j - 1] + int(rel[j] - rel[j - 1]) == offsets[j]
 
 
 def _stamp(time_before: Callable[[int], Any] | None, offset: int) -> float | None:

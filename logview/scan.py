@@ -21,7 +21,6 @@ Anything with ``matches(record)``, ``prefilter(level_text=, json_escaped=, level
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from logview.boundaries import time_before
+from logview.boundaries import TimeCarrier
 from logview.columns import column_positions, read_records
 from logview.formats.base import LogFormat
 from logview.needles import Needles, find_all, gate_literals, lacks, required_literals
@@ -51,7 +50,6 @@ from logview.record import (
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime
 
     from logview.redact import Redactor
     from logview.store import Store
@@ -236,7 +234,7 @@ class Matcher:
         #: The time of the nearest timed record before an offset (``boundaries.time_before``
         #: over the source), for a format whose records without a time take it; set by
         #: whoever knows the source.
-        self.time_before: Callable[[int], datetime | None] | None = None
+        self.time_before: TimeCarrier | None = None
         #: The query matches every record: no prefilter, no test.
         self.everything = bool(query.is_empty)
         self.prefilter = None if self.everything else query_prefilter(fmt, query, redactor)
@@ -281,8 +279,11 @@ class Matcher:
         """The record of ``raw`` as readers see it (redacted), or None when the query does
         not match it."""
         record = parse_raw_record(self.format, raw, name)
-        if record.time is None and self.time_before is not None:
-            record.time = self.time_before(raw.offset)
+        carrier = self.time_before
+        if carrier is not None:
+            if record.time is None:
+                record.time = carrier(raw.offset)
+            carrier.seen(raw.offset, len(raw.data), record.time)
         redactor = self.redactor
         if redactor is None:
             return record if self.everything or self.matches(record) else None
@@ -386,8 +387,7 @@ def _chunks(store: Store, matchers: _Matchers, start: int, stop: int, cancelled:
     if len(parts) == 1 and parts[0] is store:
         matcher = matchers.for_format(store.format, getattr(store, "redactor", None))
         if store.format.time_from_previous:
-            matcher.time_before = functools.partial(time_before, store.source,
-                                                    store.index.detector)
+            matcher.time_before = TimeCarrier(store.source, store.index.detector)
         yield from _indexed_chunks(store, matcher, start, stop, cancelled, scan_bytes,
                                    want_records)
     else:

@@ -22,7 +22,6 @@ A record longer than ``MAX_RECORD_BYTES`` (which the index would cut) is not han
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import signal
@@ -37,10 +36,10 @@ from logview.boundaries import (
     MAX_RECORD_BYTES,
     NeedIndex,
     StartDetector,
+    TimeCarrier,
     first_start,
-    time_before,
 )
-from logview.columns import COUNT_BYTES, ColumnView, columns_of
+from logview.columns import COUNT_BYTES, ColumnView, columns_of, follows
 from logview.level_heads import LevelHeads
 from logview.level_verdicts import keep_by_names
 from logview.record import RawRecord, Record, holds_escape, parse_raw_record
@@ -254,7 +253,7 @@ def _column_keep(job: ScanJob, chunk: bytes, part: np.ndarray, at: int,
         s, e = int(part[j]), int(part[j + 1])
         record = parse_raw_record(fmt, RawRecord(at + s, None, chunk[s:e]), name)
         if record.time is None and carry is not None:  # (the time before's, exactly)
-            if j and offsets is None:
+            if follows(offsets, part, j):
                 return stamp_of(j - 1)
             moment = carry(at + s if offsets is None else offsets[j])
             return None if moment is None else Record(message="", time=moment).timestamp
@@ -395,7 +394,7 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
     matcher = Matcher(store.format, query, redactor)
     detector = StartDetector(store.format)
     if store.format.time_from_previous:
-        matcher.time_before = functools.partial(time_before, store.source, detector)
+        matcher.time_before = TimeCarrier(store.source, detector)
     chunks = None
     if query.is_empty:
         assert every is not None

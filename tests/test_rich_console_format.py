@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import datetime
+from itertools import pairwise
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -75,3 +76,36 @@ def test_rich_documented_setup_time_of_day_and_boxed_tracebacks():
     boom = records[3]
     assert boom.message == "boom" and boom.exc.startswith("\u256d") and "KeyError" in boom.exc
     assert all(r.exc is None for k, r in enumerate(records) if k != 3)
+
+
+def test_a_blank_time_is_the_time_of_the_record_before(tmp_path, run_main):
+    """RichHandler leaves the time blank when it repeats: such a record has the time of the
+    one before, in the viewer and in every scan (so a time window keeps it)."""
+    import json
+
+    from logview.sources.base import StaticFileSource
+    from logview.store import LogStore
+
+    path = tmp_path / "rich.log"
+    path.write_text(_rich_log(_RECORDS))
+    store = LogStore(StaticFileSource(str(path)))
+    store.update()
+    parsed = [store.parse(i) for i in range(len(store))]
+    assert len(parsed) == len(_RECORDS)
+    assert all(r.time is not None for r in parsed)
+    blank = [(before, r) for before, r in pairwise(parsed) if r.raw.startswith(" ")]
+    assert blank and all(r.time == before.time for before, r in blank)
+    status, out, _ = run_main("--print", "-o", "jsonl", "-q", "until:2099-01-01", str(path))
+    assert status == 0
+    assert [json.loads(line)["message"] for line in out.splitlines()] == [
+        r.message for r in parsed]
+
+
+def test_a_pid_in_brackets_is_no_rich_time():
+    """``[%(process)d] %(levelname)-8s %(name)s %(message)s`` pads the level as RichHandler
+    does, but its brackets hold a pid: the template reads it (a found hypothesis case)."""
+    from test_infer import assert_exact, write_log
+
+    text, truth = write_log("[%(process)d] %(levelname)-8s %(name)s %(message)s", n=80, seed=0)
+    assert detect(text.encode()).format.name != "rich"
+    assert_exact(text, truth)

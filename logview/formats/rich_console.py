@@ -9,8 +9,8 @@ indented lines that continue the record before, and a whole log became one recor
 
 A record starts at a line that has the time, or the time's width of spaces, then one of
 logging's level names padded to exactly 8 columns and a space (a wrapped line or a traceback
-line does not have that shape). The time of a line without one is the record's ``None``
-(each record is read by itself: the time above is not known here); a time of day alone
+line does not have that shape). A line without a time takes the time of the record before
+(``LogFormat.time_from_previous``: the time repeated); a time of day alone
 (``datefmt="[%X]"``, rich's documented setup) is today's. A boxed traceback
 (``rich_tracebacks=True``) is the record's exception, as a plain one is. The path at the right
 of the first line becomes the ``filename`` and ``lineno`` fields when at least two spaces
@@ -29,7 +29,8 @@ from logview.timeparse import parse_time, parse_time_of_day
 
 #: logging's level names as ``RichHandler`` writes them: padded to 8 (the longest fills it).
 _LEVELS = ("DEBUG   ", "INFO    ", "WARNING ", "ERROR   ", "CRITICAL", "NOTSET  ")
-_HEAD = (r"(?:\[(?P<time>[^\]\n]{4,40})\]| {4,42}) (?P<level>"
+#: (the time holds a clock, ``12:00``: ``[1234] WARNING  app ...`` is a template's pid)
+_HEAD = (r"(?:\[(?P<time>(?=[^\]\n]*\d:\d)[^\]\n]{4,40})\]| {4,42}) (?P<level>"
          + "|".join(re.escape(name) for name in _LEVELS) + r") ")
 _START = re.compile(_HEAD)
 #: ``file.py:12`` at the right of the first line, two spaces or more after the message.
@@ -54,6 +55,7 @@ class RichConsoleFormat(LogFormat):
 
     name = "rich"
     level_text = True
+    time_from_previous = True  # (a time left blank is the record before's: it repeated)
     start_pattern = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _HEAD).encode("ascii"))
 
     def is_start(self, line: str) -> bool:

@@ -21,6 +21,7 @@ from logview.record import printable
 from logview.sources.base import ByteSource
 from logview.sources.clickhouse import ClickHouseSource
 from logview.sources.journal import JournalSource, journal_command, shell_command
+from logview.store import with_its_end
 
 if TYPE_CHECKING:
     from logview.redact import Redactor
@@ -32,10 +33,12 @@ EXPLAIN_BYTES = 64 * 1024
 def explain_source(source: ByteSource, forced: LogFormat | None = None) -> Detection:
     """The detection for a source's first bytes (or how a forced format fits them)."""
     source.update()
-    sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))
+    size = source.size()
+    sample = source.read_at(0, min(EXPLAIN_BYTES, size))
     if forced is not None:
         return check_format(forced, sample)
-    return detect(sample, hint=source.format_hint)
+    detection = detect(sample, hint=source.format_hint)
+    return detection if source.format_hint is not None else with_its_end(detection, source, size)
 
 
 def explain_lines(name: str, detection: Detection, first: str | None = None,

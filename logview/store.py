@@ -45,6 +45,7 @@ __all__ = [
     "forced_mismatch",
     "format_misfits",
     "open_store",
+    "with_its_end",
 ]
 
 #: Parsed records kept per store.
@@ -275,7 +276,7 @@ class LogStore:
         self._sample_lines = lines
         if self._forced is not None:
             return check_format(self._forced, sample)
-        return detect(sample)
+        return with_its_end(detect(sample), source, size)
 
     def _bump_generation(self) -> None:
         """Every position before is void: a new generation, an empty record cache."""
@@ -362,6 +363,17 @@ def build_store(sources: list[ByteSource], fmt: LogFormat | None = None,
     ``redactor`` masks the records of every one."""
     stores = [open_store(source, fmt, redactor) for source in sources]
     return stores[0] if len(stores) == 1 else MergedStore(stores)
+
+
+def with_its_end(detection: Detection, source: ByteSource, size: int) -> Detection:
+    """``detection`` of a source's first ``DETECT_BYTES``, with what its last ones add when
+    it is bigger: the interpreter's own lines (a crash comes at the end of a log, where the
+    sample cannot see it; ``detect_union.with_interpreter_lines``)."""
+    if size <= DETECT_BYTES:
+        return detection
+    from logview.formats.detect_union import with_interpreter_lines
+
+    return with_interpreter_lines(detection, source.read_at(size - DETECT_BYTES, DETECT_BYTES))
 
 
 def detect_source_format(source: ByteSource) -> LogFormat:

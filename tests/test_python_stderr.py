@@ -19,7 +19,7 @@ from logview.formats.python_stderr import PythonStderrFormat
 from logview.query import parse_query
 from logview.scan import iter_matching_records
 from logview.sources.base import StaticFileSource
-from logview.store import LogStore
+from logview.store import DETECT_BYTES, LogStore
 
 #: A service logging with ``FORMAT`` whose stderr also gets the interpreter's lines; it logs
 #: ``argv[2]`` filler records between them (a file big enough for the chunked scans) and
@@ -34,8 +34,9 @@ def fill(tag):
         logging.getLogger("app.db" if n % 3 else "app.web").log(
             (10, 20, 20, 30, 40)[n % 5], "%s filler %d with some words", tag, n)
 log.info("starting")
-warnings.warn("old api", DeprecationWarning)
-warnings.warn("no tls", UserWarning)
+if sys.argv[3:] != ["late"]:  # (late: the interpreter's first line comes after the filler)
+    warnings.warn("old api", DeprecationWarning)
+    warnings.warn("no tls", UserWarning)
 log.info("between")
 fill("a")
 def boom():
@@ -68,9 +69,9 @@ def _no_core() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # (the crash leaves no core file)
 
 
-def write_log(path, template: str, filler: int) -> bytes:
+def write_log(path, template: str, filler: int, *late: str) -> bytes:
     with open(path, "wb") as err:
-        proc = subprocess.run([sys.executable, "-c", PROGRAM, template, str(filler)],
+        proc = subprocess.run([sys.executable, "-c", PROGRAM, template, str(filler), *late],
                               check=False, stderr=err, timeout=60, cwd=path.parent,
                               preexec_fn=_no_core)
     assert proc.returncode < 0  # the segmentation fault
@@ -216,3 +217,22 @@ def test_an_indented_warning_line_continues_its_record():
     """pytest's warnings summary indents them: such a line belongs to the record above."""
     assert not PythonStderrFormat().is_start(
         "  /srv/app/views.py:12: DeprecationWarning: utcnow() is deprecated")
+
+
+def test_a_crash_at_the_end_of_a_big_log_is_a_record_of_its_own(tmp_path, run_main):
+    """The sample is the log's start; a crash comes at its end: the end of a log bigger
+    than the sample is looked at for the interpreter's lines too."""
+    path = tmp_path / "app.log"
+    data = write_log(path, TEMPLATES[1], 2000, "late")
+    assert len(data) > 3 * DETECT_BYTES
+    assert b"Warning: " not in data[:DETECT_BYTES] and b"Exception i" not in data[:DETECT_BYTES]
+    status, out, _ = run_main("--print", "-o", "jsonl", "-q", "level>=CRITICAL", str(path))
+    assert status == 0
+    crash = [json.loads(line) for line in out.splitlines()]
+    assert [r["message"] for r in crash] == ["Fatal Python error: Segmentation fault"]
+    assert crash[0]["time"] is not None  # (the record before's)
+    store = LogStore(StaticFileSource(str(path)))
+    store.update()
+    assert "python-stderr" in store.format.name
+    assert store.parse(len(store) - 1).levelno == 50
+    store.close()

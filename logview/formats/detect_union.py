@@ -22,8 +22,10 @@ from logview.formats.detect import (
 from logview.formats.generic import GenericFormat
 from logview.formats.python_stderr import PythonStderrFormat
 from logview.formats.union import MIN_LINES, UnionFormat, second_format, union_pattern
+from logview.record import strip_ansi
 
-__all__ = ["lines_between_access_lines", "plain_with_template", "with_second"]
+__all__ = ["lines_between_access_lines", "plain_with_template", "with_interpreter_lines",
+           "with_second"]
 
 
 def with_second(best: Detection, starts: list[str]) -> Detection:
@@ -65,6 +67,29 @@ def with_second(best: Detection, starts: list[str]) -> Detection:
                          best.datefmt, round(union.score(starts) * len(starts)), len(starts),
                          best.runner_up)
     return best
+
+
+def with_interpreter_lines(best: Detection, tail: bytes) -> Detection:
+    """``best`` with the interpreter's own lines (``formats.python_stderr``) as its second
+    format when ``tail``, the end of a log bigger than the sample, holds one that ``best``
+    does not start: a crash comes at the end, where the sample (the start) cannot see it."""
+    fmt = best.format
+    if (best.kind not in ("named", "inferred", "generic") or fmt.start_pattern is None
+            or isinstance(fmt, UnionFormat)):
+        return best
+    second = PythonStderrFormat()
+    marks = tuple(mark.decode() for mark in second.start_marks)
+    lines = tail.decode("utf-8", "replace").split("\n")[1:]  # (the first may be cut)
+    if not any(second.is_start(line) and not fmt.is_start(line)
+               for line in (strip_ansi(line.rstrip("\r")) for line in lines
+                            if any(mark in line for mark in marks))):
+        return best
+    pattern = union_pattern(fmt.start_pattern, second.start_pattern)  # type: ignore[arg-type]
+    if pattern is None:
+        return best
+    return Detection(UnionFormat(fmt, second, pattern), best.kind,
+                     f"{best.label} + {second.name}", best.template, best.datefmt, best.fitted,
+                     best.total, best.runner_up)
 
 
 def plain_with_template(plain: Detection, starts: list[str]) -> Detection:

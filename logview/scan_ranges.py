@@ -393,7 +393,8 @@ def make_job(store: Store, query: QueryLike, render: Callable[[Record], bytes], 
     redactor = getattr(store, "redactor", None)
     matcher = Matcher(store.format, query, redactor)
     detector = StartDetector(store.format)
-    if store.format.time_from_previous:
+    if store.format.time_from_previous and (getattr(query, "reads_time", True)
+                                            or as_read is None or redactor is not None):
         matcher.time_before = TimeCarrier(store.source, detector)
     chunks = None
     if query.is_empty:

@@ -214,6 +214,11 @@ def reads_line(node: Node) -> bool:
     return any(term.reads_line for term in terms(node))
 
 
+def reads_time(node: Node) -> bool:
+    """Whether a term of the query reads the record's time."""
+    return any(term.reads_time for term in terms(node))
+
+
 def column_mask(node: Node, columns: Any) -> Any:
     """The query's answer for every record of ``columns`` (a bool array), or None when a term
     is not about levels, loggers or times (the records must be scanned)."""
@@ -292,7 +297,7 @@ class Query:
     """A parsed query: the exact predicate, its byte prefilter and what to highlight."""
 
     __slots__ = ("_prefilters", "_root", "fields_only", "is_empty", "min_level", "predicate",
-                 "reads_line", "recipe", "text")
+                 "reads_line", "reads_time", "recipe", "text")
 
     def __init__(self, text: str, root: Node | None, recipe: Recipe | None = None) -> None:
         self.text = text
@@ -308,6 +313,9 @@ class Query:
         #: A term reads the record's line number (a scan that makes no record for its
         #: reader need not count lines otherwise).
         self.reads_line = root is not None and reads_line(root)
+        #: A term reads the record's time (a scan that prints records as read need not give
+        #: a record without one the time before, ``LogFormat.time_from_previous``).
+        self.reads_time = root is not None and reads_time(root)
         #: The predicate itself, for hot loops that want to skip a method call.
         self.predicate: Predicate = _always if root is None else compile_predicate(root)
         self._prefilters: dict[tuple[Any, ...], Prefilter | None] = {}

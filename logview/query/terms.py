@@ -63,6 +63,8 @@ class Term:
     fields_only: bool = False
     #: ``pred`` reads the record's line number (``line>=N``, ``has:line``).
     reads_line: bool = False
+    #: ``pred`` reads the record's time (``since:``, ``time>=``, ``has:time``).
+    reads_time: bool = False
 
 
 def build_term(token: Token, now: datetime) -> Term:
@@ -275,7 +277,7 @@ def _time_term(token: Token, now: datetime) -> Term:
         stamp = r.timestamp
         return stamp is not None and compare(stamp, bound)
 
-    return Term(time_ok, 3, column=lambda cols: cols.by_time(compare, bound))
+    return Term(time_ok, 3, column=lambda cols: cols.by_time(compare, bound), reads_time=True)
 
 
 def _has_term(token: Token, _now: datetime) -> Term:
@@ -283,7 +285,8 @@ def _has_term(token: Token, _now: datetime) -> Term:
         raise _unsupported(token, "'has:'")
     builtin = _HAS_BUILTIN.get(token.value)
     if builtin is not None:
-        return Term(builtin, 1, reads_line=token.value == "line")
+        return Term(builtin, 1, reads_line=token.value == "line",
+                    reads_time=token.value == "time")
     get = field_getter(token.value)
     return Term(lambda r: get(r.fields) is not MISSING, 2)
 

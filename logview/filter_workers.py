@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import logview.worker_procs as procs
+from logview.boundaries import TimeCarrier
 from logview.columns import read_records
 from logview.fork_server import server as fork_server
 from logview.query.plan import query_from_recipe
@@ -98,6 +99,11 @@ class FilterWorkers:
         self.format: LogFormat = store.format
         self.matcher = Matcher(self.format, query, getattr(store, "redactor", None))
         self.failed: str | None = None
+        #: Records without a time take the one before (``LogFormat.time_from_previous``): a
+        #: worker sees its span alone, so a query that reads times is tested here.
+        self._carries = self.format.time_from_previous and getattr(query, "reads_time", True)
+        if self.format.time_from_previous and hasattr(store, "index"):
+            self.matcher.time_before = TimeCarrier(store.source, store.index.detector)
         self.served = 0  # spans the workers answered
         self._count = worker_count() if count is None else count
         self._slot_bytes = SPAN_BYTES
@@ -121,6 +127,9 @@ class FilterWorkers:
         recipe = getattr(self.query, "recipe", None)
         if self._count < 1 or recipe is None or self.matcher.everything:
             self.failed = "no workers for this query"
+            return False
+        if self._carries:
+            self.failed = "records without a time take the one before: tested here"
             return False
         size = SLOTS_PER_WORKER * self._count * self._slot_bytes
         try:

@@ -258,3 +258,31 @@ def test_a_file_truncated_under_the_workers_ends_the_pass(tmp_path):
     assert live.scanned < total  # not marked as scanned to the old end
     assert live.check_restart() and live.scanned == 0 and not len(live.positions.view())
     store.close()
+
+
+@pytest.mark.parametrize("text", ["level>=ERROR", "until:2099-01-01", "Fatal since:2000-01-01"])
+def test_a_log_with_the_interpreters_lines_is_filtered_alike(tmp_path, text):
+    """A log with the interpreter's own lines (a union format) goes to the workers too; a
+    query that reads times is tested in the viewer's thread, where a record without a time
+    takes the one before (a worker sees its span alone)."""
+    path = tmp_path / "app.log"
+    _write_log(path)
+    with open(path, "ab") as out:
+        out.write(b"Fatal Python error: Segmentation fault\n\nCurrent thread 0x1 (most recent "
+                  b"call first):\n  File \"x.py\", line 3 in f\n")
+    with open(path, "rb") as src:
+        data = src.read()
+    path.write_bytes(b"/srv/app.py:3: DeprecationWarning: x\n  warnings.warn(x)\n" + data)
+    store = open_store(FileSource(str(path), follow=False))
+    store.update(final=True)
+    assert "python-stderr" in store.format.name
+    query = parse_query(text)
+    want = [i for i in range(len(store)) if query.matches(store.parse(i))]
+    assert want and want[-1] == len(store) - 1  # (the crash)
+    workers = FilterWorkers(store, query)
+    try:
+        assert workers.start() is not query.reads_time, workers.failed
+    finally:
+        workers.close()
+    assert _positions(store, query, workers=True) == want
+    assert _positions(store, query, workers=False) == want

@@ -236,3 +236,18 @@ def test_a_crash_at_the_end_of_a_big_log_is_a_record_of_its_own(tmp_path, run_ma
     assert "python-stderr" in store.format.name
     assert store.parse(len(store) - 1).levelno == 50
     store.close()
+
+
+def test_the_union_goes_to_worker_processes_once_it_walked():
+    """The viewer's filter and counting workers get the store's format pickled: that must
+    hold after its column walker was built (it holds closures)."""
+    import pickle
+
+    data = (b"2024-01-01 10:00:00,123 INFO app: one\n/x.py:1: UserWarning: w\n"
+            b"  warnings.warn(w)\n2024-01-01 10:00:01,000 INFO app: two\n")
+    fmt = detect(data).format
+    assert "python-stderr" in fmt.name
+    assert fmt.column_walker() is not None
+    again = pickle.loads(pickle.dumps(fmt))
+    assert again.column_walker() is not None
+    assert again.parse("/x.py:1: UserWarning: w").level == "WARNING"

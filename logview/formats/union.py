@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from types import MappingProxyType
 
 from logview.formats.base import LogFormat
 from logview.formats.linewise import is_continuation
@@ -81,7 +80,7 @@ class UnionFormat(LogFormat):
         self.prints_raw = first.prints_raw and second.prints_raw
         self._walker: _MarkedWalker | None | bool = False  # (built on first use)
         levels = {**second.custom_levels, **first.custom_levels}
-        self.custom_levels: Mapping[str, int] = MappingProxyType(levels)
+        self.custom_levels: Mapping[str, int] = levels  # (a dict: the format is pickled)
 
     def __repr__(self) -> str:
         return f"UnionFormat({self.first!r}, {self.second!r})"
@@ -93,6 +92,9 @@ class UnionFormat(LogFormat):
 
     def is_start(self, line: str) -> bool:
         return self.first.is_start(line) or self.second.is_start(line)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_walker": False}  # (built again where it is unpickled)
 
     def column_walker(self):
         """The first format's walker, when the second's lines are found by their marks
@@ -126,6 +128,8 @@ class _MarkedWalker:
         self._match = pattern.match
 
     def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._walker, name)  # (``walk_bytes`` and the like)
 
     def read(self, buf: bytes, starts):

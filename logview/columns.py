@@ -29,7 +29,8 @@ import numpy as np
 from logview.boundaries import TimeCarrier
 from logview.column_store import MAX_LOGGER_NAMES, ColumnView, RecordColumns
 from logview.formats.template_columns import HeaderColumns
-from logview.record import RawRecord, Record, parse_raw_record
+from logview.record import RawRecord, parse_raw_record
+from logview.timeparse import to_timestamp
 
 if TYPE_CHECKING:
     from logview.formats.base import LogFormat
@@ -327,7 +328,7 @@ def follows(offsets: list[int] | None, rel: np.ndarray, j: int) -> bool:
 def _stamp(time_before: Callable[[int], Any] | None, offset: int) -> float | None:
     """Seconds of ``time_before(offset)``'s time, or None."""
     moment = None if time_before is None else time_before(offset)
-    return None if moment is None else Record(message="", time=moment).timestamp
+    return None if moment is None else to_timestamp(moment)
 
 
 def column_positions(store: Store, query: Any, start: int,

@@ -45,6 +45,7 @@ from logview.level_verdicts import keep_by_names
 from logview.record import RawRecord, Record, holds_escape, parse_raw_record
 from logview.scan import Matcher, QueryLike, RegexNeedle
 from logview.sources.base import ByteSource
+from logview.timeparse import to_timestamp
 
 if TYPE_CHECKING:
     from logview.store import Store
@@ -256,7 +257,7 @@ def _column_keep(job: ScanJob, chunk: bytes, part: np.ndarray, at: int,
             if follows(offsets, part, j):
                 return stamp_of(j - 1)
             moment = carry(at + s if offsets is None else offsets[j])
-            return None if moment is None else Record(message="", time=moment).timestamp
+            return None if moment is None else to_timestamp(moment)
         return record.timestamp
 
     def exact(which: np.ndarray) -> np.ndarray:

@@ -54,7 +54,7 @@ async def test_cursor_down_through_wrapped_records_keeps_the_cursor_visible(make
         await _press(pilot, records, "g", "backslash")
         for row in range(1, 17):
             await _press(pilot, records, "down")
-            assert records.cursor_row == row
+            await until(pilot, lambda row=row: records.cursor_row == row)  # (loaded machines)
             screen = records._wrap_screen()
             shown = [line for line in screen if line.row == row]
             assert shown and shown[0].index == 0 and shown[-1].index == shown[-1].lines - 1

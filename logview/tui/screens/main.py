@@ -162,6 +162,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self._source_ranks: dict[str, int] = {
             part.name: rank for rank, part in enumerate(store.parts()) if len(store.parts()) > 1
         }
+        #: Whether a record counted names a logger (else rows have no logger column).
+        self._named_logger = False
 
     def compose(self) -> ComposeResult:
         yield QueryBar(self.initial_query, id="query-bar")
@@ -327,6 +329,9 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self.query_one(LevelBar).set_counts(levels, unknown, counting)
         for tree in self.query(LoggerTree):
             tree.add_counts(loggers)
+        # No logger column while no record counted names one (shown until all are counted).
+        self._named_logger = self._named_logger or any(loggers)
+        self.records.show_loggers(self._named_logger or counting)
         if bins is not None:
             for histogram in self.query(TimeHistogram):
                 histogram.set_all_bins(bins)

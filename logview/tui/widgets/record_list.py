@@ -151,6 +151,8 @@ class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, Record
         #: Source -> (tag, colour) once rows come from more than one source; empty otherwise.
         self._sources: dict[str, tuple[str, str]] = {}
         self._source_width = 0
+        #: Whether rows carry a logger column (``show_loggers``).
+        self.shows_loggers = True
         self._wrap_cache: LRUCache[tuple[Any, ...], list[Strip]] = LRUCache(256)
         #: (top row, its lines hidden above the screen): set when the cursor scrolls the view.
         self._wrap_skip = (0, 0)
@@ -389,6 +391,12 @@ class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, Record
     def shows_sources(self) -> bool:
         """Whether rows carry a source column (records come from several sources)."""
         return bool(self._sources)
+
+    def show_loggers(self, shown: bool) -> None:
+        """Give rows a logger column or not (the screen says whether a record names one)."""
+        if shown != self.shows_loggers:
+            self.shows_loggers = shown
+            self.invalidate()
 
     def source_width(self, wide: bool) -> int:
         """Cells of the source column (0 when it is not shown)."""

@@ -101,7 +101,7 @@ class RowText:
 
     def _columns_text(self, record: Record, wide: bool, row: int | None = None) -> Text:
         """Time, level, source and logger columns with the space before the message."""
-        logger_width = 24 if wide else 14
+        logger_width = self.logger_width(wide)
         text = Text(no_wrap=True, end="")
         text.append(self._time_text(record, wide, row), self._column_style("record-list--time"))
         text.append(" ")
@@ -113,11 +113,16 @@ class RowText:
                 printable(record.source).replace("\n", " ") or "-", "")
             text.append(fit_tag(tag, self.source_width(wide)), color or None)
             text.append(" ")
-        logger = printable(record.logger).replace("\n", " ")
-        logger = fit_logger(logger, logger_width)
-        text.append(logger.ljust(logger_width), self._column_style("record-list--logger"))
-        text.append(" ")
+        if logger_width:
+            logger = fit_logger(printable(record.logger).replace("\n", " "), logger_width)
+            text.append(logger.ljust(logger_width), self._column_style("record-list--logger"))
+            text.append(" ")
         return text
+
+    def logger_width(self, wide: bool) -> int:
+        """Cells of the logger column: none once the records are counted and none of them
+        names a logger (celery's or gunicorn's default format: blank cells otherwise)."""
+        return (24 if wide else 14) if self.shows_loggers else 0
 
     def fixed_width(self, wide: bool) -> int:
         """Cells of the columns that stay in place when rows scroll sideways (time, level,
@@ -127,13 +132,15 @@ class RowText:
 
     def columns_width(self, wide: bool) -> int:
         """Cells before the message column."""
-        return self.fixed_width(wide) + (24 if wide else 14) + 1
+        logger = self.logger_width(wide)
+        return self.fixed_width(wide) + (logger + 1 if logger else 0)
 
     # Provided by RecordList (and Textual's widget).
     app: Any
     _sources: dict[str, tuple[str, str]]
     get_component_rich_style: Any
     source_width: Any
+    shows_loggers: bool
     wrap: bool
     _message_lines: Any
     _exc_lines: Any

@@ -76,6 +76,17 @@ def _structured(record: Record) -> bool:
                        and bool(record.level or record.logger or record.time))
 
 
+def structured(record: Record) -> bool:
+    """Whether a record's text is made from its fields (a JSON object), not its own lines."""
+    return _structured(record)
+
+
+def field_pairs(fields: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(key, value text)`` of the fields one-line text shows after the message, in order:
+    what ``synthesise`` writes as ``key=value``."""
+    return [(k, _field_text(v)) for k, v in fields.items() if shown_field(k)]
+
+
 def original_bytes(record: Record) -> bytes:
     """What ``--print`` writes into a pipe or a file: the record's bytes exactly as read (its
     text for a JSON record), ending with a newline; nothing is escaped or re-encoded."""
@@ -103,6 +114,11 @@ _QUIET_FIELDS = frozenset({
     "pathname", "filename", "module", "lineno", "funcName", "process", "processName",
     "thread", "threadName", "taskName", "msecs", "relativeCreated", "created",
     "service.name", "host.name",  # (OpenTelemetry: they make the record's source)
+    # The journal's fields that give the record's level and logger, or that every entry of
+    # a program carries (``formats/journald``; python-systemd's ``JournalHandler``'s too).
+    "PRIORITY", "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY", "SYSLOG_PID", "SYSLOG_TIMESTAMP",
+    "SYSLOG_RAW", "LOGGER", "THREAD_NAME", "PROCESS_NAME", "CODE_FILE", "CODE_LINE",
+    "CODE_FUNC", "TID", "INVOCATION_ID", "USER_INVOCATION_ID",
 })
 
 

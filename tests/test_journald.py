@@ -264,6 +264,15 @@ def test_text_output_of_a_journal_entry_leaves_the_trusted_fields_out():
     assert "disk full" in text and "REQUEST_ID=r1" in text
     assert "__CURSOR" not in text and "_BOOT_ID" not in text and "_PID" not in text
     assert b"__CURSOR" in dumps_record(record)
+    # Nor the fields the level and logger were read from, nor python-systemd's code position
+    # (the viewer's rows show the same text after the message).
+    record = FMT.parse('{"__CURSOR": "s=2", "PRIORITY": "3", "MESSAGE": "retry", '
+                       '"SYSLOG_IDENTIFIER": "python3", "LOGGER": "app.db", "CODE_LINE": "12", '
+                       '"CODE_FILE": "/srv/db.py", "CODE_FUNC": "connect", "THREAD_NAME": "t1", '
+                       '"SYSLOG_FACILITY": "3", "ORDER_ID": "42"}')
+    text = format_text(record)
+    assert text.endswith("ERROR app.db retry ORDER_ID=42"), text
+    assert record.fields["PRIORITY"] == "3" and b'"CODE_LINE"' in dumps_record(record)
 
 
 def test_text_output_leaves_out_opentelemetry_standard_attributes():

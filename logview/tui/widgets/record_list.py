@@ -58,6 +58,7 @@ class RecordList(MarkedRows, RowPainting, RowModes, RowText, RowFetching, Record
         "record-list--cursor",
         "record-list--time",
         "record-list--logger",
+        "record-list--field",
         "record-list--marker",
         "record-list--match",
         "record-list--find",

@@ -14,6 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.message import Message
 
+from logview.printer import field_pairs, structured
 from logview.record import Record, printable
 from logview.tui.elapsed import (
     CLOCK,
@@ -28,6 +29,8 @@ from logview.tui.widgets.row_text import format_time
 
 #: Characters of a traceback coloured at once (its first ``MAX_WRAPPED_LINES`` lines at most).
 MAX_EXC_CHARS = 50_000
+#: Characters of a JSON record's fields shown in its row at most (Enter shows them all).
+MAX_FIELD_CHARS = 2000
 
 
 class RowModes:
@@ -139,8 +142,25 @@ class RowModes:
                 text = Text(printable(line.expandtabs(8)), no_wrap=True, end="")
             else:
                 text.expand_tabs(8)
+            if index == 0 and record.fields and structured(record):
+                self._add_fields(text, record.fields)
             out.append(self._highlight_terms(text))
         return out
+
+    def _add_fields(self, text: Text, fields: dict[str, Any]) -> None:
+        """A JSON record's fields after its message's first line, as ``--print`` writes them
+        (``key=value``; the attributes every record carries left out), up to
+        ``MAX_FIELD_CHARS``."""
+        key_style = self._column_style("record-list--field")
+        room = MAX_FIELD_CHARS
+        for key, value in field_pairs(fields):
+            if room <= 0:
+                text.append(" …", key_style)
+                break
+            key, value = printable(key), printable(value.replace("\n", " "))[:room]
+            text.append(f" {key}=", key_style)
+            text.append(value)
+            room -= len(key) + len(value) + 2
 
     def _exc_lines(self, record: Record, limit: int) -> list[Text]:
         """The first ``limit`` lines of the traceback, coloured as the detail view does."""

@@ -84,7 +84,8 @@ def structured(record: Record) -> bool:
 def field_pairs(fields: dict[str, Any]) -> list[tuple[str, str]]:
     """``(key, value text)`` of the fields one-line text shows after the message, in order:
     what ``synthesise`` writes as ``key=value``."""
-    return [(k, _field_text(v)) for k, v in fields.items() if shown_field(k)]
+    return [(k, _field_text(v)) for k, v in fields.items()
+            if shown_field(k) and (type(v) is not dict or _shown_part(k, v) is not _QUIET)]
 
 
 def original_bytes(record: Record) -> bytes:
@@ -109,7 +110,7 @@ def known_original_bytes(data: bytes) -> bytes | None:
 #: (Also every field whose name starts with "_": the journal's trusted and address fields,
 #: ``_PID``, ``__CURSOR``, ``_BOOT_ID``..., on every entry; -o jsonl keeps them all.)
 #: OpenTelemetry's standard attributes, on every record its SDK writes, are quiet too.
-_QUIET_PREFIXES = ("_", "code.", "telemetry.sdk.", "service.instance.", "otel.")
+_QUIET_PREFIXES = ("_", "code.", "telemetry.sdk.", "service.instance.", "otel.", "log.origin.")
 _QUIET_FIELDS = frozenset({
     "pathname", "filename", "module", "lineno", "funcName", "process", "processName",
     "thread", "threadName", "taskName", "msecs", "relativeCreated", "created",
@@ -119,6 +120,9 @@ _QUIET_FIELDS = frozenset({
     "PRIORITY", "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY", "SYSLOG_PID", "SYSLOG_TIMESTAMP",
     "SYSLOG_RAW", "LOGGER", "THREAD_NAME", "PROCESS_NAME", "CODE_FILE", "CODE_LINE",
     "CODE_FUNC", "TID", "INVOCATION_ID", "USER_INVOCATION_ID",
+    # ECS (ecs-logging): the schema's version and where the call was, on every record; the
+    # message as the program passed it.
+    "ecs.version", "log.origin", "log.original",
 })
 
 
@@ -144,7 +148,7 @@ def synthesise(time_text: str, level: str | None, logger: str, message: str,
             # (``_field_text`` of the usual values written here: one call fewer a field)
             if type(v) is int or (type(v) is str and v and " " not in v and '"' not in v):
                 text += f" {k}={v}"
-            else:
+            elif type(v) is not dict or (v := _shown_part(k, v)) is not _QUIET:
                 text += f" {k}={_field_text(v)}"
     if exc:
         text += "\n" + exc
@@ -168,6 +172,26 @@ def _shown(key: str) -> bool:
         _SHOWN.clear()
     _SHOWN[key] = value
     return value
+
+
+#: What ``_shown_part`` returns for an object of quiet parts alone.
+_QUIET = object()
+
+
+def _shown_part(path: str, value: dict[str, Any]) -> Any:
+    """A nested object with its quiet parts left out, each named by its dotted path (ECS's
+    ``log`` without ``log.origin``), or ``_QUIET`` when nothing else is in it."""
+    kept = {}
+    for key, item in value.items():
+        inner = f"{path}.{key}" if type(key) is str else path
+        if not shown_field(inner):
+            continue
+        if type(item) is dict and item:
+            item = _shown_part(inner, item)
+            if item is _QUIET:
+                continue
+        kept[key] = item
+    return kept if kept or not value else _QUIET
 
 
 def _field_text(value: Any) -> str:

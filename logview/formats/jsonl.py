@@ -404,6 +404,11 @@ def record_from_object(obj: dict[str, Any],
             if isinstance(err, dict):
                 trace = err.get(stack_key)
                 if isinstance(trace, str) and trace:
+                    kind = err.get("type")
+                    if isinstance(kind, str) and kind and kind not in trace:
+                        # (ecs-logging writes Python's frames alone: the line that says
+                        # what was raised is its type and message)
+                        trace = trace.rstrip("\n") + "\n" + _error_line(kind, err.get("message"))
                     exc = _join(exc, _clean(trace))
                     rest = {k: v for k, v in err.items() if k != stack_key}
                     if rest:

@@ -115,6 +115,7 @@ _QUIET_FIELDS = frozenset({
     "pathname", "filename", "module", "lineno", "funcName", "process", "processName",
     "thread", "threadName", "taskName", "msecs", "relativeCreated", "created",
     "service.name", "host.name",  # (OpenTelemetry: they make the record's source)
+    "pid", "hostname",  # (pino's and bunyan's, on every record of a process)
     # The journal's fields that give the record's level and logger, or that every entry of
     # a program carries (``formats/journald``; python-systemd's ``JournalHandler``'s too).
     "PRIORITY", "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY", "SYSLOG_PID", "SYSLOG_TIMESTAMP",

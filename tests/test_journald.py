@@ -285,3 +285,16 @@ def test_text_output_leaves_out_opentelemetry_standard_attributes():
     assert "user_id=7" in text
     assert "code.filepath" not in text and "telemetry.sdk" not in text
     assert "service.name" not in text and "host.name" not in text
+
+
+def test_text_output_leaves_out_pinos_process_fields():
+    """pino writes its process's ``pid`` and ``hostname`` on every record (a line copied from
+    pino 9's output): one-line text shows the request's own fields."""
+    from logview.formats.jsonl import JsonFormat
+
+    record = JsonFormat().parse(
+        '{"level":30,"time":1796177409265,"pid":24132,"hostname":"vm","reqId":"req-1",'
+        '"module":"db","query":"SELECT 1","ms":3,"msg":"query done"}')
+    text = format_text(record)
+    assert text.endswith('INFO query done reqId=req-1 query="SELECT 1" ms=3'), text
+    assert record.fields["pid"] == 24132 and record.fields["hostname"] == "vm"

@@ -83,7 +83,9 @@ class MatchPrinter:
     when opened detects its format anew it re-reads the same bytes: records already printed
     from them are not printed twice (only records of the first lines can be re-read, so
     remembering those is enough). Without ``live`` nothing is printed before detection is
-    final, so all the output is read with the final format.
+    final, so all the output is read with the final format. When a followed store takes the
+    interpreter's lines into its format later (``store``), only records that start after the
+    last one printed are printed (a crash that came after the records already out).
     """
 
     def __init__(self, store: Store, query: QueryLike, printer: RecordPrinter, *,
@@ -94,6 +96,10 @@ class MatchPrinter:
         self.matches = LiveFilter(store, query)
         self._formats = self._format_ids()
         self._printed: set[tuple[str, int | None, int | None]] = set()
+        #: Per source, the offset of the last record printed; and, after a new format, the
+        #: one up to which records were printed with the old one (not printed again).
+        self._last: dict[str, int] = {}
+        self._skip: dict[str, int] = {}
 
     def _format_ids(self) -> tuple[int, ...]:
         return tuple(id(part.format) for part in self.store.parts())
@@ -106,6 +112,8 @@ class MatchPrinter:
             self._formats = self._format_ids()
             if not reformatted:  # truncated: new content, nothing of it was printed
                 self._printed.clear()
+                self._last.clear()
+            self._skip = dict(self._last)
         settled = all(part.detection_final for part in store.parts())
         if not self.live and not settled and not store.finished:
             return
@@ -113,6 +121,10 @@ class MatchPrinter:
             key = (record.source, record.offset, record.line)
             if key in self._printed:
                 continue
+            if record.offset is not None:
+                if record.offset <= self._skip.get(record.source, -1):
+                    continue
+                self._last[record.source] = record.offset
             self.printer.write(record)
             if (not settled and (record.line or 0) <= SETTLE_LINES + 1
                     and (record.offset or 0) < DETECT_BYTES):

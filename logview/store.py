@@ -10,6 +10,16 @@ is opened (a file just created, a pipe whose writer starts late) is detected aga
 new complete lines arrive, until ``SETTLE_LINES`` lines or ``DETECT_BYTES`` bytes have come or
 the source finished. A format that changes restarts the index like a truncation does (the
 generation bumps), so followers start over. A source that is big when opened is detected once.
+
+Once detection is final, what a followed source adds is looked through for the interpreter's
+own lines (``formats.python_stderr``: a warning, a thread's uncaught exception, a fatal error
+with faulthandler's dump), which the sample could not see: a service that crashes while it is
+followed. The first one makes the format the log's own with the interpreter's as its second
+(``detect_union.with_interpreter_lines``), and the index restarts once. A growth of up to
+``DETECT_BYTES`` (a live log's) is looked through whole, of a bigger one (a pipe's backlog
+coming at once) its last ``DETECT_BYTES``, where a crash ends it (looking through all of a
+300 MB backlog piped in took 6 % longer); the middle of a file that is big when opened is not
+looked at either (its start and end are).
 """
 
 from __future__ import annotations
@@ -130,6 +140,8 @@ class LogStore:
         self._sample_lines = -1  # complete lines the current detection saw
         self._update_lock = threading.Lock()
         self._cached = lru_cache(maxsize=RECORD_CACHE)(self._parse_for)
+        #: Bytes of the source looked at for the interpreter's lines (``_watch``).
+        self._watched = 0
         detection = self._detect_sample()
         assert detection is not None  # the first look always decides something
         self.detection: Detection = detection
@@ -219,11 +231,41 @@ class LogStore:
                 self._bump_generation()
                 restarted = True
             # Detected after indexing, so whatever was indexed with a provisional format lies
-            # within the sample; a new format indexes it again before anyone sees it.
-            if not self._settled and self._refine_detection():
+            # within the sample; a new format indexes it again before anyone sees it. Once
+            # settled, what came is looked at for the interpreter's lines.
+            if (self._refine_detection() if not self._settled
+                    else not restarted and self._watch()):
                 restarted = True
                 self.index.update(final=final, budget=budget)
             return len(self.index) if restarted else added
+
+    def _watch(self) -> bool:
+        """Look through what the source added since the last look for the interpreter's own
+        lines (see the module docstring); True when the format changed (restart)."""
+        size = self.source.size()
+        start = self._watched
+        if size <= start:
+            return False
+        self._watched = size
+        if self._forced is not None or self._hint is not None:
+            return False
+        from logview.formats.detect_union import interpreter_marks, with_interpreter_lines
+
+        marks = interpreter_marks(self.detection)
+        if not marks:
+            return False
+        start = max(start, size - DETECT_BYTES)
+        # (from a line before: the first one read may be cut, and the last look's last line
+        # may have been incomplete)
+        begin = max(0, start - 4096)
+        data = self.source.read_at(begin, size - begin)
+        if not any(mark in data for mark in marks):
+            return False
+        detection = with_interpreter_lines(self.detection, data if begin else b"\n" + data)
+        if detection is self.detection:
+            return False
+        self._use(detection)
+        return True
 
     def _refine_detection(self) -> bool:
         """Detect again if new complete lines came; True when the format changed (restart)."""
@@ -233,6 +275,11 @@ class LogStore:
         if _format_key(detection.format) == _format_key(self.format):
             self.detection = replace(detection, format=self.format)
             return False
+        self._use(detection)
+        return True
+
+    def _use(self, detection: Detection) -> None:
+        """Read the source with ``detection``'s format from now on: the index starts over."""
         self.detection = detection
         self.format = detection.format
         _place_times(self.format, self.source)
@@ -243,7 +290,6 @@ class LogStore:
         self._bump_generation()
         if self._count_with_index:
             self.count_with_index()
-        return True
 
     def _detect_sample(self) -> Detection | None:
         """Detection over the source's first bytes; None when no new line came since the last.
@@ -274,6 +320,7 @@ class LogStore:
             sample = complete
         self._settled = finished or lines >= SETTLE_LINES or size >= DETECT_BYTES
         self._sample_lines = lines
+        self._watched = size  # (the start and, when bigger, the end are looked at here)
         if self._forced is not None:
             return check_format(self._forced, sample)
         return with_its_end(detect(sample), source, size)

@@ -251,3 +251,91 @@ def test_the_union_goes_to_worker_processes_once_it_walked():
     again = pickle.loads(pickle.dumps(fmt))
     assert again.column_walker() is not None
     assert again.parse("/x.py:1: UserWarning: w").level == "WARNING"
+
+
+def _by_offset(store: LogStore) -> list[tuple[int, int, str]]:
+    return [(r.offset, r.levelno, r.message) for r in (store.parse(i) for i in range(len(store)))]
+
+
+def test_a_crash_while_the_log_is_followed_is_a_record_of_its_own(tmp_path):
+    """The sample saw the start only; what a followed log adds is looked at too: the
+    thread's exception and the crash that come later are records of their own, the records
+    are those the union reads from the whole log, and records before them keep their
+    places."""
+    from logview.sources.file import FileSource
+
+    whole = write_log(tmp_path / "whole.log", TEMPLATES[1], 300, "late")
+    cut = whole.index(b"Exception in thread")
+    assert cut > DETECT_BYTES // 4 and whole[:cut].count(b"\n") > 40
+    path = tmp_path / "app.log"
+    path.write_bytes(whole[:cut])
+    store = LogStore(FileSource(str(path)))
+    try:
+        store.update()
+        assert "python-stderr" not in store.format.name and store.detection_final
+        before = _by_offset(store)
+        crash = whole.index(b"Fatal Python error")
+        generation = store.generation
+        for piece in (whole[cut:crash], whole[crash:]):
+            with open(path, "ab") as out:
+                out.write(piece)
+            store.update(final=True)
+        assert "python-stderr" in store.format.name
+        assert store.generation > generation  # (one restart: the index read it again)
+        followed = _by_offset(store)
+        reference = LogStore(StaticFileSource(str(tmp_path / "whole.log")), store.format)
+        reference.update(final=True)
+        assert followed == _by_offset(reference)
+        assert followed[: len(before) - 1] == before[:-1]
+        assert (40, "Exception in thread worker-1:") in {(lv, m) for _, lv, m in followed}
+        assert followed[-1][1:] == (50, "Fatal Python error: Segmentation fault")
+        reference.close()
+    finally:
+        store.close()
+
+
+def test_print_follow_prints_a_later_crash_once_as_its_own_record(tmp_path):
+    """``--print --follow -o jsonl`` of a log whose crash comes while it is followed: each
+    record printed once (the index starts over when the format takes the interpreter's
+    lines; the records printed before are not printed again), the crash at its level."""
+    import os
+    import select
+    import time
+
+    whole = write_log(tmp_path / "whole.log", TEMPLATES[2], 300, "late")
+    cut = whole.index(b"Exception in thread")
+    path = tmp_path / "app.log"
+    path.write_bytes(whole[:cut])
+    proc = subprocess.Popen([sys.executable, "-m", "logview", "--print", "--follow", "-o",
+                             "jsonl", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = bytearray()
+
+    def read_until(needle: bytes) -> None:
+        deadline = time.monotonic() + 15
+        while needle not in out:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{needle!r} not printed: {bytes(out[-2000:])!r}"
+            ready, _, _ = select.select([proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                assert chunk, f"logview ended: {proc.stderr.read()!r}"
+                out.extend(chunk)
+
+    try:
+        read_until(b"a filler 299 with some words")
+        with open(path, "ab") as log:
+            log.write(whole[cut:])
+        read_until(b"Fatal Python error: Segmentation fault")
+        read_until(b"\n")  # (the whole line)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+    records = [json.loads(line) for line in bytes(out).splitlines()]
+    lines = [r["line"] for r in records]
+    assert lines == sorted(set(lines)), "a record printed twice"
+    levels = {r["message"]: r["level"] for r in records}
+    assert levels["Exception in thread worker-1:"] == "ERROR"
+    assert levels["Fatal Python error: Segmentation fault"] == "CRITICAL"
+    assert records[0]["message"] == "starting" and len(records) > 600

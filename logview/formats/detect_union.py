@@ -69,13 +69,23 @@ def with_second(best: Detection, starts: list[str]) -> Detection:
     return best
 
 
-def with_interpreter_lines(best: Detection, tail: bytes) -> Detection:
-    """``best`` with the interpreter's own lines (``formats.python_stderr``) as its second
-    format when ``tail``, the end of a log bigger than the sample, holds one that ``best``
-    does not start: a crash comes at the end, where the sample (the start) cannot see it."""
+def interpreter_marks(best: Detection) -> tuple[bytes, ...]:
+    """The literals one of which each of the interpreter's lines holds, when
+    ``with_interpreter_lines`` may add them to ``best``; else ()."""
     fmt = best.format
     if (best.kind not in ("named", "inferred", "generic") or fmt.start_pattern is None
             or isinstance(fmt, UnionFormat)):
+        return ()
+    return PythonStderrFormat.start_marks
+
+
+def with_interpreter_lines(best: Detection, tail: bytes) -> Detection:
+    """``best`` with the interpreter's own lines (``formats.python_stderr``) as its second
+    format when ``tail``, the end of a log bigger than the sample (or what a followed log
+    added), holds one that ``best`` does not start: a crash comes at the end, where the
+    sample (the start) cannot see it."""
+    fmt = best.format
+    if not interpreter_marks(best):
         return best
     second = PythonStderrFormat()
     marks = tuple(mark.decode() for mark in second.start_marks)

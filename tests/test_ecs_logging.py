@@ -12,6 +12,7 @@ import sys
 
 import ecs_logging
 import orjson
+from logging_helpers import make_logger
 
 from logview.formats.detect import detect_format
 from logview.printer import dumps_record, format_text
@@ -20,10 +21,7 @@ from logview.printer import dumps_record, format_text
 def _write(path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(ecs_logging.StdlibFormatter())
-    logger = logging.getLogger("ecs_test.app.web")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
+    logger = make_logger("ecs_test.app.web", handler)
     try:
         logger.info("request handled", extra={"user_id": 42, "http.request.method": "GET"})
         try:

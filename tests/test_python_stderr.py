@@ -298,9 +298,7 @@ def test_print_follow_prints_a_later_crash_once_as_its_own_record(tmp_path):
     """``--print --follow -o jsonl`` of a log whose crash comes while it is followed: each
     record printed once (the index starts over when the format takes the interpreter's
     lines; the records printed before are not printed again), the crash at its level."""
-    import os
-    import select
-    import time
+    from process_helpers import read_until
 
     whole = write_log(tmp_path / "whole.log", TEMPLATES[2], 300, "late")
     cut = whole.index(b"Exception in thread")
@@ -308,31 +306,19 @@ def test_print_follow_prints_a_later_crash_once_as_its_own_record(tmp_path):
     path.write_bytes(whole[:cut])
     proc = subprocess.Popen([sys.executable, "-m", "logview", "--print", "--follow", "-o",
                              "jsonl", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = bytearray()
-
-    def read_until(needle: bytes) -> None:
-        deadline = time.monotonic() + 15
-        while needle not in out:
-            left = deadline - time.monotonic()
-            assert left > 0, f"{needle!r} not printed: {bytes(out[-2000:])!r}"
-            ready, _, _ = select.select([proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(proc.stdout.fileno(), 65536)
-                assert chunk, f"logview ended: {proc.stderr.read()!r}"
-                out.extend(chunk)
-
     try:
-        read_until(b"a filler 299 with some words")
+        out = read_until(proc, b"a filler 299 with some words", 15)
         with open(path, "ab") as log:
             log.write(whole[cut:])
-        read_until(b"Fatal Python error: Segmentation fault")
-        read_until(b"\n")  # (the whole line)
+        out += read_until(proc, b"Fatal Python error: Segmentation fault", 15)
+        if not out.endswith(b"\n"):  # (the rest of its line)
+            out += read_until(proc, b"\n", 15)
     finally:
         proc.terminate()
         proc.wait(10)
         proc.stdout.close()
         proc.stderr.close()
-    records = [json.loads(line) for line in bytes(out).splitlines()]
+    records = [json.loads(line) for line in out.splitlines()]
     lines = [r["line"] for r in records]
     assert lines == sorted(set(lines)), "a record printed twice"
     levels = {r["message"]: r["level"] for r in records}

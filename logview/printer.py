@@ -84,8 +84,14 @@ def structured(record: Record) -> bool:
 def field_pairs(fields: dict[str, Any]) -> list[tuple[str, str]]:
     """``(key, value text)`` of the fields one-line text shows after the message, in order:
     what ``synthesise`` writes as ``key=value``."""
-    return [(k, _field_text(v)) for k, v in fields.items()
-            if shown_field(k) and (type(v) is not dict or _shown_part(k, v) is not _QUIET)]
+    out: list[tuple[str, str]] = []
+    for k, v in fields.items():
+        if shown_field(k):
+            if type(v) is dict and v:
+                out += _nested_pairs(k, v)
+            else:
+                out.append((k, _field_text(v)))
+    return out
 
 
 def original_bytes(record: Record) -> bytes:
@@ -149,7 +155,10 @@ def synthesise(time_text: str, level: str | None, logger: str, message: str,
             # (``_field_text`` of the usual values written here: one call fewer a field)
             if type(v) is int or (type(v) is str and v and " " not in v and '"' not in v):
                 text += f" {k}={v}"
-            elif type(v) is not dict or (v := _shown_part(k, v)) is not _QUIET:
+            elif type(v) is dict and v:
+                for path, value in _nested_pairs(k, v):
+                    text += f" {path}={value}"
+            else:
                 text += f" {k}={_field_text(v)}"
     if exc:
         text += "\n" + exc
@@ -175,24 +184,24 @@ def _shown(key: str) -> bool:
     return value
 
 
-#: What ``_shown_part`` returns for an object of quiet parts alone.
-_QUIET = object()
+#: Nested objects deeper than this are written as JSON in one-line text.
+_MAX_DEPTH = 8
 
 
-def _shown_part(path: str, value: dict[str, Any]) -> Any:
-    """A nested object with its quiet parts left out, each named by its dotted path (ECS's
-    ``log`` without ``log.origin``), or ``_QUIET`` when nothing else is in it."""
-    kept = {}
+def _nested_pairs(path: str, value: dict[Any, Any], depth: int = 1) -> list[tuple[str, str]]:
+    """A nested object's values as ``(dotted path, value text)``, the paths a query names
+    them by (``http.request.method=GET``); its quiet parts left out by their paths (ECS's
+    ``log.origin``)."""
+    out: list[tuple[str, str]] = []
     for key, item in value.items():
-        inner = f"{path}.{key}" if type(key) is str else path
+        inner = f"{path}.{key}"
         if not shown_field(inner):
             continue
-        if type(item) is dict and item:
-            item = _shown_part(inner, item)
-            if item is _QUIET:
-                continue
-        kept[key] = item
-    return kept if kept or not value else _QUIET
+        if type(item) is dict and item and depth < _MAX_DEPTH:
+            out += _nested_pairs(inner, item, depth + 1)
+        else:
+            out.append((inner, _field_text(item)))
+    return out
 
 
 def _field_text(value: Any) -> str:

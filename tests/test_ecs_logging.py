@@ -45,8 +45,9 @@ def test_ecs_records_read_whole_and_print_without_the_formatters_own_fields(tmp_
     # The frames the formatter wrote, then the line saying what was raised.
     assert 'in _write' in error.exc
     assert error.exc.rstrip().endswith("KeyError: 'missing'")
+    # Nested values by the dotted paths a query names them by.
     text = format_text(info)
-    assert text.endswith("request handled http={\"request\":{\"method\":\"GET\"}} user_id=42"), text
+    assert text.endswith("request handled http.request.method=GET user_id=42"), text
     for quiet in ("ecs.version", "origin", "original", "process"):
         assert quiet not in format_text(info) and quiet not in format_text(error)
     kept = orjson.loads(dumps_record(info))["fields"]
@@ -54,6 +55,9 @@ def test_ecs_records_read_whole_and_print_without_the_formatters_own_fields(tmp_
 
     out = subprocess.run([sys.executable, "-m", "logview", "--print", "-q", "level>=ERROR",
                           str(path)], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines()[0].endswith(
-        "lookup failed error={\"message\":\"'missing'\",\"type\":\"KeyError\"}")
+    assert out.splitlines()[0].endswith("lookup failed error.message='missing' error.type=KeyError")
     assert out.rstrip().endswith("KeyError: 'missing'")
+    out = subprocess.run([sys.executable, "-m", "logview", "--print", "-q",
+                          "http.request.method=GET", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [text]

@@ -298,3 +298,21 @@ def test_text_output_leaves_out_pinos_process_fields():
     text = format_text(record)
     assert text.endswith('INFO query done reqId=req-1 query="SELECT 1" ms=3'), text
     assert record.fields["pid"] == 24132 and record.fields["hostname"] == "vm"
+
+
+def test_text_output_writes_nested_values_by_their_dotted_paths():
+    """A nested object's values as the query names them (``http.status>=500``), its quiet
+    parts left out; past a depth of eight the rest as JSON, and an empty object as ``{}``."""
+    from logview.formats.jsonl import JsonFormat
+
+    deep: dict = {"leaf": 1}
+    for _ in range(10):
+        deep = {"d": deep}
+    record = JsonFormat().parse(orjson.dumps({
+        "level": "warning", "msg": "slow", "http": {"status": 503, "path": "/a b"},
+        "log": {"origin": {"file": {"line": 3}}, "original": "slow"}, "empty": {},
+        "deep": deep}).decode())
+    text = format_text(record)
+    assert ('slow http.status=503 http.path="/a b" empty={} '
+            'deep.d.d.d.d.d.d.d.d={"d":{"d":{"leaf":1}}}') in text
+    assert "log." not in text and "origin" not in text

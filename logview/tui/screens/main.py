@@ -164,6 +164,8 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         }
         #: Whether a record counted names a logger (else rows have no logger column).
         self._named_logger = False
+        #: The parts' formats at the last growth (a restart with new ones keeps the cursor).
+        self._formats = tuple(id(part.format) for part in store.parts())
 
     def compose(self) -> ComposeResult:
         yield QueryBar(self.initial_query, id="query-bar")
@@ -223,8 +225,13 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
         self._indexed = message.indexed
         records = self.records
         generations = tuple(part.source.generation for part in self.store.parts())
+        formats = tuple(id(part.format) for part in self.store.parts())
         if restarted:
             shift = page_shift(self.store, self._source_generations)
+            if shift is None and formats != self._formats:
+                # A new format (the interpreter's lines taken in as the log grew): the
+                # records before the first one it splits off keep their places.
+                shift = 0
             cursor = records.cursor_position if not records.following else None
             records.reset()
             if shift is not None and cursor is not None:
@@ -237,6 +244,7 @@ class MainScreen(FindScanning, FilterPanel, GotoActions, StoreQueries, StoreWork
                 self._start_filter(self.active_query)
             self.restart_find()
         self._source_generations = generations
+        self._formats = formats
         records.set_length(message.length)
         self._tell_misfits()
         self._format_text = self._format_status()

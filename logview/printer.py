@@ -56,7 +56,7 @@ def format_text(record: Record, *, color: bool = False) -> str:
     Whatever the log contains, control characters are shown as visible symbols, so log text
     never sends escape sequences to the terminal.
     """
-    text = printable(_synthesise(record) if _structured(record) else record.raw)
+    text = printable(_synthesise(record) if structured(record) else record.raw)
     if not color:
         return text
     sgr = _level_sgr(record.levelno)
@@ -69,16 +69,11 @@ def format_text(record: Record, *, color: bool = False) -> str:
     return out
 
 
-def _structured(record: Record) -> bool:
+def structured(record: Record) -> bool:
     """The record is a JSON object (or has no text): its text is made from its fields."""
     raw = record.raw
     return not raw or ((raw[:1] == "{" or raw.lstrip().startswith("{"))
                        and bool(record.level or record.logger or record.time))
-
-
-def structured(record: Record) -> bool:
-    """Whether a record's text is made from its fields (a JSON object), not its own lines."""
-    return _structured(record)
 
 
 def field_pairs(fields: dict[str, Any]) -> list[tuple[str, str]]:
@@ -97,7 +92,7 @@ def field_pairs(fields: dict[str, Any]) -> list[tuple[str, str]]:
 def original_bytes(record: Record) -> bytes:
     """What ``--print`` writes into a pipe or a file: the record's bytes exactly as read (its
     text for a JSON record), ending with a newline; nothing is escaped or re-encoded."""
-    if _structured(record):
+    if structured(record):
         return (_synthesise(record) + "\n").encode("utf-8", "replace")
     data = record.data if record.data is not None else record.raw.encode("utf-8", "replace")
     return data if data.endswith(b"\n") else data + b"\n"

@@ -38,7 +38,7 @@ from logview.formats.config import format_from_entry
 from logview.formats.detect import detect, reset_candidates
 from logview.formats.prefixed import docker_object
 from logview.formats.presets import known_text_formats
-from logview.printer import _structured, dumps_record, format_text
+from logview.printer import dumps_record, format_text, structured
 from logview.record import RawRecord, decode_record, parse_raw_record, strip_ansi
 from logview.sources.base import StaticFileSource
 from logview.stats import RecordStats
@@ -349,7 +349,7 @@ def check_record(record, data: bytes, where: object) -> None:
     text = decode_record(data)
     # The record's whole text is kept (JSON text sequences drop their RS framing).
     assert record.raw in (text, text.lstrip("\x1e")), f"{where}: raw text changed"
-    if _structured(record) and not _one_json_object(text):  # (a pretty-printed object's
+    if structured(record) and not _one_json_object(text):  # (a pretty-printed object's
         kept = _continuation_text(record)                     # lines are JSON syntax)
         for extra in strip_ansi(text).split("\n")[1:]:
             wrapped = docker_object(extra)  # docker's json-file: the line is its "log"

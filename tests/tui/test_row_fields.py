@@ -28,12 +28,14 @@ async def test_json_rows_show_the_programs_fields_after_the_message(tmp_path):
          "payload": "\x1b[2Jgone"},
         {"timestamp": "2024-01-02T03:04:07Z", "level": "info", "event": "long",
          "blob": "x" * 5000, "after": 1},
+        {"timestamp": "2024-01-02T03:04:08Z", "level": "info", "event": "long key",
+         "k" * 100_000: 1, "after": 2},
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     store = open_store(StaticFileSource(str(path)))
     app = LogviewApp(store)
     async with app.run_test(size=(200, 30)) as pilot:
-        rows = await loaded(pilot, app, 3)
+        rows = await loaded(pilot, app, 4)
         await until(pilot, lambda: "request done" in screen_text(app))
         row = _row(app, "request done")
         assert 'request done method=GET path=/items?id=3 status=200 note="two words"' in row
@@ -46,6 +48,8 @@ async def test_json_rows_show_the_programs_fields_after_the_message(tmp_path):
         assert long_text.startswith("long blob=xxx")
         assert long_text.endswith(" …") and "after=" not in long_text
         assert len(long_text) < MAX_FIELD_CHARS + 100
+        long_key = rows._message_lines(store.record(3), 1)[0].plain
+        assert long_key.startswith("long key kkk") and len(long_key) < MAX_FIELD_CHARS + 100
 
 
 async def test_a_text_record_row_shows_its_message_alone(tmp_path):

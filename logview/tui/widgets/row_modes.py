@@ -157,7 +157,8 @@ class RowModes:
             if room <= 0:
                 text.append(" …", key_style)
                 break
-            key, value = printable(key), printable(value.replace("\n", " "))[:room]
+            key = printable(key[:room])
+            value = printable(value[: max(0, room - len(key))].replace("\n", " "))
             text.append(f" {key}=", key_style)
             text.append(value)
             room -= len(key) + len(value) + 2

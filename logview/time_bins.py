@@ -6,11 +6,16 @@ complete when the counts are, and no time waits in memory for a frame to take it
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
 __all__ = ["TimeBins"]
+
+#: Versions unique across every TimeBins: a drawing cached for (bins, version) is stale after
+#: a clear, and a new TimeBins at a freed one's address never shares its version.
+_VERSIONS = itertools.count(1)
 
 
 class TimeBins:
@@ -36,7 +41,7 @@ class TimeBins:
         self.tmin = math.inf
         self.tmax = -math.inf
         self.total = 0
-        self.version = 0
+        self.version = next(_VERSIONS)
 
     @property
     def width(self) -> float:
@@ -66,7 +71,7 @@ class TimeBins:
                                    minlength=3 * self.FINE).astype(np.int64).reshape(3, self.FINE)
         added = int(t.size if w is None else w.sum())
         self.total += added
-        self.version += 1
+        self.version = next(_VERSIONS)
         return added
 
     def _fit(self, lo: float, hi: float) -> None:
@@ -120,5 +125,5 @@ class TimeBins:
         self.shift, self.base = other.shift, other.base
         self.counts = other.counts.copy()
         self.tmin, self.tmax, self.total = other.tmin, other.tmax, other.total
-        self.version = getattr(self, "version", 0) + 1
+        self.version = next(_VERSIONS)
 

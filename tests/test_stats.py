@@ -82,8 +82,9 @@ def test_the_times_are_binned_by_the_counting_thread_and_copied_when_drawn():
     assert (bins.shift, bins.base) == (whole.shift, whole.base)
     assert np.array_equal(bins.counts, whole.counts)
     drawn = TimeBins()
+    empty = drawn.version
     drawn.copy_from(bins)
-    assert drawn.version == 1 and np.array_equal(drawn.counts, whole.counts)
+    assert drawn.version != empty and np.array_equal(drawn.counts, whole.counts)
 
 
 def test_a_batch_counts_every_level_number_in_its_bucket():

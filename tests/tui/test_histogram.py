@@ -154,6 +154,36 @@ async def test_live_add_and_clear():
         assert len(hist.buckets()[0]) == 0
 
 
+
+@sync
+async def test_new_data_after_a_clear_is_drawn_not_the_old_buckets():
+    """A restart (the log read again with a new format) clears the counts and adds as many
+    times as before: the drawing cached for the old counts must not be reused (it was: the
+    version went back to 0 on clear, and 24 old columns met 17 new ones in ``render``)."""
+    app = HistApp()
+    async with app.run_test(size=(24, 4)) as pilot:
+        hist = app.query_one(TimeHistogram)
+        hist.set_hits(np.array([T0]))
+        hist.set_data(T0 + np.arange(0, 600, 1.0), np.full(600, 20))
+        await pilot.pause()
+        assert len(hist.buckets()[0]) == 24 and len(hist.hit_columns()) == 24
+        hist.set_data(T0 + np.arange(17) * 1e-3, np.full(17, 40))
+        starts, _, counts = hist.buckets()
+        assert counts.sum() == 17 and counts[ERR].sum() == 17
+        assert len(hist.hit_columns()) == len(starts)
+        hist.render()  # raised ValueError: shapes (24,) (17,)
+
+
+def test_a_cleared_bins_version_is_never_one_it_had():
+    bins, seen = TimeBins(), set()
+    for _ in range(3):
+        seen.add(bins.version)
+        bins.add(np.array([T0]), np.array([20]))
+        seen.add(bins.version)
+        bins.clear()
+        assert bins.version not in seen
+    assert TimeBins().version not in seen | {bins.version}
+
 def test_format_duration():
     assert format_duration(0.25) == "250ms"
     assert format_duration(30) == "30s"

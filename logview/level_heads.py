@@ -15,16 +15,18 @@ alone; one that read past the line's end is asked again on the line. The record 
 
 When the start pattern can never match a newline (``_may_read_newline``: no class, literal or
 lookaround of it holds one; basicConfig's does not), what it says within the buffer is what
-it says of each line alone, so one search finds whole records (``_record_spans``): the
-newline before a head, the head's first byte (one step for most lines), the admitted names
-and the start pattern, then the lines that do not start a record; a match per record, no
-Python step and regex call per line or head (basicConfig ``level>=ERROR``: 9 % less CPU).
-The head's first byte is consumed and the names and the pattern are asked from a lookbehind
-of that one byte (a lookahead right after the newline cost every line a step more), and the
-start pattern's alternation of 87 names is read as their prefix tree (``_with_name_trie``):
-12 % fewer instructions a 4 MB range than the lookahead and the alternation (callgrind).
-The search stops at every newline (``re`` calls its matcher there, some 200 instructions
-a line): the search for the byte class alone costs 75 % of the whole.
+it says of each line alone, so one match finds a whole record (``_record_spans``): the
+admitted names and the start pattern at the line's start, then the lines that do not start a
+record. It is tried only at the line starts that open with an admitted head's first byte,
+found with numpy (a newline mask into an array each thread reuses, its offsets, their next
+bytes looked up in a table), and the start pattern's alternation of 87 names is read as
+their prefix tree (``_with_name_trie``). The search it replaced, one regex for the whole
+range (a newline, the byte class, the rest from a lookbehind), stops at every newline and
+calls ``re``'s matcher there; the numpy search costs 3-7 % less CPU in all
+(``bench/bench_scan_range.py``, basicConfig ``level>=ERROR``, 1 GB in 4 MB ranges: 1.42-1.52
+against 1.52-1.59 s, three alternating pairs). With a fresh mask each range it cost more
+than the regex: malloc maps and unmaps 4 MB arrays, and their page faults took 1.5 s of
+system time a GB in the forked workers.
 
 A line that opens with an admitted name but is no record start (``ERROR: x y`` inside a
 message) is skipped: it belongs to a record whose own head line, if that record can match,
@@ -37,16 +39,14 @@ is for the query's columns to say. Each comes with the name its head opens with,
 ``levelnos`` gives the level number the parser reads from that name, so a query about
 levels alone is decided without reading the records' columns (``scan_ranges``).
 
-The search for line openings is a pass over every byte (``re``'s loop stops at each
-newline; about the cost of ``bytes.count(b"\n")``, 1.3 s of CPU a GB here); a search for
-the admitted heads as literals (``bytes.find``, one pass per spelling: 40 for
-``level>=ERROR``) was 15 times slower, and numpy's masks cost as much once the newlines
-are turned into offsets. Even the spellings one file uses are no faster as literals: on a
-4 MB range ``bytes.count`` of ``\\nERROR:`` and of ``\\nCRITICAL:`` took 2.95 and 2.06 ms
-against 3.84 ms for the byte-class search of every spelling (``bytes.find`` of a longer
-literal reads every byte here too; only one byte, by ``memchr``, goes ten times faster);
-numpy's newline offsets (``flatnonzero``, 2.8 ms) and a walk of records' ends by the
-index's bulk test were slower than the regex as a whole.
+The search for line openings is a pass over every byte (about the cost of
+``bytes.count(b"\n")``, 0.6-0.9 s of CPU a GB here, for the regex and numpy alike); a
+search for the admitted heads as literals (``bytes.find``, one pass per spelling: 40 for
+``level>=ERROR``) was 15 times slower. Even the spellings one file uses are no faster as
+literals: on a 4 MB range ``bytes.count`` of ``\nERROR:`` and of ``\nCRITICAL:`` took 2.95
+and 2.06 ms against 3.84 ms for the byte-class search of every spelling (``bytes.find`` of
+a longer literal reads every byte here too; only one byte, by ``memchr``, goes ten times
+faster), and ``bytes.translate`` to a two-byte pattern costs more than the mask.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ import itertools
 import re
 import re._constants as _sre
 import re._parser as _sre_parse
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -140,24 +141,22 @@ class LevelHeads:
         opens = b"[" + b"".join(re.escape(bytes([b])) for b in sorted(opening)) + b"]"
         self._opens_source = b"\n" + opens
         self._opens_at_0 = frozenset(opening)
+        #: The bytes a head line may open with, as a table (``_record_spans``).
+        self._opening = np.zeros(256, dtype=bool)
+        self._opening[list(opening)] = True
+        self._mask = threading.local()  # each thread's newline mask (``_record_spans``)
         #: When the start pattern can never read a newline, a whole record whose head names
-        #: an admitted level, found by one search: the newline before its head, the head's
-        #: first byte (one step for most lines), then, looking back from after that byte,
-        #: the admitted names and the start pattern at the line start (lookaheads in a
-        #: lookbehind of one byte: a lookahead right after the newline costs every line a
-        #: step more), then the lines up to the newline before the next start. The pattern
-        #: asked within the buffer then says what it says of each line alone.
+        #: an admitted level, matched at its line's start: the admitted names and the start
+        #: pattern (lookaheads), then the lines up to the newline before the next start.
+        #: The pattern asked within the buffer then says what it says of each line alone.
         #: None: ``_opens`` and ``_next`` line by line.
-        self._records = None
+        self._record: re.Pattern[bytes] | None = None
         if not _may_read_newline(pattern):
             source = _with_name_trie(source, head.names)
             start = b"(?=" + _heads(head, head.names) + b")(?:" + source + b")"
-            opens = b"(?-i:" + opens + b")"
             head_line = (b"(?=" + _heads(head, names, capture=True) + b")(?=" + source + b")")
             rest = b"[^\n]*+(?:\n(?!" + start + b")[^\n]*+)*+"
-            self._records = (re.compile(head_line + rest, flags),
-                             re.compile(b"\n" + opens + b"(?<=" + head_line + opens + b")"
-                                        + rest, flags))
+            self._record = re.compile(head_line + rest, flags)
         self._format = detector.format
         self._sample_tail = head.after + (b"" if head.word_end is None
                                           else b"x" + head.word_end) + b"m"
@@ -202,7 +201,7 @@ class LevelHeads:
         """``spans`` with the name each record's head opens with (``levelnos``)."""
         if b"\x1b" in buf or b"\xc2" in buf:
             return None
-        if self._records is not None:
+        if self._record is not None:
             return self._record_spans(buf)
         if self._next is None:  # (compiled on first use: the record search needs none)
             self._next = re.compile(self._next_source, self._flags)
@@ -244,16 +243,33 @@ class LevelHeads:
         return out
 
     def _record_spans(self, buf: bytes) -> list[tuple[int, int, bytes]]:
-        """``named_spans`` by ``_records``: one match per record (its end, the newline
-        before the next start, is not consumed, so the search for the next head starts
-        there)."""
-        at_first, after = self._records
+        """``named_spans`` by ``_record``: one match per record, tried at the line starts
+        that open with an admitted head's first byte, found with numpy (a newline mask and
+        its offsets cost about a quarter of a regex search that stops at every newline and
+        calls its matcher there). A match ends at the newline before the next start (not
+        taken): the next record starts after it."""
+        match = self._record.match
         size = len(buf)
-        first = at_first.match(buf)
-        found = [] if first is None else [first]
-        found.extend(after.finditer(buf, 0 if first is None else first.end()))
-        # (each record takes the newline that ends it: the next one starts after it)
-        out = [(m.start() + (m is not first), m.end() + 1, m.group(1)) for m in found]
+        data = np.frombuffer(buf, np.uint8)
+        newlines = getattr(self._mask, "array", None)
+        if newlines is None or len(newlines) < size:
+            # (one array a thread, reused: a fresh 4 MB array each range is mapped and
+            # unmapped by malloc, and its page faults took as much system time as the rest)
+            newlines = self._mask.array = np.empty(max(size, 1 << 22), dtype=bool)
+        newlines = newlines[:max(size - 1, 0)]
+        np.equal(data[:-1], 10, out=newlines)
+        lines = np.flatnonzero(newlines)
+        lines += 1
+        heads = lines[self._opening[data[lines]]].tolist()
+        out = []
+        done = 0
+        for s in itertools.chain((0,), heads) if size and buf[0] in self._opens_at_0 else heads:
+            if s < done:
+                continue
+            m = match(buf, s)
+            if m is not None:
+                done = m.end() + 1
+                out.append((s, done, m.group(1)))
         if out and out[-1][1] > size:
             out[-1] = (out[-1][0], size, out[-1][2])
         if any(e - s > MAX_RECORD_BYTES for s, e, _ in out):

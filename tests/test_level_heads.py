@@ -231,9 +231,9 @@ def test_the_record_search_finds_what_the_line_walk_finds(stores):
     _indexed, fresh = stores
     detector = StartDetector(fresh.format)
     heads = LevelHeads.for_query(detector, 40)
-    assert heads is not None and heads._records is not None  # (the templates above)
+    assert heads is not None and heads._record is not None  # (the templates above)
     walk = LevelHeads.for_query(detector, 40)
-    walk._records = None
+    walk._record = None
     data = fresh.source.read_at(0, fresh.source.size())
     assert heads.named_spans(data) == walk.named_spans(data) or b"\x1b" in data
     rng = random.Random(3)

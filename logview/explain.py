@@ -67,6 +67,12 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
         out.append(f"  template:  {detection.template}")
     if detection.datefmt:
         out.append(f"  datefmt:   {detection.datefmt}")
+    keys = getattr(detection.format, "keys", None)
+    if keys and isinstance(keys, dict):
+        # (the built-in JSON format holds keys only when detection read them from the values)
+        how = " (read from the sample's values)" if detection.label == "jsonl" else ""
+        out.append("  keys:      " + " ".join(f"{role}={key}" for role, key in keys.items())
+                   + how)
     if detection.total:
         out.append(f"  fits:      {detection.fitted} of the {detection.total} unindented sample "
                    "lines start records (the others continue one)")

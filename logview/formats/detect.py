@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from logview.formats.base import FormatError, LogFormat, PlainFormat
-from logview.formats.jsonl import JsonFormat
+from logview.formats.json_infer import infer_keys
+from logview.formats.jsonl import JsonFormat, _load
 from logview.formats.linewise import is_continuation
 from logview.formats.logfmt import LogfmtFormat
 from logview.formats.presets import known_text_formats
@@ -278,7 +279,8 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
         options.append(guess)
     best = _or_generic(best, starts)
     if best is not None and best.kind == "named":
-        _note_level_spelling(best.format, starts)  # (supervisord's WARN in python-space)
+        _note_level_spelling(best.format, starts)
+        best = _with_inferred_keys(best, starts)  # (supervisord's WARN in python-space)
     if best is None:
         plain = Detection(PlainFormat(), "plain", "plain", total=total)
         if not _union:
@@ -506,6 +508,20 @@ def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forc
     _note_level_spelling(fmt, starts)
     return Detection(fmt, kind, fmt.name, getattr(fmt, "template", None),
                      getattr(fmt, "datefmt", None), fitted, len(starts))
+
+
+def _with_inferred_keys(found: Detection, starts: list[str]) -> Detection:
+    """JSON lines whose objects keep a role under a key of their own (``json_infer``): the
+    format with those keys mapped, as a user's mapping would."""
+    fmt = found.format
+    if type(fmt) is not JsonFormat or fmt.keys:
+        return found
+    objects = (_load(line.strip()) for line in starts if line.lstrip()[:1] == "{")
+    keys = infer_keys(objects)
+    if not keys:
+        return found
+    mapped = JsonFormat(keys=keys)
+    return Detection(mapped, found.kind, found.label, fitted=found.fitted, total=found.total)
 
 
 def _note_level_spelling(fmt: LogFormat, starts: list[str]) -> None:

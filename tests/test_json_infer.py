@@ -71,12 +71,13 @@ def test_explain_says_which_keys_were_read_from_the_values(tmp_path):
     assert "keys:      time=@t level=@l message=@mt exc=@x (read from the sample's values)" in out
 
 
-def test_mongodb_times_in_extended_json_are_read():
-    assert infer_keys(_objects(MONGO)) == {"time": "t"}
+def test_mongodb_times_in_extended_json_and_letter_levels_are_read():
+    assert infer_keys(_objects(MONGO)) == {"time": "t", "level": "s"}
     fmt = detect("\n".join(MONGO).encode() + b"\n").format
     record = fmt.parse(MONGO[1])
     assert record.timestamp == pytest.approx(1714564802.123)
-    assert record.message == "WiredTiger error" and record.fields["s"] == "E"
+    assert record.message == "WiredTiger error" and record.level == "ERROR"
+    assert "s" not in record.fields and record.fields["c"] == "STORAGE"
     long_form = '{"t":{"$date":{"$numberLong":"1714564802123"}},"msg":"x"}'
     assert fmt.parse(long_form).timestamp == pytest.approx(1714564802.123)
 
@@ -96,6 +97,29 @@ def test_extended_json_times_count_as_parsed(tmp_path):
     want = reference(store)
     assert sum(1 for r in (store.record(i) for i in range(len(store))) if r.timestamp) == 601
     assert_same(by_columns(store, 1 << 10), want, "mongo")
+
+
+def test_a_mongodb_log_is_filtered_by_its_letters_by_every_road(tmp_path):
+    letters = ["I", "I", "I", "W", "E", "F", "D1", "D2", "D5", "I"]
+    lines = [orjson.dumps({"t": {"$date": f"2024-05-01T12:{i // 60 % 60:02d}:{i % 60:02d}.000Z"},
+                           "s": letters[i % len(letters)], "c": "NETWORK", "id": 22943 + i,
+                           "ctx": f"conn{i % 7}", "msg": f"event {i}",
+                           "attr": {"remote": "127.0.0.1:5000"}}).decode() for i in range(5000)]
+    lines[4000] = lines[4000].replace('"s":"I"', '"s":"e"')  # (no level: letters are capitals)
+    path = tmp_path / "mongod.log"
+    path.write_text("\n".join(lines) + "\n")
+    fmt = detect(path.read_bytes()[:65536]).format
+    assert fmt.keys == {"time": "t", "level": "s"}
+    store = open_store(StaticFileSource(str(path)), fmt)
+    store.update(final=True)
+    assert_same(by_columns(store, 1 << 12), reference(store), "mongod")
+    records = [store.record(i) for i in range(len(store))]
+    assert {r.level for r in records} == {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "E"}
+    out = subprocess.run([sys.executable, "-m", "logview", str(path), "--print", "-q",
+                          "level>=ERROR", "-o", "jsonl"], capture_output=True, check=True,
+                         timeout=60).stdout
+    printed = [orjson.loads(line)["line"] for line in out.splitlines()]
+    assert printed == [r.line for r in records if r.levelno >= 40] and len(printed) == 1000
 
 
 def test_a_stack_under_a_key_of_its_own_is_the_records_exception():

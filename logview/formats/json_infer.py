@@ -10,8 +10,8 @@ holds it (a key not already known for a role):
 
 - the time: every value read as a time by the JSON reader (text, an epoch number in
   seconds to nanoseconds, MongoDB Extended JSON's ``{"$date": ...}``), between 1990 and 2100;
-- the level: every value a level name (``warning``, ``Error``, ``fatal``...), in a fifth of
-  the objects or more (a logger may leave out its usual level);
+- the level: every value a level name (``warning``, ``Error``, ``fatal``, MongoDB's ``E``...),
+  in a fifth of the objects or more (a logger may leave out its usual level);
 - the message: text in nine objects of ten, the longest on average of the keys left;
 - the exception: text of several lines shaped like a stack trace (Python's, Java's, .NET's,
   Node's frames), wherever it appears (most records have none).
@@ -38,7 +38,6 @@ from logview.formats.json_roles import (
     _TIME,
     _layout_of,
 )
-from logview.record import level_from_name
 
 __all__ = ["infer_keys"]
 
@@ -63,7 +62,7 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
     """Role name (``time``, ``level``, ``message``, ``exc``) -> key, for the roles the known
     key names leave empty in most of ``objects`` (decoded JSON values; those that are not
     objects are skipped). Empty when nothing is to be inferred."""
-    from logview.formats.jsonl import _own_schema, _time_of
+    from logview.formats.jsonl import _level_name, _own_schema, _time_of
 
     sample = [obj for obj in objects if type(obj) is dict][:MAX_OBJECTS]
     if not sample or any(_own_schema(obj) is not None or not _NESTED_KEYS.isdisjoint(obj)
@@ -109,7 +108,7 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
     one(_TIME, "time", is_time)
     # (a level may be left out at the usual one: Serilog writes no ``@l`` for Information)
     one(_LEVEL, "level", lambda v: isinstance(v, str) and len(v) <= _LEVEL_MAX
-        and level_from_name(v)[1] > 0, sometimes=True)
+        and _level_name(v)[1] > 0, sometimes=True)
     if filled[_MSG] < _FILLED * total:
         texts = []
         for key in present:

@@ -35,6 +35,15 @@ _READINGS: tuple[Callable[[int], tuple[str | None, int]], ...] = (
 #: Keys a level comes from besides the role table's: a journal entry's, and the nested
 #: ``level`` of ECS's ``log`` and loguru's ``record``.
 SCHEMA_KEYS = ("PRIORITY", "level")
+#: Levels written as one capital letter (MongoDB's ``s``, Android's and glog's letters), and
+#: ``D``/``V`` with a verbosity digit (MongoDB's ``D1``-``D5``): read from a JSON level value
+#: only (a text template's level word is never a lone letter).
+LETTER_LEVELS: dict[str, tuple[str, int]] = {
+    "V": ("DEBUG", 10), "D": ("DEBUG", 10), "I": ("INFO", 20), "W": ("WARNING", 30),
+    "E": ("ERROR", 40), "F": ("CRITICAL", 50),
+    **{f"{letter}{digit}": ("DEBUG", 10) for letter in "DV" for digit in range(10)}}
+#: Every level name a JSON level value may hold.
+_JSON_ALIASES = {**_ALIASES, **LETTER_LEVELS}
 
 
 @functools.cache
@@ -44,7 +53,7 @@ def level_value(op: str, number: int) -> bytes | None:
     compare = LEVEL_COMPARE.get(op)
     if compare is None:
         return None
-    names = sorted((alias for alias, (_, no) in _ALIASES.items() if compare(no, number)),
+    names = sorted((alias for alias, (_, no) in _JSON_ALIASES.items() if compare(no, number)),
                    key=lambda a: (-len(a), a))
 
     def satisfies(n: int) -> bool:
@@ -59,7 +68,7 @@ def level_value(op: str, number: int) -> bytes | None:
     sep = _sep()
     value = (b"(?:" + plain + rb'|\{[^{}]*"(?:name' + sep + plain + b"|no" + sep + plain
              + b"))")
-    below = [alias for alias, (_, no) in _ALIASES.items() if not compare(no, number)]
+    below = [alias for alias, (_, no) in _JSON_ALIASES.items() if not compare(no, number)]
     return _refusing(below, value) + value
 
 

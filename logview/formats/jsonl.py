@@ -21,7 +21,7 @@ import orjson
 from logview.formats.base import LogFormat
 from logview.formats.journald import is_journal_entry, record_from_journal
 from logview.formats.json_columns import JsonColumnWalker, JsonReading
-from logview.formats.json_levels import SCHEMA_KEYS, level_scans
+from logview.formats.json_levels import LETTER_LEVELS, SCHEMA_KEYS, level_scans
 from logview.formats.json_plain import plain_reader
 from logview.formats.json_roles import (
     _EXC,
@@ -76,6 +76,8 @@ def _level_name(text: str) -> tuple[str | None, int]:
     hit = _LEVEL_CACHE.get(text)
     if hit is None:
         hit = level_from_name(_clean(text)) if len(text) <= _LEVEL_MAX_CHARS else (None, 0)
+        if hit[1] == 0 and len(text) <= 2:
+            hit = LETTER_LEVELS.get(text, hit)
         if len(_LEVEL_CACHE) < _LEVEL_CACHE_MAX:
             _LEVEL_CACHE[text] = hit
     return hit

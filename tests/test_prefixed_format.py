@@ -81,6 +81,40 @@ def test_kubectl_timestamps_prefix_keeps_the_inner_record_and_its_traceback():
     assert failed.fields["stamp"].startswith("2024-01-05T10:11:")
 
 
+def test_a_programs_own_zoned_iso_time_is_no_wrapper_when_its_tracebacks_are_unstamped():
+    """``%(asctime)s.%(msecs)03dZ`` with an ISO datefmt looks like kubectl's stamp, but a
+    wrapper stamps every line: read as one, each traceback line was a record of its own."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s.%(msecs)03dZ %(levelname)s [%(name)s] %(message)s", "%Y-%m-%dT%H:%M:%S"))
+    names = ("app", "app.db", "scrapy.core.engine", "urllib3.connectionpool", "worker.tasks")
+    logs = [make_logger(name, handler) for name in names]
+    levels = (logging.DEBUG, logging.INFO, logging.INFO, logging.WARNING, logging.ERROR,
+              logging.CRITICAL)
+    for i in range(300):
+        log = logs[i % len(logs)]
+        if i % 37 == 3:
+            try:
+                {}[f"k{i}"]
+            except KeyError:
+                log.exception("job failed")
+        elif i % 53 == 7:  # (a message of several lines: its lines are unstamped too)
+            log.log(levels[i % len(levels)], "job %d report\nsecond line\nthird", i)
+        else:
+            log.log(levels[i % len(levels)], "job %d done with value=%d", i, i * 7)
+    for log in logs:
+        log.handlers[:] = []
+    fmt, records = _records(out.getvalue())
+    assert not isinstance(fmt, PrefixedFormat), fmt
+    assert len(records) == 300 and {r.logger for r in records} == set(names)
+    failed = [r for r in records if r.message == "job failed"]
+    assert len(failed) == 9 and all(r.level == "ERROR" and r.time is not None for r in failed)
+    assert all(r.exc.startswith("Traceback") and "KeyError: 'k" in r.exc for r in failed)
+    reports = [r for r in records if r.message.startswith("job 7 report")]
+    assert len(reports) == 1 and reports[0].message.endswith("second line\nthird")
+
+
 def test_kubectl_prefix_with_json_inside():
     lines = [f'[pod/api-7d9c/app] {{"level": "warning", "message": "slow {i}", '
              f'"logger": "api"}}' for i in range(10)]

@@ -39,6 +39,11 @@ def unwrapped(lines: list[str]) -> Detection | None:
     prefix, groups, inner_lines = found
     if prefix.name == "timestamped" and _syslog_lines(lines):
         return None  # (rsyslog's ISO stamp, then host and tag: syslog reads the whole line)
+    if prefix.name == "timestamped" and _unstamped_continuation(lines, prefix.compiled().match):
+        # A wrapper stamps every line it passes on: a traceback line without the stamp
+        # continues a record whose stamp is the program's own time (``%(asctime)s.%(msecs)
+        # 03dZ``); read as a wrapper, each such line was a record of its own.
+        return None
     if (prefix.name == "timestamped" and not _zoned(lines)
             and not any(_stamped_continuation(line) for line in inner_lines)):
         # An ISO time without a zone is most often a program's own asctime: a wrapper's
@@ -105,6 +110,12 @@ def _syslog_lines(lines: list[str]) -> bool:
     starts = [line for line in lines if not is_continuation(line)][:64]
     tagged = SyslogFormat().tagged(starts)
     return bool(starts) and tagged * 5 >= len(starts) * 4
+
+
+def _unstamped_continuation(lines: list[str], stamped) -> bool:
+    """Whether a line that continues a record for certain (a traceback's) comes without the
+    stamp the other lines open with."""
+    return any(stamped(line) is None and _stamped_continuation(line) for line in lines)
 
 
 def _stamped_continuation(line: str) -> bool:

@@ -178,6 +178,43 @@ def test_python_logging_writing_logfmt(tmp_path):
     assert all(r.time is not None and r.time.tzinfo is not None for r in recs)
 
 
+def test_unquoted_values_are_a_template_not_logfmt(tmp_path):
+    """``key=%(value)s`` pairs written without quotes leave the message's words after the
+    first as bare keys: the inferred template reads the whole message and the whole time."""
+    from logview.formats.detect import detect_format
+
+    path = tmp_path / "app.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(
+        "time=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s"))
+    logger = logging.getLogger("test_logfmt.unquoted")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    for n in range(30):
+        logger.log((logging.INFO, logging.WARNING, logging.ERROR)[n % 3],
+                   "request %d handled with status=%d", n, 200 + n)
+        if n == 7:
+            try:
+                {}["missing"]
+            except KeyError:
+                logger.exception("lookup failed")
+    handler.close()
+    data = path.read_bytes()
+    fmt = detect_format(data)
+    assert not isinstance(fmt, LogfmtFormat), fmt
+    splitter = RecordSplitter(fmt)
+    recs = [parse_raw_record(fmt, raw, "t") for raw in splitter.feed(data) + splitter.flush()]
+    assert len(recs) == 31
+    assert recs[1].level == "WARNING" and recs[1].logger == "test_logfmt.unquoted"
+    assert recs[1].message.endswith("request 1 handled with status=201")
+    # (logfmt read the date alone: every time was midnight)
+    assert all(r.time is not None for r in recs) and any(r.time.time() != r.time.min.time()
+                                                         for r in recs)
+    failed = next(r for r in recs if "lookup failed" in r.message)
+    assert failed.level == "ERROR" and failed.exc.endswith("KeyError: 'missing'")
+
+
 def test_go_slog_text_handler_line():
     rec = FMT.parse('time=2024-01-02T03:04:05.678+01:00 level=WARN source=/src/main.go:42 '
                     'msg="disk almost full" used=97% err="no space left on device"')

@@ -449,6 +449,20 @@ def message_format(messages: list[str], least: int = 3) -> Detection | None:
     return None if 2 * levels < len(messages) else inner
 
 
+def _cuts_messages(pairs: LogFormat, inferred: LogFormat, starts: list[str]) -> bool:
+    """Whether logfmt cuts most messages short where the inferred template reads them whole:
+    a template that writes its values unquoted (``level=%(levelname)s msg=%(message)s``)
+    leaves the words after the first as bare keys, which no logfmt writer writes."""
+    cut = total = 0
+    for line in starts[:64]:
+        a, b = pairs.parse(line), inferred.parse(line)
+        total += 1
+        if (a.level == b.level and len(b.message) > len(a.message)
+                and any(value is True for value in a.fields.values())):
+            cut += 1
+    return cut * 2 > total
+
+
 def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
                 own: LogFormat | None = None) -> bool:
     """A named format beats the inferred template: any structured or user format that reads
@@ -459,6 +473,8 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
     scorer = candidate.scorer
     if candidate.tier == _KNOWN_TIER and not isinstance(scorer, TemplateFormat):
         return True  # uvicorn's fixed columns and access lines: no template says that better
+    if candidate.name == "logfmt" and _cuts_messages(own or scorer, inferred, starts):
+        return False
     if candidate.tier not in (_KNOWN_TIER, _SYSLOG_TIER):
         return True  # JSON, logfmt and the user's own formats
     taken: list[str] = []  # loggers the known template reads where the inferred reads none

@@ -162,6 +162,12 @@ def explain(sources: Iterable[ByteSource], forced: LogFormat | None = None,
         detection = explain_source(source, forced)
         sample = source.read_at(0, min(EXPLAIN_BYTES, source.size()))
         lines = sample_lines(sample)
-        first = next((line for line in lines if detection.format.is_start(line)), None)
+        # The first record whole (a pretty-printed object is one over many lines).
+        is_start = detection.format.is_start
+        at = next((k for k, line in enumerate(lines) if is_start(line)), None)
+        first = None
+        if at is not None:
+            end = next((k for k in range(at + 1, len(lines)) if is_start(lines[k])), len(lines))
+            first = "\n".join(lines[at:end])
         blocks.append("\n".join(explain_lines(source.name, detection, first, redactor)))
     return "\n\n".join(blocks) + "\n"

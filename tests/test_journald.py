@@ -53,11 +53,13 @@ def service_entries() -> list[Entry]:
 
 
 @needs_journal
-@pytest.mark.parametrize("mode", ["json", "json-seq"])
+@pytest.mark.parametrize("mode", ["json", "json-seq", "json-pretty"])
 def test_journal_entries_map_onto_records(tmp_path, mode):
     data = journalctl(tmp_path, service_entries(), mode)
     if mode == "json-seq":
         assert data.count(b"\x1e{") == 6  # RFC 7464 framing really is there
+    if mode == "json-pretty":
+        assert data.count(b"\n{\n") == 5  # each entry an object over many lines
     assert isinstance(detect_format(data), JsonFormat)
     got = records(data)
     assert [(r.message, r.level, r.levelno, r.logger) for r in got] == [

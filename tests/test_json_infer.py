@@ -212,3 +212,60 @@ def test_a_renamed_python_json_logger_log_is_read_the_same_by_every_road(tmp_pat
     assert [p["line"] for p in printed] == [r.line for r in kept]
     assert [p["message"] for p in printed] == [r.message for r in kept]
     assert all(p["level"] in ("ERROR", "CRITICAL") for p in printed)
+
+
+def _indented_json_log(path, count: int) -> list[tuple[str, str]]:
+    """python-json-logger with ``json_indent=2``: every record an object over many lines."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                       json_indent=2))
+    log = logging.getLogger("indented.svc")
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    written = []
+    for i in range(count):
+        level = (logging.INFO, logging.WARNING, logging.ERROR, logging.DEBUG)[i % 4]
+        if i % 41 == 9:
+            try:
+                {}[f"k{i}"]
+            except KeyError:
+                log.exception("lookup %d failed", i, extra={"user": {"id": i, "tags": ["a"]}})
+            level = logging.ERROR
+        else:
+            log.log(level, "step %d", i, extra={"n": i})
+        written.append((logging.getLevelName(level), f"step {i}" if i % 41 != 9
+                        else f"lookup {i} failed"))
+    handler.close()
+    return written
+
+
+def test_pretty_printed_json_logs_are_detected_and_queried(tmp_path):
+    """``json_indent`` (or ``jq .``): no line is an object, yet every record is one."""
+    path = tmp_path / "indented.log"
+    written = _indented_json_log(path, 3000)
+    data = path.read_bytes()
+    found = detect(data[:65536])
+    assert type(found.format) is JsonFormat and not found.format.keys
+    store = open_store(StaticFileSource(str(path)), found.format)
+    store.update(final=True)
+    records = [store.record(i) for i in range(len(store))]
+    assert [(r.level, r.message) for r in records] == written
+    assert all(r.logger == "indented.svc" and r.time is not None for r in records)
+    failed = [r for r in records if "failed" in r.message]
+    assert failed and all(r.exc.endswith(f"KeyError: 'k{r.message.split()[1]}'")
+                          and r.fields["user"]["tags"] == ["a"] for r in failed)
+    out = subprocess.run([sys.executable, "-m", "logview", str(path), "--print", "-q",
+                          "level>=ERROR", "-o", "jsonl"], capture_output=True, check=True,
+                         timeout=60).stdout
+    printed = [orjson.loads(line)["message"] for line in out.splitlines()]
+    assert printed == [m for lv, m in written if lv == "ERROR"]
+
+
+def test_a_text_log_holding_a_pretty_object_is_not_taken_for_json():
+    lines = [f"2024-05-01 12:00:{i:02d},000 INFO app: step {i}" for i in range(40)]
+    lines[10:10] = ["{", '  "config": 1', "}"]
+    found = detect(("\n".join(lines) + "\n").encode())
+    assert type(found.format) is not JsonFormat

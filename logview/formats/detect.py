@@ -241,6 +241,10 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
         unwrapped = _unwrapped(lines)
         if unwrapped is not None:
             return unwrapped
+    pretty = _pretty_objects(lines)
+    if pretty is not None:  # (python-json-logger's json_indent, ``jq .``, json-pretty)
+        return _with_inferred_keys(Detection(JsonFormat(), "named", "jsonl",
+                                             fitted=len(pretty), total=len(pretty)), pretty)
     if not json_hint and any(line[:1] == "{" for line in starts):
         from logview.formats.mixed import mixed_candidate, mixed_text_lines
 
@@ -280,7 +284,9 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
     best = _or_generic(best, starts)
     if best is not None and best.kind == "named":
         _note_level_spelling(best.format, starts)
-        best = _with_inferred_keys(best, starts)  # (supervisord's WARN in python-space)
+        if type(best.format) is JsonFormat:
+            best = _with_inferred_keys(best, (_load(line.strip()) for line in starts
+                                              if line.lstrip()[:1] == "{"))  # (supervisord's WARN in python-space)
     if best is None:
         plain = Detection(PlainFormat(), "plain", "plain", total=total)
         if not _union:
@@ -526,13 +532,38 @@ def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forc
                      getattr(fmt, "datefmt", None), fitted, len(starts))
 
 
-def _with_inferred_keys(found: Detection, starts: list[str]) -> Detection:
+def _pretty_objects(lines: list[str]) -> list[object] | None:
+    """The objects of a sample of pretty-printed JSON objects (an unindented ``{`` line, the
+    members indented, an unindented ``}`` line), or None when most lines are not such; an
+    object the sample's end cuts counts as one."""
+    objects: list[object] = []
+    inside = 0  # lines of objects, the last one cut or not
+    at = 0
+    while at < len(lines):
+        if lines[at].rstrip() != "{":
+            at += 1
+            continue
+        end = next((k for k in range(at + 1, len(lines)) if lines[k].rstrip() == "}"), None)
+        if end is None:
+            inside += len(lines) - at
+            break
+        value = _load("\n".join(lines[at:end + 1]))
+        if not isinstance(value, dict):
+            return None
+        objects.append(value)
+        inside += end + 1 - at
+        at = end + 1
+    if not objects or inside * 10 < len(lines) * 9:
+        return None
+    return objects
+
+
+def _with_inferred_keys(found: Detection, objects) -> Detection:
     """JSON lines whose objects keep a role under a key of their own (``json_infer``): the
     format with those keys mapped, as a user's mapping would."""
     fmt = found.format
     if type(fmt) is not JsonFormat or fmt.keys:
         return found
-    objects = (_load(line.strip()) for line in starts if line.lstrip()[:1] == "{")
     keys = infer_keys(objects)
     if not keys:
         return found

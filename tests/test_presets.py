@@ -33,6 +33,7 @@ CANONICAL = {
     "basicconfig": "WARNING:root:disk: 91% full",
     "access": '10.0.0.1 - - [02/Jan/2024:03:04:05 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8"',
     "klog": "W0102 03:04:05.123456       1 reflector.go:539] failed to list *v1.Pod",
+    "logcat": "01-02 03:04:05.123  1702  2395 W PowerManagerService: release lock",
     "postgresql": "2024-01-02 03:04:05 UTC [1483]: [1-1] user=app,db=shop ERROR:  division by zero",
     "rich": "[01/02/24 03:04:05] WARNING  disk 91% full                              app.py:12",
     "oslo": "2024-01-02 03:04:05.678 2931 WARNING nova.compute.manager [-] Instance is gone",

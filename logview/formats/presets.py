@@ -16,6 +16,7 @@ from logview.formats.base import LogFormat, PlainFormat
 from logview.formats.haproxy import HaproxyFormat
 from logview.formats.klog import KlogFormat
 from logview.formats.linewise import ANSI_HINT_RE
+from logview.formats.logcat import LogcatFormat
 from logview.formats.oslo import OsloFormat
 from logview.formats.postgres import PostgresFormat
 from logview.formats.redis import RedisFormat
@@ -435,6 +436,7 @@ def known_text_formats() -> list[LogFormat]:
         RequestLineFormat(),
         HaproxyFormat(),
         KlogFormat(),
+        LogcatFormat(),
         OsloFormat(),
         PostgresFormat(),
         RedisFormat(),

@@ -37,6 +37,32 @@ def test_json_lines_over_tcp(listening, waiter):
     assert re.fullmatch(r"tcp:127\.0\.0\.1:\d+", first.source)  # no process: the client
 
 
+def test_json_lines_with_a_senders_own_keys(listening, waiter):
+    """python-json-logger with its fields renamed, writing to the socket: the keys are read
+    from the first objects' values, as for a file."""
+    import logging
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    listener, sink = listening
+    with socket.create_connection(("127.0.0.1", port_of(listener))) as sock:
+        stream = sock.makefile("w", encoding="utf-8")
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(JsonFormatter(
+            "%(asctime)s %(levelname)s %(message)s",
+            rename_fields={"asctime": "when", "levelname": "sev", "message": "text"}))
+        log = logging.Logger("sender")  # noqa: LOG001 - private, not in the global registry
+        log.addHandler(handler)
+        for i in range(30):
+            log.log((logging.INFO, logging.WARNING, logging.ERROR)[i % 3], "event %d", i)
+        handler.flush()
+        stream.close()
+    waiter(lambda: len(sink.records) == 30)
+    assert [r.level for r in sink.records] == ["INFO", "WARNING", "ERROR"] * 10
+    assert [r.message for r in sink.records] == [f"event {i}" for i in range(30)]
+    assert all("sev" not in r.fields and "text" not in r.fields for r in sink.records)
+
+
 def test_length_prefixed_json_frames(listening, waiter):
     listener, sink = listening
     frames = b""

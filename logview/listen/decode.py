@@ -221,22 +221,30 @@ def record_from_logrecord(data: dict[Any, Any], source: str) -> Record:
     )
 
 
-def record_from_json(obj: dict[str, Any], source: str) -> Record:
-    """A Record from a decoded JSON log object (any schema ``JsonFormat`` knows)."""
-    record = record_from_object(obj)
+def record_from_json(obj: dict[str, Any], source: str,
+                     roles: dict[str, tuple[int, int]] | None = None) -> Record:
+    """A Record from a decoded JSON log object (any schema ``JsonFormat`` knows; ``roles``:
+    a key mapping's table, ``json_roles.role_table``)."""
+    record = record_from_object(obj, roles)
     record.source = source
     if record.time is None:
         record.time = now()
     return record
 
 
-def record_from_json_bytes(data: bytes, source: str) -> Record:
-    """One JSON text (a line or a frame); anything but an object becomes a plain record."""
+def json_object(data: bytes) -> dict[str, Any] | None:
+    """The object a JSON text holds, or None (not JSON, or not an object)."""
     try:
         obj = orjson.loads(data)
     except orjson.JSONDecodeError:
-        obj = None
-    if isinstance(obj, dict):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def record_from_json_bytes(data: bytes, source: str) -> Record:
+    """One JSON text (a line or a frame); anything but an object becomes a plain record."""
+    obj = json_object(data)
+    if obj is not None:
         return record_from_json(obj, source)
     return plain_record(data, source)
 

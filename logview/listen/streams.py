@@ -14,7 +14,12 @@ from collections.abc import Callable
 
 from logview.boundaries import RecordSplitter
 from logview.formats.base import LogFormat
+from logview.formats.json_infer import infer_keys
+from logview.formats.json_roles import role_table
 from logview.listen.decode import (
+    json_object,
+    plain_record,
+    record_from_json,
     record_from_json_bytes,
     record_from_logrecord,
     record_from_syslog,
@@ -138,13 +143,30 @@ class LineDecoder(StreamDecoder):
 
 
 class JsonLineDecoder(LineDecoder):
-    """One JSON object per line (any schema the JSON format knows)."""
+    """One JSON object per line (any schema the JSON format knows). Keys a sender keeps its
+    time, level, message or exception under are read from its first objects' values, as
+    detection reads a file's (``json_infer``); records already delivered keep their reading."""
+
+    #: Objects looked at for the sender's keys.
+    SAMPLE = 20
+
+    def __init__(self, max_frame: int) -> None:
+        super().__init__(max_frame)
+        self._sample: list[dict] = []
+        self._roles: dict[str, tuple[int, int]] | None = None
 
     def convert(self, line: bytes) -> Record | None:
         line = line.strip()
         if not line:
             return None
-        return record_from_json_bytes(line, "")
+        obj = json_object(line)
+        if obj is None:
+            return plain_record(line, "")
+        if len(self._sample) < self.SAMPLE:
+            self._sample.append(obj)
+            keys = infer_keys(self._sample)
+            self._roles = role_table(keys) if keys else None
+        return record_from_json(obj, "", self._roles)
 
 
 _PRI_START = re.compile(rb"<\d{1,3}>")

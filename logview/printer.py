@@ -125,6 +125,10 @@ _QUIET_FIELDS = frozenset({
     # ECS (ecs-logging): the schema's version and where the call was, on every record; the
     # message as the program passed it.
     "ecs.version", "log.origin", "log.original",
+    # A container runtime's wrapper (docker's json-file, CRI, ``kubectl logs
+    # --timestamps``): the stream and the time it took the line, on every line; ``docker
+    # logs`` and ``kubectl logs`` show neither.
+    "stream", "stamp",
 })
 
 

@@ -168,6 +168,13 @@ def test_docker_json_file_lines_are_read_through_their_log_strings():
     assert failed.exc.startswith("Traceback") and failed.exc.endswith("RuntimeError: wrapped")
     assert all(r.fields["stream"] == "stderr" for r in records)
     assert {r.level for r in records} == {"INFO", "WARNING", "ERROR"}
+    # One-line text shows the program's record, as ``docker logs`` does: the wrapper's
+    # stream and stamp stay fields (``-o jsonl``, the detail view, ``stream=stderr``).
+    from logview.printer import format_text
+
+    shown = format_text(failed)
+    assert shown.splitlines()[0].endswith("ERROR app.web failed") and "stamp" not in shown
+    assert "stream=" not in shown and shown.endswith("RuntimeError: wrapped")
 
 
 def test_kubernetes_cri_lines_keep_the_stream_and_the_traceback():

@@ -8,10 +8,7 @@ import subprocess
 import sys
 
 import orjson
-
-from logview.formats.detect import detect
-from logview.sources.base import MemorySource
-from logview.store import LogStore
+from test_infer import read_back
 
 _THREADTIME = """\
 --------- beginning of main
@@ -34,13 +31,7 @@ _TIME = """\
 
 
 def _records(text: str):
-    data = text.encode()
-    fmt = detect(data).format
-    source = MemorySource("t", data)
-    source.finish()
-    store = LogStore(source, fmt)
-    store.update(final=True)
-    return fmt, [store.record(i) for i in range(len(store))]
+    return read_back(text)
 
 
 def test_threadtime_lines_have_levels_tags_and_ids():

@@ -147,6 +147,23 @@ class LogFormat(ABC):
         return sum(1 for line in lines if self.is_start(line)) / len(lines)
 
 
+class HeadFormat(LogFormat):
+    """A format whose records open with a head a regex says (``_start``: any line that starts
+    a record; ``_head``: the heads the format reads, what detection counts)."""
+
+    _start: re.Pattern[str]
+    _head: re.Pattern[str]
+
+    def is_start(self, line: str) -> bool:
+        return self._start.match(line) is not None
+
+    def score(self, lines: list[str]) -> float:
+        if not lines:
+            return 0.0
+        match = self._head.match
+        return sum(1 for line in lines if match(line) is not None) / len(lines)
+
+
 #: Lines that continue the record before them whatever the format, as one regex source that
 #: is compiled twice: for text (``PlainFormat._continuation``, ``is_start``) and for bytes
 #: (``PlainFormat.start_pattern``, the index), so the two cannot disagree. ASCII-only classes

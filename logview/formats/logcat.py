@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from logview.formats.base import LogFormat
+from logview.formats.base import HeadFormat
 from logview.record import Record, level_from_name
 from logview.timeparse import parse_time
 
@@ -32,7 +32,7 @@ _LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-class LogcatFormat(LogFormat):
+class LogcatFormat(HeadFormat):
     """logcat lines (``03-17 16:13:38.811  1702  2395 D WindowManager: msg``)."""
 
     name = "logcat"
@@ -40,14 +40,7 @@ class LogcatFormat(LogFormat):
                                re.MULTILINE)
     level_text = False  # one letter, not a level's name
     has_time = True
-
-    def is_start(self, line: str) -> bool:
-        return _START_RE.match(line) is not None
-
-    def score(self, lines: list[str]) -> float:
-        if not lines:
-            return 0.0
-        return sum(1 for line in lines if _HEAD_RE.match(line) is not None) / len(lines)
+    _start, _head = _START_RE, _HEAD_RE
 
     def parse(self, text: str) -> Record:
         head = _HEAD_RE.match(text)

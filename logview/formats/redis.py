@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from logview.formats.base import LogFormat
+from logview.formats.base import HeadFormat
 from logview.record import Record, level_from_name
 from logview.timeparse import MONTH_NUMBERS, parse_time
 
@@ -37,7 +37,7 @@ _MARKS = {".": "DEBUG", "-": "INFO", "*": "NOTICE", "#": "WARNING"}
 _ROLES = {"M": "master", "S": "replica", "C": "child", "X": "sentinel"}
 
 
-class RedisFormat(LogFormat):
+class RedisFormat(HeadFormat):
     """Redis server log lines (``pid:role time mark message``, Redis 2's ``[pid] ...``)."""
 
     name = "redis"
@@ -45,14 +45,7 @@ class RedisFormat(LogFormat):
     level_text = False  # the level is a mark, not a name
     made_loggers = frozenset({"redis"})
     has_time = True
-
-    def is_start(self, line: str) -> bool:
-        return _START_RE.match(line) is not None
-
-    def score(self, lines: list[str]) -> float:
-        if not lines:
-            return 0.0
-        return sum(1 for line in lines if _START_RE.match(line) is not None) / len(lines)
+    _start = _head = _START_RE
 
     def parse(self, text: str) -> Record:
         head = _HEAD_RE.match(text)

@@ -158,6 +158,14 @@ def test_ids_counters_and_sentences_are_not_taken_for_times_or_levels():
     assert "exc" not in infer_keys([{"msg": "m", "poem": "roses\nviolets"}])
 
 
+def test_objects_of_too_many_keys_are_not_looked_at():
+    """A hostile sender's objects of thousands of keys cost no inference (the listener
+    infers on each of a connection's first objects)."""
+    huge = {f"k{i}": f"2024-05-01T12:00:{i % 60:02d}Z" for i in range(5000)}
+    assert infer_keys([huge] * 20) == {}
+    assert infer_keys([huge, *_objects(CLEF)])["message"] == "@mt"
+
+
 def _renamed_json_log(count: int) -> bytes:
     """python-json-logger with its fields renamed to names logview does not know."""
     from pythonjsonlogger.json import JsonFormatter

@@ -24,6 +24,7 @@ alone: a mapping would turn those readings off.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -43,6 +44,8 @@ __all__ = ["infer_keys"]
 
 #: Objects of the sample looked at.
 MAX_OBJECTS = 200
+#: An object with more keys than this is no log record's (a hostile sender's): not looked at.
+MAX_KEYS = 256
 #: A role filled in at least this share of the objects by a known key needs no inference.
 _FILLED = 0.5
 #: A key must be in at least this share of the objects to be a time, level or message.
@@ -64,7 +67,8 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
     objects are skipped). Empty when nothing is to be inferred."""
     from logview.formats.jsonl import _level_name, _own_schema, _time_of
 
-    sample = [obj for obj in objects if type(obj) is dict][:MAX_OBJECTS]
+    sample = [obj for obj in itertools.islice(objects, MAX_OBJECTS * 4)
+              if type(obj) is dict and len(obj) <= MAX_KEYS][:MAX_OBJECTS]
     if not sample or any(_own_schema(obj) is not None or not _NESTED_KEYS.isdisjoint(obj)
                          for obj in sample):
         return {}
@@ -122,10 +126,18 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
             found["message"] = max(texts)[1]
             taken.add(found["message"])
     if not any(key in _ROLES and _ROLES[key][0] == _EXC for obj in sample for key in obj):
-        for key in counts:
-            vals = values(key)
-            if (key not in taken and vals and all(isinstance(v, str) and "\n" in v for v in vals)
-                    and any(_FRAME.search(v) for v in vals)):
-                found["exc"] = key
-                break
+        # (one pass: a key is a stack when every value it has is text of several lines, one
+        # of them shaped like a stack trace)
+        stacks: dict[str, bool] = {}
+        for obj in sample:
+            for key, value in obj.items():
+                if value is None or key in taken or stacks.get(key) is False:
+                    continue
+                if not isinstance(value, str) or "\n" not in value:
+                    stacks[key] = False
+                elif not stacks.get(key):
+                    stacks[key] = _FRAME.search(value) is not None
+        stack = next((key for key, is_stack in stacks.items() if is_stack), None)
+        if stack is not None:
+            found["exc"] = stack
     return found

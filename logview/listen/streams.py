@@ -147,8 +147,9 @@ class JsonLineDecoder(LineDecoder):
     time, level, message or exception under are read from its first objects' values, as
     detection reads a file's (``json_infer``); records already delivered keep their reading."""
 
-    #: Objects looked at for the sender's keys.
+    #: Objects looked at for the sender's keys, and the longest line one may come from.
     SAMPLE = 20
+    SAMPLE_LINE_BYTES = 64 * 1024
 
     def __init__(self, max_frame: int) -> None:
         super().__init__(max_frame)
@@ -162,8 +163,8 @@ class JsonLineDecoder(LineDecoder):
         obj = json_object(line)
         if obj is None:
             return plain_record(line, "")
-        if len(self._sample) < self.SAMPLE:
-            self._sample.append(obj)
+        if len(self._sample) < self.SAMPLE and len(line) <= self.SAMPLE_LINE_BYTES:
+            self._sample.append(obj)  # (bounded: 20 objects of at most 64 KB)
             keys = infer_keys(self._sample)
             self._roles = role_table(keys) if keys else None
         return record_from_json(obj, "", self._roles)

@@ -150,7 +150,15 @@ def test_known_shapes_are_left_as_they_are(objects):
 def test_ids_counters_and_sentences_are_not_taken_for_times_or_levels():
     objects = [{"id": 23015 + i, "bytes": 512 * i, "note": "error while reading the disk",
                 "text": f"request {i} handled", "kind": "warning sign"} for i in range(50)]
+    assert infer_keys(objects) == {"message": "text"}  # (named like a message)
+    for obj in objects:
+        del obj["text"]
     assert infer_keys(objects) == {"message": "note"}  # (the longest text)
+    nginx = [{"time": "2024-05-01T12:00:00+00:00", "remote_addr": "10.0.0.1",
+              "request": f"GET /item/{i} HTTP/1.1", "status": 200,
+              "http_user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"}
+             for i in range(10)]
+    assert infer_keys(nginx) == {"message": "request"}
     # a level key must read as a level in every object that holds it
     mixed = [{"msg": "m", "sev": s} for s in ("info", "error", "sometimes")]
     assert "level" not in infer_keys(mixed)

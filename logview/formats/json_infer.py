@@ -12,7 +12,8 @@ holds it (a key not already known for a role):
   seconds to nanoseconds, MongoDB Extended JSON's ``{"$date": ...}``), between 1990 and 2100;
 - the level: every value a level name (``warning``, ``Error``, ``fatal``, MongoDB's ``E``...),
   in a fifth of the objects or more (a logger may leave out its usual level);
-- the message: text in nine objects of ten, the longest on average of the keys left;
+- the message: text in nine objects of ten, a key named like one (``msg``, ``text``,
+  ``@mt``, ``request``...) first, else the longest on average of the keys left;
 - the exception: text of several lines shaped like a stack trace (Python's, Java's, .NET's,
   Node's frames), wherever it appears (most records have none).
 
@@ -57,6 +58,9 @@ _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC).timestamp()
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 #: A level name is short; longer text is a message that happens to say ``error``.
 _LEVEL_MAX = 16
+#: A text key whose name holds one of these is the message before a longer text (nginx's
+#: JSON access lines: the request, not the user agent).
+_MESSAGE_HINTS = ("mess", "msg", "text", "event", "@m", "request", "log", "body")
 #: A line of a stack trace: Python's, Java's and .NET's (``at x.y(...)``), Node's, Go's.
 _FRAME = re.compile(r"\n(?:Traceback \(most recent call last\)|\s+File \"|\s+at \S|\t\S+\.go:\d)")
 
@@ -121,9 +125,10 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
                 continue
             words = [v for v in vals if isinstance(v, str)]
             if len(words) >= 0.9 * len(vals):
-                texts.append((sum(map(len, words)) / len(words), key))
+                named = any(hint in key.lower() for hint in _MESSAGE_HINTS)
+                texts.append((named, sum(map(len, words)) / len(words), key))
         if texts:
-            found["message"] = max(texts)[1]
+            found["message"] = max(texts)[2]
             taken.add(found["message"])
     if not any(key in _ROLES and _ROLES[key][0] == _EXC for obj in sample for key in obj):
         # (one pass: a key is a stack when every value it has is text of several lines, one

@@ -125,6 +125,9 @@ _QUIET_FIELDS = frozenset({
     # ECS (ecs-logging): the schema's version and where the call was, on every record; the
     # message as the program passed it.
     "ecs.version", "log.origin", "log.original",
+    # loguru's ``serialize=True`` record: the time since start and the source file, as the
+    # nested objects it writes them (a program's own ``file`` or ``elapsed`` text is shown).
+    "elapsed.repr", "elapsed.seconds", "file.name", "file.path",
     # A container runtime's wrapper (docker's json-file, CRI, ``kubectl logs
     # --timestamps``): the stream and the time it took the line, on every line; ``docker
     # logs`` and ``kubectl logs`` show neither.

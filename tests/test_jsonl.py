@@ -175,6 +175,14 @@ def test_loguru_serialize_with_exception():
     assert info.logger == __name__
     assert info.exc is None and info.time is not None and info.time.tzinfo is not None
     assert "function" in info.fields and "text" not in info.fields
+    # One-line text: the program's fields, not loguru's nested elapsed time and file.
+    from logview.printer import format_text
+
+    line = format_text(info)
+    assert "request_id=r-1" in line and "elapsed" not in line and "file." not in line
+    assert info.fields["elapsed"]["seconds"] >= 0 and info.fields["file"]["name"]
+    own = _one('{"message": "uploaded", "level": "info", "file": "a.csv", "elapsed": "3s"}')
+    assert format_text(own).endswith("uploaded file=a.csv elapsed=3s")
     assert (success.level, success.levelno) == ("SUCCESS", 25)
     assert error.level == "ERROR" and error.message == "oops"
     assert error.exc.startswith("Traceback (most recent call last):")

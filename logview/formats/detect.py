@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from logview.formats.base import FormatError, LogFormat, PlainFormat
-from logview.formats.json_infer import infer_keys
+from logview.formats.json_infer import infer_keys, pretty_objects
 from logview.formats.jsonl import JsonFormat, _load
 from logview.formats.linewise import is_continuation
-from logview.formats.logfmt import LogfmtFormat
+from logview.formats.logfmt import LogfmtFormat, cuts_messages
 from logview.formats.presets import known_text_formats
 from logview.formats.syslog import SyslogFormat
 from logview.record import LEVEL_SPELLINGS, strip_ansi
@@ -241,7 +241,7 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
         unwrapped = _unwrapped(lines)
         if unwrapped is not None:
             return unwrapped
-    pretty = _pretty_objects(lines)
+    pretty = pretty_objects(lines)
     if pretty is not None:  # (python-json-logger's json_indent, ``jq .``, json-pretty)
         return _with_inferred_keys(Detection(JsonFormat(), "named", "jsonl",
                                              fitted=len(pretty), total=len(pretty)), pretty)
@@ -265,7 +265,9 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
     named = [(key[0], c) for key, c in ranked if key[0] >= MIN_SCORE]
     options = [_named(c, score, total) for score, c in named]
     if not _nested:  # syslog's messages may be a program's own lines: read them by their format
-        options = [_with_message_format(o, starts) if o.label == "syslog" else o
+        from logview.formats.detect_wrapped import syslog_messages_read
+
+        options = [syslog_messages_read(o, starts) if o.label == "syslog" else o
                    for o in options]
     best: Detection | None = options[0] if options else None
     if inferred is not None:
@@ -396,79 +398,6 @@ def _inferred(lines: list[str]):
     return fmt, inference
 
 
-def _with_message_format(option: Detection, starts: list[str]) -> Detection:
-    """Syslog whose messages are a program's formatted lines, with the format that reads
-    them (``message_format``): all of them, or else each app's own (a system's log mixes
-    programs: a Python service's lines among sshd's and cron's); the option as it was
-    otherwise."""
-    syslog = option.format
-    assert isinstance(syslog, SyslogFormat)
-    # (64 messages: enough to infer a template; detection stays fast)
-    inner = message_format(syslog.messages(starts[:64]))
-    if inner is not None:
-        return Detection(SyslogFormat(inner.format), option.kind, f"syslog+{inner.label}",
-                         None, None, option.fitted, option.total)
-    by_app: dict[str, LogFormat] = {}
-    labels: dict[LogFormat, str] = {}
-    apps = syslog.messages_by_app(starts[:_APP_SAMPLE])
-    ranked = sorted(apps.items(), key=lambda item: -len(item[1]))
-    for app, messages in ranked[:_MAX_APPS]:
-        found = message_format(messages[:64])
-        if found is not None:
-            by_app[app] = found.format
-            labels[found.format] = found.label
-    if not by_app:
-        return option
-    # An app with too few messages to infer from takes a format found for another app
-    # when it reads a level in each of them (services of one code base log alike).
-    for app, messages in ranked:
-        if app in by_app:
-            continue
-        for fmt in labels:
-            if all(fmt.is_start(m) and fmt.parse(m).level is not None for m in messages[:16]):
-                by_app[app] = fmt
-                break
-    label = "; ".join(", ".join(app for app, f in by_app.items() if f is fmt) + ": " + text
-                      for fmt, text in labels.items())
-    return Detection(SyslogFormat(None, by_app), option.kind, f"syslog+{label}",
-                     None, None, option.fitted, option.total)
-
-
-#: Syslog lines whose messages are grouped by app to find each app's format, and the apps
-#: (those with the most messages) whose format is looked for.
-_APP_SAMPLE = 512
-_MAX_APPS = 8
-
-
-def message_format(messages: list[str], least: int = 3) -> Detection | None:
-    """The format of syslog messages that are a program's formatted lines (``SysLogHandler``
-    with a ``%(levelname)s %(name)s: %(message)s`` Formatter), or None: fewer than ``least``
-    messages, plain text, or a format that reads no level in most of them (a level read is
-    what tells a program's own head from words that happen to line up)."""
-    if len(messages) < least:
-        return None
-    inner = detect(messages, _wrapped=True, _union=False, _nested=True)
-    fmt = inner.format
-    if inner.kind == "plain" or isinstance(fmt, PlainFormat):
-        return None
-    levels = sum(1 for m in messages if fmt.is_start(m) and fmt.parse(m).level is not None)
-    return None if 2 * levels < len(messages) else inner
-
-
-def _cuts_messages(pairs: LogFormat, inferred: LogFormat, starts: list[str]) -> bool:
-    """Whether logfmt cuts most messages short where the inferred template reads them whole:
-    a template that writes its values unquoted (``level=%(levelname)s msg=%(message)s``)
-    leaves the words after the first as bare keys, which no logfmt writer writes."""
-    cut = total = 0
-    for line in starts[:64]:
-        a, b = pairs.parse(line), inferred.parse(line)
-        total += 1
-        if (a.level == b.level and len(b.message) > len(a.message)
-                and any(value is True for value in a.fields.values())):
-            cut += 1
-    return cut * 2 > total
-
-
 def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
                 own: LogFormat | None = None) -> bool:
     """A named format beats the inferred template: any structured or user format that reads
@@ -479,7 +408,7 @@ def _keeps_name(candidate: _Candidate, inferred: LogFormat, starts: list[str],
     scorer = candidate.scorer
     if candidate.tier == _KNOWN_TIER and not isinstance(scorer, TemplateFormat):
         return True  # uvicorn's fixed columns and access lines: no template says that better
-    if candidate.name == "logfmt" and _cuts_messages(own or scorer, inferred, starts):
+    if candidate.name == "logfmt" and cuts_messages(own or scorer, inferred, starts):
         return False
     if candidate.tier not in (_KNOWN_TIER, _SYSLOG_TIER):
         return True  # JSON, logfmt and the user's own formats
@@ -530,32 +459,6 @@ def check_format(fmt: LogFormat, sample: bytes | list[str], *, kind: str = "forc
     _note_level_spelling(fmt, starts)
     return Detection(fmt, kind, fmt.name, getattr(fmt, "template", None),
                      getattr(fmt, "datefmt", None), fitted, len(starts))
-
-
-def _pretty_objects(lines: list[str]) -> list[object] | None:
-    """The objects of a sample of pretty-printed JSON objects (an unindented ``{`` line, the
-    members indented, an unindented ``}`` line), or None when most lines are not such; an
-    object the sample's end cuts counts as one."""
-    objects: list[object] = []
-    inside = 0  # lines of objects, the last one cut or not
-    at = 0
-    while at < len(lines):
-        if lines[at].rstrip() != "{":
-            at += 1
-            continue
-        end = next((k for k in range(at + 1, len(lines)) if lines[k].rstrip() == "}"), None)
-        if end is None:
-            inside += len(lines) - at
-            break
-        value = _load("\n".join(lines[at:end + 1]))
-        if not isinstance(value, dict):
-            return None
-        objects.append(value)
-        inside += end + 1 - at
-        at = end + 1
-    if not objects or inside * 10 < len(lines) * 9:
-        return None
-    return objects
 
 
 def _with_inferred_keys(found: Detection, objects) -> Detection:

@@ -1,15 +1,19 @@
 """Detecting wrapped lines: a container's or CI runner's wrapper (``web-1  | ...``, an RFC 3339
 stamp, docker's json-file objects, CRI's stamp and stream) comes off, and what is left is
 detected like any log (``detect``), per compose service when services write differently.
+Syslog's messages are wrapped lines too: a program's own formatted lines after syslog's
+header, read by the format found for them (``message_format``), each app's own when the
+programs of a system's log write differently (``syslog_messages_read``).
 """
 
 from __future__ import annotations
 
 import re
 
-from logview.formats.base import LogFormat
+from logview.formats.base import LogFormat, PlainFormat
 from logview.formats.detect import Detection, detect
 from logview.formats.linewise import is_continuation
+from logview.formats.syslog import SyslogFormat
 
 
 def unwrapped(lines: list[str]) -> Detection | None:
@@ -134,3 +138,62 @@ def _zoned(lines: list[str]) -> bool:
     """Whether the stamps carry a zone (what ``docker logs -t``, ``kubectl logs --timestamps``
     and CI runners write), judged on the first stamped lines (a banner may come first)."""
     return any(_ZONED.match(line) is not None for line in lines[:64])
+
+
+def syslog_messages_read(option: Detection, starts: list[str]) -> Detection:
+    """Syslog whose messages are a program's formatted lines, with the format that reads
+    them (``message_format``): all of them, or else each app's own (a system's log mixes
+    programs: a Python service's lines among sshd's and cron's); the option as it was
+    otherwise."""
+    syslog = option.format
+    assert isinstance(syslog, SyslogFormat)
+    # (64 messages: enough to infer a template; detection stays fast)
+    inner = message_format(syslog.messages(starts[:64]))
+    if inner is not None:
+        return Detection(SyslogFormat(inner.format), option.kind, f"syslog+{inner.label}",
+                         None, None, option.fitted, option.total)
+    by_app: dict[str, LogFormat] = {}
+    labels: dict[LogFormat, str] = {}
+    apps = syslog.messages_by_app(starts[:_APP_SAMPLE])
+    ranked = sorted(apps.items(), key=lambda item: -len(item[1]))
+    for app, messages in ranked[:_MAX_APPS]:
+        found = message_format(messages[:64])
+        if found is not None:
+            by_app[app] = found.format
+            labels[found.format] = found.label
+    if not by_app:
+        return option
+    # An app with too few messages to infer from takes a format found for another app
+    # when it reads a level in each of them (services of one code base log alike).
+    for app, messages in ranked:
+        if app in by_app:
+            continue
+        for fmt in labels:
+            if all(fmt.is_start(m) and fmt.parse(m).level is not None for m in messages[:16]):
+                by_app[app] = fmt
+                break
+    label = "; ".join(", ".join(app for app, f in by_app.items() if f is fmt) + ": " + text
+                      for fmt, text in labels.items())
+    return Detection(SyslogFormat(None, by_app), option.kind, f"syslog+{label}",
+                     None, None, option.fitted, option.total)
+
+
+#: Syslog lines whose messages are grouped by app to find each app's format, and the apps
+#: (those with the most messages) whose format is looked for.
+_APP_SAMPLE = 512
+_MAX_APPS = 8
+
+
+def message_format(messages: list[str], least: int = 3) -> Detection | None:
+    """The format of syslog messages that are a program's formatted lines (``SysLogHandler``
+    with a ``%(levelname)s %(name)s: %(message)s`` Formatter), or None: fewer than ``least``
+    messages, plain text, or a format that reads no level in most of them (a level read is
+    what tells a program's own head from words that happen to line up)."""
+    if len(messages) < least:
+        return None
+    inner = detect(messages, _wrapped=True, _union=False, _nested=True)
+    fmt = inner.format
+    if inner.kind == "plain" or isinstance(fmt, PlainFormat):
+        return None
+    levels = sum(1 for m in messages if fmt.is_start(m) and fmt.parse(m).level is not None)
+    return None if 2 * levels < len(messages) else inner

@@ -41,7 +41,7 @@ from logview.formats.json_roles import (
     _layout_of,
 )
 
-__all__ = ["infer_keys"]
+__all__ = ["infer_keys", "pretty_objects"]
 
 #: Objects of the sample looked at.
 MAX_OBJECTS = 200
@@ -146,3 +146,31 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
         if stack is not None:
             found["exc"] = stack
     return found
+
+
+def pretty_objects(lines: list[str]) -> list[object] | None:
+    """The objects of a sample of pretty-printed JSON objects (an unindented ``{`` line, the
+    members indented, an unindented ``}`` line), or None when most lines are not such; an
+    object the sample's end cuts counts as one."""
+    from logview.formats.jsonl import _load
+
+    objects: list[object] = []
+    inside = 0  # lines of objects, the last one cut or not
+    at = 0
+    while at < len(lines):
+        if lines[at].rstrip() != "{":
+            at += 1
+            continue
+        end = next((k for k in range(at + 1, len(lines)) if lines[k].rstrip() == "}"), None)
+        if end is None:
+            inside += len(lines) - at
+            break
+        value = _load("\n".join(lines[at:end + 1]))
+        if not isinstance(value, dict):
+            return None
+        objects.append(value)
+        inside += end + 1 - at
+        at = end + 1
+    if not objects or inside * 10 < len(lines) * 9:
+        return None
+    return objects

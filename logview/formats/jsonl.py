@@ -103,9 +103,8 @@ def _time_of(value: Any) -> tuple[Any, str | None]:
     JSON's ``{"$date": text or number}``, or neither."""
     if type(value) is dict and len(value) == 1 and "$date" in value:
         value = value["$date"]
-        if type(value) is dict and len(value) == 1 and "$numberLong" in value:
-            value = value["$numberLong"]  # (milliseconds, as text)
-            return (parse_epoch(value), None) if isinstance(value, str) else (None, None)
+        if type(value) is dict and len(value) == 1 and "$numberLong" in value:  # (ms, text)
+            return parse_epoch(str(value["$numberLong"])), None
     if isinstance(value, str):
         return parse_time(value), value
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -234,3 +234,17 @@ def record_from_pairs(pairs: list[tuple[str, str | bool]]) -> Record:
             logger = _clean(prefix_logger)
     return Record(message=message, time=time, time_text=time_text, level=level, levelno=levelno,
                   logger=logger, exc=exc, fields=fields)
+
+
+def cuts_messages(pairs: LogFormat, inferred: LogFormat, starts: list[str]) -> bool:
+    """Whether logfmt cuts most messages short where the inferred template reads them whole:
+    a template that writes its values unquoted (``level=%(levelname)s msg=%(message)s``)
+    leaves the words after the first as bare keys, which no logfmt writer writes."""
+    cut = total = 0
+    for line in starts[:64]:
+        a, b = pairs.parse(line), inferred.parse(line)
+        total += 1
+        if (a.level == b.level and len(b.message) > len(a.message)
+                and any(value is True for value in a.fields.values())):
+            cut += 1
+    return cut * 2 > total

@@ -3,12 +3,12 @@
 ``SysLogHandler`` sends ``<PRI>`` and the record as the handler's Formatter wrote it
 (``%(name)s: %(levelname)s %(message)s``, ``%(asctime)s %(name)s %(levelname)s ...``): the
 logger, the program's time and the level as text are in the message. A file of syslog lines
-gets a format for its messages at detection (``formats.detect.message_format``); a listener
+gets a format for its messages at detection (``formats.detect_wrapped.message_format``); a listener
 sees one message at a time, so each client's first messages are kept (the first line of
 each, cut to ``MAX_LINE`` characters) and the format detected from them as they come: at
 the first message, then at 2, 3, 4, 8, 16, 32 and 64 (a detection of a few messages takes
 1-7 ms), after which the sample is let go. A format must read a level in most of the sample
-(``formats.detect.message_format``): a plain message read as a head loses nothing but its
+(``formats.detect_wrapped.message_format``): a plain message read as a head loses nothing but its
 first words, and the next detection, on more messages, corrects it. Every record from then
 on is read by the format found (``formats.syslog.with_message_format``): its logger replaces the app name (kept as a
 field), the message loses the head, and the program's time is the record's when the syslog
@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from logview.formats.base import LogFormat
-from logview.formats.detect import message_format
+from logview.formats.detect_wrapped import message_format
 from logview.formats.syslog import with_message_format
 from logview.record import Record
 

@@ -285,10 +285,10 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
         options.append(guess)
     best = _or_generic(best, starts)
     if best is not None and best.kind == "named":
-        _note_level_spelling(best.format, starts)
+        _note_level_spelling(best.format, starts)  # (supervisord's WARN in python-space)
         if type(best.format) is JsonFormat:
             best = _with_inferred_keys(best, (_load(line.strip()) for line in starts
-                                              if line.lstrip()[:1] == "{"))  # (supervisord's WARN in python-space)
+                                              if line.lstrip()[:1] == "{"))
     if best is None:
         plain = Detection(PlainFormat(), "plain", "plain", total=total)
         if not _union:

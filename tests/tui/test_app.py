@@ -46,7 +46,8 @@ async def test_query_bar_validates_while_typing_and_applies_on_enter(make_store)
         await pilot.press(*"level>=LOUD")
         bar = _bar(app)
         await until(pilot, lambda: bar.has_class("-invalid"))  # (checked as the input changes)
-        assert "unknown level" in screen_text(app)
+        # (the message is drawn in a later frame: under load it came after the class)
+        await until(pilot, lambda: "unknown level" in screen_text(app))
         assert "^" in screen_text(app)
         await pilot.press("enter")
         assert records.positions is None and records.row_count == 50  # view unchanged
@@ -56,7 +57,7 @@ async def test_query_bar_validates_while_typing_and_applies_on_enter(make_store)
         await until(pilot, lambda: records.positions is not None and records.row_count == 12)
         assert min(_levels(store, records)) >= 40
         assert app.focused is records
-        assert "12 of 50 shown" in screen_text(app)
+        await until(pilot, lambda: "12 of 50 shown" in screen_text(app))
 
 
 async def test_escape_restores_the_applied_query_and_history_walks(make_store):

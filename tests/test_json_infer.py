@@ -162,8 +162,15 @@ def test_ids_counters_and_sentences_are_not_taken_for_times_or_levels():
     # a level key must read as a level in every object that holds it
     mixed = [{"msg": "m", "sev": s} for s in ("info", "error", "sometimes")]
     assert "level" not in infer_keys(mixed)
-    # a stack must look like one somewhere
+    # a stack must look like one somewhere, in any of its values
     assert "exc" not in infer_keys([{"msg": "m", "poem": "roses\nviolets"}])
+    notes = [{"msg": "m", "trace": "step 1\nstep 2"},
+             {"msg": "m", "trace": "Error: x\n    at f (/app/a.js:1:2)"}]
+    assert infer_keys(notes) == {"exc": "trace"}
+    # a known key holding tracebacks (a message with one) is never taken for the stack
+    told = [{"time": "2024-05-01T12:00:00Z", "message": "failed\nTraceback (most recent call "
+             "last):\n  File \"a.py\", line 1\nKeyError: 'k'", "sev": "error"}] * 3
+    assert infer_keys(told) == {"level": "sev"}
 
 
 def test_objects_of_too_many_keys_are_not_looked_at():

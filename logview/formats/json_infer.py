@@ -132,17 +132,17 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
             taken.add(found["message"])
     if not any(key in _ROLES and _ROLES[key][0] == _EXC for obj in sample for key in obj):
         # (one pass: a key is a stack when every value it has is text of several lines, one
-        # of them shaped like a stack trace)
-        stacks: dict[str, bool] = {}
+        # of them shaped like a stack trace; a key known for another role is not one)
+        stacks: dict[str, int] = {}  # -1: not a stack; 0: lines so far; 1: a trace seen
         for obj in sample:
             for key, value in obj.items():
-                if value is None or key in taken or stacks.get(key) is False:
+                if value is None or key in taken or key in _ROLES or stacks.get(key) == -1:
                     continue
                 if not isinstance(value, str) or "\n" not in value:
-                    stacks[key] = False
-                elif not stacks.get(key):
-                    stacks[key] = _FRAME.search(value) is not None
-        stack = next((key for key, is_stack in stacks.items() if is_stack), None)
+                    stacks[key] = -1
+                elif stacks.get(key) != 1:
+                    stacks[key] = int(_FRAME.search(value) is not None)
+        stack = next((key for key, state in stacks.items() if state == 1), None)
         if stack is not None:
             found["exc"] = stack
     return found

@@ -53,3 +53,13 @@ def loguru_lines(write: Callable[[Any], None], **sink: Any) -> str:
 def loguru_json(write: Callable[[Any], None]) -> str:
     """The JSON lines of loguru's ``serialize=True`` sink (see ``loguru_lines``)."""
     return loguru_lines(write, serialize=True)
+
+
+def log_key_error(logger: logging.Logger, key: str, message: str, *args: object,
+                  **kwargs: object) -> None:
+    """``logger.exception(message, *args, **kwargs)`` for the ``KeyError`` a failed lookup of
+    ``key`` raises: a real traceback ending ``KeyError: 'key'``."""
+    try:
+        {}[key]
+    except KeyError:
+        logger.exception(message, *args, **kwargs)

@@ -13,6 +13,7 @@ import sys
 
 import orjson
 import pytest
+from logging_helpers import log_key_error
 from test_columns import assert_same, by_columns, reference
 
 from logview.formats.detect import detect
@@ -200,10 +201,7 @@ def _renamed_json_log(count: int) -> bytes:
     for i in range(count):
         level = levels[i % len(levels)]
         if i % 97 == 5:
-            try:
-                raise KeyError(f"missing {i}")
-            except KeyError:
-                log.exception("request %d failed", i, extra={"status": 500})
+            log_key_error(log, f"missing {i}", "request %d failed", i, extra={"status": 500})
         else:
             log.log(level, "request %d handled", i, extra={"status": 200 + i % 3})
     return buf.getvalue().encode()
@@ -252,10 +250,8 @@ def _indented_json_log(path, count: int) -> list[tuple[str, str]]:
     for i in range(count):
         level = (logging.INFO, logging.WARNING, logging.ERROR, logging.DEBUG)[i % 4]
         if i % 41 == 9:
-            try:
-                {}[f"k{i}"]
-            except KeyError:
-                log.exception("lookup %d failed", i, extra={"user": {"id": i, "tags": ["a"]}})
+            log_key_error(log, f"k{i}", "lookup %d failed", i,
+                          extra={"user": {"id": i, "tags": ["a"]}})
             level = logging.ERROR
         else:
             log.log(level, "step %d", i, extra={"n": i})

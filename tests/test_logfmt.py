@@ -10,6 +10,7 @@ import pytest
 import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from logging_helpers import log_key_error
 
 from logview.boundaries import RecordSplitter
 from logview.formats.logfmt import LogfmtFormat, tokenize
@@ -195,10 +196,7 @@ def test_unquoted_values_are_a_template_not_logfmt(tmp_path):
         logger.log((logging.INFO, logging.WARNING, logging.ERROR)[n % 3],
                    "request %d handled with status=%d", n, 200 + n)
         if n == 7:
-            try:
-                {}["missing"]
-            except KeyError:
-                logger.exception("lookup failed")
+            log_key_error(logger, "missing", "lookup failed")
     handler.close()
     data = path.read_bytes()
     fmt = detect_format(data)

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from logging_helpers import log_chained_exception, make_logger
+from logging_helpers import log_chained_exception, log_key_error, make_logger
 from test_infer import read_back
 
 from logview.formats.detect import detect
@@ -95,10 +95,7 @@ def test_a_programs_own_zoned_iso_time_is_no_wrapper_when_its_tracebacks_are_uns
     for i in range(300):
         log = logs[i % len(logs)]
         if i % 37 == 3:
-            try:
-                {}[f"k{i}"]
-            except KeyError:
-                log.exception("job failed")
+            log_key_error(log, f"k{i}", "job failed")
         elif i % 53 == 7:  # (a message of several lines: its lines are unstamped too)
             log.log(levels[i % len(levels)], "job %d report\nsecond line\nthird", i)
         else:

@@ -176,8 +176,10 @@ class LogStore:
 
     @property
     def finished(self) -> bool:
-        """The store can never grow again: a finished source, indexed to its end."""
-        return self.source.finished and self.index.complete
+        """The store can never change again: a finished source, indexed to its end, with a
+        final detection (the source may end while a new format's index reads it, after
+        detection looked: the next ``update`` settles it)."""
+        return self.source.finished and self.index.complete and self._settled
 
     @property
     def detection_final(self) -> bool:

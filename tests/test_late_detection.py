@@ -156,6 +156,37 @@ def test_a_fifo_whose_writer_starts_late(tmp_path):
         store.close()
 
 
+class _EndsOnUpdate(MemorySource):
+    """A stream whose end is seen by the ``n``-th ``update()`` (as a FIFO's reader thread may
+    end between two of the store's looks)."""
+
+    def __init__(self, data: bytes, n: int) -> None:
+        super().__init__("stream", data)
+        self.calls, self.n = 0, n
+
+    def update(self) -> int:
+        self.calls += 1
+        if self.calls == self.n:
+            self.finish()
+        return 0
+
+
+@pytest.mark.parametrize("n", range(2, 7))  # 1: the constructor's look, before any line
+def test_a_store_is_finished_only_with_its_detection_settled(n):
+    """Whichever look sees the end, even the one a new format's index makes after detection
+    left the sample unsettled, a finished store has a final detection (a reader that stops
+    at ``finished`` never keeps a provisional one)."""
+    source = _EndsOnUpdate(b"", n)
+    store = LogStore(source)
+    source.append(dash_line(1, "INFO", "late") + dash_line(2, "CRITICAL", "later"))
+    for _ in range(10):
+        store.update()
+        if store.finished:
+            break
+    assert store.finished and store.detection_final
+    assert _levels(store) == ["INFO", "CRITICAL"]
+
+
 def test_merged_store_starts_over_when_one_part_detects_anew(tmp_path):
     full = tmp_path / "full.log"
     full.write_bytes(b"".join(dash_line(i, "INFO", f"f{i}") for i in range(0, 40, 2)))

@@ -7,6 +7,7 @@ not from times held for a frame."""
 from __future__ import annotations
 
 import random
+import threading
 
 import numpy as np
 import pytest
@@ -71,3 +72,39 @@ async def test_the_level_bar_tree_and_histogram_count_every_record_as_indexed(
         bins = screen.query_one(TimeHistogram).all_bins
         assert bins.total == np.count_nonzero(np.isfinite(times)) > 0
         assert screen._tally.room.is_set() and screen._tally.take()[1].size == 0  # binned
+
+
+async def test_a_count_superseded_while_its_thread_starts_leaves_the_newer_one_drawn(
+        memory_store, monkeypatch):
+    """Counts asked again while the last ask's worker thread is starting (the server's
+    counts given up as the store restarts, as a ClickHouse query does): the superseded
+    worker goes on until it looks whether it is cancelled. The bar goes on showing the newer
+    one's counts, new records too."""
+    from tui.conftest import log_line
+
+    source, store = memory_store(16)
+    app = LogviewApp(store)
+    real = store_workers.get_current_worker
+    armed, entered, release = threading.Event(), threading.Event(), threading.Event()
+
+    def held_at_its_start():
+        worker = real()
+        if armed.is_set() and worker.group == "count":
+            armed.clear()
+            entered.set()
+            release.wait(10)  # (this worker only: its thread started, then lost the CPU)
+        return worker
+
+    monkeypatch.setattr(store_workers, "get_current_worker", held_at_its_start)
+    async with app.run_test(size=(120, 30)) as pilot:
+        bar = app.screen.query_one(LevelBar)
+        await until(pilot, lambda: sum(bar.counts) == 16)
+        armed.set()
+        app.screen._count_levels()
+        await until(pilot, entered.is_set)
+        app.screen._count_levels()  # supersedes the held one
+        await pilot.pause(0.5)
+        release.set()
+        await pilot.pause(0.5)
+        source.append("".join(log_line(i) for i in range(16, 24)).encode())
+        await until(pilot, lambda: sum(bar.counts) == 24, timeout=10)

@@ -166,13 +166,19 @@ class StoreWorkers:
                 return
             time.sleep(min(left, 0.25))
 
-    @work(thread=True, group="count", exclusive=True, exit_on_error=False)
     def _count_levels(self) -> None:
+        """Count the store's records again from the first (on the UI thread). The tally the
+        UI takes counts from is made here, not in the worker: a worker superseded before its
+        thread ran would otherwise put its own in place of the newer one's when it did, and
+        no count would be drawn again."""
+        self._tally = RecordStats()
+        self._count_into(self._tally, self._generation)
+
+    @work(thread=True, group="count", exclusive=True, exit_on_error=False)
+    def _count_into(self, tally: RecordStats, generation: int) -> None:
         """Tally records per level, logger and time as they arrive; report on a time budget."""
         worker = get_current_worker()
         store = self.store
-        generation = self._generation
-        tally = self._tally = RecordStats()
         # Chunks of records read at once (most records' heads walked with numpy, not parsed);
         # what it reads also answers level and logger filters (the store's record columns).
         counter = RecordCounter(store)

@@ -52,6 +52,9 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
         "generic": "generic (time or level at the start of a line)",
         "plain": "plain text (no format fits: every line is a record)",
     }.get(detection.kind, detection.kind)
+    prefix = getattr(detection.format, "prefix", None)
+    if detection.kind == "plain" and getattr(prefix, "open_lines", False):
+        kind = "plain text in a wrapper's lines (each line a record, tracebacks joined)"
     two = isinstance(detection.format, UnionFormat)  # two kinds of line: no one template says it
     # A wrapper's lines (CRI, docker, compose) read by an inferred template: no template
     # alone reads them, so the wrapper is named and no --format is offered.
@@ -60,6 +63,9 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
     if detection.kind != "inferred" or two or wrapped:
         out.append(f"  format:    {detection.label}")
     lanes = getattr(detection.format, "lanes", None)
+    if getattr(prefix, "open_lines", False) and detection.kind != "plain":
+        out.append("  lines:     the wrapper's own, and the program's not read by its format: "
+                   "each a record (with its traceback)")
     if lanes:
         out.append(f"  lanes:     {', '.join(sorted(lanes))}: no record of the program's format "
                    "there, each line (or traceback) a record of its own")

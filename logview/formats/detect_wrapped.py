@@ -55,7 +55,11 @@ def unwrapped(lines: list[str]) -> Detection | None:
         # a traceback). Decided before the inner lines' detection, which costs as much again.
         return None
     inner = detect(inner_lines, _wrapped=True)
-    if inner.kind == "plain" and prefix.name != "cri":
+    if prefix.certain and inner.kind in ("inferred", "generic") and 2 * inner.fitted < inner.total:
+        # A wrapper's own lines may outnumber the program's (Apache's beside mod_wsgi's): a
+        # known format may read a few of them, a template guessed from a few is noise.
+        inner = Detection(PlainFormat(), "plain", "plain", total=inner.total)
+    if inner.kind == "plain" and not prefix.certain:
         return None
     if (prefix.name == "timestamped" and not _own_time(inner, inner_lines)
             and not _wrapper_reads_more(inner, inner_lines, lines)):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import orjson
 
 from logview.formats.base import CONTINUATION_PATTERN, LogFormat, PlainFormat
-from logview.record import Record, strip_ansi
+from logview.record import Record, level_from_name, strip_ansi
 from logview.timeparse import parse_time
 
 
@@ -40,6 +40,15 @@ class Prefix:
 
     name: str
     source: str  # regex source, ASCII only, named groups become fields
+    #: The group whose value may have a format of its own (a compose service, an Apache
+    #: module): the sample's lines are detected per value too.
+    key: str = ""
+    #: The wrapper writes lines of its own and a program's output line by line (Apache's
+    #: error log): a line that does not continue a record (a traceback's) starts one,
+    #: whatever the inner format says of it; with ``certain``, the wrapper is read even
+    #: around plain text.
+    open_lines: bool = False
+    certain: bool = False
 
     def compiled(self) -> re.Pattern[str]:
         return re.compile(self.source, re.ASCII)
@@ -51,11 +60,23 @@ PREFIXES = (
     # Kubernetes' CRI log files (/var/log/containers/*.log): time, stream, full/partial tag.
     # Groups named with a leading ``_`` are no fields (the piece tag).
     Prefix("cri", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
-                  r"(?:Z|[+-]\d\d:?\d\d)) (?P<stream>stdout|stderr) (?P<_tag>[FP]) "),
-    Prefix("compose", r"(?P<service>[A-Za-z0-9][\w.-]*[-_]\d+) *\| "),
+                  r"(?:Z|[+-]\d\d:?\d\d)) (?P<stream>stdout|stderr) (?P<_tag>[FP]) ", certain=True),
+    Prefix("compose", r"(?P<service>[A-Za-z0-9][\w.-]*[-_]\d+) *\| ", key="service"),
     Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
                           r"(?:Z|[+-]\d\d:?\d\d)?) "),
     Prefix("kubectl", r"\[(?P<pod>pod/[^\]\s]+)\] "),
+    # Apache httpd's error log (2.4's default ErrorLogFormat, 2.2's), which mod_wsgi writes a
+    # Python program's stderr into, one line each: time, module and severity (the record's
+    # level unless its own text has one: every stderr line is ``wsgi:error``), pid and
+    # thread, the client. (Possessive: the start pattern must not find a shorter head whose
+    # rest, ``[client ...] Traceback``, would read as no traceback line.)
+    Prefix("apache", r"\[(?P<stamp>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d "
+                     r"\d\d:\d\d:\d\d(?:\.\d{1,6})? \d{4})\] "
+                     r"\[(?:(?P<module>[\w-]+):)?(?P<_level>emerg|alert|crit|error|warn|notice"
+                     r"|info|debug|trace[1-8])\]"
+                     r"(?: \[pid (?P<pid>\d+)(?::tid (?P<tid>\d+))?\])?+"
+                     r"(?: \[(?:client|remote) (?P<client>[^\]\s]+)\])?+ ?+",
+           key="module", open_lines=True, certain=True),
 )
 #: A sample is wrapped when at least this share of its lines carry one prefix.
 MIN_SHARE = 0.8
@@ -64,6 +85,9 @@ MIN_SHARE = 0.8
 #: traceback's header, which opens a record there (an uncaught exception printed on stderr).
 _LANE_CONTINUES = (r"(?!Traceback \(most recent call last\):)(?:" + CONTINUATION_PATTERN + ")")
 _lane_continues = re.compile(_LANE_CONTINUES, re.ASCII).match
+#: What continues a record on an open wrapper's line (``Prefix.open_lines``): a traceback,
+#: its header included (logging's ``exception()`` writes it after the record's line).
+_continues = re.compile(CONTINUATION_PATTERN, re.ASCII).match
 #: The named group of a prefix that says the line's stream.
 _LANE_GROUP = re.compile(r"\(\?P<stream>[^)]*\)")
 
@@ -105,8 +129,10 @@ class PrefixedFormat(LogFormat):
         self._formats = formats
         self._starts: list[Callable[[str], bool]] = [f.is_start for f in formats]
         self.start_pattern = _start_pattern(prefix, formats, lanes)
-        #: Level names appear as written only if every inner format says so.
-        self.level_text = all(getattr(f, "level_text", False) for f in formats)
+        #: Level names appear as written only if every inner format says so (and not when
+        #: the wrapper gives levels: Apache's are lower case, ``crit``, ``warn``).
+        self.level_text = (all(getattr(f, "level_text", False) for f in formats)
+                           and "(?P<_level>" not in prefix.source)
         self.made_loggers = frozenset().union(*(f.made_loggers for f in formats))
 
     def __repr__(self) -> str:
@@ -114,7 +140,7 @@ class PrefixedFormat(LogFormat):
                 f"{self.lanes!r})")
 
     def _format_for(self, match: re.Match[str]) -> LogFormat:
-        key = match.groupdict().get("service")
+        key = match.groupdict().get(self.prefix.key) if self.prefix.key else None
         return self.by_key.get(key, self.inner) if key else self.inner
 
     def is_start(self, line: str) -> bool:
@@ -124,6 +150,8 @@ class PrefixedFormat(LogFormat):
         rest = line[m.end():]
         if any(start(rest) for start in self._starts):
             return True
+        if self.prefix.open_lines:
+            return _continues(rest) is None
         return bool(self.lanes) and m.groupdict().get("stream") in self.lanes and _lane_start(rest)
 
     def parse(self, text: str) -> Record:
@@ -142,7 +170,8 @@ class PrefixedFormat(LogFormat):
                 inner_lines.append(rest)
             piece = m is not None and m.groupdict().get("_tag") == "P"
         fmt = self._format_for(first)
-        if first.groupdict().get("stream") in self.lanes and not fmt.is_start(inner_lines[0]):
+        if ((self.prefix.open_lines or first.groupdict().get("stream") in self.lanes)
+                and not fmt.is_start(inner_lines[0])):
             fmt = _PLAIN  # a plain lane's line (or traceback) is no record of the inner format
         record = fmt.parse("\n".join(inner_lines))
         return _with_wrapper(record, first.groupdict())
@@ -164,6 +193,9 @@ def _with_wrapper(record: Record, wrapper: dict[str, object]) -> Record:
     for key, value in wrapper.items():
         if isinstance(value, str) and not key.startswith("_"):
             record.fields.setdefault(key, value)
+    level = wrapper.get("_level")
+    if record.level is None and isinstance(level, str):
+        record.level, record.levelno = level_from_name(level)
     stamp = wrapper.get("stamp")
     if record.time is None and isinstance(stamp, str):
         record.time = parse_time(stamp)
@@ -238,14 +270,17 @@ def _start_pattern(prefix: Prefix, formats: list[LogFormat], lanes: frozenset[st
     head = re.sub(rb"\(\?P<\w+>", b"(?:", source.encode("ascii"))  # no captures
     if lane_head is not None:
         lane_head = re.sub(rb"\(\?P<\w+>", b"(?:", lane_head.encode("ascii"))
+    if prefix.open_lines:  # every line of the wrapper's is a lane whose header starts too
+        return _wrapped_pattern(head, formats, head, CONTINUATION_PATTERN)
     return _wrapped_pattern(head, formats, lane_head)
 
 
-def _wrapped_pattern(head: bytes, formats: list[LogFormat], lane_head: bytes | None = None
-                     ) -> re.Pattern[bytes]:
+def _wrapped_pattern(head: bytes, formats: list[LogFormat], lane_head: bytes | None = None,
+                     continues: str = _LANE_CONTINUES) -> re.Pattern[bytes]:
     """``HEAD (inner start | ...) | LANE-HEAD lane start | a line without HEAD``: the inner
     formats' start patterns (global flags lifted, group names made unique) after a wrapper's
-    own head; ``LANE-HEAD`` is the head of a plain lane's lines (None: no plain lane)."""
+    own head; ``LANE-HEAD`` is the head of a plain lane's lines (None: no plain lane), whose
+    lines start a record unless ``continues`` matches them."""
     inner: list[bytes] = []
     flags = re.ASCII
     for k, fmt in enumerate(formats):
@@ -261,7 +296,7 @@ def _wrapped_pattern(head: bytes, formats: list[LogFormat], lane_head: bytes | N
     lane = b""
     if lane_head is not None:
         # (?-i: an inner format's ignore-case flag must not reach the traceback test)
-        lane = b"|(?-i:" + lane_head + b"(?!" + _LANE_CONTINUES.encode("ascii") + b"))"
+        lane = b"|(?-i:" + lane_head + b"(?!" + continues.encode("ascii") + b"))"
     return re.compile(b"(?:" + head + b"(?:" + body + b"))" + lane + b"|(?!" + head + b")", flags)
 
 
@@ -294,7 +329,8 @@ def split_prefix(lines: list[str]) -> tuple[Prefix, dict[str, list[str]], list[s
                 inner[-1] += rest
             else:
                 inner.append(rest)
-                groups.setdefault(m.groupdict().get("service") or "", []).append(rest)
+                key = m.groupdict().get(prefix.key) if prefix.key else None
+                groups.setdefault(key or "", []).append(rest)
             piece = m.groupdict().get("_tag") == "P"
         if hits >= MIN_SHARE * len(lines):
             return prefix, groups, inner

@@ -158,6 +158,8 @@ def test_the_program_s_records_come_out_of_apache_s_lines(error_log):
     own = [r for r in records if r.fields.get("module") not in (None, "wsgi")]
     assert own and all(r.time is not None and r.level for r in own)
     assert any(r.level == "NOTICE" for r in own)
+    assert {r.logger for r in own} >= {"core", "mpm_event"}  # the module that wrote it
+    assert crash[0].logger == plain[0].logger == "wsgi"
     # Each line is a record but a traceback's, which its record holds.
     lines = text.splitlines()
     held = sum(r.exc.count("\n") + 1 for r in records if r.exc)

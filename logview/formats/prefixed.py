@@ -174,6 +174,10 @@ class PrefixedFormat(LogFormat):
                 and not fmt.is_start(inner_lines[0])):
             fmt = _PLAIN  # a plain lane's line (or traceback) is no record of the inner format
         record = fmt.parse("\n".join(inner_lines))
+        if self.prefix.open_lines and not record.logger:
+            # The wrapper's own line, or one of the program's that names no logger: the part
+            # of the wrapper that wrote it is its logger (Apache's ``core``, ``wsgi``).
+            record.logger = first.groupdict().get(self.prefix.key) or None
         return _with_wrapper(record, first.groupdict())
 
     def score(self, lines: list[str]) -> float:

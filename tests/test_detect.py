@@ -402,3 +402,61 @@ def test_a_known_template_with_other_level_spellings_keeps_level_queries_exact(t
                           "level>=WARNING"], capture_output=True, text=True, timeout=60,
                          check=True).stdout.splitlines()
     assert out == [line for line in SUPERVISORD.splitlines() if " WARN " in line or " CRIT " in line]
+
+
+def test_plain_lines_that_all_open_with_whitespace_are_records_each(tmp_path):
+    """``%(relativeCreated)6d %(threadName)s %(message)s`` (the logging cookbook's) has no
+    time and no level: plain text, every line indented by the right-aligned number. Read as
+    plain, the whole file was one record; now each line is one, a traceback's own lines
+    (File, its header, the exception) are kept with the record before, and the index, the
+    splitter and the format agree."""
+    from logging_helpers import log_key_error, make_logger
+
+    from logview.boundaries import RecordSplitter
+    from logview.formats.base import IndentedPlainFormat
+    from logview.sources.base import StaticFileSource
+    from logview.store import open_store
+
+    path = tmp_path / "cookbook.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(relativeCreated)6d %(threadName)s %(message)s"))
+    log = make_logger("cookbook", handler)
+    for i in range(120):
+        if i % 40 == 7:
+            log_key_error(log, f"k{i}", "lookup %d failed", i)
+        else:
+            log.info("step %d done", i)
+    handler.close()
+    data = path.read_bytes()
+    fmt = detect_format(data)
+    assert isinstance(fmt, IndentedPlainFormat)
+    store = open_store(StaticFileSource(str(path)))
+    store.update(final=True)
+    records = [store.record(i) for i in range(len(store))]
+    starts = [store.index.start(i) for i in range(len(store))]
+    store.close()
+    steps = [r for r in records if " MainThread step " in r.message]
+    assert len(steps) == 117 and all(r.message.count("\n") == 0 for r in steps)
+    failed = [r for r in records if " MainThread lookup " in r.message]
+    assert len(failed) == 3
+    assert all(r.exc.startswith("Traceback (most recent call last):") and 'File "' in r.exc
+               for r in failed)
+    # A traceback's code line cannot be told from a line alone: a record of its own, which
+    # holds the rest of the traceback (the exception). Nothing else.
+    rest = [r for r in records if r not in steps and r not in failed]
+    assert len(rest) == 3 and all("KeyError: 'k" in r.message for r in rest)
+    splitter = RecordSplitter(fmt)
+    assert [raw.offset for raw in splitter.feed(data) + splitter.flush()] == starts
+    offsets, at = [], 0
+    for line in data.decode().splitlines(keepends=True):
+        if fmt.is_start(line.rstrip("\n")):
+            offsets.append(at)
+        at += len(line.encode())
+    assert offsets == starts
+
+
+def test_a_traceback_alone_stays_one_record():
+    """All its lines but the first are indented too: not the indented plain layout."""
+    sample = TRACEBACK_TAIL.encode() * 3
+    fmt = detect_format(sample)
+    assert type(fmt) is PlainFormat

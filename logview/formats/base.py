@@ -218,3 +218,34 @@ class PlainFormat(LogFormat):
 
     def score(self, lines: list[str]) -> float:
         return 0.01  # the fallback: chosen only when nothing else fits
+
+
+#: ``CONTINUATION_PATTERN`` without its first branch: a traceback's own lines, whatever their
+#: indentation (``File "..."``, its header, the exception), and blank lines.
+TRACEBACK_LINE_PATTERN = CONTINUATION_PATTERN.removeprefix(r"[ \t]|")
+assert TRACEBACK_LINE_PATTERN != CONTINUATION_PATTERN
+
+
+class IndentedPlainFormat(PlainFormat):
+    """Plain lines that all open with whitespace (a right-aligned first field,
+    ``%(relativeCreated)6d``): the indentation says nothing, so a line starts a record unless
+    it is, once unindented, a traceback's line. (Read as plain, the whole file was one
+    record.) A traceback's code lines start records of their own: a line alone cannot tell
+    them from the program's."""
+
+    name = "plain"
+    start_pattern = re.compile(b"[ \t]*+(?!" + TRACEBACK_LINE_PATTERN.encode("ascii") + b")")
+    _traceback_line = re.compile(TRACEBACK_LINE_PATTERN, re.ASCII)
+
+    def is_start(self, line: str) -> bool:
+        return self._traceback_line.match(line.lstrip(" \t")) is None
+
+
+def plain_for(lines: list[str]) -> PlainFormat:
+    """The plain format for sample ``lines``: ``IndentedPlainFormat`` when four lines of five
+    (of two or more) open with whitespace and are, unindented, no traceback's lines."""
+    text = [line for line in lines if line.strip()]
+    traceback_line = IndentedPlainFormat._traceback_line.match
+    indented = sum(1 for line in text if line[:1] in (" ", "\t")
+                   and traceback_line(line.lstrip(" \t")) is None)
+    return IndentedPlainFormat() if len(text) >= 2 and 5 * indented >= 4 * len(text) else PlainFormat()

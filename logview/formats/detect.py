@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from logview.formats.base import FormatError, LogFormat, PlainFormat
+from logview.formats.base import FormatError, LogFormat, PlainFormat, plain_for
 from logview.formats.json_infer import infer_keys, pretty_objects
 from logview.formats.jsonl import JsonFormat, _load
 from logview.formats.linewise import is_continuation
@@ -290,7 +290,7 @@ def detect(sample: bytes | list[str], *, hint: str | None = None,
             best = _with_inferred_keys(best, (_load(line.strip()) for line in starts
                                               if line.lstrip()[:1] == "{"))
     if best is None:
-        plain = Detection(PlainFormat(), "plain", "plain", total=total)
+        plain = Detection(plain_for(lines), "plain", "plain", total=total)
         if not _union:
             return plain
         from logview.formats.detect_union import plain_with_template

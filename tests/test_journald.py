@@ -318,3 +318,82 @@ def test_text_output_writes_nested_values_by_their_dotted_paths():
     assert ('slow http.status=503 http.path="/a b" empty={} '
             'deep.d.d.d.d.d.d.d.d={"d":{"d":{"leaf":1}}}') in text
     assert "log." not in text and "origin" not in text
+
+
+def _stdout_entries(text: str, app: str, pid: str, *, priority: str = "6") -> list[Entry]:
+    """What systemd makes of a service's stdout/stderr: one entry a line (journald's
+    stream transport), the service's identifier and pid on each."""
+    return [[("MESSAGE", line), ("PRIORITY", priority), ("SYSLOG_IDENTIFIER", app),
+             ("_PID", pid), ("_HOSTNAME", "web1"), ("_TRANSPORT", "stdout")]
+            for line in text.splitlines()]
+
+
+@needs_journal
+@pytest.mark.parametrize("mode", ["short", "short-iso", "short-precise"])
+@pytest.mark.parametrize("alone", [True, False], ids=["one unit", "whole journal"])
+def test_a_services_tracebacks_in_journalctls_text_join_their_record(tmp_path, mode, alone):
+    """``journalctl -u shop | logview``: a Python service's stderr, one journal entry a line,
+    read back as syslog lines. The messages are read by the service's format (basicConfig
+    here), and a traceback's lines, each an entry of its own, are its record's: one record
+    with the program's level, as in the service's own file. Beside other programs (the
+    whole journal) their lines stay records of their own, a kernel line opening with
+    spaces too."""
+    import io
+    import logging
+
+    from logging_helpers import log_key_error
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    log = make_logger("shop.views", handler)
+    for i in range(30):
+        if i % 10 == 4:
+            log_key_error(log, f"cart{i}", "checkout %d failed", i)
+        else:
+            log.log((logging.INFO, logging.WARNING)[i % 2], "request %d served", i)
+    entries = _stdout_entries(stream.getvalue(), "shop", "4242")
+    if not alone:
+        others = [[("MESSAGE", text), ("PRIORITY", "6"), ("SYSLOG_IDENTIFIER", app),
+                   ("_PID", pid), ("_HOSTNAME", "web1"), ("_TRANSPORT", "syslog")]
+                  for app, pid, text in (
+                      ("sshd", "811", "Accepted publickey for deploy from 10.0.0.9 port 52144"),
+                      ("kernel", "0", "  pci 0000:00:01.0: [8086:7000] type 00 class 0x060100"),
+                      ("CRON", "912", "(root) CMD (run-parts /etc/cron.hourly)"))]
+        # Another program's line before each of the service's records (a traceback's lines
+        # come at once, as the service wrote them).
+        mixed: list[Entry] = []
+        for entry in entries:
+            if not entry[0][1].startswith((" ", "Traceback", "KeyError")):
+                mixed.append(others[len(mixed) % len(others)])
+            mixed.append(entry)
+        entries = mixed
+    data = journalctl(tmp_path, entries, mode)
+    path = tmp_path / "journal.txt"
+    path.write_bytes(data)
+    store = open_store(StaticFileSource(str(path)))
+    store.update(final=True)
+    records = [store.record(i) for i in range(len(store))]
+    starts = [store.index.start(i) for i in range(len(store))]
+    store.close()
+    shop = [r for r in records if r.fields.get("app") == "shop"]
+    assert len(shop) == 30
+    failed = [r for r in shop if r.level == "ERROR"]
+    assert [r.message for r in failed] == [f"checkout {i} failed" for i in (4, 14, 24)]
+    assert all(r.logger == "shop.views" and r.exc.startswith("Traceback (most recent call")
+               and r.exc.rstrip().endswith(f"KeyError: 'cart{i}'")
+               for r, i in zip(failed, (4, 14, 24), strict=True))
+    assert not any("web1 shop[4242]" in (r.exc or "") for r in failed)  # headers taken off
+    assert {r.level for r in shop} == {"INFO", "WARNING", "ERROR"}
+    if not alone:
+        kernel = [r for r in records if r.fields.get("app") == "kernel"]
+        assert len(kernel) == 10 and all(r.exc is None for r in kernel)
+        assert len(records) == 30 + 30
+    fmt = detect_format(data)
+    splitter = RecordSplitter(fmt)
+    assert [raw.offset for raw in splitter.feed(data) + splitter.flush()] == starts
+    printed = subprocess.run(
+        [sys.executable, "-m", "logview", "--print", "-o", "jsonl", "-q", "level>=ERROR",
+         str(path)], capture_output=True, check=True, timeout=60).stdout
+    rows = [orjson.loads(line) for line in printed.splitlines()]
+    assert [(r["message"], r["exc"]) for r in rows] == [(r.message, r.exc) for r in failed]

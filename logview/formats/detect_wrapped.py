@@ -154,8 +154,12 @@ def syslog_messages_read(option: Detection, starts: list[str]) -> Detection:
     # (64 messages: enough to infer a template; detection stays fast)
     inner = message_format(syslog.messages(starts[:64]))
     if inner is not None:
-        return Detection(SyslogFormat(inner.format), option.kind, f"syslog+{inner.label}",
-                         None, None, option.fitted, option.total)
+        # The apps seen writing its records (their traceback lines continue them).
+        apps = frozenset(app for app, messages in syslog.messages_by_app(starts[:_APP_SAMPLE]).items()
+                         if any(inner.format.is_start(m) and not is_continuation(m)
+                                for m in messages))
+        return Detection(SyslogFormat(inner.format, apps=apps or None), option.kind,
+                         f"syslog+{inner.label}", None, None, option.fitted, option.total)
     by_app: dict[str, LogFormat] = {}
     labels: dict[LogFormat, str] = {}
     apps = syslog.messages_by_app(starts[:_APP_SAMPLE])
@@ -199,5 +203,7 @@ def message_format(messages: list[str], least: int = 3) -> Detection | None:
     fmt = inner.format
     if inner.kind == "plain" or isinstance(fmt, PlainFormat):
         return None
-    levels = sum(1 for m in messages if fmt.is_start(m) and fmt.parse(m).level is not None)
-    return None if 2 * levels < len(messages) else inner
+    # (a traceback's lines, each a message of their own in a journal, read no level)
+    heads = [m for m in messages if not is_continuation(m)]
+    levels = sum(1 for m in heads if fmt.is_start(m) and fmt.parse(m).level is not None)
+    return None if 2 * levels < len(heads) else inner

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logview.formats.base import LogFormat
+from logview.formats.base import CONTINUATION_PATTERN, LogFormat
 from logview.record import (
     LEVEL_ALIASES,
     Record,
@@ -73,6 +73,16 @@ _LEVEL_HOST = re.compile(
     re.IGNORECASE)
 
 
+def _continued_line(apps: list[str] | None) -> str:
+    """A line (RFC 3164) whose message continues a record: a traceback's line, which journald
+    and rsyslog keep as a message of its own, under its own header (the program wrote it
+    after its record's line). Only of ``apps`` (None: any app). Possessive: a header read
+    shorter would leave ``app[pid]: `` in the message, no traceback line."""
+    app = r"[^\s\[\]:]{1,128}+" if apps is None else "(?:" + "|".join(map(re.escape, apps)) + ")"
+    return (rf"(?:{_PRI})?+(?:{_BSD_TIME}(?: \d{{4}})?+|{_ISO_TIME}) \S++ "
+            rf"{app}(?:\[[^\]\s]{{1,32}}\])?+:(?: |$)(?:{CONTINUATION_PATTERN})")
+
+
 def _pri_fields(pri: str | None, record: Record) -> bool:
     """Set level and facility from PRI; False when PRI is out of range."""
     if pri is None:
@@ -117,21 +127,36 @@ class SyslogFormat(LogFormat):
     has_time = True
 
     def __init__(self, inner: LogFormat | None = None,
-                 by_app: dict[str, LogFormat] | None = None) -> None:
+                 by_app: dict[str, LogFormat] | None = None,
+                 apps: frozenset[str] | None = None) -> None:
         """``inner``: the format of the messages (None: they are plain text); ``by_app``:
         the format of the messages of each of these apps (a system's log mixes programs,
-        each writing its own way; the others' messages are read by ``inner``)."""
+        each writing its own way; the others' messages are read by ``inner``); ``apps``:
+        the apps whose messages ``inner`` was seen to read (None: any), whose traceback
+        lines continue their record (another's line opening with spaces, the kernel's,
+        stays a record)."""
         self.inner = inner
         self.by_app = by_app or None
+        self.apps = apps
         self.made_loggers = frozenset().union(
             *(f.made_loggers for f in (inner, *(by_app or {}).values()) if f is not None))
+        #: Messages a program formatted (``inner``, ``by_app``): a line whose message is a
+        #: traceback's line continues the record before (see ``_continued_line``).
+        self._continued = None
+        if inner is not None or by_app:
+            joined = apps if inner is not None else frozenset(by_app or {})
+            source = _continued_line(None if joined is None else sorted(joined))
+            self._continued = re.compile(source, re.ASCII).match
+            self.start_pattern = re.compile(
+                b"(?!" + source.encode("ascii") + b")(?:" + _START.pattern.encode("ascii") + b")")
 
     def __repr__(self) -> str:
-        return (f"SyslogFormat({self.inner!r})" if self.by_app is None
+        return (f"SyslogFormat({self.inner!r}, apps={self.apps!r})" if self.by_app is None
                 else f"SyslogFormat({self.inner!r}, by_app={self.by_app!r})")
 
     def is_start(self, line: str) -> bool:
-        return _START.match(line) is not None
+        return _START.match(line) is not None and (
+            self._continued is None or self._continued(line) is None)
 
     def score(self, lines: list[str]) -> float:
         """Start lines, but for those whose "host" is a level name (no syslog wrote them)."""
@@ -142,6 +167,8 @@ class SyslogFormat(LogFormat):
                    ) / len(lines)
 
     def parse(self, text: str) -> Record:
+        if self._continued is not None and "\n" in text:
+            text = _without_headers(text)
         record = self._header(text.rstrip("\x00"))
         if record is None:
             message, exc = split_exception(text.rstrip("\x00"))
@@ -250,6 +277,17 @@ class SyslogFormat(LogFormat):
         if m["pid"]:
             record.fields["pid"] = _pid(m["pid"])
         return record
+
+
+def _without_headers(text: str) -> str:
+    """A record's lines after its first with their syslog headers taken off (a traceback's
+    lines, each a message of its own)."""
+    first, *rest = text.split("\n")
+    lines = [first]
+    for line in rest:
+        m = _RFC3164.match(line) if _START.match(line) else None
+        lines.append(line if m is None else m["msg"])
+    return "\n".join(lines)
 
 
 def with_message_format(record: Record, inner: LogFormat) -> Record:

@@ -105,6 +105,7 @@ FAMILIES: dict[str, Callable[[random.Random], str]] = {
                              + (f"\n{_TRACEBACK}" if r.random() < 0.1 else ""),
     "python-bracket": lambda r: f"{_stamp(r)} [{_level(r)}] app.http: {_message(r)}",
     "python-space": lambda r: f"{_stamp(r)} {_level(r)} app.cache {_message(r)}",
+    "python-colon": lambda r: f"{_stamp(r)} {_level(r)} app.cache: {_message(r)}",
     "basicconfig": lambda r: f"{_level(r)}:app.x:{_message(r)}",
     "postgresql": lambda r: f"{_stamp(r, frac='.')} UTC [{r.randint(1, 99999)}] app@shop "
                             f"{r.choice(['LOG', 'ERROR', 'WARNING', 'FATAL'])}:  {_message(r)}"

@@ -11,6 +11,7 @@ import pytest
 
 from logview.boundaries import RecordSplitter
 from logview.formats import presets
+from logview.formats.detect import detect_format
 from logview.formats.presets import known_text_format, known_text_formats
 from logview.record import parse_raw_record
 
@@ -30,6 +31,7 @@ CANONICAL = {
     "python-dash": "2024-01-02 03:04:05,123 - app.db - WARNING - slow query - 2.5 s",
     "python-bracket": "2024-01-02 03:04:05,123 [ERROR] app.http: GET /x: 500",
     "python-space": "2024-01-02 03:04:05,123 DEBUG app.cache miss for key a b",
+    "python-colon": "2024-01-02 03:04:05,123 INFO shop.views: served /ok: 200",
     "basicconfig": "WARNING:root:disk: 91% full",
     "access": '10.0.0.1 - - [02/Jan/2024:03:04:05 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8"',
     "klog": "W0102 03:04:05.123456       1 reflector.go:539] failed to list *v1.Pod",
@@ -60,8 +62,27 @@ def test_names_are_distinct_and_short():
 
 #: Formats whose start test is their time head alone also claim another's line that opens
 #: with that time: loguru's "2024-01-02 03:04:05.678" is oslo.log's time too (detection
-#: tells them apart by the whole line: ``test_oslo_format``).
-_SHARED_HEADS = {"oslo": ["loguru-text"]}
+#: tells them apart by the whole line: ``test_oslo_format``); python-space and python-colon
+#: open alike (``test_python_colon_wins_where_the_logger_ends_with_a_colon``).
+_SHARED_HEADS = {"oslo": ["loguru-text"], "python-space": ["python-colon"],
+                 "python-colon": ["python-space"]}
+
+
+def test_python_colon_wins_where_the_logger_ends_with_a_colon():
+    """``%(name)s: `` after level: python-space read the logger with its colon; without the
+    colon python-colon reads nothing."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(presets.PYTHON_COLON))
+    for i in range(12):
+        log = logging.getLogger(("shop.views", "shop.db")[i % 2])
+        log.handlers[:], log.propagate = [handler], False
+        log.warning("request %d: slow", i)
+    found = detect_format(stream.getvalue().encode())
+    assert found.name == "python-colon"
+    assert {found.parse(line).logger for line in stream.getvalue().splitlines()} == {
+        "shop.views", "shop.db"}
+    assert by_name("python-colon").score([CANONICAL["python-space"]]) == 0
 
 
 @pytest.mark.parametrize("name", sorted(CANONICAL))
@@ -189,6 +210,7 @@ def test_structlog_console_canonical_line():
     [
         ("python-dash", presets.PYTHON_DASH, None),
         ("python-space", presets.PYTHON_SPACE, None),
+        ("python-colon", presets.PYTHON_COLON, None),
         ("python-bracket", presets.PYTHON_BRACKET, None),
         ("basicconfig", presets.BASIC_CONFIG, None),
         ("flask", presets.FLASK, None),

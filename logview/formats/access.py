@@ -22,7 +22,7 @@ from logview.record import Record, decimal, level_from_name, split_exception
 from logview.timeparse import parse_time
 
 __all__ = ["AccessLogFormat", "RequestLineFormat", "level_of_status", "request_fields",
-           "request_line_fields"]
+           "request_line_fields", "uwsgi_request"]
 
 #: ``%d/%b/%Y:%H:%M:%S %z`` (CLF), or werkzeug's and Django's ``%d/%b/%Y %H:%M:%S``.
 _TIME = r"\d\d/[A-Z][a-z]{2}/\d{4}(?::\d\d:\d\d:\d\d [+-]\d{4}| \d\d:\d\d:\d\d)"
@@ -168,3 +168,42 @@ class RequestLineFormat(LogFormat):
         record = Record(message=line, fields=fields)
         record.level, record.levelno = level_from_name(level_of_status(fields["status"]))
         return record
+
+
+#: uWSGI's request log line (its default ``--log-format``), among the app's own lines in
+#: uWSGI's log: worker pid, app, request counts, client, user, the request's variables,
+#: time, method and path, then the response: size, duration, protocol and status.
+_UWSGI = re.compile(
+    r"\[pid: (?P<pid>\d+)\|app: (?P<app>-?\d+)\|req: (?P<req>\d+)/\d+\] (?P<client>\S+) "
+    r"\((?P<user>[^)]*)\) \{\d+ vars in \d+ bytes\} \[(?P<time>[^\]]{1,40})\] "
+    r"(?P<method>[A-Z]{1,16}) (?P<path>\S+) => generated (?P<size>\d+) bytes in "
+    r"(?P<duration>\d+) (?P<unit>msecs|micros)\b[^(]*\((?P<protocol>[^\s)]+) (?P<status>\d{3})\)",
+    re.ASCII)
+
+
+def uwsgi_request(text: str) -> Record | None:
+    """The record of a uWSGI request log line (``[pid: 9|app: 0|req: 1/1] 127.0.0.1 () {24
+    vars in 250 bytes} [Wed Dec  2 11:03:14 2026] GET /ok => generated 2 bytes in 0 msecs
+    (HTTP/1.1 200) ...``): its time, fields (``status>=500``, ``msecs>100``) and the level
+    of its status; None for any other text."""
+    found = _UWSGI.match(text)
+    if found is None or "\n" in text[: found.end()]:
+        return None
+    message, exc = split_exception(text)
+    record = Record(message=message, exc=exc)
+    record.time_text = found["time"]
+    record.time = parse_time(found["time"])
+    fields = record.fields
+    fields["pid"] = int(found["pid"])
+    fields["client"] = found["client"]
+    if found["user"]:
+        fields["user"] = found["user"]
+    fields["method"], fields["path"] = found["method"], found["path"]
+    fields["protocol"] = found["protocol"]
+    status = int(found["status"])
+    fields["status"] = status
+    fields["size"] = int(found["size"])
+    duration = int(found["duration"])
+    fields["msecs"] = duration if found["unit"] == "msecs" else duration / 1000
+    record.level, record.levelno = level_from_name(level_of_status(status))
+    return record

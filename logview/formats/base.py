@@ -213,6 +213,12 @@ class PlainFormat(LogFormat):
         return self._continuation.match(line) is None
 
     def parse(self, text: str) -> Record:
+        if text.startswith("[pid: "):  # uWSGI's request lines, between an app's own
+            from logview.formats.access import uwsgi_request
+
+            record = uwsgi_request(text)
+            if record is not None:
+                return record
         message, exc = split_exception(text)
         return Record(message=message, exc=exc)
 

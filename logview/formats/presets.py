@@ -30,6 +30,9 @@ BASIC_CONFIG = "%(levelname)s:%(name)s:%(message)s"
 #: The template from the logging HOWTO and countless tutorials.
 PYTHON_DASH = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 PYTHON_SPACE = "%(asctime)s %(levelname)s %(name)s %(message)s"
+#: The same with a colon after the logger (a common LOGGING "verbose"): python-space would
+#: read the logger with its colon.
+PYTHON_COLON = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 PYTHON_BRACKET = "%(asctime)s [%(levelname)s] %(name)s: %(message)s"
 #: gunicorn/glogging.py: CONFIG_DEFAULTS formatter "generic".
 GUNICORN = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
@@ -442,6 +445,7 @@ def known_text_formats() -> list[LogFormat]:
         RedisFormat(),
         TemplateFormat(PYTHON_DASH, name="python-dash"),
         TemplateFormat(PYTHON_BRACKET, name="python-bracket"),
+        TemplateFormat(PYTHON_COLON, name="python-colon"),
         TemplateFormat(PYTHON_SPACE, name="python-space"),
         TemplateFormat(BASIC_CONFIG, name="basicconfig"),
     ]

@@ -855,3 +855,63 @@ def test_loguru_readme_datetime_format():
     assert all(r.logger == "" and "process" not in r.fields for r in records)
     assert all(abs(r.time.timestamp() - before) < 5 for r in records)
     assert records[-1].message == "failed" and records[-1].exc.endswith("KeyError: 'x'")
+
+
+class _RequestId(logging.Filter):
+    """What a web app's logging filter does: the request's id on every record."""
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = self.make()
+        return True
+
+
+@pytest.mark.parametrize(("fmt", "datefmt", "make"), [
+    ("%(asctime)s %(request_id)s %(levelname)s %(name)s: %(message)s", None,
+     lambda: str(__import__("uuid").uuid4())),
+    # AWS Lambda's Python runtime: tabs, the level first, a UUID a request
+    ("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(request_id)s\t%(message)s",
+     "%Y-%m-%dT%H:%M:%S", lambda: str(__import__("uuid").uuid4())),
+    # an OpenTelemetry trace id (32 hex digits)
+    ("%(asctime)s %(levelname)s [%(name)s] %(request_id)s %(message)s", None,
+     lambda: f"{random.getrandbits(128):032x}"),
+])
+def test_a_request_id_column_is_part_of_the_header(fmt, datefmt, make):
+    """A UUID (or a hex trace id) on every line, different on each: a header field, not the
+    message's first word (before, a UUID between the time and the level hid the level, and
+    one opening with digits split the columns)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(fmt, datefmt))
+    handler.addFilter(_RequestId(make))
+    for i in range(40):
+        log = logging.getLogger(("shop.views", "shop.db")[i % 2])
+        log.handlers[:], log.propagate, log.level = [handler], False, logging.DEBUG
+        log.log((logging.INFO, logging.WARNING, logging.ERROR)[i % 3], "order %d placed", i)
+    lines = stream.getvalue().splitlines()
+    found = detect(lines)
+    assert found.kind == "inferred" and "%(request_id)s" in found.template
+    records = [found.format.parse(line) for line in lines]
+    assert [r.level for r in records] == [("INFO", "WARNING", "ERROR")[i % 3] for i in range(40)]
+    assert [r.message for r in records] == [f"order {i} placed" for i in range(40)]
+    assert len({r.fields["request_id"] for r in records}) == 40
+
+
+def test_an_id_inside_the_message_stays_there():
+    """A UUID after the message's first words is the message's."""
+    import uuid
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("shop.auth")
+    log.handlers[:], log.propagate, log.level = [handler], False, logging.DEBUG
+    for i in range(30):
+        log.info("user %s logged in", uuid.uuid4())
+    lines = stream.getvalue().splitlines()
+    found = detect(lines)
+    assert found.template == "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    assert all(found.format.parse(line).message.startswith("user ") for line in lines)

@@ -76,6 +76,8 @@ _LEXER = re.compile(
     # (not the first part of a dotted name: "config.option = 1", "error.log" are no levels)
     + rf"|(?P<level>(?:{_LEVEL_WORDS})(?![\w]|\.\w))"
     + r"|(?P<path>(?<!\w)(?:/|\./|~/)[\w.~/+-]*[\w])"
+    # (a UUID, a request's id, is one word, though it may open with digits)
+    + r"|(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-]))"
     + r"|(?P<number>\d+(?![\w.]))"
     # (a word ends before "#level": twisted's "[namespace#info]" is a logger and a level)
     + rf"|(?P<word><[\w.-]+>|(?!#(?:{_LEVEL_WORDS})(?!\w))[\w.$@#*~+']"
@@ -112,6 +114,8 @@ def tokenize_head(line: str) -> list[Token]:
         form = ""
         if kind.startswith("t_"):
             form, kind = kind[2:].replace("_", "-"), "time"
+        elif kind == "uuid":
+            kind = "word"
         out.append(Token(kind, m.group(), form))
         pos = m.end()
     return out

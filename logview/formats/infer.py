@@ -46,6 +46,8 @@ _LOGGERISH_RE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$|root$|__main
 _SEPARATOR_WORDS = frozenset({"in", "at", "from", "on", "by", "-", "->", "=>", "|"})
 _ADDRESS_RE = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}$|[0-9a-fA-F]*:[0-9a-fA-F:]+$")
 _PYFILE_RE = re.compile(r"[\w.-]+\.py$")
+_ID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+                    r"|(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{16,64}$")
 _FUNC_RE = re.compile(r"<module>$|<lambda>$|<listcomp>$|[a-z_][a-z0-9_]*\(?\)?$")
 
 
@@ -103,6 +105,8 @@ def _header_end(columns: list[Column], nlines: int) -> int:
                 break  # a header has one time and one level: a second is in the message
             seen.add(col.kind)
             last, loose, pending = i, 0, False
+        elif col.kind == "word" and not pending and loose == 0 and _ids(col.values):
+            last = i  # a request's id on every line, right after the strong columns
         elif col.kind in ("number", "path") and (not pending or _few(col.values)):
             # (after a word not yet taken, only a number that hardly varies, like a pid,
             # still belongs to the header: "views 1234 5678", not "step 3")
@@ -132,6 +136,11 @@ def _header_end(columns: list[Column], nlines: int) -> int:
             break
         end += 1
     return end
+
+
+def _ids(values: list[str]) -> bool:
+    """Values that are all ids (UUIDs, hex trace ids), not all one."""
+    return all(_ID_RE.match(v) for v in values) and len(set(values)) > 1
 
 
 def _few(values: list[str]) -> bool:
@@ -234,6 +243,9 @@ def _name_columns(columns: list[Column], end: int) -> None:
     words = [i for i in fields if not columns[i].attr and columns[i].kind == "word"]
     for i in [i for i in words if all(_ADDRESS_RE.match(v) for v in columns[i].values)]:
         take(i, "client")  # an access log's remote address is no logger
+        words.remove(i)
+    for i in [i for i in words if _ids(columns[i].values)]:
+        take(i, "request_id")  # a UUID or a hex trace id a line (a filter's ``extra``)
         words.remove(i)
     threadish = {i for i in words
                  if all(_THREAD_RE.match(v.strip("<>")) for v in columns[i].values)}

@@ -22,13 +22,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from server_helpers import file_records, free_port
 
 from logview.boundaries import RecordSplitter
 from logview.formats.detect import detect
 from logview.formats.prefixed import PrefixedFormat
 from logview.record import parse_raw_record
-from logview.sources.base import StaticFileSource
-from logview.store import open_store
 from tests.conftest import wait_for
 
 APACHE = shutil.which("apache2") or shutil.which("httpd")
@@ -79,11 +78,6 @@ WSGIScriptAlias / "{root}/app.wsgi"
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _get(port: int, path: str) -> int:
     try:
@@ -99,7 +93,7 @@ def error_log() -> Path:
     root = Path(tempfile.mkdtemp(prefix="logview-apache-"))
     root.chmod(0o755)  # Apache's children run as another user when started by root
     (root / "app.wsgi").write_text(APP)
-    port = _free_port()
+    port = free_port()
     (root / "httpd.conf").write_text(CONF.format(root=root, port=port, modules=MODULES))
     server = subprocess.Popen([APACHE, "-f", str(root / "httpd.conf"), "-DFOREGROUND"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -126,21 +120,13 @@ def error_log() -> Path:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _records(path: Path) -> list:
-    store = open_store(StaticFileSource(str(path)))
-    store.update(final=True)
-    try:
-        return [store.record(i) for i in range(len(store))]
-    finally:
-        store.close()
-
 
 def test_the_program_s_records_come_out_of_apache_s_lines(error_log):
     text = error_log.read_text()
     assert "[wsgi:error]" in text and "Traceback (most recent call last):" in text
     found = detect(text.splitlines())
     assert isinstance(found.format, PrefixedFormat) and found.format.prefix.name == "apache"
-    records = _records(error_log)
+    records = file_records(error_log)
     program = [r for r in records if r.fields.get("module") == "wsgi"]
     served = [r for r in program if r.logger == "shop.views" and r.level == "INFO"]
     assert [r.message for r in served] == ["served /ok", "served /ok"]
@@ -172,14 +158,14 @@ def test_every_road_cuts_the_same_records(error_log):
     splitter = RecordSplitter(fmt)
     raws = splitter.feed(data) + splitter.flush()
     by_splitter = [parse_raw_record(fmt, raw).message for raw in raws]
-    assert by_splitter == [r.message for r in _records(error_log)]
+    assert by_splitter == [r.message for r in file_records(error_log)]
     env = {**os.environ, "PYTHONPATH": REPO}
     printed = subprocess.run(
         [sys.executable, "-m", "logview", "--print", "-o", "jsonl", "-q", "level>=ERROR",
          str(error_log)], capture_output=True, text=True, env=env, check=True).stdout
     rows = [json.loads(line) for line in printed.splitlines()]
     assert [r["message"] for r in rows] == [
-        r.message for r in _records(error_log) if r.levelno >= 40]
+        r.message for r in file_records(error_log) if r.levelno >= 40]
     assert any(r["logger"] == "shop.views" and "KeyError: 'cart'" in (r["exc"] or "")
                for r in rows)
     assert not any(r["level"] == "INFO" for r in rows)

@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import pytest
+from server_helpers import free_port
 
 from logview.formats.detect import detect
 from logview.formats.redis import RedisFormat
@@ -35,11 +36,6 @@ REAL = """\
 20975:M 02 Dec 2026 02:05:17.646 * Background saving started by pid 20988
 """
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _command(port: int, *args: str) -> bytes:
@@ -74,7 +70,7 @@ def _records(path) -> tuple[object, list]:
 
 
 def test_a_real_redis_servers_log(tmp_path):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "redis.log"
     server = subprocess.Popen(
         [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--logfile", str(log),

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,9 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from server_helpers import file_records, free_port
 
-from logview.sources.base import StaticFileSource
-from logview.store import open_store
 from tests.conftest import wait_for
 
 UWSGI = shutil.which("uwsgi")
@@ -56,11 +54,6 @@ def application(environ, start_response):
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _get(port: int, path: str) -> int | None:
     """The status of a GET (None: the connection closed without an answer, as uWSGI's
@@ -85,7 +78,7 @@ def uwsgi_log(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("uwsgi")
     (root / "app.py").write_text(APP)
     log = root / "uwsgi.log"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [UWSGI, "--plugin", "python3", "--http-socket", f"127.0.0.1:{port}", "--wsgi-file",
          str(root / "app.py"), "--master", "--processes", "1", "--logto", str(log),
@@ -100,19 +93,11 @@ def uwsgi_log(tmp_path_factory) -> Path:
     return log
 
 
-def _records(path: Path) -> list:
-    store = open_store(StaticFileSource(str(path)))
-    store.update(final=True)
-    try:
-        return [store.record(i) for i in range(len(store))]
-    finally:
-        store.close()
-
 
 def test_the_apps_records_and_uwsgis_request_lines(uwsgi_log):
     text = uwsgi_log.read_text()
     assert "[pid: " in text and "uWSGI" in text
-    records = _records(uwsgi_log)
+    records = file_records(uwsgi_log)
     app = [r for r in records if r.logger == "shop.views"]
     assert [(r.level, r.message) for r in app] == [
         ("INFO", "served /ok"), ("ERROR", "checkout failed for /fail"), ("INFO", "served /ok")]

@@ -397,3 +397,51 @@ def test_a_services_tracebacks_in_journalctls_text_join_their_record(tmp_path, m
          str(path)], capture_output=True, check=True, timeout=60).stdout
     rows = [orjson.loads(line) for line in printed.splitlines()]
     assert [(r["message"], r["exc"]) for r in rows] == [(r.message, r.exc) for r in failed]
+
+
+@needs_journal
+@pytest.mark.parametrize("mode", ["short", "short-iso", "short-precise"])
+def test_a_multi_line_message_loses_journalctls_alignment(tmp_path, mode):
+    """One entry whose MESSAGE holds the traceback (a JournalHandler's, an app that logs its
+    record whole): journalctl indents its lines under the message's first; the record's
+    traceback is the program's text, without that indentation."""
+    import io
+    import logging
+
+    from logging_helpers import log_key_error
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log = make_logger("shop.views", handler)
+    records = []
+    for i in range(6):
+        stream.seek(0)
+        stream.truncate()
+        if i == 3:
+            log_key_error(log, "cart", "checkout %d failed", i)
+        else:
+            log.info("request %d served", i)
+        records.append(stream.getvalue().rstrip("\n"))
+    entries = [[("MESSAGE", text), ("PRIORITY", "6"), ("SYSLOG_IDENTIFIER", "shop"),
+                ("_PID", "4242"), ("_HOSTNAME", "web1")] for text in records]
+    path = tmp_path / "journal.txt"
+    path.write_bytes(_journalctl_lines(tmp_path, entries, mode))
+    store = open_store(StaticFileSource(str(path)))
+    store.update(final=True)
+    failed = [store.record(i) for i in range(len(store)) if store.record(i).level == "ERROR"]
+    store.close()
+    assert len(failed) == 1 and failed[0].message == "checkout 3 failed"
+    expected = records[3].split("\n", 1)[1]
+    assert failed[0].exc == expected  # as the program wrote it: "  File", not 30 spaces
+
+
+def _journalctl_lines(tmp_path, entries: list[Entry], mode: str) -> bytes:
+    """``journalctl -o MODE`` of ``entries`` (several lines an entry, as a multi-line
+    message prints)."""
+    from journal_helpers import write_journal
+
+    journal = tmp_path / "multi.journal"
+    write_journal(journal, entries)
+    return subprocess.run(["journalctl", "--file", str(journal), "-o", mode, "--no-pager"],
+                          capture_output=True, check=True, timeout=60).stdout

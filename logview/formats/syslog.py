@@ -167,8 +167,8 @@ class SyslogFormat(LogFormat):
                    ) / len(lines)
 
     def parse(self, text: str) -> Record:
-        if self._continued is not None and "\n" in text:
-            text = _without_headers(text)
+        if "\n" in text:
+            text = _message_lines(text)
         record = self._header(text.rstrip("\x00"))
         if record is None:
             message, exc = split_exception(text.rstrip("\x00"))
@@ -279,14 +279,21 @@ class SyslogFormat(LogFormat):
         return record
 
 
-def _without_headers(text: str) -> str:
-    """A record's lines after its first with their syslog headers taken off (a traceback's
-    lines, each a message of its own)."""
+def _message_lines(text: str) -> str:
+    """A record's lines after its first as its message's: a syslog header taken off (a
+    traceback's lines, each a message of its own), and the indentation by which journalctl
+    aligns a multi-line message's lines under its first taken off too."""
     first, *rest = text.split("\n")
+    head = _RFC3164.match(first)
+    pad = " " * head.start("msg") if head is not None and head["app"] else None
     lines = [first]
     for line in rest:
         m = _RFC3164.match(line) if _START.match(line) else None
-        lines.append(line if m is None else m["msg"])
+        if m is not None:
+            line = m["msg"]
+        elif pad and line.startswith(pad):
+            line = line[len(pad):]
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -73,6 +73,10 @@ def explain_lines(name: str, detection: Detection, first: str | None = None,
         out.append(f"  template:  {detection.template}")
     if detection.datefmt:
         out.append(f"  datefmt:   {detection.datefmt}")
+    status = getattr(detection.format, "status_key", None)
+    if status:
+        out.append(f"  level:     from {status}, an HTTP status (5xx ERROR, 4xx WARNING, "
+                   "else INFO): no object names a level")
     keys = getattr(detection.format, "keys", None)
     if keys and isinstance(keys, dict):
         # (the built-in JSON format holds keys only when detection read them from the values)

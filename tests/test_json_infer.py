@@ -159,7 +159,8 @@ def test_ids_counters_and_sentences_are_not_taken_for_times_or_levels():
               "request": f"GET /item/{i} HTTP/1.1", "status": 200,
               "http_user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"}
              for i in range(10)]
-    assert infer_keys(nginx) == {"message": "request"}
+    # (no level anywhere: the HTTP status gives it, json_status)
+    assert infer_keys(nginx) == {"message": "request", "status": "status"}
     # a level key must read as a level in every object that holds it
     mixed = [{"msg": "m", "sev": s} for s in ("info", "error", "sometimes")]
     assert "level" not in infer_keys(mixed)

@@ -63,6 +63,22 @@ def test_json_lines_with_a_senders_own_keys(listening, waiter):
     assert all("sev" not in r.fields and "text" not in r.fields for r in sink.records)
 
 
+def test_json_access_lines_take_their_status_s_level(listening, waiter):
+    """Access lines as JSON (nginx's ``escape=json`` objects sent by a shipper): no level
+    key, an HTTP status in each: the level is the status's, as for a file."""
+    listener, sink = listening
+    statuses = [200, 404, 502, 200, 500, 301] * 4
+    _send_tcp(port_of(listener), b"".join(json.dumps(
+        {"time": "2026-12-02T10:00:00+00:00", "remote_addr": "10.0.0.1",
+         "request": f"GET /item/{i} HTTP/1.1", "status": status,
+         "http_user_agent": "curl/8"}).encode() + b"\n" for i, status in enumerate(statuses)))
+    waiter(lambda: len(sink.records) == len(statuses))
+    # (the first object is read before any is known: the keys come from the first few)
+    assert [r.level for r in sink.records[1:]] == [
+        "ERROR" if s >= 500 else "WARNING" if s >= 400 else "INFO" for s in statuses[1:]]
+    assert sink.records[-1].message == f"GET /item/{len(statuses) - 1} HTTP/1.1"
+
+
 def test_length_prefixed_json_frames(listening, waiter):
     listener, sink = listening
     frames = b""

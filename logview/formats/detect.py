@@ -470,7 +470,13 @@ def _with_inferred_keys(found: Detection, objects) -> Detection:
     keys = infer_keys(objects)
     if not keys:
         return found
-    mapped = JsonFormat(keys=keys)
+    status = keys.pop("status", None)
+    if status is not None:
+        from logview.formats.json_status import StatusJsonFormat
+
+        mapped: JsonFormat = StatusJsonFormat(keys, status)
+    else:
+        mapped = JsonFormat(keys=keys)
     return Detection(mapped, found.kind, found.label, fitted=found.fitted, total=found.total)
 
 

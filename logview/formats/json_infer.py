@@ -68,7 +68,8 @@ _FRAME = re.compile(r"\n(?:Traceback \(most recent call last\)|\s+File \"|\s+at 
 def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
     """Role name (``time``, ``level``, ``message``, ``exc``) -> key, for the roles the known
     key names leave empty in most of ``objects`` (decoded JSON values; those that are not
-    objects are skipped). Empty when nothing is to be inferred."""
+    objects are skipped); ``status`` -> the key of an HTTP status the level is to be read
+    from when no object has a level (``json_status``). Empty when nothing is inferred."""
     from logview.formats.jsonl import _level_name, _own_schema, _time_of
 
     sample = [obj for obj in itertools.islice(objects, MAX_OBJECTS * 4)
@@ -117,6 +118,17 @@ def infer_keys(objects: Iterable[Any]) -> dict[str, str]:
     # (a level may be left out at the usual one: Serilog writes no ``@l`` for Information)
     one(_LEVEL, "level", lambda v: isinstance(v, str) and len(v) <= _LEVEL_MAX
         and _level_name(v)[1] > 0, sometimes=True)
+    if "level" not in found and filled[_LEVEL] < _FILLED * total:
+        # No level anywhere, an HTTP status on every object (a JSON access log): the level
+        # is the status's (``json_status``).
+        from logview.formats.json_status import is_status_key, status_of
+
+        for key in present:
+            if (key not in taken and is_status_key(key) and (vals := values(key))
+                    and all(status_of(v) is not None for v in vals)):
+                found["status"] = key
+                taken.add(key)
+                break
     if filled[_MSG] < _FILLED * total:
         texts = []
         for key in present:

@@ -16,6 +16,7 @@ from logview.boundaries import RecordSplitter
 from logview.formats.base import LogFormat
 from logview.formats.json_infer import infer_keys
 from logview.formats.json_roles import role_table
+from logview.formats.json_status import with_status_level
 from logview.listen.decode import (
     json_object,
     plain_record,
@@ -155,6 +156,7 @@ class JsonLineDecoder(LineDecoder):
         super().__init__(max_frame)
         self._sample: list[dict] = []
         self._roles: dict[str, tuple[int, int]] | None = None
+        self._status: str | None = None  # the key of an HTTP status that gives the level
 
     def convert(self, line: bytes) -> Record | None:
         line = line.strip()
@@ -166,8 +168,10 @@ class JsonLineDecoder(LineDecoder):
         if len(self._sample) < self.SAMPLE and len(line) <= self.SAMPLE_LINE_BYTES:
             self._sample.append(obj)  # (bounded: 20 objects of at most 64 KB)
             keys = infer_keys(self._sample)
+            self._status = keys.pop("status", None)
             self._roles = role_table(keys) if keys else None
-        return record_from_json(obj, "", self._roles)
+        record = record_from_json(obj, "", self._roles)
+        return record if self._status is None else with_status_level(record, self._status)
 
 
 _PRI_START = re.compile(rb"<\d{1,3}>")

@@ -142,3 +142,21 @@ def test_a_json_log_with_levels_keeps_them():
     found = detect(lines)
     assert not isinstance(found.format, StatusJsonFormat)
     assert {found.format.parse(line).level for line in lines} == {"INFO"}
+
+
+@pytest.mark.parametrize(("query", "keep"), [
+    ("level>=ERROR", lambda n: n >= 40), ("level>=WARNING", lambda n: n >= 30),
+    ("level>INFO", lambda n: n > 20), ("level=INFO", lambda n: n == 20),
+    ("level<WARNING", lambda n: 0 < n < 30), ("level!=ERROR", lambda n: 0 < n != 40),
+])
+def test_level_queries_look_for_the_statuses_they_admit(access_log, query, keep):
+    """``--print`` finds the candidates by the statuses in the bytes (``level_pattern``):
+    the same records as reading each one."""
+    env = {**os.environ, "PYTHONPATH": REPO}
+    out = subprocess.run([sys.executable, "-m", "logview", "--print", "-o", "jsonl", "-q",
+                          query, str(access_log)], capture_output=True, text=True, env=env, check=True,
+                         timeout=60).stdout
+    printed = [json.loads(line)["line"] for line in out.splitlines()]
+    records = file_records(access_log)
+    assert printed == [i + 1 for i, r in enumerate(records) if keep(r.levelno)]
+    assert printed  # (each query admits some of them)

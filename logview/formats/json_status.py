@@ -4,8 +4,9 @@ tools give a request, from its status (5xx ERROR, 4xx WARNING, else INFO), as Co
 Format lines do (``formats.access``), so ``level>=ERROR`` finds the failed requests and the
 level bar and colours mean something.
 
-Detection (``json_infer.infer_keys``) names the status key; the records are then parsed
-one by one (no column walker, no level needles: the level is in no level key's bytes).
+Detection (``json_infer.infer_keys``) names the status key. A level query looks for the
+statuses it admits in the bytes (``level_pattern``); the viewer's counts parse each record
+(the column walker reads levels from level keys only).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from logview.formats.access import level_of_status
-from logview.formats.jsonl import JsonFormat
-from logview.record import Record, level_from_name
+from logview.formats.jsonl import JsonFormat, record_from_object
+from logview.number_patterns import json_key
+from logview.record import ERROR, INFO, LEVEL_COMPARE, WARNING, Record, level_from_name
 
 #: Key names an HTTP status goes by (lowercased, ``-`` and ``_`` left out).
 STATUS_KEYS = frozenset({"status", "statuscode", "httpstatus", "responsestatus",
@@ -60,5 +62,32 @@ class StatusJsonFormat(JsonFormat):
     def column_walker(self) -> None:
         return None  # (the walker reads levels from level keys only: every record is parsed)
 
-    def level_pattern(self, op: str, number: int) -> None:
-        return None  # (no level key's bytes hold the level: a level query reads each record)
+    def object_reader(self):
+        """The parent's reader of one object's bytes, with the status's level."""
+        read, key = self._reader(record_from_object), self.status_key
+
+        def with_level(data: bytes) -> Record | None:
+            record = read(data)
+            return None if record is None else with_status_level(record, key)
+
+        return with_level
+
+    def plain_reader(self) -> None:
+        return None  # (its values have no level: every candidate is read whole)
+
+    def level_pattern(self, op: str, number: int) -> tuple[bytes, ...] | None:
+        """The level keys' regexes (an object may name a level after all), and one for the
+        statuses whose level satisfies ``levelno OP number``."""
+        scans = super().level_pattern(op, number)
+        compare = LEVEL_COMPARE.get(op)
+        key = json_key(self.status_key)
+        if scans is None or compare is None or key is None:
+            return None
+        digits = "".join(str(d) for d, levelno in _FIRST_DIGIT_LEVELNO if compare(levelno, number))
+        if not digits:
+            return scans
+        return (*scans, key + b'"?[' + digits.encode("ascii") + rb"]\d\d(?![\d.])")
+
+
+#: The level number of the statuses by their first digit (``access.level_of_status``).
+_FIRST_DIGIT_LEVELNO = ((1, INFO), (2, INFO), (3, INFO), (4, WARNING), (5, ERROR))

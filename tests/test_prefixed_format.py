@@ -81,6 +81,36 @@ def test_kubectl_timestamps_prefix_keeps_the_inner_record_and_its_traceback():
     assert failed.fields["stamp"].startswith("2024-01-05T10:11:")
 
 
+@pytest.mark.parametrize("outer", ["compose", "kubectl"])
+def test_a_runtimes_stamp_inside_a_services_or_pods_prefix_comes_off_too(outer):
+    """``docker compose logs -t`` (the service, then the runtime's RFC 3339 stamp on every
+    line) and ``kubectl logs --prefix --timestamps``: both wrappers come off, the program's
+    records and tracebacks are read by its template (before, the inner stamp was read as
+    the record's time and the rest as its message: no level, each traceback line a
+    record)."""
+    web = _logging_lines(logging.BASIC_FORMAT, "app.views")
+    worker = _logging_lines(logging.BASIC_FORMAT, "app.tasks")
+    heads = (("web-1     | ", "worker-1  | ") if outer == "compose"
+             else ("[pod/web-7d9f/app] ", "[pod/worker-5c2a/app] "))
+    lines = []
+    n = 0
+    for a, b in zip(_blocks(web), _blocks(worker), strict=True):
+        for head, block in zip(heads, (a, b), strict=True):
+            n += 1
+            lines += [f"{head}2026-12-02T10:11:{n % 60:02d}.{n:09d}Z {x}" for x in block]
+    fmt, records = _records("\n".join(lines) + "\n")
+    assert isinstance(fmt, PrefixedFormat) and isinstance(fmt.inner, PrefixedFormat), fmt
+    assert len(records) == 26  # 12 + the exception record, each
+    assert {r.logger for r in records} == {"app.views", "app.tasks"}
+    assert [r.level for r in records if r.logger == "app.views"] == [
+        r.level for r in _records("\n".join(web) + "\n")[1]]
+    failed = [r for r in records if r.message == "failed"]
+    assert len(failed) == 2 and all(r.exc.startswith("Traceback") for r in failed)
+    assert not any("2026-12-02T" in (r.exc or "") + r.message for r in records)
+    assert all(r.time is not None and r.fields["stamp"].startswith("2026-12-02T10:11:")
+               for r in records)
+
+
 def test_a_programs_own_zoned_iso_time_is_no_wrapper_when_its_tracebacks_are_unstamped():
     """``%(asctime)s.%(msecs)03dZ`` with an ISO datefmt looks like kubectl's stamp, but a
     wrapper stamps every line: read as one, each traceback line was a record of its own."""

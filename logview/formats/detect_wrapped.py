@@ -16,12 +16,15 @@ from logview.formats.linewise import is_continuation
 from logview.formats.syslog import SyslogFormat
 
 
-def unwrapped(lines: list[str]) -> Detection | None:
+def unwrapped(lines: list[str], *, nested: bool = False) -> Detection | None:
     """The detection for lines a container or CI runner wrapped (``web-1  | ...``, an RFC
     3339 stamp, docker's json-file objects, CRI's stamp and stream): the wrapper comes off
     and the rest is detected, per compose service when services write differently. None
     when the lines carry no wrapper, or only a prefix before plain text (then the prefix is
-    all there is to read)."""
+    all there is to read). A compose service's or a pod's lines may carry a runtime's stamp
+    in turn (``docker compose logs -t``, ``kubectl logs --prefix --timestamps``): it comes
+    off too (``nested``: the lines are such a wrapper's already, no third one is looked
+    for)."""
     from logview.formats.prefixed import (
         DockerJsonFormat,
         PrefixedFormat,
@@ -41,6 +44,8 @@ def unwrapped(lines: list[str]) -> Detection | None:
     if found is None:
         return None
     prefix, groups, inner_lines = found
+    if nested and prefix.name != "timestamped":
+        return None
     if prefix.name == "timestamped" and _syslog_lines(lines):
         return None  # (rsyslog's ISO stamp, then host and tag: syslog reads the whole line)
     if prefix.name == "timestamped" and _unstamped_continuation(lines, prefix.compiled().match):
@@ -54,7 +59,12 @@ def unwrapped(lines: list[str]) -> Detection | None:
         # only when it stamps continuation lines too (pip's --log file stamps every line of
         # a traceback). Decided before the inner lines' detection, which costs as much again.
         return None
-    inner = detect(inner_lines, _wrapped=True)
+    def inner_detect(inner: list[str]) -> Detection:
+        stamped = None if nested or prefix.name not in ("compose", "kubectl") else unwrapped(
+            inner, nested=True)
+        return stamped or detect(inner, _wrapped=True)
+
+    inner = inner_detect(inner_lines)
     if prefix.certain and inner.kind in ("inferred", "generic") and 2 * inner.fitted < inner.total:
         # A wrapper's own lines may outnumber the program's (Apache's beside mod_wsgi's): a
         # known format may read a few of them, a template guessed from a few is noise.
@@ -67,7 +77,7 @@ def unwrapped(lines: list[str]) -> Detection | None:
     by_key: dict[str, LogFormat] = {}
     if len(groups) > 1:
         for key, group in groups.items():
-            own = detect(group, _wrapped=True) if len(group) >= 3 else inner
+            own = inner_detect(group) if len(group) >= 3 else inner
             if own.kind != "plain" and own.format.name != inner.format.name:
                 by_key[key] = own.format
     lanes = frozenset()

@@ -32,6 +32,7 @@ CANONICAL = {
     "python-bracket": "2024-01-02 03:04:05,123 [ERROR] app.http: GET /x: 500",
     "python-space": "2024-01-02 03:04:05,123 DEBUG app.cache miss for key a b",
     "python-colon": "2024-01-02 03:04:05,123 INFO shop.views: served /ok: 200",
+    "lambda-platform": "START RequestId: 8f507cfc-1b2c-4697-b07a-ac58fc914c95 Version: $LATEST",
     "basicconfig": "WARNING:root:disk: 91% full",
     "access": '10.0.0.1 - - [02/Jan/2024:03:04:05 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8"',
     "klog": "W0102 03:04:05.123456       1 reflector.go:539] failed to list *v1.Pod",

@@ -15,6 +15,7 @@ from logview.formats.access import AccessLogFormat, RequestLineFormat, request_l
 from logview.formats.base import LogFormat, PlainFormat
 from logview.formats.haproxy import HaproxyFormat
 from logview.formats.klog import KlogFormat
+from logview.formats.lambda_platform import LambdaPlatformFormat
 from logview.formats.linewise import ANSI_HINT_RE
 from logview.formats.logcat import LogcatFormat
 from logview.formats.oslo import OsloFormat
@@ -437,6 +438,7 @@ def known_text_formats() -> list[LogFormat]:
         RichConsoleFormat(),
         AccessLogFormat(),
         RequestLineFormat(),
+        LambdaPlatformFormat(),
         HaproxyFormat(),
         KlogFormat(),
         LogcatFormat(),

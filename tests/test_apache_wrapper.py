@@ -15,14 +15,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from server_helpers import file_records, free_port
+from server_helpers import file_records, free_port, http_status, server_dir
 
 from logview.boundaries import RecordSplitter
 from logview.formats.detect import detect
@@ -79,19 +76,10 @@ WSGIScriptAlias / "{root}/app.wsgi"
 
 
 
-def _get(port: int, path: str) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as reply:
-            return reply.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 @pytest.fixture(scope="module")
 def error_log() -> Path:
     """The error log of a real Apache that served /ok, /fail, /crash, /print and /ok."""
-    root = Path(tempfile.mkdtemp(prefix="logview-apache-"))
-    root.chmod(0o755)  # Apache's children run as another user when started by root
+    root = server_dir("logview-apache-")
     (root / "app.wsgi").write_text(APP)
     port = free_port()
     (root / "httpd.conf").write_text(CONF.format(root=root, port=port, modules=MODULES))
@@ -108,7 +96,7 @@ def error_log() -> Path:
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"apache did not start: {server.stderr.read().decode()}")
                 time.sleep(0.05)
-        assert [_get(port, p) for p in ("/ok", "/fail", "/crash", "/print", "/ok")] == [
+        assert [http_status(port, p) for p in ("/ok", "/fail", "/crash", "/print", "/ok")] == [
             200, 200, 500, 200, 200]
         log = root / "error.log"
         wait_for(lambda: log.read_text().count("served /ok") == 2, timeout=10)

@@ -12,14 +12,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from server_helpers import file_records, free_port
+from server_helpers import file_records, free_port, http_status, server_dir
 
 from logview.columns import RecordCounter
 from logview.formats.detect import detect
@@ -57,18 +53,9 @@ REQUESTS = [("/", 200), ("/missing.png", 404), ("/api/users/1", 502), ("/", 200)
             ("/api/users/2", 502), ("/nope", 404), ("/", 200)] * 4
 
 
-def _status(port: int, path: str) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as reply:
-            return reply.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 @pytest.fixture(scope="module")
 def access_log() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="logview-nginx-"))
-    root.chmod(0o755)  # (nginx's workers run as another user when it is started by root)
+    root = server_dir("logview-nginx-")
     (root / "html").mkdir()
     (root / "html" / "index.html").write_text("ok\n")
     port, closed = free_port(), free_port()
@@ -78,15 +65,7 @@ def access_log() -> Path:
                               stderr=subprocess.PIPE, start_new_session=True)
     log = root / "access.json"
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                statuses = [_status(port, path) for path, _ in REQUESTS]
-                break
-            except urllib.error.URLError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"nginx did not start: {server.stderr.read().decode()}")
-                time.sleep(0.05)
+        statuses = [http_status(port, path) for path, _ in REQUESTS]
         assert statuses == [status for _, status in REQUESTS]
         wait_for(lambda: log.exists() and log.read_text().count("\n") == len(REQUESTS),
                  timeout=10)

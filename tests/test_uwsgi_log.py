@@ -7,20 +7,16 @@ request), the banner's lines are records of their own."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from server_helpers import file_records, free_port
+from server_helpers import file_records, free_port, http_status
 
 from tests.conftest import wait_for
 
@@ -55,24 +51,6 @@ def application(environ, start_response):
 
 
 
-def _get(port: int, path: str) -> int | None:
-    """The status of a GET (None: the connection closed without an answer, as uWSGI's
-    http-socket does for an app's uncaught exception, which it logs as a 500)."""
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as reply:
-                return reply.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
-        except http.client.RemoteDisconnected:
-            return None
-        except urllib.error.URLError as exc:  # not listening yet
-            if not isinstance(exc.reason, ConnectionRefusedError) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def uwsgi_log(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("uwsgi")
@@ -85,7 +63,7 @@ def uwsgi_log(tmp_path_factory) -> Path:
          "--die-on-term"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     try:
-        assert [_get(port, p) for p in ("/ok", "/fail", "/crash", "/ok")] == [200, 200, None, 200]
+        assert [http_status(port, p) for p in ("/ok", "/fail", "/crash", "/ok")] == [200, 200, None, 200]
         wait_for(lambda: log.read_text().count("GET /ok =>") == 2, timeout=10)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from logview.formats.base import LogFormat
+from logview.formats.base import HeadFormat
 from logview.record import Record, level_from_name, split_exception
 from logview.timeparse import parse_time
 
@@ -43,17 +43,15 @@ _MEASURE = re.compile(r"\t(?P<name>[A-Z][A-Za-z ]+): (?P<value>[\d.]+) (?P<unit>
 _STATUS = re.compile(r"\tStatus: (?P<status>\w+)")
 
 
-class LambdaPlatformFormat(LogFormat):
+class LambdaPlatformFormat(HeadFormat):
     """AWS Lambda's platform lines and its runtime's unhandled-exception lines."""
 
     name = "lambda-platform"
+    _start = _head = _LINE
     start_pattern = re.compile(_SOURCE.encode("ascii"))
     certain_lines = True  # (no time, but no other writer's line has these shapes)
     time_from_previous = True  # (START, END and REPORT carry none: the record before's)
     level_text = False  # (START, END and REPORT write no level: a level query reads them)
-
-    def is_start(self, line: str) -> bool:
-        return _LINE.match(line) is not None
 
     def parse(self, text: str) -> Record:
         first = text.partition("\n")[0]
@@ -83,8 +81,3 @@ class LambdaPlatformFormat(LogFormat):
         record.level, record.levelno = level_from_name(level)
         record.logger = "lambda"
         return record
-
-    def score(self, lines: list[str]) -> float:
-        if not lines:
-            return 0.0
-        return sum(1 for line in lines if _LINE.match(line)) / len(lines)

@@ -915,3 +915,28 @@ def test_an_id_inside_the_message_stays_there():
     found = detect(lines)
     assert found.template == "%(asctime)s %(levelname)s %(name)s: %(message)s"
     assert all(found.format.parse(line).message.startswith("user ") for line in lines)
+
+
+@pytest.mark.parametrize(("fmt", "expect"), [
+    # a key before the message, after key=value fields: the message is what follows it
+    ("time=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s",
+     "time=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s"),
+    # a logger in angle brackets: the logger is what is inside (python-space read them too)
+    ("%(asctime)s %(levelname)s <%(name)s> %(message)s",
+     "%(asctime)s %(levelname)s <%(name)s> %(message)s"),
+])
+def test_a_literal_around_a_field_or_before_the_message_is_the_templates(fmt, expect):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(fmt))
+    names = ("shop.views", "shop.db.pool", "root")
+    for i in range(30):
+        log = logging.getLogger(names[i % 3])
+        log.handlers[:], log.propagate, log.level = [handler], False, logging.DEBUG
+        log.log((logging.INFO, logging.ERROR)[i % 2], "order %d placed: ok", i)
+    lines = stream.getvalue().splitlines()
+    found = detect(lines)
+    assert found.template == expect
+    records = [found.format.parse(line) for line in lines]
+    assert [r.message for r in records] == [f"order {i} placed: ok" for i in range(30)]
+    assert [r.logger for r in records] == [names[i % 3] for i in range(30)]

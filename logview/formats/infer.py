@@ -135,6 +135,13 @@ def _header_end(columns: list[Column], nlines: int) -> int:
         if columns[end].kind == "punct" and columns[end].literal in "([{\"'<":
             break
         end += 1
+    # The same key before every message (``msg=%(message)s`` after ``key=value`` fields).
+    key, eq = column_at(columns, end), column_at(columns, end + 1)
+    if (key is not None and eq is not None and key.kind == "word" and len(key.values) == nlines
+            and len(set(key.values)) == 1 and eq.kind == "punct" and eq.literal == "="
+            and any(c.kind == "punct" and c.literal == "=" for c in columns[:end])):
+        key.kind, key.literal = "punct", key.values[0]
+        end += 2
     return end
 
 
@@ -336,7 +343,12 @@ def _write(columns: list[Column], end: int, suffix: str) -> tuple[str, str | Non
         elif col.attr in ("lineno", "process", "thread", "levelno"):
             parts.append(f"%({col.attr}){paddings.get(i, '')}d")
         elif col.attr:
-            parts.append(f"%({col.attr}){paddings.get(i, '')}s")
+            pad = paddings.get(i, "")
+            if not pad and col.values and all(len(v) > 2 and v[0] == "<" and v[-1] == ">"
+                                              for v in col.values):
+                parts.append(f"<%({col.attr})s>")  # (``<%(name)s>``: the name without them)
+            else:
+                parts.append(f"%({col.attr}){pad}s")
     parts.append("%(message)s")
     parts.append(suffix)
     return "".join(parts), datefmt

@@ -216,4 +216,4 @@ def message_format(messages: list[str], least: int = 3) -> Detection | None:
     # (a traceback's lines, each a message of their own in a journal, read no level)
     heads = [m for m in messages if not is_continuation(m)]
     levels = sum(1 for m in heads if fmt.is_start(m) and fmt.parse(m).level is not None)
-    return None if 2 * levels < len(heads) else inner
+    return None if not heads or 2 * levels < len(heads) else inner

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from logview.formats.base import CONTINUATION_PATTERN, LogFormat
+from logview.formats.base import CONTINUATION_PATTERN, HeadFormat
 from logview.formats.signature import StartSignature
 from logview.record import (
     LEVEL_ALIASES,
@@ -151,7 +151,7 @@ _HEAD_ITEMS = 8
 _PLAIN_WORDS = 3
 
 
-class GenericFormat(LogFormat):
+class GenericFormat(HeadFormat):
     """Records start at lines that begin with a time or a level; see the module docstring."""
 
     name = "generic"
@@ -168,7 +168,9 @@ class GenericFormat(LogFormat):
     #: Records that start with a level carry no time.
     has_time = False
 
-    _start = re.compile(START_PATTERN, re.ASCII)
+    #: (``HeadFormat``: a line that opens with a time or a level starts a record, and is
+    #: what detection counts)
+    _start = _head = re.compile(START_PATTERN, re.ASCII)
 
     def __init__(self, *, one_letter_levels: bool = True) -> None:
         """``one_letter_levels``: read tornado's ``[E 240102 ...]`` letter as the level. Off,
@@ -186,16 +188,6 @@ class GenericFormat(LogFormat):
         """The generic format for a source whose first lines are ``lines``: one-letter levels
         only if one of them has a tornado head, so that other sources keep fast level queries."""
         return cls(one_letter_levels=any(_TORNADO.match(line) for line in lines))
-
-    def is_start(self, line: str) -> bool:
-        return self._start.match(line) is not None
-
-    def score(self, lines: list[str]) -> float:
-        """Fraction of the sample's (start) lines that begin with a time or a level."""
-        if not lines:
-            return 0.0
-        match = self._start.match
-        return sum(1 for line in lines if match(line) is not None) / len(lines)
 
     def parse(self, text: str) -> Record:
         first, nl, rest = text.partition("\n")

@@ -22,7 +22,9 @@ the first format's bulk test (ten times slower on a 200 MB log).
 
 Lines holding an escape sequence where the test looks (ESC, or 0xC2 which leads the UTF-8
 form of C1 controls, in the signature's bytes or, for a regex, anywhere in the line) are
-judged by ``is_start`` on the decoded, ANSI-stripped text, by every one of these tests alike.
+judged by ``is_start`` on the decoded, ANSI-stripped text, by every one of these tests alike;
+so are lines that open with a box's top-left corner (``record.undecorated``: TraceRite's frame
+around a logged exception), judged without it.
 Records longer than ``MAX_RECORD_BYTES`` are cut before the line that would overflow them (the
 index and the splitter; the direct scan hands such a file to the index).
 """
@@ -34,7 +36,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from logview.formats.base import LogFormat
 from logview.formats.signature import StartSignature, start_signature
-from logview.record import MAX_RECORD_BYTES, RawRecord, decode_record, strip_ansi
+from logview.record import (
+    CORNER_BYTES,
+    CORNER_BYTES_RE,
+    MAX_RECORD_BYTES,
+    RawRecord,
+    decode_record,
+    strip_ansi,
+    undecorated,
+)
 
 if TYPE_CHECKING:  # numpy is imported where the bulk test runs: the splitter needs none
     from datetime import datetime
@@ -134,7 +144,7 @@ class StartDetector:
             escape = b"[" + re.escape(bytes(_ESCAPE_BYTES)) + b"]"
             reach = b"{0,%d}" % max(0, self._width - 1) if signature.exact else b"*"
             self._next_line = re.compile(b"\\n(?=" + self._signature_re.pattern + b"|[^\\n]"
-                                         + reach + escape + b")")
+                                         + reach + escape + b"|" + CORNER_BYTES + b")")
 
     @property
     def exact(self) -> bool:
@@ -181,16 +191,18 @@ class StartDetector:
 
     def _escaped(self, buf: bytes, s: int, e: int) -> bool:
         """The line ``buf[s:e]`` holds an escape byte where the test looks (``_escaped_lines``
-        for one line): ESC or 0xC2 in the signature's bytes, or anywhere for a regex."""
+        for one line): ESC or 0xC2 in the signature's bytes, or anywhere for a regex; or it
+        opens with a box's corner (``record.undecorated``)."""
         end = min(e, s + self._width) if self.exact else e
-        return buf.find(b"\x1b", s, end) >= 0 or buf.find(b"\xc2", s, end) >= 0
+        return (buf.find(b"\x1b", s, end) >= 0 or buf.find(b"\xc2", s, end) >= 0
+                or buf[s] == 0xE2 and CORNER_BYTES_RE.match(buf, s) is not None)
 
     def line_starts_record(self, line: bytes | bytearray | memoryview) -> bool:
         """The exact test for one line (no newline): what the splitter would decide."""
         line = bytes(line)
-        if any(b in line for b in (b"\x1b", b"\xc2")):
-            text = line.decode("utf-8", "replace").rstrip("\r")
-            return self.format.is_start(strip_ansi(text))
+        if any(b in line for b in (b"\x1b", b"\xc2")) or CORNER_BYTES_RE.match(line):
+            text = strip_ansi(line.decode("utf-8", "replace").rstrip("\r"))
+            return self.format.is_start(text) or self.format.is_start(undecorated(text))
         if self._main is not None:
             return self._main.line_starts_record(line) or self._second.match(line) is not None
         if self.pattern is None:
@@ -273,6 +285,11 @@ class StartDetector:
         if count and (b"\x1b" in data or b"\xc2" in data):
             for j in self._escaped_lines(arr, starts, ends).tolist():
                 result[j] = self.line_starts_record(data[starts[j] : ends[j]])
+        if count and b"\xe2" in data:  # (lines that open with a box's corner: rare)
+            for j in np.flatnonzero(arr[starts] == 0xE2).tolist():
+                s, e = int(starts[j]), int(ends[j])
+                if CORNER_BYTES_RE.match(data, s, e):
+                    result[j] = self.line_starts_record(data[s:e])
         return result
 
     def _add_marked(self, data: bytes, starts: np.ndarray, ends: np.ndarray,

@@ -62,6 +62,7 @@ import numpy as np
 
 from logview.boundaries import MAX_RECORD_BYTES, NeedIndex, StartDetector
 from logview.formats.signature import VocabularyHead
+from logview.record import holds_corner_line
 
 #: logging's name for a level without one (``Level 15``): always a candidate.
 _NUMBERED = rb"Level \d+"
@@ -193,13 +194,14 @@ class LevelHeads:
     def spans(self, buf: bytes) -> list[tuple[int, int]] | None:
         """``(start, end)`` of the records of ``buf`` (which starts a record and ends where
         one starts or where the file ends) whose head names an admitted level; None when
-        ``buf`` holds escape bytes (the generic path decides those)."""
+        ``buf`` holds escape bytes or a line opening with a box's corner (the generic path
+        decides those)."""
         named = self.named_spans(buf)
         return None if named is None else [(s, e) for s, e, _ in named]
 
     def named_spans(self, buf: bytes) -> list[tuple[int, int, bytes]] | None:
         """``spans`` with the name each record's head opens with (``levelnos``)."""
-        if b"\x1b" in buf or b"\xc2" in buf:
+        if b"\x1b" in buf or b"\xc2" in buf or holds_corner_line(buf):
             return None
         if self._record is not None:
             return self._record_spans(buf)

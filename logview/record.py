@@ -261,6 +261,30 @@ def strip_ansi(text: str) -> str:
     return ANSI_RE.sub("", text)
 
 
+#: A box's top-left corner drawn before a record's first line (and the space after it):
+#: TraceRite, which draws Sanic's logged exceptions and those of any program that loads
+#: it, frames a record as ``╭ <the line the handler formatted>``, then ``│ `` before each
+#: line of the traceback and ``╰ `` before the last. The framed line is the record's head.
+CORNERS = frozenset("\u250c\u250d\u250e\u250f\u2552\u2553\u2554\u256d")
+#: A corner in UTF-8, where a line starts (``starts_at`` and ``next_start`` look for it).
+CORNER_BYTES = rb"\xe2(?:\x94[\x8c-\x8f]|\x95[\x92-\x94\xad])"
+CORNER_BYTES_RE = re.compile(CORNER_BYTES)
+#: A line that opens with a corner, in a buffer of lines.
+_CORNER_LINE_RE = re.compile(b"(?:^|\n)" + CORNER_BYTES)
+
+
+def undecorated(line: str) -> str:
+    """``line`` (ANSI stripped) without a box's top-left corner and the space after it."""
+    if line[:1] in CORNERS:
+        return line[2:] if line[1:2] == " " else line[1:]
+    return line
+
+
+def holds_corner_line(buf: bytes) -> bool:
+    """Whether a line of ``buf`` opens with a box's top-left corner (``undecorated``)."""
+    return b"\xe2" in buf and _CORNER_LINE_RE.search(buf) is not None
+
+
 def _control_picture(match: re.Match[str]) -> str:
     code = ord(match.group())
     if code < 0x20:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from logview.formats.signature import StartSignature, VocabularyHead
-from logview.record import Record, split_exception, strip_ansi
+from logview.record import CORNERS, Record, split_exception, strip_ansi, undecorated
 
 
 class FormatError(ValueError):
@@ -131,8 +131,9 @@ class LogFormat(ABC):
         return
 
     def parse_raw(self, raw: str) -> Record:
-        """Parse a record's original text: strips ANSI, parses, keeps ``raw``."""
-        record = self.parse(strip_ansi(raw))
+        """Parse a record's original text: strips ANSI (and a box's corner before a head,
+        ``record.undecorated``), parses, keeps ``raw``."""
+        record = self.parse(head_undecorated(self, strip_ansi(raw)))
         record.raw = raw
         return record
 
@@ -145,6 +146,17 @@ class LogFormat(ABC):
         if not lines:
             return 0.0
         return sum(1 for line in lines if self.is_start(line)) / len(lines)
+
+
+def head_undecorated(fmt: LogFormat, text: str) -> str:
+    """A record's ``text`` (ANSI stripped) without the box's corner before its first line
+    (``record.undecorated``) when ``fmt`` reads that line as a record's start only without
+    it; else ``text`` as it is."""
+    if text[:1] not in CORNERS:
+        return text
+    head, nl, rest = text.partition("\n")
+    bare = undecorated(head)
+    return bare + nl + rest if fmt.is_start(bare) and not fmt.is_start(head) else text
 
 
 class HeadFormat(LogFormat):

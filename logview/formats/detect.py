@@ -21,7 +21,7 @@ from logview.formats.linewise import is_continuation
 from logview.formats.logfmt import LogfmtFormat, cuts_messages
 from logview.formats.presets import known_text_formats
 from logview.formats.syslog import SyslogFormat
-from logview.record import LEVEL_SPELLINGS, strip_ansi
+from logview.record import LEVEL_SPELLINGS, strip_ansi, undecorated
 
 #: How much of a source detection looks at.
 SAMPLE_LINES = 200
@@ -186,7 +186,8 @@ def sample_lines(sample: bytes | str | list[str]) -> list[str]:
     if raw_lines:
         raw_lines[0] = raw_lines[0].lstrip("\ufeff")  # a byte order mark
     for line in raw_lines:
-        line = strip_ansi(line.rstrip("\r\n"))
+        # (a box's corner before a line is no part of the record's head: ``undecorated``)
+        line = undecorated(strip_ansi(line.rstrip("\r\n")))
         if line.strip():
             lines.append(line)
             if len(lines) >= SAMPLE_LINES:

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from logview.formats.base import CONTINUATION_PATTERN, LogFormat, PlainFormat
-from logview.record import Record, level_from_name, strip_ansi
+from logview.formats.base import CONTINUATION_PATTERN, LogFormat, PlainFormat, head_undecorated
+from logview.record import CORNER_BYTES, CORNERS, Record, level_from_name, strip_ansi, undecorated
 from logview.timeparse import parse_time
 
 
@@ -150,6 +150,8 @@ class PrefixedFormat(LogFormat):
         rest = line[m.end():]
         if any(start(rest) for start in self._starts):
             return True
+        if rest[:1] in CORNERS and any(start(undecorated(rest)) for start in self._starts):
+            return True  # (a box's corner before the inner line: ``record.undecorated``)
         if self.prefix.open_lines:
             return _continues(rest) is None
         return bool(self.lanes) and m.groupdict().get("stream") in self.lanes and _lane_start(rest)
@@ -173,7 +175,7 @@ class PrefixedFormat(LogFormat):
         if ((self.prefix.open_lines or first.groupdict().get("stream") in self.lanes)
                 and not fmt.is_start(inner_lines[0])):
             fmt = _PLAIN  # a plain lane's line (or traceback) is no record of the inner format
-        record = fmt.parse("\n".join(inner_lines))
+        record = fmt.parse(head_undecorated(fmt, "\n".join(inner_lines)))
         if self.prefix.open_lines and not record.logger:
             # The wrapper's own line, or one of the program's that names no logger: the part
             # of the wrapper that wrote it is its logger (Apache's ``core``, ``wsgi``).
@@ -301,7 +303,10 @@ def _wrapped_pattern(head: bytes, formats: list[LogFormat], lane_head: bytes | N
     if lane_head is not None:
         # (?-i: an inner format's ignore-case flag must not reach the traceback test)
         lane = b"|(?-i:" + lane_head + b"(?!" + continues.encode("ascii") + b"))"
-    return re.compile(b"(?:" + head + b"(?:" + body + b"))" + lane + b"|(?!" + head + b")", flags)
+    # (a box's corner may stand before the inner line: ``record.undecorated``)
+    corner = b"(?:" + CORNER_BYTES + b" ?)?"
+    return re.compile(b"(?:" + head + corner + b"(?:" + body + b"))" + lane + b"|(?!" + head
+                      + b")", flags)
 
 
 _GLOBAL_FLAGS = re.compile(rb"\A\(\?[aiLmsux]+\)")
@@ -399,7 +404,7 @@ class DockerJsonFormat(LogFormat):
         fmt = self.inner
         if first is not None and first.get("stream") in self.lanes and not fmt.is_start(parts[0]):
             fmt = _PLAIN  # a plain lane's line (or traceback) is no record of the inner format
-        record = fmt.parse(inner_text)
+        record = fmt.parse(head_undecorated(fmt, inner_text))
         if first is None:
             return record
         return _with_wrapper(record, {"stream": first.get("stream"), "stamp": first.get("time")})

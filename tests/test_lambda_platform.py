@@ -2,21 +2,26 @@
 Python runtime writes them (its template, through the real ``logging`` module), and
 Lambda's own lines as AWS documents them (START, END, REPORT with its measures,
 INIT_START, a timeout, the runtime's line for an unhandled exception): no Lambda runs here.
-Each of Lambda's lines is a record of its own, never glued into a function's traceback."""
+Each of Lambda's lines is a record of its own, never glued into a function's traceback.
+Read through ``aws logs tail`` too (its detailed format, as the AWS CLI writes an event: the
+time, the log stream, the message; no CloudWatch here either)."""
 
 from __future__ import annotations
 
 import io
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from logging_helpers import log_key_error, make_logger
+from server_helpers import file_records
 
 from logview.boundaries import RecordSplitter
 from logview.formats.detect import detect
 from logview.formats.lambda_platform import LambdaPlatformFormat
 from logview.formats.linewise import is_continuation
+from logview.formats.prefixed import PrefixedFormat
 from logview.record import parse_raw_record
 
 #: The Python runtime's format (``awslambdaric``'s ``LambdaLoggerHandler``).
@@ -94,3 +99,67 @@ def test_near_misses_are_no_lambda_lines(line):
     fmt = LambdaPlatformFormat()
     assert not fmt.is_start(line)
     assert fmt.start_pattern.match(line.encode()) is None
+
+
+def _tailed(events: list[str], stream: str) -> str:
+    """``aws logs tail``'s detailed lines for ``events``: the event's time in UTC to the
+    microsecond (``isoformat``), the log stream, the message with its further lines as
+    they are (the CLI writes ``'%s %s %s' % (time, stream, message)``)."""
+    start = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    return "".join(
+        f"{(start + timedelta(milliseconds=250 * k)).isoformat(timespec='microseconds')} "
+        f"{stream} {event.rstrip()}\n" for k, event in enumerate(events))
+
+
+def test_aws_logs_tail_of_a_lambda_function_reads_as_its_log(tmp_path):
+    text = _log()
+    # One event a record: the runtime sends a record with its traceback as one event.
+    events: list[str] = []
+    for line in text.splitlines():
+        if events and is_continuation(line):
+            events[-1] += "\n" + line
+        else:
+            events.append(line)
+    stream = "2026/12/02/[$LATEST]0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    tailed = _tailed(events, stream)
+    assert tailed.count("\n") > len(events)  # (tracebacks: lines without the prefix)
+    fmt, records = _records(tailed)
+    assert isinstance(fmt, PrefixedFormat) and fmt.prefix.name == "cloudwatch"
+    _, plain = _records(text)
+    assert [(r.level, r.logger, r.message) for r in records] == [  # (the CLI strips a line)
+        (r.level, r.logger, r.message.rstrip()) for r in plain]
+    assert [r.exc for r in records] == [r.exc for r in plain]
+    assert all(r.fields["log_stream"] == stream for r in records)
+    # Lambda's own lines take the event's time; the function's records keep their own.
+    report = next(r for r in records if r.message.startswith("REPORT"))
+    assert report.time == datetime(2026, 12, 2, 10, 0, 1, tzinfo=UTC)
+    own = next(r for r in records if r.message == "order 0 received")
+    assert own.time is not None and own.time.year == datetime.now(UTC).year
+    assert sum(r.level == "ERROR" for r in records) == sum(r.level == "ERROR" for r in plain)
+    path = tmp_path / "tail.log"  # the index cuts the same records
+    path.write_text(tailed)
+    assert [r.message for r in file_records(path)] == [r.message for r in records]
+
+
+def test_aws_logs_tail_of_a_container_s_lines_keeps_each_traceback_with_its_record():
+    """ECS's awslogs driver sends each line a container writes as an event of its own: a
+    traceback's lines come each with the prefix, and stay with their record."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    log = make_logger("shop.views", handler)
+    for n in range(6):
+        log.info("served /item/%d", n)
+        if n % 3 == 1:
+            log_key_error(log, "cart", "checkout failed for %d", n)
+    tailed = _tailed(stream.getvalue().splitlines(),
+                     "ecs/web/0123456789abcdef0123456789abcdef")
+    fmt, records = _records(tailed)
+    assert isinstance(fmt, PrefixedFormat) and fmt.prefix.name == "cloudwatch"
+    assert [(r.level, r.message) for r in records] == [
+        ("INFO", "served /item/0"), ("INFO", "served /item/1"),
+        ("ERROR", "checkout failed for 1"), ("INFO", "served /item/2"),
+        ("INFO", "served /item/3"), ("INFO", "served /item/4"),
+        ("ERROR", "checkout failed for 4"), ("INFO", "served /item/5")]
+    assert all(r.exc.rstrip().endswith("KeyError: 'cart'") for r in records if r.level == "ERROR")
+    assert all(r.logger == "shop.views" and r.time is not None for r in records)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import orjson
 
 from logview.formats.base import CONTINUATION_PATTERN, LogFormat, PlainFormat, head_undecorated
+from logview.formats.linewise import is_continuation
 from logview.record import CORNER_BYTES, CORNERS, Record, level_from_name, strip_ansi, undecorated
 from logview.timeparse import parse_time
 
@@ -49,6 +50,9 @@ class Prefix:
     #: around plain text.
     open_lines: bool = False
     certain: bool = False
+    #: The wrapper puts its prefix before an event's first line only (``aws logs tail``):
+    #: a line without it continues the event before it.
+    continued: bool = False
 
     def compiled(self) -> re.Pattern[str]:
         return re.compile(self.source, re.ASCII)
@@ -62,6 +66,13 @@ PREFIXES = (
     Prefix("cri", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?"
                   r"(?:Z|[+-]\d\d:?\d\d)) (?P<stream>stdout|stderr) (?P<_tag>[FP]) ", certain=True),
     Prefix("compose", r"(?P<service>[A-Za-z0-9][\w.-]*[-_]\d+) *\| ", key="service"),
+    # ``aws logs tail`` (its default ``--format detailed``): the event's time in UTC to the
+    # microsecond, its log stream (Lambda's ``2026/12/02/[$LATEST]<id>``, ECS's
+    # ``prefix/container/<task>``: a path; an EC2 instance's id), the message, whose further
+    # lines come as they are.
+    Prefix("cloudwatch", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d) "
+                         r"(?P<log_stream>[^\s/]+(?:/[^\s/]+)+|i-[0-9a-f]{8,17}) ",
+           certain=True, continued=True),
     Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
                           r"(?:Z|[+-]\d\d:?\d\d)?) "),
     Prefix("kubectl", r"\[(?P<pod>pod/[^\]\s]+)\] "),
@@ -146,7 +157,9 @@ class PrefixedFormat(LogFormat):
     def is_start(self, line: str) -> bool:
         m = self._match(line)
         if m is None:
-            return True  # a line the wrapper did not write ("Attaching to web-1") stands alone
+            # A line the wrapper did not write ("Attaching to web-1") stands alone, but an
+            # event's further line (``Prefix.continued``).
+            return not self.prefix.continued
         rest = line[m.end():]
         if any(start(rest) for start in self._starts):
             return True
@@ -278,15 +291,17 @@ def _start_pattern(prefix: Prefix, formats: list[LogFormat], lanes: frozenset[st
         lane_head = re.sub(rb"\(\?P<\w+>", b"(?:", lane_head.encode("ascii"))
     if prefix.open_lines:  # every line of the wrapper's is a lane whose header starts too
         return _wrapped_pattern(head, formats, head, CONTINUATION_PATTERN)
-    return _wrapped_pattern(head, formats, lane_head)
+    return _wrapped_pattern(head, formats, lane_head, alone=not prefix.continued)
 
 
 def _wrapped_pattern(head: bytes, formats: list[LogFormat], lane_head: bytes | None = None,
-                     continues: str = _LANE_CONTINUES) -> re.Pattern[bytes]:
+                     continues: str = _LANE_CONTINUES, *, alone: bool = True
+                     ) -> re.Pattern[bytes]:
     """``HEAD (inner start | ...) | LANE-HEAD lane start | a line without HEAD``: the inner
     formats' start patterns (global flags lifted, group names made unique) after a wrapper's
     own head; ``LANE-HEAD`` is the head of a plain lane's lines (None: no plain lane), whose
-    lines start a record unless ``continues`` matches them."""
+    lines start a record unless ``continues`` matches them; a line without HEAD starts one
+    when ``alone``."""
     inner: list[bytes] = []
     flags = re.ASCII
     for k, fmt in enumerate(formats):
@@ -305,8 +320,8 @@ def _wrapped_pattern(head: bytes, formats: list[LogFormat], lane_head: bytes | N
         lane = b"|(?-i:" + lane_head + b"(?!" + continues.encode("ascii") + b"))"
     # (a box's corner may stand before the inner line: ``record.undecorated``)
     corner = b"(?:" + CORNER_BYTES + b" ?)?"
-    return re.compile(b"(?:" + head + corner + b"(?:" + body + b"))" + lane + b"|(?!" + head
-                      + b")", flags)
+    bare = b"|(?!" + head + b")" if alone else b""
+    return re.compile(b"(?:" + head + corner + b"(?:" + body + b"))" + lane + bare, flags)
 
 
 _GLOBAL_FLAGS = re.compile(rb"\A\(\?[aiLmsux]+\)")
@@ -331,6 +346,10 @@ def split_prefix(lines: list[str]) -> tuple[Prefix, dict[str, list[str]], list[s
         for line in lines:
             m = match(line)
             if m is None:
+                if prefix.continued and inner and is_continuation(line):
+                    hits += 1  # an event's further line: the wrapper's too, as it is
+                    inner.append(line)
+                    groups.setdefault("", []).append(line)
                 continue
             hits += 1
             rest = line[m.end():]

@@ -53,6 +53,21 @@ def _pressed_keys_are_handled(monkeypatch):
     monkeypatch.setattr(Pilot, "press", press_and_wait)
 
 
+@pytest.fixture(autouse=True)
+def _notifications_stay_up(monkeypatch):
+    """A notification stays up for a minute in tests: a toast's seconds (``No next mark``
+    asks for 2) could pass on a loaded machine between the key that raised it and the test's
+    look at ``app._notifications``, which forgets an expired one (a CI run missed it so)."""
+    from textual.app import App
+
+    notify = App.notify
+
+    def lasting(self, message, *, timeout=None, **options):
+        return notify(self, message, timeout=60.0, **options)
+
+    monkeypatch.setattr(App, "notify", lasting)
+
+
 LINE_RE = re.compile(
     r"(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?P<level>[A-Z]+) (?P<logger>\S+): (?P<msg>.*)",
     re.DOTALL,

@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from logging_helpers import log_key_error, make_logger
 from server_helpers import file_records
 
@@ -163,3 +165,17 @@ def test_aws_logs_tail_of_a_container_s_lines_keeps_each_traceback_with_its_reco
         ("ERROR", "checkout failed for 4"), ("INFO", "served /item/5")]
     assert all(r.exc.rstrip().endswith("KeyError: 'cart'") for r in records if r.level == "ERROR")
     assert all(r.logger == "shop.views" and r.time is not None for r in records)
+
+
+_TAILED = detect(_tailed(["START RequestId: x", "[INFO]\t2026-12-02T10:00:00.000Z\tid\thi"] * 4,
+                         "2026/12/02/[$LATEST]0a1b").splitlines()).format
+_PIECES = ["2026-12-02T10:00:00.250000+00:00 ", "2026/12/02/[$LATEST]0a1b ", "ecs/web/0a1b ",
+           "START RequestId: ", "[INFO]\t", "[ERROR] ", "Traceback (most recent call last):",
+           "  File", " ", "KeyError: 'cart'", "\t", "\u256d ", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=6).map("".join))
+def test_tailed_bytes_and_text_start_tests_agree(line):
+    assert isinstance(_TAILED, PrefixedFormat) and _TAILED.prefix.name == "cloudwatch"
+    assert bool(_TAILED.start_pattern.match(line.encode())) == _TAILED.is_start(line)

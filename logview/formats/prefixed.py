@@ -73,6 +73,12 @@ PREFIXES = (
     Prefix("cloudwatch", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d) "
                          r"(?P<log_stream>[^\s/]+(?:/[^\s/]+)+|i-[0-9a-f]{8,17}) ",
            certain=True, continued=True),
+    # ``heroku logs``: the time, where the line came from (``app`` for the program's output,
+    # ``heroku`` for the platform's own: the router, a dyno's state) and the dyno or process
+    # in brackets; every line of the program's output is stamped so, a traceback's too.
+    Prefix("heroku", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)) "
+                     r"(?P<log_source>app|heroku)\[(?P<dyno>[\w.-]{1,64})\]: ?",
+           key="log_source", certain=True),
     Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
                           r"(?:Z|[+-]\d\d:?\d\d)?) "),
     Prefix("kubectl", r"\[(?P<pod>pod/[^\]\s]+)\] "),

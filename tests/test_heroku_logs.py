@@ -72,16 +72,19 @@ def test_heroku_lines_are_unwrapped_and_read_by_their_own_formats(tmp_path):
     router = [r for r in records if r.fields.get("host") == "shop.herokuapp.com"]
     assert [r.fields["status"] for r in router] == ["200"] * 3 + ["503"] + ["200"] * 2
     assert [r.level for r in router] == ["INFO"] * 3 + ["ERROR"] + ["INFO"] * 2
+    assert all(r.logger == "heroku[router]" for r in router)  # (the wrapper names them)
     state = [r for r in records if r.message == "State changed from starting to up"]
     assert len(state) == 1 and state[0].fields["log_source"] == "heroku"
+    assert state[0].logger == "heroku[web.1]"
     assert len(records) == 1 + 7 + 6  # a traceback's stamped lines are no records
     # The splitter (``heroku logs --tail | logview``) cuts the same records.
     splitter = RecordSplitter(found.format)
     raws = splitter.feed(text.encode()) + splitter.flush()
     assert [parse_raw_record(found.format, raw).message for raw in raws] == [
         r.message for r in records]
-    for query, want in (("level>=ERROR", [("shop.views", None), ("", "503")]),
-                        ("status>=500", [("", "503")])):
+    router_503 = ("heroku[router]", "503")
+    for query, want in (("level>=ERROR", [("shop.views", None), router_503]),
+                        ("status>=500", [router_503])):
         printed = subprocess.run(
             [sys.executable, "-m", "logview", "--print", "-o", "jsonl", "-q", query,
              str(path)], capture_output=True, text=True, check=True,

@@ -53,6 +53,9 @@ class Prefix:
     #: The wrapper puts its prefix before an event's first line only (``aws logs tail``):
     #: a line without it continues the event before it.
     continued: bool = False
+    #: The logger of a record that names none, from the prefix's groups (``str.format``
+    #: fields; empty: none).
+    logger: str = ""
 
     def compiled(self) -> re.Pattern[str]:
         return re.compile(self.source, re.ASCII)
@@ -78,7 +81,7 @@ PREFIXES = (
     # in brackets; every line of the program's output is stamped so, a traceback's too.
     Prefix("heroku", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)) "
                      r"(?P<log_source>app|heroku)\[(?P<dyno>[\w.-]{1,64})\]: ?",
-           key="log_source", certain=True),
+           key="log_source", certain=True, logger="{log_source}[{dyno}]"),
     Prefix("timestamped", r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
                           r"(?:Z|[+-]\d\d:?\d\d)?) "),
     Prefix("kubectl", r"\[(?P<pod>pod/[^\]\s]+)\] "),
@@ -199,6 +202,8 @@ class PrefixedFormat(LogFormat):
             # The wrapper's own line, or one of the program's that names no logger: the part
             # of the wrapper that wrote it is its logger (Apache's ``core``, ``wsgi``).
             record.logger = first.groupdict().get(self.prefix.key) or None
+        elif self.prefix.logger and not record.logger:  # (Heroku's ``heroku[router]``)
+            record.logger = self.prefix.logger.format(**first.groupdict())
         return _with_wrapper(record, first.groupdict())
 
     def score(self, lines: list[str]) -> float:

@@ -1,6 +1,7 @@
 """A JSON record's fields in its row, after the message's first line, as ``--print`` writes
 them (``key=value``): a program's extras shown, the attributes every record carries left out,
-control characters made visible, and no fields added to a text record's row."""
+control characters made visible, and no fields added to a text record's row, but to one
+without a message (a logfmt line without ``msg``)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,20 @@ async def test_a_text_record_row_shows_its_message_alone(tmp_path):
         assert row.rstrip().endswith("event 4 happened"), row
         assert "threadName=" not in row
 
+
+
+async def test_a_record_without_a_message_shows_its_fields(tmp_path):
+    path = tmp_path / "router.log"
+    path.write_text("".join(
+        f'at=info method=GET path="/items/{i}" host=shop.example.com status=200 bytes=51{i}\n'
+        for i in range(3)) + 'at=error code=H12 desc="Request timeout" path="/slow" status=503\n')
+    store = open_store(StaticFileSource(str(path)))
+    app = LogviewApp(store)
+    async with app.run_test(size=(160, 30)) as pilot:
+        rows = await loaded(pilot, app, 4)
+        await until(pilot, lambda: "status=503" in screen_text(app))
+        row = _row(app, "code=H12")
+        assert 'ERROR code=H12 desc="Request timeout" path=/slow status=503' in row, row
+        assert rows._message_lines(store.record(3), 1)[0].plain.startswith("code=H12 ")
+        assert "ERROR" in row
+        assert "path=/items/1 host=shop.example.com status=200 bytes=511" in _row(app, "bytes=511")

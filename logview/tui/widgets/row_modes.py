@@ -142,7 +142,9 @@ class RowModes:
                 text = Text(printable(line.expandtabs(8)), no_wrap=True, end="")
             else:
                 text.expand_tabs(8)
-            if index == 0 and record.fields and structured(record):
+            # (fields after a JSON record's message, or in place of a text one's that has
+            # none: a logfmt line without ``msg``, Heroku's router lines)
+            if index == 0 and record.fields and (structured(record) or not record.message):
                 self._add_fields(text, record.fields)
             out.append(self._highlight_terms(text))
         return out
@@ -153,13 +155,15 @@ class RowModes:
         ``MAX_FIELD_CHARS``."""
         key_style = self._column_style("record-list--field")
         room = MAX_FIELD_CHARS
+        space = " " if text.plain else ""  # (no message: the fields open the column)
         for key, value in field_pairs(fields):
             if room <= 0:
                 text.append(" …", key_style)
                 break
             key = printable(key[:room])
             value = printable(value[: max(0, room - len(key))].replace("\n", " "))
-            text.append(f" {key}=", key_style)
+            text.append(f"{space}{key}=", key_style)
+            space = " "
             text.append(value)
             room -= len(key) + len(value) + 2
 

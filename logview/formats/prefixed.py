@@ -96,8 +96,10 @@ PREFIXES = (
                      r"|info|debug|trace[1-8])\]"
                      r"(?: \[pid (?P<pid>\d+)(?::tid (?P<tid>\d+))?\])?+"
                      r"(?: \[(?:client|remote) (?P<client>[^\]\s]+)\])?+ ?+",
-           key="module", open_lines=True, certain=True),
+           key="module", open_lines=True, certain=True, logger="{module}"),
 )
+#: A ``{group}`` field of ``Prefix.logger``.
+_FORMAT_FIELD = re.compile(r"\{(\w+)\}")
 #: A sample is wrapped when at least this share of its lines carry one prefix.
 MIN_SHARE = 0.8
 
@@ -198,12 +200,13 @@ class PrefixedFormat(LogFormat):
                 and not fmt.is_start(inner_lines[0])):
             fmt = _PLAIN  # a plain lane's line (or traceback) is no record of the inner format
         record = fmt.parse(head_undecorated(fmt, "\n".join(inner_lines)))
-        if self.prefix.open_lines and not record.logger:
+        if self.prefix.logger and not record.logger:
             # The wrapper's own line, or one of the program's that names no logger: the part
-            # of the wrapper that wrote it is its logger (Apache's ``core``, ``wsgi``).
-            record.logger = first.groupdict().get(self.prefix.key) or None
-        elif self.prefix.logger and not record.logger:  # (Heroku's ``heroku[router]``)
-            record.logger = self.prefix.logger.format(**first.groupdict())
+            # of the wrapper that wrote it is its logger (Apache's ``core``, ``wsgi``;
+            # Heroku's ``heroku[router]``), when the prefix holds every group it names.
+            groups = first.groupdict()
+            if all(groups.get(name) for name in _FORMAT_FIELD.findall(self.prefix.logger)):
+                record.logger = self.prefix.logger.format(**groups)
         return _with_wrapper(record, first.groupdict())
 
     def score(self, lines: list[str]) -> float:
